@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { given } from "../testing/trace-specification.js";
+import { attr, CHILD, ROOT, runningTrace, setSpanAttributes, spanStarted, startSpan, traceStarted } from "../testing/trace-fixtures.js";
+import { limitAttributes } from "./attribute-limits.js";
+
+const many = (n: number, prefix = "k") => Array.from({ length: n }, (_, i) => attr(`${prefix}${i}`, i));
+
+describe("attribute limits: truncation is recorded, not silent", () => {
+  it("keeps at most the count limit of distinct keys and counts the dropped ones", () => {
+    const { events, outcome } = given([], { limits: { countLimit: 128, valueLengthLimit: Infinity } })
+      .when(startSpan(ROOT, { attributes: many(130) }))
+      .thenAccepted();
+    const started = events[1]!.value as { attributes: unknown[]; droppedAttributesCount: number };
+    expect(started.attributes).toHaveLength(128);
+    expect(started.droppedAttributesCount).toBe(2);
+    expect(outcome).toMatchObject({ limited: 2 });
+  });
+
+  it("shortens long values to the length limit and counts them", () => {
+    const { events } = given([], { limits: { countLimit: 128, valueLengthLimit: 4 } })
+      .when(startSpan(ROOT, { attributes: [attr("long", "abcdefgh"), attr("short", "abc"), attr("n", 123456)] }))
+      .thenAccepted();
+    const started = events[1]!.value as { attributes: { key: string; value?: { value: { value: unknown } } }[]; truncatedValuesCount: number };
+    expect(started.attributes.map((kv) => kv.value?.value.value)).toEqual(["abcd", "abc", 123456n]);
+    expect(started.truncatedValuesCount).toBe(1);
+  });
+
+  it("lets a full span update keys it has but not add new ones", () => {
+    const full = [traceStarted(), spanStarted(ROOT), spanStarted(CHILD, { parentSpanId: ROOT, attributes: many(3) })];
+    const { events, outcome } = given(full, { limits: { countLimit: 3, valueLengthLimit: Infinity } })
+      .when(setSpanAttributes(CHILD, { attributes: [attr("k0", "updated"), attr("new", 1)] }))
+      .thenAccepted();
+    const update = events[0]!.value as { attributes: { key: string }[]; droppedAttributesCount: number };
+    expect(update.attributes.map((kv) => kv.key)).toEqual(["k0"]);
+    expect(update.droppedAttributesCount).toBe(1);
+    expect(outcome).toMatchObject({ type: "AttributesSet", limited: 1 });
+  });
+
+  it("recognises a retried update whose attributes were partly dropped", () => {
+    const limits = { countLimit: 3, valueLengthLimit: Infinity };
+    const command = setSpanAttributes(CHILD, { attributes: [attr("a", 1), attr("b", 2), attr("c", 3), attr("d", 4)] });
+    const first = given(runningTrace(), { limits }).when(command).thenAccepted();
+    given([...runningTrace(), ...first.events], { limits }).when(command).then([]);
+  });
+
+  it("shortens strings nested in arrays and maps", () => {
+    const limited = limitAttributes([attr("k", "x")], { countLimit: 10, valueLengthLimit: 100 });
+    expect(limited).toMatchObject({ dropped: 0, truncated: 0 });
+  });
+});

@@ -1,0 +1,457 @@
+// decide: a command and the trace's state in, the events to append (or a typed
+// error) out. It never changes the state; evolveTrace applies the events after
+// they are durable. A retried command decides no events and answers with the
+// original outcome.
+
+import { create } from "@bufbuild/protobuf";
+import {
+  OrphanReason,
+  SpanEndedSchema,
+  SpanEndReason,
+  SpanErrorOccurredSchema,
+  SpanEventRecordedSchema,
+  SpanAttributeUpdatedSchema,
+  SpanOrphanedSchema,
+  SpanStartedSchema,
+  StatusCode,
+  TraceCompletedSchema,
+  TraceCompletionReason,
+  TraceOrigin,
+  TraceStartedSchema,
+  type KeyValue,
+  type SpanLink,
+} from "@traceledger/proto";
+import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
+import type {
+  AddSpanEvent,
+  CloseOrphanedSpan,
+  CloseTrace,
+  EndSpan,
+  RecordError,
+  SetSpanAttributes,
+  StartSpan,
+  TraceCommand,
+} from "./trace-commands.js";
+import { traceError, type TraceError } from "./trace-error.js";
+import type { TraceEventCase } from "./trace-event.js";
+import { errorFingerprint, type SpanState, type TraceState } from "./trace-state.js";
+import { bytesToHex, hexToBytes, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
+
+export interface DecideContext {
+  /** The current time, Unix nanoseconds: used where a command says "now" (0). */
+  readonly now: bigint;
+  /** A fresh id for a request the client did not name. */
+  readonly newId: () => string;
+  readonly limits: AttributeLimits;
+}
+
+export type CommandOutcome =
+  | { type: "SpanStarted"; spanId: string; flags: number; version: number; traceStarted: boolean; limited: number }
+  | { type: "SpanEnded"; version: number; durationNano: bigint; traceCompleted: boolean }
+  | { type: "ErrorRecorded"; errorId: string; version: number }
+  | { type: "EventRecorded"; eventId: string; version: number }
+  | { type: "AttributesSet"; updateId: string; version: number; limited: number }
+  | { type: "SpanClosed"; version: number; alreadyEnded: boolean }
+  | { type: "TraceClosed"; version: number; alreadyCompleted: boolean };
+
+export type Decision =
+  | { readonly ok: true; readonly events: TraceEventCase[]; readonly outcome: CommandOutcome }
+  | { readonly ok: false; readonly error: TraceError };
+
+export function decideTrace(command: TraceCommand, state: TraceState, ctx: DecideContext): Decision {
+  if (!isValidTraceId(command.traceId)) {
+    return reject(traceError("invalid_argument", "INVALID_TRACE_ID", `trace id "${command.traceId}" is not 32 lowercase hex characters, not all zero`, { trace_id: command.traceId }));
+  }
+  switch (command.type) {
+    case "StartSpan":
+      return startSpan(command, state, ctx);
+    case "EndSpan":
+      return endSpan(command, state, ctx);
+    case "RecordError":
+      return recordError(command, state, ctx);
+    case "AddSpanEvent":
+      return addSpanEvent(command, state, ctx);
+    case "SetSpanAttributes":
+      return setSpanAttributes(command, state, ctx);
+    case "CloseOrphanedSpan":
+      return closeOrphanedSpan(command, state, ctx);
+    case "CloseTrace":
+      return closeTrace(command, state, ctx);
+  }
+}
+
+function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decision {
+  const invalid =
+    spanIdProblem(cmd.spanId, "INVALID_SPAN_ID", "span id") ??
+    (cmd.parentSpanId !== "" ? spanIdProblem(cmd.parentSpanId, "INVALID_PARENT_SPAN_ID", "parent span id") : undefined) ??
+    (cmd.parentSpanId === cmd.spanId ? traceError("invalid_argument", "INVALID_PARENT_SPAN_ID", "a span cannot be its own parent", { span_id: cmd.spanId }) : undefined) ??
+    (cmd.name.trim() === "" ? traceError("invalid_argument", "INVALID_SPAN_NAME", "the span name must not be empty", { span_id: cmd.spanId }) : undefined) ??
+    attributeProblem(cmd.attributes, cmd.spanId) ??
+    attributeProblem(cmd.resourceAttributes, cmd.spanId) ??
+    linkProblem(cmd.links, cmd.spanId);
+  if (invalid) return reject(invalid);
+
+  const existing = state.spans.get(cmd.spanId);
+  if (existing) {
+    const same =
+      existing.parentSpanId === cmd.parentSpanId &&
+      existing.name === cmd.name &&
+      existing.kind === cmd.kind &&
+      existing.serviceName === cmd.serviceName &&
+      (cmd.startTime === 0n || cmd.startTime === existing.startTime);
+    if (!same) {
+      return reject(traceError("already_exists", "SPAN_ID_REUSED", `span ${cmd.spanId} was already started with other content`, { trace_id: cmd.traceId, span_id: cmd.spanId }));
+    }
+    return accept([], {
+      type: "SpanStarted",
+      spanId: cmd.spanId,
+      flags: existing.flags,
+      version: existing.startedAtVersion,
+      traceStarted: existing.startedTrace,
+      limited: existing.startLimited,
+    });
+  }
+  if (state.status === "completed") {
+    return reject(traceError("failed_precondition", "TRACE_COMPLETED", `trace ${cmd.traceId} is completed and accepts no new spans`, { trace_id: cmd.traceId, span_id: cmd.spanId }));
+  }
+  if (cmd.parentSpanId === "" && state.rootSpanId !== "") {
+    return reject(traceError("failed_precondition", "ROOT_SPAN_EXISTS", `trace ${cmd.traceId} already has the root span ${state.rootSpanId}`, { trace_id: cmd.traceId, span_id: cmd.spanId, root_span_id: state.rootSpanId }));
+  }
+  const parentKnown = cmd.parentSpanId !== "" && state.spans.has(cmd.parentSpanId);
+  if (cmd.parentSpanId !== "" && !parentKnown && !cmd.parentIsRemote) {
+    return reject(traceError("failed_precondition", "PARENT_SPAN_NOT_FOUND", `parent span ${cmd.parentSpanId} is not in trace ${cmd.traceId}; mark it remote if it lives in another system`, { trace_id: cmd.traceId, span_id: cmd.spanId, parent_span_id: cmd.parentSpanId }));
+  }
+
+  const startTime = cmd.startTime === 0n ? ctx.now : cmd.startTime;
+  const limited = limitAttributes(cmd.attributes, ctx.limits);
+  const resource = limitAttributes(cmd.resourceAttributes, ctx.limits);
+  const events: TraceEventCase[] = [];
+  const traceStarted = state.status === "empty";
+  if (traceStarted) {
+    events.push({
+      case: "traceStarted",
+      value: create(TraceStartedSchema, {
+        traceId: hexToBytes(cmd.traceId),
+        startTimeUnixNano: startTime,
+        origin: cmd.parentSpanId === "" ? TraceOrigin.ROOT : TraceOrigin.REMOTE_PARENT,
+        serviceName: cmd.serviceName,
+      }),
+    });
+  }
+  events.push({
+    case: "spanStarted",
+    value: create(SpanStartedSchema, {
+      traceId: hexToBytes(cmd.traceId),
+      spanId: hexToBytes(cmd.spanId),
+      parentSpanId: cmd.parentSpanId === "" ? new Uint8Array(0) : hexToBytes(cmd.parentSpanId),
+      parentIsRemote: cmd.parentSpanId !== "" && !parentKnown,
+      name: cmd.name,
+      kind: cmd.kind,
+      serviceName: cmd.serviceName,
+      startTimeUnixNano: startTime,
+      attributes: limited.attributes,
+      tracestate: cmd.tracestate,
+      links: [...cmd.links],
+      resourceAttributes: resource.attributes,
+      flags: cmd.flags,
+      droppedAttributesCount: limited.dropped + resource.dropped,
+      truncatedValuesCount: limited.truncated + resource.truncated,
+      scopeName: cmd.scopeName,
+    }),
+  });
+  return accept(events, {
+    type: "SpanStarted",
+    spanId: cmd.spanId,
+    flags: cmd.flags,
+    version: state.version + events.length,
+    traceStarted,
+    limited: limited.dropped + limited.truncated + resource.dropped + resource.truncated,
+  });
+}
+
+function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision {
+  const found = findSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
+  const span = found.span;
+  const invalid = attributeProblem(cmd.attributes, cmd.spanId);
+  if (invalid) return reject(invalid);
+  const endReason = cmd.endReason === SpanEndReason.UNSPECIFIED ? SpanEndReason.COMPLETED : cmd.endReason;
+  if (span.status === "ended") {
+    const same = span.statusCode === cmd.statusCode && span.endReason === endReason && (cmd.endTime === 0n || cmd.endTime === span.endTime);
+    if (!same) return reject(alreadyEnded(cmd.traceId, cmd.spanId));
+    return accept([], { type: "SpanEnded", version: span.endedAtVersion, durationNano: span.endTime - span.startTime, traceCompleted: span.completedTrace });
+  }
+  if (span.status === "orphaned") return reject(alreadyEnded(cmd.traceId, cmd.spanId));
+
+  const endTime = cmd.endTime === 0n ? (ctx.now > span.startTime ? ctx.now : span.startTime) : cmd.endTime;
+  if (endTime < span.startTime) {
+    return reject(traceError("invalid_argument", "INVALID_TIME_RANGE", `end time ${endTime} is before the span's start time ${span.startTime}`, { trace_id: cmd.traceId, span_id: cmd.spanId, start_time_unix_nano: String(span.startTime), end_time_unix_nano: String(endTime) }));
+  }
+  const limited = limitAttributes(cmd.attributes, ctx.limits, span.attributeKeys);
+  const events: TraceEventCase[] = [
+    {
+      case: "spanEnded",
+      value: create(SpanEndedSchema, {
+        traceId: hexToBytes(cmd.traceId),
+        spanId: hexToBytes(cmd.spanId),
+        endTimeUnixNano: endTime,
+        status: { code: cmd.statusCode, message: cmd.statusMessage },
+        endReason,
+        attributes: limited.attributes,
+        droppedAttributesCount: limited.dropped,
+        truncatedValuesCount: limited.truncated,
+      }),
+    },
+  ];
+  const completion = completionAfter(state, span.spanId, endTime, { withError: cmd.statusCode === StatusCode.ERROR, asOrphan: false });
+  if (completion) events.push(completion);
+  return accept(events, { type: "SpanEnded", version: state.version + events.length, durationNano: endTime - span.startTime, traceCompleted: completion !== undefined });
+}
+
+function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): Decision {
+  const errorId = cmd.errorId || ctx.newId();
+  const fingerprint = errorFingerprint(cmd.errorType, cmd.message);
+  const prior = priorRequest(state, cmd.traceId, cmd.spanId, `error:${errorId}`, fingerprint, "error id", errorId);
+  if (prior) return prior.ok ? accept([], { type: "ErrorRecorded", errorId, version: prior.version }) : prior;
+  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
+  const invalid = attributeProblem(cmd.attributes, cmd.spanId);
+  if (invalid) return reject(invalid);
+  const limited = limitAttributes(cmd.attributes, ctx.limits);
+  return accept(
+    [
+      {
+        case: "spanErrorOccurred",
+        value: create(SpanErrorOccurredSchema, {
+          traceId: hexToBytes(cmd.traceId),
+          spanId: hexToBytes(cmd.spanId),
+          errorId,
+          timeUnixNano: cmd.time === 0n ? ctx.now : cmd.time,
+          errorType: cmd.errorType,
+          message: cmd.message,
+          stacktrace: cmd.stacktrace,
+          escaped: cmd.escaped,
+          attributes: limited.attributes,
+          droppedAttributesCount: limited.dropped,
+          truncatedValuesCount: limited.truncated,
+        }),
+      },
+    ],
+    { type: "ErrorRecorded", errorId, version: state.version + 1 },
+  );
+}
+
+function addSpanEvent(cmd: AddSpanEvent, state: TraceState, ctx: DecideContext): Decision {
+  if (cmd.name.trim() === "") {
+    return reject(traceError("invalid_argument", "INVALID_EVENT_NAME", "the event name must not be empty", { span_id: cmd.spanId }));
+  }
+  const eventId = cmd.eventId || ctx.newId();
+  const prior = priorRequest(state, cmd.traceId, cmd.spanId, `event:${eventId}`, cmd.name, "event id", eventId);
+  if (prior) return prior.ok ? accept([], { type: "EventRecorded", eventId, version: prior.version }) : prior;
+  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
+  const invalid = attributeProblem(cmd.attributes, cmd.spanId);
+  if (invalid) return reject(invalid);
+  const limited = limitAttributes(cmd.attributes, ctx.limits);
+  return accept(
+    [
+      {
+        case: "spanEventRecorded",
+        value: create(SpanEventRecordedSchema, {
+          traceId: hexToBytes(cmd.traceId),
+          spanId: hexToBytes(cmd.spanId),
+          eventId,
+          timeUnixNano: cmd.time === 0n ? ctx.now : cmd.time,
+          name: cmd.name,
+          attributes: limited.attributes,
+          droppedAttributesCount: limited.dropped,
+          truncatedValuesCount: limited.truncated,
+        }),
+      },
+    ],
+    { type: "EventRecorded", eventId, version: state.version + 1 },
+  );
+}
+
+function setSpanAttributes(cmd: SetSpanAttributes, state: TraceState, ctx: DecideContext): Decision {
+  if (cmd.attributes.length === 0) {
+    return reject(traceError("invalid_argument", "EMPTY_ATTRIBUTES", "SetSpanAttributes needs at least one attribute", { span_id: cmd.spanId }));
+  }
+  const updateId = cmd.updateId || ctx.newId();
+  const span = state.spans.get(cmd.spanId);
+  const accepted = span?.requests.get(`attributes:${updateId}`);
+  if (accepted) {
+    const keys = new Set(cmd.attributes.map((kv) => kv.key));
+    const same = accepted.fingerprint === String(cmd.attributes.length) && (accepted.keptKeys ?? []).every((k) => keys.has(k));
+    if (!same) return reject(requestIdReused(cmd.traceId, cmd.spanId, "update id", updateId));
+    return accept([], { type: "AttributesSet", updateId, version: accepted.version, limited: accepted.limited });
+  }
+  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
+  const invalid = attributeProblem(cmd.attributes, cmd.spanId);
+  if (invalid) return reject(invalid);
+  const limited = limitAttributes(cmd.attributes, ctx.limits, found.span.attributeKeys);
+  return accept(
+    [
+      {
+        case: "spanAttributeUpdated",
+        value: create(SpanAttributeUpdatedSchema, {
+          traceId: hexToBytes(cmd.traceId),
+          spanId: hexToBytes(cmd.spanId),
+          updateId,
+          attributes: limited.attributes,
+          droppedAttributesCount: limited.dropped,
+          truncatedValuesCount: limited.truncated,
+          timeUnixNano: ctx.now,
+        }),
+      },
+    ],
+    { type: "AttributesSet", updateId, version: state.version + 1, limited: limited.dropped + limited.truncated },
+  );
+}
+
+function closeOrphanedSpan(cmd: CloseOrphanedSpan, state: TraceState, ctx: DecideContext): Decision {
+  const found = findSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
+  const span = found.span;
+  if (span.status !== "running") return accept([], { type: "SpanClosed", version: span.endedAtVersion, alreadyEnded: true });
+  const closed = ctx.now > span.startTime ? ctx.now : span.startTime;
+  const events: TraceEventCase[] = [
+    orphaned(cmd.traceId, span, closed, cmd.reason === "timeout" ? OrphanReason.TIMEOUT : OrphanReason.TRACE_CLOSED),
+  ];
+  const completion = completionAfter(state, span.spanId, closed, { withError: false, asOrphan: true });
+  if (completion) events.push(completion);
+  return accept(events, { type: "SpanClosed", version: state.version + events.length, alreadyEnded: false });
+}
+
+function closeTrace(cmd: CloseTrace, state: TraceState, ctx: DecideContext): Decision {
+  if (state.status === "empty") return reject(traceNotFound(cmd.traceId));
+  if (state.status === "completed") return accept([], { type: "TraceClosed", version: state.completedAtVersion, alreadyCompleted: true });
+  const events: TraceEventCase[] = [];
+  let endTime = state.endTime;
+  let orphans = 0;
+  for (const span of state.spans.values()) {
+    if (span.status !== "running") continue;
+    const closed = ctx.now > span.startTime ? ctx.now : span.startTime;
+    if (closed > endTime) endTime = closed;
+    events.push(orphaned(cmd.traceId, span, closed, OrphanReason.TRACE_CLOSED));
+    orphans++;
+  }
+  events.push(completed(state, endTime, TraceCompletionReason.TIMED_OUT, { extraErrors: 0, extraOrphans: orphans }));
+  return accept(events, { type: "TraceClosed", version: state.version + events.length, alreadyCompleted: false });
+}
+
+/**
+ * The TraceCompleted event that ending `spanId` causes, if any: the root has
+ * ended (or ends now) and no other span runs. A trace without a local root
+ * (it began in another system) is never completed here; the saga closes it.
+ */
+function completionAfter(state: TraceState, spanId: string, endTime: bigint, ends: { withError: boolean; asOrphan: boolean }) {
+  if (state.rootSpanId === "" || state.runningSpanCount !== 1) return undefined;
+  const root = state.spans.get(state.rootSpanId);
+  if (!root || (root.status === "running" && root.spanId !== spanId)) return undefined;
+  const span = state.spans.get(spanId);
+  const pending = { extraErrors: ends.withError && span && !span.hasError ? 1 : 0, extraOrphans: ends.asOrphan ? 1 : 0 };
+  return completed(state, endTime > state.endTime ? endTime : state.endTime, TraceCompletionReason.ROOT_ENDED, pending);
+}
+
+function completed(state: TraceState, endTime: bigint, reason: TraceCompletionReason, pending: { extraErrors: number; extraOrphans: number }): TraceEventCase {
+  let errorCount = pending.extraErrors;
+  let orphanCount = pending.extraOrphans;
+  for (const span of state.spans.values()) {
+    if (span.hasError) errorCount++;
+    if (span.status === "orphaned") orphanCount++;
+  }
+  return {
+    case: "traceCompleted",
+    value: create(TraceCompletedSchema, {
+      traceId: hexToBytes(state.traceId),
+      startTimeUnixNano: state.startTime,
+      endTimeUnixNano: endTime,
+      durationNano: endTime > state.startTime ? endTime - state.startTime : 0n,
+      spanCount: state.spans.size,
+      errorCount,
+      orphanedSpanCount: orphanCount,
+      reason,
+    }),
+  };
+}
+
+function orphaned(traceId: string, span: SpanState, closed: bigint, reason: OrphanReason): TraceEventCase {
+  return {
+    case: "spanOrphaned",
+    value: create(SpanOrphanedSchema, {
+      traceId: hexToBytes(traceId),
+      spanId: hexToBytes(span.spanId),
+      closedTimeUnixNano: closed,
+      reason,
+      openDurationNano: closed - span.startTime,
+    }),
+  };
+}
+
+type Found = { ok: true; span: SpanState } | { ok: false; error: TraceError };
+
+function findSpan(traceId: string, spanId: string, state: TraceState): Found {
+  const invalid = spanIdProblem(spanId, "INVALID_SPAN_ID", "span id");
+  if (invalid) return reject(invalid);
+  if (state.status === "empty") return reject(traceNotFound(traceId));
+  const span = state.spans.get(spanId);
+  if (!span) return reject(traceError("not_found", "SPAN_NOT_FOUND", `span ${spanId} is not in trace ${traceId}`, { trace_id: traceId, span_id: spanId }));
+  return { ok: true, span };
+}
+
+function findRunningSpan(traceId: string, spanId: string, state: TraceState): Found {
+  const found = findSpan(traceId, spanId, state);
+  if (found.ok && found.span.status !== "running") return reject(alreadyEnded(traceId, spanId));
+  return found;
+}
+
+/** A request id the span already accepted: the original version for a retry, an error for a reuse. */
+function priorRequest(state: TraceState, traceId: string, spanId: string, key: string, fingerprint: string, idName: string, id: string) {
+  const accepted = state.spans.get(spanId)?.requests.get(key);
+  if (!accepted) return undefined;
+  if (accepted.fingerprint !== fingerprint) return reject(requestIdReused(traceId, spanId, idName, id));
+  return { ok: true as const, version: accepted.version };
+}
+
+function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVALID_PARENT_SPAN_ID", what: string): TraceError | undefined {
+  if (isValidSpanId(spanId)) return undefined;
+  return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero`, { [what.replaceAll(" ", "_")]: spanId });
+}
+
+function attributeProblem(attributes: readonly KeyValue[], spanId: string): TraceError | undefined {
+  for (const kv of attributes) {
+    if (kv.key === "") return traceError("invalid_argument", "INVALID_ATTRIBUTE", "attribute keys must not be empty", { span_id: spanId });
+  }
+  return undefined;
+}
+
+function linkProblem(links: readonly SpanLink[], spanId: string): TraceError | undefined {
+  for (const link of links) {
+    if (!isValidTraceId(bytesToHex(link.traceId)) || !isValidSpanId(bytesToHex(link.spanId))) {
+      return traceError("invalid_argument", "INVALID_SPAN_ID", "a link must name a valid trace id (16 bytes) and span id (8 bytes)", { span_id: spanId });
+    }
+  }
+  return undefined;
+}
+
+function alreadyEnded(traceId: string, spanId: string): TraceError {
+  return traceError("failed_precondition", "SPAN_ALREADY_ENDED", `span ${spanId} has already ended`, { trace_id: traceId, span_id: spanId });
+}
+
+function traceNotFound(traceId: string): TraceError {
+  return traceError("not_found", "TRACE_NOT_FOUND", `trace ${traceId} does not exist`, { trace_id: traceId });
+}
+
+function requestIdReused(traceId: string, spanId: string, idName: string, id: string): TraceError {
+  return traceError("already_exists", "REQUEST_ID_REUSED", `${idName} "${id}" was already used on span ${spanId} for a different request`, { trace_id: traceId, span_id: spanId, [idName.replaceAll(" ", "_")]: id });
+}
+
+function accept(events: TraceEventCase[], outcome: CommandOutcome): Decision {
+  return { ok: true, events, outcome };
+}
+
+function reject(error: TraceError): { ok: false; error: TraceError } {
+  return { ok: false, error };
+}

@@ -1,0 +1,274 @@
+import { describe, expect, it } from "vitest";
+import { OrphanReason, SpanEndReason, StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
+import { given, NOW, TRACE } from "../testing/trace-specification.js";
+import {
+  CHILD,
+  GRANDCHILD,
+  REMOTE_PARENT,
+  ROOT,
+  T0,
+  addSpanEvent,
+  attr,
+  attributesUpdated,
+  endSpan,
+  errorOccurred,
+  eventRecorded,
+  ms,
+  recordError,
+  runningTrace,
+  setSpanAttributes,
+  spanEnded,
+  spanStarted,
+  startSpan,
+  traceCompleted,
+  traceStarted,
+} from "../testing/trace-fixtures.js";
+import { bytesToHex } from "./w3c-ids.js";
+
+describe("starting spans", () => {
+  it("the first span of an unknown trace starts the trace", () => {
+    const outcome = given([]).when(startSpan(ROOT)).then([traceStarted(), spanStarted(ROOT)]);
+    expect(outcome).toMatchObject({ type: "SpanStarted", version: 2, traceStarted: true });
+  });
+
+  it("a span whose parent came from another system starts a trace of remote origin", () => {
+    given([])
+      .when(startSpan(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, serviceName: "payments" }))
+      .then([
+        traceStarted({ origin: TraceOrigin.REMOTE_PARENT, service: "payments" }),
+        spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, serviceName: "payments" }),
+      ]);
+  });
+
+  it("a child of a span in the trace starts with a local parent", () => {
+    given([traceStarted(), spanStarted(ROOT)])
+      .when(startSpan(CHILD, { parentSpanId: ROOT }))
+      .then([spanStarted(CHILD, { parentSpanId: ROOT })]);
+  });
+
+  it("a start time of zero means now", () => {
+    given([]).when(startSpan(ROOT, { startTime: 0n })).then([traceStarted({ at: NOW }), spanStarted(ROOT, { startTime: NOW })]);
+  });
+});
+
+describe("a span starts once", () => {
+  it("a retried start is answered with the original outcome and decides nothing", () => {
+    const outcome = given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT })).then([]);
+    expect(outcome).toMatchObject({ type: "SpanStarted", version: 3, traceStarted: false });
+  });
+
+  it("a retried start that said 'now' is still recognised", () => {
+    given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, startTime: 0n })).then([]);
+  });
+
+  it("a retry of the trace's first span still reports that it started the trace", () => {
+    const outcome = given([traceStarted(), spanStarted(ROOT)]).when(startSpan(ROOT)).then([]);
+    expect(outcome).toMatchObject({ version: 2, traceStarted: true });
+  });
+
+  it("reusing a span id for different content is rejected", () => {
+    given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, name: "refund" })).thenRejected("SPAN_ID_REUSED");
+    given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, startTime: T0 + 1n })).thenRejected("SPAN_ID_REUSED");
+  });
+
+  it("a second root is rejected", () => {
+    given(runningTrace()).when(startSpan(GRANDCHILD)).thenRejected("ROOT_SPAN_EXISTS");
+  });
+});
+
+describe("the parent belongs to the trace or is explicitly remote", () => {
+  it("an unknown local parent is rejected", () => {
+    given([traceStarted(), spanStarted(ROOT)]).when(startSpan(GRANDCHILD, { parentSpanId: CHILD })).thenRejected("PARENT_SPAN_NOT_FOUND");
+  });
+
+  it("an unknown parent marked remote is accepted as remote", () => {
+    given([traceStarted(), spanStarted(ROOT)])
+      .when(startSpan(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }))
+      .then([spanStarted(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true })]);
+  });
+
+  it("a parent marked remote that is in the trace is recorded as local", () => {
+    given([traceStarted(), spanStarted(ROOT)])
+      .when(startSpan(CHILD, { parentSpanId: ROOT, parentIsRemote: true }))
+      .then([spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: false })]);
+  });
+
+  it("a span cannot be its own parent", () => {
+    given([]).when(startSpan(CHILD, { parentSpanId: CHILD, parentIsRemote: true })).thenRejected("INVALID_PARENT_SPAN_ID");
+  });
+});
+
+describe("ids are valid W3C ids", () => {
+  it.each([
+    ["too short", "4bf92f3577b34da6a3ce929d0e0e473"],
+    ["too long", "4bf92f3577b34da6a3ce929d0e0e47366"],
+    ["uppercase", "4BF92F3577B34DA6A3CE929D0E0E4736"],
+    ["not hex", "4bf92f3577b34da6a3ce929d0e0e473g"],
+    ["all zero", "00000000000000000000000000000000"],
+  ])("a trace id that is %s is rejected", (_, traceId) => {
+    given([]).when(startSpan(ROOT, { traceId })).thenRejected("INVALID_TRACE_ID");
+  });
+
+  it.each([
+    ["too short", "00f067aa0ba902b"],
+    ["uppercase", "00F067AA0BA902B7"],
+    ["all zero", "0000000000000000"],
+  ])("a span id that is %s is rejected", (_, spanId) => {
+    given([]).when(startSpan(spanId)).thenRejected("INVALID_SPAN_ID");
+    given(runningTrace()).when(endSpan(spanId)).thenRejected("INVALID_SPAN_ID");
+  });
+
+  it("an invalid parent id is rejected", () => {
+    given([]).when(startSpan(CHILD, { parentSpanId: "0000000000000000", parentIsRemote: true })).thenRejected("INVALID_PARENT_SPAN_ID");
+  });
+});
+
+describe("a span ends once", () => {
+  it("ending a running child ends it and leaves the trace open", () => {
+    const outcome = given(runningTrace()).when(endSpan(CHILD)).then([spanEnded(CHILD)]);
+    expect(outcome).toEqual({ type: "SpanEnded", version: 4, durationNano: ms(5), traceCompleted: false });
+  });
+
+  it("a retried end is answered with the original outcome and decides nothing", () => {
+    const outcome = given([...runningTrace(), spanEnded(CHILD)]).when(endSpan(CHILD)).then([]);
+    expect(outcome).toEqual({ type: "SpanEnded", version: 4, durationNano: ms(5), traceCompleted: false });
+  });
+
+  it("ending an ended span with another outcome is rejected", () => {
+    given([...runningTrace(), spanEnded(CHILD)]).when(endSpan(CHILD, { statusCode: StatusCode.ERROR })).thenRejected("SPAN_ALREADY_ENDED");
+    given([...runningTrace(), spanEnded(CHILD)]).when(endSpan(CHILD, { endTime: T0 + ms(9) })).thenRejected("SPAN_ALREADY_ENDED");
+  });
+
+  it("ending an unknown span is rejected, and so is ending in an unknown trace", () => {
+    given(runningTrace()).when(endSpan(GRANDCHILD)).thenRejected("SPAN_NOT_FOUND");
+    given([]).when(endSpan(ROOT)).thenRejected("TRACE_NOT_FOUND");
+  });
+
+  it("an end before the start is rejected", () => {
+    given(runningTrace()).when(endSpan(CHILD, { endTime: T0 - 1n })).thenRejected("INVALID_TIME_RANGE");
+  });
+
+  it("a cancelled operation ends with the reason CANCELLED", () => {
+    given(runningTrace())
+      .when(endSpan(CHILD, { endReason: SpanEndReason.CANCELLED }))
+      .then([spanEnded(CHILD, { endReason: SpanEndReason.CANCELLED })]);
+  });
+});
+
+describe("no error, event or attribute on an unknown or ended span", () => {
+  const ended = [...runningTrace(), spanEnded(CHILD)];
+
+  it("accepts them on a running span", () => {
+    given(runningTrace()).when(recordError(CHILD)).then([errorOccurred(CHILD)]);
+    given(runningTrace()).when(addSpanEvent(CHILD)).then([eventRecorded(CHILD)]);
+    given(runningTrace()).when(setSpanAttributes(CHILD)).then([attributesUpdated(CHILD)]);
+  });
+
+  it("rejects them on an ended span", () => {
+    given(ended).when(recordError(CHILD)).thenRejected("SPAN_ALREADY_ENDED");
+    given(ended).when(addSpanEvent(CHILD)).thenRejected("SPAN_ALREADY_ENDED");
+    given(ended).when(setSpanAttributes(CHILD)).thenRejected("SPAN_ALREADY_ENDED");
+  });
+
+  it("rejects them on an unknown span", () => {
+    given(runningTrace()).when(recordError(GRANDCHILD)).thenRejected("SPAN_NOT_FOUND");
+    given(runningTrace()).when(addSpanEvent(GRANDCHILD)).thenRejected("SPAN_NOT_FOUND");
+    given(runningTrace()).when(setSpanAttributes(GRANDCHILD)).thenRejected("SPAN_NOT_FOUND");
+  });
+
+  it("answers a retry of an accepted request even after the span ended", () => {
+    const history = [...runningTrace(), errorOccurred(CHILD), eventRecorded(CHILD), attributesUpdated(CHILD), spanEnded(CHILD)];
+    expect(given(history).when(recordError(CHILD)).then([])).toEqual({ type: "ErrorRecorded", errorId: "err-1", version: 4 });
+    expect(given(history).when(addSpanEvent(CHILD)).then([])).toEqual({ type: "EventRecorded", eventId: "ev-1", version: 5 });
+    expect(given(history).when(setSpanAttributes(CHILD)).then([])).toMatchObject({ type: "AttributesSet", updateId: "upd-1", version: 6 });
+  });
+
+  it("rejects a request id reused for a different request", () => {
+    const history = [...runningTrace(), errorOccurred(CHILD), eventRecorded(CHILD), attributesUpdated(CHILD)];
+    given(history).when(recordError(CHILD, { message: "other" })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(addSpanEvent(CHILD, { name: "other" })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(setSpanAttributes(CHILD, { attributes: [attr("other", 1)] })).thenRejected("REQUEST_ID_REUSED");
+  });
+
+  it("gives a request without an id a fresh one", () => {
+    const { outcome } = given(runningTrace()).when(recordError(CHILD, { errorId: "" })).thenAccepted();
+    expect(outcome).toMatchObject({ type: "ErrorRecorded", errorId: "generated-1" });
+  });
+
+  it("rejects an empty event name and an empty attribute update", () => {
+    given(runningTrace()).when(addSpanEvent(CHILD, { name: " " })).thenRejected("INVALID_EVENT_NAME");
+    given(runningTrace()).when(setSpanAttributes(CHILD, { attributes: [] })).thenRejected("EMPTY_ATTRIBUTES");
+    given(runningTrace()).when(setSpanAttributes(CHILD, { attributes: [attr("", 1)] })).thenRejected("INVALID_ATTRIBUTE");
+  });
+});
+
+describe("a completed trace accepts no new span", () => {
+  const completed = [traceStarted(), spanStarted(ROOT), spanEnded(ROOT), traceCompleted({ spans: 1 })];
+
+  it("rejects a new span", () => {
+    given(completed).when(startSpan(CHILD, { parentSpanId: ROOT })).thenRejected("TRACE_COMPLETED");
+  });
+
+  it("still answers a retried start and a retried end", () => {
+    given(completed).when(startSpan(ROOT)).then([]);
+    expect(given(completed).when(endSpan(ROOT)).then([])).toEqual({ type: "SpanEnded", version: 3, durationNano: ms(5), traceCompleted: true });
+  });
+});
+
+describe("TraceCompleted", () => {
+  it("is emitted when the root ends and no span is open, with duration, span count and error count", () => {
+    const history = [...runningTrace(), errorOccurred(CHILD), spanEnded(CHILD, { endTime: T0 + ms(3) })];
+    const outcome = given(history)
+      .when(endSpan(ROOT, { endTime: T0 + ms(8) }))
+      .then([spanEnded(ROOT, { endTime: T0 + ms(8) }), traceCompleted({ end: T0 + ms(8), spans: 2, errors: 1 })]);
+    expect(outcome).toMatchObject({ traceCompleted: true, version: 7 });
+  });
+
+  it("is emitted when the last child ends after the root", () => {
+    given([...runningTrace(), spanEnded(ROOT, { endTime: T0 + ms(2) })])
+      .when(endSpan(CHILD, { endTime: T0 + ms(9), statusCode: StatusCode.ERROR }))
+      .then([spanEnded(CHILD, { endTime: T0 + ms(9), statusCode: StatusCode.ERROR }), traceCompleted({ end: T0 + ms(9), spans: 2, errors: 1 })]);
+  });
+
+  it("is not emitted while a span is still open", () => {
+    given(runningTrace()).when(endSpan(ROOT)).then([spanEnded(ROOT)]);
+  });
+
+  it("is not emitted for a trace that began in another system: the saga closes those", () => {
+    const remote = [
+      traceStarted({ origin: TraceOrigin.REMOTE_PARENT }),
+      spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }),
+    ];
+    given(remote).when(endSpan(CHILD)).then([spanEnded(CHILD)]);
+  });
+});
+
+describe("orphans and closing a trace (commands of the saga)", () => {
+  it("closing a running span orphans it, and completes the trace when it was the last", () => {
+    const history = [...runningTrace(), spanEnded(ROOT, { endTime: T0 + ms(2) })];
+    const { events, outcome } = given(history, { now: T0 + ms(60_000) })
+      .when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "timeout" })
+      .thenAccepted();
+    expect(events.map((e) => e.case)).toEqual(["spanOrphaned", "traceCompleted"]);
+    const orphaned = events[0]!.value as { reason: OrphanReason; openDurationNano: bigint; spanId: Uint8Array };
+    expect(bytesToHex(orphaned.spanId)).toBe(CHILD);
+    expect(orphaned.reason).toBe(OrphanReason.TIMEOUT);
+    expect(orphaned.openDurationNano).toBe(ms(60_000));
+    expect(events[1]!.value).toMatchObject({ spanCount: 2, orphanedSpanCount: 1, reason: TraceCompletionReason.ROOT_ENDED });
+    expect(outcome).toEqual({ type: "SpanClosed", version: 6, alreadyEnded: false });
+  });
+
+  it("closing a span that already ended changes nothing", () => {
+    given([...runningTrace(), spanEnded(CHILD)])
+      .when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "timeout" })
+      .then([]);
+  });
+
+  it("closing a trace orphans every open span and completes it as timed out", () => {
+    const { events } = given(runningTrace(), { now: T0 + ms(100) })
+      .when({ type: "CloseTrace", traceId: TRACE })
+      .thenAccepted();
+    expect(events.map((e) => e.case)).toEqual(["spanOrphaned", "spanOrphaned", "traceCompleted"]);
+    expect(events[2]!.value).toMatchObject({ spanCount: 2, orphanedSpanCount: 2, reason: TraceCompletionReason.TIMED_OUT, durationNano: ms(100) });
+  });
+});

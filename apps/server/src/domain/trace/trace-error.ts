@@ -1,0 +1,48 @@
+// Domain errors are values with a stable reason; the rpc layer maps each kind
+// to a gRPC code in one place. Reasons are part of the public contract.
+
+export type TraceErrorKind =
+  /** The command itself is malformed: bad id, empty name, end before start. */
+  | "invalid_argument"
+  /** The command is legal but not in this state: end an ended span, start in a completed trace. */
+  | "failed_precondition"
+  /** The command names a span or trace that does not exist. */
+  | "not_found"
+  /** An id the client chose was already used for something else. */
+  | "already_exists";
+
+export type TraceErrorReason =
+  | "INVALID_TRACE_ID"
+  | "INVALID_SPAN_ID"
+  | "INVALID_PARENT_SPAN_ID"
+  | "INVALID_TRACEPARENT"
+  | "INVALID_SPAN_NAME"
+  | "INVALID_ATTRIBUTE"
+  | "INVALID_TIME_RANGE"
+  | "INVALID_EVENT_NAME"
+  | "EMPTY_ATTRIBUTES"
+  | "SPAN_ID_REUSED"
+  | "REQUEST_ID_REUSED"
+  | "SPAN_ALREADY_ENDED"
+  | "SPAN_NOT_FOUND"
+  | "PARENT_SPAN_NOT_FOUND"
+  | "TRACE_NOT_FOUND"
+  | "TRACE_COMPLETED"
+  | "ROOT_SPAN_EXISTS";
+
+export interface TraceError {
+  readonly kind: TraceErrorKind;
+  readonly reason: TraceErrorReason;
+  readonly message: string;
+  /** Every variable the message names, for ErrorInfo.metadata. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export function traceError(
+  kind: TraceErrorKind,
+  reason: TraceErrorReason,
+  message: string,
+  metadata: Record<string, string> = {},
+): TraceError {
+  return { kind, reason, message, metadata };
+}

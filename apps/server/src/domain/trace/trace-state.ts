@@ -1,0 +1,225 @@
+// The decision state of one trace and its fold. It holds what the invariants
+// need (lifecycle, ids, attribute keys, request ids), not the full span data:
+// the read models in projections/ keep that.
+//
+// evolveTrace updates the state it is given and returns it. It is deterministic
+// and does no I/O, but it is not copy-on-write: copying a 1,000-span trace for
+// every event would make replay quadratic. Callers keep events, not old states.
+
+import type { OrphanReason, SpanEndReason} from "@traceledger/proto";
+import { StatusCode, type SpanKind } from "@traceledger/proto";
+import type { TraceEventCase } from "./trace-event.js";
+import { bytesToHex } from "./w3c-ids.js";
+
+/** A command with a client-chosen id (error, event or attribute update) that was accepted. */
+export interface AcceptedRequest {
+  /** What a retry must repeat to be recognised as the same request. */
+  readonly fingerprint: string;
+  /** For attribute updates: the keys kept after limits, each of which a retry must carry. */
+  readonly keptKeys?: readonly string[];
+  readonly version: number;
+  readonly limited: number;
+}
+
+interface SpanCommon {
+  readonly spanId: string;
+  readonly parentSpanId: string;
+  readonly parentIsRemote: boolean;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly serviceName: string;
+  readonly startTime: bigint;
+  readonly flags: number;
+  readonly startedAtVersion: number;
+  /** The limited-attribute count of the start, for the retried start's answer. */
+  readonly startLimited: number;
+  /** True when this span's start also started the trace. */
+  readonly startedTrace: boolean;
+  readonly attributeKeys: Set<string>;
+  /** Accepted requests by kind and id: "error:<id>", "event:<id>", "attributes:<id>". */
+  readonly requests: Map<string, AcceptedRequest>;
+  hasError: boolean;
+}
+
+export interface RunningSpan extends SpanCommon {
+  readonly status: "running";
+}
+
+export interface EndedSpan extends SpanCommon {
+  readonly status: "ended";
+  readonly endTime: bigint;
+  readonly statusCode: StatusCode;
+  readonly endReason: SpanEndReason;
+  readonly endedAtVersion: number;
+  /** True when this span's end also completed the trace. */
+  completedTrace: boolean;
+}
+
+export interface OrphanedSpan extends SpanCommon {
+  readonly status: "orphaned";
+  readonly endTime: bigint;
+  readonly orphanReason: OrphanReason;
+  readonly endedAtVersion: number;
+}
+
+export type SpanState = RunningSpan | EndedSpan | OrphanedSpan;
+
+export interface TraceState {
+  status: "empty" | "open" | "completed";
+  traceId: string;
+  /** The number of events folded: the stream version. */
+  version: number;
+  readonly spans: Map<string, SpanState>;
+  /** The span without a parent, if one started. */
+  rootSpanId: string;
+  runningSpanCount: number;
+  startTime: bigint;
+  endTime: bigint;
+  completedAtVersion: number;
+  /** The span whose end was folded last, to tell which end completed the trace. */
+  lastEndedSpanId: string;
+}
+
+export function initialTraceState(traceId: string): TraceState {
+  return {
+    status: "empty",
+    traceId,
+    version: 0,
+    spans: new Map(),
+    rootSpanId: "",
+    runningSpanCount: 0,
+    startTime: 0n,
+    endTime: 0n,
+    completedAtVersion: 0,
+    lastEndedSpanId: "",
+  };
+}
+
+export function evolveTrace(state: TraceState, event: TraceEventCase): TraceState {
+  state.version++;
+  switch (event.case) {
+    case "traceStarted":
+      state.status = "open";
+      state.startTime = event.value.startTimeUnixNano;
+      return state;
+    case "spanStarted": {
+      const e = event.value;
+      const spanId = bytesToHex(e.spanId);
+      const parentSpanId = bytesToHex(e.parentSpanId);
+      const keys = new Set<string>();
+      for (const kv of e.attributes) keys.add(kv.key);
+      state.spans.set(spanId, {
+        status: "running",
+        spanId,
+        parentSpanId,
+        parentIsRemote: e.parentIsRemote,
+        name: e.name,
+        kind: e.kind,
+        serviceName: e.serviceName,
+        startTime: e.startTimeUnixNano,
+        flags: e.flags,
+        startedAtVersion: state.version,
+        startLimited: e.droppedAttributesCount + e.truncatedValuesCount,
+        // TraceStarted is always version 1, so the span at version 2 started the trace.
+        startedTrace: state.version === 2,
+        attributeKeys: keys,
+        requests: new Map(),
+        hasError: false,
+      });
+      if (parentSpanId === "") state.rootSpanId = spanId;
+      state.runningSpanCount++;
+      if (state.startTime === 0n || e.startTimeUnixNano < state.startTime) state.startTime = e.startTimeUnixNano;
+      return state;
+    }
+    case "spanEnded": {
+      const e = event.value;
+      const span = state.spans.get(bytesToHex(e.spanId));
+      if (!span || span.status !== "running") return state;
+      for (const kv of e.attributes) span.attributeKeys.add(kv.key);
+      const code = e.status?.code ?? StatusCode.UNSPECIFIED;
+      state.spans.set(span.spanId, {
+        ...span,
+        status: "ended",
+        endTime: e.endTimeUnixNano,
+        statusCode: code,
+        endReason: e.endReason,
+        endedAtVersion: state.version,
+        completedTrace: false,
+        hasError: span.hasError || code === StatusCode.ERROR,
+      });
+      state.runningSpanCount--;
+      state.lastEndedSpanId = span.spanId;
+      if (e.endTimeUnixNano > state.endTime) state.endTime = e.endTimeUnixNano;
+      return state;
+    }
+    case "spanOrphaned": {
+      const e = event.value;
+      const span = state.spans.get(bytesToHex(e.spanId));
+      if (!span || span.status !== "running") return state;
+      state.spans.set(span.spanId, {
+        ...span,
+        status: "orphaned",
+        endTime: e.closedTimeUnixNano,
+        orphanReason: e.reason,
+        endedAtVersion: state.version,
+      });
+      state.runningSpanCount--;
+      if (e.closedTimeUnixNano > state.endTime) state.endTime = e.closedTimeUnixNano;
+      return state;
+    }
+    case "spanErrorOccurred": {
+      const e = event.value;
+      const span = state.spans.get(bytesToHex(e.spanId));
+      if (!span) return state;
+      span.hasError = true;
+      span.requests.set(`error:${e.errorId}`, {
+        fingerprint: errorFingerprint(e.errorType, e.message),
+        version: state.version,
+        limited: e.droppedAttributesCount + e.truncatedValuesCount,
+      });
+      return state;
+    }
+    case "spanEventRecorded": {
+      const e = event.value;
+      const span = state.spans.get(bytesToHex(e.spanId));
+      if (!span) return state;
+      span.requests.set(`event:${e.eventId}`, {
+        fingerprint: e.name,
+        version: state.version,
+        limited: e.droppedAttributesCount + e.truncatedValuesCount,
+      });
+      return state;
+    }
+    case "spanAttributeUpdated": {
+      const e = event.value;
+      const span = state.spans.get(bytesToHex(e.spanId));
+      if (!span) return state;
+      for (const kv of e.attributes) span.attributeKeys.add(kv.key);
+      span.requests.set(`attributes:${e.updateId}`, {
+        fingerprint: String(e.attributes.length + e.droppedAttributesCount),
+        keptKeys: e.attributes.map((kv) => kv.key),
+        version: state.version,
+        limited: e.droppedAttributesCount + e.truncatedValuesCount,
+      });
+      return state;
+    }
+    case "traceCompleted": {
+      state.status = "completed";
+      state.completedAtVersion = state.version;
+      const last = state.spans.get(state.lastEndedSpanId);
+      if (last?.status === "ended" && last.endedAtVersion === state.version - 1) last.completedTrace = true;
+      return state;
+    }
+  }
+}
+
+export function errorFingerprint(errorType: string, message: string): string {
+  return `${errorType}\u0000${message}`;
+}
+
+
+export function foldTrace(traceId: string, events: Iterable<TraceEventCase>): TraceState {
+  let state = initialTraceState(traceId);
+  for (const event of events) state = evolveTrace(state, event);
+  return state;
+}

@@ -1,0 +1,40 @@
+// The W3C traceparent header: version-traceid-parentid-flags. Version 00 is
+// parsed strictly; a later version is parsed by its first four fields as the
+// specification asks, and ff is never valid.
+
+import { isValidSpanId, isValidTraceId } from "./w3c-ids.js";
+
+export interface Traceparent {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** The trace flags byte; bit 0 is "sampled". */
+  readonly flags: number;
+}
+
+export type TraceparentParse = { ok: true; value: Traceparent } | { ok: false; problem: string };
+
+const VERSION_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const LATER_VERSION = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+export function parseTraceparent(header: string): TraceparentParse {
+  const value = header.trim();
+  let traceId: string;
+  let spanId: string;
+  let flags: string;
+  const v00 = VERSION_00.exec(value);
+  if (v00) {
+    [, traceId = "", spanId = "", flags = ""] = v00;
+  } else {
+    const later = LATER_VERSION.exec(value);
+    if (!later || later[1] === "00") return { ok: false, problem: `"${header}" is not a W3C traceparent (version-traceid-spanid-flags in lowercase hex)` };
+    if (later[1] === "ff") return { ok: false, problem: "traceparent version ff is invalid" };
+    [, , traceId = "", spanId = "", flags = ""] = later;
+  }
+  if (!isValidTraceId(traceId)) return { ok: false, problem: "traceparent trace id is all zeros" };
+  if (!isValidSpanId(spanId)) return { ok: false, problem: "traceparent parent id is all zeros" };
+  return { ok: true, value: { traceId, spanId, flags: parseInt(flags, 16) } };
+}
+
+export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
+  return `00-${traceId}-${spanId}-${(flags & 0xff).toString(16).padStart(2, "0")}`;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { formatTraceparent, parseTraceparent } from "./traceparent.js";
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN = "00f067aa0ba902b7";
+
+describe("W3C traceparent", () => {
+  it("parses version 00 with any flags", () => {
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-01`)).toEqual({ ok: true, value: { traceId: TRACE, spanId: SPAN, flags: 1 } });
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-ff`)).toMatchObject({ ok: true, value: { flags: 255 } });
+  });
+
+  it("parses a later version by its first four fields, ignoring what follows", () => {
+    expect(parseTraceparent(`cc-${TRACE}-${SPAN}-01-what-the-future-holds`)).toMatchObject({ ok: true, value: { traceId: TRACE } });
+  });
+
+  it.each([
+    ["version ff", `ff-${TRACE}-${SPAN}-01`],
+    ["version 00 with extra fields", `00-${TRACE}-${SPAN}-01-extra`],
+    ["an all-zero trace id", `00-${"0".repeat(32)}-${SPAN}-01`],
+    ["an all-zero parent id", `00-${TRACE}-${"0".repeat(16)}-01`],
+    ["uppercase hex", `00-${TRACE.toUpperCase()}-${SPAN}-01`],
+    ["a short trace id", `00-${TRACE.slice(1)}-${SPAN}-01`],
+    ["a wrong separator", `00_${TRACE}-${SPAN}-01`],
+    ["nothing", ""],
+  ])("rejects %s", (_, header) => {
+    const parsed = parseTraceparent(header);
+    expect(parsed.ok).toBe(false);
+  });
+
+  it("formats version 00 with two-digit flags", () => {
+    expect(formatTraceparent(TRACE, SPAN, 1)).toBe(`00-${TRACE}-${SPAN}-01`);
+    expect(parseTraceparent(formatTraceparent(TRACE, SPAN, 0))).toMatchObject({ ok: true, value: { flags: 0 } });
+  });
+});

@@ -1,0 +1,129 @@
+// The event store: per-trace streams of events with optimistic concurrency, a
+// gap-free global read for subscribers, and their durable checkpoints.
+// Implementations: in-memory/ and postgres/, held to one contract suite.
+
+/** A stream id is a trace id as 32 lowercase hex characters. */
+export type StreamId = string;
+
+/** An event to append. Its bytes are the protobuf encoding of the message named by `type`. */
+export interface NewEvent {
+  /** A UUID in canonical form. Appending an id the stream already holds is a retry, not a new event. */
+  readonly eventId: string;
+  /** The short event name, for example "SpanStarted" (the TraceEvent oneof case's message name). */
+  readonly type: string;
+  readonly payload: Uint8Array;
+  /** When the fact happened, Unix nanoseconds. */
+  readonly occurredAt: bigint;
+}
+
+export interface StoredEvent extends NewEvent {
+  readonly streamId: StreamId;
+  /** 1 for the first event of a stream. */
+  readonly version: number;
+  /** Global order of this node's log; grows, may have gaps. */
+  readonly position: bigint;
+  /** When the store recorded it, Unix nanoseconds (the store's injected clock). */
+  readonly recordedAt: bigint;
+}
+
+/**
+ * What the writer believes the stream's version is: a number for exactly that
+ * version (0 means the stream does not exist yet), "no_stream", or "any".
+ */
+export type ExpectedVersion = number | "no_stream" | "any";
+
+export interface AppendRequest {
+  readonly streamId: StreamId;
+  readonly expectedVersion: ExpectedVersion;
+  readonly events: readonly NewEvent[];
+}
+
+export interface AppendResult {
+  readonly streamId: StreamId;
+  /** The stream version after the append (after the original append, for a retry). */
+  readonly nextVersion: number;
+  /** The global positions of the appended events, in order. */
+  readonly positions: readonly bigint[];
+  /** True when every event id was already stored: a retry that changed nothing. */
+  readonly duplicate: boolean;
+}
+
+export interface ReadStreamOptions {
+  /** Only events with a version greater than this. Default 0. */
+  readonly afterVersion?: number;
+  /** Only events with a version up to and including this. */
+  readonly toVersion?: number;
+  /** Only events recorded at or before this time, Unix nanoseconds (time travel). */
+  readonly recordedAtOrBefore?: bigint;
+  /** At most this many events. */
+  readonly limit?: number;
+}
+
+/**
+ * Where a subscriber stands in the global log. Position alone is not enough under
+ * concurrent writers (sequences commit out of order), so PostgreSQL orders by the
+ * writer's transaction id first; in-memory uses 0n for it.
+ */
+export interface GlobalCheckpoint {
+  readonly transactionId: bigint;
+  readonly position: bigint;
+}
+
+export const START_OF_LOG: GlobalCheckpoint = { transactionId: 0n, position: 0n };
+
+export interface ReadAllResult {
+  readonly events: readonly StoredEvent[];
+  /** Pass back to continue after these events; unchanged when nothing was read. */
+  readonly checkpoint: GlobalCheckpoint;
+}
+
+export interface EventStore {
+  /** Appends to one stream atomically. Throws VersionConflictError or EventIdConflictError. */
+  append(request: AppendRequest): Promise<AppendResult>;
+  /**
+   * Group commit: appends to many streams in one round trip. Each request
+   * succeeds or fails on its own; a failure is returned in its slot, not thrown.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<Array<AppendResult | AppendError>>;
+  readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  /** The current version of a stream, 0 when it does not exist. */
+  streamVersion(streamId: StreamId): Promise<number>;
+  /**
+   * Events after `checkpoint` in global order, never skipping an event that
+   * commits later with a smaller position.
+   */
+  readAll(checkpoint: GlobalCheckpoint, limit: number): Promise<ReadAllResult>;
+  /** A subscriber's checkpoint for a shard (one shard, 0, today); START_OF_LOG when none. */
+  loadCheckpoint(subscriberId: string, shard?: number): Promise<GlobalCheckpoint>;
+  /**
+   * Compare-and-set: stores `next` only if the stored checkpoint still equals
+   * `expected`. Returns false when another writer moved it first.
+   */
+  saveCheckpoint(subscriberId: string, expected: GlobalCheckpoint, next: GlobalCheckpoint, shard?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export type AppendError = VersionConflictError | EventIdConflictError;
+
+/** The stream is not at the expected version: reload and decide again. */
+export class VersionConflictError extends Error {
+  override readonly name = "VersionConflictError";
+  constructor(
+    readonly streamId: StreamId,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+  ) {
+    super(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`);
+  }
+}
+
+/** An event id is already stored with other content or at another place: a reused id, not a retry. */
+export class EventIdConflictError extends Error {
+  override readonly name = "EventIdConflictError";
+  constructor(
+    readonly streamId: StreamId,
+    readonly eventId: string,
+  ) {
+    super(`event id ${eventId} is already stored in stream ${streamId} with different content`);
+  }
+}
