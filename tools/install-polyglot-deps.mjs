@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Installs what the non-TypeScript projects need, as the root postinstall, so
+// `npm ci` alone prepares every test: a project-local Python venv (.venv) from
+// each examples/*/requirements.txt, and the Go modules of each examples/*/go.mod.
+// A missing toolchain is skipped with a message, except under CI=true.
+// Set TRACELEDGER_SKIP_POLYGLOT=1 to skip it all.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ci = process.env.CI === "true";
+if (process.env.TRACELEDGER_SKIP_POLYGLOT === "1") process.exit(0);
+
+const examples = join(root, "examples");
+const projects = existsSync(examples) ? readdirSync(examples).map((name) => join(examples, name)) : [];
+let failed = false;
+
+const requirements = projects.map((dir) => join(dir, "requirements.txt")).filter(existsSync);
+if (requirements.length > 0) installPython(requirements);
+for (const dir of projects.filter((d) => existsSync(join(d, "go.mod")))) installGo(dir);
+process.exit(failed ? 1 : 0);
+
+function installPython(files) {
+  const python = findPython();
+  if (!python) return missing("Python 3 (python3)", "the Python projects");
+  const venv = join(root, ".venv");
+  const stamp = join(venv, ".requirements-hash");
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(readFileSync(file));
+  const digest = hash.digest("hex");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  console.log(`traceledger: installing Python dependencies into .venv (${files.length} requirements file(s))`);
+  if (!existsSync(join(venv, "bin", "python")) && !run(python, ["-m", "venv", venv])) return missing("python3 -m venv", "the Python projects");
+  const pip = [join(venv, "bin", "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"];
+  if (!run(pip[0], [...pip.slice(1), ...files.flatMap((f) => ["-r", f])])) {
+    failed = true;
+    return;
+  }
+  writeFileSync(stamp, digest);
+}
+
+function installGo(dir) {
+  if (!works("go", ["version"])) return missing("Go (go)", dir);
+  console.log(`traceledger: downloading Go modules for ${dir.slice(root.length + 1)}`);
+  if (!run("go", ["mod", "download"], dir)) failed = true;
+}
+
+function findPython() {
+  for (const candidate of ["python3", "python"]) if (works(candidate, ["--version"])) return candidate;
+  return undefined;
+}
+
+function missing(what, forWhat) {
+  if (ci) {
+    console.error(`traceledger: ${what} is required under CI for ${forWhat}`);
+    failed = true;
+  } else {
+    console.warn(`traceledger: ${what} not found; ${forWhat} will be skipped by their tests`);
+  }
+}
+
+function works(cmd, args) {
+  return spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
+}
+
+function run(cmd, args, cwd = root) {
+  const result = spawnSync(cmd, args, { stdio: "inherit", cwd });
+  return result.status === 0;
+}
