@@ -16,7 +16,7 @@ fi
 
 echo "== regenerate and compare"
 npx nx run-many -t codegen --skip-nx-cache
-drift="$(git status --porcelain -- '*/src/gen/**' 'packages/*/src/gen' 'examples/*/src/gen' 'apps/*/src/gen')"
+drift="$(git status --porcelain --untracked-files=all | grep '/src/gen/' || true)"
 if [ -n "$drift" ]; then
   echo "generated code is out of date; run 'npm run codegen' and commit:" >&2
   echo "$drift" >&2
