@@ -45,3 +45,21 @@ describe("@traceledger/proto public API", () => {
     ]);
   });
 });
+
+describe("@traceledger/proto/google-rpc", () => {
+  it("exports ErrorInfo and google.rpc.Status with googleapis' names and field numbers", async () => {
+    const rpc = await import("../src/google-rpc.js");
+    expect(rpc.ErrorInfoSchema.typeName).toBe("google.rpc.ErrorInfo");
+    expect(rpc.ErrorInfoSchema.fields.map((f) => [f.name, f.number])).toEqual([
+      ["reason", 1],
+      ["domain", 2],
+      ["metadata", 3],
+    ]);
+    expect(rpc.RpcStatusSchema.typeName).toBe("google.rpc.Status");
+    expect(rpc.RpcStatusSchema.fields.map((f) => [f.name, f.number])).toEqual([
+      ["code", 1],
+      ["message", 2],
+      ["details", 3],
+    ]);
+  });
+});
