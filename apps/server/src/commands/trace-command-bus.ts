@@ -1,0 +1,320 @@
+// Runs trace commands: load the trace (cache, else fold its events), decide,
+// append, and only then answer. Commands from all callers queue here and are
+// written in group commits: one appendMany per batch covers every trace in it,
+// so throughput is set by PostgreSQL batches rather than per-call commits.
+//
+// Commands for one trace are serialised: within a batch they are decided in
+// order against the evolving state, and a trace with a batch in flight waits
+// for it. A version conflict (another process wrote the trace) reloads the
+// trace and decides its commands again, a bounded number of times.
+
+import type { AttributeLimits } from "../domain/trace/attribute-limits.js";
+import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import { decideTrace, type CommandOutcome } from "../domain/trace/trace-decide.js";
+import type { TraceError } from "../domain/trace/trace-error.js";
+import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
+import { evolveTrace, initialTraceState, type TraceState } from "../domain/trace/trace-state.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "../event-store/event-store.js";
+import { deriveEventId } from "../events/event-id.js";
+import { decodeTraceEvent, encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
+import type { CommandError, CommandResult, InfrastructureError } from "./command-result.js";
+
+export interface TraceCommandBusOptions {
+  readonly store: EventStore;
+  /** Unix nanoseconds. */
+  readonly clock: () => bigint;
+  readonly newId: () => string;
+  readonly limits: AttributeLimits;
+  /** The most commands one group commit carries. Default 2,000. */
+  readonly maxBatchCommands?: number;
+  /** Group commits in flight at once. Default 2: one being written while the next is decided. */
+  readonly maxInFlightBatches?: number;
+  /** Reload-and-decide attempts after a version conflict before answering ABORTED. Default 5. */
+  readonly maxConflictRetries?: number;
+  /** Trace states kept in memory. Default 20,000. */
+  readonly cacheSize?: number;
+  /** Called after events are durable, in stream order per trace. */
+  readonly onAppended?: (traceId: string, events: readonly AppendedEvent[]) => void;
+}
+
+export interface AppendedEvent {
+  readonly version: number;
+  readonly position: bigint;
+  readonly event: NewEvent;
+}
+
+interface Pending {
+  readonly command: TraceCommand;
+  readonly resolve: (result: CommandResult) => void;
+  conflicts: number;
+}
+
+interface TraceWork {
+  readonly traceId: string;
+  readonly entries: Pending[];
+  state: TraceState;
+  expectedVersion: number;
+  readonly events: NewEvent[];
+  readonly results: Array<{ ok: true; outcome: CommandOutcome } | { ok: false; error: TraceError }>;
+}
+
+export class TraceCommandBus {
+  private readonly queue: Pending[] = [];
+  private readonly busy = new Set<string>();
+  private readonly cache = new Map<string, TraceState>();
+  private inFlight = 0;
+  private scheduled = false;
+  private closed = false;
+  private idle: (() => void) | undefined;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly maxConflicts: number;
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: TraceCommandBusOptions) {
+    this.maxBatch = options.maxBatchCommands ?? 2000;
+    this.maxInFlight = options.maxInFlightBatches ?? 2;
+    this.maxConflicts = options.maxConflictRetries ?? 5;
+    this.cacheSize = options.cacheSize ?? 20_000;
+  }
+
+  submit(command: TraceCommand): Promise<CommandResult> {
+    if (this.closed) return Promise.resolve(shuttingDown(command.traceId));
+    return new Promise((resolve) => {
+      this.queue.push({ command, resolve, conflicts: 0 });
+      this.schedule();
+    });
+  }
+
+  /** Queues commands in order; commands of one trace are applied in the order given. */
+  submitAll(commands: readonly TraceCommand[]): Promise<CommandResult[]> {
+    return Promise.all(commands.map((c) => this.submit(c)));
+  }
+
+  /** Stops taking commands and waits until everything queued is answered. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length === 0 && this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      this.schedule();
+    });
+  }
+
+  /** Drops a cached trace, for example after another process is known to have written it. */
+  forget(traceId: string): void {
+    this.cache.delete(traceId);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Coalesce every command submitted in this tick into one batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) break;
+      this.inFlight++;
+      void this.runBatch(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.pump();
+        else if (this.inFlight === 0 && this.idle) this.idle();
+      });
+    }
+  }
+
+  /** Takes queued commands whose trace has no batch in flight, keeping per-trace order. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const remaining: Pending[] = [];
+    for (const entry of this.queue) {
+      if (batch.length < this.maxBatch && !this.busy.has(entry.command.traceId)) batch.push(entry);
+      else remaining.push(entry);
+    }
+    this.queue.length = 0;
+    this.queue.push(...remaining);
+    for (const entry of batch) this.busy.add(entry.command.traceId);
+    return batch;
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    const traces = new Map<string, Pending[]>();
+    for (const entry of batch) {
+      const list = traces.get(entry.command.traceId);
+      if (list) list.push(entry);
+      else traces.set(entry.command.traceId, [entry]);
+    }
+    try {
+      const states = await this.loadStates(traces);
+      const now = this.options.clock();
+      const work: TraceWork[] = [];
+      for (const [traceId, entries] of traces) work.push(this.decide(traceId, entries, states.get(traceId)!, now));
+
+      const writes = work.filter((w) => w.events.length > 0);
+      const requests: AppendRequest[] = writes.map((w) => ({
+        streamId: w.traceId,
+        expectedVersion: w.expectedVersion === 0 ? "no_stream" : w.expectedVersion,
+        events: w.events,
+      }));
+      const appended = requests.length > 0 ? await this.options.store.appendMany(requests) : [];
+      const conflicted: Pending[] = [];
+      writes.forEach((w, i) => {
+        const result = appended[i]!;
+        if (result instanceof Error) {
+          this.cache.delete(w.traceId);
+          conflicted.push(...w.entries);
+          return;
+        }
+        this.committed(w, result);
+      });
+      for (const w of work) if (w.events.length === 0) this.answer(w);
+      this.retry(conflicted);
+    } catch (error) {
+      // The store failed: nothing of this batch is known to be durable, so no
+      // state built from it may stay cached.
+      for (const [traceId, entries] of traces) {
+        this.cache.delete(traceId);
+        for (const entry of entries) entry.resolve(unavailable(traceId, error));
+      }
+    } finally {
+      for (const traceId of traces.keys()) this.busy.delete(traceId);
+    }
+  }
+
+  private decide(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
+    const work: TraceWork = { traceId, entries, state, expectedVersion: state.version, events: [], results: [] };
+    const ctx = { now, newId: this.options.newId, limits: this.options.limits };
+    for (const entry of entries) {
+      const decision = decideTrace(entry.command, work.state, ctx);
+      if (!decision.ok) {
+        work.results.push(decision);
+        continue;
+      }
+      for (const event of decision.events) {
+        work.events.push(toNewEvent(traceId, event));
+        work.state = evolveTrace(work.state, event);
+      }
+      work.results.push({ ok: true, outcome: decision.outcome });
+    }
+    return work;
+  }
+
+  private committed(work: TraceWork, result: AppendResult): void {
+    if (result.duplicate || result.nextVersion !== work.state.version) {
+      // Someone else stored these very events first; our versions may differ.
+      this.cache.delete(work.traceId);
+    } else {
+      this.remember(work.traceId, work.state);
+    }
+    this.answer(work);
+    if (!result.duplicate && this.options.onAppended) {
+      const first = result.nextVersion - work.events.length + 1;
+      this.options.onAppended(
+        work.traceId,
+        work.events.map((event, i) => ({ version: first + i, position: result.positions[i] ?? 0n, event })),
+      );
+    }
+  }
+
+  private answer(work: TraceWork): void {
+    if (work.events.length === 0) this.remember(work.traceId, work.state);
+    work.entries.forEach((entry, i) => {
+      const result = work.results[i]!;
+      entry.resolve(result.ok ? { ok: true, traceId: work.traceId, outcome: result.outcome } : { ok: false, traceId: work.traceId, error: result.error });
+    });
+  }
+
+  private retry(entries: Pending[]): void {
+    const again: Pending[] = [];
+    for (const entry of entries) {
+      entry.conflicts++;
+      if (entry.conflicts > this.maxConflicts) entry.resolve(aborted(entry.command.traceId, entry.conflicts));
+      else again.push(entry);
+    }
+    if (again.length === 0) return;
+    // Ahead of newer commands, so the trace's order is kept.
+    this.queue.unshift(...again);
+    this.schedule();
+  }
+
+  private async loadStates(traces: Map<string, Pending[]>): Promise<Map<string, TraceState>> {
+    const states = new Map<string, TraceState>();
+    const loads: Array<Promise<void>> = [];
+    for (const [traceId, entries] of traces) {
+      const cached = this.cache.get(traceId);
+      if (cached) {
+        states.set(traceId, cached);
+      } else if (entries[0]!.conflicts === 0 && startsNewTrace(entries[0]!.command)) {
+        // A start without a local parent usually opens a new trace: assume the
+        // stream is empty and let the expected version catch the exception,
+        // instead of paying a read for every new trace.
+        states.set(traceId, initialTraceState(traceId));
+      } else {
+        loads.push(this.load(traceId).then((state) => void states.set(traceId, state)));
+      }
+    }
+    await Promise.all(loads);
+    return states;
+  }
+
+  private async load(traceId: string): Promise<TraceState> {
+    const stored = await this.options.store.readStream(traceId);
+    let state = initialTraceState(traceId);
+    for (const event of stored) state = evolveTrace(state, decodeStored(event));
+    return state;
+  }
+
+  private remember(traceId: string, state: TraceState): void {
+    this.cache.delete(traceId);
+    this.cache.set(traceId, state);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+}
+
+function startsNewTrace(command: TraceCommand): boolean {
+  return command.type === "StartSpan" && (command.parentSpanId === "" || command.parentIsRemote);
+}
+
+function toNewEvent(traceId: string, event: TraceEventCase): NewEvent {
+  const { type, payload } = encodeTraceEvent(event);
+  return { eventId: deriveEventId(traceId, eventIdentity(event, bytesToHex)), type, payload, occurredAt: occurredAt(event) };
+}
+
+export function decodeStored(event: StoredEvent): TraceEventCase {
+  return decodeTraceEvent(event.type, event.payload);
+}
+
+function aborted(traceId: string, attempts: number): CommandResult {
+  const error: InfrastructureError = {
+    kind: "aborted",
+    reason: "CONCURRENT_MODIFICATION",
+    message: `trace ${traceId} kept changing under concurrent writers (${attempts} attempts); retry the call`,
+    metadata: { trace_id: traceId, attempts: String(attempts) },
+  };
+  return { ok: false, traceId, error };
+}
+
+function unavailable(traceId: string, cause: unknown): CommandResult {
+  const error: CommandError = {
+    kind: "unavailable",
+    reason: "STORE_UNAVAILABLE",
+    message: `the event store could not be written: ${cause instanceof Error ? cause.message : String(cause)}`,
+    metadata: { trace_id: traceId },
+  };
+  return { ok: false, traceId, error };
+}
+
+function shuttingDown(traceId: string): CommandResult {
+  const error: CommandError = { kind: "unavailable", reason: "SHUTTING_DOWN", message: "the server is shutting down", metadata: { trace_id: traceId } };
+  return { ok: false, traceId, error };
+}

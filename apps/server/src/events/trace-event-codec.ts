@@ -1,0 +1,58 @@
+// Domain events <-> stored rows. A stored payload is the event message's own
+// protobuf bytes and `type` is its short name, so any language can read the log
+// with the generated code, and a payload becomes a TraceEvent by prefixing the
+// oneof tag and length (see trace-event-envelope.ts), without a decode.
+
+import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { TraceEventSchema } from "@traceledger/proto";
+import type { TraceEventCase, TraceEventType } from "../domain/trace/trace-event.js";
+import { eventType } from "../domain/trace/trace-event.js";
+
+interface EventKind {
+  readonly case: TraceEventCase["case"];
+  readonly schema: DescMessage;
+  /** The TraceEvent oneof field number: the tag a payload is framed with. */
+  readonly fieldNumber: number;
+}
+
+const kinds = new Map<string, EventKind>();
+for (const field of TraceEventSchema.fields) {
+  if (field.fieldKind !== "message" || field.oneof?.name !== "event") continue;
+  kinds.set(field.message.name, { case: field.localName as TraceEventCase["case"], schema: field.message, fieldNumber: field.number });
+}
+
+export function eventKind(type: string): EventKind {
+  const kind = kinds.get(type);
+  if (!kind) throw new Error(`unknown trace event type "${type}"`);
+  return kind;
+}
+
+export function encodeTraceEvent(event: TraceEventCase): { type: TraceEventType; payload: Uint8Array } {
+  const type = eventType(event);
+  return { type, payload: toBinary(eventKind(type).schema, event.value) };
+}
+
+export function decodeTraceEvent(type: string, payload: Uint8Array): TraceEventCase {
+  const kind = eventKind(type);
+  return { case: kind.case, value: fromBinary(kind.schema, payload) } as TraceEventCase;
+}
+
+/** When the fact happened: the time the event itself carries. */
+export function occurredAt(event: TraceEventCase): bigint {
+  switch (event.case) {
+    case "traceStarted":
+      return event.value.startTimeUnixNano;
+    case "spanStarted":
+      return event.value.startTimeUnixNano;
+    case "spanEnded":
+      return event.value.endTimeUnixNano;
+    case "spanOrphaned":
+      return event.value.closedTimeUnixNano;
+    case "spanErrorOccurred":
+    case "spanEventRecorded":
+    case "spanAttributeUpdated":
+      return event.value.timeUnixNano;
+    case "traceCompleted":
+      return event.value.endTimeUnixNano;
+  }
+}

@@ -1,0 +1,184 @@
+// The full view of one trace (what GetTrace returns), folded from its events.
+// It is the read model for a single trace at any version: current state and
+// time travel are the same fold, stopped at a different event.
+
+import { create } from "@bufbuild/protobuf";
+import {
+  SpanEndReason,
+  SpanSchema,
+  SpanState,
+  StatusCode,
+  StatusSchema,
+  TraceSchema,
+  TraceState,
+  type KeyValue,
+  type Span,
+  type Trace,
+} from "@traceledger/proto";
+import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import { formatTraceparent } from "../domain/trace/traceparent.js";
+import { bytesToHex, hexToBytes } from "../domain/trace/w3c-ids.js";
+
+interface SpanDraft {
+  readonly span: Span;
+  readonly attributes: Map<string, KeyValue>;
+  flags: number;
+}
+
+export class TraceViewBuilder {
+  private readonly spans = new Map<string, SpanDraft>();
+  private version = 0;
+  private completed = false;
+  private rootSpanId = "";
+
+  constructor(private readonly traceId: string) {}
+
+  get eventCount(): number {
+    return this.version;
+  }
+
+  apply(event: TraceEventCase): this {
+    this.version++;
+    switch (event.case) {
+      case "traceStarted":
+        break;
+      case "spanStarted": {
+        const e = event.value;
+        const spanId = bytesToHex(e.spanId);
+        const attributes = new Map<string, KeyValue>();
+        for (const kv of e.attributes) attributes.set(kv.key, kv);
+        this.spans.set(spanId, {
+          attributes,
+          flags: e.flags,
+          span: create(SpanSchema, {
+            traceId: e.traceId,
+            spanId: e.spanId,
+            parentSpanId: e.parentSpanId,
+            parentIsRemote: e.parentIsRemote,
+            name: e.name,
+            kind: e.kind,
+            serviceName: e.serviceName,
+            state: SpanState.RUNNING,
+            startTimeUnixNano: e.startTimeUnixNano,
+            status: create(StatusSchema, { code: StatusCode.UNSPECIFIED }),
+            links: e.links,
+            resourceAttributes: e.resourceAttributes,
+            tracestate: e.tracestate,
+            limitedAttributesCount: e.droppedAttributesCount + e.truncatedValuesCount,
+            scopeName: e.scopeName,
+          }),
+        });
+        if (e.parentSpanId.length === 0) this.rootSpanId = spanId;
+        break;
+      }
+      case "spanEnded": {
+        const draft = this.spans.get(bytesToHex(event.value.spanId));
+        if (!draft) break;
+        const e = event.value;
+        draft.span.state = SpanState.ENDED;
+        draft.span.endTimeUnixNano = e.endTimeUnixNano;
+        draft.span.status = e.status ?? create(StatusSchema);
+        draft.span.endReason = e.endReason;
+        for (const kv of e.attributes) draft.attributes.set(kv.key, kv);
+        draft.span.limitedAttributesCount += e.droppedAttributesCount + e.truncatedValuesCount;
+        break;
+      }
+      case "spanOrphaned": {
+        const draft = this.spans.get(bytesToHex(event.value.spanId));
+        if (!draft) break;
+        draft.span.state = SpanState.ORPHANED;
+        draft.span.endTimeUnixNano = event.value.closedTimeUnixNano;
+        draft.span.endReason = SpanEndReason.ORPHANED;
+        break;
+      }
+      case "spanErrorOccurred": {
+        const draft = this.spans.get(bytesToHex(event.value.spanId));
+        if (!draft) break;
+        const e = event.value;
+        draft.span.errors.push({
+          $typeName: "traceledger.v1.SpanError",
+          errorId: e.errorId,
+          timeUnixNano: e.timeUnixNano,
+          errorType: e.errorType,
+          message: e.message,
+          stacktrace: e.stacktrace,
+          escaped: e.escaped,
+          attributes: e.attributes,
+        });
+        draft.span.limitedAttributesCount += e.droppedAttributesCount + e.truncatedValuesCount;
+        break;
+      }
+      case "spanEventRecorded": {
+        const draft = this.spans.get(bytesToHex(event.value.spanId));
+        if (!draft) break;
+        const e = event.value;
+        draft.span.events.push({
+          $typeName: "traceledger.v1.SpanEvent",
+          eventId: e.eventId,
+          timeUnixNano: e.timeUnixNano,
+          name: e.name,
+          attributes: e.attributes,
+        });
+        draft.span.limitedAttributesCount += e.droppedAttributesCount + e.truncatedValuesCount;
+        break;
+      }
+      case "spanAttributeUpdated": {
+        const draft = this.spans.get(bytesToHex(event.value.spanId));
+        if (!draft) break;
+        for (const kv of event.value.attributes) draft.attributes.set(kv.key, kv);
+        draft.span.limitedAttributesCount += event.value.droppedAttributesCount + event.value.truncatedValuesCount;
+        break;
+      }
+      case "traceCompleted":
+        this.completed = true;
+        break;
+    }
+    return this;
+  }
+
+  /** The trace as of the events applied so far; running spans' durations are measured to `now`. */
+  build(now: bigint): Trace {
+    const spans: Span[] = [];
+    let start = 0n;
+    let end = 0n;
+    let errors = 0;
+    let running = 0;
+    for (const [spanId, draft] of this.spans) {
+      const span = draft.span;
+      const isRunning = span.state === SpanState.RUNNING;
+      span.attributes = [...draft.attributes.values()];
+      span.traceparent = formatTraceparent(this.traceId, spanId, draft.flags);
+      const until = isRunning ? (now > span.startTimeUnixNano ? now : span.startTimeUnixNano) : span.endTimeUnixNano;
+      span.durationNano = until - span.startTimeUnixNano;
+      if (start === 0n || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
+      if (!isRunning && span.endTimeUnixNano > end) end = span.endTimeUnixNano;
+      if (isRunning) running++;
+      if (span.status?.code === StatusCode.ERROR || span.errors.length > 0) errors++;
+      spans.push(span);
+    }
+    spans.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0));
+    const root = this.spans.get(this.rootSpanId)?.span ?? spans[0];
+    const coveredUntil = this.completed || running === 0 ? end : now > end ? now : end;
+    return create(TraceSchema, {
+      traceId: hexToBytes(this.traceId),
+      state: this.version === 0 ? TraceState.UNSPECIFIED : this.completed ? TraceState.COMPLETED : TraceState.OPEN,
+      version: BigInt(this.version),
+      startTimeUnixNano: start,
+      endTimeUnixNano: end,
+      durationNano: coveredUntil > start ? coveredUntil - start : 0n,
+      rootSpanId: this.rootSpanId ? hexToBytes(this.rootSpanId) : new Uint8Array(0),
+      rootName: root?.name ?? "",
+      rootServiceName: root?.serviceName ?? "",
+      spanCount: spans.length,
+      errorCount: errors,
+      runningSpanCount: running,
+      spans,
+    });
+  }
+}
+
+export function buildTraceView(traceId: string, events: Iterable<TraceEventCase>, now: bigint): Trace {
+  const builder = new TraceViewBuilder(traceId);
+  for (const event of events) builder.apply(event);
+  return builder.build(now);
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { SpanEndReason, SpanState, StatusCode, TraceState } from "@traceledger/proto";
+import { NOW, TRACE } from "../domain/testing/trace-specification.js";
+import {
+  CHILD,
+  ROOT,
+  T0,
+  attr,
+  attributesUpdated,
+  errorOccurred,
+  eventRecorded,
+  ms,
+  runningTrace,
+  spanEnded,
+  spanStarted,
+  traceCompleted,
+  traceStarted,
+} from "../domain/testing/trace-fixtures.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import { buildTraceView } from "./trace-view.js";
+
+describe("the trace view folded from events", () => {
+  it("shows running spans while they run, measured to now", () => {
+    const trace = buildTraceView(TRACE, runningTrace(), T0 + ms(40));
+    expect(trace.state).toBe(TraceState.OPEN);
+    expect(trace.version).toBe(3n);
+    expect(trace.runningSpanCount).toBe(2);
+    expect(trace.spans.map((s) => [bytesToHex(s.spanId), SpanState[s.state], s.durationNano])).toEqual([
+      [ROOT, "RUNNING", ms(40)],
+      [CHILD, "RUNNING", ms(40)],
+    ]);
+    expect(trace.durationNano).toBe(ms(40));
+    expect(trace.spans[1]!.traceparent).toBe(`00-${TRACE}-${CHILD}-01`);
+    expect(bytesToHex(trace.spans[1]!.parentSpanId)).toBe(ROOT);
+  });
+
+  it("merges attributes by key, keeps events and errors in order, and completes", () => {
+    const events = [
+      traceStarted(),
+      spanStarted(ROOT, { attributes: [attr("http.route", "/checkout"), attr("retries", 0)] }),
+      spanStarted(CHILD, { parentSpanId: ROOT, startTime: T0 + ms(1) }),
+      eventRecorded(CHILD, { name: "cache.miss", time: T0 + ms(2) }),
+      errorOccurred(CHILD, { time: T0 + ms(3) }),
+      spanEnded(CHILD, { endTime: T0 + ms(4), statusCode: StatusCode.ERROR, statusMessage: "declined" }),
+      attributesUpdated(ROOT, { attributes: [attr("retries", 2)] }),
+      spanEnded(ROOT, { endTime: T0 + ms(6), attributes: [attr("http.response.status_code", 502)] }),
+      traceCompleted({ end: T0 + ms(6), spans: 2, errors: 1 }),
+    ];
+    const trace = buildTraceView(TRACE, events, NOW);
+    expect(trace.state).toBe(TraceState.COMPLETED);
+    expect(trace.durationNano).toBe(ms(6));
+    expect(trace.errorCount).toBe(1);
+    expect(trace.rootName).toBe("POST /checkout");
+    const [root, child] = trace.spans;
+    expect(root!.attributes.map((kv) => [kv.key, kv.value?.value.value])).toEqual([
+      ["http.route", "/checkout"],
+      ["retries", 2n],
+      ["http.response.status_code", 502n],
+    ]);
+    expect(child!.events.map((e) => e.name)).toEqual(["cache.miss"]);
+    expect(child!.errors.map((e) => e.errorType)).toEqual(["CardDeclined"]);
+    expect(child!.status).toMatchObject({ code: StatusCode.ERROR, message: "declined" });
+    expect(child!.durationNano).toBe(ms(3));
+    expect(child!.endReason).toBe(SpanEndReason.COMPLETED);
+  });
+
+  it("is the state as of any version when fed a prefix of the events", () => {
+    const events = [...runningTrace(), spanEnded(CHILD)];
+    expect(buildTraceView(TRACE, events.slice(0, 2), NOW).spans).toHaveLength(1);
+    expect(buildTraceView(TRACE, events.slice(0, 3), NOW).spans).toHaveLength(2);
+    expect(buildTraceView(TRACE, events, NOW).spans[1]!.state).toBe(SpanState.ENDED);
+    expect(buildTraceView(TRACE, [], NOW).state).toBe(TraceState.UNSPECIFIED);
+  });
+});
