@@ -28,7 +28,8 @@ export type TraceErrorReason =
   | "PARENT_SPAN_NOT_FOUND"
   | "TRACE_NOT_FOUND"
   | "TRACE_COMPLETED"
-  | "ROOT_SPAN_EXISTS";
+  | "ROOT_SPAN_EXISTS"
+  | "MISSING_COMMAND";
 
 export interface TraceError {
   readonly kind: TraceErrorKind;
@@ -45,4 +46,9 @@ export function traceError(
   metadata: Record<string, string> = {},
 ): TraceError {
   return { kind, reason, message, metadata };
+}
+
+/** Tells a TraceError from a command or result it travels with (those carry a `type`). */
+export function isTraceError(value: object): value is TraceError {
+  return !("type" in value) && "reason" in value && "kind" in value;
 }

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
+import { VersionConflictError, type AppendRequest, type EventStore } from "../event-store/event-store.js";
+import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
+import { TRACE } from "../domain/testing/trace-specification.js";
+import { CHILD, GRANDCHILD, ROOT, endSpan, recordError, startSpan } from "../domain/testing/trace-fixtures.js";
+import { TraceCommandBus, type TraceCommandBusOptions } from "./trace-command-bus.js";
+
+const clock = () => 1_764_000_000_000_000_000n;
+
+function bus(store: EventStore, options: Partial<TraceCommandBusOptions> = {}) {
+  let n = 0;
+  return new TraceCommandBus({ store, clock, newId: () => `id-${++n}`, limits: DEFAULT_ATTRIBUTE_LIMITS, ...options });
+}
+
+/** The in-memory store, counting group commits. */
+function countingStore() {
+  const store = new InMemoryEventStore({ clock });
+  const batches: number[] = [];
+  const appendMany = store.appendMany.bind(store);
+  store.appendMany = (requests: readonly AppendRequest[]) => {
+    batches.push(requests.length);
+    return appendMany(requests);
+  };
+  return { store, batches };
+}
+
+describe("TraceCommandBus", () => {
+  it("answers after the events are stored", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const result = await bus(store).submit(startSpan(ROOT));
+    expect(result).toMatchObject({ ok: true, traceId: TRACE, outcome: { type: "SpanStarted", version: 2, traceStarted: true } });
+    expect((await store.readStream(TRACE)).map((e) => e.type)).toEqual(["TraceStarted", "SpanStarted"]);
+  });
+
+  it("writes commands of one tick for many traces in one group commit", async () => {
+    const { store, batches } = countingStore();
+    const traces = Array.from({ length: 200 }, (_, i) => (i + 1).toString(16).padStart(32, "0"));
+    const results = await Promise.all(traces.map((traceId) => bus(store).submit(startSpan(ROOT, { traceId }))));
+    expect(results.every((r) => r.ok)).toBe(true);
+    // Separate buses here: each coalesces its own tick. One bus for all:
+    const shared = bus(store);
+    batches.length = 0;
+    const more = traces.map((_, i) => (i + 1001).toString(16).padStart(32, "0"));
+    await Promise.all(more.map((traceId) => shared.submit(startSpan(ROOT, { traceId }))));
+    expect(batches).toEqual([200]);
+  });
+
+  it("applies commands for one trace in order within a batch", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const results = await bus(store).submitAll([
+      startSpan(ROOT),
+      startSpan(CHILD, { parentSpanId: ROOT }),
+      recordError(CHILD),
+      endSpan(CHILD),
+      endSpan(ROOT),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, true, true]);
+    expect(results[4]).toMatchObject({ outcome: { type: "SpanEnded", traceCompleted: true, version: 7 } });
+    expect((await store.readStream(TRACE)).map((e) => e.type)).toEqual([
+      "TraceStarted",
+      "SpanStarted",
+      "SpanStarted",
+      "SpanErrorOccurred",
+      "SpanEnded",
+      "SpanEnded",
+      "TraceCompleted",
+    ]);
+  });
+
+  it("answers a retried command with the original outcome and stores nothing new", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const b = bus(store);
+    const first = await b.submit(startSpan(ROOT));
+    const retry = await b.submit(startSpan(ROOT));
+    const fresh = await bus(store).submit(startSpan(ROOT)); // another process, cold cache
+    expect(retry).toEqual(first);
+    expect(fresh).toEqual(first);
+    expect(await store.streamVersion(TRACE)).toBe(2);
+  });
+
+  it("rejects a command that breaks a rule and writes nothing", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const b = bus(store);
+    await b.submit(startSpan(ROOT));
+    const result = await b.submit(startSpan(GRANDCHILD, { parentSpanId: CHILD }));
+    expect(result).toMatchObject({ ok: false, error: { reason: "PARENT_SPAN_NOT_FOUND", kind: "failed_precondition" } });
+    expect(await store.streamVersion(TRACE)).toBe(2);
+  });
+
+  it("re-decides on a version conflict, so a stale cache never completes a trace wrongly", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const a = bus(store);
+    const b = bus(store);
+    await a.submit(startSpan(ROOT));
+    await b.submit(startSpan(CHILD, { parentSpanId: ROOT })); // a's cache does not know
+    const ended = await a.submit(endSpan(ROOT));
+    expect(ended).toMatchObject({ ok: true, outcome: { traceCompleted: false, version: 4 } });
+    expect((await store.readStream(TRACE)).map((e) => e.type)).toEqual(["TraceStarted", "SpanStarted", "SpanStarted", "SpanEnded"]);
+  });
+
+  it("answers ABORTED when conflicts never stop", async () => {
+    const store = new InMemoryEventStore({ clock });
+    await bus(store).submit(startSpan(ROOT));
+    store.appendMany = async (requests) => requests.map((r) => new VersionConflictError(r.streamId, r.expectedVersion, 99));
+    const result = await bus(store, { maxConflictRetries: 2 }).submit(endSpan(ROOT));
+    expect(result).toMatchObject({ ok: false, error: { kind: "aborted", reason: "CONCURRENT_MODIFICATION" } });
+  });
+
+  it("answers UNAVAILABLE when the store fails, and forgets what it had decided", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const b = bus(store);
+    const appendMany = store.appendMany.bind(store);
+    store.appendMany = async () => {
+      throw new Error("connection refused");
+    };
+    const failed = await b.submit(startSpan(ROOT));
+    expect(failed).toMatchObject({ ok: false, error: { kind: "unavailable", reason: "STORE_UNAVAILABLE" } });
+    store.appendMany = appendMany;
+    expect(await b.submit(startSpan(ROOT))).toMatchObject({ ok: true, outcome: { version: 2, traceStarted: true } });
+  });
+
+  it("drains queued commands on close and refuses new ones", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const b = bus(store);
+    const pending = b.submit(startSpan(ROOT));
+    await b.close();
+    expect(await pending).toMatchObject({ ok: true });
+    expect(await b.submit(startSpan(CHILD, { parentSpanId: ROOT }))).toMatchObject({ ok: false, error: { reason: "SHUTTING_DOWN" } });
+  });
+
+  it("tells listeners what became durable, in stream order", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const seen: string[] = [];
+    const b = bus(store, { onAppended: (traceId, events) => seen.push(...events.map((e) => `${traceId.slice(0, 4)}:${e.version}:${e.event.type}`)) });
+    await b.submitAll([startSpan(ROOT), endSpan(ROOT)]);
+    expect(seen).toEqual(["4bf9:1:TraceStarted", "4bf9:2:SpanStarted", "4bf9:3:SpanEnded", "4bf9:4:TraceCompleted"]);
+  });
+});

@@ -1,0 +1,133 @@
+// Configuration from the environment, validated once at start-up. Names are
+// the ones users already know (DATABASE_URL, TRACING_*, OTEL_*) where they
+// apply, TRACELEDGER_* otherwise. A bad value stops the server with a message
+// naming the variable, what it got and what it accepts.
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** External PostgreSQL; when absent the server starts an embedded one. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly tracingEnabled: boolean;
+  readonly sampleRate: number;
+  readonly serviceName: string;
+  readonly attributeCountLimit: number;
+  readonly attributeValueLengthLimit: number;
+  readonly maxMessageBytes: number;
+  readonly maxBatchCommands: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+interface Setting {
+  readonly name: string;
+  readonly default: string;
+  readonly help: string;
+}
+
+/** Every variable the server reads, in the order --help lists them. */
+export const SETTINGS: readonly Setting[] = [
+  { name: "TRACELEDGER_HOST", default: "127.0.0.1", help: "Address both ports listen on; 0.0.0.0 to accept remote clients." },
+  { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, health, reflection. 0 picks a free port." },
+  { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, /healthz, /readyz. 0 picks a free port." },
+  { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
+  { name: "TRACELEDGER_DATA_DIR", default: ".data/postgres", help: "Data folder of the embedded PostgreSQL (created on first run)." },
+  { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
+  { name: "TRACING_SAMPLE_RATE", default: "1.0", help: "Head sampling rate between 0 and 1, for SDKs that read it from here." },
+  { name: "OTEL_SERVICE_NAME", default: "traceledger", help: "The server's own service name in its logs." },
+  { name: "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", default: "128", help: "Most attributes a span keeps; extra ones are dropped and counted." },
+  { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept (characters); longer ones are shortened and counted. Unset: no limit." },
+  { name: "TRACELEDGER_MAX_MESSAGE_BYTES", default: "4194304", help: "Largest request message accepted; larger ones get RESOURCE_EXHAUSTED." },
+  { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },
+  { name: "TRACELEDGER_SHUTDOWN_GRACE_MS", default: "10000", help: "How long shutdown waits for in-flight calls before closing connections." },
+  { name: "TRACELEDGER_LOG_LEVEL", default: "info", help: "debug, info, warn or error." },
+];
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
+  const problems: string[] = [];
+  const read = (name: string): string => {
+    const setting = SETTINGS.find((s) => s.name === name)!;
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? setting.default : value.trim();
+  };
+  const integer = (name: string, min: number, max: number): number => {
+    const raw = read(name);
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
+      return min;
+    }
+    return value;
+  };
+  const boolean = (name: string): boolean => {
+    const raw = read(name).toLowerCase();
+    if (raw === "true" || raw === "1") return true;
+    if (raw === "false" || raw === "0") return false;
+    problems.push(`${name}=${JSON.stringify(read(name))} must be true or false`);
+    return true;
+  };
+
+  const sampleRaw = read("TRACING_SAMPLE_RATE");
+  const sampleRate = Number(sampleRaw);
+  if (!Number.isFinite(sampleRate) || sampleRate < 0 || sampleRate > 1 || sampleRaw === "") {
+    problems.push(`TRACING_SAMPLE_RATE=${JSON.stringify(sampleRaw)} must be a number between 0 and 1`);
+  }
+  const lengthRaw = read("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT");
+  const attributeValueLengthLimit = lengthRaw === "" ? Infinity : integer("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 1, 1 << 30);
+  const databaseUrl = read("DATABASE_URL") || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(databaseUrl.split(":")[0] + ":...")})`);
+  }
+  const logLevel = read("TRACELEDGER_LOG_LEVEL") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    problems.push(`TRACELEDGER_LOG_LEVEL=${JSON.stringify(logLevel)} must be debug, info, warn or error`);
+  }
+
+  const config: ServerConfig = {
+    host: read("TRACELEDGER_HOST"),
+    grpcPort: integer("TRACELEDGER_GRPC_PORT", 0, 65535),
+    httpPort: integer("TRACELEDGER_HTTP_PORT", 0, 65535),
+    databaseUrl,
+    dataDir: read("TRACELEDGER_DATA_DIR"),
+    tracingEnabled: boolean("TRACING_ENABLED"),
+    sampleRate,
+    serviceName: read("OTEL_SERVICE_NAME"),
+    attributeCountLimit: integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, 100_000),
+    attributeValueLengthLimit,
+    maxMessageBytes: integer("TRACELEDGER_MAX_MESSAGE_BYTES", 1024, 256 * 1024 * 1024),
+    maxBatchCommands: integer("TRACELEDGER_MAX_BATCH_COMMANDS", 1, 1_000_000),
+    shutdownGraceMs: integer("TRACELEDGER_SHUTDOWN_GRACE_MS", 0, 600_000),
+    logLevel,
+  };
+  if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
+    problems.push(`TRACELEDGER_GRPC_PORT and TRACELEDGER_HTTP_PORT are both ${config.grpcPort}; they must differ`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  return config;
+}
+
+export function helpText(): string {
+  const width = Math.max(...SETTINGS.map((s) => s.name.length));
+  const lines = SETTINGS.map((s) => `  ${s.name.padEnd(width)}  ${s.help}${s.default ? ` (default: ${s.default})` : ""}`);
+  return [
+    "traceledger server: span-lifecycle tracing on an event store.",
+    "",
+    "usage: npm start [-- --demo]      (node --import tsx apps/server/src/main.ts [--demo] [--help])",
+    "",
+    "  --demo   after start-up, send a small trace across three pretend services and print it",
+    "  --help   print this text",
+    "",
+    "environment:",
+    ...lines,
+    "",
+    "SIGTERM or SIGINT shuts down gracefully: stop accepting, drain calls, close watchers, stop PostgreSQL.",
+  ].join("\n");
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, helpText, loadConfig, SETTINGS } from "./server-config.js";
+
+describe("server configuration from the environment", () => {
+  it("has documented defaults that do not clash with OTLP's 4317 and 4318", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ host: "127.0.0.1", grpcPort: 7317, httpPort: 7318, databaseUrl: undefined, tracingEnabled: true, sampleRate: 1 });
+    expect(config.attributeCountLimit).toBe(128);
+    expect(config.attributeValueLengthLimit).toBe(Infinity);
+    expect([config.grpcPort, config.httpPort]).not.toContain(4317);
+    expect([config.grpcPort, config.httpPort]).not.toContain(4318);
+  });
+
+  it("reads the names users know", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://u:p@db:5432/traces",
+      TRACING_ENABLED: "false",
+      TRACING_SAMPLE_RATE: "0.25",
+      OTEL_SERVICE_NAME: "tl-1",
+      OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "256",
+    });
+    expect(config).toMatchObject({ databaseUrl: "postgres://u:p@db:5432/traces", tracingEnabled: false, sampleRate: 0.25, serviceName: "tl-1", attributeValueLengthLimit: 256 });
+  });
+
+  it("refuses bad values with one message naming every variable, value and accepted range", () => {
+    const bad = () =>
+      loadConfig({ TRACELEDGER_GRPC_PORT: "70000", TRACING_ENABLED: "yes", TRACING_SAMPLE_RATE: "2", DATABASE_URL: "mysql://x", TRACELEDGER_LOG_LEVEL: "loud" });
+    expect(bad).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        bad();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    })();
+    for (const fragment of ['TRACELEDGER_GRPC_PORT="70000"', 'TRACING_ENABLED="yes"', 'TRACING_SAMPLE_RATE="2"', "DATABASE_URL must start with postgres://", 'TRACELEDGER_LOG_LEVEL="loud"']) {
+      expect(message).toContain(fragment);
+    }
+    expect(message).not.toContain("mysql://x");
+  });
+
+  it("refuses the same port for both doors", () => {
+    expect(() => loadConfig({ TRACELEDGER_GRPC_PORT: "9000", TRACELEDGER_HTTP_PORT: "9000" })).toThrow(/must differ/);
+  });
+
+  it("documents every setting in --help", () => {
+    const help = helpText();
+    for (const setting of SETTINGS) expect(help).toContain(setting.name);
+  });
+});
