@@ -1,0 +1,12 @@
+// drizzle-kit: `npx drizzle-kit generate` (run in apps/server) writes a migration for a
+// change to the schema into ./drizzle, to be committed. The server applies them at start-up
+// (src/event-store/postgres/migrate.ts); drizzle-kit never connects to a database here.
+import { defineConfig } from "drizzle-kit";
+
+export default defineConfig({
+  dialect: "postgresql",
+  schema: ["./src/event-store/postgres/schema.ts", "./src/projections/postgres/projection-schema.ts"],
+  out: "./drizzle",
+  strict: true,
+  verbose: true,
+});

@@ -1,0 +1,165 @@
+// Opens the database the server runs on: an external PostgreSQL named by DATABASE_URL,
+// or else an embedded cluster in a local data folder. Either way the result is a
+// postgres.js client configured the same way, and one function that closes everything.
+
+import net from "node:net";
+import postgres from "postgres";
+import {
+  type EmbeddedDatabase,
+  type EmbeddedDatabaseOptions,
+  EmbeddedDatabaseError,
+  startEmbeddedDatabase,
+} from "./embedded-database.js";
+
+/** A postgres.js client whose int8 values are bigint (see createPostgresClient). */
+export type Sql = postgres.Sql<{ bigint: bigint }>;
+
+export interface ClientOptions {
+  /** The pool size. Default 10. */
+  readonly max?: number;
+  /** Shown in pg_stat_activity. Default "traceledger". */
+  readonly applicationName?: string;
+}
+
+/**
+ * A postgres.js client with what the event store relies on: int8 as bigint, TCP_NODELAY
+ * sockets (Nagle's algorithm adds tens of milliseconds to pipelined round trips), and
+ * no notice logging.
+ */
+export function createPostgresClient(url: string, options: ClientOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "traceledger" },
+    types: { bigint: postgres.BigInt },
+    // Not in postgres.js's type definitions, documented in its README ("Custom socket").
+    ...({ socket: connectNoDelay } as object),
+  });
+}
+
+/** postgres.js calls this with its parsed options; it must return a connected socket. */
+function connectNoDelay(options: { host?: string[]; port?: number[]; path?: string }): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = options.path
+      ? net.connect({ path: options.path })
+      : net.connect({ host: options.host?.[0] ?? "localhost", port: options.port?.[0] ?? 5432, noDelay: true });
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+  });
+}
+
+export interface OpenDatabaseOptions {
+  /** An external PostgreSQL. Default: the DATABASE_URL environment variable; empty means embedded. */
+  readonly databaseUrl?: string;
+  /** Options for the embedded cluster, used when there is no database URL. */
+  readonly embedded?: EmbeddedDatabaseOptions;
+  /** The database to use (created if missing) in the embedded cluster. Default "traceledger". */
+  readonly embeddedDatabaseName?: string;
+  readonly client?: ClientOptions;
+}
+
+export interface Database {
+  readonly sql: Sql;
+  /** "external" for DATABASE_URL, "embedded" for the local cluster. */
+  readonly kind: "external" | "embedded";
+  /** Where it is, without the password, for logs. */
+  readonly description: string;
+  /** The embedded cluster, when there is one. */
+  readonly embedded?: EmbeddedDatabase;
+  /** Closes the client and stops the embedded cluster, if any. */
+  close(): Promise<void>;
+}
+
+export class DatabaseConnectionError extends Error {
+  override readonly name = "DatabaseConnectionError";
+}
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const url = options.databaseUrl ?? process.env["DATABASE_URL"] ?? "";
+  if (url !== "") {
+    const description = redact(url);
+    const sql = createPostgresClient(url, options.client);
+    await checkConnection(sql, description);
+    return { sql, kind: "external", description, close: () => sql.end({ timeout: 5 }) };
+  }
+
+  const embedded = await startEmbeddedDatabase(options.embedded);
+  try {
+    const name = options.embeddedDatabaseName ?? "traceledger";
+    await ensureDatabase(embedded.url(), name);
+    const description = `embedded PostgreSQL in ${embedded.dataDir} on 127.0.0.1:${embedded.port}, database ${name}`;
+    const sql = createPostgresClient(embedded.url(name), options.client);
+    await checkConnection(sql, description);
+    return {
+      sql,
+      kind: "embedded",
+      description,
+      embedded,
+      close: async () => {
+        await sql.end({ timeout: 5 });
+        await embedded.stop();
+      },
+    };
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+}
+
+/** Creates the database if it does not exist (connects to the cluster's `postgres` database). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`select 1 as found from pg_database where datname = ${name}`;
+    if (!row) {
+      try {
+        await admin.unsafe(`create database ${escapeIdentifier(name)}`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== "42P04") throw error; // created meanwhile
+      }
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+async function checkConnection(sql: Sql, description: string): Promise<void> {
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    const code = (error as { code?: string }).code;
+    const hint =
+      code === "ECONNREFUSED"
+        ? " (connection refused: is PostgreSQL running and listening there?)"
+        : code === "28P01"
+          ? " (wrong password)"
+          : code === "3D000"
+            ? " (the database does not exist)"
+            : "";
+    throw new DatabaseConnectionError(
+      `cannot connect to ${description}: ${error instanceof Error ? error.message : String(error)}${hint}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The URL with its password replaced, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the DATABASE_URL (not a valid URL)";
+  }
+}
+
+export function escapeIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export { EmbeddedDatabaseError };

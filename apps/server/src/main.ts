@@ -1,0 +1,74 @@
+// The process: read the configuration (refuse to start on a bad value), start
+// traceledger, say where it listens, optionally run the demo, and shut down
+// gracefully on SIGTERM or SIGINT (exit 0), or exit non-zero on a failure.
+
+import { helpText, loadConfig, ConfigError } from "./config/server-config.js";
+import { runDemo } from "./demo/run-demo.js";
+import { createLogger } from "./log/logger.js";
+import { startTraceledger } from "./server/start-traceledger.js";
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(helpText());
+    return 0;
+  }
+  const unknown = args.filter((a) => a !== "--demo");
+  if (unknown.length > 0) {
+    console.error(`unknown argument ${unknown.join(" ")}\n\n${helpText()}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`traceledger: ${error.message}\nRun with --help for every setting.`);
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel, { service: config.serviceName });
+  const server = await startTraceledger(config, log);
+  log.info("traceledger listening", {
+    grpc: server.grpcAddress,
+    http: server.httpAddress,
+    try: `curl -s -X POST http://${server.httpAddress}/traceledger.v1.TracingService/ListTraces -H 'content-type: application/json' -d '{}'`,
+  });
+
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info("shutting down", { signal });
+      server.stop().then(
+        () => {
+          log.info("stopped");
+          resolve(0);
+        },
+        (error: unknown) => {
+          log.error("shutdown failed", { error });
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+
+  if (args.includes("--demo")) {
+    try {
+      await runDemo(`http://${server.grpcAddress}`, (text) => process.stdout.write(`${text}\n`));
+      process.stdout.write(`\ntraceledger keeps running on grpc ${server.grpcAddress} and http ${server.httpAddress}; Ctrl-C stops it.\n`);
+    } catch (error) {
+      log.error("demo failed", { error });
+    }
+  }
+  return stopped;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`traceledger failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

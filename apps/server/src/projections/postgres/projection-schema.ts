@@ -1,0 +1,59 @@
+// The read-model tables behind ListTraces, fed from the event log by the trace
+// listing projector and rebuildable from it (they hold nothing the log lacks).
+// trace_id leads every key, as in the event store, so both shard by trace.
+//
+// This file imports nothing but drizzle-orm: drizzle-kit loads it on its own.
+
+import { sql } from "drizzle-orm";
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
+
+/** One row per span: what the ListTraces filters look at. */
+export const spanIndex = pgTable(
+  "span_index",
+  {
+    traceId: bytea("trace_id").notNull(),
+    spanId: bytea("span_id").notNull(),
+    /** Null for a root span. */
+    parentSpanId: bytea("parent_span_id"),
+    name: text("name").notNull(),
+    serviceName: text("service_name").notNull(),
+    startTime: bigint("start_time", { mode: "bigint" }).notNull(),
+    /** Zero while running. */
+    endTime: bigint("end_time", { mode: "bigint" }).notNull().default(sql`0`),
+    /** 1 running, 2 ended, 3 orphaned (traceledger.v1.SpanState). */
+    state: smallint("state").notNull(),
+    /** traceledger.v1.StatusCode. */
+    statusCode: smallint("status_code").notNull().default(0),
+    hasError: boolean("has_error").notNull().default(false),
+    /** Attribute key -> value as text, for containment filters. */
+    attributes: jsonb("attributes").notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [
+    primaryKey({ name: "span_index_pkey", columns: [t.traceId, t.spanId] }),
+    index("span_index_service_name_idx").on(t.serviceName, t.traceId),
+    index("span_index_name_idx").on(t.name, t.traceId),
+    index("span_index_attributes_idx").using("gin", sql`${t.attributes} jsonb_path_ops`),
+  ],
+);
+
+/** One row per trace: the ListTraces result rows, newest first. */
+export const traceSummaries = pgTable(
+  "trace_summaries",
+  {
+    traceId: bytea("trace_id").primaryKey(),
+    /** 1 open, 2 completed (traceledger.v1.TraceState). */
+    state: smallint("state").notNull(),
+    startTime: bigint("start_time", { mode: "bigint" }).notNull(),
+    /** The latest end of an ended span; zero if none ended. */
+    endTime: bigint("end_time", { mode: "bigint" }).notNull(),
+    rootName: text("root_name").notNull(),
+    rootServiceName: text("root_service_name").notNull(),
+    spanCount: integer("span_count").notNull(),
+    errorCount: integer("error_count").notNull(),
+    runningSpanCount: integer("running_span_count").notNull(),
+    serviceNames: text("service_names").array().notNull(),
+  },
+  (t) => [index("trace_summaries_start_time_idx").on(t.startTime.desc(), t.traceId.desc())],
+);

@@ -1,0 +1,143 @@
+// Wire requests -> domain commands. Only the shape of the request is checked
+// here (which fields name the span or its parent); every rule lives in the domain.
+
+import type {
+  AddSpanEventRequest,
+  EndSpanRequest,
+  RecordErrorRequest,
+  SetSpanAttributesRequest,
+  StartSpanRequest,
+  StartTraceRequest,
+  TracingCommand,
+} from "@traceledger/proto";
+import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import { isTraceError, traceError, type TraceError } from "../domain/trace/trace-error.js";
+import { parseTraceparent } from "../domain/trace/traceparent.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import { newSpanId, newTraceId, spanRef } from "./request-ids.js";
+
+const SAMPLED = 1;
+
+export function startTraceCommand(r: StartTraceRequest): TraceCommand {
+  const traceId = r.traceId.length > 0 ? bytesToHex(r.traceId) : newTraceId(r.requestId);
+  return {
+    type: "StartSpan",
+    traceId,
+    spanId: r.spanId.length > 0 ? bytesToHex(r.spanId) : newSpanId(traceId, r.requestId),
+    parentSpanId: "",
+    parentIsRemote: false,
+    name: r.name,
+    kind: r.kind,
+    serviceName: r.serviceName,
+    startTime: r.startTimeUnixNano,
+    attributes: r.attributes,
+    links: r.links,
+    resourceAttributes: r.resourceAttributes,
+    tracestate: r.tracestate,
+    flags: SAMPLED,
+    scopeName: r.scopeName,
+  };
+}
+
+export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError {
+  let traceId = bytesToHex(r.traceId);
+  let parentSpanId = bytesToHex(r.parentSpanId);
+  let parentIsRemote = r.parentIsRemote;
+  let flags = SAMPLED;
+  if (r.traceparent !== "") {
+    const parsed = parseTraceparent(r.traceparent);
+    if (!parsed.ok) return traceError("invalid_argument", "INVALID_TRACEPARENT", parsed.problem, { traceparent: r.traceparent });
+    if (traceId !== "" && traceId !== parsed.value.traceId) {
+      return traceError("invalid_argument", "INVALID_TRACEPARENT", "trace_id and traceparent name different traces", { traceparent: r.traceparent, trace_id: traceId });
+    }
+    if (parentSpanId !== "" && parentSpanId !== parsed.value.spanId) {
+      return traceError("invalid_argument", "INVALID_TRACEPARENT", "parent_span_id and traceparent name different parents", { traceparent: r.traceparent, parent_span_id: parentSpanId });
+    }
+    traceId = parsed.value.traceId;
+    parentSpanId = parsed.value.spanId;
+    // A traceparent may come from any system; the domain records the parent as
+    // local when it is in the trace.
+    parentIsRemote = true;
+    flags = parsed.value.flags;
+  }
+  if (traceId === "") return traceError("invalid_argument", "INVALID_TRACE_ID", "trace_id or traceparent is required; use StartTrace to begin a new trace");
+  return {
+    type: "StartSpan",
+    traceId,
+    spanId: r.spanId.length > 0 ? bytesToHex(r.spanId) : newSpanId(traceId, r.requestId),
+    parentSpanId,
+    parentIsRemote,
+    name: r.name,
+    kind: r.kind,
+    serviceName: r.serviceName,
+    startTime: r.startTimeUnixNano,
+    attributes: r.attributes,
+    links: r.links,
+    resourceAttributes: r.resourceAttributes,
+    tracestate: r.tracestate,
+    flags,
+    scopeName: r.scopeName,
+  };
+}
+
+export function endSpanCommand(r: EndSpanRequest): TraceCommand | TraceError {
+  const ref = spanRef(r);
+  if (isTraceError(ref)) return ref;
+  return {
+    type: "EndSpan",
+    ...ref,
+    endTime: r.endTimeUnixNano,
+    statusCode: r.status?.code ?? 0,
+    statusMessage: r.status?.message ?? "",
+    endReason: r.endReason,
+    attributes: r.attributes,
+  };
+}
+
+export function recordErrorCommand(r: RecordErrorRequest): TraceCommand | TraceError {
+  const ref = spanRef(r);
+  if (isTraceError(ref)) return ref;
+  return {
+    type: "RecordError",
+    ...ref,
+    errorId: r.errorId,
+    time: r.timeUnixNano,
+    errorType: r.errorType,
+    message: r.message,
+    stacktrace: r.stacktrace,
+    escaped: r.escaped,
+    attributes: r.attributes,
+  };
+}
+
+export function addSpanEventCommand(r: AddSpanEventRequest): TraceCommand | TraceError {
+  const ref = spanRef(r);
+  if (isTraceError(ref)) return ref;
+  return { type: "AddSpanEvent", ...ref, eventId: r.eventId, time: r.timeUnixNano, name: r.name, attributes: r.attributes };
+}
+
+export function setSpanAttributesCommand(r: SetSpanAttributesRequest): TraceCommand | TraceError {
+  const ref = spanRef(r);
+  if (isTraceError(ref)) return ref;
+  return { type: "SetSpanAttributes", ...ref, updateId: r.updateId, attributes: r.attributes };
+}
+
+/** One command of a batch. */
+export function batchCommand(c: TracingCommand): TraceCommand | TraceError {
+  switch (c.command.case) {
+    case "startTrace":
+      return startTraceCommand(c.command.value);
+    case "startSpan":
+      return startSpanCommand(c.command.value);
+    case "endSpan":
+      return endSpanCommand(c.command.value);
+    case "recordError":
+      return recordErrorCommand(c.command.value);
+    case "addSpanEvent":
+      return addSpanEventCommand(c.command.value);
+    case "setSpanAttributes":
+      return setSpanAttributesCommand(c.command.value);
+    case undefined:
+      return traceError("invalid_argument", "MISSING_COMMAND", "a batch entry must set one command");
+  }
+}

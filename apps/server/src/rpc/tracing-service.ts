@@ -1,0 +1,199 @@
+// TracingService: one implementation, served by both doors (grpc-js and
+// connect-node). Commands go through the command bus and are answered after
+// commit; reads come from the event store (GetTrace, GetTraceEvents,
+// WatchTrace) and the trace listing projection (ListTraces).
+
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  GetTraceEventsResponseSchema,
+  GetTraceResponseSchema,
+  IngestBatchResponseSchema,
+  TracingService,
+  WatchTraceResponseSchema,
+  type ListTracesRequest,
+  type ListTracesResponse,
+} from "@traceledger/proto";
+import type { CommandResult } from "../commands/command-result.js";
+import type { TraceCommandBus } from "../commands/trace-command-bus.js";
+import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import type { CommandOutcome } from "../domain/trace/trace-decide.js";
+import type { TraceError } from "../domain/trace/trace-error.js";
+import { isTraceError, traceError } from "../domain/trace/trace-error.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import type { EventStore, ReadStreamOptions } from "../event-store/event-store.js";
+import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import type { TraceChangeFeed } from "../live/trace-change-feed.js";
+import { TraceViewBuilder } from "../projections/trace-view.js";
+import { toEnvelope } from "./event-envelope.js";
+import { invalidArgument, toConnectError } from "./rpc-error.js";
+import {
+  addSpanEventCommand,
+  batchCommand,
+  endSpanCommand,
+  recordErrorCommand,
+  setSpanAttributesCommand,
+  startSpanCommand,
+  startTraceCommand,
+} from "./to-command.js";
+import {
+  addSpanEventResponse,
+  batchResult,
+  endSpanResponse,
+  recordErrorResponse,
+  setSpanAttributesResponse,
+  startSpanResponse,
+  startTraceResponse,
+} from "./to-response.js";
+
+export interface TraceListing {
+  listTraces(request: ListTracesRequest): Promise<ListTracesResponse>;
+}
+
+export interface TracingServiceDeps {
+  readonly bus: TraceCommandBus;
+  readonly store: EventStore;
+  readonly changes: TraceChangeFeed;
+  readonly listing: TraceListing;
+  /** Unix nanoseconds, for the durations of running spans. */
+  readonly clock: () => bigint;
+  /** Aborted at shutdown: ends every WatchTrace stream. */
+  readonly shutdown: AbortSignal;
+  /** The most commands one IngestBatch call may carry. Default 10,000. */
+  readonly maxBatchCommands?: number;
+  /** How often a watcher re-reads when no local write woke it (writes by other replicas). Default 1 s. */
+  readonly watchPollMs?: number;
+}
+
+const MAX_EVENTS_PAGE = 5000;
+const DEFAULT_EVENTS_PAGE = 500;
+
+export function createTracingService(deps: TracingServiceDeps): ServiceImpl<typeof TracingService> {
+  const maxBatch = deps.maxBatchCommands ?? 10_000;
+  const pollMs = deps.watchPollMs ?? 1000;
+
+  async function run(command: TraceCommand | TraceError): Promise<{ traceId: string; outcome: CommandOutcome }> {
+    if (isTraceError(command)) throw toConnectError(command);
+    const result: CommandResult = await deps.bus.submit(command);
+    if (!result.ok) throw toConnectError(result.error);
+    return result;
+  }
+
+  return {
+    async startTrace(request) {
+      const { traceId, outcome } = await run(startTraceCommand(request));
+      return startTraceResponse(traceId, outcome as Extract<CommandOutcome, { type: "SpanStarted" }>);
+    },
+    async startSpan(request) {
+      const { traceId, outcome } = await run(startSpanCommand(request));
+      return startSpanResponse(traceId, outcome as Extract<CommandOutcome, { type: "SpanStarted" }>);
+    },
+    async endSpan(request) {
+      const { outcome } = await run(endSpanCommand(request));
+      return endSpanResponse(outcome as Extract<CommandOutcome, { type: "SpanEnded" }>);
+    },
+    async recordError(request) {
+      const { outcome } = await run(recordErrorCommand(request));
+      return recordErrorResponse(outcome as Extract<CommandOutcome, { type: "ErrorRecorded" }>);
+    },
+    async addSpanEvent(request) {
+      const { outcome } = await run(addSpanEventCommand(request));
+      return addSpanEventResponse(outcome as Extract<CommandOutcome, { type: "EventRecorded" }>);
+    },
+    async setSpanAttributes(request) {
+      const { outcome } = await run(setSpanAttributesCommand(request));
+      return setSpanAttributesResponse(outcome as Extract<CommandOutcome, { type: "AttributesSet" }>);
+    },
+
+    async ingestBatch(request) {
+      if (request.commands.length > maxBatch) {
+        throw invalidArgument("BATCH_TOO_LARGE", `a batch may carry at most ${maxBatch} commands, got ${request.commands.length}`, {
+          max_commands: String(maxBatch),
+          commands: String(request.commands.length),
+        });
+      }
+      const mapped = request.commands.map(batchCommand);
+      const results = await Promise.all(
+        mapped.map((command): Promise<CommandResult> =>
+          isTraceError(command) ? Promise.resolve({ ok: false, traceId: "", error: command }) : deps.bus.submit(command),
+        ),
+      );
+      return create(IngestBatchResponseSchema, {
+        results: results.map((result, i) => batchResult(result, request.commands[i]!.command.case === "startTrace")),
+      });
+    },
+
+    async getTrace(request) {
+      const traceId = traceIdOf(request.traceId);
+      const options: ReadStreamOptions =
+        request.asOf.case === "asOfVersion"
+          ? { toVersion: Number(request.asOf.value) }
+          : request.asOf.case === "asOfTimeUnixNano"
+            ? { recordedAtOrBefore: request.asOf.value }
+            : {};
+      const events = await deps.store.readStream(traceId, options);
+      if (events.length === 0) {
+        const when = request.asOf.case === undefined ? "" : " as of the requested moment";
+        throw toConnectError(traceError("not_found", "TRACE_NOT_FOUND", `trace ${traceId} does not exist${when}`, { trace_id: traceId }));
+      }
+      const builder = new TraceViewBuilder(traceId);
+      for (const stored of events) builder.apply(decodeTraceEvent(stored.type, stored.payload));
+      // A past view measures its running spans to the moment it shows.
+      const at = request.asOf.case === "asOfTimeUnixNano" ? request.asOf.value : request.asOf.case === "asOfVersion" ? events[events.length - 1]!.recordedAt : deps.clock();
+      return create(GetTraceResponseSchema, { trace: builder.build(at) });
+    },
+
+    listTraces(request) {
+      return deps.listing.listTraces(request);
+    },
+
+    async getTraceEvents(request) {
+      const traceId = traceIdOf(request.traceId);
+      const pageSize = request.pageSize <= 0 ? DEFAULT_EVENTS_PAGE : Math.min(request.pageSize, MAX_EVENTS_PAGE);
+      const after = request.pageToken ? versionFromToken(request.pageToken) : Number(request.afterVersion);
+      const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1 };
+      const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: Number(request.toVersion) } : options);
+      const page = events.slice(0, pageSize);
+      const more = events.length > pageSize;
+      return create(GetTraceEventsResponseSchema, {
+        events: page.map(toEnvelope),
+        nextPageToken: more ? tokenFromVersion(page[page.length - 1]!.version) : "",
+      });
+    },
+
+    async *watchTrace(request, context) {
+      const traceId = traceIdOf(request.traceId);
+      const signal = AbortSignal.any([context.signal, deps.shutdown]);
+      let after = Number(request.afterVersion);
+      while (!signal.aborted) {
+        // Listen before reading, so a write between the read and the wait still wakes us.
+        const changed = deps.changes.waitForChange(traceId, pollMs, signal);
+        const events = await deps.store.readStream(traceId, { afterVersion: after, limit: DEFAULT_EVENTS_PAGE });
+        for (const stored of events) {
+          yield create(WatchTraceResponseSchema, { event: toEnvelope(stored) });
+          after = stored.version;
+          if (stored.type === "TraceCompleted") return;
+        }
+        if (events.length < DEFAULT_EVENTS_PAGE) await changed;
+      }
+    },
+  };
+}
+
+function traceIdOf(bytes: Uint8Array): string {
+  const traceId = bytesToHex(bytes);
+  if (bytes.length !== 16 || /^0+$/.test(traceId)) {
+    throw invalidArgument("INVALID_TRACE_ID", `trace_id must be 16 bytes, not all zero (got ${bytes.length} bytes)`, { trace_id: traceId });
+  }
+  return traceId;
+}
+
+function tokenFromVersion(version: number): string {
+  return Buffer.from(`v1:${version}`).toString("base64url");
+}
+
+function versionFromToken(token: string): number {
+  const match = /^v1:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
+  if (!match) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  return Number(match[1]);
+}

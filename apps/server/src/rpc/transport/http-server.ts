@@ -1,0 +1,110 @@
+// The HTTP/1.1 door: the same implementations through connect-node, for the
+// Connect protocol (JSON for curl and fetch, binary) and gRPC-Web (browsers),
+// with plain routes for everything that is not an RPC. gRPC proper needs
+// HTTP/2 and has its own door.
+
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, createServiceImplSpec, type ConnectRouterOptions, type MethodImpl } from "@connectrpc/connect";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { setMaxListeners } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SHUTTING_DOWN } from "./end-stream-on-shutdown.js";
+import { hostPort } from "./host-port.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
+import { plainRouter, type PlainRoute } from "./plain-routes.js";
+import { logInternalError, publicErrorInterceptor, type InternalErrorHandler } from "./public-error.js";
+import type { ServiceRegistration } from "./service-registration.js";
+
+export interface HttpServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; the bound one is on the result. */
+  readonly port: number;
+  readonly services: readonly ServiceRegistration[];
+  readonly routes: readonly PlainRoute[];
+  /** Larger requests fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  readonly maxReceiveMessageBytes?: number;
+  /** Larger responses fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
+  readonly maxSendMessageBytes?: number;
+  readonly onInternalError?: InternalErrorHandler;
+}
+
+export interface HttpServer {
+  /** host:port as bound. */
+  readonly address: string;
+  readonly port: number;
+  /**
+   * Stops accepting connections, ends server streams with UNAVAILABLE, lets
+   * unary calls and plain requests finish, and after gracePeriodMs destroys
+   * the connections still open.
+   */
+  close(gracePeriodMs: number): Promise<void>;
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const onInternalError = options.onInternalError ?? logInternalError;
+  const streamShutdown = new AbortController();
+  setMaxListeners(0, streamShutdown.signal);
+  const protocols: ConnectRouterOptions = {
+    grpc: false,
+    grpcWeb: true,
+    connect: true,
+    readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    interceptors: [publicErrorInterceptor(onInternalError)],
+  };
+  const handler = connectNodeAdapter({
+    ...protocols,
+    routes: (router) => {
+      for (const registration of options.services) {
+        const spec = createServiceImplSpec(registration.service, registration.implementation);
+        for (const method of Object.values(spec.methods)) {
+          // connect's shutdownSignal aborts every call it is given to; only
+          // streams get it, so unary calls can finish within the grace period.
+          const streaming = method.kind !== "unary";
+          router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, shutdownSignal: streamShutdown.signal } : protocols);
+        }
+      }
+    },
+    // Only HTTP/1.1 requests reach this server, so the router's node:http types hold.
+    fallback: plainRouter(options.routes, onInternalError) as NonNullable<ConnectNodeAdapterOptions["fallback"]>,
+  });
+
+  let closing: Promise<void> | undefined;
+  const server = createServer(handler);
+  // A keep-alive connection that finishes its last request during close would
+  // otherwise idle until its timeout and hold close() open.
+  server.on("request", (_request, response) => {
+    response.once("close", () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  const port = await listen(server, options.host, options.port);
+
+  return {
+    address: hostPort(options.host, port),
+    port,
+    close(gracePeriodMs) {
+      closing ??= new Promise((resolve) => {
+        streamShutdown.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+        const timer = setTimeout(() => server.closeAllConnections(), gracePeriodMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

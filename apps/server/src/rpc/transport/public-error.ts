@@ -1,0 +1,41 @@
+// What a client may see of a failure. A ConnectError was thrown on purpose and
+// goes out as it is; anything else is a bug or an outage whose message may name
+// tables, hosts or stack frames, so the client gets a bare INTERNAL and the
+// server's log gets the error.
+
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+
+/** Receives every unexpected error, with the procedure ("pkg.Service/Method") it came from. */
+export type InternalErrorHandler = (error: unknown, procedure: string) => void;
+
+export const logInternalError: InternalErrorHandler = (error, procedure) => {
+  console.error(`rpc ${procedure} failed unexpectedly`, error);
+};
+
+export function publicError(thrown: unknown, procedure: string, onInternalError: InternalErrorHandler): ConnectError {
+  if (thrown instanceof ConnectError) return thrown;
+  onInternalError(thrown, procedure);
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
+}
+
+/** The same rule for the connect-node door, which would otherwise send the raw message as UNKNOWN. */
+export function publicErrorInterceptor(onInternalError: InternalErrorHandler): Interceptor {
+  return (next) => async (request) => {
+    const procedure = `${request.service.typeName}/${request.method.name}`;
+    try {
+      const response = await next(request);
+      if (!response.stream) return response;
+      return { ...response, message: publicErrors(response.message, procedure, onInternalError) };
+    } catch (thrown) {
+      throw publicError(thrown, procedure, onInternalError);
+    }
+  };
+}
+
+async function* publicErrors<T>(messages: AsyncIterable<T>, procedure: string, onInternalError: InternalErrorHandler): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (thrown) {
+    throw publicError(thrown, procedure, onInternalError);
+  }
+}

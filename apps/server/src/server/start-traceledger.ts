@@ -1,0 +1,102 @@
+// The composition root: database, event store, command bus, projections and
+// both doors, started in order and stopped in reverse. main.ts adds the
+// process concerns (argv, signals, exit codes); tests start it in-process.
+
+import { randomUUID } from "node:crypto";
+import { TracingService } from "@traceledger/proto";
+import { TraceCommandBus } from "../commands/trace-command-bus.js";
+import type { ServerConfig } from "../config/server-config.js";
+import { openDatabase, type Database } from "../database/open-database.js";
+import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
+import { migrate } from "../event-store/postgres/migrate.js";
+import { systemClock } from "../event-store/rules.js";
+import { TraceChangeFeed } from "../live/trace-change-feed.js";
+import type { Logger } from "../log/logger.js";
+import { createPostgresTraceListing } from "../projections/postgres/postgres-trace-listing.js";
+import { TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
+import { createTracingService } from "../rpc/tracing-service.js";
+import { startServers } from "../rpc/transport/serve.js";
+import { serviceRegistration } from "../rpc/transport/service-registration.js";
+import { withCallLogging } from "./call-logging.js";
+
+export interface Traceledger {
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  readonly database: Database;
+  readonly projector: TraceListingProjector;
+  /** Graceful: stop accepting, drain calls and commands, close watchers, stop PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+export async function startTraceledger(config: ServerConfig, log: Logger): Promise<Traceledger> {
+  const clock = systemClock;
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl ?? "",
+    embedded: { dataDir: config.dataDir },
+  });
+  log.info("database ready", { database: database.description });
+  try {
+    const migrations = await migrate(database.sql);
+    if (migrations.applied.length > 0) log.info("migrations applied", { count: migrations.applied.length });
+
+    const store = new PostgresEventStore(database.sql, { clock });
+    const changes = new TraceChangeFeed();
+    const projector = new TraceListingProjector({
+      sql: database.sql,
+      store,
+      clock,
+      onError: (error) => log.error("trace listing projection failed; retrying", { error }),
+    });
+    const bus = new TraceCommandBus({
+      store,
+      clock,
+      newId: randomUUID,
+      limits: { countLimit: config.attributeCountLimit, valueLengthLimit: config.attributeValueLengthLimit },
+      onAppended: (traceId) => {
+        changes.notify(traceId);
+        projector.wake();
+      },
+    });
+    const shutdown = new AbortController();
+    const tracing = createTracingService({
+      bus,
+      store,
+      changes,
+      listing: createPostgresTraceListing(database.sql, clock),
+      clock,
+      shutdown: shutdown.signal,
+      maxBatchCommands: config.maxBatchCommands,
+    });
+    projector.start();
+    const servers = await startServers({
+      host: config.host,
+      grpcPort: config.grpcPort,
+      httpPort: config.httpPort,
+      maxMessageBytes: config.maxMessageBytes,
+      services: [serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log))],
+      ready: () => ({ ready: true }),
+      onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
+    });
+    servers.setServing(true);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      grpcAddress: servers.grpcAddress,
+      httpAddress: servers.httpAddress,
+      database,
+      projector,
+      stop: () =>
+        (stopping ??= (async () => {
+          shutdown.abort();
+          changes.wakeAll();
+          await servers.close(config.shutdownGraceMs);
+          await bus.close();
+          await projector.stop();
+          await database.close();
+        })()),
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
