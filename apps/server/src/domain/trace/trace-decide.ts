@@ -279,7 +279,7 @@ function setSpanAttributes(cmd: SetSpanAttributes, state: TraceState, ctx: Decid
   }
   const updateId = cmd.updateId || ctx.newId();
   const span = state.spans.get(cmd.spanId);
-  const accepted = span?.requests.get(`attributes:${updateId}`);
+  const accepted = span?.requests?.get(`attributes:${updateId}`);
   if (accepted) {
     const keys = new Set(cmd.attributes.map((kv) => kv.key));
     const same = accepted.fingerprint === String(cmd.attributes.length) && (accepted.keptKeys ?? []).every((k) => keys.has(k));
@@ -409,7 +409,7 @@ function findRunningSpan(traceId: string, spanId: string, state: TraceState): Fo
 
 /** A request id the span already accepted: the original version for a retry, an error for a reuse. */
 function priorRequest(state: TraceState, traceId: string, spanId: string, key: string, fingerprint: string, idName: string, id: string) {
-  const accepted = state.spans.get(spanId)?.requests.get(key);
+  const accepted = state.spans.get(spanId)?.requests?.get(key);
   if (!accepted) return undefined;
   if (accepted.fingerprint !== fingerprint) return reject(requestIdReused(traceId, spanId, idName, id));
   return { ok: true as const, version: accepted.version };

@@ -6,8 +6,7 @@
 // and does no I/O, but it is not copy-on-write: copying a 1,000-span trace for
 // every event would make replay quadratic. Callers keep events, not old states.
 
-import type { OrphanReason, SpanEndReason} from "@traceledger/proto";
-import { StatusCode, type SpanKind } from "@traceledger/proto";
+import { OrphanReason, SpanEndReason, StatusCode, type SpanKind } from "@traceledger/proto";
 import type { TraceEventCase } from "./trace-event.js";
 import { bytesToHex } from "./w3c-ids.js";
 
@@ -36,8 +35,8 @@ interface SpanCommon {
   /** True when this span's start also started the trace. */
   readonly startedTrace: boolean;
   readonly attributeKeys: Set<string>;
-  /** Accepted requests by kind and id: "error:<id>", "event:<id>", "attributes:<id>". */
-  readonly requests: Map<string, AcceptedRequest>;
+  /** Accepted requests by kind and id: "error:<id>", "event:<id>", "attributes:<id>"; created on first use. */
+  readonly requests: Map<string, AcceptedRequest> | undefined;
   hasError: boolean;
 }
 
@@ -52,7 +51,7 @@ export interface EndedSpan extends SpanCommon {
   readonly endReason: SpanEndReason;
   readonly endedAtVersion: number;
   /** True when this span's end also completed the trace. */
-  completedTrace: boolean;
+  readonly completedTrace: boolean;
 }
 
 export interface OrphanedSpan extends SpanCommon {
@@ -63,6 +62,26 @@ export interface OrphanedSpan extends SpanCommon {
 }
 
 export type SpanState = RunningSpan | EndedSpan | OrphanedSpan;
+
+/**
+ * What evolve actually stores: one object per span with every field of every
+ * state, so a span changes state in place instead of being copied, and all
+ * spans share one hidden class. Readers see it through the SpanState union.
+ */
+type AllSpanFields = Omit<RunningSpan, "status"> & Omit<EndedSpan, "status"> & Omit<OrphanedSpan, "status">;
+type SpanSlot = { -readonly [K in keyof AllSpanFields]: AllSpanFields[K] } & {
+  status: SpanState["status"];
+  requests: Map<string, AcceptedRequest> | undefined;
+};
+
+function slot(span: SpanState): SpanSlot {
+  return span as unknown as SpanSlot;
+}
+
+function requestsOf(span: SpanState): Map<string, AcceptedRequest> {
+  const s = slot(span);
+  return (s.requests ??= new Map());
+}
 
 export interface TraceState {
   status: "empty" | "open" | "completed";
@@ -108,7 +127,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const parentSpanId = bytesToHex(e.parentSpanId);
       const keys = new Set<string>();
       for (const kv of e.attributes) keys.add(kv.key);
-      state.spans.set(spanId, {
+      const span: SpanSlot = {
         status: "running",
         spanId,
         parentSpanId,
@@ -123,9 +142,16 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         // TraceStarted is always version 1, so the span at version 2 started the trace.
         startedTrace: state.version === 2,
         attributeKeys: keys,
-        requests: new Map(),
+        requests: undefined,
         hasError: false,
-      });
+        endTime: 0n,
+        statusCode: StatusCode.UNSPECIFIED,
+        endReason: SpanEndReason.UNSPECIFIED,
+        endedAtVersion: 0,
+        completedTrace: false,
+        orphanReason: OrphanReason.UNSPECIFIED,
+      };
+      state.spans.set(spanId, span as SpanState);
       if (parentSpanId === "") state.rootSpanId = spanId;
       state.runningSpanCount++;
       if (state.startTime === 0n || e.startTimeUnixNano < state.startTime) state.startTime = e.startTimeUnixNano;
@@ -137,16 +163,13 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       if (!span || span.status !== "running") return state;
       for (const kv of e.attributes) span.attributeKeys.add(kv.key);
       const code = e.status?.code ?? StatusCode.UNSPECIFIED;
-      state.spans.set(span.spanId, {
-        ...span,
-        status: "ended",
-        endTime: e.endTimeUnixNano,
-        statusCode: code,
-        endReason: e.endReason,
-        endedAtVersion: state.version,
-        completedTrace: false,
-        hasError: span.hasError || code === StatusCode.ERROR,
-      });
+      const s = slot(span);
+      s.status = "ended";
+      s.endTime = e.endTimeUnixNano;
+      s.statusCode = code;
+      s.endReason = e.endReason;
+      s.endedAtVersion = state.version;
+      if (code === StatusCode.ERROR) s.hasError = true;
       state.runningSpanCount--;
       state.lastEndedSpanId = span.spanId;
       if (e.endTimeUnixNano > state.endTime) state.endTime = e.endTimeUnixNano;
@@ -156,13 +179,11 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const e = event.value;
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span || span.status !== "running") return state;
-      state.spans.set(span.spanId, {
-        ...span,
-        status: "orphaned",
-        endTime: e.closedTimeUnixNano,
-        orphanReason: e.reason,
-        endedAtVersion: state.version,
-      });
+      const s = slot(span);
+      s.status = "orphaned";
+      s.endTime = e.closedTimeUnixNano;
+      s.orphanReason = e.reason;
+      s.endedAtVersion = state.version;
       state.runningSpanCount--;
       if (e.closedTimeUnixNano > state.endTime) state.endTime = e.closedTimeUnixNano;
       return state;
@@ -172,7 +193,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
       span.hasError = true;
-      span.requests.set(`error:${e.errorId}`, {
+      requestsOf(span).set(`error:${e.errorId}`, {
         fingerprint: errorFingerprint(e.errorType, e.message),
         version: state.version,
         limited: e.droppedAttributesCount + e.truncatedValuesCount,
@@ -183,7 +204,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const e = event.value;
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
-      span.requests.set(`event:${e.eventId}`, {
+      requestsOf(span).set(`event:${e.eventId}`, {
         fingerprint: e.name,
         version: state.version,
         limited: e.droppedAttributesCount + e.truncatedValuesCount,
@@ -195,7 +216,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
       for (const kv of e.attributes) span.attributeKeys.add(kv.key);
-      span.requests.set(`attributes:${e.updateId}`, {
+      requestsOf(span).set(`attributes:${e.updateId}`, {
         fingerprint: String(e.attributes.length + e.droppedAttributesCount),
         keptKeys: e.attributes.map((kv) => kv.key),
         version: state.version,
@@ -207,7 +228,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       state.status = "completed";
       state.completedAtVersion = state.version;
       const last = state.spans.get(state.lastEndedSpanId);
-      if (last?.status === "ended" && last.endedAtVersion === state.version - 1) last.completedTrace = true;
+      if (last?.status === "ended" && last.endedAtVersion === state.version - 1) slot(last).completedTrace = true;
       return state;
     }
   }

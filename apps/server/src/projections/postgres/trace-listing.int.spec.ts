@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
-import { ListTracesRequestSchema, StatusCode, TraceState, type ListTracesRequest } from "@traceledger/proto";
+import { ListTracesRequestSchema, StatusCode, TraceState } from "@traceledger/proto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { TraceCommand } from "../../domain/trace/trace-commands.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.js";
 import { TraceCommandBus } from "../../commands/trace-command-bus.js";
 import { DEFAULT_ATTRIBUTE_LIMITS } from "../../domain/trace/attribute-limits.js";
@@ -19,8 +21,9 @@ let projector: TraceListingProjector;
 let listing: ReturnType<typeof createPostgresTraceListing>;
 const traceIds: string[] = [];
 
-const list = (fields: Partial<ListTracesRequest> = {}) => listing.listTraces(create(ListTracesRequestSchema, fields));
-const ids = async (fields: Partial<ListTracesRequest> = {}) => (await list(fields)).traces.map((t) => bytesToHex(t.traceId));
+type ListFields = MessageInitShape<typeof ListTracesRequestSchema>;
+const list = (fields: ListFields = {}) => listing.listTraces(create(ListTracesRequestSchema, fields));
+const ids = async (fields: ListFields = {}) => (await list(fields)).traces.map((t) => bytesToHex(t.traceId));
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -31,7 +34,7 @@ beforeAll(async () => {
     const traceId = (0x1000 + i).toString(16).padStart(32, "0");
     traceIds.push(traceId);
     const t0 = BASE + BigInt(i) * SEC;
-    const commands = [
+    const commands: TraceCommand[] = [
       startSpan("00000000000000a1", { traceId, startTime: t0, serviceName: "gateway", name: "GET /orders", attributes: [attr("tenant", i % 2 ? "blue" : "green")] }),
       startSpan("00000000000000b2", { traceId, parentSpanId: "00000000000000a1", startTime: t0 + 1000n, serviceName: i % 3 === 0 ? "payments" : "stock", name: "work", attributes: [attr("attempt", i % 4)] }),
     ];
@@ -65,7 +68,7 @@ describe("ListTraces over the projection", () => {
   });
 
   it("filters by service, span name, attributes, status, state, duration and time", async () => {
-    const expectIndices = async (fields: Partial<ListTracesRequest>, predicate: (i: number) => boolean) => {
+    const expectIndices = async (fields: ListFields, predicate: (i: number) => boolean) => {
       const expected = traceIds.filter((_, i) => predicate(i)).reverse();
       expect(await ids({ pageSize: 100, ...fields })).toEqual(expected);
     };
