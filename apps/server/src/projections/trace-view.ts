@@ -5,10 +5,8 @@
 import { create } from "@bufbuild/protobuf";
 import {
   SpanEndReason,
-  SpanSchema,
   SpanState,
   StatusCode,
-  StatusSchema,
   TraceSchema,
   TraceState,
   type KeyValue,
@@ -50,7 +48,10 @@ export class TraceViewBuilder {
         this.spans.set(spanId, {
           attributes,
           flags: e.flags,
-          span: create(SpanSchema, {
+          // A literal with every field instead of create(): the same message,
+          // without the reflection that made create() most of the fold's cost.
+          span: {
+            $typeName: "traceledger.v1.Span",
             traceId: e.traceId,
             spanId: e.spanId,
             parentSpanId: e.parentSpanId,
@@ -60,13 +61,20 @@ export class TraceViewBuilder {
             serviceName: e.serviceName,
             state: SpanState.RUNNING,
             startTimeUnixNano: e.startTimeUnixNano,
-            status: create(StatusSchema, { code: StatusCode.UNSPECIFIED }),
+            endTimeUnixNano: 0n,
+            durationNano: 0n,
+            status: { $typeName: "traceledger.v1.Status", code: StatusCode.UNSPECIFIED, message: "" },
+            endReason: SpanEndReason.UNSPECIFIED,
+            attributes: [],
+            events: [],
+            errors: [],
             links: e.links,
             resourceAttributes: e.resourceAttributes,
+            traceparent: "",
             tracestate: e.tracestate,
             limitedAttributesCount: e.droppedAttributesCount + e.truncatedValuesCount,
             scopeName: e.scopeName,
-          }),
+          } satisfies Span,
         });
         if (e.parentSpanId.length === 0) this.rootSpanId = spanId;
         break;
@@ -77,7 +85,7 @@ export class TraceViewBuilder {
         const e = event.value;
         draft.span.state = SpanState.ENDED;
         draft.span.endTimeUnixNano = e.endTimeUnixNano;
-        draft.span.status = e.status ?? create(StatusSchema);
+        draft.span.status = e.status ?? { $typeName: "traceledger.v1.Status", code: StatusCode.UNSPECIFIED, message: "" };
         draft.span.endReason = e.endReason;
         for (const kv of e.attributes) draft.attributes.set(kv.key, kv);
         draft.span.limitedAttributesCount += e.droppedAttributesCount + e.truncatedValuesCount;
