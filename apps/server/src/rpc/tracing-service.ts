@@ -165,6 +165,11 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       const traceId = traceIdOf(request.traceId);
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
       let after = Number(request.afterVersion);
+      if (after > 0) {
+        // Resumed after the last event there will ever be: nothing to wait for.
+        const [seen] = await deps.store.readStream(traceId, { afterVersion: after - 1, toVersion: after });
+        if (seen?.type === "TraceCompleted") return;
+      }
       while (!signal.aborted) {
         // Listen before reading, so a write between the read and the wait still wakes us.
         const changed = deps.changes.waitForChange(traceId, pollMs, signal);

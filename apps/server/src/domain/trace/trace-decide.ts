@@ -179,7 +179,9 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
   if (span.status === "ended") {
     const same = span.statusCode === cmd.statusCode && span.endReason === endReason && (cmd.endTime === 0n || cmd.endTime === span.endTime);
     if (!same) return reject(alreadyEnded(cmd.traceId, cmd.spanId));
-    return accept([], { type: "SpanEnded", version: span.endedAtVersion, durationNano: span.endTime - span.startTime, traceCompleted: span.completedTrace });
+    // The original answer counted the TraceCompleted that followed the end.
+    const version = span.completedTrace ? span.endedAtVersion + 1 : span.endedAtVersion;
+    return accept([], { type: "SpanEnded", version, durationNano: span.endTime - span.startTime, traceCompleted: span.completedTrace });
   }
   if (span.status === "orphaned") return reject(alreadyEnded(cmd.traceId, cmd.spanId));
 
