@@ -5,11 +5,12 @@
 
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import type {
+  TracingService} from "@traceledger/proto";
 import {
   GetTraceEventsResponseSchema,
   GetTraceResponseSchema,
   IngestBatchResponseSchema,
-  TracingService,
   WatchTraceResponseSchema,
   type ListTracesRequest,
   type ListTracesResponse,

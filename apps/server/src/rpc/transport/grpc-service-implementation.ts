@@ -21,6 +21,7 @@ import { MalformedRequest, type GrpcRequest } from "./grpc-service-definition.js
 import { toGrpcStatus } from "./grpc-status.js";
 import { publicError, type InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
+import { untilAborted } from "./until-aborted.js";
 
 export interface GrpcHandlerOptions {
   /**
@@ -94,27 +95,10 @@ async function writeAll(
   context: HandlerContext,
   sent: { header: boolean },
 ): Promise<void> {
-  const iterator = responses[Symbol.asyncIterator]();
-  // An implementation that ignores its signal must not hold the call open:
-  // waiting for its next message also ends when the signal aborts.
-  const aborted = new Promise<never>((_, reject) => {
-    context.signal.addEventListener("abort", () => reject(context.signal.reason), { once: true });
-  });
-  aborted.catch(() => undefined);
-  try {
-    for (;;) {
-      context.signal.throwIfAborted();
-      const next = await Promise.race([iterator.next(), aborted]);
-      if (next.done === true) break;
-      if (!sent.header) sent.header = sendResponseHeader(call, context);
-      if (!call.write(normalize(output, next.value))) await once(call, "drain", { signal: context.signal });
-    }
-  } finally {
-    // Lets the implementation run its finally blocks; not awaited, for the same reason as above.
-    iterator.return?.().catch(() => undefined);
+  for await (const response of untilAborted(responses, context.signal)) {
+    if (!sent.header) sent.header = sendResponseHeader(call, context);
+    if (!call.write(normalize(output, response))) await once(call, "drain", { signal: context.signal });
   }
-  // Cut short by shutdown, deadline or cancellation: the client must not read it as complete.
-  context.signal.throwIfAborted();
 }
 
 function decoded(request: GrpcRequest): Message {
@@ -140,14 +124,7 @@ function failure(
   options: GrpcHandlerOptions,
   sent = { header: false },
 ): StatusObject {
-  // An implementation that stops because its signal aborted may throw anything
-  // (an AbortError, say); the client is owed the reason it was aborted for.
-  const error =
-    thrown instanceof ConnectError
-      ? thrown
-      : context.signal.aborted
-        ? ConnectError.from(context.signal.reason)
-        : publicError(thrown, `${method.parent.typeName}/${method.name}`, options.onInternalError);
+  const error = publicError(thrown, `${method.parent.typeName}/${method.name}`, options.onInternalError, context.signal);
   // Before any message the status goes out alone (trailers-only), so it carries the response header too.
   const trailers = appendHeadersToMetadata(context.responseTrailer, sent.header ? undefined : appendHeadersToMetadata(context.responseHeader));
   return toGrpcStatus(error, trailers);

@@ -15,6 +15,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
 import { plainRouter, type PlainRoute } from "./plain-routes.js";
 import { logInternalError, publicErrorInterceptor, type InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
+import { untilAbortedInterceptor } from "./until-aborted.js";
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -51,7 +52,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     connect: true,
     readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    interceptors: [publicErrorInterceptor(onInternalError)],
+    interceptors: [publicErrorInterceptor(onInternalError), untilAbortedInterceptor()],
   };
   const handler = connectNodeAdapter({
     ...protocols,

@@ -1,7 +1,9 @@
 // What a client may see of a failure. A ConnectError was thrown on purpose and
-// goes out as it is; anything else is a bug or an outage whose message may name
-// tables, hosts or stack frames, so the client gets a bare INTERNAL and the
-// server's log gets the error.
+// goes out as it is. An implementation stopping because its call was aborted
+// may throw anything (an AbortError, say); the client is owed the reason the
+// call was aborted for. Anything else is a bug or an outage whose message may
+// name tables, hosts or stack frames, so the client gets a bare INTERNAL and
+// the server's log gets the error.
 
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
@@ -12,8 +14,9 @@ export const logInternalError: InternalErrorHandler = (error, procedure) => {
   console.error(`rpc ${procedure} failed unexpectedly`, error);
 };
 
-export function publicError(thrown: unknown, procedure: string, onInternalError: InternalErrorHandler): ConnectError {
+export function publicError(thrown: unknown, procedure: string, onInternalError: InternalErrorHandler, signal?: AbortSignal): ConnectError {
   if (thrown instanceof ConnectError) return thrown;
+  if (signal?.aborted) return ConnectError.from(signal.reason);
   onInternalError(thrown, procedure);
   return new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
 }
@@ -25,17 +28,17 @@ export function publicErrorInterceptor(onInternalError: InternalErrorHandler): I
     try {
       const response = await next(request);
       if (!response.stream) return response;
-      return { ...response, message: publicErrors(response.message, procedure, onInternalError) };
+      return { ...response, message: publicErrors(response.message, procedure, onInternalError, request.signal) };
     } catch (thrown) {
-      throw publicError(thrown, procedure, onInternalError);
+      throw publicError(thrown, procedure, onInternalError, request.signal);
     }
   };
 }
 
-async function* publicErrors<T>(messages: AsyncIterable<T>, procedure: string, onInternalError: InternalErrorHandler): AsyncIterable<T> {
+async function* publicErrors<T>(messages: AsyncIterable<T>, procedure: string, onInternalError: InternalErrorHandler, signal: AbortSignal): AsyncIterable<T> {
   try {
     yield* messages;
   } catch (thrown) {
-    throw publicError(thrown, procedure, onInternalError);
+    throw publicError(thrown, procedure, onInternalError, signal);
   }
 }

@@ -1,0 +1,90 @@
+// grpc.health.v1.Health on the gRPC door, as grpc_health_probe or a load
+// balancer would call it: a stock grpc-js client loading health.proto.
+import { status, type Client } from "@grpc/grpc-js";
+import { TracingService } from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
+import { serviceRegistration } from "./service-registration.js";
+import { CallLog } from "./testing/call-log.js";
+import { callUnary, foreignHealthClient } from "./testing/foreign-clients.js";
+import { streamReader } from "./testing/stream-reader.js";
+import { testTracingService } from "./testing/test-tracing-service.js";
+
+const SERVICE = TracingService.typeName;
+
+let server: GrpcServer;
+let health: Client;
+
+beforeAll(async () => {
+  server = await createGrpcServer({ host: "127.0.0.1", port: 0, services: [serviceRegistration(TracingService, testTracingService(new CallLog()))] });
+  health = foreignHealthClient(server.address);
+});
+
+afterAll(async () => {
+  health.close();
+  await server.close(0);
+});
+
+const check = (service: string) => callUnary<{ status: string }>(health, "Check", { service });
+type WatchCall = Parameters<typeof streamReader<{ status: string }>>[0] & { cancel(): void };
+const startWatch = (service: string) => (health as unknown as { Watch(request: object): WatchCall }).Watch({ service });
+const watch = (service: string) => streamReader<{ status: string }>(startWatch(service));
+
+describe("gRPC health checking", () => {
+  it("is NOT_SERVING until the app says it serves, for the server and each service", async () => {
+    expect((await check("")).response?.status).toBe("NOT_SERVING");
+    expect((await check(SERVICE)).response?.status).toBe("NOT_SERVING");
+    server.setServing(true);
+    expect((await check("")).response?.status).toBe("SERVING");
+    expect((await check(SERVICE)).response?.status).toBe("SERVING");
+  });
+
+  it("sets the status of one service alone", async () => {
+    server.setServing(true);
+    server.setServing(false, SERVICE);
+    expect((await check(SERVICE)).response?.status).toBe("NOT_SERVING");
+    expect((await check("")).response?.status).toBe("SERVING");
+    server.setServing(true, SERVICE);
+    expect((await check(SERVICE)).response?.status).toBe("SERVING");
+  });
+
+  it("answers NOT_FOUND to Check for an unknown service", async () => {
+    expect((await check("no.such.Service")).error?.code).toBe(status.NOT_FOUND);
+  });
+
+  it("lists every service with its status", async () => {
+    server.setServing(true);
+    const { response } = await callUnary<{ statuses: Record<string, { status: string }> }>(health, "List", {});
+    expect(response?.statuses).toEqual({ "": { status: "SERVING" }, [SERVICE]: { status: "SERVING" } });
+  });
+
+  it("Watch sends the current status, then each change", async () => {
+    server.setServing(true);
+    const call = startWatch(SERVICE);
+    const reader = streamReader<{ status: string }>(call);
+    expect((await reader.next()).status).toBe("SERVING");
+    server.setServing(false, SERVICE);
+    expect((await reader.next()).status).toBe("NOT_SERVING");
+    server.setServing(true, SERVICE);
+    expect((await reader.next()).status).toBe("SERVING");
+    call.cancel();
+    expect((await reader.status).code).toBe(status.CANCELLED);
+  });
+
+  it("Watch answers SERVICE_UNKNOWN for an unknown service and keeps the stream open", async () => {
+    const reader = watch("no.such.Service");
+    expect((await reader.next()).status).toBe("SERVICE_UNKNOWN");
+  });
+
+  it("on close, a watcher sees NOT_SERVING and then its stream ends UNAVAILABLE", async () => {
+    server.setServing(true);
+    const reader = watch("");
+    expect((await reader.next()).status).toBe("SERVING");
+    const closed = server.close(1_000);
+    expect((await reader.next()).status).toBe("NOT_SERVING");
+    const ended = await reader.status;
+    expect(ended.code).toBe(status.UNAVAILABLE);
+    expect(ended.details).toBe("the server is shutting down");
+    await closed;
+  });
+});

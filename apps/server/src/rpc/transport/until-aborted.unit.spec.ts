@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { untilAborted } from "./until-aborted.js";
+
+async function collect<T>(source: AsyncIterable<T>): Promise<{ values: T[]; error?: unknown }> {
+  const values: T[] = [];
+  try {
+    for await (const value of source) values.push(value);
+    return { values };
+  } catch (error) {
+    return { values, error };
+  }
+}
+
+describe("untilAborted", () => {
+  it("passes a stream through when nothing aborts", async () => {
+    async function* three() {
+      yield* [1, 2, 3];
+    }
+    expect(await collect(untilAborted(three(), new AbortController().signal))).toEqual({ values: [1, 2, 3] });
+  });
+
+  it("ends a stream stuck in an implementation that ignores its signal, and lets its finally run once it wakes", async () => {
+    const abort = new AbortController();
+    let wake: () => void = () => undefined;
+    let finallyRan = false;
+    async function* stuck() {
+      try {
+        yield 1;
+        await new Promise<void>((resolve) => (wake = resolve));
+        yield 2;
+      } finally {
+        finallyRan = true;
+      }
+    }
+    const result = collect(untilAborted(stuck(), abort.signal));
+    await new Promise((resolve) => setImmediate(resolve));
+    abort.abort("shutting down");
+    expect(await result).toEqual({ values: [1], error: "shutting down" });
+    expect(finallyRan).toBe(false);
+    wake();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(finallyRan).toBe(true);
+  });
+
+  it("does not let a stream that returns quietly after the abort look complete", async () => {
+    const abort = new AbortController();
+    async function* polite(signal: AbortSignal) {
+      yield 1;
+      abort.abort("deadline");
+      if (signal.aborted) return;
+      yield 2;
+    }
+    expect(await collect(untilAborted(polite(abort.signal), abort.signal))).toEqual({ values: [1], error: "deadline" });
+  });
+});
