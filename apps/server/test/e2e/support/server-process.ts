@@ -1,0 +1,111 @@
+// The server as its own OS process, started the way `npm start` does
+// (node --import tsx apps/server/src/main.ts) from the repository root, on
+// ephemeral ports: the addresses come from its "traceledger listening" log line.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { serverEnv } from "./in-process-server.js";
+import { within } from "./wait.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  readonly pid: number;
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  /** Settles when the process has exited. */
+  readonly exited: Promise<Exit>;
+  /** Every stdout and stderr line so far, for failure messages. */
+  output(): string;
+  /** Resolves when a line containing `text` has been written (at most `ms`). */
+  waitForOutput(text: string, ms: number): Promise<void>;
+  /** Sends a signal if it still runs. */
+  signal(signal: NodeJS.Signals): void;
+}
+
+/** Starts a server process and resolves once it listens (at most `ms`). */
+export async function spawnServer(databaseUrl: string, overrides: Record<string, string> = {}, ms = 45_000): Promise<ServerProcess> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...serverEnv(databaseUrl, { TRACELEDGER_LOG_LEVEL: "info", ...overrides }) };
+  // The test runner's own hooks must not reach the server process.
+  delete env["NODE_OPTIONS"];
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const lineWaiters = new Set<() => void>();
+  const addLine = (line: string) => {
+    lines.push(line);
+    for (const wake of lineWaiters) wake();
+  };
+  let listening: ((addresses: { grpc: string; http: string }) => void) | undefined;
+  const ready = new Promise<{ grpc: string; http: string }>((resolve) => (listening = resolve));
+  const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+
+  let partial = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    partial += chunk.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      addLine(line);
+      if (!line.startsWith("{")) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; grpc?: string; http?: string };
+        if (entry.msg === "traceledger listening" && entry.grpc && entry.http) listening?.({ grpc: entry.grpc, http: entry.http });
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr!.on("data", (chunk: Buffer) => chunk.toString().split("\n").filter((l) => l !== "").forEach(addLine));
+
+  const process_: Omit<ServerProcess, "grpcAddress" | "httpAddress"> = {
+    pid: child.pid!,
+    exited,
+    output: () => [...lines, partial].join("\n"),
+    waitForOutput: (text, ms) => {
+      let wake: (() => void) | undefined;
+      const seen = new Promise<void>((resolve) => {
+        wake = () => {
+          if (lines.some((l) => l.includes(text))) resolve();
+        };
+        lineWaiters.add(wake);
+        wake();
+      });
+      return within(ms, `the server process to write "${text}"`, seen).finally(() => lineWaiters.delete(wake!));
+    },
+    signal: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  try {
+    const addresses = await within(
+      ms,
+      "the server process to log \"traceledger listening\"",
+      Promise.race([
+        ready,
+        exited.then((exit) => {
+          throw new Error(`the server process exited (${JSON.stringify(exit)}) before listening:\n${process_.output()}`);
+        }),
+      ]),
+    );
+    return { ...process_, grpcAddress: addresses.grpc, httpAddress: addresses.http };
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+}
+
+/** For afterAll: kills the process if it still runs, and waits for it. */
+export async function killServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server) return;
+  server.signal("SIGKILL");
+  await within(10_000, `process ${server.pid} to exit after SIGKILL`, server.exited);
+}
