@@ -350,6 +350,29 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
         expect(read.map((e) => e.position)).toEqual((r0 as AppendResult).positions);
       });
 
+      it("answers requests whose check passes but whose ids are stored, without failing the others", async () => {
+        const retried = streamId();
+        const reused = streamId();
+        const retriedEvents = events(2);
+        const original = await store.append(request(retried, "no_stream", retriedEvents));
+        const reusedEvent = newEvent();
+        await store.append(request(reused, "no_stream", [reusedEvent]));
+        const fresh = streamId();
+        const results = await store.appendMany([
+          request(retried, "any", retriedEvents), // a retry with "any": the check passes
+          request(fresh, "no_stream", events(1)),
+          request(reused, 1, [{ ...reusedEvent, type: "SpanEnded" }]), // at the current version: the check passes
+          request(retried, 2, events(1)), // after the retry, in the same batch
+        ]);
+        expect(results[0]).toEqual({ ...original, duplicate: true });
+        expect(results[1]).toMatchObject({ streamId: fresh, nextVersion: 1, duplicate: false });
+        expect(results[2]).toBeInstanceOf(EventIdConflictError);
+        expect(results[2]).toMatchObject({ eventId: reusedEvent.eventId });
+        expect(results[3]).toMatchObject({ streamId: retried, nextVersion: 3, duplicate: false });
+        expect(await store.streamVersion(reused)).toBe(1);
+        expect(await store.streamVersion(retried)).toBe(3);
+      });
+
       it("applies requests for the same stream in order, as if appended one after the other", async () => {
         const s = streamId();
         const a = events(2);

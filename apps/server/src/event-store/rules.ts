@@ -39,15 +39,15 @@ export function assertAppendRequest(request: AppendRequest): void {
   if (!Array.isArray(request.events) || request.events.length === 0) {
     throw new RangeError(`an append to stream ${request.streamId} needs at least one event`);
   }
-  const ids = new Set<string>();
+  const ids = request.events.length > 1 ? new Set<string>() : undefined;
   for (const event of request.events) {
     if (typeof event.eventId !== "string" || !UUID.test(event.eventId)) {
       throw new TypeError(`event id must be a lowercase canonical UUID, got ${JSON.stringify(event.eventId)}`);
     }
-    if (ids.has(event.eventId)) {
+    if (ids?.has(event.eventId)) {
       throw new RangeError(`event id ${event.eventId} appears twice in one append to stream ${request.streamId}`);
     }
-    ids.add(event.eventId);
+    ids?.add(event.eventId);
     if (typeof event.type !== "string" || event.type === "") {
       throw new TypeError(`event ${event.eventId} needs a type`);
     }

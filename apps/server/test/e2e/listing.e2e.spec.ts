@@ -3,6 +3,7 @@
 // listing, when another projector instance holds the projection at that moment.
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { TRACE_LISTING_LOCK_KEY } from "../../src/projections/postgres/trace-listing-projector.js";
 import { StatusCode, TraceState, type ListTracesRequestSchema, type ListTracesResponse } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../src/server/start-traceledger.js";
@@ -13,8 +14,7 @@ import { listedWhen } from "./support/listing.js";
 import { text } from "./support/values.js";
 import { until, within } from "./support/wait.js";
 
-/** The advisory lock key of TraceListingProjector (LOCK_KEY in trace-listing-projector.ts, not exported). */
-const PROJECTION_LOCK_KEY = "8389478373617526784";
+const PROJECTION_LOCK_KEY = TRACE_LISTING_LOCK_KEY;
 
 let db: TestDatabase;
 let server: Traceledger;

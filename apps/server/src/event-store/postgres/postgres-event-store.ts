@@ -2,18 +2,17 @@
 // the tables come from schema.ts through drizzle-kit migrations).
 //
 // Appends: one statement per batch, whatever the number of streams (group commit).
-// The requests and events travel as parameter arrays, unnested into rows. A CTE
+// Requests and events travel as parameter arrays, unnested into rows. A CTE
 // compare-and-sets each stream's row in `streams` (insert for a new stream, update
 // where version = expected otherwise), inserts the events of only the streams whose
-// check passed, and returns one row per request: its new version and positions, or,
-// for a failed check, the stream's version and which of its event ids are already
-// stored. A retry (ids already stored) is therefore told apart from a conflict in
-// the same round trip; nothing extra runs when every check passes.
+// check passed, and returns which requests went in, at which versions and positions.
+// Nothing else runs when every check passes: the event ids are looked up (a retry, or
+// a reused id?) only for the requests whose check failed, in a second query.
 //
-// "any" is a compare-and-set against the version the statement's snapshot sees, and
-// is retried when a concurrent append moved the stream: so a stream's events are
-// always written by transactions in version order, and readAll, which orders by
-// transaction id, hands them out in version order.
+// "any" is a compare-and-set against the version the statement's snapshot sees, sent
+// again when a concurrent append moved the stream: so a stream's events are always
+// written by transactions in version order, and readAll, which orders by transaction
+// id, hands them out in version order.
 //
 // readAll: rows in (tx_id, position) order, only below the oldest transaction still
 // running (pg_snapshot_xmin), so an event that commits late with a smaller position
@@ -45,7 +44,7 @@ import {
   systemClock,
 } from "../rules.js";
 import type { Sql } from "../../database/open-database.js";
-import { byteaArray, int4Array, int8Array, textArray, textArrayLiteral, uuidArray } from "./sql-arrays.js";
+import { hexByteaArray, int4Array, int8Array, textArray, textArrayLiteral, uuidArray } from "./sql-arrays.js";
 
 export interface PostgresEventStoreOptions {
   /** Unix nanoseconds for recordedAt. Default: the system clock. */
@@ -60,103 +59,107 @@ export interface PostgresEventStoreOptions {
 /** Expected version as sent to SQL: -1 for "any", else the exact version (0 = no stream). */
 const ANY = -1;
 
-/** One statement, any number of streams (each at most once): see the file comment. */
-const APPEND_SQL = `
+/**
+ * The group commit: one statement, any number of streams (each at most once).
+ * $1-$4 one element per request, sorted by trace id (so that concurrent batches lock
+ * `streams` rows in one order): trace id, expected version (-1 = any), event count,
+ * index of its first event. $5-$10 one element per event, in the batch's order: its
+ * request's row number, id, type, where its payload starts in $12 and its length,
+ * occurredAt. $11 the clock. $12 every payload, one after the other: one bytea
+ * costs PostgreSQL and Node far less to encode and decode than an array of them.
+ * Returns one row: the row numbers of the requests that went in, their new versions,
+ * and the positions of all inserted events by (trace id, version).
+ */
+export const APPEND_SQL = `
 with req as (
-  select r.trace_id, r.expected, r.n, r.first, r.ord,
+  select r.trace_id, r.n, r.first, r.ord,
          case when r.expected >= 0 then r.expected
               else coalesce((select s.version from streams s where s.trace_id = r.trace_id), 0)
          end as base
   from unnest($1::bytea[], $2::int4[], $3::int4[], $4::int4[]) with ordinality as r(trace_id, expected, n, first, ord)
 ),
-ev as (
-  select * from unnest($5::int4[], $6::uuid[], $7::text[], $8::bytea[], $9::int8[])
-    with ordinality as e(ord, event_id, type, payload, occurred_at, i)
-),
 created as (
   insert into streams (trace_id, version, recorded_at)
-  select trace_id, n, $10::int8 from req where base = 0
+  select trace_id, n, $11::int8 from req where base = 0
   on conflict (trace_id) do nothing
   returning trace_id, version, recorded_at
 ),
 moved as (
-  update streams s set version = s.version + r.n, recorded_at = greatest(s.recorded_at, $10::int8)
+  update streams s set version = s.version + r.n, recorded_at = greatest(s.recorded_at, $11::int8)
   from req r
   where r.base > 0 and s.trace_id = r.trace_id and s.version = r.base
-  returning s.trace_id, s.version, s.recorded_at
+  returning r.ord, s.trace_id, r.n, r.first, s.version, s.recorded_at
 ),
 won as (
-  select r.ord, r.trace_id, r.n, r.first, w.version, w.recorded_at
-  from (select * from created union all select * from moved) w
-  join req r on r.trace_id = w.trace_id
+  select * from moved
+  union all
+  select r.ord, r.trace_id, r.n, r.first, c.version, c.recorded_at from created c join req r on r.trace_id = c.trace_id
 ),
 inserted as (
   insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at)
-  select w.trace_id, w.version - w.n + (e.i - w.first)::int4 + 1, e.event_id, e.type, e.payload, e.occurred_at, w.recorded_at
-  from ev e join won w on w.ord = e.ord
+  select w.trace_id, w.version - w.n + (e.i - w.first)::int4 + 1, e.event_id, e.type,
+         substring($12::bytea from e.payload_at for e.payload_length), e.occurred_at, w.recorded_at
+  from unnest($5::int4[], $6::uuid[], $7::text[], $8::int4[], $9::int4[], $10::int8[])
+         with ordinality as e(ord, event_id, type, payload_at, payload_length, occurred_at, i)
+  join won w on w.ord = e.ord
   order by e.i
   returning trace_id, version, position
-),
-appended as (
-  select trace_id, array_agg(position order by version)::text as positions from inserted group by trace_id
-),
-stored as (
-  select e.ord,
-         array_agg((e.i - r.first)::int4 order by e.i)::text as idx,
-         array_agg(x.version order by e.i)::text as versions,
-         array_agg(x.position order by e.i)::text as positions,
-         array_agg(x.type = e.type and x.payload = e.payload and x.occurred_at = e.occurred_at order by e.i)::text as same
-  from req r
-  join ev e on e.ord = r.ord
-  join events x on x.trace_id = r.trace_id and x.event_id = e.event_id
-  where not exists (select 1 from won w where w.ord = r.ord)
-  group by e.ord
 )
-select r.ord::int4 as ord, r.base, w.version as next_version, a.positions,
-       case when w.ord is null
-            then coalesce((select s.version from streams s where s.trace_id = r.trace_id), 0)
-       end as actual,
-       c.idx as stored_idx, c.versions as stored_versions, c.positions as stored_positions, c.same as stored_same
-from req r
-left join won w on w.ord = r.ord
-left join appended a on a.trace_id = r.trace_id
-left join stored c on c.ord = r.ord
+select w.won, w.versions, (select array_agg(position order by trace_id, version)::text from inserted) as positions
+from (select array_agg(ord order by ord)::text as won, array_agg(version order by ord)::text as versions from won) w
 `;
 
-/** Which event ids of the requests are stored (used after a unique violation). */
-const STORED_IDS_SQL = `
+/**
+ * For requests that did not go in: the stream's version now, and which of their event
+ * ids the stream holds, where, and with the same content or not.
+ * $1-$2 per request: trace id, index of its first event; $3-$8 per event and $9 the
+ * payloads, as above.
+ */
+export const INSPECT_SQL = `
 with req as (
   select * from unnest($1::bytea[], $2::int4[]) with ordinality as r(trace_id, first, ord)
 ),
 ev as (
-  select * from unnest($3::int4[], $4::uuid[], $5::text[], $6::bytea[], $7::int8[])
-    with ordinality as e(ord, event_id, type, payload, occurred_at, i)
+  select e.ord, e.event_id, e.type, substring($9::bytea from e.payload_at for e.payload_length) as payload, e.occurred_at, e.i
+  from unnest($3::int4[], $4::uuid[], $5::text[], $6::int4[], $7::int4[], $8::int8[])
+    with ordinality as e(ord, event_id, type, payload_at, payload_length, occurred_at, i)
+),
+found as (
+  select e.ord,
+         array_agg((e.i - r.first)::int4 order by e.i)::text as stored_idx,
+         array_agg(x.version order by e.i)::text as stored_versions,
+         array_agg(x.position order by e.i)::text as stored_positions,
+         array_agg(x.same order by e.i)::text as stored_same
+  from ev e
+  join req r on r.ord = e.ord
+  cross join lateral (
+    select x.version, x.position, (x.type = e.type and x.payload = e.payload and x.occurred_at = e.occurred_at) as same
+    from events x where x.trace_id = r.trace_id and x.event_id = e.event_id
+    limit 1
+  ) x
+  group by e.ord
 )
-select e.ord::int4 as ord,
-       array_agg((e.i - r.first)::int4 order by e.i)::text as stored_idx,
-       array_agg(x.version order by e.i)::text as stored_versions,
-       array_agg(x.position order by e.i)::text as stored_positions,
-       array_agg(x.type = e.type and x.payload = e.payload and x.occurred_at = e.occurred_at order by e.i)::text as stored_same
-from req r
-join ev e on e.ord = r.ord
-join events x on x.trace_id = r.trace_id and x.event_id = e.event_id
-group by e.ord
+select r.ord::int4 as ord,
+       coalesce((select s.version from streams s where s.trace_id = r.trace_id), 0) as current,
+       f.stored_idx, f.stored_versions, f.stored_positions, f.stored_same
+from req r left join found f on f.ord = r.ord
 `;
 
-/** Arrays come back as their text form ("{1,2}"), whatever the client's type setup. */
+/** Arrays come back in their text form ("{1,2}"), whatever the client's type setup. */
 interface AppendRow {
-  ord: number;
-  base: number;
-  next_version: number | null;
+  won: string | null;
+  versions: string | null;
   positions: string | null;
-  actual: number | null;
+}
+
+interface InspectRow {
+  ord: number;
+  current: number;
   stored_idx: string | null;
   stored_versions: string | null;
   stored_positions: string | null;
   stored_same: string | null;
 }
-
-type StoredRow = Pick<AppendRow, "ord" | "stored_idx" | "stored_versions" | "stored_positions" | "stored_same">;
 
 interface EventRow {
   trace_id: Buffer;
@@ -171,11 +174,28 @@ interface EventRow {
   tx?: string;
 }
 
-/** A request of a round with what the SQL needs, and where its answer goes. */
+/** A request of a round, and where its answer goes. */
 interface Pending {
   readonly slot: number;
   readonly request: AppendRequest;
-  readonly traceId: Buffer;
+}
+
+/** Requests and their events as SQL array literals. */
+interface Encoded {
+  /** Per request, in the order given. */
+  traceIds: string;
+  expected: string;
+  counts: string;
+  firsts: string;
+  /** Per event, in the batch's order. */
+  ords: string;
+  eventIds: string;
+  types: string;
+  payloadStarts: string;
+  payloadLengths: string;
+  occurredAts: string;
+  /** Every payload, one after the other (a Buffer: postgres.js sends it as bytea's hex form). */
+  payloads: Buffer;
 }
 
 export class PostgresEventStore implements EventStore {
@@ -203,9 +223,9 @@ export class PostgresEventStore implements EventStore {
     return this.track(async () => {
       for (const request of requests) assertAppendRequest(request);
       const results = new Array<AppendResult | AppendError>(requests.length);
-      // A statement can move each stream once: a batch naming a stream twice runs in
+      // A statement moves each stream once: a batch naming a stream twice runs in
       // rounds, the second request after the first, as if appended one after the other.
-      let rest: Pending[] = requests.map((request, slot) => ({ slot, request, traceId: Buffer.from(request.streamId, "hex") }));
+      let rest: Pending[] = requests.map((request, slot) => ({ slot, request }));
       while (rest.length > 0) {
         const round: Pending[] = [];
         const later: Pending[] = [];
@@ -224,154 +244,97 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  /** Appends requests for distinct streams, retrying the ones a race left undecided. */
-  private async appendRound(round: Pending[], results: Array<AppendResult | AppendError>): Promise<void> {
+  /** Appends requests for distinct streams, sending again the ones a race left undecided. */
+  private async appendRound(round: readonly Pending[], results: Array<AppendResult | AppendError>): Promise<void> {
     let todo = round;
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (attempt > this.maxAttempts) {
         throw new Error(`append: ${todo.length} request(s) still undecided after ${this.maxAttempts} attempts (heavy contention)`);
       }
-      let rows: AppendRow[];
-      // The requests go to SQL sorted by stream, so that concurrent batches lock rows in
-      // the same order; their events keep the batch's order, and so do their positions.
-      const order = todo.map((_, i) => i).sort((a, b) => Buffer.compare(todo[a]!.traceId, todo[b]!.traceId));
+      // Requests go to SQL sorted by stream, so that concurrent batches lock rows in
+      // one order; events keep the batch's order, and so do their positions.
+      // (Stream ids are lowercase hex: their string order is the trace ids' byte order.)
+      const sorted = [...todo].sort((a, b) => (a.request.streamId < b.request.streamId ? -1 : 1));
+      let row: AppendRow;
       try {
-        rows = await this.runAppend(todo, order);
+        [row] = (await this.sql.unsafe(APPEND_SQL, appendParameters(sorted, todo, this.clock()), {
+          prepare: true,
+        })) as unknown as [AppendRow];
       } catch (error) {
         const code = (error as { code?: string }).code;
         const constraint = (error as { constraint_name?: string }).constraint_name;
         if (code === "23505" && constraint === "events_trace_id_event_id_key") {
-          // A stream's check passed but some event id is already stored (a retry with
-          // "any", a racing retry, or a reused id): the statement did nothing. Answer
-          // those requests from what is stored, and send the others again.
-          todo = await this.answerStored(todo, results);
+          // A stream's check passed but one of its event ids is stored (a retry with
+          // "any" or at the current version, a racing retry, or a reused id), and the
+          // statement did nothing. Answer the requests holding stored ids; send the rest again.
+          todo = await this.inspect(todo, results, "stored-ids-only");
           continue;
         }
-        if (code === "40P01") continue; // deadlock with another batch: nothing was written
+        if (code === "40P01") continue; // a deadlock with another batch: nothing was written
         throw error;
       }
-      const retry: Pending[] = [];
-      for (const row of rows) {
-        const pending = todo[order[row.ord - 1]!]!;
-        const outcome = this.outcome(pending, row);
-        if (outcome === undefined) retry.push(pending);
-        else results[pending.slot] = outcome;
-      }
-      todo = retry;
+      const won = textArray(row.won);
+      const versions = textArray(row.versions);
+      const positions = textArray(row.positions);
+      const wonRows = new Set<number>();
+      let p = 0;
+      won.forEach((ord, k) => {
+        const pending = sorted[Number(ord) - 1]!;
+        const count = pending.request.events.length;
+        wonRows.add(Number(ord) - 1);
+        results[pending.slot] = {
+          streamId: pending.request.streamId,
+          nextVersion: Number(versions[k]),
+          positions: positions.slice(p, p + count).map((x) => BigInt(x)),
+          duplicate: false,
+        };
+        p += count;
+      });
+      const failed = sorted.filter((_, i) => !wonRows.has(i));
+      todo = failed.length === 0 ? [] : await this.inspect(failed, results, "all");
     }
   }
 
-  /** `order[j]` is the index in `todo` of the request sent as row j + 1. */
-  private runAppend(todo: readonly Pending[], order: readonly number[]): Promise<AppendRow[]> {
-    const rowOf = new Array<number>(todo.length);
-    order.forEach((index, j) => (rowOf[index] = j + 1));
-    const firstOf = new Array<number>(todo.length);
-    const ords: number[] = [];
-    const eventIds: string[] = [];
-    const types: string[] = [];
-    const payloads: Uint8Array[] = [];
-    const occurredAts: bigint[] = [];
-    todo.forEach(({ request }, i) => {
-      firstOf[i] = eventIds.length + 1;
-      for (const event of request.events) {
-        ords.push(rowOf[i]!);
-        eventIds.push(event.eventId);
-        types.push(event.type);
-        payloads.push(event.payload);
-        occurredAts.push(event.occurredAt);
-      }
-    });
-    const traceIds: Buffer[] = [];
-    const expected: number[] = [];
-    const counts: number[] = [];
-    const firsts: number[] = [];
-    for (const index of order) {
-      const { request, traceId } = todo[index]!;
-      const version = request.expectedVersion;
-      traceIds.push(traceId);
-      expected.push(version === "any" ? ANY : version === "no_stream" ? 0 : version);
-      counts.push(request.events.length);
-      firsts.push(firstOf[index]!);
-    }
-    return this.sql.unsafe<AppendRow[]>(
-      APPEND_SQL,
-      [
-        byteaArray(traceIds),
-        int4Array(expected),
-        int4Array(counts),
-        int4Array(firsts),
-        int4Array(ords),
-        uuidArray(eventIds),
-        textArrayLiteral(types),
-        byteaArray(payloads),
-        int8Array(occurredAts),
-        this.clock().toString(),
-      ],
-      { prepare: true },
-    ) as unknown as Promise<AppendRow[]>;
-  }
-
-  /** The answer for one request, or undefined when it must be sent again. */
-  private outcome(pending: Pending, row: AppendRow): AppendResult | AppendError | undefined {
-    const { request } = pending;
-    if (row.next_version !== null) {
-      return {
-        streamId: request.streamId,
-        nextVersion: row.next_version,
-        positions: textArray(row.positions).map((p) => BigInt(p)),
-        duplicate: false,
-      };
-    }
-    const matches = storedMatches(row);
-    if (matches.length > 0) return answerStoredIds(request, matches);
-    const actual = row.actual ?? 0;
-    // The check failed, yet the statement's snapshot shows the expected version: a
-    // concurrent append moved the stream meanwhile. Send it again to learn where it
-    // stands now (and whether that append held these very ids).
-    if (actual === row.base) return undefined;
-    return new VersionConflictError(request.streamId, request.expectedVersion, actual);
-  }
-
-  /** Answers the requests whose ids are stored; returns the others. */
-  private async answerStored(todo: Pending[], results: Array<AppendResult | AppendError>): Promise<Pending[]> {
-    const traceIds: Buffer[] = [];
-    const firsts: number[] = [];
-    const ords: number[] = [];
-    const eventIds: string[] = [];
-    const types: string[] = [];
-    const payloads: Uint8Array[] = [];
-    const occurredAts: bigint[] = [];
-    todo.forEach(({ request, traceId }, i) => {
-      traceIds.push(traceId);
-      firsts.push(eventIds.length + 1);
-      for (const event of request.events) {
-        ords.push(i + 1);
-        eventIds.push(event.eventId);
-        types.push(event.type);
-        payloads.push(event.payload);
-        occurredAts.push(event.occurredAt);
-      }
-    });
+  /**
+   * Answers requests that did not go in: from their stored ids (a retry or a reused id),
+   * else, with mode "all", from the stream's version now (a conflict). Returns the ones
+   * to send again.
+   */
+  private async inspect(
+    pending: readonly Pending[],
+    results: Array<AppendResult | AppendError>,
+    mode: "all" | "stored-ids-only",
+  ): Promise<Pending[]> {
+    const encoded = encode(pending, pending);
     const rows = (await this.sql.unsafe(
-      STORED_IDS_SQL,
+      INSPECT_SQL,
       [
-        byteaArray(traceIds),
-        int4Array(firsts),
-        int4Array(ords),
-        uuidArray(eventIds),
-        textArrayLiteral(types),
-        byteaArray(payloads),
-        int8Array(occurredAts),
-      ],
+        encoded.traceIds,
+        encoded.firsts,
+        encoded.ords,
+        encoded.eventIds,
+        encoded.types,
+        encoded.payloadStarts,
+        encoded.payloadLengths,
+        encoded.occurredAts,
+        encoded.payloads,
+      ] as never[],
       { prepare: true },
-    )) as unknown as StoredRow[];
-    const answered = new Set<number>();
+    )) as unknown as InspectRow[];
+    const again: Pending[] = [];
     for (const row of rows) {
-      const pending = todo[row.ord - 1]!;
-      results[pending.slot] = answerStoredIds(pending.request, storedMatches(row));
-      answered.add(row.ord - 1);
+      const item = pending[row.ord - 1]!;
+      const matches = storedMatches(row);
+      const expected = item.request.expectedVersion;
+      const base = expected === "no_stream" ? 0 : expected;
+      if (matches.length > 0) results[item.slot] = answerStoredIds(item.request, matches);
+      else if (mode === "stored-ids-only" || base === "any" || row.current === base) {
+        // Not decided: the stream moved between the check and now ("any" always goes
+        // again), or the statement was undone by another request's stored id.
+        again.push(item);
+      } else results[item.slot] = new VersionConflictError(item.request.streamId, expected, row.current);
     }
-    return todo.filter((_, i) => !answered.has(i));
+    return again;
   }
 
   async readStream(streamId: StreamId, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
@@ -481,7 +444,7 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-function storedMatches(row: StoredRow): StoredMatch[] {
+function storedMatches(row: InspectRow): StoredMatch[] {
   const versions = textArray(row.stored_versions);
   const positions = textArray(row.stored_positions);
   const same = textArray(row.stored_same);
@@ -516,3 +479,68 @@ function assertSubscriber(subscriberId: string): void {
   if (typeof subscriberId !== "string" || subscriberId === "") throw new TypeError("subscriber id must be a non-empty string");
 }
 
+/** The statement's parameters; requests in `sorted` order, events in `batch` order. */
+function appendParameters(sorted: readonly Pending[], batch: readonly Pending[], now: bigint): never[] {
+  const e = encode(sorted, batch);
+  return [
+    e.traceIds,
+    e.expected,
+    e.counts,
+    e.firsts,
+    e.ords,
+    e.eventIds,
+    e.types,
+    e.payloadStarts,
+    e.payloadLengths,
+    e.occurredAts,
+    now.toString(),
+    e.payloads,
+  ] as never[];
+}
+
+/**
+ * Requests as rows in `requestOrder` (row number = index + 1) and their events in
+ * `eventOrder`, each event naming its request's row, each request its first event.
+ */
+function encode(requestOrder: readonly Pending[], eventOrder: readonly Pending[]): Encoded {
+  const rowOf = new Map<number, number>();
+  requestOrder.forEach((p, i) => rowOf.set(p.slot, i + 1));
+  const firstOf = new Map<number, number>();
+  const ords: number[] = [];
+  const eventIds: string[] = [];
+  const types: string[] = [];
+  const payloads: Uint8Array[] = [];
+  const payloadStarts: number[] = [];
+  const payloadLengths: number[] = [];
+  const occurredAts: bigint[] = [];
+  let at = 1;
+  for (const p of eventOrder) {
+    firstOf.set(p.slot, eventIds.length + 1);
+    const row = rowOf.get(p.slot)!;
+    for (const event of p.request.events) {
+      ords.push(row);
+      eventIds.push(event.eventId);
+      types.push(event.type);
+      payloads.push(event.payload);
+      payloadStarts.push(at);
+      payloadLengths.push(event.payload.length);
+      at += event.payload.length;
+      occurredAts.push(event.occurredAt);
+    }
+  }
+  return {
+    traceIds: hexByteaArray(requestOrder.map((p) => p.request.streamId)),
+    expected: int4Array(
+      requestOrder.map(({ request: { expectedVersion: v } }) => (v === "any" ? ANY : v === "no_stream" ? 0 : v)),
+    ),
+    counts: int4Array(requestOrder.map((p) => p.request.events.length)),
+    firsts: int4Array(requestOrder.map((p) => firstOf.get(p.slot)!)),
+    ords: int4Array(ords),
+    eventIds: uuidArray(eventIds),
+    types: textArrayLiteral(types),
+    payloadStarts: int4Array(payloadStarts),
+    payloadLengths: int4Array(payloadLengths),
+    occurredAts: int8Array(occurredAts),
+    payloads: Buffer.concat(payloads, at - 1),
+  };
+}

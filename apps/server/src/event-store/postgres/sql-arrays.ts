@@ -13,6 +13,9 @@ export const textArrayLiteral = (values: readonly string[]): string =>
 export const byteaArray = (values: readonly Uint8Array[]): string =>
   `{${values.map((v) => `"\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}"`).join(",")}}`;
 
+/** Byte strings already in lowercase hex (stream ids), as a bytea[] literal. */
+export const hexByteaArray = (hex: readonly string[]): string => `{${hex.map((h) => `"\\\\x${h}"`).join(",")}}`;
+
 /** The elements of a one-dimensional array of numbers or booleans in text form. */
 export function textArray(text: string | null): string[] {
   return text === null || text === "{}" ? [] : text.slice(1, -1).split(",");
