@@ -1,0 +1,188 @@
+// Durable span ingest through IngestBatch, against the raw PostgreSQL ceiling
+// measured in the same run.
+//
+//   npx tsx tools/bench/ingest-throughput.ts [--quick] [--profile] [--server-flags="--max-semi-space-size=64"]
+//
+// Processes: this script (the ceiling, then orchestration), the traceledger
+// server (`node --import tsx apps/server/src/main.ts`, its ListTraces projector
+// running as in production) and one load process (support/load-ingest.ts, a stock
+// @grpc/grpc-js client, 4 batches in flight), over loopback; plus PostgreSQL
+// (DATABASE_URL's cluster, or an embedded one with durable settings). Then, as a
+// diagnostic, the same load against support/server-in-process.ts: the same
+// composition root with its ListTraces projector stopped (the write path alone),
+// on its own database, after the main server has stopped.
+//
+// Workload (support/ingest-workload.ts): 500-command batches of realistic span
+// commands, 12 events stored per trace. "lifecycle": a batch starts 50 traces and
+// ends the 50 its lane started in its previous batch; "whole": 50 complete traces.
+// Events acknowledged are counted from the responses (each trace's highest
+// acknowledged stream version) and checked against `select count(*) from events`.
+//
+// The ceiling (support/pg-ceiling.ts): the same events, as the server encodes
+// them, into a bare copy of the events table over 4 connections, as unnest inserts
+// and as binary COPY; the faster is the ceiling.
+//
+// Targets: >= 60% of the ceiling and >= 60,000 events/s (the main run).
+// --profile runs both servers under --cpu-prof and prints where their main
+// threads' time went, per event stored. --server-flags passes node flags to both
+// servers (for experiments such as GC settings; the default is none).
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
+import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
+import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, serverFlagsFromArgv, sleep, startCpuMeter, startServerProcess } from "./support/bench-env.js";
+import { ownCodeMarkdown, profileMarkdown, readProfile, summariseProfile } from "./support/cpu-profile.js";
+import { EVENTS_PER_TRACE, type Layout } from "./support/ingest-workload.js";
+import type { IngestJob, IngestResult } from "./support/load-ingest.js";
+import { measureCeiling } from "./support/pg-ceiling.js";
+
+const quick = process.argv.includes("--quick");
+const profile = process.argv.includes("--profile");
+const nodeFlags = serverFlagsFromArgv();
+const LANES = 4;
+const CEILING_BATCHES_PER_LANE = quick ? 30 : 100;
+const WARMUP_MS = quick ? 2000 : 3000;
+const MAIN_MS = quick ? 8000 : 30_000;
+const DIAG_MS = quick ? 6000 : 20_000;
+/** How long to wait for the projector to catch up after the main run. */
+const CATCH_UP_MS = quick ? 8000 : 30_000;
+const TARGET_RATIO = 0.6;
+const TARGET_RATE = 60_000;
+
+interface Run {
+  name: string;
+  result: IngestResult;
+  cpu: Record<string, number>;
+  /** Events in the run's database after it, and events acknowledged there so far (runs share a database). */
+  stored: number;
+  acked: number;
+}
+
+async function main(): Promise<void> {
+  const header = machineLine([quick ? "--quick" : "", nodeFlags.length > 0 ? `server flags: ${nodeFlags.join(" ")}` : ""].filter(Boolean).join(" · "));
+  const db = await openBenchDatabase("tl_bench_ingest");
+  const cleanup: Array<() => Promise<void>> = [];
+  try {
+    const sql = createPostgresClient(db.url, { max: LANES, applicationName: "traceledger-bench" });
+    cleanup.push(() => sql.end({ timeout: 5 }));
+    await migrate(sql);
+    const [pg] = await sql<{ version: string; synchronous_commit: string; fsync: string; shared_buffers: string }[]>`
+      select current_setting('server_version') as version, current_setting('synchronous_commit') as synchronous_commit,
+             current_setting('fsync') as fsync, current_setting('shared_buffers') as shared_buffers`;
+
+    process.stderr.write(`  ceiling...`);
+    const ceiling = await measureCeiling(sql, LANES, CEILING_BATCHES_PER_LANE);
+    process.stderr.write(` ${num(ceiling.ceiling)} rows/s\n`);
+
+    const profileDir = profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined;
+    const diagProfileDir = profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined;
+    for (const dir of [profileDir, diagProfileDir]) if (dir) cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const load = await forkHelper<IngestJob, IngestResult>("load-ingest.ts");
+    cleanup.unshift(() => load.helper.close());
+
+    const ackedIn = new Map<string, number>();
+    const measure = async (name: string, address: string, serverPid: number, layout: Layout, durationMs: number, count: () => Promise<number>, database: string): Promise<Run> => {
+      process.stderr.write(`  ${name}...`);
+      const meter = await startCpuMeter({ server: serverPid, load: load.helper.pid }, { postgres: db.postmasterPid });
+      const job: IngestJob = { address, layout, lanes: LANES, warmupMs: WARMUP_MS, durationMs, maxBatchesPerLane: 100_000 };
+      const result = await load.helper.run(job, WARMUP_MS + durationMs + 120_000);
+      const cpu = await meter.stop();
+      const stored = await count();
+      const acked = (ackedIn.get(database) ?? 0) + result.eventsTotal;
+      ackedIn.set(database, acked);
+      process.stderr.write(` ${num(result.events / result.seconds)} events/s\n`);
+      return { name, result, cpu, stored, acked };
+    };
+    const countIn = (client: typeof sql) => async () => Number((await client<{ n: bigint }[]>`select count(*)::int8 as n from events`)[0]!.n);
+
+    // 1. The server as it runs in production (main.ts, projector on).
+    const server = await startServerProcess({ databaseUrl: db.url, cpuProfDir: profileDir, nodeFlags });
+    cleanup.unshift(() => server.stop());
+    const main = await measure("traceledger (main.ts), lifecycle", server.grpcAddress, server.pid, "lifecycle", MAIN_MS, countIn(sql), "main");
+    // How far behind the ListTraces projector is when the load stops, and how long it takes to catch up.
+    const behind = async () =>
+      Number((await sql<{ n: bigint }[]>`
+        select count(*)::int8 as n from events e
+         where not exists (select 1 from subscriber_checkpoints c
+                            where c.subscriber_id = 'trace-listing' and (e.tx_id, e.position) <= (c.tx_id, c.position))`)[0]!.n);
+    const lagAtEnd = await behind();
+    const catchUpStart = performance.now();
+    let lagNow = lagAtEnd;
+    while (lagNow > 0 && performance.now() - catchUpStart < CATCH_UP_MS) {
+      await sleep(500);
+      lagNow = await behind();
+    }
+    const catchUpSeconds = (performance.now() - catchUpStart) / 1000;
+    await server.stop();
+
+    // 2. Diagnostic: the same composition root with the projector stopped: the write path alone.
+    const diagUrl = await db.another("tl_bench_ingest_diag");
+    const diagSql = createPostgresClient(diagUrl, { max: 1, applicationName: "traceledger-bench" });
+    cleanup.push(() => diagSql.end({ timeout: 5 }));
+    const diag = await forkHelper<{ stop?: boolean }, object, { address: string }>("server-in-process.ts", [JSON.stringify({ databaseUrl: diagUrl, stopProjector: true })], { cpuProfDir: diagProfileDir, nodeFlags });
+    cleanup.unshift(() => diag.helper.close());
+    const diagRuns: Run[] = [];
+    diagRuns.push(await measure("without projector, lifecycle", diag.ready.address, diag.helper.pid, "lifecycle", DIAG_MS, countIn(diagSql), "diagnostic"));
+    if (!quick) diagRuns.push(await measure("without projector, whole traces", diag.ready.address, diag.helper.pid, "whole", DIAG_MS, countIn(diagSql), "diagnostic"));
+    await diag.helper.run({ stop: true }, 30_000);
+    await diag.helper.close();
+
+    console.log(`# Durable span ingest (IngestBatch over gRPC) — traceledger vs the raw PostgreSQL ceiling\n`);
+    console.log(header);
+    console.log(`PostgreSQL ${pg!.version} (${db.kind}), fsync=${pg!.fsync}, synchronous_commit=${pg!.synchronous_commit}, shared_buffers=${pg!.shared_buffers}`);
+    const r0 = main.result;
+    console.log(
+      `Batches of ${r0.commandsPerBatch} commands (${num(r0.requestBytes / 1024, 1)} KiB), ${LANES} in flight, one HTTP/2 connection; ${EVENTS_PER_TRACE} events stored per trace; ` +
+        `mean event payload ${num(ceiling.meanPayload)} bytes. ${num(WARMUP_MS / 1000)} s warm-up, then ${num(MAIN_MS / 1000)} s measured (diagnostics ${num(DIAG_MS / 1000)} s). ` +
+        `Ceiling: ${num(ceiling.rows)} rows per method in ~${num(ceiling.rowsPerBatch)}-row batches over ${LANES} connections.\n`,
+    );
+    console.log(`| what | events/s | % of ceiling (target ≥ 60%) | ≥ 60,000/s | ack p50 / p99 ms | server CPU (cores) | server CPU µs per event | postgres CPU | load CPU | whole machine busy | stored = acked |`);
+    console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
+    console.log(`| baseline: multi-row unnest insert | ${num(ceiling.unnest)} | ${pct(ceiling.unnest / ceiling.ceiling)} | | | | | | | | |`);
+    console.log(`| baseline: binary COPY | ${num(ceiling.copy)} | ${pct(ceiling.copy / ceiling.ceiling)} | | | | | | | | |`);
+    for (const run of [main, ...diagRuns]) {
+      const rate = run.result.events / run.result.seconds;
+      const ratio = rate / ceiling.ceiling;
+      const label = run === main ? `**${run.name}**` : `diagnostic: ${run.name}`;
+      console.log(
+        `| ${label} | ${num(rate)} | ${pct(ratio)}${run === main ? (ratio >= TARGET_RATIO ? " met" : " MISSED") : ""} | ${run === main ? (rate >= TARGET_RATE ? "met" : "MISSED") : ""} | ` +
+          `${ms(run.result.ackP50)} / ${ms(run.result.ackP99)} | ${cores(run.cpu["server"])} | ${num((run.cpu["server"]! / rate) * 1e6, 1)} | ${cores(run.cpu["postgres"])} | ${cores(run.cpu["load"])} | ${cores(run.cpu["machine"])} | ` +
+          `${run.stored === run.acked ? "yes" : "NO"} (${num(run.stored)} stored, ${num(run.acked)} acked) |`,
+      );
+    }
+    console.log(
+      `\nCPU columns: cores per wall second during the run, warm-up included (the machine has ${cpus().length}); "postgres" is the embedded cluster's processes (n/a with DATABASE_URL); "whole machine busy" counts every process, ours and others'. ` +
+        `Server CPU µs per event = server cores / events per second (all its threads): the steadiest figure on a busy machine. ` +
+        `ListTraces projector: ${num(lagAtEnd)} events behind when the main run's load stopped; ` +
+        (lagNow === 0 ? `caught up ${num(catchUpSeconds, 1)} s later.` : `still ${num(lagNow)} behind after ${num(catchUpSeconds, 1)} s.`) +
+        ` The diagnostic server is the same composition root (startTraceledger) with its projector stopped, on its own database.`,
+    );
+    for (const run of [main, ...diagRuns]) {
+      if (run.result.callErrors > 0 || run.result.commandErrors > 0) console.log(`\n${run.name}: ${run.result.callErrors} failed calls, ${run.result.commandErrors} rejected commands; first: ${run.result.firstError}`);
+    }
+    if (profileDir && diagProfileDir) {
+      for (const [title, dir, count] of [
+        [`main.ts server (main run + projector catch-up)`, profileDir, main.result.eventsTotal],
+        [`diagnostic server without projector (${diagRuns.map((r) => r.name).join(" + ")})`, diagProfileDir, diagRuns.reduce((n, r) => n + r.result.eventsTotal, 0)],
+      ] as const) {
+        const data = await readProfile(dir);
+        const perUnit = { count, unit: "event" };
+        console.log(`\n## Server CPU profile: ${title}, ${num(count)} events stored\n`);
+        console.log(profileMarkdown(summariseProfile(data), 30, perUnit));
+        console.log("");
+        console.log(ownCodeMarkdown(data, 30, perUnit));
+      }
+    }
+    if ([main, ...diagRuns].some((r) => r.stored !== r.acked)) process.exitCode = 1;
+  } finally {
+    for (const step of cleanup) await step().catch((error: unknown) => console.error(error));
+    await db.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
