@@ -57,27 +57,33 @@ describe("readAll under out-of-order commits", () => {
       appendedA.resolve(await inTransaction.append({ streamId: streamId(), expectedVersion: "no_stream", events: [eventA] }));
       await commitA.promise;
     });
-    const resultA = await appendedA.promise;
-    // B appends and commits after A took its position.
-    const resultB = await store.append({ streamId: streamId(), expectedVersion: "no_stream", events: [eventB] });
-    expect(resultA.positions[0]! < resultB.positions[0]!).toBe(true);
+    try {
+      const resultA = await appendedA.promise;
+      // B appends and commits after A took its position.
+      const resultB = await store.append({ streamId: streamId(), expectedVersion: "no_stream", events: [eventB] });
+      expect(resultA.positions[0]! < resultB.positions[0]!).toBe(true);
 
-    // The hazard is real: reading by position alone now sees B, and would never see A.
-    const [naive] = await db.sql<{ max: bigint | null }[]>`select max(position) as max from events`;
-    expect(naive!.max).toBe(resultB.positions[0]);
+      // The hazard is real: reading by position alone now sees B, and would never see A.
+      const [naive] = await db.sql<{ max: bigint | null }[]>`select max(position) as max from events`;
+      expect(naive!.max).toBe(resultB.positions[0]);
 
-    // Between the commits, a subscriber does not get B ahead of A...
-    const between = await store.readAll(START_OF_LOG, 100);
-    expect(between.events.map((e) => e.eventId)).not.toContain(eventB.eventId);
-    expect(between.events.map((e) => e.eventId)).not.toContain(eventA.eventId);
+      // Between the commits, a subscriber does not get B ahead of A...
+      const between = await store.readAll(START_OF_LOG, 100);
+      expect(between.events.map((e) => e.eventId)).not.toContain(eventB.eventId);
+      expect(between.events.map((e) => e.eventId)).not.toContain(eventA.eventId);
 
-    // ...and after A commits it gets both, A first (it began first).
-    commitA.resolve();
-    await transactionA;
-    const after = await drain(store, between.checkpoint, { atLeast: 2 - between.events.length });
-    const seen = [...between.events, ...after.events].map((e) => e.eventId);
-    expect(seen).toEqual([eventA.eventId, eventB.eventId]);
-    expect(after.checkpoint.transactionId > 0n).toBe(true);
+      // ...and after A commits it gets both, A first (it began first).
+      commitA.resolve();
+      await transactionA;
+      const after = await drain(store, between.checkpoint, { atLeast: 2 - between.events.length });
+      const seen = [...between.events, ...after.events].map((e) => e.eventId);
+      expect(seen).toEqual([eventA.eventId, eventB.eventId]);
+      expect(after.checkpoint.transactionId > 0n).toBe(true);
+    } finally {
+      // Never leave A open: later tests would wait on its locks.
+      commitA.resolve();
+      await transactionA.catch(() => {});
+    }
   });
 
   it("orders by transaction id as a number, also across a power of ten", async () => {

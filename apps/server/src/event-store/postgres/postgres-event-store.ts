@@ -67,8 +67,9 @@ const ANY = -1;
  * request's row number, id, type, where its payload starts in $12 and its length,
  * occurredAt. $11 the clock. $12 every payload, one after the other: one bytea
  * costs PostgreSQL and Node far less to encode and decode than an array of them.
- * Returns one row: the row numbers of the requests that went in, their new versions,
- * and the positions of all inserted events by (trace id, version).
+ * Returns one row: the row numbers of the requests that went in and their new versions
+ * (two arrays in one order, not sorted), and the positions of all inserted events by
+ * (trace id, version), that is by request row number, then version.
  */
 export const APPEND_SQL = `
 with req as (
@@ -106,7 +107,7 @@ inserted as (
   returning trace_id, version, position
 )
 select w.won, w.versions, (select array_agg(position order by trace_id, version)::text from inserted) as positions
-from (select array_agg(ord order by ord)::text as won, array_agg(version order by ord)::text as versions from won) w
+from (select array_agg(ord)::text as won, array_agg(version)::text as versions from won) w
 `;
 
 /**
@@ -273,24 +274,28 @@ export class PostgresEventStore implements EventStore {
         if (code === "40P01") continue; // a deadlock with another batch: nothing was written
         throw error;
       }
-      const won = textArray(row.won);
+      // The new version of each request that went in, by row (0 for the others).
+      const versionOf = new Array<number>(sorted.length).fill(0);
       const versions = textArray(row.versions);
+      textArray(row.won).forEach((ord, k) => (versionOf[Number(ord) - 1] = Number(versions[k])));
       const positions = textArray(row.positions);
-      const wonRows = new Set<number>();
+      const failed: Pending[] = [];
       let p = 0;
-      won.forEach((ord, k) => {
-        const pending = sorted[Number(ord) - 1]!;
+      sorted.forEach((pending, i) => {
+        const nextVersion = versionOf[i]!;
+        if (nextVersion === 0) {
+          failed.push(pending);
+          return;
+        }
         const count = pending.request.events.length;
-        wonRows.add(Number(ord) - 1);
         results[pending.slot] = {
           streamId: pending.request.streamId,
-          nextVersion: Number(versions[k]),
+          nextVersion,
           positions: positions.slice(p, p + count).map((x) => BigInt(x)),
           duplicate: false,
         };
         p += count;
       });
-      const failed = sorted.filter((_, i) => !wonRows.has(i));
       todo = failed.length === 0 ? [] : await this.inspect(failed, results, "all");
     }
   }
