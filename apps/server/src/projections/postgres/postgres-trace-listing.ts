@@ -63,7 +63,9 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
            ${request.serviceName ? sql`and ${request.serviceName} = any(t.service_names)` : sql``}
            ${request.spanName ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.name = ${request.spanName})` : sql``}
            ${hasAttributes ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.attributes @> ${sql.json(attributes)}::jsonb)` : sql``}
-         order by t.start_time desc, t.trace_id desc
+         -- nulls last to match the index (the columns are never null, but the planner
+         -- only uses an index whose null order matches the ORDER BY).
+         order by t.start_time desc nulls last, t.trace_id desc nulls last
          limit ${pageSize + 1}`;
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];

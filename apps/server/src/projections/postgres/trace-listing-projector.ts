@@ -26,6 +26,12 @@ export interface TraceListingProjectorOptions {
   readonly batchSize?: number;
   /** How long to sleep when caught up and nobody woke us. Default 250 ms. */
   readonly idleMs?: number;
+  /**
+   * The shortest time between two slices when woken by new commits. Default 100 ms:
+   * under ingest load a wake-up per commit would cost a transaction per commit;
+   * waiting gathers many commits into one slice.
+   */
+  readonly minIntervalMs?: number;
   readonly clock?: () => bigint;
   readonly onError?: (error: unknown) => void;
 }
@@ -89,13 +95,19 @@ export class TraceListingProjector {
 
   private async follow(): Promise<void> {
     let failures = 0;
+    const minIntervalMs = this.options.minIntervalMs ?? 100;
+    let lastStep = 0;
     while (this.running) {
       let pauseMs = this.options.idleMs ?? 250;
       try {
+        lastStep = performance.now();
         const applied = await this.step();
         failures = 0;
-        if (applied > 0) continue;
-        // Caught up, or another projector is busy with the slice: rest either way.
+        // A full slice means we are behind: go on at once. A partial one means we
+        // caught up with a live stream of commits: gather for a while first.
+        if (applied >= this.batchSize) continue;
+        if (applied > 0) pauseMs = minIntervalMs;
+        // Otherwise caught up, or another projector is busy with the slice: rest.
       } catch (error) {
         this.options.onError?.(error);
         // Back off while the database is unwell: 0.5 s, 1 s, 2 s ... 10 s.
@@ -107,7 +119,11 @@ export class TraceListingProjector {
           clearTimeout(timer);
           resolve();
         }
-        this.wakeUp = done;
+        this.wakeUp = () => {
+          if (!this.running) return done();
+          clearTimeout(timer);
+          setTimeout(done, Math.max(0, lastStep + minIntervalMs - performance.now()));
+        };
       });
       this.wakeUp = undefined;
     }

@@ -1,0 +1,42 @@
+// What is running right now, for ListActiveSpans and its live stream.
+
+import type { SpanKind } from "@traceledger/proto";
+import type { MonitoringState } from "./monitoring-state.js";
+
+export interface ActiveSpanView {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly service: string;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startTime: bigint;
+  /** now - start, never negative (a client clock may run ahead). */
+  readonly runningNs: bigint;
+  readonly slowThresholdNs: bigint;
+  /** A slow-span alert is open for it. */
+  readonly slow: boolean;
+  /** The saga asked the aggregate to close it as an orphan. */
+  readonly closing: boolean;
+}
+
+/** Every running span with its running time at `now`, in the order the saga met their traces. */
+export function activeSpans(state: MonitoringState, now: bigint): ActiveSpanView[] {
+  const views: ActiveSpanView[] = [];
+  for (const trace of state.liveTraces) {
+    for (const span of trace.running.values()) {
+      views.push({
+        traceId: span.traceId,
+        spanId: span.spanId,
+        service: span.service,
+        name: span.name,
+        kind: span.kind,
+        startTime: span.startTime,
+        runningNs: now > span.startTime ? now - span.startTime : 0n,
+        slowThresholdNs: span.slowThresholdNs,
+        slow: span.slowAlertId !== undefined,
+        closing: span.closeRequested,
+      });
+    }
+  }
+  return views;
+}

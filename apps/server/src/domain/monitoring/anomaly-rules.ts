@@ -1,0 +1,69 @@
+// Latency anomalies per operation: an ended span far above its operation's
+// baseline (latency-baseline.ts) opens an episode, named after that span; more
+// anomalous spans belong to it. It resolves after clearAfter spans in a row
+// inside the band, or when the operation goes quiet for the retention period
+// (its statistics are then forgotten). One alert per episode, not per span: a
+// regression on a hot operation would otherwise raise thousands.
+
+import { latencyAnomalyAlertId } from "./alert-ids.js";
+import { formatDuration } from "./alert-text.js";
+import { anomalyThresholdNs } from "./latency-baseline.js";
+import type { AlertRaised } from "./monitoring-events.js";
+import type { MonitoringOutput } from "./monitoring-output.js";
+import { isAnomalous, operationKey, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
+
+type AnomalyAlert = Extract<AlertRaised, { kind: "latency_anomaly" }>;
+
+export function anomalyOnEnd(span: ActiveSpan, end: bigint, durationNs: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
+  const op = state.operations.get(span.operationKey);
+  if (op === undefined) return;
+  const a = state.config.anomaly;
+  const duration = Number(durationNs);
+  const anomalous = isAnomalous(op, duration, state.config);
+  if (op.anomalyAlertId !== undefined) {
+    if (!anomalous && op.normalStreak + 1 >= a.clearAfter) {
+      out.push({
+        type: "AlertResolved",
+        alertId: op.anomalyAlertId,
+        kind: "latency_anomaly",
+        subject: { type: "operation", service: span.service, operation: span.name },
+        at: end,
+        reason: "back_to_baseline",
+        value: duration,
+        unit: "ns",
+      });
+    }
+  } else if (anomalous) {
+    const threshold = anomalyThresholdNs(op.baseline, a.k, Number(a.minStddevNs));
+    out.push({
+      type: "AlertRaised",
+      alertId: latencyAnomalyAlertId(span.service, span.name, span.traceId, span.spanId),
+      kind: "latency_anomaly",
+      subject: { type: "operation", service: span.service, operation: span.name },
+      at: end,
+      value: duration,
+      threshold,
+      unit: "ns",
+      samples: op.baseline.samples,
+      exemplar: { traceId: span.traceId, spanId: span.spanId },
+      message: `span "${span.name}" of ${span.service} took ${formatDuration(duration)}, usually ${formatDuration(Math.round(op.baseline.meanNs))} (band up to ${formatDuration(Math.round(threshold))})`,
+    });
+  }
+}
+
+/** An episode on an operation that went quiet ends when its statistics would be forgotten. */
+export function anomalyOnTick(alert: AnomalyAlert, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
+  const op = state.operations.get(operationKey(alert.subject.service, alert.subject.operation));
+  const retention = state.config.statsRetentionNs;
+  if (op !== undefined && op.lastActivity + retention >= now) return;
+  out.push({
+    type: "AlertResolved",
+    alertId: alert.alertId,
+    kind: "latency_anomaly",
+    subject: alert.subject,
+    at: op === undefined ? now : op.lastActivity + retention,
+    reason: "idle",
+    value: 0,
+    unit: "ns",
+  });
+}

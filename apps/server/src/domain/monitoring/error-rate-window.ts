@@ -1,0 +1,55 @@
+// Ended and errored spans counted per time bucket in a ring of fixed size: the
+// window slides by one bucket at a time and never grows. A slot is reused when
+// a later bucket maps onto it, so expiry needs no sweep; readers simply skip
+// slots older than the window they ask about.
+
+export interface ErrorRateWindow {
+  /** Which bucket each slot counts (time / bucket width); -1 for never used. */
+  readonly bucketOf: number[];
+  readonly ended: number[];
+  readonly errored: number[];
+}
+
+export interface ErrorCounts {
+  /** Ended spans: the rate's denominator. */
+  ended: number;
+  errored: number;
+}
+
+export function newErrorRateWindow(bucketCount: number): ErrorRateWindow {
+  return {
+    bucketOf: new Array<number>(bucketCount).fill(-1),
+    ended: new Array<number>(bucketCount).fill(0),
+    errored: new Array<number>(bucketCount).fill(0),
+  };
+}
+
+/** Counts one ended span in `bucket`. Buckets never go back: the saga's clock only moves forward. */
+export function recordEnded(w: ErrorRateWindow, bucket: number, isError: boolean): void {
+  const slot = bucket % w.bucketOf.length;
+  if (w.bucketOf[slot] !== bucket) {
+    w.bucketOf[slot] = bucket;
+    w.ended[slot] = 0;
+    w.errored[slot] = 0;
+  }
+  w.ended[slot]!++;
+  if (isError) w.errored[slot]!++;
+}
+
+/**
+ * The counts of the buckets from `first` to `last` inclusive, into `out` (so a
+ * hot path allocates nothing). Pass the window's buckets: (b - size, b] while
+ * bucket b runs, or (b - size, b - 1] at the instant b begins.
+ */
+export function countBuckets(w: ErrorRateWindow, first: number, last: number, out: ErrorCounts): ErrorCounts {
+  out.ended = 0;
+  out.errored = 0;
+  for (let slot = 0; slot < w.bucketOf.length; slot++) {
+    const b = w.bucketOf[slot]!;
+    if (b >= first && b <= last) {
+      out.ended += w.ended[slot]!;
+      out.errored += w.errored[slot]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+// decide: one input and the state before it in, the saga's outputs out: alert
+// events for the monitoring stream and commands for the trace aggregate. It
+// reads the state and never changes it; evolveMonitoring folds the input and
+// then these outputs (distributed-tracing-saga.ts does both, in that order).
+// Most events decide nothing, and answer one shared empty array.
+
+import { StatusCode } from "@traceledger/proto";
+import { bytesToHex } from "../trace/w3c-ids.js";
+import { anomalyOnEnd, anomalyOnTick } from "./anomaly-rules.js";
+import { criticalErrorOnError, criticalErrorsOnFinish } from "./critical-error-rules.js";
+import { errorRateOnEnd, errorRateOnTick } from "./error-rate-rules.js";
+import type { ResolveReason } from "./monitoring-events.js";
+import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
+import type { MonitoringOutput } from "./monitoring-output.js";
+import type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
+import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
+import { slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
+
+const NOTHING: readonly MonitoringOutput[] = Object.freeze([]);
+
+export function decideMonitoring(input: MonitoringInput, state: MonitoringState): readonly MonitoringOutput[] {
+  switch (input.type) {
+    case "Tick":
+      return tick(input.now > state.clock ? input.now : state.clock, state);
+    case "TraceEventRecorded":
+      return traceEvent(input, input.recordedAt > state.clock ? input.recordedAt : state.clock, state);
+  }
+}
+
+/** Walks the running spans, the idle traces and the open alerts: never every trace or operation. */
+function tick(now: bigint, state: MonitoringState): readonly MonitoringOutput[] {
+  const out: MonitoringOutput[] = [];
+  for (const trace of state.liveTraces) {
+    slowTraceOnTick(trace, now, state, out);
+    for (const span of trace.running.values()) {
+      slowSpanOnTick(span, now, out);
+      orphanOnTick(span, now, state, out);
+    }
+  }
+  idleTracesOnTick(now, state, out);
+  for (const alert of state.openAlerts.values()) {
+    if (alert.kind === "error_rate") errorRateOnTick(alert, now, state, out);
+    else if (alert.kind === "latency_anomaly") anomalyOnTick(alert, now, state, out);
+  }
+  return out.length === 0 ? NOTHING : out;
+}
+
+function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringState): readonly MonitoringOutput[] {
+  const { event } = input;
+  switch (event.case) {
+    case "spanEnded": {
+      const span = runningSpan(state, input.traceId, event.value.spanId);
+      if (span === undefined) return NOTHING;
+      const out: MonitoringOutput[] = [];
+      const end = event.value.endTimeUnixNano;
+      const durationNs = end > span.startTime ? end - span.startTime : 0n;
+      finished(span, end, durationNs, "span_ended", out);
+      errorRateOnEnd(span, event.value.status?.code === StatusCode.ERROR, at, state, out);
+      anomalyOnEnd(span, end, durationNs, state, out);
+      return out.length === 0 ? NOTHING : out;
+    }
+    case "spanOrphaned": {
+      const span = runningSpan(state, input.traceId, event.value.spanId);
+      if (span === undefined) return NOTHING;
+      const out: MonitoringOutput[] = [];
+      finished(span, event.value.closedTimeUnixNano, event.value.openDurationNano, "span_orphaned", out);
+      return out.length === 0 ? NOTHING : out;
+    }
+    case "spanErrorOccurred": {
+      const span = runningSpan(state, input.traceId, event.value.spanId);
+      if (span === undefined || !state.config.criticalErrorTypes.has(event.value.errorType)) return NOTHING;
+      const out: MonitoringOutput[] = [];
+      criticalErrorOnError(span, event.value, state, out);
+      return out.length === 0 ? NOTHING : out;
+    }
+    case "traceCompleted": {
+      const e = event.value;
+      const trace = state.traces.get(input.traceId);
+      const out: MonitoringOutput[] = [];
+      // The aggregate ends or orphans every span before it completes a trace; this only tidies up after a partial history.
+      if (trace) for (const span of trace.running.values()) finished(span, e.endTimeUnixNano, e.endTimeUnixNano - span.startTime, "trace_completed", out);
+      slowTraceOnCompleted(input.traceId, trace, { startTime: e.startTimeUnixNano, endTime: e.endTimeUnixNano, durationNs: e.durationNano }, state, out);
+      return out.length === 0 ? NOTHING : out;
+    }
+    case "traceStarted":
+    case "spanStarted":
+    case "spanEventRecorded":
+    case "spanAttributeUpdated":
+      return NOTHING;
+  }
+}
+
+function finished(span: ActiveSpan, end: bigint, durationNs: bigint, reason: ResolveReason, out: MonitoringOutput[]): void {
+  slowSpanOnFinish(span, end, durationNs, reason, out);
+  criticalErrorsOnFinish(span, end, durationNs, reason, out);
+}
+
+function runningSpan(state: MonitoringState, traceId: string, spanId: Uint8Array): ActiveSpan | undefined {
+  return state.traces.get(traceId)?.running.get(bytesToHex(spanId));
+}

@@ -1,0 +1,26 @@
+// What the saga is fed: every trace event in log order, and timer ticks.
+// Time is only ever an input, so a replay of the same inputs decides the same.
+
+import type { TraceEventCase } from "../trace/trace-event.js";
+
+/** One event of the trace log, as the subscriber read it. */
+export interface TraceEventRecorded {
+  readonly type: "TraceEventRecorded";
+  /** The stream id: 32 lowercase hex characters. */
+  readonly traceId: string;
+  readonly event: TraceEventCase;
+  /** When the store recorded it, Unix nanoseconds. */
+  readonly recordedAt: bigint;
+}
+
+/**
+ * The passing of time, Unix nanoseconds. `now` is a watermark: every event
+ * recorded at or before it has already been given to the saga. Otherwise a
+ * span whose end is committed but not yet read would look slow or orphaned.
+ */
+export interface Tick {
+  readonly type: "Tick";
+  readonly now: bigint;
+}
+
+export type MonitoringInput = TraceEventRecorded | Tick;

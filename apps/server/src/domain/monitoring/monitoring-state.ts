@@ -1,0 +1,372 @@
+// The saga's state and its fold. Like the trace aggregate's, evolve updates
+// the state in place and returns it: it follows the whole ingest stream, so
+// copying per event is out of the question. decide never mutates.
+//
+// evolve folds inputs (trace events, ticks) and the saga's own outputs (alerts,
+// commands), in the order Emmett's workflows do: an input, then what decide
+// answered to it. That the alert is open, or the close was asked for, is
+// therefore state, and decide stays idempotent by reading it.
+
+import type { SpanKind } from "@traceledger/proto";
+import { StatusCode } from "@traceledger/proto";
+import { bytesToHex } from "../trace/w3c-ids.js";
+import { newErrorRateWindow, recordEnded, type ErrorRateWindow } from "./error-rate-window.js";
+import { addLatencySample, anomalyThresholdNs, newLatencyBaseline, type LatencyBaseline } from "./latency-baseline.js";
+import { slowSpanThresholdNs, type MonitoringConfig } from "./monitoring-config.js";
+import type { AlertRaised, AlertResolved, OperationSubject, ServiceSubject } from "./monitoring-events.js";
+import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
+import type { MonitoringOutput } from "./monitoring-output.js";
+import { idleEntries, recencyAt, touch, type Recency } from "./recency.js";
+
+export interface ActiveSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly service: string;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly startTime: bigint;
+  /** The later of its start and when the saga learned of it: a backfilled start is not an instant orphan. */
+  readonly openSince: bigint;
+  readonly slowThresholdNs: bigint;
+  readonly operationKey: string;
+  slowAlertId: string | undefined;
+  closeRequested: boolean;
+  /** Critical-error alerts raised on this span, resolved when it finishes; created on first use. */
+  criticalAlertIds: string[] | undefined;
+}
+
+export interface TraceTrack extends Recency {
+  readonly traceId: string;
+  startTime: bigint;
+  /** The service and name of the first span (or the TraceStarted's service). */
+  service: string;
+  operation: string;
+  hasLocalRoot: boolean;
+  readonly running: Map<string, ActiveSpan>;
+  slowAlertId: string | undefined;
+  closeRequested: boolean;
+}
+
+export interface ErrorRateStats extends Recency {
+  readonly service: string;
+  readonly errors: ErrorRateWindow;
+  /** The bucket of the last span counted: open error-rate alerts were checked up to it. */
+  lastBucket: number;
+  errorAlertId: string | undefined;
+}
+
+export type ServiceStats = ErrorRateStats;
+
+export interface OperationStats extends ErrorRateStats {
+  readonly operation: string;
+  readonly baseline: LatencyBaseline;
+  anomalyAlertId: string | undefined;
+  /** Spans in a row within the latency band while an anomaly is open. */
+  normalStreak: number;
+}
+
+export interface MonitoringState {
+  readonly config: MonitoringConfig;
+  /** The saga's time: the latest time of any input, so it never goes back. */
+  clock: bigint;
+  /** The error-rate bucket of the last tick: every open error-rate alert was checked up to it. */
+  tickedBucket: number;
+  /** Open traces, in order of last activity (see recency.ts). */
+  readonly traces: Map<string, TraceTrack>;
+  /** Traces with a running span: what a tick walks. */
+  readonly liveTraces: Set<TraceTrack>;
+  /** In order of last activity. */
+  readonly services: Map<string, ServiceStats>;
+  /** By operationKey(service, span name), in order of last activity. */
+  readonly operations: Map<string, OperationStats>;
+  readonly openAlerts: Map<string, AlertRaised>;
+}
+
+/** Traces are reordered at most once a second of activity. */
+export const TRACE_GRAIN_NS = 1_000_000_000n;
+
+export function initialMonitoringState(config: MonitoringConfig): MonitoringState {
+  return {
+    config,
+    clock: 0n,
+    tickedBucket: -1,
+    traces: new Map(),
+    liveTraces: new Set(),
+    services: new Map(),
+    operations: new Map(),
+    openAlerts: new Map(),
+  };
+}
+
+export function operationKey(service: string, spanName: string): string {
+  return `${service}\u0000${spanName}`;
+}
+
+export function bucketOf(state: MonitoringState, at: bigint): number {
+  return Number(at / state.config.errorRate.bucketNs);
+}
+
+export function bucketCount(config: MonitoringConfig): number {
+  return Number(config.errorRate.windowNs / config.errorRate.bucketNs);
+}
+
+/** True when `durationNs` is outside the operation's band; a baseline with too few samples judges nothing. */
+export function isAnomalous(op: OperationStats, durationNs: number, config: MonitoringConfig): boolean {
+  const a = config.anomaly;
+  return op.baseline.samples >= a.minSamples && durationNs > anomalyThresholdNs(op.baseline, a.k, Number(a.minStddevNs));
+}
+
+export function evolveMonitoring(state: MonitoringState, message: MonitoringInput | MonitoringOutput): MonitoringState {
+  switch (message.type) {
+    case "TraceEventRecorded":
+      state.clock = message.recordedAt > state.clock ? message.recordedAt : state.clock;
+      traceEvent(state, message);
+      return state;
+    case "Tick":
+      state.clock = message.now > state.clock ? message.now : state.clock;
+      state.tickedBucket = bucketOf(state, state.clock);
+      forgetIdleStats(state);
+      return state;
+    case "AlertRaised":
+      alertRaised(state, message);
+      return state;
+    case "AlertResolved":
+      alertResolved(state, message);
+      return state;
+    case "CloseOrphanedSpan": {
+      const span = state.traces.get(message.traceId)?.running.get(message.spanId);
+      if (span) span.closeRequested = true;
+      return state;
+    }
+    case "CloseTrace": {
+      const trace = state.traces.get(message.traceId);
+      if (trace) trace.closeRequested = true;
+      return state;
+    }
+  }
+}
+
+function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
+  const at = state.clock;
+  const { traceId, event } = input;
+  switch (event.case) {
+    case "traceStarted": {
+      const e = event.value;
+      const trace = state.traces.get(traceId);
+      if (trace) {
+        if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
+        touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      } else {
+        state.traces.set(traceId, newTrace(traceId, e.startTimeUnixNano, e.serviceName, at));
+      }
+      return;
+    }
+    case "spanStarted": {
+      const e = event.value;
+      let trace = state.traces.get(traceId);
+      if (trace) touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, e.serviceName, at)));
+      const spanId = bytesToHex(e.spanId);
+      if (trace.running.has(spanId)) return;
+      if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
+      if (trace.operation === "") {
+        trace.service = e.serviceName;
+        trace.operation = e.name;
+      }
+      if (e.parentSpanId.length === 0) trace.hasLocalRoot = true;
+      const key = operationKey(e.serviceName, e.name);
+      operation(state, key, e.serviceName, e.name, at);
+      trace.running.set(spanId, {
+        traceId,
+        spanId,
+        service: e.serviceName,
+        name: e.name,
+        kind: e.kind,
+        startTime: e.startTimeUnixNano,
+        openSince: e.startTimeUnixNano > at ? e.startTimeUnixNano : at,
+        slowThresholdNs: slowSpanThresholdNs(state.config, e.serviceName, e.name),
+        operationKey: key,
+        slowAlertId: undefined,
+        closeRequested: false,
+        criticalAlertIds: undefined,
+      });
+      if (trace.running.size === 1) state.liveTraces.add(trace);
+      return;
+    }
+    case "spanEnded": {
+      const e = event.value;
+      const trace = state.traces.get(traceId);
+      if (!trace) return;
+      touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      const span = finish(state, trace, bytesToHex(e.spanId));
+      if (!span) return;
+      const durationNs = Number(e.endTimeUnixNano > span.startTime ? e.endTimeUnixNano - span.startTime : 0n);
+      const isError = e.status?.code === StatusCode.ERROR;
+      const bucket = bucketOf(state, at);
+      const service = serviceStats(state, span.service, at);
+      recordEnded(service.errors, bucket, isError);
+      service.lastBucket = bucket;
+      const op = operation(state, span.operationKey, span.service, span.name, at);
+      recordEnded(op.errors, bucket, isError);
+      op.lastBucket = bucket;
+      // The verdict decide gave, before this sample moves the baseline.
+      if (op.anomalyAlertId !== undefined) op.normalStreak = isAnomalous(op, durationNs, state.config) ? 0 : op.normalStreak + 1;
+      addLatencySample(op.baseline, durationNs, state.config.anomaly.alpha);
+      return;
+    }
+    case "spanOrphaned": {
+      const trace = state.traces.get(traceId);
+      if (!trace) return;
+      touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      // An orphan has no outcome: it counts neither as a call nor as a latency.
+      finish(state, trace, bytesToHex(event.value.spanId));
+      return;
+    }
+    case "spanErrorOccurred":
+    case "spanEventRecorded":
+    case "spanAttributeUpdated": {
+      const trace = state.traces.get(traceId);
+      if (trace) touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      return;
+    }
+    case "traceCompleted": {
+      const trace = state.traces.get(traceId);
+      if (!trace) return;
+      state.traces.delete(traceId);
+      state.liveTraces.delete(trace);
+      return;
+    }
+  }
+}
+
+function newTrace(traceId: string, startTime: bigint, service: string, at: bigint): TraceTrack {
+  return {
+    ...recencyAt(at, TRACE_GRAIN_NS),
+    traceId,
+    startTime,
+    service,
+    operation: "",
+    hasLocalRoot: false,
+    running: new Map(),
+    slowAlertId: undefined,
+    closeRequested: false,
+  };
+}
+
+function finish(state: MonitoringState, trace: TraceTrack, spanId: string): ActiveSpan | undefined {
+  const span = trace.running.get(spanId);
+  if (!span) return undefined;
+  trace.running.delete(spanId);
+  if (trace.running.size === 0) state.liveTraces.delete(trace);
+  return span;
+}
+
+function operation(state: MonitoringState, key: string, service: string, name: string, at: bigint): OperationStats {
+  const grain = state.config.errorRate.bucketNs;
+  let op = state.operations.get(key);
+  if (op) {
+    touch(state.operations, key, op, at, grain);
+    return op;
+  }
+  op = {
+    ...recencyAt(at, grain),
+    service,
+    operation: name,
+    errors: newErrorRateWindow(bucketCount(state.config)),
+    lastBucket: -1,
+    errorAlertId: undefined,
+    baseline: newLatencyBaseline(),
+    anomalyAlertId: undefined,
+    normalStreak: 0,
+  };
+  state.operations.set(key, op);
+  return op;
+}
+
+function serviceStats(state: MonitoringState, service: string, at: bigint): ServiceStats {
+  const grain = state.config.errorRate.bucketNs;
+  let stats = state.services.get(service);
+  if (stats) {
+    touch(state.services, service, stats, at, grain);
+    return stats;
+  }
+  stats = { ...recencyAt(at, grain), service, errors: newErrorRateWindow(bucketCount(state.config)), lastBucket: -1, errorAlertId: undefined };
+  state.services.set(service, stats);
+  return stats;
+}
+
+/** Statistics without traffic for the retention period go, unless an alert on them is still open. */
+function forgetIdleStats(state: MonitoringState): void {
+  const retention = state.config.statsRetentionNs;
+  for (const [key, op] of idleEntries(state.operations, state.clock, retention)) {
+    if (op.errorAlertId === undefined && op.anomalyAlertId === undefined) state.operations.delete(key);
+  }
+  for (const [key, service] of idleEntries(state.services, state.clock, retention)) {
+    if (service.errorAlertId === undefined) state.services.delete(key);
+  }
+}
+
+function alertRaised(state: MonitoringState, alert: AlertRaised): void {
+  state.openAlerts.set(alert.alertId, alert);
+  switch (alert.kind) {
+    case "slow_span": {
+      const span = state.traces.get(alert.subject.traceId)?.running.get(alert.subject.spanId);
+      if (span) span.slowAlertId = alert.alertId;
+      return;
+    }
+    case "critical_error": {
+      const span = state.traces.get(alert.subject.traceId)?.running.get(alert.subject.spanId);
+      if (span) (span.criticalAlertIds ??= []).push(alert.alertId);
+      return;
+    }
+    case "slow_trace": {
+      const trace = state.traces.get(alert.subject.traceId);
+      if (trace) trace.slowAlertId = alert.alertId;
+      return;
+    }
+    case "error_rate": {
+      const stats = errorRateStatsOf(state, alert.subject);
+      if (stats) stats.errorAlertId = alert.alertId;
+      return;
+    }
+    case "latency_anomaly": {
+      const op = state.operations.get(operationKey(alert.subject.service, alert.subject.operation));
+      if (op) {
+        op.anomalyAlertId = alert.alertId;
+        op.normalStreak = 0;
+      }
+      return;
+    }
+  }
+}
+
+function alertResolved(state: MonitoringState, resolved: AlertResolved): void {
+  state.openAlerts.delete(resolved.alertId);
+  const subject = resolved.subject;
+  switch (resolved.kind) {
+    // The span or trace is gone by now (its end was folded first), or will be.
+    case "slow_span":
+    case "slow_trace":
+    case "critical_error":
+      return;
+    case "error_rate": {
+      if (subject.type !== "service" && subject.type !== "operation") return;
+      const stats = errorRateStatsOf(state, subject);
+      if (stats?.errorAlertId === resolved.alertId) stats.errorAlertId = undefined;
+      return;
+    }
+    case "latency_anomaly": {
+      if (subject.type !== "operation") return;
+      const op = state.operations.get(operationKey(subject.service, subject.operation));
+      if (op?.anomalyAlertId === resolved.alertId) {
+        op.anomalyAlertId = undefined;
+        op.normalStreak = 0;
+      }
+      return;
+    }
+  }
+}
+
+export function errorRateStatsOf(state: MonitoringState, subject: ServiceSubject | OperationSubject): ErrorRateStats | undefined {
+  return subject.type === "service" ? state.services.get(subject.service) : state.operations.get(operationKey(subject.service, subject.operation));
+}

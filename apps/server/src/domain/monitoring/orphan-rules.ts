@@ -1,0 +1,23 @@
+// Orphans. A span open longer than orphanTimeoutNs is closed by the aggregate
+// on the saga's command (reason "timeout"); the aggregate also completes its
+// trace if that was the last thing holding it open. A trace without a local
+// root is never completed by an end (another system may still report to it), so
+// once it has no running span and no event for traceIdleTimeoutNs the saga
+// closes it. Each command is given once; its effect comes back as events.
+
+import type { MonitoringOutput } from "./monitoring-output.js";
+import { type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
+import { idleEntries } from "./recency.js";
+
+export function orphanOnTick(span: ActiveSpan, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
+  if (!span.closeRequested && now - span.openSince > state.config.orphanTimeoutNs) {
+    out.push({ type: "CloseOrphanedSpan", traceId: span.traceId, spanId: span.spanId, reason: "timeout" });
+  }
+}
+
+export function idleTracesOnTick(now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
+  for (const [traceId, trace] of idleEntries(state.traces, now, state.config.traceIdleTimeoutNs)) {
+    // Running spans are the orphan rule's; with full history the aggregate completes local-root traces first.
+    if (trace.running.size === 0 && !trace.closeRequested) out.push({ type: "CloseTrace", traceId });
+  }
+}

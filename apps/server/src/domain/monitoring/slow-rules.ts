@@ -1,0 +1,84 @@
+// Slow spans and slow traces. An open span is flagged by the first tick after
+// it passes its threshold, while it still runs; its end resolves the alert with
+// the final duration. A span or trace that was already over its threshold when
+// it ended (nobody saw it run: OTLP, or it ended between ticks) is raised and
+// resolved at its end, with the same id and content a tick would have given,
+// so which alerts exist does not depend on how often the saga ticks.
+
+import { slowSpanAlertId, slowTraceAlertId } from "./alert-ids.js";
+import { formatDuration } from "./alert-text.js";
+import { resolvedAlert, spanSubject } from "./alert-parts.js";
+import type { AlertRaised, ResolveReason, TraceSubject } from "./monitoring-events.js";
+import type { MonitoringOutput } from "./monitoring-output.js";
+import type { ActiveSpan, MonitoringState, TraceTrack } from "./monitoring-state.js";
+
+export function slowSpanOnTick(span: ActiveSpan, now: bigint, out: MonitoringOutput[]): void {
+  if (span.slowAlertId === undefined && now - span.startTime > span.slowThresholdNs) out.push(slowSpanRaised(span));
+}
+
+/** The span ended or was orphaned `durationNs` after its start. */
+export function slowSpanOnFinish(span: ActiveSpan, end: bigint, durationNs: bigint, reason: ResolveReason, out: MonitoringOutput[]): void {
+  if (span.slowAlertId !== undefined) {
+    out.push(resolvedAlert(span.slowAlertId, "slow_span", spanSubject(span), end, reason, durationNs));
+  } else if (durationNs > span.slowThresholdNs) {
+    const raised = slowSpanRaised(span);
+    out.push(raised, resolvedAlert(raised.alertId, "slow_span", raised.subject, end, reason, durationNs));
+  }
+}
+
+export function slowTraceOnTick(trace: TraceTrack, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
+  const threshold = state.config.slowTraceThresholdNs;
+  if (trace.slowAlertId === undefined && now - trace.startTime > threshold) out.push(slowTraceRaised(traceSubject(trace.traceId, trace), trace.startTime, threshold));
+}
+
+export function slowTraceOnCompleted(
+  traceId: string,
+  trace: TraceTrack | undefined,
+  completed: { startTime: bigint; endTime: bigint; durationNs: bigint },
+  state: MonitoringState,
+  out: MonitoringOutput[],
+): void {
+  const threshold = state.config.slowTraceThresholdNs;
+  const subject = traceSubject(traceId, trace);
+  if (trace?.slowAlertId !== undefined) {
+    out.push(resolvedAlert(trace.slowAlertId, "slow_trace", subject, completed.endTime, "trace_completed", completed.durationNs));
+  } else if (completed.durationNs > threshold && !state.openAlerts.has(slowTraceAlertId(traceId))) {
+    const raised = slowTraceRaised(subject, completed.startTime, threshold);
+    out.push(raised, resolvedAlert(raised.alertId, "slow_trace", subject, completed.endTime, "trace_completed", completed.durationNs));
+  }
+}
+
+function slowSpanRaised(span: ActiveSpan): AlertRaised {
+  const threshold = span.slowThresholdNs;
+  return {
+    type: "AlertRaised",
+    alertId: slowSpanAlertId(span.traceId, span.spanId),
+    kind: "slow_span",
+    subject: spanSubject(span),
+    // The moment it became slow: the same whichever tick, or the end, noticed it.
+    at: span.startTime + threshold,
+    value: Number(threshold),
+    threshold: Number(threshold),
+    unit: "ns",
+    message: `span "${span.name}" of ${span.service} has run longer than ${formatDuration(threshold)}`,
+  };
+}
+
+function traceSubject(traceId: string, trace: TraceTrack | undefined): TraceSubject {
+  return { type: "trace", traceId, service: trace?.service ?? "", operation: trace?.operation ?? "" };
+}
+
+function slowTraceRaised(subject: TraceSubject, startTime: bigint, threshold: bigint): AlertRaised {
+  const what = subject.operation === "" ? `trace ${subject.traceId}` : `trace "${subject.operation}" of ${subject.service}`;
+  return {
+    type: "AlertRaised",
+    alertId: slowTraceAlertId(subject.traceId),
+    kind: "slow_trace",
+    subject,
+    at: startTime + threshold,
+    value: Number(threshold),
+    threshold: Number(threshold),
+    unit: "ns",
+    message: `${what} has run longer than ${formatDuration(threshold)}`,
+  };
+}

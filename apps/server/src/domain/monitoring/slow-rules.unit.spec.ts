@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { CHILD, REMOTE_PARENT, ROOT } from "../testing/trace-fixtures.js";
+import { monitoringConfig } from "./monitoring-config.js";
+import { completed, ended, orphaned, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
+import { given } from "./testing/monitoring-specification.js";
+
+const rootRunning = [traceBegan(), started(ROOT)];
+const slowRoot = {
+  type: "AlertRaised",
+  alertId: `slow_span:${TRACE}:${ROOT}`,
+  kind: "slow_span",
+  subject: { type: "span", traceId: TRACE, spanId: ROOT, service: "checkout", operation: "POST /checkout" },
+  at: T0 + s(5),
+  value: 5e9,
+  threshold: 5e9,
+  unit: "ns",
+} as const;
+
+describe("slow span: flagged while it still runs", () => {
+  it("a tick before the threshold decides nothing", () => {
+    given(rootRunning).when(tick(T0 + s(5))).thenNothing();
+  });
+
+  it("the first tick past the threshold raises the alert, dated when the span became slow", () => {
+    const [raised] = given(rootRunning).when(tick(T0 + s(5.3))).then([slowRoot]);
+    expect(raised).toMatchObject({ message: 'span "POST /checkout" of checkout has run longer than 5 s' });
+  });
+
+  it("later ticks do not raise it again", () => {
+    given([...rootRunning, tick(T0 + s(6))]).when(tick(T0 + s(7))).thenNothing();
+  });
+
+  it("its end resolves the alert with the final duration", () => {
+    given([...rootRunning, tick(T0 + s(6))])
+      .when(ended(ROOT, { end: T0 + s(8.25) }))
+      .then([{ type: "AlertResolved", alertId: slowRoot.alertId, kind: "slow_span", at: T0 + s(8.25), reason: "span_ended", value: 8.25e9, unit: "ns" }]);
+  });
+
+  it("closing it as an orphan resolves the alert with how long it was open", () => {
+    given([...rootRunning, tick(T0 + s(6))])
+      .when(orphaned(ROOT, { start: T0, closed: T0 + s(300) }))
+      .then([{ type: "AlertResolved", alertId: slowRoot.alertId, reason: "span_orphaned", value: 300e9 }]);
+  });
+
+  it("a span that was already slow when it ended, unseen by any tick, is raised and resolved at its end", () => {
+    given(rootRunning)
+      .when(ended(ROOT, { end: T0 + s(7) }))
+      .then([slowRoot, { type: "AlertResolved", alertId: slowRoot.alertId, at: T0 + s(7), reason: "span_ended", value: 7e9 }]);
+  });
+
+  it("a span that ends within its threshold decides nothing", () => {
+    given(rootRunning).when(ended(ROOT, { end: T0 + s(5) })).thenNothing();
+  });
+
+  it("each span is judged on its own", () => {
+    given([...rootRunning, started(CHILD, { parent: ROOT, start: T0 + s(2) })])
+      .when(tick(T0 + s(6)))
+      .then([slowRoot]);
+  });
+});
+
+describe("slow span: thresholds per service and per operation", () => {
+  const config = monitoringConfig({
+    slowSpan: { byService: { payments: s(1) }, byOperation: { payments: { "refund card": s(30) } } },
+  });
+
+  it("a service's threshold replaces the default", () => {
+    given([...rootRunning, started(CHILD, { parent: ROOT })], config)
+      .when(tick(T0 + s(1.5)))
+      .then([{ type: "AlertRaised", kind: "slow_span", subject: { spanId: CHILD, service: "payments" }, at: T0 + s(1), threshold: 1e9 }]);
+  });
+
+  it("an operation's threshold replaces its service's", () => {
+    given([...rootRunning, started(CHILD, { parent: ROOT, name: "refund card" })], config).when(tick(T0 + s(4))).thenNothing();
+    given([...rootRunning, started(CHILD, { parent: ROOT, name: "refund card" })], config)
+      .when(tick(T0 + s(31)))
+      .then([
+        { type: "AlertRaised", kind: "slow_trace" },
+        { type: "AlertRaised", kind: "slow_span", subject: { spanId: ROOT } },
+        { type: "AlertRaised", kind: "slow_span", subject: { spanId: CHILD, operation: "refund card" }, threshold: 30e9 },
+      ]);
+  });
+
+  it("other services keep the default", () => {
+    given(rootRunning, config).when(tick(T0 + s(4))).thenNothing();
+  });
+});
+
+describe("slow trace", () => {
+  const slowTrace = {
+    type: "AlertRaised",
+    alertId: `slow_trace:${TRACE}`,
+    kind: "slow_trace",
+    subject: { type: "trace", traceId: TRACE, service: "checkout", operation: "POST /checkout" },
+    at: T0 + s(10),
+    threshold: 10e9,
+  } as const;
+  const longRunning = [...rootRunning, tick(T0 + s(6))];
+
+  it("a tick past the threshold raises it once while the trace still runs", () => {
+    given(longRunning).when(tick(T0 + s(10.5))).then([slowTrace]);
+    given([...longRunning, tick(T0 + s(10.5))]).when(tick(T0 + s(12))).thenNothing();
+  });
+
+  it("its completion resolves it with the trace's duration", () => {
+    given([...longRunning, tick(T0 + s(10.5)), ended(ROOT, { end: T0 + s(12) })])
+      .when(completed({ end: T0 + s(12) }))
+      .then([{ type: "AlertResolved", alertId: slowTrace.alertId, kind: "slow_trace", at: T0 + s(12), reason: "trace_completed", value: 12e9 }]);
+  });
+
+  it("a trace already slow when it completed, unseen by any tick, is raised and resolved at completion", () => {
+    given([traceBegan(), started(ROOT), ended(ROOT, { end: T0 + s(4) })])
+      .when(completed({ end: T0 + s(11) }))
+      .then([slowTrace, { type: "AlertResolved", alertId: slowTrace.alertId, reason: "trace_completed", value: 11e9 }]);
+  });
+
+  it("a trace without a local root, waiting with nothing running, is idle rather than slow", () => {
+    const remote = [
+      traceBegan({ remote: true, service: "payments" }),
+      started(CHILD, { parent: REMOTE_PARENT, remoteParent: true }),
+      ended(CHILD, { end: T0 + s(1) }),
+    ];
+    given(remote).when(tick(T0 + s(20))).thenNothing();
+  });
+});
