@@ -19,7 +19,7 @@ export interface ActiveSpanView {
   readonly closing: boolean;
 }
 
-/** Every running span with its running time at `now`, in the order the saga met their traces. */
+/** Every running span with its running time at `now`, grouped by trace, in no promised order. */
 export function activeSpans(state: MonitoringState, now: bigint): ActiveSpanView[] {
   const views: ActiveSpanView[] = [];
   for (const trace of state.liveTraces) {

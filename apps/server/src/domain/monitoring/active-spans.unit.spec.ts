@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SpanKind } from "@traceledger/proto";
 import { CHILD, ROOT } from "../testing/trace-fixtures.js";
 import { activeSpans } from "./active-spans.js";
-import { completed, ended, orphaned, s, started, T0, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
+import { completed, ended, orphaned, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
 import { given, run } from "./testing/monitoring-specification.js";
 
 describe("active spans", () => {
@@ -43,5 +43,15 @@ describe("active spans", () => {
 
   it("starting a span decides nothing by itself", () => {
     given([traceBegan()]).when(started(ROOT)).thenNothing();
+  });
+});
+
+describe("active spans: flags", () => {
+  it("shows a span flagged slow, and one the saga asked to close", () => {
+    const { state } = run([traceBegan(), started(ROOT), started(CHILD, { parent: ROOT, start: T0 + s(290) }), tick(T0 + s(301))]);
+    expect(activeSpans(state, T0 + s(301))).toMatchObject([
+      { spanId: ROOT, slow: true, closing: true },
+      { spanId: CHILD, slow: true, closing: false },
+    ]);
   });
 });

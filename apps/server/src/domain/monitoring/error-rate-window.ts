@@ -1,7 +1,8 @@
 // Ended and errored spans counted per time bucket in a ring of fixed size: the
 // window slides by one bucket at a time and never grows. A slot is reused when
 // a later bucket maps onto it, so expiry needs no sweep; readers simply skip
-// slots older than the window they ask about.
+// slots older than the window they ask about. With 6 buckets of 10 s, a window
+// holds the running bucket and the 5 before it: between 50 and 60 s of spans.
 
 export interface ErrorRateWindow {
   /** Which bucket each slot counts (time / bucket width); -1 for never used. */

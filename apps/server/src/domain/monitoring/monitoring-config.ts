@@ -44,8 +44,8 @@ export interface MonitoringConfig {
   /** A span open this long (from when the saga learned of it) is closed as an orphan. */
   readonly orphanTimeoutNs: bigint;
   /**
-   * A trace with no running span and no event for this long is closed. Only a
-   * trace without a local root can get there: the aggregate completes the others.
+   * A trace without a local root (it began in another system, so no end
+   * completes it) is closed once it has had no running span and no event for this long.
    */
   readonly traceIdleTimeoutNs: bigint;
   readonly anomaly: AnomalyConfig;

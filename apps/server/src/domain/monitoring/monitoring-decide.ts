@@ -5,14 +5,13 @@
 // Most events decide nothing, and answer one shared empty array.
 
 import { StatusCode } from "@traceledger/proto";
-import { bytesToHex } from "../trace/w3c-ids.js";
 import { anomalyOnEnd, anomalyOnTick } from "./anomaly-rules.js";
 import { criticalErrorOnError, criticalErrorsOnFinish } from "./critical-error-rules.js";
 import { errorRateOnEnd, errorRateOnTick } from "./error-rate-rules.js";
 import type { ResolveReason } from "./monitoring-events.js";
 import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
+import { spanIdHex, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
 import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
 import { slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
 
@@ -27,7 +26,7 @@ export function decideMonitoring(input: MonitoringInput, state: MonitoringState)
   }
 }
 
-/** Walks the running spans, the idle traces and the open alerts: never every trace or operation. */
+/** Walks the running spans, the idle traces and the open statistic alerts: never every trace or operation. */
 function tick(now: bigint, state: MonitoringState): readonly MonitoringOutput[] {
   const out: MonitoringOutput[] = [];
   for (const trace of state.liveTraces) {
@@ -38,9 +37,9 @@ function tick(now: bigint, state: MonitoringState): readonly MonitoringOutput[] 
     }
   }
   idleTracesOnTick(now, state, out);
-  for (const alert of state.openAlerts.values()) {
+  for (const alert of state.statisticAlerts.values()) {
     if (alert.kind === "error_rate") errorRateOnTick(alert, now, state, out);
-    else if (alert.kind === "latency_anomaly") anomalyOnTick(alert, now, state, out);
+    else anomalyOnTick(alert, now, state, out);
   }
   return out.length === 0 ? NOTHING : out;
 }
@@ -96,5 +95,5 @@ function finished(span: ActiveSpan, end: bigint, durationNs: bigint, reason: Res
 }
 
 function runningSpan(state: MonitoringState, traceId: string, spanId: Uint8Array): ActiveSpan | undefined {
-  return state.traces.get(traceId)?.running.get(bytesToHex(spanId));
+  return state.traces.get(traceId)?.running.get(spanIdHex(spanId));
 }

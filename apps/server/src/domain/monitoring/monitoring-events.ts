@@ -49,7 +49,11 @@ interface AlertRaisedCommon {
    * event's recordedAt.
    */
   readonly at: bigint;
-  /** The measured value and its limit, in `unit`: nanoseconds, a ratio in [0, 1], or a count. */
+  /**
+   * The measured value and its limit, in `unit`: nanoseconds, a ratio in [0, 1],
+   * or a count. A slow span or trace is raised at its onset, where the two are
+   * equal; its resolution carries the final duration.
+   */
   readonly value: number;
   readonly threshold: number;
   readonly unit: "ns" | "ratio" | "count";

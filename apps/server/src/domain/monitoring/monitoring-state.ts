@@ -7,8 +7,7 @@
 // answered to it. That the alert is open, or the close was asked for, is
 // therefore state, and decide stays idempotent by reading it.
 
-import type { SpanKind } from "@traceledger/proto";
-import { StatusCode } from "@traceledger/proto";
+import { StatusCode, type SpanKind } from "@traceledger/proto";
 import { bytesToHex } from "../trace/w3c-ids.js";
 import { newErrorRateWindow, recordEnded, type ErrorRateWindow } from "./error-rate-window.js";
 import { addLatencySample, anomalyThresholdNs, newLatencyBaseline, type LatencyBaseline } from "./latency-baseline.js";
@@ -16,7 +15,7 @@ import { slowSpanThresholdNs, type MonitoringConfig } from "./monitoring-config.
 import type { AlertRaised, AlertResolved, OperationSubject, ServiceSubject } from "./monitoring-events.js";
 import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { idleEntries, recencyAt, touch, type Recency } from "./recency.js";
+import { grainEndOf, idleEntries, touch, type Recency } from "./recency.js";
 
 export interface ActiveSpan {
   readonly traceId: string;
@@ -80,6 +79,8 @@ export interface MonitoringState {
   /** By operationKey(service, span name), in order of last activity. */
   readonly operations: Map<string, OperationStats>;
   readonly openAlerts: Map<string, AlertRaised>;
+  /** The open error-rate and anomaly alerts: the ones time alone can resolve, so ticks recheck them. */
+  readonly statisticAlerts: Map<string, Extract<AlertRaised, { kind: "error_rate" | "latency_anomaly" }>>;
 }
 
 /** Traces are reordered at most once a second of activity. */
@@ -95,11 +96,26 @@ export function initialMonitoringState(config: MonitoringConfig): MonitoringStat
     services: new Map(),
     operations: new Map(),
     openAlerts: new Map(),
+    statisticAlerts: new Map(),
   };
 }
 
 export function operationKey(service: string, spanName: string): string {
   return `${service}\u0000${spanName}`;
+}
+
+// decide and evolve both read a SpanEnded's span id; the second reading of the
+// same (immutable) bytes is answered from here.
+let lastSpanIdBytes: Uint8Array | undefined;
+let lastSpanIdHex = "";
+
+/** The span id of an event as hex, the domain's key. */
+export function spanIdHex(bytes: Uint8Array): string {
+  if (bytes !== lastSpanIdBytes) {
+    lastSpanIdHex = bytesToHex(bytes);
+    lastSpanIdBytes = bytes;
+  }
+  return lastSpanIdHex;
 }
 
 export function bucketOf(state: MonitoringState, at: bigint): number {
@@ -166,7 +182,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       let trace = state.traces.get(traceId);
       if (trace) touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
       else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, e.serviceName, at)));
-      const spanId = bytesToHex(e.spanId);
+      const spanId = spanIdHex(e.spanId);
       if (trace.running.has(spanId)) return;
       if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
       if (trace.operation === "") {
@@ -198,7 +214,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const trace = state.traces.get(traceId);
       if (!trace) return;
       touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-      const span = finish(state, trace, bytesToHex(e.spanId));
+      const span = finish(state, trace, spanIdHex(e.spanId));
       if (!span) return;
       const durationNs = Number(e.endTimeUnixNano > span.startTime ? e.endTimeUnixNano - span.startTime : 0n);
       const isError = e.status?.code === StatusCode.ERROR;
@@ -219,7 +235,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       if (!trace) return;
       touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
       // An orphan has no outcome: it counts neither as a call nor as a latency.
-      finish(state, trace, bytesToHex(event.value.spanId));
+      finish(state, trace, spanIdHex(event.value.spanId));
       return;
     }
     case "spanErrorOccurred":
@@ -241,7 +257,8 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
 
 function newTrace(traceId: string, startTime: bigint, service: string, at: bigint): TraceTrack {
   return {
-    ...recencyAt(at, TRACE_GRAIN_NS),
+    lastActivity: at,
+    grainEnd: grainEndOf(at, TRACE_GRAIN_NS),
     traceId,
     startTime,
     service,
@@ -269,7 +286,8 @@ function operation(state: MonitoringState, key: string, service: string, name: s
     return op;
   }
   op = {
-    ...recencyAt(at, grain),
+    lastActivity: at,
+    grainEnd: grainEndOf(at, grain),
     service,
     operation: name,
     errors: newErrorRateWindow(bucketCount(state.config)),
@@ -290,7 +308,7 @@ function serviceStats(state: MonitoringState, service: string, at: bigint): Serv
     touch(state.services, service, stats, at, grain);
     return stats;
   }
-  stats = { ...recencyAt(at, grain), service, errors: newErrorRateWindow(bucketCount(state.config)), lastBucket: -1, errorAlertId: undefined };
+  stats = { lastActivity: at, grainEnd: grainEndOf(at, grain), service, errors: newErrorRateWindow(bucketCount(state.config)), lastBucket: -1, errorAlertId: undefined };
   state.services.set(service, stats);
   return stats;
 }
@@ -298,10 +316,11 @@ function serviceStats(state: MonitoringState, service: string, at: bigint): Serv
 /** Statistics without traffic for the retention period go, unless an alert on them is still open. */
 function forgetIdleStats(state: MonitoringState): void {
   const retention = state.config.statsRetentionNs;
-  for (const [key, op] of idleEntries(state.operations, state.clock, retention)) {
+  const grain = state.config.errorRate.bucketNs;
+  for (const [key, op] of idleEntries(state.operations, state.clock, retention, grain)) {
     if (op.errorAlertId === undefined && op.anomalyAlertId === undefined) state.operations.delete(key);
   }
-  for (const [key, service] of idleEntries(state.services, state.clock, retention)) {
+  for (const [key, service] of idleEntries(state.services, state.clock, retention, grain)) {
     if (service.errorAlertId === undefined) state.services.delete(key);
   }
 }
@@ -325,11 +344,13 @@ function alertRaised(state: MonitoringState, alert: AlertRaised): void {
       return;
     }
     case "error_rate": {
+      state.statisticAlerts.set(alert.alertId, alert);
       const stats = errorRateStatsOf(state, alert.subject);
       if (stats) stats.errorAlertId = alert.alertId;
       return;
     }
     case "latency_anomaly": {
+      state.statisticAlerts.set(alert.alertId, alert);
       const op = state.operations.get(operationKey(alert.subject.service, alert.subject.operation));
       if (op) {
         op.anomalyAlertId = alert.alertId;
@@ -342,6 +363,7 @@ function alertRaised(state: MonitoringState, alert: AlertRaised): void {
 
 function alertResolved(state: MonitoringState, resolved: AlertResolved): void {
   state.openAlerts.delete(resolved.alertId);
+  state.statisticAlerts.delete(resolved.alertId);
   const subject = resolved.subject;
   switch (resolved.kind) {
     // The span or trace is gone by now (its end was folded first), or will be.

@@ -6,7 +6,7 @@
 // closes it. Each command is given once; its effect comes back as events.
 
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
+import { TRACE_GRAIN_NS, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
 import { idleEntries } from "./recency.js";
 
 export function orphanOnTick(span: ActiveSpan, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
@@ -16,8 +16,8 @@ export function orphanOnTick(span: ActiveSpan, now: bigint, state: MonitoringSta
 }
 
 export function idleTracesOnTick(now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
-  for (const [traceId, trace] of idleEntries(state.traces, now, state.config.traceIdleTimeoutNs)) {
-    // Running spans are the orphan rule's; with full history the aggregate completes local-root traces first.
-    if (trace.running.size === 0 && !trace.closeRequested) out.push({ type: "CloseTrace", traceId });
+  for (const [traceId, trace] of idleEntries(state.traces, now, state.config.traceIdleTimeoutNs, TRACE_GRAIN_NS)) {
+    // The aggregate completes a trace with a local root itself; running spans are the orphan rule's.
+    if (!trace.hasLocalRoot && trace.running.size === 0 && !trace.closeRequested) out.push({ type: "CloseTrace", traceId });
   }
 }

@@ -1,0 +1,28 @@
+// The DistributedTracingSaga's pure core: what its runner (subscriber, lease,
+// RPCs, metrics, webhook) needs, and nothing else.
+
+export { distributedTracingSaga, handleMonitoringInput } from "./distributed-tracing-saga.js";
+export type { DistributedTracingSaga } from "./distributed-tracing-saga.js";
+export { decideMonitoring } from "./monitoring-decide.js";
+export { evolveMonitoring, initialMonitoringState } from "./monitoring-state.js";
+export type { MonitoringState } from "./monitoring-state.js";
+export { DEFAULT_MONITORING_CONFIG, monitoringConfig, slowSpanThresholdNs } from "./monitoring-config.js";
+export type { AnomalyConfig, ErrorRateConfig, MonitoringConfig, MonitoringConfigInput, SlowSpanThresholds } from "./monitoring-config.js";
+export type { MonitoringInput, Tick, TraceEventRecorded } from "./monitoring-input.js";
+export type { MonitoringCommand, MonitoringOutput } from "./monitoring-output.js";
+export type {
+  AlertKind,
+  AlertRaised,
+  AlertResolved,
+  AlertSubject,
+  Exemplar,
+  MonitoringEvent,
+  OperationSubject,
+  ResolveReason,
+  ServiceSubject,
+  SpanSubject,
+  TraceSubject,
+} from "./monitoring-events.js";
+export { activeSpans } from "./active-spans.js";
+export type { ActiveSpanView } from "./active-spans.js";
+export { pendingCommands } from "./pending-commands.js";

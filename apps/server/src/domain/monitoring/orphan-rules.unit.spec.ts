@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { CHILD, GRANDCHILD, REMOTE_PARENT, ROOT } from "../testing/trace-fixtures.js";
+import { monitoringConfig } from "./monitoring-config.js";
+import { pendingCommands } from "./pending-commands.js";
+import { completed, ended, errored, orphaned, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
+import { given, run } from "./testing/monitoring-specification.js";
+
+// Slow-span alerts would join every tick here; they have their own specs.
+const quiet = { slowSpan: { defaultNs: s(3600) }, slowTraceThresholdNs: s(3600) };
+const config = monitoringConfig(quiet);
+const running = [traceBegan(), started(ROOT), started(CHILD, { parent: ROOT })];
+
+describe("orphans: a span open past the timeout is closed by command", () => {
+  it("before the timeout nothing happens", () => {
+    given(running, config).when(tick(T0 + s(300))).thenNothing();
+  });
+
+  it("past the timeout each open span gets CloseOrphanedSpan with reason timeout", () => {
+    given(running, config)
+      .when(tick(T0 + s(300.5)))
+      .then([
+        { type: "CloseOrphanedSpan", traceId: TRACE, spanId: ROOT, reason: "timeout" },
+        { type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "timeout" },
+      ]);
+  });
+
+  it("the command is given once, not on every later tick", () => {
+    given([...running, tick(T0 + s(301))], config).when(tick(T0 + s(302))).thenNothing();
+  });
+
+  it("the timeout is configurable", () => {
+    given(running, monitoringConfig({ ...quiet, orphanTimeoutNs: s(30) }))
+      .when(tick(T0 + s(31)))
+      .then([{ type: "CloseOrphanedSpan", spanId: ROOT }, { type: "CloseOrphanedSpan", spanId: CHILD }]);
+  });
+
+  it("a start reported late counts from when the saga learned of it, not from its (old) start time", () => {
+    given([...running, started(GRANDCHILD, { parent: CHILD, start: T0, at: T0 + s(200) })], config)
+      .when(tick(T0 + s(301)))
+      .then([{ type: "CloseOrphanedSpan", spanId: ROOT }, { type: "CloseOrphanedSpan", spanId: CHILD }]);
+  });
+
+  it("the aggregate's answer (SpanOrphaned, then TraceCompleted) clears the pending commands", () => {
+    const asked = run([...running, tick(T0 + s(301))], config);
+    expect(pendingCommands(asked.state)).toEqual([
+      { type: "CloseOrphanedSpan", traceId: TRACE, spanId: ROOT, reason: "timeout" },
+      { type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "timeout" },
+    ]);
+    const answered = run(
+      [
+        ...running,
+        tick(T0 + s(301)),
+        orphaned(ROOT, { start: T0, closed: T0 + s(301) }),
+        orphaned(CHILD, { start: T0, closed: T0 + s(301) }),
+        completed({ end: T0 + s(301), spans: 2 }),
+      ],
+      config,
+    );
+    expect(pendingCommands(answered.state)).toEqual([]);
+    expect(answered.state.traces.size).toBe(0);
+  });
+});
+
+describe("orphans: a trace without a local root is closed when idle", () => {
+  const idleConfig = monitoringConfig({ ...quiet, traceIdleTimeoutNs: s(60) });
+  const remote = [
+    traceBegan({ remote: true, service: "payments" }),
+    started(CHILD, { parent: REMOTE_PARENT, remoteParent: true }),
+    ended(CHILD, { end: T0 + s(1) }),
+  ];
+
+  it("idle past traceIdleTimeoutNs: CloseTrace", () => {
+    given(remote, idleConfig).when(tick(T0 + s(61.5))).then([{ type: "CloseTrace", traceId: TRACE }]);
+  });
+
+  it("not before", () => {
+    given(remote, idleConfig).when(tick(T0 + s(61))).thenNothing();
+  });
+
+  it("once", () => {
+    given([...remote, tick(T0 + s(62))], idleConfig).when(tick(T0 + s(120))).thenNothing();
+  });
+
+  it("any event on the trace restarts its idle time", () => {
+    given([...remote, errored(CHILD, { time: T0 + s(30) })], idleConfig).when(tick(T0 + s(62))).thenNothing();
+    given([...remote, started(GRANDCHILD, { parent: REMOTE_PARENT, remoteParent: true, start: T0 + s(30) }), ended(GRANDCHILD, { end: T0 + s(31) })], idleConfig)
+      .when(tick(T0 + s(91.5)))
+      .then([{ type: "CloseTrace" }]);
+  });
+
+  it("not while a span of it runs: that is the orphan rule's", () => {
+    given([traceBegan({ remote: true }), started(CHILD, { parent: REMOTE_PARENT, remoteParent: true })], idleConfig).when(tick(T0 + s(120))).thenNothing();
+  });
+
+  it("a trace with a local root is left to the aggregate, which completes it", () => {
+    given([traceBegan(), started(ROOT), ended(ROOT, { end: T0 + s(1) })], idleConfig).when(tick(T0 + s(120))).thenNothing();
+  });
+
+  it("its TraceCompleted takes it out of the state and out of the pending commands", () => {
+    const { state } = run([...remote, tick(T0 + s(62)), completed({ end: T0 + s(1) })], idleConfig);
+    expect(state.traces.size).toBe(0);
+    expect(pendingCommands(state)).toEqual([]);
+    expect(pendingCommands(run([...remote, tick(T0 + s(62))], idleConfig).state)).toEqual([{ type: "CloseTrace", traceId: TRACE }]);
+  });
+});
