@@ -6,6 +6,8 @@ import { Code, ConnectError, createHandlerContext, type HandlerContext } from "@
 import type { ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { metadataToHeaders } from "./grpc-metadata.js";
 
+const CALL_FINISHED = new ConnectError("the call finished", Code.Canceled);
+
 type GrpcCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
 export interface GrpcCallContext {
@@ -40,7 +42,9 @@ export function grpcCallContext(call: GrpcCall, method: DescMethod, shutdownSign
     context,
     done: () => {
       call.off("cancelled", onCancelled);
-      context.abort();
+      // With no reason, abort() builds a DOMException (and its stack) per call;
+      // one shared reason says the same without that cost.
+      context.abort(CALL_FINISHED);
     },
   };
 }
