@@ -1,0 +1,83 @@
+// Configuration: the environment, options over it, and one clear error that
+// names every bad value at construction.
+
+import { describe, expect, it } from "vitest";
+import { createTracingClient } from "../client/tracing-client.js";
+import { createTracer } from "../trace/create-tracer.js";
+import { resolveTracerConfig } from "./tracer-config.js";
+import { TracingConfigError } from "./tracing-config-error.js";
+
+describe("resolveTracerConfig", () => {
+  it("has defaults for an empty environment", () => {
+    const config = resolveTracerConfig({ env: {} });
+    expect(config).toMatchObject({ enabled: true, sampleRate: 1, serviceName: "unknown_service:node", url: "http://127.0.0.1:7317", transport: "grpc", timeoutMs: 10_000, mode: "batch" });
+    expect(config.batching).toMatchObject({ maxQueueSize: 10_000, maxBatchSize: 1024, flushIntervalMs: 200 });
+  });
+
+  it("reads the environment", () => {
+    const config = resolveTracerConfig({
+      env: {
+        TRACING_ENABLED: "FALSE",
+        TRACING_SAMPLE_RATE: "0.25",
+        OTEL_SERVICE_NAME: "billing",
+        OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=prod,team=a%20b",
+        TRACELEDGER_URL: "https://traces.example:7318",
+        TRACELEDGER_TRANSPORT: "connect",
+        TRACELEDGER_HEADERS: "authorization=Bearer%20t0k,x-tenant=acme",
+        TRACELEDGER_TIMEOUT_MS: "2500",
+      },
+    });
+    expect(config).toMatchObject({ enabled: false, sampleRate: 0.25, serviceName: "billing", url: "https://traces.example:7318", transport: "connect", timeoutMs: 2500 });
+    expect(config.headers).toEqual({ authorization: "Bearer t0k", "x-tenant": "acme" });
+    expect(config.resourceAttributes).toMatchObject({ "service.name": "billing", "deployment.environment.name": "prod", team: "a b" });
+  });
+
+  it("lets options win over the environment", () => {
+    const config = resolveTracerConfig({ enabled: true, sampleRate: 1, serviceName: "mine", url: "http://localhost:1", env: { TRACING_ENABLED: "false", TRACING_SAMPLE_RATE: "0", OTEL_SERVICE_NAME: "env", TRACELEDGER_URL: "http://env:2" } });
+    expect(config).toMatchObject({ enabled: true, sampleRate: 1, serviceName: "mine", url: "http://localhost:1" });
+  });
+
+  it("accepts 1 and 0 for TRACING_ENABLED", () => {
+    expect(resolveTracerConfig({ env: { TRACING_ENABLED: "0" } }).enabled).toBe(false);
+    expect(resolveTracerConfig({ env: { TRACING_ENABLED: "1" } }).enabled).toBe(true);
+  });
+
+  it("names every bad value in one error", () => {
+    let error: unknown;
+    try {
+      resolveTracerConfig({
+        sampleRate: 1.5,
+        serviceName: " ",
+        url: "ftp://nope",
+        transport: "carrier-pigeon" as "grpc",
+        timeoutMs: -1,
+        mode: "eventually" as "batch",
+        batch: { maxQueueSize: 0, flushIntervalMs: 2.5 },
+        env: { TRACING_ENABLED: "maybe" },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TracingConfigError);
+    const problems = (error as TracingConfigError).problems.join("\n");
+    for (const name of ["sampleRate=1.5", "serviceName", "url=", "transport=", "timeoutMs=-1", "mode=", "batch.maxQueueSize=0", "batch.flushIntervalMs=2.5", "TRACING_ENABLED"]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it("names the environment variable when a bad value came from it", () => {
+    expect(() => resolveTracerConfig({ env: { TRACING_SAMPLE_RATE: "half" } })).toThrow(/TRACING_SAMPLE_RATE="half" must be a number between 0 and 1/);
+    expect(() => resolveTracerConfig({ env: { TRACELEDGER_TIMEOUT_MS: "soon" } })).toThrow(/TRACELEDGER_TIMEOUT_MS/);
+    expect(() => resolveTracerConfig({ env: { TRACELEDGER_HEADERS: "novalue" } })).toThrow(/TRACELEDGER_HEADERS/);
+  });
+
+  it("refuses a batch larger than the queue", () => {
+    expect(() => resolveTracerConfig({ env: {}, batch: { maxQueueSize: 10, maxBatchSize: 20 } })).toThrow(/maxBatchSize/);
+  });
+
+  it("is checked when a tracer or a client is built", () => {
+    expect(() => createTracer({ env: {}, sampleRate: -0.1 })).toThrow(TracingConfigError);
+    expect(() => createTracingClient({ url: "not a url" })).toThrow(TracingConfigError);
+    expect(() => createTracingClient({ url: "http://x", headers: { "bad header": "v" } })).toThrow(/invalid header/);
+  });
+});

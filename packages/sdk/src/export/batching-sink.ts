@@ -1,0 +1,364 @@
+// The default sink: a bounded queue shipped in batches by one sender, so the
+// application's thread only appends to an array.
+//
+// - A batch leaves when the queue holds `maxBatchSize` commands, when
+//   `flushIntervalMs` has passed since the first queued command, on flushSoon(),
+//   forceFlush() and shutdown(). One batch is in flight at a time, which keeps
+//   the commands of a span in order (start before end) across retries.
+// - A call that fails with UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED
+//   is retried with exponential backoff and jitter, with the same bytes; commands
+//   carry client-chosen ids, so the server recognises a retry. Commands the
+//   server rejects one by one are counted as failed, unless the code is
+//   retryable: then they (and the later commands of the same trace in that
+//   batch, which may have failed because of them) go back to the front.
+// - A full queue drops the new command and counts it, with one rate-limited
+//   warning. Nothing here throws into the application, and every promise is
+//   handled: a server that is down costs the application nothing but the queue.
+
+import type { SpanCommand } from "../commands/span-command.js";
+import type { CommandFailure } from "../wire/batch-results.js";
+import type { CommandSink, TracingStats } from "./command-sink.js";
+import type { CommandTransport, PreparedSend } from "./command-transport.js";
+import { RateLimitedWarning } from "./rate-limited-warning.js";
+import { backoffMs, callErrorCode, isRetryableCallCode, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
+
+export interface BatchingOptions extends RetryPolicy {
+  /** Most commands waiting; more are dropped. Default 10,000. */
+  readonly maxQueueSize: number;
+  /** Most commands in one call; a full batch ships at once. Default 1,024. */
+  readonly maxBatchSize: number;
+  /** A batch stops growing once it is this many bytes. Default 1 MiB (the server accepts 4 MiB). */
+  readonly maxBatchBytes: number;
+  /** How long a command may wait for a batch to fill. Default 200 ms. */
+  readonly flushIntervalMs: number;
+  /** How long shutdown() may take before what is left is dropped. Default 5,000 ms. */
+  readonly shutdownTimeoutMs: number;
+  /** Where warnings go. Default: console.warn. */
+  readonly warn: (message: string) => void;
+  /** At most one warning of a kind per interval. Default 60,000 ms. */
+  readonly warningIntervalMs: number;
+}
+
+export const DEFAULT_BATCHING: Omit<BatchingOptions, "warn"> = {
+  maxQueueSize: 10_000,
+  maxBatchSize: 1024,
+  maxBatchBytes: 1024 * 1024,
+  flushIntervalMs: 200,
+  maxAttempts: 10,
+  initialBackoffMs: 100,
+  maxBackoffMs: 5_000,
+  shutdownTimeoutMs: 5_000,
+  warningIntervalMs: 60_000,
+};
+
+interface Waiter {
+  readonly target: number;
+  readonly resolve: () => void;
+}
+
+export class BatchingSink implements CommandSink {
+  private queue: SpanCommand[] = [];
+  private sending = false;
+  private again = false;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private soon = false;
+  private closed = false;
+  private readonly stopping = new AbortController();
+  private enqueued = 0;
+  private settled = 0;
+  private waiters: Waiter[] = [];
+  private readonly counts = { sent: 0, dropped: 0, failed: 0, retried: 0, rpcs: 0 };
+  private readonly dropWarning: RateLimitedWarning;
+  private readonly failWarning: RateLimitedWarning;
+  private shutdownPromise: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly transport: CommandTransport,
+    private readonly options: BatchingOptions,
+    private readonly describeTarget = "the traceledger server",
+  ) {
+    this.dropWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    this.failWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    exitFlush.add(this);
+  }
+
+  submit(command: SpanCommand): void {
+    if (this.closed) {
+      this.drop(1, "the tracer has shut down");
+      return;
+    }
+    if (this.queue.length >= this.options.maxQueueSize) {
+      this.drop(1, `the queue is full (${this.options.maxQueueSize} commands); is ${this.describeTarget} reachable?`);
+      return;
+    }
+    this.queue.push(command);
+    this.enqueued++;
+    if (this.queue.length >= this.options.maxBatchSize) this.flushSoon();
+    else if (this.timer === undefined && !this.sending) this.armTimer();
+  }
+
+  flushSoon(): void {
+    if (this.sending) {
+      this.again = true;
+      return;
+    }
+    if (this.soon) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      this.startSending();
+    });
+  }
+
+  forceFlush(timeoutMs: number = this.options.shutdownTimeoutMs): Promise<void> {
+    return this.flushWithin(timeoutMs, true);
+  }
+
+  /**
+   * Resolves when what is queued now has settled, or after `timeoutMs`. With
+   * `keepAlive`, the wait keeps the process alive (someone awaits it); the
+   * background timers of the sink never do.
+   */
+  private flushWithin(timeoutMs: number, keepAlive: boolean): Promise<void> {
+    const target = this.enqueued;
+    if (this.settled >= target) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timeout = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      }, timeoutMs);
+      if (!keepAlive) timeout.unref();
+      const waiter: Waiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timeout);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+      this.again = true;
+      this.startSending();
+    });
+  }
+
+  shutdown(timeoutMs: number = this.options.shutdownTimeoutMs): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      this.closed = true;
+      exitFlush.delete(this);
+      const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
+      try {
+        await this.flushWithin(timeoutMs, true);
+      } finally {
+        clearTimeout(deadline);
+        this.stopping.abort();
+        await this.loop;
+        // What is left could not be sent in time.
+        const left = this.queue.length;
+        this.queue = [];
+        if (left > 0) this.drop(left, "shutdown ran out of time", true);
+        clearTimeout(this.timer);
+        this.transport.close();
+      }
+    })().catch(() => {});
+    return this.shutdownPromise;
+  }
+
+  stats(): TracingStats {
+    return { queued: this.queue.length, inFlight: this.inFlight, ...this.counts };
+  }
+
+  private armTimer(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.startSending();
+    }, this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private startSending(): void {
+    if (this.stopping.signal.aborted) {
+      this.wakeWaiters(true);
+      return;
+    }
+    if (this.sending) {
+      this.again = true;
+      return;
+    }
+    if (this.queue.length === 0) {
+      this.wakeWaiters();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.sending = true;
+    this.again = false;
+    this.loop = this.sendLoop()
+      .catch((error: unknown) => this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`))
+      .finally(() => {
+        this.sending = false;
+        this.inFlight = 0;
+        if (this.queue.length === 0) this.wakeWaiters();
+        else if (this.again || this.waiters.length > 0 || this.queue.length >= this.options.maxBatchSize) this.startSending();
+        else if (!this.stopping.signal.aborted) this.armTimer();
+      });
+  }
+
+  private async sendLoop(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopping.signal.aborted) {
+      const candidates = this.queue.length > this.options.maxBatchSize ? this.queue.slice(0, this.options.maxBatchSize) : this.queue;
+      let prepared: PreparedSend;
+      try {
+        prepared = this.transport.prepare(candidates);
+      } catch (error) {
+        // Commands that cannot be encoded can never be sent: count them and move on.
+        this.queue = this.queue.slice(candidates.length);
+        this.fail(candidates.length, `internal error while encoding ${candidates.length} commands: ${describeError(error)}`);
+        continue;
+      }
+      const batch = candidates.slice(0, Math.max(1, prepared.count));
+      this.queue = this.queue.length === batch.length ? [] : this.queue.slice(batch.length);
+      this.inFlight = batch.length;
+      const results = await this.sendWithRetries(batch, prepared.send);
+      this.inFlight = 0;
+      if (results === undefined) continue; // the whole batch was settled as failed or dropped
+      const requeued = this.settleResults(batch, results);
+      if (requeued.length > 0) {
+        this.queue = [...requeued, ...this.queue];
+        await this.sleep(backoffMs(this.options, Math.max(...requeued.map((c) => c.retries ?? 1))));
+      }
+      this.wakeWaiters();
+      // Between batches, only keep going if there is a full batch or someone waits.
+      if (this.queue.length < this.options.maxBatchSize && !this.again && this.waiters.length === 0) break;
+      this.again = false;
+    }
+  }
+
+  /** The per-command results, or undefined when the call failed for good (the batch is then settled). */
+  private async sendWithRetries(
+    batch: SpanCommand[],
+    send: (signal: AbortSignal) => Promise<Array<CommandFailure | undefined>>,
+  ): Promise<Array<CommandFailure | undefined> | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.counts.rpcs++;
+        return await send(this.stopping.signal);
+      } catch (error) {
+        if (this.stopping.signal.aborted) {
+          this.drop(batch.length, "shutdown ran out of time", true);
+          return undefined;
+        }
+        const code = callErrorCode(error);
+        if (!isRetryableCallCode(code) || attempt >= this.options.maxAttempts) {
+          this.fail(batch.length, `could not send ${batch.length} commands to ${this.describeTarget} after ${attempt} attempt(s): ${describeError(error)}`);
+          return undefined;
+        }
+        this.counts.retried += batch.length;
+        await this.sleep(backoffMs(this.options, attempt));
+        if (this.stopping.signal.aborted) {
+          this.drop(batch.length, "shutdown ran out of time", true);
+          return undefined;
+        }
+      }
+    }
+  }
+
+  /** Counts the results; returns the commands to send again. */
+  private settleResults(batch: SpanCommand[], results: Array<CommandFailure | undefined>): SpanCommand[] {
+    const requeued: SpanCommand[] = [];
+    const retryTraces = new Set<string>();
+    let sent = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const command = batch[i]!;
+      const failure = i < results.length ? results[i] : { code: 13, reason: "MISSING_RESULT", message: "the server answered fewer results than commands" };
+      const retryable = failure !== undefined && (isRetryableCommandCode(failure.code) || retryTraces.has(command.traceId));
+      if (failure === undefined) {
+        sent++;
+      } else if (retryable && (command.retries ?? 0) + 1 < this.options.maxAttempts) {
+        command.retries = (command.retries ?? 0) + 1;
+        retryTraces.add(command.traceId);
+        requeued.push(command);
+      } else {
+        this.fail(1, `${this.describeTarget} rejected a ${command.type} command: ${failure.reason || failure.code} ${failure.message}`.trim());
+      }
+    }
+    this.counts.sent += sent;
+    this.settled += sent;
+    this.counts.retried += requeued.length;
+    return requeued;
+  }
+
+  private drop(count: number, why: string, enqueued = false): void {
+    this.counts.dropped += count;
+    if (enqueued) this.settled += count;
+    this.dropWarning.warn(`traceledger: dropped ${count} span command(s): ${why}`, count);
+  }
+
+  private fail(count: number, message: string): void {
+    this.counts.failed += count;
+    this.settled += count;
+    this.failWarning.warn(`traceledger: ${message}`, count);
+  }
+
+  private wakeWaiters(all = false): void {
+    if (this.waiters.length === 0) return;
+    const settledAll = all || (this.queue.length === 0 && this.inFlight === 0);
+    const ready = this.waiters.filter((w) => settledAll || this.settled >= w.target);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopping.signal.aborted) return resolve();
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.stopping.signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      timer.unref();
+      this.stopping.signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Starts a last flush when the event loop empties (a script that never called shutdown). */
+  flushBeforeExit(): void {
+    if (this.queue.length > 0 && !this.sending) void this.flushWithin(this.options.shutdownTimeoutMs, false);
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Sinks with something queued when the event loop empties get one last flush,
+ * so a short script or job that never calls shutdown() still ships its spans.
+ * One listener for all sinks; each sink tries once.
+ */
+const exitFlush = new (class {
+  private readonly sinks = new Set<BatchingSink>();
+  private readonly tried = new WeakSet<BatchingSink>();
+  private listening = false;
+  add(sink: BatchingSink): void {
+    this.sinks.add(sink);
+    if (!this.listening) {
+      this.listening = true;
+      process.on("beforeExit", () => {
+        for (const s of this.sinks) {
+          if (this.tried.has(s)) continue;
+          this.tried.add(s);
+          s.flushBeforeExit();
+        }
+      });
+    }
+  }
+  delete(sink: BatchingSink): void {
+    this.sinks.delete(sink);
+  }
+})();

@@ -1,0 +1,188 @@
+// The batching sink with a scripted transport: when batches leave, what is
+// retried (and with what), what is counted, and that the application never sees
+// a failure.
+
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import type { SpanCommand } from "../commands/span-command.js";
+import type { CommandFailure } from "../wire/batch-results.js";
+import { BatchingSink, DEFAULT_BATCHING, type BatchingOptions } from "./batching-sink.js";
+import type { CommandTransport } from "./command-transport.js";
+
+type Answer = Array<CommandFailure | undefined> | Error | ((commands: SpanCommand[]) => Array<CommandFailure | undefined>);
+
+class ScriptedTransport implements CommandTransport {
+  readonly calls: SpanCommand[][] = [];
+  closed = false;
+  constructor(private readonly answers: Answer[] = []) {}
+  prepare(commands: readonly SpanCommand[]) {
+    const batch = [...commands];
+    for (const c of batch) if (c.type === "startSpan") c.sealed = true;
+    return {
+      count: batch.length,
+      send: async () => {
+        this.calls.push(batch);
+        const answer = this.answers.shift() ?? ((cs: SpanCommand[]) => cs.map(() => undefined));
+        if (answer instanceof Error) throw answer;
+        return typeof answer === "function" ? answer(batch) : answer;
+      },
+    };
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+const warnings: string[] = [];
+const sinks: BatchingSink[] = [];
+
+function sinkWith(transport: CommandTransport, options: Partial<BatchingOptions> = {}): BatchingSink {
+  const sink = new BatchingSink(transport, {
+    ...DEFAULT_BATCHING,
+    flushIntervalMs: 5,
+    initialBackoffMs: 1,
+    maxBackoffMs: 4,
+    warn: (m) => warnings.push(m),
+    ...options,
+  });
+  sinks.push(sink);
+  return sink;
+}
+
+afterEach(async () => {
+  await Promise.all(sinks.splice(0).map((s) => s.shutdown(100)));
+  warnings.length = 0;
+});
+
+let seq = 0;
+function end(traceId = "t".repeat(32)): SpanCommand {
+  seq++;
+  return { type: "endSpan", traceId, spanId: String(seq).padStart(16, "0"), endTimeUnixNano: 1n, statusCode: 0, statusMessage: "", endReason: 0 };
+}
+
+const unavailable = () => new ConnectError("connection refused", Code.Unavailable);
+
+describe("BatchingSink", () => {
+  it("ships at the interval, in order, and counts what was acknowledged", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport);
+    const commands = [end(), end(), end()];
+    for (const c of commands) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls).toEqual([commands]);
+    expect(sink.stats()).toMatchObject({ sent: 3, queued: 0, dropped: 0, failed: 0, retried: 0, rpcs: 1 });
+  });
+
+  it("ships a full batch at once, without waiting for the interval", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { maxBatchSize: 2, flushIntervalMs: 600_000 });
+    sink.submit(end());
+    sink.submit(end());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(transport.calls).toHaveLength(1);
+  });
+
+  it("retries a call that failed with UNAVAILABLE, sending the same commands again", async () => {
+    const transport = new ScriptedTransport([unavailable(), new ConnectError("slow", Code.DeadlineExceeded), new ConnectError("busy", Code.ResourceExhausted)]);
+    const sink = sinkWith(transport);
+    sink.submit(end());
+    sink.submit(end());
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(4);
+    expect(transport.calls[3]).toEqual(transport.calls[0]);
+    expect(sink.stats()).toMatchObject({ sent: 2, retried: 6, failed: 0, rpcs: 4 });
+  });
+
+  it("does not retry a call that failed for a reason a retry cannot fix", async () => {
+    const transport = new ScriptedTransport([new ConnectError("who are you", Code.Unauthenticated)]);
+    const sink = sinkWith(transport);
+    sink.submit(end());
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(1);
+    expect(sink.stats()).toMatchObject({ sent: 0, failed: 1, retried: 0 });
+    expect(warnings.some((w) => w.includes("who are you"))).toBe(true);
+  });
+
+  it("gives up after maxAttempts and counts the batch as failed", async () => {
+    const transport = new ScriptedTransport([unavailable(), unavailable(), unavailable(), unavailable()]);
+    const sink = sinkWith(transport, { maxAttempts: 3 });
+    sink.submit(end());
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(3);
+    expect(sink.stats()).toMatchObject({ failed: 1, retried: 2 });
+  });
+
+  it("counts rejected commands, and resends retryable ones with the later commands of their trace", async () => {
+    const a = end("a".repeat(32));
+    const a2 = end("a".repeat(32));
+    const b = end("b".repeat(32));
+    const c = end("c".repeat(32));
+    const transport = new ScriptedTransport([
+      [
+        { code: Code.Aborted, reason: "CONFLICT", message: "try again" },
+        { code: Code.NotFound, reason: "SPAN_NOT_FOUND", message: "because the first failed" },
+        { code: Code.FailedPrecondition, reason: "TRACE_COMPLETED", message: "too late" },
+        undefined,
+      ],
+    ]);
+    const sink = sinkWith(transport);
+    for (const cmd of [a, a2, b, c]) sink.submit(cmd);
+    await sink.forceFlush();
+    expect(transport.calls).toEqual([[a, a2, b, c], [a, a2]]);
+    expect(sink.stats()).toMatchObject({ sent: 3, failed: 1, retried: 2 });
+    expect(warnings.some((w) => w.includes("TRACE_COMPLETED"))).toBe(true);
+  });
+
+  it("drops what does not fit in the queue, counts it, and warns once", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { maxQueueSize: 3, maxBatchSize: 3, flushIntervalMs: 600_000 });
+    // Nothing ships before the next tick, so the fourth command onwards overflow.
+    for (let i = 0; i < 10; i++) sink.submit(end());
+    expect(sink.stats()).toMatchObject({ queued: 3, dropped: 7 });
+    expect(warnings.filter((w) => w.includes("queue is full"))).toHaveLength(1);
+    await sink.forceFlush();
+    expect(sink.stats().sent).toBe(3);
+  });
+
+  it("never throws into the caller and leaves no promise unhandled when the transport breaks", async () => {
+    const broken: CommandTransport = {
+      prepare: () => {
+        throw new Error("bug in the encoder");
+      },
+      close: () => {},
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const sink = sinkWith(broken);
+      expect(() => sink.submit(end())).not.toThrow();
+      await sink.forceFlush(50);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(warnings.some((w) => w.includes("bug in the encoder"))).toBe(true);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("flushes on shutdown, then drops new commands and closes the transport", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
+    sink.submit(end());
+    await sink.shutdown();
+    expect(sink.stats()).toMatchObject({ sent: 1 });
+    sink.submit(end());
+    expect(sink.stats()).toMatchObject({ dropped: 1 });
+    expect(transport.closed).toBe(true);
+  });
+
+  it("stops retrying when shutdown runs out of time and counts what is left as dropped", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 1000 }, unavailable));
+    const sink = sinkWith(transport, { maxAttempts: 1000, initialBackoffMs: 5, maxBackoffMs: 5 });
+    sink.submit(end());
+    sink.submit(end());
+    await sink.shutdown(50);
+    expect(sink.stats()).toMatchObject({ sent: 0, dropped: 2, queued: 0, inFlight: 0 });
+  });
+});

@@ -1,0 +1,32 @@
+// Commands -> one IngestBatch call. The batch is encoded by hand into one
+// buffer (wire/batch-request.ts) and the response is scanned without decoding
+// successful results (wire/batch-results.ts).
+
+import type { Message } from "@bufbuild/protobuf";
+import type { TracingClient } from "../client/tracing-client.js";
+import type { SpanCommand } from "../commands/span-command.js";
+import { batchMessage, encodeBatch } from "../wire/batch-request.js";
+import { readBatchResults } from "../wire/batch-results.js";
+import { ProtoWriter } from "../wire/proto-writer.js";
+import { RAW_TYPE_NAME, rawIngestBatch } from "../wire/raw-methods.js";
+import type { CommandTransport, PreparedSend } from "./command-transport.js";
+
+export function ingestBatchTransport(client: TracingClient, options: { maxBatchBytes: number; ownsClient: boolean }): CommandTransport {
+  const writer = new ProtoWriter(64 * 1024);
+  return {
+    prepare(commands: readonly SpanCommand[]): PreparedSend {
+      const { batch, taken } = encodeBatch(writer, commands, options.maxBatchBytes);
+      const message = batchMessage<Message<typeof RAW_TYPE_NAME>>(RAW_TYPE_NAME, batch);
+      return {
+        count: taken,
+        async send(signal) {
+          const response = await client.transport.unary(rawIngestBatch, signal, undefined, undefined, message);
+          return readBatchResults(response.message.$unknown);
+        },
+      };
+    },
+    close() {
+      if (options.ownsClient) client.close();
+    },
+  };
+}

@@ -1,0 +1,222 @@
+// HTTP services traced by the middleware, against the real server: service A
+// (Express) calls service B (Fastify) with the context injected into its
+// request headers, and the server ends up with one trace: A's request span as
+// the root, B's request span as its child, B's own work below that. A plain
+// node:http handler covers incoming traceparent and tracestate, excluded paths
+// and thrown errors.
+
+import { createServer, type Server } from "node:http";
+import express from "express";
+import Fastify, { type FastifyInstance } from "fastify";
+import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
+import { eventually } from "../../test/support/eventually.js";
+import { close, listen } from "../../test/support/http-servers.js";
+import { attributesOf, getTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
+import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
+import { getActiveSpan } from "../context/active-context.js";
+import { injectContext } from "../propagation/w3c-propagator.js";
+import { createTracer } from "../trace/create-tracer.js";
+import type { Tracer } from "../trace/tracer.js";
+import { parseTraceparent } from "../w3c/traceparent.js";
+import { expressTracing } from "./express.js";
+import { fastifyTracing } from "./fastify.js";
+import { traceHttpHandler } from "./node-http.js";
+
+let database: TestDatabase;
+let server: Traceledger;
+let reader: TracingClient;
+let gateway: Tracer;
+let inventory: Tracer;
+let plain: Tracer;
+let serviceA: Server;
+let serviceB: FastifyInstance;
+let serviceC: Server;
+let urlA: string;
+let urlC: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = await startServer(database);
+  reader = createTracingClient({ url: `http://${server.grpcAddress}` });
+  gateway = createTracer({ serviceName: "gateway", url: `http://${server.grpcAddress}`, env: {} });
+  inventory = createTracer({ serviceName: "inventory", url: `http://${server.httpAddress}`, transport: "connect", env: {} });
+  plain = createTracer({ serviceName: "plain", url: `http://${server.grpcAddress}`, env: {} });
+
+  // Service B: Fastify.
+  serviceB = Fastify();
+  await serviceB.register(fastifyTracing(inventory));
+  serviceB.get<{ Params: { id: string } }>("/items/:id", async (request) => {
+    const requestSpan = getActiveSpan();
+    return inventory.withSpan("load item", async (span) => {
+      span.setAttribute("item.id", request.params.id);
+      return { id: request.params.id, requestSpanId: requestSpan?.spanContext().spanId };
+    });
+  });
+  serviceB.get("/broken", async () => {
+    throw new Error("inventory down");
+  });
+  await serviceB.listen({ port: 0, host: "127.0.0.1" });
+  const urlB = `http://127.0.0.1:${(serviceB.server.address() as { port: number }).port}`;
+
+  // Service A: Express, calling B with the active context in its headers.
+  const app = express();
+  const tracing = expressTracing(gateway);
+  app.use(tracing.requests);
+  app.get("/orders/:id", async (req, res) => {
+    const headers: Record<string, string> = {};
+    injectContext(headers);
+    const answer = await fetch(`${urlB}${req.params.id === "bad" ? "/broken" : `/items/${req.params.id}`}`, { headers });
+    res.status(answer.status).json({ fromB: await answer.json(), sentTraceparent: headers["traceparent"] });
+  });
+  app.get("/healthz", (_req, res) => {
+    res.send("ok");
+  });
+  app.get("/explode", () => {
+    throw new RangeError("no such order");
+  });
+  app.use(tracing.errors);
+  serviceA = createServer(app);
+  urlA = await listen(serviceA);
+
+  // Service C: plain node:http.
+  serviceC = createServer(
+    traceHttpHandler(plain, (req, res) => {
+      if (req.url?.startsWith("/fail")) throw new Error("handler failed");
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ active: getActiveSpan()?.spanContext().spanId }));
+    }),
+  );
+  urlC = await listen(serviceC);
+});
+
+afterAll(async () => {
+  await close(serviceA);
+  await close(serviceC);
+  await serviceB?.close();
+  await Promise.all([gateway?.shutdown(), inventory?.shutdown(), plain?.shutdown()]);
+  reader?.close();
+  await server?.stop();
+  await database?.drop();
+});
+
+async function completedTrace(traceId: string, spans: number) {
+  return eventually(async () => {
+    const trace = await getTrace(reader, traceId);
+    expect(trace?.spans).toHaveLength(spans);
+    expect(trace!.spans.every((s) => s.state === SpanState.ENDED)).toBe(true);
+    return trace!;
+  });
+}
+
+describe("A (Express) calls B (Fastify)", () => {
+  it("produces one trace: A's request span, B's request span as its child, B's work below", async () => {
+    const response = await fetch(`${urlA}/orders/42?expand=1`, { headers: { "user-agent": "sdk-test" } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { fromB: { requestSpanId: string }; sentTraceparent: string };
+    const aHeader = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!aHeader.ok) throw new Error(aHeader.reason);
+    // A sent its own request span as the parent.
+    expect(body.sentTraceparent).toBe(`00-${aHeader.value.traceId}-${aHeader.value.spanId}-01`);
+
+    const trace = await completedTrace(aHeader.value.traceId, 3);
+    const a = spanNamed(trace, "GET /orders/:id");
+    const b = spanNamed(trace, "GET /items/:id");
+    const work = spanNamed(trace, "load item");
+    expect(hex(a.spanId)).toBe(aHeader.value.spanId);
+    expect(a.parentSpanId).toHaveLength(0);
+    expect(a.kind).toBe(SpanKind.SERVER);
+    expect(a.serviceName).toBe("gateway");
+    expect(hex(b.parentSpanId)).toBe(hex(a.spanId));
+    expect(b.serviceName).toBe("inventory");
+    expect(b.kind).toBe(SpanKind.SERVER);
+    expect(hex(b.spanId)).toBe(body.fromB.requestSpanId); // B's handler saw its span as active
+    expect(hex(work.parentSpanId)).toBe(hex(b.spanId));
+
+    const attrs = attributesOf(a);
+    expect(attrs).toMatchObject({
+      "http.request.method": "GET",
+      "url.path": "/orders/42",
+      "url.scheme": "http",
+      "http.route": "/orders/:id",
+      "http.response.status_code": 200n,
+      "server.address": "127.0.0.1",
+      "user_agent.original": "sdk-test",
+      "client.address": "127.0.0.1",
+    });
+    expect(attrs["server.port"]).toBe(BigInt(new URL(urlA).port));
+    expect(attributesOf(b)).toMatchObject({ "http.route": "/items/:id", "http.response.status_code": 200n });
+    expect(a.status?.code ?? StatusCode.UNSPECIFIED).toBe(StatusCode.UNSPECIFIED);
+  });
+
+  it("marks both request spans as errors when B throws, with B's error recorded", async () => {
+    const response = await fetch(`${urlA}/orders/bad`);
+    expect(response.status).toBe(500);
+    const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!header.ok) throw new Error(header.reason);
+    const trace = await completedTrace(header.value.traceId, 2);
+    const b = spanNamed(trace, "GET /broken");
+    expect(b.status?.code).toBe(StatusCode.ERROR);
+    expect(b.errors[0]).toMatchObject({ errorType: "Error", message: "inventory down", escaped: true });
+    expect(spanNamed(trace, "GET /orders/:id").status?.code).toBe(StatusCode.ERROR);
+  });
+
+  it("records an error thrown by an Express route", async () => {
+    const response = await fetch(`${urlA}/explode`);
+    expect(response.status).toBe(500);
+    const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!header.ok) throw new Error(header.reason);
+    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET /explode");
+    expect(span.status?.code).toBe(StatusCode.ERROR);
+    expect(span.errors[0]).toMatchObject({ errorType: "RangeError", message: "no such order" });
+  });
+
+  it("leaves excluded paths alone", async () => {
+    const response = await fetch(`${urlA}/healthz`);
+    expect(await response.text()).toBe("ok");
+    expect(response.headers.get("traceparent")).toBeNull();
+  });
+});
+
+describe("a node:http handler", () => {
+  it("continues the incoming trace with its tracestate, named by path without the query", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const response = await fetch(`${urlC}/search?q=secret`, {
+      headers: { TraceParent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE" },
+    });
+    const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!header.ok) throw new Error(header.reason);
+    expect(header.value.traceId).toBe(traceId);
+    expect(((await response.json()) as { active: string }).active).toBe(header.value.spanId);
+    const span = spanNamed(await completedTrace(traceId, 1), "GET /search");
+    expect(hex(span.parentSpanId)).toBe("00f067aa0ba902b7");
+    expect(span.parentIsRemote).toBe(true);
+    expect(span.tracestate).toBe("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    expect(attributesOf(span)["url.path"]).toBe("/search");
+  });
+
+  it("answers 500 and records the error when the handler throws", async () => {
+    const response = await fetch(`${urlC}/fail`);
+    expect(response.status).toBe(500);
+    const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!header.ok) throw new Error(header.reason);
+    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET /fail");
+    expect(span.status?.code).toBe(StatusCode.ERROR);
+    expect(span.errors[0]?.message).toBe("handler failed");
+  });
+
+  it("propagates an unsampled incoming context without recording it", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const before = plain.stats();
+    const response = await fetch(`${urlC}/quiet`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-00` } });
+    const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!header.ok) throw new Error(header.reason);
+    expect(header.value).toMatchObject({ traceId, traceFlags: 0 });
+    expect(header.value.spanId).not.toBe("b7ad6b7169203331");
+    await plain.forceFlush();
+    expect(plain.stats().sent).toBe(before.sent);
+    expect(await getTrace(reader, traceId)).toBeUndefined();
+  });
+});

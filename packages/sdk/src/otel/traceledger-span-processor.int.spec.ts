@@ -1,0 +1,111 @@
+// The OpenTelemetry bridge with a stock BasicTracerProvider against the real
+// server: an OTel span shows as RUNNING while it runs, and its end, events,
+// exceptions, status and final attributes arrive when it ends.
+
+import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
+import { eventually } from "../../test/support/eventually.js";
+import { attributesOf, getTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
+import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { TestContextManager } from "../../test/support/otel-context-manager.js";
+import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
+import { TraceledgerSpanProcessor } from "./traceledger-span-processor.js";
+
+let database: TestDatabase;
+let server: Traceledger;
+let reader: TracingClient;
+let processor: TraceledgerSpanProcessor;
+let provider: BasicTracerProvider;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = await startServer(database);
+  reader = createTracingClient({ url: `http://${server.grpcAddress}` });
+  context.setGlobalContextManager(new TestContextManager());
+  processor = new TraceledgerSpanProcessor({ url: `http://${server.grpcAddress}`, batch: { flushIntervalMs: 20 }, env: {} });
+  provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": "otel-app", "deployment.environment.name": "test" }),
+    spanProcessors: [processor],
+  });
+});
+
+afterAll(async () => {
+  await provider?.shutdown();
+  context.disable();
+  reader?.close();
+  await server?.stop();
+  await database?.drop();
+});
+
+describe("TraceledgerSpanProcessor", () => {
+  it("makes an OTel span visible while it runs, then sends its end", async () => {
+    const tracer = provider.getTracer("checkout-lib", "1.2.3");
+    let release!: () => void;
+    const running = new Promise<void>((resolve) => (release = resolve));
+    let traceId = "";
+    let rootSpanId = "";
+    const finished = tracer.startActiveSpan("checkout", { kind: OtelSpanKind.SERVER, attributes: { "order.id": "o-9" } }, async (root) => {
+      traceId = root.spanContext().traceId;
+      rootSpanId = root.spanContext().spanId;
+      await tracer.startActiveSpan("charge card", async (child) => {
+        child.addEvent("card.authorized", { "card.brand": "visa" });
+        child.recordException(new TypeError("card declined"));
+        child.setStatus({ code: SpanStatusCode.ERROR, message: "declined" });
+        child.end();
+      });
+      await running;
+      root.setAttribute("order.total", 12.5);
+      root.end();
+    });
+
+    // The root is still running: the server already shows it, RUNNING.
+    const live = await eventually(async () => {
+      const t = await getTrace(reader, traceId);
+      expect(spanNamed(t, "checkout").state).toBe(SpanState.RUNNING);
+      expect(spanNamed(t, "charge card").state).toBe(SpanState.ENDED);
+      return t!;
+    });
+    const rootLive = spanNamed(live, "checkout");
+    expect(hex(rootLive.spanId)).toBe(rootSpanId);
+    expect(rootLive.kind).toBe(SpanKind.SERVER);
+    expect(rootLive.serviceName).toBe("otel-app");
+    expect(rootLive.scopeName).toBe("checkout-lib");
+    expect(attributesOf(rootLive)).toMatchObject({ "order.id": "o-9" });
+    expect(attributesOf({ ...rootLive, attributes: rootLive.resourceAttributes })).toMatchObject({ "deployment.environment.name": "test" });
+
+    const child = spanNamed(live, "charge card");
+    expect(hex(child.parentSpanId)).toBe(rootSpanId);
+    expect(child.parentIsRemote).toBe(false);
+    expect(child.status?.code).toBe(StatusCode.ERROR);
+    expect(child.status?.message).toBe("declined");
+    expect(child.events.map((e) => e.name)).toEqual(["card.authorized"]);
+    expect(child.errors[0]).toMatchObject({ errorType: "TypeError", message: "card declined" });
+    expect(child.errors[0]!.stacktrace).toContain("card declined");
+
+    release();
+    await finished;
+    await processor.forceFlush();
+    const done = await eventually(async () => {
+      const t = await getTrace(reader, traceId);
+      expect(spanNamed(t, "checkout").state).toBe(SpanState.ENDED);
+      return t!;
+    });
+    expect(attributesOf(spanNamed(done, "checkout"))).toMatchObject({ "order.id": "o-9", "order.total": 12.5 });
+    expect(processor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+  });
+
+  it("keeps a remote parent from an extracted traceparent", async () => {
+    const tracer = provider.getTracer("worker");
+    // What a W3C propagator extracts from `traceparent: 00-1111...-2222...-01`.
+    const parent = trace.setSpanContext(context.active(), { traceId: "11111111111111111111111111111111", spanId: "2222222222222222", traceFlags: 1, isRemote: true });
+    tracer.startSpan("remote child", {}, parent).end();
+    await processor.forceFlush();
+    const span = spanNamed(await eventually(async () => (await getTrace(reader, "11111111111111111111111111111111"))!), "remote child");
+    expect(hex(span.parentSpanId)).toBe("2222222222222222");
+    expect(span.parentIsRemote).toBe(true);
+  });
+});

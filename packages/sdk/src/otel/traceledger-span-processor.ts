@@ -1,0 +1,200 @@
+// The OpenTelemetry bridge: a SpanProcessor for @opentelemetry/sdk-trace-base
+// (v2) that sends each span's start and end through traceledger's lifecycle API,
+// so an application instrumented with OpenTelemetry shows its spans while they
+// run, not only once they end.
+//
+//   const provider = new BasicTracerProvider({ spanProcessors: [new TraceledgerSpanProcessor()] });
+//
+// onStart -> StartSpan with the OTel span's own ids, parent, kind, name,
+// attributes, links, resource and start time. onEnd -> one RecordError per
+// "exception" event, one AddSpanEvent per other event, then EndSpan with the
+// status, end time and the attributes that changed since the start. Event and
+// error ids are derived from the span and the event's position, so a resent
+// batch is recognised. Only sampled spans are sent, as OTel's own exporters do.
+//
+// Only types are imported from OpenTelemetry: the SDK does not need it installed
+// unless this processor is used.
+
+import type { Context, HrTime, Link, SpanContext as OtelSpanContext } from "@opentelemetry/api";
+import type { ReadableSpan, Span as OtelSpan, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { AttributeValue, Attributes } from "../commands/attributes.js";
+import { createResource, type Resource } from "../commands/resource.js";
+import type { SpanKindNumber, SpanLinkData, StartSpanCommand, StatusCodeNumber } from "../commands/span-command.js";
+import { resolveExportConfig, type ExportOptions } from "../config/tracer-config.js";
+import type { CommandSink, TracingStats } from "../export/command-sink.js";
+import { createSink } from "../export/create-sink.js";
+
+export interface TraceledgerSpanProcessorOptions extends ExportOptions {
+  /** The service name when a span's resource has no `service.name`. Default unknown_service:node. */
+  readonly serviceName?: string;
+}
+
+interface Started {
+  readonly command: StartSpanCommand;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+const EXCEPTION_EVENT = "exception";
+
+export class TraceledgerSpanProcessor implements SpanProcessor {
+  private readonly sink: CommandSink;
+  private readonly started = new WeakMap<object, Started>();
+  private readonly resources = new WeakMap<object, Resource>();
+  private readonly fallbackServiceName: string;
+
+  constructor(options: TraceledgerSpanProcessorOptions = {}) {
+    this.sink = createSink(resolveExportConfig(options));
+    this.fallbackServiceName = options.serviceName ?? "unknown_service:node";
+  }
+
+  onStart(span: OtelSpan, _parentContext: Context): void {
+    try {
+      const context = span.spanContext();
+      if ((context.traceFlags & 1) === 0) return;
+      const command = this.startCommand(span, context);
+      this.started.set(span, { command, attributes: { ...span.attributes } });
+      this.sink.submit(command);
+    } catch {
+      // An instrumentation hook must never throw into the application.
+    }
+  }
+
+  onEnd(span: ReadableSpan): void {
+    try {
+      const context = span.spanContext();
+      if ((context.traceFlags & 1) === 0) return;
+      let started = this.started.get(span);
+      if (started === undefined) {
+        // Started before this processor was added: send the start now.
+        started = { command: this.startCommand(span, context), attributes: {} };
+        this.sink.submit(started.command);
+      }
+      this.started.delete(span);
+      const { traceId, spanId } = context;
+      let endAttributes: Attributes | undefined;
+      if (!started.command.sealed) {
+        // The start has not left yet: it can carry the final name and attributes.
+        started.command.name = span.name;
+        started.command.attributes = { ...(span.attributes as Attributes) };
+      } else {
+        endAttributes = changedAttributes(started.attributes, span.attributes as Attributes);
+      }
+      span.events.forEach((event, index) => {
+        const attributes = (event.attributes ?? {}) as Attributes;
+        if (event.name === EXCEPTION_EVENT) {
+          const { ["exception.type"]: type, ["exception.message"]: message, ["exception.stacktrace"]: stack, ["exception.escaped"]: escaped, ...rest } = attributes;
+          this.sink.submit({
+            type: "recordError",
+            traceId,
+            spanId,
+            errorId: `otel-exception-${index}`,
+            timeUnixNano: hrTimeToNanos(event.time),
+            errorType: typeof type === "string" ? type : "",
+            message: typeof message === "string" ? message : "",
+            stacktrace: typeof stack === "string" ? stack : "",
+            escaped: escaped === true,
+            attributes: rest,
+          });
+        } else {
+          this.sink.submit({
+            type: "addSpanEvent",
+            traceId,
+            spanId,
+            eventId: `otel-event-${index}`,
+            timeUnixNano: hrTimeToNanos(event.time),
+            name: event.name === "" ? "(unnamed)" : event.name,
+            attributes,
+          });
+        }
+      });
+      this.sink.submit({
+        type: "endSpan",
+        traceId,
+        spanId,
+        endTimeUnixNano: hrTimeToNanos(span.endTime),
+        statusCode: (span.status.code === 1 || span.status.code === 2 ? span.status.code : 0) as StatusCodeNumber,
+        statusMessage: span.status.code === 2 ? (span.status.message ?? "") : "",
+        endReason: 0,
+        attributes: endAttributes,
+      });
+    } catch {
+      // Never throw into the application.
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.sink.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.sink.shutdown();
+  }
+
+  /** Counters of the commands sent, dropped, failed and retried. */
+  stats(): TracingStats {
+    return this.sink.stats();
+  }
+
+  private startCommand(span: ReadableSpan, context: OtelSpanContext): StartSpanCommand {
+    const parent = span.parentSpanContext;
+    const resourceAttributes = (span.resource?.attributes ?? {}) as Attributes;
+    const serviceName = resourceAttributes["service.name"];
+    return {
+      type: "startSpan",
+      traceId: context.traceId,
+      spanId: context.spanId,
+      parentSpanId: parent?.spanId ?? "",
+      parentIsRemote: parent?.isRemote === true,
+      tracestate: context.traceState?.serialize() ?? "",
+      name: span.name === "" ? "(unnamed)" : span.name,
+      kind: Math.min(5, Math.max(1, span.kind + 1)) as SpanKindNumber,
+      serviceName: typeof serviceName === "string" && serviceName !== "" ? serviceName : this.fallbackServiceName,
+      startTimeUnixNano: hrTimeToNanos(span.startTime),
+      attributes: { ...(span.attributes as Attributes) },
+      links: span.links.map(toLinkData),
+      resource: this.resourceFor(span.resource, resourceAttributes),
+      scopeName: span.instrumentationScope?.name ?? "",
+      sealed: false,
+    };
+  }
+
+  private resourceFor(key: object | undefined, attributes: Attributes): Resource {
+    if (key === undefined) return createResource(attributes);
+    let resource = this.resources.get(key);
+    if (resource === undefined) {
+      resource = createResource(attributes);
+      this.resources.set(key, resource);
+    }
+    return resource;
+  }
+}
+
+export function hrTimeToNanos(time: HrTime): bigint {
+  return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
+}
+
+function toLinkData(link: Link): SpanLinkData {
+  return {
+    traceId: link.context.traceId,
+    spanId: link.context.spanId,
+    traceFlags: link.context.traceFlags,
+    ...(link.context.traceState ? { traceState: link.context.traceState.serialize() } : {}),
+    ...(link.attributes ? { attributes: link.attributes as Attributes } : {}),
+  };
+}
+
+/** The attributes whose value is new or different at the end. */
+function changedAttributes(before: Readonly<Record<string, unknown>>, after: Attributes): Attributes | undefined {
+  let changed: Record<string, AttributeValue | null | undefined> | undefined;
+  for (const key in after) {
+    const value = after[key];
+    if (!sameValue(before[key], value)) (changed ??= {})[key] = value;
+  }
+  return changed;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((v, i) => v === b[i]);
+}

@@ -1,0 +1,116 @@
+// Inject and extract over the carriers the SDK meets: node's header objects
+// (any case, several lines), Fetch Headers, outgoing messages, and a job's
+// plain metadata object.
+
+import { IncomingMessage, ServerResponse } from "node:http";
+import { Socket } from "node:net";
+import { describe, expect, it } from "vitest";
+import { MemorySink } from "../../test/support/memory-sink.js";
+import { resolveTracerConfig } from "../config/tracer-config.js";
+import { withBaggage } from "../context/active-context.js";
+import { Tracer } from "../trace/tracer.js";
+import { Baggage } from "../w3c/baggage.js";
+import { TraceState } from "../w3c/trace-state.js";
+import { extractContext, injectContext } from "./w3c-propagator.js";
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SPAN = "00f067aa0ba902b7";
+const PARENT = `00-${TRACE}-${SPAN}-01`;
+const tracer = new Tracer(resolveTracerConfig({ serviceName: "p", env: {} }), new MemorySink());
+
+describe("extractContext", () => {
+  it("reads traceparent, tracestate and baggage from a header object in any case", () => {
+    const context = extractContext({ TraceParent: PARENT, TRACESTATE: "rojo=1,congo=2", Baggage: "user=alice" });
+    expect(context.spanContext).toMatchObject({ traceId: TRACE, spanId: SPAN, traceFlags: 1, isRemote: true });
+    expect(context.spanContext?.traceState?.serialize()).toBe("rojo=1,congo=2");
+    expect(context.baggage?.getValue("user")).toBe("alice");
+  });
+
+  it("combines several tracestate and baggage lines in order", () => {
+    const context = extractContext({ traceparent: PARENT, tracestate: ["foo=1,bar=2", "rojo=1", "baz=3"], baggage: ["a=1", "b=2"] });
+    expect(context.spanContext?.traceState?.serialize()).toBe("foo=1,bar=2,rojo=1,baz=3");
+    expect(context.baggage?.keys()).toEqual(["a", "b"]);
+  });
+
+  it("ignores a traceparent sent twice (and its tracestate)", () => {
+    expect(extractContext({ traceparent: [PARENT, PARENT], tracestate: "foo=1" }).spanContext).toBeUndefined();
+    // node joins repeated unknown headers with ", "
+    expect(extractContext({ traceparent: `${PARENT}, ${PARENT}` }).spanContext).toBeUndefined();
+  });
+
+  it("ignores an invalid traceparent but keeps the baggage, which does not depend on it", () => {
+    const context = extractContext({ traceparent: `00-${"0".repeat(32)}-${SPAN}-01`, tracestate: "foo=1", baggage: "k=v" });
+    expect(context.spanContext).toBeUndefined();
+    expect(context.baggage?.getValue("k")).toBe("v");
+  });
+
+  it("drops an invalid tracestate without affecting the traceparent", () => {
+    const context = extractContext({ traceparent: PARENT, tracestate: "foo=1,foo=2" });
+    expect(context.spanContext?.traceId).toBe(TRACE);
+    expect(context.spanContext?.traceState).toBeUndefined();
+  });
+
+  it("reads a node IncomingMessage's separate header lines", () => {
+    const request = new IncomingMessage(new Socket());
+    request.headersDistinct = { traceparent: [PARENT], tracestate: ["a=1", "b=2"] };
+    expect(extractContext(request).spanContext?.traceState?.keys()).toEqual(["a", "b"]);
+  });
+
+  it("reads Fetch Headers", () => {
+    const headers = new Headers({ traceparent: PARENT });
+    headers.append("tracestate", "a=1");
+    headers.append("tracestate", "b=2");
+    expect(extractContext(headers).spanContext?.traceState?.keys()).toEqual(["a", "b"]);
+  });
+
+  it("returns nothing for an empty carrier", () => {
+    expect(extractContext({})).toEqual({});
+  });
+});
+
+describe("injectContext", () => {
+  it("writes the active span and baggage, lowercase, into a plain object", () => {
+    const carrier: Record<string, string> = { TraceParent: "stale" };
+    withBaggage(Baggage.EMPTY.set("tenant", "acme corp"), () =>
+      tracer.withSpan("op", (span) => {
+        injectContext(carrier);
+        expect(carrier).toEqual({ traceparent: span.traceparent(), baggage: "tenant=acme%20corp" });
+      }),
+    );
+  });
+
+  it("writes nothing outside a span", () => {
+    const carrier = {};
+    injectContext(carrier);
+    expect(carrier).toEqual({});
+  });
+
+  it("carries the tracestate within 512 characters", () => {
+    let state = TraceState.EMPTY;
+    for (let i = 0; i < 30; i++) state = state.set(`vendor${i}`, "v".repeat(20));
+    const carrier: Record<string, string> = {};
+    injectContext(carrier, { span: { traceId: TRACE, spanId: SPAN, traceFlags: 1, traceState: state } });
+    expect(carrier["tracestate"]!.length).toBeLessThanOrEqual(512);
+    expect(carrier["tracestate"]!.startsWith("vendor29=")).toBe(true);
+  });
+
+  it("writes into Fetch Headers and outgoing messages", () => {
+    const span = { traceId: TRACE, spanId: SPAN, traceFlags: 0 };
+    const headers = new Headers();
+    injectContext(headers, { span });
+    expect(headers.get("traceparent")).toBe(`00-${TRACE}-${SPAN}-00`);
+    const response = new ServerResponse(new IncomingMessage(new Socket()));
+    injectContext(response, { span });
+    expect(response.getHeader("traceparent")).toBe(`00-${TRACE}-${SPAN}-00`);
+  });
+
+  it("round-trips through a JSON job payload", () => {
+    const job = { metadata: {} as Record<string, string> };
+    const sent = tracer.withSpan("producer", (span) => {
+      injectContext(job.metadata);
+      return span.spanContext();
+    });
+    const received = extractContext((JSON.parse(JSON.stringify(job)) as typeof job).metadata);
+    expect(received.spanContext).toMatchObject({ traceId: sent.traceId, spanId: sent.spanId, traceFlags: 1, isRemote: true });
+  });
+});

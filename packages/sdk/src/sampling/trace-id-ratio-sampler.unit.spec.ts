@@ -1,0 +1,78 @@
+// Head sampling: decided by the trace id alone (so every service agrees),
+// parent-based, and free for unsampled spans.
+
+import { describe, expect, it } from "vitest";
+import { MemorySink } from "../../test/support/memory-sink.js";
+import { resolveTracerConfig } from "../config/tracer-config.js";
+import { newTraceId } from "../ids/random-ids.js";
+import { Tracer } from "../trace/tracer.js";
+import { traceIdRatioSampler } from "./trace-id-ratio-sampler.js";
+
+function tracer(sampleRate: number): { tracer: Tracer; sink: MemorySink } {
+  const sink = new MemorySink();
+  return { tracer: new Tracer(resolveTracerConfig({ serviceName: "s", sampleRate, env: {} }), sink), sink };
+}
+
+describe("traceIdRatioSampler", () => {
+  it("decides from the last 8 bytes of the trace id against rate * 2^64", () => {
+    const half = traceIdRatioSampler(0.5);
+    expect(half.shouldSample("ffffffffffffffff7fffffffffffffff")).toBe(true); // 2^63 - 1
+    expect(half.shouldSample("00000000000000008000000000000000")).toBe(false); // 2^63
+    expect(half.shouldSample("ffffffffffffffff0000000000000000")).toBe(true);
+    const quarter = traceIdRatioSampler(0.25);
+    expect(quarter.shouldSample("00000000000000003fffffffffffffff")).toBe(true);
+    expect(quarter.shouldSample("00000000000000004000000000000000")).toBe(false);
+  });
+
+  it("always and never at the ends of the range", () => {
+    expect(traceIdRatioSampler(1).shouldSample("0000000000000000ffffffffffffffff")).toBe(true);
+    expect(traceIdRatioSampler(0).shouldSample("00000000000000000000000000000001")).toBe(false);
+  });
+
+  it("gives two tracers with the same rate the same decision for every trace id", () => {
+    const first = traceIdRatioSampler(0.3);
+    const second = traceIdRatioSampler(0.3);
+    const ids = Array.from({ length: 10_000 }, () => newTraceId());
+    const decisions = ids.map((id) => first.shouldSample(id));
+    expect(ids.map((id) => second.shouldSample(id))).toEqual(decisions);
+    const fraction = decisions.filter(Boolean).length / ids.length;
+    expect(fraction).toBeGreaterThan(0.25);
+    expect(fraction).toBeLessThan(0.35);
+  });
+});
+
+describe("a tracer's sampling", () => {
+  it("records exactly the new traces the id-based decision picks", () => {
+    const { tracer: t, sink } = tracer(0.5);
+    const decide = traceIdRatioSampler(0.5);
+    for (let i = 0; i < 500; i++) {
+      const span = t.startSpan("root");
+      expect(span.isRecording()).toBe(decide.shouldSample(span.spanContext().traceId));
+      span.end();
+    }
+    const recorded = sink.ofType("startSpan").length;
+    expect(recorded).toBeGreaterThan(150);
+    expect(recorded).toBeLessThan(350);
+  });
+
+  it("lets the incoming sampled flag win over the rate", () => {
+    const never = tracer(0);
+    const sampledParent = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
+    expect(never.tracer.startSpan("child", { parent: sampledParent }).isRecording()).toBe(true);
+    const always = tracer(1);
+    const unsampledParent = { spanContext: { ...sampledParent.spanContext, traceFlags: 0 } };
+    expect(always.tracer.startSpan("child", { parent: unsampledParent }).isRecording()).toBe(false);
+  });
+
+  it("propagates unsampled spans (flag 00, own span id) without any command", () => {
+    const { tracer: t, sink } = tracer(0);
+    t.withSpan("unsampled", (span) => {
+      const child = t.startSpan("child");
+      expect(child.spanContext().traceId).toBe(span.spanContext().traceId);
+      expect(child.spanContext().spanId).not.toBe(span.spanContext().spanId);
+      expect(child.traceparent()).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      child.setAttribute("x", 1).end();
+    });
+    expect(sink.commands).toHaveLength(0);
+  });
+});

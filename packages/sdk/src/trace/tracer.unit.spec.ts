@@ -1,0 +1,157 @@
+// The tracer's behaviour on its own: parents from AsyncLocalStorage, errors,
+// attributes folded into unsent starts, ends, and the disabled no-op.
+
+import { describe, expect, it } from "vitest";
+import { MemorySink } from "../../test/support/memory-sink.js";
+import { resolveTracerConfig, type TracerOptions } from "../config/tracer-config.js";
+import { getActiveSpan } from "../context/active-context.js";
+import { Tracer } from "./tracer.js";
+
+function tracerWith(options: TracerOptions = {}): { tracer: Tracer; sink: MemorySink } {
+  const sink = new MemorySink();
+  return { tracer: new Tracer(resolveTracerConfig({ serviceName: "unit", env: {}, ...options }), sink), sink };
+}
+
+describe("Tracer", () => {
+  it("starts a root span with fresh ids and the service's resource", () => {
+    const { tracer, sink } = tracerWith();
+    const span = tracer.startSpan("root", { kind: "server", attributes: { a: 1 } });
+    const [start] = sink.ofType("startSpan");
+    expect(start).toMatchObject({ name: "root", kind: 2, serviceName: "unit", parentSpanId: "", parentIsRemote: false, attributes: { a: 1 } });
+    expect(start!.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(start!.spanId).toBe(span.spanContext().spanId);
+    expect(start!.resource?.attributes["service.name"]).toBe("unit");
+    expect(span.traceparent()).toBe(`00-${start!.traceId}-${start!.spanId}-01`);
+  });
+
+  it("gives children the active span as parent, across awaits", async () => {
+    const { tracer, sink } = tracerWith();
+    await tracer.withSpan("parent", async (parent) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(getActiveSpan()).toBe(parent);
+      await tracer.withSpan("child", async () => {
+        await Promise.resolve();
+        tracer.startSpan("grandchild").end();
+      });
+    });
+    const [parent, child, grandchild] = sink.ofType("startSpan");
+    expect(child!.parentSpanId).toBe(parent!.spanId);
+    expect(grandchild!.parentSpanId).toBe(child!.spanId);
+    expect(new Set([parent!.traceId, child!.traceId, grandchild!.traceId]).size).toBe(1);
+    expect(child!.parentIsRemote).toBe(false);
+    expect(sink.ofType("endSpan").map((e) => e.spanId)).toEqual([grandchild!.spanId, child!.spanId, parent!.spanId]);
+    expect(getActiveSpan()).toBeUndefined();
+  });
+
+  it("starts a new trace for parent: null", () => {
+    const { tracer, sink } = tracerWith();
+    tracer.withSpan("outer", () => tracer.startSpan("detached", { parent: null }).end());
+    const [outer, detached] = sink.ofType("startSpan");
+    expect(detached!.traceId).not.toBe(outer!.traceId);
+    expect(detached!.parentSpanId).toBe("");
+  });
+
+  it("records what fn throws, sets ERROR, ends the span and rethrows", async () => {
+    const { tracer, sink } = tracerWith();
+    await expect(
+      tracer.withSpan("fails", async () => {
+        throw new RangeError("out of range");
+      }),
+    ).rejects.toThrow("out of range");
+    expect(() => tracer.withSpan("sync fails", () => {
+      throw "plain string";
+    })).toThrow("plain string");
+    const errors = sink.ofType("recordError");
+    expect(errors[0]).toMatchObject({ errorType: "RangeError", message: "out of range", escaped: true });
+    expect(errors[0]!.stacktrace).toContain("RangeError: out of range");
+    expect(errors[1]).toMatchObject({ errorType: "string", message: "plain string" });
+    expect(sink.ofType("endSpan").map((e) => [e.statusCode, e.statusMessage])).toEqual([
+      [2, "out of range"],
+      [2, "plain string"],
+    ]);
+  });
+
+  it("records errors with their context on the active span", () => {
+    const { tracer, sink } = tracerWith();
+    class PaymentError extends Error {}
+    tracer.withSpan("pay", () => {
+      tracer.recordError(new PaymentError("declined"), { attributes: { "card.brand": "visa" } });
+      tracer.addEvent("retrying", { attempt: 2 });
+    });
+    expect(sink.ofType("recordError")[0]).toMatchObject({ errorType: "PaymentError", message: "declined", escaped: false, attributes: { "card.brand": "visa" } });
+    expect(sink.ofType("addSpanEvent")[0]).toMatchObject({ name: "retrying", attributes: { attempt: 2 } });
+    expect(sink.ofType("recordError")[0]!.errorId).not.toBe(sink.ofType("addSpanEvent")[0]!.eventId);
+  });
+
+  it("folds attributes and renames into a start that has not shipped, and sends them separately after", async () => {
+    const { tracer, sink } = tracerWith();
+    const span = tracer.startSpan("GET /users/42", { attributes: { a: 1 } });
+    span.setAttributes({ b: 2 }).updateName("GET /users/:id");
+    expect(sink.commands).toHaveLength(1);
+    expect(sink.ofType("startSpan")[0]).toMatchObject({ name: "GET /users/:id", attributes: { a: 1, b: 2 } });
+    await sink.forceFlush(); // the start ships
+    span.setAttribute("c", 3).updateName("ignored by the server");
+    expect(sink.ofType("setSpanAttributes")[0]).toMatchObject({ attributes: { c: 3 } });
+    expect(sink.ofType("startSpan")[0]!.name).toBe("GET /users/:id");
+    expect(span.name).toBe("ignored by the server");
+  });
+
+  it("ends once, never before the start, and ignores changes after the end", () => {
+    const { tracer, sink } = tracerWith();
+    const span = tracer.startSpan("s", { startTime: new Date(Date.now() + 60_000) });
+    span.end({ time: Date.now(), attributes: { done: true }, status: { code: "ok" } });
+    span.end();
+    span.setAttribute("late", 1).addEvent("late").recordError(new Error("late"));
+    const [start] = sink.ofType("startSpan");
+    const ends = sink.ofType("endSpan");
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.endTimeUnixNano).toBe(start!.startTimeUnixNano);
+    expect(ends[0]).toMatchObject({ statusCode: 1, attributes: { done: true }, endReason: 0 });
+    expect(sink.commands).toHaveLength(2);
+    expect(span.isEnded()).toBe(true);
+  });
+
+  it("marks cancelled spans", () => {
+    const { tracer, sink } = tracerWith();
+    tracer.startSpan("abandoned").end({ cancelled: true });
+    expect(sink.ofType("endSpan")[0]!.endReason).toBe(2);
+  });
+
+  it("keeps a status of OK, and UNSET never overrides", () => {
+    const { tracer, sink } = tracerWith();
+    const span = tracer.startSpan("s");
+    span.setStatus({ code: "error", message: "x" }).setStatus({ code: "unset" });
+    span.end();
+    const ok = tracer.startSpan("t");
+    ok.setStatus({ code: "ok" }).setStatus({ code: "error", message: "later" });
+    ok.end();
+    expect(sink.ofType("endSpan").map((e) => e.statusCode)).toEqual([2, 1]);
+  });
+
+  it("continues an extracted context as a remote parent and asks for a prompt flush of the entry span", () => {
+    const { tracer, sink } = tracerWith();
+    const parent = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
+    tracer.startSpan("entry", { parent, kind: "server" });
+    expect(sink.ofType("startSpan")[0]).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentSpanId: "00f067aa0ba902b7", parentIsRemote: true });
+    expect(sink.flushRequests).toBe(1);
+  });
+
+  it("treats a span of another tracer as a remote parent (its start went through another queue)", () => {
+    const a = tracerWith();
+    const b = tracerWith();
+    a.tracer.withSpan("in a", () => b.tracer.startSpan("in b").end());
+    expect(b.sink.ofType("startSpan")[0]).toMatchObject({ parentSpanId: a.sink.ofType("startSpan")[0]!.spanId, parentIsRemote: true });
+  });
+
+  it("is a no-op when disabled, passing the incoming context through", () => {
+    const { tracer, sink } = tracerWith({ enabled: false });
+    const root = tracer.startSpan("root");
+    expect(root.isRecording()).toBe(false);
+    expect(root.traceparent()).toBe("");
+    const parent = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
+    const child = tracer.withSpan("child", (span) => span, { parent });
+    expect(child.traceparent()).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    expect(sink.commands).toHaveLength(0);
+    expect(tracer.enabled).toBe(false);
+  });
+});

@@ -1,0 +1,60 @@
+// The real traceledger server, in this process: startTraceledger from
+// apps/server with the configuration a deployment would load from its
+// environment, on ephemeral loopback ports and a database of its own on the
+// run's PostgreSQL (see postgres-global-setup.ts).
+
+import { inject } from "vitest";
+import { createPostgresClient, ensureDatabase, escapeIdentifier } from "../../../../apps/server/src/database/open-database.js";
+import { randomDatabaseName } from "../../../../apps/server/src/database/embedded-database.js";
+import { loadConfig } from "../../../../apps/server/src/config/server-config.js";
+import { createLogger } from "../../../../apps/server/src/log/logger.js";
+import { startTraceledger, type Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
+
+export interface TestDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database on the run's PostgreSQL (the server migrates it). */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject("sdkPostgresAdminUrl");
+  const name = randomDatabaseName("tl_sdk");
+  await ensureDatabase(adminUrl, name);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const admin = createPostgresClient(adminUrl, { max: 1 });
+      try {
+        await admin.unsafe(`drop database if exists ${escapeIdentifier(name)} with (force)`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+export interface ServerPorts {
+  readonly grpcPort?: number;
+  readonly httpPort?: number;
+}
+
+/** Starts the server on `database` (ports 0 pick free ones). */
+export function startServer(database: TestDatabase, ports: ServerPorts = {}): Promise<Traceledger> {
+  return startTraceledger(
+    loadConfig({
+      DATABASE_URL: database.url,
+      TRACELEDGER_HOST: "127.0.0.1",
+      TRACELEDGER_GRPC_PORT: String(ports.grpcPort ?? 0),
+      TRACELEDGER_HTTP_PORT: String(ports.httpPort ?? 0),
+      TRACELEDGER_SHUTDOWN_GRACE_MS: "1000",
+      TRACELEDGER_LOG_LEVEL: "error",
+    }),
+    createLogger("error"),
+  );
+}
+
+export function portOf(address: string): number {
+  return Number(address.slice(address.lastIndexOf(":") + 1));
+}
