@@ -82,3 +82,35 @@ describe.each<TransportKind>(["grpc", "connect"])("over %s", (transport) => {
     }
   });
 });
+
+describe("immediate mode", () => {
+  it("sends every command as its own unary call", async () => {
+    const calls: string[] = [];
+    const tracer = createTracer({
+      url: urlFor("grpc"),
+      serviceName: "immediate",
+      mode: "immediate",
+      env: {},
+      interceptors: [
+        (next) => (request) => {
+          calls.push(request.method.name);
+          return next(request);
+        },
+      ],
+    });
+    const reader = createTracingClient({ url: urlFor("grpc") });
+    try {
+      let traceId = "";
+      tracer.withSpan("now", (span) => {
+        traceId = span.spanContext().traceId;
+        span.addEvent("tick");
+      });
+      await tracer.forceFlush();
+      expect(calls).toEqual(["StartSpan", "AddSpanEvent", "EndSpan"]);
+      expect(spanNamed(await getTrace(reader, traceId), "now").state).toBe(SpanState.ENDED);
+    } finally {
+      await tracer.shutdown();
+      reader.close();
+    }
+  });
+});

@@ -342,15 +342,24 @@ function describeError(error: unknown): string {
  * One listener for all sinks; each sink tries once.
  */
 const exitFlush = new (class {
-  private readonly sinks = new Set<BatchingSink>();
+  // Weak references: a tracer dropped without shutdown() must not be kept alive here.
+  private readonly sinks = new Set<WeakRef<BatchingSink>>();
+  private readonly refs = new WeakMap<BatchingSink, WeakRef<BatchingSink>>();
   private readonly tried = new WeakSet<BatchingSink>();
   private listening = false;
   add(sink: BatchingSink): void {
-    this.sinks.add(sink);
+    const ref = new WeakRef(sink);
+    this.refs.set(sink, ref);
+    this.sinks.add(ref);
     if (!this.listening) {
       this.listening = true;
       process.on("beforeExit", () => {
-        for (const s of this.sinks) {
+        for (const ref of this.sinks) {
+          const s = ref.deref();
+          if (s === undefined) {
+            this.sinks.delete(ref);
+            continue;
+          }
           if (this.tried.has(s)) continue;
           this.tried.add(s);
           s.flushBeforeExit();
@@ -359,6 +368,7 @@ const exitFlush = new (class {
     }
   }
   delete(sink: BatchingSink): void {
-    this.sinks.delete(sink);
+    const ref = this.refs.get(sink);
+    if (ref) this.sinks.delete(ref);
   }
 })();

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { MemorySink } from "../../test/support/memory-sink.js";
 import { resolveTracerConfig, type TracerOptions } from "../config/tracer-config.js";
-import { getActiveSpan } from "../context/active-context.js";
+import { getActiveBaggage, getActiveSpan, withPropagatedContext } from "../context/active-context.js";
+import { Baggage } from "../w3c/baggage.js";
 import { Tracer } from "./tracer.js";
 
 function tracerWith(options: TracerOptions = {}): { tracer: Tracer; sink: MemorySink } {
@@ -153,5 +154,15 @@ describe("Tracer", () => {
     expect(child.traceparent()).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     expect(sink.commands).toHaveLength(0);
     expect(tracer.enabled).toBe(false);
+  });
+
+  it("makes an extracted context the parent of spans started inside withPropagatedContext", () => {
+    const { tracer, sink } = tracerWith();
+    const remote = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true }, baggage: Baggage.EMPTY.set("k", "v") };
+    withPropagatedContext(remote, () => {
+      expect(getActiveBaggage()?.getValue("k")).toBe("v");
+      tracer.startSpan("inside").end();
+    });
+    expect(sink.ofType("startSpan")[0]).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentSpanId: "00f067aa0ba902b7", parentIsRemote: true });
   });
 });

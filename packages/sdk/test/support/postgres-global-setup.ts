@@ -31,12 +31,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // throws (it calls a callback that only the other events pass). Keep its signal
   // handlers (they stop PostgreSQL on Ctrl-C) and drop those two listeners: the
   // teardown below stops the cluster itself.
-  const events = ["beforeExit", "exit"] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event))]));
+  const listeners = () => [...process.listeners("beforeExit"), ...process.listeners("exit")];
+  const before = new Set<unknown>(listeners());
   const { startEmbeddedDatabase } = await import("../../../../apps/server/src/database/embedded-database.js");
-  for (const event of events) {
-    for (const listener of process.listeners(event)) if (!before.get(event)!.has(listener)) process.off(event, listener);
-  }
+  for (const listener of process.listeners("beforeExit")) if (!before.has(listener)) process.off("beforeExit", listener);
+  for (const listener of process.listeners("exit")) if (!before.has(listener)) process.off("exit", listener);
 
   const dataDir = await mkdtemp(path.join(tmpdir(), "traceledger-sdk-test-pg-"));
   await chmod(dataDir, 0o755); // as root, the server runs as "postgres" and must enter it
