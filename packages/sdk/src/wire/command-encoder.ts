@@ -7,7 +7,7 @@
 // Why not protobuf-es here: building messages with create() and encoding them
 // with toBinary() cost ~28 us of CPU per span (start + end, four attributes) on
 // this machine, about three times what OpenTelemetry's whole pipeline costs;
-// writing the bytes directly costs a fraction of that (see BENCHMARK.md).
+// writing the bytes directly costs a fraction of that (see BENCHMARKS.md at the repository root).
 
 import type { AttributeValue, Attributes } from "../commands/attributes.js";
 import type { Resource } from "../commands/resource.js";
