@@ -21,17 +21,15 @@ import { readFileSync, readdirSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SpanKind, SpanStartedSchema } from "@traceledger/proto";
 import postgres from "postgres";
 import { randomDatabaseName, startEmbeddedDatabase } from "../../apps/server/src/database/embedded-database.js";
-import { createPostgresClient, escapeIdentifier, type Sql } from "../../apps/server/src/database/open-database.js";
-import type { AppendRequest, NewEvent } from "../../apps/server/src/event-store/event-store.js";
+import { createPostgresClient, escapeIdentifier } from "../../apps/server/src/database/open-database.js";
+import type { AppendRequest } from "../../apps/server/src/event-store/event-store.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
-import { byteaArray, int4Array, int8Array, textArrayLiteral, uuidArray } from "../../apps/server/src/event-store/postgres/sql-arrays.js";
+import { copyInsert, freshCeilingTable, unnestInsert, type CeilingRow } from "./support/pg-ceiling.js";
 
 const quick = process.argv.includes("--quick");
 const json = process.argv.includes("--json");
@@ -74,12 +72,8 @@ function spanStartedPayload(traceId: Buffer, k: number): Uint8Array {
   );
 }
 
-interface Row {
-  traceId: Buffer;
-  streamId: string;
-  version: number;
-  event: NewEvent;
-}
+/** A ceiling row is also the event appended to the store: one workload for both. */
+type Row = CeilingRow & { streamId: string };
 
 /** LANES x batches of STREAMS_PER_BATCH rows, one event per stream per batch. */
 function makeWorkload(batchesPerLane: number): Row[][][] {
@@ -94,7 +88,10 @@ function makeWorkload(batchesPerLane: number): Row[][][] {
           traceId,
           streamId: traceId.toString("hex"),
           version: (b % TRACE_LENGTH) + 1,
-          event: { eventId: randomUUID(), type: "SpanStarted", payload: spanStartedPayload(traceId, k), occurredAt: 1_764_000_000_000_000_000n + BigInt(k) },
+          eventId: randomUUID(),
+          type: "SpanStarted",
+          payload: spanStartedPayload(traceId, k),
+          occurredAt: 1_764_000_000_000_000_000n + BigInt(k),
         };
       });
     });
@@ -208,67 +205,6 @@ async function lanes<T>(work: readonly T[][], each: (item: T) => Promise<unknown
 
 // ---------------------------------------------------------------- the ceiling
 
-const CEILING_COLUMNS = "trace_id, version, event_id, type, payload, occurred_at, recorded_at";
-
-async function freshCeilingTable(sql: Sql): Promise<void> {
-  // The same columns, defaults, constraints and indexes as `events`; no streams, no checks.
-  await sql.unsafe(`drop table if exists ceiling_events; create table ceiling_events (like events including all)`);
-  await sql`checkpoint`;
-}
-
-async function unnestInsert(sql: Sql, rows: readonly Row[], now: bigint): Promise<void> {
-  await sql.unsafe(
-    `insert into ceiling_events (${CEILING_COLUMNS})
-     select * from unnest($1::bytea[], $2::int4[], $3::uuid[], $4::text[], $5::bytea[], $6::int8[], $7::int8[])`,
-    [
-      byteaArray(rows.map((r) => r.traceId)),
-      int4Array(rows.map((r) => r.version)),
-      uuidArray(rows.map((r) => r.event.eventId)),
-      textArrayLiteral(rows.map((r) => r.event.type)),
-      byteaArray(rows.map((r) => r.event.payload)),
-      int8Array(rows.map((r) => r.event.occurredAt)),
-      int8Array(rows.map(() => now)),
-    ],
-    { prepare: true },
-  );
-}
-
-/** PostgreSQL's binary COPY format for the ceiling table's columns. */
-function copyBinary(rows: readonly Row[], now: bigint): Buffer {
-  const typeBytes = Buffer.from("SpanStarted");
-  let size = 19 + 2;
-  for (const r of rows) size += 2 + (4 + 16) + (4 + 4) + (4 + 16) + (4 + typeBytes.length) + (4 + r.event.payload.length) + (4 + 8) * 2;
-  const out = Buffer.allocUnsafe(size);
-  let o = out.write("PGCOPY\n\xff\r\n\0", 0, "latin1");
-  o = out.writeInt32BE(0, o);
-  o = out.writeInt32BE(0, o);
-  for (const r of rows) {
-    o = out.writeInt16BE(7, o);
-    o = out.writeInt32BE(16, o);
-    o += r.traceId.copy(out, o);
-    o = out.writeInt32BE(4, o);
-    o = out.writeInt32BE(r.version, o);
-    o = out.writeInt32BE(16, o);
-    o += Buffer.from(r.event.eventId.replace(/-/g, ""), "hex").copy(out, o);
-    o = out.writeInt32BE(typeBytes.length, o);
-    o += typeBytes.copy(out, o);
-    o = out.writeInt32BE(r.event.payload.length, o);
-    out.set(r.event.payload, o);
-    o += r.event.payload.length;
-    o = out.writeInt32BE(8, o);
-    o = out.writeBigInt64BE(r.event.occurredAt, o);
-    o = out.writeInt32BE(8, o);
-    o = out.writeBigInt64BE(now, o);
-  }
-  o = out.writeInt16BE(-1, o);
-  return out.subarray(0, o);
-}
-
-async function copyInsert(sql: postgres.ReservedSql, rows: readonly Row[], now: bigint): Promise<void> {
-  const writable = await sql.unsafe(`copy ceiling_events (${CEILING_COLUMNS}) from stdin (format binary)`).writable();
-  await pipeline(Readable.from([copyBinary(rows, now)]), writable);
-}
-
 // ---------------------------------------------------------------- main
 
 /** The median of a scenario's rounds, with its spread. */
@@ -327,7 +263,7 @@ async function main(): Promise<void> {
     const work = makeWorkload(BATCHES_PER_LANE);
     const warm = makeWorkload(1);
     const total = LANES * BATCHES_PER_LANE * STREAMS_PER_BATCH;
-    const payloadSizes = work.flat(2).map((r) => r.event.payload.length);
+    const payloadSizes = work.flat(2).map((r) => r.payload.length);
     const meanPayload = payloadSizes.reduce((a, b) => a + b, 0) / payloadSizes.length;
     if (!json) {
       console.log(`PostgreSQL ${settings!.version} (${external ? "DATABASE_URL" : "embedded"}), fsync=${settings!.fsync}, synchronous_commit=${settings!.synchronous_commit}, shared_buffers=${settings!.shared_buffers}`);
@@ -339,7 +275,7 @@ async function main(): Promise<void> {
     const request = (r: Row): AppendRequest => ({
       streamId: r.streamId,
       expectedVersion: r.version === 1 ? "no_stream" : r.version - 1,
-      events: [r.event],
+      events: [r],
     });
     const check = (results: ReadonlyArray<unknown>) => {
       const failed = results.find((r) => r instanceof Error);
