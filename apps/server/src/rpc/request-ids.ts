@@ -3,8 +3,8 @@
 // same span), or fresh random ids.
 
 import { createHash, randomBytes } from "node:crypto";
-import { parseTraceparent } from "../domain/trace/traceparent.js";
-import { traceError, type TraceError } from "../domain/trace/trace-error.js";
+import { parseTraceparent, type Traceparent } from "../domain/trace/traceparent.js";
+import { isTraceError, traceError, type TraceError } from "../domain/trace/trace-error.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 
 export interface SpanRef {
@@ -25,16 +25,28 @@ export function spanRef(request: NamesSpan): SpanRef | TraceError {
     if (request.spanId.length === 0) return traceError("invalid_argument", "INVALID_SPAN_ID", "span_id or traceparent is required");
     return { traceId: bytesToHex(request.traceId), spanId: bytesToHex(request.spanId) };
   }
-  const parsed = parseTraceparent(request.traceparent);
-  if (!parsed.ok) return traceError("invalid_argument", "INVALID_TRACEPARENT", parsed.problem, { traceparent: request.traceparent });
-  const ref = { traceId: parsed.value.traceId, spanId: parsed.value.spanId };
-  if (request.traceId.length > 0 && bytesToHex(request.traceId) !== ref.traceId) {
-    return traceError("invalid_argument", "INVALID_TRACEPARENT", "trace_id and traceparent name different traces", { traceparent: request.traceparent, trace_id: bytesToHex(request.traceId) });
+  const parsed = fromTraceparent(request.traceparent, bytesToHex(request.traceId), { field: "span_id", hex: bytesToHex(request.spanId) });
+  return isTraceError(parsed) ? parsed : { traceId: parsed.traceId, spanId: parsed.spanId };
+}
+
+/**
+ * A traceparent's ids, checked against the ids the request also gave: a
+ * request may repeat them, but not contradict them.
+ */
+export function fromTraceparent(
+  traceparent: string,
+  traceIdHex: string,
+  span: { field: "span_id" | "parent_span_id"; hex: string },
+): Traceparent | TraceError {
+  const parsed = parseTraceparent(traceparent);
+  if (!parsed.ok) return traceError("invalid_argument", "INVALID_TRACEPARENT", parsed.problem, { traceparent });
+  if (traceIdHex !== "" && traceIdHex !== parsed.value.traceId) {
+    return traceError("invalid_argument", "INVALID_TRACEPARENT", "trace_id and traceparent name different traces", { traceparent, trace_id: traceIdHex });
   }
-  if (request.spanId.length > 0 && bytesToHex(request.spanId) !== ref.spanId) {
-    return traceError("invalid_argument", "INVALID_TRACEPARENT", "span_id and traceparent name different spans", { traceparent: request.traceparent, span_id: bytesToHex(request.spanId) });
+  if (span.hex !== "" && span.hex !== parsed.value.spanId) {
+    return traceError("invalid_argument", "INVALID_TRACEPARENT", `${span.field} and traceparent name different spans`, { traceparent, [span.field]: span.hex });
   }
-  return ref;
+  return parsed.value;
 }
 
 /** A trace id for a new trace: derived from request_id when given, else random. */

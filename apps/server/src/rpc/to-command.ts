@@ -12,9 +12,8 @@ import type {
 } from "@traceledger/proto";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { isTraceError, traceError, type TraceError } from "../domain/trace/trace-error.js";
-import { parseTraceparent } from "../domain/trace/traceparent.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import { newSpanId, newTraceId, spanRef } from "./request-ids.js";
+import { fromTraceparent, newSpanId, newTraceId, spanRef } from "./request-ids.js";
 
 const SAMPLED = 1;
 
@@ -45,20 +44,14 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
   let parentIsRemote = r.parentIsRemote;
   let flags = SAMPLED;
   if (r.traceparent !== "") {
-    const parsed = parseTraceparent(r.traceparent);
-    if (!parsed.ok) return traceError("invalid_argument", "INVALID_TRACEPARENT", parsed.problem, { traceparent: r.traceparent });
-    if (traceId !== "" && traceId !== parsed.value.traceId) {
-      return traceError("invalid_argument", "INVALID_TRACEPARENT", "trace_id and traceparent name different traces", { traceparent: r.traceparent, trace_id: traceId });
-    }
-    if (parentSpanId !== "" && parentSpanId !== parsed.value.spanId) {
-      return traceError("invalid_argument", "INVALID_TRACEPARENT", "parent_span_id and traceparent name different parents", { traceparent: r.traceparent, parent_span_id: parentSpanId });
-    }
-    traceId = parsed.value.traceId;
-    parentSpanId = parsed.value.spanId;
+    const parent = fromTraceparent(r.traceparent, traceId, { field: "parent_span_id", hex: parentSpanId });
+    if (isTraceError(parent)) return parent;
+    traceId = parent.traceId;
+    parentSpanId = parent.spanId;
     // A traceparent may come from any system; the domain records the parent as
     // local when it is in the trace.
     parentIsRemote = true;
-    flags = parsed.value.flags;
+    flags = parent.flags;
   }
   if (traceId === "") return traceError("invalid_argument", "INVALID_TRACE_ID", "trace_id or traceparent is required; use StartTrace to begin a new trace");
   return {
