@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { create, toJson } from "@bufbuild/protobuf";
+import { KeyValueSchema } from "@traceledger/proto";
 import { given } from "../testing/trace-specification.js";
 import { attr, CHILD, ROOT, runningTrace, setSpanAttributes, spanStarted, startSpan, traceStarted } from "../testing/trace-fixtures.js";
 import { limitAttributes } from "./attribute-limits.js";
@@ -43,8 +45,25 @@ describe("attribute limits: truncation is recorded, not silent", () => {
     given([...runningTrace(), ...first.events], { limits }).when(command).then([]);
   });
 
-  it("shortens strings nested in arrays and maps", () => {
-    const limited = limitAttributes([attr("k", "x")], { countLimit: 10, valueLengthLimit: 100 });
-    expect(limited).toMatchObject({ dropped: 0, truncated: 0 });
+  it("shortens strings nested in arrays and maps, counting each, and leaves short values untouched", () => {
+    const str = (value: string) => ({ value: { case: "stringValue" as const, value } });
+    const nested = create(KeyValueSchema, {
+      key: "nested",
+      value: {
+        value: {
+          case: "arrayValue",
+          value: { values: [str("abcdef"), str("ab"), { value: { case: "kvlistValue", value: { values: [{ key: "inner", value: str("uvwxyz") }] } } }] },
+        },
+      },
+    });
+    const short = attr("short", "abc");
+    const limited = limitAttributes([nested, short], { countLimit: 10, valueLengthLimit: 4 });
+    expect(limited.truncated).toBe(2);
+    expect(limited.dropped).toBe(0);
+    expect(toJson(KeyValueSchema, limited.attributes[0]!)).toEqual({
+      key: "nested",
+      value: { arrayValue: { values: [{ stringValue: "abcd" }, { stringValue: "ab" }, { kvlistValue: { values: [{ key: "inner", value: { stringValue: "uvwx" } }] } }] } },
+    });
+    expect(limited.attributes[1]).toBe(short);
   });
 });
