@@ -102,11 +102,6 @@ export class TraceCommandBus {
     });
   }
 
-  /** Drops a cached trace, for example after another process is known to have written it. */
-  forget(traceId: string): void {
-    this.cache.delete(traceId);
-  }
-
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -207,7 +202,7 @@ export class TraceCommandBus {
    */
   private async staleRejections(readOnly: TraceWork[], cached: Set<string>): Promise<Set<string>> {
     const suspects = readOnly.filter(
-      (w) => cached.has(w.traceId) && w.entries.every((e) => e.conflicts <= this.maxConflicts) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
+      (w) => cached.has(w.traceId) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
     );
     const stale = new Set<string>();
     await Promise.all(
@@ -319,7 +314,7 @@ function toNewEvent(traceId: string, event: TraceEventCase): NewEvent {
   return { eventId: deriveEventId(traceId, eventIdentity(event, bytesToHex)), type, payload, occurredAt: occurredAt(event) };
 }
 
-export function decodeStored(event: StoredEvent): TraceEventCase {
+function decodeStored(event: StoredEvent): TraceEventCase {
   return decodeTraceEvent(event.type, event.payload);
 }
 

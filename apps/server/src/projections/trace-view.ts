@@ -31,10 +31,6 @@ export class TraceViewBuilder {
 
   constructor(private readonly traceId: string) {}
 
-  get eventCount(): number {
-    return this.version;
-  }
-
   apply(event: TraceEventCase): this {
     this.version++;
     switch (event.case) {

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { TracingService } from "@traceledger/proto";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { openDatabase, type Database } from "../database/open-database.js";
+import { openDatabase } from "../database/open-database.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
 import { migrate } from "../event-store/postgres/migrate.js";
 import { systemClock } from "../event-store/rules.js";
@@ -22,7 +22,6 @@ import { withCallLogging } from "./call-logging.js";
 export interface Traceledger {
   readonly grpcAddress: string;
   readonly httpAddress: string;
-  readonly database: Database;
   readonly projector: TraceListingProjector;
   /** Graceful: stop accepting, drain calls and commands, close watchers, stop PostgreSQL. */
   stop(): Promise<void>;
@@ -83,7 +82,6 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
     return {
       grpcAddress: servers.grpcAddress,
       httpAddress: servers.httpAddress,
-      database,
       projector,
       stop: () =>
         (stopping ??= (async () => {
