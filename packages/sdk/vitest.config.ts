@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.spec.ts"],
-    globalSetup: ["test/support/postgres-global-setup.ts"],
+    // The server's own test PostgreSQL: one embedded cluster per run (or DATABASE_URL).
+    globalSetup: ["../../apps/server/test/support/postgres-global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     teardownTimeout: 20_000,

@@ -4,6 +4,8 @@
 // run's PostgreSQL (see postgres-global-setup.ts).
 
 import { inject } from "vitest";
+// Declares the provided postgresAdminUrl (the run's PostgreSQL, started by the server's global setup).
+import type {} from "../../../../apps/server/test/support/postgres-global-setup.js";
 import { createPostgresClient, ensureDatabase, escapeIdentifier } from "../../../../apps/server/src/database/open-database.js";
 import { randomDatabaseName } from "../../../../apps/server/src/database/embedded-database.js";
 import { loadConfig } from "../../../../apps/server/src/config/server-config.js";
@@ -17,7 +19,7 @@ export interface TestDatabase {
 
 /** A fresh, empty database on the run's PostgreSQL (the server migrates it). */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = inject("sdkPostgresAdminUrl");
+  const adminUrl = inject("postgresAdminUrl");
   const name = randomDatabaseName("tl_sdk");
   await ensureDatabase(adminUrl, name);
   const url = new URL(adminUrl);
