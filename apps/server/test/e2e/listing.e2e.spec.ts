@@ -14,7 +14,6 @@ import { listedWhen } from "./support/listing.js";
 import { text } from "./support/values.js";
 import { until, within } from "./support/wait.js";
 
-const PROJECTION_LOCK_KEY = TRACE_LISTING_LOCK_KEY;
 
 let db: TestDatabase;
 let server: Traceledger;
@@ -113,12 +112,12 @@ describe("projector.catchUp()", () => {
       });
 
       // Another projector instance is applying a slice: it holds the projection's lock.
-      await holder`select pg_advisory_lock(${PROJECTION_LOCK_KEY}::int8)`;
+      await holder`select pg_advisory_lock(${TRACE_LISTING_LOCK_KEY}::int8)`;
       const caught = solo.projector.catchUp().then((applied) => ({ applied }));
       // The other instance holds it for a second, then lets go. (No event says "catchUp is
       // waiting"; the second only stands for the other instance's work.)
       const first = await Promise.race([caught, new Promise<"still locked">((resolve) => setTimeout(() => resolve("still locked"), 1000))]);
-      await holder`select pg_advisory_unlock(${PROJECTION_LOCK_KEY}::int8)`;
+      await holder`select pg_advisory_unlock(${TRACE_LISTING_LOCK_KEY}::int8)`;
       const applied = await within(10_000, "catchUp() to return after the lock was released", caught);
 
       const listed = await soloClient.listTraces({ serviceName: "catch-up" });
