@@ -21,7 +21,7 @@ import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import type { CommandOutcome } from "../domain/trace/trace-decide.js";
 import type { TraceError } from "../domain/trace/trace-error.js";
 import { isTraceError, traceError } from "../domain/trace/trace-error.js";
-import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import { bytesToHex, isValidTraceId } from "../domain/trace/w3c-ids.js";
 import type { EventStore, ReadStreamOptions } from "../event-store/event-store.js";
 import { decodeTraceEvent } from "../events/trace-event-codec.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
@@ -188,7 +188,7 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
 
 function traceIdOf(bytes: Uint8Array): string {
   const traceId = bytesToHex(bytes);
-  if (bytes.length !== 16 || /^0+$/.test(traceId)) {
+  if (!isValidTraceId(traceId)) {
     throw invalidArgument("INVALID_TRACE_ID", `trace_id must be 16 bytes, not all zero (got ${bytes.length} bytes)`, { trace_id: traceId });
   }
   return traceId;

@@ -15,7 +15,6 @@ type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 export const TRACE_LISTING_SUBSCRIBER = "trace-listing";
 /** An arbitrary constant: the advisory lock of this projector ("tl-list"). */
 export const TRACE_LISTING_LOCK_KEY = "8389478373617526784";
-const LOCK_KEY = TRACE_LISTING_LOCK_KEY;
 /** step() found another projector holding the lock or moving the checkpoint. */
 const BUSY = -1;
 
@@ -86,7 +85,7 @@ export class TraceListingProjector {
   /** Drops the tables' content and the checkpoint, then replays the whole log. */
   async rebuild(): Promise<number> {
     await this.options.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${LOCK_KEY}::int8)`;
+      await tx`select pg_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8)`;
       await tx`truncate span_index, trace_summaries`;
       await tx`delete from subscriber_checkpoints where subscriber_id = ${TRACE_LISTING_SUBSCRIBER}`;
     });
@@ -137,7 +136,7 @@ export class TraceListingProjector {
     if (slice.events.length === 0) return 0;
     const delta = listingDelta(slice.events.map((e) => ({ traceId: e.streamId, event: decodeTraceEvent(e.type, e.payload) })));
     const applied = await sql.begin(async (tx) => {
-      const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${LOCK_KEY}::int8) as locked`;
+      const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;
       if (!(await moveCheckpoint(tx, from, slice.checkpoint, this.options.clock?.() ?? BigInt(Date.now()) * 1_000_000n))) return false;
       await applyDelta(tx, delta);
