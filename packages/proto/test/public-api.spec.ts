@@ -63,3 +63,47 @@ describe("@traceledger/proto/google-rpc", () => {
     ]);
   });
 });
+
+describe("@traceledger/proto/otlp", () => {
+  const numbers = (schema: { fields: readonly { name: string; number: number }[] }) =>
+    Object.fromEntries(schema.fields.map((f) => [f.name, f.number]));
+
+  it("exports the OTLP trace subset with the specification's names and field numbers", async () => {
+    const otlp = await import("../src/otlp.js");
+    expect(otlp.OtlpTraceService.typeName).toBe("opentelemetry.proto.collector.trace.v1.TraceService");
+    expect(otlp.OtlpTraceService.methods.map((m) => m.name)).toEqual(["Export"]);
+    expect(numbers(otlp.ExportTraceServiceResponseSchema)).toEqual({ partial_success: 1 });
+    expect(numbers(otlp.ExportTracePartialSuccessSchema)).toEqual({ rejected_spans: 1, error_message: 2 });
+    expect(numbers(otlp.OtlpSpanSchema)).toEqual({
+      trace_id: 1,
+      span_id: 2,
+      trace_state: 3,
+      parent_span_id: 4,
+      flags: 16,
+      name: 5,
+      kind: 6,
+      start_time_unix_nano: 7,
+      end_time_unix_nano: 8,
+      attributes: 9,
+      dropped_attributes_count: 10,
+      events: 11,
+      dropped_events_count: 12,
+      links: 13,
+      dropped_links_count: 14,
+      status: 15,
+    });
+    expect(numbers(otlp.OtlpSpanLinkSchema)).toMatchObject({ trace_id: 1, span_id: 2, flags: 6 });
+    expect(numbers(otlp.OtlpStatusSchema)).toEqual({ message: 2, code: 3 });
+    expect(numbers(otlp.OtlpAnyValueSchema)).toEqual({
+      string_value: 1,
+      bool_value: 2,
+      int_value: 3,
+      double_value: 4,
+      array_value: 5,
+      kvlist_value: 6,
+      bytes_value: 7,
+    });
+    expect(numbers(otlp.OtlpResourceSchema)).toEqual({ attributes: 1, dropped_attributes_count: 2, entity_refs: 3 });
+    expect(otlp.OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK).toBe(0x200);
+  });
+});
