@@ -1,0 +1,169 @@
+// The server's Prometheus metrics, on a registry of its own so that several
+// servers in one process (tests) or a host app's own metrics never collide.
+// Span metrics use the names of the OpenTelemetry Collector's spanmetrics
+// connector, so dashboards and tools built for it (Grafana, Jaeger's SPM)
+// read ours unchanged; the rest carry a traceledger_ prefix.
+// docs/operations.md documents every metric; the choices are argued there.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The spanmetrics labels: OpenTelemetry's enum names, as the connector writes them. */
+export interface SpanLabels {
+  /** The span's service.name. */
+  readonly service_name: string;
+  readonly span_name: string;
+  /** SPAN_KIND_UNSPECIFIED, SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, ... */
+  readonly span_kind: string;
+  /** STATUS_CODE_UNSET, STATUS_CODE_OK or STATUS_CODE_ERROR. */
+  readonly status_code: string;
+}
+
+/** Span durations: a millisecond to five minutes, roughly 1-2.5-5 per decade. */
+export const SPAN_DURATION_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+];
+
+/** One group commit to PostgreSQL: a hundred microseconds to five seconds. */
+export const APPEND_DURATION_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+export interface ServerMetricsOptions {
+  /** Node.js process metrics (CPU, memory, event loop, GC) under their usual names. Default true. */
+  readonly processMetrics?: boolean;
+}
+
+export class ServerMetrics {
+  private readonly registry = new Registry();
+  private readonly calls: Counter<keyof SpanLabels>;
+  private readonly duration: Histogram<keyof SpanLabels>;
+  private readonly orphaned: Counter<"service_name" | "span_name">;
+  private readonly activeSpans: Gauge;
+  private readonly alertsRaised: Counter<"kind">;
+  private readonly alertsResolved: Counter<"kind">;
+  private readonly alertsOpen: Gauge<"kind">;
+  private readonly subscriberLag: Gauge<"subscriber">;
+  private readonly appendDuration: Histogram;
+  private readonly eventsAppended: Counter;
+  private readonly openAlerts = new Map<string, number>();
+
+  constructor(options: ServerMetricsOptions = {}) {
+    const registers = [this.registry];
+    const spanLabels: Array<keyof SpanLabels> = ["service_name", "span_name", "span_kind", "status_code"];
+    this.calls = new Counter({
+      name: "calls_total",
+      help: "Spans that ended, committed by this replica (spanmetrics connector naming).",
+      labelNames: spanLabels,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: "duration_seconds",
+      help: "Durations of the spans counted in calls_total, in seconds (spanmetrics connector naming, unit s).",
+      labelNames: spanLabels,
+      buckets: [...SPAN_DURATION_BUCKETS],
+      registers,
+    });
+    this.orphaned = new Counter({
+      name: "traceledger_spans_orphaned_total",
+      help: "Spans closed as orphans (never ended by their service), committed by this replica.",
+      labelNames: ["service_name", "span_name"],
+      registers,
+    });
+    this.activeSpans = new Gauge({
+      name: "traceledger_active_spans",
+      help: "Spans started and not yet ended, as tracked by the monitoring saga (set by its running instance).",
+      registers,
+    });
+    this.alertsRaised = new Counter({
+      name: "traceledger_alerts_raised_total",
+      help: "Alerts raised by the monitoring saga, by kind.",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.alertsResolved = new Counter({
+      name: "traceledger_alerts_resolved_total",
+      help: "Alerts resolved by the monitoring saga, by kind.",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.alertsOpen = new Gauge({
+      name: "traceledger_alerts_open",
+      help: "Alerts raised and not yet resolved, by kind.",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.subscriberLag = new Gauge({
+      name: "traceledger_subscriber_lag_seconds",
+      help: "How far a log subscriber is behind: the age of the newest event it applied, when it applied it; 0 when it found nothing new.",
+      labelNames: ["subscriber"],
+      registers,
+    });
+    this.appendDuration = new Histogram({
+      name: "traceledger_event_store_append_duration_seconds",
+      help: "Wall time of one group commit (EventStore.appendMany) that succeeded.",
+      buckets: [...APPEND_DURATION_BUCKETS],
+      registers,
+    });
+    this.eventsAppended = new Counter({
+      name: "traceledger_events_appended_total",
+      help: "Events written by the group commits timed in traceledger_event_store_append_duration_seconds.",
+      registers,
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The Content-Type of render()'s text: Prometheus text exposition 0.0.4. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** A span ended (SpanEnded committed): one call and its duration. */
+  spanEnded(labels: SpanLabels, durationSeconds: number): void {
+    this.calls.inc(labels);
+    this.duration.observe(labels, durationSeconds);
+  }
+
+  /** A span was closed as an orphan; it has no status or meaningful duration, so it is not a call. */
+  spanOrphaned(serviceName: string, spanName: string): void {
+    this.orphaned.inc({ service_name: serviceName, span_name: spanName });
+  }
+
+  /** One successful group commit: its wall time and how many events it wrote. */
+  observeAppend(seconds: number, events: number): void {
+    this.appendDuration.observe(seconds);
+    this.eventsAppended.inc(events);
+  }
+
+  setActiveSpans(count: number): void {
+    this.activeSpans.set(count);
+  }
+
+  alertRaised(kind: string): void {
+    this.alertsRaised.inc({ kind });
+    this.setOpenAlerts(kind, (this.openAlerts.get(kind) ?? 0) + 1);
+  }
+
+  alertResolved(kind: string): void {
+    this.alertsResolved.inc({ kind });
+    this.setOpenAlerts(kind, Math.max(0, (this.openAlerts.get(kind) ?? 0) - 1));
+  }
+
+  /**
+   * Sets the open-alert gauge outright, for a runner that knows its open
+   * alerts (after replay, or on taking over from another replica) without
+   * counting raises and resolutions it did not witness.
+   */
+  setOpenAlerts(kind: string, count: number): void {
+    this.openAlerts.set(kind, count);
+    this.alertsOpen.set({ kind }, count);
+  }
+
+  setSubscriberLag(subscriber: string, seconds: number): void {
+    this.subscriberLag.set({ subscriber }, seconds);
+  }
+}
