@@ -15,7 +15,7 @@ import type { TraceError } from "../domain/trace/trace-error.js";
 import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../domain/trace/trace-state.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import type { AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "../event-store/event-store.js";
+import type { AppendError, AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "../event-store/event-store.js";
 import { deriveEventId } from "../events/event-id.js";
 import { decodeTraceEvent, encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
 import type { CommandError, CommandResult, InfrastructureError } from "./command-result.js";
@@ -36,6 +36,16 @@ export interface TraceCommandBusOptions {
   readonly cacheSize?: number;
   /** Called after events are durable, in stream order per trace. */
   readonly onAppended?: (traceId: string, events: readonly AppendedEvent[]) => void;
+  /** Told about commits as they happen, for metrics. */
+  readonly observer?: TraceCommandBusObserver;
+}
+
+/** Called synchronously on the write path: implementations must be cheap and must not throw. */
+export interface TraceCommandBusObserver {
+  /** One group commit (appendMany) succeeded: its wall time and the events it carried. */
+  appended(seconds: number, events: number): void;
+  /** A trace's events are durable: the state they led to, and the events as decided (not re-decoded). */
+  committed(state: TraceState, events: readonly TraceEventCase[]): void;
 }
 
 export interface AppendedEvent {
@@ -56,6 +66,8 @@ interface TraceWork {
   state: TraceState;
   expectedVersion: number;
   readonly events: NewEvent[];
+  /** The same events before encoding, for the observer. */
+  readonly decided: TraceEventCase[];
   readonly results: Array<{ ok: true; outcome: CommandOutcome } | { ok: false; error: TraceError }>;
 }
 
@@ -159,7 +171,7 @@ export class TraceCommandBus {
         expectedVersion: w.expectedVersion === 0 ? "no_stream" : w.expectedVersion,
         events: w.events,
       }));
-      const appended = requests.length > 0 ? await this.options.store.appendMany(requests) : [];
+      const appended = requests.length > 0 ? await this.append(requests) : [];
       const conflicted: Pending[] = [];
       writes.forEach((w, i) => {
         const result = appended[i]!;
@@ -195,6 +207,17 @@ export class TraceCommandBus {
     }
   }
 
+  private async append(requests: AppendRequest[]): Promise<Array<AppendResult | AppendError>> {
+    const observer = this.options.observer;
+    if (!observer) return this.options.store.appendMany(requests);
+    const started = performance.now();
+    const results = await this.options.store.appendMany(requests);
+    let events = 0;
+    for (const request of requests) events += request.events.length;
+    observeSafely(() => observer.appended((performance.now() - started) / 1000, events));
+    return results;
+  }
+
   /**
    * A rejection decided on a cached state writes nothing, so no version
    * conflict would reveal that another process changed the trace meanwhile.
@@ -214,7 +237,7 @@ export class TraceCommandBus {
   }
 
   private decide(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
-    const work: TraceWork = { traceId, entries, state, expectedVersion: state.version, events: [], results: [] };
+    const work: TraceWork = { traceId, entries, state, expectedVersion: state.version, events: [], decided: [], results: [] };
     const ctx = { now, newId: this.options.newId, limits: this.options.limits };
     for (const entry of entries) {
       const decision = decideTrace(entry.command, work.state, ctx);
@@ -224,6 +247,7 @@ export class TraceCommandBus {
       }
       for (const event of decision.events) {
         work.events.push(toNewEvent(traceId, event));
+        work.decided.push(event);
         work.state = evolveTrace(work.state, event);
       }
       work.results.push({ ok: true, outcome: decision.outcome });
@@ -238,6 +262,8 @@ export class TraceCommandBus {
       this.remember(work.traceId, work.state);
     }
     this.answer(work);
+    const observer = this.options.observer;
+    if (observer) observeSafely(() => observer.committed(work.state, work.decided));
     if (this.options.onAppended) {
       const first = result.nextVersion - work.events.length + 1;
       this.options.onAppended(
@@ -302,6 +328,15 @@ export class TraceCommandBus {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
+  }
+}
+
+/** The events are durable whatever the observer does: a throw there must not turn a commit into an error. */
+function observeSafely(report: () => void): void {
+  try {
+    report();
+  } catch {
+    // Metrics are best effort; the answer to the caller is what counts.
   }
 }
 

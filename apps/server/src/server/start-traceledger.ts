@@ -12,8 +12,11 @@ import { migrate } from "../event-store/postgres/migrate.js";
 import { systemClock } from "../event-store/rules.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { Logger } from "../log/logger.js";
+import { CommandBusMetrics } from "../metrics/command-bus-metrics.js";
+import { metricsRoute } from "../metrics/metrics-route.js";
+import { ServerMetrics } from "../metrics/server-metrics.js";
 import { createPostgresTraceListing } from "../projections/postgres/postgres-trace-listing.js";
-import { TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
+import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { createTracingService } from "../rpc/tracing-service.js";
 import { startServers } from "../rpc/transport/serve.js";
 import { serviceRegistration } from "../rpc/transport/service-registration.js";
@@ -23,6 +26,8 @@ export interface Traceledger {
   readonly grpcAddress: string;
   readonly httpAddress: string;
   readonly projector: TraceListingProjector;
+  /** What GET /metrics serves; background workers (the saga runner) report into it. */
+  readonly metrics: ServerMetrics;
   /** Graceful: stop accepting, drain calls and commands, close watchers, stop PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -40,17 +45,20 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
 
     const store = new PostgresEventStore(database.sql, { clock });
     const changes = new TraceChangeFeed();
+    const metrics = new ServerMetrics();
     const projector = new TraceListingProjector({
       sql: database.sql,
       store,
       clock,
       onError: (error) => log.error("trace listing projection failed; retrying", { error }),
+      onLag: (seconds) => metrics.setSubscriberLag(TRACE_LISTING_SUBSCRIBER, seconds),
     });
     const bus = new TraceCommandBus({
       store,
       clock,
       newId: randomUUID,
       limits: { countLimit: config.attributeCountLimit, valueLengthLimit: config.attributeValueLengthLimit },
+      observer: new CommandBusMetrics(metrics),
       onAppended: (traceId) => {
         changes.notify(traceId);
         projector.wake();
@@ -73,6 +81,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       httpPort: config.httpPort,
       maxMessageBytes: config.maxMessageBytes,
       services: [serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log))],
+      plainRoutes: [metricsRoute(metrics)],
       ready: () => ({ ready: true }),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
@@ -83,6 +92,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       grpcAddress: servers.grpcAddress,
       httpAddress: servers.httpAddress,
       projector,
+      metrics,
       stop: () =>
         (stopping ??= (async () => {
           shutdown.abort();

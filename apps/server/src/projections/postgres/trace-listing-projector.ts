@@ -33,6 +33,12 @@ export interface TraceListingProjectorOptions {
   readonly minIntervalMs?: number;
   readonly clock?: () => bigint;
   readonly onError?: (error: unknown) => void;
+  /**
+   * After each slice, how far behind the log the tables are, in seconds: the
+   * age of the newest event applied, measured when its transaction committed;
+   * 0 when the log had nothing new. Not called when another projector had the slice.
+   */
+  readonly onLag?: (seconds: number) => void;
 }
 
 export class TraceListingProjector {
@@ -133,16 +139,28 @@ export class TraceListingProjector {
     const { store, sql } = this.options;
     const from = await store.loadCheckpoint(TRACE_LISTING_SUBSCRIBER);
     const slice = await store.readAll(from, this.batchSize);
-    if (slice.events.length === 0) return 0;
+    if (slice.events.length === 0) {
+      this.options.onLag?.(0);
+      return 0;
+    }
     const delta = listingDelta(slice.events.map((e) => ({ traceId: e.streamId, event: decodeTraceEvent(e.type, e.payload) })));
     const applied = await sql.begin(async (tx) => {
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;
-      if (!(await moveCheckpoint(tx, from, slice.checkpoint, this.options.clock?.() ?? BigInt(Date.now()) * 1_000_000n))) return false;
+      if (!(await moveCheckpoint(tx, from, slice.checkpoint, this.now()))) return false;
       await applyDelta(tx, delta);
       return true;
     });
-    return applied ? slice.events.length : BUSY;
+    if (!applied) return BUSY;
+    if (this.options.onLag) {
+      const age = this.now() - slice.events[slice.events.length - 1]!.recordedAt;
+      this.options.onLag(age > 0n ? Number(age) / 1e9 : 0);
+    }
+    return slice.events.length;
+  }
+
+  private now(): bigint {
+    return this.options.clock?.() ?? BigInt(Date.now()) * 1_000_000n;
   }
 }
 
