@@ -1,0 +1,118 @@
+"""A Python service in the polyglot example chain (see README.md for the contract).
+
+GET /work continues the caller's trace with StartSpan, records an event, calls
+NEXT_URL with its own span's traceparent, and ends its span OK, or ERROR when
+asked to fail (?fail=<SERVICE_NAME>, HTTP 500) or when the downstream failed
+(HTTP 502). Configured by PORT, TRACELEDGER_GRPC, NEXT_URL and SERVICE_NAME;
+with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, it also records one span with the
+stock OpenTelemetry SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import parse_qs, quote, urlsplit
+from urllib.request import Request, urlopen
+
+# The code generated from proto/ lives in examples/proto-python (not copied here).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "proto-python" / "src" / "gen"))
+
+from otel_work import OtelWork
+from traceledger_lifecycle import Lifecycle
+
+
+class Service:
+    def __init__(self, name: str, lifecycle: Lifecycle, next_url: str | None, otel: OtelWork | None) -> None:
+        self.name = name
+        self.lifecycle = lifecycle
+        self.next_url = next_url.rstrip("/") if next_url else None
+        self.otel = otel
+
+    def work(self, fail: str, traceparent: str | None, tracestate: str) -> tuple[int, dict[str, Any] | None]:
+        span = self.lifecycle.start_span("GET /work", traceparent, tracestate)
+        self.lifecycle.add_event(span, "work.started", {"fail": fail})
+        if self.otel is not None:
+            with self.otel.child_of(span.traceparent, "prepare work") as otel_span:
+                otel_span.set_attribute("work.fail", fail)
+
+        downstream_status, downstream = 200, None
+        if self.next_url is not None:
+            downstream_status, downstream = self.call_next(fail, span.traceparent, tracestate)
+
+        if fail == self.name:
+            self.lifecycle.record_error(span, "WorkFailed", f"{self.name} was asked to fail")
+            self.lifecycle.end_span(span, error=f"{self.name} failed")
+            return 500, None
+        if downstream_status >= 500:
+            self.lifecycle.end_span(span, error=f"downstream failed: {downstream_status}")
+            return 502, None
+        self.lifecycle.end_span(span)
+        return 200, {"service": self.name, "traceparent": span.traceparent, "downstream": downstream}
+
+    def call_next(self, fail: str, traceparent: str, tracestate: str) -> tuple[int, Any]:
+        headers = {"traceparent": traceparent}
+        if tracestate:
+            headers["tracestate"] = tracestate
+        request = Request(f"{self.next_url}/work?fail={quote(fail)}", headers=headers)
+        try:
+            with urlopen(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except HTTPError as error:
+            return error.code, None
+
+
+def handler_for(service: Service) -> type[BaseHTTPRequestHandler]:
+    class WorkHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != "/work":
+                self.answer(404, {"error": "not found"})
+                return
+            fail = parse_qs(url.query).get("fail", [""])[0]
+            status, body = service.work(fail, self.headers.get("traceparent"), self.headers.get("tracestate", ""))
+            self.answer(status, body if body is not None else {"service": service.name, "status": status})
+
+        def answer(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # stdout carries only the {"listening": port} line
+
+    return WorkHandler
+
+
+def main() -> None:
+    name = os.environ.get("SERVICE_NAME", "service-python")
+    lifecycle = Lifecycle(os.environ.get("TRACELEDGER_GRPC", "127.0.0.1:7317"), name)
+    otlp = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    otel = OtelWork(name, otlp) if otlp else None
+    service = Service(name, lifecycle, os.environ.get("NEXT_URL") or None, otel)
+    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "0"))), handler_for(service))
+    # SIGTERM ends serve_forever like Ctrl-C does, so the channel and exporter close cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(json.dumps({"listening": server.server_address[1]}, separators=(",", ":")), flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+        if otel is not None:
+            otel.shutdown()
+        lifecycle.close()
+
+
+if __name__ == "__main__":
+    main()
