@@ -1,0 +1,58 @@
+package dev.traceledger.examples.service;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The service's settings, read once from the environment. A bad value stops the service with a
+ * message naming the variable, what it got and what it accepts.
+ *
+ * @param port the HTTP port; 0 picks a free one
+ * @param traceledgerTarget host:port of traceledger's gRPC door (plaintext h2c)
+ * @param nextUrl the base URL of the next service, if any
+ * @param serviceName the name this service gives its spans
+ */
+public record ServiceConfig(int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName) {
+
+  public static ServiceConfig fromEnvironment(Map<String, String> env) {
+    List<String> problems = new ArrayList<>();
+    int port = 0;
+    String rawPort = value(env, "PORT", "0");
+    try {
+      port = Integer.parseInt(rawPort);
+      if (port < 0 || port > 65535) problems.add("PORT=" + rawPort + " is not between 0 and 65535");
+    } catch (NumberFormatException e) {
+      problems.add("PORT=" + rawPort + " is not a whole number between 0 and 65535");
+    }
+    String target = value(env, "TRACELEDGER_GRPC", "");
+    if (!target.matches("[^\\s:/]+:\\d{1,5}")) {
+      problems.add("TRACELEDGER_GRPC=" + target + " must be host:port of traceledger's gRPC port, e.g. 127.0.0.1:7317");
+    }
+    Optional<URI> next = Optional.empty();
+    String rawNext = value(env, "NEXT_URL", "");
+    if (!rawNext.isEmpty()) {
+      try {
+        URI uri = new URI(rawNext.replaceAll("/+$", ""));
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+          throw new IllegalArgumentException();
+        }
+        next = Optional.of(uri);
+      } catch (Exception e) {
+        problems.add("NEXT_URL=" + rawNext + " must be an http:// or https:// base URL");
+      }
+    }
+    String serviceName = value(env, "SERVICE_NAME", "java");
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid configuration:\n  - " + String.join("\n  - ", problems));
+    }
+    return new ServiceConfig(port, target, next, serviceName);
+  }
+
+  private static String value(Map<String, String> env, String name, String fallback) {
+    String v = env.get(name);
+    return v == null || v.isBlank() ? fallback : v.trim();
+  }
+}

@@ -1,0 +1,83 @@
+package dev.traceledger.examples.service;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A W3C traceparent (version-traceid-parentid-flags). Version 00 is parsed strictly; a later
+ * version by its first four fields, as the specification asks, so a newer sender still joins the
+ * trace; version ff is never valid.
+ */
+public record Traceparent(String traceId, String spanId, int flags) {
+  private static final Pattern VERSION_00 =
+      Pattern.compile("00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
+  private static final Pattern LATER_VERSION =
+      Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?");
+  private static final String ZERO_TRACE_ID = "0".repeat(32);
+  private static final String ZERO_SPAN_ID = "0".repeat(16);
+  private static final int SAMPLED = 0x01;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  public Traceparent {
+    if (!traceId.matches("[0-9a-f]{32}") || traceId.equals(ZERO_TRACE_ID)) {
+      throw new IllegalArgumentException("not a W3C trace id: " + traceId);
+    }
+    if (!spanId.matches("[0-9a-f]{16}") || spanId.equals(ZERO_SPAN_ID)) {
+      throw new IllegalArgumentException("not a W3C span id: " + spanId);
+    }
+    if (flags < 0 || flags > 0xff) throw new IllegalArgumentException("flags are one byte: " + flags);
+  }
+
+  /** The header's value, or empty when it is absent or not a valid traceparent. */
+  public static Optional<Traceparent> parse(String header) {
+    if (header == null) return Optional.empty();
+    String value = header.trim();
+    Matcher m = VERSION_00.matcher(value);
+    int first = 1;
+    if (!m.matches()) {
+      m = LATER_VERSION.matcher(value);
+      if (!m.matches() || m.group(1).equals("00") || m.group(1).equals("ff")) return Optional.empty();
+      first = 2;
+    }
+    String traceId = m.group(first);
+    String spanId = m.group(first + 1);
+    if (traceId.equals(ZERO_TRACE_ID) || spanId.equals(ZERO_SPAN_ID)) return Optional.empty();
+    return Optional.of(new Traceparent(traceId, spanId, Integer.parseInt(m.group(first + 2), 16)));
+  }
+
+  /** A new root context: random trace and span ids, sampled. */
+  public static Traceparent newRoot() {
+    return new Traceparent(randomHex(16, ZERO_TRACE_ID), randomHex(8, ZERO_SPAN_ID), SAMPLED);
+  }
+
+  /** A child of this span: same trace and flags, a new random span id. */
+  public Traceparent newChild() {
+    return new Traceparent(traceId, randomHex(8, ZERO_SPAN_ID), flags);
+  }
+
+  /** The header value to send downstream, always version 00. */
+  public String format() {
+    return "00-" + traceId + "-" + spanId + "-" + String.format("%02x", flags);
+  }
+
+  public byte[] traceIdBytes() {
+    return HexFormat.of().parseHex(traceId);
+  }
+
+  public byte[] spanIdBytes() {
+    return HexFormat.of().parseHex(spanId);
+  }
+
+  private static String randomHex(int bytes, String zero) {
+    byte[] id = new byte[bytes];
+    String hex;
+    do {
+      RANDOM.nextBytes(id);
+      hex = HexFormat.of().formatHex(id);
+    } while (hex.equals(zero));
+    return hex;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.traceledger.examples.service;
+
+import com.sun.net.httpserver.HttpServer;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/** The running service: its HTTP server, its channel to traceledger and its downstream client. */
+public final class WorkService implements AutoCloseable {
+  private static final int HTTP_THREADS = 16;
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final ManagedChannel channel;
+
+  private WorkService(HttpServer server, ExecutorService executor, ManagedChannel channel) {
+    this.server = server;
+    this.executor = executor;
+    this.channel = channel;
+  }
+
+  /** Binds the HTTP port and starts serving; the channel connects on its first call. */
+  public static WorkService start(ServiceConfig config) throws IOException {
+    ManagedChannel channel = Grpc.newChannelBuilder(config.traceledgerTarget(), InsecureChannelCredentials.create()).build();
+    HttpClient http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+    var handler = new WorkHandler(new SpanLifecycle(channel, config.serviceName()), config.serviceName(), config.nextUrl(), http);
+    HttpServer server;
+    try {
+      server = HttpServer.create(new InetSocketAddress(config.port()), 0);
+    } catch (IOException e) {
+      channel.shutdownNow();
+      throw e;
+    }
+    ExecutorService executor = Executors.newFixedThreadPool(HTTP_THREADS);
+    server.setExecutor(executor);
+    server.createContext("/", handler);
+    server.start();
+    return new WorkService(server, executor, channel);
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** Stops accepting, lets requests in progress finish for up to a second, then closes the channel. */
+  @Override
+  public void close() {
+    server.stop(1);
+    executor.shutdown();
+    channel.shutdown();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    channel.shutdownNow();
+  }
+}
