@@ -1,5 +1,5 @@
 // The public API of @traceledger/proto, curated by hand: every message type with its
-// schema, every enum, the file descriptors and TracingService. Nothing from gen/ leaks
+// schema, every enum, the file descriptors, TracingService and MonitoringService. Nothing from gen/ leaks
 // in by accident; add a name here when a proto adds one.
 
 export type {
@@ -140,3 +140,68 @@ export {
   WatchTraceResponseSchema,
   file_traceledger_v1_tracing_service,
 } from "./gen/traceledger/v1/tracing_service_pb.js";
+
+export type {
+  AlertRaised,
+  AlertResolved,
+  AlertSubject,
+  Exemplar,
+  MonitoringEvent,
+  MonitoringEventEnvelope,
+  OperationSubject,
+  ServiceSubject,
+  SpanSubject,
+  TraceSubject,
+} from "./gen/traceledger/v1/monitoring_events_pb.js";
+export {
+  AlertKind,
+  AlertKindSchema,
+  AlertRaisedSchema,
+  AlertResolveReason,
+  AlertResolveReasonSchema,
+  AlertResolvedSchema,
+  AlertSeverity,
+  AlertSeveritySchema,
+  AlertSubjectSchema,
+  AlertUnit,
+  AlertUnitSchema,
+  ExemplarSchema,
+  MonitoringEventEnvelopeSchema,
+  MonitoringEventSchema,
+  OperationSubjectSchema,
+  ServiceSubjectSchema,
+  SpanSubjectSchema,
+  TraceSubjectSchema,
+  file_traceledger_v1_monitoring_events,
+} from "./gen/traceledger/v1/monitoring_events_pb.js";
+
+export type {
+  ActiveSpan,
+  Alert,
+  ListActiveSpansRequest,
+  ListActiveSpansResponse,
+  ListAlertsRequest,
+  ListAlertsResponse,
+  StoppedSpan,
+  WatchActiveSpansRequest,
+  WatchActiveSpansResponse,
+  WatchAlertsRequest,
+  WatchAlertsResponse,
+} from "./gen/traceledger/v1/monitoring_service_pb.js";
+export {
+  ActiveSpanSchema,
+  AlertSchema,
+  AlertState,
+  AlertStateSchema,
+  ListActiveSpansRequestSchema,
+  ListActiveSpansResponseSchema,
+  ListAlertsRequestSchema,
+  ListAlertsResponseSchema,
+  MonitoringService,
+  StoppedSpanSchema,
+  WatchActiveSpansRequestSchema,
+  WatchActiveSpansResponseSchema,
+  WatchAlertsRequestSchema,
+  WatchAlertsResponseSchema,
+  file_traceledger_v1_monitoring_service,
+} from "./gen/traceledger/v1/monitoring_service_pb.js";

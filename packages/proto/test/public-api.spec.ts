@@ -6,9 +6,11 @@ import * as api from "../src/index.js";
 describe("@traceledger/proto public API", () => {
   const files = Object.entries(api).filter(([name]) => name.startsWith("file_traceledger_v1_"));
 
-  it("exports the five traceledger.v1 files", () => {
+  it("exports the seven traceledger.v1 files", () => {
     expect(files.map(([name]) => name).sort()).toEqual([
       "file_traceledger_v1_attributes",
+      "file_traceledger_v1_monitoring_events",
+      "file_traceledger_v1_monitoring_service",
       "file_traceledger_v1_span_types",
       "file_traceledger_v1_trace_events",
       "file_traceledger_v1_trace_views",
@@ -43,6 +45,11 @@ describe("@traceledger/proto public API", () => {
       "startTrace",
       "watchTrace",
     ]);
+  });
+
+  it("exports MonitoringService with every RPC", () => {
+    expect(api.MonitoringService.typeName).toBe("traceledger.v1.MonitoringService");
+    expect(Object.keys(api.MonitoringService.method).sort()).toEqual(["listActiveSpans", "listAlerts", "watchActiveSpans", "watchAlerts"]);
   });
 });
 
