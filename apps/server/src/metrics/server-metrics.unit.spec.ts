@@ -1,0 +1,131 @@
+import { register as globalRegistry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { matching, parsePrometheusText, seriesOf, type MetricFamily } from "../../test/support/prometheus-text.js";
+import { APPEND_DURATION_BUCKETS, SPAN_DURATION_BUCKETS, ServerMetrics, type SpanLabels } from "./server-metrics.js";
+
+const CHECKOUT_OK: SpanLabels = { service_name: "checkout", span_name: "POST /orders", span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_OK" };
+const CHECKOUT_ERROR: SpanLabels = { ...CHECKOUT_OK, status_code: "STATUS_CODE_ERROR" };
+
+async function scrape(metrics: ServerMetrics): Promise<Map<string, MetricFamily>> {
+  return parsePrometheusText(await metrics.render());
+}
+
+function family(families: Map<string, MetricFamily>, name: string): MetricFamily {
+  const found = families.get(name);
+  if (!found) throw new Error(`${name} is not exported`);
+  return found;
+}
+
+function value(families: Map<string, MetricFamily>, name: string, labels: Record<string, string> = {}, suffix = ""): number | undefined {
+  const samples = matching(seriesOf(family(families, name), suffix), labels);
+  if (samples.length > 1) throw new Error(`${name}${suffix} ${JSON.stringify(labels)} matches ${samples.length} series`);
+  return samples[0]?.value;
+}
+
+describe("ServerMetrics", () => {
+  it("counts ended spans in calls_total and their durations in duration_seconds, per service, name, kind and status", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    metrics.spanEnded(CHECKOUT_OK, 0.02);
+    metrics.spanEnded(CHECKOUT_OK, 0.2);
+    metrics.spanEnded(CHECKOUT_ERROR, 7);
+
+    const families = await scrape(metrics);
+    expect(family(families, "calls_total").type).toBe("counter");
+    expect(value(families, "calls_total", { ...CHECKOUT_OK })).toBe(2);
+    expect(value(families, "calls_total", { ...CHECKOUT_ERROR })).toBe(1);
+
+    const duration = family(families, "duration_seconds");
+    expect(duration.type).toBe("histogram");
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK, le: "0.01" }, "_bucket")).toBe(0);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK, le: "0.025" }, "_bucket")).toBe(1);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK, le: "0.25" }, "_bucket")).toBe(2);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK }, "_count")).toBe(2);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK }, "_sum")).toBeCloseTo(0.22, 9);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_ERROR, le: "5" }, "_bucket")).toBe(0);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_ERROR, le: "10" }, "_bucket")).toBe(1);
+    // Every bucket the histogram declares is exposed, and no other.
+    const bounds = matching(seriesOf(duration, "_bucket"), { ...CHECKOUT_OK }).map((s) => s.labels["le"]);
+    expect(bounds).toEqual([...SPAN_DURATION_BUCKETS.map(String), "+Inf"]);
+  });
+
+  it("counts orphans apart from calls", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    metrics.spanOrphaned("checkout", "POST /orders");
+    const families = await scrape(metrics);
+    expect(value(families, "traceledger_spans_orphaned_total", { service_name: "checkout", span_name: "POST /orders" })).toBe(1);
+    expect(seriesOf(family(families, "calls_total"))).toEqual([]);
+  });
+
+  it("counts alerts raised and resolved by kind and keeps the open ones in a gauge that never goes below zero", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    metrics.alertRaised("slow_span");
+    metrics.alertRaised("slow_span");
+    metrics.alertRaised("error_rate");
+    metrics.alertResolved("slow_span");
+    metrics.alertResolved("error_rate");
+    metrics.alertResolved("error_rate"); // one more than raised: a resolution of an alert raised before this process started
+    let families = await scrape(metrics);
+    expect(value(families, "traceledger_alerts_raised_total", { kind: "slow_span" })).toBe(2);
+    expect(value(families, "traceledger_alerts_raised_total", { kind: "error_rate" })).toBe(1);
+    expect(value(families, "traceledger_alerts_resolved_total", { kind: "slow_span" })).toBe(1);
+    expect(value(families, "traceledger_alerts_resolved_total", { kind: "error_rate" })).toBe(2);
+    expect(value(families, "traceledger_alerts_open", { kind: "slow_span" })).toBe(1);
+    expect(value(families, "traceledger_alerts_open", { kind: "error_rate" })).toBe(0);
+
+    // A runner that rebuilt its state sets the gauge outright; later raises count on from there.
+    metrics.setOpenAlerts("error_rate", 4);
+    metrics.alertRaised("error_rate");
+    families = await scrape(metrics);
+    expect(value(families, "traceledger_alerts_open", { kind: "error_rate" })).toBe(5);
+  });
+
+  it("holds the active span count and each subscriber's lag as last set", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    let families = await scrape(metrics);
+    expect(value(families, "traceledger_active_spans")).toBe(0);
+    metrics.setActiveSpans(12);
+    metrics.setActiveSpans(7);
+    metrics.setSubscriberLag("trace-listing", 0.25);
+    metrics.setSubscriberLag("monitoring", 3);
+    metrics.setSubscriberLag("trace-listing", 0);
+    families = await scrape(metrics);
+    expect(value(families, "traceledger_active_spans")).toBe(7);
+    expect(family(families, "traceledger_subscriber_lag_seconds").type).toBe("gauge");
+    expect(value(families, "traceledger_subscriber_lag_seconds", { subscriber: "trace-listing" })).toBe(0);
+    expect(value(families, "traceledger_subscriber_lag_seconds", { subscriber: "monitoring" })).toBe(3);
+  });
+
+  it("times group commits and counts the events they wrote", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    metrics.observeAppend(0.0004, 10);
+    metrics.observeAppend(0.003, 500);
+    const families = await scrape(metrics);
+    const name = "traceledger_event_store_append_duration_seconds";
+    expect(value(families, name, { le: "0.0005" }, "_bucket")).toBe(1);
+    expect(value(families, name, { le: "0.005" }, "_bucket")).toBe(2);
+    expect(value(families, name, {}, "_count")).toBe(2);
+    expect(seriesOf(family(families, name), "_bucket").map((s) => s.labels["le"])).toEqual([...APPEND_DURATION_BUCKETS.map(String), "+Inf"]);
+    expect(value(families, "traceledger_events_appended_total")).toBe(510);
+  });
+
+  it("keeps its metrics on its own registry: two instances never share a series, and the global registry stays empty", async () => {
+    const a = new ServerMetrics({ processMetrics: false });
+    const b = new ServerMetrics({ processMetrics: false });
+    a.spanEnded(CHECKOUT_OK, 1);
+    expect(value(await scrape(a), "calls_total", { ...CHECKOUT_OK })).toBe(1);
+    expect(seriesOf(family(await scrape(b), "calls_total"))).toEqual([]);
+    expect(globalRegistry.getSingleMetric("calls_total")).toBeUndefined();
+  });
+
+  it("adds Node.js process metrics under their usual names unless asked not to", async () => {
+    const withProcess = await scrape(new ServerMetrics());
+    expect(withProcess.get("process_cpu_user_seconds_total")?.type).toBe("counter");
+    expect(withProcess.get("nodejs_eventloop_lag_seconds")?.type).toBe("gauge");
+    const without = await scrape(new ServerMetrics({ processMetrics: false }));
+    expect([...without.keys()].filter((name) => name.startsWith("process_") || name.startsWith("nodejs_"))).toEqual([]);
+  });
+
+  it("serves the Prometheus text format 0.0.4", () => {
+    expect(new ServerMetrics({ processMetrics: false }).contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
+  });
+});
