@@ -1,0 +1,68 @@
+// A Go service in the polyglot example chain (see README.md for the contract):
+// GET /work continues the caller's trace with StartSpan, records an event,
+// calls NEXT_URL with its own span's traceparent, and ends its span OK, or
+// ERROR when asked to fail or when the downstream failed. Configured by PORT,
+// TRACELEDGER_GRPC, NEXT_URL and SERVICE_NAME; with
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set it also records one span with the stock
+// OpenTelemetry SDK.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/traceledger/traceledger/examples/service-go/lifecycle"
+)
+
+func main() {
+	log.SetOutput(os.Stderr) // stdout carries only the {"listening":port} line
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	name := env("SERVICE_NAME", "service-go")
+	lc, err := lifecycle.New(env("TRACELEDGER_GRPC", "127.0.0.1:7317"), name)
+	if err != nil {
+		log.Fatalf("traceledger client: %v", err)
+	}
+	defer lc.Close()
+	var otel *otelWork
+	if endpoint := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); endpoint != "" {
+		if otel, err = newOtelWork(ctx, name, endpoint); err != nil {
+			log.Fatalf("OpenTelemetry exporter: %v", err)
+		}
+		defer otel.shutdown(context.Background())
+	}
+
+	listener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", env("PORT", "0")))
+	if err != nil {
+		log.Fatalf("listen: %v", err)
+	}
+	line, _ := json.Marshal(map[string]int{"listening": listener.Addr().(*net.TCPAddr).Port})
+	os.Stdout.Write(append(line, '\n'))
+
+	server := &http.Server{Handler: newService(name, lc, os.Getenv("NEXT_URL"), otel), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		server.Shutdown(shutdown)
+	}()
+	if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatalf("serve: %v", err)
+	}
+}
+
+func env(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// otelWork records one span with the stock OpenTelemetry SDK, in the same trace
+// as the lifecycle span: the OTLP/gRPC exporter sends finished spans to
+// traceledger's gRPC port, and the span's parent is the lifecycle span, named by
+// its W3C traceparent through OpenTelemetry's own propagator. The exporter is a
+// syncer (export as each span ends), so the span reaches traceledger before the
+// service answers; a batch exporter could send it after the trace completed,
+// which traceledger refuses.
+type otelWork struct {
+	provider *sdktrace.TracerProvider
+	tracer   trace.Tracer
+}
+
+// newOtelWork exports to endpoint, a URL such as http://127.0.0.1:7317 (http: plaintext).
+func newOtelWork(ctx context.Context, serviceName, endpoint string) (*otelWork, error) {
+	exporter, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint))
+	if err != nil {
+		return nil, err
+	}
+	provider := sdktrace.NewTracerProvider(
+		sdktrace.WithSyncer(exporter),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", serviceName))),
+	)
+	return &otelWork{provider: provider, tracer: provider.Tracer("traceledger.examples.service-go")}, nil
+}
+
+func (o *otelWork) prepare(ctx context.Context, traceparent, fail string) {
+	parent := propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent})
+	_, span := o.tracer.Start(parent, "prepare work", trace.WithAttributes(attribute.String("work.fail", fail)))
+	span.End()
+}
+
+func (o *otelWork) shutdown(ctx context.Context) error { return o.provider.Shutdown(ctx) }

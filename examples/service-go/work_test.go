@@ -1,0 +1,99 @@
+// The HTTP side of the contract, with real HTTP servers on loopback and a
+// traceledger address where nothing listens: tracing that cannot reach its
+// server must never change a request's answer. The spans themselves are checked
+// against a real traceledger in examples/polyglot-e2e.
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/traceledger/traceledger/examples/service-go/lifecycle"
+)
+
+const incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+// unreachable is a loopback address that refuses connections.
+func unreachable(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func start(t *testing.T, name, next string) *httptest.Server {
+	lc, err := lifecycle.New(unreachable(t), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lc.Close() })
+	server := httptest.NewServer(newService(name, lc, next, nil))
+	t.Cleanup(server.Close)
+	return server
+}
+
+func get(t *testing.T, url string) (int, map[string]any) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("traceparent", incoming)
+	req.Header.Set("tracestate", "vendor=abc")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("answer %q is not JSON: %v", raw, err)
+	}
+	return res.StatusCode, body
+}
+
+func TestForwardsItsOwnSpanAsTheParentAndNestsTheDownstreamAnswer(t *testing.T) {
+	var gotTraceparent, gotTracestate, gotQuery string
+	next := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotTraceparent, gotTracestate, gotQuery = r.Header.Get("traceparent"), r.Header.Get("tracestate"), r.URL.RawQuery
+		w.Write([]byte(`{"service":"next"}`))
+	}))
+	defer next.Close()
+
+	status, body := get(t, start(t, "service-go", next.URL).URL+"/work?fail=some%20one")
+	if status != http.StatusOK {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+	own, ok := lifecycle.ParseTraceparent(body["traceparent"].(string))
+	if !ok || !strings.HasPrefix(body["traceparent"].(string), incoming[:36]) || own.Traceparent() == incoming {
+		t.Fatalf("answered traceparent %v: want a new span in the caller's trace", body["traceparent"])
+	}
+	if gotTraceparent != body["traceparent"] || gotTracestate != "vendor=abc" || gotQuery != "fail=some+one" {
+		t.Fatalf("downstream got traceparent %q tracestate %q query %q", gotTraceparent, gotTracestate, gotQuery)
+	}
+	if downstream, _ := body["downstream"].(map[string]any); downstream["service"] != "next" {
+		t.Fatalf("downstream answer not nested: %v", body)
+	}
+}
+
+func TestFailsWith500WhenAskedAnd502WhenTheDownstreamFailed(t *testing.T) {
+	next := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer next.Close()
+
+	if status, _ := get(t, start(t, "service-go", "").URL+"/work?fail=service-go"); status != http.StatusInternalServerError {
+		t.Fatalf("asked to fail: status %d, want 500", status)
+	}
+	if status, _ := get(t, start(t, "service-go", next.URL).URL+"/work"); status != http.StatusBadGateway {
+		t.Fatalf("downstream 500: status %d, want 502", status)
+	}
+	if status, body := get(t, start(t, "service-go", "").URL+"/work?fail=service-java"); status != http.StatusOK || body["downstream"] != nil {
+		t.Fatalf("another service's failure: status %d body %v, want 200 without downstream", status, body)
+	}
+}
