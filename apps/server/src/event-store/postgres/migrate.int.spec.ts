@@ -27,7 +27,7 @@ describe("migrate", () => {
   it("creates the event store's tables and keys", async () => {
     const tables = await db.sql<{ table_name: string }[]>`
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
-    expect(tables.map((t) => t.table_name)).toEqual(["events", "span_index", "streams", "subscriber_checkpoints", "trace_summaries"]);
+    expect(tables.map((t) => t.table_name)).toEqual(["events", "leases", "monitoring_alerts", "span_index", "streams", "subscriber_checkpoints", "trace_summaries"]);
     const indexes = await db.sql<{ indexname: string; indexdef: string }[]>`
       select indexname, indexdef from pg_indexes where tablename = 'events' order by indexname`;
     const definitions = Object.fromEntries(indexes.map((i) => [i.indexname, i.indexdef]));

@@ -1,0 +1,60 @@
+// The monitoring runner's tables, the source drizzle-kit generates migrations from
+// (see drizzle.config.ts). The alerts themselves are events of the monitoring
+// stream in `events`; these tables only hold who runs the saga and a read model.
+//
+// Neither is per trace: under Citus they would be reference tables, small and
+// written by one replica at a time.
+//
+// This file imports nothing but drizzle-orm: drizzle-kit loads it on its own.
+
+import { sql } from "drizzle-orm";
+import { bigint, customType, index, integer, pgTable, primaryKey, smallint, text, timestamp } from "drizzle-orm/pg-core";
+
+/** bytea: drizzle 0.45 has no built-in column for it. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
+
+/**
+ * Leases on background work: the holder acts until expires_at, renewing as it
+ * goes; anyone may take an expired lease. Times are the database's clock, so
+ * the replicas' clocks never have to agree. `token` grows with every new
+ * holder: a fencing token for the holder's writes.
+ */
+export const leases = pgTable(
+  "leases",
+  {
+    name: text("name").notNull(),
+    shard: integer("shard").notNull().default(0),
+    holder: text("holder").notNull(),
+    token: bigint("token", { mode: "bigint" }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "string" }).notNull(),
+  },
+  (t) => [primaryKey({ name: "leases_pkey", columns: [t.name, t.shard] })],
+);
+
+/**
+ * One row per alert, folded from the monitoring stream by the alert projector:
+ * its AlertRaised (and AlertResolved once there is one) as protobuf bytes, and
+ * the columns ListAlerts filters and orders by.
+ */
+export const monitoringAlerts = pgTable(
+  "monitoring_alerts",
+  {
+    alertId: text("alert_id").primaryKey(),
+    /** The domain's kind name, for example "slow_span". */
+    kind: text("kind").notNull(),
+    /** The service the subject belongs to; every subject names one. */
+    serviceName: text("service_name").notNull(),
+    /** 1 open, 2 resolved (AlertState numbers). */
+    state: smallint("state").notNull(),
+    /** The monitoring stream version of the AlertRaised: the listing's order. */
+    raisedVersion: integer("raised_version").notNull(),
+    /** Unix nanoseconds: when the store recorded the AlertRaised. */
+    raisedRecordedAt: bigint("raised_recorded_at", { mode: "bigint" }).notNull(),
+    raised: bytea("raised").notNull(),
+    resolved: bytea("resolved"),
+  },
+  (t) => [
+    index("monitoring_alerts_raised_version_idx").on(t.raisedVersion.desc()),
+    index("monitoring_alerts_open_idx").on(t.raisedVersion.desc()).where(sql`${t.state} = 1`),
+  ],
+);
