@@ -984,7 +984,11 @@ func (x *SpanOrphaned) GetOpenDurationNano() uint64 {
 	return 0
 }
 
-// TraceCompleted records that a trace is finished: it accepts no new spans.
+// TraceCompleted records that a trace is finished: it accepts no new spans
+// through the lifecycle API. Finished spans reported afterwards (OTLP exporters
+// send spans in batches, often after the root ended) are still recorded as late
+// arrivals, and each such report is followed by another TraceCompleted that
+// restates the completion with the updated counts; readers take the latest.
 type TraceCompleted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The id of the trace.
@@ -1002,7 +1006,11 @@ type TraceCompleted struct {
 	// The number of spans that were closed as orphans.
 	OrphanedSpanCount uint32 `protobuf:"varint,7,opt,name=orphaned_span_count,json=orphanedSpanCount,proto3" json:"orphaned_span_count,omitempty"`
 	// Why the trace completed.
-	Reason        TraceCompletionReason `protobuf:"varint,8,opt,name=reason,proto3,enum=traceledger.v1.TraceCompletionReason" json:"reason,omitempty"`
+	Reason TraceCompletionReason `protobuf:"varint,8,opt,name=reason,proto3,enum=traceledger.v1.TraceCompletionReason" json:"reason,omitempty"`
+	// The number of spans recorded after the trace first completed: 0 on the
+	// first completion, and the running total on each completion restated after
+	// late spans arrived.
+	LateSpanCount uint32 `protobuf:"varint,9,opt,name=late_span_count,json=lateSpanCount,proto3" json:"late_span_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1091,6 +1099,13 @@ func (x *TraceCompleted) GetReason() TraceCompletionReason {
 		return x.Reason
 	}
 	return TraceCompletionReason_TRACE_COMPLETION_REASON_UNSPECIFIED
+}
+
+func (x *TraceCompleted) GetLateSpanCount() uint32 {
+	if x != nil {
+		return x.LateSpanCount
+	}
+	return 0
 }
 
 // TraceEvent holds exactly one event of a trace stream. Its encoding is the
@@ -1486,7 +1501,7 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x121\n" +
 	"\x15closed_time_unix_nano\x18\x03 \x01(\x06R\x12closedTimeUnixNano\x124\n" +
 	"\x06reason\x18\x04 \x01(\x0e2\x1c.traceledger.v1.OrphanReasonR\x06reason\x12,\n" +
-	"\x12open_duration_nano\x18\x05 \x01(\x04R\x10openDurationNano\"\xdd\x02\n" +
+	"\x12open_duration_nano\x18\x05 \x01(\x04R\x10openDurationNano\"\x85\x03\n" +
 	"\x0eTraceCompleted\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12/\n" +
 	"\x14start_time_unix_nano\x18\x02 \x01(\x06R\x11startTimeUnixNano\x12+\n" +
@@ -1497,7 +1512,8 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\verror_count\x18\x06 \x01(\rR\n" +
 	"errorCount\x12.\n" +
 	"\x13orphaned_span_count\x18\a \x01(\rR\x11orphanedSpanCount\x12=\n" +
-	"\x06reason\x18\b \x01(\x0e2%.traceledger.v1.TraceCompletionReasonR\x06reason\"\xf0\x04\n" +
+	"\x06reason\x18\b \x01(\x0e2%.traceledger.v1.TraceCompletionReasonR\x06reason\x12&\n" +
+	"\x0flate_span_count\x18\t \x01(\rR\rlateSpanCount\"\xf0\x04\n" +
 	"\n" +
 	"TraceEvent\x12C\n" +
 	"\rtrace_started\x18\x01 \x01(\v2\x1c.traceledger.v1.TraceStartedH\x00R\ftraceStarted\x12@\n" +

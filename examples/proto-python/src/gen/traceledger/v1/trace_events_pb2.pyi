@@ -185,7 +185,7 @@ class SpanOrphaned(_message.Message):
     def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., closed_time_unix_nano: _Optional[int] = ..., reason: _Optional[_Union[OrphanReason, str]] = ..., open_duration_nano: _Optional[int] = ...) -> None: ...
 
 class TraceCompleted(_message.Message):
-    __slots__ = ("trace_id", "start_time_unix_nano", "end_time_unix_nano", "duration_nano", "span_count", "error_count", "orphaned_span_count", "reason")
+    __slots__ = ("trace_id", "start_time_unix_nano", "end_time_unix_nano", "duration_nano", "span_count", "error_count", "orphaned_span_count", "reason", "late_span_count")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     START_TIME_UNIX_NANO_FIELD_NUMBER: _ClassVar[int]
     END_TIME_UNIX_NANO_FIELD_NUMBER: _ClassVar[int]
@@ -194,6 +194,7 @@ class TraceCompleted(_message.Message):
     ERROR_COUNT_FIELD_NUMBER: _ClassVar[int]
     ORPHANED_SPAN_COUNT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    LATE_SPAN_COUNT_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     start_time_unix_nano: int
     end_time_unix_nano: int
@@ -202,7 +203,8 @@ class TraceCompleted(_message.Message):
     error_count: int
     orphaned_span_count: int
     reason: TraceCompletionReason
-    def __init__(self, trace_id: _Optional[bytes] = ..., start_time_unix_nano: _Optional[int] = ..., end_time_unix_nano: _Optional[int] = ..., duration_nano: _Optional[int] = ..., span_count: _Optional[int] = ..., error_count: _Optional[int] = ..., orphaned_span_count: _Optional[int] = ..., reason: _Optional[_Union[TraceCompletionReason, str]] = ...) -> None: ...
+    late_span_count: int
+    def __init__(self, trace_id: _Optional[bytes] = ..., start_time_unix_nano: _Optional[int] = ..., end_time_unix_nano: _Optional[int] = ..., duration_nano: _Optional[int] = ..., span_count: _Optional[int] = ..., error_count: _Optional[int] = ..., orphaned_span_count: _Optional[int] = ..., reason: _Optional[_Union[TraceCompletionReason, str]] = ..., late_span_count: _Optional[int] = ...) -> None: ...
 
 class TraceEvent(_message.Message):
     __slots__ = ("trace_started", "span_started", "span_ended", "span_error_occurred", "span_event_recorded", "span_attribute_updated", "span_orphaned", "trace_completed")
