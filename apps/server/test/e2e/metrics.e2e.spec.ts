@@ -1,0 +1,167 @@
+// GET /metrics on the real server: spans sent through the gRPC API show up as
+// spanmetrics-style calls and durations, labelled from what the server knows
+// of each span; group commits are timed; the listing projector reports its lag.
+// Each replica counts what it committed, so Prometheus' sum over replicas is
+// the total. The exposition is parsed strictly, HELP and TYPE included.
+
+import { SpanKind, StatusCode } from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Traceledger } from "../../src/server/start-traceledger.js";
+import { matching, seriesOf, type MetricFamily } from "../support/prometheus-text.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { newSpanId, newTraceId, nowNanos } from "./support/ids.js";
+import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { scrapeMetrics } from "./support/scrape-metrics.js";
+
+let db: TestDatabase;
+let server: Traceledger;
+let client: TracingClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startServer(db.url);
+  client = connectClient(server.grpcAddress);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+const ms = 1_000_000n;
+
+function family(families: Map<string, MetricFamily>, name: string): MetricFamily {
+  const found = families.get(name);
+  if (!found) throw new Error(`${name} is not exported`);
+  return found;
+}
+
+/** The one sample of a series; fails when the labels match none or several. */
+function sample(families: Map<string, MetricFamily>, name: string, labels: Record<string, string>, suffix = ""): number {
+  const found = matching(seriesOf(family(families, name), suffix), labels);
+  if (found.length !== 1) throw new Error(`${name}${suffix} ${JSON.stringify(labels)} matches ${found.length} series`);
+  return found[0]!.value;
+}
+
+const ORDERS_OK = { service_name: "metrics-checkout", span_name: "POST /orders", span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_OK" };
+const CHARGE_ERROR = { service_name: "metrics-payments", span_name: "charge card", span_kind: "SPAN_KIND_CLIENT", status_code: "STATUS_CODE_ERROR" };
+const STOCK_UNSET = { service_name: "metrics-inventory", span_name: "GET /stock", span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_UNSET" };
+
+describe("GET /metrics", () => {
+  it("counts the spans this server committed, with spanmetrics labels, duration buckets, append latency and projector lag", async () => {
+    const base = nowNanos() - 60_000n * ms;
+    // An order that took 120 ms, whose card charge (another service) failed after 30 ms.
+    const order = newTraceId();
+    const root = newSpanId();
+    const charge = newSpanId();
+    await client.startTrace({ traceId: order, spanId: root, name: "POST /orders", kind: SpanKind.SERVER, serviceName: "metrics-checkout", startTimeUnixNano: base });
+    await client.startSpan({ traceId: order, parentSpanId: root, spanId: charge, name: "charge card", kind: SpanKind.CLIENT, serviceName: "metrics-payments", startTimeUnixNano: base + 10n * ms });
+    await client.endSpan({ traceId: order, spanId: charge, endTimeUnixNano: base + 40n * ms, status: { code: StatusCode.ERROR, message: "declined" } });
+    await client.endSpan({ traceId: order, spanId: root, endTimeUnixNano: base + 120n * ms, status: { code: StatusCode.OK } });
+    // A second order that took 2 s.
+    const slow = newTraceId();
+    const slowRoot = newSpanId();
+    await client.startTrace({ traceId: slow, spanId: slowRoot, name: "POST /orders", kind: SpanKind.SERVER, serviceName: "metrics-checkout", startTimeUnixNano: base });
+    await client.endSpan({ traceId: slow, spanId: slowRoot, endTimeUnixNano: base + 2000n * ms, status: { code: StatusCode.OK } });
+    // A stock check with no status, whose end is sent twice (a client retry): one call.
+    const stock = newTraceId();
+    const stockRoot = newSpanId();
+    await client.startTrace({ traceId: stock, spanId: stockRoot, name: "GET /stock", kind: SpanKind.SERVER, serviceName: "metrics-inventory", startTimeUnixNano: base });
+    const end = { traceId: stock, spanId: stockRoot, endTimeUnixNano: base + 5n * ms };
+    await client.endSpan(end);
+    await client.endSpan(end);
+    await server.projector.catchUp();
+
+    const { contentType, families } = await scrapeMetrics(server.httpAddress);
+    expect(contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
+
+    // Every family the server documents, with its type and a HELP text.
+    const types: Record<string, string> = {
+      calls_total: "counter",
+      duration_seconds: "histogram",
+      traceledger_spans_orphaned_total: "counter",
+      traceledger_active_spans: "gauge",
+      traceledger_alerts_raised_total: "counter",
+      traceledger_alerts_resolved_total: "counter",
+      traceledger_alerts_open: "gauge",
+      traceledger_subscriber_lag_seconds: "gauge",
+      traceledger_event_store_append_duration_seconds: "histogram",
+      traceledger_events_appended_total: "counter",
+      process_cpu_seconds_total: "counter",
+      nodejs_eventloop_lag_seconds: "gauge",
+    };
+    for (const [name, type] of Object.entries(types)) {
+      expect(family(families, name).type, name).toBe(type);
+      expect(family(families, name).help, name).toMatch(/\w/);
+    }
+
+    // calls_total: one series per service, span name, kind and status, and nothing else of ours.
+    const calls = seriesOf(family(families, "calls_total"));
+    expect(calls.map((s) => [s.labels, s.value])).toEqual(
+      expect.arrayContaining([
+        [ORDERS_OK, 2],
+        [CHARGE_ERROR, 1],
+        [STOCK_UNSET, 1],
+      ]),
+    );
+    expect(calls).toHaveLength(3);
+
+    // duration_seconds: cumulative buckets at the right bounds, the count and the sum.
+    expect(sample(families, "duration_seconds", { ...ORDERS_OK, le: "0.1" }, "_bucket")).toBe(0);
+    expect(sample(families, "duration_seconds", { ...ORDERS_OK, le: "0.25" }, "_bucket")).toBe(1);
+    expect(sample(families, "duration_seconds", { ...ORDERS_OK, le: "1" }, "_bucket")).toBe(1);
+    expect(sample(families, "duration_seconds", { ...ORDERS_OK, le: "2.5" }, "_bucket")).toBe(2);
+    expect(sample(families, "duration_seconds", { ...ORDERS_OK, le: "+Inf" }, "_bucket")).toBe(2);
+    expect(sample(families, "duration_seconds", ORDERS_OK, "_count")).toBe(2);
+    expect(sample(families, "duration_seconds", ORDERS_OK, "_sum")).toBeCloseTo(2.12, 9);
+    expect(sample(families, "duration_seconds", { ...CHARGE_ERROR, le: "0.025" }, "_bucket")).toBe(0);
+    expect(sample(families, "duration_seconds", { ...CHARGE_ERROR, le: "0.05" }, "_bucket")).toBe(1);
+    expect(sample(families, "duration_seconds", CHARGE_ERROR, "_sum")).toBeCloseTo(0.03, 9);
+    expect(sample(families, "duration_seconds", STOCK_UNSET, "_count")).toBe(1);
+
+    // Group commits: timed, and every event in the store was counted once.
+    const [{ stored }] = (await db.sql`select count(*)::int as stored from events`) as unknown as [{ stored: number }];
+    expect(sample(families, "traceledger_events_appended_total", {})).toBe(stored);
+    const commits = sample(families, "traceledger_event_store_append_duration_seconds", {}, "_count");
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThanOrEqual(stored);
+    expect(sample(families, "traceledger_event_store_append_duration_seconds", {}, "_sum")).toBeGreaterThan(0);
+
+    // The listing projector has reported where it stands.
+    const lag = sample(families, "traceledger_subscriber_lag_seconds", { subscriber: "trace-listing" });
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThan(60);
+
+    // Nothing runs the monitoring saga in this server yet: the gauge is there, at 0.
+    expect(sample(families, "traceledger_active_spans", {})).toBe(0);
+  });
+
+  it("answers HEAD without a body and refuses other methods", async () => {
+    const head = await fetch(`http://${server.httpAddress}/metrics`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    const post = await fetch(`http://${server.httpAddress}/metrics`, { method: "POST" });
+    expect(post.status).toBe(405);
+  });
+
+  it("counts a span on the replica that committed its end, labelled from the trace it loaded from the store", async () => {
+    const other = await startServer(db.url);
+    try {
+      const otherClient = connectClient(other.grpcAddress);
+      const traceId = newTraceId();
+      const spanId = newSpanId();
+      const labels = { service_name: "metrics-replicas", span_name: "handoff", span_kind: "SPAN_KIND_CONSUMER", status_code: "STATUS_CODE_OK" };
+      const start = nowNanos() - 1000n * ms;
+      await client.startTrace({ traceId, spanId, name: "handoff", kind: SpanKind.CONSUMER, serviceName: "metrics-replicas", startTimeUnixNano: start });
+      await otherClient.endSpan({ traceId, spanId, endTimeUnixNano: start + 300n * ms, status: { code: StatusCode.OK } });
+
+      const here = (await scrapeMetrics(server.httpAddress)).families;
+      const there = (await scrapeMetrics(other.httpAddress)).families;
+      expect(matching(seriesOf(family(here, "calls_total")), labels)).toEqual([]);
+      expect(sample(there, "calls_total", labels)).toBe(1);
+      expect(sample(there, "duration_seconds", labels, "_sum")).toBeCloseTo(0.3, 9);
+    } finally {
+      await other.stop();
+    }
+  });
+});
