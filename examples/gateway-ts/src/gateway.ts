@@ -1,0 +1,82 @@
+// The gateway of the polyglot example: a node:http handler traced by
+// @traceledger/sdk's middleware, which starts a SERVER span per request (root,
+// or child of the caller's traceparent) and ends it when the response finishes.
+// GET /work follows the contract every service of the chain shares (see
+// README.md): an event, the call to NEXT_URL with this span's traceparent, and
+// the span's status from what happened.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getActiveSpan, injectContext, traceHttpHandler, type Tracer } from "@traceledger/sdk";
+
+export interface GatewayOptions {
+  readonly tracer: Tracer;
+  readonly serviceName: string;
+  /** The next service's base URL; none for a gateway alone. */
+  readonly nextUrl?: string;
+}
+
+export class WorkFailed extends Error {
+  override readonly name = "WorkFailed";
+}
+
+interface Downstream {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export function gatewayHandler(options: GatewayOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const { tracer, serviceName } = options;
+  const nextUrl = options.nextUrl?.replace(/\/+$/, "");
+  return traceHttpHandler(tracer, async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://gateway");
+    const span = getActiveSpan();
+    if (request.method !== "GET" || url.pathname !== "/work" || span === undefined) {
+      answer(response, 404, { error: "not found" });
+      return;
+    }
+    const fail = url.searchParams.get("fail") ?? "";
+    span.addEvent("work.started", { fail });
+
+    let downstream: Downstream = { status: 200, body: null };
+    if (nextUrl !== undefined) {
+      // The SDK ships spans in batches; the next service calls StartSpan at once.
+      // Shipping this span's start first lets that child find its parent in the
+      // trace (else the child is recorded with a remote parent: still one trace,
+      // but the trace would look as if it began downstream until this start came).
+      await tracer.forceFlush();
+      downstream = await callNext(`${nextUrl}/work?fail=${encodeURIComponent(fail)}`);
+    }
+
+    if (fail === serviceName) {
+      const error = new WorkFailed(`${serviceName} was asked to fail`);
+      span.recordError(error);
+      span.setStatus({ code: "error", message: `${serviceName} failed` });
+      answer(response, 500, { service: serviceName, status: 500 });
+    } else if (downstream.status >= 500) {
+      // The middleware marks any 5xx answer as ERROR ("HTTP 502") when the response finishes.
+      span.setStatus({ code: "error", message: `downstream failed: ${downstream.status}` });
+      answer(response, 502, { service: serviceName, status: 502 });
+    } else {
+      span.setStatus({ code: "ok" });
+      answer(response, 200, { service: serviceName, traceparent: span.traceparent(), downstream: downstream.body });
+    }
+  });
+}
+
+/** Calls the next service with the active span's traceparent and tracestate. */
+async function callNext(url: string): Promise<Downstream> {
+  const headers: Record<string, string> = {};
+  injectContext(headers);
+  try {
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    const body: unknown = response.ok ? await response.json() : (await response.body?.cancel(), null);
+    return { status: response.status, body };
+  } catch {
+    return { status: 502, body: null };
+  }
+}
+
+function answer(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+}
