@@ -33,7 +33,7 @@ interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_HOST", default: "127.0.0.1", help: "Address both ports listen on; 0.0.0.0 to accept remote clients." },
   { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, health, reflection. 0 picks a free port." },
-  { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, /healthz, /readyz. 0 picks a free port." },
+  { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, /healthz, /readyz, /metrics. 0 picks a free port." },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
   { name: "TRACELEDGER_DATA_DIR", default: ".data/postgres", help: "Data folder of the embedded PostgreSQL (created on first run)." },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
