@@ -341,6 +341,8 @@ function observeSafely(report: () => void): void {
 }
 
 function startsNewTrace(command: TraceCommand): boolean {
+  // Finished spans (OTLP) usually open a trace too: most batches carry new traces.
+  if (command.type === "RecordFinishedSpans") return true;
   return command.type === "StartSpan" && (command.parentSpanId === "" || command.parentIsRemote);
 }
 

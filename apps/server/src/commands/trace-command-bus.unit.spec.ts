@@ -3,7 +3,7 @@ import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-sto
 import { VersionConflictError, type AppendRequest, type EventStore } from "../event-store/event-store.js";
 import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
 import { TRACE } from "../domain/testing/trace-specification.js";
-import { CHILD, GRANDCHILD, ROOT, endSpan, recordError, startSpan } from "../domain/testing/trace-fixtures.js";
+import { CHILD, GRANDCHILD, ROOT, endSpan, finishedSpan, recordError, recordFinished, startSpan } from "../domain/testing/trace-fixtures.js";
 import { TraceCommandBus, type TraceCommandBusOptions } from "./trace-command-bus.js";
 
 const clock = () => 1_764_000_000_000_000_000n;
@@ -127,6 +127,34 @@ describe("TraceCommandBus", () => {
     await b.close();
     expect(await pending).toMatchObject({ ok: true });
     expect(await b.submit(startSpan(CHILD, { parentSpanId: ROOT }))).toMatchObject({ ok: false, error: { reason: "SHUTTING_DOWN" } });
+  });
+
+  it("records finished spans of a new trace without reading it, and recognises a re-report from a cold cache", async () => {
+    const store = new InMemoryEventStore({ clock });
+    let reads = 0;
+    const readStream = store.readStream.bind(store);
+    store.readStream = (...args) => {
+      reads++;
+      return readStream(...args);
+    };
+    const first = await bus(store).submit(recordFinished(finishedSpan(CHILD, { parentSpanId: ROOT }), finishedSpan(ROOT)));
+    expect(first).toMatchObject({ ok: true, outcome: { type: "FinishedSpansRecorded", recorded: 2, version: 6, traceCompleted: true } });
+    expect(reads).toBe(0);
+    // Another process, cold cache: it assumes a new trace, conflicts, reloads and finds both spans.
+    const again = await bus(store).submit(recordFinished(finishedSpan(ROOT), finishedSpan(CHILD, { parentSpanId: ROOT })));
+    expect(again).toMatchObject({ ok: true, outcome: { recorded: 0, duplicates: 2 } });
+    expect(await store.streamVersion(TRACE)).toBe(6);
+  });
+
+  it("stores a late finished span of a completed trace and its restated completion", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const b = bus(store);
+    await b.submitAll([startSpan(ROOT), endSpan(ROOT)]);
+    const late = await b.submit(recordFinished(finishedSpan(CHILD, { parentSpanId: ROOT })));
+    expect(late).toMatchObject({ ok: true, outcome: { recorded: 1, traceCompleted: true, version: 7 } });
+    const stored = await store.readStream(TRACE);
+    expect(stored.map((e) => e.type)).toEqual(["TraceStarted", "SpanStarted", "SpanEnded", "TraceCompleted", "SpanStarted", "SpanEnded", "TraceCompleted"]);
+    expect(new Set(stored.map((e) => e.eventId)).size).toBe(7);
   });
 
   it("tells listeners what became durable, in stream order", async () => {

@@ -64,6 +64,21 @@ describe("the trace view folded from events", () => {
     expect(child!.endReason).toBe(SpanEndReason.COMPLETED);
   });
 
+  it("takes a span that arrived after completion, with the restated completion, as part of the completed trace", () => {
+    const events = [
+      traceStarted(),
+      spanStarted(ROOT),
+      spanEnded(ROOT, { endTime: T0 + ms(5) }),
+      traceCompleted({ spans: 1 }),
+      spanStarted(CHILD, { parentSpanId: ROOT, startTime: T0 + ms(1) }),
+      spanEnded(CHILD, { endTime: T0 + ms(20), statusCode: StatusCode.ERROR }),
+      traceCompleted({ spans: 2, errors: 1, end: T0 + ms(20), late: 1 }),
+    ];
+    const trace = buildTraceView(TRACE, events, NOW);
+    expect(trace).toMatchObject({ state: TraceState.COMPLETED, spanCount: 2, errorCount: 1, runningSpanCount: 0, durationNano: ms(20), version: 7n });
+    expect(buildTraceView(TRACE, events.slice(0, 4), NOW)).toMatchObject({ state: TraceState.COMPLETED, spanCount: 1, durationNano: ms(5) });
+  });
+
   it("is the state as of any version when fed a prefix of the events", () => {
     const events = [...runningTrace(), spanEnded(CHILD)];
     expect(buildTraceView(TRACE, events.slice(0, 2), NOW).spans).toHaveLength(1);

@@ -86,6 +86,7 @@ export function batchResult(result: CommandResult, startTrace: boolean): WireCom
       return create(CommandResultSchema, { result: { case: "setSpanAttributes", value: setSpanAttributesResponse(o) } });
     case "SpanClosed":
     case "TraceClosed":
-      throw new Error(`${o.type} is not a client command`);
+    case "FinishedSpansRecorded":
+      throw new Error(`${o.type} is not a batch command`);
   }
 }

@@ -18,7 +18,17 @@ import {
   TraceStartedSchema,
   type KeyValue,
 } from "@traceledger/proto";
-import type { AddSpanEvent, EndSpan, RecordError, SetSpanAttributes, StartSpan } from "../trace/trace-commands.js";
+import type {
+  AddSpanEvent,
+  EndSpan,
+  FinishedSpan,
+  FinishedSpanError,
+  FinishedSpanEvent,
+  RecordError,
+  RecordFinishedSpans,
+  SetSpanAttributes,
+  StartSpan,
+} from "../trace/trace-commands.js";
 import type { TraceEventCase } from "../trace/trace-event.js";
 import { hexToBytes } from "../trace/w3c-ids.js";
 import { NOW, TRACE } from "./trace-specification.js";
@@ -100,6 +110,54 @@ export function setSpanAttributes(spanId: string, fields: Partial<SetSpanAttribu
   return { type: "SetSpanAttributes", traceId: TRACE, spanId, updateId: "upd-1", attributes: [attr("order.id", "o-1")], ...fields };
 }
 
+/** A span reported after it finished; the defaults match startSpan(spanId) and endSpan(spanId). */
+export function finishedSpan(spanId: string, fields: Partial<FinishedSpan> = {}): FinishedSpan {
+  return {
+    spanId,
+    parentSpanId: "",
+    parentIsRemote: false,
+    name: spanId === ROOT ? "POST /checkout" : "charge card",
+    kind: SpanKind.SERVER,
+    serviceName: spanId === ROOT ? "checkout" : "payments",
+    startTime: T0,
+    endTime: T0 + ms(5),
+    attributes: [],
+    droppedAttributesCount: 0,
+    links: [],
+    resourceAttributes: [],
+    tracestate: "",
+    flags: 1,
+    scopeName: "",
+    statusCode: StatusCode.OK,
+    statusMessage: "",
+    events: [],
+    ...fields,
+  };
+}
+
+export function finishedEvent(eventId: string, fields: Partial<FinishedSpanEvent> = {}): FinishedSpanEvent {
+  return { type: "event", eventId, time: T0 + ms(1), name: "cache.miss", attributes: [], droppedAttributesCount: 0, ...fields };
+}
+
+export function finishedError(errorId: string, fields: Partial<FinishedSpanError> = {}): FinishedSpanError {
+  return {
+    type: "error",
+    errorId,
+    time: T0 + ms(1),
+    errorType: "CardDeclined",
+    message: "card declined",
+    stacktrace: "",
+    escaped: false,
+    attributes: [],
+    droppedAttributesCount: 0,
+    ...fields,
+  };
+}
+
+export function recordFinished(...spans: FinishedSpan[]): RecordFinishedSpans {
+  return { type: "RecordFinishedSpans", traceId: TRACE, spans };
+}
+
 // ---- events, as decide writes them for the commands above ----
 
 export function traceStarted(fields: { origin?: TraceOrigin; at?: bigint; service?: string } = {}): TraceEventCase {
@@ -128,9 +186,13 @@ export function spanStarted(spanId: string, fields: Partial<StartSpan> & { dropp
       serviceName: c.serviceName,
       startTimeUnixNano: c.startTime,
       attributes: [...c.attributes],
+      tracestate: c.tracestate,
+      links: [...c.links],
+      resourceAttributes: [...c.resourceAttributes],
       flags: c.flags,
       droppedAttributesCount: fields.dropped ?? 0,
       truncatedValuesCount: fields.truncated ?? 0,
+      scopeName: c.scopeName,
     }),
   };
 }
@@ -204,6 +266,8 @@ export function traceCompleted(fields: {
   errors?: number;
   orphans?: number;
   reason?: TraceCompletionReason;
+  /** Spans recorded after the first completion (a restated completion). */
+  late?: number;
 }): TraceEventCase {
   const start = fields.start ?? T0;
   const end = fields.end ?? T0 + ms(5);
@@ -218,6 +282,7 @@ export function traceCompleted(fields: {
       errorCount: fields.errors ?? 0,
       orphanedSpanCount: fields.orphans ?? 0,
       reason: fields.reason ?? TraceCompletionReason.ROOT_ENDED,
+      lateSpanCount: fields.late ?? 0,
     }),
   };
 }

@@ -82,8 +82,76 @@ export interface CloseTrace {
   readonly traceId: string;
 }
 
+/** An event of a finished span, as its reporter recorded it. */
+export interface FinishedSpanEvent {
+  readonly type: "event";
+  /** Unique within the span and the same each time the span is reported, so a re-report is recognised. */
+  readonly eventId: string;
+  readonly time: bigint;
+  readonly name: string;
+  readonly attributes: readonly KeyValue[];
+  /** Attributes the reporter dropped at its own limit. */
+  readonly droppedAttributesCount: number;
+}
+
+/** An error (an exception) recorded on a finished span, as its reporter recorded it. */
+export interface FinishedSpanError {
+  readonly type: "error";
+  /** Unique within the span and the same each time the span is reported. */
+  readonly errorId: string;
+  readonly time: bigint;
+  readonly errorType: string;
+  readonly message: string;
+  readonly stacktrace: string;
+  readonly escaped: boolean;
+  readonly attributes: readonly KeyValue[];
+  readonly droppedAttributesCount: number;
+}
+
+/** A span reported after it finished (an OTLP span): its start, what happened in it, and its end. */
+export interface FinishedSpan {
+  readonly spanId: string;
+  /** Empty for a root span. */
+  readonly parentSpanId: string;
+  /** The reporter says the parent lives in another process (OTLP's Span.flags bits 8 and 9). */
+  readonly parentIsRemote: boolean;
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly serviceName: string;
+  /** Both times are required: a finished span has no "now". */
+  readonly startTime: bigint;
+  readonly endTime: bigint;
+  readonly attributes: readonly KeyValue[];
+  /** Attributes the reporter dropped at its own limit; counted with ours. */
+  readonly droppedAttributesCount: number;
+  readonly links: readonly SpanLink[];
+  readonly resourceAttributes: readonly KeyValue[];
+  readonly tracestate: string;
+  /** OTLP's Span.flags: W3C trace flags in the low 8 bits. */
+  readonly flags: number;
+  readonly scopeName: string;
+  readonly statusCode: StatusCode;
+  readonly statusMessage: string;
+  /** Events and errors in the order they were reported. */
+  readonly events: ReadonlyArray<FinishedSpanEvent | FinishedSpanError>;
+}
+
+/**
+ * Records spans that already finished, all of one trace (one OTLP request's
+ * spans of that trace). Each span is accepted, recognised as already recorded,
+ * or rejected on its own; one bad span does not sink the others. Unlike
+ * StartSpan, it is accepted on a completed trace: finished spans are routinely
+ * reported after the root ended, and refusing them would lose them.
+ */
+export interface RecordFinishedSpans {
+  readonly type: "RecordFinishedSpans";
+  readonly traceId: string;
+  readonly spans: readonly FinishedSpan[];
+}
+
 export type TraceCommand =
   | StartSpan
+  | RecordFinishedSpans
   | EndSpan
   | RecordError
   | AddSpanEvent

@@ -18,8 +18,6 @@ import {
   TraceCompletionReason,
   TraceOrigin,
   TraceStartedSchema,
-  type KeyValue,
-  type SpanLink,
 } from "@traceledger/proto";
 import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
 import type {
@@ -35,7 +33,9 @@ import type {
 import { traceError, type TraceError } from "./trace-error.js";
 import type { TraceEventCase } from "./trace-event.js";
 import { errorFingerprint, type SpanState, type TraceState } from "./trace-state.js";
-import { bytesToHex, hexToBytes, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
+import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finished-spans.js";
+import { attributeProblem, linkProblem, spanIdProblem } from "./span-validation.js";
+import { hexToBytes, isValidTraceId } from "./w3c-ids.js";
 
 export interface DecideContext {
   /** The current time, Unix nanoseconds: used where a command says "now" (0). */
@@ -52,7 +52,8 @@ export type CommandOutcome =
   | { type: "EventRecorded"; eventId: string; version: number }
   | { type: "AttributesSet"; updateId: string; version: number; limited: number }
   | { type: "SpanClosed"; version: number; alreadyEnded: boolean }
-  | { type: "TraceClosed"; version: number; alreadyCompleted: boolean };
+  | { type: "TraceClosed"; version: number; alreadyCompleted: boolean }
+  | FinishedSpansRecorded;
 
 export type Decision =
   | { readonly ok: true; readonly events: TraceEventCase[]; readonly outcome: CommandOutcome }
@@ -77,6 +78,10 @@ export function decideTrace(command: TraceCommand, state: TraceState, ctx: Decid
       return closeOrphanedSpan(command, state, ctx);
     case "CloseTrace":
       return closeTrace(command, state, ctx);
+    case "RecordFinishedSpans": {
+      const { events, outcome } = recordFinishedSpans(command, state, ctx.limits);
+      return accept(events, outcome);
+    }
   }
 }
 
@@ -415,27 +420,6 @@ function priorRequest(state: TraceState, traceId: string, spanId: string, key: s
   if (!accepted) return undefined;
   if (accepted.fingerprint !== fingerprint) return reject(requestIdReused(traceId, spanId, idName, id));
   return { ok: true as const, version: accepted.version };
-}
-
-function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVALID_PARENT_SPAN_ID", what: string): TraceError | undefined {
-  if (isValidSpanId(spanId)) return undefined;
-  return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero`, { [what.replaceAll(" ", "_")]: spanId });
-}
-
-function attributeProblem(attributes: readonly KeyValue[], spanId: string): TraceError | undefined {
-  for (const kv of attributes) {
-    if (kv.key === "") return traceError("invalid_argument", "INVALID_ATTRIBUTE", "attribute keys must not be empty", { span_id: spanId });
-  }
-  return undefined;
-}
-
-function linkProblem(links: readonly SpanLink[], spanId: string): TraceError | undefined {
-  for (const link of links) {
-    if (!isValidTraceId(bytesToHex(link.traceId)) || !isValidSpanId(bytesToHex(link.spanId))) {
-      return traceError("invalid_argument", "INVALID_SPAN_ID", "a link must name a valid trace id (16 bytes) and span id (8 bytes)", { span_id: spanId });
-    }
-  }
-  return undefined;
 }
 
 function alreadyEnded(traceId: string, spanId: string): TraceError {

@@ -32,6 +32,7 @@ export function eventIdentity(event: TraceEventCase, spanIdHex: (bytes: Uint8Arr
     case "spanAttributeUpdated":
       return `attributes:${spanIdHex(event.value.spanId)}:${event.value.updateId}`;
     case "traceCompleted":
-      return "trace-completed";
+      // Each restatement after late spans has a higher running total, hence its own identity.
+      return event.value.lateSpanCount === 0 ? "trace-completed" : `trace-completed:late:${event.value.lateSpanCount}`;
   }
 }

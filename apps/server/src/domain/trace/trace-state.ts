@@ -6,7 +6,7 @@
 // and does no I/O, but it is not copy-on-write: copying a 1,000-span trace for
 // every event would make replay quadratic. Callers keep events, not old states.
 
-import { OrphanReason, SpanEndReason, StatusCode, type SpanKind } from "@traceledger/proto";
+import { OrphanReason, SpanEndReason, StatusCode, TraceCompletionReason, type SpanKind } from "@traceledger/proto";
 import type { TraceEventCase } from "./trace-event.js";
 import { bytesToHex } from "./w3c-ids.js";
 
@@ -95,6 +95,10 @@ export interface TraceState {
   startTime: bigint;
   endTime: bigint;
   completedAtVersion: number;
+  /** Why the trace first completed; a restated completion keeps it. */
+  completionReason: TraceCompletionReason;
+  /** Spans recorded after the trace first completed (finished spans reported late). */
+  lateSpanCount: number;
   /** The span whose end was folded last, to tell which end completed the trace. */
   lastEndedSpanId: string;
 }
@@ -110,6 +114,8 @@ export function initialTraceState(traceId: string): TraceState {
     startTime: 0n,
     endTime: 0n,
     completedAtVersion: 0,
+    completionReason: TraceCompletionReason.UNSPECIFIED,
+    lateSpanCount: 0,
     lastEndedSpanId: "",
   };
 }
@@ -225,8 +231,12 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       return state;
     }
     case "traceCompleted": {
+      state.lateSpanCount = event.value.lateSpanCount;
+      // A restated completion (late spans arrived) changes the counts, not when or why it completed.
+      if (state.status === "completed") return state;
       state.status = "completed";
       state.completedAtVersion = state.version;
+      state.completionReason = event.value.reason;
       const last = state.spans.get(state.lastEndedSpanId);
       if (last?.status === "ended" && last.endedAtVersion === state.version - 1) slot(last).completedTrace = true;
       return state;

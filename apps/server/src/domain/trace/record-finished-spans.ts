@@ -1,0 +1,368 @@
+// decide for RecordFinishedSpans: spans reported after they finished (OTLP)
+// become the events the lifecycle API would have written for them: SpanStarted,
+// their events and errors, SpanEnded, and TraceStarted / TraceCompleted where
+// the trace begins or completes.
+//
+// What differs from StartSpan, and why:
+// - Each span is judged on its own; the command as a whole fails only for a bad
+//   trace id. One bad span must not cost its batch.
+// - A parent not (yet) in the trace is normal, not an error: exporters send a
+//   batch in the order spans ended (children first), and another service's
+//   spans arrive in its own batches. Spans of one command are recorded parents
+//   first; a parent still unknown is recorded as remote.
+// - A completed trace accepts them as late arrivals, followed by a restated
+//   TraceCompleted with the new counts: refusing them would lose them, and
+//   OTLP exporters report every span late by design.
+// - A span already recorded with the same start and end is recognised and
+//   writes nothing, so an exporter's retry is stored once. A span the lifecycle
+//   API started and that is still running is ended by its finished report.
+//
+// Event payloads are built as literals with every field (like the trace view):
+// protobuf-es create() is reflection, and this runs for every ingested span.
+
+import {
+  SpanEndReason,
+  StatusCode,
+  TraceCompletionReason,
+  TraceOrigin,
+  type KeyValue,
+  type SpanEnded,
+  type SpanErrorOccurred,
+  type SpanEventRecorded,
+  type SpanLink,
+  type SpanStarted,
+  type TraceCompleted,
+  type TraceStarted,
+} from "@traceledger/proto";
+import { limitAttributes, type AttributeLimits, type LimitedAttributes } from "./attribute-limits.js";
+import { attributeProblem, linkProblem, spanIdProblem } from "./span-validation.js";
+import type { FinishedSpan, RecordFinishedSpans } from "./trace-commands.js";
+import { traceError, type TraceError } from "./trace-error.js";
+import type { TraceEventCase } from "./trace-event.js";
+import type { SpanState, TraceState } from "./trace-state.js";
+import { hexToBytes } from "./w3c-ids.js";
+
+export interface RejectedSpan {
+  readonly spanId: string;
+  readonly error: TraceError;
+}
+
+export interface FinishedSpansRecorded {
+  readonly type: "FinishedSpansRecorded";
+  /** The stream version after this command's events. */
+  readonly version: number;
+  /** Spans this command recorded (new ones, and running ones it ended). */
+  readonly recorded: number;
+  /** Spans already recorded exactly so: a re-report, nothing written. */
+  readonly duplicates: number;
+  readonly rejected: readonly RejectedSpan[];
+  /** True when this command completed the trace or restated its completion. */
+  readonly traceCompleted: boolean;
+}
+
+interface Tally {
+  readonly traceIdBytes: Uint8Array;
+  readonly limits: AttributeLimits;
+  readonly events: TraceEventCase[];
+  /** Spans recorded by this command, by id: later spans of the command see them. */
+  readonly added: Map<string, FinishedSpan>;
+  /** Running spans of the trace this command ended, by id. */
+  readonly ended: Map<string, FinishedSpan>;
+  /** Resource attribute lists are shared by every span of a resource: limited once each. */
+  readonly resources: Map<readonly KeyValue[], LimitedAttributes>;
+  rootSpanId: string;
+  newErrors: number;
+  start: bigint;
+  end: bigint;
+}
+
+export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState, limits: AttributeLimits): { events: TraceEventCase[]; outcome: FinishedSpansRecorded } {
+  const tally: Tally = {
+    traceIdBytes: hexToBytes(cmd.traceId),
+    limits,
+    events: [],
+    added: new Map(),
+    ended: new Map(),
+    resources: new Map(),
+    rootSpanId: state.rootSpanId,
+    newErrors: 0,
+    start: state.startTime,
+    end: state.endTime,
+  };
+  const rejected: RejectedSpan[] = [];
+  let duplicates = 0;
+  for (const span of parentsFirst(cmd.spans)) {
+    const verdict = record(span, state, tally);
+    if (verdict === "duplicate") duplicates++;
+    else if (verdict !== "recorded") rejected.push({ spanId: span.spanId, error: verdict });
+  }
+
+  const recorded = tally.added.size + tally.ended.size;
+  const events: TraceEventCase[] = [];
+  if (state.status === "empty" && tally.added.size > 0) events.push(traceStarted(tally));
+  for (const event of tally.events) events.push(event);
+  const completion = recorded > 0 ? completionAfter(state, tally) : undefined;
+  if (completion) events.push(completion);
+  return {
+    events,
+    outcome: {
+      type: "FinishedSpansRecorded",
+      version: state.version + events.length,
+      recorded,
+      duplicates,
+      rejected,
+      traceCompleted: completion !== undefined,
+    },
+  };
+}
+
+/** Records one span into the tally: "recorded", "duplicate", or why not. */
+function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded" | "duplicate" | TraceError {
+  const problem = spanProblem(span);
+  if (problem) return problem;
+
+  const earlier = tally.added.get(span.spanId) ?? tally.ended.get(span.spanId);
+  if (earlier) {
+    if (!sameStart(earlier, span)) return spanIdReused(state.traceId, span.spanId);
+    return earlier.endTime === span.endTime && earlier.statusCode === span.statusCode ? "duplicate" : alreadyEnded(state.traceId, span.spanId);
+  }
+  const existing = state.spans.get(span.spanId);
+  if (existing) {
+    if (!sameStart(existing, span)) return spanIdReused(state.traceId, span.spanId);
+    if (existing.status === "ended") {
+      return existing.endTime === span.endTime && existing.statusCode === span.statusCode ? "duplicate" : alreadyEnded(state.traceId, span.spanId);
+    }
+    if (existing.status === "orphaned") return alreadyEnded(state.traceId, span.spanId);
+    return endRunning(existing, span, tally);
+  }
+
+  if (span.parentSpanId === "") {
+    if (tally.rootSpanId !== "") {
+      return traceError("failed_precondition", "ROOT_SPAN_EXISTS", `trace ${state.traceId} already has the root span ${tally.rootSpanId}`, {
+        trace_id: state.traceId,
+        span_id: span.spanId,
+        root_span_id: tally.rootSpanId,
+      });
+    }
+    tally.rootSpanId = span.spanId;
+  }
+  const parentKnown = span.parentSpanId !== "" && (state.spans.has(span.parentSpanId) || tally.added.has(span.parentSpanId));
+  const spanIdBytes = hexToBytes(span.spanId);
+  const attributes = limitAttributes(span.attributes, tally.limits);
+  let resource = tally.resources.get(span.resourceAttributes);
+  if (!resource) tally.resources.set(span.resourceAttributes, (resource = limitAttributes(span.resourceAttributes, tally.limits)));
+  tally.events.push({
+    case: "spanStarted",
+    value: {
+      $typeName: "traceledger.v1.SpanStarted",
+      traceId: tally.traceIdBytes,
+      spanId: spanIdBytes,
+      parentSpanId: span.parentSpanId === "" ? new Uint8Array(0) : hexToBytes(span.parentSpanId),
+      parentIsRemote: span.parentSpanId !== "" && (!parentKnown || span.parentIsRemote),
+      name: span.name,
+      kind: span.kind,
+      serviceName: span.serviceName,
+      startTimeUnixNano: span.startTime,
+      attributes: attributes.attributes,
+      tracestate: span.tracestate,
+      links: span.links as SpanLink[],
+      resourceAttributes: resource.attributes,
+      flags: span.flags,
+      droppedAttributesCount: attributes.dropped + resource.dropped + span.droppedAttributesCount,
+      truncatedValuesCount: attributes.truncated + resource.truncated,
+      scopeName: span.scopeName,
+    } satisfies SpanStarted,
+  });
+  const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally);
+  tally.events.push(spanEnded(span, spanIdBytes, { attributes: [], dropped: 0, truncated: 0 }, tally));
+  tally.added.set(span.spanId, span);
+  if (hasErrorEvent || span.statusCode === StatusCode.ERROR) tally.newErrors++;
+  if (tally.start === 0n || span.startTime < tally.start) tally.start = span.startTime;
+  if (span.endTime > tally.end) tally.end = span.endTime;
+  return "recorded";
+}
+
+/** A span the lifecycle API started, still running, now reported finished: what it did not record yet, then its end. */
+function endRunning(existing: SpanState, span: FinishedSpan, tally: Tally): "recorded" {
+  const spanIdBytes = hexToBytes(span.spanId);
+  const hasErrorEvent = pushSpanEvents(span, spanIdBytes, existing, tally);
+  tally.events.push(spanEnded(span, spanIdBytes, limitAttributes(span.attributes, tally.limits, existing.attributeKeys), tally));
+  tally.ended.set(span.spanId, span);
+  if (!existing.hasError && (hasErrorEvent || span.statusCode === StatusCode.ERROR)) tally.newErrors++;
+  if (span.endTime > tally.end) tally.end = span.endTime;
+  return "recorded";
+}
+
+/** Pushes the span's events and errors not already on `existing`; true when the span has an error among them. */
+function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: SpanState | undefined, tally: Tally): boolean {
+  let hasError = false;
+  for (const e of span.events) {
+    const time = e.time === 0n ? span.startTime : e.time;
+    const limited = limitAttributes(e.attributes, tally.limits);
+    if (e.type === "error") {
+      hasError = true;
+      if (existing?.requests?.has(`error:${e.errorId}`)) continue;
+      tally.events.push({
+        case: "spanErrorOccurred",
+        value: {
+          $typeName: "traceledger.v1.SpanErrorOccurred",
+          traceId: tally.traceIdBytes,
+          spanId: spanIdBytes,
+          errorId: e.errorId,
+          timeUnixNano: time,
+          errorType: e.errorType,
+          message: e.message,
+          stacktrace: e.stacktrace,
+          escaped: e.escaped,
+          attributes: limited.attributes,
+          droppedAttributesCount: limited.dropped + e.droppedAttributesCount,
+          truncatedValuesCount: limited.truncated,
+        } satisfies SpanErrorOccurred,
+      });
+    } else {
+      if (existing?.requests?.has(`event:${e.eventId}`)) continue;
+      tally.events.push({
+        case: "spanEventRecorded",
+        value: {
+          $typeName: "traceledger.v1.SpanEventRecorded",
+          traceId: tally.traceIdBytes,
+          spanId: spanIdBytes,
+          eventId: e.eventId,
+          timeUnixNano: time,
+          name: e.name,
+          attributes: limited.attributes,
+          droppedAttributesCount: limited.dropped + e.droppedAttributesCount,
+          truncatedValuesCount: limited.truncated,
+        } satisfies SpanEventRecorded,
+      });
+    }
+  }
+  return hasError;
+}
+
+function spanEnded(span: FinishedSpan, spanIdBytes: Uint8Array, attributes: LimitedAttributes, tally: Tally): TraceEventCase {
+  return {
+    case: "spanEnded",
+    value: {
+      $typeName: "traceledger.v1.SpanEnded",
+      traceId: tally.traceIdBytes,
+      spanId: spanIdBytes,
+      endTimeUnixNano: span.endTime,
+      status: { $typeName: "traceledger.v1.Status", code: span.statusCode, message: span.statusMessage },
+      endReason: SpanEndReason.COMPLETED,
+      attributes: attributes.attributes,
+      droppedAttributesCount: attributes.dropped,
+      truncatedValuesCount: attributes.truncated,
+    } satisfies SpanEnded,
+  };
+}
+
+function traceStarted(tally: Tally): TraceEventCase {
+  let first: FinishedSpan | undefined = tally.added.get(tally.rootSpanId);
+  if (!first) for (const span of tally.added.values()) if (!first || span.startTime < first.startTime) first = span;
+  return {
+    case: "traceStarted",
+    value: {
+      $typeName: "traceledger.v1.TraceStarted",
+      traceId: tally.traceIdBytes,
+      startTimeUnixNano: tally.start,
+      origin: TraceOrigin.OTLP,
+      serviceName: first?.serviceName ?? "",
+    } satisfies TraceStarted,
+  };
+}
+
+/**
+ * TraceCompleted when the trace has a root, the root has ended and nothing
+ * runs: the first completion, or a restatement of it after late spans.
+ */
+function completionAfter(state: TraceState, tally: Tally): TraceEventCase | undefined {
+  if (tally.rootSpanId === "") return undefined;
+  const root = state.spans.get(tally.rootSpanId);
+  if (root?.status === "running" && !tally.ended.has(root.spanId)) return undefined;
+  if (state.runningSpanCount - tally.ended.size !== 0) return undefined;
+  let errors = tally.newErrors;
+  let orphans = 0;
+  for (const span of state.spans.values()) {
+    if (span.hasError) errors++;
+    if (span.status === "orphaned") orphans++;
+  }
+  const restated = state.status === "completed";
+  return {
+    case: "traceCompleted",
+    value: {
+      $typeName: "traceledger.v1.TraceCompleted",
+      traceId: tally.traceIdBytes,
+      startTimeUnixNano: tally.start,
+      endTimeUnixNano: tally.end,
+      durationNano: tally.end > tally.start ? tally.end - tally.start : 0n,
+      spanCount: state.spans.size + tally.added.size,
+      errorCount: errors,
+      orphanedSpanCount: orphans,
+      reason: restated ? state.completionReason : TraceCompletionReason.ROOT_ENDED,
+      lateSpanCount: restated ? state.lateSpanCount + tally.added.size : 0,
+    } satisfies TraceCompleted,
+  };
+}
+
+function spanProblem(span: FinishedSpan): TraceError | undefined {
+  const invalid =
+    spanIdProblem(span.spanId, "INVALID_SPAN_ID", "span id") ??
+    (span.parentSpanId !== "" ? spanIdProblem(span.parentSpanId, "INVALID_PARENT_SPAN_ID", "parent span id") : undefined) ??
+    (span.parentSpanId === span.spanId ? traceError("invalid_argument", "INVALID_PARENT_SPAN_ID", "a span cannot be its own parent", { span_id: span.spanId }) : undefined) ??
+    (span.name.trim() === "" ? traceError("invalid_argument", "INVALID_SPAN_NAME", "the span name must not be empty", { span_id: span.spanId }) : undefined) ??
+    timeProblem(span) ??
+    attributeProblem(span.attributes, span.spanId) ??
+    attributeProblem(span.resourceAttributes, span.spanId) ??
+    linkProblem(span.links, span.spanId);
+  if (invalid) return invalid;
+  for (const e of span.events) {
+    if (e.type === "event" && e.name.trim() === "") return traceError("invalid_argument", "INVALID_EVENT_NAME", "the event name must not be empty", { span_id: span.spanId });
+    const attributes = attributeProblem(e.attributes, span.spanId);
+    if (attributes) return attributes;
+  }
+  return undefined;
+}
+
+function timeProblem(span: FinishedSpan): TraceError | undefined {
+  const metadata = { span_id: span.spanId, start_time_unix_nano: String(span.startTime), end_time_unix_nano: String(span.endTime) };
+  if (span.startTime === 0n) return traceError("invalid_argument", "INVALID_TIME_RANGE", "a finished span needs its start time", metadata);
+  if (span.endTime < span.startTime) return traceError("invalid_argument", "INVALID_TIME_RANGE", `end time ${span.endTime} is before the span's start time ${span.startTime}`, metadata);
+  return undefined;
+}
+
+/** What makes a span the same span: a re-report must repeat it. */
+function sameStart(a: { parentSpanId: string; name: string; kind: number; serviceName: string; startTime: bigint }, b: FinishedSpan): boolean {
+  return a.parentSpanId === b.parentSpanId && a.name === b.name && a.kind === b.kind && a.serviceName === b.serviceName && a.startTime === b.startTime;
+}
+
+/**
+ * The spans in an order where a parent in the same command comes before its
+ * children (otherwise as given), so children find their parent recorded.
+ */
+function parentsFirst(spans: readonly FinishedSpan[]): readonly FinishedSpan[] {
+  if (spans.length < 2) return spans;
+  const byId = new Map<string, FinishedSpan>();
+  for (const span of spans) if (!byId.has(span.spanId)) byId.set(span.spanId, span);
+  const placed = new Set<FinishedSpan>();
+  const ordered: FinishedSpan[] = [];
+  const chain: FinishedSpan[] = [];
+  for (const span of spans) {
+    let current: FinishedSpan | undefined = span;
+    while (current && !placed.has(current)) {
+      placed.add(current);
+      chain.push(current);
+      current = current.parentSpanId === "" ? undefined : byId.get(current.parentSpanId);
+    }
+    while (chain.length > 0) ordered.push(chain.pop()!);
+  }
+  return ordered;
+}
+
+function spanIdReused(traceId: string, spanId: string): TraceError {
+  return traceError("already_exists", "SPAN_ID_REUSED", `span ${spanId} was already recorded with other content`, { trace_id: traceId, span_id: spanId });
+}
+
+function alreadyEnded(traceId: string, spanId: string): TraceError {
+  return traceError("failed_precondition", "SPAN_ALREADY_ENDED", `span ${spanId} has already ended with another outcome`, { trace_id: traceId, span_id: spanId });
+}

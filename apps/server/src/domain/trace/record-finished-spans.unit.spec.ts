@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import { StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
+import { given, TRACE } from "../testing/trace-specification.js";
+import {
+  CHILD,
+  GRANDCHILD,
+  REMOTE_PARENT,
+  ROOT,
+  T0,
+  attr,
+  errorOccurred,
+  eventRecorded,
+  finishedError,
+  finishedEvent,
+  finishedSpan,
+  ms,
+  recordFinished,
+  runningTrace,
+  spanEnded,
+  spanStarted,
+  startSpan,
+  traceCompleted,
+  traceStarted,
+} from "../testing/trace-fixtures.js";
+import { foldTrace } from "./trace-state.js";
+
+const otlpStarted = (fields: { service?: string; at?: bigint } = {}) => traceStarted({ origin: TraceOrigin.OTLP, ...fields });
+const child = (fields = {}) => finishedSpan(CHILD, { parentSpanId: ROOT, ...fields });
+
+describe("a finished span becomes the lifecycle's events", () => {
+  it("a finished root starts, ends and completes a new trace", () => {
+    const outcome = given([])
+      .when(recordFinished(finishedSpan(ROOT)))
+      .then([otlpStarted(), spanStarted(ROOT), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+    expect(outcome).toEqual({ type: "FinishedSpansRecorded", version: 4, recorded: 1, duplicates: 0, rejected: [], traceCompleted: true });
+  });
+
+  it("its events and exceptions are recorded between its start and its end, in the order reported", () => {
+    given([])
+      .when(recordFinished(finishedSpan(ROOT, { events: [finishedEvent("otlp-0"), finishedError("otlp-1", { stacktrace: "at pay()" })], statusCode: StatusCode.ERROR })))
+      .then([
+        otlpStarted(),
+        spanStarted(ROOT),
+        eventRecorded(ROOT, { eventId: "otlp-0" }),
+        errorOccurred(ROOT, { errorId: "otlp-1", stacktrace: "at pay()" }),
+        spanEnded(ROOT, { statusCode: StatusCode.ERROR }),
+        traceCompleted({ spans: 1, errors: 1 }),
+      ]);
+  });
+
+  it("the reporter's own dropped attributes are counted with ours", () => {
+    const attributes = [attr("a", 1), attr("b", 2), attr("c", 3)];
+    const { events } = given([], { limits: { countLimit: 2, valueLengthLimit: Infinity } })
+      .when(recordFinished(finishedSpan(ROOT, { attributes, droppedAttributesCount: 4 })))
+      .thenAccepted();
+    expect(events[1]!.value).toMatchObject({ droppedAttributesCount: 5, attributes: attributes.slice(0, 2) });
+  });
+});
+
+describe("parents and children arrive in any order", () => {
+  it("a child reported before its parent in one batch is recorded after it, with a local parent", () => {
+    given([])
+      .when(recordFinished(child(), finishedSpan(ROOT)))
+      .then([otlpStarted(), spanStarted(ROOT), spanEnded(ROOT), spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD), traceCompleted({ spans: 2 })]);
+  });
+
+  it("a child whose parent is not in the trace is recorded with a remote parent; without a root the trace stays open", () => {
+    given([])
+      .when(recordFinished(child()))
+      .then([otlpStarted({ service: "payments" }), spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true }), spanEnded(CHILD)]);
+  });
+
+  it("the root arriving later completes the trace", () => {
+    const history = [otlpStarted({ service: "payments" }), spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true }), spanEnded(CHILD)];
+    given(history)
+      .when(recordFinished(finishedSpan(ROOT, { endTime: T0 + ms(9) })))
+      .then([spanStarted(ROOT), spanEnded(ROOT, { endTime: T0 + ms(9) }), traceCompleted({ spans: 2, end: T0 + ms(9) })]);
+  });
+
+  it("the reporter's word that the parent is remote is kept even when the parent is in the trace", () => {
+    given([traceStarted(), spanStarted(ROOT)])
+      .when(recordFinished(child({ parentIsRemote: true })))
+      .then([spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true }), spanEnded(CHILD)]);
+  });
+
+  it("a second root is rejected, the rest of the batch is recorded", () => {
+    const { outcome, events } = given([])
+      .when(recordFinished(finishedSpan(ROOT), finishedSpan(GRANDCHILD)))
+      .thenAccepted();
+    expect(events.map((e) => e.case)).toEqual(["traceStarted", "spanStarted", "spanEnded", "traceCompleted"]);
+    expect(outcome).toMatchObject({ recorded: 1, rejected: [{ spanId: GRANDCHILD, error: { reason: "ROOT_SPAN_EXISTS" } }] });
+  });
+});
+
+describe("joining the lifecycle API", () => {
+  it("a finished child of a running lifecycle span joins it with a local parent", () => {
+    given([traceStarted(), spanStarted(ROOT)]).when(recordFinished(child())).then([spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD)]);
+  });
+
+  it("a running lifecycle span reported finished is ended by the report, with what it did not record yet", () => {
+    const history = [traceStarted(), spanStarted(ROOT), eventRecorded(ROOT, { eventId: "otlp-0" })];
+    given(history)
+      .when(recordFinished(finishedSpan(ROOT, { events: [finishedEvent("otlp-0"), finishedEvent("otlp-1", { name: "retry" })] })))
+      .then([eventRecorded(ROOT, { eventId: "otlp-1", name: "retry" }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+
+  it("a trace completes only once every lifecycle span has ended", () => {
+    given(runningTrace()).when(recordFinished(finishedSpan(ROOT))).then([spanEnded(ROOT)]);
+  });
+});
+
+describe("a span reported twice is stored once", () => {
+  const recorded = [otlpStarted(), spanStarted(ROOT), spanEnded(ROOT), traceCompleted({ spans: 1 })];
+
+  it("the same span again writes nothing", () => {
+    const outcome = given(recorded).when(recordFinished(finishedSpan(ROOT))).then([]);
+    expect(outcome).toMatchObject({ recorded: 0, duplicates: 1, rejected: [], traceCompleted: false });
+  });
+
+  it("the same span twice in one batch is recorded once", () => {
+    given([])
+      .when(recordFinished(finishedSpan(ROOT), finishedSpan(ROOT)))
+      .then([otlpStarted(), spanStarted(ROOT), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+
+  it("the same ids with another outcome or other content are rejected", () => {
+    const other = given(recorded).when(recordFinished(finishedSpan(ROOT, { statusCode: StatusCode.ERROR }))).thenAccepted();
+    expect(other.outcome).toMatchObject({ rejected: [{ error: { reason: "SPAN_ALREADY_ENDED" } }] });
+    const reused = given(recorded).when(recordFinished(finishedSpan(ROOT, { name: "GET /other" }))).thenAccepted();
+    expect(reused.outcome).toMatchObject({ rejected: [{ error: { reason: "SPAN_ID_REUSED" } }] });
+    expect([...other.events, ...reused.events]).toEqual([]);
+  });
+});
+
+describe("a completed trace takes finished spans as late arrivals", () => {
+  const completed = [traceStarted(), spanStarted(ROOT), spanEnded(ROOT), traceCompleted({ spans: 1 })];
+
+  it("records the late span and restates the completion with the new counts", () => {
+    const outcome = given(completed)
+      .when(recordFinished(child({ startTime: T0 + ms(1), endTime: T0 + ms(30), statusCode: StatusCode.ERROR })))
+      .then([
+        spanStarted(CHILD, { parentSpanId: ROOT, startTime: T0 + ms(1) }),
+        spanEnded(CHILD, { endTime: T0 + ms(30), statusCode: StatusCode.ERROR }),
+        traceCompleted({ spans: 2, errors: 1, end: T0 + ms(30), late: 1 }),
+      ]);
+    expect(outcome).toMatchObject({ recorded: 1, traceCompleted: true });
+  });
+
+  it("keeps the original reason and counts every late span", () => {
+    const timedOut = [traceStarted(), spanStarted(ROOT), spanEnded(ROOT), traceCompleted({ spans: 1, reason: TraceCompletionReason.TIMED_OUT })];
+    const late = [...timedOut, spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD), traceCompleted({ spans: 2, late: 1, reason: TraceCompletionReason.TIMED_OUT })];
+    given(late)
+      .when(recordFinished(finishedSpan(GRANDCHILD, { parentSpanId: CHILD })))
+      .then([
+        spanStarted(GRANDCHILD, { parentSpanId: CHILD }),
+        spanEnded(GRANDCHILD),
+        traceCompleted({ spans: 3, late: 2, reason: TraceCompletionReason.TIMED_OUT }),
+      ]);
+  });
+
+  it("a late span reported again writes nothing", () => {
+    const late = [...completed, spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD), traceCompleted({ spans: 2, late: 1 })];
+    given(late).when(recordFinished(child())).then([]);
+  });
+
+  it("the restated completion leaves when and why it completed, and counts the late spans", () => {
+    const state = foldTrace(TRACE, [...completed, spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD), traceCompleted({ spans: 2, late: 1 })]);
+    expect(state).toMatchObject({ status: "completed", completedAtVersion: 4, completionReason: TraceCompletionReason.ROOT_ENDED, lateSpanCount: 1 });
+  });
+
+  it("while the lifecycle API still refuses a new span there", () => {
+    given(completed).when(startSpan(CHILD, { parentSpanId: ROOT })).thenRejected("TRACE_COMPLETED");
+  });
+});
+
+describe("invalid spans are rejected one by one", () => {
+  it("each bad span gets its reason; the good ones are recorded", () => {
+    const { events, outcome } = given([])
+      .when(
+        recordFinished(
+          finishedSpan("00000000000000zz", { parentSpanId: ROOT }),
+          finishedSpan(GRANDCHILD, { parentSpanId: ROOT, endTime: T0 - 1n }),
+          finishedSpan(REMOTE_PARENT, { parentSpanId: ROOT, startTime: 0n, endTime: 0n }),
+          finishedSpan("1111111111111111", { parentSpanId: ROOT, name: " " }),
+          finishedSpan("2222222222222222", { parentSpanId: ROOT, attributes: [attr("", 1)] }),
+          finishedSpan("3333333333333333", { parentSpanId: ROOT, events: [finishedEvent("otlp-0", { name: "" })] }),
+          finishedSpan("4444444444444444", { parentSpanId: "4444444444444444" }),
+          child(),
+        ),
+      )
+      .thenAccepted();
+    expect(events.map((e) => e.case)).toEqual(["traceStarted", "spanStarted", "spanEnded"]);
+    expect(outcome).toMatchObject({ recorded: 1, duplicates: 0 });
+    expect(outcome.type === "FinishedSpansRecorded" && outcome.rejected.map((r) => r.error.reason)).toEqual([
+      "INVALID_SPAN_ID",
+      "INVALID_TIME_RANGE",
+      "INVALID_TIME_RANGE",
+      "INVALID_SPAN_NAME",
+      "INVALID_ATTRIBUTE",
+      "INVALID_EVENT_NAME",
+      "INVALID_PARENT_SPAN_ID",
+    ]);
+  });
+
+  it("a batch of only bad spans writes nothing, not even the trace's start", () => {
+    given([]).when(recordFinished(finishedSpan(ROOT, { endTime: T0 - 1n }))).then([]);
+  });
+
+  it("a bad trace id rejects the whole command", () => {
+    given([])
+      .when({ ...recordFinished(finishedSpan(ROOT)), traceId: "00000000000000000000000000000000" })
+      .thenRejected("INVALID_TRACE_ID");
+  });
+});
