@@ -1,18 +1,18 @@
 // Feeds span and append metrics from the command bus. It runs on the write
 // path, synchronously after each commit, so it reads what the bus already has
-// (the trace state the events produced) and decodes nothing. Label objects are
-// cached per series, so a span costs map lookups, not allocations.
+// (the trace state the events produced) and decodes nothing. Series handles
+// are cached per label set, so a span costs map lookups, not allocations.
 
 import type { TraceCommandBusObserver } from "../commands/trace-command-bus.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import type { TraceState } from "../domain/trace/trace-state.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import type { ServerMetrics, SpanLabels } from "./server-metrics.js";
+import type { ServerMetrics, SpanSeries } from "./server-metrics.js";
 import { spanKindLabel, statusCodeLabel } from "./span-label-values.js";
 
 export class CommandBusMetrics implements TraceCommandBusObserver {
-  /** service -> span name -> kind and status -> labels. */
-  private readonly labels = new Map<string, Map<string, Map<number, SpanLabels>>>();
+  /** service -> span name -> kind and status -> series. */
+  private readonly series = new Map<string, Map<string, Map<number, SpanSeries>>>();
 
   constructor(private readonly metrics: ServerMetrics) {}
 
@@ -27,7 +27,7 @@ export class CommandBusMetrics implements TraceCommandBusObserver {
         if (span?.status !== "ended") continue;
         const nanos = span.endTime - span.startTime;
         const seconds = nanos > 0n ? Number(nanos) / 1e9 : 0;
-        this.metrics.spanEnded(this.labelsOf(span.serviceName, span.name, span.kind, span.statusCode), seconds);
+        this.seriesOf(span.serviceName, span.name, span.kind, span.statusCode).record(seconds);
       } else if (event.case === "spanOrphaned") {
         const span = state.spans.get(bytesToHex(event.value.spanId));
         if (span) this.metrics.spanOrphaned(span.serviceName, span.name);
@@ -35,17 +35,17 @@ export class CommandBusMetrics implements TraceCommandBusObserver {
     }
   }
 
-  private labelsOf(service: string, name: string, kind: number, code: number): SpanLabels {
-    let byName = this.labels.get(service);
-    if (!byName) this.labels.set(service, (byName = new Map()));
+  private seriesOf(service: string, name: string, kind: number, code: number): SpanSeries {
+    let byName = this.series.get(service);
+    if (!byName) this.series.set(service, (byName = new Map()));
     let byKindAndCode = byName.get(name);
     if (!byKindAndCode) byName.set(name, (byKindAndCode = new Map()));
     const key = kind * 64 + code;
-    let labels = byKindAndCode.get(key);
-    if (!labels) {
-      labels = { service_name: service, span_name: name, span_kind: spanKindLabel(kind), status_code: statusCodeLabel(code) };
-      byKindAndCode.set(key, labels);
+    let series = byKindAndCode.get(key);
+    if (!series) {
+      series = this.metrics.spanSeries({ service_name: service, span_name: name, span_kind: spanKindLabel(kind), status_code: statusCodeLabel(code) });
+      byKindAndCode.set(key, series);
     }
-    return labels;
+    return series;
   }
 }

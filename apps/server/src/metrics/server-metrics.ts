@@ -6,17 +6,9 @@
 // docs/operations.md documents every metric; the choices are argued there.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { SpanMetrics, type SpanLabels, type SpanSeries } from "./span-metrics.js";
 
-/** The spanmetrics labels: OpenTelemetry's enum names, as the connector writes them. */
-export interface SpanLabels {
-  /** The span's service.name. */
-  readonly service_name: string;
-  readonly span_name: string;
-  /** SPAN_KIND_UNSPECIFIED, SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, ... */
-  readonly span_kind: string;
-  /** STATUS_CODE_UNSET, STATUS_CODE_OK or STATUS_CODE_ERROR. */
-  readonly status_code: string;
-}
+export type { SpanLabels, SpanSeries } from "./span-metrics.js";
 
 /** Span durations: a millisecond to five minutes, roughly 1-2.5-5 per decade. */
 export const SPAN_DURATION_BUCKETS: readonly number[] = [
@@ -35,8 +27,7 @@ export interface ServerMetricsOptions {
 
 export class ServerMetrics {
   private readonly registry = new Registry();
-  private readonly calls: Counter<keyof SpanLabels>;
-  private readonly duration: Histogram<keyof SpanLabels>;
+  private readonly spans = new SpanMetrics(SPAN_DURATION_BUCKETS);
   private readonly orphaned: Counter<"service_name" | "span_name">;
   private readonly activeSpans: Gauge;
   private readonly alertsRaised: Counter<"kind">;
@@ -49,20 +40,10 @@ export class ServerMetrics {
 
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry];
-    const spanLabels: Array<keyof SpanLabels> = ["service_name", "span_name", "span_kind", "status_code"];
-    this.calls = new Counter({
-      name: "calls_total",
-      help: "Spans that ended, committed by this replica (spanmetrics connector naming).",
-      labelNames: spanLabels,
-      registers,
-    });
-    this.duration = new Histogram({
-      name: "duration_seconds",
-      help: "Durations of the spans counted in calls_total, in seconds (spanmetrics connector naming, unit s).",
-      labelNames: spanLabels,
-      buckets: [...SPAN_DURATION_BUCKETS],
-      registers,
-    });
+    this.registry.registerMetric(this.spans.callsMetric("calls_total", "Spans that ended, committed by this replica (spanmetrics connector naming)."));
+    this.registry.registerMetric(
+      this.spans.durationMetric("duration_seconds", "Durations of the spans counted in calls_total, in seconds (spanmetrics connector naming, unit s)."),
+    );
     this.orphaned = new Counter({
       name: "traceledger_spans_orphaned_total",
       help: "Spans closed as orphans (never ended by their service), committed by this replica.",
@@ -124,8 +105,12 @@ export class ServerMetrics {
 
   /** A span ended (SpanEnded committed): one call and its duration. */
   spanEnded(labels: SpanLabels, durationSeconds: number): void {
-    this.calls.inc(labels);
-    this.duration.observe(labels, durationSeconds);
+    this.spans.seriesOf(labels).record(durationSeconds);
+  }
+
+  /** The series of these labels, to record ended spans into without a lookup each time (hot paths). */
+  spanSeries(labels: SpanLabels): SpanSeries {
+    return this.spans.seriesOf(labels);
   }
 
   /** A span was closed as an orphan; it has no status or meaningful duration, so it is not a call. */

@@ -129,3 +129,18 @@ describe("ServerMetrics", () => {
     expect(new ServerMetrics({ processMetrics: false }).contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
   });
 });
+
+describe("span series", () => {
+  it("records into the same series whether reached by labels or by a kept handle, and shrugs off a NaN or negative duration", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const handle = metrics.spanSeries({ ...CHECKOUT_OK });
+    handle.record(0.5);
+    metrics.spanEnded({ ...CHECKOUT_OK }, 1.5);
+    handle.record(Number.NaN);
+    handle.record(-1);
+    const families = await scrape(metrics);
+    expect(value(families, "calls_total", { ...CHECKOUT_OK })).toBe(4);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK }, "_sum")).toBe(2);
+    expect(value(families, "duration_seconds", { ...CHECKOUT_OK, le: "0.001" }, "_bucket")).toBe(2);
+  });
+});
