@@ -69,8 +69,11 @@ async function callNext(url: string): Promise<Downstream> {
   injectContext(headers);
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-    const body: unknown = response.ok ? await response.json() : (await response.body?.cancel(), null);
-    return { status: response.status, body };
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { status: response.status, body: null };
+    }
+    return { status: response.status, body: (await response.json()) as unknown };
   } catch {
     return { status: 502, body: null };
   }

@@ -66,6 +66,8 @@ class Service:
                 return response.status, json.load(response)
         except HTTPError as error:
             return error.code, None
+        except (OSError, ValueError):  # unreachable, timed out, or not JSON: a bad gateway
+            return 502, None
 
 
 def handler_for(service: Service) -> type[BaseHTTPRequestHandler]:
