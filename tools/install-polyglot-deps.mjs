@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Installs what the non-TypeScript projects need, as the root postinstall, so
 // `npm ci` alone prepares every test: a project-local Python venv (.venv) from
-// each examples/*/requirements.txt, and the Go modules of each examples/*/go.mod.
+// each examples/*/requirements.txt, the Go modules of each examples/*/go.mod, and
+// for each examples/*/pom.xml its Maven dependencies, plugins and protoc (into
+// ~/.m2) by building it once without tests.
 // A missing toolchain is skipped with a message, except under CI=true.
 // Set TRACELEDGER_SKIP_POLYGLOT=1 to skip it all.
 import { spawnSync } from "node:child_process";
@@ -21,6 +23,7 @@ let failed = false;
 const requirements = projects.map((dir) => join(dir, "requirements.txt")).filter(existsSync);
 if (requirements.length > 0) installPython(requirements);
 for (const dir of projects.filter((d) => existsSync(join(d, "go.mod")))) installGo(dir);
+for (const dir of projects.filter((d) => existsSync(join(d, "pom.xml")))) installMaven(dir);
 process.exit(failed ? 1 : 0);
 
 function installPython(files) {
@@ -46,6 +49,14 @@ function installGo(dir) {
   if (!works("go", ["version"])) return missing("Go (go)", dir);
   console.log(`traceledger: downloading Go modules for ${dir.slice(root.length + 1)}`);
   if (!run("go", ["mod", "download"], dir)) failed = true;
+}
+
+// `dependency:go-offline` misses what plugins resolve as they run (protoc and
+// its gRPC plugin), so a package without tests is what fetches everything.
+function installMaven(dir) {
+  if (!works("mvn", ["-q", "-v"])) return missing("Maven (mvn) with Java 17+", dir);
+  console.log(`traceledger: fetching Maven dependencies and building ${dir.slice(root.length + 1)}`);
+  if (!run("mvn", ["-q", "-B", "-DskipTests", "package"], dir)) failed = true;
 }
 
 function findPython() {

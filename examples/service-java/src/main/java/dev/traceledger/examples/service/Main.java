@@ -1,5 +1,6 @@
 package dev.traceledger.examples.service;
 
+import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -31,7 +32,7 @@ public final class Main {
       System.exit(1);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(service::close, "shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> service.shutdown(Duration.ofSeconds(1)), "shutdown"));
     System.out.println("{\"listening\":" + service.port() + "}");
     System.out.flush();
     log.info(config.serviceName() + " listening on " + service.port() + ", traceledger at " + config.traceledgerTarget()

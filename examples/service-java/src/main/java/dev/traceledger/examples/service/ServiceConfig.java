@@ -10,12 +10,13 @@ import java.util.Optional;
  * The service's settings, read once from the environment. A bad value stops the service with a
  * message naming the variable, what it got and what it accepts.
  *
+ * @param host the address the HTTP port listens on
  * @param port the HTTP port; 0 picks a free one
  * @param traceledgerTarget host:port of traceledger's gRPC door (plaintext h2c)
  * @param nextUrl the base URL of the next service, if any
  * @param serviceName the name this service gives its spans
  */
-public record ServiceConfig(int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName) {
+public record ServiceConfig(String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName) {
 
   public static ServiceConfig fromEnvironment(Map<String, String> env) {
     List<String> problems = new ArrayList<>();
@@ -27,7 +28,7 @@ public record ServiceConfig(int port, String traceledgerTarget, Optional<URI> ne
     } catch (NumberFormatException e) {
       problems.add("PORT=" + rawPort + " is not a whole number between 0 and 65535");
     }
-    String target = value(env, "TRACELEDGER_GRPC", "");
+    String target = value(env, "TRACELEDGER_GRPC", "127.0.0.1:7317");
     if (!target.matches("[^\\s:/]+:\\d{1,5}")) {
       problems.add("TRACELEDGER_GRPC=" + target + " must be host:port of traceledger's gRPC port, e.g. 127.0.0.1:7317");
     }
@@ -44,11 +45,11 @@ public record ServiceConfig(int port, String traceledgerTarget, Optional<URI> ne
         problems.add("NEXT_URL=" + rawNext + " must be an http:// or https:// base URL");
       }
     }
-    String serviceName = value(env, "SERVICE_NAME", "java");
+    String serviceName = value(env, "SERVICE_NAME", "service-java");
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid configuration:\n  - " + String.join("\n  - ", problems));
     }
-    return new ServiceConfig(port, target, next, serviceName);
+    return new ServiceConfig(value(env, "HOST", "127.0.0.1"), port, target, next, serviceName);
   }
 
   private static String value(Map<String, String> env, String name, String fallback) {

@@ -69,7 +69,7 @@ public final class WorkHandler implements HttpHandler {
     String fail = queryParameter(exchange.getRequestURI(), "fail");
     var headers = exchange.getRequestHeaders();
     SpanLifecycle.Span span = tracing.startServerSpan("GET /work", headers.getFirst("traceparent"), headers.getFirst("tracestate"));
-    tracing.addEvent(span, "work.received", fail == null ? List.of() : List.of(text("work.fail", fail)));
+    tracing.addEvent(span, "work.started", List.of(text("fail", fail == null ? "" : fail)));
 
     JsonElement downstream = JsonNull.INSTANCE;
     String downstreamFailure = null;
@@ -95,11 +95,11 @@ public final class WorkHandler implements HttpHandler {
     body.addProperty("traceparent", span.traceparent());
     int status;
     if (serviceName.equals(fail)) {
-      String message = "failure requested for " + serviceName;
-      tracing.recordError(span, "RequestedFailure", message);
+      String message = serviceName + " was asked to fail";
+      tracing.recordError(span, "WorkFailed", message);
       body.addProperty("error", message);
       status = 500;
-      tracing.end(span, StatusCode.STATUS_CODE_ERROR, message, List.of(integer("http.response.status_code", status)));
+      tracing.end(span, StatusCode.STATUS_CODE_ERROR, serviceName + " failed", List.of(integer("http.response.status_code", status)));
     } else if (downstreamFailure != null) {
       body.addProperty("error", downstreamFailure);
       status = 502;
@@ -109,6 +109,7 @@ public final class WorkHandler implements HttpHandler {
       status = 200;
       tracing.end(span, StatusCode.STATUS_CODE_OK, "", List.of(integer("http.response.status_code", status)));
     }
+    body.addProperty("status", status);
     reply(exchange, status, body);
   }
 

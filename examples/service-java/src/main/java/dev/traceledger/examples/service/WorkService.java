@@ -36,7 +36,7 @@ public final class WorkService implements AutoCloseable {
     var handler = new WorkHandler(new SpanLifecycle(channel, config.serviceName()), config.serviceName(), config.nextUrl(), http);
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(config.port()), 0);
+      server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
     } catch (IOException e) {
       channel.shutdownNow();
       throw e;
@@ -52,10 +52,18 @@ public final class WorkService implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** Stops accepting, lets requests in progress finish for up to a second, then closes the channel. */
+  /** Stops at once: for tests and for a failed start. */
   @Override
   public void close() {
-    server.stop(1);
+    shutdown(Duration.ZERO);
+  }
+
+  /**
+   * Stops accepting, lets requests in progress finish for up to {@code grace} (the JDK's server
+   * waits out the whole grace before Java 21), then closes the channel to traceledger.
+   */
+  public void shutdown(Duration grace) {
+    server.stop((int) grace.toSeconds());
     executor.shutdown();
     channel.shutdown();
     try {

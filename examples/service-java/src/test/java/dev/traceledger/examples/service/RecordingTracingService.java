@@ -1,0 +1,81 @@
+package dev.traceledger.examples.service;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import traceledger.v1.TracingServiceGrpc;
+import traceledger.v1.TracingServiceOuterClass.AddSpanEventRequest;
+import traceledger.v1.TracingServiceOuterClass.AddSpanEventResponse;
+import traceledger.v1.TracingServiceOuterClass.EndSpanRequest;
+import traceledger.v1.TracingServiceOuterClass.EndSpanResponse;
+import traceledger.v1.TracingServiceOuterClass.RecordErrorRequest;
+import traceledger.v1.TracingServiceOuterClass.RecordErrorResponse;
+import traceledger.v1.TracingServiceOuterClass.StartSpanRequest;
+import traceledger.v1.TracingServiceOuterClass.StartSpanResponse;
+
+/**
+ * A stand-in for traceledger that records the lifecycle calls it receives, in order. The real
+ * server is exercised across languages by the polyglot end-to-end test; this one lets the
+ * service's own test see exactly what it sent.
+ */
+final class RecordingTracingService extends TracingServiceGrpc.TracingServiceImplBase {
+  /** One call: its method, the span it names (hex) and the request as received. */
+  record Call(String method, String spanId, Message request) {}
+
+  private final List<Call> calls = new ArrayList<>();
+
+  synchronized List<Call> calls() {
+    return List.copyOf(calls);
+  }
+
+  synchronized List<Call> callsOf(String spanId) {
+    return calls.stream().filter(c -> c.spanId().equals(spanId)).toList();
+  }
+
+  synchronized List<StartSpanRequest> starts() {
+    return calls.stream().filter(c -> c.method().equals("StartSpan")).map(c -> (StartSpanRequest) c.request()).toList();
+  }
+
+  @Override
+  public void startSpan(StartSpanRequest request, StreamObserver<StartSpanResponse> answer) {
+    record("StartSpan", hex(request.getSpanId()), request);
+    answer.onNext(StartSpanResponse.newBuilder().setTraceId(request.getTraceId()).setSpanId(request.getSpanId()).build());
+    answer.onCompleted();
+  }
+
+  @Override
+  public void addSpanEvent(AddSpanEventRequest request, StreamObserver<AddSpanEventResponse> answer) {
+    record("AddSpanEvent", spanOf(request.getTraceparent()), request);
+    answer.onNext(AddSpanEventResponse.getDefaultInstance());
+    answer.onCompleted();
+  }
+
+  @Override
+  public void recordError(RecordErrorRequest request, StreamObserver<RecordErrorResponse> answer) {
+    record("RecordError", spanOf(request.getTraceparent()), request);
+    answer.onNext(RecordErrorResponse.getDefaultInstance());
+    answer.onCompleted();
+  }
+
+  @Override
+  public void endSpan(EndSpanRequest request, StreamObserver<EndSpanResponse> answer) {
+    record("EndSpan", spanOf(request.getTraceparent()), request);
+    answer.onNext(EndSpanResponse.getDefaultInstance());
+    answer.onCompleted();
+  }
+
+  private synchronized void record(String method, String spanId, Message request) {
+    calls.add(new Call(method, spanId, request));
+  }
+
+  static String hex(ByteString bytes) {
+    return HexFormat.of().formatHex(bytes.toByteArray());
+  }
+
+  private static String spanOf(String traceparent) {
+    return Traceparent.parse(traceparent).map(Traceparent::spanId).orElse("");
+  }
+}

@@ -1,0 +1,34 @@
+package dev.traceledger.examples.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ServiceConfigTest {
+  @Test
+  void defaultsMatchALocalTraceledger() {
+    ServiceConfig config = ServiceConfig.fromEnvironment(Map.of());
+    assertEquals(new ServiceConfig("127.0.0.1", 0, "127.0.0.1:7317", Optional.empty(), "service-java"), config);
+  }
+
+  @Test
+  void readsEveryVariable() {
+    ServiceConfig config = ServiceConfig.fromEnvironment(Map.of(
+        "PORT", "8080", "TRACELEDGER_GRPC", "localhost:17317", "NEXT_URL", "http://127.0.0.1:9000/", "SERVICE_NAME", "java", "HOST", "0.0.0.0"));
+    assertEquals(new ServiceConfig("0.0.0.0", 8080, "localhost:17317", Optional.of(URI.create("http://127.0.0.1:9000")), "java"), config);
+  }
+
+  @Test
+  void namesEveryBadVariable() {
+    var e = assertThrows(IllegalArgumentException.class, () -> ServiceConfig.fromEnvironment(Map.of(
+        "PORT", "70000", "TRACELEDGER_GRPC", "http://x:1", "NEXT_URL", "ftp://host")));
+    assertTrue(e.getMessage().contains("PORT=70000"), e.getMessage());
+    assertTrue(e.getMessage().contains("TRACELEDGER_GRPC=http://x:1"), e.getMessage());
+    assertTrue(e.getMessage().contains("NEXT_URL=ftp://host"), e.getMessage());
+  }
+}

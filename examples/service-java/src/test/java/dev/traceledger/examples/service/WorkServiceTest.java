@@ -1,0 +1,201 @@
+package dev.traceledger.examples.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import traceledger.v1.SpanTypes.SpanKind;
+import traceledger.v1.SpanTypes.StatusCode;
+import traceledger.v1.TracingServiceOuterClass.AddSpanEventRequest;
+import traceledger.v1.TracingServiceOuterClass.EndSpanRequest;
+import traceledger.v1.TracingServiceOuterClass.RecordErrorRequest;
+import traceledger.v1.TracingServiceOuterClass.StartSpanRequest;
+
+/**
+ * Two instances of the service in a chain (front → back) on ephemeral ports, over real HTTP and a
+ * real gRPC server on an ephemeral port that records the lifecycle calls.
+ */
+class WorkServiceTest {
+  private static final String INCOMING = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final RecordingTracingService traceledger = new RecordingTracingService();
+  private Server grpc;
+  private WorkService back;
+  private WorkService front;
+
+  @BeforeEach
+  void start() throws IOException {
+    grpc = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(traceledger).build().start();
+    String target = "127.0.0.1:" + grpc.getPort();
+    back = WorkService.start(new ServiceConfig("127.0.0.1", 0, target, Optional.empty(), "back"));
+    front = WorkService.start(new ServiceConfig("127.0.0.1", 0, target, Optional.of(URI.create("http://127.0.0.1:" + back.port())), "front"));
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    front.close();
+    back.close();
+    grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void continuesTheTraceAndCallsTheNextServiceWithItsOwnSpan() throws Exception {
+    HttpResponse<String> response = get(front, "/work", Map.of("traceparent", INCOMING, "tracestate", "vendor=x"));
+
+    assertEquals(200, response.statusCode());
+    JsonObject body = JsonParser.parseString(response.body()).getAsJsonObject();
+    assertEquals("front", body.get("service").getAsString());
+    Traceparent frontSpan = Traceparent.parse(body.get("traceparent").getAsString()).orElseThrow();
+    JsonObject downstream = body.getAsJsonObject("downstream");
+    assertEquals("back", downstream.get("service").getAsString());
+    assertTrue(downstream.get("downstream").isJsonNull());
+    Traceparent backSpan = Traceparent.parse(downstream.get("traceparent").getAsString()).orElseThrow();
+
+    StartSpanRequest frontStart = startOf("front");
+    assertEquals(INCOMING, frontStart.getTraceparent());
+    assertEquals("0af7651916cd43dd8448eb211c80319c", RecordingTracingService.hex(frontStart.getTraceId()));
+    assertEquals(frontSpan.spanId(), RecordingTracingService.hex(frontStart.getSpanId()));
+    assertEquals(SpanKind.SPAN_KIND_SERVER, frontStart.getKind());
+    assertEquals("GET /work", frontStart.getName());
+    assertEquals("vendor=x", frontStart.getTracestate());
+
+    StartSpanRequest backStart = startOf("back");
+    assertEquals(frontSpan.format(), backStart.getTraceparent(), "the next service's parent is this service's span");
+    assertEquals("vendor=x", backStart.getTracestate(), "tracestate travels on");
+    assertEquals(frontSpan.traceId(), backSpan.traceId());
+
+    for (Traceparent span : List.of(frontSpan, backSpan)) {
+      var calls = traceledger.callsOf(span.spanId());
+      assertEquals(List.of("StartSpan", "AddSpanEvent", "EndSpan"), calls.stream().map(RecordingTracingService.Call::method).toList());
+      assertEquals("work.started", ((AddSpanEventRequest) calls.get(1).request()).getName());
+      assertEquals(StatusCode.STATUS_CODE_OK, ((EndSpanRequest) calls.get(2).request()).getStatus().getCode());
+    }
+  }
+
+  @Test
+  void theFailingServiceRecordsAnErrorAndItsCallerReportsTheDownstreamFailure() throws Exception {
+    HttpResponse<String> response = get(front, "/work?fail=back", Map.of("traceparent", INCOMING));
+
+    assertEquals(502, response.statusCode());
+    String backSpan = RecordingTracingService.hex(startOf("back").getSpanId());
+    var backCalls = traceledger.callsOf(backSpan);
+    assertEquals(List.of("StartSpan", "AddSpanEvent", "RecordError", "EndSpan"), backCalls.stream().map(RecordingTracingService.Call::method).toList());
+    RecordErrorRequest error = (RecordErrorRequest) backCalls.get(2).request();
+    assertEquals("WorkFailed", error.getErrorType());
+    assertEquals("back was asked to fail", error.getMessage());
+    EndSpanRequest backEnd = (EndSpanRequest) backCalls.get(3).request();
+    assertEquals(StatusCode.STATUS_CODE_ERROR, backEnd.getStatus().getCode());
+
+    String frontSpan = RecordingTracingService.hex(startOf("front").getSpanId());
+    var frontCalls = traceledger.callsOf(frontSpan);
+    assertEquals(List.of("StartSpan", "AddSpanEvent", "EndSpan"), frontCalls.stream().map(RecordingTracingService.Call::method).toList());
+    EndSpanRequest frontEnd = (EndSpanRequest) frontCalls.get(2).request();
+    assertEquals(StatusCode.STATUS_CODE_ERROR, frontEnd.getStatus().getCode());
+    assertEquals("downstream failed: 500", frontEnd.getStatus().getMessage());
+  }
+
+  @Test
+  void aServiceAskedToFailStillCallsItsDownstreamFirst() throws Exception {
+    HttpResponse<String> response = get(front, "/work?fail=front", Map.of("traceparent", INCOMING));
+
+    assertEquals(500, response.statusCode());
+    assertEquals("front", JsonParser.parseString(response.body()).getAsJsonObject().get("service").getAsString());
+    EndSpanRequest backEnd = endOf("back");
+    assertEquals(StatusCode.STATUS_CODE_OK, backEnd.getStatus().getCode());
+    EndSpanRequest frontEnd = endOf("front");
+    assertEquals(StatusCode.STATUS_CODE_ERROR, frontEnd.getStatus().getCode());
+    assertEquals("front failed", frontEnd.getStatus().getMessage());
+  }
+
+  @Test
+  void withoutAValidTraceparentTheServiceStartsANewTrace() throws Exception {
+    HttpResponse<String> response = get(back, "/work", Map.of("traceparent", "00-not-a-traceparent-01"));
+
+    assertEquals(200, response.statusCode());
+    Traceparent span = Traceparent.parse(JsonParser.parseString(response.body()).getAsJsonObject().get("traceparent").getAsString()).orElseThrow();
+    StartSpanRequest start = startOf("back");
+    assertEquals("", start.getTraceparent(), "a root span has no parent");
+    assertEquals(span.traceId(), RecordingTracingService.hex(start.getTraceId()));
+    assertEquals(span.spanId(), RecordingTracingService.hex(start.getSpanId()));
+  }
+
+  @Test
+  void anUnreachableDownstreamIsAnErrorOnTheSpan() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (WorkService lonely = WorkService.start(new ServiceConfig("127.0.0.1", 0, "127.0.0.1:" + grpc.getPort(),
+        Optional.of(URI.create("http://127.0.0.1:" + closedPort)), "lonely"))) {
+      HttpResponse<String> response = get(lonely, "/work", Map.of("traceparent", INCOMING));
+
+      assertEquals(502, response.statusCode());
+      String spanId = RecordingTracingService.hex(startOf("lonely").getSpanId());
+      var calls = traceledger.callsOf(spanId);
+      assertEquals(List.of("StartSpan", "AddSpanEvent", "RecordError", "EndSpan"), calls.stream().map(RecordingTracingService.Call::method).toList());
+      assertEquals("java.net.ConnectException", ((RecordErrorRequest) calls.get(2).request()).getErrorType());
+      assertEquals(StatusCode.STATUS_CODE_ERROR, ((EndSpanRequest) calls.get(3).request()).getStatus().getCode());
+    }
+  }
+
+  @Test
+  void anUnreachableTraceledgerDoesNotFailTheRequest() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (WorkService untraced = WorkService.start(new ServiceConfig("127.0.0.1", 0, "127.0.0.1:" + closedPort, Optional.empty(), "untraced"))) {
+      HttpResponse<String> response = get(untraced, "/work", Map.of("traceparent", INCOMING));
+
+      assertEquals(200, response.statusCode());
+      Traceparent span = Traceparent.parse(JsonParser.parseString(response.body()).getAsJsonObject().get("traceparent").getAsString()).orElseThrow();
+      assertEquals("0af7651916cd43dd8448eb211c80319c", span.traceId(), "the trace still travels downstream");
+    }
+  }
+
+  @Test
+  void answersOnlyGetWork() throws Exception {
+    assertEquals(404, get(back, "/other", Map.of()).statusCode());
+    var post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + back.port() + "/work")).POST(HttpRequest.BodyPublishers.noBody()).build();
+    assertEquals(405, http.send(post, HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertTrue(traceledger.calls().isEmpty());
+  }
+
+  private HttpResponse<String> get(WorkService service, String pathAndQuery, Map<String, String> headers) throws Exception {
+    var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + pathAndQuery));
+    headers.forEach(request::header);
+    return http.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private StartSpanRequest startOf(String service) {
+    var starts = traceledger.starts().stream().filter(s -> s.getServiceName().equals(service)).toList();
+    assertEquals(1, starts.size(), "one span of " + service);
+    return starts.get(0);
+  }
+
+  private EndSpanRequest endOf(String service) {
+    var calls = traceledger.callsOf(RecordingTracingService.hex(startOf(service).getSpanId()));
+    var ends = calls.stream().filter(c -> c.method().equals("EndSpan")).toList();
+    assertEquals(1, ends.size(), "one end of " + service);
+    assertEquals("EndSpan", calls.get(calls.size() - 1).method(), "nothing after the end");
+    return (EndSpanRequest) ends.get(0).request();
+  }
+}
