@@ -5,7 +5,7 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "postgresql",
-  schema: ["./src/event-store/postgres/schema.ts", "./src/projections/postgres/projection-schema.ts", "./src/monitoring/monitoring-schema.ts", "./src/subscription/postgres/in-flight-schema.ts"],
+  schema: ["./src/event-store/postgres/schema.ts", "./src/projections/postgres/projection-schema.ts", "./src/monitoring/monitoring-schema.ts", "./src/subscription/postgres/in-flight-schema.ts", "./src/trace-reads/postgres/trace-view-snapshot-schema.ts"],
   out: "./drizzle",
   strict: true,
   verbose: true,

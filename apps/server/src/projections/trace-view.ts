@@ -23,13 +23,42 @@ interface SpanDraft {
   flags: number;
 }
 
+/**
+ * All the fold keeps besides its spans: enough to resume it from a snapshot
+ * (../trace-reads), with the snapshot's spans adopted as later events touch them.
+ * The snapshots there mirror build()'s trace-level fields; their spec checks
+ * snapshot + tail against this fold at every version. Changing what this fold
+ * produces? Bump VIEW_FORMAT in ../trace-reads/view-format.ts.
+ */
+export interface TraceViewProgress {
+  readonly version: number;
+  readonly completed: boolean;
+  readonly rootSpanId: string;
+}
+
 export class TraceViewBuilder {
   private readonly spans = new Map<string, SpanDraft>();
   private version = 0;
   private completed = false;
   private rootSpanId = "";
 
-  constructor(private readonly traceId: string) {}
+  constructor(
+    private readonly traceId: string,
+    resume?: TraceViewProgress,
+  ) {
+    if (resume) ({ version: this.version, completed: this.completed, rootSpanId: this.rootSpanId } = resume);
+  }
+
+  get progress(): TraceViewProgress {
+    return { version: this.version, completed: this.completed, rootSpanId: this.rootSpanId };
+  }
+
+  /** Takes back a span that build() produced earlier, so that later events can change it. */
+  adopt(span: Span): void {
+    const attributes = new Map<string, KeyValue>();
+    for (const kv of span.attributes) attributes.set(kv.key, kv);
+    this.spans.set(bytesToHex(span.spanId), { span, attributes, flags: parseInt(span.traceparent.slice(-2), 16) || 0 });
+  }
 
   apply(event: TraceEventCase): this {
     this.version++;

@@ -23,11 +23,11 @@ import type { TraceError } from "../domain/trace/trace-error.js";
 import { isTraceError, traceError } from "../domain/trace/trace-error.js";
 import { bytesToHex, isValidTraceId } from "../domain/trace/w3c-ids.js";
 import type { EventStore, ReadStreamOptions } from "../event-store/event-store.js";
-import { decodeTraceEvent } from "../events/trace-event-codec.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
-import { TraceViewBuilder } from "../projections/trace-view.js";
+import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
 import { invalidArgument, toConnectError } from "./rpc-error.js";
+import { preEncodedMessage } from "./transport/pre-encoded-message.js";
 import {
   addSpanEventCommand,
   batchCommand,
@@ -56,6 +56,8 @@ export interface TracingServiceDeps {
   readonly store: EventStore;
   readonly changes: TraceChangeFeed;
   readonly listing: TraceListing;
+  /** GetTrace's views: snapshots, cache and fold (../trace-reads). */
+  readonly traces: Pick<TraceReader, "read">;
   /** Unix nanoseconds, for the durations of running spans. */
   readonly clock: () => bigint;
   /** Aborted at shutdown: ends every WatchTrace stream. */
@@ -126,22 +128,19 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
 
     async getTrace(request) {
       const traceId = traceIdOf(request.traceId);
-      const options: ReadStreamOptions =
+      const moment: TraceMoment =
         request.asOf.case === "asOfVersion"
-          ? { toVersion: Number(request.asOf.value) }
+          ? { kind: "version", version: Number(request.asOf.value) }
           : request.asOf.case === "asOfTimeUnixNano"
-            ? { recordedAtOrBefore: request.asOf.value }
-            : {};
-      const events = await deps.store.readStream(traceId, options);
-      if (events.length === 0) {
+            ? { kind: "time", at: request.asOf.value }
+            : { kind: "now" };
+      const response = await deps.traces.read(traceId, moment);
+      if (!response) {
         const when = request.asOf.case === undefined ? "" : " as of the requested moment";
         throw toConnectError(traceError("not_found", "TRACE_NOT_FOUND", `trace ${traceId} does not exist${when}`, { trace_id: traceId }));
       }
-      const builder = new TraceViewBuilder(traceId);
-      for (const stored of events) builder.apply(decodeTraceEvent(stored.type, stored.payload));
-      // A past view measures its running spans to the moment it shows.
-      const at = request.asOf.case === "asOfTimeUnixNano" ? request.asOf.value : request.asOf.case === "asOfVersion" ? events[events.length - 1]!.recordedAt : deps.clock();
-      return create(GetTraceResponseSchema, { trace: builder.build(at) });
+      // Already encoded (most of it copied from a snapshot or the cache): sent as it is.
+      return preEncodedMessage(GetTraceResponseSchema, response);
     },
 
     listTraces(request) {

@@ -18,6 +18,7 @@ import { ServerMetrics } from "../metrics/server-metrics.js";
 import { createPostgresTraceListing } from "../projections/postgres/postgres-trace-listing.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { createTracingService } from "../rpc/tracing-service.js";
+import { createTraceReader } from "../trace-reads/create-trace-reader.js";
 import { startServers } from "../rpc/transport/serve.js";
 import { serviceRegistration } from "../rpc/transport/service-registration.js";
 import { withCallLogging } from "./call-logging.js";
@@ -64,12 +65,19 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
         projector.wake();
       },
     });
+    const traces = createTraceReader(database.sql, {
+      clock,
+      cacheBytes: config.viewCacheBytes,
+      snapshotEvery: config.viewSnapshotEvery,
+      onError: (error) => log.error("storing a trace view snapshot failed", { error }),
+    });
     const shutdown = new AbortController();
     const tracing = createTracingService({
       bus,
       store,
       changes,
       listing: createPostgresTraceListing(database.sql, clock),
+      traces,
       clock,
       shutdown: shutdown.signal,
       maxBatchCommands: config.maxBatchCommands,
@@ -98,6 +106,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
           shutdown.abort();
           changes.wakeAll();
           await servers.close(config.shutdownGraceMs);
+          await traces.close();
           await bus.close();
           await projector.stop();
           await database.close();

@@ -13,6 +13,7 @@ import { SHUTTING_DOWN } from "./end-stream-on-shutdown.js";
 import { hostPort } from "./host-port.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
 import { plainRouter, type PlainRoute } from "./plain-routes.js";
+import { preEncodedJsonInterceptor } from "./pre-encoded-message.js";
 import { logInternalError, publicErrorInterceptor, type InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
 import { untilAbortedInterceptor } from "./until-aborted.js";
@@ -52,7 +53,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     connect: true,
     readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    interceptors: [publicErrorInterceptor(onInternalError), untilAbortedInterceptor()],
+    interceptors: [publicErrorInterceptor(onInternalError), untilAbortedInterceptor(), preEncodedJsonInterceptor()],
   };
   const handler = connectNodeAdapter({
     ...protocols,

@@ -1,0 +1,106 @@
+// One span of a trace view, kept encoded: the bytes of its Span message plus the
+// few fields the trace-level figures need (start, end, running, failed). A view
+// is mostly spans that no later event touches; they go from a snapshot to the
+// response without ever being decoded.
+
+import { SpanSchema, SpanState, StatusCode, StatusSchema } from "@traceledger/proto";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import { WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader } from "./wire.js";
+
+export interface SpanEntry {
+  readonly spanId: string;
+  readonly start: bigint;
+  /** Zero while running. */
+  readonly end: bigint;
+  readonly running: boolean;
+  /** Status ERROR or at least one recorded error: counted in the trace's error_count. */
+  readonly failed: boolean;
+  /** The encoded Span; while it runs, without duration_nano (it depends on the moment viewed). */
+  readonly bytes: Uint8Array;
+  /** Where duration_nano goes in `bytes` while running, so that output keeps field order. */
+  readonly durationAt: number;
+  /** When the span was first started in the stream: orders spans that start at the same time. */
+  readonly seq: number;
+}
+
+const F = SpanSchema.field;
+const SPAN_ID = F.spanId.number;
+const NAME = F.name.number;
+const SERVICE_NAME = F.serviceName.number;
+const STATE = F.state.number;
+const START = F.startTimeUnixNano.number;
+const END = F.endTimeUnixNano.number;
+const DURATION = F.durationNano.number;
+const STATUS = F.status.number;
+const ERRORS = F.errors.number;
+const STATUS_CODE = StatusSchema.field.code.number;
+
+/** Reads what a view needs from an encoded Span (as build() produced it). */
+export function readSpanEntry(bytes: Uint8Array, seq: number): SpanEntry {
+  const reader = new WireReader(bytes);
+  let spanId = "";
+  let state = 0;
+  let start = 0n;
+  let end = 0n;
+  let failed = false;
+  let durationAt = -1;
+  let durationField: [number, number] | undefined;
+  while (!reader.done) {
+    const fieldStart = reader.pos;
+    const tag = reader.varint();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field > DURATION && durationAt < 0) durationAt = fieldStart;
+    if (field === SPAN_ID && wireType === WIRE_LENGTH_DELIMITED) spanId = bytesToHex(reader.delimited());
+    else if (field === STATE && wireType === WIRE_VARINT) state = reader.varint();
+    else if (field === START && wireType === WIRE_FIXED64) start = reader.fixed64();
+    else if (field === END && wireType === WIRE_FIXED64) end = reader.fixed64();
+    else if (field === STATUS && wireType === WIRE_LENGTH_DELIMITED) failed ||= statusCode(reader.delimited()) === StatusCode.ERROR;
+    else if (field === ERRORS && wireType === WIRE_LENGTH_DELIMITED) {
+      failed = true;
+      reader.skip(wireType);
+    } else {
+      reader.skip(wireType);
+      if (field === DURATION) durationField = [fieldStart, reader.pos];
+    }
+  }
+  const running = state === SpanState.RUNNING;
+  if (durationAt < 0) durationAt = bytes.length;
+  if (running && durationField) {
+    // A running span's duration is the viewer's: keep the bytes without it.
+    const [from, to] = durationField;
+    const stripped = new Uint8Array(bytes.length - (to - from));
+    stripped.set(bytes.subarray(0, from), 0);
+    stripped.set(bytes.subarray(to), from);
+    return { spanId, start, end, running, failed, bytes: stripped, durationAt: durationAt - (to - from), seq };
+  }
+  return { spanId, start, end, running, failed, bytes, durationAt: running ? durationAt : bytes.length, seq };
+}
+
+/** The span's name and service (for the trace's root fields), read from its bytes. */
+export function spanNames(entry: SpanEntry): { name: string; serviceName: string } {
+  const reader = new WireReader(entry.bytes);
+  const decoder = new TextDecoder();
+  let name = "";
+  let serviceName = "";
+  while (!reader.done) {
+    const tag = reader.varint();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field === NAME && wireType === WIRE_LENGTH_DELIMITED) name = decoder.decode(reader.delimited());
+    else if (field === SERVICE_NAME && wireType === WIRE_LENGTH_DELIMITED) serviceName = decoder.decode(reader.delimited());
+    else reader.skip(wireType);
+  }
+  return { name, serviceName };
+}
+
+function statusCode(bytes: Uint8Array): number {
+  const reader = new WireReader(bytes);
+  let code = 0;
+  while (!reader.done) {
+    const tag = reader.varint();
+    if (tag >>> 3 === STATUS_CODE && (tag & 7) === WIRE_VARINT) code = reader.varint();
+    else reader.skip(tag & 7);
+  }
+  return code;
+}

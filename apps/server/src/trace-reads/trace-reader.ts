@@ -1,0 +1,91 @@
+// GetTrace's read path: the encoded view of a trace now, as of a version, or as
+// of a time. Every read is one statement to PostgreSQL (view-store.ts): the
+// stream's version, the newest snapshot past what this process already holds,
+// and the events after it. A view is then the fold of those events resumed from
+// the snapshot or the cached state (trace-view-state.ts), so the cost of a read
+// follows the events not yet folded, not the size of the trace.
+//
+// Folding across a multiple of `snapshotEvery` offers the state at that version to
+// the snapshot writer, and so does folding to the end of a completed trace: the
+// next read here or on any replica starts from there.
+
+import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import type { SnapshotWriter } from "./snapshot-writer.js";
+import type { TraceViewCache } from "./trace-view-cache.js";
+import { TraceViewState } from "./trace-view-state.js";
+import type { ViewEvent, ViewStore } from "./view-store.js";
+
+export type TraceMoment =
+  | { readonly kind: "now" }
+  /** After this many events of the stream (the newest version if the stream is shorter). */
+  | { readonly kind: "version"; readonly version: number }
+  /** After every event recorded at or before this time, Unix nanoseconds. */
+  | { readonly kind: "time"; readonly at: bigint };
+
+export interface TraceReaderOptions {
+  readonly store: ViewStore;
+  /** Unix nanoseconds: what "now" is for running spans. */
+  readonly clock: () => bigint;
+  /** Recently read views; none means every read starts from a snapshot. */
+  readonly cache?: TraceViewCache;
+  /** Writes snapshots; none means reads use stored snapshots but add none. */
+  readonly snapshots?: SnapshotWriter;
+  /** A snapshot every this many versions. Default 128. */
+  readonly snapshotEvery?: number;
+}
+
+export class TraceReader {
+  private readonly every: number;
+
+  constructor(private readonly options: TraceReaderOptions) {
+    this.every = options.snapshotEvery ?? 128;
+    if (!(Number.isInteger(this.every) && this.every > 0)) throw new RangeError(`snapshotEvery must be a positive integer, got ${this.every}`);
+  }
+
+  /** The encoded GetTraceResponse, or undefined when the trace did not exist at that moment. */
+  async read(traceId: string, moment: TraceMoment): Promise<Uint8Array | undefined> {
+    const toVersion = moment.kind === "version" ? moment.version : undefined;
+    const until = moment.kind === "time" ? moment.at : undefined;
+    const cache = this.options.cache;
+    let base = cache?.best(traceId, toVersion, until);
+    let sources = await this.options.store.load({ traceId, after: base?.version ?? 0, toVersion, recordedAtOrBefore: until });
+    if (base && sources.head < base.version) {
+      // The stream is shorter than what was folded: it is not the stream the cache saw.
+      cache!.forget(traceId);
+      base = undefined;
+      sources = await this.options.store.load({ traceId, toVersion, after: 0, recordedAtOrBefore: until });
+    }
+    const snapshot = sources.snapshot;
+    const start = snapshot ? TraceViewState.fromSnapshot(traceId, snapshot.view, snapshot.recordedAt) : (base ?? TraceViewState.empty(traceId));
+    const state = this.fold(start, sources.events, sources.head);
+    if (state.version === 0) return undefined;
+    const at = moment.kind === "now" ? this.options.clock() : moment.kind === "time" ? moment.at : state.recordedAt;
+    const response = state.responseBytes(at);
+    cache?.put(state);
+    return response;
+  }
+
+  /** Applies the events, offering the states at snapshot versions (and at the end of a completed trace) on the way. */
+  private fold(start: TraceViewState, events: readonly ViewEvent[], head: number): TraceViewState {
+    let state = start;
+    const writer = this.options.snapshots;
+    let batch: TraceEventCase[] = [];
+    let expected = start.version;
+    for (const event of events) {
+      if (event.version !== ++expected) throw new Error(`trace ${start.traceId}: event version ${event.version} follows version ${expected - 1}`);
+      batch.push(decodeTraceEvent(event.type, event.payload));
+      if (writer && event.version % this.every === 0) {
+        state = state.apply(batch, event.recordedAt);
+        batch = [];
+        writer.offer(state);
+      }
+    }
+    const last = events[events.length - 1];
+    if (last && batch.length > 0) {
+      state = state.apply(batch, last.recordedAt);
+      if (writer && state.progress.completed && state.version === head) writer.offer(state);
+    }
+    return state;
+  }
+}

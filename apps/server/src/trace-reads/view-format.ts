@@ -1,0 +1,6 @@
+// The format of stored trace view snapshots. A snapshot is derived data: readers
+// ignore rows of another format (and write theirs in their place), so an old
+// snapshot costs one slower read, never a wrong answer. Bump this whenever the
+// view fold (../projections/trace-view.ts) or the encoding in this folder
+// changes what a snapshot of the same events would hold.
+export const VIEW_FORMAT = 1;
