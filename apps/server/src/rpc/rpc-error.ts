@@ -38,7 +38,8 @@ export function codeNumber(kind: CommandError["kind"]): number {
   return codeOfKind[kind];
 }
 
-function withErrorInfo(code: Code, reason: string, message: string, metadata: Readonly<Record<string, string>>): ConnectError {
+/** Any canonical code with its one ErrorInfo, for errors that are not a CommandError (MonitoringService's). */
+export function withErrorInfo(code: Code, reason: string, message: string, metadata: Readonly<Record<string, string>> = {}): ConnectError {
   return new ConnectError(message, code, undefined, [
     { desc: ErrorInfoSchema, value: { reason, domain: ERROR_DOMAIN, metadata: { ...metadata } } },
   ]);

@@ -7,6 +7,7 @@
 import type postgres from "postgres";
 import type { Sql } from "../../database/open-database.js";
 import type { EventStore, GlobalCheckpoint } from "../../event-store/event-store.js";
+import { isTraceStream } from "../../events/reserved-streams.js";
 import { decodeTraceEvent } from "../../events/trace-event-codec.js";
 import { listingDelta, type ListingDelta } from "../span-index-delta.js";
 
@@ -143,7 +144,9 @@ export class TraceListingProjector {
       this.options.onLag?.(0);
       return 0;
     }
-    const delta = listingDelta(slice.events.map((e) => ({ traceId: e.streamId, event: decodeTraceEvent(e.type, e.payload) })));
+    // The monitoring stream's alert events share the log but are not trace events.
+    const traceEvents = slice.events.filter((e) => isTraceStream(e.streamId));
+    const delta = listingDelta(traceEvents.map((e) => ({ traceId: e.streamId, event: decodeTraceEvent(e.type, e.payload) })));
     const applied = await sql.begin(async (tx) => {
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;

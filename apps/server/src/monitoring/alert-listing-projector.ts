@@ -1,0 +1,151 @@
+// Feeds monitoring_alerts (ListAlerts) from the monitoring stream: one row per
+// alert, open until its AlertResolved arrives. Like the trace listing, each
+// slice is applied in one transaction with the projector's checkpoint (the
+// stream version it reached), under a transaction-scoped advisory lock, so
+// every replica can run it and the table never disagrees with the checkpoint.
+
+import type postgres from "postgres";
+import type { Sql } from "../database/open-database.js";
+import type { EventStore, StoredEvent } from "../event-store/event-store.js";
+import { decodeAlertEvent } from "./alert-codec.js";
+import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
+
+type Tx = postgres.TransactionSql<{ bigint: bigint }>;
+
+export const ALERT_LISTING_SUBSCRIBER = "monitoring-alerts";
+/** An arbitrary constant: the advisory lock of this projector ("tl-alrt"). */
+export const ALERT_LISTING_LOCK_KEY = "8389478356134409332";
+const BUSY = -1;
+
+export interface AlertListingProjectorOptions {
+  readonly sql: Sql;
+  readonly store: EventStore;
+  /** Events per transaction. Default 1,000. */
+  readonly batchSize?: number;
+  /** How often to look when nobody woke us (alerts stored by another replica). Default 500 ms. */
+  readonly idleMs?: number;
+  readonly clock: () => bigint;
+  readonly onError?: (error: unknown) => void;
+}
+
+export class AlertListingProjector {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: AlertListingProjectorOptions) {
+    this.batchSize = options.batchSize ?? 1000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Applies slices until the stream has nothing more; waits for another projector holding the lock. */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const applied = await this.step();
+      if (applied === 0) return total;
+      if (applied === BUSY) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      total += applied;
+    }
+  }
+
+  private async follow(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let pauseMs = this.options.idleMs ?? 500;
+      try {
+        const applied = await this.step();
+        failures = 0;
+        if (applied >= this.batchSize) continue;
+      } catch (error) {
+        this.options.onError?.(error);
+        pauseMs = Math.min(10_000, 500 * 2 ** failures++);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pauseMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async step(): Promise<number> {
+    const { store, sql, clock } = this.options;
+    const from = (await store.loadCheckpoint(ALERT_LISTING_SUBSCRIBER)).position;
+    const events = await store.readStream(MONITORING_STREAM_ID, { afterVersion: Number(from), limit: this.batchSize });
+    if (events.length === 0) return 0;
+    const to = BigInt(events[events.length - 1]!.version);
+    const applied = await sql.begin(async (tx) => {
+      const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${ALERT_LISTING_LOCK_KEY}::int8) as locked`;
+      if (!lock?.locked) return false;
+      if (!(await moveCheckpoint(tx, from, to, clock()))) return false;
+      await apply(tx, events);
+      return true;
+    });
+    return applied ? events.length : BUSY;
+  }
+}
+
+/** The checkpoint is the stream version reached, kept in `position` (transaction id 0: one stream has one order). */
+async function moveCheckpoint(tx: Tx, from: bigint, to: bigint, now: bigint): Promise<boolean> {
+  const moved = await tx`
+    update subscriber_checkpoints set position = ${to.toString()}::int8, updated_at = ${now.toString()}::int8
+     where subscriber_id = ${ALERT_LISTING_SUBSCRIBER} and shard = 0 and tx_id = '0'::xid8 and position = ${from.toString()}::int8`;
+  if (moved.count === 1) return true;
+  if (from !== 0n) return false;
+  const created = await tx`
+    insert into subscriber_checkpoints (subscriber_id, shard, tx_id, position, updated_at)
+    values (${ALERT_LISTING_SUBSCRIBER}, 0, '0'::xid8, ${to.toString()}::int8, ${now.toString()}::int8)
+    on conflict do nothing`;
+  return created.count === 1;
+}
+
+async function apply(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+  const raised: Array<{ id: string; kind: string; svc: string; v: number; at: string; p: string }> = [];
+  const resolved: Array<{ id: string; p: string }> = [];
+  for (const stored of events) {
+    const event = decodeAlertEvent(stored.type, stored.payload);
+    const payload = Buffer.from(stored.payload).toString("hex");
+    if (event.type === "AlertRaised") {
+      raised.push({ id: event.alertId, kind: event.kind, svc: event.subject.service, v: stored.version, at: stored.recordedAt.toString(), p: payload });
+    } else {
+      resolved.push({ id: event.alertId, p: payload });
+    }
+  }
+  // Raised before resolved: an alert raised and resolved within one slice ends up resolved.
+  if (raised.length > 0) {
+    await tx`
+      insert into monitoring_alerts (alert_id, kind, service_name, state, raised_version, raised_recorded_at, raised)
+      select r.id, r.kind, r.svc, 1, r.v, r.at::int8, decode(r.p, 'hex')
+        from jsonb_to_recordset(${tx.json(raised)}::jsonb) as r(id text, kind text, svc text, v int, at text, p text)
+      on conflict (alert_id) do nothing`;
+  }
+  if (resolved.length > 0) {
+    await tx`
+      update monitoring_alerts a set state = 2, resolved = decode(r.p, 'hex')
+        from jsonb_to_recordset(${tx.json(resolved)}::jsonb) as r(id text, p text)
+       where a.alert_id = r.id and a.resolved is null`;
+  }
+}

@@ -1,0 +1,12 @@
+// What the runner reports as it goes, for /metrics (ServerMetrics implements
+// it). Every method is cheap and must not throw.
+
+export interface MonitoringObserver {
+  /** The running spans this replica's saga state holds. */
+  setActiveSpans(count: number): void;
+  /** An alert event the leader stored for the first time (never for a duplicate append). */
+  alertRaised(kind: string): void;
+  alertResolved(kind: string): void;
+  /** How old the newest event was when the subscriber processed it, 0 when caught up. */
+  setSubscriberLag(subscriber: string, seconds: number): void;
+}

@@ -1,0 +1,131 @@
+// The monitoring saga's settings from the environment: MONITORING_ENABLED and
+// ALERT_WEBHOOK_URL from the original design, and MONITORING_* beside them.
+// server-config.ts lists them in --help and reports their problems with the
+// rest, so a bad value stops the server with every problem named at once.
+
+import { monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
+
+export interface MonitoringSettings {
+  readonly enabled: boolean;
+  readonly saga: MonitoringConfig;
+  readonly tickIntervalMs: number;
+  readonly leaseMs: number;
+  /** Empty: no webhook. */
+  readonly webhookUrl: string;
+}
+
+interface Setting {
+  readonly name: string;
+  readonly default: string;
+  readonly help: string;
+}
+
+export const MONITORING_SETTINGS: readonly Setting[] = [
+  { name: "MONITORING_ENABLED", default: "true", help: "true or false: run the DistributedTracingSaga (active spans, alerts, orphan cleanup)." },
+  { name: "MONITORING_SLOW_SPAN_MS", default: "5000", help: "A span still running after this long raises a slow-span alert (while it runs)." },
+  {
+    name: "MONITORING_SLOW_SPAN_OVERRIDES",
+    default: "",
+    help: "Per service or operation: comma-separated service=ms or service/span name=ms, e.g. \"payments=8000,checkout/POST /pay=2000\".",
+  },
+  { name: "MONITORING_SLOW_TRACE_MS", default: "10000", help: "A trace still running after this long raises a slow-trace alert." },
+  { name: "MONITORING_ERROR_RATE_THRESHOLD", default: "0.1", help: "Error-rate alert above this share of errored spans (per service and per operation), between 0 and 1." },
+  { name: "MONITORING_ERROR_RATE_WINDOW_MS", default: "60000", help: "The sliding window of the error rate; a whole number of buckets." },
+  { name: "MONITORING_ERROR_RATE_BUCKET_MS", default: "10000", help: "The step the error-rate window slides by." },
+  { name: "MONITORING_ERROR_RATE_MIN_SAMPLES", default: "20", help: "Fewer ended spans than this in the window give no error-rate verdict." },
+  { name: "MONITORING_CRITICAL_ERROR_TYPES", default: "", help: "Comma-separated error types that raise an alert at once, e.g. \"OutOfMemoryError,DataLoss\"." },
+  { name: "MONITORING_ORPHAN_TIMEOUT_MS", default: "300000", help: "A span open this long is closed as an orphan (end reason ORPHANED)." },
+  { name: "MONITORING_TRACE_IDLE_TIMEOUT_MS", default: "60000", help: "A trace begun elsewhere (no local root) is closed after this long with nothing running." },
+  { name: "MONITORING_TICK_MS", default: "1000", help: "How often the saga looks at the clock: the delay of slow-span and orphan detection." },
+  { name: "MONITORING_LEASE_MS", default: "15000", help: "The saga's lease: with replicas, another takes over within this long after the leader dies." },
+  { name: "ALERT_WEBHOOK_URL", default: "", help: "http(s) URL: every alert event is POSTed there as JSON, at least once, with an Idempotency-Key header." },
+];
+
+const MS = 1_000_000n;
+
+/** Reads the settings; appends a message to `problems` for each bad value. */
+export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[]): MonitoringSettings {
+  const read = (name: string): string => {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? MONITORING_SETTINGS.find((s) => s.name === name)!.default : value.trim();
+  };
+  const integer = (name: string, min: number, max: number): number => {
+    const raw = read(name);
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
+      return Number(MONITORING_SETTINGS.find((s) => s.name === name)!.default);
+    }
+    return value;
+  };
+  const DAY_MS = 86_400_000;
+
+  const enabledRaw = read("MONITORING_ENABLED").toLowerCase();
+  const enabled = enabledRaw === "true" || enabledRaw === "1";
+  if (!enabled && enabledRaw !== "false" && enabledRaw !== "0") problems.push(`MONITORING_ENABLED=${JSON.stringify(enabledRaw)} must be true or false`);
+
+  const thresholdRaw = read("MONITORING_ERROR_RATE_THRESHOLD");
+  let threshold = Number(thresholdRaw);
+  if (!/^\d*\.?\d+$/.test(thresholdRaw) || !(threshold > 0 && threshold < 1)) {
+    problems.push(`MONITORING_ERROR_RATE_THRESHOLD=${JSON.stringify(thresholdRaw)} must be a number between 0 and 1 (exclusive)`);
+    threshold = 0.1;
+  }
+
+  const byService: Record<string, bigint> = {};
+  const byOperation: Record<string, Record<string, bigint>> = {};
+  const overrides = read("MONITORING_SLOW_SPAN_OVERRIDES");
+  for (const entry of overrides === "" ? [] : overrides.split(",")) {
+    const match = /^([^=/]+?)(?:\/([^=]+?))?\s*=\s*(\d+)$/.exec(entry.trim());
+    if (!match || Number(match[3]) < 1) {
+      problems.push(`MONITORING_SLOW_SPAN_OVERRIDES: ${JSON.stringify(entry.trim())} is not service=ms or service/span name=ms (ms at least 1)`);
+      continue;
+    }
+    const [, service, operation, ms] = match;
+    if (operation === undefined) byService[service!.trim()] = BigInt(ms!) * MS;
+    else (byOperation[service!.trim()] ??= {})[operation.trim()] = BigInt(ms!) * MS;
+  }
+
+  const webhookUrl = read("ALERT_WEBHOOK_URL");
+  if (webhookUrl !== "" && !isHttpUrl(webhookUrl)) problems.push(`ALERT_WEBHOOK_URL=${JSON.stringify(webhookUrl)} must be an http:// or https:// URL`);
+
+  const windowMs = integer("MONITORING_ERROR_RATE_WINDOW_MS", 1, DAY_MS);
+  const bucketMs = integer("MONITORING_ERROR_RATE_BUCKET_MS", 1, DAY_MS);
+  const input = {
+    slowSpan: { defaultNs: BigInt(integer("MONITORING_SLOW_SPAN_MS", 1, DAY_MS)) * MS, byService, byOperation },
+    slowTraceThresholdNs: BigInt(integer("MONITORING_SLOW_TRACE_MS", 1, DAY_MS)) * MS,
+    errorRate: { threshold, windowNs: BigInt(windowMs) * MS, bucketNs: BigInt(bucketMs) * MS, minSamples: integer("MONITORING_ERROR_RATE_MIN_SAMPLES", 1, 1_000_000) },
+    criticalErrorTypes: read("MONITORING_CRITICAL_ERROR_TYPES")
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t !== ""),
+    orphanTimeoutNs: BigInt(integer("MONITORING_ORPHAN_TIMEOUT_MS", 1, 7 * DAY_MS)) * MS,
+    traceIdleTimeoutNs: BigInt(integer("MONITORING_TRACE_IDLE_TIMEOUT_MS", 1, 7 * DAY_MS)) * MS,
+    // Statistics outlive their window (the saga requires it), an hour at least.
+    statsRetentionNs: BigInt(Math.max(3_600_000, windowMs)) * MS,
+  };
+  let saga: MonitoringConfig;
+  try {
+    saga = monitoringConfig(input);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // The one rule the variables can break together: the window must be whole buckets.
+    problems.push(`MONITORING_ERROR_RATE_WINDOW_MS (${windowMs}) must be a whole multiple of MONITORING_ERROR_RATE_BUCKET_MS (${bucketMs}): ${error.message}`);
+    saga = monitoringConfig({ ...input, errorRate: { threshold } });
+  }
+  return {
+    enabled,
+    saga,
+    tickIntervalMs: integer("MONITORING_TICK_MS", 10, 60_000),
+    leaseMs: integer("MONITORING_LEASE_MS", 300, 600_000),
+    webhookUrl,
+  };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}

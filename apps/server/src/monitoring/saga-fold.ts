@@ -1,0 +1,148 @@
+// The saga's state and the stream of inputs that builds it, the same for the
+// live runner and for a replay: stored events of the log in order, and ticks.
+// While the runner reads history (a replay, or catching up under load) time
+// passes with the log: a tick is given each time the events' recorded time has
+// moved a tick interval, at the newest recorded time seen, so a replay
+// decides what the live saga decided without waiting for a clock.
+
+import { SpanEndReason } from "@traceledger/proto";
+import {
+  evolveMonitoring,
+  handleMonitoringInput,
+  initialMonitoringState,
+  type ActiveSpanView,
+  type MonitoringConfig,
+  type MonitoringEvent,
+  type MonitoringOutput,
+  type MonitoringState,
+} from "../domain/monitoring/index.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import type { StoredEvent } from "../event-store/event-store.js";
+import { isTraceStream } from "../events/reserved-streams.js";
+import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
+
+type TraceTrack = MonitoringState["traces"] extends Map<string, infer T> ? T : never;
+type RunningSpan = TraceTrack["running"] extends Map<string, infer S> ? S : never;
+
+export class SagaFold {
+  readonly state: MonitoringState;
+  /** The saga time of the last tick given. */
+  private lastTick = 0n;
+  private newestRecorded = 0n;
+
+  constructor(
+    config: MonitoringConfig,
+    private readonly tickNs: bigint,
+    /** Told about every change of the running spans, when someone watches. */
+    private feed?: ActiveSpanFeed,
+  ) {
+    this.state = initialMonitoringState(config);
+  }
+
+  /** From now on, watchers are told about changes (a replay tells nobody). */
+  attach(feed: ActiveSpanFeed | undefined): void {
+    this.feed = feed;
+  }
+
+  /** When the last tick was: the runner ticks again one interval later. */
+  get lastTickAt(): bigint {
+    return this.lastTick;
+  }
+
+  /** Feeds one stored event (events of reserved streams are skipped); outputs go to `out`. */
+  event(stored: StoredEvent, out: MonitoringOutput[]): void {
+    if (!isTraceStream(stored.streamId)) return;
+    if (stored.recordedAt >= this.lastTick + this.tickNs && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
+    if (stored.recordedAt > this.newestRecorded) this.newestRecorded = stored.recordedAt;
+    const event = decodeTraceEvent(stored.type, stored.payload);
+    const input = { type: "TraceEventRecorded", traceId: stored.streamId, event, recordedAt: stored.recordedAt } as const;
+    const feed = this.feed?.watched ? this.feed : undefined;
+    if (!feed) {
+      collect(handleMonitoringInput(this.state, input), out);
+      return;
+    }
+    // What runs before, to tell watchers what changed.
+    const trace = this.state.traces.get(stored.streamId);
+    const before = event.case === "traceCompleted" && trace ? [...trace.running.values()] : undefined;
+    const spanId = event.case === "spanStarted" || event.case === "spanEnded" || event.case === "spanOrphaned" ? bytesToHex(event.value.spanId) : "";
+    const spanBefore = spanId === "" ? undefined : trace?.running.get(spanId);
+    const outputs = handleMonitoringInput(this.state, input);
+    collect(outputs, out);
+    const running = this.state.traces.get(stored.streamId)?.running;
+    switch (event.case) {
+      case "spanStarted": {
+        const span = running?.get(spanId);
+        if (!spanBefore && span) feed.publish({ type: "upserted", span: viewOf(span) });
+        break;
+      }
+      case "spanEnded":
+        if (spanBefore) feed.publish(stopped(spanBefore, event.value.endReason === SpanEndReason.CANCELLED ? "cancelled" : "ended"));
+        break;
+      case "spanOrphaned":
+        if (spanBefore) feed.publish(stopped(spanBefore, "orphaned"));
+        break;
+      case "traceCompleted":
+        for (const span of before ?? []) feed.publish(stopped(span, "orphaned"));
+        break;
+      default:
+        break;
+    }
+    this.publishOutputs(outputs, feed);
+  }
+
+  /** Time passed up to `now`, Unix nanoseconds: every event recorded by then has been given. */
+  tick(now: bigint, out: MonitoringOutput[]): void {
+    if (now > this.lastTick) this.lastTick = now;
+    const outputs = handleMonitoringInput(this.state, { type: "Tick", now });
+    collect(outputs, out);
+    if (this.feed?.watched) this.publishOutputs(outputs, this.feed);
+  }
+
+  /** Folds an alert event the saga decided before (read back from the monitoring stream). */
+  fold(event: MonitoringEvent): void {
+    evolveMonitoring(this.state, event);
+  }
+
+  runningCount(): number {
+    let count = 0;
+    for (const trace of this.state.liveTraces) count += trace.running.size;
+    return count;
+  }
+
+  private publishOutputs(outputs: readonly MonitoringOutput[], feed: ActiveSpanFeed): void {
+    for (const output of outputs) {
+      const span =
+        output.type === "AlertRaised" && output.kind === "slow_span"
+          ? this.state.traces.get(output.subject.traceId)?.running.get(output.subject.spanId)
+          : output.type === "CloseOrphanedSpan"
+            ? this.state.traces.get(output.traceId)?.running.get(output.spanId)
+            : undefined;
+      if (span) feed.publish({ type: "upserted", span: viewOf(span) });
+    }
+  }
+}
+
+/** A running span as ListActiveSpans shows it; runningNs is left for the caller to measure. */
+export function viewOf(span: RunningSpan): ActiveSpanView {
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    service: span.service,
+    name: span.name,
+    kind: span.kind,
+    startTime: span.startTime,
+    runningNs: 0n,
+    slowThresholdNs: span.slowThresholdNs,
+    slow: span.slowAlertId !== undefined,
+    closing: span.closeRequested,
+  };
+}
+
+function stopped(span: RunningSpan, reason: StopReason) {
+  return { type: "stopped" as const, traceId: span.traceId, spanId: span.spanId, service: span.service, reason };
+}
+
+function collect(outputs: readonly MonitoringOutput[], out: MonitoringOutput[]): void {
+  for (const output of outputs) out.push(output);
+}

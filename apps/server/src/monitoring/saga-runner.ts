@@ -1,0 +1,371 @@
+// Runs the DistributedTracingSaga on the event log. Every replica runs one:
+// each follows the global log (readAll) and folds it, so any replica can
+// answer ListActiveSpans; the one holding the lease also acts: it appends the
+// alert events to the monitoring stream, sends the saga's commands through the
+// command bus, and only then moves the checkpoint, in one transaction with a
+// renewal of its lease. So a checkpoint never passes an output that is not
+// durable, and a crash at any point is followed by a replay that decides the
+// same outputs again, which the idempotent append and the aggregate's
+// idempotent closes absorb.
+//
+// Taking the lease rebuilds the state by replay: the log up to the saved
+// checkpoint, then the monitoring stream folded over it (alerts stored after
+// that checkpoint, before a crash, are known and not raised twice), then the
+// commands still waiting for their effect are sent again.
+
+import type { CommandResult } from "../commands/command-result.js";
+import { pendingCommands, type MonitoringCommand, type MonitoringConfig, type MonitoringEvent, type MonitoringOutput } from "../domain/monitoring/index.js";
+import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import { EventIdConflictError, START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
+import { compareCheckpoints } from "../event-store/rules.js";
+import type { Logger } from "../log/logger.js";
+import type { ActiveSpanFeed } from "./active-span-feed.js";
+import { decodeAlertEvent } from "./alert-codec.js";
+import type { MonitoringObserver } from "./monitoring-observer.js";
+import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
+import { SagaFold, viewOf } from "./saga-fold.js";
+import type { SagaLease } from "./saga-lease.js";
+
+/** The saga's checkpoint (subscriber id) and lease name. */
+export const MONITORING_SUBSCRIBER = "monitoring-saga";
+
+export interface MonitoringCommandSink {
+  submit(command: TraceCommand): Promise<CommandResult>;
+}
+
+export interface SagaRunnerOptions {
+  readonly store: EventStore;
+  readonly lease: SagaLease;
+  /** Where CloseOrphanedSpan and CloseTrace go: the command bus. */
+  readonly commands: MonitoringCommandSink;
+  readonly config: MonitoringConfig;
+  /** Unix nanoseconds: the saga's only source of time. */
+  readonly clock: () => bigint;
+  /** How often time passes for the saga; also the spacing of the ticks a replay gives. */
+  readonly tickIntervalMs: number;
+  /** The lease duration: the holder renews three times per duration, and a follower tries to take it as often. */
+  readonly leaseMs: number;
+  /** Events per read. Default 5,000. */
+  readonly batchSize?: number;
+  /** How long to rest when caught up and nobody woke us. Default 250 ms. */
+  readonly idleMs?: number;
+  /** Shortest time between two reads when woken by commits: gathers commits into fewer reads. Default 50 ms. */
+  readonly minIntervalMs?: number;
+  readonly observer?: MonitoringObserver;
+  readonly feed?: ActiveSpanFeed;
+  readonly log?: Logger;
+  /** Called after alert events are durable (wakes alert watchers, the alert listing, the webhook). */
+  readonly onAlertsStored?: () => void;
+}
+
+type Role = "follower" | "leader";
+
+export class SagaRunner {
+  private fold: SagaFold;
+  /** While a new leader's rebuilt fold catches up, the follower's fold still answers readers. */
+  private previous: SagaFold | undefined;
+  private role: Role = "follower";
+  /** What the fold has consumed. */
+  private position: GlobalCheckpoint = START_OF_LOG;
+  /** The leader's stored checkpoint. */
+  private committed: GlobalCheckpoint = START_OF_LOG;
+  /** The leader's outputs not yet durable, oldest first. */
+  private pendingAlerts: MonitoringEvent[] = [];
+  private pendingCommands: MonitoringCommand[] = [];
+  /** performance.now() of the last lease action (acquire attempt or renewal). */
+  private lastLeaseAction = -Infinity;
+  private readonly tickNs: bigint;
+  private readonly batchSize: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private readyResolve!: () => void;
+  /** Settles once the first catch-up is done: the state shows the log as it was at start. */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
+
+  constructor(private readonly options: SagaRunnerOptions) {
+    this.tickNs = BigInt(options.tickIntervalMs) * 1_000_000n;
+    this.batchSize = options.batchSize ?? 5000;
+    this.fold = new SagaFold(options.config, this.tickNs, options.feed);
+  }
+
+  get isLeader(): boolean {
+    return this.role === "leader";
+  }
+
+  /** The saga's state as this replica knows it (read only). */
+  get state(): SagaFold["state"] {
+    return (this.previous ?? this.fold).state;
+  }
+
+  now(): bigint {
+    return this.options.clock();
+  }
+
+  /** Follows the log in the background until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.follow();
+  }
+
+  /** Stops following; a leader makes its outputs durable if it can and gives the lease up. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    if (this.role === "leader") {
+      try {
+        await this.settle();
+      } catch (error) {
+        this.options.log?.warn("monitoring: could not store the last outputs at shutdown; the next leader decides them again", { error });
+      }
+      await this.options.lease.release().catch(() => {});
+      this.role = "follower";
+    }
+  }
+
+  /** New events were committed: look soon. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /**
+   * One round: take or renew the lease, make pending outputs durable, read the
+   * log to its end, and tick if a tick interval has passed (or `forceTick`).
+   * The background loop repeats it; tests call it directly with their clock.
+   */
+  async step(forceTick = false): Promise<void> {
+    await this.leaseStep();
+    if (this.role === "leader") await this.settle();
+    const caughtUpAt = await this.catchUp();
+    if (this.previous) this.handOver(this.previous);
+    this.readyResolve();
+    if (forceTick || caughtUpAt - this.fold.lastTickAt >= this.tickNs) {
+      const out: MonitoringOutput[] = [];
+      this.fold.tick(caughtUpAt, out);
+      this.collect(out);
+      if (this.role === "leader") await this.settle();
+    }
+    this.options.observer?.setActiveSpans(this.fold.runningCount());
+  }
+
+  private async follow(): Promise<void> {
+    let failures = 0;
+    const idleMs = this.options.idleMs ?? 250;
+    const minIntervalMs = this.options.minIntervalMs ?? 50;
+    while (this.running) {
+      const began = performance.now();
+      let pauseMs = idleMs;
+      try {
+        await this.step();
+        failures = 0;
+      } catch (error) {
+        this.options.log?.error("monitoring saga failed; retrying", { error });
+        // Back off while the database is unwell: 0.5 s, 1 s, 2 s ... 10 s.
+        pauseMs = Math.min(10_000, 500 * 2 ** failures++);
+      }
+      if (!this.running) break;
+      const untilTick = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
+      const untilLease = this.lastLeaseAction + this.leaseEveryMs() - performance.now();
+      pauseMs = Math.max(0, Math.min(pauseMs, untilTick, untilLease));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, pauseMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wakeUp = () => {
+          if (!this.running) return done();
+          clearTimeout(timer);
+          setTimeout(done, Math.max(0, began + minIntervalMs - performance.now()));
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private leaseEveryMs(): number {
+    return this.options.leaseMs / 3;
+  }
+
+  private async leaseStep(): Promise<void> {
+    if (performance.now() - this.lastLeaseAction < this.leaseEveryMs()) return;
+    this.lastLeaseAction = performance.now();
+    const { lease, log } = this.options;
+    if (this.role === "leader") {
+      if (!(await lease.renew())) this.becomeFollower("the lease expired or was taken");
+      return;
+    }
+    if (await lease.tryAcquire()) {
+      log?.info("monitoring: this replica took the saga's lease; rebuilding its state", { holder: lease.holder });
+      await this.becomeLeader();
+    }
+  }
+
+  /** Reads the log to its end; returns the clock as it was before the read that found nothing more. */
+  private async catchUp(): Promise<bigint> {
+    const { store, clock, observer } = this.options;
+    for (;;) {
+      const readAt = clock();
+      const slice = await store.readAll(this.position, this.batchSize);
+      const out: MonitoringOutput[] = [];
+      for (const stored of slice.events) this.fold.event(stored, out);
+      this.collect(out);
+      this.position = slice.checkpoint;
+      if (this.role === "leader") await this.settle();
+      const last = slice.events[slice.events.length - 1];
+      if (observer) observer.setSubscriberLag(MONITORING_SUBSCRIBER, last ? Math.max(0, Number(clock() - last.recordedAt) / 1e9) : 0);
+      if (slice.events.length < this.batchSize) return readAt;
+    }
+  }
+
+  /** A leader keeps what the saga decided until it is durable; a follower only folded it. */
+  private collect(outputs: readonly MonitoringOutput[]): void {
+    if (this.role !== "leader") return;
+    for (const output of outputs) {
+      if (output.type === "AlertRaised" || output.type === "AlertResolved") this.pendingAlerts.push(output);
+      else this.pendingCommands.push(output);
+    }
+  }
+
+  /** Makes pending outputs durable, then moves the checkpoint to where the fold is. */
+  private async settle(): Promise<void> {
+    if (this.pendingAlerts.length > 0) {
+      await this.storeAlerts(this.pendingAlerts);
+      this.pendingAlerts = [];
+      this.options.onAlertsStored?.();
+    }
+    if (this.pendingCommands.length > 0) {
+      this.pendingCommands = await this.sendCommands(this.pendingCommands);
+      if (this.pendingCommands.length > 0) throw new Error(`${this.pendingCommands.length} saga command(s) could not be sent yet`);
+    }
+    if (compareCheckpoints(this.committed, this.position) === 0) return;
+    const outcome = await this.options.lease.commitCheckpoint(this.committed, this.position);
+    if (outcome === "committed") {
+      this.committed = this.position;
+      this.lastLeaseAction = performance.now();
+    } else {
+      this.becomeFollower(outcome === "lease_lost" ? "the lease expired or was taken" : "another replica moved the checkpoint");
+    }
+  }
+
+  private async storeAlerts(events: readonly MonitoringEvent[]): Promise<void> {
+    const { store, observer, log } = this.options;
+    const unique = new Map(events.map((e) => [`${e.type}:${e.alertId}`, e]));
+    const all = [...unique.values()];
+    try {
+      const result = await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: all.map(toNewAlertEvent) });
+      if (!result.duplicate) for (const event of all) count(observer, event);
+      return;
+    } catch (error) {
+      if (!(error instanceof EventIdConflictError)) throw error;
+    }
+    // Some were stored before (a replay after a crash, or a failover): one at a time, each new or a retry.
+    for (const event of all) {
+      try {
+        const result = await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(event)] });
+        if (!result.duplicate) count(observer, event);
+      } catch (error) {
+        if (!(error instanceof EventIdConflictError)) throw error;
+        log?.warn("monitoring: an alert event was stored before with other content; keeping the stored one", { alert_id: event.alertId, type: event.type });
+      }
+    }
+  }
+
+  /** Sends commands; returns those to send again (the bus was busy or unavailable). */
+  private async sendCommands(commands: readonly MonitoringCommand[]): Promise<MonitoringCommand[]> {
+    const results = await Promise.all(commands.map((c) => this.options.commands.submit(c)));
+    const again: MonitoringCommand[] = [];
+    results.forEach((result, i) => {
+      if (result.ok) return;
+      const { kind, reason } = result.error;
+      if (kind === "aborted" || kind === "unavailable") again.push(commands[i]!);
+      // Rejected by the aggregate's rules (the span or trace is gone): nothing to retry.
+      else this.options.log?.debug("monitoring: a saga command was refused", { command: commands[i]!.type, trace_id: result.traceId, reason });
+    });
+    return again;
+  }
+
+  private becomeFollower(why: string): void {
+    if (this.role !== "leader") return;
+    this.options.log?.warn("monitoring: this replica no longer runs the saga", { why, holder: this.options.lease.holder });
+    this.role = "follower";
+    // Not durable, and the next leader decides them again from its checkpoint.
+    this.pendingAlerts = [];
+    this.pendingCommands = [];
+  }
+
+  private async becomeLeader(): Promise<void> {
+    const checkpoint = await this.options.store.loadCheckpoint(MONITORING_SUBSCRIBER);
+    const fold = await this.replay(checkpoint);
+    this.previous ??= this.fold;
+    this.fold = fold;
+    this.position = this.committed = checkpoint;
+    this.pendingAlerts = [];
+    this.pendingCommands = pendingCommands(fold.state);
+    this.role = "leader";
+  }
+
+  /** A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it. */
+  private async replay(checkpoint: GlobalCheckpoint): Promise<SagaFold> {
+    const { store, config, log } = this.options;
+    const fold = new SagaFold(config, this.tickNs);
+    const discard: MonitoringOutput[] = [];
+    let from = START_OF_LOG;
+    let events = 0;
+    while (compareCheckpoints(from, checkpoint) < 0) {
+      const slice = await store.readAll(from, this.batchSize);
+      if (slice.events.length === 0) {
+        log?.error("monitoring: the log ends before the saga's checkpoint; continuing from its end", { checkpoint });
+        break;
+      }
+      let reached = false;
+      for (const stored of slice.events) {
+        fold.event(stored, discard);
+        discard.length = 0;
+        events++;
+        // A checkpoint is the (transaction, position) of the last event read, and positions are unique.
+        if (stored.position === checkpoint.position) {
+          reached = true;
+          break;
+        }
+      }
+      if (reached) break;
+      from = slice.checkpoint;
+    }
+    let alerts = 0;
+    for (let after = 0; ; ) {
+      const page = await store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: 1000 });
+      for (const stored of page) fold.fold(decodeAlertEvent(stored.type, stored.payload));
+      alerts += page.length;
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.version;
+    }
+    log?.info("monitoring: saga state rebuilt", { events, alert_events: alerts, running_spans: fold.runningCount() });
+    return fold;
+  }
+
+  /** The rebuilt fold has caught up: it answers readers now, and watchers are told how it differs. */
+  private handOver(previous: SagaFold): void {
+    this.previous = undefined;
+    const feed = this.options.feed;
+    this.fold.attach(feed);
+    if (!feed?.watched) return;
+    const gone = new Map<string, { traceId: string; spanId: string; service: string }>();
+    for (const trace of previous.state.liveTraces) for (const span of trace.running.values()) gone.set(`${span.traceId}/${span.spanId}`, span);
+    for (const trace of this.fold.state.liveTraces) {
+      for (const span of trace.running.values()) {
+        gone.delete(`${span.traceId}/${span.spanId}`);
+        feed.publish({ type: "upserted", span: viewOf(span) });
+      }
+    }
+    for (const span of gone.values()) feed.publish({ type: "stopped", traceId: span.traceId, spanId: span.spanId, service: span.service, reason: "ended" });
+  }
+}
+
+function count(observer: MonitoringObserver | undefined, event: MonitoringEvent): void {
+  if (!observer) return;
+  if (event.type === "AlertRaised") observer.alertRaised(event.kind);
+  else observer.alertResolved(event.kind);
+}

@@ -1,0 +1,43 @@
+// Page tokens of ListActiveSpans and ListAlerts: the last row's sort key and a
+// hash of the filters, so a token cannot continue a listing with other filters.
+
+import { createHash } from "node:crypto";
+import { invalidArgument } from "./rpc-error.js";
+
+export interface ActiveSpanKey {
+  readonly startTime: bigint;
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+export function filterHash(...filters: ReadonlyArray<string | number | bigint>): string {
+  return createHash("sha256").update(filters.map(String).join("\u0000")).digest("base64url").slice(0, 12);
+}
+
+export function activeSpanToken(key: ActiveSpanKey, hash: string): string {
+  return Buffer.from(`s1:${key.startTime}:${key.traceId}:${key.spanId}:${hash}`).toString("base64url");
+}
+
+export function readActiveSpanToken(token: string, hash: string): ActiveSpanKey {
+  const match = /^s1:(\d+):([0-9a-f]{32}):([0-9a-f]{16}):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
+  checkHash(token, match?.[4], hash);
+  return { startTime: BigInt(match![1]!), traceId: match![2]!, spanId: match![3]! };
+}
+
+export function alertToken(raisedVersion: number, hash: string): string {
+  return Buffer.from(`a1:${raisedVersion}:${hash}`).toString("base64url");
+}
+
+/** The raised version of the last alert of the previous page. */
+export function readAlertToken(token: string, hash: string): number {
+  const match = /^a1:(\d+):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
+  checkHash(token, match?.[2], hash);
+  return Number(match![1]);
+}
+
+function checkHash(token: string, found: string | undefined, hash: string): void {
+  if (found === undefined) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  if (found !== hash) {
+    throw invalidArgument("INVALID_PAGE_TOKEN", "page_token belongs to a listing with other filters; send the same filters or start over", { page_token: token });
+  }
+}

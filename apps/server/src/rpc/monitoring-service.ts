@@ -1,0 +1,181 @@
+// MonitoringService: one implementation, served by both doors. Active spans
+// come from this replica's saga state (every replica folds the log, leader or
+// not); alerts come from the monitoring stream (WatchAlerts) and its read
+// model monitoring_alerts (ListAlerts), the same on every replica.
+
+import { create } from "@bufbuild/protobuf";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
+import {
+  AlertKind,
+  AlertState,
+  ListActiveSpansResponseSchema,
+  ListAlertsResponseSchema,
+  WatchActiveSpansResponseSchema,
+  WatchAlertsResponseSchema,
+  type MonitoringService,
+} from "@traceledger/proto";
+import { activeSpans, type ActiveSpanView } from "../domain/monitoring/index.js";
+import type { EventStore } from "../event-store/event-store.js";
+import type { TraceChangeFeed } from "../live/trace-change-feed.js";
+import type { ActiveSpanFeed } from "../monitoring/active-span-feed.js";
+import { alertKindName } from "../monitoring/alert-codec.js";
+import { toAlertEnvelope } from "../monitoring/alert-envelope.js";
+import type { AlertPage, AlertQuery } from "../monitoring/alert-listing.js";
+import { MONITORING_STREAM_ID } from "../monitoring/monitoring-stream.js";
+import type { SagaRunner } from "../monitoring/saga-runner.js";
+import { activeSpanMessage, alertMessage, stoppedSpanMessage } from "./monitoring-messages.js";
+import { activeSpanToken, alertToken, filterHash, readActiveSpanToken, readAlertToken } from "./monitoring-page-tokens.js";
+import { invalidArgument, withErrorInfo } from "./rpc-error.js";
+
+export interface MonitoringServiceDeps {
+  /** Undefined when MONITORING_ENABLED is false: every call answers FAILED_PRECONDITION. */
+  readonly runner: SagaRunner | undefined;
+  readonly feed: ActiveSpanFeed;
+  readonly store: EventStore;
+  readonly alerts: (query: AlertQuery) => Promise<AlertPage>;
+  /** Woken (for MONITORING_STREAM_ID) when alert events are stored here. */
+  readonly changes: TraceChangeFeed;
+  readonly clock: () => bigint;
+  /** Aborted at shutdown: ends every watch. */
+  readonly shutdown: AbortSignal;
+  /** How often WatchAlerts re-reads when nothing woke it (alerts stored by another replica). Default 1 s. */
+  readonly watchPollMs?: number;
+  /** How long a call waits for a starting replica to fold the log. Default 10 s. */
+  readonly readyWaitMs?: number;
+}
+
+const DEFAULT_SPAN_PAGE = 100;
+const DEFAULT_ALERT_PAGE = 50;
+const MAX_PAGE = 1000;
+/** Spans per WatchActiveSpans message. */
+const WATCH_CHUNK = 500;
+const ALERT_EVENTS_PAGE = 500;
+
+export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImpl<typeof MonitoringService> {
+  const pollMs = deps.watchPollMs ?? 1000;
+
+  /** The runner once its state shows the log as it was at start-up. */
+  async function readyRunner(): Promise<SagaRunner> {
+    const runner = deps.runner;
+    if (!runner) {
+      throw withErrorInfo(Code.FailedPrecondition, "MONITORING_DISABLED", "monitoring is turned off on this server (MONITORING_ENABLED=false)");
+    }
+    const waitMs = deps.readyWaitMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      runner.ready.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (!ready) {
+      throw withErrorInfo(Code.Unavailable, "MONITORING_NOT_READY", "this server is still reading the event log for monitoring; retry shortly", {
+        waited_ms: String(waitMs),
+      });
+    }
+    return runner;
+  }
+
+  return {
+    async listActiveSpans(request) {
+      const pageSize = pageSizeOf(request.pageSize, DEFAULT_SPAN_PAGE);
+      const hash = filterHash("spans", request.serviceName, request.minRunningNano);
+      const after = request.pageToken ? readActiveSpanToken(request.pageToken, hash) : undefined;
+      const runner = await readyRunner();
+      const now = deps.clock();
+      const spans = activeSpans(runner.state, now)
+        .filter((s) => (request.serviceName === "" || s.service === request.serviceName) && s.runningNs >= request.minRunningNano)
+        .sort(byStart)
+        .filter((s) => after === undefined || byStart(s, after) > 0);
+      const page = spans.slice(0, pageSize);
+      const last = page[page.length - 1];
+      return create(ListActiveSpansResponseSchema, {
+        spans: page.map((s) => activeSpanMessage(s, now)),
+        nextPageToken: spans.length > pageSize && last ? activeSpanToken(last, hash) : "",
+        asOfTimeUnixNano: now,
+      });
+    },
+
+    async *watchActiveSpans(request, context) {
+      const runner = await readyRunner();
+      const signal = AbortSignal.any([context.signal, deps.shutdown]);
+      // Watch and snapshot in one synchronous step: every later change is relative to the snapshot.
+      const watcher = deps.feed.watch(request.serviceName);
+      try {
+        const now = deps.clock();
+        const snapshot = activeSpans(runner.state, now)
+          .filter((s) => request.serviceName === "" || s.service === request.serviceName)
+          .sort(byStart);
+        watcher.markKnown(snapshot);
+        for (let i = 0; i === 0 || i < snapshot.length; i += WATCH_CHUNK) {
+          const chunk = snapshot.slice(i, i + WATCH_CHUNK);
+          yield create(WatchActiveSpansResponseSchema, {
+            upserted: chunk.map((s) => activeSpanMessage(s, now)),
+            snapshotComplete: i + WATCH_CHUNK >= snapshot.length,
+            asOfTimeUnixNano: now,
+          });
+        }
+        while (!signal.aborted) {
+          await watcher.changed(signal);
+          const changes = watcher.take(WATCH_CHUNK);
+          if (changes.length === 0) continue;
+          const at = deps.clock();
+          const response = create(WatchActiveSpansResponseSchema, { asOfTimeUnixNano: at });
+          for (const change of changes) {
+            if (change.type === "upserted") response.upserted.push(activeSpanMessage(change.span, at));
+            else response.stopped.push(stoppedSpanMessage(change));
+          }
+          yield response;
+        }
+      } finally {
+        watcher.close();
+      }
+    },
+
+    async listAlerts(request) {
+      const pageSize = pageSizeOf(request.pageSize, DEFAULT_ALERT_PAGE);
+      if (!(request.state in AlertState)) {
+        throw invalidArgument("INVALID_ALERT_STATE", `state ${request.state} is not an AlertState`, { state: String(request.state) });
+      }
+      const kind = request.kind === AlertKind.UNSPECIFIED ? "" : alertKindName(request.kind);
+      if (kind === undefined) throw invalidArgument("INVALID_ALERT_KIND", `kind ${request.kind} is not an AlertKind`, { kind: String(request.kind) });
+      const hash = filterHash("alerts", request.state, request.kind, request.serviceName);
+      const beforeVersion = request.pageToken ? readAlertToken(request.pageToken, hash) : 0;
+      await readyRunner();
+      const page = await deps.alerts({ state: request.state, kind, service: request.serviceName, beforeVersion, limit: pageSize + 1 });
+      const rows = page.rows.slice(0, pageSize);
+      const last = rows[rows.length - 1];
+      return create(ListAlertsResponseSchema, {
+        alerts: rows.map(alertMessage),
+        nextPageToken: page.rows.length > pageSize && last ? alertToken(last.raisedVersion, hash) : "",
+        asOfVersion: page.asOfVersion,
+      });
+    },
+
+    async *watchAlerts(request, context) {
+      await readyRunner();
+      const signal = AbortSignal.any([context.signal, deps.shutdown]);
+      let after = Number(request.afterVersion);
+      while (!signal.aborted) {
+        // Listen before reading, so an append between the read and the wait still wakes us.
+        const changed = deps.changes.waitForChange(MONITORING_STREAM_ID, pollMs, signal);
+        const events = await deps.store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: ALERT_EVENTS_PAGE });
+        for (const stored of events) {
+          yield create(WatchAlertsResponseSchema, { event: toAlertEnvelope(stored) });
+          after = stored.version;
+        }
+        if (events.length < ALERT_EVENTS_PAGE) await changed;
+      }
+    },
+  };
+}
+
+function pageSizeOf(requested: number, fallback: number): number {
+  if (requested < 0) throw invalidArgument("INVALID_PAGE_SIZE", `page_size must not be negative, got ${requested}`, { page_size: String(requested) });
+  return requested === 0 ? fallback : Math.min(requested, MAX_PAGE);
+}
+
+/** Longest running first: by start time, then ids, so pages never overlap. */
+function byStart(a: Pick<ActiveSpanView, "startTime" | "traceId" | "spanId">, b: Pick<ActiveSpanView, "startTime" | "traceId" | "spanId">): number {
+  if (a.startTime !== b.startTime) return a.startTime < b.startTime ? -1 : 1;
+  if (a.traceId !== b.traceId) return a.traceId < b.traceId ? -1 : 1;
+  return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
+}
