@@ -3,6 +3,8 @@
 // apply, TRACELEDGER_* otherwise. A bad value stops the server with a message
 // naming the variable, what it got and what it accepts.
 
+import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
+
 export interface ServerConfig {
   readonly host: string;
   readonly grpcPort: number;
@@ -19,6 +21,8 @@ export interface ServerConfig {
   readonly maxBatchCommands: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
+  /** The DistributedTracingSaga: thresholds, tick, lease, webhook (monitoring/monitoring-settings.ts). */
+  readonly monitoring: MonitoringSettings;
   /** GetTrace's in-process cache of recently read views, in bytes; 0 turns it off. */
   readonly viewCacheBytes: number;
   /** GetTrace stores a view snapshot every this many versions of a read trace; 0 stores none. */
@@ -49,6 +53,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },
   { name: "TRACELEDGER_SHUTDOWN_GRACE_MS", default: "10000", help: "How long shutdown waits for in-flight calls before closing connections." },
   { name: "TRACELEDGER_LOG_LEVEL", default: "info", help: "debug, info, warn or error." },
+  ...MONITORING_SETTINGS,
   { name: "TRACELEDGER_VIEW_CACHE_MB", default: "64", help: "Memory for GetTrace's cache of recently read traces, in MiB; 0 turns it off." },
   { name: "TRACELEDGER_VIEW_SNAPSHOT_EVERY", default: "128", help: "GetTrace stores a snapshot of a trace it reads every this many events (time travel starts there); 0: none." },
 ];
@@ -112,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     maxBatchCommands: integer("TRACELEDGER_MAX_BATCH_COMMANDS", 1, 1_000_000),
     shutdownGraceMs: integer("TRACELEDGER_SHUTDOWN_GRACE_MS", 0, 600_000),
     logLevel,
+    monitoring: loadMonitoringSettings(env, problems),
     viewCacheBytes: integer("TRACELEDGER_VIEW_CACHE_MB", 0, 1_000_000) * 1024 * 1024,
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),
   };

@@ -3,7 +3,7 @@
 // process concerns (argv, signals, exit codes); tests start it in-process.
 
 import { randomUUID } from "node:crypto";
-import { TracingService } from "@traceledger/proto";
+import { MonitoringService, TracingService } from "@traceledger/proto";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { openDatabase } from "../database/open-database.js";
@@ -12,11 +12,13 @@ import { migrate } from "../event-store/postgres/migrate.js";
 import { systemClock } from "../event-store/rules.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { Logger } from "../log/logger.js";
+import { createMonitoringRuntime, type MonitoringRuntime } from "../monitoring/monitoring-runtime.js";
 import { CommandBusMetrics } from "../metrics/command-bus-metrics.js";
 import { metricsRoute } from "../metrics/metrics-route.js";
 import { ServerMetrics } from "../metrics/server-metrics.js";
 import { createPostgresTraceListing } from "../projections/postgres/postgres-trace-listing.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
+import { createMonitoringService } from "../rpc/monitoring-service.js";
 import { createTracingService } from "../rpc/tracing-service.js";
 import { createTraceReader } from "../trace-reads/create-trace-reader.js";
 import { startServers } from "../rpc/transport/serve.js";
@@ -29,6 +31,8 @@ export interface Traceledger {
   readonly projector: TraceListingProjector;
   /** What GET /metrics serves; background workers (the saga runner) report into it. */
   readonly metrics: ServerMetrics;
+  /** The DistributedTracingSaga's runner, feeds and alert listing. */
+  readonly monitoring: MonitoringRuntime;
   /** Graceful: stop accepting, drain calls and commands, close watchers, stop PostgreSQL. */
   stop(): Promise<void>;
 }
@@ -54,6 +58,17 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       onError: (error) => log.error("trace listing projection failed; retrying", { error }),
       onLag: (seconds) => metrics.setSubscriberLag(TRACE_LISTING_SUBSCRIBER, seconds),
     });
+    const monitoring = createMonitoringRuntime({
+      settings: config.monitoring,
+      sql: database.sql,
+      store,
+      // The saga's CloseOrphanedSpan and CloseTrace go through the same bus as every command.
+      commands: { submit: (command) => bus.submit(command) },
+      changes,
+      clock,
+      observer: metrics,
+      log,
+    });
     const bus = new TraceCommandBus({
       store,
       clock,
@@ -63,6 +78,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       onAppended: (traceId) => {
         changes.notify(traceId);
         projector.wake();
+        monitoring.wake();
       },
     });
     const traces = createTraceReader(database.sql, {
@@ -83,12 +99,31 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       maxBatchCommands: config.maxBatchCommands,
     });
     projector.start();
+    monitoring.start();
     const servers = await startServers({
       host: config.host,
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
       maxMessageBytes: config.maxMessageBytes,
-      services: [serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log))],
+      services: [
+        serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log)),
+        serviceRegistration(
+          MonitoringService,
+          withCallLogging(
+            MonitoringService,
+            createMonitoringService({
+              runner: monitoring.runner,
+              feed: monitoring.feed,
+              store,
+              alerts: (query) => monitoring.alerts(query),
+              changes,
+              clock,
+              shutdown: shutdown.signal,
+            }),
+            log,
+          ),
+        ),
+      ],
       plainRoutes: [metricsRoute(metrics)],
       ready: () => ({ ready: true }),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
@@ -101,11 +136,14 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       httpAddress: servers.httpAddress,
       projector,
       metrics,
+      monitoring,
       stop: () =>
         (stopping ??= (async () => {
           shutdown.abort();
           changes.wakeAll();
           await servers.close(config.shutdownGraceMs);
+          // Before the bus closes: a leader's last commands go through it.
+          await monitoring.stop();
           await traces.close();
           await bus.close();
           await projector.stop();

@@ -1,0 +1,257 @@
+// The DistributedTracingSaga on the real server, over gRPC with the generated
+// clients, with small thresholds from the environment: a slow span is alerted
+// while it still runs, an orphan is closed and its trace completes, an error
+// rate is raised and resolved, running spans are listed and watched, and every
+// alert event reaches a real HTTP receiver that fails before it recovers.
+
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  AlertKind,
+  AlertResolveReason,
+  AlertState,
+  MonitoringService,
+  SpanEndReason,
+  SpanState,
+  StatusCode,
+  TraceState,
+  type MonitoringEventEnvelope,
+  type WatchAlertsResponse,
+} from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Traceledger } from "../../src/server/start-traceledger.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { connectError } from "./support/error-details.js";
+import { hex, newSpanId, newTraceId, nowNanos } from "./support/ids.js";
+import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { readIterable, type StreamReader } from "./support/stream-reader.js";
+import { until, within } from "./support/wait.js";
+
+type MonitoringClient = Client<typeof MonitoringService>;
+
+interface Delivery {
+  readonly status: number;
+  readonly key: string;
+  readonly body: { eventId?: string; streamVersion?: string; event?: { alertRaised?: { alertId: string }; alertResolved?: { alertId: string } } };
+}
+
+let db: TestDatabase;
+let server: Traceledger;
+let tracing: TracingClient;
+let monitoring: MonitoringClient;
+let receiver: Server;
+const deliveries: Delivery[] = [];
+let alerts: StreamReader<WatchAlertsResponse>;
+const abort = new AbortController();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // The webhook's receiver: the first delivery fails with 503 and Retry-After, later ones succeed.
+  receiver = createServer((request: IncomingMessage, response) => {
+    let text = "";
+    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    request.on("end", () => {
+      const status = deliveries.length === 0 ? 503 : 200;
+      deliveries.push({ status, key: String(request.headers["idempotency-key"]), body: JSON.parse(text) as Delivery["body"] });
+      response.writeHead(status, status === 503 ? { "retry-after": "1" } : {}).end();
+    });
+  });
+  receiver.listen(0, "127.0.0.1");
+  await once(receiver, "listening");
+  server = await startServer(db.url, {
+    MONITORING_SLOW_SPAN_MS: "400",
+    MONITORING_SLOW_TRACE_MS: "600000",
+    MONITORING_ORPHAN_TIMEOUT_MS: "4000",
+    MONITORING_ERROR_RATE_MIN_SAMPLES: "5",
+    MONITORING_TICK_MS: "50",
+    MONITORING_LEASE_MS: "3000",
+    ALERT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`,
+  });
+  tracing = connectClient(server.grpcAddress);
+  monitoring = createClient(MonitoringService, createGrpcTransport({ baseUrl: `http://${server.grpcAddress}` }));
+  alerts = readIterable(monitoring.watchAlerts({ afterVersion: 0n }, { signal: abort.signal }));
+});
+
+afterAll(async () => {
+  abort.abort();
+  await server?.stop();
+  receiver?.close();
+  await db?.drop();
+});
+
+/** Reads WatchAlerts until an event matches; earlier events stay read. */
+async function nextAlert(what: string, match: (e: MonitoringEventEnvelope) => boolean): Promise<MonitoringEventEnvelope> {
+  return within(20_000, what, (async () => {
+    for (;;) {
+      const { event } = await alerts.next(20_000, what);
+      if (event && match(event)) return event;
+    }
+  })());
+}
+
+function raisedFor(spanId: Uint8Array, kind: AlertKind) {
+  return (e: MonitoringEventEnvelope) =>
+    e.event?.event.case === "alertRaised" &&
+    e.event.event.value.kind === kind &&
+    e.event.event.value.subject?.subject.case === "span" &&
+    hex(e.event.event.value.subject.subject.value.spanId) === hex(spanId);
+}
+
+describe("monitoring on the real server", () => {
+  it("alerts on a slow span while it is still open, and resolves the alert with its duration when it ends", async () => {
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    await tracing.startTrace({ traceId, spanId, name: "POST /checkout", serviceName: "checkout-slow" });
+
+    const raised = await nextAlert("the slow-span alert", raisedFor(spanId, AlertKind.SLOW_SPAN));
+    // Still running: nothing ended it yet, and the saga says so.
+    const trace = (await tracing.getTrace({ traceId })).trace!;
+    expect(trace.spans[0]!.state).toBe(SpanState.RUNNING);
+    const listed = await monitoring.listActiveSpans({ serviceName: "checkout-slow" });
+    expect(listed.spans.map((s) => [hex(s.spanId), s.slow])).toEqual([[hex(spanId), true]]);
+    expect(raised.event!.event.case === "alertRaised" && raised.event!.event.value).toMatchObject({
+      alertId: `slow_span:${hex(traceId)}:${hex(spanId)}`,
+      threshold: 400_000_000,
+      message: 'span "POST /checkout" of checkout-slow has run longer than 400 ms',
+    });
+
+    await tracing.endSpan({ traceId, spanId, status: { code: StatusCode.OK } });
+    const resolved = await nextAlert("the slow-span resolution", (e) => e.event?.event.case === "alertResolved" && e.event.event.value.alertId === raised.event!.event.value!.alertId);
+    expect(resolved.event!.event.value).toMatchObject({ reason: AlertResolveReason.SPAN_ENDED });
+    expect(resolved.streamVersion).toBeGreaterThan(raised.streamVersion);
+  });
+
+  it("closes a span left open past the orphan timeout with an orphaned end, and its trace completes", async () => {
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    await tracing.startTrace({ traceId, spanId, name: "consume job", serviceName: "worker-orphan" });
+    const events = readIterable(tracing.watchTrace({ traceId, afterVersion: 0n }, { signal: abort.signal }));
+    const cases = (await events.take(4, 20_000, "the trace's events up to its completion")).map((r) => r.event!.event!.event.case);
+    expect(cases).toEqual(["traceStarted", "spanStarted", "spanOrphaned", "traceCompleted"]);
+    const trace = (await tracing.getTrace({ traceId })).trace!;
+    expect(trace.state).toBe(TraceState.COMPLETED);
+    expect(trace.spans[0]).toMatchObject({ state: SpanState.ORPHANED, endReason: SpanEndReason.ORPHANED });
+    // The saga reads the close back from the log a moment later.
+    await until(10_000, "the orphan to leave the active spans", async () => ((await monitoring.listActiveSpans({ serviceName: "worker-orphan" })).spans.length === 0 ? true : undefined), 20);
+  });
+
+  it("raises an error-rate alert above the threshold and resolves it when the rate falls below it", async () => {
+    const service = `payments-${hex(newSpanId())}`;
+    const span = async (status: StatusCode) => {
+      const start = nowNanos();
+      const ids = { traceId: newTraceId(), spanId: newSpanId() };
+      await tracing.startTrace({ ...ids, name: "charge", serviceName: service, startTimeUnixNano: start });
+      await tracing.endSpan({ ...ids, endTimeUnixNano: start + 1_000_000n, status: { code: status } });
+      return ids;
+    };
+    for (let i = 0; i < 4; i++) await span(StatusCode.ERROR);
+    const fifth = await span(StatusCode.ERROR);
+    const isServiceRate = (e: MonitoringEventEnvelope) => {
+      const v = e.event?.event.value;
+      return v?.kind === AlertKind.ERROR_RATE && v.subject?.subject.case === "service" && v.subject.subject.value.serviceName === service;
+    };
+    const raised = await nextAlert("the service's error-rate alert", (e) => e.event?.event.case === "alertRaised" && isServiceRate(e));
+    expect(raised.event!.event.case === "alertRaised" && raised.event!.event.value).toMatchObject({ value: 1, samples: 5, errors: 5, threshold: 0.1 });
+    expect(raised.event!.event.case === "alertRaised" && hex(raised.event!.event.value.exemplars[0]!.spanId)).toBe(hex(fifth.spanId));
+
+    // 45 good calls: 5 errors in 50 is 10%, no longer above the threshold.
+    for (let i = 0; i < 45; i++) await span(StatusCode.OK);
+    const resolved = await nextAlert("the error-rate resolution", (e) => e.event?.event.case === "alertResolved" && isServiceRate(e));
+    expect(resolved.event!.event.value).toMatchObject({ reason: AlertResolveReason.BELOW_THRESHOLD, value: 0.1 });
+
+    const listed = await until(10_000, "ListAlerts to show the resolved alert", async () => {
+      const page = await monitoring.listAlerts({ serviceName: service, kind: AlertKind.ERROR_RATE });
+      return page.alerts.length === 2 && page.alerts.every((a) => a.state === AlertState.RESOLVED) ? page : undefined;
+    }, 50);
+    expect(listed.alerts.map((a) => a.raised!.subject!.subject.case).sort()).toEqual(["operation", "service"]);
+    expect(listed.asOfVersion).toBeGreaterThanOrEqual(resolved.streamVersion);
+  });
+
+  it("lists running spans by service and age, page by page, and watches them start, turn slow and stop", async () => {
+    const service = `inventory-${hex(newSpanId())}`;
+    const watch = readIterable(monitoring.watchActiveSpans({ serviceName: service }, { signal: abort.signal }));
+    const snapshot = await watch.next(10_000, "the (empty) snapshot");
+    expect(snapshot).toMatchObject({ upserted: [], stopped: [], snapshotComplete: true });
+
+    const traceId = newTraceId();
+    const root = newSpanId();
+    const child = newSpanId();
+    const old = nowNanos() - 60_000_000_000n;
+    await tracing.startTrace({ traceId, spanId: root, name: "reserve", serviceName: service, startTimeUnixNano: old });
+    await tracing.startSpan({ traceId, spanId: child, parentSpanId: root, name: "lock rows", serviceName: service });
+    await tracing.startTrace({ traceId: newTraceId(), spanId: newSpanId(), name: "other", serviceName: `${service}-other` });
+
+    const seen = new Map<string, { slow: boolean }>();
+    await until(10_000, "both spans started, the old one slow", async () => {
+      const { upserted } = await watch.next(10_000, "active span changes");
+      for (const s of upserted) seen.set(hex(s.spanId), { slow: s.slow });
+      return seen.get(hex(root))?.slow && seen.has(hex(child)) ? true : undefined;
+    }, 0);
+
+    const all = await monitoring.listActiveSpans({ serviceName: service });
+    expect(all.spans.map((s) => hex(s.spanId))).toEqual([hex(root), hex(child)]);
+    expect(all.spans[0]!.runningNano).toBeGreaterThanOrEqual(60_000_000_000n);
+    const first = await monitoring.listActiveSpans({ serviceName: service, pageSize: 1 });
+    const second = await monitoring.listActiveSpans({ serviceName: service, pageSize: 1, pageToken: first.nextPageToken });
+    expect([...first.spans, ...second.spans].map((s) => hex(s.spanId))).toEqual([hex(root), hex(child)]);
+    expect(second.nextPageToken).toBe("");
+    const oldOnes = await monitoring.listActiveSpans({ serviceName: service, minRunningNano: 30_000_000_000n });
+    expect(oldOnes.spans.map((s) => hex(s.spanId))).toEqual([hex(root)]);
+
+    await tracing.endSpan({ traceId, spanId: child, status: { code: StatusCode.OK } });
+    const stopped = await until(10_000, "the child's stop", async () => {
+      const { stopped } = await watch.next(10_000, "active span changes");
+      return stopped.find((s) => hex(s.spanId) === hex(child));
+    }, 0);
+    expect(stopped.reason).toBe(SpanEndReason.COMPLETED);
+    await tracing.endSpan({ traceId, spanId: root, status: { code: StatusCode.OK } });
+  });
+
+  it("answers malformed requests with INVALID_ARGUMENT and an ErrorInfo", async () => {
+    const reasons = await Promise.all([
+      monitoring.listActiveSpans({ pageSize: -1 }).catch(connectError),
+      monitoring.listActiveSpans({ pageToken: "bm90IG91cnM" }).catch(connectError),
+      monitoring.listAlerts({ kind: 99 as AlertKind }).catch(connectError),
+      monitoring.listAlerts({ state: 7 as AlertState }).catch(connectError),
+    ]);
+    expect(reasons.map((r) => ("code" in r ? [r.code, r.reason, r.domain] : r))).toEqual([
+      ["invalid_argument", "INVALID_PAGE_SIZE", "traceledger.dev"],
+      ["invalid_argument", "INVALID_PAGE_TOKEN", "traceledger.dev"],
+      ["invalid_argument", "INVALID_ALERT_KIND", "traceledger.dev"],
+      ["invalid_argument", "INVALID_ALERT_STATE", "traceledger.dev"],
+    ]);
+    const page = await monitoring.listAlerts({ pageSize: 1 });
+    if (page.nextPageToken !== "") {
+      const wrong = await monitoring.listAlerts({ pageSize: 1, pageToken: page.nextPageToken, state: AlertState.OPEN }).catch(connectError);
+      expect("reason" in wrong && wrong.reason).toBe("INVALID_PAGE_TOKEN");
+    }
+  });
+
+  it("posts every alert event to the webhook, retrying after a failure, with the event id as Idempotency-Key", async () => {
+    const stream = await collectStream();
+    expect(stream.length).toBeGreaterThan(0);
+    await until(20_000, "every alert event delivered", () => (new Set(deliveries.filter((d) => d.status === 200).map((d) => d.key)).size >= stream.length ? true : undefined), 50);
+    expect(deliveries[0]!.status).toBe(503);
+    // The failed delivery was retried with the same key, and each body is its event.
+    expect(deliveries[1]!.key).toBe(deliveries[0]!.key);
+    const delivered = deliveries.filter((d) => d.status === 200);
+    expect(new Set(delivered.map((d) => d.key))).toEqual(new Set(stream.map((e) => e.eventId)));
+    for (const d of delivered) expect(d.body.eventId).toBe(d.key);
+    // In stream order.
+    expect(delivered.map((d) => Number(d.body.streamVersion))).toEqual([...delivered.map((d) => Number(d.body.streamVersion))].sort((a, b) => a - b));
+  });
+});
+
+/** Every event of the monitoring stream so far, read with a fresh WatchAlerts. */
+async function collectStream(): Promise<MonitoringEventEnvelope[]> {
+  const stop = new AbortController();
+  const reader = readIterable(monitoring.watchAlerts({ afterVersion: 0n }, { signal: stop.signal }));
+  const events: MonitoringEventEnvelope[] = [];
+  const latest = await until(10_000, "ListAlerts' stream version", async () => (await monitoring.listAlerts({})).asOfVersion || undefined, 50);
+  while (events.length < Number(latest)) events.push((await reader.next(10_000, "the stream's events")).event!);
+  stop.abort();
+  return events;
+}
