@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { loadMonitoringSettings } from "./monitoring-settings.js";
+
+const MS = 1_000_000n;
+
+function load(env: Record<string, string>) {
+  const problems: string[] = [];
+  return { settings: loadMonitoringSettings(env, problems), problems };
+}
+
+describe("monitoring settings from the environment", () => {
+  it("default to the original design: 5 s slow span, 10 s slow trace, 10% error rate", () => {
+    const { settings, problems } = load({});
+    expect(problems).toEqual([]);
+    expect(settings).toMatchObject({ enabled: true, tickIntervalMs: 1000, leaseMs: 15_000, webhookUrl: "" });
+    expect(settings.saga.slowSpan.defaultNs).toBe(5000n * MS);
+    expect(settings.saga.slowTraceThresholdNs).toBe(10_000n * MS);
+    expect(settings.saga.errorRate).toMatchObject({ threshold: 0.1, minSamples: 20, windowNs: 60_000n * MS, bucketNs: 10_000n * MS });
+  });
+
+  it("read thresholds, per-service and per-operation overrides, critical types and the webhook", () => {
+    const { settings, problems } = load({
+      MONITORING_ENABLED: "false",
+      MONITORING_SLOW_SPAN_MS: "250",
+      MONITORING_SLOW_SPAN_OVERRIDES: "payments=8000, checkout/POST /pay = 2000",
+      MONITORING_ERROR_RATE_THRESHOLD: "0.05",
+      MONITORING_CRITICAL_ERROR_TYPES: "OutOfMemoryError, DataLoss",
+      ALERT_WEBHOOK_URL: "https://hooks.example/alerts",
+    });
+    expect(problems).toEqual([]);
+    expect(settings.enabled).toBe(false);
+    expect(settings.saga.slowSpan.defaultNs).toBe(250n * MS);
+    expect(settings.saga.slowSpan.byService.get("payments")).toBe(8000n * MS);
+    expect(settings.saga.slowSpan.byOperation.get("checkout")?.get("POST /pay")).toBe(2000n * MS);
+    expect(settings.saga.errorRate.threshold).toBe(0.05);
+    expect([...settings.saga.criticalErrorTypes]).toEqual(["OutOfMemoryError", "DataLoss"]);
+    expect(settings.webhookUrl).toBe("https://hooks.example/alerts");
+  });
+
+  it("name every bad value", () => {
+    const { problems } = load({
+      MONITORING_ENABLED: "yes",
+      MONITORING_SLOW_SPAN_MS: "5s",
+      MONITORING_SLOW_SPAN_OVERRIDES: "payments",
+      MONITORING_ERROR_RATE_THRESHOLD: "10%",
+      MONITORING_ERROR_RATE_WINDOW_MS: "25000",
+      MONITORING_TICK_MS: "0",
+      ALERT_WEBHOOK_URL: "ftp://example",
+    });
+    expect(problems).toEqual([
+      'MONITORING_ENABLED="yes" must be true or false',
+      'MONITORING_ERROR_RATE_THRESHOLD="10%" must be a number between 0 and 1 (exclusive)',
+      'MONITORING_SLOW_SPAN_OVERRIDES: "payments" is not service=ms or service/span name=ms (ms at least 1)',
+      'ALERT_WEBHOOK_URL="ftp://example" must be an http:// or https:// URL',
+      'MONITORING_SLOW_SPAN_MS="5s" is not a whole number between 1 and 86400000',
+      expect.stringContaining("MONITORING_ERROR_RATE_WINDOW_MS (25000) must be a whole multiple of MONITORING_ERROR_RATE_BUCKET_MS (10000)"),
+      'MONITORING_TICK_MS="0" is not a whole number between 10 and 60000',
+    ]);
+  });
+});
