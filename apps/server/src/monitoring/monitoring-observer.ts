@@ -2,7 +2,7 @@
 // it). Every method is cheap and must not throw.
 
 export interface MonitoringObserver {
-  /** The running spans this replica's saga state holds. */
+  /** The running spans, from the replica that runs the saga (0 from the others, so a sum over replicas is right). */
   setActiveSpans(count: number): void;
   /** An alert event the leader stored for the first time (never for a duplicate append). */
   alertRaised(kind: string): void;

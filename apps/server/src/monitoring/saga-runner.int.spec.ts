@@ -12,6 +12,7 @@ import { decodeTraceEvent } from "../events/trace-event-codec.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { PostgresSagaLease } from "./postgres-saga-lease.js";
+import type { MonitoringObserver } from "./monitoring-observer.js";
 import type { SagaLease } from "./saga-lease.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner } from "./saga-runner.js";
 import { endSpan, recordError, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
@@ -200,7 +201,12 @@ describe("SagaRunner", () => {
       commitCheckpoint: (from, to) => (crash ? Promise.reject(new Error("SIGKILL")) : inner.commitCheckpoint(from, to)),
     });
     const leaseA = new PostgresSagaLease({ sql: db.sql, name: MONITORING_SUBSCRIBER, holder: "a", durationMs: 2000, clock: h.clock.read });
-    const a = h.runner({ lease: crashing(leaseA), leaseMs: 2000 });
+    const counted = (): MonitoringObserver & { raised: string[]; resolved: string[] } => {
+      const o = { raised: [] as string[], resolved: [] as string[] };
+      return { ...o, alertRaised: (k) => o.raised.push(k), alertResolved: (k) => o.resolved.push(k), setActiveSpans: () => {}, setSubscriberLag: () => {} };
+    };
+    const seenByA = counted();
+    const a = h.runner({ lease: crashing(leaseA), leaseMs: 2000, observer: seenByA });
     const spans = Array.from({ length: 5 }, () => ({ traceId: traceIdOf(), spanId: spanIdOf() }));
     for (const s of spans) await submit(h, startSpan(s.traceId, s.spanId, h.clock.now));
     await a.step(true);
@@ -215,7 +221,8 @@ describe("SagaRunner", () => {
     expect(await h.store.loadCheckpoint(MONITORING_SUBSCRIBER)).toEqual(checkpoint);
 
     // B takes over once A's lease expires, decides the same slice again, and stores nothing twice.
-    const b = h.runner({ holder: "b", leaseMs: 2000 });
+    const seenByB = counted();
+    const b = h.runner({ holder: "b", leaseMs: 2000, observer: seenByB });
     for (let i = 0; i < 200 && !b.isLeader; i++) {
       await b.step();
       if (!b.isLeader) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -226,6 +233,8 @@ describe("SagaRunner", () => {
     expect(alerts).toHaveLength(10);
     expect(new Set(summary(alerts)).size).toBe(10);
     expect(await h.store.loadCheckpoint(MONITORING_SUBSCRIBER)).not.toEqual(checkpoint);
+    // The metrics count each alert once: A stored them all, B's appends were duplicates.
+    expect([seenByA.raised.length, seenByA.resolved.length, seenByB.raised.length, seenByB.resolved.length]).toEqual([5, 5, 0, 0]);
 
     // A, back from the dead, may not act: its lease is gone.
     crash = false;

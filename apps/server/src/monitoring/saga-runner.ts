@@ -147,7 +147,8 @@ export class SagaRunner {
       this.collect(out);
       if (this.role === "leader") await this.settle();
     }
-    this.options.observer?.setActiveSpans(this.fold.runningCount());
+    // Every replica holds the count; only the leader reports it, so a sum over replicas is right.
+    this.options.observer?.setActiveSpans(this.role === "leader" ? this.fold.runningCount() : 0);
   }
 
   private async follow(): Promise<void> {
