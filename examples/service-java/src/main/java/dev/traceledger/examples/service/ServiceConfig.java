@@ -1,6 +1,7 @@
 package dev.traceledger.examples.service;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +16,15 @@ import java.util.Optional;
  * @param traceledgerTarget host:port of traceledger's gRPC door (plaintext h2c)
  * @param nextUrl the base URL of the next service, if any
  * @param serviceName the name this service gives its spans
+ * @param otlpEndpoint the OTLP/HTTP traces URL for the stock OpenTelemetry SDK's span, if any
  */
-public record ServiceConfig(String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName) {
+public record ServiceConfig(
+    String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName, Optional<URI> otlpEndpoint) {
+
+  /** Without OpenTelemetry: the lifecycle span only. */
+  public ServiceConfig(String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName) {
+    this(host, port, traceledgerTarget, nextUrl, serviceName, Optional.empty());
+  }
 
   public static ServiceConfig fromEnvironment(Map<String, String> env) {
     List<String> problems = new ArrayList<>();
@@ -32,24 +40,28 @@ public record ServiceConfig(String host, int port, String traceledgerTarget, Opt
     if (!target.matches("[^\\s:/]+:\\d{1,5}")) {
       problems.add("TRACELEDGER_GRPC=" + target + " must be host:port of traceledger's gRPC port, e.g. 127.0.0.1:7317");
     }
-    Optional<URI> next = Optional.empty();
-    String rawNext = value(env, "NEXT_URL", "");
-    if (!rawNext.isEmpty()) {
-      try {
-        URI uri = new URI(rawNext.replaceAll("/+$", ""));
-        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-          throw new IllegalArgumentException();
-        }
-        next = Optional.of(uri);
-      } catch (Exception e) {
-        problems.add("NEXT_URL=" + rawNext + " must be an http:// or https:// base URL");
-      }
-    }
+    // A base URL: "/work" is appended to it.
+    Optional<URI> next = httpUrl(env, "NEXT_URL", "an http:// or https:// base URL", problems)
+        .map(uri -> URI.create(uri.toString().replaceAll("/+$", "")));
+    Optional<URI> otlp = httpUrl(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the http:// or https:// URL of an OTLP/HTTP traces route", problems);
     String serviceName = value(env, "SERVICE_NAME", "service-java");
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid configuration:\n  - " + String.join("\n  - ", problems));
     }
-    return new ServiceConfig(value(env, "HOST", "127.0.0.1"), port, target, next, serviceName);
+    return new ServiceConfig(value(env, "HOST", "127.0.0.1"), port, target, next, serviceName, otlp);
+  }
+
+  private static Optional<URI> httpUrl(Map<String, String> env, String name, String expected, List<String> problems) {
+    String raw = value(env, name, "");
+    if (raw.isEmpty()) return Optional.empty();
+    try {
+      URI uri = new URI(raw);
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) return Optional.of(uri);
+    } catch (URISyntaxException e) {
+      // reported below
+    }
+    problems.add(name + "=" + raw + " must be " + expected);
+    return Optional.empty();
   }
 
   private static String value(Map<String, String> env, String name, String fallback) {

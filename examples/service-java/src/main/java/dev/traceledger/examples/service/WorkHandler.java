@@ -38,12 +38,14 @@ public final class WorkHandler implements HttpHandler {
   private final String serviceName;
   private final Optional<URI> next;
   private final HttpClient http;
+  private final Optional<OtelWork> otel;
 
-  public WorkHandler(SpanLifecycle tracing, String serviceName, Optional<URI> next, HttpClient http) {
+  public WorkHandler(SpanLifecycle tracing, String serviceName, Optional<URI> next, HttpClient http, Optional<OtelWork> otel) {
     this.tracing = tracing;
     this.serviceName = serviceName;
     this.next = next;
     this.http = http;
+    this.otel = otel;
   }
 
   @Override
@@ -70,6 +72,7 @@ public final class WorkHandler implements HttpHandler {
     var headers = exchange.getRequestHeaders();
     SpanLifecycle.Span span = tracing.startServerSpan("GET /work", headers.getFirst("traceparent"), headers.getFirst("tracestate"));
     tracing.addEvent(span, "work.started", List.of(text("fail", fail == null ? "" : fail)));
+    otel.ifPresent(o -> o.prepare(span.traceparent(), fail == null ? "" : fail));
 
     JsonElement downstream = JsonNull.INSTANCE;
     String downstreamFailure = null;

@@ -8,22 +8,28 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-/** The running service: its HTTP server, its channel to traceledger and its downstream client. */
+/**
+ * The running service: its HTTP server, its channel to traceledger, its downstream client and,
+ * when configured, its OpenTelemetry exporter.
+ */
 public final class WorkService implements AutoCloseable {
   private static final int HTTP_THREADS = 16;
 
   private final HttpServer server;
   private final ExecutorService executor;
   private final ManagedChannel channel;
+  private final Optional<OtelWork> otel;
 
-  private WorkService(HttpServer server, ExecutorService executor, ManagedChannel channel) {
+  private WorkService(HttpServer server, ExecutorService executor, ManagedChannel channel, Optional<OtelWork> otel) {
     this.server = server;
     this.executor = executor;
     this.channel = channel;
+    this.otel = otel;
   }
 
   /** Binds the HTTP port and starts serving; the channel connects on its first call. */
@@ -33,19 +39,21 @@ public final class WorkService implements AutoCloseable {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5))
         .build();
-    var handler = new WorkHandler(new SpanLifecycle(channel, config.serviceName()), config.serviceName(), config.nextUrl(), http);
+    Optional<OtelWork> otel = config.otlpEndpoint().map(endpoint -> new OtelWork(config.serviceName(), endpoint));
+    var handler = new WorkHandler(new SpanLifecycle(channel, config.serviceName()), config.serviceName(), config.nextUrl(), http, otel);
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
     } catch (IOException e) {
       channel.shutdownNow();
+      otel.ifPresent(OtelWork::close);
       throw e;
     }
     ExecutorService executor = Executors.newFixedThreadPool(HTTP_THREADS);
     server.setExecutor(executor);
     server.createContext("/", handler);
     server.start();
-    return new WorkService(server, executor, channel);
+    return new WorkService(server, executor, channel, otel);
   }
 
   public int port() {
@@ -73,5 +81,6 @@ public final class WorkService implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     channel.shutdownNow();
+    otel.ifPresent(OtelWork::close);
   }
 }

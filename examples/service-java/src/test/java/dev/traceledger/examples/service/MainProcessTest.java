@@ -58,7 +58,7 @@ class MainProcessTest {
   private static Process launch(String... env) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     var builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName());
-    builder.environment().keySet().removeAll(List.of("PORT", "TRACELEDGER_GRPC", "NEXT_URL", "SERVICE_NAME", "HOST"));
+    builder.environment().keySet().removeAll(List.of("PORT", "TRACELEDGER_GRPC", "NEXT_URL", "SERVICE_NAME", "HOST", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
     for (int i = 0; i < env.length; i += 2) builder.environment().put(env[i], env[i + 1]);
     return builder.start();
   }

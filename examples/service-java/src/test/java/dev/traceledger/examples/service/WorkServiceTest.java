@@ -172,6 +172,24 @@ class WorkServiceTest {
   }
 
   @Test
+  void withAnOtlpEndpointItAddsOneOpenTelemetrySpanUnderItsLifecycleSpan() throws Exception {
+    try (RecordingOtlpReceiver otlp = new RecordingOtlpReceiver();
+        WorkService traced = WorkService.start(new ServiceConfig("127.0.0.1", 0, "127.0.0.1:" + grpc.getPort(), Optional.empty(), "otel", Optional.of(otlp.endpoint())))) {
+      HttpResponse<String> response = get(traced, "/work", Map.of("traceparent", INCOMING));
+
+      assertEquals(200, response.statusCode());
+      Traceparent lifecycle = Traceparent.parse(JsonParser.parseString(response.body()).getAsJsonObject().get("traceparent").getAsString()).orElseThrow();
+      var spans = otlp.spans(); // flushed before the answer
+      assertEquals(1, spans.size(), spans.toString());
+      var span = spans.get(0);
+      assertEquals("prepare work", span.name());
+      assertEquals("otel", span.serviceName());
+      assertEquals(lifecycle.traceId(), span.traceId());
+      assertEquals(lifecycle.spanId(), span.parentSpanId());
+    }
+  }
+
+  @Test
   void answersOnlyGetWork() throws Exception {
     assertEquals(404, get(back, "/other", Map.of()).statusCode());
     var post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + back.port() + "/work")).POST(HttpRequest.BodyPublishers.noBody()).build();
