@@ -3,6 +3,7 @@
 // apply, TRACELEDGER_* otherwise. A bad value stops the server with a message
 // naming the variable, what it got and what it accepts.
 
+import { loadOtlpExportConfig, OTLP_EXPORT_SETTINGS, type OtlpExportConfig } from "../otlp-export/otlp-export-config.js";
 import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
 
 export interface ServerConfig {
@@ -21,6 +22,8 @@ export interface ServerConfig {
   readonly maxBatchCommands: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
+  /** OTLP export to a collector: whether, where, how, and what (otlp-export/otlp-export-config.ts). */
+  readonly otlpExport: OtlpExportConfig;
   /** The DistributedTracingSaga: thresholds, tick, lease, webhook (monitoring/monitoring-settings.ts). */
   readonly monitoring: MonitoringSettings;
   /** GetTrace's in-process cache of recently read views, in bytes; 0 turns it off. */
@@ -46,6 +49,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_DATA_DIR", default: ".data/postgres", help: "Data folder of the embedded PostgreSQL (created on first run)." },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
   { name: "TRACING_SAMPLE_RATE", default: "1.0", help: "Head sampling rate between 0 and 1, for SDKs that read it from here." },
+  ...OTLP_EXPORT_SETTINGS,
   { name: "OTEL_SERVICE_NAME", default: "traceledger", help: "The server's own service name in its logs." },
   { name: "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", default: "128", help: "Most attributes a span keeps; extra ones are dropped and counted." },
   { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept (characters); longer ones are shortened and counted. Unset: no limit." },
@@ -102,13 +106,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     problems.push(`TRACELEDGER_LOG_LEVEL=${JSON.stringify(logLevel)} must be debug, info, warn or error`);
   }
 
+  const tracingEnabled = boolean("TRACING_ENABLED");
   const config: ServerConfig = {
     host: read("TRACELEDGER_HOST"),
     grpcPort: integer("TRACELEDGER_GRPC_PORT", 0, 65535),
     httpPort: integer("TRACELEDGER_HTTP_PORT", 0, 65535),
     databaseUrl,
     dataDir: read("TRACELEDGER_DATA_DIR"),
-    tracingEnabled: boolean("TRACING_ENABLED"),
+    tracingEnabled,
     sampleRate,
     serviceName: read("OTEL_SERVICE_NAME"),
     attributeCountLimit: integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, 100_000),
@@ -117,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     maxBatchCommands: integer("TRACELEDGER_MAX_BATCH_COMMANDS", 1, 1_000_000),
     shutdownGraceMs: integer("TRACELEDGER_SHUTDOWN_GRACE_MS", 0, 600_000),
     logLevel,
+    otlpExport: loadOtlpExportConfig(env, problems, { tracingEnabled, sampleRate }),
     monitoring: loadMonitoringSettings(env, problems),
     viewCacheBytes: integer("TRACELEDGER_VIEW_CACHE_MB", 0, 1_000_000) * 1024 * 1024,
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),

@@ -12,6 +12,7 @@ import { migrate } from "../event-store/postgres/migrate.js";
 import { systemClock } from "../event-store/rules.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { Logger } from "../log/logger.js";
+import { startOtlpExport, type OtlpExport } from "../otlp-export/start-otlp-export.js";
 import { createMonitoringRuntime, type MonitoringRuntime } from "../monitoring/monitoring-runtime.js";
 import { CommandBusMetrics } from "../metrics/command-bus-metrics.js";
 import { metricsRoute } from "../metrics/metrics-route.js";
@@ -31,6 +32,8 @@ export interface Traceledger {
   readonly projector: TraceListingProjector;
   /** What GET /metrics serves; background workers (the saga runner) report into it. */
   readonly metrics: ServerMetrics;
+  /** The OTLP exporter, when export is enabled (see otlp-export/otlp-export-config.ts). */
+  readonly otlpExport: OtlpExport | undefined;
   /** The DistributedTracingSaga's runner, feeds and alert listing. */
   readonly monitoring: MonitoringRuntime;
   /** Graceful: stop accepting, drain calls and commands, close watchers, stop PostgreSQL. */
@@ -69,6 +72,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       observer: metrics,
       log,
     });
+    let otlpExport: OtlpExport | undefined;
     const bus = new TraceCommandBus({
       store,
       clock,
@@ -78,6 +82,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       onAppended: (traceId) => {
         changes.notify(traceId);
         projector.wake();
+        otlpExport?.wake();
         monitoring.wake();
       },
     });
@@ -129,6 +134,9 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
     servers.setServing(true);
+    if (config.otlpExport.enabled) {
+      otlpExport = startOtlpExport({ config: config.otlpExport, sql: database.sql, store, log, clock, lag: metrics });
+    }
 
     let stopping: Promise<void> | undefined;
     return {
@@ -136,6 +144,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       httpAddress: servers.httpAddress,
       projector,
       metrics,
+      otlpExport,
       monitoring,
       stop: () =>
         (stopping ??= (async () => {
@@ -147,6 +156,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
           await traces.close();
           await bus.close();
           await projector.stop();
+          await otlpExport?.stop();
           await database.close();
         })()),
     };

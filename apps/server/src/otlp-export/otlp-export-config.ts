@@ -1,0 +1,165 @@
+// The OTLP exporter's settings, read from the environment with the rest of the
+// server's configuration (config/server-config.ts lists them in --help and
+// stops the server on a bad value). The standard OTEL_EXPORTER_OTLP_* names are
+// honoured where they exist; OTLP_ENDPOINT and OTLP_HEADERS (the original
+// design's names) take precedence over them.
+//
+// Export runs only when asked for: TRACING_ENABLED is true and either
+// OTLP_EXPORT_ENABLED=true or an endpoint variable is set. A development server
+// with nothing configured therefore does not retry against a closed port 4318
+// forever; OTLP_EXPORT_ENABLED=false turns it off even with an endpoint.
+
+import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
+import type { TailSamplingPolicy } from "./tail-sampling.js";
+
+export type OtlpProtocol = "http/protobuf" | "grpc";
+
+export interface OtlpExportConfig {
+  readonly enabled: boolean;
+  /** The full URL requests go to (for gRPC, scheme, host and port). */
+  readonly endpoint: string;
+  readonly protocol: OtlpProtocol;
+  readonly headers: Readonly<Record<string, string>>;
+  /** How long one request may take. */
+  readonly timeoutMs: number;
+  readonly maxBatchSpans: number;
+  /** The longest a completed trace waits before its export starts (a healthy collector assumed). */
+  readonly maxDelayMs: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** The exporter's lease across replicas: another replica takes over this long after the holder dies. */
+  readonly leaseTtlMs: number;
+  readonly sampling: TailSamplingPolicy;
+}
+
+export interface OtlpExportSetting {
+  readonly name: string;
+  readonly default: string;
+  readonly help: string;
+}
+
+export const DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/traces";
+export const DEFAULT_GRPC_ENDPOINT = "http://localhost:4317";
+
+/** In the order --help lists them. */
+export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
+  { name: "OTLP_EXPORT_ENABLED", default: "", help: "true or false. Unset: export runs when an endpoint variable below is set (and TRACING_ENABLED is true)." },
+  { name: "OTLP_ENDPOINT", default: "", help: `Full URL of the collector's traces endpoint. Unset: ${DEFAULT_HTTP_ENDPOINT} (http/protobuf) or ${DEFAULT_GRPC_ENDPOINT} (grpc).` },
+  { name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "", help: "Used as OTLP_ENDPOINT when that is unset." },
+  { name: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "", help: "Base URL used when both above are unset; http/protobuf appends /v1/traces." },
+  { name: "OTLP_PROTOCOL", default: "", help: "http/protobuf or grpc. Unset: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf." },
+  { name: "OTEL_EXPORTER_OTLP_PROTOCOL", default: "", help: "Used as OTLP_PROTOCOL when that is unset." },
+  { name: "OTLP_HEADERS", default: "", help: "Headers sent with every export, k1=v1,k2=v2 with percent-encoded values. Unset: OTEL_EXPORTER_OTLP_HEADERS." },
+  { name: "OTEL_EXPORTER_OTLP_HEADERS", default: "", help: "Used as OTLP_HEADERS when that is unset." },
+  { name: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", help: "Milliseconds one export request may take." },
+  { name: "OTLP_EXPORT_MAX_BATCH_SPANS", default: "512", help: "Most spans in one export request." },
+  { name: "OTLP_EXPORT_MAX_DELAY_MS", default: "1000", help: "Longest a completed trace waits before its export starts (gathers traces into fuller requests)." },
+  { name: "OTLP_EXPORT_RETRY_INITIAL_MS", default: "1000", help: "First retry waits up to this (exponential backoff, full jitter) unless the collector says how long." },
+  { name: "OTLP_EXPORT_RETRY_MAX_MS", default: "30000", help: "Retry waits never exceed this (retries never stop: spans wait in the log)." },
+  { name: "OTLP_EXPORT_LEASE_MS", default: "15000", help: "Lease of the single exporter across replicas: a replica takes over this long after the holder dies." },
+  { name: "OTLP_EXPORT_SAMPLE_RATE", default: "", help: "Share (0 to 1) of traces without errors that are not slow which are exported. Unset: TRACING_SAMPLE_RATE." },
+  { name: "OTLP_EXPORT_KEEP_ERRORS", default: "true", help: "Always export traces with an error or an orphaned span." },
+  { name: "OTLP_EXPORT_SLOW_TRACE_MS", default: "5000", help: "Always export traces at least this long (milliseconds); 0 turns this off." },
+];
+
+export interface OtlpExportBase {
+  readonly tracingEnabled: boolean;
+  readonly sampleRate: number;
+}
+
+/** Reads the exporter's settings; appends a message to `problems` for each bad value. */
+export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[], base: OtlpExportBase): OtlpExportConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const withDefault = (name: string): string => read(name) ?? OTLP_EXPORT_SETTINGS.find((s) => s.name === name)!.default;
+  const integer = (name: string, min: number, max: number): number => {
+    const raw = withDefault(name);
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
+      return min;
+    }
+    return value;
+  };
+  const boolean = (name: string, raw: string): boolean | undefined => {
+    const text = raw.toLowerCase();
+    if (text === "true" || text === "1") return true;
+    if (text === "false" || text === "0") return false;
+    problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+    return undefined;
+  };
+
+  const protocolName = read("OTLP_PROTOCOL") ? "OTLP_PROTOCOL" : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  const protocolRaw = read(protocolName) ?? "http/protobuf";
+  let protocol: OtlpProtocol = "http/protobuf";
+  if (protocolRaw === "grpc" || protocolRaw === "http/protobuf") protocol = protocolRaw;
+  else if (protocolRaw === "http/json") problems.push(`${protocolName}=http/json is not supported for export; use http/protobuf or grpc`);
+  else problems.push(`${protocolName}=${JSON.stringify(protocolRaw)} must be http/protobuf or grpc`);
+
+  const endpoint = resolveEndpoint(read, protocol, problems);
+
+  const headersName = read("OTLP_HEADERS") ? "OTLP_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS";
+  let headers: Record<string, string> = {};
+  try {
+    headers = parseOtlpHeaders(read(headersName) ?? "");
+  } catch (error) {
+    if (!(error instanceof OtlpHeadersError)) throw error;
+    problems.push(`${headersName} is not a list of key=value pairs: ${error.message}`);
+  }
+
+  const enabledRaw = read("OTLP_EXPORT_ENABLED");
+  const asked = enabledRaw === undefined ? endpoint.explicit : (boolean("OTLP_EXPORT_ENABLED", enabledRaw) ?? false);
+
+  const rateRaw = read("OTLP_EXPORT_SAMPLE_RATE");
+  let rate = base.sampleRate;
+  if (rateRaw !== undefined) {
+    rate = Number(rateRaw);
+    if (!Number.isFinite(rate) || rate < 0 || rate > 1) problems.push(`OTLP_EXPORT_SAMPLE_RATE=${JSON.stringify(rateRaw)} must be a number between 0 and 1`);
+  }
+
+  const retryInitialMs = integer("OTLP_EXPORT_RETRY_INITIAL_MS", 1, 600_000);
+  const retryMaxMs = integer("OTLP_EXPORT_RETRY_MAX_MS", 1, 3_600_000);
+  if (retryMaxMs < retryInitialMs) problems.push(`OTLP_EXPORT_RETRY_MAX_MS (${retryMaxMs}) must not be below OTLP_EXPORT_RETRY_INITIAL_MS (${retryInitialMs})`);
+
+  return {
+    enabled: base.tracingEnabled && asked,
+    endpoint: endpoint.url,
+    protocol,
+    headers,
+    timeoutMs: integer("OTEL_EXPORTER_OTLP_TIMEOUT", 1, 600_000),
+    maxBatchSpans: integer("OTLP_EXPORT_MAX_BATCH_SPANS", 1, 100_000),
+    maxDelayMs: integer("OTLP_EXPORT_MAX_DELAY_MS", 10, 600_000),
+    retryInitialMs,
+    retryMaxMs,
+    leaseTtlMs: integer("OTLP_EXPORT_LEASE_MS", 100, 3_600_000),
+    sampling: {
+      rate,
+      keepErrors: boolean("OTLP_EXPORT_KEEP_ERRORS", withDefault("OTLP_EXPORT_KEEP_ERRORS")) ?? true,
+      slowTraceMs: integer("OTLP_EXPORT_SLOW_TRACE_MS", 0, 86_400_000),
+    },
+  };
+}
+
+/** OTLP_ENDPOINT, the traces endpoint and the base endpoint, in that order; else the protocol's default. */
+function resolveEndpoint(read: (name: string) => string | undefined, protocol: OtlpProtocol, problems: string[]): { url: string; explicit: boolean } {
+  const full = read("OTLP_ENDPOINT") ? "OTLP_ENDPOINT" : read("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : undefined;
+  const baseUrl = read("OTEL_EXPORTER_OTLP_ENDPOINT");
+  const name = full ?? (baseUrl ? "OTEL_EXPORTER_OTLP_ENDPOINT" : undefined);
+  if (!name) return { url: protocol === "grpc" ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT, explicit: false };
+  const raw = read(name)!;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name}=${JSON.stringify(raw)} is not a URL (for example ${protocol === "grpc" ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT})`);
+    return { url: raw, explicit: true };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    problems.push(`${name}=${JSON.stringify(raw)} must be an http:// or https:// URL`);
+  }
+  // The specification's rule for the base endpoint: the signal's path is appended for OTLP/HTTP.
+  if (!full && protocol === "http/protobuf") url.pathname = `${url.pathname.replace(/\/$/, "")}/v1/traces`;
+  return { url: url.toString(), explicit: true };
+}

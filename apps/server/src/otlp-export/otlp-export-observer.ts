@@ -1,0 +1,23 @@
+// What the exporter reports. Every method is optional, so metrics, logs and the
+// in-process counters (OtlpExportStats) each implement what they need.
+
+export type ResendCause =
+  /** Events a previous holder was exporting when it stopped without saving its checkpoint (a crash). */
+  | "redelivered"
+  /** A retry after a failure that may have reached the collector (a timeout, a dropped connection). */
+  | "ambiguous_retry";
+
+export interface OtlpExportObserver {
+  /** The collector accepted these spans. */
+  spansExported?(count: number): void;
+  /** The collector refused these spans for good (a non-retryable answer, or a partial success); they are not sent again. */
+  spansDropped?(count: number, reason: string): void;
+  /** Spans sent that the collector may already have: possible duplicates, an upper bound. */
+  spansResent?(count: number, cause: ResendCause): void;
+  /** Completed traces that tail sampling kept from leaving (counted at their first completion). */
+  tracesSampledOut?(count: number): void;
+  /** A request failed in a retryable way and will be sent again after a wait. */
+  exportRetried?(reason: string, waitMs: number): void;
+  /** A request was accepted after retries: the collector is back. */
+  exportRecovered?(retries: number): void;
+}

@@ -1,0 +1,34 @@
+// OTLP exporter headers from the environment (OTEL_EXPORTER_OTLP_HEADERS, and
+// our OTLP_HEADERS): as the OpenTelemetry specification defines them, a W3C
+// Baggage-like list `key1=value1,key2=value2`, each value percent-decoded,
+// surrounding whitespace ignored. Baggage's `;property` metadata is not part of
+// the format, so a ';' is simply part of a value.
+
+/** A header name: an HTTP token (RFC 9110 tchar). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export class OtlpHeadersError extends Error {
+  override readonly name = "OtlpHeadersError";
+}
+
+/** Header name -> value, in the order given (a repeated name keeps its last value). Throws OtlpHeadersError. */
+export function parseOtlpHeaders(text: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const entry of text.split(",")) {
+    if (entry.trim() === "") continue;
+    const equals = entry.indexOf("=");
+    if (equals < 0) throw new OtlpHeadersError(`"${entry.trim()}" is not key=value`);
+    const key = entry.slice(0, equals).trim();
+    if (!TOKEN.test(key)) throw new OtlpHeadersError(`"${key}" is not a valid header name`);
+    const raw = entry.slice(equals + 1).trim();
+    let value: string;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      throw new OtlpHeadersError(`the value of ${key} has a malformed percent-encoding`);
+    }
+    if (/[\r\n\0]/.test(value)) throw new OtlpHeadersError(`the value of ${key} contains a line break or NUL`);
+    headers[key] = value;
+  }
+  return headers;
+}

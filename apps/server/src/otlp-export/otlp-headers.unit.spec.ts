@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
+
+describe("parseOtlpHeaders (OTEL_EXPORTER_OTLP_HEADERS format)", () => {
+  it("reads comma-separated key=value pairs, trimming whitespace around each part", () => {
+    expect(parseOtlpHeaders(" api-key = secret , x-tenant=acme ")).toEqual({ "api-key": "secret", "x-tenant": "acme" });
+  });
+
+  it("percent-decodes values, as the specification requires", () => {
+    expect(parseOtlpHeaders("authorization=Bearer%20abc%3D%3D,x-note=caf%C3%A9%2C%20ok")).toEqual({ authorization: "Bearer abc==", "x-note": "café, ok" });
+  });
+
+  it("keeps '=' after the first one in the value, and ';' too (no baggage properties)", () => {
+    expect(parseOtlpHeaders("k=a=b;c")).toEqual({ k: "a=b;c" });
+  });
+
+  it("ignores empty entries and takes the last value of a repeated key", () => {
+    expect(parseOtlpHeaders(",a=1,,a=2,")).toEqual({ a: "2" });
+    expect(parseOtlpHeaders("")).toEqual({});
+  });
+
+  it("allows an empty value", () => {
+    expect(parseOtlpHeaders("x-empty=")).toEqual({ "x-empty": "" });
+  });
+
+  it.each([
+    ["no-equals-sign", /is not key=value/],
+    ["=value", /not a valid header name/],
+    ["bad key=1", /not a valid header name/],
+    ["k=%E0%A4%A", /malformed percent-encoding/],
+    ["k=a%0D%0Ab", /line break/],
+  ])("refuses %j", (text, message) => {
+    expect(() => parseOtlpHeaders(text)).toThrow(OtlpHeadersError);
+    expect(() => parseOtlpHeaders(text)).toThrow(message);
+  });
+});

@@ -1,0 +1,108 @@
+// OTLP/HTTP with protobuf bodies (POST .../v1/traces), through Node's fetch.
+// Answers as the OTLP specification classifies them: 2xx accepted (with an
+// optional partial success in the body); 429, 502, 503 and 504 retryable,
+// honouring Retry-After; every other status final. A connection that cannot be
+// made is retryable; a timeout or a connection lost after sending is too, but
+// marked ambiguous (the collector may have taken the request).
+
+import { fromBinary } from "@bufbuild/protobuf";
+import { RpcStatusSchema } from "@traceledger/proto/google-rpc";
+import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
+import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
+import { parseRetryAfter } from "./retry-after.js";
+
+export interface OtlpHttpTransportOptions {
+  /** The full URL, e.g. http://localhost:4318/v1/traces. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly userAgent?: string;
+}
+
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+/** Failures before the request could have been delivered. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+export class OtlpHttpTransport implements OtlpTransport {
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly options: OtlpHttpTransportOptions) {
+    this.headers = {
+      ...options.headers,
+      "content-type": "application/x-protobuf",
+      "user-agent": options.userAgent ?? "traceledger-otlp-exporter",
+    };
+  }
+
+  async export(body: Uint8Array): Promise<ExportOutcome> {
+    let response: Response;
+    try {
+      response = await fetch(this.options.url, {
+        method: "POST",
+        headers: this.headers,
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      return networkFailure(error, this.options.timeoutMs);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (response.ok) return networkFailure(error, this.options.timeoutMs);
+      bytes = new Uint8Array(0);
+    }
+    const status = response.status;
+    if (status >= 200 && status < 300) return accepted(bytes, response.headers.get("content-type"));
+    if (RETRYABLE_STATUSES.has(status)) {
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
+      return { kind: "retryable", reason: `HTTP ${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    }
+    const detail = errorMessage(bytes, response.headers.get("content-type"));
+    return { kind: "failed", reason: detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}` };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function accepted(bytes: Uint8Array, contentType: string | null): ExportOutcome {
+  if (bytes.length === 0 || !isProtobuf(contentType)) return { kind: "accepted", rejectedSpans: 0, message: "" };
+  try {
+    const partial = fromBinary(ExportTraceServiceResponseSchema, bytes).partialSuccess;
+    return { kind: "accepted", rejectedSpans: Number(partial?.rejectedSpans ?? 0n), message: partial?.errorMessage ?? "" };
+  } catch {
+    // The collector took the spans; an unreadable answer does not undo that.
+    return { kind: "accepted", rejectedSpans: 0, message: "" };
+  }
+}
+
+/** OTLP/HTTP error bodies are a google.rpc.Status in the request's encoding. */
+function errorMessage(bytes: Uint8Array, contentType: string | null): string {
+  if (bytes.length === 0) return "";
+  if (isProtobuf(contentType)) {
+    try {
+      return fromBinary(RpcStatusSchema, bytes).message;
+    } catch {
+      return "";
+    }
+  }
+  return new TextDecoder().decode(bytes.subarray(0, 200)).replace(/\s+/g, " ").trim();
+}
+
+function isProtobuf(contentType: string | null): boolean {
+  return contentType?.toLowerCase().startsWith("application/x-protobuf") ?? false;
+}
+
+function networkFailure(error: unknown, timeoutMs: number): ExportOutcome {
+  if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return { kind: "retryable", reason: `no answer within ${timeoutMs} ms`, ambiguous: true };
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? "";
+  return {
+    kind: "retryable",
+    reason: `network: ${code || cause?.message || (error as Error).message}`,
+    ambiguous: !NOT_SENT.has(code),
+  };
+}

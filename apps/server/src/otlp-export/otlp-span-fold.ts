@@ -1,0 +1,196 @@
+// A trace's stored events folded into OTLP spans, each remembering the stream
+// version that ended it, plus the trace's completions: what the exporter needs
+// to send a completed trace, and to send only what an earlier completion did not.
+//
+// Mapping (docs/operations.md, "OTLP export"):
+// - ids, parent, name, kind, times, tracestate, links: as started; kind and
+//   status codes have OTLP's numbers already.
+// - flags: the W3C trace flags, plus OTLP's "has is_remote" bit and "is_remote"
+//   when the parent came from another system.
+// - attributes: those given at start, updated while running and added at end,
+//   in first-set order, a later value replacing an earlier one; dropped counts
+//   add up (shortened values are not "dropped" in OTLP's sense).
+// - recorded errors become OTLP exception events (exception.type, .message,
+//   .stacktrace, .escaped and the error's own attributes), in log order with
+//   the span's other events.
+// - a cancelled or orphaned span keeps its status; why it stopped is in the
+//   attribute traceledger.span.end_reason (and traceledger.span.orphan_reason).
+
+import { OrphanReason, SpanEndReason, type SpanLink, type TraceCompleted } from "@traceledger/proto";
+import { OtlpSpanFlags, type OtlpKeyValue, type OtlpSpan, type OtlpSpanEvent, type OtlpSpanLink } from "@traceledger/proto/otlp";
+import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import { otlpBool, otlpString, toOtlpKeyValue, toOtlpKeyValues } from "./to-otlp-attributes.js";
+
+export interface FoldedSpan {
+  readonly span: OtlpSpan;
+  readonly serviceName: string;
+  readonly resourceAttributes: readonly OtlpKeyValue[];
+  /** The instrumentation scope that created the span, when known ("" otherwise). */
+  readonly scopeName: string;
+  /** The stream version of the event that ended the span; 0 while it runs. */
+  readonly endVersion: number;
+}
+
+export interface Completion {
+  readonly version: number;
+  readonly completed: TraceCompleted;
+}
+
+interface Draft {
+  readonly span: OtlpSpan;
+  readonly attributes: Map<string, OtlpKeyValue>;
+  readonly serviceName: string;
+  readonly resourceAttributes: readonly OtlpKeyValue[];
+  readonly scopeName: string;
+  endVersion: number;
+}
+
+export class OtlpSpanFold {
+  private readonly drafts = new Map<string, Draft>();
+  private readonly completionList: Completion[] = [];
+
+  /** Folds the event at stream version `version`; events must come in version order. */
+  apply(version: number, event: TraceEventCase): this {
+    switch (event.case) {
+      case "spanStarted": {
+        const e = event.value;
+        const attributes = new Map<string, OtlpKeyValue>();
+        for (const kv of e.attributes) attributes.set(kv.key, toOtlpKeyValue(kv));
+        const flags =
+          (e.flags & OtlpSpanFlags.TRACE_FLAGS_MASK) |
+          OtlpSpanFlags.CONTEXT_HAS_IS_REMOTE_MASK |
+          (e.parentIsRemote ? OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK : 0);
+        this.drafts.set(bytesToHex(e.spanId), {
+          attributes,
+          serviceName: e.serviceName,
+          resourceAttributes: toOtlpKeyValues(e.resourceAttributes),
+          scopeName: e.scopeName,
+          endVersion: 0,
+          span: {
+            $typeName: "opentelemetry.proto.trace.v1.Span",
+            traceId: e.traceId,
+            spanId: e.spanId,
+            traceState: e.tracestate,
+            parentSpanId: e.parentSpanId,
+            flags,
+            name: e.name,
+            kind: e.kind as number,
+            startTimeUnixNano: e.startTimeUnixNano,
+            endTimeUnixNano: 0n,
+            attributes: [],
+            droppedAttributesCount: e.droppedAttributesCount,
+            events: [],
+            droppedEventsCount: 0,
+            links: e.links.map(toOtlpLink),
+            droppedLinksCount: 0,
+            status: undefined,
+          },
+        });
+        break;
+      }
+      case "spanAttributeUpdated": {
+        const draft = this.draft(event.value.spanId);
+        if (!draft) break;
+        for (const kv of event.value.attributes) draft.attributes.set(kv.key, toOtlpKeyValue(kv));
+        draft.span.droppedAttributesCount += event.value.droppedAttributesCount;
+        break;
+      }
+      case "spanEventRecorded": {
+        const e = event.value;
+        this.draft(e.spanId)?.span.events.push(otlpEvent(e.timeUnixNano, e.name, toOtlpKeyValues(e.attributes), e.droppedAttributesCount));
+        break;
+      }
+      case "spanErrorOccurred": {
+        const e = event.value;
+        const draft = this.draft(e.spanId);
+        if (!draft) break;
+        // OpenTelemetry's exception event (semantic conventions: exceptions on spans).
+        const attributes: OtlpKeyValue[] = [];
+        if (e.errorType) attributes.push(otlpString("exception.type", e.errorType));
+        if (e.message) attributes.push(otlpString("exception.message", e.message));
+        if (e.stacktrace) attributes.push(otlpString("exception.stacktrace", e.stacktrace));
+        if (e.escaped) attributes.push(otlpBool("exception.escaped", true));
+        const taken = new Set(attributes.map((kv) => kv.key));
+        for (const kv of e.attributes) if (!taken.has(kv.key)) attributes.push(toOtlpKeyValue(kv));
+        draft.span.events.push(otlpEvent(e.timeUnixNano, "exception", attributes, e.droppedAttributesCount));
+        break;
+      }
+      case "spanEnded": {
+        const e = event.value;
+        const draft = this.draft(e.spanId);
+        if (!draft) break;
+        draft.span.endTimeUnixNano = e.endTimeUnixNano;
+        if (e.status) draft.span.status = { $typeName: "opentelemetry.proto.trace.v1.Status", message: e.status.message, code: e.status.code as number };
+        for (const kv of e.attributes) draft.attributes.set(kv.key, toOtlpKeyValue(kv));
+        draft.span.droppedAttributesCount += e.droppedAttributesCount;
+        if (e.endReason === SpanEndReason.CANCELLED) draft.attributes.set(END_REASON, otlpString(END_REASON, "cancelled"));
+        draft.endVersion = version;
+        break;
+      }
+      case "spanOrphaned": {
+        const e = event.value;
+        const draft = this.draft(e.spanId);
+        if (!draft) break;
+        draft.span.endTimeUnixNano = e.closedTimeUnixNano;
+        draft.attributes.set(END_REASON, otlpString(END_REASON, "orphaned"));
+        draft.attributes.set(ORPHAN_REASON, otlpString(ORPHAN_REASON, orphanReasonName(e.reason)));
+        draft.endVersion = version;
+        break;
+      }
+      case "traceCompleted":
+        this.completionList.push({ version, completed: event.value });
+        break;
+      case "traceStarted":
+        break;
+    }
+    return this;
+  }
+
+  /** The trace's completions so far, in order. */
+  get completions(): readonly Completion[] {
+    return this.completionList;
+  }
+
+  /** Every span folded so far, in start order of the log. */
+  spans(): FoldedSpan[] {
+    return [...this.drafts.values()].map((d) => {
+      d.span.attributes = [...d.attributes.values()];
+      return { span: d.span, serviceName: d.serviceName, resourceAttributes: d.resourceAttributes, scopeName: d.scopeName, endVersion: d.endVersion };
+    });
+  }
+
+  private draft(spanId: Uint8Array): Draft | undefined {
+    return this.drafts.get(bytesToHex(spanId));
+  }
+}
+
+export const END_REASON = "traceledger.span.end_reason";
+export const ORPHAN_REASON = "traceledger.span.orphan_reason";
+
+function orphanReasonName(reason: OrphanReason): string {
+  switch (reason) {
+    case OrphanReason.TIMEOUT:
+      return "timeout";
+    case OrphanReason.TRACE_CLOSED:
+      return "trace_closed";
+    default:
+      return "unspecified";
+  }
+}
+
+function otlpEvent(timeUnixNano: bigint, name: string, attributes: OtlpKeyValue[], droppedAttributesCount: number): OtlpSpanEvent {
+  return { $typeName: "opentelemetry.proto.trace.v1.Span.Event", timeUnixNano, name, attributes, droppedAttributesCount };
+}
+
+function toOtlpLink(link: SpanLink): OtlpSpanLink {
+  return {
+    $typeName: "opentelemetry.proto.trace.v1.Span.Link",
+    traceId: link.traceId,
+    spanId: link.spanId,
+    traceState: link.tracestate,
+    attributes: toOtlpKeyValues(link.attributes),
+    droppedAttributesCount: link.droppedAttributesCount,
+    flags: link.flags,
+  };
+}

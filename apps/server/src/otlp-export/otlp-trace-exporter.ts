@@ -1,0 +1,107 @@
+// The OTLP exporter as a handler of the leased subscription: spans leave when
+// their trace completes (TraceCompleted), so tail sampling sees the whole trace.
+// For each completion it reads the trace's stream up to that completion, folds
+// the events into OTLP spans, selects what this completion sends (a restated
+// completion sends only the spans no earlier one sent), and sends them in
+// requests of at most maxBatchSpans spans. handle() resolves once every request
+// is settled, and only then does the subscription move the checkpoint.
+//
+// take() sizes each handle() from the completions' span counts, so what a crash
+// can make us send twice is about one batch (or one trace, when a trace alone is
+// larger than a batch).
+
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { TraceCompletedSchema, type TraceCompleted } from "@traceledger/proto";
+import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import type { EventStore, StoredEvent } from "../event-store/event-store.js";
+import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import type { SubscriptionContext, SubscriptionHandler } from "../subscription/subscription-handler.js";
+import { buildExportRequests } from "./export-requests.js";
+import type { ExportSender } from "./export-sender.js";
+import type { OtlpExportObserver } from "./otlp-export-observer.js";
+import { OtlpSpanFold, type FoldedSpan } from "./otlp-span-fold.js";
+import { tailSamplingDecision, type TailSamplingPolicy } from "./tail-sampling.js";
+import { selectForExport } from "./trace-export-selection.js";
+
+const TRACE_COMPLETED = "TraceCompleted";
+
+export interface OtlpTraceExporterOptions {
+  readonly store: EventStore;
+  readonly sender: ExportSender;
+  readonly policy: TailSamplingPolicy;
+  /** Most spans in one request. */
+  readonly maxBatchSpans: number;
+  /** Traces read from the store at once. Default 8. */
+  readonly readConcurrency?: number;
+  readonly observer?: OtlpExportObserver;
+}
+
+export class OtlpTraceExporter implements SubscriptionHandler {
+  constructor(private readonly options: OtlpTraceExporterOptions) {}
+
+  take(events: readonly StoredEvent[]): number {
+    let spans = 0;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      if (event.type !== TRACE_COMPLETED) continue;
+      const completed = fromBinary(TraceCompletedSchema, event.payload);
+      if (tailSamplingDecision(completed, this.options.policy) === "dropped") continue;
+      // The whole trace's count: an upper bound for a restated completion.
+      spans += completed.spanCount;
+      if (spans >= this.options.maxBatchSpans) return i + 1;
+    }
+    return events.length;
+  }
+
+  async handle(events: readonly StoredEvent[], context: SubscriptionContext): Promise<void> {
+    const { observer, policy } = this.options;
+    const kept: Array<{ event: StoredEvent; redelivered: boolean }> = [];
+    let sampledOut = 0;
+    events.forEach((event, index) => {
+      if (event.type !== TRACE_COMPLETED) return;
+      const completed: TraceCompleted = fromBinary(TraceCompletedSchema, event.payload);
+      if (tailSamplingDecision(completed, policy) !== "dropped") kept.push({ event, redelivered: index < context.redelivered });
+      else if (completed.lateSpanCount === 0) sampledOut++;
+    });
+    if (sampledOut > 0) observer?.tracesSampledOut?.(sampledOut);
+    if (kept.length === 0) return;
+
+    const perTrace = await mapLimit(kept, this.options.readConcurrency ?? 8, ({ event }) => this.spansToSend(event));
+    const spans: FoldedSpan[] = perTrace.flat();
+    const resent = kept.reduce((sum, k, i) => sum + (k.redelivered ? perTrace[i]!.length : 0), 0);
+    if (resent > 0) observer?.spansResent?.(resent, "redelivered");
+
+    for (const request of buildExportRequests(spans, this.options.maxBatchSpans)) {
+      const count = request.resourceSpans.reduce((n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0), 0);
+      const result = await this.options.sender.send(toBinary(ExportTraceServiceRequestSchema, request), context.signal);
+      if (result.kind === "failed") {
+        observer?.spansDropped?.(count, result.reason);
+        continue;
+      }
+      if (result.possiblyDuplicated) observer?.spansResent?.(count, "ambiguous_retry");
+      if (result.rejectedSpans > 0) observer?.spansDropped?.(result.rejectedSpans, `partial success: ${result.message || "no message"}`);
+      observer?.spansExported?.(Math.max(0, count - result.rejectedSpans));
+    }
+  }
+
+  /** The spans the completion `event` sends. */
+  private async spansToSend(event: StoredEvent): Promise<FoldedSpan[]> {
+    const stream = await this.options.store.readStream(event.streamId, { toVersion: event.version });
+    const fold = new OtlpSpanFold();
+    for (const e of stream) fold.apply(e.version, decodeTraceEvent(e.type, e.payload));
+    return selectForExport(fold, event.version, this.options.policy).spans;
+  }
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,243 @@
+// OTLP export to a real local receiver (node:http, OTLP/HTTP protobuf), from the
+// real server in this process: spans arrive as recorded, and the official
+// OpenTelemetry decoder reads the same bytes the same way; an outage (503, 429,
+// 502) loses nothing and does not move the checkpoint; a 400 is not retried and
+// is counted; tail sampling keeps errors and slow traces and samples the rest by
+// trace id; headers arrive; two replicas export each span once.
+
+import { fromBinary, toJson } from "@bufbuild/protobuf";
+import { SpanKind, StatusCode } from "@traceledger/proto";
+import { ExportTraceServiceRequestSchema, OtlpSpanKind, OtlpStatusCode, type OtlpKeyValue } from "@traceledger/proto/otlp";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PostgresEventStore } from "../../src/event-store/postgres/postgres-event-store.js";
+import { compareCheckpoints } from "../../src/event-store/rules.js";
+import { OTLP_EXPORT_SUBSCRIBER } from "../../src/otlp-export/start-otlp-export.js";
+import type { Traceledger } from "../../src/server/start-traceledger.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { sendTrace, type SentTrace } from "./support/export-traces.js";
+import { hex } from "./support/ids.js";
+import { connectClient, startServer } from "./support/in-process-server.js";
+import { spanKey, startOtlpHttpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
+import { decodeWithStockDecoder, stockDecoderAvailable } from "./support/stock-otlp-decoder.js";
+import { until } from "./support/wait.js";
+
+let db: TestDatabase;
+let receiver: OtlpReceiver;
+const servers: Traceledger[] = [];
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  receiver = await startOtlpHttpReceiver();
+});
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.stop();
+  await receiver?.close();
+  await db?.drop();
+});
+
+/** A server exporting to this test's receiver, quickly (short delays, short lease, fast retries). */
+async function exportingServer(overrides: Record<string, string> = {}): Promise<Traceledger> {
+  const server = await startServer(db.url, {
+    OTLP_ENDPOINT: receiver.url,
+    OTLP_EXPORT_MAX_DELAY_MS: "20",
+    OTLP_EXPORT_LEASE_MS: "1000",
+    OTLP_EXPORT_RETRY_INITIAL_MS: "10",
+    OTLP_EXPORT_RETRY_MAX_MS: "50",
+    ...overrides,
+  });
+  servers.push(server);
+  return server;
+}
+
+const allKeys = (traces: readonly SentTrace[]) => traces.flatMap((t) => t.keys);
+const attributes = (list: readonly OtlpKeyValue[]) => Object.fromEntries(list.map((kv) => [kv.key, kv.value?.value.value]));
+const checkpoint = () => new PostgresEventStore(db.sql).loadCheckpoint(OTLP_EXPORT_SUBSCRIBER);
+
+describe("OTLP export over HTTP", () => {
+  it("sends the spans of several traces as recorded: ids, parents, kinds, times, attributes, events, errors, links, status, resource, scope", async () => {
+    const server = await exportingServer();
+    const client = connectClient(server.grpcAddress);
+    const traces = [await sendTrace(client), await sendTrace(client, { error: true, children: 3 }), await sendTrace(client, { service: "search", children: 1 })];
+    await receiver.waitForSpans(allKeys(traces));
+
+    for (const sent of traces) {
+      const view = (await client.getTrace({ traceId: sent.traceId })).trace!;
+      for (const span of view.spans) {
+        const got = receiver.spans.get(spanKey(hex(sent.traceId), hex(span.spanId)))!;
+        const otlp = got.span;
+        expect(hex(otlp.parentSpanId)).toBe(hex(span.parentSpanId));
+        expect(otlp.name).toBe(span.name);
+        expect(otlp.kind).toBe(span.kind === SpanKind.SERVER ? OtlpSpanKind.SERVER : OtlpSpanKind.CLIENT);
+        expect([otlp.startTimeUnixNano, otlp.endTimeUnixNano]).toEqual([span.startTimeUnixNano, span.endTimeUnixNano]);
+        expect(attributes(otlp.attributes)).toEqual(attributes(span.attributes as never));
+        expect(otlp.status?.code ?? OtlpStatusCode.UNSET).toBe(span.status?.code ?? StatusCode.UNSPECIFIED);
+        expect(otlp.status?.message ?? "").toBe(span.status?.message ?? "");
+        expect(otlp.links.map((l) => hex(l.spanId))).toEqual(span.links.map((l) => hex(l.spanId)));
+        // Events, then each recorded error as an OpenTelemetry exception event.
+        expect(otlp.events.map((e) => e.name)).toEqual([...span.events.map((e) => e.name), ...span.errors.map(() => "exception")]);
+        for (const error of span.errors) {
+          const exception = otlp.events.find((e) => e.name === "exception")!;
+          expect(attributes(exception.attributes)).toEqual({ "exception.type": error.errorType, "exception.message": error.message, "exception.escaped": true });
+          expect(exception.timeUnixNano).toBe(error.timeUnixNano);
+        }
+        expect(attributes(got.resource!.attributes)).toEqual(
+          span.parentSpanId.length === 0 ? { "service.name": span.serviceName, "host.name": "web-1" } : { "service.name": span.serviceName },
+        );
+        expect(got.scope?.name).toBe("traceledger");
+        expect(got.times).toBe(1);
+      }
+      expect(view.spans).toHaveLength(sent.keys.length);
+    }
+    expect(server.otlpExport!.stats.exportedSpans).toBe(allKeys(traces).length);
+    expect(receiver.requests.every((r) => r.headers["content-type"] === "application/x-protobuf")).toBe(true);
+    // Caught up: the checkpoint sits past every exported event.
+    await until(5000, "the checkpoint to be saved", async () => (compareCheckpoints(await checkpoint(), { transactionId: 0n, position: 0n }) > 0 ? true : undefined));
+  });
+
+  it.skipIf(!stockDecoderAvailable())("writes bytes the official OpenTelemetry decoder (opentelemetry-proto, Python) reads exactly as we do", async () => {
+    const server = await exportingServer();
+    const client = connectClient(server.grpcAddress);
+    const traces = [await sendTrace(client, { error: true }), await sendTrace(client, { children: 3 })];
+    await receiver.waitForSpans(allKeys(traces));
+    const bodies = receiver.requests.map((r) => r.body);
+    const stock = await decodeWithStockDecoder(bodies);
+    const ours = bodies.map((b) => toJson(ExportTraceServiceRequestSchema, fromBinary(ExportTraceServiceRequestSchema, b)));
+    expect(stock).toEqual(ours);
+    // Not a vacuous comparison: the stock view holds the spans, ids as base64, times as strings.
+    const spans = (stock as Array<{ resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ spanId: string; startTimeUnixNano: string }> }> }> }>).flatMap((r) =>
+      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
+    );
+    expect(spans).toHaveLength(allKeys(traces).length);
+    expect(spans.map((s) => Buffer.from(s.spanId, "base64").toString("hex")).sort()).toEqual(traces.flatMap((t) => t.spanIds.map(hex)).sort());
+  });
+
+  it("rides out an outage (503 and 429 with Retry-After, 502 without): every span arrives once, the checkpoint stays put meanwhile", async () => {
+    const server = await exportingServer();
+    const client = connectClient(server.grpcAddress);
+    const before = await sendTrace(client);
+    await receiver.waitForSpans(before.keys);
+    await until(5000, "the first checkpoint", async () => (compareCheckpoints(await checkpoint(), { transactionId: 0n, position: 0n }) > 0 ? true : undefined));
+    const saved = await checkpoint();
+
+    const outage = [
+      { kind: "status" as const, status: 503, headers: { "retry-after": "1" } },
+      { kind: "status" as const, status: 429, headers: { "retry-after": new Date(Date.now() + 1000).toUTCString() } },
+      { kind: "status" as const, status: 502 },
+      { kind: "status" as const, status: 504, headers: { "retry-after": "0" } },
+    ];
+    const first = receiver.requests.length;
+    receiver.answer = (request) => outage[request.index - first - 1] ?? { kind: "accept" };
+    const during = [await sendTrace(client, { error: true }), await sendTrace(client), await sendTrace(client, { children: 4 })];
+    await receiver.waitForRequests(first + 1);
+    const atFirstFailure = await checkpoint();
+    await receiver.waitForRequests(first + outage.length);
+    // Still while the collector refuses; never past the completion of the first trace it refused.
+    expect(await checkpoint()).toEqual(atFirstFailure);
+    const [completion] = (await new PostgresEventStore(db.sql).readStream(hex(during[0]!.traceId))).slice(-1);
+    expect(completion!.type).toBe("TraceCompleted");
+    expect(atFirstFailure.position).toBeLessThan(completion!.position);
+    expect(compareCheckpoints(atFirstFailure, saved)).toBeGreaterThanOrEqual(0);
+
+    await receiver.waitForSpans(allKeys(during));
+    const after = await sendTrace(client);
+    await receiver.waitForSpans(after.keys);
+    expect(receiver.duplicates()).toBe(0);
+    const stats = server.otlpExport!.stats;
+    expect(stats.retries).toBe(outage.length);
+    expect(stats.resentSpans).toBe(0);
+    expect(stats.droppedSpans).toBe(0);
+    expect(stats.exportedSpans).toBe(allKeys([before, ...during, after]).length);
+    expect(receiver.requests.slice(first, first + outage.length).map((r) => r.answer)).toEqual(["status", "status", "status", "status"]);
+  });
+
+  it("does not retry a 400 or a partial success: the spans are dropped and counted with the reason, and export goes on", async () => {
+    const server = await exportingServer();
+    const client = connectClient(server.grpcAddress);
+    receiver.answer = (request) =>
+      request.index === 1
+        ? { kind: "status", status: 400, message: "span id is all zero" }
+        : request.index === 2
+          ? { kind: "accept", rejectedSpans: 1, errorMessage: "1 span too old" }
+          : { kind: "accept" };
+    const refused = await sendTrace(client);
+    await receiver.waitForRequests(1);
+    const partly = await sendTrace(client, { children: 1 });
+    await receiver.waitForRequests(2);
+    const later = await sendTrace(client);
+    await receiver.waitForSpans(later.keys);
+
+    const carrying = (key: string) => receiver.requests.filter((r) => r.request.resourceSpans.some((rs) => rs.scopeSpans.some((s) => s.spans.some((sp) => spanKey(hex(sp.traceId), hex(sp.spanId)) === key)))).length;
+    for (const key of refused.keys) expect(carrying(key)).toBe(1);
+    expect(receiver.requests).toHaveLength(3);
+    const stats = server.otlpExport!.stats;
+    expect(stats.droppedSpans).toBe(refused.keys.length + 1);
+    expect(Object.fromEntries(stats.droppedByReason)).toEqual({
+      "HTTP 400: span id is all zero": refused.keys.length,
+      "partial success: 1 span too old": 1,
+    });
+    expect(stats.exportedSpans).toBe(partly.keys.length - 1 + later.keys.length);
+    expect(stats.retries).toBe(0);
+  });
+
+  it("keeps error and slow traces and samples the others at the configured rate, by trace id", async () => {
+    const server = await exportingServer({ OTLP_EXPORT_SAMPLE_RATE: "0.5", OTLP_EXPORT_SLOW_TRACE_MS: "1000" });
+    const client = connectClient(server.grpcAddress);
+    const ordinary: SentTrace[] = [];
+    for (let i = 0; i < 24; i++) ordinary.push(await sendTrace(client, { children: 1 }));
+    const failed = [await sendTrace(client, { error: true }), await sendTrace(client, { error: true })];
+    const slow = [await sendTrace(client, { durationMs: 1500, children: 1 }), await sendTrace(client, { durationMs: 4000, children: 1 })];
+    // Export follows the log: once the last trace is in, every earlier one has been decided.
+    const sentinel = await sendTrace(client, { error: true, children: 1 });
+    await receiver.waitForSpans(sentinel.keys);
+
+    // The rule, written independently: the last 56 bits of the id, at or above half of 2^56.
+    const sampled = (t: SentTrace) => BigInt(`0x${hex(t.traceId).slice(18)}`) >= 1n << 55n;
+    const expected = [...ordinary.filter(sampled), ...failed, ...slow, sentinel];
+    const exportedTraces = new Set([...receiver.spans.values()].map((s) => hex(s.span.traceId)));
+    expect([...exportedTraces].sort()).toEqual(expected.map((t) => hex(t.traceId)).sort());
+    expect(receiver.spans.size).toBe(allKeys(expected).length);
+    expect(server.otlpExport!.stats.sampledOutTraces).toBe(ordinary.length - ordinary.filter(sampled).length);
+    // With 24 random ids, both outcomes are all but certain to occur (each is missing with probability 2^-24).
+    expect(ordinary.filter(sampled).length).toBeGreaterThan(0);
+    expect(ordinary.filter(sampled).length).toBeLessThan(ordinary.length);
+  });
+
+  it("sends the configured headers, percent-decoded", async () => {
+    const server = await exportingServer({ OTLP_HEADERS: "authorization=Bearer%20s3cr3t, x-tenant = acme%2Fteam", OTEL_EXPORTER_OTLP_HEADERS: "x-ignored=1" });
+    const sent = await sendTrace(connectClient(server.grpcAddress));
+    await receiver.waitForSpans(sent.keys);
+    for (const request of receiver.requests) {
+      expect(request.headers).toMatchObject({ authorization: "Bearer s3cr3t", "x-tenant": "acme/team", "content-type": "application/x-protobuf" });
+      expect(request.headers["x-ignored"]).toBeUndefined();
+    }
+  });
+
+  it("runs on one replica at a time: two servers export each span once, and the other takes over when the holder stops", async () => {
+    const a = await exportingServer();
+    const b = await exportingServer();
+    await until(5000, "one replica to hold the export lease", () => (a.otlpExport!.subscription.isHolder || b.otlpExport!.subscription.isHolder ? true : undefined));
+    const [holder, other] = a.otlpExport!.subscription.isHolder ? [a, b] : [b, a];
+    expect(other.otlpExport!.subscription.isHolder).toBe(false);
+    const traces: SentTrace[] = [];
+    for (let i = 0; i < 6; i++) traces.push(await sendTrace(connectClient((i % 2 === 0 ? a : b).grpcAddress)));
+    await receiver.waitForSpans(allKeys(traces));
+    expect(other.otlpExport!.stats.exportedSpans).toBe(0);
+
+    await holder.stop();
+    const afterwards = await sendTrace(connectClient(other.grpcAddress));
+    await receiver.waitForSpans(afterwards.keys);
+    expect(other.otlpExport!.subscription.isHolder).toBe(true);
+    expect(receiver.duplicates()).toBe(0);
+  });
+
+  it("does not export when TRACING_ENABLED is false, nor without an endpoint unless asked", async () => {
+    const off = await exportingServer({ TRACING_ENABLED: "false" });
+    expect(off.otlpExport).toBeUndefined();
+    const unconfigured = await startServer(db.url, {});
+    servers.push(unconfigured);
+    expect(unconfigured.otlpExport).toBeUndefined();
+    await sendTrace(connectClient(off.grpcAddress));
+    expect(receiver.requests).toHaveLength(0);
+  });
+});
