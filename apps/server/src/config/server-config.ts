@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly attributeValueLengthLimit: number;
   readonly maxMessageBytes: number;
   readonly maxBatchCommands: number;
+  /** OTLP ingest: spans waiting to be stored, across exports, before new exports are told to retry later. */
+  readonly otlpMaxPendingSpans: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   /** OTLP export to a collector: whether, where, how, and what (otlp-export/otlp-export-config.ts). */
@@ -43,8 +45,8 @@ interface Setting {
 /** Every variable the server reads, in the order --help lists them. */
 export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_HOST", default: "127.0.0.1", help: "Address both ports listen on; 0.0.0.0 to accept remote clients." },
-  { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, health, reflection. 0 picks a free port." },
-  { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, /healthz, /readyz, /metrics. 0 picks a free port." },
+  { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, OTLP/gRPC TraceService, health, reflection. 0 picks a free port." },
+  { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, OTLP/HTTP POST /v1/traces, /healthz, /readyz, /metrics. 0 picks a free port." },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
   { name: "TRACELEDGER_DATA_DIR", default: ".data/postgres", help: "Data folder of the embedded PostgreSQL (created on first run)." },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
@@ -55,6 +57,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept (characters); longer ones are shortened and counted. Unset: no limit." },
   { name: "TRACELEDGER_MAX_MESSAGE_BYTES", default: "4194304", help: "Largest request message accepted; larger ones get RESOURCE_EXHAUSTED." },
   { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },
+  { name: "TRACELEDGER_OTLP_MAX_PENDING_SPANS", default: "50000", help: "OTLP ingest: spans waiting to be stored before further exports get UNAVAILABLE / 503 with Retry-After." },
   { name: "TRACELEDGER_SHUTDOWN_GRACE_MS", default: "10000", help: "How long shutdown waits for in-flight calls before closing connections." },
   { name: "TRACELEDGER_LOG_LEVEL", default: "info", help: "debug, info, warn or error." },
   ...MONITORING_SETTINGS,
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     attributeValueLengthLimit,
     maxMessageBytes: integer("TRACELEDGER_MAX_MESSAGE_BYTES", 1024, 256 * 1024 * 1024),
     maxBatchCommands: integer("TRACELEDGER_MAX_BATCH_COMMANDS", 1, 1_000_000),
+    otlpMaxPendingSpans: integer("TRACELEDGER_OTLP_MAX_PENDING_SPANS", 1, 100_000_000),
     shutdownGraceMs: integer("TRACELEDGER_SHUTDOWN_GRACE_MS", 0, 600_000),
     logLevel,
     otlpExport: loadOtlpExportConfig(env, problems, { tracingEnabled, sampleRate }),

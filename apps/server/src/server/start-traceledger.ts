@@ -25,6 +25,10 @@ import { createTraceReader } from "../trace-reads/create-trace-reader.js";
 import { startServers } from "../rpc/transport/serve.js";
 import { serviceRegistration } from "../rpc/transport/service-registration.js";
 import { withCallLogging } from "./call-logging.js";
+import { OtlpTraceService } from "@traceledger/proto/otlp";
+import { otlpTracesRoute } from "../otlp-ingest/otlp-http-route.js";
+import { OtlpIngest } from "../otlp-ingest/otlp-ingest.js";
+import { createOtlpTraceService } from "../otlp-ingest/otlp-trace-service.js";
 
 export interface Traceledger {
   readonly grpcAddress: string;
@@ -103,6 +107,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       shutdown: shutdown.signal,
       maxBatchCommands: config.maxBatchCommands,
     });
+    const otlpIngest = new OtlpIngest({ submit: (command) => bus.submit(command), maxPendingSpans: config.otlpMaxPendingSpans });
     projector.start();
     monitoring.start();
     const servers = await startServers({
@@ -112,6 +117,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       maxMessageBytes: config.maxMessageBytes,
       services: [
         serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log)),
+        serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log)),
         serviceRegistration(
           MonitoringService,
           withCallLogging(
@@ -129,7 +135,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
           ),
         ),
       ],
-      plainRoutes: [metricsRoute(metrics)],
+      plainRoutes: [metricsRoute(metrics), otlpTracesRoute(otlpIngest, { maxBodyBytes: config.maxMessageBytes })],
       ready: () => ({ ready: true }),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });

@@ -1,0 +1,142 @@
+// OTLP/HTTP: POST /v1/traces on the HTTP port, in binary protobuf
+// (application/x-protobuf) or OTLP/JSON (application/json), optionally gzip.
+// Answers as the OTLP specification says: 200 with an
+// ExportTraceServiceResponse in the request's encoding (partial_success set
+// only when spans were rejected); 400 for a body that does not decode, 413 for
+// one over the limit (compressed or not), 415 for another content type or
+// encoding, 503 with Retry-After only when a retry can succeed. Every failure
+// body is a google.rpc.Status.
+
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { gunzip } from "node:zlib";
+import type { PlainRoute } from "../rpc/transport/plain-routes.js";
+import { OtlpFailure } from "./otlp-failure.js";
+import type { OtlpIngest } from "./otlp-ingest.js";
+import { otlpJsonToBinary } from "./otlp-json.js";
+import { statusBody, type OtlpEncoding } from "./otlp-status-body.js";
+import { MalformedOtlp } from "./protobuf-cursor.js";
+
+export const OTLP_TRACES_PATH = "/v1/traces";
+
+export interface OtlpHttpRouteOptions {
+  /** The largest body accepted, before and after gzip. */
+  readonly maxBodyBytes: number;
+}
+
+const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = { protobuf: "application/x-protobuf", json: "application/json" };
+
+export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOptions): PlainRoute {
+  return {
+    method: "POST",
+    path: OTLP_TRACES_PATH,
+    handle: async (request, response) => {
+      const encoding = requestEncoding(request);
+      if (encoding === undefined) {
+        const type = request.headers["content-type"] ?? "";
+        return fail(response, "protobuf", new OtlpFailure("unsupported", "UNSUPPORTED_MEDIA_TYPE", `content type "${type}" is not supported; send application/x-protobuf or application/json`, { content_type: type }), 415);
+      }
+      const coding = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+      if (coding !== "identity" && coding !== "gzip" && coding !== "") {
+        return fail(response, encoding, new OtlpFailure("unsupported", "UNSUPPORTED_CONTENT_ENCODING", `content encoding "${coding}" is not supported; send gzip or none`, { content_encoding: coding }), 415);
+      }
+      try {
+        const received = await readBody(request, options.maxBodyBytes);
+        const body = coding === "gzip" ? await gunzipLimited(received, options.maxBodyBytes) : received;
+        const bytes = encoding === "json" ? otlpJsonToBinary(body.toString("utf8")) : body;
+        const result = await ingest.export(bytes);
+        const message = create(ExportTraceServiceResponseSchema, {
+          partialSuccess: result.rejectedSpans > 0 ? { rejectedSpans: BigInt(result.rejectedSpans), errorMessage: result.errorMessage } : undefined,
+        });
+        send(response, 200, encoding, encoding === "json" ? toJsonString(ExportTraceServiceResponseSchema, message) : toBinary(ExportTraceServiceResponseSchema, message));
+      } catch (error) {
+        if (error instanceof MalformedOtlp) return fail(response, encoding, new OtlpFailure("bad_data", "MALFORMED_OTLP", error.message), 400);
+        if (!(error instanceof OtlpFailure)) throw error;
+        fail(response, encoding, error, statusOf(error));
+      }
+    },
+  };
+}
+
+function requestEncoding(request: IncomingMessage): OtlpEncoding | undefined {
+  const type = (request.headers["content-type"] ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (type === "application/x-protobuf") return "protobuf";
+  if (type === "application/json") return "json";
+  return undefined;
+}
+
+function statusOf(failure: OtlpFailure): number {
+  switch (failure.kind) {
+    case "bad_data":
+      return 400;
+    case "too_large":
+      return 413;
+    case "unsupported":
+      return 415;
+    case "unavailable":
+      return 503;
+  }
+}
+
+function fail(response: ServerResponse, encoding: OtlpEncoding, failure: OtlpFailure, status: number): void {
+  if (failure.kind === "unavailable") response.setHeader("retry-after", String(failure.retryAfterSeconds));
+  // Unread request bytes would otherwise be read and thrown away to keep the connection.
+  if (failure.kind === "too_large") response.setHeader("connection", "close");
+  send(response, status, encoding, statusBody(failure, encoding));
+}
+
+function send(response: ServerResponse, status: number, encoding: OtlpEncoding, body: Uint8Array | string): void {
+  const bytes = typeof body === "string" ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  response.writeHead(status, { "content-type": CONTENT_TYPE[encoding], "content-length": bytes.length });
+  response.end(bytes);
+}
+
+function tooLarge(limit: number): OtlpFailure {
+  return new OtlpFailure("too_large", "REQUEST_TOO_LARGE", `the request body is larger than ${limit} bytes; send smaller batches`, { max_bytes: String(limit) });
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"] ?? NaN);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        request.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    function cleanup() {
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("error", onError);
+    }
+    request.on("data", onData);
+    request.on("end", onEnd);
+    request.on("error", onError);
+  });
+}
+
+function gunzipLimited(body: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    gunzip(body, { maxOutputLength: limit }, (error, result) => {
+      if (!error) return resolve(result);
+      if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return reject(tooLarge(limit));
+      reject(new MalformedOtlp(`the gzip body does not decompress: ${error.message}`));
+    });
+  });
+}

@@ -1,0 +1,82 @@
+// OTLP ingest, behind both doors: an ExportTraceServiceRequest's bytes in, a
+// partial success out, answered after commit. One RecordFinishedSpans command
+// per trace in the request (one decide per trace, through the command bus's
+// group commit), so every rule of the aggregate applies and a re-export is
+// stored once.
+//
+// A failure of the store (or shutdown) fails the whole export as retryable even
+// when other traces of it were stored: the client retries the same request, and
+// what was stored is recognised by its ids. Spans the domain rejects are not
+// retryable; they are counted and explained in partial_success.
+
+import type { CommandError, CommandResult, InfrastructureError } from "../commands/command-result.js";
+import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import type { RejectedSpan } from "../domain/trace/record-finished-spans.js";
+import { OtlpFailure } from "./otlp-failure.js";
+import { partialSuccess, type PartialSuccess } from "./partial-success.js";
+import { MalformedOtlp } from "./protobuf-cursor.js";
+import { readExportRequest } from "./read-export-request.js";
+
+export interface OtlpIngestOptions {
+  readonly submit: (command: TraceCommand) => Promise<CommandResult>;
+  /**
+   * Spans accepted for storage but not yet answered, across all exports; an
+   * export that would pass it is refused as retryable (OTLP's throttling).
+   */
+  readonly maxPendingSpans: number;
+}
+
+export class OtlpIngest {
+  private pending = 0;
+
+  constructor(private readonly options: OtlpIngestOptions) {}
+
+  /** Stores an ExportTraceServiceRequest; throws OtlpFailure when the export fails as a whole. */
+  async export(request: Uint8Array): Promise<PartialSuccess> {
+    let read;
+    try {
+      read = readExportRequest(request);
+    } catch (error) {
+      if (error instanceof MalformedOtlp) throw new OtlpFailure("bad_data", "MALFORMED_OTLP", `the request is not an OTLP ExportTraceServiceRequest: ${error.message}`);
+      throw error;
+    }
+    const total = read.spanCount;
+    if (total === 0) return partialSuccess(0, []);
+    if (this.pending > 0 && this.pending + total > this.options.maxPendingSpans) {
+      throw new OtlpFailure("unavailable", "INGEST_OVERLOADED", `${this.pending} spans are waiting to be stored; retry later`, {
+        pending_spans: String(this.pending),
+        max_pending_spans: String(this.options.maxPendingSpans),
+      });
+    }
+    this.pending += total;
+    let results: CommandResult[];
+    try {
+      const submissions: Array<Promise<CommandResult>> = [];
+      for (const [traceId, spans] of read.traces) submissions.push(this.options.submit({ type: "RecordFinishedSpans", traceId, spans }));
+      results = await Promise.all(submissions);
+    } finally {
+      this.pending -= total;
+    }
+
+    const rejected: RejectedSpan[] = [];
+    let i = 0;
+    for (const spans of read.traces.values()) {
+      const result = results[i++]!;
+      if (result.ok) {
+        if (result.outcome.type === "FinishedSpansRecorded") for (const r of result.outcome.rejected) rejected.push(r);
+        continue;
+      }
+      const error = result.error;
+      if (isInfrastructureError(error)) {
+        throw new OtlpFailure("unavailable", error.reason, `the spans could not be stored: ${error.message}`, error.metadata);
+      }
+      // The command as a whole was refused (a bad trace id): each of its spans is rejected for it.
+      for (const span of spans) rejected.push({ spanId: span.spanId, error });
+    }
+    return partialSuccess(total, rejected);
+  }
+}
+
+function isInfrastructureError(error: CommandError): error is InfrastructureError {
+  return error.kind === "unavailable" || error.kind === "aborted";
+}

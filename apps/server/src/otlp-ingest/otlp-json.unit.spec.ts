@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { MalformedOtlp } from "./protobuf-cursor.js";
+import { otlpJsonToBinary } from "./otlp-json.js";
+import { readExportRequest } from "./read-export-request.js";
+
+const TRACE = "5B8EFFF798038103D269B633813FC60C";
+const SPAN = "EEE19B7EC3C1B174";
+
+function readJson(body: unknown) {
+  return readExportRequest(otlpJsonToBinary(JSON.stringify(body)));
+}
+
+describe("OTLP/JSON", () => {
+  it("reads hex ids in any case, enums as integers, int64 as strings or numbers, and ignores unknown fields", () => {
+    const read = readJson({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "web" } }], somethingNew: 1 },
+          scopeSpans: [
+            {
+              scope: { name: "manual" },
+              spans: [
+                {
+                  traceId: TRACE,
+                  spanId: SPAN,
+                  parentSpanId: "",
+                  name: "GET /",
+                  kind: 2,
+                  startTimeUnixNano: "1764000000000000000",
+                  endTimeUnixNano: 1764000000000001000,
+                  attributes: [{ key: "n", value: { intValue: "-7" } }],
+                  events: [{ timeUnixNano: "1764000000000000500", name: "exception", attributes: [{ key: "exception.type", value: { stringValue: "Boom" } }] }],
+                  links: [{ traceId: TRACE.toLowerCase(), spanId: SPAN.toLowerCase() }],
+                  status: { code: 2, message: "boom" },
+                  futureField: { nested: true },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const [span] = read.traces.get(TRACE.toLowerCase())!;
+    expect(span).toMatchObject({
+      spanId: SPAN.toLowerCase(),
+      parentSpanId: "",
+      name: "GET /",
+      kind: 2,
+      serviceName: "web",
+      scopeName: "manual",
+      startTime: 1_764_000_000_000_000_000n,
+      endTime: 1_764_000_000_000_001_000n,
+      statusCode: 2,
+      statusMessage: "boom",
+      events: [{ type: "error", errorType: "Boom", time: 1_764_000_000_000_000_500n }],
+    });
+    expect(span!.attributes[0]!.value!.value).toEqual({ case: "intValue", value: -7n });
+    expect(Buffer.from(span!.links[0]!.traceId).toString("hex")).toBe(TRACE.toLowerCase());
+  });
+
+  it("keeps nanosecond times sent as JSON numbers exact, and leaves numbers inside strings alone", () => {
+    const text = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${TRACE}","spanId":"${SPAN}","name":"n 1764000000000000001","startTimeUnixNano":1764000000000000001,"endTimeUnixNano": -0,"attributes":[{"key":"d","value":{"doubleValue":1.5e3}}]}]}]}]}`;
+    const [span] = readExportRequest(otlpJsonToBinary(text)).traces.get(TRACE.toLowerCase())!;
+    expect(span).toMatchObject({ name: "n 1764000000000000001", startTime: 1_764_000_000_000_000_001n, endTime: 0n });
+    expect(span!.attributes[0]!.value!.value).toEqual({ case: "doubleValue", value: 1500 });
+  });
+
+  it("turns an id that is not hex into an empty id, so the span is rejected on its own", () => {
+    const read = readJson({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: "W7F3bRzn1nQ=", name: "base64 id" }] }] }] });
+    expect(read.traces.get(TRACE.toLowerCase())![0]!.spanId).toBe("");
+  });
+
+  it.each([
+    ["not JSON", "{"],
+    ["not an object", "[1, 2]"],
+    ["a wrong type", JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 7 }] }] }] })],
+  ])("rejects %s as malformed", (_, body) => {
+    expect(() => otlpJsonToBinary(body)).toThrow(MalformedOtlp);
+  });
+});

@@ -1,0 +1,35 @@
+// opentelemetry.proto.collector.trace.v1.TraceService/Export, served by both
+// doors like TracingService (OTLP/gRPC on the gRPC port). Failures follow the
+// OTLP specification: bad data is INVALID_ARGUMENT (never retried), a
+// retryable condition is UNAVAILABLE, each with one google.rpc.ErrorInfo.
+
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
+import { ExportTraceServiceRequestSchema, ExportTraceServiceResponseSchema, type OtlpTraceService } from "@traceledger/proto/otlp";
+import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
+import { OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
+import type { OtlpIngest } from "./otlp-ingest.js";
+
+export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof OtlpTraceService> {
+  return {
+    async export(request) {
+      try {
+        const result = await ingest.export(toBinary(ExportTraceServiceRequestSchema, request));
+        return create(ExportTraceServiceResponseSchema, {
+          // Left unset on full success, as the specification asks.
+          partialSuccess: result.rejectedSpans > 0 ? { rejectedSpans: BigInt(result.rejectedSpans), errorMessage: result.errorMessage } : undefined,
+        });
+      } catch (error) {
+        if (error instanceof OtlpFailure) throw otlpConnectError(error);
+        throw error;
+      }
+    },
+  };
+}
+
+export function otlpConnectError(failure: OtlpFailure): ConnectError {
+  return new ConnectError(failure.message, otlpFailureCode[failure.kind], undefined, [
+    { desc: ErrorInfoSchema, value: { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } } },
+  ]);
+}

@@ -1,0 +1,96 @@
+// OTLP common.v1 KeyValue / AnyValue, read straight into traceledger.v1's
+// messages of the same shape (the two are wire-identical, field for field), as
+// literals with every field instead of protobuf-es create().
+
+import type { AnyValue, KeyValue } from "@traceledger/proto";
+import { MalformedOtlp, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, type ProtobufCursor } from "./protobuf-cursor.js";
+
+/** Reads one KeyValue whose length prefix the cursor stands at. */
+export function readKeyValue(c: ProtobufCursor): KeyValue {
+  const end = c.lengthEnd();
+  let key = "";
+  let value: AnyValue | undefined;
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) key = c.string();
+    else if (tag === 0x12) value = readAnyValue(c);
+    else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  return { $typeName: "traceledger.v1.KeyValue", key, value };
+}
+
+/** Reads one AnyValue whose length prefix the cursor stands at. */
+export function readAnyValue(c: ProtobufCursor): AnyValue {
+  const end = c.lengthEnd();
+  let value: AnyValue["value"] = { case: undefined };
+  while (c.pos < end) {
+    const tag = c.tag();
+    const fieldNumber = tag >>> 3;
+    const wireType = tag & 7;
+    switch (fieldNumber) {
+      case 1:
+        expectWire(wireType, WIRE_LENGTH, "string_value");
+        value = { case: "stringValue", value: c.string() };
+        break;
+      case 2:
+        expectWire(wireType, WIRE_VARINT, "bool_value");
+        value = { case: "boolValue", value: c.uint32() !== 0 };
+        break;
+      case 3:
+        expectWire(wireType, WIRE_VARINT, "int_value");
+        value = { case: "intValue", value: c.int64() };
+        break;
+      case 4:
+        expectWire(wireType, WIRE_FIXED64, "double_value");
+        value = { case: "doubleValue", value: c.double() };
+        break;
+      case 5: {
+        expectWire(wireType, WIRE_LENGTH, "array_value");
+        const arrayEnd = c.lengthEnd();
+        const values: AnyValue[] = [];
+        while (c.pos < arrayEnd) {
+          const inner = c.tag();
+          if (inner === 0x0a) values.push(readAnyValue(c));
+          else c.skip(inner & 7);
+        }
+        c.endOf(arrayEnd);
+        value = { case: "arrayValue", value: { $typeName: "traceledger.v1.ArrayValue", values } };
+        break;
+      }
+      case 6: {
+        expectWire(wireType, WIRE_LENGTH, "kvlist_value");
+        const listEnd = c.lengthEnd();
+        const values: KeyValue[] = [];
+        while (c.pos < listEnd) {
+          const inner = c.tag();
+          if (inner === 0x0a) values.push(readKeyValue(c));
+          else c.skip(inner & 7);
+        }
+        c.endOf(listEnd);
+        value = { case: "kvlistValue", value: { $typeName: "traceledger.v1.KeyValueList", values } };
+        break;
+      }
+      case 7:
+        expectWire(wireType, WIRE_LENGTH, "bytes_value");
+        value = { case: "bytesValue", value: c.bytes() };
+        break;
+      default:
+        c.skip(wireType);
+    }
+  }
+  c.endOf(end);
+  return { $typeName: "traceledger.v1.AnyValue", value };
+}
+
+export function expectWire(actual: number, expected: number, field: string): void {
+  if (actual !== expected) throw new MalformedOtlp(`${field} has wire type ${actual}, expected ${expected}`);
+}
+
+/** The string value of an attribute, or undefined when it is absent or not a string. */
+export function stringAttribute(attributes: readonly KeyValue[], key: string): string | undefined {
+  for (const kv of attributes) {
+    if (kv.key === key && kv.value?.value.case === "stringValue") return kv.value.value.value;
+  }
+  return undefined;
+}

@@ -1,0 +1,253 @@
+// An OTLP ExportTraceServiceRequest, read from its wire bytes into finished
+// spans grouped by trace: one RecordFinishedSpans command per trace. Nothing is
+// judged here; ids are passed on as the hex of whatever bytes arrived, and the
+// domain rejects what is invalid, span by span.
+//
+// A resource's attributes (and service.name) and a scope's name are read once
+// and shared by all their spans. Field order on the wire is free, so a
+// resource or scope that comes after its spans is still applied to them.
+
+import type { KeyValue, SpanLink } from "@traceledger/proto";
+import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
+import { ProtobufCursor } from "./protobuf-cursor.js";
+import { readKeyValue, stringAttribute } from "./read-attributes.js";
+import { finishedSpanEvent } from "./span-event-mapping.js";
+
+export interface OtlpSpans {
+  /** Spans by trace id (lowercase hex of the bytes received), in the order received. */
+  readonly traces: Map<string, FinishedSpan[]>;
+  readonly spanCount: number;
+}
+
+/** OpenTelemetry's own default when a resource names no service. */
+export const UNKNOWN_SERVICE = "unknown_service";
+
+interface Resource {
+  readonly attributes: KeyValue[];
+  readonly serviceName: string;
+}
+
+const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE };
+
+/** Throws MalformedOtlp when the bytes are not an ExportTraceServiceRequest. */
+export function readExportRequest(body: Uint8Array): OtlpSpans {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const c = new ProtobufCursor(buf);
+  const out = { traces: new Map<string, FinishedSpan[]>(), spanCount: 0 };
+  while (c.pos < c.end) {
+    const tag = c.tag();
+    if (tag === 0x0a) readResourceSpans(c, out);
+    else c.skip(tag & 7);
+  }
+  c.endOf(c.end);
+  return out;
+}
+
+function readResourceSpans(c: ProtobufCursor, out: { traces: Map<string, FinishedSpan[]>; spanCount: number }): void {
+  const end = c.lengthEnd();
+  let resource = NO_RESOURCE;
+  const scopes: number[] = [];
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) resource = readResource(c);
+    else if (tag === 0x12) {
+      scopes.push(c.pos);
+      c.pos = c.lengthEnd();
+    } else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  for (const start of scopes) {
+    c.pos = start;
+    readScopeSpans(c, resource, out);
+  }
+  c.pos = end;
+}
+
+function readResource(c: ProtobufCursor): Resource {
+  const end = c.lengthEnd();
+  const attributes: KeyValue[] = [];
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) attributes.push(readKeyValue(c));
+    else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  return { attributes, serviceName: stringAttribute(attributes, "service.name") || UNKNOWN_SERVICE };
+}
+
+function readScopeSpans(c: ProtobufCursor, resource: Resource, out: { traces: Map<string, FinishedSpan[]>; spanCount: number }): void {
+  const end = c.lengthEnd();
+  let scopeName = "";
+  const spans: number[] = [];
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) scopeName = readScopeName(c);
+    else if (tag === 0x12) {
+      spans.push(c.pos);
+      c.pos = c.lengthEnd();
+    } else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  for (const start of spans) {
+    c.pos = start;
+    const [traceId, span] = readSpan(c, resource, scopeName);
+    const list = out.traces.get(traceId);
+    if (list) list.push(span);
+    else out.traces.set(traceId, [span]);
+    out.spanCount++;
+  }
+  c.pos = end;
+}
+
+function readScopeName(c: ProtobufCursor): string {
+  const end = c.lengthEnd();
+  let name = "";
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) name = c.string();
+    else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  return name;
+}
+
+function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string): [string, FinishedSpan] {
+  const end = c.lengthEnd();
+  let traceId = "";
+  let spanId = "";
+  let tracestate = "";
+  let parentSpanId = "";
+  let flags = 0;
+  let name = "";
+  let kind = 0;
+  let startTime = 0n;
+  let endTime = 0n;
+  const attributes: KeyValue[] = [];
+  let droppedAttributesCount = 0;
+  const events: Array<FinishedSpanEvent | FinishedSpanError> = [];
+  const links: SpanLink[] = [];
+  let statusCode = 0;
+  let statusMessage = "";
+  while (c.pos < end) {
+    const tag = c.tag();
+    switch (tag) {
+      case 0x0a:
+        traceId = c.hex();
+        break;
+      case 0x12:
+        spanId = c.hex();
+        break;
+      case 0x1a:
+        tracestate = c.string();
+        break;
+      case 0x22:
+        parentSpanId = c.hex();
+        break;
+      case 0x2a:
+        name = c.string();
+        break;
+      case 0x30:
+        kind = c.uint32();
+        break;
+      case 0x39:
+        startTime = c.fixed64();
+        break;
+      case 0x41:
+        endTime = c.fixed64();
+        break;
+      case 0x4a:
+        attributes.push(readKeyValue(c));
+        break;
+      case 0x50:
+        droppedAttributesCount = c.uint32();
+        break;
+      case 0x5a:
+        events.push(readEvent(c, events.length));
+        break;
+      case 0x6a:
+        links.push(readLink(c));
+        break;
+      case 0x7a: {
+        const statusEnd = c.lengthEnd();
+        while (c.pos < statusEnd) {
+          const inner = c.tag();
+          if (inner === 0x12) statusMessage = c.string();
+          else if (inner === 0x18) statusCode = c.uint32();
+          else c.skip(inner & 7);
+        }
+        c.endOf(statusEnd);
+        break;
+      }
+      case 0x85: // field 16, fixed32
+        flags = c.fixed32();
+        break;
+      default:
+        c.skip(tag & 7);
+    }
+  }
+  c.endOf(end);
+  return [
+    traceId,
+    {
+      spanId,
+      parentSpanId,
+      // Span.flags bit 8 says whether bit 9 (the parent is remote) is known.
+      parentIsRemote: (flags & 0x300) === 0x300,
+      name,
+      kind,
+      serviceName: resource.serviceName,
+      startTime,
+      endTime,
+      attributes,
+      droppedAttributesCount,
+      links,
+      resourceAttributes: resource.attributes,
+      tracestate,
+      flags,
+      scopeName,
+      statusCode,
+      statusMessage,
+      events,
+    },
+  ];
+}
+
+function readEvent(c: ProtobufCursor, index: number): FinishedSpanEvent | FinishedSpanError {
+  const end = c.lengthEnd();
+  let time = 0n;
+  let name = "";
+  const attributes: KeyValue[] = [];
+  let dropped = 0;
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x09) time = c.fixed64();
+    else if (tag === 0x12) name = c.string();
+    else if (tag === 0x1a) attributes.push(readKeyValue(c));
+    else if (tag === 0x20) dropped = c.uint32();
+    else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  return finishedSpanEvent(index, time, name, attributes, dropped);
+}
+
+function readLink(c: ProtobufCursor): SpanLink {
+  const end = c.lengthEnd();
+  let traceId: Uint8Array = new Uint8Array(0);
+  let spanId: Uint8Array = new Uint8Array(0);
+  let tracestate = "";
+  const attributes: KeyValue[] = [];
+  let droppedAttributesCount = 0;
+  let flags = 0;
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) traceId = c.bytes();
+    else if (tag === 0x12) spanId = c.bytes();
+    else if (tag === 0x1a) tracestate = c.string();
+    else if (tag === 0x22) attributes.push(readKeyValue(c));
+    else if (tag === 0x28) droppedAttributesCount = c.uint32();
+    else if (tag === 0x35) flags = c.fixed32();
+    else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  return { $typeName: "traceledger.v1.SpanLink", traceId, spanId, tracestate, attributes, droppedAttributesCount, flags };
+}

@@ -1,0 +1,175 @@
+import { create, toBinary, toJson, type MessageInitShape } from "@bufbuild/protobuf";
+import { KeyValueSchema, SpanLinkSchema } from "@traceledger/proto";
+import {
+  ExportTraceServiceRequestSchema,
+  OtlpKeyValueSchema,
+  OtlpSpanLinkSchema,
+  ResourceSpansSchema,
+} from "@traceledger/proto/otlp";
+import { describe, expect, it } from "vitest";
+import { MalformedOtlp } from "./protobuf-cursor.js";
+import { readExportRequest, UNKNOWN_SERVICE } from "./read-export-request.js";
+
+const TRACE_A = Buffer.from("4bf92f3577b34da6a3ce929d0e0e4736", "hex");
+const TRACE_B = Buffer.from("0af7651916cd43dd8448eb211c80319c", "hex");
+const ROOT = Buffer.from("00f067aa0ba902b7", "hex");
+const CHILD = Buffer.from("b7ad6b7169203331", "hex");
+const T0 = 1_764_000_000_000_000_000n;
+
+type KeyValueInit = MessageInitShape<typeof OtlpKeyValueSchema>;
+const str = (key: string, value: string): KeyValueInit => ({ key, value: { value: { case: "stringValue", value } } });
+
+/** Every kind of attribute value, nested, with the edge values protobuf cares about. */
+const everyValue: KeyValueInit[] = [
+  str("http.route", "/orders/{id}"),
+  str("unicode", "naïve ☃ 𝄞"),
+  { key: "ok", value: { value: { case: "boolValue", value: true } } },
+  { key: "count", value: { value: { case: "intValue", value: 42n } } },
+  { key: "negative", value: { value: { case: "intValue", value: -9_007_199_254_740_993n } } },
+  { key: "max", value: { value: { case: "intValue", value: 9_223_372_036_854_775_807n } } },
+  { key: "ratio", value: { value: { case: "doubleValue", value: -0.125 } } },
+  { key: "raw", value: { value: { case: "bytesValue", value: new Uint8Array([0, 255, 7]) } } },
+  { key: "list", value: { value: { case: "arrayValue", value: { values: [{ value: { case: "stringValue", value: "a" } }, { value: { case: "intValue", value: 1n } }] } } } },
+  { key: "map", value: { value: { case: "kvlistValue", value: { values: [str("inner", "x"), { key: "deeper", value: { value: { case: "kvlistValue", value: { values: [str("k", "v")] } } } }] } } } },
+  { key: "empty" },
+];
+
+function request(resourceSpans: Array<MessageInitShape<typeof ResourceSpansSchema>>): Uint8Array {
+  return toBinary(ExportTraceServiceRequestSchema, create(ExportTraceServiceRequestSchema, { resourceSpans }));
+}
+
+/** The same attributes as traceledger.v1 JSON: the two KeyValue messages share their JSON mapping. */
+const asJson = (kvs: readonly { $typeName: string }[]) => kvs.map((kv) => toJson(KeyValueSchema, kv as never));
+const otlpJson = (kvs: KeyValueInit[]) => kvs.map((kv) => toJson(OtlpKeyValueSchema, create(OtlpKeyValueSchema, kv)));
+
+describe("readExportRequest", () => {
+  it("reads every field of a span, and groups spans by trace in the order received", () => {
+    const bytes = request([
+      {
+        resource: { attributes: [str("service.name", "checkout"), str("host.name", "web-1")] },
+        scopeSpans: [
+          {
+            scope: { name: "@app/http", version: "1.0.0" },
+            spans: [
+              {
+                traceId: TRACE_A,
+                spanId: CHILD,
+                parentSpanId: ROOT,
+                traceState: "vendor=1",
+                flags: 0x301,
+                name: "charge card",
+                kind: 3,
+                startTimeUnixNano: T0,
+                endTimeUnixNano: T0 + 5_000_000n,
+                attributes: everyValue,
+                droppedAttributesCount: 2,
+                events: [
+                  { timeUnixNano: T0 + 1n, name: "cache.miss", attributes: [str("key", "k1")], droppedAttributesCount: 1 },
+                  {
+                    timeUnixNano: T0 + 2n,
+                    name: "exception",
+                    attributes: [str("exception.type", "CardDeclined"), str("exception.message", "declined"), str("exception.stacktrace", "at pay()"), { key: "exception.escaped", value: { value: { case: "boolValue", value: true } } }, str("card", "visa")],
+                  },
+                ],
+                links: [{ traceId: TRACE_B, spanId: ROOT, traceState: "l=1", attributes: [str("link", "yes")], droppedAttributesCount: 3, flags: 1 }],
+                status: { code: 2, message: "declined" },
+              },
+              { traceId: TRACE_B, spanId: ROOT, name: "other trace", startTimeUnixNano: T0, endTimeUnixNano: T0 },
+              { traceId: TRACE_A, spanId: ROOT, name: "POST /checkout", kind: 2, startTimeUnixNano: T0, endTimeUnixNano: T0 + 9n },
+            ],
+          },
+        ],
+      },
+    ]);
+    const read = readExportRequest(bytes);
+    expect(read.spanCount).toBe(3);
+    expect([...read.traces.keys()]).toEqual([TRACE_A.toString("hex"), TRACE_B.toString("hex")]);
+    const [child, root] = read.traces.get(TRACE_A.toString("hex"))!;
+    expect(child).toMatchObject({
+      spanId: CHILD.toString("hex"),
+      parentSpanId: ROOT.toString("hex"),
+      parentIsRemote: true,
+      tracestate: "vendor=1",
+      flags: 0x301,
+      name: "charge card",
+      kind: 3,
+      serviceName: "checkout",
+      scopeName: "@app/http",
+      startTime: T0,
+      endTime: T0 + 5_000_000n,
+      droppedAttributesCount: 2,
+      statusCode: 2,
+      statusMessage: "declined",
+    });
+    expect(asJson(child!.attributes)).toEqual(otlpJson(everyValue));
+    expect(asJson(child!.resourceAttributes)).toEqual(otlpJson([str("service.name", "checkout"), str("host.name", "web-1")]));
+    expect(child!.events).toEqual([
+      { type: "event", eventId: "otlp-0", time: T0 + 1n, name: "cache.miss", attributes: expect.any(Array), droppedAttributesCount: 1 },
+      { type: "error", errorId: "otlp-1", time: T0 + 2n, errorType: "CardDeclined", message: "declined", stacktrace: "at pay()", escaped: true, attributes: expect.any(Array), droppedAttributesCount: 0 },
+    ]);
+    const error = child!.events[1]!;
+    expect(asJson(error.attributes)).toEqual(otlpJson([str("card", "visa")]));
+    // traceledger.v1.SpanLink is wire-identical to OTLP's Span.Link.
+    expect(child!.links.map((l) => Buffer.from(toBinary(SpanLinkSchema, l)).toString("hex"))).toEqual([
+      Buffer.from(toBinary(OtlpSpanLinkSchema, create(OtlpSpanLinkSchema, { traceId: TRACE_B, spanId: ROOT, traceState: "l=1", attributes: [str("link", "yes")], droppedAttributesCount: 3, flags: 1 }))).toString("hex"),
+    ]);
+    expect(root).toMatchObject({ parentSpanId: "", parentIsRemote: false, kind: 2, events: [], links: [], statusCode: 0 });
+    // Spans of one resource share its attribute list: it is limited once per command.
+    expect(root!.resourceAttributes).toBe(child!.resourceAttributes);
+  });
+
+  it("honours the remote bit only when the flags say it is known", () => {
+    const spans = (flags: number) => readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: CHILD, parentSpanId: ROOT, flags }] }] }])).traces.get(TRACE_A.toString("hex"))![0]!;
+    expect(spans(0x301).parentIsRemote).toBe(true);
+    expect(spans(0x101).parentIsRemote).toBe(false);
+    expect(spans(0x201).parentIsRemote).toBe(false);
+  });
+
+  it("names the service unknown_service when the resource has no service.name, as OpenTelemetry does", () => {
+    const read = readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT }] }] }]));
+    expect(read.traces.get(TRACE_A.toString("hex"))![0]!.serviceName).toBe(UNKNOWN_SERVICE);
+  });
+
+  it("applies a resource and a scope that come after their spans on the wire", () => {
+    const spans = toBinary(ResourceSpansSchema, create(ResourceSpansSchema, { scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "late resource" }] }] }));
+    const resource = toBinary(ResourceSpansSchema, create(ResourceSpansSchema, { resource: { attributes: [str("service.name", "billing")] } }));
+    // Concatenated messages merge: the resource (field 1) now follows scope_spans (field 2).
+    const resourceSpans = Buffer.concat([spans, resource]);
+    const bytes = Buffer.concat([Buffer.from([0x0a]), varint(resourceSpans.length), resourceSpans]);
+    const read = readExportRequest(bytes);
+    expect(read.traces.get(TRACE_A.toString("hex"))![0]).toMatchObject({ name: "late resource", serviceName: "billing" });
+  });
+
+  it("skips fields it does not know", () => {
+    const known = request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x" }] }] }]);
+    // Field 99 (varint) and field 100 (length-delimited) at the top level.
+    const unknown = Buffer.from([0x98, 0x06, 0x01, 0xa2, 0x06, 0x02, 0x68, 0x69]);
+    expect(readExportRequest(Buffer.concat([unknown, known])).spanCount).toBe(1);
+  });
+
+  it("reads an empty request as no spans", () => {
+    expect(readExportRequest(new Uint8Array(0))).toEqual({ traces: new Map(), spanCount: 0 });
+  });
+
+  it.each([
+    ["truncated", (b: Buffer) => b.subarray(0, b.length - 3)],
+    ["a length past the end", () => Buffer.from([0x0a, 0x7f, 0x01])],
+    ["an unsupported wire type", () => Buffer.from([0x0b])],
+    ["field number 0", () => Buffer.from([0x02, 0x00])],
+    ["a string where a message is expected", () => Buffer.from([0x0a, 0x03, 0x66, 0x6f, 0x6f])],
+    ["garbage", () => Buffer.from("this is not protobuf at all, it is text")],
+  ])("throws MalformedOtlp for %s", (_, corrupt) => {
+    const good = Buffer.from(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x", attributes: everyValue }] }] }]));
+    expect(() => readExportRequest(corrupt(good))).toThrow(MalformedOtlp);
+  });
+});
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}

@@ -1,0 +1,215 @@
+// Bad OTLP input gets the answer the OTLP specification prescribes and changes
+// nothing; spans the domain rejects are counted and explained in
+// partial_success while the rest of the batch is stored. Requests are written
+// by hand here (fetch, a raw grpc-js call), as a misbehaving client would.
+
+import { create, createRegistry, fromBinary, fromJson, toBinary, toJson, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { credentials, Client as GrpcClient, type ServiceError } from "@grpc/grpc-js";
+import { ErrorInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
+import {
+  ExportTraceServiceRequestSchema,
+  ExportTraceServiceResponseSchema,
+  type ExportTraceServiceResponse,
+  type OtlpSpanSchema,
+} from "@traceledger/proto/otlp";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Traceledger } from "../../src/server/start-traceledger.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { grpcJsError } from "./support/error-details.js";
+import { hex, newSpanId, newTraceId } from "./support/ids.js";
+import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+
+const MAX_BYTES = 256 * 1024;
+const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+let db: TestDatabase;
+let server: Traceledger;
+let client: TracingClient;
+let grpc: GrpcClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startServer(db.url, { TRACELEDGER_MAX_MESSAGE_BYTES: String(MAX_BYTES) });
+  client = connectClient(server.grpcAddress);
+  grpc = new GrpcClient(server.grpcAddress, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  grpc?.close();
+  await server?.stop();
+  await db?.drop();
+});
+
+type SpanInit = MessageInitShape<typeof OtlpSpanSchema>;
+const T0 = 1_764_000_000_000_000_000n;
+
+function span(fields: SpanInit = {}): SpanInit {
+  return { traceId: newTraceId(), spanId: newSpanId(), name: "op", kind: 2, startTimeUnixNano: T0, endTimeUnixNano: T0 + 1_000n, ...fields };
+}
+
+function exportRequest(spans: SpanInit[]) {
+  return create(ExportTraceServiceRequestSchema, {
+    resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { value: { case: "stringValue", value: "edge" } } }] }, scopeSpans: [{ spans }] }],
+  });
+}
+
+async function storedEvents(): Promise<number> {
+  return Number((await db.sql<{ n: bigint }[]>`select count(*)::int8 as n from events`)[0]!.n);
+}
+
+function post(body: Uint8Array | string, headers: Record<string, string>, path = "/v1/traces") {
+  return fetch(`http://${server.httpAddress}${path}`, { method: "POST", headers, body });
+}
+
+/** The google.rpc.Status of a failed OTLP/HTTP response, in whichever encoding it came. */
+async function statusOf(response: Response) {
+  const type = response.headers.get("content-type");
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const status =
+    type === "application/json"
+      ? fromJson(RpcStatusSchema, JSON.parse(Buffer.from(bytes).toString("utf8")), { registry: createRegistry(ErrorInfoSchema) })
+      : fromBinary(RpcStatusSchema, bytes);
+  const infos = status.details.map((any) => anyUnpack(any, ErrorInfoSchema)).filter((info) => info !== undefined);
+  return { code: status.code, message: status.message, reasons: infos.map((info) => info.reason), type };
+}
+
+function grpcExport(body: Uint8Array): Promise<{ response?: ExportTraceServiceResponse; error?: ServiceError }> {
+  return new Promise((resolve) => {
+    grpc.makeUnaryRequest(
+      EXPORT_PATH,
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      body,
+      (error, value) => resolve(error ? { error } : { response: fromBinary(ExportTraceServiceResponseSchema, value!) }),
+    );
+  });
+}
+
+describe("bad input is answered as OTLP specifies and changes nothing", () => {
+  it("a body that does not decode: 400 with a google.rpc.Status, in the request's encoding", async () => {
+    const before = await storedEvents();
+    const binary = await post(Buffer.from("not protobuf, just text that looks like nothing"), { "content-type": "application/x-protobuf" });
+    expect(binary.status).toBe(400);
+    expect(await statusOf(binary)).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/x-protobuf" });
+    const json = await post("{ not json", { "content-type": "application/json" });
+    expect(json.status).toBe(400);
+    expect(await statusOf(json)).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/json" });
+    const badGzip = await post(Buffer.from("not gzip"), { "content-type": "application/x-protobuf", "content-encoding": "gzip" });
+    expect(badGzip.status).toBe(400);
+    expect(await storedEvents()).toBe(before);
+  });
+
+  it("another content type or content encoding: 415", async () => {
+    const body = toBinary(ExportTraceServiceRequestSchema, exportRequest([span()]));
+    const before = await storedEvents();
+    const text = await post(body, { "content-type": "text/plain" });
+    expect(text.status).toBe(415);
+    expect(await statusOf(text)).toMatchObject({ reasons: ["UNSUPPORTED_MEDIA_TYPE"] });
+    const brotli = await post(body, { "content-type": "application/x-protobuf", "content-encoding": "br" });
+    expect(brotli.status).toBe(415);
+    expect(await statusOf(brotli)).toMatchObject({ reasons: ["UNSUPPORTED_CONTENT_ENCODING"] });
+    expect(await storedEvents()).toBe(before);
+  });
+
+  it("a body over the limit, as sent or once unzipped: 413", async () => {
+    const before = await storedEvents();
+    const big = await post(new Uint8Array(MAX_BYTES + 1), { "content-type": "application/x-protobuf" });
+    expect(big.status).toBe(413);
+    expect(await statusOf(big)).toMatchObject({ code: 8, reasons: ["REQUEST_TOO_LARGE"] });
+    const bomb = await post(gzipSync(Buffer.alloc(MAX_BYTES * 4)), { "content-type": "application/x-protobuf", "content-encoding": "gzip" });
+    expect(bomb.status).toBe(413);
+    expect(await storedEvents()).toBe(before);
+  });
+
+  it("the wrong method gets 405; only POST exports", async () => {
+    const response = await fetch(`http://${server.httpAddress}/v1/traces`);
+    expect(response.status).toBe(405);
+  });
+
+  it("a gRPC request that does not decode: INVALID_ARGUMENT, nothing stored", async () => {
+    const before = await storedEvents();
+    const { error } = await grpcExport(Buffer.from([0x0a, 0x7f, 0x01, 0x02]));
+    expect(error).toBeDefined();
+    expect(grpcJsError(error!).code).toBe("invalid_argument");
+    expect(await storedEvents()).toBe(before);
+  });
+
+  it("an empty request is a success with partial_success left unset", async () => {
+    const response = await post(toBinary(ExportTraceServiceRequestSchema, exportRequest([])), { "content-type": "application/x-protobuf" });
+    expect(response.status).toBe(200);
+    expect(fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer())).partialSuccess).toBeUndefined();
+    const json = await post("{}", { "content-type": "application/json" });
+    expect(await json.json()).toEqual({});
+  });
+});
+
+describe("spans the domain rejects are reported in partial_success; the rest are stored", () => {
+  /** A batch where three spans break a rule and two are fine, all in one trace except the bad trace id. */
+  function mixedBatch() {
+    const traceId = newTraceId();
+    const root = newSpanId();
+    const good = [span({ traceId, spanId: root, name: "root" }), span({ traceId, parentSpanId: root, name: "child" })];
+    const bad = [
+      span({ traceId, spanId: Buffer.from("0102", "hex"), name: "short id" }),
+      span({ traceId: Buffer.alloc(16), name: "zero trace id" }),
+      span({ traceId, parentSpanId: root, name: "backwards", startTimeUnixNano: T0, endTimeUnixNano: T0 - 1n }),
+    ];
+    return { traceId, request: exportRequest([...bad.slice(0, 1), ...good, ...bad.slice(1)]) };
+  }
+
+  async function expectStoredOnlyGood(traceId: Uint8Array) {
+    const view = (await client.getTrace({ traceId })).trace!;
+    expect(view.spans.map((s) => s.name).sort()).toEqual(["child", "root"]);
+  }
+
+  it.each(["application/x-protobuf", "application/json"])("over HTTP (%s)", async (type) => {
+    const { traceId, request } = mixedBatch();
+    const body = type === "application/json" ? jsonWithHexIds(request) : toBinary(ExportTraceServiceRequestSchema, request);
+    const response = await post(body, { "content-type": type });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe(type);
+    const result =
+      type === "application/json"
+        ? fromJson(ExportTraceServiceResponseSchema, (await response.json()) as JsonValue)
+        : fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer()));
+    expect(result.partialSuccess?.rejectedSpans).toBe(3n);
+    expect(result.partialSuccess?.errorMessage).toMatch(/^3 of 5 spans rejected: /);
+    for (const reason of ["INVALID_SPAN_ID", "INVALID_TRACE_ID", "INVALID_TIME_RANGE"]) expect(result.partialSuccess?.errorMessage).toContain(reason);
+    await expectStoredOnlyGood(traceId);
+  });
+
+  it("over gRPC", async () => {
+    const { traceId, request } = mixedBatch();
+    const { response, error } = await grpcExport(toBinary(ExportTraceServiceRequestSchema, request));
+    expect(error).toBeUndefined();
+    expect(response!.partialSuccess).toMatchObject({ rejectedSpans: 3n });
+    await expectStoredOnlyGood(traceId);
+  });
+
+  it("a re-export of a stored span with another outcome is rejected as such, the stored span unchanged", async () => {
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    await grpcExport(toBinary(ExportTraceServiceRequestSchema, exportRequest([span({ traceId, spanId, status: { code: 1 } })])));
+    const { response } = await grpcExport(toBinary(ExportTraceServiceRequestSchema, exportRequest([span({ traceId, spanId, status: { code: 2 } })])));
+    expect(response!.partialSuccess).toMatchObject({ rejectedSpans: 1n });
+    expect(response!.partialSuccess!.errorMessage).toContain("SPAN_ALREADY_ENDED");
+    expect((await client.getTrace({ traceId })).trace!.spans[0]!.status?.code).toBe(1);
+  });
+});
+
+/** OTLP/JSON as the specification writes it: the proto3 mapping, but hex ids (uppercase here, which is allowed). */
+function jsonWithHexIds(request: ReturnType<typeof exportRequest>): string {
+  const json = toJson(ExportTraceServiceRequestSchema, request) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, string>> }> }> };
+  for (const rs of json.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const s of ss.spans) {
+        for (const field of ["traceId", "spanId", "parentSpanId"]) {
+          if (s[field] !== undefined) s[field] = hex(Buffer.from(s[field], "base64")).toUpperCase();
+        }
+      }
+    }
+  }
+  return JSON.stringify(json);
+}
