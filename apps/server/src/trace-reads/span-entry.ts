@@ -4,8 +4,7 @@
 // response without ever being decoded.
 
 import { SpanSchema, SpanState, StatusCode, StatusSchema } from "@traceledger/proto";
-import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import { WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader } from "./wire.js";
+import { hexOf, WIRE_FIXED64, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader } from "./wire.js";
 
 export interface SpanEntry {
   readonly spanId: string;
@@ -37,44 +36,64 @@ const STATUS_CODE = StatusSchema.field.code.number;
 
 /** Reads what a view needs from an encoded Span (as build() produced it). */
 export function readSpanEntry(bytes: Uint8Array, seq: number): SpanEntry {
-  const reader = new WireReader(bytes);
+  return scanSpanEntry(new WireReader(bytes), bytes.length, seq);
+}
+
+/**
+ * Reads the Span that lies between the reader's position and `end` (a field of
+ * a snapshot, say), leaving the reader at `end`. One reader serves every span
+ * of a snapshot: nothing is allocated per field.
+ */
+export function scanSpanEntry(reader: WireReader, end: number, seq: number): SpanEntry {
+  const bytes = reader.bytes;
+  const begin = reader.pos;
+  const outerEnd = reader.end;
+  reader.end = end;
   let spanId = "";
   let state = 0;
   let start = 0n;
-  let end = 0n;
+  let finish = 0n;
   let failed = false;
   let durationAt = -1;
-  let durationField: [number, number] | undefined;
-  while (!reader.done) {
+  let durationFrom = -1;
+  let durationTo = -1;
+  while (reader.pos < end) {
     const fieldStart = reader.pos;
     const tag = reader.varint();
     const field = tag >>> 3;
     const wireType = tag & 7;
-    if (field > DURATION && durationAt < 0) durationAt = fieldStart;
-    if (field === SPAN_ID && wireType === WIRE_LENGTH_DELIMITED) spanId = bytesToHex(reader.delimited());
-    else if (field === STATE && wireType === WIRE_VARINT) state = reader.varint();
+    if (field > DURATION && durationAt < 0) durationAt = fieldStart - begin;
+    if (field === SPAN_ID && wireType === WIRE_LENGTH_DELIMITED) {
+      const idEnd = reader.delimitedEnd();
+      spanId = hexOf(bytes, reader.pos, idEnd);
+      reader.pos = idEnd;
+    } else if (field === STATE && wireType === WIRE_VARINT) state = reader.varint();
     else if (field === START && wireType === WIRE_FIXED64) start = reader.fixed64();
-    else if (field === END && wireType === WIRE_FIXED64) end = reader.fixed64();
-    else if (field === STATUS && wireType === WIRE_LENGTH_DELIMITED) failed ||= statusCode(reader.delimited()) === StatusCode.ERROR;
+    else if (field === END && wireType === WIRE_FIXED64) finish = reader.fixed64();
+    else if (field === STATUS && wireType === WIRE_LENGTH_DELIMITED) failed = statusCode(reader) === StatusCode.ERROR || failed;
     else if (field === ERRORS && wireType === WIRE_LENGTH_DELIMITED) {
       failed = true;
       reader.skip(wireType);
     } else {
       reader.skip(wireType);
-      if (field === DURATION) durationField = [fieldStart, reader.pos];
+      if (field === DURATION) {
+        durationFrom = fieldStart - begin;
+        durationTo = reader.pos - begin;
+      }
     }
   }
+  reader.end = outerEnd;
   const running = state === SpanState.RUNNING;
-  if (durationAt < 0) durationAt = bytes.length;
-  if (running && durationField) {
+  const span = bytes.subarray(begin, end);
+  if (durationAt < 0) durationAt = span.length;
+  if (running && durationFrom >= 0) {
     // A running span's duration is the viewer's: keep the bytes without it.
-    const [from, to] = durationField;
-    const stripped = new Uint8Array(bytes.length - (to - from));
-    stripped.set(bytes.subarray(0, from), 0);
-    stripped.set(bytes.subarray(to), from);
-    return { spanId, start, end, running, failed, bytes: stripped, durationAt: durationAt - (to - from), seq };
+    const stripped = new Uint8Array(span.length - (durationTo - durationFrom));
+    stripped.set(span.subarray(0, durationFrom), 0);
+    stripped.set(span.subarray(durationTo), durationFrom);
+    return { spanId, start, end: finish, running, failed, bytes: stripped, durationAt: durationAt - (durationTo - durationFrom), seq };
   }
-  return { spanId, start, end, running, failed, bytes, durationAt: running ? durationAt : bytes.length, seq };
+  return { spanId, start, end: finish, running, failed, bytes: span, durationAt: running ? durationAt : span.length, seq };
 }
 
 /** The span's name and service (for the trace's root fields), read from its bytes. */
@@ -94,10 +113,11 @@ export function spanNames(entry: SpanEntry): { name: string; serviceName: string
   return { name, serviceName };
 }
 
-function statusCode(bytes: Uint8Array): number {
-  const reader = new WireReader(bytes);
+/** The code of the Status whose length prefix is next; leaves the reader after it. */
+function statusCode(reader: WireReader): number {
+  const end = reader.delimitedEnd();
   let code = 0;
-  while (!reader.done) {
+  while (reader.pos < end) {
     const tag = reader.varint();
     if (tag >>> 3 === STATUS_CODE && (tag & 7) === WIRE_VARINT) code = reader.varint();
     else reader.skip(tag & 7);

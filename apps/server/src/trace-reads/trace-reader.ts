@@ -7,7 +7,9 @@
 //
 // Folding across a multiple of `snapshotEvery` offers the state at that version to
 // the snapshot writer, and so does folding to the end of a completed trace: the
-// next read here or on any replica starts from there.
+// next read here or on any replica starts from there. The cache keeps those
+// states too, and the states read from snapshots, as the likeliest starts of
+// the next reads of the trace (time travel moving back and forth).
 
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { decodeTraceEvent } from "../events/trace-event-codec.js";
@@ -57,7 +59,11 @@ export class TraceReader {
       sources = await this.options.store.load({ traceId, toVersion, after: 0, recordedAtOrBefore: until });
     }
     const snapshot = sources.snapshot;
-    const start = snapshot ? TraceViewState.fromSnapshot(traceId, snapshot.view, snapshot.recordedAt) : (base ?? TraceViewState.empty(traceId));
+    let start = base ?? TraceViewState.empty(traceId);
+    if (snapshot) {
+      start = TraceViewState.fromSnapshot(traceId, snapshot.view, snapshot.recordedAt);
+      cache?.put(start);
+    }
     const state = this.fold(start, sources.events, sources.head);
     if (state.version === 0) return undefined;
     const at = moment.kind === "now" ? this.options.clock() : moment.kind === "time" ? moment.at : state.recordedAt;
@@ -75,10 +81,12 @@ export class TraceReader {
     for (const event of events) {
       if (event.version !== ++expected) throw new Error(`trace ${start.traceId}: event version ${event.version} follows version ${expected - 1}`);
       batch.push(decodeTraceEvent(event.type, event.payload));
-      if (writer && event.version % this.every === 0) {
+      if (event.version % this.every === 0 && (writer || this.options.cache)) {
         state = state.apply(batch, event.recordedAt);
         batch = [];
-        writer.offer(state);
+        writer?.offer(state);
+        // Where snapshots are is where later reads start: worth keeping here too.
+        this.options.cache?.put(state);
       }
     }
     const last = events[events.length - 1];

@@ -12,10 +12,10 @@ export class TraceViewCache {
   private readonly byTrace = new Map<string, TraceViewState[]>();
   private bytes = 0;
 
-  /** `perTrace`: versions kept of one trace (a live trace read now and then, time travel across its history). */
+  /** `perTrace`: versions kept of one trace (its snapshot versions and recent reads; time travel moves across them). */
   constructor(
     private readonly maxBytes: number,
-    private readonly perTrace = 4,
+    private readonly perTrace = 32,
   ) {}
 
   get sizeBytes(): number {

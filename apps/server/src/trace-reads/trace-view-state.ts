@@ -13,7 +13,7 @@ import { SpanSchema, TraceSchema, TraceState } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import { TraceViewBuilder, type TraceViewProgress } from "../projections/trace-view.js";
-import { readSpanEntry, type SpanEntry } from "./span-entry.js";
+import { readSpanEntry, scanSpanEntry, type SpanEntry } from "./span-entry.js";
 import { decodeSpans, encodeSpans } from "./span-codec.js";
 import { traceHeader } from "./trace-header.js";
 import { tagByte, varint64Size, varintSize, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader, writeVarint, writeVarint64 } from "./wire.js";
@@ -65,7 +65,7 @@ export class TraceViewState {
     while (!reader.done) {
       const tag = reader.varint();
       const field = tag >>> 3;
-      if (tag === SPANS_TAG) entries.push(readSpanEntry(reader.delimited(), entries.length));
+      if (tag === SPANS_TAG) entries.push(scanSpanEntry(reader, reader.delimitedEnd(), entries.length));
       else if (field === TRACE_FIELD.version.number && (tag & 7) === WIRE_VARINT) version = reader.varint();
       else if (field === TRACE_FIELD.state.number && (tag & 7) === WIRE_VARINT) state = reader.varint();
       else if (field === TRACE_FIELD.rootSpanId.number && (tag & 7) === WIRE_LENGTH_DELIMITED) rootSpanId = bytesToHex(reader.delimited());

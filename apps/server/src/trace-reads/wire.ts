@@ -7,25 +7,33 @@ export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH_DELIMITED = 2;
 export const WIRE_FIXED32 = 5;
 
-/** A cursor over encoded bytes. Values are read as numbers: lengths, tags and enums all fit. */
+/**
+ * A cursor over encoded bytes, between `pos` and `end`. Values are read as
+ * numbers: lengths, tags and enums all fit. Skipping allocates nothing, which
+ * matters when a thousand spans are scanned per read.
+ */
 export class WireReader {
-  pos = 0;
-  private readonly view: DataView;
+  private view: DataView | undefined;
 
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  constructor(
+    readonly bytes: Uint8Array,
+    public pos = 0,
+    public end = bytes.length,
+  ) {}
 
   get done(): boolean {
-    return this.pos >= this.bytes.length;
+    return this.pos >= this.end;
   }
 
   varint(): number {
-    let result = 0;
-    let shift = 1;
+    const bytes = this.bytes;
+    let byte = bytes[this.pos++]!;
+    if (byte < 0x80) return byte;
+    let result = byte & 0x7f;
+    let shift = 128;
     for (;;) {
-      if (this.pos >= this.bytes.length) throw new RangeError("truncated varint");
-      const byte = this.bytes[this.pos++]!;
+      if (this.pos >= this.end) throw new RangeError("truncated varint");
+      byte = bytes[this.pos++]!;
       result += (byte & 0x7f) * shift;
       if (byte < 0x80) return result;
       shift *= 128;
@@ -33,30 +41,40 @@ export class WireReader {
   }
 
   fixed64(): bigint {
+    this.view ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const value = this.view.getBigUint64(this.pos, true);
     this.pos += 8;
     return value;
   }
 
+  /** Reads a length prefix and returns where the field's contents end; `pos` is where they start. */
+  delimitedEnd(): number {
+    const length = this.varint();
+    const end = this.pos + length;
+    if (end > this.end) throw new RangeError("truncated length-delimited field");
+    return end;
+  }
+
   /** The contents of a length-delimited field, as a view. */
   delimited(): Uint8Array {
-    const length = this.varint();
+    const end = this.delimitedEnd();
     const start = this.pos;
-    this.pos += length;
-    if (this.pos > this.bytes.length) throw new RangeError("truncated length-delimited field");
-    return this.bytes.subarray(start, this.pos);
+    this.pos = end;
+    return this.bytes.subarray(start, end);
   }
 
   skip(wireType: number): void {
     switch (wireType) {
       case WIRE_VARINT:
-        this.varint();
+        while (this.bytes[this.pos++]! >= 0x80) {
+          // continuation bytes
+        }
         return;
       case WIRE_FIXED64:
         this.pos += 8;
         return;
       case WIRE_LENGTH_DELIMITED:
-        this.delimited();
+        this.pos = this.delimitedEnd();
         return;
       case WIRE_FIXED32:
         this.pos += 4;
@@ -65,6 +83,15 @@ export class WireReader {
         throw new RangeError(`unexpected wire type ${wireType}`);
     }
   }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lowercase hex of bytes[start, end), without a view in between. */
+export function hexOf(bytes: Uint8Array, start: number, end: number): string {
+  let out = "";
+  for (let i = start; i < end; i++) out += HEX[bytes[i]!];
+  return out;
 }
 
 export function varintSize(value: number): number {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { randomTraceEvents, TRACE } from "./testing/random-trace.js";
+import { TraceViewCache } from "./trace-view-cache.js";
+import { TraceViewState } from "./trace-view-state.js";
+
+const events = randomTraceEvents(5, 60);
+const OTHER = "0af7651916cd43dd8448eb211c80319c";
+/** States of the random trace at these versions, each recorded at time = 10 x version. */
+const states = (traceId: string, ...versions: number[]) =>
+  versions.map((v) => TraceViewState.empty(traceId).apply(events.slice(0, v), BigInt(v * 10)));
+
+describe("the view cache", () => {
+  it("finds the highest cached version within the bounds asked", () => {
+    const cache = new TraceViewCache(1 << 30);
+    for (const state of states(TRACE, 5, 20, 40)) cache.put(state);
+    expect(cache.best(TRACE)?.version).toBe(40);
+    expect(cache.best(TRACE, 39)?.version).toBe(20);
+    expect(cache.best(TRACE, 4)).toBeUndefined();
+    expect(cache.best(TRACE, undefined, 399n)?.version).toBe(20);
+    expect(cache.best(OTHER)).toBeUndefined();
+  });
+
+  it("evicts the least recently used states beyond its byte budget, and keeps a few versions per trace", () => {
+    const [a, b] = states(TRACE, 30, 31);
+    const [c] = states(OTHER, 30);
+    const cache = new TraceViewCache(a!.sizeBytes + b!.sizeBytes + 10, 2);
+    cache.put(a!);
+    cache.put(b!);
+    expect(cache.best(TRACE, 30)).toBe(a);
+    cache.put(c!); // over budget: b is the least recently used
+    expect(cache.best(TRACE)).toBe(a);
+    expect(cache.best(OTHER)).toBe(c);
+    expect(cache.sizeBytes).toBeLessThanOrEqual(a!.sizeBytes + b!.sizeBytes + 10);
+
+    const perTrace = new TraceViewCache(1 << 30, 2);
+    for (const state of states(TRACE, 10, 11, 12)) perTrace.put(state);
+    expect(perTrace.best(TRACE, 10)).toBeUndefined();
+    expect(perTrace.best(TRACE)?.version).toBe(12);
+  });
+
+  it("forgets every version of a trace", () => {
+    const cache = new TraceViewCache(1 << 30);
+    for (const state of [...states(TRACE, 3, 9), ...states(OTHER, 4)]) cache.put(state);
+    cache.forget(TRACE);
+    expect(cache.best(TRACE)).toBeUndefined();
+    expect(cache.best(OTHER)?.version).toBe(4);
+  });
+});
