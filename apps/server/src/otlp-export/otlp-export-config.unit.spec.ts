@@ -1,0 +1,94 @@
+// The exporter's settings through the server's loadConfig, as a deployment sets them.
+
+import { describe, expect, it } from "vitest";
+import { ConfigError, helpText, loadConfig } from "../config/server-config.js";
+import { OTLP_EXPORT_SETTINGS } from "./otlp-export-config.js";
+
+function problems(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error("the configuration was accepted");
+}
+
+describe("OTLP export settings", () => {
+  it("leave export off by default, so a development server does not retry a closed port 4318 forever", () => {
+    const { otlpExport } = loadConfig({});
+    expect(otlpExport).toMatchObject({
+      enabled: false,
+      endpoint: "http://localhost:4318/v1/traces",
+      protocol: "http/protobuf",
+      headers: {},
+      timeoutMs: 10_000,
+      maxBatchSpans: 512,
+      maxDelayMs: 1000,
+      retryInitialMs: 1000,
+      retryMaxMs: 30_000,
+      leaseTtlMs: 15_000,
+      sampling: { rate: 1, keepErrors: true, slowTraceMs: 5000 },
+    });
+  });
+
+  it("turn export on with an endpoint, or with OTLP_EXPORT_ENABLED=true at the default endpoint", () => {
+    expect(loadConfig({ OTLP_ENDPOINT: "http://collector:4318/v1/traces" }).otlpExport).toMatchObject({ enabled: true, endpoint: "http://collector:4318/v1/traces" });
+    expect(loadConfig({ OTLP_EXPORT_ENABLED: "true" }).otlpExport).toMatchObject({ enabled: true, endpoint: "http://localhost:4318/v1/traces" });
+    expect(loadConfig({ OTLP_EXPORT_ENABLED: "true", OTLP_PROTOCOL: "grpc" }).otlpExport).toMatchObject({ enabled: true, endpoint: "http://localhost:4317" });
+  });
+
+  it("stay off when TRACING_ENABLED=false or OTLP_EXPORT_ENABLED=false, whatever the endpoint", () => {
+    expect(loadConfig({ OTLP_ENDPOINT: "http://c:4318/v1/traces", TRACING_ENABLED: "false" }).otlpExport.enabled).toBe(false);
+    expect(loadConfig({ OTLP_ENDPOINT: "http://c:4318/v1/traces", OTLP_EXPORT_ENABLED: "false" }).otlpExport.enabled).toBe(false);
+  });
+
+  it("prefer our names to the standard ones, and append /v1/traces to the standard base endpoint for HTTP only", () => {
+    expect(loadConfig({ OTLP_ENDPOINT: "http://a:1/x", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b:2/y" }).otlpExport.endpoint).toBe("http://a:1/x");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b:2/y", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:3" }).otlpExport.endpoint).toBe("http://b:2/y");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://c:3/otlp/" }).otlpExport.endpoint).toBe("https://c:3/otlp/v1/traces");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }).otlpExport).toMatchObject({ endpoint: "http://c:4317/", protocol: "grpc" });
+    expect(loadConfig({ OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }).otlpExport.protocol).toBe("http/protobuf");
+    expect(loadConfig({ OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_HEADERS: "b=2" }).otlpExport.headers).toEqual({ a: "1" });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "b=two%20words" }).otlpExport.headers).toEqual({ b: "two words" });
+  });
+
+  it("sample at TRACING_SAMPLE_RATE unless OTLP_EXPORT_SAMPLE_RATE says otherwise", () => {
+    expect(loadConfig({ TRACING_SAMPLE_RATE: "0.2" }).otlpExport.sampling.rate).toBe(0.2);
+    expect(loadConfig({ TRACING_SAMPLE_RATE: "0.2", OTLP_EXPORT_SAMPLE_RATE: "0.05" }).otlpExport.sampling.rate).toBe(0.05);
+    expect(loadConfig({ OTLP_EXPORT_KEEP_ERRORS: "false", OTLP_EXPORT_SLOW_TRACE_MS: "0" }).otlpExport.sampling).toMatchObject({ keepErrors: false, slowTraceMs: 0 });
+  });
+
+  it("refuse bad values, each named with what it got and what it accepts", () => {
+    const message = problems({
+      OTLP_ENDPOINT: "collector:4318",
+      OTLP_PROTOCOL: "http/json",
+      OTLP_HEADERS: "authorization",
+      OTLP_EXPORT_ENABLED: "maybe",
+      OTLP_EXPORT_SAMPLE_RATE: "1.5",
+      OTLP_EXPORT_MAX_BATCH_SPANS: "0",
+      OTLP_EXPORT_RETRY_INITIAL_MS: "5000",
+      OTLP_EXPORT_RETRY_MAX_MS: "100",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "soon",
+    });
+    for (const fragment of [
+      'OTLP_ENDPOINT="collector:4318" must be an http:// or https:// URL',
+      "OTLP_PROTOCOL=http/json is not supported for export",
+      'OTLP_HEADERS is not a list of key=value pairs: "authorization" is not key=value',
+      'OTLP_EXPORT_ENABLED="maybe" must be true or false',
+      'OTLP_EXPORT_SAMPLE_RATE="1.5" must be a number between 0 and 1',
+      'OTLP_EXPORT_MAX_BATCH_SPANS="0" is not a whole number between 1 and 100000',
+      "OTLP_EXPORT_RETRY_MAX_MS (100) must not be below OTLP_EXPORT_RETRY_INITIAL_MS (5000)",
+      'OTEL_EXPORTER_OTLP_TIMEOUT="soon"',
+    ]) {
+      expect(message).toContain(fragment);
+    }
+    expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" })).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="thrift" must be http/protobuf or grpc');
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" })).toContain('OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a URL');
+  });
+
+  it("are all listed in --help", () => {
+    const help = helpText();
+    for (const setting of OTLP_EXPORT_SETTINGS) expect(help).toContain(setting.name);
+  });
+});

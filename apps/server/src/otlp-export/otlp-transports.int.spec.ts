@@ -1,0 +1,139 @@
+// Both transports against real local receivers: how each answer of a collector
+// (or its absence) is classified, and what goes over the wire.
+
+import { create, toBinary } from "@bufbuild/protobuf";
+import { status as GrpcCode } from "@grpc/grpc-js";
+import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOtlpGrpcReceiver, startOtlpHttpReceiver, type OtlpReceiver, type ReceiverAnswer } from "../../test/e2e/support/otlp-receiver.js";
+import { OtlpGrpcTransport } from "./otlp-grpc-transport.js";
+import { OtlpHttpTransport } from "./otlp-http-transport.js";
+import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
+
+const BODY = toBinary(
+  ExportTraceServiceRequestSchema,
+  create(ExportTraceServiceRequestSchema, {
+    resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), name: "s" }] }] }],
+  }),
+);
+
+/** A port with nothing listening: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const server: TcpServer = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function answerWith(receiver: OtlpReceiver, transport: OtlpTransport, answer: ReceiverAnswer): Promise<ExportOutcome> {
+  receiver.answer = () => answer;
+  return transport.export(BODY);
+}
+
+describe("OtlpHttpTransport", () => {
+  let receiver: OtlpReceiver;
+  let transport: OtlpHttpTransport;
+  beforeAll(async () => {
+    receiver = await startOtlpHttpReceiver();
+    transport = new OtlpHttpTransport({ url: receiver.url, headers: { "x-api-key": "k1" }, timeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await transport.close();
+    await receiver.close();
+  });
+
+  it("posts the bytes as application/x-protobuf with the configured headers", async () => {
+    expect(await answerWith(receiver, transport, { kind: "accept" })).toEqual({ kind: "accepted", rejectedSpans: 0, message: "" });
+    const last = receiver.requests.at(-1)!;
+    expect(Buffer.from(last.body).equals(Buffer.from(BODY))).toBe(true);
+    expect(last.headers).toMatchObject({ "content-type": "application/x-protobuf", "x-api-key": "k1", "user-agent": "traceledger-otlp-exporter" });
+  });
+
+  it("reads a partial success", async () => {
+    expect(await answerWith(receiver, transport, { kind: "accept", rejectedSpans: 1, errorMessage: "too old" })).toEqual({ kind: "accepted", rejectedSpans: 1, message: "too old" });
+  });
+
+  it.each([
+    [503, { "retry-after": "7" }, 7000],
+    [429, {}, undefined],
+    [502, {}, undefined],
+    [504, { "retry-after": "0" }, 0],
+  ])("retries HTTP %i (Retry-After %j)", async (status, headers, retryAfterMs) => {
+    const outcome = await answerWith(receiver, transport, { kind: "status", status, headers });
+    expect(outcome).toEqual({ kind: "retryable", reason: `HTTP ${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+  });
+
+  it.each([400, 401, 403, 404, 413, 500, 501])("never retries HTTP %i, and keeps the collector's message", async (status) => {
+    expect(await answerWith(receiver, transport, { kind: "status", status, message: "no thanks" })).toEqual({ kind: "failed", reason: `HTTP ${status}: no thanks` });
+  });
+
+  it("retries when nobody listens, as not delivered", async () => {
+    const nobody = new OtlpHttpTransport({ url: `http://127.0.0.1:${await closedPort()}/v1/traces`, headers: {}, timeoutMs: 2000 });
+    expect(await nobody.export(BODY)).toEqual({ kind: "retryable", reason: "network: ECONNREFUSED", ambiguous: false });
+  });
+
+  it("retries when the collector does not answer in time, as possibly delivered", async () => {
+    const impatient = new OtlpHttpTransport({ url: receiver.url, headers: {}, timeoutMs: 200 });
+    expect(await answerWith(receiver, impatient, { kind: "hang" })).toEqual({ kind: "retryable", reason: "no answer within 200 ms", ambiguous: true });
+  });
+});
+
+describe("OtlpGrpcTransport", () => {
+  let receiver: OtlpReceiver;
+  let transport: OtlpGrpcTransport;
+  beforeAll(async () => {
+    receiver = await startOtlpGrpcReceiver();
+    transport = new OtlpGrpcTransport({ endpoint: receiver.url, headers: { "X-Api-Key": "k1" }, timeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await transport.close();
+    await receiver.close();
+  });
+
+  it("calls TraceService/Export with the bytes and the configured metadata", async () => {
+    expect(await answerWith(receiver, transport, { kind: "accept", rejectedSpans: 2, errorMessage: "dup" })).toEqual({ kind: "accepted", rejectedSpans: 2, message: "dup" });
+    const last = receiver.requests.at(-1)!;
+    expect(Buffer.from(last.body).equals(Buffer.from(BODY))).toBe(true);
+    expect(last.headers["x-api-key"]).toBe("k1");
+  });
+
+  it.each([GrpcCode.UNAVAILABLE, GrpcCode.ABORTED, GrpcCode.OUT_OF_RANGE])("retries code %i", async (code) => {
+    expect(await answerWith(receiver, transport, { kind: "grpc", code, message: "busy" })).toMatchObject({ kind: "retryable", ambiguous: false });
+  });
+
+  it.each([GrpcCode.CANCELLED, GrpcCode.DATA_LOSS])("retries code %i, as possibly delivered", async (code) => {
+    expect(await answerWith(receiver, transport, { kind: "grpc", code, message: "lost" })).toMatchObject({ kind: "retryable", ambiguous: true });
+  });
+
+  it("retries RESOURCE_EXHAUSTED only with RetryInfo, after its delay", async () => {
+    expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.RESOURCE_EXHAUSTED, message: "limiter", retryDelayMs: 1500 })).toEqual({
+      kind: "retryable",
+      reason: "grpc RESOURCE_EXHAUSTED: limiter",
+      ambiguous: false,
+      retryAfterMs: 1500,
+    });
+    expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.RESOURCE_EXHAUSTED, message: "quota" })).toEqual({ kind: "failed", reason: "grpc RESOURCE_EXHAUSTED: quota" });
+  });
+
+  it("honours RetryInfo on UNAVAILABLE too", async () => {
+    expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.UNAVAILABLE, retryDelayMs: 2250 })).toMatchObject({ kind: "retryable", retryAfterMs: 2250 });
+  });
+
+  it.each([GrpcCode.INVALID_ARGUMENT, GrpcCode.UNAUTHENTICATED, GrpcCode.PERMISSION_DENIED, GrpcCode.INTERNAL, GrpcCode.UNIMPLEMENTED])("never retries code %i", async (code) => {
+    expect(await answerWith(receiver, transport, { kind: "grpc", code, message: "no" })).toMatchObject({ kind: "failed" });
+  });
+
+  it("retries a deadline passed, as possibly delivered", async () => {
+    const impatient = new OtlpGrpcTransport({ endpoint: receiver.url, headers: {}, timeoutMs: 200 });
+    expect(await answerWith(receiver, impatient, { kind: "hang" })).toMatchObject({ kind: "retryable", reason: expect.stringMatching(/^grpc DEADLINE_EXCEEDED/), ambiguous: true });
+    await impatient.close();
+  });
+
+  it("retries when nobody listens", async () => {
+    const nobody = new OtlpGrpcTransport({ endpoint: `http://127.0.0.1:${await closedPort()}`, headers: {}, timeoutMs: 2000 });
+    expect(await nobody.export(BODY)).toMatchObject({ kind: "retryable", reason: expect.stringMatching(/^grpc UNAVAILABLE/), ambiguous: false });
+    await nobody.close();
+  });
+});
