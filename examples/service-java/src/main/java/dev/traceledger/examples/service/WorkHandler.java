@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -68,11 +69,11 @@ public final class WorkHandler implements HttpHandler {
   }
 
   private void work(HttpExchange exchange) throws IOException {
-    String fail = queryParameter(exchange.getRequestURI(), "fail");
+    String fail = Objects.requireNonNullElse(queryParameter(exchange.getRequestURI(), "fail"), "");
     var headers = exchange.getRequestHeaders();
     SpanLifecycle.Span span = tracing.startServerSpan("GET /work", headers.getFirst("traceparent"), headers.getFirst("tracestate"));
-    tracing.addEvent(span, "work.started", List.of(text("fail", fail == null ? "" : fail)));
-    otel.ifPresent(o -> o.prepare(span.traceparent(), fail == null ? "" : fail));
+    tracing.addEvent(span, "work.started", List.of(text("fail", fail)));
+    otel.ifPresent(o -> o.prepare(span.traceparent(), fail));
 
     JsonElement downstream = JsonNull.INSTANCE;
     String downstreamFailure = null;
@@ -118,7 +119,7 @@ public final class WorkHandler implements HttpHandler {
 
   private HttpResponse<String> callNext(URI base, SpanLifecycle.Span span, String fail)
       throws IOException, InterruptedException {
-    String query = fail == null ? "" : "?fail=" + URLEncoder.encode(fail, StandardCharsets.UTF_8);
+    String query = fail.isEmpty() ? "" : "?fail=" + URLEncoder.encode(fail, StandardCharsets.UTF_8);
     var request = HttpRequest.newBuilder(URI.create(base + "/work" + query))
         .timeout(DOWNSTREAM_TIMEOUT)
         .header("traceparent", span.traceparent());
