@@ -74,6 +74,7 @@ export const CHAIN: readonly ChainService[] = [
       await run("mvn", ["-q", "-B", "-DskipTests", "-Dbuild.folder=target/nx-e2e", "package"], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
       return { command: "java", args: ["-jar", path.join(dir, "target", "nx-e2e", "service-java.jar")], cwd: dir };
     },
+    otlpEndpoint: ({ http }) => `http://${http}/v1/traces`,
   },
 ];
 
