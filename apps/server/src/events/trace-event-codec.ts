@@ -3,10 +3,11 @@
 // with the generated code, and a payload becomes a TraceEvent by prefixing the
 // oneof tag and length (see trace-event-envelope.ts), without a decode.
 
-import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { TraceEventSchema } from "@traceledger/proto";
 import type { TraceEventCase, TraceEventType } from "../domain/trace/trace-event.js";
 import { eventType } from "../domain/trace/trace-event.js";
+import { writeTraceEvent } from "./trace-event-writer.js";
 
 interface EventKind {
   readonly case: TraceEventCase["case"];
@@ -28,8 +29,8 @@ export function eventKind(type: string): EventKind {
 }
 
 export function encodeTraceEvent(event: TraceEventCase): { type: TraceEventType; payload: Uint8Array } {
-  const type = eventType(event);
-  return { type, payload: toBinary(eventKind(type).schema, event.value) };
+  // Hand-written, byte for byte what toBinary writes (see trace-event-writer.ts): ingest encodes every event.
+  return { type: eventType(event), payload: writeTraceEvent(event) };
 }
 
 export function decodeTraceEvent(type: string, payload: Uint8Array): TraceEventCase {

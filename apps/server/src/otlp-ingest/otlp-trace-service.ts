@@ -3,11 +3,12 @@
 // OTLP specification: bad data is INVALID_ARGUMENT (never retried), a
 // retryable condition is UNAVAILABLE, each with one google.rpc.ErrorInfo.
 
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
-import { ExportTraceServiceRequestSchema, ExportTraceServiceResponseSchema, type OtlpTraceService } from "@traceledger/proto/otlp";
+import { ExportTraceServiceResponseSchema, type OtlpTraceService } from "@traceledger/proto/otlp";
 import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
+import { exportRequestBytes } from "./export-request-bytes.js";
 import { OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
 import type { OtlpIngest } from "./otlp-ingest.js";
 
@@ -15,7 +16,7 @@ export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof O
   return {
     async export(request) {
       try {
-        const result = await ingest.export(toBinary(ExportTraceServiceRequestSchema, request));
+        const result = await ingest.export(exportRequestBytes(request));
         return create(ExportTraceServiceResponseSchema, {
           // Left unset on full success, as the specification asks.
           partialSuccess: result.rejectedSpans > 0 ? { rejectedSpans: BigInt(result.rejectedSpans), errorMessage: result.errorMessage } : undefined,

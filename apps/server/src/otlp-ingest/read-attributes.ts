@@ -3,11 +3,13 @@
 // literals with every field instead of protobuf-es create().
 
 import type { AnyValue, KeyValue } from "@traceledger/proto";
+import { rememberKeyValueBytes } from "../events/trace-event-writer.js";
 import { MalformedOtlp, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, type ProtobufCursor } from "./protobuf-cursor.js";
 
 /** Reads one KeyValue whose length prefix the cursor stands at. */
 export function readKeyValue(c: ProtobufCursor): KeyValue {
   const end = c.lengthEnd();
+  const start = c.pos;
   let key = "";
   let value: AnyValue | undefined;
   while (c.pos < end) {
@@ -17,7 +19,10 @@ export function readKeyValue(c: ProtobufCursor): KeyValue {
     else c.skip(tag & 7);
   }
   c.endOf(end);
-  return { $typeName: "traceledger.v1.KeyValue", key, value };
+  const kv: KeyValue = { $typeName: "traceledger.v1.KeyValue", key, value };
+  // Stored events copy these bytes instead of encoding the attribute again.
+  rememberKeyValueBytes(kv, c.buf.subarray(start, end));
+  return kv;
 }
 
 /** Reads one AnyValue whose length prefix the cursor stands at. */

@@ -27,6 +27,7 @@ import { serviceRegistration } from "../rpc/transport/service-registration.js";
 import { withCallLogging } from "./call-logging.js";
 import { OtlpTraceService } from "@traceledger/proto/otlp";
 import { otlpTracesRoute } from "../otlp-ingest/otlp-http-route.js";
+import { readExportRequestLazily } from "../otlp-ingest/export-request-bytes.js";
 import { OtlpIngest } from "../otlp-ingest/otlp-ingest.js";
 import { createOtlpTraceService } from "../otlp-ingest/otlp-trace-service.js";
 
@@ -117,7 +118,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       maxMessageBytes: config.maxMessageBytes,
       services: [
         serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log)),
-        serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log)),
+        serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), { Export: readExportRequestLazily }),
         serviceRegistration(
           MonitoringService,
           withCallLogging(

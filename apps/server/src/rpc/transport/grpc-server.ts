@@ -53,7 +53,7 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   const handlerOptions = { streamShutdown: streamShutdown.signal, onInternalError: options.onInternalError ?? logInternalError };
 
   for (const registration of options.services) {
-    server.addService(grpcServiceDefinition(registration.service), grpcServiceImplementation(registration, handlerOptions));
+    server.addService(grpcServiceDefinition(registration.service, registration.grpcRequestReaders), grpcServiceImplementation(registration, handlerOptions));
   }
   const health = createHealthService(
     options.services.map((r) => r.service.typeName),

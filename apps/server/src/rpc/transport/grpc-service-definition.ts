@@ -4,6 +4,7 @@
 
 import { fromBinary, toBinary, type DescMethod, type DescService, type Message } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import type { GrpcRequestReader } from "./service-registration.js";
 
 /**
  * A request that did not decode. grpc-js answers a throwing deserialiser with
@@ -16,11 +17,12 @@ export class MalformedRequest {
 
 export type GrpcRequest = Message | MalformedRequest;
 
-export function grpcServiceDefinition(service: DescService): ServiceDefinition {
-  return Object.fromEntries(service.methods.map((method) => [method.name, grpcMethodDefinition(method)]));
+export function grpcServiceDefinition(service: DescService, readers: Readonly<Record<string, GrpcRequestReader>> = {}): ServiceDefinition {
+  return Object.fromEntries(service.methods.map((method) => [method.name, grpcMethodDefinition(method, readers[method.name])]));
 }
 
-export function grpcMethodDefinition(method: DescMethod): MethodDefinition<GrpcRequest, Message> {
+export function grpcMethodDefinition(method: DescMethod, reader?: GrpcRequestReader): MethodDefinition<GrpcRequest, Message> {
+  const read = reader ?? ((bytes: Uint8Array) => fromBinary(method.input, bytes));
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     originalName: method.localName,
@@ -32,7 +34,7 @@ export function grpcMethodDefinition(method: DescMethod): MethodDefinition<GrpcR
     },
     requestDeserialize: (bytes) => {
       try {
-        return fromBinary(method.input, bytes);
+        return read(bytes);
       } catch (cause) {
         return new MalformedRequest(cause);
       }

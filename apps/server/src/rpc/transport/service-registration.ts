@@ -1,12 +1,21 @@
 // One implementation of one service, as both doors serve it.
 
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescService, Message } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+
+/**
+ * Reads a request's bytes into the method's input message on the gRPC door,
+ * instead of protobuf-es fromBinary: for a hot path that reads the wire itself
+ * (OTLP Export). Throwing means the request is malformed (INVALID_ARGUMENT).
+ */
+export type GrpcRequestReader = (bytes: Uint8Array) => Message;
 
 export interface ServiceRegistration {
   readonly service: DescService;
   /** Methods left out answer UNIMPLEMENTED. */
   readonly implementation: Partial<ServiceImpl<DescService>>;
+  /** By method name; methods left out are decoded by protobuf-es. */
+  readonly grpcRequestReaders?: Readonly<Record<string, GrpcRequestReader>>;
 }
 
 /**
@@ -14,6 +23,10 @@ export interface ServiceRegistration {
  * registrations for different services, where TypeScript can no longer relate
  * the two.
  */
-export function serviceRegistration<S extends DescService>(service: S, implementation: Partial<ServiceImpl<S>>): ServiceRegistration {
-  return { service, implementation: implementation as Partial<ServiceImpl<DescService>> };
+export function serviceRegistration<S extends DescService>(
+  service: S,
+  implementation: Partial<ServiceImpl<S>>,
+  grpcRequestReaders?: Readonly<Record<string, GrpcRequestReader>>,
+): ServiceRegistration {
+  return { service, implementation: implementation as Partial<ServiceImpl<DescService>>, grpcRequestReaders };
 }
