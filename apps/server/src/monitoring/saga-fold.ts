@@ -19,8 +19,8 @@ import {
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import type { StoredEvent } from "../event-store/event-store.js";
 import { isTraceStream } from "../events/reserved-streams.js";
-import { decodeTraceEvent } from "../events/trace-event-codec.js";
 import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
+import { decodeForSaga } from "./saga-event-decoder.js";
 
 type TraceTrack = MonitoringState["traces"] extends Map<string, infer T> ? T : never;
 type RunningSpan = TraceTrack["running"] extends Map<string, infer S> ? S : never;
@@ -55,7 +55,7 @@ export class SagaFold {
     if (!isTraceStream(stored.streamId)) return;
     if (stored.recordedAt >= this.lastTick + this.tickNs && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
     if (stored.recordedAt > this.newestRecorded) this.newestRecorded = stored.recordedAt;
-    const event = decodeTraceEvent(stored.type, stored.payload);
+    const event = decodeForSaga(stored.type, stored.payload);
     const input = { type: "TraceEventRecorded", traceId: stored.streamId, event, recordedAt: stored.recordedAt } as const;
     const feed = this.feed?.watched ? this.feed : undefined;
     if (!feed) {
