@@ -7,7 +7,9 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"log"
 	"net"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +17,12 @@ import (
 
 	"github.com/traceledger/traceledger/examples/service-go/lifecycle"
 )
+
+// The helper logs every call that cannot reach traceledger; here that is every call.
+func TestMain(m *testing.M) {
+	log.SetOutput(io.Discard)
+	os.Exit(m.Run())
+}
 
 const incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
