@@ -9,9 +9,9 @@ import (
 	"io"
 	"log"
 	"net"
-	"os"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
