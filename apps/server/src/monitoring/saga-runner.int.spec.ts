@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { activeSpans, pendingCommands, type MonitoringEvent } from "../domain/monitoring/index.js";
 import type { AppendRequest, AppendResult, EventStore } from "../event-store/event-store.js";
 import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import { TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { PostgresSagaLease } from "./postgres-saga-lease.js";
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 /** Each test on an empty log and no lease: the saga is one per database. */
 async function fresh(config: Parameters<typeof sagaHarness>[1] = {}, store?: EventStore): Promise<Harness> {
-  await db.sql`truncate events, streams, subscriber_checkpoints, leases, monitoring_alerts`;
+  await db.sql`truncate events, streams, subscriber_checkpoints, leases, monitoring_alerts, span_index, trace_summaries`;
   return sagaHarness(db.sql, config, store);
 }
 
@@ -82,6 +83,23 @@ describe("SagaRunner", () => {
     expect(summary(all)).toEqual([`AlertRaised slow_span:${traceId}:${spanId}`, `AlertResolved slow_span:${traceId}:${spanId}`]);
     expect(all[1]).toMatchObject({ reason: "span_ended", value: 7e9 });
     expect(activeSpans(runner.state, h.clock.now)).toEqual([]);
+    await runner.stop();
+    await h.close();
+  });
+
+  it("stores alerts in a stream that other readers of the log (the ListTraces projector) pass over", async () => {
+    const h = await fresh();
+    const runner = h.runner();
+    const [traceId, spanId] = [traceIdOf(), spanIdOf()];
+    await submit(h, startSpan(traceId, spanId, h.clock.now));
+    h.clock.advance(6n * SECOND);
+    await submit(h, endSpan(traceId, spanId, h.clock.now));
+    await runner.step();
+    expect(await h.alerts()).toHaveLength(2);
+    const projector = new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read });
+    expect(await projector.catchUp()).toBe(4 + 2);
+    const listed = await db.sql<{ id: string }[]>`select encode(trace_id, 'hex') as id from trace_summaries`;
+    expect(listed.map((r) => r.id)).toEqual([traceId]);
     await runner.stop();
     await h.close();
   });
