@@ -255,3 +255,21 @@ async function collectStream(): Promise<MonitoringEventEnvelope[]> {
   stop.abort();
   return events;
 }
+
+describe("monitoring turned off", () => {
+  it("answers FAILED_PRECONDITION with MONITORING_DISABLED and raises nothing", async () => {
+    const off = await startServer(db.url, { MONITORING_ENABLED: "false", MONITORING_SLOW_SPAN_MS: "1" });
+    try {
+      const client = createClient(MonitoringService, createGrpcTransport({ baseUrl: `http://${off.grpcAddress}` }));
+      const seen = await Promise.all([client.listActiveSpans({}).catch(connectError), client.listAlerts({}).catch(connectError)]);
+      expect(seen.map((e) => ("reason" in e ? [e.code, e.reason] : e))).toEqual([
+        ["failed_precondition", "MONITORING_DISABLED"],
+        ["failed_precondition", "MONITORING_DISABLED"],
+      ]);
+      expect(off.monitoring.runner).toBeUndefined();
+    } finally {
+      await off.stop();
+    }
+  });
+});
+
