@@ -200,6 +200,14 @@ describe("monitoring on the real server", () => {
     expect(second.nextPageToken).toBe("");
     const oldOnes = await monitoring.listActiveSpans({ serviceName: service, minRunningNano: 30_000_000_000n });
     expect(oldOnes.spans.map((s) => hex(s.spanId))).toEqual([hex(root)]);
+    // The same through the HTTP door, as curl would ask (Connect JSON: 64-bit numbers as strings).
+    const response = await fetch(`http://${server.httpAddress}/traceledger.v1.MonitoringService/ListActiveSpans`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ serviceName: service, minRunningNano: "30000000000" }),
+    });
+    const json = (await response.json()) as { spans: Array<{ spanId: string; slow: boolean }> };
+    expect(json.spans.map((s) => [Buffer.from(s.spanId, "base64").toString("hex"), s.slow])).toEqual([[hex(root), true]]);
 
     await tracing.endSpan({ traceId, spanId: child, status: { code: StatusCode.OK } });
     const stopped = await until(10_000, "the child's stop", async () => {
