@@ -4,7 +4,6 @@
 // toolchain is a failure, so CI always runs all four languages.
 
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,7 +54,8 @@ export const CHAIN: readonly ChainService[] = [
     prepare: async () => {
       // Built once per run: `go run` would compile again at every start. A cold
       // build (gRPC and OpenTelemetry) takes about a minute on 2 cores.
-      const binary = path.join(await mkdtemp(path.join(tmpdir(), "traceledger-service-go-")), "service-go");
+      // One fixed path, overwritten by each run, so runs leave no binaries behind.
+      const binary = path.join(tmpdir(), "traceledger-polyglot-e2e", "service-go");
       await run("go", ["build", "-o", binary, "."], { cwd: path.join(REPO_ROOT, "examples/service-go") });
       return { command: binary, args: [], cwd: REPO_ROOT };
     },
