@@ -4,37 +4,37 @@
 
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TraceSchema, TraceState, type Span, type Trace } from "@traceledger/proto";
-import { varintSize, WIRE_LENGTH_DELIMITED, WireReader, writeVarint } from "./wire.js";
+import { scanSpanEntry, type SpanEntry } from "./span-entry.js";
+import { tagByte, varintSize, WIRE_LENGTH_DELIMITED, WireReader, writeVarint } from "./wire.js";
 
-const SPANS = TraceSchema.field.spans.number;
-const SPANS_TAG = (SPANS << 3) | WIRE_LENGTH_DELIMITED;
+const SPANS_TAG = tagByte(TraceSchema.field.spans.number, WIRE_LENGTH_DELIMITED);
 
-/** The encoded bytes of each span, in order. */
-export function encodeSpans(spans: readonly Span[]): Uint8Array[] {
+/** Entries for these spans, in order, all in one new buffer; `seqs[i]` is the i-th span's start order. */
+export function encodeSpanEntries(spans: readonly Span[], seqs: readonly number[]): SpanEntry[] {
   if (spans.length === 0) return [];
-  const bytes = toBinary(TraceSchema, traceOf(spans));
-  const out: Uint8Array[] = [];
-  const reader = new WireReader(bytes);
+  const encoded = toBinary(TraceSchema, traceOf(spans));
+  const reader = new WireReader(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength));
+  const entries: SpanEntry[] = [];
   while (!reader.done) {
     const tag = reader.varint();
     if (tag !== SPANS_TAG) throw new Error(`unexpected field ${tag >>> 3} in encoded spans`);
-    out.push(reader.delimited());
+    entries.push(scanSpanEntry(reader, reader.delimitedEnd(), seqs[entries.length]!));
   }
-  return out;
+  return entries;
 }
 
-/** The spans of these encoded Span messages, in order. */
-export function decodeSpans(encoded: readonly Uint8Array[]): Span[] {
-  if (encoded.length === 0) return [];
+/** The spans these entries hold, in order. */
+export function decodeSpans(entries: readonly SpanEntry[]): Span[] {
+  if (entries.length === 0) return [];
   let size = 0;
-  for (const bytes of encoded) size += 1 + varintSize(bytes.length) + bytes.length;
+  for (const entry of entries) size += 1 + varintSize(entry.length) + entry.length;
+  // A plain Uint8Array: decoded bytes fields are views of it, and no Buffer should leak into messages.
   const framed = new Uint8Array(size);
   let at = 0;
-  for (const bytes of encoded) {
+  for (const entry of entries) {
     framed[at++] = SPANS_TAG;
-    at = writeVarint(framed, at, bytes.length);
-    framed.set(bytes, at);
-    at += bytes.length;
+    at = writeVarint(framed, at, entry.length);
+    at += entry.source.copy(framed, at, entry.offset, entry.offset + entry.length);
   }
   return fromBinary(TraceSchema, framed).spans;
 }

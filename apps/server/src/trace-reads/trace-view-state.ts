@@ -7,16 +7,20 @@
 // adopted by the builder), folded, and encoded again. Answering a read writes the
 // trace-level fields and copies the span bytes, inserting the duration of
 // running spans, which depends on the moment viewed.
+//
+// A state read from a snapshot stays a block of bytes until something needs its
+// spans one by one: a view with no running span is answered with the stored
+// bytes as they are.
 
 import { toBinary } from "@bufbuild/protobuf";
 import { SpanSchema, TraceSchema, TraceState } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import { TraceViewBuilder, type TraceViewProgress } from "../projections/trace-view.js";
-import { readSpanEntry, scanSpanEntry, type SpanEntry } from "./span-entry.js";
-import { decodeSpans, encodeSpans } from "./span-codec.js";
+import { decodeSpans, encodeSpanEntries } from "./span-codec.js";
+import { scanSpanEntry, type SpanEntry } from "./span-entry.js";
 import { traceHeader } from "./trace-header.js";
-import { tagByte, varint64Size, varintSize, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader, writeVarint, writeVarint64 } from "./wire.js";
+import { hexOf, tagByte, varint64Size, varintSize, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireReader, writeVarint, writeVarint64 } from "./wire.js";
 
 const TRACE_FIELD = TraceSchema.field;
 const SPANS_TAG = tagByte(TRACE_FIELD.spans.number, WIRE_LENGTH_DELIMITED);
@@ -25,6 +29,9 @@ const DURATION_TAG = tagByte(SpanSchema.field.durationNano.number, WIRE_VARINT);
 const RESPONSE_TRACE_TAG = tagByte(1, WIRE_LENGTH_DELIMITED);
 /** Rough bytes of bookkeeping per span beside its encoding, for the cache's budget. */
 const ENTRY_OVERHEAD = 120;
+
+/** Where the spans are: parsed entries, or the stored snapshot they are still part of. */
+type Spans = { entries: readonly SpanEntry[]; byId?: Map<string, SpanEntry> } | { snapshot: Buffer; spansAt: number; count: number };
 
 export class TraceViewState {
   private memo: { at: bigint | undefined; bytes: Uint8Array } | undefined;
@@ -36,43 +43,54 @@ export class TraceViewState {
     readonly progress: TraceViewProgress,
     /** When the event at `progress.version` was recorded: the moment an as-of-version read shows. */
     readonly recordedAt: bigint,
-    /** Ordered as the view lists them: by start time, then by when they started in the stream. */
-    readonly entries: readonly SpanEntry[],
-    private readonly byId: ReadonlyMap<string, SpanEntry>,
-    private readonly nextSeq: number,
+    private spans: Spans,
+    runningSpans: number,
   ) {
-    let running = 0;
-    let bytes = 0;
-    for (const entry of entries) {
-      if (entry.running) running++;
-      bytes += entry.bytes.length;
+    this.runningSpans = runningSpans;
+    if ("snapshot" in spans) this.spanBytes = spans.snapshot.length;
+    else {
+      let bytes = 0;
+      for (const entry of spans.entries) bytes += entry.length;
+      this.spanBytes = bytes;
     }
-    this.runningSpans = running;
-    this.spanBytes = bytes;
   }
 
   static empty(traceId: string): TraceViewState {
-    return new TraceViewState(traceId, { version: 0, completed: false, rootSpanId: "" }, 0n, [], new Map(), 0);
+    return new TraceViewState(traceId, { version: 0, completed: false, rootSpanId: "" }, 0n, { entries: [] }, 0);
   }
 
-  /** A state from a stored snapshot: an encoded Trace as snapshotBytes() wrote it. */
+  /** A state from a stored snapshot: an encoded Trace as snapshotBytes() wrote it. Only its trace-level fields are read now. */
   static fromSnapshot(traceId: string, bytes: Uint8Array, recordedAt: bigint): TraceViewState {
-    const reader = new WireReader(bytes);
+    const snapshot = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const reader = new WireReader(snapshot);
     let version = 0;
     let state = 0;
     let rootSpanId = "";
-    const entries: SpanEntry[] = [];
+    let count = 0;
+    let running = 0;
+    let spansAt = snapshot.length;
     while (!reader.done) {
+      const at = reader.pos;
       const tag = reader.varint();
       const field = tag >>> 3;
-      if (tag === SPANS_TAG) entries.push(scanSpanEntry(reader, reader.delimitedEnd(), entries.length));
-      else if (field === TRACE_FIELD.version.number && (tag & 7) === WIRE_VARINT) version = reader.varint();
-      else if (field === TRACE_FIELD.state.number && (tag & 7) === WIRE_VARINT) state = reader.varint();
-      else if (field === TRACE_FIELD.rootSpanId.number && (tag & 7) === WIRE_LENGTH_DELIMITED) rootSpanId = bytesToHex(reader.delimited());
-      else reader.skip(tag & 7);
+      const wireType = tag & 7;
+      if (tag === SPANS_TAG) {
+        // The spans come last (field order): the header has been read.
+        spansAt = at;
+        break;
+      }
+      if (wireType === WIRE_VARINT && field === TRACE_FIELD.version.number) version = reader.varint();
+      else if (wireType === WIRE_VARINT && field === TRACE_FIELD.state.number) state = reader.varint();
+      else if (wireType === WIRE_VARINT && field === TRACE_FIELD.spanCount.number) count = reader.varint();
+      else if (wireType === WIRE_VARINT && field === TRACE_FIELD.runningSpanCount.number) running = reader.varint();
+      else if (wireType === WIRE_LENGTH_DELIMITED && field === TRACE_FIELD.rootSpanId.number) {
+        const end = reader.delimitedEnd();
+        rootSpanId = hexOf(snapshot, reader.pos, end);
+        reader.pos = end;
+      } else reader.skip(wireType);
     }
     const progress = { version, completed: state === TraceState.COMPLETED, rootSpanId };
-    return new TraceViewState(traceId, progress, recordedAt, entries, indexById(entries), entries.length);
+    return new TraceViewState(traceId, progress, recordedAt, { snapshot, spansAt, count }, running);
   }
 
   get version(): number {
@@ -86,82 +104,126 @@ export class TraceViewState {
 
   /** Approximate memory held, for the read cache's budget. */
   get sizeBytes(): number {
-    return this.spanBytes + this.entries.length * ENTRY_OVERHEAD + (this.memo?.bytes.length ?? 0);
+    const count = "snapshot" in this.spans ? this.spans.count : this.spans.entries.length;
+    return this.spanBytes + count * ENTRY_OVERHEAD + (this.memo?.bytes.length ?? 0);
+  }
+
+  /** The spans, ordered as the view lists them: by start time, then by when they started in the stream. */
+  get entries(): readonly SpanEntry[] {
+    return this.parsed().entries;
   }
 
   /** The state after these events, the next ones of the stream; the last was recorded at `recordedAt`. */
   apply(events: readonly TraceEventCase[], recordedAt: bigint): TraceViewState {
     if (events.length === 0) return this;
+    const entries = this.entries;
+    const byId = this.byId();
+    const nextSeq = entries.length;
     const builder = new TraceViewBuilder(this.traceId, this.progress);
     const adopted: SpanEntry[] = [];
     const adoptedIds = new Set<string>();
-    const started: string[] = [];
-    const startedIds = new Set<string>();
+    const seqOf = new Map<string, number>();
     for (const event of events) {
       const spanId = spanIdOf(event);
       if (spanId === undefined) continue;
-      const existing = this.byId.get(spanId);
+      const existing = byId.get(spanId);
       if (existing && !adoptedIds.has(spanId)) {
         adoptedIds.add(spanId);
         adopted.push(existing);
       }
-      if (event.case === "spanStarted" && !existing && !startedIds.has(spanId)) {
-        startedIds.add(spanId);
-        started.push(spanId);
-      }
+      if (event.case === "spanStarted" && !existing && !seqOf.has(spanId)) seqOf.set(spanId, nextSeq + seqOf.size);
     }
-    for (const span of decodeSpans(adopted.map((entry) => entry.bytes))) builder.adopt(span);
+    for (const span of decodeSpans(adopted)) builder.adopt(span);
     for (const event of events) builder.apply(event);
 
     // build() measures running spans to its `now`: at 0 their duration is 0 and not written.
     const built = builder.build(0n).spans;
-    const encoded = encodeSpans(built);
-    const seqOf = new Map<string, number>();
-    started.forEach((spanId, i) => seqOf.set(spanId, this.nextSeq + i));
-    const byId = new Map(this.byId);
+    const ids = built.map((span) => bytesToHex(span.spanId));
+    const fresh = encodeSpanEntries(
+      built,
+      ids.map((id) => byId.get(id)?.seq ?? seqOf.get(id) ?? nextSeq + seqOf.size),
+    );
+    const nextById = new Map(byId);
     const added: SpanEntry[] = [];
     let moved = false;
-    built.forEach((span, i) => {
-      const spanId = bytesToHex(span.spanId);
-      const existing = this.byId.get(spanId);
-      const entry = readSpanEntry(encoded[i]!, existing?.seq ?? seqOf.get(spanId) ?? this.nextSeq + started.length);
-      byId.set(spanId, entry);
+    let running = this.runningSpans;
+    fresh.forEach((entry, i) => {
+      const existing = byId.get(ids[i]!);
+      nextById.set(ids[i]!, entry);
+      if (entry.running) running++;
       if (!existing) added.push(entry);
-      else if (existing.start !== entry.start) moved = true;
+      else {
+        if (existing.running) running--;
+        if (existing.start !== entry.start) moved = true;
+      }
     });
-    const entries = this.entries.map((entry) => byId.get(entry.spanId)!);
-    for (const entry of added) entries.push(entry);
-    if (moved || added.length > 0) sortEntries(entries);
-    return new TraceViewState(this.traceId, builder.progress, recordedAt, entries, byId, this.nextSeq + started.length);
+    const next = entries.map((entry) => nextById.get(entry.spanId)!);
+    for (const entry of added) next.push(entry);
+    if (moved || added.length > 0) sortEntries(next);
+    return new TraceViewState(this.traceId, builder.progress, recordedAt, { entries: next, byId: nextById }, running);
   }
 
   /** The encoded GetTraceResponse for this state as seen at `at` (running spans measured to it). */
   responseBytes(at: bigint): Uint8Array {
     const memoAt = this.stable ? undefined : at;
     if (this.memo && this.memo.at === memoAt) return this.memo.bytes;
-    const trace = this.traceBytes(at, RESPONSE_TRACE_TAG);
+    const response = this.stable && "snapshot" in this.spans ? this.wrapSnapshot() : this.traceBytes(at, RESPONSE_TRACE_TAG);
     // Worth keeping when another read can ask for it: a stable view, or the one moment an as-of-version read shows.
-    if (this.stable || at === this.recordedAt) this.memo = { at: memoAt, bytes: trace };
-    return trace;
+    if (this.stable || at === this.recordedAt) this.memo = { at: memoAt, bytes: response };
+    return response;
   }
 
   /** The encoded Trace to store as a snapshot: running spans without their duration. */
   snapshotBytes(): Uint8Array {
-    return this.traceBytes(0n);
+    return "snapshot" in this.spans ? this.spans.snapshot : this.traceBytes(0n);
+  }
+
+  private parsed(): { entries: readonly SpanEntry[]; byId?: Map<string, SpanEntry> } {
+    if (!("snapshot" in this.spans)) return this.spans;
+    const { snapshot, spansAt } = this.spans;
+    const reader = new WireReader(snapshot, spansAt);
+    const entries: SpanEntry[] = [];
+    while (!reader.done) {
+      const tag = reader.varint();
+      if (tag === SPANS_TAG) entries.push(scanSpanEntry(reader, reader.delimitedEnd(), entries.length));
+      else reader.skip(tag & 7);
+    }
+    this.spans = { entries };
+    return this.spans;
+  }
+
+  private byId(): Map<string, SpanEntry> {
+    const spans = this.parsed();
+    if (!spans.byId) {
+      spans.byId = new Map();
+      for (const entry of spans.entries) spans.byId.set(entry.spanId, entry);
+    }
+    return spans.byId;
+  }
+
+  /** A stable snapshot answers for itself: a snapshot is the Trace encoded at time 0, and a stable view does not depend on time. */
+  private wrapSnapshot(): Uint8Array {
+    const { snapshot } = this.spans as { snapshot: Buffer };
+    const out = new Uint8Array(1 + varintSize(snapshot.length) + snapshot.length);
+    out[0] = RESPONSE_TRACE_TAG;
+    snapshot.copy(out, writeVarint(out, 1, snapshot.length));
+    return out;
   }
 
   /** The Trace as of `at`, encoded; wrapped as field `wrapTag` of an outer message when given. */
   private traceBytes(at: bigint, wrapTag?: number): Uint8Array {
-    const header = toBinary(TraceSchema, traceHeader(this.traceId, this.progress, this.entries, this.byId, at));
-    const durations: bigint[] = new Array<bigint>(this.entries.length);
+    const entries = this.entries;
+    const header = toBinary(TraceSchema, traceHeader(this.traceId, this.progress, entries, this.byId(), at));
+    const durations: bigint[] = new Array<bigint>(entries.length);
     let size = header.length;
-    this.entries.forEach((entry, i) => {
-      let length = entry.bytes.length;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      let length = entry.length;
       const duration = entry.running && at > entry.start ? at - entry.start : 0n;
       durations[i] = duration;
       if (duration > 0n) length += 1 + varint64Size(duration);
       size += 1 + varintSize(length) + length;
-    });
+    }
     const total = wrapTag === undefined ? size : 1 + varintSize(size) + size;
     const out = new Uint8Array(total);
     let pos = 0;
@@ -171,25 +233,22 @@ export class TraceViewState {
     }
     out.set(header, pos);
     pos += header.length;
-    this.entries.forEach((entry, i) => {
+    for (let i = 0; i < entries.length; i++) {
+      const { source, offset, length, durationAt } = entries[i]!;
       const duration = durations[i]!;
-      const bytes = entry.bytes;
       out[pos++] = SPANS_TAG;
       if (duration === 0n) {
-        pos = writeVarint(out, pos, bytes.length);
-        out.set(bytes, pos);
-        pos += bytes.length;
-        return;
+        pos = writeVarint(out, pos, length);
+        pos += source.copy(out, pos, offset, offset + length);
+        continue;
       }
       // duration_nano goes where field order puts it, as protobuf-es would write it.
-      pos = writeVarint(out, pos, bytes.length + 1 + varint64Size(duration));
-      out.set(bytes.subarray(0, entry.durationAt), pos);
-      pos += entry.durationAt;
+      pos = writeVarint(out, pos, length + 1 + varint64Size(duration));
+      pos += source.copy(out, pos, offset, offset + durationAt);
       out[pos++] = DURATION_TAG;
       pos = writeVarint64(out, pos, duration);
-      out.set(bytes.subarray(entry.durationAt), pos);
-      pos += bytes.length - entry.durationAt;
-    });
+      pos += source.copy(out, pos, offset + durationAt, offset + length);
+    }
     return out;
   }
 }
@@ -197,12 +256,6 @@ export class TraceViewState {
 function spanIdOf(event: TraceEventCase): string | undefined {
   const value = event.value as { spanId?: Uint8Array };
   return value.spanId === undefined ? undefined : bytesToHex(value.spanId);
-}
-
-function indexById(entries: readonly SpanEntry[]): Map<string, SpanEntry> {
-  const byId = new Map<string, SpanEntry>();
-  for (const entry of entries) byId.set(entry.spanId, entry);
-  return byId;
 }
 
 function sortEntries(entries: SpanEntry[]): void {

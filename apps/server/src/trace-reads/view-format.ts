@@ -3,4 +3,4 @@
 // snapshot costs one slower read, never a wrong answer. Bump this whenever the
 // view fold (../projections/trace-view.ts) or the encoding in this folder
 // changes what a snapshot of the same events would hold.
-export const VIEW_FORMAT = 1;
+export const VIEW_FORMAT = 2;

@@ -16,7 +16,7 @@ export class WireReader {
   private view: DataView | undefined;
 
   constructor(
-    readonly bytes: Uint8Array,
+    readonly bytes: Buffer,
     public pos = 0,
     public end = bytes.length,
   ) {}

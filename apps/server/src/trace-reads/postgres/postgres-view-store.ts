@@ -1,11 +1,19 @@
 // What a trace read needs from PostgreSQL, in one statement (one round trip):
 // the stream's current version, the newest usable snapshot past what the reader
 // already holds, and the events after that snapshot, within the read's bounds.
+//
+// Views are stored deflate-compressed (raw deflate, level 1): a 1,000-span view
+// of 278 KB is 24 KB stored. postgres.js reads bytea as hex text, so the bytes on
+// the wire are what a read pays for (measured: ~2 ms of Node CPU to take in a
+// 278 KB view, 0.3 ms to inflate it from 24 KB).
 
+import { promisify } from "node:util";
+import { deflateRaw, inflateRawSync } from "node:zlib";
 import type { Sql } from "../../database/open-database.js";
 import type { ViewSnapshot, ViewSources, ViewSourcesQuery, ViewStore } from "../view-store.js";
 import { VIEW_FORMAT } from "../view-format.js";
 
+const deflate = promisify(deflateRaw);
 const INT4_MAX = 2_147_483_647;
 const INT8_MAX = 9_223_372_036_854_775_807n;
 
@@ -62,17 +70,19 @@ export class PostgresViewStore implements ViewStore {
     const events: ViewSources["events"][number][] = [];
     for (const row of rows) {
       if (row.kind === 0) head = row.version;
-      else if (row.kind === 1) snapshot = { version: row.version, recordedAt: BigInt(row.recorded_at), view: view(row.payload!) };
+      else if (row.kind === 1) snapshot = { version: row.version, recordedAt: BigInt(row.recorded_at), view: view(inflateRawSync(row.payload!)) };
       else events.push({ version: row.version, recordedAt: BigInt(row.recorded_at), type: row.type!, payload: view(row.payload!) });
     }
     return { head, snapshot, events };
   }
 
   async save(traceId: string, snapshot: ViewSnapshot): Promise<void> {
+    // In zlib's threads, off the event loop.
+    const compressed = await deflate(snapshot.view, { level: 1 });
     // Same version, same events, same format: the same bytes, so a row already there stays.
     await this.sql`
       insert into trace_view_snapshots (trace_id, version, format, recorded_at, view)
-      values (${Buffer.from(traceId, "hex")}, ${snapshot.version}, ${VIEW_FORMAT}, ${snapshot.recordedAt}, ${Buffer.from(snapshot.view.buffer, snapshot.view.byteOffset, snapshot.view.byteLength)})
+      values (${Buffer.from(traceId, "hex")}, ${snapshot.version}, ${VIEW_FORMAT}, ${snapshot.recordedAt}, ${compressed})
       on conflict (trace_id, version) do update
         set format = excluded.format, recorded_at = excluded.recorded_at, view = excluded.view
         where trace_view_snapshots.format <> excluded.format`;

@@ -21,7 +21,7 @@ export const traceViewSnapshots = pgTable(
     format: smallint("format").notNull(),
     /** recorded_at of the event at `version`, Unix nanoseconds: for reads as of a time. */
     recordedAt: bigint("recorded_at", { mode: "bigint" }).notNull(),
-    /** A traceledger.v1.Trace, its running spans without duration_nano. */
+    /** A traceledger.v1.Trace, its running spans without duration_nano, raw-deflate compressed. */
     view: bytea("view").notNull(),
   },
   (t) => [
