@@ -7,6 +7,9 @@
 // Python and Go also record one span with their stock OpenTelemetry SDK over
 // OTLP, which must land in the same trace under their lifecycle span.
 
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { SpanKind, SpanState, StatusCode, TraceState, type EventEnvelope, type Span, type Trace } from "@traceledger/proto";
 import { createTracingClient, parseTraceparent, type TracingClient } from "@traceledger/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,12 +25,14 @@ let traceledger: TestServer;
 let reader: TracingClient;
 const running: ServiceProcess[] = [];
 let gatewayUrl: string;
+let workDir: string | undefined;
 
 beforeAll(async () => {
   traceledger = await startTestServer();
   const { grpcAddress, httpAddress } = traceledger.server;
   reader = createTracingClient({ url: `http://${grpcAddress}` });
-  const commands = await Promise.all(chain.map((service) => service.prepare()));
+  workDir = await mkdtemp(path.join(tmpdir(), "traceledger-polyglot-e2e-"));
+  const commands = await Promise.all(chain.map((service) => service.prepare(workDir!)));
   // Last first: each service is given the URL of the one it calls.
   let nextUrl: string | undefined;
   for (let i = chain.length - 1; i >= 0; i--) {
@@ -45,6 +50,7 @@ afterAll(async () => {
   await Promise.all(running.map((service) => service.stop()));
   reader?.close();
   await traceledger?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
 interface WorkAnswer {

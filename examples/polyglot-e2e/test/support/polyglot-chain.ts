@@ -4,7 +4,6 @@
 // toolchain is a failure, so CI always runs all four languages.
 
 import { execFile, spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -21,8 +20,8 @@ export interface ChainService {
   readonly needs: string;
   /** True when this machine has the toolchain. */
   available(): boolean;
-  /** Builds what needs building (once) and gives the start command. */
-  prepare(): Promise<ServiceCommand>;
+  /** Builds what needs building (once; outputs under `workDir`, the run's own folder) and gives the start command. */
+  prepare(workDir: string): Promise<ServiceCommand>;
   /** The OTLP endpoint for its stock OpenTelemetry SDK, if it has one. */
   otlpEndpoint?(addresses: { grpc: string; http: string }): string;
 }
@@ -51,11 +50,10 @@ export const CHAIN: readonly ChainService[] = [
     language: "Go",
     needs: "Go 1.26+",
     available: () => probe("go", ["version"]),
-    prepare: async () => {
+    prepare: async (workDir) => {
       // Built once per run: `go run` would compile again at every start. A cold
       // build (gRPC and OpenTelemetry) takes about a minute on 2 cores.
-      // One fixed path, overwritten by each run, so runs leave no binaries behind.
-      const binary = path.join(tmpdir(), "traceledger-polyglot-e2e", "service-go");
+      const binary = path.join(workDir, "service-go");
       await run("go", ["build", "-o", binary, "."], { cwd: path.join(REPO_ROOT, "examples/service-go") });
       return { command: binary, args: [], cwd: REPO_ROOT };
     },
