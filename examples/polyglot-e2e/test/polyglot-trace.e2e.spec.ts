@@ -4,7 +4,7 @@
 // real traceledger. The trace must come out whole: one span per service, the
 // parent chain exactly as called, statuses and errors where the services put
 // them, and the live view (WatchTrace) showing each span start before its end.
-// Python and Go also record one span with their stock OpenTelemetry SDK over
+// Python, Go and Java also record one span with their stock OpenTelemetry SDK over
 // OTLP, which must land in the same trace under their lifecycle span.
 
 import { mkdtemp, rm } from "node:fs/promises";
