@@ -4,23 +4,21 @@
 // Every event of the ingest path goes through here; a unit test compares it
 // with toBinary for every event type and every kind of attribute value.
 //
-// Attributes are most of an event's bytes, and mostly arrive already encoded:
-// an OTLP KeyValue is wire-identical to ours, so the OTLP reader remembers each
-// attribute's bytes (rememberKeyValueBytes) and they are copied, not
-// re-encoded. Any other KeyValue is encoded once and remembered too, so a
-// resource's attributes repeated on every span of a request cost one encoding.
-// KeyValue messages are never changed after they are made (limits make new
-// ones), which is what makes remembering them safe.
+// Attributes are most of an event's bytes, and on the OTLP path they arrive
+// already encoded: an OTLP KeyValue is wire-identical to ours, so the reader
+// keeps each attribute's bytes (WireEncoded) and they are copied, not encoded
+// again.
 
 import { toBinary } from "@bufbuild/protobuf";
 import { TraceEventSchema, type AnyValue, type KeyValue, type SpanLink } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 
-const keyValueBytes = new WeakMap<KeyValue, Uint8Array>();
-
-/** Tells the writer these are the KeyValue's message bytes (without tag and length), as received. */
-export function rememberKeyValueBytes(kv: KeyValue, bytes: Uint8Array): void {
-  keyValueBytes.set(kv, bytes);
+/** A KeyValue that still has the bytes of its message (without tag and length) as received. */
+export interface WireEncoded {
+  /** Undefined when the bytes may not be stored as they are. */
+  readonly wireSource: Buffer | undefined;
+  readonly wireStart: number;
+  readonly wireEnd: number;
 }
 
 let buf = Buffer.allocUnsafe(64 * 1024);
@@ -146,19 +144,23 @@ function bytes(field: number, b: Uint8Array, always = false): void {
 
 function keyValues(field: number, list: readonly KeyValue[]): void {
   for (const kv of list) {
-    let body = keyValueBytes.get(kv);
-    if (body === undefined) {
-      const start = pos;
-      keyValueBody(kv);
-      body = new Uint8Array(buf.subarray(start, pos));
-      pos = start;
-      keyValueBytes.set(kv, body);
-    }
     tag(field, 2);
-    varint(body.length);
-    ensure(body.length);
-    buf.set(body, pos);
-    pos += body.length;
+    const wire = kv as Partial<WireEncoded>;
+    const source = wire.wireSource;
+    if (source !== undefined) {
+      const start = wire.wireStart!;
+      const length = wire.wireEnd! - start;
+      varint(length);
+      ensure(length);
+      // Most attributes are a few dozen bytes: a loop beats Buffer#copy's checks there.
+      if (length < 64) for (let i = 0; i < length; i++) buf[pos + i] = source[start + i]!;
+      else source.copy(buf, pos, start, start + length);
+      pos += length;
+      continue;
+    }
+    const at = beginLength();
+    keyValueBody(kv);
+    endLength(at);
   }
 }
 
@@ -351,7 +353,8 @@ export function writeTraceEvent(event: TraceEventCase): Uint8Array {
   if (event.value.$unknown !== undefined) return viaProtobufEs(event);
   pos = 0;
   if (!body(event)) return viaProtobufEs(event);
-  return new Uint8Array(buf.subarray(0, pos));
+  // One copy into its own ArrayBuffer (buf is never pooled: it is larger than Node's pool).
+  return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + pos));
 }
 
 function viaProtobufEs(event: TraceEventCase): Uint8Array {

@@ -3,6 +3,8 @@
 // protobuf-es first (see docs/architecture.md, "OTLP ingest"). Anything that
 // does not parse throws MalformedOtlp, which the doors answer as bad data.
 
+import { isUtf8 } from "node:buffer";
+
 export class MalformedOtlp extends Error {
   constructor(message: string) {
     super(message);
@@ -17,6 +19,8 @@ export const WIRE_FIXED32 = 5;
 
 export class ProtobufCursor {
   pos: number;
+  /** How many strings read so far were not valid UTF-8 (they were read with U+FFFD). */
+  invalidUtf8 = 0;
 
   constructor(
     readonly buf: Buffer,
@@ -108,9 +112,16 @@ export class ProtobufCursor {
 
   string(): string {
     const end = this.lengthEnd();
-    const value = end === this.pos ? "" : this.buf.toString("utf8", this.pos, end);
+    const start = this.pos;
     this.pos = end;
-    return value;
+    if (end === start) return "";
+    for (let i = start; i < end; i++) {
+      if (this.buf[i]! >= 0x80) {
+        if (!isUtf8(this.buf.subarray(start, end))) this.invalidUtf8++;
+        break;
+      }
+    }
+    return this.buf.toString("utf8", start, end);
   }
 
   /** Bytes as lowercase hex (ids). */

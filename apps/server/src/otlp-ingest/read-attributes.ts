@@ -1,15 +1,26 @@
-// OTLP common.v1 KeyValue / AnyValue, read straight into traceledger.v1's
-// messages of the same shape (the two are wire-identical, field for field), as
-// literals with every field instead of protobuf-es create().
+// OTLP common.v1 KeyValue / AnyValue, read into traceledger.v1's messages of
+// the same shape (the two are wire-identical, field for field), as literals
+// with every field instead of protobuf-es create().
+//
+// Each KeyValue also keeps where its bytes are in the request (WireEncoded):
+// the stored event copies them instead of encoding the attribute again. They
+// are read and checked here as any decoder would (wire types, lengths,
+// nesting), because every reader of the log, in any language, must decode
+// them; an attribute with a string that is not UTF-8 is not copied but
+// re-encoded from what was read (with U+FFFD).
 
 import type { AnyValue, KeyValue } from "@traceledger/proto";
-import { rememberKeyValueBytes } from "../events/trace-event-writer.js";
 import { MalformedOtlp, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, type ProtobufCursor } from "./protobuf-cursor.js";
+import type { WireEncoded } from "../events/trace-event-writer.js";
 
-/** Reads one KeyValue whose length prefix the cursor stands at. */
+/**
+ * Reads one KeyValue whose length prefix the cursor stands at. It keeps where
+ * its bytes are (WireEncoded), unless one of its strings was not UTF-8.
+ */
 export function readKeyValue(c: ProtobufCursor): KeyValue {
   const end = c.lengthEnd();
   const start = c.pos;
+  const invalidBefore = c.invalidUtf8;
   let key = "";
   let value: AnyValue | undefined;
   while (c.pos < end) {
@@ -19,13 +30,18 @@ export function readKeyValue(c: ProtobufCursor): KeyValue {
     else c.skip(tag & 7);
   }
   c.endOf(end);
-  const kv: KeyValue = { $typeName: "traceledger.v1.KeyValue", key, value };
-  // Stored events copy these bytes instead of encoding the attribute again.
-  rememberKeyValueBytes(kv, c.buf.subarray(start, end));
+  const kv: KeyValue & WireEncoded = {
+    $typeName: "traceledger.v1.KeyValue",
+    key,
+    value,
+    wireSource: c.invalidUtf8 === invalidBefore ? c.buf : undefined,
+    wireStart: start,
+    wireEnd: end,
+  };
   return kv;
 }
 
-/** Reads one AnyValue whose length prefix the cursor stands at. */
+/** Reads one AnyValue whose length prefix the cursor stands at, into objects. */
 export function readAnyValue(c: ProtobufCursor): AnyValue {
   const end = c.lengthEnd();
   let value: AnyValue["value"] = { case: undefined };
@@ -40,7 +56,7 @@ export function readAnyValue(c: ProtobufCursor): AnyValue {
         break;
       case 2:
         expectWire(wireType, WIRE_VARINT, "bool_value");
-        value = { case: "boolValue", value: c.uint32() !== 0 };
+        value = { case: "boolValue", value: c.int64() !== 0n };
         break;
       case 3:
         expectWire(wireType, WIRE_VARINT, "int_value");

@@ -140,6 +140,19 @@ describe("readExportRequest", () => {
     expect(read.traces.get(TRACE_A.toString("hex"))![0]).toMatchObject({ name: "late resource", serviceName: "billing" });
   });
 
+  it("keeps each attribute's bytes for the stored event, except an attribute with a string that is not UTF-8", () => {
+    const good = toBinary(OtlpKeyValueSchema, create(OtlpKeyValueSchema, str("ok", "fine ☃")));
+    const bytes = request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x", attributes: [str("ok", "fine ☃"), str("bad", "xx")] }] }] }]);
+    const body = Buffer.from(bytes);
+    // "bad", then the value's tag and length, the string's tag and length: the string's first byte.
+    body[body.indexOf(Buffer.from("bad")) + 7] = 0xff;
+    const [span] = readExportRequest(body).traces.get(TRACE_A.toString("hex"))!;
+    const [okKv, badKv] = span!.attributes as Array<(typeof span)["attributes"][number] & { wireSource?: Buffer; wireStart: number; wireEnd: number }>;
+    expect(okKv!.wireSource!.subarray(okKv!.wireStart, okKv!.wireEnd)).toEqual(Buffer.from(good));
+    expect(badKv!.wireSource).toBeUndefined();
+    expect(badKv!.value?.value).toEqual({ case: "stringValue", value: "\uFFFDx" });
+  });
+
   it("skips fields it does not know", () => {
     const known = request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x" }] }] }]);
     // Field 99 (varint) and field 100 (length-delimited) at the top level.

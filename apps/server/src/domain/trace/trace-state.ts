@@ -34,6 +34,7 @@ interface SpanCommon {
   readonly startLimited: number;
   /** True when this span's start also started the trace. */
   readonly startedTrace: boolean;
+  /** The keys of a running span's attributes; emptied when it ends (an ended span takes no attributes). */
   readonly attributeKeys: Set<string>;
   /** Accepted requests by kind and id: "error:<id>", "event:<id>", "attributes:<id>"; created on first use. */
   readonly requests: Map<string, AcceptedRequest> | undefined;
@@ -171,6 +172,8 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const code = e.status?.code ?? StatusCode.UNSPECIFIED;
       const s = slot(span);
       s.status = "ended";
+      // Kept states hold many ended spans; their keys would only cost memory and GC.
+      s.attributeKeys = NO_KEYS;
       s.endTime = e.endTimeUnixNano;
       s.statusCode = code;
       s.endReason = e.endReason;
@@ -187,6 +190,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       if (!span || span.status !== "running") return state;
       const s = slot(span);
       s.status = "orphaned";
+      s.attributeKeys = NO_KEYS;
       s.endTime = e.closedTimeUnixNano;
       s.orphanReason = e.reason;
       s.endedAtVersion = state.version;
@@ -221,7 +225,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const e = event.value;
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
-      for (const kv of e.attributes) span.attributeKeys.add(kv.key);
+      if (span.status === "running") for (const kv of e.attributes) span.attributeKeys.add(kv.key);
       requestsOf(span).set(`attributes:${e.updateId}`, {
         fingerprint: String(e.attributes.length + e.droppedAttributesCount),
         keptKeys: e.attributes.map((kv) => kv.key),
@@ -243,6 +247,9 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
     }
   }
 }
+
+/** The keys of every ended span: never added to (only running spans take attributes). */
+const NO_KEYS: Set<string> = new Set();
 
 export function errorFingerprint(errorType: string, message: string): string {
   return `${errorType}\u0000${message}`;

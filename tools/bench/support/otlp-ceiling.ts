@@ -1,0 +1,97 @@
+// The raw PostgreSQL ceiling for otlp-ingest.ts: the events the server stores
+// for one OTLP request of the workload (read, decided and encoded by the
+// server's own code), with fresh trace ids per batch, into a bare copy of the
+// events table (support/pg-ceiling.ts) over `lanes` connections, as `unnest`
+// inserts and as binary COPY; the faster is the ceiling.
+
+import { randomBytes } from "node:crypto";
+import type { Sql } from "../../../apps/server/src/database/open-database.js";
+import { DEFAULT_ATTRIBUTE_LIMITS } from "../../../apps/server/src/domain/trace/attribute-limits.js";
+import { decideTrace } from "../../../apps/server/src/domain/trace/trace-decide.js";
+import { initialTraceState } from "../../../apps/server/src/domain/trace/trace-state.js";
+import { encodeTraceEvent, occurredAt } from "../../../apps/server/src/events/trace-event-codec.js";
+import { readExportRequest } from "../../../apps/server/src/otlp-ingest/read-export-request.js";
+import { otlpTemplate } from "./otlp-workload.js";
+import { copyInsert, freshCeilingTable, unnestInsert, type CeilingFigures, type CeilingRow } from "./pg-ceiling.js";
+
+interface TraceEvents {
+  readonly events: Array<{ type: string; payload: Uint8Array; occurredAt: bigint }>;
+}
+
+/** Per trace of one request, the events the server stores for it. */
+export function serverEventsOfOneRequest(t0: bigint): TraceEvents[] {
+  const read = readExportRequest(otlpTemplate(t0).bytes);
+  const out: TraceEvents[] = [];
+  for (const [traceId, spans] of read.traces) {
+    const decision = decideTrace({ type: "RecordFinishedSpans", traceId, spans }, initialTraceState(traceId), { now: t0, newId: () => "n", limits: DEFAULT_ATTRIBUTE_LIMITS });
+    if (!decision.ok) throw new Error(decision.error.message);
+    if (decision.outcome.type !== "FinishedSpansRecorded" || decision.outcome.rejected.length > 0) throw new Error("the workload has rejected spans");
+    out.push({ events: decision.events.map((e) => ({ ...encodeTraceEvent(e), occurredAt: occurredAt(e) })) });
+  }
+  return out;
+}
+
+export function eventsPerRequest(t0: bigint): number {
+  return serverEventsOfOneRequest(t0).reduce((n, t) => n + t.events.length, 0);
+}
+
+const uuid = () => {
+  const b = randomBytes(16);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+
+function workload(lanes: number, batches: number, t0: bigint): CeilingRow[][][] {
+  const traces = serverEventsOfOneRequest(t0);
+  return Array.from({ length: lanes }, () =>
+    Array.from({ length: batches }, () => {
+      const rows: CeilingRow[] = [];
+      for (const trace of traces) {
+        const traceId = randomBytes(16);
+        trace.events.forEach((e, i) => rows.push({ traceId, version: i + 1, eventId: uuid(), ...e }));
+      }
+      return rows;
+    }),
+  );
+}
+
+/** rows/s of both methods, each on a fresh table after a warm-up. `sql` needs `lanes` connections. */
+export async function measureOtlpCeiling(sql: Sql, lanes: number, batchesPerLane: number): Promise<CeilingFigures> {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const work = workload(lanes, batchesPerLane, now);
+  const warm = workload(lanes, 2, now);
+  const all = work.flat(2);
+  const rows = all.length;
+  const meanPayload = all.reduce((n, r) => n + r.payload.length, 0) / rows;
+  const timed = async (run: () => Promise<unknown>) => {
+    const t = performance.now();
+    await run();
+    return rows / ((performance.now() - t) / 1000);
+  };
+  const eachLane = (batches: CeilingRow[][][], insert: (lane: number, rows: CeilingRow[]) => Promise<void>) =>
+    Promise.all(
+      batches.map(async (lane, i) => {
+        for (const b of lane) await insert(i, b);
+      }),
+    );
+
+  await freshCeilingTable(sql);
+  await eachLane(warm, (_, b) => unnestInsert(sql, b, now));
+  await freshCeilingTable(sql);
+  const unnest = await timed(() => eachLane(work, (_, b) => unnestInsert(sql, b, now)));
+
+  await freshCeilingTable(sql);
+  const reserved = await Promise.all(Array.from({ length: lanes }, () => sql.reserve()));
+  try {
+    await eachLane(warm, (i, b) => copyInsert(reserved[i]!, b, now));
+    await freshCeilingTable(reserved[0]!);
+    const copy = await timed(() => eachLane(work, (i, b) => copyInsert(reserved[i]!, b, now)));
+    return { rows, rowsPerBatch: rows / (lanes * batchesPerLane), unnest, copy, ceiling: Math.max(unnest, copy), meanPayload };
+  } finally {
+    for (const r of reserved) r.release();
+    await sql`drop table if exists ceiling_events`;
+    await sql`checkpoint`;
+  }
+}
