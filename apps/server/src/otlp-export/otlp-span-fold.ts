@@ -143,6 +143,11 @@ export class OtlpSpanFold {
         break;
       case "traceStarted":
         break;
+      default: {
+        // A new event type must be mapped here (or knowingly skipped), not silently lost.
+        const unmapped: never = event;
+        throw new Error(`unmapped trace event ${JSON.stringify((unmapped as { case?: string }).case)}`);
+      }
     }
     return this;
   }

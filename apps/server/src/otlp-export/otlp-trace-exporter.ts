@@ -21,6 +21,7 @@ import type { ExportSender } from "./export-sender.js";
 import type { OtlpExportObserver } from "./otlp-export-observer.js";
 import { OtlpSpanFold, type FoldedSpan } from "./otlp-span-fold.js";
 import { tailSamplingDecision, type TailSamplingPolicy } from "./tail-sampling.js";
+import { StreamTailCache } from "./stream-tail-cache.js";
 import { selectForExport } from "./trace-export-selection.js";
 
 const TRACE_COMPLETED = "TraceCompleted";
@@ -33,11 +34,20 @@ export interface OtlpTraceExporterOptions {
   readonly maxBatchSpans: number;
   /** Traces read from the store at once. Default 8. */
   readonly readConcurrency?: number;
+  /**
+   * Events of open traces kept from the log, so a completed trace is seldom read
+   * again (StreamTailCache). Default 100,000 (a few tens of MB); 0 turns it off.
+   */
+  readonly cachedEvents?: number;
   readonly observer?: OtlpExportObserver;
 }
 
 export class OtlpTraceExporter implements SubscriptionHandler {
-  constructor(private readonly options: OtlpTraceExporterOptions) {}
+  private readonly tails: StreamTailCache;
+
+  constructor(private readonly options: OtlpTraceExporterOptions) {
+    this.tails = new StreamTailCache(options.cachedEvents ?? 100_000);
+  }
 
   take(events: readonly StoredEvent[]): number {
     let spans = 0;
@@ -58,15 +68,18 @@ export class OtlpTraceExporter implements SubscriptionHandler {
     const kept: Array<{ event: StoredEvent; redelivered: boolean }> = [];
     let sampledOut = 0;
     events.forEach((event, index) => {
+      this.tails.add(event);
       if (event.type !== TRACE_COMPLETED) return;
       const completed: TraceCompleted = fromBinary(TraceCompletedSchema, event.payload);
       if (tailSamplingDecision(completed, policy) !== "dropped") kept.push({ event, redelivered: index < context.redelivered });
       else if (completed.lateSpanCount === 0) sampledOut++;
     });
     if (sampledOut > 0) observer?.tracesSampledOut?.(sampledOut);
-    if (kept.length === 0) return;
+    if (kept.length === 0) return this.forgetCompleted(events);
 
     const perTrace = await mapLimit(kept, this.options.readConcurrency ?? 8, ({ event }) => this.spansToSend(event));
+    // A restated completion (late spans) is rare: it reads its stream again rather than hold every completed trace.
+    this.forgetCompleted(events);
     const spans: FoldedSpan[] = perTrace.flat();
     const resent = kept.reduce((sum, k, i) => sum + (k.redelivered ? perTrace[i]!.length : 0), 0);
     if (resent > 0) observer?.spansResent?.(resent, "redelivered");
@@ -84,9 +97,13 @@ export class OtlpTraceExporter implements SubscriptionHandler {
     }
   }
 
+  private forgetCompleted(events: readonly StoredEvent[]): void {
+    for (const event of events) if (event.type === TRACE_COMPLETED) this.tails.drop(event.streamId);
+  }
+
   /** The spans the completion `event` sends. */
   private async spansToSend(event: StoredEvent): Promise<FoldedSpan[]> {
-    const stream = await this.options.store.readStream(event.streamId, { toVersion: event.version });
+    const stream = this.tails.read(event.streamId, event.version) ?? (await this.options.store.readStream(event.streamId, { toVersion: event.version }));
     const fold = new OtlpSpanFold();
     for (const e of stream) fold.apply(e.version, decodeTraceEvent(e.type, e.payload));
     return selectForExport(fold, event.version, this.options.policy).spans;

@@ -37,7 +37,7 @@ async function spawnExporter(): Promise<ServerProcess> {
     OTLP_ENDPOINT: receiver.url,
     OTLP_EXPORT_MAX_DELAY_MS: "20",
     OTLP_EXPORT_MAX_BATCH_SPANS: String(MAX_BATCH_SPANS),
-    OTLP_EXPORT_LEASE_MS: "1500",
+    OTLP_EXPORT_LEASE_MS: "3000",
     OTLP_EXPORT_RETRY_INITIAL_MS: "20",
     OTLP_EXPORT_RETRY_MAX_MS: "100",
     // Long enough that the hung request is still waiting when the process dies.
