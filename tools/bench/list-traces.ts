@@ -13,6 +13,12 @@
 // trace) and a load process (support/load-list.ts, stock @grpc/grpc-js client)
 // calls one at a time, each case until N samples or a time bound.
 //
+// GetTrace is measured now and as of random versions, first with the server as it
+// runs by default (view cache on), then on a second server process over the same
+// data with the cache off (TRACELEDGER_VIEW_CACHE_MB=0): every read there starts
+// from a stored snapshot, as on a replica that never read the trace. Each run
+// also times its first calls: on the first server, before any snapshot existed.
+//
 // Targets: ListTraces p95 <= 100 ms for every filter; GetTrace p95 <= 5 ms.
 // --profile runs the server under --cpu-prof and prints where its main thread's
 // time went (ListTraces and GetTrace calls together).
@@ -92,9 +98,20 @@ async function main(): Promise<void> {
     ];
     process.stderr.write(`  measuring...`);
     const result = await load.helper.run(
-      { address: server.grpcAddress, databaseUrl: db.url, cases, traceIdHex: BIG_TRACE, samples: SAMPLES, warmup: quick ? 3 : 10, maxMsPerCase: MAX_MS_PER_CASE },
+      { address: server.grpcAddress, databaseUrl: db.url, cases, traceIdHex: BIG_TRACE, samples: SAMPLES, warmup: quick ? 3 : 10, maxMsPerCase: MAX_MS_PER_CASE, eventCount: events.length },
       30 * 60_000,
     );
+    process.stderr.write(` done; GetTrace with the view cache off...`);
+    const uncached = await startServerProcess({ databaseUrl: db.url, env: { TRACELEDGER_VIEW_CACHE_MB: "0" } });
+    cleanup.unshift(() => uncached.stop());
+    const noCache = await load.helper.run(
+      { address: uncached.grpcAddress, databaseUrl: db.url, cases: [], traceIdHex: BIG_TRACE, samples: SAMPLES, warmup: quick ? 3 : 10, maxMsPerCase: MAX_MS_PER_CASE, eventCount: events.length, getTraceOnly: true },
+      30 * 60_000,
+    );
+    await uncached.stop();
+    const [snapshots] = await sql<{ n: number; bytes: number; stored: number }[]>`
+      select count(*)::int as n, coalesce(sum(octet_length(view)), 0)::int as bytes, pg_total_relation_size('trace_view_snapshots')::int as stored
+        from trace_view_snapshots`;
     process.stderr.write(` done\n`);
 
     console.log(`# ListTraces over ${num(seed.spans)} spans and GetTrace of a ${num(BIG_SPANS)}-span trace, over gRPC (grpc-js client)\n`);
@@ -117,8 +134,18 @@ async function main(): Promise<void> {
     console.log(`\n| GetTrace, ${num(BIG_SPANS)}-span trace (${num(events.length)} events) | n | p50 ms | p95 ms | p99 ms | rows | p95 ≤ ${GET_TARGET_MS} ms |`);
     console.log(`|---|---|---|---|---|---|---|`);
     console.log(row(result.rawEvents) + " baseline |");
-    console.log(row(result.getTrace, GET_TARGET_MS, ` spans, ${num(result.responseBytes / 1024)} KiB`));
-    console.log(row(result.getTraceBytes, GET_TARGET_MS, ` bytes`));
+    for (const [label, r] of [["view cache on (default)", result], ["view cache off (snapshots only)", noCache]] as const) {
+      const named = (l: Latency) => ({ ...l, name: `${l.name} — ${label}` });
+      console.log(row(named(r.getTrace), GET_TARGET_MS, ` spans, ${num(r.responseBytes / 1024)} KiB`));
+      console.log(row(named(r.getTraceBytes), GET_TARGET_MS, ` bytes`));
+      console.log(row(named(r.asOf), GET_TARGET_MS, ` spans (last)`));
+      console.log(row(named(r.asOfBytes), GET_TARGET_MS, ` bytes (last)`));
+    }
+    console.log(
+      `\nFirst calls of each run (one each, ms): cache on, before any snapshot existed: as of version ${Math.ceil(events.length / 2)} ${ms(result.firstCalls.asOf)}, now ${ms(result.firstCalls.now)}; ` +
+        `cache off, from stored snapshots: ${ms(noCache.firstCalls.asOf)}, ${ms(noCache.firstCalls.now)}. ` +
+        `Snapshots stored: ${snapshots!.n} (${num(snapshots!.bytes / 1024)} KiB of views, ${num(snapshots!.stored / 1024)} KiB in PostgreSQL with TOAST compression).`,
+    );
     const unfiltered = result.cases[0]!;
     console.log(
       `\nOverhead of the server over its own query (unfiltered page): p50 ${ms(unfiltered.p50 - result.rawPage.p50)} ms; ` +

@@ -2,23 +2,24 @@
 // same run:
 //   - folding events into trace state (TraceAggregate) and into the GetTrace
 //     view, against decoding the same events alone;
-//   - GetTrace as of a past version of a 1,000-span trace, in process and over
-//     gRPC, against reading the same events from PostgreSQL alone;
+//   - GetTrace of a 1,000-span trace as of random past versions and now, in
+//     process (support/get-trace-in-process.ts: the previous full fold, snapshot +
+//     tail without and with the view cache, in interleaved rounds, with CPU per
+//     read) and over gRPC from this process to an in-process server, against
+//     reading the same events from PostgreSQL alone;
 //   - rebuilding the ListTraces projection, against reading the log alone.
 //
-// usage: npx tsx tools/bench/replay-and-time-travel.ts [--quick]
+// usage: npx tsx tools/bench/replay-and-time-travel.ts [--quick] [--rounds=N]
 // Uses DATABASE_URL if set, else an embedded PostgreSQL in a temporary folder.
 
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import path from "node:path";
+import { cpus } from "node:os";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { TracingService } from "@traceledger/proto";
+import { GetTraceRequestSchema, TracingService, type GetTraceRequest } from "@traceledger/proto";
 import { TraceCommandBus } from "../../apps/server/src/commands/trace-command-bus.js";
 import { loadConfig } from "../../apps/server/src/config/server-config.js";
-import { startEmbeddedDatabase } from "../../apps/server/src/database/embedded-database.js";
-import { createPostgresClient, ensureDatabase } from "../../apps/server/src/database/open-database.js";
+import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import { DEFAULT_ATTRIBUTE_LIMITS } from "../../apps/server/src/domain/trace/attribute-limits.js";
 import { eventIdentity } from "../../apps/server/src/domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState } from "../../apps/server/src/domain/trace/trace-state.js";
@@ -32,10 +33,15 @@ import { createLogger } from "../../apps/server/src/log/logger.js";
 import { TraceListingProjector } from "../../apps/server/src/projections/postgres/trace-listing-projector.js";
 import { TraceViewBuilder } from "../../apps/server/src/projections/trace-view.js";
 import { startTraceledger } from "../../apps/server/src/server/start-traceledger.js";
+import { openBenchDatabase } from "./support/bench-env.js";
 import { bigTraceEvents } from "./support/big-trace.js";
+import { measureGetTrace, versionSequence, type GetTraceRow } from "./support/get-trace-in-process.js";
+import { grpcClient, raw, TRACING, waitForReady } from "./support/grpc-unary.js";
 import { fmt, percentile, rate, timeLoop } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
+const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 5);
+const SNAPSHOT_EVERY = 128;
 const TRACE = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 const SPANS = 1000;
 
@@ -72,21 +78,8 @@ async function main() {
   console.log(`| GetTrace view from bytes: decode + view fold + build | ${fmt(perSec(view))} |\n`);
 
   // ---- PostgreSQL ----
-  const external = process.env["DATABASE_URL"];
-  let folder: string | undefined;
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  let url: string;
-  if (external) {
-    url = external;
-  } else {
-    folder = await mkdtemp(path.join(tmpdir(), "traceledger-bench-"));
-    // PostgreSQL runs as its own user when we are root: it must be able to enter the folder.
-    await chmod(folder, 0o755);
-    const embedded = await startEmbeddedDatabase({ dataDir: path.join(folder, "data") });
-    stopEmbedded = () => embedded.stop();
-    await ensureDatabase(embedded.url(), "bench_replay");
-    url = embedded.url("bench_replay");
-  }
+  const db = await openBenchDatabase("tl_bench_replay");
+  const url = db.url;
   const sql = createPostgresClient(url, { max: 4, applicationName: "traceledger-bench" });
   try {
     await migrate(sql);
@@ -97,47 +90,58 @@ async function main() {
       expectedVersion: "any",
       events: events.map((e, i) => ({ eventId: deriveEventId(TRACE, eventIdentity(e, bytesToHex)), type: stored[i]!.type, payload: stored[i]!.payload, occurredAt: occurredAt(e) })),
     });
-    const asOf = Math.floor(events.length / 2);
     const samples = quick ? 100 : 400;
-    const readOnly: number[] = [];
-    const inProcess: number[] = [];
-    for (let i = 0; i < samples + 20; i++) {
-      const t0 = performance.now();
-      const rows = await store.readStream(TRACE, { toVersion: asOf });
-      const t1 = performance.now();
-      const builder = new TraceViewBuilder(TRACE);
-      for (const row of rows) builder.apply(decodeTraceEvent(row.type, row.payload));
-      builder.build(rows[rows.length - 1]!.recordedAt);
-      const t2 = performance.now();
-      if (i >= 20) {
-        readOnly.push(t1 - t0);
-        inProcess.push(t2 - t0);
+    const figures = await measureGetTrace({ sql, store, traceId: TRACE, eventCount: events.length, samples, rounds, postmasterPid: db.postmasterPid, snapshotEvery: SNAPSHOT_EVERY });
+    const table = (rows: GetTraceRow[]) => {
+      console.log(`| what | p50 ms | p95 ms | p99 ms | CPU per read: Node + PostgreSQL, us |\n|---|---|---|---|---|`);
+      for (const r of rows) console.log(`| ${r.name} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(Math.round(r.nodeUs))} + ${Number.isFinite(r.postgresUs) ? fmt(Math.round(r.postgresUs)) : "n/a"} |`);
+    };
+    console.log(`## GetTrace of the ${SPANS}-span trace (${events.length} events), in process\n`);
+    console.log(
+      `Snapshots every ${SNAPSHOT_EVERY} versions: ${figures.snapshots.count} stored, ${fmt(Math.round(figures.snapshots.viewBytes / 1024))} KiB compressed views ` +
+        `(${fmt(Math.round(figures.snapshots.storedBytes / 1024))} KiB table). ${samples} reads per scenario in ${rounds} interleaved rounds.\n`,
+    );
+    console.log(`As of random versions 1..${events.length} (the same sequence for every scenario):\n`);
+    table(figures.asOf);
+    console.log(`\nNow (the trace is completed: its view does not depend on the clock):\n`);
+    table(figures.now);
+    console.log(
+      `\nFirst read with no snapshot stored and nothing cached (3 tries, ms): as of version ${Math.ceil(events.length / 2)}: ${figures.cold.asOf.map((x) => fmt(x)).join(", ")}; now: ${figures.cold.now.map((x) => fmt(x)).join(", ")}\n`,
+    );
+
+    // ---- over gRPC: the server in this process, clients in this process ----
+    const server = await startTraceledger(loadConfig({ DATABASE_URL: url, TRACELEDGER_GRPC_PORT: "0", TRACELEDGER_HTTP_PORT: "0", TRACELEDGER_HOST: "127.0.0.1" }), createLogger("error"));
+    const connect = createClient(TracingService, createGrpcTransport({ baseUrl: `http://${server.grpcAddress}` }));
+    const grpc = grpcClient(server.grpcAddress);
+    await waitForReady(grpc);
+    const undecoded = raw(grpc, `${TRACING}/GetTrace`, (m: GetTraceRequest) => Buffer.from(toBinary(GetTraceRequestSchema, m)), (b) => b);
+    const traceId = hexToBytes(TRACE);
+    const versions = versionSequence(samples, events.length, 777);
+    const request = (version?: number) => create(GetTraceRequestSchema, version === undefined ? { traceId } : { traceId, asOf: { case: "asOfVersion", value: BigInt(version) } });
+    const grpcRows: Array<[string, (i: number) => Promise<unknown>]> = [
+      ["as of random versions, connect client (decodes the response)", (i) => connect.getTrace(request(versions[i]!))],
+      ["as of random versions, grpc-js client, response left as bytes", (i) => undecoded(request(versions[i]!))],
+      ["now, connect client (decodes the response)", () => connect.getTrace(request())],
+      ["now, grpc-js client, response left as bytes", () => undecoded(request())],
+    ];
+    const grpcTimes = grpcRows.map(() => [] as number[]);
+    for (const [, call] of grpcRows) for (let i = 0; i < 10; i++) await call(i);
+    const perRound = Math.ceil(samples / rounds);
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < grpcRows.length; k++) {
+        const r = (k + round) % grpcRows.length;
+        for (let i = round * perRound; i < Math.min(samples, (round + 1) * perRound); i++) {
+          const t0 = performance.now();
+          await grpcRows[r]![1](i);
+          grpcTimes[r]!.push(performance.now() - t0);
+        }
       }
     }
-
-    const server = await startTraceledger(
-      loadConfig({ DATABASE_URL: url, TRACELEDGER_GRPC_PORT: "0", TRACELEDGER_HTTP_PORT: "0" }),
-      createLogger("error"),
-    );
-    const client = createClient(TracingService, createGrpcTransport({ baseUrl: `http://${server.grpcAddress}` }));
-    const overGrpc: number[] = [];
-    const currentOverGrpc: number[] = [];
-    for (let i = 0; i < samples + 20; i++) {
-      let t0 = performance.now();
-      await client.getTrace({ traceId: hexToBytes(TRACE), asOf: { case: "asOfVersion", value: BigInt(asOf) } });
-      if (i >= 20) overGrpc.push(performance.now() - t0);
-      t0 = performance.now();
-      await client.getTrace({ traceId: hexToBytes(TRACE) });
-      if (i >= 20) currentOverGrpc.push(performance.now() - t0);
-    }
-    console.log(`## GetTrace of a ${SPANS}-span trace (${samples} calls each, ms)`);
-    console.log(`| what | p50 | p95 | p99 |\n|---|---|---|---|`);
-    const row = (name: string, s: number[]) => console.log(`| ${name} | ${fmt(percentile(s, 50))} | ${fmt(percentile(s, 95))} | ${fmt(percentile(s, 99))} |`);
-    row(`baseline: read ${asOf} events from PostgreSQL only`, readOnly);
-    row(`as of version ${asOf}, in process (read + decode + fold)`, inProcess);
-    row(`as of version ${asOf}, over gRPC (connect client)`, overGrpc);
-    row(`current (${events.length} events), over gRPC`, currentOverGrpc);
+    console.log(`GetTrace over gRPC (server in this process, loopback; ${samples} calls each, interleaved):\n`);
+    console.log(`| what | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|`);
+    grpcRows.forEach(([name], r) => console.log(`| ${name} | ${fmt(percentile(grpcTimes[r]!, 50))} | ${fmt(percentile(grpcTimes[r]!, 95))} | ${fmt(percentile(grpcTimes[r]!, 99))} |`));
     console.log("");
+    grpc.close();
     await server.stop();
 
     // ---- projection rebuild ----
@@ -177,8 +181,7 @@ async function main() {
     console.log(`| rebuild span_index + trace_summaries | ${fmt(rate(applied, rebuildMs))} |`);
   } finally {
     await sql.end({ timeout: 5 });
-    await stopEmbedded?.();
-    if (folder) await rm(folder, { recursive: true, force: true });
+    await db.close();
   }
 }
 

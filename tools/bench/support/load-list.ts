@@ -3,6 +3,8 @@
 // baselines straight through postgres.js from this same process: `select 1`, the
 // unfiltered ListTraces page query, and the raw read of a trace's events.
 // Each case stops after `samples` calls or `maxMsPerCase`, whichever is first.
+// GetTrace is also timed as of random versions (the same seeded sequence for
+// every server measured), and on its very first calls (before any snapshot).
 
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
@@ -42,6 +44,10 @@ export interface ListJob {
   readonly samples: number;
   readonly warmup: number;
   readonly maxMsPerCase: number;
+  /** The trace's event count: as-of reads pick versions in 1..eventCount. */
+  readonly eventCount: number;
+  /** Only the GetTrace cases (another server on the same data). */
+  readonly getTraceOnly?: boolean;
 }
 
 export interface Latency {
@@ -63,6 +69,11 @@ export interface ListResult {
   /** GetTrace with the response left as bytes: the client's decoding is not in the time. */
   readonly getTraceBytes: Latency;
   readonly responseBytes: number;
+  /** As of random versions, response left as bytes, and decoded. */
+  readonly asOfBytes: Latency;
+  readonly asOf: Latency;
+  /** The first GetTrace calls of this process: as of a version, then now (before any warm-up). */
+  readonly firstCalls: { asOf: number; now: number };
 }
 
 async function sample(name: string, job: ListJob, call: () => Promise<number>): Promise<Latency> {
@@ -93,6 +104,15 @@ function request(c: ListCase, pageToken = ""): ListTracesRequest {
   });
 }
 
+/** The same pseudo-random versions on every run (a linear congruential sequence). */
+function versionSequence(count: number, max: number): number[] {
+  let x = 12345;
+  return Array.from({ length: count }, () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return 1 + (x % max);
+  });
+}
+
 async function run(job: ListJob): Promise<ListResult> {
   const client = grpcClient(job.address);
   await waitForReady(client);
@@ -100,6 +120,39 @@ async function run(job: ListJob): Promise<ListResult> {
   try {
     const listTraces = unary(client, `${TRACING}/ListTraces`, ListTracesRequestSchema, ListTracesResponseSchema);
     const getTrace = unary(client, `${TRACING}/GetTrace`, GetTraceRequestSchema, GetTraceResponseSchema);
+    const getTraceRaw = raw(client, `${TRACING}/GetTrace`, (m: ReturnType<typeof create<typeof GetTraceRequestSchema>>) => Buffer.from(toBinary(GetTraceRequestSchema, m)), (b) => b);
+    const traceId = Buffer.from(job.traceIdHex, "hex");
+    const asOfRequest = (version: number) => create(GetTraceRequestSchema, { traceId, asOf: { case: "asOfVersion", value: BigInt(version) } });
+
+    // Before anything else touches the trace: no snapshot exists, nothing is cached.
+    let t = performance.now();
+    await getTraceRaw(asOfRequest(Math.ceil(job.eventCount / 2)));
+    const firstAsOf = performance.now() - t;
+    t = performance.now();
+    await getTraceRaw(create(GetTraceRequestSchema, { traceId }));
+    const firstCalls = { asOf: firstAsOf, now: performance.now() - t };
+
+    const versions = versionSequence(job.warmup + job.samples, job.eventCount);
+    let next = 0;
+    const asOfBytes = await sample("GetTrace as of random versions, response not decoded", job, async () => (await getTraceRaw(asOfRequest(versions[next++ % versions.length]!))).length);
+    next = 0;
+    const asOf = await sample("GetTrace as of random versions", job, async () => (await getTrace(asOfRequest(versions[next++ % versions.length]!))).trace?.spans.length ?? 0);
+
+    const getTraceLatency = await sample("GetTrace over gRPC", job, async () => {
+      const response = await getTrace(create(GetTraceRequestSchema, { traceId }));
+      return response.trace?.spans.length ?? 0;
+    });
+    const getTraceBytes = await sample("GetTrace over gRPC, response not decoded", job, async () => (await getTraceRaw(create(GetTraceRequestSchema, { traceId }))).length);
+    const responseBytes = toBinary(GetTraceResponseSchema, await getTrace(create(GetTraceRequestSchema, { traceId }))).length;
+    const rawEvents = await sample("raw read of the trace's events", job, async () => {
+      const rows = await sql`
+        select trace_id, version, event_id, type, payload, occurred_at, recorded_at, position
+          from events where trace_id = ${traceId} and version > ${0} order by version`;
+      return rows.length;
+    });
+    const gets = { rawEvents, getTrace: getTraceLatency, getTraceBytes, responseBytes, asOfBytes, asOf, firstCalls };
+    const none: Latency = { name: "", n: 0, p50: NaN, p95: NaN, p99: NaN, rows: 0 };
+    if (job.getTraceOnly) return { selectOne: none, rawPage: none, cases: [], ...gets };
 
     const selectOne = await sample("select 1", job, async () => (await sql`select 1`).length);
     // The query the server issues for an unfiltered first page (postgres-trace-listing.ts), same text and parameters.
@@ -144,21 +197,7 @@ async function run(job: ListJob): Promise<ListResult> {
       }
     }
 
-    const traceId = Buffer.from(job.traceIdHex, "hex");
-    const rawEvents = await sample("raw read of the trace's events", job, async () => {
-      const rows = await sql`
-        select trace_id, version, event_id, type, payload, occurred_at, recorded_at, position
-          from events where trace_id = ${traceId} and version > ${0} order by version`;
-      return rows.length;
-    });
-    const getTraceLatency = await sample("GetTrace over gRPC", job, async () => {
-      const response = await getTrace(create(GetTraceRequestSchema, { traceId }));
-      return response.trace?.spans.length ?? 0;
-    });
-    const getTraceRaw = raw(client, `${TRACING}/GetTrace`, (m: ReturnType<typeof create<typeof GetTraceRequestSchema>>) => Buffer.from(toBinary(GetTraceRequestSchema, m)), (b) => b);
-    const getTraceBytes = await sample("GetTrace over gRPC, response not decoded", job, async () => (await getTraceRaw(create(GetTraceRequestSchema, { traceId }))).length);
-    const responseBytes = toBinary(GetTraceResponseSchema, await getTrace(create(GetTraceRequestSchema, { traceId }))).length;
-    return { selectOne, rawPage, cases, rawEvents, getTrace: getTraceLatency, getTraceBytes, responseBytes };
+    return { selectOne, rawPage, cases, ...gets };
   } finally {
     client.close();
     await sql.end({ timeout: 5 });

@@ -9,14 +9,12 @@ import { spanNames, type SpanEntry } from "./span-entry.js";
 
 const NO_BYTES = new Uint8Array(0);
 
-/** The Trace without spans, as of `at` (running spans are measured to it). */
-export function traceHeader(
-  traceId: string,
-  progress: TraceViewProgress,
-  entries: readonly SpanEntry[],
-  byId: ReadonlyMap<string, SpanEntry>,
-  at: bigint,
-): Trace {
+/**
+ * The Trace without spans, as of `at` (running spans are measured to it). `root`
+ * is the root span's entry, or the earliest span's when the trace has no root
+ * (yet, or here): the one whose names the trace shows.
+ */
+export function traceHeader(traceId: string, progress: TraceViewProgress, entries: readonly SpanEntry[], root: SpanEntry | undefined, at: bigint): Trace {
   let start = 0n;
   let end = 0n;
   let errors = 0;
@@ -27,7 +25,6 @@ export function traceHeader(
     else if (entry.end > end) end = entry.end;
     if (entry.failed) errors++;
   }
-  const root = byId.get(progress.rootSpanId) ?? entries[0];
   const names = root ? spanNames(root) : { name: "", serviceName: "" };
   const coveredUntil = progress.completed || running === 0 ? end : at > end ? at : end;
   return {

@@ -1,15 +1,21 @@
 // Recently read trace views, in process, bounded by an approximate byte budget
-// (least recently used out first). A cached state is never trusted on its own:
-// a read still asks PostgreSQL for what came after it (see trace-reader.ts), so
-// writes by other replicas are seen; the cache only saves folding and encoding
-// what has not changed.
+// and a number of versions per trace, least recently used out first. A cached
+// state is never trusted on its own: a read still asks PostgreSQL for what came
+// after it (see trace-reader.ts), so writes by other replicas are seen; the
+// cache only saves folding and encoding what has not changed.
 
 import type { TraceViewState } from "./trace-view-state.js";
 
+interface Cached {
+  readonly state: TraceViewState;
+  readonly size: number;
+}
+
 export class TraceViewCache {
   /** In use order, least recent first. */
-  private readonly states = new Map<string, { state: TraceViewState; size: number }>();
-  private readonly byTrace = new Map<string, TraceViewState[]>();
+  private readonly states = new Map<string, Cached>();
+  /** Per trace, its cached versions' keys in use order. */
+  private readonly byTrace = new Map<string, Set<string>>();
   private bytes = 0;
 
   /** `perTrace`: versions kept of one trace (its snapshot versions and recent reads; time travel moves across them). */
@@ -25,11 +31,12 @@ export class TraceViewCache {
   /** The cached state of the trace with the highest version that is within both bounds. */
   best(traceId: string, toVersion = Infinity, recordedAtOrBefore?: bigint): TraceViewState | undefined {
     let best: TraceViewState | undefined;
-    for (const state of this.byTrace.get(traceId) ?? []) {
+    for (const key of this.byTrace.get(traceId) ?? []) {
+      const state = this.states.get(key)!.state;
       if (state.version > toVersion || (recordedAtOrBefore !== undefined && state.recordedAt > recordedAtOrBefore)) continue;
       if (!best || state.version > best.version) best = state;
     }
-    if (best) this.touch(best);
+    if (best) this.touch(best.traceId, keyOf(best));
     return best;
   }
 
@@ -37,23 +44,13 @@ export class TraceViewCache {
     const key = keyOf(state);
     const size = state.sizeBytes;
     if (size > this.maxBytes) return;
-    const known = this.states.get(key);
-    if (known) {
-      this.bytes += size - known.size;
-      this.states.delete(key);
-      this.states.set(key, { state, size });
-      this.replaceInTrace(state);
-    } else {
-      this.states.set(key, { state, size });
-      this.bytes += size;
-      const versions = this.byTrace.get(state.traceId) ?? [];
-      versions.push(state);
-      this.byTrace.set(state.traceId, versions);
-      if (versions.length > this.perTrace) {
-        const oldest = versions.reduce((a, b) => (a.version <= b.version ? a : b));
-        this.remove(keyOf(oldest));
-      }
-    }
+    this.remove(key);
+    this.states.set(key, { state, size });
+    this.bytes += size;
+    const keys = this.byTrace.get(state.traceId) ?? new Set<string>();
+    keys.add(key);
+    this.byTrace.set(state.traceId, keys);
+    if (keys.size > this.perTrace) this.remove(keys.values().next().value!);
     for (const [oldest] of this.states) {
       if (this.bytes <= this.maxBytes) break;
       this.remove(oldest);
@@ -62,21 +59,16 @@ export class TraceViewCache {
 
   /** Drops every cached state of the trace (its stream is not what they were folded from). */
   forget(traceId: string): void {
-    for (const state of this.byTrace.get(traceId) ?? []) this.remove(keyOf(state));
+    for (const key of [...(this.byTrace.get(traceId) ?? [])]) this.remove(key);
   }
 
-  private touch(state: TraceViewState): void {
-    const key = keyOf(state);
-    const entry = this.states.get(key);
-    if (!entry) return;
+  private touch(traceId: string, key: string): void {
+    const entry = this.states.get(key)!;
     this.states.delete(key);
     this.states.set(key, entry);
-  }
-
-  private replaceInTrace(state: TraceViewState): void {
-    const versions = this.byTrace.get(state.traceId) ?? [];
-    const i = versions.findIndex((s) => s.version === state.version);
-    if (i >= 0) versions[i] = state;
+    const keys = this.byTrace.get(traceId)!;
+    keys.delete(key);
+    keys.add(key);
   }
 
   private remove(key: string): void {
@@ -84,9 +76,9 @@ export class TraceViewCache {
     if (!entry) return;
     this.states.delete(key);
     this.bytes -= entry.size;
-    const versions = this.byTrace.get(entry.state.traceId)?.filter((s) => s !== entry.state) ?? [];
-    if (versions.length > 0) this.byTrace.set(entry.state.traceId, versions);
-    else this.byTrace.delete(entry.state.traceId);
+    const keys = this.byTrace.get(entry.state.traceId)!;
+    keys.delete(key);
+    if (keys.size === 0) this.byTrace.delete(entry.state.traceId);
   }
 }
 

@@ -33,9 +33,13 @@ describe("the view cache", () => {
     expect(cache.sizeBytes).toBeLessThanOrEqual(a!.sizeBytes + b!.sizeBytes + 10);
 
     const perTrace = new TraceViewCache(1 << 30, 2);
-    for (const state of states(TRACE, 10, 11, 12)) perTrace.put(state);
-    expect(perTrace.best(TRACE, 10)).toBeUndefined();
-    expect(perTrace.best(TRACE)?.version).toBe(12);
+    const [v10, v11, v12] = states(TRACE, 10, 11, 12);
+    perTrace.put(v10!);
+    perTrace.put(v11!);
+    expect(perTrace.best(TRACE, 10)).toBe(v10); // 11 is now the least recently used
+    perTrace.put(v12!);
+    expect(perTrace.best(TRACE, 11)).toBe(v10);
+    expect(perTrace.best(TRACE)).toBe(v12);
   });
 
   it("forgets every version of a trace", () => {

@@ -143,24 +143,25 @@ export class TraceViewState {
       built,
       ids.map((id) => byId.get(id)?.seq ?? seqOf.get(id) ?? nextSeq + seqOf.size),
     );
-    const nextById = new Map(byId);
+    // Only the touched spans change: the new state's index is built if it is ever applied to.
+    const replaced = new Map<string, SpanEntry>();
     const added: SpanEntry[] = [];
     let moved = false;
     let running = this.runningSpans;
     fresh.forEach((entry, i) => {
       const existing = byId.get(ids[i]!);
-      nextById.set(ids[i]!, entry);
       if (entry.running) running++;
       if (!existing) added.push(entry);
       else {
+        replaced.set(existing.spanId, entry);
         if (existing.running) running--;
         if (existing.start !== entry.start) moved = true;
       }
     });
-    const next = entries.map((entry) => nextById.get(entry.spanId)!);
+    const next = replaced.size === 0 ? entries.slice() : entries.map((entry) => replaced.get(entry.spanId) ?? entry);
     for (const entry of added) next.push(entry);
     if (moved || added.length > 0) sortEntries(next);
-    return new TraceViewState(this.traceId, builder.progress, recordedAt, { entries: next, byId: nextById }, running);
+    return new TraceViewState(this.traceId, builder.progress, recordedAt, { entries: next }, running);
   }
 
   /** The encoded GetTraceResponse for this state as seen at `at` (running spans measured to it). */
@@ -201,6 +202,14 @@ export class TraceViewState {
     return spans.byId;
   }
 
+  /** The root span's entry, or the earliest span's when the root is not here (as build() picks it). */
+  private rootEntry(): SpanEntry | undefined {
+    const spans = this.parsed();
+    const rootSpanId = this.progress.rootSpanId;
+    const root = rootSpanId === "" ? undefined : spans.byId ? spans.byId.get(rootSpanId) : spans.entries.find((entry) => entry.spanId === rootSpanId);
+    return root ?? spans.entries[0];
+  }
+
   /** A stable snapshot answers for itself: a snapshot is the Trace encoded at time 0, and a stable view does not depend on time. */
   private wrapSnapshot(): Uint8Array {
     const { snapshot } = this.spans as { snapshot: Buffer };
@@ -213,7 +222,7 @@ export class TraceViewState {
   /** The Trace as of `at`, encoded; wrapped as field `wrapTag` of an outer message when given. */
   private traceBytes(at: bigint, wrapTag?: number): Uint8Array {
     const entries = this.entries;
-    const header = toBinary(TraceSchema, traceHeader(this.traceId, this.progress, entries, this.byId(), at));
+    const header = toBinary(TraceSchema, traceHeader(this.traceId, this.progress, entries, this.rootEntry(), at));
     const durations: bigint[] = new Array<bigint>(entries.length);
     let size = header.length;
     for (let i = 0; i < entries.length; i++) {
