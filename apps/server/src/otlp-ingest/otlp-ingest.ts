@@ -33,7 +33,7 @@ export class OtlpIngest {
 
   /** Stores an ExportTraceServiceRequest; throws OtlpFailure when the export fails as a whole. */
   async export(request: Uint8Array): Promise<PartialSuccess> {
-    let read;
+    let read: ReturnType<typeof readExportRequest> | undefined;
     try {
       read = readExportRequest(request);
     } catch (error) {
@@ -49,19 +49,26 @@ export class OtlpIngest {
       });
     }
     this.pending += total;
+    // Only the span counts are kept across the wait: what is read and decided
+    // lives until the commit, and the less of it there is, the less the
+    // young-generation GC copies.
+    const counts: number[] = [];
     let results: CommandResult[];
     try {
       const submissions: Array<Promise<CommandResult>> = [];
-      for (const [traceId, spans] of read.traces) submissions.push(this.options.submit({ type: "RecordFinishedSpans", traceId, spans }));
+      for (const [traceId, spans] of read.traces) {
+        counts.push(spans.length);
+        submissions.push(this.options.submit({ type: "RecordFinishedSpans", traceId, spans }));
+      }
+      read = undefined;
       results = await Promise.all(submissions);
     } finally {
       this.pending -= total;
     }
 
     const rejected: RejectedSpan[] = [];
-    let i = 0;
-    for (const spans of read.traces.values()) {
-      const result = results[i++]!;
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!;
       if (result.ok) {
         if (result.outcome.type === "FinishedSpansRecorded") for (const r of result.outcome.rejected) rejected.push(r);
         continue;
@@ -71,7 +78,7 @@ export class OtlpIngest {
         throw new OtlpFailure("unavailable", error.reason, `the spans could not be stored: ${error.message}`, error.metadata);
       }
       // The command as a whole was refused (a bad trace id): each of its spans is rejected for it.
-      for (const span of spans) rejected.push({ spanId: span.spanId, error });
+      for (let n = 0; n < counts[i]!; n++) rejected.push({ spanId: "", error });
     }
     return partialSuccess(total, rejected);
   }

@@ -1,5 +1,5 @@
 import { create, toBinary, toJson, type MessageInitShape } from "@bufbuild/protobuf";
-import { KeyValueSchema, SpanLinkSchema } from "@traceledger/proto";
+import { KeyValueSchema, SpanLinkSchema, type KeyValue } from "@traceledger/proto";
 import {
   ExportTraceServiceRequestSchema,
   OtlpKeyValueSchema,
@@ -147,7 +147,7 @@ describe("readExportRequest", () => {
     // "bad", then the value's tag and length, the string's tag and length: the string's first byte.
     body[body.indexOf(Buffer.from("bad")) + 7] = 0xff;
     const [span] = readExportRequest(body).traces.get(TRACE_A.toString("hex"))!;
-    const [okKv, badKv] = span!.attributes as Array<(typeof span)["attributes"][number] & { wireSource?: Buffer; wireStart: number; wireEnd: number }>;
+    const [okKv, badKv] = span!.attributes as Array<KeyValue & { wireSource?: Buffer; wireStart: number; wireEnd: number }>;
     expect(okKv!.wireSource!.subarray(okKv!.wireStart, okKv!.wireEnd)).toEqual(Buffer.from(good));
     expect(badKv!.wireSource).toBeUndefined();
     expect(badKv!.value?.value).toEqual({ case: "stringValue", value: "\uFFFDx" });
