@@ -9,6 +9,7 @@ import type { Sql } from "../database/open-database.js";
 import type { EventStore } from "../event-store/event-store.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { Logger } from "../log/logger.js";
+import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
 import { ActiveSpanFeed } from "./active-span-feed.js";
 import { queryAlerts, type AlertPage, type AlertQuery } from "./alert-listing.js";
 import { AlertListingProjector } from "./alert-listing-projector.js";
@@ -16,8 +17,7 @@ import { AlertWebhook } from "./alert-webhook.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import type { MonitoringSettings } from "./monitoring-settings.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
-import { PostgresSagaLease } from "./postgres-saga-lease.js";
-import { MONITORING_SUBSCRIBER, SagaRunner, type MonitoringCommandSink } from "./saga-runner.js";
+import { SagaRunner, type MonitoringCommandSink } from "./saga-runner.js";
 
 export interface MonitoringRuntimeOptions {
   readonly settings: MonitoringSettings;
@@ -51,18 +51,12 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
   if (!settings.enabled) {
     return { runner: undefined, feed, alertListing: undefined, alerts, wake() {}, start() {}, stop: async () => {} };
   }
-  const lease = new PostgresSagaLease({
-    sql,
-    name: MONITORING_SUBSCRIBER,
-    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    durationMs: settings.leaseMs,
-    clock,
-  });
   const alertListing = new AlertListingProjector({ sql, store, clock, onError: (error) => log.error("alert listing projection failed; retrying", { error }) });
   let webhook: AlertWebhook | undefined;
   const runner = new SagaRunner({
     store,
-    lease,
+    lease: new PostgresSubscriptionLease(sql, clock),
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     commands: options.commands,
     config: settings.saga,
     clock,

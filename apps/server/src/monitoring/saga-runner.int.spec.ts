@@ -10,11 +10,11 @@ import { activeSpans, pendingCommands, type MonitoringEvent } from "../domain/mo
 import type { AppendRequest, AppendResult, EventStore } from "../event-store/event-store.js";
 import { decodeTraceEvent } from "../events/trace-event-codec.js";
 import { TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
+import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
+import type { SubscriptionLease } from "../subscription/subscription-lease.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
-import { PostgresSagaLease } from "./postgres-saga-lease.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
-import type { SagaLease } from "./saga-lease.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner } from "./saga-runner.js";
 import { endSpan, recordError, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
 
@@ -211,20 +211,20 @@ describe("SagaRunner", () => {
   it("loses and doubles no alert when it dies between storing alerts and moving its checkpoint", async () => {
     const h = await fresh();
     let crash = false;
-    const crashing = (inner: SagaLease): SagaLease => ({
-      holder: inner.holder,
-      tryAcquire: () => inner.tryAcquire(),
-      renew: () => inner.renew(),
-      release: () => inner.release(),
-      commitCheckpoint: (from, to) => (crash ? Promise.reject(new Error("SIGKILL")) : inner.commitCheckpoint(from, to)),
+    const crashing = (inner: SubscriptionLease): SubscriptionLease => ({
+      claim: (...args) => inner.claim(...args),
+      renew: (...args) => inner.renew(...args),
+      markInFlight: (...args) => inner.markInFlight(...args),
+      release: (...args) => inner.release(...args),
+      commitCheckpoint: (...args) => (crash ? Promise.reject(new Error("SIGKILL")) : inner.commitCheckpoint(...args)),
     });
-    const leaseA = new PostgresSagaLease({ sql: db.sql, name: MONITORING_SUBSCRIBER, holder: "a", durationMs: 2000, clock: h.clock.read });
+    const leaseA = new PostgresSubscriptionLease(db.sql, h.clock.read);
     const counted = (): MonitoringObserver & { raised: string[]; resolved: string[] } => {
       const o = { raised: [] as string[], resolved: [] as string[] };
       return { ...o, alertRaised: (k) => o.raised.push(k), alertResolved: (k) => o.resolved.push(k), setActiveSpans: () => {}, setSubscriberLag: () => {} };
     };
     const seenByA = counted();
-    const a = h.runner({ lease: crashing(leaseA), leaseMs: 2000, observer: seenByA });
+    const a = h.runner({ lease: crashing(leaseA), holder: "a", leaseMs: 2000, observer: seenByA });
     const spans = Array.from({ length: 5 }, () => ({ traceId: traceIdOf(), spanId: spanIdOf() }));
     for (const s of spans) await submit(h, startSpan(s.traceId, s.spanId, h.clock.now));
     await a.step(true);

@@ -19,12 +19,12 @@ import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { EventIdConflictError, START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
 import { compareCheckpoints } from "../event-store/rules.js";
 import type { Logger } from "../log/logger.js";
+import type { LeaseClaim, SubscriptionLease } from "../subscription/subscription-lease.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
-import type { SagaLease } from "./saga-lease.js";
 
 /** The saga's checkpoint (subscriber id) and lease name. */
 export const MONITORING_SUBSCRIBER = "monitoring-saga";
@@ -35,7 +35,10 @@ export interface MonitoringCommandSink {
 
 export interface SagaRunnerOptions {
   readonly store: EventStore;
-  readonly lease: SagaLease;
+  /** Who runs the saga: the lease named MONITORING_SUBSCRIBER (shard 0). */
+  readonly lease: SubscriptionLease;
+  /** Identifies this replica in the lease row and in logs. */
+  readonly holder: string;
   /** Where CloseOrphanedSpan and CloseTrace go: the command bus. */
   readonly commands: MonitoringCommandSink;
   readonly config: MonitoringConfig;
@@ -65,6 +68,8 @@ export class SagaRunner {
   /** While a new leader's rebuilt fold catches up, the follower's fold still answers readers. */
   private previous: SagaFold | undefined;
   private role: Role = "follower";
+  /** Our lease while we are the leader. */
+  private claim: LeaseClaim | undefined;
   /** What the fold has consumed. */
   private position: GlobalCheckpoint = START_OF_LOG;
   /** The leader's stored checkpoint. */
@@ -120,8 +125,9 @@ export class SagaRunner {
       } catch (error) {
         this.options.log?.warn("monitoring: could not store the last outputs at shutdown; the next leader decides them again", { error });
       }
-      await this.options.lease.release().catch(() => {});
+      if (this.claim) await this.options.lease.release(this.claim).catch(() => {});
       this.role = "follower";
+      this.claim = undefined;
     }
   }
 
@@ -193,14 +199,15 @@ export class SagaRunner {
   private async leaseStep(): Promise<void> {
     if (performance.now() - this.lastLeaseAction < this.leaseEveryMs()) return;
     this.lastLeaseAction = performance.now();
-    const { lease, log } = this.options;
+    const { lease, log, holder, leaseMs } = this.options;
     if (this.role === "leader") {
-      if (!(await lease.renew())) this.becomeFollower("the lease expired or was taken");
+      if (!(await lease.renew(this.claim!, leaseMs))) this.becomeFollower("the lease expired or was taken");
       return;
     }
-    if (await lease.tryAcquire()) {
-      log?.info("monitoring: this replica took the saga's lease; rebuilding its state", { holder: lease.holder });
-      await this.becomeLeader();
+    const claim = await lease.claim(MONITORING_SUBSCRIBER, 0, holder, leaseMs);
+    if (claim) {
+      log?.info("monitoring: this replica took the saga's lease; rebuilding its state", { holder });
+      await this.becomeLeader(claim);
     }
   }
 
@@ -242,7 +249,7 @@ export class SagaRunner {
       if (this.pendingCommands.length > 0) throw new Error(`${this.pendingCommands.length} saga command(s) could not be sent yet`);
     }
     if (compareCheckpoints(this.committed, this.position) === 0) return;
-    const outcome = await this.options.lease.commitCheckpoint(this.committed, this.position);
+    const outcome = await this.options.lease.commitCheckpoint(this.claim!, this.committed, this.position, this.options.leaseMs);
     if (outcome === "committed") {
       this.committed = this.position;
       this.lastLeaseAction = performance.now();
@@ -290,14 +297,15 @@ export class SagaRunner {
 
   private becomeFollower(why: string): void {
     if (this.role !== "leader") return;
-    this.options.log?.warn("monitoring: this replica no longer runs the saga", { why, holder: this.options.lease.holder });
+    this.options.log?.warn("monitoring: this replica no longer runs the saga", { why, holder: this.options.holder });
     this.role = "follower";
+    this.claim = undefined;
     // Not durable, and the next leader decides them again from its checkpoint.
     this.pendingAlerts = [];
     this.pendingCommands = [];
   }
 
-  private async becomeLeader(): Promise<void> {
+  private async becomeLeader(claim: LeaseClaim): Promise<void> {
     const checkpoint = await this.options.store.loadCheckpoint(MONITORING_SUBSCRIBER);
     const fold = await this.replay(checkpoint);
     this.previous ??= this.fold;
@@ -305,6 +313,7 @@ export class SagaRunner {
     this.position = this.committed = checkpoint;
     this.pendingAlerts = [];
     this.pendingCommands = pendingCommands(fold.state);
+    this.claim = claim;
     this.role = "leader";
   }
 

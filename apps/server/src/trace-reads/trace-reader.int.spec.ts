@@ -94,6 +94,7 @@ describe("TraceReader on PostgreSQL", () => {
       expect(await reader.read(traceId, { kind: "version", version }), `version ${version}`).toEqual(expected(traceId, events, shown, recorded[shown]!));
     }
     expect(await reader.read(traceId, { kind: "version", version: 0 })).toBeUndefined();
+    await snapshots.idle();
   });
 
   it("answers as of a time with everything recorded until then, running spans measured to it", async () => {
@@ -105,6 +106,7 @@ describe("TraceReader on PostgreSQL", () => {
     await snapshots.idle();
 
     for (let version = 1; version <= events.length; version++) {
+      await snapshots.idle();
       for (const at of [recorded[version]!, recorded[version]! + SEC / 2n]) {
         const moment: TraceMoment = { kind: "time", at };
         expect(await reader.read(traceId, moment), `time of version ${version}`).toEqual(expected(traceId, events, version, at));
@@ -118,7 +120,7 @@ describe("TraceReader on PostgreSQL", () => {
     const events = randomTraceEvents(23, 70, traceId);
     const half = Math.floor(events.length / 2);
     await appendAll(new PostgresEventStore(db.sql, { clock: storeClock }), traceId, events.slice(0, half));
-    const { reader } = readers({ every: 16 });
+    const { reader, snapshots } = readers({ every: 16 });
     expect(await reader.read(traceId, { kind: "now" })).toEqual(expected(traceId, events, half, NOW));
     expect(await reader.read(traceId, { kind: "now" })).toEqual(expected(traceId, events, half, NOW));
 
@@ -127,6 +129,7 @@ describe("TraceReader on PostgreSQL", () => {
     const recorded = await appendAll(new PostgresEventStore(other, { clock: storeClock }), traceId, events, half);
     expect(await reader.read(traceId, { kind: "now" })).toEqual(expected(traceId, events, events.length, NOW));
     expect(await reader.read(traceId, { kind: "version", version: half + 3 })).toEqual(expected(traceId, events, half + 3, recorded[half + 3]!));
+    await snapshots.idle();
   });
 
   it("starts from a stored snapshot, and ignores snapshots of another format", async () => {
@@ -149,16 +152,25 @@ describe("TraceReader on PostgreSQL", () => {
     expect(await reader.read(traceId, { kind: "version", version })).toEqual(expected(traceId, events, version, stored!.recordedAt));
   });
 
-  it("drops what it cached when the stream is no longer the one it folded", async () => {
+  it("drops what it cached when the stream is no longer the one it folded, and never shows a snapshot past it", async () => {
     const traceId = newTraceId();
     const events = randomTraceEvents(25, 30, traceId);
     await appendAll(new PostgresEventStore(db.sql, { clock: storeClock }), traceId, events);
-    const { reader } = readers();
+    const { reader, snapshots } = readers();
     expect(await reader.read(traceId, { kind: "now" })).toBeDefined();
+    await snapshots.idle();
     const id = Buffer.from(traceId, "hex");
+    const [stored] = await db.sql<{ version: number; view: Buffer }[]>`select version, view from trace_view_snapshots where trace_id = ${id} order by version desc limit 1`;
     await db.sql`delete from events where trace_id = ${id}`;
     await db.sql`delete from streams where trace_id = ${id}`;
     await db.sql`delete from trace_view_snapshots where trace_id = ${id}`;
     expect(await reader.read(traceId, { kind: "now" })).toBeUndefined();
+
+    // A snapshot written late, after its events were deleted; then the stream starts again, shorter.
+    await db.sql`insert into trace_view_snapshots (trace_id, version, format, recorded_at, view) values (${id}, ${stored!.version}, ${VIEW_FORMAT}, 0, ${stored!.view})`;
+    expect(await reader.read(traceId, { kind: "now" })).toBeUndefined();
+    const recorded = await appendAll(new PostgresEventStore(db.sql, { clock: storeClock }), traceId, events.slice(0, 5));
+    expect(await reader.read(traceId, { kind: "now" })).toEqual(expected(traceId, events, 5, NOW));
+    expect(await reader.read(traceId, { kind: "version", version: stored!.version })).toEqual(expected(traceId, events, 5, recorded[5]!));
   });
 });

@@ -52,6 +52,10 @@ export class TraceReader {
     const cache = this.options.cache;
     let base = cache?.best(traceId, toVersion, until);
     let sources = await this.options.store.load({ traceId, after: base?.version ?? 0, toVersion, recordedAtOrBefore: until });
+    if (sources.head === 0) {
+      if (base) cache!.forget(traceId);
+      return undefined;
+    }
     if (base && sources.head < base.version) {
       // The stream is shorter than what was folded: it is not the stream the cache saw.
       cache!.forget(traceId);

@@ -39,11 +39,11 @@ import {
   assertReadStreamOptions,
   assertShard,
   assertStreamId,
-  compareCheckpoints,
   type StoredMatch,
   systemClock,
 } from "../rules.js";
 import type { Sql } from "../../database/open-database.js";
+import { moveCheckpoint } from "./move-checkpoint.js";
 import { hexByteaArray, int4Array, int8Array, textArray, textArrayLiteral, uuidArray } from "./sql-arrays.js";
 
 export interface PostgresEventStoreOptions {
@@ -407,29 +407,7 @@ export class PostgresEventStore implements EventStore {
       assertShard(shard);
       assertCheckpoint(expected, "expected checkpoint");
       assertCheckpoint(next, "next checkpoint");
-      const sql = this.sql;
-      const nextTx = next.transactionId.toString();
-      const nextPosition = next.position.toString();
-      const expectedTx = expected.transactionId.toString();
-      const expectedPosition = expected.position.toString();
-      const now = this.clock();
-      // No row stands for START_OF_LOG, so only an expectation of the start may insert.
-      const rows =
-        compareCheckpoints(expected, START_OF_LOG) === 0
-          ? await sql`
-              insert into subscriber_checkpoints as c (subscriber_id, shard, tx_id, position, updated_at)
-              values (${subscriberId}, ${shard}, ${nextTx}::xid8, ${nextPosition}::int8, ${now})
-              on conflict (subscriber_id, shard) do update
-                set tx_id = excluded.tx_id, position = excluded.position, updated_at = excluded.updated_at
-                where c.tx_id = ${expectedTx}::xid8 and c.position = ${expectedPosition}::int8
-              returning 1`
-          : await sql`
-              update subscriber_checkpoints
-                set tx_id = ${nextTx}::xid8, position = ${nextPosition}::int8, updated_at = ${now}
-              where subscriber_id = ${subscriberId} and shard = ${shard}
-                and tx_id = ${expectedTx}::xid8 and position = ${expectedPosition}::int8
-              returning 1`;
-      return rows.length === 1;
+      return moveCheckpoint(this.sql, subscriberId, shard, expected, next, this.clock());
     });
   }
 

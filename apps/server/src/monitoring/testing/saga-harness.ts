@@ -11,11 +11,10 @@ import { DEFAULT_ATTRIBUTE_LIMITS } from "../../domain/trace/attribute-limits.js
 import type { EndSpan, RecordError, StartSpan } from "../../domain/trace/trace-commands.js";
 import type { EventStore } from "../../event-store/event-store.js";
 import { PostgresEventStore } from "../../event-store/postgres/postgres-event-store.js";
+import { PostgresSubscriptionLease } from "../../subscription/postgres/postgres-subscription-lease.js";
 import { decodeAlertEvent } from "../alert-codec.js";
 import { MONITORING_STREAM_ID } from "../monitoring-stream.js";
-import { PostgresSagaLease } from "../postgres-saga-lease.js";
-import type { SagaLease } from "../saga-lease.js";
-import { MONITORING_SUBSCRIBER, SagaRunner, type SagaRunnerOptions } from "../saga-runner.js";
+import { SagaRunner, type SagaRunnerOptions } from "../saga-runner.js";
 
 export const SECOND = 1_000_000_000n;
 
@@ -31,7 +30,8 @@ export interface Harness {
   readonly clock: ManualClock;
   readonly store: PostgresEventStore;
   readonly bus: TraceCommandBus;
-  runner(options?: Partial<SagaRunnerOptions> & { holder?: string; lease?: SagaLease }): SagaRunner;
+  /** A replica: its own holder (random unless given), a 60 s lease. */
+  runner(options?: Partial<SagaRunnerOptions>): SagaRunner;
   /** The monitoring stream, decoded, in order. */
   alerts(): Promise<MonitoringEvent[]>;
   close(): Promise<void>;
@@ -49,9 +49,8 @@ export function sagaHarness(sql: Sql, config: MonitoringConfigInput = {}, store?
     runner: (options = {}) =>
       new SagaRunner({
         store: store ?? pgStore,
-        lease:
-          options.lease ??
-          new PostgresSagaLease({ sql, name: MONITORING_SUBSCRIBER, holder: options.holder ?? randomUUID(), durationMs: 60_000, clock: clock.read }),
+        lease: new PostgresSubscriptionLease(sql, clock.read),
+        holder: randomUUID(),
         commands: bus,
         config: saga,
         clock: clock.read,

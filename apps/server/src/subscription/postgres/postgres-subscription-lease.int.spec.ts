@@ -1,9 +1,12 @@
 // The lease on the real PostgreSQL: one holder at a time, expiry on the
-// database's clock, a token that fences out earlier holders, release, and the
-// in-flight marker handed to the next holder.
+// database's clock, a token that fences out earlier holders, release, the
+// in-flight marker handed to the next holder, and the checkpoint moved only
+// by the holder, in one transaction with a renewal.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.js";
+import { START_OF_LOG } from "../../event-store/event-store.js";
+import { PostgresEventStore } from "../../event-store/postgres/postgres-event-store.js";
 import { PostgresSubscriptionLease } from "./postgres-subscription-lease.js";
 
 let db: TestDatabase;
@@ -82,6 +85,40 @@ describe("PostgresSubscriptionLease", () => {
     expect(await lease.markInFlight(a, { transactionId: 901n, position: 43n }, 50)).toBe(true);
     const b = await claimOnceExpired(id, "b");
     expect(b.inFlight).toEqual({ transactionId: 901n, position: 43n });
+  });
+
+  it("refuses to renew a lease that lapsed, even when nobody claimed it since", async () => {
+    const id = subscriber();
+    const a = (await lease.claim(id, 0, "a", 60_000))!;
+    // What the operations runbook does to move the work: expire the row by hand.
+    await db.sql`update leases set expires_at = now() - interval '1 second' where name = ${id}`;
+    expect(await lease.renew(a, 60_000)).toBe(false);
+    expect(await lease.markInFlight(a, { transactionId: 5n, position: 7n }, 60_000)).toBe(false);
+    expect(await lease.commitCheckpoint(a, START_OF_LOG, { transactionId: 5n, position: 7n }, 60_000)).toBe("lease_lost");
+    expect(await lease.claim(id, 0, "a", 60_000)).toMatchObject({ token: a.token + 1n });
+  });
+
+  it("moves the checkpoint only for the holder, by compare-and-set, renewing the lease", async () => {
+    const id = subscriber();
+    const store = new PostgresEventStore(db.sql);
+    const first = { transactionId: 900n, position: 42n };
+    const second = { transactionId: 901n, position: 43n };
+    const a = (await lease.claim(id, 0, "a", 50))!;
+    expect(await lease.commitCheckpoint(a, START_OF_LOG, first, 60_000)).toBe("committed");
+    expect(await store.loadCheckpoint(id)).toEqual(first);
+    // The commit renewed the 50 ms lease for a minute: nobody else may claim it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await lease.claim(id, 0, "b", 60_000)).toBeUndefined();
+    expect(await lease.commitCheckpoint(a, START_OF_LOG, second, 60_000)).toBe("checkpoint_moved");
+    expect(await lease.commitCheckpoint(a, first, first, 60_000)).toBe("committed");
+    expect(await store.loadCheckpoint(id)).toEqual(first);
+
+    await lease.release(a);
+    const b = (await lease.claim(id, 0, "b", 60_000))!;
+    expect(await lease.commitCheckpoint(a, first, second, 60_000)).toBe("lease_lost");
+    expect(await store.loadCheckpoint(id)).toEqual(first);
+    expect(await lease.commitCheckpoint(b, first, second, 60_000)).toBe("committed");
+    expect(await store.loadCheckpoint(id)).toEqual(second);
   });
 
   it("lets exactly one of many simultaneous claimants win", async () => {

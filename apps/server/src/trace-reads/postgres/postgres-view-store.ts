@@ -22,16 +22,22 @@ const INT8_MAX = 9_223_372_036_854_775_807n;
  * $4 the highest version wanted, $5 the latest recorded_at wanted. Rows: kind 0
  * the stream's version now (0 when it does not exist), kind 1 the snapshot if
  * any, kind 2 the events after max($3, snapshot) in version order. recorded_at
- * never decreases along a stream, so "recorded at or before $5" is a prefix.
+ * never decreases along a stream, so "recorded at or before $5" is a prefix. A
+ * snapshot past the stream's version is not of this stream (its events were
+ * deleted, the snapshot was not): never used.
  */
 export const VIEW_SOURCES_SQL = `
-with snap as (
+with head as (
+  select coalesce((select st.version from streams st where st.trace_id = $1), 0) as version
+),
+snap as (
   select s.version, s.recorded_at, s.view from trace_view_snapshots s
   where s.trace_id = $1 and s.format = $2 and s.version > $3 and s.version <= $4 and s.recorded_at <= $5
+    and s.version <= (select version from head)
   order by s.version desc
   limit 1
 )
-select 0 as kind, coalesce((select st.version from streams st where st.trace_id = $1), 0) as version,
+select 0 as kind, (select version from head) as version,
        0::int8 as recorded_at, null::text as type, null::bytea as payload
 union all
 select 1, snap.version, snap.recorded_at, null, snap.view from snap
