@@ -1,0 +1,98 @@
+// SHA-1 of a short ASCII string, in JavaScript. Every stored event's id is a
+// SHA-1 (event-id.ts), and for the strings ids are made of (a trace id and a
+// short identity, two 64-byte blocks) this is several times cheaper than a
+// call into OpenSSL with its string conversion and Buffer. Callers fall back to
+// node:crypto for anything else; a test compares the two on many inputs.
+
+const W = new Int32Array(80);
+const H = new Int32Array(5);
+const MAX_BYTES = 1024;
+const block = new Uint8Array(MAX_BYTES + 72);
+const K3 = 0x8f1bbcdc | 0;
+const K4 = 0xca62c1d6 | 0;
+
+/** The 20-byte digest's five big-endian words, or undefined when `s` is not ASCII or is long. */
+export function sha1Ascii(s: string): Int32Array | undefined {
+  const n = s.length;
+  if (n > MAX_BYTES) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    block[i] = c;
+  }
+  // Padding: 0x80, zeros, then the length in bits as a 64-bit big-endian integer.
+  const total = (((n + 8) >> 6) + 1) << 6;
+  block[n] = 0x80;
+  block.fill(0, n + 1, total - 4);
+  const bits = n * 8;
+  block[total - 4] = bits >>> 24;
+  block[total - 3] = (bits >>> 16) & 0xff;
+  block[total - 2] = (bits >>> 8) & 0xff;
+  block[total - 1] = bits & 0xff;
+
+  let h0 = 0x67452301;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
+  let h3 = 0x10325476;
+  let h4 = 0xc3d2e1f0 | 0;
+  for (let offset = 0; offset < total; offset += 64) {
+    for (let t = 0; t < 16; t++) {
+      const j = offset + t * 4;
+      W[t] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!;
+    }
+    for (let t = 16; t < 80; t++) {
+      const x = W[t - 3]! ^ W[t - 8]! ^ W[t - 14]! ^ W[t - 16]!;
+      W[t] = (x << 1) | (x >>> 31);
+    }
+    let a = h0;
+    let b = h1;
+    let c = h2;
+    let d = h3;
+    let e = h4;
+    // Four loops of twenty rounds: no branch per round.
+    let t = 0;
+    for (; t < 20; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[t]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = temp;
+    }
+    for (; t < 40; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[t]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = temp;
+    }
+    for (; t < 60; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + K3 + W[t]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = temp;
+    }
+    for (; t < 80; t++) {
+      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + K4 + W[t]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = temp;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+  }
+  H[0] = h0;
+  H[1] = h1;
+  H[2] = h2;
+  H[3] = h3;
+  H[4] = h4;
+  return H;
+}
