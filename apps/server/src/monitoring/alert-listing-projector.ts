@@ -7,6 +7,8 @@
 import type postgres from "postgres";
 import type { Sql } from "../database/open-database.js";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
+import { moveCheckpoint } from "../event-store/postgres/move-checkpoint.js";
+import { BUSY, ProjectorLoop } from "../projections/projector-loop.js";
 import { decodeAlertEvent } from "./alert-codec.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 
@@ -15,7 +17,6 @@ type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 export const ALERT_LISTING_SUBSCRIBER = "monitoring-alerts";
 /** An arbitrary constant: the advisory lock of this projector ("tl-alrt"). */
 export const ALERT_LISTING_LOCK_KEY = "8389478356134409332";
-const BUSY = -1;
 
 export interface AlertListingProjectorOptions {
   readonly sql: Sql;
@@ -29,97 +30,48 @@ export interface AlertListingProjectorOptions {
 }
 
 export class AlertListingProjector {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
   private readonly batchSize: number;
+  private readonly loop: ProjectorLoop;
 
   constructor(private readonly options: AlertListingProjectorOptions) {
     this.batchSize = options.batchSize ?? 1000;
+    // Alerts come few at a time, after the saga stored them: a wake-up applies them at once.
+    this.loop = new ProjectorLoop({ step: () => this.step(), batchSize: this.batchSize, idleMs: options.idleMs ?? 500, minIntervalMs: 0, onError: options.onError });
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.follow();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wakeUp?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** Applies slices until the stream has nothing more; waits for another projector holding the lock. */
-  async catchUp(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const applied = await this.step();
-      if (applied === 0) return total;
-      if (applied === BUSY) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        continue;
-      }
-      total += applied;
-    }
-  }
-
-  private async follow(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      let pauseMs = this.options.idleMs ?? 500;
-      try {
-        const applied = await this.step();
-        failures = 0;
-        if (applied >= this.batchSize) continue;
-      } catch (error) {
-        this.options.onError?.(error);
-        pauseMs = Math.min(10_000, 500 * 2 ** failures++);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pauseMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = undefined;
-    }
+  catchUp(): Promise<number> {
+    return this.loop.catchUp();
   }
 
   private async step(): Promise<number> {
     const { store, sql, clock } = this.options;
-    const from = (await store.loadCheckpoint(ALERT_LISTING_SUBSCRIBER)).position;
-    const events = await store.readStream(MONITORING_STREAM_ID, { afterVersion: Number(from), limit: this.batchSize });
+    // The checkpoint is the stream version reached, kept in `position` (transaction id 0: one stream has one order).
+    const from = await store.loadCheckpoint(ALERT_LISTING_SUBSCRIBER);
+    const events = await store.readStream(MONITORING_STREAM_ID, { afterVersion: Number(from.position), limit: this.batchSize });
     if (events.length === 0) return 0;
-    const to = BigInt(events[events.length - 1]!.version);
+    const to = { transactionId: 0n, position: BigInt(events[events.length - 1]!.version) };
     const applied = await sql.begin(async (tx) => {
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${ALERT_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;
-      if (!(await moveCheckpoint(tx, from, to, clock()))) return false;
+      if (!(await moveCheckpoint(tx, ALERT_LISTING_SUBSCRIBER, 0, from, to, clock()))) return false;
       await apply(tx, events);
       return true;
     });
     return applied ? events.length : BUSY;
   }
-}
-
-/** The checkpoint is the stream version reached, kept in `position` (transaction id 0: one stream has one order). */
-async function moveCheckpoint(tx: Tx, from: bigint, to: bigint, now: bigint): Promise<boolean> {
-  const moved = await tx`
-    update subscriber_checkpoints set position = ${to.toString()}::int8, updated_at = ${now.toString()}::int8
-     where subscriber_id = ${ALERT_LISTING_SUBSCRIBER} and shard = 0 and tx_id = '0'::xid8 and position = ${from.toString()}::int8`;
-  if (moved.count === 1) return true;
-  if (from !== 0n) return false;
-  const created = await tx`
-    insert into subscriber_checkpoints (subscriber_id, shard, tx_id, position, updated_at)
-    values (${ALERT_LISTING_SUBSCRIBER}, 0, '0'::xid8, ${to.toString()}::int8, ${now.toString()}::int8)
-    on conflict do nothing`;
-  return created.count === 1;
 }
 
 async function apply(tx: Tx, events: readonly StoredEvent[]): Promise<void> {

@@ -14,6 +14,7 @@ import { toJsonString } from "@bufbuild/protobuf";
 import { MonitoringEventEnvelopeSchema } from "@traceledger/proto";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
 import type { Logger } from "../log/logger.js";
+import { WakeableSleep } from "../subscription/wakeable-sleep.js";
 import { toAlertEnvelope } from "./alert-envelope.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { isRetryableStatus, retryDelayMs, type BackoffPolicy } from "./retry-delay.js";
@@ -38,7 +39,10 @@ export interface AlertWebhookOptions {
 export class AlertWebhook {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  /** The rest between polls: new alerts (wake) or stop cut it short. */
+  private readonly rest = new WakeableSleep();
+  /** The wait before a retry: only stop cuts it short, never new alerts. */
+  private readonly retryWait = new WakeableSleep();
   private readonly stopping = new AbortController();
   private readonly backoff: BackoffPolicy;
 
@@ -56,12 +60,12 @@ export class AlertWebhook {
   async stop(): Promise<void> {
     this.running = false;
     this.stopping.abort();
-    this.wakeUp?.();
+    this.rest.wake();
     await this.loop;
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.rest.wake();
   }
 
   private async follow(): Promise<void> {
@@ -76,14 +80,7 @@ export class AlertWebhook {
       }
       if (!this.running) break;
       if (pauseMs === 0) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pauseMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = undefined;
+      await this.rest.sleep(pauseMs);
     }
   }
 
@@ -132,22 +129,8 @@ export class AlertWebhook {
       }
       const delayMs = retryDelayMs(attempt, retryAfter, this.backoff, Date.now(), (this.options.random ?? Math.random)());
       log?.warn("alert webhook: delivery failed; retrying", { problem, attempt, retry_in_ms: delayMs, event_id: stored.eventId });
-      await this.sleep(delayMs);
+      await this.retryWait.sleep(delayMs, this.stopping.signal);
     }
     return false;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.stopping.signal;
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
   }
 }

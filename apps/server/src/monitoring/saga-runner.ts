@@ -20,6 +20,7 @@ import { EventIdConflictError, START_OF_LOG, type EventStore, type GlobalCheckpo
 import { compareCheckpoints } from "../event-store/rules.js";
 import type { Logger } from "../log/logger.js";
 import type { LeaseClaim, SubscriptionLease } from "../subscription/subscription-lease.js";
+import { WakeableSleep } from "../subscription/wakeable-sleep.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
@@ -83,7 +84,9 @@ export class SagaRunner {
   private readonly batchSize: number;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly rest = new WakeableSleep();
+  /** performance.now() when the background loop's last step began. */
+  private lastStep = 0;
   private readyResolve!: () => void;
   /** Settles once the first catch-up is done: the state shows the log as it was at start. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
@@ -117,7 +120,7 @@ export class SagaRunner {
   /** Stops following; a leader makes its outputs durable if it can and gives the lease up. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    this.rest.wake();
     await this.loop;
     if (this.role === "leader") {
       try {
@@ -131,9 +134,10 @@ export class SagaRunner {
     }
   }
 
-  /** New events were committed: look soon. */
+  /** New events were committed: look soon (not before the minimum interval since the last step began). */
   wake(): void {
-    this.wakeUp?.();
+    if (!this.running) return this.rest.wake();
+    this.rest.wake(Math.max(0, this.lastStep + (this.options.minIntervalMs ?? 50) - performance.now()));
   }
 
   /**
@@ -160,9 +164,8 @@ export class SagaRunner {
   private async follow(): Promise<void> {
     let failures = 0;
     const idleMs = this.options.idleMs ?? 250;
-    const minIntervalMs = this.options.minIntervalMs ?? 50;
     while (this.running) {
-      const began = performance.now();
+      this.lastStep = performance.now();
       let pauseMs = idleMs;
       try {
         await this.step();
@@ -175,20 +178,7 @@ export class SagaRunner {
       if (!this.running) break;
       const untilTick = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
       const untilLease = this.lastLeaseAction + this.leaseEveryMs() - performance.now();
-      pauseMs = Math.max(0, Math.min(pauseMs, untilTick, untilLease));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pauseMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wakeUp = () => {
-          if (!this.running) return done();
-          clearTimeout(timer);
-          setTimeout(done, Math.max(0, began + minIntervalMs - performance.now()));
-        };
-      });
-      this.wakeUp = undefined;
+      await this.rest.sleep(Math.max(0, Math.min(pauseMs, untilTick, untilLease)));
     }
   }
 

@@ -6,9 +6,11 @@
 
 import type postgres from "postgres";
 import type { Sql } from "../../database/open-database.js";
-import type { EventStore, GlobalCheckpoint } from "../../event-store/event-store.js";
+import type { EventStore } from "../../event-store/event-store.js";
+import { moveCheckpoint } from "../../event-store/postgres/move-checkpoint.js";
 import { isTraceStream } from "../../events/reserved-streams.js";
 import { decodeTraceEvent } from "../../events/trace-event-codec.js";
+import { BUSY, ProjectorLoop } from "../projector-loop.js";
 import { listingDelta, type ListingDelta } from "../span-index-delta.js";
 
 type Tx = postgres.TransactionSql<{ bigint: bigint }>;
@@ -16,8 +18,6 @@ type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 export const TRACE_LISTING_SUBSCRIBER = "trace-listing";
 /** An arbitrary constant: the advisory lock of this projector ("tl-list"). */
 export const TRACE_LISTING_LOCK_KEY = "8389478373617526784";
-/** step() found another projector holding the lock or moving the checkpoint. */
-const BUSY = -1;
 
 export interface TraceListingProjectorOptions {
   readonly sql: Sql;
@@ -43,31 +43,32 @@ export interface TraceListingProjectorOptions {
 }
 
 export class TraceListingProjector {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
   private readonly batchSize: number;
+  private readonly loop: ProjectorLoop;
 
   constructor(private readonly options: TraceListingProjectorOptions) {
     this.batchSize = options.batchSize ?? 5000;
+    this.loop = new ProjectorLoop({
+      step: () => this.step(),
+      batchSize: this.batchSize,
+      idleMs: options.idleMs ?? 250,
+      minIntervalMs: options.minIntervalMs ?? 100,
+      onError: options.onError,
+    });
   }
 
   /** Follows the log in the background until stop(). */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.follow();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wakeUp?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Nudges a sleeping projector: new events were committed. */
   wake(): void {
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /**
@@ -76,17 +77,8 @@ export class TraceListingProjector {
    * replica) holds the lock, waits for it: on return, everything committed
    * before the call is in the tables.
    */
-  async catchUp(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const applied = await this.step();
-      if (applied === 0) return total;
-      if (applied === BUSY) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        continue;
-      }
-      total += applied;
-    }
+  catchUp(): Promise<number> {
+    return this.loop.catchUp();
   }
 
   /** Drops the tables' content and the checkpoint, then replays the whole log. */
@@ -97,42 +89,6 @@ export class TraceListingProjector {
       await tx`delete from subscriber_checkpoints where subscriber_id = ${TRACE_LISTING_SUBSCRIBER}`;
     });
     return this.catchUp();
-  }
-
-  private async follow(): Promise<void> {
-    let failures = 0;
-    const minIntervalMs = this.options.minIntervalMs ?? 100;
-    let lastStep = 0;
-    while (this.running) {
-      let pauseMs = this.options.idleMs ?? 250;
-      try {
-        lastStep = performance.now();
-        const applied = await this.step();
-        failures = 0;
-        // A full slice means we are behind: go on at once. A partial one means we
-        // caught up with a live stream of commits: gather for a while first.
-        if (applied >= this.batchSize) continue;
-        if (applied > 0) pauseMs = minIntervalMs;
-        // Otherwise caught up, or another projector is busy with the slice: rest.
-      } catch (error) {
-        this.options.onError?.(error);
-        // Back off while the database is unwell: 0.5 s, 1 s, 2 s ... 10 s.
-        pauseMs = Math.min(10_000, 500 * 2 ** failures++);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pauseMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wakeUp = () => {
-          if (!this.running) return done();
-          clearTimeout(timer);
-          setTimeout(done, Math.max(0, lastStep + minIntervalMs - performance.now()));
-        };
-      });
-      this.wakeUp = undefined;
-    }
   }
 
   /** One slice: read after the checkpoint, apply, move the checkpoint. 0 when caught up, BUSY when another projector has it. */
@@ -150,7 +106,7 @@ export class TraceListingProjector {
     const applied = await sql.begin(async (tx) => {
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;
-      if (!(await moveCheckpoint(tx, from, slice.checkpoint, this.now()))) return false;
+      if (!(await moveCheckpoint(tx, TRACE_LISTING_SUBSCRIBER, 0, from, slice.checkpoint, this.now()))) return false;
       await applyDelta(tx, delta);
       return true;
     });
@@ -165,21 +121,6 @@ export class TraceListingProjector {
   private now(): bigint {
     return this.options.clock?.() ?? BigInt(Date.now()) * 1_000_000n;
   }
-}
-
-async function moveCheckpoint(tx: Tx, from: GlobalCheckpoint, to: GlobalCheckpoint, now: bigint): Promise<boolean> {
-  const moved = await tx`
-    update subscriber_checkpoints
-       set tx_id = ${to.transactionId.toString()}::xid8, position = ${to.position.toString()}::int8, updated_at = ${now.toString()}::int8
-     where subscriber_id = ${TRACE_LISTING_SUBSCRIBER} and shard = 0
-       and tx_id = ${from.transactionId.toString()}::xid8 and position = ${from.position.toString()}::int8`;
-  if (moved.count === 1) return true;
-  if (from.transactionId !== 0n || from.position !== 0n) return false;
-  const created = await tx`
-    insert into subscriber_checkpoints (subscriber_id, shard, tx_id, position, updated_at)
-    values (${TRACE_LISTING_SUBSCRIBER}, 0, ${to.transactionId.toString()}::xid8, ${to.position.toString()}::int8, ${now.toString()}::int8)
-    on conflict do nothing`;
-  return created.count === 1;
 }
 
 async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
