@@ -1,7 +1,8 @@
 // The OTLP exporter as a handler of the leased subscription: spans leave when
 // their trace completes (TraceCompleted), so tail sampling sees the whole trace.
-// For each completion it reads the trace's stream up to that completion, folds
-// the events into OTLP spans, selects what this completion sends (a restated
+// For each completion it takes the trace's events up to that completion (kept
+// from the log, else read again), reads them into OTLP spans (straight from
+// their bytes: OtlpSpanTranscoder), selects what this completion sends (a restated
 // completion sends only the spans no earlier one sent), and sends them in
 // requests of at most maxBatchSpans spans. handle() resolves once every request
 // is settled, and only then does the subscription move the checkpoint.
@@ -10,16 +11,14 @@
 // can make us send twice is about one batch (or one trace, when a trace alone is
 // larger than a batch).
 
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { TraceCompletedSchema, type TraceCompleted } from "@traceledger/proto";
-import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
-import { decodeTraceEvent } from "../events/trace-event-codec.js";
 import type { SubscriptionContext, SubscriptionHandler } from "../subscription/subscription-handler.js";
-import { buildExportRequests } from "./export-requests.js";
 import type { ExportSender } from "./export-sender.js";
 import type { OtlpExportObserver } from "./otlp-export-observer.js";
-import { OtlpSpanFold, type FoldedSpan } from "./otlp-span-fold.js";
+import { writeExportRequests } from "./otlp-request-writer.js";
+import { OtlpSpanTranscoder, type TranscodedSpan } from "./otlp-span-transcoder.js";
 import { tailSamplingDecision, type TailSamplingPolicy } from "./tail-sampling.js";
 import { StreamTailCache } from "./stream-tail-cache.js";
 import { selectForExport } from "./trace-export-selection.js";
@@ -80,13 +79,13 @@ export class OtlpTraceExporter implements SubscriptionHandler {
     const perTrace = await mapLimit(kept, this.options.readConcurrency ?? 8, ({ event }) => this.spansToSend(event));
     // A restated completion (late spans) is rare: it reads its stream again rather than hold every completed trace.
     this.forgetCompleted(events);
-    const spans: FoldedSpan[] = perTrace.flat();
+    const spans: TranscodedSpan[] = perTrace.flat();
     const resent = kept.reduce((sum, k, i) => sum + (k.redelivered ? perTrace[i]!.length : 0), 0);
     if (resent > 0) observer?.spansResent?.(resent, "redelivered");
 
-    for (const request of buildExportRequests(spans, this.options.maxBatchSpans)) {
-      const count = request.resourceSpans.reduce((n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0), 0);
-      const result = await this.options.sender.send(toBinary(ExportTraceServiceRequestSchema, request), context.signal);
+    for (const request of writeExportRequests(spans, this.options.maxBatchSpans)) {
+      const count = request.spanCount;
+      const result = await this.options.sender.send(request.bytes, context.signal);
       if (result.kind === "failed") {
         observer?.spansDropped?.(count, result.reason);
         continue;
@@ -102,11 +101,11 @@ export class OtlpTraceExporter implements SubscriptionHandler {
   }
 
   /** The spans the completion `event` sends. */
-  private async spansToSend(event: StoredEvent): Promise<FoldedSpan[]> {
+  private async spansToSend(event: StoredEvent): Promise<TranscodedSpan[]> {
     const stream = this.tails.read(event.streamId, event.version) ?? (await this.options.store.readStream(event.streamId, { toVersion: event.version }));
-    const fold = new OtlpSpanFold();
-    for (const e of stream) fold.apply(e.version, decodeTraceEvent(e.type, e.payload));
-    return selectForExport(fold, event.version, this.options.policy).spans;
+    const trace = new OtlpSpanTranscoder();
+    for (const e of stream) trace.apply(e.version, e.type, e.payload);
+    return selectForExport(trace, event.version, this.options.policy).spans;
   }
 }
 

@@ -8,17 +8,28 @@
 //   span ended by then: send the spans ended since;
 // - if it was not, nothing was sent: send every span ended by now.
 
-import type { Completion, FoldedSpan, OtlpSpanFold } from "./otlp-span-fold.js";
+import type { TraceCompleted } from "@traceledger/proto";
 import { tailSamplingDecision, type SamplingDecision, type TailSamplingPolicy } from "./tail-sampling.js";
 
-export interface TraceExport {
+export interface Completion {
+  readonly version: number;
+  readonly completed: TraceCompleted;
+}
+
+/** A trace read up to a version: its completions and its spans, each with the version that ended it (0 while running). */
+export interface ReadTrace<S extends { readonly endVersion: number }> {
+  readonly completions: readonly Completion[];
+  spans(): S[];
+}
+
+export interface TraceExport<S> {
   readonly decision: SamplingDecision;
   /** The spans to send; empty when the trace is sampled out. */
-  readonly spans: FoldedSpan[];
+  readonly spans: S[];
 }
 
 /** `fold` holds the trace's events up to and including the completion at `completionVersion`. */
-export function selectForExport(fold: OtlpSpanFold, completionVersion: number, policy: TailSamplingPolicy): TraceExport {
+export function selectForExport<S extends { readonly endVersion: number }>(fold: ReadTrace<S>, completionVersion: number, policy: TailSamplingPolicy): TraceExport<S> {
   let current: Completion | undefined;
   let previous: Completion | undefined;
   for (const completion of fold.completions) {

@@ -1,9 +1,10 @@
-// Spans to OTLP ExportTraceServiceRequests of at most `maxSpans` spans each,
-// grouped as OTLP wants them: one ResourceSpans per resource (service.name and
-// the resource's attributes), one ScopeSpans per instrumentation scope inside it.
+// The reference grouping of folded spans into ExportTraceServiceRequests (at
+// most `maxSpans` spans each; one ResourceSpans per resource, one ScopeSpans per
+// scope), with protobuf-es messages; the exporter writes the same with
+// otlp-request-writer.ts.
 
 import type { ExportTraceServiceRequest, OtlpKeyValue, OtlpSpan, ResourceSpans, ScopeSpans } from "@traceledger/proto/otlp";
-import type { FoldedSpan } from "./otlp-span-fold.js";
+import type { FoldedSpan } from "./reference-span-fold.js";
 import { otlpString } from "./to-otlp-attributes.js";
 
 /** The scope of spans whose creator is not known: traceledger recorded them. */

@@ -1,6 +1,7 @@
-// A trace's stored events folded into OTLP spans, each remembering the stream
-// version that ended it, plus the trace's completions: what the exporter needs
-// to send a completed trace, and to send only what an earlier completion did not.
+// The reference mapping of a trace's stored events to OTLP spans, written with
+// protobuf-es messages for the reader: the exporter's OtlpSpanTranscoder reads
+// the same events straight from their bytes and is held to this by a spec
+// (otlp-span-transcoder.unit.spec.ts) on random traces.
 //
 // Mapping (docs/operations.md, "OTLP export"):
 // - ids, parent, name, kind, times, tracestate, links: as started; kind and
@@ -16,10 +17,11 @@
 // - a cancelled or orphaned span keeps its status; why it stopped is in the
 //   attribute traceledger.span.end_reason (and traceledger.span.orphan_reason).
 
-import { OrphanReason, SpanEndReason, type SpanLink, type TraceCompleted } from "@traceledger/proto";
+import { OrphanReason, SpanEndReason, type SpanLink } from "@traceledger/proto";
 import { OtlpSpanFlags, type OtlpKeyValue, type OtlpSpan, type OtlpSpanEvent, type OtlpSpanLink } from "@traceledger/proto/otlp";
-import type { TraceEventCase } from "../domain/trace/trace-event.js";
-import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import type { TraceEventCase } from "../../domain/trace/trace-event.js";
+import { bytesToHex } from "../../domain/trace/w3c-ids.js";
+import type { Completion } from "../trace-export-selection.js";
 import { otlpBool, otlpString, toOtlpKeyValue, toOtlpKeyValues } from "./to-otlp-attributes.js";
 
 export interface FoldedSpan {
@@ -30,11 +32,6 @@ export interface FoldedSpan {
   readonly scopeName: string;
   /** The stream version of the event that ended the span; 0 while it runs. */
   readonly endVersion: number;
-}
-
-export interface Completion {
-  readonly version: number;
-  readonly completed: TraceCompleted;
 }
 
 interface Draft {

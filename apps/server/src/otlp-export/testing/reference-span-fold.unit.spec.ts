@@ -1,4 +1,4 @@
-// Stored events -> OTLP spans, and what each completion of a trace sends.
+// The reference mapping (stored events -> OTLP spans), and what each completion of a trace sends.
 
 import { create } from "@bufbuild/protobuf";
 import { OrphanReason, SpanEndReason, SpanKind, SpanLinkSchema, SpanOrphanedSchema, StatusCode } from "@traceledger/proto";
@@ -19,14 +19,14 @@ import {
   T0,
   traceCompleted,
   traceStarted,
-} from "../domain/testing/trace-fixtures.js";
-import { TRACE } from "../domain/testing/trace-specification.js";
-import type { TraceEventCase } from "../domain/trace/trace-event.js";
-import { bytesToHex, hexToBytes } from "../domain/trace/w3c-ids.js";
-import { buildExportRequests } from "./export-requests.js";
-import { OtlpSpanFold, type FoldedSpan } from "./otlp-span-fold.js";
-import type { TailSamplingPolicy } from "./tail-sampling.js";
-import { selectForExport } from "./trace-export-selection.js";
+} from "../../domain/testing/trace-fixtures.js";
+import { TRACE } from "../../domain/testing/trace-specification.js";
+import type { TraceEventCase } from "../../domain/trace/trace-event.js";
+import { bytesToHex, hexToBytes } from "../../domain/trace/w3c-ids.js";
+import { buildExportRequests } from "./reference-export-requests.js";
+import { OtlpSpanFold, type FoldedSpan } from "./reference-span-fold.js";
+import type { TailSamplingPolicy } from "../tail-sampling.js";
+import { selectForExport } from "../trace-export-selection.js";
 
 const LATE = "1111222233334444";
 const keepAll: TailSamplingPolicy = { rate: 1, keepErrors: true, slowTraceMs: 0 };

@@ -1,6 +1,6 @@
-// traceledger.v1's AnyValue/KeyValue are OTLP's common.v1 messages under another
-// package (same fields, same numbers), so conversion only renames the types.
-// Object literals rather than create(): no reflection per value.
+// For the reference fold: traceledger.v1's AnyValue/KeyValue are OTLP's common.v1
+// messages under another package (same fields, same numbers), so conversion
+// only renames the types.
 
 import type { AnyValue, KeyValue } from "@traceledger/proto";
 import type { OtlpAnyValue, OtlpKeyValue } from "@traceledger/proto/otlp";

@@ -1,0 +1,124 @@
+// Transcoded spans written as ExportTraceServiceRequest bytes of at most
+// `maxSpans` spans each, grouped as OTLP wants them: one ResourceSpans per
+// resource (service.name first, then the span's resource attributes), one
+// ScopeSpans per instrumentation scope inside it. Written with protobuf-es's
+// BinaryWriter (no reflection); fields at their defaults are left out.
+
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { keyOf, stringKeyValue, type TranscodedSpan } from "./otlp-span-transcoder.js";
+
+/** The scope of spans whose creator is not known: traceledger recorded them. */
+export const DEFAULT_SCOPE_NAME = "traceledger";
+const SERVICE_NAME = "service.name";
+const LEN = WireType.LengthDelimited;
+
+export interface EncodedExportRequest {
+  readonly bytes: Uint8Array;
+  readonly spanCount: number;
+}
+
+export function writeExportRequests(spans: readonly TranscodedSpan[], maxSpans: number): EncodedExportRequest[] {
+  const requests: EncodedExportRequest[] = [];
+  for (let i = 0; i < spans.length; i += maxSpans) {
+    const part = spans.slice(i, i + maxSpans);
+    requests.push({ bytes: writeExportRequest(part), spanCount: part.length });
+  }
+  return requests;
+}
+
+interface ResourceGroup {
+  readonly attributes: readonly Uint8Array[];
+  readonly scopes: Map<string, TranscodedSpan[]>;
+}
+
+export function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
+  const resources = new Map<string, ResourceGroup>();
+  // Spans whose resource is made of the same parts share a group without building it again.
+  const byParts = new Map<string, ResourceGroup>();
+  for (const span of spans) {
+    const parts = `${span.serviceName}\u0000${latin1(span.resourceAttributes)}`;
+    let group = byParts.get(parts);
+    if (!group) {
+      const attributes = resourceAttributes(span);
+      const key = latin1(attributes);
+      group = resources.get(key);
+      if (!group) resources.set(key, (group = { attributes, scopes: new Map() }));
+      byParts.set(parts, group);
+    }
+    const scopeName = span.scopeName || DEFAULT_SCOPE_NAME;
+    let scope = group.scopes.get(scopeName);
+    if (!scope) group.scopes.set(scopeName, (scope = []));
+    scope.push(span);
+  }
+  const w = new BinaryWriter();
+  for (const group of resources.values()) {
+    w.tag(1, LEN).fork(); // ResourceSpans
+    w.tag(1, LEN).fork(); // Resource
+    for (const kv of group.attributes) w.tag(1, LEN).bytes(kv);
+    w.join();
+    for (const [scopeName, scopeSpans] of group.scopes) {
+      w.tag(2, LEN).fork(); // ScopeSpans
+      w.tag(1, LEN).fork().tag(1, LEN).string(scopeName).join(); // InstrumentationScope
+      for (const span of scopeSpans) {
+        w.tag(2, LEN).fork();
+        writeSpan(w, span);
+        w.join();
+      }
+      w.join();
+    }
+    w.join();
+  }
+  return w.finish();
+}
+
+/** Encoded messages as one string, for map keys. */
+function latin1(messages: readonly Uint8Array[]): string {
+  return messages.map((m) => Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString("latin1")).join("\u0000");
+}
+
+/** opentelemetry.proto.trace.v1.Span, field by field. */
+function writeSpan(w: BinaryWriter, s: TranscodedSpan): void {
+  if (s.traceId.length > 0) w.tag(1, LEN).bytes(s.traceId);
+  if (s.spanId.length > 0) w.tag(2, LEN).bytes(s.spanId);
+  if (s.traceState.length > 0) w.tag(3, LEN).bytes(s.traceState);
+  if (s.parentSpanId.length > 0) w.tag(4, LEN).bytes(s.parentSpanId);
+  if (s.name.length > 0) w.tag(5, LEN).bytes(s.name);
+  if (s.kind !== 0) w.tag(6, WireType.Varint).int32(s.kind);
+  if (s.startTimeUnixNano !== 0n) w.tag(7, WireType.Bit64).fixed64(s.startTimeUnixNano);
+  if (s.endTimeUnixNano !== 0n) w.tag(8, WireType.Bit64).fixed64(s.endTimeUnixNano);
+  for (const kv of s.attributes.values()) w.tag(9, LEN).bytes(kv);
+  if (s.droppedAttributesCount !== 0) w.tag(10, WireType.Varint).uint32(s.droppedAttributesCount);
+  for (const event of s.events) w.tag(11, LEN).bytes(event);
+  for (const link of s.links) w.tag(13, LEN).bytes(link);
+  if (s.status) w.tag(15, LEN).bytes(s.status);
+  if (s.flags !== 0) w.tag(16, WireType.Bit32).fixed32(s.flags);
+}
+
+/** service.name first (the span's service, which the lifecycle API requires), then the rest of the resource. */
+function resourceAttributes(span: TranscodedSpan): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  let fromResource = "";
+  for (const kv of span.resourceAttributes) {
+    if (keyOf(kv) === SERVICE_NAME) fromResource ||= stringValueOf(kv);
+    else rest.push(kv);
+  }
+  return [stringKeyValue(SERVICE_NAME, span.serviceName || fromResource || "unknown_service"), ...rest];
+}
+
+/** The string_value of an encoded KeyValue's AnyValue; "" when it holds another kind. */
+function stringValueOf(keyValue: Uint8Array): string {
+  const any = lengthDelimited(keyValue, 2);
+  const text = any && lengthDelimited(any, 1);
+  return text ? new TextDecoder().decode(text) : "";
+}
+
+/** The first length-delimited field `number` of an encoded message. */
+function lengthDelimited(message: Uint8Array, number: number): Uint8Array | undefined {
+  const r = new BinaryReader(message);
+  while (r.pos < r.len) {
+    const [field, wireType] = r.tag();
+    if (field === number && wireType === LEN) return r.bytes();
+    r.skip(wireType, field);
+  }
+  return undefined;
+}

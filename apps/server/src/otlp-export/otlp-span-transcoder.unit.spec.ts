@@ -1,0 +1,166 @@
+// The exporter's transcoder (stored event bytes -> request bytes) held to the
+// reference mapping written with protobuf-es messages, on seeded random traces
+// with every kind of event, attribute value, link, status and end.
+
+import { create, fromBinary, toJson } from "@bufbuild/protobuf";
+import {
+  AnyValueSchema,
+  KeyValueSchema,
+  OrphanReason,
+  SpanEndedSchema,
+  SpanEndReason,
+  SpanKind,
+  SpanLinkSchema,
+  SpanOrphanedSchema,
+  StatusCode,
+  type AnyValue,
+  type KeyValue,
+} from "@traceledger/proto";
+import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import { describe, expect, it } from "vitest";
+import { attributesUpdated, errorOccurred, eventRecorded, spanStarted, traceCompleted, traceStarted } from "../domain/testing/trace-fixtures.js";
+import { TRACE } from "../domain/testing/trace-specification.js";
+import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import { hexToBytes } from "../domain/trace/w3c-ids.js";
+import { encodeTraceEvent } from "../events/trace-event-codec.js";
+import { writeExportRequests } from "./otlp-request-writer.js";
+import { OtlpSpanTranscoder } from "./otlp-span-transcoder.js";
+import { buildExportRequests } from "./testing/reference-export-requests.js";
+import { OtlpSpanFold } from "./testing/reference-span-fold.js";
+
+/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomTrace(random: () => number): TraceEventCase[] {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const int = (n: number) => Math.floor(random() * n);
+  const hex = (bytes: number) => Array.from({ length: bytes }, () => (1 + int(255)).toString(16).padStart(2, "0")).join("");
+  const keys = ["http.route", "retries", "ratio", "ok", "tags", "nested", "blob", "exception.message", "naïve ✓", "service.name", "k"];
+  const value = (depth = 0): AnyValue => {
+    const kinds = depth > 1 ? ["s", "b", "i", "d", "x"] : ["s", "b", "i", "d", "x", "a", "m"];
+    switch (pick(kinds)) {
+      case "s":
+        return create(AnyValueSchema, { value: { case: "stringValue", value: pick(["", "GET /x", "日本語", "a".repeat(int(300))]) } });
+      case "b":
+        return create(AnyValueSchema, { value: { case: "boolValue", value: random() < 0.5 } });
+      case "i":
+        return create(AnyValueSchema, { value: { case: "intValue", value: BigInt(int(2 ** 31)) * (random() < 0.3 ? -1n : 1n) * 4096n } });
+      case "d":
+        return create(AnyValueSchema, { value: { case: "doubleValue", value: (random() - 0.5) * 1e6 } });
+      case "x":
+        return create(AnyValueSchema, { value: { case: "bytesValue", value: hexToBytes(hex(int(5))) } });
+      case "a":
+        return create(AnyValueSchema, { value: { case: "arrayValue", value: { values: Array.from({ length: int(4) }, () => value(depth + 1)) } } });
+      default:
+        return create(AnyValueSchema, { value: { case: "kvlistValue", value: { values: Array.from({ length: int(3) }, () => create(KeyValueSchema, { key: pick(keys), value: value(depth + 1) })) } } });
+    }
+  };
+  const attrs = (n: number): KeyValue[] => Array.from({ length: int(n) }, () => create(KeyValueSchema, { key: pick(keys), value: value() }));
+  const spans: string[] = [];
+  const ended = new Set<string>();
+  const events: TraceEventCase[] = [traceStarted()];
+  const t0 = 1_764_000_000_000_000_000n;
+  for (let step = 0; step < 20 + int(40); step++) {
+    const roll = random();
+    const open = spans.filter((s) => !ended.has(s));
+    if (roll < 0.3 || open.length === 0) {
+      const spanId = hex(8);
+      events.push(
+        spanStarted(spanId, {
+          parentSpanId: spans.length > 0 && random() < 0.8 ? pick(spans) : random() < 0.5 ? hex(8) : "",
+          parentIsRemote: random() < 0.2,
+          name: pick(["", "op", "POST /checkout", "naïve ✓ op"]),
+          kind: pick([SpanKind.UNSPECIFIED, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.INTERNAL, SpanKind.CONSUMER]),
+          serviceName: pick(["", "checkout", "payments"]),
+          startTime: random() < 0.1 ? 0n : t0 + BigInt(int(1e9)),
+          attributes: attrs(5),
+          resourceAttributes: attrs(3),
+          tracestate: random() < 0.3 ? "vendor=a,b=c" : "",
+          links: Array.from({ length: int(3) }, () => create(SpanLinkSchema, { traceId: hexToBytes(hex(16)), spanId: hexToBytes(hex(8)), tracestate: random() < 0.5 ? "x=y" : "", flags: int(2), attributes: attrs(2), droppedAttributesCount: int(2) })),
+          flags: int(512),
+          scopeName: pick(["", "", "@acme/http", "io.opentelemetry.jdbc"]),
+          dropped: int(3),
+        }),
+      );
+      spans.push(spanId);
+    } else if (roll < 0.45) {
+      events.push(attributesUpdated(pick(open), { updateId: `u${step}`, attributes: attrs(4) }));
+    } else if (roll < 0.6) {
+      events.push(eventRecorded(pick(open), { eventId: `e${step}`, name: pick(["", "retry", "cache.miss"]), time: random() < 0.1 ? 0n : t0 + BigInt(int(1e9)), attributes: attrs(3) }));
+    } else if (roll < 0.7) {
+      events.push(
+        errorOccurred(pick(open), {
+          errorId: `x${step}`,
+          errorType: pick(["", "TypeError"]),
+          message: pick(["", "boom", "déjà vu"]),
+          stacktrace: pick(["", "at f (a.js:1)"]),
+          escaped: random() < 0.5,
+          attributes: attrs(3),
+        }),
+      );
+    } else if (roll < 0.9) {
+      const spanId = pick(open);
+      ended.add(spanId);
+      events.push({
+        case: "spanEnded",
+        value: create(SpanEndedSchema, {
+          traceId: hexToBytes(TRACE),
+          spanId: hexToBytes(spanId),
+          endTimeUnixNano: t0 + BigInt(int(2e9)),
+          ...(random() < 0.8 ? { status: { code: pick([StatusCode.UNSPECIFIED, StatusCode.OK, StatusCode.ERROR]), message: pick(["", "declined"]) } } : {}),
+          endReason: pick([SpanEndReason.UNSPECIFIED, SpanEndReason.COMPLETED, SpanEndReason.CANCELLED]),
+          attributes: attrs(3),
+          droppedAttributesCount: int(2),
+        }),
+      });
+    } else {
+      const spanId = pick(open);
+      ended.add(spanId);
+      events.push({
+        case: "spanOrphaned",
+        value: create(SpanOrphanedSchema, { traceId: hexToBytes(TRACE), spanId: hexToBytes(spanId), closedTimeUnixNano: t0 + BigInt(int(2e9)), reason: pick([OrphanReason.UNSPECIFIED, OrphanReason.TIMEOUT, OrphanReason.TRACE_CLOSED]) }),
+      });
+    }
+  }
+  // An event for a span the trace does not have: both sides ignore it.
+  events.push(eventRecorded("0123456789abcdef", { eventId: "stray" }));
+  events.push(traceCompleted({ spans: spans.length }));
+  return events;
+}
+
+describe("OtlpSpanTranscoder and writeExportRequests", () => {
+  for (let seed = 1; seed <= 60; seed++) {
+    it(`write what the reference mapping builds (random trace ${seed})`, () => {
+      const random = seeded(seed);
+      const events = randomTrace(random);
+      const reference = new OtlpSpanFold();
+      const transcoder = new OtlpSpanTranscoder();
+      events.forEach((event, i) => {
+        reference.apply(i + 1, event);
+        const { type, payload } = encodeTraceEvent(event);
+        transcoder.apply(i + 1, type, payload);
+      });
+      const maxSpans = 1 + Math.floor(random() * 12);
+      const expected = buildExportRequests(reference.spans(), maxSpans).map((r) => toJson(ExportTraceServiceRequestSchema, r));
+      const written = writeExportRequests(transcoder.spans(), maxSpans);
+      const actual = written.map((r) => toJson(ExportTraceServiceRequestSchema, fromBinary(ExportTraceServiceRequestSchema, r.bytes)));
+      expect(actual).toEqual(expected);
+      expect(written.map((r) => r.spanCount)).toEqual(buildExportRequests(reference.spans(), maxSpans).map((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)).length));
+      expect(transcoder.spans().map((s) => s.endVersion)).toEqual(reference.spans().map((s) => s.endVersion));
+      expect(transcoder.completions).toEqual(reference.completions);
+    });
+  }
+
+  it("refuses an event type it does not know, rather than lose it", () => {
+    expect(() => new OtlpSpanTranscoder().apply(1, "SpanTeleported", new Uint8Array(0))).toThrow(/unmapped trace event type "SpanTeleported"/);
+  });
+});
