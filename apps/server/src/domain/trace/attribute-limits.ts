@@ -28,6 +28,10 @@ export function limitAttributes(
   limits: AttributeLimits,
   existingKeys: ReadonlySet<string> = EMPTY,
 ): LimitedAttributes {
+  // Nearly every call: fewer attributes than room and no length limit, so nothing can change.
+  if (incoming.length <= limits.countLimit - existingKeys.size && limits.valueLengthLimit === Infinity) {
+    return { attributes: incoming as KeyValue[], dropped: 0, truncated: 0 };
+  }
   let dropped = 0;
   let truncated = 0;
   let room = limits.countLimit - existingKeys.size;
