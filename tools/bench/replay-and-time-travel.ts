@@ -9,7 +9,7 @@
 //     reading the same events from PostgreSQL alone;
 //   - rebuilding the ListTraces projection, against reading the log alone.
 //
-// usage: npx tsx tools/bench/replay-and-time-travel.ts [--quick] [--rounds=N]
+// usage: npx tsx tools/bench/replay-and-time-travel.ts [--quick] [--rounds=N] [--snapshot-every=N]
 // Uses DATABASE_URL if set, else an embedded PostgreSQL in a temporary folder.
 
 import { cpus } from "node:os";
@@ -41,7 +41,7 @@ import { fmt, percentile, rate, timeLoop } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
 const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? 5);
-const SNAPSHOT_EVERY = 128;
+const SNAPSHOT_EVERY = Number(process.argv.find((a) => a.startsWith("--snapshot-every="))?.slice("--snapshot-every=".length) ?? 128);
 const TRACE = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 const SPANS = 1000;
 
@@ -110,7 +110,10 @@ async function main() {
     );
 
     // ---- over gRPC: the server in this process, clients in this process ----
-    const server = await startTraceledger(loadConfig({ DATABASE_URL: url, TRACELEDGER_GRPC_PORT: "0", TRACELEDGER_HTTP_PORT: "0", TRACELEDGER_HOST: "127.0.0.1" }), createLogger("error"));
+    const server = await startTraceledger(
+      loadConfig({ DATABASE_URL: url, TRACELEDGER_GRPC_PORT: "0", TRACELEDGER_HTTP_PORT: "0", TRACELEDGER_HOST: "127.0.0.1", TRACELEDGER_VIEW_SNAPSHOT_EVERY: String(SNAPSHOT_EVERY) }),
+      createLogger("error"),
+    );
     const connect = createClient(TracingService, createGrpcTransport({ baseUrl: `http://${server.grpcAddress}` }));
     const grpc = grpcClient(server.grpcAddress);
     await waitForReady(grpc);
