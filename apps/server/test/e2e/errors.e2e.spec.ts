@@ -6,33 +6,24 @@
 // The server runs with TRACELEDGER_MAX_MESSAGE_BYTES at 64 KiB.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { postJson } from "./support/connect-json.js";
 import { connectError, connectJsonError, grpcJsError, type SeenError } from "./support/error-details.js";
 import { ForeignTracingClient } from "./support/grpc-js-client.js";
 import { hex, newSpanId, newTraceId, nowNanos, traceparentOf } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 
 const DOMAIN = "traceledger.dev";
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
-let db: TestDatabase;
-let server: Traceledger;
-let client: TracingClient;
+const e2e = serverPerFile({ TRACELEDGER_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) });
 let foreign: ForeignTracingClient;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url, { TRACELEDGER_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) });
-  client = connectClient(server.grpcAddress);
-  foreign = new ForeignTracingClient(server.grpcAddress);
+beforeAll(() => {
+  foreign = new ForeignTracingClient(e2e.server.grpcAddress);
 });
 
-afterAll(async () => {
+afterAll(() => {
   foreign?.close();
-  await server?.stop();
-  await db?.drop();
 });
 
 // A request in one neutral shape (camelCase, bytes as Buffers, enums as numbers,
@@ -88,8 +79,8 @@ type Rejection = SeenError & { httpStatus?: number };
 /** Calls `method` through one kind of client; the rejection it got, or a failure if it succeeded. */
 async function reject(kind: Kind, method: string, request: Neutral): Promise<Rejection> {
   if (kind === "connect") {
-    const fn = (client as unknown as Record<string, (r: unknown) => Promise<unknown>>)[method[0]!.toLowerCase() + method.slice(1)]!;
-    const outcome = await fn.call(client, forConnect(request)).then(
+    const fn = (e2e.client as unknown as Record<string, (r: unknown) => Promise<unknown>>)[method[0]!.toLowerCase() + method.slice(1)]!;
+    const outcome = await fn.call(e2e.client, forConnect(request)).then(
       (response) => ({ ok: true as const, response }),
       (error: unknown) => ({ ok: false as const, error }),
     );
@@ -101,7 +92,7 @@ async function reject(kind: Kind, method: string, request: Neutral): Promise<Rej
     if (outcome.ok) throw new Error(`${method} succeeded through grpc-js: ${JSON.stringify(outcome.response)}`);
     return grpcJsError(outcome.error);
   }
-  const response = await postJson(server.httpAddress, method, forJson(request));
+  const response = await postJson(e2e.server.httpAddress, method, forJson(request));
   if (response.status === 200) throw new Error(`${method} succeeded through fetch: ${JSON.stringify(response.body)}`);
   return { ...connectJsonError(response.body), httpStatus: response.status };
 }
@@ -130,17 +121,17 @@ async function runningTrace(): Promise<Running> {
   const rootId = newSpanId();
   const childId = newSpanId();
   const childStart = nowNanos();
-  await client.startTrace({ traceId, spanId: rootId, name: "root", serviceName: "errors" });
-  await client.startSpan({ traceId, parentSpanId: rootId, spanId: childId, name: "child", serviceName: "errors", startTimeUnixNano: childStart });
+  await e2e.client.startTrace({ traceId, spanId: rootId, name: "root", serviceName: "errors" });
+  await e2e.client.startSpan({ traceId, parentSpanId: rootId, spanId: childId, name: "child", serviceName: "errors", startTimeUnixNano: childStart });
   return { traceId, rootId, childId, rootTraceparent: traceparentOf(traceId, rootId), childTraceparent: traceparentOf(traceId, childId), childStart };
 }
 
 async function eventIds(traceId: Uint8Array): Promise<string[]> {
-  return (await client.getTraceEvents({ traceId, pageSize: 5000 })).events.map((e) => `${e.streamVersion}:${e.eventId}`);
+  return (await e2e.client.getTraceEvents({ traceId, pageSize: 5000 })).events.map((e) => `${e.streamVersion}:${e.eventId}`);
 }
 
 async function eventCount(): Promise<number> {
-  const [row] = await db.sql<{ n: number }[]>`select count(*)::int4 as n from events`;
+  const [row] = await e2e.db.sql<{ n: number }[]>`select count(*)::int4 as n from events`;
   return row!.n;
 }
 
@@ -218,7 +209,7 @@ const CASES: Case[] = [
     code: "failed_precondition",
     reason: "SPAN_ALREADY_ENDED",
     request: async (t) => {
-      await client.endSpan({ traceparent: t.childTraceparent, status: { code: 1 } });
+      await e2e.client.endSpan({ traceparent: t.childTraceparent, status: { code: 1 } });
       return { traceparent: t.childTraceparent, status: { code: 2, message: "changed my mind" } };
     },
     metadata: (t) => ({ trace_id: hex(t.traceId), span_id: hex(t.childId) }),
@@ -229,7 +220,7 @@ const CASES: Case[] = [
     code: "failed_precondition",
     reason: "SPAN_ALREADY_ENDED",
     request: async (t) => {
-      await client.endSpan({ traceparent: t.childTraceparent });
+      await e2e.client.endSpan({ traceparent: t.childTraceparent });
       return { traceparent: t.childTraceparent, errorType: "Late", message: "too late" };
     },
   },
@@ -255,8 +246,8 @@ const CASES: Case[] = [
     code: "failed_precondition",
     reason: "TRACE_COMPLETED",
     request: async (t) => {
-      await client.endSpan({ traceparent: t.childTraceparent });
-      expect((await client.endSpan({ traceparent: t.rootTraceparent })).traceCompleted).toBe(true);
+      await e2e.client.endSpan({ traceparent: t.childTraceparent });
+      expect((await e2e.client.endSpan({ traceparent: t.rootTraceparent })).traceCompleted).toBe(true);
       return { traceparent: t.rootTraceparent, spanId: newSpanId(), name: "too late", serviceName: "errors" };
     },
     metadata: (t) => ({ trace_id: hex(t.traceId) }),
@@ -275,7 +266,7 @@ const CASES: Case[] = [
     code: "already_exists",
     reason: "REQUEST_ID_REUSED",
     request: async (t) => {
-      await client.addSpanEvent({ traceparent: t.childTraceparent, eventId: "ev-1", name: "first" });
+      await e2e.client.addSpanEvent({ traceparent: t.childTraceparent, eventId: "ev-1", name: "first" });
       return { traceparent: t.childTraceparent, eventId: "ev-1", name: "second" };
     },
   },
@@ -327,14 +318,14 @@ describe("Connect JSON requests the HTTP door refuses", () => {
   it("malformed JSON -> invalid_argument, HTTP 400, nothing written", async () => {
     const trace = await runningTrace();
     const before = await eventIds(trace.traceId);
-    const response = await postJson(server.httpAddress, "StartSpan", `{"traceparent":"${trace.rootTraceparent}","name":"x",`);
+    const response = await postJson(e2e.server.httpAddress, "StartSpan", `{"traceparent":"${trace.rootTraceparent}","name":"x",`);
     expect(response.status).toBe(400);
     expect((response.body as { code?: string }).code).toBe("invalid_argument");
     expect(await eventIds(trace.traceId)).toEqual(before);
   });
 
   it("a field of the wrong JSON type -> invalid_argument, HTTP 400", async () => {
-    const response = await postJson(server.httpAddress, "GetTrace", { traceId: 12 });
+    const response = await postJson(e2e.server.httpAddress, "GetTrace", { traceId: 12 });
     expect(response.status).toBe(400);
     expect((response.body as { code?: string }).code).toBe("invalid_argument");
   });
@@ -343,7 +334,7 @@ describe("Connect JSON requests the HTTP door refuses", () => {
     const trace = await runningTrace();
     const before = await eventIds(trace.traceId);
     const body = JSON.stringify({ traceparent: trace.rootTraceparent, name: "x", serviceName: "errors" });
-    const response = await postJson(server.httpAddress, "StartSpan", body, "text/plain");
+    const response = await postJson(e2e.server.httpAddress, "StartSpan", body, "text/plain");
     expect(response.status).toBe(415);
     expect(await eventIds(trace.traceId)).toEqual(before);
   });

@@ -5,30 +5,16 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { TRACE_LISTING_LOCK_KEY } from "../../src/projections/postgres/trace-listing-projector.js";
 import { StatusCode, TraceState, type ListTracesRequestSchema, type ListTracesResponse } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { describe, expect, it } from "vitest";
+import { createTestDatabase } from "../support/test-database.js";
 import { hex, newSpanId, newTraceId, nowNanos } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { connectClient, startServer } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 import { listedWhen } from "./support/listing.js";
 import { text } from "./support/values.js";
 import { until, within } from "./support/wait.js";
 
-
-let db: TestDatabase;
-let server: Traceledger;
-let client: TracingClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-  client = connectClient(server.grpcAddress);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const e2e = serverPerFile();
 
 describe("ListTraces", () => {
   it("filters by service, span name, attribute, status, state and duration, newest first, one page at a time", async () => {
@@ -41,22 +27,22 @@ describe("ListTraces", () => {
       const traceId = newTraceId();
       const root = newSpanId();
       const start = base + BigInt(i) * 1_000_000_000n;
-      await client.startTrace({ traceId, spanId: root, name: `list ${i}`, serviceName: "list-front", startTimeUnixNano: start, attributes: i === 2 ? [text("tenant", "acme")] : [] });
+      await e2e.client.startTrace({ traceId, spanId: root, name: `list ${i}`, serviceName: "list-front", startTimeUnixNano: start, attributes: i === 2 ? [text("tenant", "acme")] : [] });
       if (i === 1) {
         const child = newSpanId();
-        await client.startSpan({ traceId, parentSpanId: root, spanId: child, name: "charge", serviceName: "list-payments", startTimeUnixNano: start + ms });
-        await client.endSpan({ traceId, spanId: child, endTimeUnixNano: start + 2n * ms, status: { code: StatusCode.ERROR, message: "declined" } });
+        await e2e.client.startSpan({ traceId, parentSpanId: root, spanId: child, name: "charge", serviceName: "list-payments", startTimeUnixNano: start + ms });
+        await e2e.client.endSpan({ traceId, spanId: child, endTimeUnixNano: start + 2n * ms, status: { code: StatusCode.ERROR, message: "declined" } });
       }
       const duration = [5n * ms, 500n * ms, 0n, 50n * ms, 0n][i]!;
-      if (duration > 0n) await client.endSpan({ traceId, spanId: root, endTimeUnixNano: start + duration, status: { code: StatusCode.OK } });
+      if (duration > 0n) await e2e.client.endSpan({ traceId, spanId: root, endTimeUnixNano: start + duration, status: { code: StatusCode.OK } });
       made.push({ traceId, name: `list ${i}` });
     }
 
     type Request = MessageInitShape<typeof ListTracesRequestSchema>;
     const names = (response: ListTracesResponse) => response.traces.map((t) => t.rootName);
-    const list = (request: Request): Promise<ListTracesResponse> => client.listTraces(request);
+    const list = (request: Request): Promise<ListTracesResponse> => e2e.client.listTraces(request);
     const all = await listedWhen(
-      server.projector,
+      e2e.server.projector,
       () => list({ serviceName: "list-front" }),
       (l) => l.traces.length === 5 && l.traces.filter((t) => t.state === TraceState.COMPLETED).length === 3,
       "ListTraces to list the five traces, three of them completed",

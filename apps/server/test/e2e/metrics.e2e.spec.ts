@@ -5,28 +5,14 @@
 // the total. The exposition is parsed strictly, HELP and TYPE included.
 
 import { SpanKind, StatusCode } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
+import { describe, expect, it, vi } from "vitest";
 import { matching, seriesOf, type MetricFamily } from "../support/prometheus-text.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { newSpanId, newTraceId, nowNanos } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { connectClient, startServer } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 import { scrapeMetrics } from "./support/scrape-metrics.js";
 
-let db: TestDatabase;
-let server: Traceledger;
-let client: TracingClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-  client = connectClient(server.grpcAddress);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const e2e = serverPerFile();
 
 const ms = 1_000_000n;
 
@@ -54,25 +40,25 @@ describe("GET /metrics", () => {
     const order = newTraceId();
     const root = newSpanId();
     const charge = newSpanId();
-    await client.startTrace({ traceId: order, spanId: root, name: "POST /orders", kind: SpanKind.SERVER, serviceName: "metrics-checkout", startTimeUnixNano: base });
-    await client.startSpan({ traceId: order, parentSpanId: root, spanId: charge, name: "charge card", kind: SpanKind.CLIENT, serviceName: "metrics-payments", startTimeUnixNano: base + 10n * ms });
-    await client.endSpan({ traceId: order, spanId: charge, endTimeUnixNano: base + 40n * ms, status: { code: StatusCode.ERROR, message: "declined" } });
-    await client.endSpan({ traceId: order, spanId: root, endTimeUnixNano: base + 120n * ms, status: { code: StatusCode.OK } });
+    await e2e.client.startTrace({ traceId: order, spanId: root, name: "POST /orders", kind: SpanKind.SERVER, serviceName: "metrics-checkout", startTimeUnixNano: base });
+    await e2e.client.startSpan({ traceId: order, parentSpanId: root, spanId: charge, name: "charge card", kind: SpanKind.CLIENT, serviceName: "metrics-payments", startTimeUnixNano: base + 10n * ms });
+    await e2e.client.endSpan({ traceId: order, spanId: charge, endTimeUnixNano: base + 40n * ms, status: { code: StatusCode.ERROR, message: "declined" } });
+    await e2e.client.endSpan({ traceId: order, spanId: root, endTimeUnixNano: base + 120n * ms, status: { code: StatusCode.OK } });
     // A second order that took 2 s.
     const slow = newTraceId();
     const slowRoot = newSpanId();
-    await client.startTrace({ traceId: slow, spanId: slowRoot, name: "POST /orders", kind: SpanKind.SERVER, serviceName: "metrics-checkout", startTimeUnixNano: base });
-    await client.endSpan({ traceId: slow, spanId: slowRoot, endTimeUnixNano: base + 2000n * ms, status: { code: StatusCode.OK } });
+    await e2e.client.startTrace({ traceId: slow, spanId: slowRoot, name: "POST /orders", kind: SpanKind.SERVER, serviceName: "metrics-checkout", startTimeUnixNano: base });
+    await e2e.client.endSpan({ traceId: slow, spanId: slowRoot, endTimeUnixNano: base + 2000n * ms, status: { code: StatusCode.OK } });
     // A stock check with no status, whose end is sent twice (a client retry): one call.
     const stock = newTraceId();
     const stockRoot = newSpanId();
-    await client.startTrace({ traceId: stock, spanId: stockRoot, name: "GET /stock", kind: SpanKind.SERVER, serviceName: "metrics-inventory", startTimeUnixNano: base });
+    await e2e.client.startTrace({ traceId: stock, spanId: stockRoot, name: "GET /stock", kind: SpanKind.SERVER, serviceName: "metrics-inventory", startTimeUnixNano: base });
     const end = { traceId: stock, spanId: stockRoot, endTimeUnixNano: base + 5n * ms };
-    await client.endSpan(end);
-    await client.endSpan(end);
-    await server.projector.catchUp();
+    await e2e.client.endSpan(end);
+    await e2e.client.endSpan(end);
+    await e2e.server.projector.catchUp();
 
-    const { contentType, families } = await scrapeMetrics(server.httpAddress);
+    const { contentType, families } = await scrapeMetrics(e2e.server.httpAddress);
     expect(contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
 
     // Every family the server documents, with its type and a HELP text.
@@ -120,7 +106,7 @@ describe("GET /metrics", () => {
     expect(sample(families, "duration_seconds", STOCK_UNSET, "_count")).toBe(1);
 
     // Group commits: timed, and every event in the store was counted once.
-    const [{ stored }] = (await db.sql`select count(*)::int as stored from events`) as unknown as [{ stored: number }];
+    const [{ stored }] = (await e2e.db.sql`select count(*)::int as stored from events`) as unknown as [{ stored: number }];
     expect(sample(families, "traceledger_events_appended_total", {})).toBe(stored);
     const commits = sample(families, "traceledger_event_store_append_duration_seconds", {}, "_count");
     expect(commits).toBeGreaterThan(0);
@@ -135,31 +121,31 @@ describe("GET /metrics", () => {
     // The monitoring saga (this server holds its lease) reports the spans still open: none, once it
     // has read the last end. It may still be a step behind the scrape above, hence the wait.
     await vi.waitFor(async () => {
-      const now = await scrapeMetrics(server.httpAddress);
+      const now = await scrapeMetrics(e2e.server.httpAddress);
       expect(sample(now.families, "traceledger_active_spans", {})).toBe(0);
     }, { timeout: 15_000, interval: 100 });
   });
 
   it("answers HEAD without a body and refuses other methods", async () => {
-    const head = await fetch(`http://${server.httpAddress}/metrics`, { method: "HEAD" });
+    const head = await fetch(`http://${e2e.server.httpAddress}/metrics`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
-    const post = await fetch(`http://${server.httpAddress}/metrics`, { method: "POST" });
+    const post = await fetch(`http://${e2e.server.httpAddress}/metrics`, { method: "POST" });
     expect(post.status).toBe(405);
   });
 
   it("counts a span on the replica that committed its end, labelled from the trace it loaded from the store", async () => {
-    const other = await startServer(db.url);
+    const other = await startServer(e2e.db.url);
     try {
       const otherClient = connectClient(other.grpcAddress);
       const traceId = newTraceId();
       const spanId = newSpanId();
       const labels = { service_name: "metrics-replicas", span_name: "handoff", span_kind: "SPAN_KIND_CONSUMER", status_code: "STATUS_CODE_OK" };
       const start = nowNanos() - 1000n * ms;
-      await client.startTrace({ traceId, spanId, name: "handoff", kind: SpanKind.CONSUMER, serviceName: "metrics-replicas", startTimeUnixNano: start });
+      await e2e.client.startTrace({ traceId, spanId, name: "handoff", kind: SpanKind.CONSUMER, serviceName: "metrics-replicas", startTimeUnixNano: start });
       await otherClient.endSpan({ traceId, spanId, endTimeUnixNano: start + 300n * ms, status: { code: StatusCode.OK } });
 
-      const here = (await scrapeMetrics(server.httpAddress)).families;
+      const here = (await scrapeMetrics(e2e.server.httpAddress)).families;
       const there = (await scrapeMetrics(other.httpAddress)).families;
       expect(matching(seriesOf(family(here, "calls_total")), labels)).toEqual([]);
       expect(sample(there, "calls_total", labels)).toBe(1);

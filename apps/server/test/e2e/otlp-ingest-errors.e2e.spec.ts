@@ -15,31 +15,22 @@ import {
 } from "@traceledger/proto/otlp";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { grpcJsError } from "./support/error-details.js";
 import { hex, newSpanId, newTraceId } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 
 const MAX_BYTES = 256 * 1024;
 const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-let db: TestDatabase;
-let server: Traceledger;
-let client: TracingClient;
+const e2e = serverPerFile({ TRACELEDGER_MAX_MESSAGE_BYTES: String(MAX_BYTES) });
 let grpc: GrpcClient;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url, { TRACELEDGER_MAX_MESSAGE_BYTES: String(MAX_BYTES) });
-  client = connectClient(server.grpcAddress);
-  grpc = new GrpcClient(server.grpcAddress, credentials.createInsecure());
+beforeAll(() => {
+  grpc = new GrpcClient(e2e.server.grpcAddress, credentials.createInsecure());
 });
 
-afterAll(async () => {
+afterAll(() => {
   grpc?.close();
-  await server?.stop();
-  await db?.drop();
 });
 
 type SpanInit = MessageInitShape<typeof OtlpSpanSchema>;
@@ -56,11 +47,11 @@ function exportRequest(spans: SpanInit[]) {
 }
 
 async function storedEvents(): Promise<number> {
-  return Number((await db.sql<{ n: bigint }[]>`select count(*)::int8 as n from events`)[0]!.n);
+  return Number((await e2e.db.sql<{ n: bigint }[]>`select count(*)::int8 as n from events`)[0]!.n);
 }
 
 function post(body: Uint8Array | string, headers: Record<string, string>, path = "/v1/traces") {
-  return fetch(`http://${server.httpAddress}${path}`, { method: "POST", headers, body });
+  return fetch(`http://${e2e.server.httpAddress}${path}`, { method: "POST", headers, body });
 }
 
 /** The google.rpc.Status of a failed OTLP/HTTP response, in whichever encoding it came. */
@@ -124,7 +115,7 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
   });
 
   it("the wrong method gets 405; only POST exports", async () => {
-    const response = await fetch(`http://${server.httpAddress}/v1/traces`);
+    const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`);
     expect(response.status).toBe(405);
   });
 
@@ -160,7 +151,7 @@ describe("spans the domain rejects are reported in partial_success; the rest are
   }
 
   async function expectStoredOnlyGood(traceId: Uint8Array) {
-    const view = (await client.getTrace({ traceId })).trace!;
+    const view = (await e2e.client.getTrace({ traceId })).trace!;
     expect(view.spans.map((s) => s.name).sort()).toEqual(["child", "root"]);
   }
 
@@ -195,7 +186,7 @@ describe("spans the domain rejects are reported in partial_success; the rest are
     const { response } = await grpcExport(toBinary(ExportTraceServiceRequestSchema, exportRequest([span({ traceId, spanId, status: { code: 2 } })])));
     expect(response!.partialSuccess).toMatchObject({ rejectedSpans: 1n });
     expect(response!.partialSuccess!.errorMessage).toContain("SPAN_ALREADY_ENDED");
-    expect((await client.getTrace({ traceId })).trace!.spans[0]!.status?.code).toBe(1);
+    expect((await e2e.client.getTrace({ traceId })).trace!.spans[0]!.status?.code).toBe(1);
   });
 });
 

@@ -7,27 +7,12 @@
 
 import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, type Span as OtelSpan } from "@opentelemetry/api";
 import { SpanKind, SpanState, StatusCode, TraceState, type Span } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { describe, expect, it } from "vitest";
 import { hex } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 import { EXPORTER_KINDS, exportSpans, nanos, remoteParent, stockExporter, stockTracer, type ExporterKind } from "./support/stock-otel.js";
 
-let db: TestDatabase;
-let server: Traceledger;
-let client: TracingClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-  client = connectClient(server.grpcAddress);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const e2e = serverPerFile();
 
 const SECOND = 1_764_000_000;
 const at = (ms: number, extraNanos = 0): HrTime => [SECOND + Math.floor(ms / 1000), (ms % 1000) * 1_000_000 + extraNanos];
@@ -61,13 +46,13 @@ const attributeValues = (span: Span) => Object.fromEntries(span.attributes.map((
 describe.each(EXPORTER_KINDS)("the stock %s exporter", (kind: ExporterKind) => {
   it("lands a trace exactly: ids, parents, times, status, events, exceptions as errors, links, attributes", async () => {
     const { spans, root, child, grandchild, sdk } = checkoutSpans(`shop-${kind}`);
-    const exporter = stockExporter(kind, server);
+    const exporter = stockExporter(kind, e2e.server);
     expect(await exportSpans(exporter, spans)).toMatchObject({ code: 0 });
     await exporter.shutdown();
     await sdk.shutdown();
 
     const traceId = Buffer.from(ids(root).traceId, "hex");
-    const view = (await client.getTrace({ traceId })).trace!;
+    const view = (await e2e.client.getTrace({ traceId })).trace!;
     expect(view).toMatchObject({ state: TraceState.COMPLETED, spanCount: 3, errorCount: 1, runningSpanCount: 0, rootName: "POST /checkout", rootServiceName: `shop-${kind}` });
     expect(view.durationNano).toBe(nanos(at(30, 3)) - nanos(at(0, 7)));
     const got = byName(view.spans);
@@ -104,15 +89,15 @@ describe.each(EXPORTER_KINDS)("the stock %s exporter", (kind: ExporterKind) => {
 
   it("stores a span exported twice once", async () => {
     const { spans, root, sdk } = checkoutSpans(`retry-${kind}`);
-    const exporter = stockExporter(kind, server, { gzip: true });
+    const exporter = stockExporter(kind, e2e.server, { gzip: true });
     expect(await exportSpans(exporter, spans)).toMatchObject({ code: 0 });
     const traceId = Buffer.from(ids(root).traceId, "hex");
-    const first = (await client.getTraceEvents({ traceId, pageSize: 1000 })).events;
+    const first = (await e2e.client.getTraceEvents({ traceId, pageSize: 1000 })).events;
     expect(await exportSpans(exporter, spans)).toMatchObject({ code: 0 });
     expect(await exportSpans(exporter, spans.slice(1))).toMatchObject({ code: 0 });
-    const after = (await client.getTraceEvents({ traceId, pageSize: 1000 })).events;
+    const after = (await e2e.client.getTraceEvents({ traceId, pageSize: 1000 })).events;
     expect(after.map((e) => e.eventId)).toEqual(first.map((e) => e.eventId));
-    expect((await client.getTrace({ traceId })).trace!.spanCount).toBe(3);
+    expect((await e2e.client.getTrace({ traceId })).trace!.spanCount).toBe(3);
     await exporter.shutdown();
     await sdk.shutdown();
   });
@@ -120,22 +105,22 @@ describe.each(EXPORTER_KINDS)("the stock %s exporter", (kind: ExporterKind) => {
 
 describe("OTLP spans and lifecycle-API spans join one trace", () => {
   it("an OTLP child of a running lifecycle span", async () => {
-    const started = await client.startTrace({ name: "GET /orders", serviceName: "gateway", kind: SpanKind.SERVER });
+    const started = await e2e.client.startTrace({ name: "GET /orders", serviceName: "gateway", kind: SpanKind.SERVER });
     const sdk = stockTracer("orders");
     const span = sdk.tracer.startSpan("load order", { kind: OtelSpanKind.SERVER }, remoteParent(hex(started.traceId), hex(started.spanId)));
     span.end();
-    const exporter = stockExporter("grpc", server);
+    const exporter = stockExporter("grpc", e2e.server);
     expect(await exportSpans(exporter, sdk.take())).toMatchObject({ code: 0 });
 
-    const open = (await client.getTrace({ traceId: started.traceId })).trace!;
+    const open = (await e2e.client.getTrace({ traceId: started.traceId })).trace!;
     expect(open).toMatchObject({ state: TraceState.OPEN, spanCount: 2, runningSpanCount: 1 });
     const otlp = open.spans.find((s) => s.name === "load order")!;
     expect(hex(otlp.parentSpanId)).toBe(hex(started.spanId));
     expect(otlp.serviceName).toBe("orders");
     expect(otlp.parentIsRemote).toBe(true); // the exporter said so (Span.flags), and it is another process
 
-    expect((await client.endSpan({ traceparent: started.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(true);
-    expect((await client.getTrace({ traceId: started.traceId })).trace).toMatchObject({ state: TraceState.COMPLETED, spanCount: 2 });
+    expect((await e2e.client.endSpan({ traceparent: started.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(true);
+    expect((await e2e.client.getTrace({ traceId: started.traceId })).trace).toMatchObject({ state: TraceState.COMPLETED, spanCount: 2 });
     await exporter.shutdown();
     await sdk.shutdown();
   });
@@ -144,14 +129,14 @@ describe("OTLP spans and lifecycle-API spans join one trace", () => {
     const sdk = stockTracer("frontend");
     const root = sdk.tracer.startSpan("GET /cart", { kind: OtelSpanKind.SERVER });
     const traceparent = `00-${ids(root).traceId}-${ids(root).spanId}-01`;
-    const child = await client.startSpan({ traceparent, name: "price cart", serviceName: "pricing", kind: SpanKind.SERVER });
+    const child = await e2e.client.startSpan({ traceparent, name: "price cart", serviceName: "pricing", kind: SpanKind.SERVER });
     expect(child.traceStarted).toBe(true);
-    await client.endSpan({ traceparent: child.traceparent, status: { code: StatusCode.OK } });
+    await e2e.client.endSpan({ traceparent: child.traceparent, status: { code: StatusCode.OK } });
     root.end();
-    const exporter = stockExporter("http/protobuf", server);
+    const exporter = stockExporter("http/protobuf", e2e.server);
     expect(await exportSpans(exporter, sdk.take())).toMatchObject({ code: 0 });
 
-    const view = (await client.getTrace({ traceId: child.traceId })).trace!;
+    const view = (await e2e.client.getTrace({ traceId: child.traceId })).trace!;
     expect(view).toMatchObject({ state: TraceState.COMPLETED, spanCount: 2, rootName: "GET /cart", rootServiceName: "frontend" });
     const pricing = view.spans.find((s) => s.name === "price cart")!;
     expect(hex(pricing.parentSpanId)).toBe(ids(root).spanId);
@@ -160,26 +145,26 @@ describe("OTLP spans and lifecycle-API spans join one trace", () => {
   });
 
   it("keeps a span that arrives after its trace completed, and restates the completion", async () => {
-    const started = await client.startTrace({ name: "POST /jobs", serviceName: "api", kind: SpanKind.SERVER });
+    const started = await e2e.client.startTrace({ name: "POST /jobs", serviceName: "api", kind: SpanKind.SERVER });
     const sdk = stockTracer("worker");
     // A job the request started; it ends (and is exported) after the request's trace completed.
     const job = sdk.tracer.startSpan("run job", { kind: OtelSpanKind.CONSUMER }, remoteParent(hex(started.traceId), hex(started.spanId)));
-    expect((await client.endSpan({ traceparent: started.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(true);
+    expect((await e2e.client.endSpan({ traceparent: started.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(true);
     job.setStatus({ code: SpanStatusCode.ERROR });
     job.end();
-    const exporter = stockExporter("http/json", server);
+    const exporter = stockExporter("http/json", e2e.server);
     expect(await exportSpans(exporter, sdk.take())).toMatchObject({ code: 0 });
 
-    const view = (await client.getTrace({ traceId: started.traceId })).trace!;
+    const view = (await e2e.client.getTrace({ traceId: started.traceId })).trace!;
     expect(view).toMatchObject({ state: TraceState.COMPLETED, spanCount: 2, errorCount: 1 });
-    const events = (await client.getTraceEvents({ traceId: started.traceId, pageSize: 100 })).events.map((e) => e.event!.event);
+    const events = (await e2e.client.getTraceEvents({ traceId: started.traceId, pageSize: 100 })).events.map((e) => e.event!.event);
     const completions = events.filter((e) => e.case === "traceCompleted").map((e) => e.value as { spanCount: number; lateSpanCount: number });
     expect(completions.map((c) => [c.spanCount, c.lateSpanCount])).toEqual([
       [1, 0],
       [2, 1],
     ]);
     // The lifecycle API still refuses to start a span in it.
-    await expect(client.startSpan({ traceparent: started.traceparent, name: "too late", serviceName: "api" })).rejects.toThrow(/completed/);
+    await expect(e2e.client.startSpan({ traceparent: started.traceparent, name: "too late", serviceName: "api" })).rejects.toThrow(/completed/);
     await exporter.shutdown();
     await sdk.shutdown();
   });

@@ -6,13 +6,12 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { SpanKind, SpanState, StatusCode, TraceState, TracingCommandSchema, type TracingCommand } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { describe, expect, it } from "vitest";
 import { connectError } from "./support/error-details.js";
 import { ForeignTracingClient, eventCase, streamVersion } from "./support/grpc-js-client.js";
 import { hex, newSpanId, newTraceId, nowNanos, traceparentOf } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { connectClient, startServer } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 import { readIterable } from "./support/stream-reader.js";
 import { text } from "./support/values.js";
 import { clockPast } from "./support/wait.js";
@@ -20,23 +19,10 @@ import { listedWhen } from "./support/listing.js";
 
 const WAIT_MS = 10_000;
 
-let db: TestDatabase;
-let server: Traceledger;
-let client: TracingClient;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-  client = connectClient(server.grpcAddress);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const e2e = serverPerFile();
 
 async function allEvents(traceId: Uint8Array) {
-  return (await client.getTraceEvents({ traceId, pageSize: 5000 })).events;
+  return (await e2e.client.getTraceEvents({ traceId, pageSize: 5000 })).events;
 }
 
 async function eventTypes(traceId: Uint8Array): Promise<string[]> {
@@ -46,12 +32,12 @@ async function eventTypes(traceId: Uint8Array): Promise<string[]> {
 describe("a trace across three services", () => {
   it("links gateway -> payments -> bank by traceparent and completes when the root ends", async () => {
     // Each "service" only sees the traceparent of its caller, as from an HTTP header.
-    const gateway = await client.startTrace({ name: "POST /checkout", serviceName: "gateway", kind: SpanKind.SERVER });
-    const payments = await client.startSpan({ traceparent: gateway.traceparent, name: "charge", serviceName: "payments", kind: SpanKind.SERVER });
-    const bank = await client.startSpan({ traceparent: payments.traceparent, name: "authorize", serviceName: "bank", kind: SpanKind.SERVER });
+    const gateway = await e2e.client.startTrace({ name: "POST /checkout", serviceName: "gateway", kind: SpanKind.SERVER });
+    const payments = await e2e.client.startSpan({ traceparent: gateway.traceparent, name: "charge", serviceName: "payments", kind: SpanKind.SERVER });
+    const bank = await e2e.client.startSpan({ traceparent: payments.traceparent, name: "authorize", serviceName: "bank", kind: SpanKind.SERVER });
     expect([hex(payments.traceId), hex(bank.traceId)]).toEqual([hex(gateway.traceId), hex(gateway.traceId)]);
 
-    const running = (await client.getTrace({ traceId: gateway.traceId })).trace!;
+    const running = (await e2e.client.getTrace({ traceId: gateway.traceId })).trace!;
     const byName = new Map(running.spans.map((s) => [s.name, s]));
     expect(byName.get("POST /checkout")!.parentSpanId).toHaveLength(0);
     expect(hex(byName.get("charge")!.parentSpanId)).toBe(hex(gateway.spanId));
@@ -59,11 +45,11 @@ describe("a trace across three services", () => {
     expect(running.spans.every((s) => !s.parentIsRemote && s.state === SpanState.RUNNING)).toBe(true);
     expect(running.spans.map((s) => s.traceparent).sort()).toEqual([gateway.traceparent, payments.traceparent, bank.traceparent].sort());
 
-    expect((await client.endSpan({ traceparent: bank.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(false);
-    expect((await client.endSpan({ traceparent: payments.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(false);
-    expect((await client.endSpan({ traceparent: gateway.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(true);
+    expect((await e2e.client.endSpan({ traceparent: bank.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(false);
+    expect((await e2e.client.endSpan({ traceparent: payments.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(false);
+    expect((await e2e.client.endSpan({ traceparent: gateway.traceparent, status: { code: StatusCode.OK } })).traceCompleted).toBe(true);
 
-    const done = (await client.getTrace({ traceId: gateway.traceId })).trace!;
+    const done = (await e2e.client.getTrace({ traceId: gateway.traceId })).trace!;
     expect(done).toMatchObject({ state: TraceState.COMPLETED, spanCount: 3, runningSpanCount: 0, rootServiceName: "gateway" });
     expect(done.spans.every((s) => s.state === SpanState.ENDED)).toBe(true);
   });
@@ -71,36 +57,36 @@ describe("a trace across three services", () => {
   it("starts a trace from a traceparent of another system, with the parent recorded as remote", async () => {
     const traceId = newTraceId();
     const foreignParent = newSpanId();
-    const span = await client.startSpan({ traceparent: traceparentOf(traceId, foreignParent), name: "consume", serviceName: "worker", kind: SpanKind.CONSUMER });
+    const span = await e2e.client.startSpan({ traceparent: traceparentOf(traceId, foreignParent), name: "consume", serviceName: "worker", kind: SpanKind.CONSUMER });
     expect(span.traceStarted).toBe(true);
     expect(hex(span.traceId)).toBe(hex(traceId));
-    const view = (await client.getTrace({ traceId })).trace!;
+    const view = (await e2e.client.getTrace({ traceId })).trace!;
     expect(view.spans).toHaveLength(1);
     expect(view.spans[0]).toMatchObject({ parentIsRemote: true, state: SpanState.RUNNING });
     expect(hex(view.spans[0]!.parentSpanId)).toBe(hex(foreignParent));
     // No local root: ending the only span does not complete the trace.
-    expect((await client.endSpan({ traceparent: span.traceparent })).traceCompleted).toBe(false);
+    expect((await e2e.client.endSpan({ traceparent: span.traceparent })).traceCompleted).toBe(false);
   });
 });
 
 describe("retries", () => {
   it("answers the same StartSpan twice with the same result and stores it once", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "retry" });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "retry" });
     const spanId = newSpanId();
     const request = { traceparent: root.traceparent, spanId, name: "child", serviceName: "retry", attributes: [text("a", "1")] };
-    const first = await client.startSpan(request);
-    const second = await client.startSpan(request);
+    const first = await e2e.client.startSpan(request);
+    const second = await e2e.client.startSpan(request);
     expect(second).toEqual(first);
 
     // Without a client-chosen span id, request_id makes the retry recognisable.
     const byRequest = { traceparent: root.traceparent, requestId: "req-7", name: "by request id", serviceName: "retry" };
-    const third = await client.startSpan(byRequest);
-    const fourth = await client.startSpan(byRequest);
+    const third = await e2e.client.startSpan(byRequest);
+    const fourth = await e2e.client.startSpan(byRequest);
     expect(fourth).toEqual(third);
 
     // The same start sent twice at once: one is decided first, the other is its retry.
     const concurrentRequest = { traceparent: root.traceparent, spanId: newSpanId(), name: "concurrent", serviceName: "retry" };
-    const [c1, c2] = await Promise.all([client.startSpan(concurrentRequest), client.startSpan(concurrentRequest)]);
+    const [c1, c2] = await Promise.all([e2e.client.startSpan(concurrentRequest), e2e.client.startSpan(concurrentRequest)]);
     expect(c2).toEqual(c1);
 
     const types = await eventTypes(root.traceId);
@@ -109,26 +95,26 @@ describe("retries", () => {
 
   it("answers a retried StartTrace with request_id with the same trace", async () => {
     const request = { name: "idempotent root", serviceName: "retry", requestId: `start-${hex(newSpanId())}` };
-    const first = await client.startTrace(request);
-    const second = await client.startTrace(request);
+    const first = await e2e.client.startTrace(request);
+    const second = await e2e.client.startTrace(request);
     expect(second).toEqual(first);
     expect(await eventTypes(first.traceId)).toEqual(["traceStarted", "spanStarted"]);
   });
 
   it("answers a retried EndSpan with the original result, and RecordError, AddSpanEvent, SetSpanAttributes by their ids", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "retry" });
-    const child = await client.startSpan({ traceparent: root.traceparent, name: "child", serviceName: "retry" });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "retry" });
+    const child = await e2e.client.startSpan({ traceparent: root.traceparent, name: "child", serviceName: "retry" });
 
     const error = { traceparent: child.traceparent, errorId: "e-1", errorType: "Boom", message: "boom" };
-    expect(await client.recordError(error)).toEqual(await client.recordError(error));
+    expect(await e2e.client.recordError(error)).toEqual(await e2e.client.recordError(error));
     const event = { traceparent: child.traceparent, eventId: "ev-1", name: "tick" };
-    expect(await client.addSpanEvent(event)).toEqual(await client.addSpanEvent(event));
+    expect(await e2e.client.addSpanEvent(event)).toEqual(await e2e.client.addSpanEvent(event));
     const update = { traceparent: child.traceparent, updateId: "u-1", attributes: [text("k", "v")] };
-    expect(await client.setSpanAttributes(update)).toEqual(await client.setSpanAttributes(update));
+    expect(await e2e.client.setSpanAttributes(update)).toEqual(await e2e.client.setSpanAttributes(update));
 
     const end = { traceparent: child.traceparent, status: { code: StatusCode.ERROR, message: "failed" } };
-    const firstEnd = await client.endSpan(end);
-    const retriedEnd = await client.endSpan(end);
+    const firstEnd = await e2e.client.endSpan(end);
+    const retriedEnd = await e2e.client.endSpan(end);
     expect(retriedEnd).toEqual(firstEnd);
     expect(firstEnd.durationNano).toBeGreaterThanOrEqual(0n);
 
@@ -144,11 +130,11 @@ describe("retries", () => {
   });
 
   it("answers a retried EndSpan that completed the trace with the original result (trace_version after TraceCompleted)", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "retry" });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "retry" });
     const endRoot = { traceparent: root.traceparent, status: { code: StatusCode.OK } };
-    const completed = await client.endSpan(endRoot);
+    const completed = await e2e.client.endSpan(endRoot);
     expect(completed).toMatchObject({ traceCompleted: true, traceVersion: 4n }); // SpanEnded 3, TraceCompleted 4
-    const retried = await client.endSpan(endRoot);
+    const retried = await e2e.client.endSpan(endRoot);
     expect(retried).toEqual(completed);
     expect(await eventTypes(root.traceId)).toEqual(["traceStarted", "spanStarted", "spanEnded", "traceCompleted"]);
   });
@@ -156,39 +142,39 @@ describe("retries", () => {
 
 describe("time travel with GetTrace", () => {
   it("shows a span RUNNING as of an earlier version and time, and ENDED now", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "time-travel" });
-    const child = await client.startSpan({ traceparent: root.traceparent, name: "slow", serviceName: "time-travel" });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "time-travel" });
+    const child = await e2e.client.startSpan({ traceparent: root.traceparent, name: "slow", serviceName: "time-travel" });
     const started = (await allEvents(root.traceId)).at(-1)!;
     expect(started.event!.event.case).toBe("spanStarted");
     // The store records times in milliseconds: let the clock move on so the end is recorded later.
     await clockPast(started.recordedTimeUnixNano / 1_000_000n);
-    const ended = await client.endSpan({ traceparent: child.traceparent, status: { code: StatusCode.OK } });
+    const ended = await e2e.client.endSpan({ traceparent: child.traceparent, status: { code: StatusCode.OK } });
 
-    const now = (await client.getTrace({ traceId: root.traceId })).trace!;
+    const now = (await e2e.client.getTrace({ traceId: root.traceId })).trace!;
     const spanNow = now.spans.find((s) => hex(s.spanId) === hex(child.spanId))!;
     expect(spanNow.state).toBe(SpanState.ENDED);
     expect(now.version).toBe(ended.traceVersion);
 
-    const asOfVersion = (await client.getTrace({ traceId: root.traceId, asOf: { case: "asOfVersion", value: child.traceVersion } })).trace!;
+    const asOfVersion = (await e2e.client.getTrace({ traceId: root.traceId, asOf: { case: "asOfVersion", value: child.traceVersion } })).trace!;
     expect(asOfVersion.version).toBe(child.traceVersion);
     expect(asOfVersion.spans.find((s) => hex(s.spanId) === hex(child.spanId))!.state).toBe(SpanState.RUNNING);
     expect(asOfVersion.runningSpanCount).toBe(2);
 
-    const asOfTime = (await client.getTrace({ traceId: root.traceId, asOf: { case: "asOfTimeUnixNano", value: started.recordedTimeUnixNano } })).trace!;
+    const asOfTime = (await e2e.client.getTrace({ traceId: root.traceId, asOf: { case: "asOfTimeUnixNano", value: started.recordedTimeUnixNano } })).trace!;
     expect(asOfTime.version).toBe(child.traceVersion);
     expect(asOfTime.spans.find((s) => hex(s.spanId) === hex(child.spanId))!.state).toBe(SpanState.RUNNING);
 
     // Before the first event, the trace did not exist.
-    const before = await client.getTrace({ traceId: root.traceId, asOf: { case: "asOfTimeUnixNano", value: 1n } }).catch((e: unknown) => e);
+    const before = await e2e.client.getTrace({ traceId: root.traceId, asOf: { case: "asOfTimeUnixNano", value: 1n } }).catch((e: unknown) => e);
     expect(connectError(before)).toMatchObject({ code: "not_found", reason: "TRACE_NOT_FOUND", domain: "traceledger.dev" });
   });
 });
 
 describe("GetTraceEvents paging", () => {
   it("pages through the audit trail with page_size and next_page_token", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "paging" });
-    for (let i = 0; i < 10; i++) await client.addSpanEvent({ traceparent: root.traceparent, eventId: `e${i}`, name: `event ${i}` });
-    await client.endSpan({ traceparent: root.traceparent });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "paging" });
+    for (let i = 0; i < 10; i++) await e2e.client.addSpanEvent({ traceparent: root.traceparent, eventId: `e${i}`, name: `event ${i}` });
+    await e2e.client.endSpan({ traceparent: root.traceparent });
     // 2 starts + 10 events + end + completed
     const total = 14;
 
@@ -196,7 +182,7 @@ describe("GetTraceEvents paging", () => {
     const pageSizes: number[] = [];
     let pageToken = "";
     for (let page = 0; page < 10; page++) {
-      const response = await client.getTraceEvents({ traceId: root.traceId, pageSize: 4, pageToken });
+      const response = await e2e.client.getTraceEvents({ traceId: root.traceId, pageSize: 4, pageToken });
       versions.push(...response.events.map((e) => e.streamVersion));
       pageSizes.push(response.events.length);
       pageToken = response.nextPageToken;
@@ -205,40 +191,40 @@ describe("GetTraceEvents paging", () => {
     expect(pageSizes).toEqual([4, 4, 4, 2]);
     expect(versions).toEqual(Array.from({ length: total }, (_, i) => BigInt(i + 1)));
 
-    const exact = await client.getTraceEvents({ traceId: root.traceId, pageSize: 7 });
+    const exact = await e2e.client.getTraceEvents({ traceId: root.traceId, pageSize: 7 });
     expect(exact.events).toHaveLength(7);
-    const rest = await client.getTraceEvents({ traceId: root.traceId, pageSize: 7, pageToken: exact.nextPageToken });
+    const rest = await e2e.client.getTraceEvents({ traceId: root.traceId, pageSize: 7, pageToken: exact.nextPageToken });
     expect(rest.events.map((e) => e.streamVersion)).toEqual([8n, 9n, 10n, 11n, 12n, 13n, 14n]);
     expect(rest.nextPageToken).toBe("");
 
-    const range = await client.getTraceEvents({ traceId: root.traceId, afterVersion: 3n, toVersion: 6n });
+    const range = await e2e.client.getTraceEvents({ traceId: root.traceId, afterVersion: 3n, toVersion: 6n });
     expect(range.events.map((e) => e.streamVersion)).toEqual([4n, 5n, 6n]);
 
-    const bad = await client.getTraceEvents({ traceId: root.traceId, pageToken: "not-a-token" }).catch((e: unknown) => e);
+    const bad = await e2e.client.getTraceEvents({ traceId: root.traceId, pageToken: "not-a-token" }).catch((e: unknown) => e);
     expect(connectError(bad)).toMatchObject({ code: "invalid_argument", reason: "INVALID_PAGE_TOKEN", domain: "traceledger.dev" });
   });
 });
 
 describe("WatchTrace", () => {
   it("replays from after_version=0, then sends events live as they are committed, and ends after TraceCompleted", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "watch" });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "watch" });
     const abort = new AbortController();
     try {
-      const watch = readIterable(client.watchTrace({ traceId: root.traceId, afterVersion: 0n }, { signal: abort.signal }));
+      const watch = readIterable(e2e.client.watchTrace({ traceId: root.traceId, afterVersion: 0n }, { signal: abort.signal }));
       const replay = await watch.take(2, WAIT_MS, "the replay of the trace's first two events");
       expect(replay.map((r) => r.event!.event!.event.case)).toEqual(["traceStarted", "spanStarted"]);
 
-      const child = await client.startSpan({ traceparent: root.traceparent, name: "child", serviceName: "watch" });
+      const child = await e2e.client.startSpan({ traceparent: root.traceparent, name: "child", serviceName: "watch" });
       const live1 = await watch.next(WAIT_MS, "SpanStarted of the child, live");
       expect(live1.event!.event!.event.case).toBe("spanStarted");
       expect(live1.event!.streamVersion).toBe(child.traceVersion);
 
-      const childEnd = await client.endSpan({ traceparent: child.traceparent });
+      const childEnd = await e2e.client.endSpan({ traceparent: child.traceparent });
       const live2 = await watch.next(WAIT_MS, "SpanEnded of the child, live");
       expect(live2.event!.event!.event.case).toBe("spanEnded");
       expect(live2.event!.streamVersion).toBe(childEnd.traceVersion);
 
-      await client.endSpan({ traceparent: root.traceparent });
+      await e2e.client.endSpan({ traceparent: root.traceparent });
       const last = await watch.take(2, WAIT_MS, "SpanEnded of the root and TraceCompleted, live");
       expect(last.map((r) => [r.event!.event!.event.case, r.event!.streamVersion])).toEqual([
         ["spanEnded", 5n],
@@ -251,13 +237,13 @@ describe("WatchTrace", () => {
   });
 
   it("resumes from a version with only the later events", async () => {
-    const root = await client.startTrace({ name: "root", serviceName: "watch" });
-    for (let i = 0; i < 3; i++) await client.addSpanEvent({ traceparent: root.traceparent, eventId: `e${i}`, name: "e" });
-    await client.endSpan({ traceparent: root.traceparent });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "watch" });
+    for (let i = 0; i < 3; i++) await e2e.client.addSpanEvent({ traceparent: root.traceparent, eventId: `e${i}`, name: "e" });
+    await e2e.client.endSpan({ traceparent: root.traceparent });
     // versions: 1 TraceStarted, 2 SpanStarted, 3-5 events, 6 SpanEnded, 7 TraceCompleted
     const abort = new AbortController();
     try {
-      const watch = readIterable(client.watchTrace({ traceId: root.traceId, afterVersion: 4n }, { signal: abort.signal }));
+      const watch = readIterable(e2e.client.watchTrace({ traceId: root.traceId, afterVersion: 4n }, { signal: abort.signal }));
       const rest = await watch.take(3, WAIT_MS, "the events after version 4");
       expect(rest.map((r) => r.event!.streamVersion)).toEqual([5n, 6n, 7n]);
       expect(await watch.ending(WAIT_MS, "the resumed stream to end after TraceCompleted")).toEqual({ ok: true });
@@ -267,15 +253,15 @@ describe("WatchTrace", () => {
   });
 
   it("follows a trace that does not exist yet, through the foreign grpc-js client", async () => {
-    const foreign = new ForeignTracingClient(server.grpcAddress);
+    const foreign = new ForeignTracingClient(e2e.server.grpcAddress);
     const traceId = newTraceId();
     const rootId = newSpanId();
     const watch = foreign.watch({ trace_id: traceId, after_version: "0" });
     try {
-      await client.startTrace({ traceId, spanId: rootId, name: "late root", serviceName: "watch" });
+      await e2e.client.startTrace({ traceId, spanId: rootId, name: "late root", serviceName: "watch" });
       const first = await watch.reader.take(2, WAIT_MS, "the trace's first events after it was created");
       expect(first.map(eventCase)).toEqual(["trace_started", "span_started"]);
-      await client.endSpan({ traceId, spanId: rootId });
+      await e2e.client.endSpan({ traceId, spanId: rootId });
       const rest = await watch.reader.take(2, WAIT_MS, "SpanEnded and TraceCompleted");
       expect(rest.map(eventCase)).toEqual(["span_ended", "trace_completed"]);
       expect(rest.map(streamVersion)).toEqual(["3", "4"]);
@@ -290,12 +276,12 @@ describe("WatchTrace", () => {
     // A watcher that received TraceCompleted but lost the connection before the
     // stream's end resumes from TraceCompleted's version. Nothing can follow a
     // completed trace, so the stream must end rather than wait forever.
-    const root = await client.startTrace({ name: "root", serviceName: "watch" });
-    const done = await client.endSpan({ traceparent: root.traceparent });
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "watch" });
+    const done = await e2e.client.endSpan({ traceparent: root.traceparent });
     expect(done.traceCompleted).toBe(true);
     const abort = new AbortController();
     try {
-      const watch = readIterable(client.watchTrace({ traceId: root.traceId, afterVersion: done.traceVersion }, { signal: abort.signal }));
+      const watch = readIterable(e2e.client.watchTrace({ traceId: root.traceId, afterVersion: done.traceVersion }, { signal: abort.signal }));
       expect(await watch.ending(5_000, "WatchTrace resumed after TraceCompleted to end")).toEqual({ ok: true });
     } finally {
       abort.abort();
@@ -330,7 +316,7 @@ describe("IngestBatch", () => {
     }
     traces.forEach((t, i) => add(i, "endSpan", { case: "endSpan", value: { traceId: t.traceId, spanId: t.root } }));
     expect(steps).toHaveLength(1000);
-    const response = await client.ingestBatch({ commands: steps.map((s) => s.command) });
+    const response = await e2e.client.ingestBatch({ commands: steps.map((s) => s.command) });
     expect(response.results).toHaveLength(1000);
     expect(response.results.map((r) => r.result.case)).toEqual(steps.map((s) => s.expect));
 
@@ -359,8 +345,8 @@ describe("IngestBatch", () => {
       }
     }
     const listed = await listedWhen(
-      server.projector,
-      () => client.listTraces({ serviceName: "batch-worker", pageSize: 1000 }),
+      e2e.server.projector,
+      () => e2e.client.listTraces({ serviceName: "batch-worker", pageSize: 1000 }),
       (l) => l.traces.length === TRACES && l.traces.filter((t) => t.state === TraceState.COMPLETED).length === TRACES - 1,
       "ListTraces to list the batch's 100 traces, 99 of them completed",
     );
@@ -369,7 +355,7 @@ describe("IngestBatch", () => {
   });
 
   it("rejects a batch larger than TRACELEDGER_MAX_BATCH_COMMANDS as a whole, writing nothing", async () => {
-    const small = await startServer(db.url, { TRACELEDGER_MAX_BATCH_COMMANDS: "3" });
+    const small = await startServer(e2e.db.url, { TRACELEDGER_MAX_BATCH_COMMANDS: "3" });
     try {
       const smallClient = connectClient(small.grpcAddress);
       const traceId = newTraceId();
