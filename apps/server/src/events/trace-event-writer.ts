@@ -21,14 +21,34 @@ export interface WireEncoded {
   readonly wireEnd: number;
 }
 
-let buf = Buffer.allocUnsafe(64 * 1024);
+/** The resource attribute lists read from OTLP requests, shared by all the request's spans: encoded once. */
+const sharedLists = new WeakMap<readonly KeyValue[], Uint8Array | null>();
+
+/** Marks a list that many events will carry as it is (a resource's attributes): the writer encodes it once. */
+export function markSharedAttributes(list: readonly KeyValue[]): void {
+  if (list.length > 0) sharedLists.set(list, null);
+}
+
+// Events are written one after another into a slab, and each payload is a view
+// of its part of the slab: allocating an ArrayBuffer per event cost more than
+// writing the event. A slab lives until the last payload in it is dropped
+// (after its commit).
+const SLAB_BYTES = 256 * 1024;
+let buf = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let view = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+/** Where the event being written starts in the slab. */
+let start = 0;
 let pos = 0;
 
 function ensure(n: number): void {
   if (pos + n <= buf.length) return;
-  const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
-  buf.copy(bigger, 0, 0, pos);
-  buf = bigger;
+  // A new slab, with the event written so far moved to its start.
+  const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (pos - start + n)));
+  buf.copy(next, 0, start, pos);
+  pos -= start;
+  start = 0;
+  buf = next;
+  view = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 function varint(n: number): void {
@@ -89,13 +109,18 @@ function bool(field: number, v: boolean): void {
   buf[pos++] = 1;
 }
 
-/** Reserves a one-byte length; endLength fixes it (shifting the body when it needs more bytes). */
+/**
+ * Reserves a one-byte length; endLength fixes it (shifting the body when it
+ * needs more bytes). The mark is relative to the event's start: ensure() may
+ * move the event to a new slab meanwhile.
+ */
 function beginLength(): number {
   ensure(1);
-  return pos++;
+  return pos++ - start;
 }
 
-function endLength(at: number): void {
+function endLength(mark: number): void {
+  const at = start + mark;
   const length = pos - at - 1;
   if (length < 0x80) {
     buf[at] = length;
@@ -103,10 +128,11 @@ function endLength(at: number): void {
   }
   const size = varintSize(length);
   ensure(size - 1);
-  buf.copyWithin(at + size, at + 1, pos);
+  const moved = start + mark; // the event may have moved to a new slab
+  buf.copyWithin(moved + size, moved + 1, pos);
   pos += size - 1;
   let n = length;
-  let i = at;
+  let i = moved;
   while (n > 0x7f) {
     buf[i++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
@@ -148,13 +174,13 @@ function keyValues(field: number, list: readonly KeyValue[]): void {
     const wire = kv as Partial<WireEncoded>;
     const source = wire.wireSource;
     if (source !== undefined) {
-      const start = wire.wireStart!;
-      const length = wire.wireEnd! - start;
+      const from = wire.wireStart!;
+      const length = wire.wireEnd! - from;
       varint(length);
       ensure(length);
       // Most attributes are a few dozen bytes: a loop beats Buffer#copy's checks there.
-      if (length < 64) for (let i = 0; i < length; i++) buf[pos + i] = source[start + i]!;
-      else source.copy(buf, pos, start, start + length);
+      if (length < 64) for (let i = 0; i < length; i++) buf[pos + i] = source[from + i]!;
+      else source.copy(buf, pos, from, from + length);
       pos += length;
       continue;
     }
@@ -162,6 +188,21 @@ function keyValues(field: number, list: readonly KeyValue[]): void {
     keyValueBody(kv);
     endLength(at);
   }
+}
+
+/** keyValues, for a list many events carry: its encoding is remembered and copied. */
+function sharedKeyValues(field: number, list: readonly KeyValue[]): void {
+  const known = sharedLists.get(list);
+  if (known === undefined) return keyValues(field, list);
+  if (known === null) {
+    const from = pos - start;
+    keyValues(field, list);
+    sharedLists.set(list, view.slice(start + from, pos));
+    return;
+  }
+  ensure(known.length);
+  view.set(known, pos);
+  pos += known.length;
 }
 
 function keyValueBody(kv: KeyValue): void {
@@ -258,7 +299,7 @@ function body(event: TraceEventCase): boolean {
       keyValues(9, e.attributes);
       string(10, e.tracestate);
       links(11, e.links);
-      keyValues(12, e.resourceAttributes);
+      sharedKeyValues(12, e.resourceAttributes);
       fixed32(13, e.flags);
       uint(14, e.droppedAttributesCount);
       uint(15, e.truncatedValuesCount);
@@ -347,14 +388,16 @@ function body(event: TraceEventCase): boolean {
   }
 }
 
-/** The event message's own bytes (what the store keeps as the payload). */
+/** The event message's own bytes (what the store keeps as the payload); a view of a slab, never changed. */
 export function writeTraceEvent(event: TraceEventCase): Uint8Array {
   // Unknown fields (a message decoded from a newer writer) are protobuf-es's to keep.
   if (event.value.$unknown !== undefined) return viaProtobufEs(event);
-  pos = 0;
-  if (!body(event)) return viaProtobufEs(event);
-  // One copy into its own ArrayBuffer (buf is never pooled: it is larger than Node's pool).
-  return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + pos));
+  start = pos;
+  if (!body(event)) {
+    pos = start;
+    return viaProtobufEs(event);
+  }
+  return view.subarray(start, pos);
 }
 
 function viaProtobufEs(event: TraceEventCase): Uint8Array {

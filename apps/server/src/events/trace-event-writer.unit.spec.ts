@@ -17,7 +17,7 @@ import { TRACE } from "../domain/testing/trace-specification.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { hexToBytes } from "../domain/trace/w3c-ids.js";
 import { eventKind } from "./trace-event-codec.js";
-import { writeTraceEvent } from "./trace-event-writer.js";
+import { markSharedAttributes, writeTraceEvent } from "./trace-event-writer.js";
 
 const kv = (init: MessageInitShape<typeof KeyValueSchema>): KeyValue => create(KeyValueSchema, init);
 
@@ -94,6 +94,21 @@ describe("writeTraceEvent", () => {
       ["http.route", "/orders/{id}"],
       ["n", 1n],
     ]);
+  });
+
+  it("keeps every payload intact while later events fill the slab and move to new ones", () => {
+    const events = Array.from({ length: 3000 }, (_, i) => spanStarted(CHILD, { name: `op ${i}`, attributes: i % 100 === 7 ? [attr("big", "y".repeat(300_000 + i))] : many }));
+    const written = events.map((e) => writeTraceEvent(e));
+    events.forEach((e, i) => expect(Buffer.from(written[i]!).toString("hex"), `event ${i}`).toBe(protobufEs(e)));
+  });
+
+  it("encodes a list marked shared once, and the same bytes each time", () => {
+    const resource = [attr("service.name", "orders"), attr("host.name", "h1")];
+    markSharedAttributes(resource);
+    const first = spanStarted(ROOT, { resourceAttributes: resource });
+    const second = spanStarted(CHILD, { resourceAttributes: resource });
+    expect(Buffer.from(writeTraceEvent(first)).toString("hex")).toBe(protobufEs(first));
+    expect(Buffer.from(writeTraceEvent(second)).toString("hex")).toBe(protobufEs(second));
   });
 
   it("hands a message with unknown fields to protobuf-es, which keeps them", () => {

@@ -9,6 +9,7 @@
 
 import type { KeyValue, SpanLink } from "@traceledger/proto";
 import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
+import { markSharedAttributes } from "../events/trace-event-writer.js";
 import { ProtobufCursor } from "./protobuf-cursor.js";
 import { readKeyValue, stringAttribute } from "./read-attributes.js";
 import { finishedSpanEvent } from "./span-event-mapping.js";
@@ -72,6 +73,8 @@ function readResource(c: ProtobufCursor): Resource {
     else c.skip(tag & 7);
   }
   c.endOf(end);
+  // Every span of the resource carries this list in its SpanStarted: encoded once.
+  markSharedAttributes(attributes);
   return { attributes, serviceName: stringAttribute(attributes, "service.name") || UNKNOWN_SERVICE };
 }
 
