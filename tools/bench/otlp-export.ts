@@ -1,7 +1,7 @@
 // OTLP export: how fast the exporter drains a stored log to a collector, against
 // two ceilings measured in the same run.
 //
-//   npx tsx tools/bench/otlp-export.ts [--quick] [--spans-per-trace=N] [--batch=N]
+//   npx tsx tools/bench/otlp-export.ts [--quick] [--spans-per-trace=N] [--batch=N] [--profile]
 //
 // The log: completed traces of --spans-per-trace spans (default 10), each span
 // with 4 attributes, one event per span, written straight through the event
@@ -22,11 +22,15 @@
 //   transport  the exporter's request bodies (kept from the export run) posted
 //              again, one at a time as the exporter does: HTTP alone.
 //
+// --profile records this process's CPU during the export alone (node:inspector)
+// and prints where the time went.
+//
 // The export is sequential by design (one request in flight, the checkpoint
 // after it), so its rate is bounded by the sum of the per-span costs of its
 // steps, not the slowest one.
 
 import { createServer } from "node:http";
+import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -53,9 +57,11 @@ import { createLogger } from "../../apps/server/src/log/logger.js";
 import type { OtlpExportConfig } from "../../apps/server/src/otlp-export/otlp-export-config.js";
 import { startOtlpExport } from "../../apps/server/src/otlp-export/start-otlp-export.js";
 import { machineLine, openBenchDatabase, processTreeCpuSeconds, waitUntilQuiet } from "./support/bench-env.js";
+import { profileMarkdown, summariseProfile } from "./support/cpu-profile.js";
 import { fmt, rate } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
+const profile = process.argv.includes("--profile");
 const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const SPANS_PER_TRACE = option("spans-per-trace", 10);
 const BATCH_SPANS = option("batch", 512);
@@ -160,10 +166,18 @@ async function main(): Promise<void> {
     const spans = TRACES * SPANS_PER_TRACE;
     const cpu0 = process.cpuUsage();
     const pg0 = await processTreeCpuSeconds(db.postmasterPid);
+    const inspector = profile ? new Session() : undefined;
+    if (inspector) {
+      inspector.connect();
+      await inspector.post("Profiler.enable");
+      await inspector.post("Profiler.start");
+    }
     const started = performance.now();
     const exporter = startOtlpExport({ config, sql, store, log: createLogger("error") });
     while (exporter.stats.exportedSpans < spans) await new Promise((resolve) => setTimeout(resolve, 20));
     const exportMs = performance.now() - started;
+    const recorded = inspector ? ((await inspector.post("Profiler.stop")) as { profile: unknown }).profile : undefined;
+    inspector?.disconnect();
     const cpu = process.cpuUsage(cpu0);
     const pg = (await processTreeCpuSeconds(db.postmasterPid)) - pg0;
     await exporter.stop();
@@ -211,6 +225,7 @@ async function main(): Promise<void> {
     console.log("| run | spans/s | node CPU us/span | PostgreSQL CPU us/span | |");
     console.log("|---|---|---|---|---|");
     for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+    if (recorded) console.log(`\nwhere the export's time went (this process):\n\n${profileMarkdown(summariseProfile(recorded as never), 25, { count: spans, unit: "span" })}`);
     console.log(`\nexport / readAll alone: ${fmt(readMs / exportMs)}; export / transport alone: ${fmt(postMs / exportMs)}`);
   } finally {
     receiver.closeAllConnections();
