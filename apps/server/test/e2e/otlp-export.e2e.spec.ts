@@ -8,63 +8,36 @@
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { SpanKind, StatusCode } from "@traceledger/proto";
 import { ExportTraceServiceRequestSchema, OtlpSpanKind, OtlpStatusCode, type OtlpKeyValue } from "@traceledger/proto/otlp";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PostgresEventStore } from "../../src/event-store/postgres/postgres-event-store.js";
 import { compareCheckpoints } from "../../src/event-store/rules.js";
 import { OTLP_EXPORT_SUBSCRIBER } from "../../src/otlp-export/start-otlp-export.js";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { sendTrace, type SentTrace } from "./support/export-traces.js";
 import { hex } from "./support/ids.js";
 import { connectClient, startServer } from "./support/in-process-server.js";
-import { spanKey, startOtlpHttpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
+import { exportingServerPerTest } from "./support/exporting-server-per-test.js";
+import { spanKey, startOtlpHttpReceiver } from "./support/otlp-receiver.js";
 import { decodeWithStockDecoder, stockDecoderAvailable } from "./support/stock-otlp-decoder.js";
 import { until } from "./support/wait.js";
 
-let db: TestDatabase;
-let receiver: OtlpReceiver;
-const servers: Traceledger[] = [];
-
-beforeEach(async () => {
-  db = await createTestDatabase();
-  receiver = await startOtlpHttpReceiver();
-});
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.stop();
-  await receiver?.close();
-  await db?.drop();
-});
-
-/** A server exporting to this test's receiver, quickly (short delays, fast retries; takeovers here are by release, not expiry). */
-async function exportingServer(overrides: Record<string, string> = {}): Promise<Traceledger> {
-  const server = await startServer(db.url, {
-    OTLP_ENDPOINT: receiver.url,
-    OTLP_EXPORT_MAX_DELAY_MS: "20",
-    OTLP_EXPORT_LEASE_MS: "10000",
-    OTLP_EXPORT_RETRY_INITIAL_MS: "10",
-    OTLP_EXPORT_RETRY_MAX_MS: "50",
-    ...overrides,
-  });
-  servers.push(server);
-  return server;
-}
+// Takeovers here are by release, not expiry: a long lease.
+const e2e = exportingServerPerTest(startOtlpHttpReceiver, (receiver) => ({ OTLP_ENDPOINT: receiver.url, OTLP_EXPORT_LEASE_MS: "10000" }));
 
 const allKeys = (traces: readonly SentTrace[]) => traces.flatMap((t) => t.keys);
 const attributes = (list: readonly OtlpKeyValue[]) => Object.fromEntries(list.map((kv) => [kv.key, kv.value?.value.value]));
-const checkpoint = () => new PostgresEventStore(db.sql).loadCheckpoint(OTLP_EXPORT_SUBSCRIBER);
+const checkpoint = () => new PostgresEventStore(e2e.db.sql).loadCheckpoint(OTLP_EXPORT_SUBSCRIBER);
 
 describe("OTLP export over HTTP", () => {
   it("sends the spans of several traces as recorded: ids, parents, kinds, times, attributes, events, errors, links, status, resource, scope", async () => {
-    const server = await exportingServer();
+    const server = await e2e.exportingServer();
     const client = connectClient(server.grpcAddress);
     const traces = [await sendTrace(client), await sendTrace(client, { error: true, children: 3 }), await sendTrace(client, { service: "search", children: 1 })];
-    await receiver.waitForSpans(allKeys(traces));
+    await e2e.receiver.waitForSpans(allKeys(traces));
 
     for (const sent of traces) {
       const view = (await client.getTrace({ traceId: sent.traceId })).trace!;
       for (const span of view.spans) {
-        const got = receiver.spans.get(spanKey(hex(sent.traceId), hex(span.spanId)))!;
+        const got = e2e.receiver.spans.get(spanKey(hex(sent.traceId), hex(span.spanId)))!;
         const otlp = got.span;
         expect(hex(otlp.parentSpanId)).toBe(hex(span.parentSpanId));
         expect(otlp.name).toBe(span.name);
@@ -91,17 +64,17 @@ describe("OTLP export over HTTP", () => {
     }
     // The receiver has the spans before the exporter has counted the answer.
     await until(5000, "the export counted", () => (server.otlpExport!.stats.exportedSpans === allKeys(traces).length ? true : undefined));
-    expect(receiver.requests.every((r) => r.headers["content-type"] === "application/x-protobuf")).toBe(true);
+    expect(e2e.receiver.requests.every((r) => r.headers["content-type"] === "application/x-protobuf")).toBe(true);
     // Caught up: the checkpoint sits past every exported event.
     await until(5000, "the checkpoint to be saved", async () => (compareCheckpoints(await checkpoint(), { transactionId: 0n, position: 0n }) > 0 ? true : undefined));
   });
 
   it.skipIf(!stockDecoderAvailable())("writes bytes the official OpenTelemetry decoder (opentelemetry-proto, Python) reads exactly as we do", async () => {
-    const server = await exportingServer();
+    const server = await e2e.exportingServer();
     const client = connectClient(server.grpcAddress);
     const traces = [await sendTrace(client, { error: true }), await sendTrace(client, { children: 3 })];
-    await receiver.waitForSpans(allKeys(traces));
-    const bodies = receiver.requests.map((r) => r.body);
+    await e2e.receiver.waitForSpans(allKeys(traces));
+    const bodies = e2e.receiver.requests.map((r) => r.body);
     const stock = await decodeWithStockDecoder(bodies);
     const ours = bodies.map((b) => toJson(ExportTraceServiceRequestSchema, fromBinary(ExportTraceServiceRequestSchema, b)));
     expect(stock).toEqual(ours);
@@ -114,10 +87,10 @@ describe("OTLP export over HTTP", () => {
   });
 
   it("rides out an outage (503 and 429 with Retry-After, 502 without): every span arrives once, the checkpoint stays put meanwhile", async () => {
-    const server = await exportingServer();
+    const server = await e2e.exportingServer();
     const client = connectClient(server.grpcAddress);
     const before = await sendTrace(client);
-    await receiver.waitForSpans(before.keys);
+    await e2e.receiver.waitForSpans(before.keys);
     await until(5000, "the first checkpoint", async () => (compareCheckpoints(await checkpoint(), { transactionId: 0n, position: 0n }) > 0 ? true : undefined));
     const saved = await checkpoint();
 
@@ -127,55 +100,55 @@ describe("OTLP export over HTTP", () => {
       { kind: "status" as const, status: 502 },
       { kind: "status" as const, status: 504, headers: { "retry-after": "0" } },
     ];
-    const first = receiver.requests.length;
+    const first = e2e.receiver.requests.length;
     // The scripted failures, then 503s until this test has looked at the checkpoint.
     let recovered = false;
-    receiver.answer = (request) => (recovered ? { kind: "accept" } : (outage[request.index - first - 1] ?? { kind: "status", status: 503, headers: { "retry-after": "0" } }));
+    e2e.receiver.answer = (request) => (recovered ? { kind: "accept" } : (outage[request.index - first - 1] ?? { kind: "status", status: 503, headers: { "retry-after": "0" } }));
     const during = [await sendTrace(client, { error: true }), await sendTrace(client), await sendTrace(client, { children: 4 })];
-    await receiver.waitForRequests(first + 1);
+    await e2e.receiver.waitForRequests(first + 1);
     const atFirstFailure = await checkpoint();
-    await receiver.waitForRequests(first + outage.length);
+    await e2e.receiver.waitForRequests(first + outage.length);
     // Still while the collector refuses; never past the completion of the first trace it refused.
     expect(await checkpoint()).toEqual(atFirstFailure);
-    const [completion] = (await new PostgresEventStore(db.sql).readStream(hex(during[0]!.traceId))).slice(-1);
+    const [completion] = (await new PostgresEventStore(e2e.db.sql).readStream(hex(during[0]!.traceId))).slice(-1);
     expect(completion!.type).toBe("TraceCompleted");
     expect(atFirstFailure.position).toBeLessThan(completion!.position);
     expect(compareCheckpoints(atFirstFailure, saved)).toBeGreaterThanOrEqual(0);
     recovered = true;
 
-    await receiver.waitForSpans(allKeys(during));
+    await e2e.receiver.waitForSpans(allKeys(during));
     const after = await sendTrace(client);
-    await receiver.waitForSpans(after.keys);
-    expect(receiver.duplicates()).toBe(0);
+    await e2e.receiver.waitForSpans(after.keys);
+    expect(e2e.receiver.duplicates()).toBe(0);
     const stats = server.otlpExport!.stats;
     await until(5000, "the export counted", () => (stats.exportedSpans === allKeys([before, ...during, after]).length ? true : undefined));
-    const failed = receiver.requests.filter((r) => r.answer === "status").length;
+    const failed = e2e.receiver.requests.filter((r) => r.answer === "status").length;
     expect(failed).toBeGreaterThanOrEqual(outage.length);
     expect(stats.retries).toBe(failed);
     expect(stats.resentSpans).toBe(0);
     expect(stats.droppedSpans).toBe(0);
-    expect(receiver.requests.slice(first, first + outage.length).map((r) => r.answer)).toEqual(["status", "status", "status", "status"]);
+    expect(e2e.receiver.requests.slice(first, first + outage.length).map((r) => r.answer)).toEqual(["status", "status", "status", "status"]);
   });
 
   it("does not retry a 400 or a partial success: the spans are dropped and counted with the reason, and export goes on", async () => {
-    const server = await exportingServer();
+    const server = await e2e.exportingServer();
     const client = connectClient(server.grpcAddress);
-    receiver.answer = (request) =>
+    e2e.receiver.answer = (request) =>
       request.index === 1
         ? { kind: "status", status: 400, message: "span id is all zero" }
         : request.index === 2
           ? { kind: "accept", rejectedSpans: 1, errorMessage: "1 span too old" }
           : { kind: "accept" };
     const refused = await sendTrace(client);
-    await receiver.waitForRequests(1);
+    await e2e.receiver.waitForRequests(1);
     const partly = await sendTrace(client, { children: 1 });
-    await receiver.waitForRequests(2);
+    await e2e.receiver.waitForRequests(2);
     const later = await sendTrace(client);
-    await receiver.waitForSpans(later.keys);
+    await e2e.receiver.waitForSpans(later.keys);
 
-    const carrying = (key: string) => receiver.requests.filter((r) => r.request.resourceSpans.some((rs) => rs.scopeSpans.some((s) => s.spans.some((sp) => spanKey(hex(sp.traceId), hex(sp.spanId)) === key)))).length;
+    const carrying = (key: string) => e2e.receiver.requests.filter((r) => r.request.resourceSpans.some((rs) => rs.scopeSpans.some((s) => s.spans.some((sp) => spanKey(hex(sp.traceId), hex(sp.spanId)) === key)))).length;
     for (const key of refused.keys) expect(carrying(key)).toBe(1);
-    expect(receiver.requests).toHaveLength(3);
+    expect(e2e.receiver.requests).toHaveLength(3);
     const stats = server.otlpExport!.stats;
     await until(5000, "the export counted", () => (stats.exportedSpans === partly.keys.length - 1 + later.keys.length ? true : undefined));
     expect(stats.droppedSpans).toBe(refused.keys.length + 1);
@@ -187,7 +160,7 @@ describe("OTLP export over HTTP", () => {
   });
 
   it("keeps error and slow traces and samples the others at the configured rate, by trace id", async () => {
-    const server = await exportingServer({ OTLP_EXPORT_SAMPLE_RATE: "0.5", OTLP_EXPORT_SLOW_TRACE_MS: "1000" });
+    const server = await e2e.exportingServer({ OTLP_EXPORT_SAMPLE_RATE: "0.5", OTLP_EXPORT_SLOW_TRACE_MS: "1000" });
     const client = connectClient(server.grpcAddress);
     const ordinary: SentTrace[] = [];
     for (let i = 0; i < 24; i++) ordinary.push(await sendTrace(client, { children: 1 }));
@@ -195,14 +168,14 @@ describe("OTLP export over HTTP", () => {
     const slow = [await sendTrace(client, { durationMs: 1500, children: 1 }), await sendTrace(client, { durationMs: 4000, children: 1 })];
     // Export follows the log: once the last trace is in, every earlier one has been decided.
     const sentinel = await sendTrace(client, { error: true, children: 1 });
-    await receiver.waitForSpans(sentinel.keys);
+    await e2e.receiver.waitForSpans(sentinel.keys);
 
     // The rule, written independently: the last 56 bits of the id, at or above half of 2^56.
     const sampled = (t: SentTrace) => BigInt(`0x${hex(t.traceId).slice(18)}`) >= 1n << 55n;
     const expected = [...ordinary.filter(sampled), ...failed, ...slow, sentinel];
-    const exportedTraces = new Set([...receiver.spans.values()].map((s) => hex(s.span.traceId)));
+    const exportedTraces = new Set([...e2e.receiver.spans.values()].map((s) => hex(s.span.traceId)));
     expect([...exportedTraces].sort()).toEqual(expected.map((t) => hex(t.traceId)).sort());
-    expect(receiver.spans.size).toBe(allKeys(expected).length);
+    expect(e2e.receiver.spans.size).toBe(allKeys(expected).length);
     expect(server.otlpExport!.stats.sampledOutTraces).toBe(ordinary.length - ordinary.filter(sampled).length);
     // With 24 random ids, both outcomes are all but certain to occur (each is missing with probability 2^-24).
     expect(ordinary.filter(sampled).length).toBeGreaterThan(0);
@@ -210,40 +183,43 @@ describe("OTLP export over HTTP", () => {
   });
 
   it("sends the configured headers, percent-decoded", async () => {
-    const server = await exportingServer({ OTLP_HEADERS: "authorization=Bearer%20s3cr3t, x-tenant = acme%2Fteam", OTEL_EXPORTER_OTLP_HEADERS: "x-ignored=1" });
+    const server = await e2e.exportingServer({ OTLP_HEADERS: "authorization=Bearer%20s3cr3t, x-tenant = acme%2Fteam", OTEL_EXPORTER_OTLP_HEADERS: "x-ignored=1" });
     const sent = await sendTrace(connectClient(server.grpcAddress));
-    await receiver.waitForSpans(sent.keys);
-    for (const request of receiver.requests) {
+    await e2e.receiver.waitForSpans(sent.keys);
+    for (const request of e2e.receiver.requests) {
       expect(request.headers).toMatchObject({ authorization: "Bearer s3cr3t", "x-tenant": "acme/team", "content-type": "application/x-protobuf" });
       expect(request.headers["x-ignored"]).toBeUndefined();
     }
   });
 
   it("runs on one replica at a time: two servers export each span once, and the other takes over when the holder stops", async () => {
-    const a = await exportingServer();
-    const b = await exportingServer();
+    const a = await e2e.exportingServer();
+    const b = await e2e.exportingServer();
     await until(5000, "one replica to hold the export lease", () => (a.otlpExport!.subscription.isHolder || b.otlpExport!.subscription.isHolder ? true : undefined));
     const [holder, other] = a.otlpExport!.subscription.isHolder ? [a, b] : [b, a];
     expect(other.otlpExport!.subscription.isHolder).toBe(false);
     const traces: SentTrace[] = [];
     for (let i = 0; i < 6; i++) traces.push(await sendTrace(connectClient((i % 2 === 0 ? a : b).grpcAddress)));
-    await receiver.waitForSpans(allKeys(traces));
+    await e2e.receiver.waitForSpans(allKeys(traces));
     expect(other.otlpExport!.stats.exportedSpans).toBe(0);
 
     await holder.stop();
     const afterwards = await sendTrace(connectClient(other.grpcAddress));
-    await receiver.waitForSpans(afterwards.keys);
+    await e2e.receiver.waitForSpans(afterwards.keys);
     expect(other.otlpExport!.subscription.isHolder).toBe(true);
-    expect(receiver.duplicates()).toBe(0);
+    expect(e2e.receiver.duplicates()).toBe(0);
   });
 
   it("does not export when TRACING_ENABLED is false, nor without an endpoint unless asked", async () => {
-    const off = await exportingServer({ TRACING_ENABLED: "false" });
+    const off = await e2e.exportingServer({ TRACING_ENABLED: "false" });
     expect(off.otlpExport).toBeUndefined();
-    const unconfigured = await startServer(db.url, {});
-    servers.push(unconfigured);
-    expect(unconfigured.otlpExport).toBeUndefined();
+    const unconfigured = await startServer(e2e.db.url, {});
+    try {
+      expect(unconfigured.otlpExport).toBeUndefined();
+    } finally {
+      await unconfigured.stop();
+    }
     await sendTrace(connectClient(off.grpcAddress));
-    expect(receiver.requests).toHaveLength(0);
+    expect(e2e.receiver.requests).toHaveLength(0);
   });
 });
