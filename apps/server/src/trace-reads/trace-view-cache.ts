@@ -6,9 +6,16 @@
 
 import type { TraceViewState } from "./trace-view-state.js";
 
+/**
+ * "base": a state reads start from (a snapshot's, or one at a snapshot version).
+ * "head": the newest state of a trace read now; a newer head replaces it.
+ */
+export type CachedRole = "base" | "head";
+
 interface Cached {
   readonly state: TraceViewState;
   readonly size: number;
+  readonly role: CachedRole;
 }
 
 export class TraceViewCache {
@@ -16,6 +23,8 @@ export class TraceViewCache {
   private readonly states = new Map<string, Cached>();
   /** Per trace, its cached versions' keys in use order. */
   private readonly byTrace = new Map<string, Set<string>>();
+  /** Per trace, the key of its head, if cached. */
+  private readonly heads = new Map<string, string>();
   private bytes = 0;
 
   /** `perTrace`: versions kept of one trace (its snapshot versions and recent reads; time travel moves across them). */
@@ -40,12 +49,19 @@ export class TraceViewCache {
     return best;
   }
 
-  put(state: TraceViewState): void {
+  put(state: TraceViewState, role: CachedRole): void {
     const key = keyOf(state);
     const size = state.sizeBytes;
     if (size > this.maxBytes) return;
+    // A state that is both stays a base: it outlives the next head.
+    const effective: CachedRole = this.states.get(key)?.role === "base" ? "base" : role;
     this.remove(key);
-    this.states.set(key, { state, size });
+    if (role === "head") {
+      const previous = this.heads.get(state.traceId);
+      if (previous !== undefined && previous !== key && this.states.get(previous)?.role === "head") this.remove(previous);
+      this.heads.set(state.traceId, key);
+    }
+    this.states.set(key, { state, size, role: effective });
     this.bytes += size;
     const keys = this.byTrace.get(state.traceId) ?? new Set<string>();
     keys.add(key);
@@ -79,6 +95,7 @@ export class TraceViewCache {
     const keys = this.byTrace.get(entry.state.traceId)!;
     keys.delete(key);
     if (keys.size === 0) this.byTrace.delete(entry.state.traceId);
+    if (this.heads.get(entry.state.traceId) === key) this.heads.delete(entry.state.traceId);
   }
 }
 
