@@ -341,7 +341,7 @@ function sameStart(a: { parentSpanId: string; name: string; kind: number; servic
  * children (otherwise as given), so children find their parent recorded.
  */
 function parentsFirst(spans: readonly FinishedSpan[]): readonly FinishedSpan[] {
-  if (spans.length < 2) return spans;
+  if (spans.length < 2 || !aParentComesLater(spans)) return spans;
   const byId = new Map<string, FinishedSpan>();
   for (const span of spans) if (!byId.has(span.spanId)) byId.set(span.spanId, span);
   const placed = new Set<FinishedSpan>();
@@ -357,6 +357,17 @@ function parentsFirst(spans: readonly FinishedSpan[]): readonly FinishedSpan[] {
     while (chain.length > 0) ordered.push(chain.pop()!);
   }
   return ordered;
+}
+
+/** True when some span's parent is later in the list (small lists: no map; large ones: one). */
+function aParentComesLater(spans: readonly FinishedSpan[]): boolean {
+  if (spans.length > 32) return true;
+  for (let i = 0; i < spans.length; i++) {
+    const parent = spans[i]!.parentSpanId;
+    if (parent === "") continue;
+    for (let j = i + 1; j < spans.length; j++) if (spans[j]!.spanId === parent) return true;
+  }
+  return false;
 }
 
 function spanIdReused(traceId: string, spanId: string): TraceError {
