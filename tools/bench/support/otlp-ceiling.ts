@@ -4,7 +4,7 @@
 // events table (support/pg-ceiling.ts) over `lanes` connections, as `unnest`
 // inserts and as binary COPY; the faster is the ceiling.
 
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Sql } from "../../../apps/server/src/database/open-database.js";
 import { DEFAULT_ATTRIBUTE_LIMITS } from "../../../apps/server/src/domain/trace/attribute-limits.js";
 import { decideTrace } from "../../../apps/server/src/domain/trace/trace-decide.js";
@@ -12,7 +12,7 @@ import { initialTraceState } from "../../../apps/server/src/domain/trace/trace-s
 import { encodeTraceEvent, occurredAt } from "../../../apps/server/src/events/trace-event-codec.js";
 import { readExportRequest } from "../../../apps/server/src/otlp-ingest/read-export-request.js";
 import { otlpTemplate } from "./otlp-workload.js";
-import { copyInsert, freshCeilingTable, unnestInsert, type CeilingFigures, type CeilingRow } from "./pg-ceiling.js";
+import { measureCeilingOf, type CeilingFigures, type CeilingRow } from "./pg-ceiling.js";
 
 interface TraceEvents {
   readonly events: Array<{ type: string; payload: Uint8Array; occurredAt: bigint }>;
@@ -35,14 +35,6 @@ export function eventsPerRequest(t0: bigint): number {
   return serverEventsOfOneRequest(t0).reduce((n, t) => n + t.events.length, 0);
 }
 
-const uuid = () => {
-  const b = randomBytes(16);
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-};
-
 function workload(lanes: number, batches: number, t0: bigint): CeilingRow[][][] {
   const traces = serverEventsOfOneRequest(t0);
   return Array.from({ length: lanes }, () =>
@@ -50,7 +42,7 @@ function workload(lanes: number, batches: number, t0: bigint): CeilingRow[][][] 
       const rows: CeilingRow[] = [];
       for (const trace of traces) {
         const traceId = randomBytes(16);
-        trace.events.forEach((e, i) => rows.push({ traceId, version: i + 1, eventId: uuid(), ...e }));
+        trace.events.forEach((e, i) => rows.push({ traceId, version: i + 1, eventId: randomUUID(), ...e }));
       }
       return rows;
     }),
@@ -58,40 +50,7 @@ function workload(lanes: number, batches: number, t0: bigint): CeilingRow[][][] 
 }
 
 /** rows/s of both methods, each on a fresh table after a warm-up. `sql` needs `lanes` connections. */
-export async function measureOtlpCeiling(sql: Sql, lanes: number, batchesPerLane: number): Promise<CeilingFigures> {
+export function measureOtlpCeiling(sql: Sql, lanes: number, batchesPerLane: number): Promise<CeilingFigures> {
   const now = BigInt(Date.now()) * 1_000_000n;
-  const work = workload(lanes, batchesPerLane, now);
-  const warm = workload(lanes, 2, now);
-  const all = work.flat(2);
-  const rows = all.length;
-  const meanPayload = all.reduce((n, r) => n + r.payload.length, 0) / rows;
-  const timed = async (run: () => Promise<unknown>) => {
-    const t = performance.now();
-    await run();
-    return rows / ((performance.now() - t) / 1000);
-  };
-  const eachLane = (batches: CeilingRow[][][], insert: (lane: number, rows: CeilingRow[]) => Promise<void>) =>
-    Promise.all(
-      batches.map(async (lane, i) => {
-        for (const b of lane) await insert(i, b);
-      }),
-    );
-
-  await freshCeilingTable(sql);
-  await eachLane(warm, (_, b) => unnestInsert(sql, b, now));
-  await freshCeilingTable(sql);
-  const unnest = await timed(() => eachLane(work, (_, b) => unnestInsert(sql, b, now)));
-
-  await freshCeilingTable(sql);
-  const reserved = await Promise.all(Array.from({ length: lanes }, () => sql.reserve()));
-  try {
-    await eachLane(warm, (i, b) => copyInsert(reserved[i]!, b, now));
-    await freshCeilingTable(reserved[0]!);
-    const copy = await timed(() => eachLane(work, (i, b) => copyInsert(reserved[i]!, b, now)));
-    return { rows, rowsPerBatch: rows / (lanes * batchesPerLane), unnest, copy, ceiling: Math.max(unnest, copy), meanPayload };
-  } finally {
-    for (const r of reserved) r.release();
-    await sql`drop table if exists ceiling_events`;
-    await sql`checkpoint`;
-  }
+  return measureCeilingOf(sql, workload(lanes, batchesPerLane, now), workload(lanes, 2, now), now);
 }

@@ -8,9 +8,10 @@
 // The rows are the events the server stores for the ingest workload: its commands
 // are mapped, decided and encoded by the server's own code (to-command,
 // decideTrace, encodeTraceEvent, deriveEventId), so types, payload bytes and
-// sizes are exactly what the server writes.
+// sizes are exactly what the server writes. otlp-ceiling.ts measures its own
+// rows the same way (measureCeilingOf).
 
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
@@ -67,14 +68,6 @@ export function serverEventsOfOneTrace(t0: bigint): { starts: EventTemplate[]; e
   return { starts, ends };
 }
 
-const uuid = () => {
-  const b = randomBytes(16);
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-};
-
 /**
  * `lanes` x `batches` batches in the lifecycle layout: each batch holds the start
  * events of TRACES_PER_BATCH new traces and the end events of the previous batch's
@@ -87,8 +80,8 @@ export function ceilingWorkload(lanes: number, batches: number, t0: bigint): Cei
     return Array.from({ length: batches }, () => {
       const fresh = Array.from({ length: TRACES_PER_BATCH }, () => randomBytes(16));
       const rows: CeilingRow[] = [];
-      for (const traceId of fresh) starts.forEach((e, i) => rows.push({ traceId, version: i + 1, eventId: uuid(), ...e }));
-      for (const traceId of previous) ends.forEach((e, i) => rows.push({ traceId, version: starts.length + i + 1, eventId: uuid(), ...e }));
+      for (const traceId of fresh) starts.forEach((e, i) => rows.push({ traceId, version: i + 1, eventId: randomUUID(), ...e }));
+      for (const traceId of previous) ends.forEach((e, i) => rows.push({ traceId, version: starts.length + i + 1, eventId: randomUUID(), ...e }));
       previous = fresh;
       return rows;
     });
@@ -165,13 +158,21 @@ export interface CeilingFigures {
 }
 
 /** Measures both methods (each after a warm-up on a fresh table); rows/s. `sql` needs `lanes` connections. */
-export async function measureCeiling(sql: Sql, lanes: number, batchesPerLane: number): Promise<CeilingFigures> {
+export function measureCeiling(sql: Sql, lanes: number, batchesPerLane: number): Promise<CeilingFigures> {
   const now = BigInt(Date.now()) * 1_000_000n;
-  const work = ceilingWorkload(lanes, batchesPerLane, now);
-  const warm = ceilingWorkload(lanes, 2, now);
-  const rows = work.flat(2).length;
+  return measureCeilingOf(sql, ceilingWorkload(lanes, batchesPerLane, now), ceilingWorkload(lanes, 2, now), now);
+}
+
+/**
+ * Both methods over given rows, `lanes` x batches x rows (one connection per
+ * lane of `work`), each after `warm` on a fresh table; rows/s.
+ */
+export async function measureCeilingOf(sql: Sql, work: CeilingRow[][][], warm: CeilingRow[][][], now: bigint): Promise<CeilingFigures> {
+  const lanes = work.length;
+  const batchesPerLane = work[0]?.length ?? 0;
   const all = work.flat(2);
-  const meanPayload = all.reduce((n, r) => n + r.payload.length, 0) / all.length;
+  const rows = all.length;
+  const meanPayload = all.reduce((n, r) => n + r.payload.length, 0) / rows;
   const timed = async (run: () => Promise<unknown>) => {
     const t = performance.now();
     await run();
