@@ -7,6 +7,7 @@
 
 import { SpanEndReason } from "@traceledger/proto";
 import {
+  activeSpanView,
   evolveMonitoring,
   handleMonitoringInput,
   initialMonitoringState,
@@ -125,18 +126,7 @@ export class SagaFold {
 
 /** A running span as ListActiveSpans shows it; runningNs is left for the caller to measure. */
 export function viewOf(span: RunningSpan): ActiveSpanView {
-  return {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    service: span.service,
-    name: span.name,
-    kind: span.kind,
-    startTime: span.startTime,
-    runningNs: 0n,
-    slowThresholdNs: span.slowThresholdNs,
-    slow: span.slowAlertId !== undefined,
-    closing: span.closeRequested,
-  };
+  return activeSpanView(span, 0n);
 }
 
 function stopped(span: RunningSpan, reason: StopReason) {

@@ -1,7 +1,7 @@
 // What is running right now, for ListActiveSpans and its live stream.
 
 import type { SpanKind } from "@traceledger/proto";
-import type { MonitoringState } from "./monitoring-state.js";
+import type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
 
 export interface ActiveSpanView {
   readonly traceId: string;
@@ -23,20 +23,23 @@ export interface ActiveSpanView {
 export function activeSpans(state: MonitoringState, now: bigint): ActiveSpanView[] {
   const views: ActiveSpanView[] = [];
   for (const trace of state.liveTraces) {
-    for (const span of trace.running.values()) {
-      views.push({
-        traceId: span.traceId,
-        spanId: span.spanId,
-        service: span.service,
-        name: span.name,
-        kind: span.kind,
-        startTime: span.startTime,
-        runningNs: now > span.startTime ? now - span.startTime : 0n,
-        slowThresholdNs: span.slowThresholdNs,
-        slow: span.slowAlertId !== undefined,
-        closing: span.closeRequested,
-      });
-    }
+    for (const span of trace.running.values()) views.push(activeSpanView(span, now > span.startTime ? now - span.startTime : 0n));
   }
   return views;
+}
+
+/** One running span as ListActiveSpans shows it, having run `runningNs`. */
+export function activeSpanView(span: ActiveSpan, runningNs: bigint): ActiveSpanView {
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    service: span.service,
+    name: span.name,
+    kind: span.kind,
+    startTime: span.startTime,
+    runningNs,
+    slowThresholdNs: span.slowThresholdNs,
+    slow: span.slowAlertId !== undefined,
+    closing: span.closeRequested,
+  };
 }

@@ -23,6 +23,6 @@ export type {
   SpanSubject,
   TraceSubject,
 } from "./monitoring-events.js";
-export { activeSpans } from "./active-spans.js";
+export { activeSpans, activeSpanView } from "./active-spans.js";
 export type { ActiveSpanView } from "./active-spans.js";
 export { pendingCommands } from "./pending-commands.js";
