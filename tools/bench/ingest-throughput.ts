@@ -33,7 +33,7 @@ import path from "node:path";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, serverFlagsFromArgv, sleep, startCpuMeter, startServerProcess } from "./support/bench-env.js";
-import { ownCodeMarkdown, profileMarkdown, readProfile, summariseProfile } from "./support/cpu-profile.js";
+import { profileReport, readProfile } from "./support/cpu-profile.js";
 import { EVENTS_PER_TRACE, type Layout } from "./support/ingest-workload.js";
 import type { IngestJob, IngestResult } from "./support/load-ingest.js";
 import { measureCeiling } from "./support/pg-ceiling.js";
@@ -169,10 +169,7 @@ async function main(): Promise<void> {
       ] as const) {
         const data = await readProfile(dir);
         const perUnit = { count, unit: "event" };
-        console.log(`\n## Server CPU profile: ${title}, ${num(count)} events stored\n`);
-        console.log(profileMarkdown(summariseProfile(data), 30, perUnit));
-        console.log("");
-        console.log(ownCodeMarkdown(data, 30, perUnit));
+        console.log(profileReport(`Server CPU profile: ${title}, ${num(count)} events stored`, data, 30, perUnit));
       }
     }
     if ([main, ...diagRuns].some((r) => r.stored !== r.acked)) process.exitCode = 1;

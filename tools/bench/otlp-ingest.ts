@@ -37,7 +37,7 @@ import { createPostgresClient } from "../../apps/server/src/database/open-databa
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { MONITORING_STREAM_ID } from "../../apps/server/src/events/reserved-streams.js";
 import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, serverFlagsFromArgv, startCpuMeter, startServerProcess } from "./support/bench-env.js";
-import { ownCodeMarkdown, profileMarkdown, readProfile, summariseProfile } from "./support/cpu-profile.js";
+import { profileReport, readProfile } from "./support/cpu-profile.js";
 import type { OtlpJob, OtlpResult, OtlpTransport } from "./support/load-otlp.js";
 import { eventsPerRequest, measureOtlpCeiling } from "./support/otlp-ceiling.js";
 import { SPANS_PER_REQUEST } from "./support/otlp-workload.js";
@@ -155,10 +155,7 @@ async function main(): Promise<void> {
       ] as const) {
         const data = await readProfile(dir);
         const perUnit = { count, unit: "span" };
-        console.log(`\n## Server CPU profile: ${title}, ${num(count)} spans stored\n`);
-        console.log(profileMarkdown(summariseProfile(data), 30, perUnit));
-        console.log("");
-        console.log(ownCodeMarkdown(data, 30, perUnit));
+        console.log(profileReport(`Server CPU profile: ${title}, ${num(count)} spans stored`, data, 30, perUnit));
       }
     }
     if ([...runs, diagRun].some((r) => r.stored !== r.acked)) process.exitCode = 1;

@@ -45,7 +45,7 @@ import { START_OF_LOG, type StoredEvent } from "../../apps/server/src/event-stor
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
 import { SagaFold } from "../../apps/server/src/monitoring/saga-fold.js";
 import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, sleep, startCpuMeter, startServerProcess } from "./support/bench-env.js";
-import { ownCodeMarkdown, profileMarkdown, readProfile, summariseProfile } from "./support/cpu-profile.js";
+import { profileReport, readProfile } from "./support/cpu-profile.js";
 import type { IngestJob, IngestResult } from "./support/load-ingest.js";
 import { percentile } from "./support/stats.js";
 
@@ -241,10 +241,7 @@ async function main(): Promise<void> {
     if (profileDir) {
       const data = await readProfile(profileDir);
       const perUnit = { count: withSaga.eventsTotal, unit: "event" };
-      console.log(`\n## Server CPU profile, saga on (${num(withSaga.eventsTotal)} events acknowledged)\n`);
-      console.log(profileMarkdown(summariseProfile(data), 25, perUnit));
-      console.log("");
-      console.log(ownCodeMarkdown(data, 25, perUnit));
+      console.log(profileReport(`Server CPU profile, saga on (${num(withSaga.eventsTotal)} events acknowledged)`, data, 25, perUnit));
     }
     if (missing > 0 || p99 > TARGET_P99_S) process.exitCode = 1;
   } finally {

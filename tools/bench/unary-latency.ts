@@ -31,7 +31,7 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { createPostgresClient, type Sql } from "../../apps/server/src/database/open-database.js";
 import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, startCpuMeter, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
-import { ownCodeMarkdown, profileMarkdown, readProfile, summariseProfile } from "./support/cpu-profile.js";
+import { profileReport, readProfile } from "./support/cpu-profile.js";
 import type { UnaryJob, UnaryResult } from "./support/load-unary.js";
 import { percentile } from "./support/stats.js";
 
@@ -152,10 +152,7 @@ async function main(): Promise<void> {
       await server.stop();
       const data = await readProfile(profileDir);
       const perUnit = { count: rows.reduce((n, r) => n + r.tl.result.allCalls, 0), unit: "call" };
-      console.log(`\n## Server CPU profile (main.ts server, all its phases, ${num(perUnit.count)} calls)\n`);
-      console.log(profileMarkdown(summariseProfile(data), 25, perUnit));
-      console.log("");
-      console.log(ownCodeMarkdown(data, 25, perUnit));
+      console.log(profileReport(`Server CPU profile (main.ts server, all its phases, ${num(perUnit.count)} calls)`, data, 25, perUnit));
     }
   } finally {
     for (const step of cleanup) await step().catch((error: unknown) => console.error(error));

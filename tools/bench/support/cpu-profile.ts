@@ -178,3 +178,8 @@ export function profileMarkdown(summary: ProfileSummary, top = 20, perUnit?: { c
   ];
   return lines.join("\n");
 }
+
+/** A profile's section of a report: the heading, areas and top functions, then the time charged to our own code. */
+export function profileReport(heading: string, profile: Profile, top: number, perUnit?: { count: number; unit: string }): string {
+  return `\n## ${heading}\n\n${profileMarkdown(summariseProfile(profile), top, perUnit)}\n\n${ownCodeMarkdown(profile, top, perUnit)}`;
+}
