@@ -2,22 +2,17 @@
 // error) out. It never changes the state; evolveTrace applies the events after
 // they are durable. A retried command decides no events and answers with the
 // original outcome.
+//
+// Event payloads are literals with every field, not protobuf-es create()
+// (reflection): every ingested span passes through here.
 
-import { create } from "@bufbuild/protobuf";
 import {
   OrphanReason,
-  SpanEndedSchema,
   SpanEndReason,
-  SpanErrorOccurredSchema,
-  SpanEventRecordedSchema,
-  SpanAttributeUpdatedSchema,
-  SpanOrphanedSchema,
-  SpanStartedSchema,
   StatusCode,
-  TraceCompletedSchema,
   TraceCompletionReason,
   TraceOrigin,
-  TraceStartedSchema,
+  type KeyValue,
 } from "@traceledger/proto";
 import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
 import type {
@@ -132,21 +127,24 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
   const resource = limitAttributes(cmd.resourceAttributes, ctx.limits);
   const events: TraceEventCase[] = [];
   const traceStarted = state.status === "empty";
+  const traceId = hexToBytes(cmd.traceId);
   if (traceStarted) {
     events.push({
       case: "traceStarted",
-      value: create(TraceStartedSchema, {
-        traceId: hexToBytes(cmd.traceId),
+      value: {
+        $typeName: "traceledger.v1.TraceStarted",
+        traceId,
         startTimeUnixNano: startTime,
         origin: cmd.parentSpanId === "" ? TraceOrigin.ROOT : TraceOrigin.REMOTE_PARENT,
         serviceName: cmd.serviceName,
-      }),
+      },
     });
   }
   events.push({
     case: "spanStarted",
-    value: create(SpanStartedSchema, {
-      traceId: hexToBytes(cmd.traceId),
+    value: {
+      $typeName: "traceledger.v1.SpanStarted",
+      traceId,
       spanId: hexToBytes(cmd.spanId),
       parentSpanId: cmd.parentSpanId === "" ? new Uint8Array(0) : hexToBytes(cmd.parentSpanId),
       parentIsRemote: cmd.parentSpanId !== "" && !parentKnown,
@@ -154,15 +152,15 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       kind: cmd.kind,
       serviceName: cmd.serviceName,
       startTimeUnixNano: startTime,
-      attributes: limited.attributes,
+      attributes: list(limited.attributes),
       tracestate: cmd.tracestate,
       links: [...cmd.links],
-      resourceAttributes: resource.attributes,
+      resourceAttributes: list(resource.attributes),
       flags: cmd.flags,
       droppedAttributesCount: limited.dropped + resource.dropped,
       truncatedValuesCount: limited.truncated + resource.truncated,
       scopeName: cmd.scopeName,
-    }),
+    },
   });
   return accept(events, {
     type: "SpanStarted",
@@ -198,16 +196,17 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
   const events: TraceEventCase[] = [
     {
       case: "spanEnded",
-      value: create(SpanEndedSchema, {
+      value: {
+        $typeName: "traceledger.v1.SpanEnded",
         traceId: hexToBytes(cmd.traceId),
         spanId: hexToBytes(cmd.spanId),
         endTimeUnixNano: endTime,
-        status: { code: cmd.statusCode, message: cmd.statusMessage },
+        status: { $typeName: "traceledger.v1.Status", code: cmd.statusCode, message: cmd.statusMessage },
         endReason,
-        attributes: limited.attributes,
+        attributes: list(limited.attributes),
         droppedAttributesCount: limited.dropped,
         truncatedValuesCount: limited.truncated,
-      }),
+      },
     },
   ];
   const completion = completionAfter(state, span.spanId, endTime, { withError: cmd.statusCode === StatusCode.ERROR, asOrphan: false });
@@ -229,7 +228,8 @@ function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): D
     [
       {
         case: "spanErrorOccurred",
-        value: create(SpanErrorOccurredSchema, {
+        value: {
+          $typeName: "traceledger.v1.SpanErrorOccurred",
           traceId: hexToBytes(cmd.traceId),
           spanId: hexToBytes(cmd.spanId),
           errorId,
@@ -238,10 +238,10 @@ function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): D
           message: cmd.message,
           stacktrace: cmd.stacktrace,
           escaped: cmd.escaped,
-          attributes: limited.attributes,
+          attributes: list(limited.attributes),
           droppedAttributesCount: limited.dropped,
           truncatedValuesCount: limited.truncated,
-        }),
+        },
       },
     ],
     { type: "ErrorRecorded", errorId, version: state.version + 1 },
@@ -264,16 +264,17 @@ function addSpanEvent(cmd: AddSpanEvent, state: TraceState, ctx: DecideContext):
     [
       {
         case: "spanEventRecorded",
-        value: create(SpanEventRecordedSchema, {
+        value: {
+          $typeName: "traceledger.v1.SpanEventRecorded",
           traceId: hexToBytes(cmd.traceId),
           spanId: hexToBytes(cmd.spanId),
           eventId,
           timeUnixNano: cmd.time === 0n ? ctx.now : cmd.time,
           name: cmd.name,
-          attributes: limited.attributes,
+          attributes: list(limited.attributes),
           droppedAttributesCount: limited.dropped,
           truncatedValuesCount: limited.truncated,
-        }),
+        },
       },
     ],
     { type: "EventRecorded", eventId, version: state.version + 1 },
@@ -302,15 +303,16 @@ function setSpanAttributes(cmd: SetSpanAttributes, state: TraceState, ctx: Decid
     [
       {
         case: "spanAttributeUpdated",
-        value: create(SpanAttributeUpdatedSchema, {
+        value: {
+          $typeName: "traceledger.v1.SpanAttributeUpdated",
           traceId: hexToBytes(cmd.traceId),
           spanId: hexToBytes(cmd.spanId),
           updateId,
-          attributes: limited.attributes,
+          attributes: list(limited.attributes),
           droppedAttributesCount: limited.dropped,
           truncatedValuesCount: limited.truncated,
           timeUnixNano: ctx.now,
-        }),
+        },
       },
     ],
     { type: "AttributesSet", updateId, version: state.version + 1, limited: limited.dropped + limited.truncated },
@@ -371,7 +373,8 @@ function completed(state: TraceState, endTime: bigint, reason: TraceCompletionRe
   }
   return {
     case: "traceCompleted",
-    value: create(TraceCompletedSchema, {
+    value: {
+      $typeName: "traceledger.v1.TraceCompleted",
       traceId: hexToBytes(state.traceId),
       startTimeUnixNano: state.startTime,
       endTimeUnixNano: endTime,
@@ -380,20 +383,22 @@ function completed(state: TraceState, endTime: bigint, reason: TraceCompletionRe
       errorCount,
       orphanedSpanCount: orphanCount,
       reason,
-    }),
+      lateSpanCount: 0,
+    },
   };
 }
 
 function orphaned(traceId: string, span: SpanState, closed: bigint, reason: OrphanReason): TraceEventCase {
   return {
     case: "spanOrphaned",
-    value: create(SpanOrphanedSchema, {
+    value: {
+      $typeName: "traceledger.v1.SpanOrphaned",
       traceId: hexToBytes(traceId),
       spanId: hexToBytes(span.spanId),
       closedTimeUnixNano: closed,
       reason,
       openDurationNano: closed - span.startTime,
-    }),
+    },
   };
 }
 
@@ -432,6 +437,11 @@ function traceNotFound(traceId: string): TraceError {
 
 function requestIdReused(traceId: string, spanId: string, idName: string, id: string): TraceError {
   return traceError("already_exists", "REQUEST_ID_REUSED", `${idName} "${id}" was already used on span ${spanId} for a different request`, { trace_id: traceId, span_id: spanId, [idName.replaceAll(" ", "_")]: id });
+}
+
+/** An attribute list as an event field: events are never changed, so the command's own list is carried. */
+function list(attributes: readonly KeyValue[]): KeyValue[] {
+  return attributes as KeyValue[];
 }
 
 function accept(events: TraceEventCase[], outcome: CommandOutcome): Decision {
