@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     console.log(
       `\nFirst calls of each run (one each, ms): cache on, before any snapshot existed: as of version ${Math.ceil(events.length / 2)} ${ms(result.firstCalls.asOf)}, now ${ms(result.firstCalls.now)}; ` +
         `cache off, from stored snapshots: ${ms(noCache.firstCalls.asOf)}, ${ms(noCache.firstCalls.now)}. ` +
-        `Snapshots stored: ${snapshots!.n} (${num(snapshots!.bytes / 1024)} KiB of views, ${num(snapshots!.stored / 1024)} KiB in PostgreSQL with TOAST compression).`,
+        `Snapshots stored: ${snapshots!.n} (${num(snapshots!.bytes / 1024)} KiB of deflate-compressed views, ${num(snapshots!.stored / 1024)} KiB table).`,
     );
     const unfiltered = result.cases[0]!;
     console.log(
