@@ -1,7 +1,11 @@
 // How long a webhook delivery waits before its next attempt: what the receiver
 // asked for in Retry-After, else exponential backoff with full jitter (a
 // random delay up to the exponential bound, so many senders retrying the same
-// outage do not arrive in waves).
+// outage do not arrive in waves). Both rules are the OTLP exporter's: one
+// reading of Retry-After (every HTTP-date form) and one backoff for both senders.
+
+import { parseRetryAfter } from "../otlp-export/retry-after.js";
+import { fullJitterBackoffMs } from "../otlp-export/retry-backoff.js";
 
 export interface BackoffPolicy {
   /** The bound of the first retry's delay. */
@@ -15,21 +19,9 @@ export interface BackoffPolicy {
  * is the header's value if the response had one; `random` is in [0, 1).
  */
 export function retryDelayMs(attempt: number, retryAfter: string | null, policy: BackoffPolicy, nowMs: number, random: number): number {
-  const asked = retryAfter === null ? undefined : retryAfterMs(retryAfter, nowMs);
+  const asked = parseRetryAfter(retryAfter, nowMs);
   if (asked !== undefined) return Math.min(asked, policy.maxMs);
-  const bound = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
-  return Math.floor(random * bound);
-}
-
-/** Retry-After as milliseconds from now: delay-seconds or an HTTP-date (RFC 9110 10.2.3); undefined when unreadable. */
-export function retryAfterMs(value: string, nowMs: number): number | undefined {
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // An HTTP-date names its day and month ("Wed, 25 Nov 2026 12:00:07 GMT"); Date.parse alone would take "-1" as a year.
-  if (!/^[A-Za-z]{3},/.test(text)) return undefined;
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
+  return fullJitterBackoffMs(attempt - 1, { initialMs: policy.baseMs, maxMs: policy.maxMs }, () => random);
 }
 
 /** Status codes worth another attempt: the receiver may recover. Other 4xx answers will not change. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRetryableStatus, retryAfterMs, retryDelayMs } from "./retry-delay.js";
+import { isRetryableStatus, retryDelayMs } from "./retry-delay.js";
 
 const policy = { baseMs: 500, maxMs: 30_000 };
 const now = Date.parse("2026-11-25T12:00:00Z");
@@ -21,9 +21,11 @@ describe("webhook retry delays", () => {
   });
 
   it("reads delay-seconds and dates, and nothing else", () => {
-    expect(retryAfterMs(" 10 ", now)).toBe(10_000);
-    expect(retryAfterMs("-1", now)).toBeUndefined();
-    expect(retryAfterMs("1.5", now)).toBeUndefined();
+    expect(retryDelayMs(1, " 10 ", policy, now, 0.5)).toBe(10_000);
+    expect(retryDelayMs(1, "Wednesday, 25-Nov-26 12:00:07 GMT", policy, now, 0.5)).toBe(7000);
+    // Unreadable: the backoff's 250 ms instead.
+    expect(retryDelayMs(1, "-1", policy, now, 0.5)).toBe(250);
+    expect(retryDelayMs(1, "1.5", policy, now, 0.5)).toBe(250);
   });
 
   it("retry timeouts, throttling and server errors; not other client errors", () => {
