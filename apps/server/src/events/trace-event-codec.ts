@@ -7,6 +7,7 @@ import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { TraceEventSchema } from "@traceledger/proto";
 import type { TraceEventCase, TraceEventType } from "../domain/trace/trace-event.js";
 import { eventType } from "../domain/trace/trace-event.js";
+import { readTraceEvent } from "./trace-event-reader.js";
 import { writeTraceEvent } from "./trace-event-writer.js";
 
 interface EventKind {
@@ -34,6 +35,9 @@ export function encodeTraceEvent(event: TraceEventCase): { type: TraceEventType;
 }
 
 export function decodeTraceEvent(type: string, payload: Uint8Array): TraceEventCase {
+  // Hand-written, the same messages as fromBinary (see trace-event-reader.ts); protobuf-es for anything else.
+  const read = readTraceEvent(type, payload);
+  if (read !== undefined) return read;
   const kind = eventKind(type);
   return { case: kind.case, value: fromBinary(kind.schema, payload) } as TraceEventCase;
 }

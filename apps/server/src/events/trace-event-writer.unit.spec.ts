@@ -49,7 +49,8 @@ const everyValue: KeyValue[] = [
 
 const many = Array.from({ length: 40 }, (_, i) => attr(`k${i}`, "v".repeat(i * 10)));
 
-const cases: Array<[string, TraceEventCase]> = [
+/** Every event type with every kind of value; the reader's spec reads the same. */
+export const WRITER_CASES: Array<[string, TraceEventCase]> = [
   ["TraceStarted", traceStarted()],
   ["TraceStarted, defaults", { case: "traceStarted", value: create(TraceEventSchema.fields[0]!.message! as never) as never }],
   ["SpanStarted", spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true, attributes: everyValue, resourceAttributes: many, tracestate: "a=1,b=2", scopeName: "scope", flags: 0x301, kind: SpanKind.CLIENT, dropped: 3, truncated: 300 })],
@@ -77,7 +78,7 @@ function protobufEs(event: TraceEventCase): string {
 }
 
 describe("writeTraceEvent", () => {
-  it.each(cases)("writes %s exactly as protobuf-es does", (_, event) => {
+  it.each(WRITER_CASES)("writes %s exactly as protobuf-es does", (_, event) => {
     expect(Buffer.from(writeTraceEvent(event)).toString("hex")).toBe(protobufEs(event));
   });
 
