@@ -18,7 +18,7 @@ const GIVE_UP = new GiveUp("not a payload the hand-written reader knows");
 
 let src: Buffer = Buffer.alloc(0);
 let pos = 0;
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 function varint(): number {
   let result = 0;
