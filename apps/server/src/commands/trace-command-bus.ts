@@ -56,8 +56,29 @@ export interface AppendedEvent {
 
 interface Pending {
   readonly command: TraceCommand;
-  readonly resolve: (result: CommandResult) => void;
+  /** Where the answer goes: a whole batch of calls shares one group (and one promise). */
+  readonly group: ResultGroup;
+  readonly index: number;
   conflicts: number;
+}
+
+/** The answers to commands submitted together, resolved once the last is in. */
+class ResultGroup {
+  readonly results: CommandResult[];
+  private left: number;
+
+  constructor(
+    size: number,
+    private readonly done: (results: CommandResult[]) => void,
+  ) {
+    this.results = new Array<CommandResult>(size);
+    this.left = size;
+  }
+
+  settle(index: number, result: CommandResult): void {
+    this.results[index] = result;
+    if (--this.left === 0) this.done(this.results);
+  }
 }
 
 interface TraceWork {
@@ -94,14 +115,23 @@ export class TraceCommandBus {
   submit(command: TraceCommand): Promise<CommandResult> {
     if (this.closed) return Promise.resolve(shuttingDown(command.traceId));
     return new Promise((resolve) => {
-      this.queue.push({ command, resolve, conflicts: 0 });
+      this.queue.push({ command, group: new ResultGroup(1, (results) => resolve(results[0]!)), index: 0, conflicts: 0 });
       this.schedule();
     });
   }
 
-  /** Queues commands in order; commands of one trace are applied in the order given. */
+  /**
+   * Queues commands in order; commands of one trace are applied in the order
+   * given. One promise for them all (a batch call's hundreds of commands).
+   */
   submitAll(commands: readonly TraceCommand[]): Promise<CommandResult[]> {
-    return Promise.all(commands.map((c) => this.submit(c)));
+    if (commands.length === 0) return Promise.resolve([]);
+    if (this.closed) return Promise.resolve(commands.map((c) => shuttingDown(c.traceId)));
+    return new Promise((resolve) => {
+      const group = new ResultGroup(commands.length, resolve);
+      for (let i = 0; i < commands.length; i++) this.queue.push({ command: commands[i]!, group, index: i, conflicts: 0 });
+      this.schedule();
+    });
   }
 
   /** Stops taking commands and waits until everything queued is answered. */
@@ -200,7 +230,7 @@ export class TraceCommandBus {
       // state built from it may stay cached.
       for (const [traceId, entries] of traces) {
         this.cache.delete(traceId);
-        for (const entry of entries) entry.resolve(unavailable(traceId, error));
+        for (const entry of entries) entry.group.settle(entry.index, unavailable(traceId, error));
       }
     } finally {
       for (const traceId of traces.keys()) this.busy.delete(traceId);
@@ -277,7 +307,7 @@ export class TraceCommandBus {
     if (work.events.length === 0) this.remember(work.traceId, work.state);
     work.entries.forEach((entry, i) => {
       const result = work.results[i]!;
-      entry.resolve(result.ok ? { ok: true, traceId: work.traceId, outcome: result.outcome } : { ok: false, traceId: work.traceId, error: result.error });
+      entry.group.settle(entry.index, result.ok ? { ok: true, traceId: work.traceId, outcome: result.outcome } : { ok: false, traceId: work.traceId, error: result.error });
     });
   }
 
@@ -285,7 +315,7 @@ export class TraceCommandBus {
     const again: Pending[] = [];
     for (const entry of entries) {
       entry.conflicts++;
-      if (entry.conflicts > this.maxConflicts) entry.resolve(aborted(entry.command.traceId, entry.conflicts));
+      if (entry.conflicts > this.maxConflicts) entry.group.settle(entry.index, aborted(entry.command.traceId, entry.conflicts));
       else again.push(entry);
     }
     if (again.length === 0) return;

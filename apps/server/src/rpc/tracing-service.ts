@@ -27,10 +27,11 @@ import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
 import { invalidArgument, toConnectError } from "./rpc-error.js";
+import { readIngestBatch } from "./ingest/read-ingest-batch.js";
+import { writeIngestBatchResponse } from "./ingest/write-ingest-batch-response.js";
 import { preEncodedMessage } from "./transport/pre-encoded-message.js";
 import {
   addSpanEventCommand,
-  batchCommand,
   endSpanCommand,
   recordErrorCommand,
   setSpanAttributesCommand,
@@ -39,7 +40,6 @@ import {
 } from "./to-command.js";
 import {
   addSpanEventResponse,
-  batchResult,
   endSpanResponse,
   recordErrorResponse,
   setSpanAttributesResponse,
@@ -109,21 +109,22 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
     },
 
     async ingestBatch(request) {
-      if (request.commands.length > maxBatch) {
-        throw invalidArgument("BATCH_TOO_LARGE", `a batch may carry at most ${maxBatch} commands, got ${request.commands.length}`, {
+      // On the gRPC door the commands were read from the wire (./ingest/read-ingest-batch.ts).
+      const { commands, startTrace } = readIngestBatch(request);
+      if (commands.length > maxBatch) {
+        throw invalidArgument("BATCH_TOO_LARGE", `a batch may carry at most ${maxBatch} commands, got ${commands.length}`, {
           max_commands: String(maxBatch),
-          commands: String(request.commands.length),
+          commands: String(commands.length),
         });
       }
-      const mapped = request.commands.map(batchCommand);
-      const results = await Promise.all(
-        mapped.map((command): Promise<CommandResult> =>
-          isTraceError(command) ? Promise.resolve({ ok: false, traceId: "", error: command }) : deps.bus.submit(command),
-        ),
-      );
-      return create(IngestBatchResponseSchema, {
-        results: results.map((result, i) => batchResult(result, request.commands[i]!.command.case === "startTrace")),
-      });
+      // One submission for the whole batch; requests that are not commands are answered in place.
+      const valid: TraceCommand[] = [];
+      for (const command of commands) if (!isTraceError(command)) valid.push(command);
+      const answered = await deps.bus.submitAll(valid);
+      let next = 0;
+      const results = valid.length === commands.length ? answered : commands.map((command): CommandResult => (isTraceError(command) ? { ok: false, traceId: "", error: command } : answered[next++]!));
+      // Written by hand (./ingest/write-ingest-batch-response.ts) and sent as it is.
+      return preEncodedMessage(IngestBatchResponseSchema, writeIngestBatchResponse(results, (i) => startTrace[i]!));
     },
 
     async getTrace(request) {

@@ -20,6 +20,7 @@ import { ServerMetrics } from "../metrics/server-metrics.js";
 import { createPostgresTraceListing } from "../projections/postgres/postgres-trace-listing.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { createMonitoringService } from "../rpc/monitoring-service.js";
+import { readIngestBatchLazily } from "../rpc/ingest/read-ingest-batch.js";
 import { createTracingService } from "../rpc/tracing-service.js";
 import { createTraceReader } from "../trace-reads/create-trace-reader.js";
 import { startServers } from "../rpc/transport/serve.js";
@@ -117,7 +118,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       httpPort: config.httpPort,
       maxMessageBytes: config.maxMessageBytes,
       services: [
-        serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log)),
+        serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log), { IngestBatch: readIngestBatchLazily }),
         serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), { Export: readExportRequestLazily }),
         serviceRegistration(
           MonitoringService,
