@@ -27,6 +27,9 @@
 // and TraceCompleted per 8 spans), so the ceiling in spans/s is the rows/s over
 // 2.36.
 //
+// First, the OTLP path alone in this process (support/otlp-path.ts), so the
+// server's cost can be split into the path's and everything else's.
+//
 // Target: >= 25,000 spans/s (issue 7). --profile runs the servers under
 // --cpu-prof and prints where their main threads' time went, per span.
 
@@ -40,6 +43,7 @@ import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, server
 import { profileReport, readProfile } from "./support/cpu-profile.js";
 import type { OtlpJob, OtlpResult, OtlpTransport } from "./support/load-otlp.js";
 import { eventsPerRequest, measureOtlpCeiling } from "./support/otlp-ceiling.js";
+import { measureOtlpPath, PATH_STAGES } from "./support/otlp-path.js";
 import { SPANS_PER_REQUEST } from "./support/otlp-workload.js";
 
 const quick = process.argv.includes("--quick");
@@ -75,6 +79,10 @@ async function main(): Promise<void> {
              current_setting('fsync') as fsync, current_setting('shared_buffers') as shared_buffers`;
     const perRequest = eventsPerRequest(BigInt(Date.now()) * 1_000_000n);
     const eventsPerSpan = perRequest / SPANS_PER_REQUEST;
+
+    process.stderr.write(`  the OTLP path in process...`);
+    const pathCost = measureOtlpPath(quick ? 100 : 400);
+    process.stderr.write(` ${num(pathCost.fold, 1)} µs per span\n`);
 
     process.stderr.write(`  ceiling...`);
     const ceiling = await measureOtlpCeiling(sql, CEILING_LANES, CEILING_BATCHES_PER_LANE);
@@ -145,6 +153,11 @@ async function main(): Promise<void> {
     console.log(
       `\nCPU columns: cores per wall second during the run, warm-up included (the machine has ${cpus().length}); "postgres" is the embedded cluster's processes (n/a with DATABASE_URL); ` +
         `"machine busy" counts every process, ours and others'. Server CPU µs per span = server cores / spans per second: the steadiest figure on a busy machine.`,
+    );
+    console.log(
+      `\nThe OTLP path in process, no I/O (support/otlp-path.ts: the server's own functions on these requests, each stage including the ones before), CPU µs per span: ` +
+        PATH_STAGES.map((stage) => `${stage} ${num(pathCost[stage], 1)}`).join(" · ") +
+        `. What the server spends beyond it goes to the store, postgres.js, the subscribers and GC.`,
     );
     for (const run of [...runs, diagRun]) if (run.result.errors > 0) console.log(`\n${run.name}: ${run.result.errors} failed requests; first: ${run.result.firstError}`);
     if (profileDir && diagProfileDir) {
