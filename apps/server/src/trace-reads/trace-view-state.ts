@@ -159,8 +159,11 @@ export class TraceViewState {
       }
     });
     const next = replaced.size === 0 ? entries.slice() : entries.map((entry) => replaced.get(entry.spanId) ?? entry);
+    // New spans come sorted among themselves (build() sorts, and seq follows their start
+    // order); they usually start after every span already there, which one comparison shows.
+    const joinsInOrder = added.length === 0 || next.length === 0 || compareEntries(next[next.length - 1]!, added[0]!) <= 0;
     for (const entry of added) next.push(entry);
-    if (moved || added.length > 0) sortEntries(next);
+    if (moved || !joinsInOrder) next.sort(compareEntries);
     return new TraceViewState(this.traceId, builder.progress, recordedAt, { entries: next }, running);
   }
 
@@ -265,12 +268,6 @@ export class TraceViewState {
 function spanIdOf(event: TraceEventCase): string | undefined {
   const value = event.value as { spanId?: Uint8Array };
   return value.spanId === undefined ? undefined : bytesToHex(value.spanId);
-}
-
-function sortEntries(entries: SpanEntry[]): void {
-  let sorted = true;
-  for (let i = 1; i < entries.length && sorted; i++) sorted = compareEntries(entries[i - 1]!, entries[i]!) <= 0;
-  if (!sorted) entries.sort(compareEntries);
 }
 
 function compareEntries(a: SpanEntry, b: SpanEntry): number {
