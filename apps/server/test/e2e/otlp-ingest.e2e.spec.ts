@@ -9,6 +9,7 @@ import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, 
 import { SpanKind, SpanState, StatusCode, TraceState, type Span } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { hex } from "./support/ids.js";
+import { listedWhen } from "./support/listing.js";
 import { serverPerFile } from "./support/server-per-file.js";
 import { EXPORTER_KINDS, exportSpans, nanos, remoteParent, stockExporter, stockTracer, type ExporterKind } from "./support/stock-otel.js";
 
@@ -163,6 +164,14 @@ describe("OTLP spans and lifecycle-API spans join one trace", () => {
       [1, 0],
       [2, 1],
     ]);
+    // ListTraces counts the late span too, and keeps the trace completed.
+    const listed = await listedWhen(
+      e2e.server.projector,
+      () => e2e.client.listTraces({ serviceName: "worker" }),
+      (page) => page.traces.some((t) => hex(t.traceId) === hex(started.traceId) && t.spanCount === 2),
+      "the late span in ListTraces",
+    );
+    expect(listed.traces.find((t) => hex(t.traceId) === hex(started.traceId))).toMatchObject({ state: TraceState.COMPLETED, errorCount: 1 });
     // The lifecycle API still refuses to start a span in it.
     await expect(e2e.client.startSpan({ traceparent: started.traceparent, name: "too late", serviceName: "api" })).rejects.toThrow(/completed/);
     await exporter.shutdown();
