@@ -170,13 +170,20 @@ export class TraceCommandBus {
   /** Takes queued commands whose trace has no batch in flight, keeping per-trace order. */
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
-    const remaining: Pending[] = [];
-    for (const entry of this.queue) {
-      if (batch.length < this.maxBatch && !this.busy.has(entry.command.traceId)) batch.push(entry);
-      else remaining.push(entry);
+    // Compacts the queue in place: a busy ingest queue holds thousands of
+    // commands, and copying them out and back (spread) on every pump showed up
+    // at ~1 us per command.
+    const queue = this.queue;
+    let kept = 0;
+    let i = 0;
+    for (; i < queue.length && batch.length < this.maxBatch; i++) {
+      const entry = queue[i]!;
+      if (!this.busy.has(entry.command.traceId)) batch.push(entry);
+      else queue[kept++] = entry;
     }
-    this.queue.length = 0;
-    this.queue.push(...remaining);
+    if (kept !== i) for (; i < queue.length; i++) queue[kept++] = queue[i]!;
+    else kept = queue.length;
+    queue.length = kept;
     for (const entry of batch) this.busy.add(entry.command.traceId);
     return batch;
   }
