@@ -26,13 +26,23 @@ function isNonZeroHex(id: string): boolean {
   return nonZero;
 }
 
-const hexByte: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_DIGITS = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const hexScratch = Buffer.allocUnsafeSlow(64);
 
 /** Lowercase hex of bytes; the empty string for no bytes. */
 export function bytesToHex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += hexByte[bytes[i]!];
-  return out;
+  // Digits written into a scratch buffer and read out as one flat string: ids
+  // are map and set keys on the ingest path, and a string built by += is a
+  // rope that every first lookup flattens (about 3x the cost of the lookup).
+  const n = bytes.length;
+  if (n === 0) return "";
+  if (n > 32) return Buffer.from(bytes.buffer, bytes.byteOffset, n).toString("hex");
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    hexScratch[2 * i] = HEX_DIGITS[b >> 4]!;
+    hexScratch[2 * i + 1] = HEX_DIGITS[b & 15]!;
+  }
+  return hexScratch.toString("latin1", 0, 2 * n);
 }
 
 const nibble = new Int8Array(128).fill(0);
