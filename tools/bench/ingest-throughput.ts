@@ -10,7 +10,8 @@
 // (DATABASE_URL's cluster, or an embedded one with durable settings). Then, as a
 // diagnostic, the same load against support/server-in-process.ts: the same
 // composition root with its ListTraces projector stopped (the write path alone),
-// on its own database, after the main server has stopped.
+// on its own database, after the main server has stopped; and once more with the
+// monitoring saga off as well (MONITORING_ENABLED=false): the write path alone.
 //
 // Workload (support/ingest-workload.ts): 500-command batches of realistic span
 // commands, 12 events stored per trace. "lifecycle": a batch starts 50 traces and
@@ -78,7 +79,8 @@ async function main(): Promise<void> {
 
     const profileDir = profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined;
     const diagProfileDir = profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined;
-    for (const dir of [profileDir, diagProfileDir]) if (dir) cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const bareProfileDir = profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined;
+    for (const dir of [profileDir, diagProfileDir, bareProfileDir]) if (dir) cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const load = await forkHelper<IngestJob, IngestResult>("load-ingest.ts");
     cleanup.unshift(() => load.helper.close());
 
@@ -131,6 +133,20 @@ async function main(): Promise<void> {
     await diag.helper.run({ stop: true }, 30_000);
     await diag.helper.close();
 
+    // 3. Diagnostic: also without the monitoring saga (MONITORING_ENABLED=false): what the write path costs alone.
+    const bareUrl = await db.another("tl_bench_ingest_bare");
+    const bareSql = createPostgresClient(bareUrl, { max: 1, applicationName: "traceledger-bench" });
+    cleanup.push(() => bareSql.end({ timeout: 5 }));
+    const bare = await forkHelper<{ stop?: boolean }, object, { address: string }>(
+      "server-in-process.ts",
+      [JSON.stringify({ databaseUrl: bareUrl, stopProjector: true, env: { MONITORING_ENABLED: "false" } })],
+      { cpuProfDir: bareProfileDir, nodeFlags },
+    );
+    cleanup.unshift(() => bare.helper.close());
+    diagRuns.push(await measure("without projector and saga, lifecycle", bare.ready.address, bare.helper.pid, "lifecycle", DIAG_MS, countIn(bareSql), "bare"));
+    await bare.helper.run({ stop: true }, 30_000);
+    await bare.helper.close();
+
     console.log(`# Durable span ingest (IngestBatch over gRPC) — traceledger vs the raw PostgreSQL ceiling\n`);
     console.log(header);
     console.log(`PostgreSQL ${pg!.version} (${db.kind}), fsync=${pg!.fsync}, synchronous_commit=${pg!.synchronous_commit}, shared_buffers=${pg!.shared_buffers}`);
@@ -159,15 +175,18 @@ async function main(): Promise<void> {
         `Server CPU µs per event = server cores / events per second (all its threads): the steadiest figure on a busy machine. ` +
         `ListTraces projector: ${num(lagAtEnd)} events behind when the main run's load stopped; ` +
         (lagNow === 0 ? `caught up ${num(catchUpSeconds, 1)} s later.` : `still ${num(lagNow)} behind after ${num(catchUpSeconds, 1)} s.`) +
-        ` The diagnostic server is the same composition root (startTraceledger) with its projector stopped, on its own database.`,
+        ` The diagnostic servers are the same composition root (startTraceledger) with its projector stopped (and, in the last row, the monitoring saga off), each on its own database.`,
     );
     for (const run of [main, ...diagRuns]) {
       if (run.result.callErrors > 0 || run.result.commandErrors > 0) console.log(`\n${run.name}: ${run.result.callErrors} failed calls, ${run.result.commandErrors} rejected commands; first: ${run.result.firstError}`);
     }
-    if (profileDir && diagProfileDir) {
+    if (profileDir && diagProfileDir && bareProfileDir) {
+      const withSaga = diagRuns.filter((r) => !r.name.includes("saga"));
+      const bareRun = diagRuns.find((r) => r.name.includes("saga"))!;
       for (const [title, dir, count] of [
         [`main.ts server (main run + projector catch-up)`, profileDir, main.result.eventsTotal],
-        [`diagnostic server without projector (${diagRuns.map((r) => r.name).join(" + ")})`, diagProfileDir, diagRuns.reduce((n, r) => n + r.result.eventsTotal, 0)],
+        [`diagnostic server without projector (${withSaga.map((r) => r.name).join(" + ")})`, diagProfileDir, withSaga.reduce((n, r) => n + r.result.eventsTotal, 0)],
+        [`diagnostic server without projector and saga`, bareProfileDir, bareRun.result.eventsTotal],
       ] as const) {
         const data = await readProfile(dir);
         const perUnit = { count, unit: "event" };

@@ -13,9 +13,10 @@ import { createLogger } from "../../../apps/server/src/log/logger.js";
 import { startTraceledger } from "../../../apps/server/src/server/start-traceledger.js";
 import { serveJobs } from "./bench-env.js";
 
-const options = JSON.parse(process.argv[2] ?? "{}") as { databaseUrl: string; stopProjector?: boolean };
+/** env: more settings, e.g. MONITORING_ENABLED=false to leave the saga out of a diagnostic. */
+const options = JSON.parse(process.argv[2] ?? "{}") as { databaseUrl: string; stopProjector?: boolean; env?: Record<string, string> };
 const server = await startTraceledger(
-  loadConfig({ DATABASE_URL: options.databaseUrl, TRACELEDGER_HOST: "127.0.0.1", TRACELEDGER_GRPC_PORT: "0", TRACELEDGER_HTTP_PORT: "0", TRACELEDGER_SHUTDOWN_GRACE_MS: "3000" }),
+  loadConfig({ DATABASE_URL: options.databaseUrl, TRACELEDGER_HOST: "127.0.0.1", TRACELEDGER_GRPC_PORT: "0", TRACELEDGER_HTTP_PORT: "0", TRACELEDGER_SHUTDOWN_GRACE_MS: "3000", ...options.env }),
   createLogger("error"),
 );
 if (options.stopProjector) await server.projector.stop();
