@@ -10,8 +10,7 @@
 
 import type { AttributeLimits } from "../domain/trace/attribute-limits.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
-import { decideTrace, type CommandOutcome } from "../domain/trace/trace-decide.js";
-import type { TraceError } from "../domain/trace/trace-error.js";
+import { decideTrace } from "../domain/trace/trace-decide.js";
 import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../domain/trace/trace-state.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
@@ -89,7 +88,8 @@ interface TraceWork {
   readonly events: NewEvent[];
   /** The same events before encoding, for the observer. */
   readonly decided: TraceEventCase[];
-  readonly results: Array<{ ok: true; outcome: CommandOutcome } | { ok: false; error: TraceError }>;
+  /** The answers, as they will be sent once the events are durable. */
+  readonly results: CommandResult[];
 }
 
 export class TraceCommandBus {
@@ -279,7 +279,7 @@ export class TraceCommandBus {
     for (const entry of entries) {
       const decision = decideTrace(entry.command, work.state, ctx);
       if (!decision.ok) {
-        work.results.push(decision);
+        work.results.push({ ok: false, traceId, error: decision.error });
         continue;
       }
       for (const event of decision.events) {
@@ -287,7 +287,7 @@ export class TraceCommandBus {
         work.decided.push(event);
         work.state = evolveTrace(work.state, event);
       }
-      work.results.push({ ok: true, outcome: decision.outcome });
+      work.results.push({ ok: true, traceId, outcome: decision.outcome });
     }
     return work;
   }
@@ -312,10 +312,8 @@ export class TraceCommandBus {
 
   private answer(work: TraceWork): void {
     if (work.events.length === 0) this.remember(work.traceId, work.state);
-    work.entries.forEach((entry, i) => {
-      const result = work.results[i]!;
-      entry.group.settle(entry.index, result.ok ? { ok: true, traceId: work.traceId, outcome: result.outcome } : { ok: false, traceId: work.traceId, error: result.error });
-    });
+    const { entries, results } = work;
+    for (let i = 0; i < entries.length; i++) entries[i]!.group.settle(entries[i]!.index, results[i]!);
   }
 
   private retry(entries: Pending[]): void {

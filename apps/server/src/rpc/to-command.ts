@@ -78,7 +78,8 @@ export function endSpanCommand(r: EndSpanRequest): TraceCommand | TraceError {
   if (isTraceError(ref)) return ref;
   return {
     type: "EndSpan",
-    ...ref,
+    traceId: ref.traceId,
+    spanId: ref.spanId,
     endTime: r.endTimeUnixNano,
     statusCode: r.status?.code ?? 0,
     statusMessage: r.status?.message ?? "",
@@ -92,7 +93,8 @@ export function recordErrorCommand(r: RecordErrorRequest): TraceCommand | TraceE
   if (isTraceError(ref)) return ref;
   return {
     type: "RecordError",
-    ...ref,
+    traceId: ref.traceId,
+    spanId: ref.spanId,
     errorId: r.errorId,
     time: r.timeUnixNano,
     errorType: r.errorType,
@@ -106,13 +108,13 @@ export function recordErrorCommand(r: RecordErrorRequest): TraceCommand | TraceE
 export function addSpanEventCommand(r: AddSpanEventRequest): TraceCommand | TraceError {
   const ref = spanRef(r);
   if (isTraceError(ref)) return ref;
-  return { type: "AddSpanEvent", ...ref, eventId: r.eventId, time: r.timeUnixNano, name: r.name, attributes: r.attributes };
+  return { type: "AddSpanEvent", traceId: ref.traceId, spanId: ref.spanId, eventId: r.eventId, time: r.timeUnixNano, name: r.name, attributes: r.attributes };
 }
 
 export function setSpanAttributesCommand(r: SetSpanAttributesRequest): TraceCommand | TraceError {
   const ref = spanRef(r);
   if (isTraceError(ref)) return ref;
-  return { type: "SetSpanAttributes", ...ref, updateId: r.updateId, attributes: r.attributes };
+  return { type: "SetSpanAttributes", traceId: ref.traceId, spanId: ref.spanId, updateId: r.updateId, attributes: r.attributes };
 }
 
 /** One command of a batch. */
