@@ -47,14 +47,20 @@ export interface IngestResult {
   readonly loadCores: number;
 }
 
-/** Where each template trace id sits in the encoded request. */
+/** Where each template trace id and span time sits in the encoded request. */
 interface Template {
   readonly bytes: Buffer;
   /** offsets[slot] = byte offsets of that slot's trace id. */
   readonly offsets: number[][];
   /** Per command, its trace slot. */
   readonly slots: number[];
+  /** The template's time origin, and where each fixed64 time (t0 + a few ms) sits. */
+  readonly t0: bigint;
+  readonly times: Array<{ at: number; value: bigint }>;
 }
+
+/** Span times in the workload are t0 plus at most this many milliseconds. */
+const TIME_SPAN_MS = 30;
 
 function template(layout: Layout, withEnds: boolean, t0: bigint): Template {
   const fresh = Array.from({ length: TRACES_PER_BATCH }, () => randomBytes(16));
@@ -66,14 +72,29 @@ function template(layout: Layout, withEnds: boolean, t0: bigint): Template {
     for (let at = bytes.indexOf(id); at >= 0; at = bytes.indexOf(id, at + 16)) found.push(at);
     return found;
   });
-  return { bytes, offsets, slots: shape.slots };
+  const times: Array<{ at: number; value: bigint }> = [];
+  for (let ms = 0; ms <= TIME_SPAN_MS; ms++) {
+    const value = t0 + BigInt(ms) * 1_000_000n;
+    const le = Buffer.alloc(8);
+    le.writeBigUInt64LE(value);
+    for (let at = bytes.indexOf(le); at >= 0; at = bytes.indexOf(le, at + 8)) times.push({ at, value });
+  }
+  return { bytes, offsets, slots: shape.slots, t0, times };
 }
 
+/**
+ * A request from the template with these trace ids, its span times moved to
+ * now: the monitoring saga flags spans open longer than 5 s by their start
+ * time, so times fixed at the start of a 30 s run would make every open span
+ * of the lifecycle layout "slow" and bury the server in alerts no real client causes.
+ */
 function fill(t: Template, ids: readonly Buffer[]): Buffer {
   const out = Buffer.from(t.bytes);
   t.offsets.forEach((offsets, slot) => {
     for (const at of offsets) ids[slot]!.copy(out, at);
   });
+  const shift = BigInt(Date.now()) * 1_000_000n - t.t0;
+  for (const { at, value } of t.times) out.writeBigUInt64LE(value + shift, at);
   return out;
 }
 
