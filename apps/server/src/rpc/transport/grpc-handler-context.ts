@@ -55,8 +55,12 @@ function deadlineMs(deadline: Date | number): number {
 
 // grpc-js ends a call whose deadline passed (sending DEADLINE_EXCEEDED) and
 // then reports it cancelled, often before the context's own deadline timer
-// fires; timers run on the event loop's cached clock, so allow a few ms.
-const DEADLINE_SLACK_MS = 10;
+// fires; timers run on the event loop's cached clock. A client also cancels
+// at its own deadline, measured from before it sent the call, so its
+// RST_STREAM can arrive ahead of the deadline this side computed from
+// grpc-timeout by the request's transit time, tens of ms on a loaded machine.
+// A cancel that close to the deadline is the deadline.
+const DEADLINE_SLACK_MS = 100;
 
 function cancelReason(deadline: number): ConnectError {
   return Date.now() >= deadline - DEADLINE_SLACK_MS
