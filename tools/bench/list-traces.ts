@@ -140,6 +140,8 @@ async function main(): Promise<void> {
       console.log(row(named(r.getTraceBytes), GET_TARGET_MS, ` bytes`));
       console.log(row(named(r.asOf), GET_TARGET_MS, ` spans (last)`));
       console.log(row(named(r.asOfBytes), GET_TARGET_MS, ` bytes (last)`));
+      console.log(row(named(r.wideWindow.now), GET_TARGET_MS, ` bytes`));
+      console.log(row(named(r.wideWindow.asOf), GET_TARGET_MS, ` bytes (last)`));
     }
     console.log(
       `\nFirst calls of each run (one each, ms): cache on, before any snapshot existed: as of version ${Math.ceil(events.length / 2)} ${ms(result.firstCalls.asOf)}, now ${ms(result.firstCalls.now)}; ` +

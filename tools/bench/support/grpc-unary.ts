@@ -7,10 +7,12 @@ import { Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js"
 
 export const TRACING = "/traceledger.v1.TracingService";
 
-export function grpcClient(address: string): Client {
+/** `options` are grpc-js channel options on top of 64 MiB message limits. */
+export function grpcClient(address: string, options: Record<string, number | string> = {}): Client {
   return new Client(address, credentials.createInsecure(), {
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
+    ...options,
   });
 }
 

@@ -74,6 +74,8 @@ export interface ListResult {
   readonly asOf: Latency;
   /** The first GetTrace calls of this process: as of a version, then now (before any warm-up). */
   readonly firstCalls: { asOf: number; now: number };
+  /** Now and as of random versions, left as bytes, by a client with a 4 MiB HTTP/2 flow-control window. */
+  readonly wideWindow: { now: Latency; asOf: Latency };
 }
 
 async function sample(name: string, job: ListJob, call: () => Promise<number>): Promise<Latency> {
@@ -150,7 +152,17 @@ async function run(job: ListJob): Promise<ListResult> {
           from events where trace_id = ${traceId} and version > ${0} order by version`;
       return rows.length;
     });
-    const gets = { rawEvents, getTrace: getTraceLatency, getTraceBytes, responseBytes, asOfBytes, asOf, firstCalls };
+    // grpc-js clients open with HTTP/2's 64 KiB window: a 278 KB answer waits for window updates.
+    const wide = grpcClient(job.address, { "grpc-node.flow_control_window": 4 * 1024 * 1024 });
+    await waitForReady(wide);
+    const wideRaw = raw(wide, `${TRACING}/GetTrace`, (m: ReturnType<typeof create<typeof GetTraceRequestSchema>>) => Buffer.from(toBinary(GetTraceRequestSchema, m)), (b) => b);
+    next = 0;
+    const wideWindow = {
+      now: await sample("GetTrace, response not decoded, 4 MiB flow-control window", job, async () => (await wideRaw(create(GetTraceRequestSchema, { traceId }))).length),
+      asOf: await sample("GetTrace as of random versions, not decoded, 4 MiB flow-control window", job, async () => (await wideRaw(asOfRequest(versions[next++ % versions.length]!))).length),
+    };
+    wide.close();
+    const gets = { rawEvents, getTrace: getTraceLatency, getTraceBytes, responseBytes, asOfBytes, asOf, firstCalls, wideWindow };
     const none: Latency = { name: "", n: 0, p50: NaN, p95: NaN, p99: NaN, rows: 0 };
     if (job.getTraceOnly) return { selectOne: none, rawPage: none, cases: [], ...gets };
 
