@@ -34,9 +34,10 @@ export function encodeTraceEvent(event: TraceEventCase): { type: TraceEventType;
   return { type: eventType(event), payload: writeTraceEvent(event) };
 }
 
-export function decodeTraceEvent(type: string, payload: Uint8Array): TraceEventCase {
+/** With `withoutAttributes`, the hand-written reader leaves attribute lists, links and resource attributes empty, unread. */
+export function decodeTraceEvent(type: string, payload: Uint8Array, withoutAttributes = false): TraceEventCase {
   // Hand-written, the same messages as fromBinary (see trace-event-reader.ts); protobuf-es for anything else.
-  const read = readTraceEvent(type, payload);
+  const read = readTraceEvent(type, payload, withoutAttributes);
   if (read !== undefined) return read;
   const kind = eventKind(type);
   return { case: kind.case, value: fromBinary(kind.schema, payload) } as TraceEventCase;

@@ -9,6 +9,11 @@
 // field's, a singular message field twice) makes it give up, and protobuf-es
 // reads the payload instead, keeping unknown fields as protobuf-es does. A unit
 // test compares it with fromBinary for every event type and attribute value.
+//
+// A reader that never looks at attributes (the monitoring saga) asks for them
+// to be skipped: attribute lists, links and resource attributes are stepped over
+// unread and left empty, which is most of a span's bytes and nearly all of the
+// garbage.
 
 import type { AnyValue, KeyValue, SpanLink, Status } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
@@ -18,6 +23,7 @@ const GIVE_UP = new GiveUp("not a payload the hand-written reader knows");
 
 let src: Buffer = Buffer.alloc(0);
 let pos = 0;
+let skipAttributes = false;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 function varint(): number {
@@ -88,6 +94,11 @@ function lengthEnd(): number {
   const end = pos + length;
   if (end > src.length) throw GIVE_UP;
   return end;
+}
+
+/** Steps over a length-delimited field unread. */
+function skipDelimited(): void {
+  pos = lengthEnd();
 }
 
 /** Buffer's own UTF-8 decoder without toString's argument handling (about 40% of a short string's cost). */
@@ -280,16 +291,19 @@ function body(type: string): TraceEventCase {
             e.startTimeUnixNano = fixed64();
             break;
           case 0x4a:
-            e.attributes.push(keyValue());
+            if (skipAttributes) skipDelimited();
+            else e.attributes.push(keyValue());
             break;
           case 0x52:
             e.tracestate = string();
             break;
           case 0x5a:
-            e.links.push(spanLink());
+            if (skipAttributes) skipDelimited();
+            else e.links.push(spanLink());
             break;
           case 0x62:
-            e.resourceAttributes.push(keyValue());
+            if (skipAttributes) skipDelimited();
+            else e.resourceAttributes.push(keyValue());
             break;
           case 0x6d:
             e.flags = fixed32();
@@ -341,7 +355,8 @@ function body(type: string): TraceEventCase {
             e.endReason = int32();
             break;
           case 0x32:
-            e.attributes.push(keyValue());
+            if (skipAttributes) skipDelimited();
+            else e.attributes.push(keyValue());
             break;
           case 0x38:
             e.droppedAttributesCount = uint32();
@@ -402,7 +417,8 @@ function body(type: string): TraceEventCase {
             e.escaped = varint64() !== 0n;
             break;
           case 0x4a:
-            e.attributes.push(keyValue());
+            if (skipAttributes) skipDelimited();
+            else e.attributes.push(keyValue());
             break;
           case 0x50:
             e.droppedAttributesCount = uint32();
@@ -446,7 +462,8 @@ function body(type: string): TraceEventCase {
             e.name = string();
             break;
           case 0x32:
-            e.attributes.push(keyValue());
+            if (skipAttributes) skipDelimited();
+            else e.attributes.push(keyValue());
             break;
           case 0x38:
             e.droppedAttributesCount = uint32();
@@ -483,7 +500,8 @@ function body(type: string): TraceEventCase {
             e.updateId = string();
             break;
           case 0x22:
-            e.attributes.push(keyValue());
+            if (skipAttributes) skipDelimited();
+            else e.attributes.push(keyValue());
             break;
           case 0x28:
             e.droppedAttributesCount = uint32();
@@ -578,10 +596,14 @@ function body(type: string): TraceEventCase {
   }
 }
 
-/** The event, or undefined when protobuf-es must read this payload (unknown fields, an unexpected shape). */
-export function readTraceEvent(type: string, payload: Uint8Array): TraceEventCase | undefined {
+/**
+ * The event, or undefined when protobuf-es must read this payload (unknown fields, an unexpected shape).
+ * With `withoutAttributes`, attribute lists, links and resource attributes are left empty, unread.
+ */
+export function readTraceEvent(type: string, payload: Uint8Array, withoutAttributes = false): TraceEventCase | undefined {
   src = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   pos = 0;
+  skipAttributes = withoutAttributes;
   try {
     const event = body(type);
     return pos === src.length ? event : undefined;

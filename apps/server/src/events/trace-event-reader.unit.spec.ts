@@ -20,6 +20,16 @@ describe("readTraceEvent", () => {
     expect(read!.value).toEqual(fromBinary(eventKind(type).schema, payload));
   });
 
+  it.each(WRITER_CASES)("reads %s without attributes: the same but for empty attribute lists, links and resource", (_, event) => {
+    const { type, payload } = stored(event);
+    const full = fromBinary(eventKind(type).schema, payload) as Record<string, unknown>;
+    const expected = { ...full };
+    for (const list of ["attributes", "links", "resourceAttributes"]) if (list in expected) expected[list] = [];
+    expect(readTraceEvent(type, payload, true)!.value).toEqual(expected);
+    // The option holds for one read only.
+    expect(readTraceEvent(type, payload)!.value).toEqual(full);
+  });
+
   it("reads from a Buffer that is a slice of a larger one, giving plain Uint8Array bytes", () => {
     const { type, payload } = stored(spanStarted(CHILD, { parentSpanId: ROOT, attributes: [attr("k", "v")] }));
     const big = Buffer.concat([Buffer.from("before"), payload, Buffer.from("after")]);
