@@ -85,6 +85,18 @@ beforeAll(async () => {
   serviceC = createServer(
     traceHttpHandler(plain, (req, res) => {
       if (req.url?.startsWith("/fail")) throw new Error("handler failed");
+      if (req.url?.startsWith("/upstream")) {
+        // The handler knows why it fails; the middleware must not replace that with "HTTP 502".
+        getActiveSpan()?.setStatus({ code: "error", message: "downstream failed: 503" });
+        res.statusCode = 502;
+        res.end();
+        return;
+      }
+      if (req.url?.startsWith("/unavailable")) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ active: getActiveSpan()?.spanContext().spanId }));
     }),
@@ -205,6 +217,20 @@ describe("a node:http handler", () => {
     const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET /fail");
     expect(span.status?.code).toBe(StatusCode.ERROR);
     expect(span.errors[0]?.message).toBe("handler failed");
+  });
+
+  it("keeps the status message the handler set on a 5xx, and fills in an unset one from the code", async () => {
+    for (const [path, code, message] of [
+      ["/upstream", 502, "downstream failed: 503"],
+      ["/unavailable", 503, "HTTP 503"],
+    ] as const) {
+      const response = await fetch(`${urlC}${path}`);
+      expect(response.status).toBe(code);
+      const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+      if (!header.ok) throw new Error(header.reason);
+      const span = spanNamed(await completedTrace(header.value.traceId, 1), `GET ${path}`);
+      expect(span.status).toMatchObject({ code: StatusCode.ERROR, message });
+    }
   });
 
   it("propagates an unsampled incoming context without recording it", async () => {

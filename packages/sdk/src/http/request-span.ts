@@ -47,7 +47,9 @@ export function startRequestSpan(
   const finish = (statusCode: number, cancelled = false) => {
     if (finished) return;
     finished = true;
-    if (statusCode >= 500) span.setStatus({ code: "error", message: `HTTP ${statusCode}` });
+    // A status the handler set (an ERROR with its own message, or a final OK) is the
+    // application's word; the response code only fills in an unset status.
+    if (statusCode >= 500 && span.status().code === "unset") span.setStatus({ code: "error", message: `HTTP ${statusCode}` });
     span.end({ attributes: statusCode > 0 ? { "http.response.status_code": statusCode } : undefined, cancelled });
   };
   response.once("finish", () => finish(response.statusCode));

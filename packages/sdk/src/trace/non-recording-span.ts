@@ -5,7 +5,7 @@
 import type { AttributeValue, Attributes } from "../commands/attributes.js";
 import { formatTraceparent } from "../w3c/traceparent.js";
 import { isValidSpanContext, type SpanContext } from "../w3c/span-context.js";
-import type { Span } from "./span.js";
+import type { Span, SpanStatus } from "./span.js";
 
 export const INVALID_SPAN_CONTEXT: SpanContext = { traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 };
 
@@ -40,6 +40,9 @@ export class NonRecordingSpan implements Span {
   }
   setStatus(): this {
     return this;
+  }
+  status(): SpanStatus {
+    return { code: "unset" };
   }
   updateName(): this {
     return this;

@@ -111,6 +111,11 @@ export class RecordingSpan implements Span {
     return this;
   }
 
+  status(): SpanStatus {
+    if (this.statusCode === 2) return { code: "error", message: this.statusMessage };
+    return { code: this.statusCode === 1 ? "ok" : "unset" };
+  }
+
   updateName(name: string): this {
     if (this.ended || typeof name !== "string" || name.trim() === "") return this;
     this.currentName = name;

@@ -67,6 +67,8 @@ export interface Span {
   /** Records an error's type, message and stack (and `context.attributes`). Does not change the status. */
   recordError(error: unknown, context?: ErrorContext): this;
   setStatus(status: SpanStatus): this;
+  /** The status as set so far (OK is final; an ERROR's message is kept). */
+  status(): SpanStatus;
   /**
    * Renames the span. The server learns the new name only if the span's start
    * has not been sent yet (it waits at most one flush interval); afterwards the
