@@ -4,8 +4,8 @@
 // outage do not arrive in waves). Both rules are the OTLP exporter's: one
 // reading of Retry-After (every HTTP-date form) and one backoff for both senders.
 
-import { parseRetryAfter } from "../otlp-export/retry-after.js";
-import { fullJitterBackoffMs } from "../otlp-export/retry-backoff.js";
+import { parseRetryAfter } from "../retry/retry-after.js";
+import { fullJitterBackoffMs } from "../retry/retry-backoff.js";
 
 export interface BackoffPolicy {
   /** The bound of the first retry's delay. */

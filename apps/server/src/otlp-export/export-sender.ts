@@ -8,7 +8,7 @@
 
 import type { OtlpExportObserver } from "./otlp-export-observer.js";
 import type { OtlpTransport } from "./otlp-transport.js";
-import { fullJitterBackoffMs, type BackoffPolicy } from "./retry-backoff.js";
+import { fullJitterBackoffMs, type BackoffPolicy } from "../retry/retry-backoff.js";
 
 export type SendResult =
   | {

@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { RpcStatusSchema } from "@traceledger/proto/google-rpc";
 import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
 import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
-import { parseRetryAfter } from "./retry-after.js";
+import { parseRetryAfter } from "../retry/retry-after.js";
 
 export interface OtlpHttpTransportOptions {
   /** The full URL, e.g. http://localhost:4318/v1/traces. */
