@@ -9,6 +9,7 @@
 import type { OtlpExportObserver } from "./otlp-export-observer.js";
 import type { OtlpTransport } from "./otlp-transport.js";
 import { fullJitterBackoffMs, type BackoffPolicy } from "../retry/retry-backoff.js";
+import { WakeableSleep } from "../subscription/wakeable-sleep.js";
 
 export type SendResult =
   | {
@@ -37,7 +38,7 @@ export class ExportSender {
   /** Throws the signal's reason when it aborts before the request is settled. */
   async send(body: Uint8Array, signal: AbortSignal): Promise<SendResult> {
     const { transport, observer } = this.options;
-    const sleep = this.options.sleep ?? abortableSleep;
+    const sleep = this.options.sleep ?? ((ms: number, signal: AbortSignal) => new WakeableSleep().sleep(ms, signal));
     let possiblyDuplicated = false;
     for (let retries = 0; ; retries++) {
       signal.throwIfAborted();
@@ -60,16 +61,4 @@ export class ExportSender {
       }
     }
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
