@@ -8,12 +8,10 @@
 
 import { SpanKind, SpanState, StatusCode, TraceState } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../src/server/start-traceledger.js";
-import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { b64, callJson, fromB64, streamJson } from "./support/connect-json.js";
 import { ForeignTracingClient, type Wire } from "./support/grpc-js-client.js";
 import { hex, newSpanId, newTraceId, traceparentOf } from "./support/ids.js";
-import { connectClient, startServer, type TracingClient } from "./support/in-process-server.js";
+import { serverPerFile } from "./support/server-per-file.js";
 import { readIterable } from "./support/stream-reader.js";
 import { int, shortType, text } from "./support/values.js";
 import { listedWhen } from "./support/listing.js";
@@ -37,26 +35,11 @@ const LIFE_OF_A_TRACE = [
 ];
 const REPLAYED = 8;
 
-let db: TestDatabase;
-let server: Traceledger;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startServer(db.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const e2e = serverPerFile();
 
 describe("the generated connect client (gRPC door)", () => {
-  let client: TracingClient;
-  beforeAll(() => {
-    client = connectClient(server.grpcAddress);
-  });
-
   it("drives a trace through every RPC", async () => {
+    const { client } = e2e;
     const root = await client.startTrace({ name: "GET /cart", serviceName: "connect-gateway", kind: SpanKind.SERVER, requestId: "connect-root" });
     expect(root.traceId).toHaveLength(16);
     expect(root.spanId).toHaveLength(8);
@@ -130,7 +113,7 @@ describe("the generated connect client (gRPC door)", () => {
     expect(events.nextPageToken).toBe("");
 
     const listed = await listedWhen(
-      server.projector,
+      e2e.server.projector,
       () => client.listTraces({ serviceName: "connect-db" }),
       (l) => l.traces[0]?.state === TraceState.COMPLETED,
       "ListTraces to show the connect trace completed",
@@ -145,7 +128,7 @@ describe("the generated connect client (gRPC door)", () => {
 describe("@grpc/grpc-js with @grpc/proto-loader (a foreign client)", () => {
   let client: ForeignTracingClient;
   beforeAll(() => {
-    client = new ForeignTracingClient(server.grpcAddress);
+    client = new ForeignTracingClient(e2e.server.grpcAddress);
   });
   afterAll(() => client?.close());
 
@@ -221,7 +204,7 @@ describe("@grpc/grpc-js with @grpc/proto-loader (a foreign client)", () => {
     expect(events.next_page_token).toBe("");
 
     const listed = await listedWhen(
-      server.projector,
+      e2e.server.projector,
       () => client.call<{ traces: Wire[] }>("ListTraces", { service_name: "foreign-ledger", state: "TRACE_STATE_COMPLETED" }),
       (l) => l.traces.length > 0,
       "ListTraces to list the foreign client's trace as completed",
@@ -234,7 +217,7 @@ describe("@grpc/grpc-js with @grpc/proto-loader (a foreign client)", () => {
 
 describe("plain fetch with Connect JSON (HTTP door, as curl)", () => {
   it("drives a trace through every RPC, ids as base64", async () => {
-    const http = server.httpAddress;
+    const http = e2e.server.httpAddress;
     const traceId = newTraceId();
     const root = await callJson(http, "StartTrace", { traceId: b64(traceId), name: "GET /hello", serviceName: "curl-gateway", kind: "SPAN_KIND_SERVER" });
     expect(fromB64(root["traceId"]).equals(traceId)).toBe(true);
@@ -300,7 +283,7 @@ describe("plain fetch with Connect JSON (HTTP door, as curl)", () => {
     expect(events.nextPageToken ?? "").toBe("");
 
     const listed = await listedWhen(
-      server.projector,
+      e2e.server.projector,
       () => callJson<{ traces: Array<Record<string, unknown>> }>(http, "ListTraces", { serviceName: "curl-escaper" }),
       (l) => l.traces[0]?.["state"] === "TRACE_STATE_COMPLETED",
       "ListTraces to show the curl trace completed",
