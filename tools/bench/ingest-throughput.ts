@@ -33,7 +33,7 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
-import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, serverFlagsFromArgv, sleep, startCpuMeter, startServerProcess } from "./support/bench-env.js";
+import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, postgresSettingsLine, serverFlagsFromArgv, sleep, startCpuMeter, startServerProcess } from "./support/bench-env.js";
 import { profileReport, readProfile } from "./support/cpu-profile.js";
 import { EVENTS_PER_TRACE, type Layout } from "./support/ingest-workload.js";
 import type { IngestJob, IngestResult } from "./support/load-ingest.js";
@@ -69,9 +69,7 @@ async function main(): Promise<void> {
     const sql = createPostgresClient(db.url, { max: LANES, applicationName: "traceledger-bench" });
     cleanup.push(() => sql.end({ timeout: 5 }));
     await migrate(sql);
-    const [pg] = await sql<{ version: string; synchronous_commit: string; fsync: string; shared_buffers: string }[]>`
-      select current_setting('server_version') as version, current_setting('synchronous_commit') as synchronous_commit,
-             current_setting('fsync') as fsync, current_setting('shared_buffers') as shared_buffers`;
+    const postgresLine = await postgresSettingsLine(sql, db.kind);
 
     process.stderr.write(`  ceiling...`);
     const ceiling = await measureCeiling(sql, LANES, CEILING_BATCHES_PER_LANE);
@@ -149,7 +147,7 @@ async function main(): Promise<void> {
 
     console.log(`# Durable span ingest (IngestBatch over gRPC) — traceledger vs the raw PostgreSQL ceiling\n`);
     console.log(header);
-    console.log(`PostgreSQL ${pg!.version} (${db.kind}), fsync=${pg!.fsync}, synchronous_commit=${pg!.synchronous_commit}, shared_buffers=${pg!.shared_buffers}`);
+    console.log(postgresLine);
     const r0 = main.result;
     console.log(
       `Batches of ${r0.commandsPerBatch} commands (${num(r0.requestBytes / 1024, 1)} KiB), ${LANES} in flight, one HTTP/2 connection; ${EVENTS_PER_TRACE} events stored per trace; ` +

@@ -39,7 +39,7 @@ import path from "node:path";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { MONITORING_STREAM_ID } from "../../apps/server/src/events/reserved-streams.js";
-import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, serverFlagsFromArgv, startCpuMeter, startServerProcess } from "./support/bench-env.js";
+import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, postgresSettingsLine, serverFlagsFromArgv, startCpuMeter, startServerProcess } from "./support/bench-env.js";
 import { profileReport, readProfile } from "./support/cpu-profile.js";
 import type { OtlpJob, OtlpResult, OtlpTransport } from "./support/load-otlp.js";
 import { eventsPerRequest, measureOtlpCeiling } from "./support/otlp-ceiling.js";
@@ -74,9 +74,7 @@ async function main(): Promise<void> {
     const sql = createPostgresClient(db.url, { max: CEILING_LANES, applicationName: "traceledger-bench" });
     cleanup.push(() => sql.end({ timeout: 5 }));
     await migrate(sql);
-    const [pg] = await sql<{ version: string; synchronous_commit: string; fsync: string; shared_buffers: string }[]>`
-      select current_setting('server_version') as version, current_setting('synchronous_commit') as synchronous_commit,
-             current_setting('fsync') as fsync, current_setting('shared_buffers') as shared_buffers`;
+    const postgresLine = await postgresSettingsLine(sql, db.kind);
     const perRequest = eventsPerRequest(BigInt(Date.now()) * 1_000_000n);
     const eventsPerSpan = perRequest / SPANS_PER_REQUEST;
 
@@ -130,7 +128,7 @@ async function main(): Promise<void> {
 
     console.log(`# OTLP ingest — spans/s durably stored, against the raw PostgreSQL ceiling\n`);
     console.log(header);
-    console.log(`PostgreSQL ${pg!.version} (${db.kind}), fsync=${pg!.fsync}, synchronous_commit=${pg!.synchronous_commit}, shared_buffers=${pg!.shared_buffers}`);
+    console.log(postgresLine);
     console.log(
       `Requests of ${SPANS_PER_REQUEST} spans (${num(runs[0]!.result.requestBytes / 1024, 1)} KiB), ${LANES} in flight; ${perRequest} events stored per request (${num(eventsPerSpan, 2)} per span), ` +
         `mean event payload ${num(ceiling.meanPayload)} bytes. ${num(WARMUP_MS / 1000)} s warm-up, then ${num(MAIN_MS / 1000)} s measured (diagnostic ${num(DIAG_MS / 1000)} s). ` +

@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { randomDatabaseName, startEmbeddedDatabase } from "../../../apps/server/src/database/embedded-database.js";
-import { escapeIdentifier } from "../../../apps/server/src/database/open-database.js";
+import { escapeIdentifier, type Sql } from "../../../apps/server/src/database/open-database.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SERVER_MAIN = path.join(REPO_ROOT, "apps/server/src/main.ts");
@@ -86,6 +86,14 @@ export async function openBenchDatabase(prefix: string): Promise<BenchDatabase> 
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   }
   return { url, kind: external ? "DATABASE_URL" : "embedded", postmasterPid, another: fresh, close };
+}
+
+/** One line for a report: the server's version and the settings that decide commit cost. */
+export async function postgresSettingsLine(sql: Sql, kind: BenchDatabase["kind"]): Promise<string> {
+  const [pg] = await sql<{ version: string; synchronous_commit: string; fsync: string; shared_buffers: string }[]>`
+    select current_setting('server_version') as version, current_setting('synchronous_commit') as synchronous_commit,
+           current_setting('fsync') as fsync, current_setting('shared_buffers') as shared_buffers`;
+  return `PostgreSQL ${pg!.version} (${kind}), fsync=${pg!.fsync}, synchronous_commit=${pg!.synchronous_commit}, shared_buffers=${pg!.shared_buffers}`;
 }
 
 // ---------------------------------------------------------------- the machine
