@@ -36,7 +36,7 @@ import { deriveEventId } from "../../apps/server/src/events/event-id.js";
 import { encodeTraceEvent, occurredAt } from "../../apps/server/src/events/trace-event-codec.js";
 import { forkHelper, machineLine, ms, num, openBenchDatabase, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
 import { bigTraceEvents } from "./support/big-trace.js";
-import { ownCodeMarkdown, profileMarkdown, readProfile, summariseProfile } from "./support/cpu-profile.js";
+import { profileReport, readProfile } from "./support/cpu-profile.js";
 import { BACKENDS, HOUR_NS, RARE, seedListing, SPAN_NAMES } from "./support/listing-data.js";
 import type { Latency, ListCase, ListJob, ListResult } from "./support/load-list.js";
 
@@ -157,10 +157,7 @@ async function main(): Promise<void> {
       await server.stop();
       const data = await readProfile(profileDir);
       const calls = result.cases.reduce((n, c) => n + c.n, 0) + result.getTrace.n;
-      console.log(`\n## Server CPU profile (all ListTraces and GetTrace calls, ~${num(calls)} measured calls plus warm-up)\n`);
-      console.log(profileMarkdown(summariseProfile(data), 25));
-      console.log("");
-      console.log(ownCodeMarkdown(data, 25));
+      console.log(profileReport(`Server CPU profile (all ListTraces and GetTrace calls, ~${num(calls)} measured calls plus warm-up)`, data, 25));
     }
   } finally {
     for (const step of cleanup) await step().catch((error: unknown) => console.error(error));
