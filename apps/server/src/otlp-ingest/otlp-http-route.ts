@@ -18,7 +18,7 @@ import { otlpJsonToBinary } from "./otlp-json.js";
 import { statusBody, type OtlpEncoding } from "./otlp-status-body.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 
-export const OTLP_TRACES_PATH = "/v1/traces";
+const OTLP_TRACES_PATH = "/v1/traces";
 
 export interface OtlpHttpRouteOptions {
   /** The largest body accepted, before and after gzip. */

@@ -38,7 +38,7 @@ export function otlpJsonToBinary(text: string): Uint8Array {
  * times as JSON numbers (the proto3 mapping allows them) are past 2^53, and
  * JSON.parse would round them; as strings they reach the int64 reader intact.
  */
-export function quoteLongIntegers(text: string): string {
+function quoteLongIntegers(text: string): string {
   let out = "";
   let copied = 0;
   let inString = false;

@@ -29,7 +29,7 @@ export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof O
   };
 }
 
-export function otlpConnectError(failure: OtlpFailure): ConnectError {
+function otlpConnectError(failure: OtlpFailure): ConnectError {
   return new ConnectError(failure.message, otlpFailureCode[failure.kind], undefined, [
     { desc: ErrorInfoSchema, value: { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } } },
   ]);

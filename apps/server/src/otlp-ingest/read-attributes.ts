@@ -42,7 +42,7 @@ export function readKeyValue(c: ProtobufCursor): KeyValue {
 }
 
 /** Reads one AnyValue whose length prefix the cursor stands at, into objects. */
-export function readAnyValue(c: ProtobufCursor): AnyValue {
+function readAnyValue(c: ProtobufCursor): AnyValue {
   const end = c.lengthEnd();
   let value: AnyValue["value"] = { case: undefined };
   while (c.pos < end) {
@@ -104,7 +104,7 @@ export function readAnyValue(c: ProtobufCursor): AnyValue {
   return { $typeName: "traceledger.v1.AnyValue", value };
 }
 
-export function expectWire(actual: number, expected: number, field: string): void {
+function expectWire(actual: number, expected: number, field: string): void {
   if (actual !== expected) throw new MalformedOtlp(`${field} has wire type ${actual}, expected ${expected}`);
 }
 

@@ -9,7 +9,7 @@
 import type { KeyValue } from "@traceledger/proto";
 import type { FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
 
-export const EXCEPTION_EVENT = "exception";
+const EXCEPTION_EVENT = "exception";
 
 export function finishedSpanEvent(
   index: number,

@@ -1,8 +1,8 @@
 // W3C Trace Context ids. Inside the domain ids are lowercase hex strings: they
 // are map keys, log fields and traceparent parts; bytes exist only on the wire.
 
-export const TRACE_ID_HEX_LENGTH = 32;
-export const SPAN_ID_HEX_LENGTH = 16;
+const TRACE_ID_HEX_LENGTH = 32;
+const SPAN_ID_HEX_LENGTH = 16;
 
 /** True for 32 lowercase hex characters, not all zero. */
 export function isValidTraceId(id: string): boolean {
