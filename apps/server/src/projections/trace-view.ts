@@ -26,8 +26,8 @@ interface SpanDraft {
 /**
  * All the fold keeps besides its spans: enough to resume it from a snapshot
  * (../trace-reads), with the snapshot's spans adopted as later events touch them.
- * The snapshots there mirror build()'s trace-level fields; their spec checks
- * snapshot + tail against this fold at every version. Changing what this fold
+ * The snapshots there share build()'s trace-level fields (traceWithoutSpans); their
+ * spec checks snapshot + tail against this fold at every version. Changing what this fold
  * produces? Bump VIEW_FORMAT in ../trace-reads/view-format.ts.
  */
 export interface TraceViewProgress {
@@ -172,10 +172,7 @@ export class TraceViewBuilder {
   /** The trace as of the events applied so far; running spans' durations are measured to `now`. */
   build(now: bigint): Trace {
     const spans: Span[] = [];
-    let start = 0n;
-    let end = 0n;
-    let errors = 0;
-    let running = 0;
+    const totals: TraceTotals = { start: 0n, end: 0n, errors: 0, running: 0 };
     for (const [spanId, draft] of this.spans) {
       const span = draft.span;
       const isRunning = span.state === SpanState.RUNNING;
@@ -183,31 +180,62 @@ export class TraceViewBuilder {
       span.traceparent = formatTraceparent(this.traceId, spanId, draft.flags);
       const until = isRunning ? (now > span.startTimeUnixNano ? now : span.startTimeUnixNano) : span.endTimeUnixNano;
       span.durationNano = until - span.startTimeUnixNano;
-      if (start === 0n || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
-      if (!isRunning && span.endTimeUnixNano > end) end = span.endTimeUnixNano;
-      if (isRunning) running++;
-      if (span.status?.code === StatusCode.ERROR || span.errors.length > 0) errors++;
+      countSpan(totals, span.startTimeUnixNano, span.endTimeUnixNano, isRunning, span.status?.code === StatusCode.ERROR || span.errors.length > 0);
       spans.push(span);
     }
     spans.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0));
     const root = this.spans.get(this.rootSpanId)?.span ?? spans[0];
-    const coveredUntil = this.completed || running === 0 ? end : now > end ? now : end;
-    return create(TraceSchema, {
-      traceId: hexToBytes(this.traceId),
-      state: this.version === 0 ? TraceState.UNSPECIFIED : this.completed ? TraceState.COMPLETED : TraceState.OPEN,
-      version: BigInt(this.version),
-      startTimeUnixNano: start,
-      endTimeUnixNano: end,
-      durationNano: coveredUntil > start ? coveredUntil - start : 0n,
-      rootSpanId: this.rootSpanId ? hexToBytes(this.rootSpanId) : new Uint8Array(0),
-      rootName: root?.name ?? "",
-      rootServiceName: root?.serviceName ?? "",
-      spanCount: spans.length,
-      errorCount: errors,
-      runningSpanCount: running,
-      spans,
-    });
+    const trace = traceWithoutSpans(this.traceId, this.progress, totals, spans.length, root ?? { name: "", serviceName: "" }, now);
+    trace.spans = spans;
+    return trace;
   }
+}
+
+/** What the trace-level fields are computed from, gathered span by span with countSpan(). */
+export interface TraceTotals {
+  start: bigint;
+  end: bigint;
+  errors: number;
+  running: number;
+}
+
+export function countSpan(totals: TraceTotals, start: bigint, end: bigint, running: boolean, failed: boolean): void {
+  if (totals.start === 0n || start < totals.start) totals.start = start;
+  if (running) totals.running++;
+  else if (end > totals.end) totals.end = end;
+  if (failed) totals.errors++;
+}
+
+/**
+ * The Trace with every field but its spans, as of `now` (running spans are
+ * measured to it). `root` names the trace: the root span, or the earliest span
+ * when the trace has no root (yet, or here). Shared by build() and the snapshot
+ * reads (../trace-reads/trace-header.ts), so the two cannot drift apart.
+ */
+export function traceWithoutSpans(
+  traceId: string,
+  progress: TraceViewProgress,
+  totals: TraceTotals,
+  spanCount: number,
+  root: { readonly name: string; readonly serviceName: string },
+  now: bigint,
+): Trace {
+  const { start, end, running } = totals;
+  const coveredUntil = progress.completed || running === 0 ? end : now > end ? now : end;
+  return create(TraceSchema, {
+    traceId: hexToBytes(traceId),
+    state: progress.version === 0 ? TraceState.UNSPECIFIED : progress.completed ? TraceState.COMPLETED : TraceState.OPEN,
+    version: BigInt(progress.version),
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    durationNano: coveredUntil > start ? coveredUntil - start : 0n,
+    rootSpanId: progress.rootSpanId ? hexToBytes(progress.rootSpanId) : new Uint8Array(0),
+    rootName: root.name,
+    rootServiceName: root.serviceName,
+    spanCount,
+    errorCount: totals.errors,
+    runningSpanCount: running,
+  });
 }
 
 export function buildTraceView(traceId: string, events: Iterable<TraceEventCase>, now: bigint): Trace {
