@@ -23,22 +23,11 @@ import { TRACE } from "../domain/testing/trace-specification.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { hexToBytes } from "../domain/trace/w3c-ids.js";
 import { encodeTraceEvent } from "../events/trace-event-codec.js";
+import { seededRandom } from "../trace-reads/testing/random-trace.js";
 import { writeExportRequests } from "./otlp-request-writer.js";
 import { OtlpSpanTranscoder } from "./otlp-span-transcoder.js";
 import { buildExportRequests } from "./testing/reference-export-requests.js";
 import { OtlpSpanFold } from "./testing/reference-span-fold.js";
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomTrace(random: () => number): TraceEventCase[] {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -140,7 +129,7 @@ function randomTrace(random: () => number): TraceEventCase[] {
 describe("OtlpSpanTranscoder and writeExportRequests", () => {
   for (let seed = 1; seed <= 60; seed++) {
     it(`write what the reference mapping builds (random trace ${seed})`, () => {
-      const random = seeded(seed);
+      const random = seededRandom(seed);
       const events = randomTrace(random);
       const reference = new OtlpSpanFold();
       const transcoder = new OtlpSpanTranscoder();
