@@ -4,7 +4,7 @@
 // any other field is a success, and is not decoded at all.
 
 import { fromBinary } from "@bufbuild/protobuf";
-import { WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { CommandErrorSchema } from "@traceledger/proto";
 
 /** IngestBatchResponse.results */
@@ -33,26 +33,18 @@ export function readBatchResults(unknownFields: ReadonlyArray<{ no: number; wire
 
 /** `data` is the result's length prefix and its bytes. */
 function readResult(data: Uint8Array): CommandFailure | undefined {
-  const cursor = { pos: 0 };
-  const length = varint(data, cursor);
-  const end = cursor.pos + length;
-  if (length === 0) return undefined; // an empty oneof: nothing went wrong
-  const tag = varint(data, cursor);
-  if (tag >>> 3 !== ERROR_FIELD) return undefined;
-  if ((tag & 7) !== WireType.LengthDelimited) return MALFORMED;
-  const size = varint(data, cursor);
-  if (cursor.pos + size > end || end > data.length) return MALFORMED;
-  const error = fromBinary(CommandErrorSchema, data.subarray(cursor.pos, cursor.pos + size));
-  return { code: error.code, reason: error.reason, message: error.message };
-}
-
-/** A varint of up to 32 bits (lengths and tags). */
-function varint(data: Uint8Array, cursor: { pos: number }): number {
-  let value = 0;
-  for (let shift = 0; shift < 35; shift += 7) {
-    const byte = data[cursor.pos++] ?? 0;
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) break;
+  let errorBytes: Uint8Array;
+  try {
+    const result = new BinaryReader(data).bytes();
+    if (result.length === 0) return undefined; // an empty oneof: nothing went wrong
+    const reader = new BinaryReader(result);
+    const [field, wireType] = reader.tag();
+    if (field !== ERROR_FIELD) return undefined;
+    if (wireType !== WireType.LengthDelimited) return MALFORMED;
+    errorBytes = reader.bytes();
+  } catch {
+    return MALFORMED; // truncated: a length runs past the end of the result
   }
-  return value;
+  const error = fromBinary(CommandErrorSchema, errorBytes);
+  return { code: error.code, reason: error.reason, message: error.message };
 }

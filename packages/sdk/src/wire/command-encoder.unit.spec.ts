@@ -3,6 +3,7 @@
 // what was meant.
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { IngestBatchRequestSchema, IngestBatchResponseSchema, type KeyValue } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
@@ -152,5 +153,13 @@ describe("readBatchResults", () => {
     });
     const asEmpty = fromBinary(EmptySchema, toBinary(IngestBatchResponseSchema, response));
     expect(readBatchResults(asEmpty.$unknown)).toEqual([undefined, { code: 9, reason: "TRACE_COMPLETED", message: "no" }, undefined]);
+  });
+
+  it("reports a result whose error runs past its end as malformed", () => {
+    // result of 3 bytes: tag of field 7 (length-delimited), a length of 9, one byte
+    const truncated = Uint8Array.of(3, (7 << 3) | 2, 9, 0);
+    expect(readBatchResults([{ no: 1, wireType: WireType.LengthDelimited, data: truncated }])).toEqual([
+      { code: 13, reason: "MALFORMED_RESULT", message: "the server's result could not be read" },
+    ]);
   });
 });
