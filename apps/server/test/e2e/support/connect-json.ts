@@ -5,7 +5,7 @@
 
 import { StreamReader } from "./stream-reader.js";
 
-export const SERVICE_PATH = "/traceledger.v1.TracingService";
+const SERVICE_PATH = "/traceledger.v1.TracingService";
 
 export interface JsonResponse {
   readonly status: number;

@@ -17,7 +17,7 @@ export interface SeenError {
 }
 
 /** gRPC canonical code numbers by their Connect (lower snake case) names. */
-export const CODE_NAMES: Readonly<Record<number, string>> = {
+const CODE_NAMES: Readonly<Record<number, string>> = {
   0: "ok",
   1: "canceled",
   2: "unknown",
