@@ -169,7 +169,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
   }
 }
 
-export function hrTimeToNanos(time: HrTime): bigint {
+function hrTimeToNanos(time: HrTime): bigint {
   return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
 }
 

@@ -29,11 +29,11 @@ const SIMPLE_KEY = /^[a-z][a-z0-9_\-*/]{0,255}$/;
 const MULTI_TENANT_KEY = /^[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}$/;
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
-export function isValidTraceStateKey(key: string): boolean {
+function isValidTraceStateKey(key: string): boolean {
   return SIMPLE_KEY.test(key) || MULTI_TENANT_KEY.test(key);
 }
 
-export function isValidTraceStateValue(value: string): boolean {
+function isValidTraceStateValue(value: string): boolean {
   return VALUE.test(value);
 }
 

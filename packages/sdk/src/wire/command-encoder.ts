@@ -134,7 +134,7 @@ function encodedResource(resource: Resource): Uint8Array {
 }
 
 /** Repeated KeyValue `field`. */
-export function encodeAttributes(w: ProtoWriter, field: number, attributes: Attributes | undefined): void {
+function encodeAttributes(w: ProtoWriter, field: number, attributes: Attributes | undefined): void {
   if (attributes === undefined) return;
   for (const key in attributes) {
     const value = attributes[key];

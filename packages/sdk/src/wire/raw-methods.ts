@@ -7,8 +7,8 @@ import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { TracingService } from "@traceledger/proto";
 
-export type RawSchema = typeof EmptySchema;
-export type RawUnaryMethod = DescMethodUnary<RawSchema, RawSchema>;
+type RawSchema = typeof EmptySchema;
+type RawUnaryMethod = DescMethodUnary<RawSchema, RawSchema>;
 
 export const rawIngestBatch: RawUnaryMethod = {
   ...TracingService.method.ingestBatch,
