@@ -133,6 +133,12 @@ function keyValue(): KeyValue {
   return value === undefined ? { $typeName: "traceledger.v1.KeyValue", key } : { $typeName: "traceledger.v1.KeyValue", key, value };
 }
 
+/** One attribute of a list, or none read when the reader skips attributes. */
+function attributeInto(list: KeyValue[]): void {
+  if (skipAttributes) skipDelimited();
+  else list.push(keyValue());
+}
+
 function anyValue(): AnyValue {
   const end = lengthEnd();
   let value: AnyValue["value"] = { case: undefined };
@@ -291,8 +297,7 @@ function body(type: string): TraceEventCase {
             e.startTimeUnixNano = fixed64();
             break;
           case 0x4a:
-            if (skipAttributes) skipDelimited();
-            else e.attributes.push(keyValue());
+            attributeInto(e.attributes);
             break;
           case 0x52:
             e.tracestate = string();
@@ -302,8 +307,7 @@ function body(type: string): TraceEventCase {
             else e.links.push(spanLink());
             break;
           case 0x62:
-            if (skipAttributes) skipDelimited();
-            else e.resourceAttributes.push(keyValue());
+            attributeInto(e.resourceAttributes);
             break;
           case 0x6d:
             e.flags = fixed32();
@@ -355,8 +359,7 @@ function body(type: string): TraceEventCase {
             e.endReason = int32();
             break;
           case 0x32:
-            if (skipAttributes) skipDelimited();
-            else e.attributes.push(keyValue());
+            attributeInto(e.attributes);
             break;
           case 0x38:
             e.droppedAttributesCount = uint32();
@@ -417,8 +420,7 @@ function body(type: string): TraceEventCase {
             e.escaped = varint64() !== 0n;
             break;
           case 0x4a:
-            if (skipAttributes) skipDelimited();
-            else e.attributes.push(keyValue());
+            attributeInto(e.attributes);
             break;
           case 0x50:
             e.droppedAttributesCount = uint32();
@@ -462,8 +464,7 @@ function body(type: string): TraceEventCase {
             e.name = string();
             break;
           case 0x32:
-            if (skipAttributes) skipDelimited();
-            else e.attributes.push(keyValue());
+            attributeInto(e.attributes);
             break;
           case 0x38:
             e.droppedAttributesCount = uint32();
@@ -500,8 +501,7 @@ function body(type: string): TraceEventCase {
             e.updateId = string();
             break;
           case 0x22:
-            if (skipAttributes) skipDelimited();
-            else e.attributes.push(keyValue());
+            attributeInto(e.attributes);
             break;
           case 0x28:
             e.droppedAttributesCount = uint32();
