@@ -71,7 +71,7 @@ const ANY = -1;
  * (two arrays in one order, not sorted), and the positions of all inserted events by
  * (trace id, version), that is by request row number, then version.
  */
-export const APPEND_SQL = `
+const APPEND_SQL = `
 with req as (
   select r.trace_id, r.n, r.first, r.ord,
          case when r.expected >= 0 then r.expected
@@ -116,7 +116,7 @@ from (select array_agg(ord)::text as won, array_agg(version)::text as versions f
  * $1-$2 per request: trace id, index of its first event; $3-$8 per event and $9 the
  * payloads, as above.
  */
-export const INSPECT_SQL = `
+const INSPECT_SQL = `
 with req as (
   select * from unnest($1::bytea[], $2::int4[]) with ordinality as r(trace_id, first, ord)
 ),

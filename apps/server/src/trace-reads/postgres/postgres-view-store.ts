@@ -31,7 +31,7 @@ const INT8_MAX = 9_223_372_036_854_775_807n;
  * functions write big-endian): postgres.js spends ~5 us of CPU per result row,
  * so 64 events as rows cost 350-470 us against 140-210 us as one value (measured).
  */
-export const VIEW_SOURCES_SQL = `
+const VIEW_SOURCES_SQL = `
 with head as (
   select coalesce((select st.version from streams st where st.trace_id = $1), 0) as version
 ),
