@@ -187,10 +187,16 @@ describe("SagaRunner", () => {
     await first.stop();
     // Ticks so rare that the replay and this step give none: what live ticks raised
     // (the slow alert of the span still running) must come from the monitoring stream.
-    const second = h.runner({ holder: "second", tickIntervalMs: 600_000 });
+    const gauge = new Map<string, number>();
+    const observer: MonitoringObserver = { alertRaised: () => {}, alertResolved: () => {}, setActiveSpans: () => {}, setOpenAlerts: (k, n) => gauge.set(k, n), setSubscriberLag: () => {} };
+    const second = h.runner({ holder: "second", tickIntervalMs: 600_000, observer });
     await second.step();
     expect(second.isLeader).toBe(true);
     expect(stateOf(second, h.clock.now)).toEqual(leaderView);
+    // The new leader's open-alert gauge starts from the alerts it rebuilt, though it raised none of them.
+    const open = new Map<string, number>();
+    for (const alert of first.state.openAlerts.values()) open.set(alert.kind, (open.get(alert.kind) ?? 0) + 1);
+    expect(gauge).toEqual(open);
     // Nothing new to say: the rebuilt saga repeats no alert.
     const stored = await h.alerts();
     await second.step(true);
@@ -221,7 +227,7 @@ describe("SagaRunner", () => {
     const leaseA = new PostgresSubscriptionLease(db.sql, h.clock.read);
     const counted = (): MonitoringObserver & { raised: string[]; resolved: string[] } => {
       const o = { raised: [] as string[], resolved: [] as string[] };
-      return { ...o, alertRaised: (k) => o.raised.push(k), alertResolved: (k) => o.resolved.push(k), setActiveSpans: () => {}, setSubscriberLag: () => {} };
+      return { ...o, alertRaised: (k) => o.raised.push(k), alertResolved: (k) => o.resolved.push(k), setActiveSpans: () => {}, setOpenAlerts: () => {}, setSubscriberLag: () => {} };
     };
     const seenByA = counted();
     const a = h.runner({ lease: crashing(leaseA), holder: "a", leaseMs: 2000, observer: seenByA });

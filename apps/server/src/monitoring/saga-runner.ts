@@ -305,6 +305,16 @@ export class SagaRunner {
     this.pendingCommands = pendingCommands(fold.state);
     this.claim = claim;
     this.role = "leader";
+    this.reportOpenAlerts(fold);
+  }
+
+  /** The open-alert gauge of a new leader starts from what it rebuilt, not from the raises it happened to store. */
+  private reportOpenAlerts(fold: SagaFold): void {
+    const observer = this.options.observer;
+    if (!observer) return;
+    const open = new Map<string, number>();
+    for (const alert of fold.state.openAlerts.values()) open.set(alert.kind, (open.get(alert.kind) ?? 0) + 1);
+    for (const [kind, count] of open) observer.setOpenAlerts(kind, count);
   }
 
   /** A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it. */
