@@ -18,17 +18,14 @@
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
-import path from "node:path";
+import { cpus, totalmem } from "node:os";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SpanKind, SpanStartedSchema } from "@traceledger/proto";
-import postgres from "postgres";
-import { randomDatabaseName, startEmbeddedDatabase } from "../../apps/server/src/database/embedded-database.js";
-import { createPostgresClient, escapeIdentifier } from "../../apps/server/src/database/open-database.js";
+import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import type { AppendRequest } from "../../apps/server/src/event-store/event-store.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
+import { openBenchDatabase } from "./support/bench-env.js";
 import { copyInsert, freshCeilingTable, unnestInsert, type CeilingRow } from "./support/pg-ceiling.js";
 
 const quick = process.argv.includes("--quick");
@@ -228,28 +225,9 @@ const median = (xs: readonly number[]): number => {
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? (quick ? 2 : 3));
-  const external = process.env["DATABASE_URL"];
-  let folder: string | undefined;
-  let stopEmbedded = async () => {};
-  let adminUrl: string;
-  if (external) {
-    adminUrl = external;
-  } else {
-    folder = await mkdtemp(path.join(tmpdir(), "traceledger-bench-"));
-    await chmod(folder, 0o755);
-    const embedded = await startEmbeddedDatabase({ dataDir: path.join(folder, "data") });
-    adminUrl = embedded.url();
-    try {
-      postmasterPid = Number(readFileSync(path.join(folder, "data", "postmaster.pid"), "utf8").split("\n")[0]);
-    } catch {
-      postmasterPid = undefined;
-    }
-    stopEmbedded = () => embedded.stop();
-  }
-  const name = randomDatabaseName("tl_bench");
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${escapeIdentifier(name)}`);
-  const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
+  const db = await openBenchDatabase("tl_bench");
+  postmasterPid = db.postmasterPid;
+  const url = db.url;
   const sql = createPostgresClient(url, { max: LANES, applicationName: "traceledger-bench" });
   // COPY needs a connection of its own per lane: a second client, so that the first
   // stays free for the statements in between.
@@ -266,7 +244,7 @@ async function main(): Promise<void> {
     const payloadSizes = work.flat(2).map((r) => r.payload.length);
     const meanPayload = payloadSizes.reduce((a, b) => a + b, 0) / payloadSizes.length;
     if (!json) {
-      console.log(`PostgreSQL ${settings!.version} (${external ? "DATABASE_URL" : "embedded"}), fsync=${settings!.fsync}, synchronous_commit=${settings!.synchronous_commit}, shared_buffers=${settings!.shared_buffers}`);
+      console.log(`PostgreSQL ${settings!.version} (${db.kind}), fsync=${settings!.fsync}, synchronous_commit=${settings!.synchronous_commit}, shared_buffers=${settings!.shared_buffers}`);
       console.log(`Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB`);
       console.log(`payload: SpanStarted, ${Math.min(...payloadSizes)}-${Math.max(...payloadSizes)} bytes (mean ${Math.round(meanPayload)}); ${fmt(total)} events per scenario, ${rounds} rounds`);
     }
@@ -411,10 +389,7 @@ async function main(): Promise<void> {
   } finally {
     await copyClient.end({ timeout: 5 });
     await sql.end({ timeout: 5 });
-    await admin.unsafe(`drop database if exists ${escapeIdentifier(name)} with (force)`).catch(() => {});
-    await admin.end({ timeout: 5 });
-    await stopEmbedded();
-    if (folder) await rm(folder, { recursive: true, force: true });
+    await db.close();
   }
 }
 
