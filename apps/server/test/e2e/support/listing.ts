@@ -6,9 +6,8 @@
 // the listing shows what it needs, and fails naming what it last saw.
 
 import type { TraceListingProjector } from "../../../src/projections/postgres/trace-listing-projector.js";
+import { describeValue } from "./describe-value.js";
 import { until, WaitTimeout } from "./wait.js";
-
-const json = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
 
 export async function listedWhen<T>(
   projector: Pick<TraceListingProjector, "catchUp">,
@@ -30,7 +29,7 @@ export async function listedWhen<T>(
       20,
     );
   } catch (error) {
-    if (error instanceof WaitTimeout) throw new WaitTimeout(`${error.message}; the last listing was ${json(last)}`);
+    if (error instanceof WaitTimeout) throw new WaitTimeout(`${error.message}; the last listing was ${describeValue(last)}`);
     throw error;
   }
 }

@@ -3,6 +3,7 @@
 // Each kind of client (grpc-js events, a connect AsyncIterable, a fetch body)
 // feeds one of these, so the watch tests read the same way whatever the client.
 
+import { describeValue } from "./describe-value.js";
 import { within } from "./wait.js";
 
 export type StreamEnd = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
@@ -47,7 +48,7 @@ export class StreamReader<T> {
   async ending(ms: number, what = "the stream to end", options: { drain?: boolean } = {}): Promise<StreamEnd> {
     for (;;) {
       if (this.buffered.length > 0 && !options.drain) {
-        throw new Error(`expected the stream to end, but it sent another message: ${describe(this.buffered[0])}`);
+        throw new Error(`expected the stream to end, but it sent another message: ${describeValue(this.buffered[0])}`);
       }
       if (options.drain) this.buffered.length = 0;
       if (this.end) return this.end;
@@ -68,14 +69,6 @@ export class StreamReader<T> {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-  }
-}
-
-function describe(value: unknown): string {
-  try {
-    return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
-  } catch {
-    return String(value);
   }
 }
 
