@@ -8,6 +8,7 @@ import type postgres from "postgres";
 import type { Sql } from "../../database/open-database.js";
 import type { EventStore } from "../../event-store/event-store.js";
 import { moveCheckpoint } from "../../event-store/postgres/move-checkpoint.js";
+import { systemClock } from "../../event-store/rules.js";
 import { isTraceStream } from "../../events/reserved-streams.js";
 import { decodeTraceEvent } from "../../events/trace-event-codec.js";
 import { BUSY, ProjectorLoop } from "../projector-loop.js";
@@ -44,10 +45,12 @@ export interface TraceListingProjectorOptions {
 
 export class TraceListingProjector {
   private readonly batchSize: number;
+  private readonly now: () => bigint;
   private readonly loop: ProjectorLoop;
 
   constructor(private readonly options: TraceListingProjectorOptions) {
     this.batchSize = options.batchSize ?? 5000;
+    this.now = options.clock ?? systemClock;
     this.loop = new ProjectorLoop({
       step: () => this.step(),
       batchSize: this.batchSize,
@@ -116,10 +119,6 @@ export class TraceListingProjector {
       this.options.onLag(age > 0n ? Number(age) / 1e9 : 0);
     }
     return slice.events.length;
-  }
-
-  private now(): bigint {
-    return this.options.clock?.() ?? BigInt(Date.now()) * 1_000_000n;
   }
 }
 
