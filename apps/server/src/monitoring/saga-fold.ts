@@ -11,6 +11,7 @@ import {
   evolveMonitoring,
   handleMonitoringInput,
   initialMonitoringState,
+  type ActiveSpan,
   type ActiveSpanView,
   type MonitoringConfig,
   type MonitoringEvent,
@@ -22,9 +23,6 @@ import type { StoredEvent } from "../event-store/event-store.js";
 import { isTraceStream } from "../events/reserved-streams.js";
 import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
 import { decodeForSaga } from "./saga-event-decoder.js";
-
-type TraceTrack = MonitoringState["traces"] extends Map<string, infer T> ? T : never;
-type RunningSpan = TraceTrack["running"] extends Map<string, infer S> ? S : never;
 
 export class SagaFold {
   readonly state: MonitoringState;
@@ -125,11 +123,11 @@ export class SagaFold {
 }
 
 /** A running span as ListActiveSpans shows it; runningNs is left for the caller to measure. */
-export function viewOf(span: RunningSpan): ActiveSpanView {
+export function viewOf(span: ActiveSpan): ActiveSpanView {
   return activeSpanView(span, 0n);
 }
 
-function stopped(span: RunningSpan, reason: StopReason) {
+function stopped(span: ActiveSpan, reason: StopReason) {
   return { type: "stopped" as const, traceId: span.traceId, spanId: span.spanId, service: span.service, reason };
 }
 
