@@ -3,38 +3,18 @@
 // environment, on ephemeral loopback ports and a database of its own on the
 // run's PostgreSQL (see postgres-global-setup.ts).
 
-import { inject } from "vitest";
 // Declares the provided postgresAdminUrl (the run's PostgreSQL, started by the server's global setup).
 import type {} from "../../../../apps/server/test/support/postgres-global-setup.js";
-import { createPostgresClient, ensureDatabase, escapeIdentifier } from "../../../../apps/server/src/database/open-database.js";
-import { randomDatabaseName } from "../../../../apps/server/src/database/embedded-database.js";
+import { createTestDatabase as createServerTestDatabase, type TestDatabase } from "../../../../apps/server/test/support/test-database.js";
 import { loadConfig } from "../../../../apps/server/src/config/server-config.js";
 import { createLogger } from "../../../../apps/server/src/log/logger.js";
 import { startTraceledger, type Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
 
-export interface TestDatabase {
-  readonly url: string;
-  drop(): Promise<void>;
-}
+export type { TestDatabase };
 
-/** A fresh, empty database on the run's PostgreSQL (the server migrates it). */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = inject("postgresAdminUrl");
-  const name = randomDatabaseName("tl_sdk");
-  await ensureDatabase(adminUrl, name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const admin = createPostgresClient(adminUrl, { max: 1 });
-      try {
-        await admin.unsafe(`drop database if exists ${escapeIdentifier(name)} with (force)`);
-      } finally {
-        await admin.end({ timeout: 5 });
-      }
-    },
-  };
+/** A fresh, empty database on the run's PostgreSQL, from the server's own test support; the server migrates it at start. */
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createServerTestDatabase({ migrate: false });
 }
 
 export interface ServerPorts {
