@@ -27,6 +27,7 @@ import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
 import { openBenchDatabase } from "./support/bench-env.js";
 import { copyInsert, freshCeilingTable, unnestInsert, type CeilingRow } from "./support/pg-ceiling.js";
+import { median } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
 const json = process.argv.includes("--json");
@@ -216,12 +217,6 @@ interface Summary {
   /** Median over rounds of this round's figure / this round's ceiling. */
   ratioToCeiling: number;
 }
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? (quick ? 2 : 3));

@@ -35,6 +35,7 @@ import { createServer } from "node:http";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./support/stats.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -273,12 +274,6 @@ async function measure(pipeline: Measurement["pipeline"], spans: number, url: st
   const [code] = (await once(child, "exit")) as [number | null];
   if (code !== 0) throw new Error(`${pipeline} measurement exited with ${code}`);
   return JSON.parse(out.trim().split("\n").pop()!) as Measurement;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function orchestrate(): Promise<void> {
