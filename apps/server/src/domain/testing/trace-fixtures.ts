@@ -112,27 +112,9 @@ export function setSpanAttributes(spanId: string, fields: Partial<SetSpanAttribu
 
 /** A span reported after it finished; the defaults match startSpan(spanId) and endSpan(spanId). */
 export function finishedSpan(spanId: string, fields: Partial<FinishedSpan> = {}): FinishedSpan {
-  return {
-    spanId,
-    parentSpanId: "",
-    parentIsRemote: false,
-    name: spanId === ROOT ? "POST /checkout" : "charge card",
-    kind: SpanKind.SERVER,
-    serviceName: spanId === ROOT ? "checkout" : "payments",
-    startTime: T0,
-    endTime: T0 + ms(5),
-    attributes: [],
-    droppedAttributesCount: 0,
-    links: [],
-    resourceAttributes: [],
-    tracestate: "",
-    flags: 1,
-    scopeName: "",
-    statusCode: StatusCode.OK,
-    statusMessage: "",
-    events: [],
-    ...fields,
-  };
+  const { type: _type, traceId: _traceId, ...started } = startSpan(spanId);
+  const { endTime, statusCode, statusMessage } = endSpan(spanId);
+  return { ...started, endTime, statusCode, statusMessage, droppedAttributesCount: 0, events: [], ...fields };
 }
 
 export function finishedEvent(eventId: string, fields: Partial<FinishedSpanEvent> = {}): FinishedSpanEvent {
