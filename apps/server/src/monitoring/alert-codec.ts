@@ -56,15 +56,6 @@ const REASONS: Readonly<Record<ResolveReason, AlertResolveReason>> = {
   idle: AlertResolveReason.IDLE,
 };
 
-/** The severity of an alert: it follows from the kind alone. */
-export function alertSeverity(kind: DomainKind): AlertSeverity {
-  return SEVERITIES[kind];
-}
-
-export function alertKindNumber(kind: DomainKind): AlertKind {
-  return KINDS[kind];
-}
-
 export function alertKindName(kind: AlertKind): DomainKind | undefined {
   return reverse(KINDS, kind);
 }
@@ -119,10 +110,6 @@ export function encodeAlertEvent(event: MonitoringEvent): { type: AlertEventType
   return event.type === "AlertRaised"
     ? { type: "AlertRaised", payload: toBinary(AlertRaisedSchema, toAlertRaisedMessage(event)) }
     : { type: "AlertResolved", payload: toBinary(AlertResolvedSchema, toAlertResolvedMessage(event)) };
-}
-
-export function isAlertEventType(type: string): type is AlertEventType {
-  return type === "AlertRaised" || type === "AlertResolved";
 }
 
 /** A stored monitoring event back in the domain's terms; throws on a type or value this version does not know. */
