@@ -28,7 +28,7 @@ export interface ProfileSummary {
 }
 
 /** The area a frame belongs to: a dependency, a folder of our source, or a V8/Node bucket. */
-export function areaOf(url: string, functionName: string): string {
+function areaOf(url: string, functionName: string): string {
   if (url === "") {
     if (functionName === "(garbage collector)") return "GC";
     if (functionName === "(idle)") return "idle";
@@ -93,7 +93,7 @@ export function summariseProfile(profile: Profile): ProfileSummary {
  * up) in apps/server/src or packages/, so a protobuf-es or postgres.js leaf counts for
  * the function of ours that called it. Samples with no frame of ours keep their area.
  */
-export function ownCodeMarkdown(profile: Profile, top = 20, perUnit?: { count: number; unit: string }): string {
+function ownCodeMarkdown(profile: Profile, top = 20, perUnit?: { count: number; unit: string }): string {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
