@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     console.log("| run | spans/s | node CPU us/span | PostgreSQL CPU us/span | |");
     console.log("|---|---|---|---|---|");
     for (const row of rows) console.log(`| ${row.join(" | ")} |`);
-    if (recorded) console.log(`\nwhere the export's time went (this process):\n\n${profileMarkdown(summariseProfile(recorded as never), 25, { count: spans, unit: "span" })}`);
+    if (recorded) console.log(`\nwhere the export's time went (this process):\n\n${profileMarkdown(summariseProfile(recorded as never), 25, { count: spans, unit: "span" }, "This process's main thread")}`);
     console.log(`\nexport / readAll alone: ${fmt(readMs / exportMs)}; export / transport alone: ${fmt(postMs / exportMs)}`);
   } finally {
     receiver.closeAllConnections();

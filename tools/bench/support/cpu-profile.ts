@@ -159,14 +159,14 @@ export async function readProfile(folder: string): Promise<Profile> {
   return JSON.parse(await readFile(path.join(folder, files[files.length - 1]!), "utf8")) as Profile;
 }
 
-/** Markdown: the busy share of each area, then the top functions by self time. */
-export function profileMarkdown(summary: ProfileSummary, top = 20, perUnit?: { count: number; unit: string }): string {
+/** Markdown: the busy share of each area, then the top functions by self time; `whose` names the profiled thread. */
+export function profileMarkdown(summary: ProfileSummary, top = 20, perUnit?: { count: number; unit: string }, whose = "Server main thread"): string {
   const share = (x: number) => `${((x / summary.busyMs) * 100).toFixed(1)}%`;
   const per = (x: number) => (perUnit ? ` | ${((x * 1000) / perUnit.count).toFixed(2)}` : "");
   const perHead = perUnit ? ` | µs per ${perUnit.unit}` : "";
   const perSep = perUnit ? "|---" : "";
   const lines = [
-    `Server main thread: ${(summary.wallMs / 1000).toFixed(1)} s profiled, ${(summary.busyMs / 1000).toFixed(1)} s busy (${((summary.busyMs / summary.wallMs) * 100).toFixed(0)}% of one core).`,
+    `${whose}: ${(summary.wallMs / 1000).toFixed(1)} s profiled, ${(summary.busyMs / 1000).toFixed(1)} s busy (${((summary.busyMs / summary.wallMs) * 100).toFixed(0)}% of one core).`,
     "",
     `| area (self time) | ms | share of busy${perHead} |`,
     `|---|---|---${perSep}|`,
