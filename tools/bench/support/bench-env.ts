@@ -114,17 +114,23 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** user + system CPU seconds of one process (all its threads), or NaN when unknown. */
-export function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+/** The fields of /proc/<pid>/stat after the command name (fields[0] is the state, field 3), or undefined when gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return NaN;
+    return undefined;
   }
+}
+
+/** utime + stime (fields 14 and 15) in seconds. */
+const cpuSecondsOf = (fields: readonly string[]) => (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+
+/** user + system CPU seconds of one process (all its threads), or NaN when unknown. */
+export function processCpuSeconds(pid: number | undefined): number {
+  const fields = pid === undefined ? undefined : statFields(pid);
+  return fields ? cpuSecondsOf(fields) : NaN;
 }
 
 /** CPU seconds of a process and its direct children (PostgreSQL: the postmaster and its backends). */
@@ -140,13 +146,8 @@ export async function processTreeCpuSeconds(rootPid: number | undefined): Promis
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === rootPid) total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-    } catch {
-      // gone meanwhile
-    }
+    const fields = statFields(entry); // undefined: gone meanwhile
+    if (fields && Number(fields[1]) === rootPid) total += cpuSecondsOf(fields);
   }
   return total;
 }
