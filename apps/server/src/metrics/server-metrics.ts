@@ -130,20 +130,26 @@ export class ServerMetrics {
 
   alertRaised(kind: string): void {
     this.alertsRaised.inc({ kind });
-    this.setOpenAlerts(kind, (this.openAlerts.get(kind) ?? 0) + 1);
+    this.setOpenAlertsOf(kind, (this.openAlerts.get(kind) ?? 0) + 1);
   }
 
   alertResolved(kind: string): void {
     this.alertsResolved.inc({ kind });
-    this.setOpenAlerts(kind, Math.max(0, (this.openAlerts.get(kind) ?? 0) - 1));
+    this.setOpenAlertsOf(kind, Math.max(0, (this.openAlerts.get(kind) ?? 0) - 1));
   }
 
   /**
-   * Sets the open-alert gauge outright, for a runner that knows its open
+   * Sets the open-alert gauge outright, for a runner that knows all its open
    * alerts (after replay, or on taking over from another replica) without
-   * counting raises and resolutions it did not witness.
+   * counting raises and resolutions it did not witness. A kind this replica
+   * showed before and `countsByKind` leaves out drops to 0.
    */
-  setOpenAlerts(kind: string, count: number): void {
+  setOpenAlerts(countsByKind: ReadonlyMap<string, number>): void {
+    for (const kind of this.openAlerts.keys()) if (!countsByKind.has(kind)) this.setOpenAlertsOf(kind, 0);
+    for (const [kind, count] of countsByKind) this.setOpenAlertsOf(kind, count);
+  }
+
+  private setOpenAlertsOf(kind: string, count: number): void {
     this.openAlerts.set(kind, count);
     this.alertsOpen.set({ kind }, count);
   }

@@ -73,10 +73,12 @@ describe("ServerMetrics", () => {
     expect(value(families, "traceledger_alerts_open", { kind: "error_rate" })).toBe(0);
 
     // A runner that rebuilt its state sets the gauge outright; later raises count on from there.
-    metrics.setOpenAlerts("error_rate", 4);
+    metrics.setOpenAlerts(new Map([["error_rate", 4]]));
     metrics.alertRaised("error_rate");
     families = await scrape(metrics);
     expect(value(families, "traceledger_alerts_open", { kind: "error_rate" })).toBe(5);
+    // A kind shown before and not open in the rebuilt state drops to 0, not a stale count.
+    expect(value(families, "traceledger_alerts_open", { kind: "slow_span" })).toBe(0);
   });
 
   it("holds the active span count and each subscriber's lag as last set", async () => {

@@ -7,8 +7,8 @@ export interface MonitoringObserver {
   /** An alert event the leader stored for the first time (never for a duplicate append). */
   alertRaised(kind: string): void;
   alertResolved(kind: string): void;
-  /** The alerts of `kind` open in a state the runner rebuilt on taking the lease: it did not witness their raises. */
-  setOpenAlerts(kind: string, count: number): void;
+  /** Every alert open, by kind, in a state the runner rebuilt on taking the lease (it did not witness their raises); kinds left out have none open. */
+  setOpenAlerts(countsByKind: ReadonlyMap<string, number>): void;
   /** How old the newest event was when the subscriber processed it, 0 when caught up. */
   setSubscriberLag(subscriber: string, seconds: number): void;
 }

@@ -188,7 +188,7 @@ describe("SagaRunner", () => {
     // Ticks so rare that the replay and this step give none: what live ticks raised
     // (the slow alert of the span still running) must come from the monitoring stream.
     const gauge = new Map<string, number>();
-    const observer: MonitoringObserver = { alertRaised: () => {}, alertResolved: () => {}, setActiveSpans: () => {}, setOpenAlerts: (k, n) => gauge.set(k, n), setSubscriberLag: () => {} };
+    const observer: MonitoringObserver = { alertRaised: () => {}, alertResolved: () => {}, setActiveSpans: () => {}, setOpenAlerts: (counts) => counts.forEach((n, k) => gauge.set(k, n)), setSubscriberLag: () => {} };
     const second = h.runner({ holder: "second", tickIntervalMs: 600_000, observer });
     await second.step();
     expect(second.isLeader).toBe(true);

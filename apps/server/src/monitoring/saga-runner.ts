@@ -314,7 +314,7 @@ export class SagaRunner {
     if (!observer) return;
     const open = new Map<string, number>();
     for (const alert of fold.state.openAlerts.values()) open.set(alert.kind, (open.get(alert.kind) ?? 0) + 1);
-    for (const [kind, count] of open) observer.setOpenAlerts(kind, count);
+    observer.setOpenAlerts(open);
   }
 
   /** A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it. */
