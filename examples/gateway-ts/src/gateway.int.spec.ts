@@ -118,8 +118,9 @@ async function endedTrace(traceparent: string): Promise<Trace> {
       const { trace } = await reader.getTrace({ traceId: Buffer.from(parsed.value.traceId, "hex") });
       if (trace?.spans.every((s) => s.state === SpanState.ENDED)) return trace;
     } catch (error) {
-      if (ConnectError.from(error).code !== Code.NotFound || attempt > 200) throw error;
+      if (ConnectError.from(error).code !== Code.NotFound) throw error;
     }
+    if (attempt > 200) throw new Error(`the trace of ${traceparent} did not end`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
