@@ -26,6 +26,7 @@ import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
+import { failurePauseMs } from "../retry/failure-pause.js";
 
 /** The saga's checkpoint (subscriber id) and lease name. */
 export const MONITORING_SUBSCRIBER = "monitoring-saga";
@@ -173,7 +174,7 @@ export class SagaRunner {
       } catch (error) {
         this.options.log?.error("monitoring saga failed; retrying", { error });
         // Back off while the database is unwell: 0.5 s, 1 s, 2 s ... 10 s.
-        pauseMs = Math.min(10_000, 500 * 2 ** failures++);
+        pauseMs = failurePauseMs(failures++);
       }
       if (!this.running) break;
       const untilTick = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;

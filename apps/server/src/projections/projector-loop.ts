@@ -5,6 +5,7 @@
 // loop; the lock and the checkpoint's compare-and-set let one apply each slice.
 
 import { WakeableSleep } from "../subscription/wakeable-sleep.js";
+import { failurePauseMs } from "../retry/failure-pause.js";
 
 /** step() found another projector holding the lock or moving the checkpoint. */
 export const BUSY = -1;
@@ -88,7 +89,7 @@ export class ProjectorLoop {
       } catch (error) {
         this.options.onError?.(error);
         // Back off while the database is unwell: 0.5 s, 1 s, 2 s ... 10 s.
-        pauseMs = Math.min(10_000, 500 * 2 ** failures++);
+        pauseMs = failurePauseMs(failures++);
       }
       if (!this.running) break;
       await this.rest.sleep(pauseMs);

@@ -21,6 +21,7 @@ import type { SubscriptionHandler } from "./subscription-handler.js";
 import type { LeaseClaim, SubscriptionLease } from "./subscription-lease.js";
 import type { SubscriptionObserver } from "./subscription-observer.js";
 import { WakeableSleep } from "./wakeable-sleep.js";
+import { failurePauseMs } from "../retry/failure-pause.js";
 
 export interface LeasedSubscriptionOptions {
   readonly store: EventStore;
@@ -115,7 +116,7 @@ export class LeasedSubscription {
         failures = 0;
       } catch (error) {
         observer?.failed?.(subscriberId, error);
-        await this.rest.sleep(backoffMs(failures++), this.stopping.signal);
+        await this.rest.sleep(failurePauseMs(failures++), this.stopping.signal);
         continue;
       }
       if (claim) await this.hold(claim);
@@ -214,7 +215,7 @@ export class LeasedSubscription {
         observer?.failed?.(subscriberId, error);
         if (marked && (!redeliverUntil || compareCheckpoints(marked, redeliverUntil) > 0)) redeliverUntil = marked;
         checkpoint = undefined; // a failed save may still have committed: read where it stands
-        pauseMs = backoffMs(failures++);
+        pauseMs = failurePauseMs(failures++);
       }
       if (pauseMs > 0) await this.rest.sleep(pauseMs, signal);
     }
@@ -237,7 +238,3 @@ function ageSeconds(now: bigint, recordedAt: bigint): number {
   return now > recordedAt ? Number(now - recordedAt) / 1e9 : 0;
 }
 
-/** 0.5 s, 1 s, 2 s ... 10 s while the database or the handler fails. */
-function backoffMs(failures: number): number {
-  return Math.min(10_000, 500 * 2 ** failures);
-}
