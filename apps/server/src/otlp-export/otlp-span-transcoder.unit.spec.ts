@@ -23,7 +23,7 @@ import { TRACE } from "../domain/testing/trace-specification.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { hexToBytes } from "../domain/trace/w3c-ids.js";
 import { encodeTraceEvent } from "../events/trace-event-codec.js";
-import { seededRandom } from "../trace-reads/testing/random-trace.js";
+import { seededRandom } from "../domain/testing/seeded-random.js";
 import { writeExportRequests } from "./otlp-request-writer.js";
 import { OtlpSpanTranscoder } from "./otlp-span-transcoder.js";
 import { buildExportRequests } from "./testing/reference-export-requests.js";

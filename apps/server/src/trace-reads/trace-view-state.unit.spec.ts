@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { ms, T0 } from "../domain/testing/trace-fixtures.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { buildTraceView } from "../projections/trace-view.js";
-import { randomTraceEvents, seededRandom, TRACE } from "./testing/random-trace.js";
+import { seededRandom } from "../domain/testing/seeded-random.js";
+import { randomTraceEvents, TRACE } from "./testing/random-trace.js";
 import { TraceViewState } from "./trace-view-state.js";
 
 /** What a full fold of the first `version` events answers, encoded as GetTrace sends it. */

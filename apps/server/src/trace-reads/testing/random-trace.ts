@@ -22,6 +22,7 @@ import {
 } from "../../domain/testing/trace-fixtures.js";
 import { TRACE } from "../../domain/testing/trace-specification.js";
 import { DEFAULT_ATTRIBUTE_LIMITS } from "../../domain/trace/attribute-limits.js";
+import { seededRandom } from "../../domain/testing/seeded-random.js";
 import type { TraceCommand } from "../../domain/trace/trace-commands.js";
 import { decideTrace } from "../../domain/trace/trace-decide.js";
 import type { TraceEventCase } from "../../domain/trace/trace-event.js";
@@ -29,17 +30,6 @@ import { evolveTrace, initialTraceState } from "../../domain/trace/trace-state.j
 
 export { TRACE };
 
-/** A small deterministic generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ["http.route", "db.system", "retries", "customer.tier", "peer.service"];
 

@@ -14,6 +14,7 @@ import type { MonitoringConfig } from "../monitoring-config.js";
 import type { MonitoringInput } from "../monitoring-input.js";
 import type { MonitoringOutput } from "../monitoring-output.js";
 import { initialMonitoringState, type MonitoringState } from "../monitoring-state.js";
+import { seededRandom } from "../../testing/seeded-random.js";
 
 export interface SimulationOptions {
   readonly config: MonitoringConfig;
@@ -46,7 +47,7 @@ const OPERATIONS = [
 ] as const;
 
 export function simulate(options: SimulationOptions): Simulation {
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const saga = initialMonitoringState(options.config);
   const inputs: MonitoringInput[] = [];
   const outputs: MonitoringOutput[] = [];
@@ -206,13 +207,3 @@ export function withTicksEvery(inputs: readonly MonitoringInput[], everyNs: bigi
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
