@@ -72,6 +72,8 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       sql: database.sql,
       store,
       // The saga's CloseOrphanedSpan and CloseTrace go through the same bus as every command.
+      // The bus (below) wakes the saga and the saga submits to the bus; the closure breaks the
+      // cycle, and it only runs after monitoring.start(), when `bus` exists.
       commands: { submit: (command) => bus.submit(command) },
       changes,
       clock,
