@@ -3,7 +3,7 @@
 //   npx tsx tools/bench/append-throughput.ts [--quick] [--rounds=N] [--in-flight=N] [--skip-single] [--json]
 //
 // (a) the ceiling: identical rows into a bare copy of `events` (same columns, defaults,
-//     constraints and indexes; no streams table, no checks), 1,000-row batches over 4
+//     constraints and indexes; no version probe, no checks), 1,000-row batches over 4
 //     connections, as a multi-row unnest insert and as a binary COPY;
 // (b) EventStore.append, one event per call: sequential, and 16 in flight;
 // (c) EventStore.appendMany (group commit), 1,000 (and 500) streams per batch, one
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       if (failed) throw failed;
     };
     const freshStore = async () => {
-      await sql`truncate events, streams`;
+      await sql`truncate events`;
       await sql`checkpoint`;
     };
     const reserved = await Promise.all(Array.from({ length: LANES }, () => copyClient.reserve()));

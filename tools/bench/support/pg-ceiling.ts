@@ -1,7 +1,7 @@
 // The raw PostgreSQL ceiling for ingest-throughput.ts, the same approach as
 // append-throughput.ts (which exports nothing, so it is re-done here): identical
 // rows into an identical bare table (`like events including all`: same columns,
-// defaults, constraints and indexes; no streams table, no checks), over `lanes`
+// defaults, constraints and indexes; no version probe, no checks), over `lanes`
 // connections, as a multi-row `unnest` insert and as a binary COPY; the faster
 // one is the ceiling.
 //

@@ -83,6 +83,8 @@ export interface EventStore {
   /**
    * Group commit: appends to many streams in one round trip. Each request
    * succeeds or fails on its own; a failure is returned in its slot, not thrown.
+   * Positions follow appendRounds' order (by stream id; a stream named again in a
+   * later round), not the batch's.
    */
   appendMany(requests: readonly AppendRequest[]): Promise<Array<AppendResult | AppendError>>;
   readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<StoredEvent[]>;

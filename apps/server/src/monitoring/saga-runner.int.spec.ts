@@ -30,7 +30,7 @@ afterAll(async () => {
 
 /** Each test on an empty log and no lease: the saga is one per database. */
 async function fresh(config: Parameters<typeof sagaHarness>[1] = {}, store?: EventStore): Promise<Harness> {
-  await db.sql`truncate events, streams, subscriber_checkpoints, leases, monitoring_alerts, span_index, trace_summaries`;
+  await db.sql`truncate events, subscriber_checkpoints, leases, monitoring_alerts, span_index, trace_summaries`;
   return sagaHarness(db.sql, config, store);
 }
 

@@ -162,7 +162,6 @@ describe("TraceReader on PostgreSQL", () => {
     const id = Buffer.from(traceId, "hex");
     const [stored] = await db.sql<{ version: number; view: Buffer }[]>`select version, view from trace_view_snapshots where trace_id = ${id} order by version desc limit 1`;
     await db.sql`delete from events where trace_id = ${id}`;
-    await db.sql`delete from streams where trace_id = ${id}`;
     await db.sql`delete from trace_view_snapshots where trace_id = ${id}`;
     expect(await reader.read(traceId, { kind: "now" })).toBeUndefined();
 

@@ -5,9 +5,9 @@
 // stream), and the process must exit 0.
 //
 // "In flight" is made certain, not hoped for: the test holds an EXCLUSIVE lock
-// on the streams table, so the batch's append waits in PostgreSQL (seen in
-// pg_stat_activity) until the test lets go, after the server said it is
-// shutting down.
+// on the events table (reads still pass, writes wait), so the batch's append
+// waits in PostgreSQL (seen in pg_stat_activity) until the test lets go, after
+// the server said it is shutting down.
 
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
@@ -53,12 +53,12 @@ describe("SIGTERM to a server process", () => {
       // Hold the event store's writes.
       const locked = new Promise<void>((resolve) => {
         lockHeld = db.sql.begin(async (tx) => {
-          await tx`lock table streams in exclusive mode`;
+          await tx`lock table events in exclusive mode`;
           resolve();
           await new Promise<void>((release) => (releaseLock = release));
         });
       });
-      await within(10_000, "the test's lock on the streams table", locked);
+      await within(10_000, "the test's lock on the events table", locked);
 
       // A batch of 200 traces, each started and ended: 800 events once committed.
       const traces = Array.from({ length: 200 }, () => ({ traceId: newTraceId(), spanId: newSpanId() }));

@@ -46,7 +46,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     sql,
     client,
     truncate: async () => {
-      await sql`truncate events, streams, subscriber_checkpoints`;
+      await sql`truncate events, subscriber_checkpoints`;
       await sql`alter sequence events_position_seq restart`;
     },
     drop: async () => {

@@ -4,6 +4,7 @@
 // Every method is atomic (JavaScript runs one at a time), so readAll never races a
 // writer; transaction ids are all 0n and the log is in position order.
 
+import { appendRounds } from "../append-rounds.js";
 import {
   type AppendError,
   type AppendRequest,
@@ -65,7 +66,9 @@ export class InMemoryEventStore implements EventStore {
     for (const request of requests) assertAppendRequest(request);
     if (requests.length === 0) return [];
     const now = this.clock();
-    return requests.map((request) => this.appendOne(request, now));
+    const results = new Array<AppendResult | AppendError>(requests.length);
+    for (const round of appendRounds(requests)) for (const { slot, request } of round) results[slot] = this.appendOne(request, now);
+    return results;
   }
 
   private appendOne(request: AppendRequest, now: bigint): AppendResult | AppendError {

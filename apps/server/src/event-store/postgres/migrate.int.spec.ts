@@ -50,7 +50,7 @@ describe("migrate", () => {
   it("builds exactly the tables and columns the schema modules declare", async () => {
     const declared = await declaredTables();
     // The event store's own tables at least: an empty or broken schema list cannot pass.
-    expect(Object.keys(declared)).toEqual(expect.arrayContaining(["events", "streams", "subscriber_checkpoints", "leases"]));
+    expect(Object.keys(declared)).toEqual(expect.arrayContaining(["events", "subscriber_checkpoints", "leases"]));
     const columns = await db.sql<{ table_name: string; column_name: string }[]>`
       select table_name, column_name from information_schema.columns where table_schema = 'public'`;
     const built: Record<string, string[]> = {};
@@ -69,7 +69,7 @@ describe("migrate", () => {
     const [txDefault] = await db.sql<{ column_default: string; data_type: string }[]>`
       select column_default, data_type from information_schema.columns where table_name = 'events' and column_name = 'tx_id'`;
     expect(txDefault!.column_default).toBe("pg_current_xact_id()");
-    await expect(db.sql`insert into streams (trace_id, version, recorded_at) values (${Buffer.alloc(15)}, 1, 0)`).rejects.toMatchObject({
+    await expect(db.sql`insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at) values (${Buffer.alloc(15)}, 1, gen_random_uuid(), 'x', '\\x', 0, 0)`).rejects.toMatchObject({
       code: "23514",
     });
   });

@@ -147,6 +147,58 @@ describe("readAll under out-of-order commits", () => {
 });
 
 describe("concurrent writers", () => {
+  // Two appends that saw the same version race on events_pkey: the later one waits for
+  // the earlier one's transaction, fails on its commit having written nothing, and is
+  // answered from the stream as it is then. Made certain, not hoped for: the earlier
+  // append holds its transaction open until the later one waits on it.
+  async function raceOnOneVersion(expectedVersion: "any" | number, alongside?: AppendRequest) {
+    const s = streamId();
+    await store.append({ streamId: s, expectedVersion: "no_stream", events: [newEvent()] });
+    const appended = deferred<AppendResult>();
+    const commit = deferred();
+    const first = db.sql.begin(async (tx) => {
+      appended.resolve(await new PostgresEventStore(tx as unknown as Sql).append({ streamId: s, expectedVersion: 1, events: [newEvent()] }));
+      await commit.promise;
+    });
+    try {
+      expect((await appended.promise).nextVersion).toBe(2);
+      const later = { streamId: s, expectedVersion, events: [newEvent(), newEvent()] };
+      const racing = store.appendMany(alongside ? [later, alongside] : [later]);
+      // The later statement saw version 1 and now waits on the first's index entry.
+      for (let waited = 0; ; waited += 20) {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int4 as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into events%'`;
+        if (row!.n > 0) break;
+        if (waited > 10_000) throw new Error("the later append never waited on the first");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      commit.resolve();
+      await first;
+      return { stream: s, results: await racing };
+    } finally {
+      commit.resolve();
+      await first.catch(() => {});
+    }
+  }
+
+  it("answers an exact-version append that lost the race on the version with a conflict, writing nothing", async () => {
+    const bystander: AppendRequest = { streamId: streamId(), expectedVersion: "no_stream", events: [newEvent()] };
+    const { stream, results } = await raceOnOneVersion(1, bystander);
+    expect(results[0]).toBeInstanceOf(VersionConflictError);
+    expect(results[0]).toMatchObject({ actual: 2 });
+    // The other request of the batch was sent again and went in.
+    expect(results[1]).toMatchObject({ nextVersion: 1, duplicate: false });
+    expect((await store.readStream(stream)).map((e) => e.version)).toEqual([1, 2]);
+    expect(await store.streamVersion(bystander.streamId)).toBe(1);
+  });
+
+  it("sends an \"any\" append that lost the race again, after the winner", async () => {
+    const { stream, results } = await raceOnOneVersion("any");
+    expect(results[0]).toMatchObject({ nextVersion: 4, duplicate: false });
+    expect((await store.readStream(stream)).map((e) => e.version)).toEqual([1, 2, 3, 4]);
+    expectVersionOrderPerStream((await drain(store, START_OF_LOG, { atLeast: 4 })).events.filter((e) => e.streamId === stream));
+  });
+
   it("lets exactly one appender win each version of a stream, losing and duplicating nothing", async () => {
     const s = streamId();
     const writers = 6;

@@ -73,23 +73,6 @@ export const events = pgTable(
   ],
 );
 
-/**
- * The current version of each stream: the row appends compare-and-set. Stored with
- * fillfactor 70 (migration 0002, hand-written: drizzle cannot say it) so that those
- * updates are HOT and leave streams_pkey alone.
- */
-export const streams = pgTable(
-  "streams",
-  {
-    traceId: bytea("trace_id").primaryKey(),
-    version: integer("version").notNull(),
-    /** The recorded_at of the stream's last event, so it never decreases along the stream. */
-    recordedAt: bigint("recorded_at", { mode: "bigint" }).notNull(),
-    tenant: text("tenant").notNull().default(""),
-  },
-  (t) => [check("streams_trace_id_length", sql`octet_length(${t.traceId}) = 16`)],
-);
-
 /** Where each subscriber stands in the log, per shard (one shard, 0, today). */
 export const subscriberCheckpoints = pgTable(
   "subscriber_checkpoints",

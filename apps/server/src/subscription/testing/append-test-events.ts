@@ -4,12 +4,17 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { EventStore } from "../../event-store/event-store.js";
 
-/** Appends `count` events, one per new stream, numbered from `from`; returns their numbers. */
+/**
+ * Appends `count` events, one per new stream, numbered from `from`, in one group
+ * commit; returns their numbers. The streams' ids ascend with the numbers, so the
+ * log holds the events in number order (a group commit positions by stream id).
+ */
 export async function appendTestEvents(store: EventStore, count: number, from = 0): Promise<number[]> {
   const numbers = Array.from({ length: count }, (_, i) => from + i);
+  const streamIds = numbers.map(() => randomBytes(16).toString("hex")).sort();
   await store.appendMany(
-    numbers.map((i) => ({
-      streamId: randomBytes(16).toString("hex"),
+    numbers.map((i, k) => ({
+      streamId: streamIds[k]!,
       expectedVersion: "no_stream" as const,
       events: [{ eventId: randomUUID(), type: "TestEvent", payload: new TextEncoder().encode(String(i)), occurredAt: BigInt(i) }],
     })),

@@ -33,7 +33,7 @@ const INT8_MAX = 9_223_372_036_854_775_807n;
  */
 const VIEW_SOURCES_SQL = `
 with head as (
-  select coalesce((select st.version from streams st where st.trace_id = $1), 0) as version
+  select coalesce((select max(e.version) from events e where e.trace_id = $1), 0) as version
 ),
 snap as (
   select s.version, s.recorded_at, s.view from trace_view_snapshots s
