@@ -49,7 +49,7 @@ function request(spans: number): Uint8Array {
 
 function ingestOver(store: InMemoryEventStore, maxPendingSpans = 1000) {
   const bus = new TraceCommandBus({ store, clock, newId: () => `id-${++n}`, limits: DEFAULT_ATTRIBUTE_LIMITS });
-  return new OtlpIngest({ submit: (command) => bus.submit(command), maxPendingSpans });
+  return new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans });
 }
 
 let server: Server | undefined;

@@ -2,7 +2,8 @@
 // partial success out, answered after commit. One RecordFinishedSpans command
 // per trace in the request (one decide per trace, through the command bus's
 // group commit), so every rule of the aggregate applies and a re-export is
-// stored once.
+// stored once. The request's commands are one submission with one promise (as
+// IngestBatch's are), not one per trace: a request carries dozens of traces.
 //
 // A failure of the store (or shutdown) fails the whole export as retryable even
 // when other traces of it were stored: the client retries the same request, and
@@ -18,7 +19,8 @@ import { MalformedOtlp } from "./protobuf-cursor.js";
 import { readExportRequest } from "./read-export-request.js";
 
 export interface OtlpIngestOptions {
-  readonly submit: (command: TraceCommand) => Promise<CommandResult>;
+  /** Queues the commands in order and answers them all at once (TraceCommandBus.submitAll). */
+  readonly submitAll: (commands: readonly TraceCommand[]) => Promise<CommandResult[]>;
   /**
    * Spans accepted for storage but not yet answered, across all exports; an
    * export that would pass it is refused as retryable (OTLP's throttling).
@@ -55,13 +57,13 @@ export class OtlpIngest {
     const counts: number[] = [];
     let results: CommandResult[];
     try {
-      const submissions: Array<Promise<CommandResult>> = [];
+      const commands: TraceCommand[] = [];
       for (const [traceId, spans] of read.traces) {
         counts.push(spans.length);
-        submissions.push(this.options.submit({ type: "RecordFinishedSpans", traceId, spans }));
+        commands.push({ type: "RecordFinishedSpans", traceId, spans });
       }
       read = undefined;
-      results = await Promise.all(submissions);
+      results = await this.options.submitAll(commands);
     } finally {
       this.pending -= total;
     }

@@ -111,7 +111,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       shutdown: shutdown.signal,
       maxBatchCommands: config.maxBatchCommands,
     });
-    const otlpIngest = new OtlpIngest({ submit: (command) => bus.submit(command), maxPendingSpans: config.otlpMaxPendingSpans });
+    const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans });
     projector.start();
     monitoring.start();
     const servers = await startServers({
