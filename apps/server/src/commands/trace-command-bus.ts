@@ -11,12 +11,11 @@
 import type { AttributeLimits } from "../domain/trace/attribute-limits.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { decideTrace } from "../domain/trace/trace-decide.js";
-import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
+import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../domain/trace/trace-state.js";
-import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import type { AppendError, AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "../event-store/event-store.js";
-import { deriveEventId } from "../events/event-id.js";
 import { decodeTraceEvent, encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
+import { traceEventId } from "../events/trace-event-id.js";
 import type { CommandError, CommandResult, InfrastructureError } from "./command-result.js";
 
 export interface TraceCommandBusOptions {
@@ -383,7 +382,7 @@ function startsNewTrace(command: TraceCommand): boolean {
 
 function toNewEvent(traceId: string, event: TraceEventCase): NewEvent {
   const { type, payload } = encodeTraceEvent(event);
-  return { eventId: deriveEventId(traceId, eventIdentity(event, bytesToHex)), type, payload, occurredAt: occurredAt(event) };
+  return { eventId: traceEventId(traceId, event), type, payload, occurredAt: occurredAt(event) };
 }
 
 function decodeStored(event: StoredEvent): TraceEventCase {

@@ -3,23 +3,38 @@
 // short identity, two 64-byte blocks) this is several times cheaper than a
 // call into OpenSSL with its string conversion and Buffer. Callers fall back to
 // node:crypto for anything else; a test compares the two on many inputs.
+//
+// A caller may also write its input's bytes straight into sha1Input and call
+// sha1OfInput: trace event ids are put together that way, without building the
+// string first (trace-event-id.ts).
 
 const W = new Int32Array(80);
 const H = new Int32Array(5);
-const MAX_BYTES = 1024;
-const block = new Uint8Array(MAX_BYTES + 72);
+/** The longest input sha1OfInput takes, in bytes. */
+export const SHA1_MAX_INPUT = 1024;
+/** Where sha1OfInput reads its input from (index 0 on); room is left after it for the padding. */
+export const sha1Input = new Uint8Array(SHA1_MAX_INPUT + 72);
+const block = sha1Input;
 const K3 = 0x8f1bbcdc | 0;
 const K4 = 0xca62c1d6 | 0;
 
 /** The 20-byte digest's five big-endian words, or undefined when `s` is not ASCII or is long. */
 export function sha1Ascii(s: string): Int32Array | undefined {
   const n = s.length;
-  if (n > MAX_BYTES) return undefined;
+  if (n > SHA1_MAX_INPUT) return undefined;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c > 0x7f) return undefined;
     block[i] = c;
   }
+  return sha1OfInput(n);
+}
+
+/**
+ * The digest of sha1Input's first `n` bytes (n <= SHA1_MAX_INPUT), as five big-endian
+ * words. The array is reused by the next call.
+ */
+export function sha1OfInput(n: number): Int32Array {
   // Padding: 0x80, zeros, then the length in bits as a 64-bit big-endian integer.
   const total = (((n + 8) >> 6) + 1) << 6;
   block[n] = 0x80;

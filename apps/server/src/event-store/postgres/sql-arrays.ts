@@ -7,8 +7,19 @@ export const int4Array = (values: readonly number[]): string => `{${values.join(
 export const int8Array = (values: readonly bigint[]): string => `{${values.join(",")}}`;
 /** Canonical UUIDs only (checked before): nothing to quote. */
 export const uuidArray = (values: readonly string[]): string => `{${values.join(",")}}`;
-export const textArrayLiteral = (values: readonly string[]): string =>
-  `{${values.map((v) => `"${v.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`;
+export function textArrayLiteral(values: readonly string[]): string {
+  // A batch names the same few event types thousands of times: each is quoted once
+  // (a regular expression per element cost about 0.15 us).
+  const quoted = new Map<string, string>();
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let q = quoted.get(v);
+    if (q === undefined) quoted.set(v, (q = `"${v.replace(/[\\"]/g, "\\$&")}"`));
+    parts[i] = q;
+  }
+  return `{${parts.join(",")}}`;
+}
 /** Each element "\\x<hex>": the quoted form of bytea's hex input. */
 export const byteaArray = (values: readonly Uint8Array[]): string =>
   `{${values.map((v) => `"\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}"`).join(",")}}`;
