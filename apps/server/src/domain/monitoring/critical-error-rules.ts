@@ -2,14 +2,14 @@
 // no window and no sample size. It is about one span, so it resolves when that
 // span finishes: an open alert always has something still open behind it.
 
-import type { SpanErrorOccurred } from "@traceledger/proto";
 import { criticalErrorAlertId } from "./alert-ids.js";
 import { resolvedAlert, spanSubject } from "./alert-parts.js";
 import type { ResolveReason } from "./monitoring-events.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
+import type { SagaSpanErrorOccurred } from "./saga-trace-event.js";
 
-export function criticalErrorOnError(span: ActiveSpan, error: SpanErrorOccurred, state: MonitoringState, out: MonitoringOutput[]): void {
+export function criticalErrorOnError(span: ActiveSpan, error: SagaSpanErrorOccurred, state: MonitoringState, out: MonitoringOutput[]): void {
   if (!state.config.criticalErrorTypes.has(error.errorType)) return;
   const alertId = criticalErrorAlertId(span.traceId, span.spanId, error.errorId);
   if (state.openAlerts.has(alertId)) return;

@@ -1,14 +1,15 @@
 // What the saga is fed: every trace event in log order, and timer ticks.
 // Time is only ever an input, so a replay of the same inputs decides the same.
 
-import type { TraceEventCase } from "../trace/trace-event.js";
+import type { SagaTraceEvent } from "./saga-trace-event.js";
 
 /** One event of the trace log, as the subscriber read it. */
 export interface TraceEventRecorded {
   readonly type: "TraceEventRecorded";
   /** The stream id: 32 lowercase hex characters. */
   readonly traceId: string;
-  readonly event: TraceEventCase;
+  /** A TraceEventCase, or the narrower reading of it the runner decodes. */
+  readonly event: SagaTraceEvent;
   /** When the store recorded it, Unix nanoseconds. */
   readonly recordedAt: bigint;
 }

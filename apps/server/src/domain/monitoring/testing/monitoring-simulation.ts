@@ -11,10 +11,14 @@ import { decideTrace } from "../../trace/trace-decide.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../../trace/trace-state.js";
 import { handleMonitoringInput } from "../distributed-tracing-saga.js";
 import type { MonitoringConfig } from "../monitoring-config.js";
-import type { MonitoringInput } from "../monitoring-input.js";
+import type { TraceEventCase } from "../../trace/trace-event.js";
+import type { MonitoringInput, Tick, TraceEventRecorded } from "../monitoring-input.js";
 import type { MonitoringOutput } from "../monitoring-output.js";
 import { initialMonitoringState, type MonitoringState } from "../monitoring-state.js";
 import { seededRandom } from "../../testing/seeded-random.js";
+
+/** An input as the simulation made it: trace events as the aggregate decided them, whole. */
+export type SimulatedInput = Tick | (TraceEventRecorded & { readonly event: TraceEventCase });
 
 export interface SimulationOptions {
   readonly config: MonitoringConfig;
@@ -28,7 +32,7 @@ export interface SimulationOptions {
 
 export interface Simulation {
   /** What the saga was given, in order. */
-  readonly inputs: MonitoringInput[];
+  readonly inputs: SimulatedInput[];
   readonly outputs: MonitoringOutput[];
   readonly state: MonitoringState;
   /** Traces the aggregate still holds open at the end. */
@@ -49,7 +53,7 @@ const OPERATIONS = [
 export function simulate(options: SimulationOptions): Simulation {
   const random = seededRandom(options.seed);
   const saga = initialMonitoringState(options.config);
-  const inputs: MonitoringInput[] = [];
+  const inputs: SimulatedInput[] = [];
   const outputs: MonitoringOutput[] = [];
   const traces = new Map<string, TraceState>();
   const rejected = new Map<string, number>();
@@ -61,7 +65,7 @@ export function simulate(options: SimulationOptions): Simulation {
     return out.slice(0, digits);
   };
 
-  const feed = (input: MonitoringInput, now: bigint) => {
+  const feed = (input: SimulatedInput, now: bigint) => {
     inputs.push(input);
     const decided = handleMonitoringInput(saga, input);
     outputs.push(...decided);

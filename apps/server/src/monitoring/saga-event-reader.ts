@@ -1,0 +1,328 @@
+// Stored trace events read for the saga only: the few fields it looks at
+// (saga-trace-event.ts), every other field stepped over by its wire type. The
+// shared reader (events/trace-event-reader.ts) builds whole messages, so the
+// saga paid for a dozen fields, scope names and ids it never reads, on every
+// event of the log, on every replica.
+//
+// Anything it does not expect (a declared field with another wire type, a
+// status twice, a truncated payload) makes it answer undefined, and the caller
+// reads the payload the shared way, which accepts or refuses it as before.
+
+import type { SagaTraceEvent } from "../domain/monitoring/saga-trace-event.js";
+
+class GiveUp extends Error {}
+const GIVE_UP = new GiveUp("not a payload the saga's reader knows");
+const EMPTY: Uint8Array = new Uint8Array(0);
+let src: Buffer = Buffer.alloc(0);
+let pos = 0;
+/** The wire type of the field field() last read. */
+let wireType = 0;
+
+/** A varint's low 32 bits (tags, lengths, int32 and enum fields: protobuf-es keeps the same bits). */
+function varint(): number {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    if (pos >= src.length) throw GIVE_UP;
+    const byte = src[pos++]!;
+    if (shift < 28) result |= (byte & 0x7f) << shift;
+    else if (shift === 28) result |= (byte & 0x0f) << 28;
+    if ((byte & 0x80) === 0) return result;
+    shift += 7;
+    if (shift > 63) throw GIVE_UP;
+  }
+}
+
+function int32(): number {
+  return varint() | 0;
+}
+
+function varint64(): bigint {
+  let low = 0;
+  let high = 0;
+  let shift = 0;
+  for (;;) {
+    if (pos >= src.length) throw GIVE_UP;
+    const byte = src[pos++]!;
+    const bits = byte & 0x7f;
+    if (shift < 28) low |= bits << shift;
+    else if (shift === 28) {
+      low |= (bits & 0x0f) << 28;
+      high |= bits >>> 4;
+    } else high |= bits << (shift - 32);
+    if ((byte & 0x80) === 0) break;
+    shift += 7;
+    if (shift > 63) throw GIVE_UP;
+  }
+  return (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+}
+
+function fixed64(): bigint {
+  if (pos + 8 > src.length) throw GIVE_UP;
+  const value = src.readBigUInt64LE(pos);
+  pos += 8;
+  return value;
+}
+
+function lengthEnd(): number {
+  const length = varint() >>> 0;
+  const end = pos + length;
+  if (end > src.length) throw GIVE_UP;
+  return end;
+}
+
+/** A view of the payload, as protobuf-es gives. */
+function bytes(): Uint8Array {
+  const end = lengthEnd();
+  const value = end === pos ? EMPTY : new Uint8Array(src.buffer, src.byteOffset + pos, end - pos);
+  pos = end;
+  return value;
+}
+
+type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
+
+function string(): string {
+  const end = lengthEnd();
+  const value = end === pos ? "" : (src as Utf8Slicing).utf8Slice(pos, end);
+  pos = end;
+  return value;
+}
+
+/** Steps over a field the saga does not read. */
+function skip(): void {
+  switch (wireType) {
+    case 0:
+      varint();
+      return;
+    case 1:
+      pos += 8;
+      break;
+    case 2:
+      pos = lengthEnd();
+      return;
+    case 5:
+      pos += 4;
+      break;
+    default:
+      throw GIVE_UP;
+  }
+  if (pos > src.length) throw GIVE_UP;
+}
+
+// The wire type of every field each message declares (index: field number).
+// A declared field with another wire type is left to the shared reader, as
+// the whole-message reader does; fields it does not declare are stepped over.
+const WIRE_TYPES: ReadonlyMap<string, readonly number[]> = new Map([
+  ["TraceStarted", [-1, 2, 1, 0, 2]],
+  ["SpanStarted", [-1, 2, 2, 2, 0, 2, 0, 2, 1, 2, 2, 2, 2, 5, 0, 0, 2]],
+  ["SpanEnded", [-1, 2, 2, 1, 2, 0, 2, 0, 0]],
+  ["SpanErrorOccurred", [-1, 2, 2, 2, 1, 2, 2, 2, 0, 2, 0, 0]],
+  ["SpanEventRecorded", [-1, 2, 2, 2, 1, 2, 2, 0, 0]],
+  ["SpanAttributeUpdated", [-1, 2, 2, 2, 2, 0, 0, 1]],
+  ["SpanOrphaned", [-1, 2, 2, 1, 0, 0]],
+  ["TraceCompleted", [-1, 2, 1, 1, 0, 0, 0, 0, 0, 0]],
+]);
+const STATUS_WIRE_TYPES: readonly number[] = [-1, -1, 2, 0];
+
+/** The next field's number, its wire type (in `wireType`) checked against the message's. */
+function field(wireTypes: readonly number[]): number {
+  const tag = varint() >>> 0;
+  const number = tag >>> 3;
+  wireType = tag & 7;
+  if (number === 0 || (number < wireTypes.length && wireTypes[number] !== wireType)) throw GIVE_UP;
+  return number;
+}
+
+function statusCode(): number {
+  const end = lengthEnd();
+  let code = 0;
+  while (pos < end) {
+    if (field(STATUS_WIRE_TYPES) === 3) code = int32();
+    else skip();
+  }
+  if (pos !== end) throw GIVE_UP;
+  return code;
+}
+
+function body(type: string): SagaTraceEvent | undefined {
+  const end = src.length;
+  const w = WIRE_TYPES.get(type);
+  if (w === undefined) return undefined;
+  switch (type) {
+    case "TraceStarted": {
+      let startTimeUnixNano = 0n;
+      let serviceName = "";
+      while (pos < end) {
+        const number = field(w);
+        if (number === 2) startTimeUnixNano = fixed64();
+        else if (number === 4) serviceName = string();
+        else skip();
+      }
+      return { case: "traceStarted", value: { startTimeUnixNano, serviceName } };
+    }
+    case "SpanStarted": {
+      let spanId = EMPTY;
+      let parentSpanId = EMPTY;
+      let spanName = "";
+      let kind = 0;
+      let serviceName = "";
+      let startTimeUnixNano = 0n;
+      while (pos < end) {
+        switch (field(w)) {
+          case 2:
+            spanId = bytes();
+            break;
+          case 3:
+            parentSpanId = bytes();
+            break;
+          case 5:
+            spanName = string();
+            break;
+          case 6:
+            kind = int32();
+            break;
+          case 7:
+            serviceName = string();
+            break;
+          case 8:
+            startTimeUnixNano = fixed64();
+            break;
+          default:
+            skip();
+        }
+      }
+      return { case: "spanStarted", value: { spanId, parentSpanId, name: spanName, kind, serviceName, startTimeUnixNano } };
+    }
+    case "SpanEnded": {
+      let spanId = EMPTY;
+      let endTimeUnixNano = 0n;
+      let code: number | undefined;
+      let endReason = 0;
+      while (pos < end) {
+        switch (field(w)) {
+          case 2:
+            spanId = bytes();
+            break;
+          case 3:
+            endTimeUnixNano = fixed64();
+            break;
+          case 4:
+            // A status given twice is merged by protobuf-es: left to it.
+            if (code !== undefined) throw GIVE_UP;
+            else code = statusCode();
+            break;
+          case 5:
+            endReason = int32();
+            break;
+          default:
+            skip();
+        }
+      }
+      return { case: "spanEnded", value: code === undefined ? { spanId, endTimeUnixNano, endReason } : { spanId, endTimeUnixNano, status: { code }, endReason } };
+    }
+    case "SpanOrphaned": {
+      let spanId = EMPTY;
+      let closedTimeUnixNano = 0n;
+      let openDurationNano = 0n;
+      while (pos < end) {
+        switch (field(w)) {
+          case 2:
+            spanId = bytes();
+            break;
+          case 3:
+            closedTimeUnixNano = fixed64();
+            break;
+          case 5:
+            openDurationNano = varint64();
+            break;
+          default:
+            skip();
+        }
+      }
+      return { case: "spanOrphaned", value: { spanId, closedTimeUnixNano, openDurationNano } };
+    }
+    case "SpanErrorOccurred": {
+      let spanId = EMPTY;
+      let errorId = "";
+      let timeUnixNano = 0n;
+      let errorType = "";
+      let message = "";
+      while (pos < end) {
+        switch (field(w)) {
+          case 2:
+            spanId = bytes();
+            break;
+          case 3:
+            errorId = string();
+            break;
+          case 4:
+            timeUnixNano = fixed64();
+            break;
+          case 5:
+            errorType = string();
+            break;
+          case 6:
+            message = string();
+            break;
+          default:
+            skip();
+        }
+      }
+      return { case: "spanErrorOccurred", value: { spanId, errorId, timeUnixNano, errorType, message } };
+    }
+    case "SpanEventRecorded":
+      while (pos < end) {
+        field(w);
+        skip();
+      }
+      return SPAN_EVENT_RECORDED;
+    case "SpanAttributeUpdated":
+      while (pos < end) {
+        field(w);
+        skip();
+      }
+      return SPAN_ATTRIBUTE_UPDATED;
+    case "TraceCompleted": {
+      let startTimeUnixNano = 0n;
+      let endTimeUnixNano = 0n;
+      let durationNano = 0n;
+      while (pos < end) {
+        switch (field(w)) {
+          case 2:
+            startTimeUnixNano = fixed64();
+            break;
+          case 3:
+            endTimeUnixNano = fixed64();
+            break;
+          case 4:
+            durationNano = varint64();
+            break;
+          default:
+            skip();
+        }
+      }
+      return { case: "traceCompleted", value: { startTimeUnixNano, endTimeUnixNano, durationNano } };
+    }
+    default:
+      return undefined;
+  }
+}
+
+const SPAN_EVENT_RECORDED: SagaTraceEvent = Object.freeze({ case: "spanEventRecorded", value: Object.freeze({}) });
+const SPAN_ATTRIBUTE_UPDATED: SagaTraceEvent = Object.freeze({ case: "spanAttributeUpdated", value: Object.freeze({}) });
+const EMPTY_BUFFER = Buffer.alloc(0);
+
+/** The fields of a stored trace event the saga reads, or undefined when the payload must be read the shared way. */
+export function readSagaEvent(type: string, payload: Uint8Array): SagaTraceEvent | undefined {
+  src = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  pos = 0;
+  try {
+    const event = body(type);
+    return pos === src.length ? event : undefined;
+  } catch (error) {
+    if (error === GIVE_UP) return undefined;
+    throw error;
+  } finally {
+    src = EMPTY_BUFFER;
+  }
+}
