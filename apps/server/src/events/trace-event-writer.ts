@@ -75,11 +75,22 @@ function tag(field: number, wireType: number): void {
   varint((field << 3) | wireType);
 }
 
+// A bigint stored into a BigUint64Array wraps to 64 bits as BigInt.asUintN does, and
+// allocates nothing; writeBigUInt64LE allocates three bigints (~60 ns per timestamp).
+const u64 = new BigUint64Array(1);
+const u64Bytes = new Uint8Array(u64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function fixed64(field: number, v: bigint): void {
   if (v === 0n) return;
   tag(field, 1);
   ensure(8);
-  buf.writeBigUInt64LE(BigInt.asUintN(64, v), pos);
+  if (LITTLE_ENDIAN) {
+    u64[0] = v;
+    for (let i = 0; i < 8; i++) buf[pos + i] = u64Bytes[i]!;
+  } else {
+    buf.writeBigUInt64LE(BigInt.asUintN(64, v), pos);
+  }
   pos += 8;
 }
 
@@ -153,9 +164,23 @@ function varintSize(n: number): number {
 function string(field: number, s: string, always = false): void {
   if (s === "" && !always) return;
   tag(field, 2);
-  ensure(s.length * 3 + 5);
+  const n = s.length;
+  ensure(n * 3 + 5);
   const at = beginLength();
-  pos += buf.write(s, pos, "utf8");
+  // Names, service names and attribute keys are short and ASCII: copied by charCode,
+  // cheaper than a call into Buffer#write; anything else is written by Buffer#write.
+  let ascii = n < 128;
+  if (ascii) {
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        ascii = false;
+        break;
+      }
+      buf[pos + i] = c;
+    }
+  }
+  pos += ascii ? n : buf.write(s, pos, "utf8");
   endLength(at);
 }
 
