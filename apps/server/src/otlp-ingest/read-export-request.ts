@@ -10,7 +10,7 @@
 import type { KeyValue, SpanLink } from "@traceledger/proto";
 import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
 import { markSharedAttributes } from "../events/trace-event-writer.js";
-import { ProtobufCursor } from "./protobuf-cursor.js";
+import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
 import { readKeyValue, stringAttribute } from "./read-attributes.js";
 import { finishedSpanEvent } from "./span-event-mapping.js";
 
@@ -34,17 +34,24 @@ const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE };
 export function readExportRequest(body: Uint8Array): OtlpSpans {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const c = new ProtobufCursor(buf);
-  const out = { traces: new Map<string, FinishedSpan[]>(), spanCount: 0 };
+  const out: ReadState = { traces: new Map<string, FinishedSpan[]>(), spanCount: 0, traceId: { start: 0, end: 0, hex: "" } };
   while (c.pos < c.end) {
     const tag = c.tag();
     if (tag === 0x0a) readResourceSpans(c, out);
     else c.skip(tag & 7);
   }
   c.endOf(c.end);
-  return out;
+  return { traces: out.traces, spanCount: out.spanCount };
 }
 
-function readResourceSpans(c: ProtobufCursor, out: { traces: Map<string, FinishedSpan[]>; spanCount: number }): void {
+interface ReadState {
+  readonly traces: Map<string, FinishedSpan[]>;
+  spanCount: number;
+  /** The trace id read last: the next span's is usually the same. */
+  readonly traceId: HexMemo;
+}
+
+function readResourceSpans(c: ProtobufCursor, out: ReadState): void {
   const end = c.lengthEnd();
   let resource = NO_RESOURCE;
   const scopes: number[] = [];
@@ -78,7 +85,7 @@ function readResource(c: ProtobufCursor): Resource {
   return { attributes, serviceName: stringAttribute(attributes, "service.name") || UNKNOWN_SERVICE };
 }
 
-function readScopeSpans(c: ProtobufCursor, resource: Resource, out: { traces: Map<string, FinishedSpan[]>; spanCount: number }): void {
+function readScopeSpans(c: ProtobufCursor, resource: Resource, out: ReadState): void {
   const end = c.lengthEnd();
   let scopeName = "";
   const spans: number[] = [];
@@ -93,7 +100,7 @@ function readScopeSpans(c: ProtobufCursor, resource: Resource, out: { traces: Ma
   c.endOf(end);
   for (const start of spans) {
     c.pos = start;
-    const [traceId, span] = readSpan(c, resource, scopeName);
+    const [traceId, span] = readSpan(c, resource, scopeName, out.traceId);
     const list = out.traces.get(traceId);
     if (list) list.push(span);
     else out.traces.set(traceId, [span]);
@@ -114,7 +121,7 @@ function readScopeName(c: ProtobufCursor): string {
   return name;
 }
 
-function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string): [string, FinishedSpan] {
+function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, lastTraceId: HexMemo): [string, FinishedSpan] {
   const end = c.lengthEnd();
   let traceId = "";
   let spanId = "";
@@ -135,7 +142,7 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string): [st
     const tag = c.tag();
     switch (tag) {
       case 0x0a:
-        traceId = c.hex();
+        traceId = c.hexRemembered(lastTraceId);
         break;
       case 0x12:
         spanId = c.hex();

@@ -153,6 +153,32 @@ describe("readExportRequest", () => {
     expect(badKv!.value?.value).toEqual({ case: "stringValue", value: "\uFFFDx" });
   });
 
+  it.each([
+    ["ASCII", [0x61, 0x62], true],
+    ["a lone continuation byte", [0x61, 0x80], false],
+    ["a truncated three-byte sequence", [0xe2, 0x82], false],
+    ["an encoded surrogate", [0xed, 0xa0, 0x80], false],
+    ["an overlong slash", [0xc0, 0xaf], false],
+    ["U+FFFD itself, validly encoded", [0xef, 0xbf, 0xbd], true],
+    ["a four-byte character", [0xf0, 0x9d, 0x84, 0x9e], true],
+  ])("copies an attribute's bytes only when its string is UTF-8: %s", (_, value, valid) => {
+    const placeholder = "#".repeat(value.length);
+    const body = Buffer.from(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x", attributes: [str("k", placeholder)] }] }] }]));
+    body.set(value, body.indexOf(Buffer.from(placeholder)));
+    const [span] = readExportRequest(body).traces.get(TRACE_A.toString("hex"))!;
+    const kv = span!.attributes[0] as KeyValue & { wireSource?: Buffer };
+    expect(kv.wireSource !== undefined).toBe(valid);
+    expect(kv.value?.value).toEqual({ case: "stringValue", value: Buffer.from(value).toString("utf8") });
+  });
+
+  it("groups spans of one trace under one id string, also when other traces come between", () => {
+    const span = (traceId: Buffer, n: number) => ({ traceId, spanId: Buffer.alloc(8, n), name: `s${n}` });
+    const bytes = request([{ scopeSpans: [{ spans: [span(TRACE_A, 1), span(TRACE_A, 2), span(TRACE_B, 3), span(TRACE_A, 4)] }] }]);
+    const read = readExportRequest(bytes);
+    expect([...read.traces.keys()]).toEqual([TRACE_A.toString("hex"), TRACE_B.toString("hex")]);
+    expect(read.traces.get(TRACE_A.toString("hex"))!.map((s) => s.name)).toEqual(["s1", "s2", "s4"]);
+  });
+
   it("skips fields it does not know", () => {
     const known = request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x" }] }] }]);
     // Field 99 (varint) and field 100 (length-delimited) at the top level.
