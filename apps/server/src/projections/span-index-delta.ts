@@ -2,6 +2,12 @@
 // table, so a batch of thousands of events becomes one upsert. Pure: events in,
 // rows out. A span that started in an earlier slice appears with started=false
 // and only the fields that changed.
+//
+// Per trace it notes what the summary needs: whether the slice holds the
+// trace's first event (version 1), whether a span started, and whether the
+// trace completed. The log hands out a stream's events in version order, so a
+// trace whose first event is in the slice has no rows yet: its spans here are
+// all it has, and its summary can be computed from them without reading back.
 
 import { StatusCode } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
@@ -24,20 +30,30 @@ export interface SpanDelta {
   attributes: Record<string, string>;
 }
 
+export interface TraceDelta {
+  /** The slice holds the trace's first event: the trace has no rows from earlier slices. */
+  readonly isNew: boolean;
+  /** A span of the trace started in the slice. */
+  spanStarted: boolean;
+  completed: boolean;
+  /** Its spans in the slice, in order of first mention. */
+  readonly spans: SpanDelta[];
+}
+
 export interface ListingDelta {
   readonly spans: SpanDelta[];
-  readonly touchedTraces: Set<string>;
-  readonly completedTraces: Set<string>;
+  /** Every trace the slice touched. */
+  readonly traces: Map<string, TraceDelta>;
 }
 
 const RUNNING = 1;
 const ENDED = 2;
 const ORPHANED = 3;
 
-export function listingDelta(events: Iterable<{ traceId: string; event: TraceEventCase }>): ListingDelta {
+export function listingDelta(events: Iterable<{ traceId: string; version: number; event: TraceEventCase }>): ListingDelta {
   const spans = new Map<string, SpanDelta>();
-  const touchedTraces = new Set<string>();
-  const completedTraces = new Set<string>();
+  const traces = new Map<string, TraceDelta>();
+  let trace: TraceDelta | undefined;
   const delta = (traceId: string, spanIdBytes: Uint8Array): SpanDelta => {
     const spanId = bytesToHex(spanIdBytes);
     const key = traceId + spanId;
@@ -45,11 +61,16 @@ export function listingDelta(events: Iterable<{ traceId: string; event: TraceEve
     if (!d) {
       d = { traceId, spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: {} };
       spans.set(key, d);
+      trace!.spans.push(d);
     }
     return d;
   };
-  for (const { traceId, event } of events) {
-    touchedTraces.add(traceId);
+  for (const { traceId, version, event } of events) {
+    trace = traces.get(traceId);
+    if (!trace) {
+      trace = { isNew: version === 1, spanStarted: false, completed: false, spans: [] };
+      traces.set(traceId, trace);
+    }
     switch (event.case) {
       case "traceStarted":
         break;
@@ -57,6 +78,7 @@ export function listingDelta(events: Iterable<{ traceId: string; event: TraceEve
         const e = event.value;
         const d = delta(traceId, e.spanId);
         d.started = true;
+        trace.spanStarted = true;
         d.parentSpanId = bytesToHex(e.parentSpanId);
         d.name = e.name;
         d.serviceName = e.serviceName;
@@ -92,9 +114,9 @@ export function listingDelta(events: Iterable<{ traceId: string; event: TraceEve
       case "spanEventRecorded":
         break;
       case "traceCompleted":
-        completedTraces.add(traceId);
+        trace.completed = true;
         break;
     }
   }
-  return { spans: [...spans.values()], touchedTraces, completedTraces };
+  return { spans: [...spans.values()], traces };
 }

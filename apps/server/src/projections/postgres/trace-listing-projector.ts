@@ -12,7 +12,8 @@ import { systemClock } from "../../event-store/rules.js";
 import { isTraceStream } from "../../events/reserved-streams.js";
 import { decodeTraceEvent } from "../../events/trace-event-codec.js";
 import { BUSY, ProjectorLoop } from "../projector-loop.js";
-import { listingDelta, type ListingDelta } from "../span-index-delta.js";
+import { newTraceSummary, type TraceSummaryRow } from "../new-trace-summary.js";
+import { listingDelta, type ListingDelta, type SpanDelta } from "../span-index-delta.js";
 
 type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 
@@ -105,7 +106,7 @@ export class TraceListingProjector {
     }
     // The monitoring stream's alert events share the log but are not trace events.
     const traceEvents = slice.events.filter((e) => isTraceStream(e.streamId));
-    const delta = listingDelta(traceEvents.map((e) => ({ traceId: e.streamId, event: decodeTraceEvent(e.type, e.payload) })));
+    const delta = listingDelta(traceEvents.map((e) => ({ traceId: e.streamId, version: e.version, event: decodeTraceEvent(e.type, e.payload) })));
     const applied = await sql.begin(async (tx) => {
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;
@@ -122,27 +123,40 @@ export class TraceListingProjector {
   }
 }
 
+/** Each element quoted, '"' and '\\' escaped: a text[] literal. */
+function textArray(values: readonly string[]): string {
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out += (i === 0 ? '"' : ',"') + (v.includes('"') || v.includes("\\") ? v.replace(/[\\"]/g, "\\$&") : v) + '"';
+  }
+  return out + "}";
+}
+
+const plainArray = (values: readonly (number | bigint | string)[]): string => `{${values.join(",")}}`;
+
+/** A JSON object of an attribute map: keys and values are strings. */
+function attributesJson(attributes: Record<string, string>): string {
+  let out = "{";
+  for (const key in attributes) out += (out.length === 1 ? "" : ",") + JSON.stringify(key) + ":" + JSON.stringify(attributes[key]);
+  return out + "}";
+}
+
 async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
-  if (delta.spans.length > 0) {
-    const rows = delta.spans.map((d) => ({
-      t: d.traceId,
-      s: d.spanId,
-      p: d.parentSpanId,
-      n: d.name,
-      svc: d.serviceName,
-      st: d.startTime.toString(),
-      et: d.endTime.toString(),
-      state: d.state,
-      code: d.statusCode,
-      err: d.hasError,
-      attrs: d.attributes,
-    }));
+  const spans = delta.spans;
+  if (spans.length > 0) {
+    // One array per column, one element per span; the attributes as one JSON array,
+    // parsed once (an InitPlan) and indexed by the row's ordinality.
     await tx`
       insert into span_index (trace_id, span_id, parent_span_id, name, service_name, start_time, end_time, state, status_code, has_error, attributes)
-      select decode(r.t, 'hex'), decode(r.s, 'hex'), case when r.p = '' then null else decode(r.p, 'hex') end,
-             r.n, r.svc, r.st::int8, r.et::int8, r.state, r.code, r.err, r.attrs
-        from jsonb_to_recordset(${tx.json(rows)}::jsonb)
-          as r(t text, s text, p text, n text, svc text, st text, et text, state int, code int, err boolean, attrs jsonb)
+      select decode(u.t, 'hex'), decode(u.s, 'hex'), nullif(decode(u.p, 'hex'), ''::bytea),
+             u.n, u.svc, u.st, u.et, u.state, u.code, u.err, (select ${attributesArray(spans)}::text::jsonb) -> (u.i - 1)::int4
+        from unnest(${plainArray(spans.map((d) => d.traceId))}::text[], ${plainArray(spans.map((d) => d.spanId))}::text[],
+                    ${textArray(spans.map((d) => d.parentSpanId))}::text[], ${textArray(spans.map((d) => d.name))}::text[],
+                    ${textArray(spans.map((d) => d.serviceName))}::text[], ${plainArray(spans.map((d) => d.startTime))}::int8[],
+                    ${plainArray(spans.map((d) => d.endTime))}::int8[], ${plainArray(spans.map((d) => d.state))}::int2[],
+                    ${plainArray(spans.map((d) => d.statusCode))}::int2[], ${plainArray(spans.map((d) => (d.hasError ? "t" : "f")))}::bool[])
+          with ordinality as u(t, s, p, n, svc, st, et, state, code, err, i)
       on conflict (trace_id, span_id) do update set
         end_time = greatest(span_index.end_time, excluded.end_time),
         state = greatest(span_index.state, excluded.state),
@@ -150,24 +164,88 @@ async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
         has_error = span_index.has_error or excluded.has_error,
         attributes = span_index.attributes || excluded.attributes`;
   }
-  const touched = [...delta.touchedTraces].map((id) => Buffer.from(id, "hex"));
+  const fresh: TraceSummaryRow[] = [];
+  const regrouped: string[] = [];
+  const recounted: string[] = [];
+  const recountedStates: number[] = [];
+  for (const [traceId, trace] of delta.traces) {
+    if (trace.isNew) {
+      const row = newTraceSummary(traceId, trace);
+      if (row) fresh.push(row);
+    } else if (trace.spanStarted) regrouped.push(traceId);
+    else {
+      recounted.push(traceId);
+      recountedStates.push(trace.completed ? 2 : 1);
+    }
+  }
+  if (fresh.length > 0) await insertSummaries(tx, fresh);
+  if (regrouped.length > 0) await regroupSummaries(tx, regrouped, delta);
+  if (recounted.length > 0) await recountSummaries(tx, recounted, recountedStates);
+}
+
+function attributesArray(spans: readonly SpanDelta[]): string {
+  let out = "[";
+  for (let i = 0; i < spans.length; i++) out += (i === 0 ? "" : ",") + attributesJson(spans[i]!.attributes);
+  return out + "]";
+}
+
+/** Traces whose every span is in this slice: their rows as computed here. */
+async function insertSummaries(tx: Tx, rows: readonly TraceSummaryRow[]): Promise<void> {
+  // Each row's service names are a slice [lo:hi] of one flat array, parsed once (an InitPlan).
+  const names: string[] = [];
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (const r of rows) {
+    lo.push(names.length + 1);
+    names.push(...r.serviceNames);
+    hi.push(names.length);
+  }
   await tx`
     insert into trace_summaries (trace_id, state, start_time, end_time, root_name, root_service_name, span_count, error_count, running_span_count, service_names)
-    select s.trace_id, 1, min(s.start_time), max(s.end_time),
+    select decode(u.t, 'hex'), u.state, u.st, u.et, u.rn, u.rs, u.spans, u.errors, u.running, (select ${textArray(names)}::text[])[u.lo:u.hi]
+      from unnest(${plainArray(rows.map((r) => r.traceId))}::text[], ${plainArray(rows.map((r) => r.state))}::int2[],
+                  ${plainArray(rows.map((r) => r.startTime))}::int8[], ${plainArray(rows.map((r) => r.endTime))}::int8[],
+                  ${textArray(rows.map((r) => r.rootName))}::text[], ${textArray(rows.map((r) => r.rootServiceName))}::text[],
+                  ${plainArray(rows.map((r) => r.spanCount))}::int4[], ${plainArray(rows.map((r) => r.errorCount))}::int4[],
+                  ${plainArray(rows.map((r) => r.runningSpanCount))}::int4[], ${plainArray(lo)}::int4[], ${plainArray(hi)}::int4[])
+        as u(t, state, st, et, rn, rs, spans, errors, running, lo, hi)
+    on conflict (trace_id) do update set
+      state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
+      root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
+      error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
+}
+
+/** Traces that gained spans: everything recomputed from span_index. */
+async function regroupSummaries(tx: Tx, traceIds: readonly string[], delta: ListingDelta): Promise<void> {
+  const completed = traceIds.map((id) => (delta.traces.get(id)!.completed ? 2 : 1));
+  await tx`
+    insert into trace_summaries (trace_id, state, start_time, end_time, root_name, root_service_name, span_count, error_count, running_span_count, service_names)
+    select s.trace_id, min(c.state), min(s.start_time), max(s.end_time),
            (array_agg(s.name order by s.parent_span_id is not null, s.start_time))[1],
            (array_agg(s.service_name order by s.parent_span_id is not null, s.start_time))[1],
            count(*), count(*) filter (where s.has_error), count(*) filter (where s.state = 1),
-           array_agg(distinct s.service_name order by s.service_name)
-      from span_index s
-     where s.trace_id = any(${tx.array(touched, 17)}::bytea[])
+           array_agg(distinct s.service_name collate "C" order by s.service_name collate "C")
+      from unnest(${plainArray(traceIds)}::text[], ${plainArray(completed)}::int2[]) as c(t, state)
+      join span_index s on s.trace_id = decode(c.t, 'hex')
      group by s.trace_id
     on conflict (trace_id) do update set
-      start_time = excluded.start_time, end_time = excluded.end_time, root_name = excluded.root_name,
-      root_service_name = excluded.root_service_name, span_count = excluded.span_count,
-      error_count = excluded.error_count, running_span_count = excluded.running_span_count,
-      service_names = excluded.service_names`;
-  if (delta.completedTraces.size > 0) {
-    const completed = [...delta.completedTraces].map((id) => Buffer.from(id, "hex"));
-    await tx`update trace_summaries set state = 2 where trace_id = any(${tx.array(completed, 17)}::bytea[])`;
-  }
+      state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
+      root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
+      error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
+}
+
+/**
+ * Traces whose spans all started in earlier slices: their names, services,
+ * start and root are as they were; only what ends, errors and completion move
+ * is counted again.
+ */
+async function recountSummaries(tx: Tx, traceIds: readonly string[], states: readonly number[]): Promise<void> {
+  await tx`
+    update trace_summaries t
+       set end_time = a.et, error_count = a.errors, running_span_count = a.running, state = greatest(t.state, c.state)
+      from unnest(${plainArray(traceIds)}::text[], ${plainArray(states)}::int2[]) as c(t, state)
+     cross join lateral (
+           select max(s.end_time) as et, count(*) filter (where s.has_error) as errors, count(*) filter (where s.state = 1) as running
+             from span_index s where s.trace_id = decode(c.t, 'hex')) a
+     where t.trace_id = decode(c.t, 'hex')`;
 }
