@@ -325,10 +325,10 @@ function spanProblem(span: FinishedSpan): TraceError | undefined {
 }
 
 function timeProblem(span: FinishedSpan): TraceError | undefined {
+  if (span.startTime !== 0n && span.endTime >= span.startTime) return undefined;
   const metadata = { span_id: span.spanId, start_time_unix_nano: String(span.startTime), end_time_unix_nano: String(span.endTime) };
   if (span.startTime === 0n) return traceError("invalid_argument", "INVALID_TIME_RANGE", "a finished span needs its start time", metadata);
-  if (span.endTime < span.startTime) return traceError("invalid_argument", "INVALID_TIME_RANGE", `end time ${span.endTime} is before the span's start time ${span.startTime}`, metadata);
-  return undefined;
+  return traceError("invalid_argument", "INVALID_TIME_RANGE", `end time ${span.endTime} is before the span's start time ${span.startTime}`, metadata);
 }
 
 /** What makes a span the same span: a re-report must repeat it. */
@@ -339,35 +339,45 @@ function sameStart(a: { parentSpanId: string; name: string; kind: number; servic
 /**
  * The spans in an order where a parent in the same command comes before its
  * children (otherwise as given), so children find their parent recorded.
+ * Exporters send spans in end order, children first, so nearly every command
+ * of several spans is reordered: by index, with no map for a small command.
  */
 function parentsFirst(spans: readonly FinishedSpan[]): readonly FinishedSpan[] {
-  if (spans.length < 2 || !aParentComesLater(spans)) return spans;
-  const byId = new Map<string, FinishedSpan>();
-  for (const span of spans) if (!byId.has(span.spanId)) byId.set(span.spanId, span);
-  const placed = new Set<FinishedSpan>();
-  const ordered: FinishedSpan[] = [];
-  const chain: FinishedSpan[] = [];
-  for (const span of spans) {
-    let current: FinishedSpan | undefined = span;
-    while (current && !placed.has(current)) {
-      placed.add(current);
-      chain.push(current);
-      current = current.parentSpanId === "" ? undefined : byId.get(current.parentSpanId);
+  const n = spans.length;
+  if (n < 2) return spans;
+  // parent[i]: the index of span i's parent in this command (its first span of that id), or -1.
+  const parent = new Int32Array(n);
+  let parentLater = false;
+  const byId = n > 32 ? firstIndexById(spans) : undefined;
+  for (let i = 0; i < n; i++) {
+    const id = spans[i]!.parentSpanId;
+    let at = -1;
+    if (id !== "") {
+      if (byId) at = byId.get(id) ?? -1;
+      else while (++at < n && spans[at]!.spanId !== id);
+      if (at === n) at = -1;
     }
-    while (chain.length > 0) ordered.push(chain.pop()!);
+    parent[i] = at;
+    if (at > i) parentLater = true;
+  }
+  if (!parentLater) return spans;
+  const placed = new Uint8Array(n);
+  const ordered: FinishedSpan[] = [];
+  const chain: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let k = i; k >= 0 && placed[k] === 0; k = parent[k]!) {
+      placed[k] = 1;
+      chain.push(k);
+    }
+    while (chain.length > 0) ordered.push(spans[chain.pop()!]!);
   }
   return ordered;
 }
 
-/** True when some span's parent is later in the list (small lists: no map; large ones: one). */
-function aParentComesLater(spans: readonly FinishedSpan[]): boolean {
-  if (spans.length > 32) return true;
-  for (let i = 0; i < spans.length; i++) {
-    const parent = spans[i]!.parentSpanId;
-    if (parent === "") continue;
-    for (let j = i + 1; j < spans.length; j++) if (spans[j]!.spanId === parent) return true;
-  }
-  return false;
+function firstIndexById(spans: readonly FinishedSpan[]): Map<string, number> {
+  const byId = new Map<string, number>();
+  for (let i = 0; i < spans.length; i++) if (!byId.has(spans[i]!.spanId)) byId.set(spans[i]!.spanId, i);
+  return byId;
 }
 
 function spanIdReused(traceId: string, spanId: string): TraceError {

@@ -64,6 +64,17 @@ describe("parents and children arrive in any order", () => {
       .then([otlpStarted(), spanStarted(ROOT), spanEnded(ROOT), spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD), traceCompleted({ spans: 2 })]);
   });
 
+  it.each([6, 40])("a chain of %i spans reported deepest first is recorded root first; siblings keep the order reported", (depth) => {
+    const id = (k: number) => (k + 1).toString(16).padStart(16, "0");
+    const chain = Array.from({ length: depth }, (_, k) => finishedSpan(id(k), { parentSpanId: k === 0 ? "" : id(k - 1) })).reverse();
+    const siblings = [finishedSpan(id(1000), { parentSpanId: id(0) }), finishedSpan(id(999), { parentSpanId: id(0) })];
+    const { events } = given([])
+      .when(recordFinished(...siblings, ...chain))
+      .thenAccepted();
+    const started = events.filter((e) => e.case === "spanStarted").map((e) => Buffer.from(e.value.spanId).toString("hex"));
+    expect(started).toEqual([id(0), id(1000), id(999), ...Array.from({ length: depth - 1 }, (_, k) => id(k + 1))]);
+  });
+
   it("a child whose parent is not in the trace is recorded with a remote parent; without a root the trace stays open", () => {
     given([])
       .when(recordFinished(child()))
