@@ -37,27 +37,34 @@ export function sha1Ascii(s: string): Int32Array | undefined {
 export function sha1OfInput(n: number): Int32Array {
   // Padding: 0x80, zeros, then the length in bits as a 64-bit big-endian integer.
   const total = (((n + 8) >> 6) + 1) << 6;
+  // An input of 56..63 bytes past a block edge (a trace id and a span's identity)
+  // leaves a last block of padding alone: its schedule depends on n only, and is kept.
+  const paddingBlock = (n & 63) >= 56;
+  const end = paddingBlock ? total - 64 : total;
   block[n] = 0x80;
-  block.fill(0, n + 1, total - 4);
-  const bits = n * 8;
-  block[total - 4] = bits >>> 24;
-  block[total - 3] = (bits >>> 16) & 0xff;
-  block[total - 2] = (bits >>> 8) & 0xff;
-  block[total - 1] = bits & 0xff;
-
+  block.fill(0, n + 1, end);
+  if (!paddingBlock) {
+    const bits = n * 8;
+    block[total - 4] = bits >>> 24;
+    block[total - 3] = (bits >>> 16) & 0xff;
+    block[total - 2] = (bits >>> 8) & 0xff;
+    block[total - 1] = bits & 0xff;
+  }
   let h0 = 0x67452301;
   let h1 = 0xefcdab89 | 0;
   let h2 = 0x98badcfe | 0;
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0 | 0;
   for (let offset = 0; offset < total; offset += 64) {
-    for (let t = 0; t < 16; t++) {
-      const j = offset + t * 4;
-      W[t] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!;
-    }
-    for (let t = 16; t < 80; t++) {
-      const x = W[t - 3]! ^ W[t - 8]! ^ W[t - 14]! ^ W[t - 16]!;
-      W[t] = (x << 1) | (x >>> 31);
+    let w = W;
+    if (offset < end) {
+      for (let t = 0; t < 16; t++) {
+        const j = offset + t * 4;
+        W[t] = (block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!;
+      }
+      expand(W);
+    } else {
+      w = paddingSchedules[n] ??= paddingSchedule(n);
     }
     let a = h0;
     let b = h1;
@@ -67,7 +74,7 @@ export function sha1OfInput(n: number): Int32Array {
     // Four loops of twenty rounds: no branch per round.
     let t = 0;
     for (; t < 20; t++) {
-      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[t]!) | 0;
+      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[t]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
@@ -75,7 +82,7 @@ export function sha1OfInput(n: number): Int32Array {
       a = temp;
     }
     for (; t < 40; t++) {
-      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[t]!) | 0;
+      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[t]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
@@ -83,7 +90,7 @@ export function sha1OfInput(n: number): Int32Array {
       a = temp;
     }
     for (; t < 60; t++) {
-      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + K3 + W[t]!) | 0;
+      const temp = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + K3 + w[t]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
@@ -91,7 +98,7 @@ export function sha1OfInput(n: number): Int32Array {
       a = temp;
     }
     for (; t < 80; t++) {
-      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + K4 + W[t]!) | 0;
+      const temp = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + K4 + w[t]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
@@ -110,4 +117,21 @@ export function sha1OfInput(n: number): Int32Array {
   H[3] = h3;
   H[4] = h4;
   return H;
+}
+
+/** Schedules of a last block holding only the length (zeros, then n * 8), by n. */
+const paddingSchedules: Array<Int32Array | undefined> = [];
+
+function paddingSchedule(n: number): Int32Array {
+  const w = new Int32Array(80);
+  w[15] = n * 8;
+  expand(w);
+  return w;
+}
+
+function expand(w: Int32Array): void {
+  for (let t = 16; t < 80; t++) {
+    const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
+    w[t] = (x << 1) | (x >>> 31);
+  }
 }
