@@ -19,9 +19,10 @@
 // transactions in version order, and readAll, which orders by transaction id, hands
 // them out in version order.
 //
-// readAll: rows in (tx_id, position) order, only below the oldest transaction still
+// readAll: events in (tx_id, position) order, only below the oldest transaction still
 // running (pg_snapshot_xmin), so an event that commits late with a smaller position
-// is never skipped (Emmett's approach).
+// is never skipped (Emmett's approach). A page comes back as one framed value, not a
+// row per event (read-all-frames.ts): 1.1-1.3 us of Node CPU per event against ~5.
 
 import {
   type AppendError,
@@ -50,6 +51,7 @@ import {
 import type { Sql } from "../../database/open-database.js";
 import { appendRounds, type PendingAppend } from "../append-rounds.js";
 import { moveCheckpoint } from "./move-checkpoint.js";
+import { EVENT_FRAME_SQL, unframeEvents } from "./read-all-frames.js";
 import { hexByteaArray, int4Array, int8Array, textArray, textArrayLiteral, uuidArray } from "./sql-arrays.js";
 
 export interface PostgresEventStoreOptions {
@@ -60,6 +62,11 @@ export interface PostgresEventStoreOptions {
    * batches, or a racing writer). Default 20.
    */
   readonly maxAttempts?: number;
+  /**
+   * readAll stops a page once its payloads pass this many bytes (the first event always
+   * comes): the page travels as one value. Default 64 MiB.
+   */
+  readonly readAllPayloadBudget?: number;
 }
 
 /** Expected version as sent to SQL: -1 for "any", else the exact version (0 = no stream). */
@@ -140,6 +147,37 @@ select r.ord::int4 as ord,
 from req r left join found f on f.ord = r.ord
 `;
 
+/**
+ * One page of the global log, $1 the checkpoint's transaction id, $2 its position, $3 the
+ * limit, $4 the page's payload budget in bytes: events after the checkpoint in (tx_id,
+ * position) order, below the oldest transaction still running, as long as the payloads
+ * before each fit in $4 (so the first always comes). One row: how many, and the events
+ * framed into one bytea (read-all-frames.ts) sent as base64 text (postgres.js takes in
+ * bytea as hex: twice the bytes, and Node decodes base64 ~6x faster than hex, measured).
+ */
+const READ_ALL_SQL = `
+select count(*)::int4 as count, encode(string_agg(${EVENT_FRAME_SQL}, ''::bytea order by e.tx_id, e.position), 'base64') as events
+from (
+  select p.*, sum(octet_length(p.payload)) over (order by p.tx_id, p.position rows unbounded preceding) - octet_length(p.payload) as before
+  from (
+    select e.tx_id, e.position, e.trace_id, e.version, e.event_id, e.occurred_at, e.recorded_at, e.type, e.payload
+    from events e
+    where (e.tx_id, e.position) > ($1::xid8, $2::int8)
+      and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    order by e.tx_id, e.position
+    limit $3
+  ) p
+) e
+where e.before < $4
+`;
+
+/**
+ * A page is one value in PostgreSQL (at most 1 GB) and one string in Node (at most
+ * 2^29 - 24 characters of base64, about 400 MB of bytes): the default payload budget of a
+ * page keeps well under both, and a page of 5,000 events reaches it only past ~13 KB a payload.
+ */
+const READ_ALL_PAYLOAD_BUDGET = 64 * 1024 * 1024;
+
 /** Arrays come back in their text form ("{1,2}"), whatever the client's type setup. */
 interface AppendRow {
   won: string | null;
@@ -165,8 +203,12 @@ interface EventRow {
   occurred_at: bigint | string;
   recorded_at: bigint | string;
   position: bigint | string;
-  /** The writing transaction's id, as text. */
-  tx?: string;
+}
+
+interface ReadAllRow {
+  count: number;
+  /** The framed events in base64 (with line breaks); null when count is 0. */
+  events: string | null;
 }
 
 type Pending = PendingAppend;
@@ -192,6 +234,7 @@ interface Encoded {
 export class PostgresEventStore implements EventStore {
   private readonly clock: () => bigint;
   private readonly maxAttempts: number;
+  private readonly readAllPayloadBudget: number;
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -202,6 +245,10 @@ export class PostgresEventStore implements EventStore {
   ) {
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 20;
+    this.readAllPayloadBudget = options.readAllPayloadBudget ?? READ_ALL_PAYLOAD_BUDGET;
+    if (!(Number.isSafeInteger(this.readAllPayloadBudget) && this.readAllPayloadBudget > 0)) {
+      throw new RangeError(`readAllPayloadBudget must be a positive integer, got ${String(options.readAllPayloadBudget)}`);
+    }
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -352,19 +399,14 @@ export class PostgresEventStore implements EventStore {
     return this.track(async () => {
       assertCheckpoint(checkpoint);
       assertLimit(limit);
-      const rows = await this.sql<EventRow[]>`
-        select trace_id, version, event_id, type, payload, occurred_at, recorded_at, position, tx_id::text as tx
-        from events e
-        where (e.tx_id, e.position) > (${checkpoint.transactionId.toString()}::xid8, ${checkpoint.position.toString()}::int8)
-          and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by e.tx_id, e.position
-        limit ${limit}`;
-      const events = rows.map((row) => toStoredEvent(row));
-      const last = rows[rows.length - 1];
-      return {
-        events,
-        checkpoint: last ? { transactionId: BigInt(last.tx!), position: toBigInt(last.position) } : checkpoint,
-      };
+      const [row] = (await this.sql.unsafe(
+        READ_ALL_SQL,
+        [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit, this.readAllPayloadBudget] as never[],
+        { prepare: true },
+      )) as unknown as [ReadAllRow];
+      if (row.count === 0) return { events: [], checkpoint };
+      const page = unframeEvents(Buffer.from(row.events!, "base64"), row.count);
+      return { events: page.events, checkpoint: page.last! };
     });
   }
 

@@ -1,0 +1,74 @@
+// readAll's page as one framed value (read-all-frames.ts), on a real PostgreSQL: what the
+// contract suite does not reach, the payload budget and the frame's edge values.
+
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.js";
+import { type GlobalCheckpoint, type NewEvent, START_OF_LOG, type StoredEvent } from "../event-store.js";
+import { PostgresEventStore } from "./postgres-event-store.js";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+beforeEach(async () => {
+  await db.truncate();
+});
+
+const streamId = () => randomUUID().replaceAll("-", "");
+const event = (payloadBytes: number, type = "SpanStarted"): NewEvent => ({
+  eventId: randomUUID(),
+  type,
+  payload: Uint8Array.from({ length: payloadBytes }, (_, i) => (i * 31) & 0xff),
+  occurredAt: 1_764_000_000_000_000_000n,
+});
+
+/** Every page until an empty one, each page's size kept. */
+async function pages(store: PostgresEventStore, limit: number): Promise<{ sizes: number[]; events: StoredEvent[]; checkpoint: GlobalCheckpoint }> {
+  const sizes: number[] = [];
+  const events: StoredEvent[] = [];
+  let checkpoint = START_OF_LOG;
+  for (;;) {
+    const page = await store.readAll(checkpoint, limit);
+    if (page.events.length === 0) return { sizes, events, checkpoint };
+    sizes.push(page.events.length);
+    events.push(...page.events);
+    checkpoint = page.checkpoint;
+  }
+}
+
+describe("PostgresEventStore.readAll, framed pages", () => {
+  it("stops a page once its payloads pass the budget, always taking the first event, and misses nothing", async () => {
+    const store = new PostgresEventStore(db.sql, { readAllPayloadBudget: 100 });
+    const s = streamId();
+    // Payloads of 40, 40, 40 | 250 | 10, 10 bytes: the budget counts the bytes before an event.
+    const sizes = [40, 40, 40, 250, 10, 10];
+    await store.append({ streamId: s, expectedVersion: "no_stream", events: sizes.map((n) => event(n)) });
+    const read = await pages(store, 10);
+    expect(read.sizes).toEqual([3, 1, 2]);
+    expect(read.events.map((e) => e.payload.length)).toEqual(sizes);
+    expect(read.events).toEqual(await store.readStream(s));
+    expect(read.checkpoint.position).toBe(read.events[5]!.position);
+  });
+
+  it("carries empty payloads, types that are not ASCII and the largest version", async () => {
+    const store = new PostgresEventStore(db.sql);
+    const s = streamId();
+    await store.append({ streamId: s, expectedVersion: "no_stream", events: [event(0, "Événement"), event(3)] });
+    await db.sql`update events set version = 2147483647 where trace_id = ${Buffer.from(s, "hex")} and version = 2`;
+    const { events } = await store.readAll(START_OF_LOG, 10);
+    expect(events.map((e) => [e.type, e.payload.length, e.version])).toEqual([
+      ["Événement", 0, 1],
+      ["SpanStarted", 3, 2_147_483_647],
+    ]);
+    expect(events).toEqual(await store.readStream(s));
+  });
+
+  it("refuses a budget that is not a positive integer", () => {
+    expect(() => new PostgresEventStore(db.sql, { readAllPayloadBudget: 0 })).toThrow(RangeError);
+    expect(() => new PostgresEventStore(db.sql, { readAllPayloadBudget: 1.5 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,68 @@
+// readAll's page as one value: PostgreSQL frames each event into bytes and concatenates
+// them (string_agg), so postgres.js takes in one column of one row per page instead of
+// nine columns per event (it spends ~5 us of CPU per result row; see BENCHMARKS.md,
+// "Global read").
+//
+// One frame, integers big-endian (what the *send functions write):
+//   int8 writing transaction id, int8 position, 16 bytes trace id, int4 version,
+//   16 bytes event id, int8 occurredAt, int8 recordedAt,
+//   int2 type length, the type's UTF-8 bytes, int4 payload length, the payload.
+
+import type { GlobalCheckpoint, StoredEvent } from "../event-store.js";
+
+/** The frame of one row of `events` named `e`, as a bytea expression. */
+export const EVENT_FRAME_SQL =
+  "xid8send(e.tx_id) || int8send(e.position) || e.trace_id || int4send(e.version) || uuid_send(e.event_id)" +
+  " || int8send(e.occurred_at) || int8send(e.recorded_at)" +
+  " || int2send(octet_length(e.type)::int2) || convert_to(e.type, 'UTF8') || int4send(octet_length(e.payload)) || e.payload";
+
+/** Bytes before the type: tx id, position, trace id, version, event id, occurredAt, recordedAt. */
+const FIXED = 8 + 8 + 16 + 4 + 16 + 8 + 8;
+
+export interface UnframedPage {
+  readonly events: StoredEvent[];
+  /** The last event's checkpoint; undefined when there are none. */
+  readonly last: GlobalCheckpoint | undefined;
+}
+
+/**
+ * The `count` events framed by EVENT_FRAME_SQL, in order. Payloads are views into `framed`
+ * (no copies), so they keep the page's buffer alive as long as they are held.
+ */
+export function unframeEvents(framed: Buffer, count: number): UnframedPage {
+  const events = new Array<StoredEvent>(count);
+  const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
+  let at = 0;
+  let lastTx = 0n;
+  let lastPosition = 0n;
+  for (let i = 0; i < count; i++) {
+    if (at + FIXED + 2 > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
+    if (i === count - 1) lastTx = view.getBigUint64(at);
+    const position = view.getBigInt64(at + 8);
+    const streamId = framed.toString("hex", at + 16, at + 32);
+    const version = view.getInt32(at + 32);
+    const eventId = uuidAt(framed, at + 36);
+    const occurredAt = view.getBigInt64(at + 52);
+    const recordedAt = view.getBigInt64(at + 60);
+    const typeLength = view.getUint16(at + 68);
+    at += FIXED + 2;
+    if (at + typeLength + 4 > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
+    const type = framed.toString("utf8", at, at + typeLength);
+    at += typeLength;
+    const payloadLength = view.getInt32(at);
+    at += 4;
+    if (payloadLength < 0 || at + payloadLength > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
+    const payload = new Uint8Array(framed.buffer, framed.byteOffset + at, payloadLength);
+    at += payloadLength;
+    lastPosition = position;
+    events[i] = { streamId, version, eventId, type, payload, occurredAt, recordedAt, position };
+  }
+  if (at !== framed.length) throw new Error(`framed events: ${framed.length - at} bytes left over after ${count} events`);
+  return { events, last: count === 0 ? undefined : { transactionId: lastTx, position: lastPosition } };
+}
+
+/** A UUID's 16 bytes in canonical form (8-4-4-4-12, lowercase), as PostgreSQL writes it. */
+function uuidAt(bytes: Buffer, at: number): string {
+  const hex = bytes.toString("hex", at, at + 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
