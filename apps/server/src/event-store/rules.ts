@@ -14,12 +14,14 @@ import {
 /** Unix nanoseconds from the system clock (millisecond precision). */
 export const systemClock = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
+const STREAM_ID = /^[0-9a-f]{32}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_VERSION = 2 ** 31 - 1; // the version column is a PostgreSQL integer
 const MIN_INT64 = -(2n ** 63n);
 const MAX_INT64 = 2n ** 63n - 1n;
 
 export function assertStreamId(streamId: StreamId): void {
-  if (typeof streamId !== "string" || !isStreamId(streamId)) {
+  if (typeof streamId !== "string" || !STREAM_ID.test(streamId)) {
     throw new TypeError(`stream id must be a trace id as 32 lowercase hex characters, got ${JSON.stringify(streamId)}`);
   }
 }
@@ -42,7 +44,7 @@ export function assertAppendRequest(request: AppendRequest): void {
   const ids = events.length > SMALL_REQUEST ? new Set<string>() : undefined;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    if (typeof event.eventId !== "string" || !isCanonicalUuid(event.eventId)) {
+    if (typeof event.eventId !== "string" || !UUID.test(event.eventId)) {
       throw new TypeError(`event id must be a lowercase canonical UUID, got ${JSON.stringify(event.eventId)}`);
     }
     if (ids ? ids.has(event.eventId) : appearsBefore(events, i)) {
@@ -70,32 +72,6 @@ function appearsBefore(events: AppendRequest["events"], i: number): boolean {
   const id = events[i]!.eventId;
   for (let k = 0; k < i; k++) if (events[k]!.eventId === id) return true;
   return false;
-}
-
-// Character loops, not regular expressions: every event of every append is checked,
-// and a regular expression cost about 0.2 us per id.
-
-/** 32 lowercase hex characters. */
-function isStreamId(s: string): boolean {
-  if (s.length !== 32) return false;
-  for (let i = 0; i < 32; i++) if (!isLowerHex(s.charCodeAt(i))) return false;
-  return true;
-}
-
-/** 8-4-4-4-12 lowercase hex digits. */
-function isCanonicalUuid(s: string): boolean {
-  if (s.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const c = s.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 0x2d) return false;
-    } else if (!isLowerHex(c)) return false;
-  }
-  return true;
-}
-
-function isLowerHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
 }
 
 export function assertReadStreamOptions(options: ReadStreamOptions): void {
