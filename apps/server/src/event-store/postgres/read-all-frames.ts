@@ -4,20 +4,21 @@
 // "Global read").
 //
 // One frame, integers big-endian (what the *send functions write):
-//   int8 writing transaction id, int8 position, 16 bytes trace id, int4 version,
-//   16 bytes event id, int8 occurredAt, int8 recordedAt,
-//   int2 type length, the type's UTF-8 bytes, int4 payload length, the payload.
+//   int8 writing transaction id, int8 position, int8 occurredAt, int8 recordedAt,
+//   int4 version, 16 bytes trace id, 16 bytes event id (side by side: one hex
+//   conversion gives both), int2 type length, the type's UTF-8 bytes, int4 payload
+//   length, the payload.
 
 import type { GlobalCheckpoint, StoredEvent } from "../event-store.js";
 
 /** The frame of one row of `events` named `e`, as a bytea expression. */
 export const EVENT_FRAME_SQL =
-  "xid8send(e.tx_id) || int8send(e.position) || e.trace_id || int4send(e.version) || uuid_send(e.event_id)" +
-  " || int8send(e.occurred_at) || int8send(e.recorded_at)" +
+  "xid8send(e.tx_id) || int8send(e.position) || int8send(e.occurred_at) || int8send(e.recorded_at)" +
+  " || int4send(e.version) || e.trace_id || uuid_send(e.event_id)" +
   " || int2send(octet_length(e.type)::int2) || convert_to(e.type, 'UTF8') || int4send(octet_length(e.payload)) || e.payload";
 
-/** Bytes before the type: tx id, position, trace id, version, event id, occurredAt, recordedAt. */
-const FIXED = 8 + 8 + 16 + 4 + 16 + 8 + 8;
+/** Bytes before the type: tx id, position, occurredAt, recordedAt, version, trace id, event id. */
+const FIXED = 8 + 8 + 8 + 8 + 4 + 16 + 16;
 
 export interface UnframedPage {
   readonly events: StoredEvent[];
@@ -39,11 +40,12 @@ export function unframeEvents(framed: Buffer, count: number): UnframedPage {
     if (at + FIXED + 2 > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
     if (i === count - 1) lastTx = view.getBigUint64(at);
     const position = view.getBigInt64(at + 8);
-    const streamId = framed.toString("hex", at + 16, at + 32);
+    const occurredAt = view.getBigInt64(at + 16);
+    const recordedAt = view.getBigInt64(at + 24);
     const version = view.getInt32(at + 32);
-    const eventId = uuidAt(framed, at + 36);
-    const occurredAt = view.getBigInt64(at + 52);
-    const recordedAt = view.getBigInt64(at + 60);
+    const ids = framed.toString("hex", at + 36, at + 68);
+    const streamId = ids.slice(0, 32);
+    const eventId = `${ids.slice(32, 40)}-${ids.slice(40, 44)}-${ids.slice(44, 48)}-${ids.slice(48, 52)}-${ids.slice(52)}`;
     const typeLength = view.getUint16(at + 68);
     at += FIXED + 2;
     if (at + typeLength + 4 > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
@@ -59,10 +61,4 @@ export function unframeEvents(framed: Buffer, count: number): UnframedPage {
   }
   if (at !== framed.length) throw new Error(`framed events: ${framed.length - at} bytes left over after ${count} events`);
   return { events, last: count === 0 ? undefined : { transactionId: lastTx, position: lastPosition } };
-}
-
-/** A UUID's 16 bytes in canonical form (8-4-4-4-12, lowercase), as PostgreSQL writes it. */
-function uuidAt(bytes: Buffer, at: number): string {
-  const hex = bytes.toString("hex", at, at + 16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

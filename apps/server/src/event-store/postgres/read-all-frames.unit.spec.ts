@@ -8,11 +8,11 @@ function frame(event: StoredEvent, transactionId: bigint): Buffer {
   const head = Buffer.alloc(68 + 2);
   head.writeBigUInt64BE(transactionId, 0);
   head.writeBigInt64BE(event.position, 8);
-  Buffer.from(event.streamId, "hex").copy(head, 16);
+  head.writeBigInt64BE(event.occurredAt, 16);
+  head.writeBigInt64BE(event.recordedAt, 24);
   head.writeInt32BE(event.version, 32);
-  Buffer.from(event.eventId.replaceAll("-", ""), "hex").copy(head, 36);
-  head.writeBigInt64BE(event.occurredAt, 52);
-  head.writeBigInt64BE(event.recordedAt, 60);
+  Buffer.from(event.streamId, "hex").copy(head, 36);
+  Buffer.from(event.eventId.replaceAll("-", ""), "hex").copy(head, 52);
   head.writeUInt16BE(type.length, 68);
   const length = Buffer.alloc(4);
   length.writeInt32BE(event.payload.length);
