@@ -22,7 +22,8 @@
 // readAll: events in (tx_id, position) order, only below the oldest transaction still
 // running (pg_snapshot_xmin), so an event that commits late with a smaller position
 // is never skipped (Emmett's approach). A page comes back as one framed value, not a
-// row per event (read-all-frames.ts): 1.1-1.3 us of Node CPU per event against ~5.
+// row per event (read-all-frames.ts): ~1.7 us of Node CPU per event against ~5-6
+// (tools/bench/read-all.ts).
 
 import {
   type AppendError,
