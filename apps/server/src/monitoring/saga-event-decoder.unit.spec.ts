@@ -44,7 +44,7 @@ describe("decodeForSaga", () => {
     });
     expect(decodeForSaga("SpanStarted", toBinary(SpanStartedSchema, full))).toEqual({
       case: "spanStarted",
-      value: { spanId: bytes(8, 2), parentSpanId: bytes(8, 3), name: "GET /orders/{id} ✓", kind: SpanKind.CONSUMER, serviceName: "orders", startTimeUnixNano: 2n ** 63n + 5n },
+      value: { spanId: "0202020202020202", parentSpanId: "0303030303030303", name: "GET /orders/{id} ✓", kind: SpanKind.CONSUMER, serviceName: "orders", startTimeUnixNano: 2n ** 63n + 5n },
     });
   });
 

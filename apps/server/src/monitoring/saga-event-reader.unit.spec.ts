@@ -21,10 +21,11 @@ import { simulate } from "../domain/monitoring/testing/monitoring-simulation.js"
 import { attributesUpdated, errorOccurred, eventRecorded, spanEnded, spanStarted, traceCompleted, traceStarted } from "../domain/testing/trace-fixtures.js";
 import { NOW } from "../domain/testing/trace-specification.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import { decodeTraceEvent, encodeTraceEvent } from "../events/trace-event-codec.js";
 import { readSagaEvent } from "./saga-event-reader.js";
 
-/** What the saga reads of a whole event. */
+/** What the saga reads of a whole event, span ids as the reader gives them: hex. */
 function sagaFields(event: TraceEventCase): SagaTraceEvent {
   switch (event.case) {
     case "traceStarted": {
@@ -33,19 +34,20 @@ function sagaFields(event: TraceEventCase): SagaTraceEvent {
     }
     case "spanStarted": {
       const { spanId, parentSpanId, name, kind, serviceName, startTimeUnixNano } = event.value;
-      return { case: event.case, value: { spanId, parentSpanId, name, kind, serviceName, startTimeUnixNano } };
+      return { case: event.case, value: { spanId: bytesToHex(spanId), parentSpanId: bytesToHex(parentSpanId), name, kind, serviceName, startTimeUnixNano } };
     }
     case "spanEnded": {
       const { spanId, endTimeUnixNano, status, endReason } = event.value;
-      return { case: event.case, value: status === undefined ? { spanId, endTimeUnixNano, endReason } : { spanId, endTimeUnixNano, status: { code: status.code }, endReason } };
+      const id = bytesToHex(spanId);
+      return { case: event.case, value: status === undefined ? { spanId: id, endTimeUnixNano, endReason } : { spanId: id, endTimeUnixNano, status: { code: status.code }, endReason } };
     }
     case "spanOrphaned": {
       const { spanId, closedTimeUnixNano, openDurationNano } = event.value;
-      return { case: event.case, value: { spanId, closedTimeUnixNano, openDurationNano } };
+      return { case: event.case, value: { spanId: bytesToHex(spanId), closedTimeUnixNano, openDurationNano } };
     }
     case "spanErrorOccurred": {
       const { spanId, errorId, timeUnixNano, errorType, message } = event.value;
-      return { case: event.case, value: { spanId, errorId, timeUnixNano, errorType, message } };
+      return { case: event.case, value: { spanId: bytesToHex(spanId), errorId, timeUnixNano, errorType, message } };
     }
     case "spanEventRecorded":
     case "spanAttributeUpdated":
@@ -89,9 +91,9 @@ describe("readSagaEvent", () => {
 
   it("leaves out the status of a SpanEnded without one, and keeps an unset status code of one given", () => {
     const bare = create(SpanEndedSchema, { spanId: bytes(8, 2), endTimeUnixNano: 5n });
-    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, bare))).toEqual({ case: "spanEnded", value: { spanId: bytes(8, 2), endTimeUnixNano: 5n, endReason: 0 } });
+    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, bare))).toEqual({ case: "spanEnded", value: { spanId: "0202020202020202", endTimeUnixNano: 5n, endReason: 0 } });
     const empty = create(SpanEndedSchema, { spanId: bytes(8, 2), status: { message: "m" } });
-    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, empty))?.value).toEqual({ spanId: bytes(8, 2), endTimeUnixNano: 0n, status: { code: 0 }, endReason: 0 });
+    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, empty))?.value).toEqual({ spanId: "0202020202020202", endTimeUnixNano: 0n, status: { code: 0 }, endReason: 0 });
   });
 
   it("reads every event of a simulated load as protobuf-es does, the saga's fields of it", () => {

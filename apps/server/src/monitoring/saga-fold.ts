@@ -11,24 +11,31 @@ import {
   evolveMonitoring,
   handleMonitoringInput,
   initialMonitoringState,
+  spanIdHex,
   type ActiveSpan,
   type ActiveSpanView,
   type MonitoringConfig,
   type MonitoringEvent,
   type MonitoringOutput,
   type MonitoringState,
+  type TraceEventRecorded,
 } from "../domain/monitoring/index.js";
-import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import type { StoredEvent } from "../event-store/event-store.js";
 import { isTraceStream } from "../events/reserved-streams.js";
 import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
 import { decodeForSaga } from "./saga-event-decoder.js";
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const NO_EVENT: TraceEventRecorded["event"] = { case: "spanEventRecorded", value: {} };
+
 export class SagaFold {
   readonly state: MonitoringState;
   /** The saga time of the last tick given. */
   private lastTick = 0n;
+  /** lastTick + tickNs, kept rather than added up for every event. */
+  private nextTick: bigint;
   private newestRecorded = 0n;
+  private readonly input: Mutable<TraceEventRecorded> = { type: "TraceEventRecorded", traceId: "", event: NO_EVENT, recordedAt: 0n };
 
   constructor(
     config: MonitoringConfig,
@@ -37,6 +44,7 @@ export class SagaFold {
     private feed?: ActiveSpanFeed,
   ) {
     this.state = initialMonitoringState(config);
+    this.nextTick = tickNs;
   }
 
   /** From now on, watchers are told about changes (a replay tells nobody). */
@@ -52,10 +60,14 @@ export class SagaFold {
   /** Feeds one stored event (events of reserved streams are skipped); outputs go to `out`. */
   event(stored: StoredEvent, out: MonitoringOutput[]): void {
     if (!isTraceStream(stored.streamId)) return;
-    if (stored.recordedAt >= this.lastTick + this.tickNs && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
+    if (stored.recordedAt >= this.nextTick && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
     if (stored.recordedAt > this.newestRecorded) this.newestRecorded = stored.recordedAt;
     const event = decodeForSaga(stored.type, stored.payload);
-    const input = { type: "TraceEventRecorded", traceId: stored.streamId, event, recordedAt: stored.recordedAt } as const;
+    // One input object for every event: the saga reads it and keeps nothing of it.
+    const input = this.input;
+    input.traceId = stored.streamId;
+    input.event = event;
+    input.recordedAt = stored.recordedAt;
     const feed = this.feed?.watched ? this.feed : undefined;
     if (!feed) {
       collect(handleMonitoringInput(this.state, input), out);
@@ -64,7 +76,7 @@ export class SagaFold {
     // What runs before, to tell watchers what changed.
     const trace = this.state.traces.get(stored.streamId);
     const before = event.case === "traceCompleted" && trace ? [...trace.running.values()] : undefined;
-    const spanId = event.case === "spanStarted" || event.case === "spanEnded" || event.case === "spanOrphaned" ? bytesToHex(event.value.spanId) : "";
+    const spanId = event.case === "spanStarted" || event.case === "spanEnded" || event.case === "spanOrphaned" ? spanIdHex(event.value.spanId) : "";
     const spanBefore = spanId === "" ? undefined : trace?.running.get(spanId);
     const outputs = handleMonitoringInput(this.state, input);
     collect(outputs, out);
@@ -92,7 +104,10 @@ export class SagaFold {
 
   /** Time passed up to `now`, Unix nanoseconds: every event recorded by then has been given. */
   tick(now: bigint, out: MonitoringOutput[]): void {
-    if (now > this.lastTick) this.lastTick = now;
+    if (now > this.lastTick) {
+      this.lastTick = now;
+      this.nextTick = now + this.tickNs;
+    }
     const outputs = handleMonitoringInput(this.state, { type: "Tick", now });
     collect(outputs, out);
     if (this.feed?.watched) this.publishOutputs(outputs, this.feed);
@@ -132,5 +147,6 @@ function stopped(span: ActiveSpan, reason: StopReason) {
 }
 
 function collect(outputs: readonly MonitoringOutput[], out: MonitoringOutput[]): void {
-  for (const output of outputs) out.push(output);
+  // Indexed: for-of over the saga's shared empty answer allocated an iterator per event.
+  for (let i = 0; i < outputs.length; i++) out.push(outputs[i]!);
 }

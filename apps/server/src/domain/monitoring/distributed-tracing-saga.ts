@@ -25,6 +25,7 @@ export function distributedTracingSaga(config: MonitoringConfig): DistributedTra
 export function handleMonitoringInput(state: MonitoringState, input: MonitoringInput): readonly MonitoringOutput[] {
   const outputs = decideMonitoring(input, state);
   evolveMonitoring(state, input);
-  for (const output of outputs) evolveMonitoring(state, output);
+  // Indexed: for-of over the shared empty answer allocated an iterator per input.
+  for (let i = 0; i < outputs.length; i++) evolveMonitoring(state, outputs[i]!);
   return outputs;
 }

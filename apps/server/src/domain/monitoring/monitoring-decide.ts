@@ -13,9 +13,18 @@ import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js"
 import type { MonitoringOutput } from "./monitoring-output.js";
 import { spanIdHex, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
 import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
+import type { SagaSpanId } from "./saga-trace-event.js";
 import { slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
 
 const NOTHING: readonly MonitoringOutput[] = Object.freeze([]);
+// Most ended spans and completed traces decide nothing: the rules write into
+// this scratch list, and only a decision that has outputs gets its own array.
+// decide runs to completion before it is called again, so one list serves all.
+const scratch: MonitoringOutput[] = [];
+
+function decided(out: MonitoringOutput[]): readonly MonitoringOutput[] {
+  return out.length === 0 ? NOTHING : out.splice(0);
+}
 
 export function decideMonitoring(input: MonitoringInput, state: MonitoringState): readonly MonitoringOutput[] {
   switch (input.type) {
@@ -50,13 +59,14 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
     case "spanEnded": {
       const span = runningSpan(state, input.traceId, event.value.spanId);
       if (span === undefined) return NOTHING;
-      const out: MonitoringOutput[] = [];
+      const out = scratch;
+      out.length = 0;
       const end = event.value.endTimeUnixNano;
       const durationNs = end > span.startTime ? end - span.startTime : 0n;
       finished(span, end, durationNs, "span_ended", out);
       errorRateOnEnd(span, event.value.status?.code === StatusCode.ERROR, at, state, out);
       anomalyOnEnd(span, end, durationNs, state, out);
-      return out.length === 0 ? NOTHING : out;
+      return decided(out);
     }
     case "spanOrphaned": {
       const span = runningSpan(state, input.traceId, event.value.spanId);
@@ -75,11 +85,12 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
     case "traceCompleted": {
       const e = event.value;
       const trace = state.traces.get(input.traceId);
-      const out: MonitoringOutput[] = [];
+      const out = scratch;
+      out.length = 0;
       // The aggregate ends or orphans every span before it completes a trace; this only tidies up after a partial history.
       if (trace) for (const span of trace.running.values()) finished(span, e.endTimeUnixNano, e.endTimeUnixNano - span.startTime, "trace_completed", out);
       slowTraceOnCompleted(input.traceId, trace, { startTime: e.startTimeUnixNano, endTime: e.endTimeUnixNano, durationNs: e.durationNano }, state, out);
-      return out.length === 0 ? NOTHING : out;
+      return decided(out);
     }
     case "traceStarted":
     case "spanStarted":
@@ -94,6 +105,6 @@ function finished(span: ActiveSpan, end: bigint, durationNs: bigint, reason: Res
   criticalErrorsOnFinish(span, end, durationNs, reason, out);
 }
 
-function runningSpan(state: MonitoringState, traceId: string, spanId: Uint8Array): ActiveSpan | undefined {
+function runningSpan(state: MonitoringState, traceId: string, spanId: SagaSpanId): ActiveSpan | undefined {
   return state.traces.get(traceId)?.running.get(spanIdHex(spanId));
 }

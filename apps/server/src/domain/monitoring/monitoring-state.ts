@@ -16,6 +16,7 @@ import type { AlertRaised, AlertResolved, OperationSubject, ServiceSubject } fro
 import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import { grainEndOf, idleEntries, touch, type Recency } from "./recency.js";
+import type { SagaSpanId } from "./saga-trace-event.js";
 
 export interface ActiveSpan {
   readonly traceId: string;
@@ -110,7 +111,8 @@ let lastSpanIdBytes: Uint8Array | undefined;
 let lastSpanIdHex = "";
 
 /** The span id of an event as hex, the domain's key. */
-export function spanIdHex(bytes: Uint8Array): string {
+export function spanIdHex(bytes: SagaSpanId): string {
+  if (typeof bytes === "string") return bytes;
   if (bytes !== lastSpanIdBytes) {
     lastSpanIdHex = bytesToHex(bytes);
     lastSpanIdBytes = bytes;
@@ -118,12 +120,32 @@ export function spanIdHex(bytes: Uint8Array): string {
   return lastSpanIdHex;
 }
 
+// decide and evolve both ask for the bucket of a SpanEnded's time; one bigint
+// division (and its garbage) answers both.
+let lastBucketAt = -1n;
+let lastBucketNs = 0n;
+let lastBucket = 0;
+
 export function bucketOf(state: MonitoringState, at: bigint): number {
-  return Number(at / state.config.errorRate.bucketNs);
+  const bucketNs = state.config.errorRate.bucketNs;
+  if (at !== lastBucketAt || bucketNs !== lastBucketNs) {
+    lastBucket = Number(at / bucketNs);
+    lastBucketAt = at;
+    lastBucketNs = bucketNs;
+  }
+  return lastBucket;
 }
 
+// Asked twice for every ended span; a config never changes, so its count is kept.
+const bucketCounts = new WeakMap<MonitoringConfig, number>();
+
 export function bucketCount(config: MonitoringConfig): number {
-  return Number(config.errorRate.windowNs / config.errorRate.bucketNs);
+  let count = bucketCounts.get(config);
+  if (count === undefined) {
+    count = Number(config.errorRate.windowNs / config.errorRate.bucketNs);
+    bucketCounts.set(config, count);
+  }
+  return count;
 }
 
 /** True when `durationNs` is outside the operation's band; a baseline with too few samples judges nothing. */

@@ -1,7 +1,10 @@
 // A trace event as far as the saga reads it. Every TraceEventCase is one (the
 // messages carry these fields and more), so specs and simulations feed full
 // events, while the runner's reader decodes only these fields: on the ingest
-// path every replica decodes every event of the log for the saga.
+// path every replica decodes every event of the log for the saga. Span ids
+// may come as bytes (a decoded message) or already as lowercase hex (the
+// runner's reader: the saga keys spans by hex, and a view of the bytes per
+// event was a sixth of its garbage).
 
 import type { SpanKind } from "@traceledger/proto";
 
@@ -10,10 +13,13 @@ export interface SagaTraceStarted {
   readonly serviceName: string;
 }
 
+/** Bytes, or lowercase hex: the same id. */
+export type SagaSpanId = Uint8Array | string;
+
 export interface SagaSpanStarted {
-  readonly spanId: Uint8Array;
+  readonly spanId: SagaSpanId;
   /** Empty for a local root. */
-  readonly parentSpanId: Uint8Array;
+  readonly parentSpanId: SagaSpanId;
   readonly name: string;
   readonly kind: SpanKind;
   readonly serviceName: string;
@@ -21,7 +27,7 @@ export interface SagaSpanStarted {
 }
 
 export interface SagaSpanEnded {
-  readonly spanId: Uint8Array;
+  readonly spanId: SagaSpanId;
   readonly endTimeUnixNano: bigint;
   readonly status?: { readonly code: number };
   /** A SpanEndReason. */
@@ -29,13 +35,13 @@ export interface SagaSpanEnded {
 }
 
 export interface SagaSpanOrphaned {
-  readonly spanId: Uint8Array;
+  readonly spanId: SagaSpanId;
   readonly closedTimeUnixNano: bigint;
   readonly openDurationNano: bigint;
 }
 
 export interface SagaSpanErrorOccurred {
-  readonly spanId: Uint8Array;
+  readonly spanId: SagaSpanId;
   readonly errorId: string;
   readonly timeUnixNano: bigint;
   readonly errorType: string;
