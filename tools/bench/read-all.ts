@@ -7,7 +7,7 @@
 // The log is filled through EventStore.appendMany with the events the server stores for the
 // ingest workload (support/pg-ceiling.ts: TraceStarted, SpanStarted, SpanEnded,
 // TraceCompleted; 12 per trace, encoded by the server's own code), 4 batches in flight, so
-// that pages cross many streams and transactions. Default 200,000 events (40,000 with --quick).
+// that pages cross many streams and transactions. About 200,000 events by default (40,000 with --quick).
 //
 // Each round drains the whole log once per page size with PostgresEventStore.readAll, and once
 // with the reference: the same statement returning one row per event, turned into StoredEvents
