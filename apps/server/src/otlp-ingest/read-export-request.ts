@@ -28,6 +28,9 @@ interface Resource {
   readonly serviceName: string;
 }
 
+/** The events or links of a span that has none; never changed. */
+const NONE: readonly never[] = [];
+
 const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE };
 
 /** Throws MalformedOtlp when the bytes are not an ExportTraceServiceRequest. */
@@ -100,7 +103,8 @@ function readScopeSpans(c: ProtobufCursor, resource: Resource, out: ReadState): 
   c.endOf(end);
   for (const start of spans) {
     c.pos = start;
-    const [traceId, span] = readSpan(c, resource, scopeName, out.traceId);
+    const span = readSpan(c, resource, scopeName, out.traceId);
+    const traceId = out.traceId.hex;
     const list = out.traces.get(traceId);
     if (list) list.push(span);
     else out.traces.set(traceId, [span]);
@@ -121,9 +125,10 @@ function readScopeName(c: ProtobufCursor): string {
   return name;
 }
 
-function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, lastTraceId: HexMemo): [string, FinishedSpan] {
+/** Reads one span; its trace id is left in `traceId` (the memo of the last one read). */
+function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, traceId: HexMemo): FinishedSpan {
   const end = c.lengthEnd();
-  let traceId = "";
+  let hasTraceId = false;
   let spanId = "";
   let tracestate = "";
   let parentSpanId = "";
@@ -134,15 +139,17 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, last
   let endTime = 0n;
   const attributes: KeyValue[] = [];
   let droppedAttributesCount = 0;
-  const events: Array<FinishedSpanEvent | FinishedSpanError> = [];
-  const links: SpanLink[] = [];
+  // Most spans have neither: made on first use, else the shared empty list.
+  let events: Array<FinishedSpanEvent | FinishedSpanError> | undefined;
+  let links: SpanLink[] | undefined;
   let statusCode = 0;
   let statusMessage = "";
   while (c.pos < end) {
     const tag = c.tag();
     switch (tag) {
       case 0x0a:
-        traceId = c.hexRemembered(lastTraceId);
+        c.hexRemembered(traceId);
+        hasTraceId = true;
         break;
       case 0x12:
         spanId = c.hex();
@@ -172,10 +179,10 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, last
         droppedAttributesCount = c.uint32();
         break;
       case 0x5a:
-        events.push(readEvent(c, events.length));
+        (events ??= []).push(readEvent(c, events.length));
         break;
       case 0x6a:
-        links.push(readLink(c));
+        (links ??= []).push(readLink(c));
         break;
       case 0x7a: {
         const statusEnd = c.lengthEnd();
@@ -196,30 +203,31 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, last
     }
   }
   c.endOf(end);
-  return [
-    traceId,
-    {
-      spanId,
-      parentSpanId,
-      // Span.flags bit 8 says whether bit 9 (the parent is remote) is known.
-      parentIsRemote: (flags & 0x300) === 0x300,
-      name,
-      kind,
-      serviceName: resource.serviceName,
-      startTime,
-      endTime,
-      attributes,
-      droppedAttributesCount,
-      links,
-      resourceAttributes: resource.attributes,
-      tracestate,
-      flags,
-      scopeName,
-      statusCode,
-      statusMessage,
-      events,
-    },
-  ];
+  if (!hasTraceId) {
+    traceId.start = traceId.end = 0;
+    traceId.hex = "";
+  }
+  return {
+    spanId,
+    parentSpanId,
+    // Span.flags bit 8 says whether bit 9 (the parent is remote) is known.
+    parentIsRemote: (flags & 0x300) === 0x300,
+    name,
+    kind,
+    serviceName: resource.serviceName,
+    startTime,
+    endTime,
+    attributes,
+    droppedAttributesCount,
+    links: links ?? NONE,
+    resourceAttributes: resource.attributes,
+    tracestate,
+    flags,
+    scopeName,
+    statusCode,
+    statusMessage,
+    events: events ?? NONE,
+  };
 }
 
 function readEvent(c: ProtobufCursor, index: number): FinishedSpanEvent | FinishedSpanError {

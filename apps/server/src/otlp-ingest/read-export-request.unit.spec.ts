@@ -179,6 +179,13 @@ describe("readExportRequest", () => {
     expect(read.traces.get(TRACE_A.toString("hex"))!.map((s) => s.name)).toEqual(["s1", "s2", "s4"]);
   });
 
+  it("a span without a trace id is grouped under the empty id, not under the previous span's", () => {
+    const bytes = request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "a" }, { spanId: CHILD, name: "no trace" }, { traceId: TRACE_A, spanId: CHILD, name: "b" }] }] }]);
+    const read = readExportRequest(bytes);
+    expect(read.traces.get("")!.map((s) => s.name)).toEqual(["no trace"]);
+    expect(read.traces.get(TRACE_A.toString("hex"))!.map((s) => s.name)).toEqual(["a", "b"]);
+  });
+
   it("skips fields it does not know", () => {
     const known = request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x" }] }] }]);
     // Field 99 (varint) and field 100 (length-delimited) at the top level.

@@ -66,15 +66,25 @@ interface Tally {
   readonly events: TraceEventCase[];
   /** Spans recorded by this command, by id: later spans of the command see them. */
   readonly added: Map<string, FinishedSpan>;
-  /** Running spans of the trace this command ended, by id. */
-  readonly ended: Map<string, FinishedSpan>;
-  /** Resource attribute lists are shared by every span of a resource: limited once each. */
-  readonly resources: Map<readonly KeyValue[], LimitedAttributes>;
+  /** Running spans of the trace this command ended, by id (made on first use: most commands end none). */
+  ended: Map<string, FinishedSpan> | undefined;
+  /**
+   * A resource's attribute list is shared by its spans, and a command's spans
+   * nearly always share one resource: the last list seen is limited once.
+   */
+  resourceList: readonly KeyValue[] | undefined;
+  resource: LimitedAttributes;
   rootSpanId: string;
   newErrors: number;
   start: bigint;
   end: bigint;
 }
+
+/**
+ * No attributes (a finished span's end adds none): one value shared by every
+ * SpanEnded, not a new list per span. Events are never changed once decided.
+ */
+const NOTHING: LimitedAttributes = { attributes: [], dropped: 0, truncated: 0 };
 
 export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState, limits: AttributeLimits): { events: TraceEventCase[]; outcome: FinishedSpansRecorded } {
   const tally: Tally = {
@@ -82,8 +92,9 @@ export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState,
     limits,
     events: [],
     added: new Map(),
-    ended: new Map(),
-    resources: new Map(),
+    ended: undefined,
+    resourceList: undefined,
+    resource: NOTHING,
     rootSpanId: state.rootSpanId,
     newErrors: 0,
     start: state.startTime,
@@ -97,7 +108,7 @@ export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState,
     else if (verdict !== "recorded") rejected.push({ spanId: span.spanId, error: verdict });
   }
 
-  const recorded = tally.added.size + tally.ended.size;
+  const recorded = tally.added.size + (tally.ended?.size ?? 0);
   const events: TraceEventCase[] = [];
   if (state.status === "empty" && tally.added.size > 0) events.push(traceStarted(tally));
   for (const event of tally.events) events.push(event);
@@ -121,7 +132,7 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
   const problem = spanProblem(span);
   if (problem) return problem;
 
-  const earlier = tally.added.get(span.spanId) ?? tally.ended.get(span.spanId);
+  const earlier = tally.added.get(span.spanId) ?? tally.ended?.get(span.spanId);
   if (earlier) {
     if (!sameStart(earlier, span)) return spanIdReused(state.traceId, span.spanId);
     return earlier.endTime === span.endTime && earlier.statusCode === span.statusCode ? "duplicate" : alreadyEnded(state.traceId, span.spanId);
@@ -149,8 +160,11 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
   const parentKnown = span.parentSpanId !== "" && (state.spans.has(span.parentSpanId) || tally.added.has(span.parentSpanId));
   const spanIdBytes = hexToBytes(span.spanId);
   const attributes = limitAttributes(span.attributes, tally.limits);
-  let resource = tally.resources.get(span.resourceAttributes);
-  if (!resource) tally.resources.set(span.resourceAttributes, (resource = limitAttributes(span.resourceAttributes, tally.limits)));
+  if (tally.resourceList !== span.resourceAttributes) {
+    tally.resourceList = span.resourceAttributes;
+    tally.resource = limitAttributes(span.resourceAttributes, tally.limits);
+  }
+  const resource = tally.resource;
   tally.events.push({
     case: "spanStarted",
     value: {
@@ -174,7 +188,7 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
     } satisfies SpanStarted,
   });
   const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally);
-  tally.events.push(spanEnded(span, spanIdBytes, { attributes: [], dropped: 0, truncated: 0 }, tally));
+  tally.events.push(spanEnded(span, spanIdBytes, NOTHING, tally));
   tally.added.set(span.spanId, span);
   if (hasErrorEvent || span.statusCode === StatusCode.ERROR) tally.newErrors++;
   if (tally.start === 0n || span.startTime < tally.start) tally.start = span.startTime;
@@ -187,7 +201,7 @@ function endRunning(existing: SpanState, span: FinishedSpan, tally: Tally): "rec
   const spanIdBytes = hexToBytes(span.spanId);
   const hasErrorEvent = pushSpanEvents(span, spanIdBytes, existing, tally);
   tally.events.push(spanEnded(span, spanIdBytes, limitAttributes(span.attributes, tally.limits, existing.attributeKeys), tally));
-  tally.ended.set(span.spanId, span);
+  (tally.ended ??= new Map()).set(span.spanId, span);
   if (!existing.hasError && (hasErrorEvent || span.statusCode === StatusCode.ERROR)) tally.newErrors++;
   if (span.endTime > tally.end) tally.end = span.endTime;
   return "recorded";
@@ -279,8 +293,8 @@ function traceStarted(tally: Tally): TraceEventCase {
 function completionAfter(state: TraceState, tally: Tally): TraceEventCase | undefined {
   if (tally.rootSpanId === "") return undefined;
   const root = state.spans.get(tally.rootSpanId);
-  if (root?.status === "running" && !tally.ended.has(root.spanId)) return undefined;
-  if (state.runningSpanCount - tally.ended.size !== 0) return undefined;
+  if (root?.status === "running" && !tally.ended?.has(root.spanId)) return undefined;
+  if (state.runningSpanCount - (tally.ended?.size ?? 0) !== 0) return undefined;
   let errors = tally.newErrors;
   let orphans = 0;
   for (const span of state.spans.values()) {
