@@ -8,7 +8,15 @@
 // status twice, a truncated payload) makes it answer undefined, and the caller
 // reads the payload the shared way, which accepts or refuses it as before.
 
-import type { SagaTraceEvent } from "../domain/monitoring/saga-trace-event.js";
+import type {
+  SagaSpanEnded,
+  SagaSpanErrorOccurred,
+  SagaSpanOrphaned,
+  SagaSpanStarted,
+  SagaTraceCompleted,
+  SagaTraceEvent,
+  SagaTraceStarted,
+} from "../domain/monitoring/saga-trace-event.js";
 
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp("not a payload the saga's reader knows");
@@ -154,6 +162,26 @@ function statusCode(): number {
   return code;
 }
 
+// One event object per type, refilled by every read: the saga keeps nothing of
+// an event but its strings and numbers, so the answer need only last until the
+// next read (see readSagaEvent), and the log's events cost no objects of their own.
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const traceStarted: Mutable<SagaTraceStarted> = { startTimeUnixNano: 0n, serviceName: "" };
+const spanStarted: Mutable<SagaSpanStarted> = { spanId: "", parentSpanId: "", name: "", kind: 0, serviceName: "", startTimeUnixNano: 0n };
+const status = { code: 0 };
+const spanEnded: Mutable<SagaSpanEnded> = { spanId: "", endTimeUnixNano: 0n, status: undefined, endReason: 0 };
+const spanOrphaned: Mutable<SagaSpanOrphaned> = { spanId: "", closedTimeUnixNano: 0n, openDurationNano: 0n };
+const spanErrorOccurred: Mutable<SagaSpanErrorOccurred> = { spanId: "", errorId: "", timeUnixNano: 0n, errorType: "", message: "" };
+const traceCompleted: Mutable<SagaTraceCompleted> = { startTimeUnixNano: 0n, endTimeUnixNano: 0n, durationNano: 0n };
+const TRACE_STARTED: SagaTraceEvent = { case: "traceStarted", value: traceStarted };
+const SPAN_STARTED: SagaTraceEvent = { case: "spanStarted", value: spanStarted };
+const SPAN_ENDED: SagaTraceEvent = { case: "spanEnded", value: spanEnded };
+const SPAN_ORPHANED: SagaTraceEvent = { case: "spanOrphaned", value: spanOrphaned };
+const SPAN_ERROR_OCCURRED: SagaTraceEvent = { case: "spanErrorOccurred", value: spanErrorOccurred };
+const SPAN_EVENT_RECORDED: SagaTraceEvent = Object.freeze({ case: "spanEventRecorded", value: Object.freeze({}) });
+const SPAN_ATTRIBUTE_UPDATED: SagaTraceEvent = Object.freeze({ case: "spanAttributeUpdated", value: Object.freeze({}) });
+const TRACE_COMPLETED: SagaTraceEvent = { case: "traceCompleted", value: traceCompleted };
+
 function body(type: string): SagaTraceEvent | undefined {
   const end = src.length;
   const w = WIRE_TYPES.get(type);
@@ -168,7 +196,9 @@ function body(type: string): SagaTraceEvent | undefined {
         else if (number === 4) serviceName = string();
         else skip();
       }
-      return { case: "traceStarted", value: { startTimeUnixNano, serviceName } };
+      traceStarted.startTimeUnixNano = startTimeUnixNano;
+      traceStarted.serviceName = serviceName;
+      return TRACE_STARTED;
     }
     case "SpanStarted": {
       let spanId = "";
@@ -201,7 +231,13 @@ function body(type: string): SagaTraceEvent | undefined {
             skip();
         }
       }
-      return { case: "spanStarted", value: { spanId, parentSpanId, name: spanName, kind, serviceName, startTimeUnixNano } };
+      spanStarted.spanId = spanId;
+      spanStarted.parentSpanId = parentSpanId;
+      spanStarted.name = spanName;
+      spanStarted.kind = kind;
+      spanStarted.serviceName = serviceName;
+      spanStarted.startTimeUnixNano = startTimeUnixNano;
+      return SPAN_STARTED;
     }
     case "SpanEnded": {
       let spanId = "";
@@ -228,7 +264,15 @@ function body(type: string): SagaTraceEvent | undefined {
             skip();
         }
       }
-      return { case: "spanEnded", value: code === undefined ? { spanId, endTimeUnixNano, endReason } : { spanId, endTimeUnixNano, status: { code }, endReason } };
+      spanEnded.spanId = spanId;
+      spanEnded.endTimeUnixNano = endTimeUnixNano;
+      if (code === undefined) spanEnded.status = undefined;
+      else {
+        status.code = code;
+        spanEnded.status = status;
+      }
+      spanEnded.endReason = endReason;
+      return SPAN_ENDED;
     }
     case "SpanOrphaned": {
       let spanId = "";
@@ -249,7 +293,10 @@ function body(type: string): SagaTraceEvent | undefined {
             skip();
         }
       }
-      return { case: "spanOrphaned", value: { spanId, closedTimeUnixNano, openDurationNano } };
+      spanOrphaned.spanId = spanId;
+      spanOrphaned.closedTimeUnixNano = closedTimeUnixNano;
+      spanOrphaned.openDurationNano = openDurationNano;
+      return SPAN_ORPHANED;
     }
     case "SpanErrorOccurred": {
       let spanId = "";
@@ -278,7 +325,12 @@ function body(type: string): SagaTraceEvent | undefined {
             skip();
         }
       }
-      return { case: "spanErrorOccurred", value: { spanId, errorId, timeUnixNano, errorType, message } };
+      spanErrorOccurred.spanId = spanId;
+      spanErrorOccurred.errorId = errorId;
+      spanErrorOccurred.timeUnixNano = timeUnixNano;
+      spanErrorOccurred.errorType = errorType;
+      spanErrorOccurred.message = message;
+      return SPAN_ERROR_OCCURRED;
     }
     case "SpanEventRecorded":
       while (pos < end) {
@@ -311,18 +363,23 @@ function body(type: string): SagaTraceEvent | undefined {
             skip();
         }
       }
-      return { case: "traceCompleted", value: { startTimeUnixNano, endTimeUnixNano, durationNano } };
+      traceCompleted.startTimeUnixNano = startTimeUnixNano;
+      traceCompleted.endTimeUnixNano = endTimeUnixNano;
+      traceCompleted.durationNano = durationNano;
+      return TRACE_COMPLETED;
     }
     default:
       return undefined;
   }
 }
 
-const SPAN_EVENT_RECORDED: SagaTraceEvent = Object.freeze({ case: "spanEventRecorded", value: Object.freeze({}) });
-const SPAN_ATTRIBUTE_UPDATED: SagaTraceEvent = Object.freeze({ case: "spanAttributeUpdated", value: Object.freeze({}) });
 const EMPTY_BUFFER = Buffer.alloc(0);
 
-/** The fields of a stored trace event the saga reads, or undefined when the payload must be read the shared way. */
+/**
+ * The fields of a stored trace event the saga reads, or undefined when the
+ * payload must be read the shared way. The answer is reused: it holds until
+ * the next call (copy what must outlive it).
+ */
 export function readSagaEvent(type: string, payload: Uint8Array): SagaTraceEvent | undefined {
   src = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   pos = 0;
