@@ -20,8 +20,13 @@ import type {
 
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp("not a payload the saga's reader knows");
+// The payload is read in place: `src` views its whole ArrayBuffer, from `pos`
+// up to `limit`. readAll's payloads are views into one buffer per page, so
+// the Buffer over it is made once per page, not once per event.
 let src: Buffer = Buffer.alloc(0);
+let srcArrayBuffer: ArrayBufferLike = src.buffer;
 let pos = 0;
+let limit = 0;
 /** The wire type of the field field() last read. */
 let wireType = 0;
 
@@ -30,7 +35,7 @@ function varint(): number {
   let result = 0;
   let shift = 0;
   for (;;) {
-    if (pos >= src.length) throw GIVE_UP;
+    if (pos >= limit) throw GIVE_UP;
     const byte = src[pos++]!;
     if (shift < 28) result |= (byte & 0x7f) << shift;
     else if (shift === 28) result |= (byte & 0x0f) << 28;
@@ -49,7 +54,7 @@ function varint64(): bigint {
   let high = 0;
   let shift = 0;
   for (;;) {
-    if (pos >= src.length) throw GIVE_UP;
+    if (pos >= limit) throw GIVE_UP;
     const byte = src[pos++]!;
     const bits = byte & 0x7f;
     if (shift < 28) low |= bits << shift;
@@ -70,7 +75,7 @@ let highWord = -1;
 let highBig = 0n;
 
 function fixed64(): bigint {
-  if (pos + 8 > src.length) throw GIVE_UP;
+  if (pos + 8 > limit) throw GIVE_UP;
   const low = src.readUInt32LE(pos);
   const high = src.readUInt32LE(pos + 4);
   pos += 8;
@@ -84,7 +89,7 @@ function fixed64(): bigint {
 function lengthEnd(): number {
   const length = varint() >>> 0;
   const end = pos + length;
-  if (end > src.length) throw GIVE_UP;
+  if (end > limit) throw GIVE_UP;
   return end;
 }
 
@@ -124,7 +129,7 @@ function skip(): void {
     default:
       throw GIVE_UP;
   }
-  if (pos > src.length) throw GIVE_UP;
+  if (pos > limit) throw GIVE_UP;
 }
 
 // The wire type of every field each message declares (index: field number).
@@ -183,7 +188,7 @@ const SPAN_ATTRIBUTE_UPDATED: SagaTraceEvent = Object.freeze({ case: "spanAttrib
 const TRACE_COMPLETED: SagaTraceEvent = { case: "traceCompleted", value: traceCompleted };
 
 function body(type: string): SagaTraceEvent | undefined {
-  const end = src.length;
+  const end = limit;
   const w = WIRE_TYPES.get(type);
   if (w === undefined) return undefined;
   switch (type) {
@@ -373,23 +378,24 @@ function body(type: string): SagaTraceEvent | undefined {
   }
 }
 
-const EMPTY_BUFFER = Buffer.alloc(0);
-
 /**
  * The fields of a stored trace event the saga reads, or undefined when the
  * payload must be read the shared way. The answer is reused: it holds until
- * the next call (copy what must outlive it).
+ * the next call (copy what must outlive it). The reader keeps a view of the
+ * last payload's buffer (a readAll page) until it reads from another one.
  */
 export function readSagaEvent(type: string, payload: Uint8Array): SagaTraceEvent | undefined {
-  src = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  pos = 0;
+  if (payload.buffer !== srcArrayBuffer) {
+    src = Buffer.from(payload.buffer);
+    srcArrayBuffer = payload.buffer;
+  }
+  pos = payload.byteOffset;
+  limit = pos + payload.byteLength;
   try {
     const event = body(type);
-    return pos === src.length ? event : undefined;
+    return pos === limit ? event : undefined;
   } catch (error) {
     if (error === GIVE_UP) return undefined;
     throw error;
-  } finally {
-    src = EMPTY_BUFFER;
   }
 }
