@@ -209,7 +209,9 @@ export class SagaRunner {
       const readAt = clock();
       const slice = await store.readAll(this.position, this.batchSize);
       const out: MonitoringOutput[] = [];
-      for (const stored of slice.events) this.fold.event(stored, out);
+      // Indexed: for-of here allocated an iterator result per event (seen in an allocation profile).
+      const events = slice.events;
+      for (let i = 0; i < events.length; i++) this.fold.event(events[i]!, out);
       this.collect(out);
       this.position = slice.checkpoint;
       if (this.role === "leader") await this.settle();
@@ -332,7 +334,8 @@ export class SagaRunner {
         break;
       }
       let reached = false;
-      for (const stored of slice.events) {
+      for (let i = 0; i < slice.events.length; i++) {
+        const stored = slice.events[i]!;
         fold.event(stored, discard);
         discard.length = 0;
         events++;
