@@ -3,11 +3,12 @@ import { StatusCode } from "@traceledger/proto";
 import { TRACE } from "../domain/testing/trace-specification.js";
 import { CHILD, GRANDCHILD, ROOT, T0, ms, spanEnded, spanStarted, traceCompleted, traceStarted, errorOccurred } from "../domain/testing/trace-fixtures.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import { encodeTraceEvent } from "../events/trace-event-codec.js";
 import { newTraceSummary } from "./new-trace-summary.js";
 import { listingDelta } from "./span-index-delta.js";
 
 /** The listing delta of one trace's events, numbered from `firstVersion`. */
-const deltaOf = (events: TraceEventCase[], firstVersion = 1) => listingDelta(events.map((event, i) => ({ traceId: TRACE, version: firstVersion + i, event })));
+const deltaOf = (events: TraceEventCase[], firstVersion = 1) => listingDelta(events.map((event, i) => ({ streamId: TRACE, version: firstVersion + i, ...encodeTraceEvent(event) })));
 
 describe("the summary of a trace first seen in this slice", () => {
   it("is summed up from its spans: root, times, counts and services in byte order", () => {

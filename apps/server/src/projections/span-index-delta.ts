@@ -1,7 +1,8 @@
 // Folds a slice of the event log into per-span changes for the span_index
 // table, so a batch of thousands of events becomes one upsert. Pure: events in,
 // rows out. A span that started in an earlier slice appears with started=false
-// and only the fields that changed.
+// and only the fields that changed. Events are read for their listing fields
+// only (listing-event-reader.ts), straight from the stored payloads.
 //
 // Per trace it notes what the summary needs: whether the slice holds the
 // trace's first event (version 1), whether a span started, and whether the
@@ -10,9 +11,9 @@
 // all it has, and its summary can be computed from them without reading back.
 
 import { StatusCode } from "@traceledger/proto";
-import type { TraceEventCase } from "../domain/trace/trace-event.js";
-import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import { attributeText } from "./attribute-text.js";
+import { isTraceStream } from "../events/reserved-streams.js";
+import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import { ListingEventKind, listingEventOf, readListingEvent } from "./listing-event-reader.js";
 
 export interface SpanDelta {
   traceId: string;
@@ -27,7 +28,12 @@ export interface SpanDelta {
   state: number;
   statusCode: number;
   hasError: boolean;
-  attributes: Record<string, string>;
+  /**
+   * Attribute key -> value as text, as JSON object members (`"key":"text",...`)
+   * in the order they were set; a key set again comes again, and the later one
+   * wins when PostgreSQL reads the object (jsonb keeps the last of duplicate keys).
+   */
+  attributes: string;
 }
 
 export interface TraceDelta {
@@ -46,77 +52,68 @@ export interface ListingDelta {
   readonly traces: Map<string, TraceDelta>;
 }
 
+/** A stored event as the fold needs it (the event store's StoredEvent has these fields). */
+export interface LoggedEvent {
+  readonly streamId: string;
+  readonly version: number;
+  readonly type: string;
+  readonly payload: Uint8Array;
+}
+
 const RUNNING = 1;
 const ENDED = 2;
 const ORPHANED = 3;
 
-export function listingDelta(events: Iterable<{ traceId: string; version: number; event: TraceEventCase }>): ListingDelta {
+export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
   const spans = new Map<string, SpanDelta>();
   const traces = new Map<string, TraceDelta>();
-  let trace: TraceDelta | undefined;
-  const delta = (traceId: string, spanIdBytes: Uint8Array): SpanDelta => {
-    const spanId = bytesToHex(spanIdBytes);
-    const key = traceId + spanId;
-    let d = spans.get(key);
-    if (!d) {
-      d = { traceId, spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: {} };
-      spans.set(key, d);
-      trace!.spans.push(d);
-    }
-    return d;
-  };
-  for (const { traceId, version, event } of events) {
-    trace = traces.get(traceId);
+  for (const stored of events) {
+    // The monitoring stream's alert events share the log but are not trace events.
+    if (!isTraceStream(stored.streamId)) continue;
+    const traceId = stored.streamId;
+    let trace = traces.get(traceId);
     if (!trace) {
-      trace = { isNew: version === 1, spanStarted: false, completed: false, spans: [] };
+      trace = { isNew: stored.version === 1, spanStarted: false, completed: false, spans: [] };
       traces.set(traceId, trace);
     }
-    switch (event.case) {
-      case "traceStarted":
-        break;
-      case "spanStarted": {
-        const e = event.value;
-        const d = delta(traceId, e.spanId);
+    const e = readListingEvent(stored.type, stored.payload) ?? listingEventOf(decodeTraceEvent(stored.type, stored.payload));
+    if (e.kind === ListingEventKind.Other) continue;
+    if (e.kind === ListingEventKind.TraceCompleted) {
+      trace.completed = true;
+      continue;
+    }
+    const key = traceId + e.spanId;
+    let d = spans.get(key);
+    if (!d) {
+      d = { traceId, spanId: e.spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: "" };
+      spans.set(key, d);
+      trace.spans.push(d);
+    }
+    switch (e.kind) {
+      case ListingEventKind.SpanStarted:
         d.started = true;
         trace.spanStarted = true;
-        d.parentSpanId = bytesToHex(e.parentSpanId);
+        d.parentSpanId = e.parentSpanId;
         d.name = e.name;
         d.serviceName = e.serviceName;
-        d.startTime = e.startTimeUnixNano;
+        d.startTime = e.time;
         d.state = RUNNING;
-        for (const kv of e.attributes) d.attributes[kv.key] = attributeText(kv.value);
         break;
-      }
-      case "spanEnded": {
-        const e = event.value;
-        const d = delta(traceId, e.spanId);
-        d.endTime = e.endTimeUnixNano;
+      case ListingEventKind.SpanEnded:
+        d.endTime = e.time;
         d.state = ENDED;
-        d.statusCode = e.status?.code ?? StatusCode.UNSPECIFIED;
+        d.statusCode = e.statusCode;
         if (d.statusCode === StatusCode.ERROR) d.hasError = true;
-        for (const kv of e.attributes) d.attributes[kv.key] = attributeText(kv.value);
         break;
-      }
-      case "spanOrphaned": {
-        const d = delta(traceId, event.value.spanId);
-        d.endTime = event.value.closedTimeUnixNano;
+      case ListingEventKind.SpanOrphaned:
+        d.endTime = e.time;
         d.state = ORPHANED;
         break;
-      }
-      case "spanErrorOccurred":
-        delta(traceId, event.value.spanId).hasError = true;
-        break;
-      case "spanAttributeUpdated": {
-        const d = delta(traceId, event.value.spanId);
-        for (const kv of event.value.attributes) d.attributes[kv.key] = attributeText(kv.value);
-        break;
-      }
-      case "spanEventRecorded":
-        break;
-      case "traceCompleted":
-        trace.completed = true;
+      case ListingEventKind.SpanError:
+        d.hasError = true;
         break;
     }
+    if (e.attributes !== "") d.attributes = d.attributes === "" ? e.attributes : `${d.attributes},${e.attributes}`;
   }
   return { spans: [...spans.values()], traces };
 }

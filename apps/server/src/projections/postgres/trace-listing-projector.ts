@@ -9,8 +9,6 @@ import type { Sql } from "../../database/open-database.js";
 import type { EventStore } from "../../event-store/event-store.js";
 import { moveCheckpoint } from "../../event-store/postgres/move-checkpoint.js";
 import { systemClock } from "../../event-store/rules.js";
-import { isTraceStream } from "../../events/reserved-streams.js";
-import { decodeTraceEvent } from "../../events/trace-event-codec.js";
 import { BUSY, ProjectorLoop } from "../projector-loop.js";
 import { newTraceSummary, type TraceSummaryRow } from "../new-trace-summary.js";
 import { listingDelta, type ListingDelta, type SpanDelta } from "../span-index-delta.js";
@@ -104,9 +102,7 @@ export class TraceListingProjector {
       this.options.onLag?.(0);
       return 0;
     }
-    // The monitoring stream's alert events share the log but are not trace events.
-    const traceEvents = slice.events.filter((e) => isTraceStream(e.streamId));
-    const delta = listingDelta(traceEvents.map((e) => ({ traceId: e.streamId, version: e.version, event: decodeTraceEvent(e.type, e.payload) })));
+    const delta = listingDelta(slice.events);
     const applied = await sql.begin(async (tx) => {
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
       if (!lock?.locked) return false;
@@ -134,13 +130,6 @@ function textArray(values: readonly string[]): string {
 }
 
 const plainArray = (values: readonly (number | bigint | string)[]): string => `{${values.join(",")}}`;
-
-/** A JSON object of an attribute map: keys and values are strings. */
-function attributesJson(attributes: Record<string, string>): string {
-  let out = "{";
-  for (const key in attributes) out += (out.length === 1 ? "" : ",") + JSON.stringify(key) + ":" + JSON.stringify(attributes[key]);
-  return out + "}";
-}
 
 async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
   const spans = delta.spans;
@@ -185,7 +174,7 @@ async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
 
 function attributesArray(spans: readonly SpanDelta[]): string {
   let out = "[";
-  for (let i = 0; i < spans.length; i++) out += (i === 0 ? "" : ",") + attributesJson(spans[i]!.attributes);
+  for (let i = 0; i < spans.length; i++) out += (i === 0 ? "{" : ",{") + spans[i]!.attributes + "}";
   return out + "]";
 }
 
