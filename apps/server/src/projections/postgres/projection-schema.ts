@@ -30,9 +30,10 @@ export const spanIndex = pgTable(
     /** Attribute key -> value as text, for containment filters. */
     attributes: jsonb("attributes").notNull().default(sql`'{}'::jsonb`),
   },
+  // No index on service_name: ListTraces filters services on trace_summaries.service_names,
+  // and an index nobody reads cost the projector a btree entry per row version (migration 0007).
   (t) => [
     primaryKey({ name: "span_index_pkey", columns: [t.traceId, t.spanId] }),
-    index("span_index_service_name_idx").on(t.serviceName, t.traceId),
     index("span_index_name_idx").on(t.name, t.traceId),
     index("span_index_attributes_idx").using("gin", sql`${t.attributes} jsonb_path_ops`),
   ],

@@ -1,0 +1,1 @@
+DROP INDEX "span_index_service_name_idx";
