@@ -136,6 +136,36 @@ export class ProtobufCursor {
     return value;
   }
 
+  /**
+   * Steps over a string field, counting it in invalidUtf8 when it is not
+   * UTF-8, without making the string (its bytes are copied, not read).
+   */
+  skipString(): void {
+    const end = this.lengthEnd();
+    const start = this.pos;
+    this.pos = end;
+    const buf = this.buf;
+    // Short strings by a loop; longer ones by the native check, cheaper than a loop or decoding.
+    if (end - start < 24) {
+      let i = start;
+      while (i < end && buf[i]! < 0x80) i++;
+      if (i === end) return;
+    }
+    if (!isUtf8(buf.subarray(start, end))) this.invalidUtf8++;
+  }
+
+  /** Steps over a varint (no BigInt made). */
+  skipVarint(): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let n = 1; ; n++) {
+      if (pos >= this.end) throw new MalformedOtlp("truncated varint");
+      if ((buf[pos++]! & 0x80) === 0) break;
+      if (n === 10) throw new MalformedOtlp("varint too long");
+    }
+    this.pos = pos;
+  }
+
   /** Bytes as lowercase hex (ids). */
   hex(): string {
     const end = this.lengthEnd();

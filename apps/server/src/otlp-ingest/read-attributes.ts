@@ -8,9 +8,15 @@
 // nesting), because every reader of the log, in any language, must decode
 // them; an attribute with a string that is not UTF-8 is not copied but
 // re-encoded from what was read (with U+FFFD).
+//
+// OTLP's attributes are read lazily (readKeyValueLazily): the key at once (the
+// trace's state keeps running spans' keys), the value only checked, and decoded
+// when something asks for it. Nearly every value is only copied as bytes, and
+// everything read from a request lives until its commit, where each object
+// costs the young-generation GC a copy.
 
 import type { AnyValue, KeyValue } from "@traceledger/proto";
-import { MalformedOtlp, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, type ProtobufCursor } from "./protobuf-cursor.js";
+import { MalformedOtlp, ProtobufCursor, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from "./protobuf-cursor.js";
 import type { WireEncoded } from "../events/trace-event-writer.js";
 
 /**
@@ -39,6 +45,137 @@ export function readKeyValue(c: ProtobufCursor): KeyValue {
     wireEnd: end,
   };
   return kv;
+}
+
+/**
+ * Reads one KeyValue whose length prefix the cursor stands at: its key, and
+ * where its value is, checked as readKeyValue would read it. One with a string
+ * that is not UTF-8 is read at once (readKeyValue) and so not copied.
+ */
+export function readKeyValueLazily(c: ProtobufCursor): KeyValue {
+  const at = c.pos;
+  const end = c.lengthEnd();
+  const start = c.pos;
+  const invalidBefore = c.invalidUtf8;
+  let key = "";
+  let valueAt = -1;
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) key = c.string();
+    else if (tag === 0x12) {
+      valueAt = c.pos;
+      checkAnyValue(c);
+    } else c.skip(tag & 7);
+  }
+  c.endOf(end);
+  if (c.invalidUtf8 !== invalidBefore) {
+    c.pos = at;
+    return readKeyValue(c);
+  }
+  const kv: KeyValue & WireEncoded = {
+    $typeName: "traceledger.v1.KeyValue",
+    key,
+    value: valueAt < 0 ? undefined : new LazyAnyValue(c.buf, valueAt, end),
+    wireSource: c.buf,
+    wireStart: start,
+    wireEnd: end,
+  };
+  return kv;
+}
+
+/**
+ * An AnyValue decoded from its bytes when its value is first read. The bytes
+ * were checked when it was made, so decoding cannot fail. protobuf-es reads a
+ * oneof through its property, so the getter serves reflection too (toBinary,
+ * toJson); a message field must be an own property, hence the KeyValue stays
+ * a plain object holding this.
+ */
+class LazyAnyValue implements AnyValue {
+  readonly $typeName = "traceledger.v1.AnyValue";
+  private decoded: AnyValue["value"] | undefined;
+
+  constructor(
+    private readonly source: Buffer,
+    /** Where the value's length prefix is. */
+    private readonly at: number,
+    private readonly end: number,
+  ) {}
+
+  get value(): AnyValue["value"] {
+    return (this.decoded ??= readAnyValue(new ProtobufCursor(this.source, this.at, this.end)).value);
+  }
+
+  /** JSON (logs, test snapshots) shows the value, as for any other AnyValue. */
+  toJSON(): object {
+    return { $typeName: this.$typeName, value: this.value };
+  }
+}
+
+/** Steps over one AnyValue whose length prefix the cursor stands at, checking what readAnyValue would read. */
+function checkAnyValue(c: ProtobufCursor): void {
+  const end = c.lengthEnd();
+  while (c.pos < end) {
+    const tag = c.tag();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(wireType, WIRE_LENGTH, "string_value");
+        c.skipString();
+        break;
+      case 2:
+        expectWire(wireType, WIRE_VARINT, "bool_value");
+        c.skipVarint();
+        break;
+      case 3:
+        expectWire(wireType, WIRE_VARINT, "int_value");
+        c.skipVarint();
+        break;
+      case 4:
+        expectWire(wireType, WIRE_FIXED64, "double_value");
+        c.skip(WIRE_FIXED64);
+        break;
+      case 5: {
+        expectWire(wireType, WIRE_LENGTH, "array_value");
+        const arrayEnd = c.lengthEnd();
+        while (c.pos < arrayEnd) {
+          const inner = c.tag();
+          if (inner === 0x0a) checkAnyValue(c);
+          else c.skip(inner & 7);
+        }
+        c.endOf(arrayEnd);
+        break;
+      }
+      case 6: {
+        expectWire(wireType, WIRE_LENGTH, "kvlist_value");
+        const listEnd = c.lengthEnd();
+        while (c.pos < listEnd) {
+          const inner = c.tag();
+          if (inner === 0x0a) checkKeyValue(c);
+          else c.skip(inner & 7);
+        }
+        c.endOf(listEnd);
+        break;
+      }
+      case 7:
+        expectWire(wireType, WIRE_LENGTH, "bytes_value");
+        c.skip(WIRE_LENGTH);
+        break;
+      default:
+        c.skip(wireType);
+    }
+  }
+  c.endOf(end);
+}
+
+function checkKeyValue(c: ProtobufCursor): void {
+  const end = c.lengthEnd();
+  while (c.pos < end) {
+    const tag = c.tag();
+    if (tag === 0x0a) c.skipString();
+    else if (tag === 0x12) checkAnyValue(c);
+    else c.skip(tag & 7);
+  }
+  c.endOf(end);
 }
 
 /** Reads one AnyValue whose length prefix the cursor stands at, into objects. */

@@ -11,7 +11,7 @@ import type { KeyValue, SpanLink } from "@traceledger/proto";
 import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
 import { markSharedAttributes } from "../events/trace-event-writer.js";
 import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
-import { readKeyValue, stringAttribute } from "./read-attributes.js";
+import { readKeyValueLazily, stringAttribute } from "./read-attributes.js";
 import { finishedSpanEvent } from "./span-event-mapping.js";
 
 export interface OtlpSpans {
@@ -79,7 +79,7 @@ function readResource(c: ProtobufCursor): Resource {
   const attributes: KeyValue[] = [];
   while (c.pos < end) {
     const tag = c.tag();
-    if (tag === 0x0a) attributes.push(readKeyValue(c));
+    if (tag === 0x0a) attributes.push(readKeyValueLazily(c));
     else c.skip(tag & 7);
   }
   c.endOf(end);
@@ -173,7 +173,7 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
         endTime = c.fixed64();
         break;
       case 0x4a:
-        attributes.push(readKeyValue(c));
+        attributes.push(readKeyValueLazily(c));
         break;
       case 0x50:
         droppedAttributesCount = c.uint32();
@@ -240,7 +240,7 @@ function readEvent(c: ProtobufCursor, index: number): FinishedSpanEvent | Finish
     const tag = c.tag();
     if (tag === 0x09) time = c.fixed64();
     else if (tag === 0x12) name = c.string();
-    else if (tag === 0x1a) attributes.push(readKeyValue(c));
+    else if (tag === 0x1a) attributes.push(readKeyValueLazily(c));
     else if (tag === 0x20) dropped = c.uint32();
     else c.skip(tag & 7);
   }
@@ -261,7 +261,7 @@ function readLink(c: ProtobufCursor): SpanLink {
     if (tag === 0x0a) traceId = c.bytes();
     else if (tag === 0x12) spanId = c.bytes();
     else if (tag === 0x1a) tracestate = c.string();
-    else if (tag === 0x22) attributes.push(readKeyValue(c));
+    else if (tag === 0x22) attributes.push(readKeyValueLazily(c));
     else if (tag === 0x28) droppedAttributesCount = c.uint32();
     else if (tag === 0x35) flags = c.fixed32();
     else c.skip(tag & 7);

@@ -171,6 +171,30 @@ describe("readExportRequest", () => {
     expect(kv.value?.value).toEqual({ case: "stringValue", value: Buffer.from(value).toString("utf8") });
   });
 
+  it("checks a value it has not decoded yet as a decoder would: invalid UTF-8 deep in a list is not copied", () => {
+    const nested: KeyValueInit = { key: "deep", value: { value: { case: "kvlistValue", value: { values: [{ key: "list", value: { value: { case: "arrayValue", value: { values: [{ value: { case: "stringValue", value: "#" } }] } } } }] } } } };
+    const body = Buffer.from(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x", attributes: [nested] }] }] }]));
+    body[body.lastIndexOf(Buffer.from("#"))] = 0xc3;
+    const [span] = readExportRequest(body).traces.get(TRACE_A.toString("hex"))!;
+    const kv = span!.attributes[0] as KeyValue & { wireSource?: Buffer };
+    expect(kv.wireSource).toBeUndefined();
+    expect(JSON.stringify(toJson(KeyValueSchema, kv))).toContain('"stringValue":"\uFFFD"');
+  });
+
+  it("throws MalformedOtlp for a value of the wrong wire type, though the value is not decoded yet", () => {
+    // KeyValue { key: "k", value: AnyValue { string_value as a varint } }
+    const kv = Buffer.from([0x0a, 0x01, 0x6b, 0x12, 0x02, 0x08, 0x01]);
+    const span = Buffer.concat([Buffer.from([0x0a, 0x10]), TRACE_A, Buffer.from([0x12, 0x08]), ROOT, Buffer.from([0x4a, kv.length]), kv]);
+    const scope = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+    const resource = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+    expect(() => readExportRequest(Buffer.concat([Buffer.from([0x0a, resource.length]), resource]))).toThrow(MalformedOtlp);
+  });
+
+  it("shows an attribute's value in JSON, as for any KeyValue", () => {
+    const [span] = readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "x", attributes: [str("k", "v")] }] }] }])).traces.get(TRACE_A.toString("hex"))!;
+    expect(JSON.parse(JSON.stringify(span!.attributes[0], (key, v: unknown) => (key === "wireSource" ? undefined : v)))).toMatchObject({ key: "k", value: { value: { case: "stringValue", value: "v" } } });
+  });
+
   it("groups spans of one trace under one id string, also when other traces come between", () => {
     const span = (traceId: Buffer, n: number) => ({ traceId, spanId: Buffer.alloc(8, n), name: `s${n}` });
     const bytes = request([{ scopeSpans: [{ spans: [span(TRACE_A, 1), span(TRACE_A, 2), span(TRACE_B, 3), span(TRACE_A, 4)] }] }]);
