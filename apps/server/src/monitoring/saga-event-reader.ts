@@ -96,12 +96,28 @@ function lengthEnd(): number {
 /** Buffer's own decoders without toString's argument handling. */
 type Slicing = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string };
 
+const HEX_DIGITS = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const HIGH_DIGIT = Uint8Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b >> 4]!);
+const LOW_DIGIT = Uint8Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b & 15]!);
+
 /** A span id as the saga keys it: lowercase hex, "" for none. */
 function hex(): string {
   const end = lengthEnd();
-  const value = end === pos ? "" : (src as Slicing).hexSlice(pos, end);
+  const at = pos;
   pos = end;
-  return value;
+  if (end - at === 8) return spanIdHex8(at);
+  return end === at ? "" : (src as Slicing).hexSlice(at, end);
+}
+
+// One flat string from sixteen character codes: half the cost of hexSlice for a
+// span id (a native call), and no rope for the map lookup to flatten.
+function spanIdHex8(at: number): string {
+  const b0 = src[at]!, b1 = src[at + 1]!, b2 = src[at + 2]!, b3 = src[at + 3]!;
+  const b4 = src[at + 4]!, b5 = src[at + 5]!, b6 = src[at + 6]!, b7 = src[at + 7]!;
+  return String.fromCharCode(
+    HIGH_DIGIT[b0]!, LOW_DIGIT[b0]!, HIGH_DIGIT[b1]!, LOW_DIGIT[b1]!, HIGH_DIGIT[b2]!, LOW_DIGIT[b2]!, HIGH_DIGIT[b3]!, LOW_DIGIT[b3]!,
+    HIGH_DIGIT[b4]!, LOW_DIGIT[b4]!, HIGH_DIGIT[b5]!, LOW_DIGIT[b5]!, HIGH_DIGIT[b6]!, LOW_DIGIT[b6]!, HIGH_DIGIT[b7]!, LOW_DIGIT[b7]!,
+  );
 }
 
 function string(): string {

@@ -96,6 +96,13 @@ describe("readSagaEvent", () => {
     expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, empty))?.value).toEqual({ spanId: "0202020202020202", endTimeUnixNano: 0n, status: { code: 0 }, endReason: 0 });
   });
 
+  it("gives span ids of any length as lowercase hex", () => {
+    for (const id of [bytes(8, 0xab), Uint8Array.from([0, 1, 0x7f, 0x80, 0xfe, 0xff, 0x10, 0x0a]), bytes(4, 0xc3), bytes(16, 0x5e)]) {
+      const payload = toBinary(SpanEndedSchema, create(SpanEndedSchema, { spanId: id }));
+      expect((readSagaEvent("SpanEnded", payload)?.value as { spanId: string }).spanId).toBe(Buffer.from(id).toString("hex"));
+    }
+  });
+
   it("reads every event of a simulated load as protobuf-es does, the saga's fields of it", () => {
     const config = monitoringConfig({ criticalErrorTypes: ["OutOfMemoryError"] });
     const sim = simulate({ config, seed: 5, seconds: 30, drainSeconds: 400, tracesPerSecond: 20, start: NOW });
