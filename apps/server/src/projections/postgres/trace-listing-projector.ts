@@ -104,7 +104,11 @@ export class TraceListingProjector {
     }
     const delta = listingDelta(slice.events);
     const applied = await sql.begin(async (tx) => {
-      const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked`;
+      // The tables are rebuilt from the log, and the checkpoint commits with them: a
+      // crash that loses the last slices' commits only has them applied again. So
+      // the slice does not wait for its commit to reach the disk (the writers' commits do).
+      const [lock] = await tx<{ locked: boolean }[]>`
+        select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked, set_config('synchronous_commit', 'off', true)`;
       if (!lock?.locked) return false;
       if (!(await moveCheckpoint(tx, TRACE_LISTING_SUBSCRIBER, 0, from, slice.checkpoint, this.now()))) return false;
       await applyDelta(tx, delta);
@@ -161,6 +165,9 @@ async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
     if (trace.isNew) {
       const row = newTraceSummary(traceId, trace);
       if (row) fresh.push(row);
+    } else if (trace.spans.length === 0 && !trace.completed) {
+      // Only events that change no span (SpanEventRecorded): the summary stays as it is.
+      continue;
     } else if (trace.spanStarted) regrouped.push(traceId);
     else {
       recounted.push(traceId);
