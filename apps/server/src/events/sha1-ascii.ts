@@ -56,7 +56,7 @@ export function sha1OfInput(n: number): Int32Array {
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0 | 0;
   for (let offset = 0; offset < total; offset += 64) {
-    let w = W;
+    let w: Int32Array = W;
     if (offset < end) {
       for (let t = 0; t < 16; t++) {
         const j = offset + t * 4;
