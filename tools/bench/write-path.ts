@@ -5,7 +5,7 @@
 // the figure to compare before and after a change to that path: on a shared machine
 // it moves far less than events/s.
 //
-//   npx tsx tools/bench/write-path.ts [--seconds=N] [--rounds=N] [--profile] [--allocations]
+//   npx tsx tools/bench/write-path.ts [--seconds=N] [--rounds=N] [--cache-size=N] [--profile] [--allocations]
 //
 // Workload: ingest-throughput's "lifecycle" layout (support/ingest-workload.ts), 4
 // lanes of 500-command batches in flight, requests encoded before the clock starts.
@@ -39,6 +39,8 @@ import { batchShape, TRACES_PER_BATCH } from "./support/ingest-workload.js";
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const SECONDS = arg("seconds", 6);
 const ROUNDS = arg("rounds", 3);
+/** The bus's trace cache size (its default: 20,000). */
+const CACHE_SIZE = arg("cache-size", 20_000);
 const WARMUP_MS = 2000;
 const LANES = 4;
 const profile = process.argv.includes("--profile");
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
       limits: DEFAULT_ATTRIBUTE_LIMITS, // the server's defaults: 128 attributes, no length limit
       observer: new CommandBusMetrics(new ServerMetrics()),
       onAppended: () => {},
+      cacheSize: CACHE_SIZE,
     });
     const ingest = async (bytes: Uint8Array): Promise<void> => {
       const { commands, startTrace } = readIngestBatch(readIngestBatchLazily(bytes));

@@ -17,6 +17,7 @@ import type { AppendError, AppendRequest, AppendResult, EventStore, NewEvent, St
 import { decodeTraceEvent, encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
 import { traceEventId } from "../events/trace-event-id.js";
 import type { CommandError, CommandResult, InfrastructureError } from "./command-result.js";
+import { TraceStateCache } from "./trace-state-cache.js";
 
 export interface TraceCommandBusOptions {
   readonly store: EventStore;
@@ -30,8 +31,10 @@ export interface TraceCommandBusOptions {
   readonly maxInFlightBatches?: number;
   /** Reload-and-decide attempts after a version conflict before answering ABORTED. Default 5. */
   readonly maxConflictRetries?: number;
-  /** Trace states kept in memory. Default 20,000. */
+  /** Trace states kept in memory, of traces not completed. Default 20,000. */
   readonly cacheSize?: number;
+  /** Completed traces' states kept in memory (see trace-state-cache.ts). Default 2,000. */
+  readonly completedCacheSize?: number;
   /** Called after events are durable, in stream order per trace. */
   readonly onAppended?: (traceId: string, events: readonly AppendedEvent[]) => void;
   /** Told about commits as they happen, for metrics. */
@@ -94,7 +97,7 @@ interface TraceWork {
 export class TraceCommandBus {
   private readonly queue: Pending[] = [];
   private readonly busy = new Set<string>();
-  private readonly cache = new Map<string, TraceState>();
+  private readonly cache: TraceStateCache;
   private inFlight = 0;
   private scheduled = false;
   private closed = false;
@@ -102,13 +105,12 @@ export class TraceCommandBus {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly maxConflicts: number;
-  private readonly cacheSize: number;
 
   constructor(private readonly options: TraceCommandBusOptions) {
     this.maxBatch = options.maxBatchCommands ?? 2000;
     this.maxInFlight = options.maxInFlightBatches ?? 2;
     this.maxConflicts = options.maxConflictRetries ?? 5;
-    this.cacheSize = options.cacheSize ?? 20_000;
+    this.cache = new TraceStateCache(options.cacheSize ?? 20_000, options.completedCacheSize ?? 2000);
   }
 
   submit(command: TraceCommand): Promise<CommandResult> {
@@ -356,12 +358,7 @@ export class TraceCommandBus {
   }
 
   private remember(traceId: string, state: TraceState): void {
-    this.cache.delete(traceId);
-    this.cache.set(traceId, state);
-    if (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    this.cache.remember(traceId, state);
   }
 }
 

@@ -157,6 +157,21 @@ describe("TraceCommandBus", () => {
     expect(new Set(stored.map((e) => e.eventId)).size).toBe(7);
   });
 
+  it("answers a retried end of a completed trace it no longer holds from the store, as the first time", async () => {
+    const store = new InMemoryEventStore({ clock });
+    let reads = 0;
+    const readStream = store.readStream.bind(store);
+    store.readStream = (...args: Parameters<typeof readStream>) => (reads++, readStream(...args));
+    const b = bus(store, { completedCacheSize: 0 });
+    const [, first] = await b.submitAll([startSpan(ROOT), endSpan(ROOT)]);
+    expect(first).toMatchObject({ ok: true, outcome: { type: "SpanEnded", traceCompleted: true, version: 4 } });
+    expect(reads).toBe(0);
+    const again = await b.submit(endSpan(ROOT));
+    expect(again).toEqual(first);
+    expect(reads).toBe(1);
+    expect(await store.streamVersion(TRACE)).toBe(4);
+  });
+
   it("tells listeners what became durable, in stream order", async () => {
     const store = new InMemoryEventStore({ clock });
     const seen: string[] = [];
