@@ -65,29 +65,42 @@ const ENDED = 2;
 const ORPHANED = 3;
 
 export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
-  const spans = new Map<string, SpanDelta>();
+  const all: SpanDelta[] = [];
   const traces = new Map<string, TraceDelta>();
+  // Spans by id within their trace: no key strings built per event.
+  const spansOf = new Map<TraceDelta, Map<string, SpanDelta>>();
+  let streamId = "";
+  let trace: TraceDelta | undefined;
+  let spans: Map<string, SpanDelta> | undefined;
   for (const stored of events) {
-    // The monitoring stream's alert events share the log but are not trace events.
-    if (!isTraceStream(stored.streamId)) continue;
-    const traceId = stored.streamId;
-    let trace = traces.get(traceId);
-    if (!trace) {
-      trace = { isNew: stored.version === 1, spanStarted: false, completed: false, spans: [] };
-      traces.set(traceId, trace);
+    // A stream's events mostly come together (group commits order them by stream).
+    if (stored.streamId !== streamId) {
+      streamId = stored.streamId;
+      // The monitoring stream's alert events share the log but are not trace events.
+      if (!isTraceStream(streamId)) {
+        trace = undefined;
+        continue;
+      }
+      trace = traces.get(streamId);
+      if (!trace) {
+        trace = { isNew: stored.version === 1, spanStarted: false, completed: false, spans: [] };
+        traces.set(streamId, trace);
+        spansOf.set(trace, (spans = new Map()));
+      } else spans = spansOf.get(trace)!;
     }
+    if (!trace) continue;
     const e = readListingEvent(stored.type, stored.payload) ?? listingEventOf(decodeTraceEvent(stored.type, stored.payload));
     if (e.kind === ListingEventKind.Other) continue;
     if (e.kind === ListingEventKind.TraceCompleted) {
       trace.completed = true;
       continue;
     }
-    const key = traceId + e.spanId;
-    let d = spans.get(key);
+    let d = spans!.get(e.spanId);
     if (!d) {
-      d = { traceId, spanId: e.spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: "" };
-      spans.set(key, d);
+      d = { traceId: streamId, spanId: e.spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: "" };
+      spans!.set(e.spanId, d);
       trace.spans.push(d);
+      all.push(d);
     }
     switch (e.kind) {
       case ListingEventKind.SpanStarted:
@@ -115,5 +128,5 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
     }
     if (e.attributes !== "") d.attributes = d.attributes === "" ? e.attributes : `${d.attributes},${e.attributes}`;
   }
-  return { spans: [...spans.values()], traces };
+  return { spans: all, traces };
 }
