@@ -14,6 +14,7 @@ import { StatusCode } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import { attributeText } from "./attribute-text.js";
+import { JsonMembers } from "./json-members.js";
 
 export const ListingEventKind = {
   /** TraceStarted, SpanEventRecorded: touch the trace, change no span. */
@@ -38,14 +39,20 @@ export interface ListingEvent {
   /** Start (SpanStarted), end (SpanEnded) or closing time (SpanOrphaned). */
   time: bigint;
   statusCode: number;
-  /** The attributes as JSON object members, `"key":"text",...`, in wire order; "" for none. */
-  attributes: string;
+  /**
+   * Where the attributes are in the JsonMembers given to the reader: JSON object
+   * members, `"key":"text",...`, in wire order, in [attributesStart, attributesEnd).
+   */
+  attributesStart: number;
+  attributesEnd: number;
 }
 
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp("not a payload the listing's reader knows");
 type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string };
 let src = Buffer.alloc(0) as NodeBuffer;
+/** Where attributeMember() writes: the members given to readListingEvent. */
+let out: JsonMembers = new JsonMembers();
 let pos = 0;
 let wireType = 0;
 /** The two halves of the last varint64(). */
@@ -172,22 +179,52 @@ function statusCode(): number {
   return code;
 }
 
-/** One KeyValue as a JSON member, `"key":"text"`. */
-function attributeMember(): string {
+/** One KeyValue written to `out` as a JSON member, `"key":"text"`; string keys and values copied as bytes. */
+function attributeMember(): void {
   const end = lengthEnd();
-  let key = "";
-  let text: string | undefined;
+  let keyStart = -1;
+  let keyEnd = -1;
+  let valueAt = -1;
   while (pos < end) {
     const number = field(KEY_VALUE_WIRE_TYPES);
-    if (number === 1) key = string();
-    else if (number === 2) {
+    if (number === 1) {
+      keyEnd = lengthEnd();
+      keyStart = pos;
+      pos = keyEnd;
+    } else if (number === 2) {
       // A value given twice is merged by protobuf: left to the shared reader.
-      if (text !== undefined) throw GIVE_UP;
-      text = anyValueText();
+      if (valueAt >= 0) throw GIVE_UP;
+      valueAt = pos;
+      pos = lengthEnd();
     } else skip();
   }
   if (pos !== end) throw GIVE_UP;
-  return `${JSON.stringify(key)}:${JSON.stringify(text ?? "")}`;
+  out.byte(0x22);
+  if (keyStart >= 0) out.escapedBytes(src, keyStart, keyEnd);
+  out.byte(0x22);
+  out.byte(0x3a);
+  if (valueAt < 0) {
+    out.byte(0x22);
+    out.byte(0x22);
+  } else {
+    pos = valueAt;
+    const valueEnd = lengthEnd();
+    // The common case, a value that is one string field and nothing else: its bytes.
+    let stringEnd = -1;
+    if (pos < valueEnd && src[pos] === 0x0a) {
+      pos++;
+      stringEnd = lengthEnd();
+    }
+    if (stringEnd === valueEnd) {
+      out.byte(0x22);
+      out.escapedBytes(src, pos, stringEnd);
+      out.byte(0x22);
+    } else {
+      pos = valueAt;
+      out.utf8(JSON.stringify(anyValueText()));
+    }
+  }
+  pos = end;
 }
 
 /** attributeText() of the AnyValue at pos, read from its bytes. */
@@ -268,13 +305,14 @@ function int64Text(): string {
   return BigInt.asIntN(64, (BigInt(high) << 32n) | BigInt(low)).toString();
 }
 
-function event(kind: ListingEventKind): ListingEvent {
-  return { kind, spanId: "", parentSpanId: "", name: "", serviceName: "", time: 0n, statusCode: 0, attributes: "" };
+function event(kind: ListingEventKind, members: JsonMembers): ListingEvent {
+  return { kind, spanId: "", parentSpanId: "", name: "", serviceName: "", time: 0n, statusCode: 0, attributesStart: members.length, attributesEnd: members.length };
 }
 
 function appendMember(e: ListingEvent): void {
-  const member = attributeMember();
-  e.attributes = e.attributes === "" ? member : `${e.attributes},${member}`;
+  if (out.length > e.attributesStart) out.byte(0x2c);
+  attributeMember();
+  e.attributesEnd = out.length;
 }
 
 function body(type: string): ListingEvent {
@@ -283,7 +321,7 @@ function body(type: string): ListingEvent {
   if (w === undefined) throw GIVE_UP;
   switch (type) {
     case "SpanStarted": {
-      const e = event(ListingEventKind.SpanStarted);
+      const e = event(ListingEventKind.SpanStarted, out);
       while (pos < end) {
         switch (field(w)) {
           case 2:
@@ -311,7 +349,7 @@ function body(type: string): ListingEvent {
       return e;
     }
     case "SpanEnded": {
-      const e = event(ListingEventKind.SpanEnded);
+      const e = event(ListingEventKind.SpanEnded, out);
       let statusSeen = false;
       while (pos < end) {
         switch (field(w)) {
@@ -339,7 +377,7 @@ function body(type: string): ListingEvent {
     case "SpanErrorOccurred":
     case "SpanAttributeUpdated": {
       const orphaned = type === "SpanOrphaned";
-      const e = event(orphaned ? ListingEventKind.SpanOrphaned : type === "SpanErrorOccurred" ? ListingEventKind.SpanError : ListingEventKind.SpanAttributes);
+      const e = event(orphaned ? ListingEventKind.SpanOrphaned : type === "SpanErrorOccurred" ? ListingEventKind.SpanError : ListingEventKind.SpanAttributes, out);
       while (pos < end) {
         const number = field(w);
         if (number === 2) e.spanId = hex();
@@ -357,75 +395,84 @@ function body(type: string): ListingEvent {
         field(w);
         skip();
       }
-      return event(type === "TraceCompleted" ? ListingEventKind.TraceCompleted : ListingEventKind.Other);
+      return event(type === "TraceCompleted" ? ListingEventKind.TraceCompleted : ListingEventKind.Other, out);
     default:
       throw GIVE_UP;
   }
 }
 
-/** The event's listing fields read from its payload, or undefined when the payload needs the shared reader. */
-export function readListingEvent(type: string, payload: Uint8Array): ListingEvent | undefined {
+/**
+ * The event's listing fields read from its payload, its attributes written to
+ * `members`; undefined (and nothing written) when the payload needs the shared reader.
+ */
+export function readListingEvent(type: string, payload: Uint8Array, members: JsonMembers): ListingEvent | undefined {
   src = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)) as NodeBuffer;
   pos = 0;
+  out = members;
+  const written = members.length;
+  let e: ListingEvent | undefined;
   try {
-    const e = body(type);
-    return pos === src.length ? e : undefined;
+    e = body(type);
+    if (pos !== src.length) e = undefined;
   } catch (error) {
-    if (error === GIVE_UP || error instanceof RangeError) { if (process.env.DBG) console.log(error); return undefined; }
-    throw error;
+    if (error !== GIVE_UP && !(error instanceof RangeError)) throw error;
   } finally {
     src = EMPTY_BUFFER;
   }
+  if (e === undefined) members.length = written;
+  return e;
 }
 
 const EMPTY_BUFFER = Buffer.alloc(0) as NodeBuffer;
 
 /** The same fields taken from a decoded event (the shared reader's, or protobuf-es's). */
-export function listingEventOf(decoded: TraceEventCase): ListingEvent {
-  const members = (attributes: readonly { key: string; value?: Parameters<typeof attributeText>[0] }[]) =>
-    attributes.map((kv) => `${JSON.stringify(kv.key)}:${JSON.stringify(attributeText(kv.value))}`).join(",");
+export function listingEventOf(decoded: TraceEventCase, members: JsonMembers): ListingEvent {
+  const written = (attributes: readonly { key: string; value?: Parameters<typeof attributeText>[0] }[]) => {
+    members.utf8(attributes.map((kv) => `${JSON.stringify(kv.key)}:${JSON.stringify(attributeText(kv.value))}`).join(","));
+    return members.length;
+  };
   switch (decoded.case) {
     case "spanStarted": {
-      const e = event(ListingEventKind.SpanStarted);
+      const e = event(ListingEventKind.SpanStarted, members);
       const v = decoded.value;
       e.spanId = bytesToHex(v.spanId);
       e.parentSpanId = bytesToHex(v.parentSpanId);
       e.name = v.name;
       e.serviceName = v.serviceName;
       e.time = v.startTimeUnixNano;
-      e.attributes = members(v.attributes);
+      e.attributesEnd = written(v.attributes);
       return e;
     }
     case "spanEnded": {
-      const e = event(ListingEventKind.SpanEnded);
+      const e = event(ListingEventKind.SpanEnded, members);
       const v = decoded.value;
       e.spanId = bytesToHex(v.spanId);
       e.time = v.endTimeUnixNano;
       e.statusCode = v.status?.code ?? StatusCode.UNSPECIFIED;
-      e.attributes = members(v.attributes);
+      e.attributesEnd = written(v.attributes);
       return e;
     }
     case "spanOrphaned": {
-      const e = event(ListingEventKind.SpanOrphaned);
+      const e = event(ListingEventKind.SpanOrphaned, members);
       e.spanId = bytesToHex(decoded.value.spanId);
       e.time = decoded.value.closedTimeUnixNano;
       return e;
     }
     case "spanErrorOccurred": {
-      const e = event(ListingEventKind.SpanError);
+      const e = event(ListingEventKind.SpanError, members);
       e.spanId = bytesToHex(decoded.value.spanId);
       return e;
     }
     case "spanAttributeUpdated": {
-      const e = event(ListingEventKind.SpanAttributes);
+      const e = event(ListingEventKind.SpanAttributes, members);
       e.spanId = bytesToHex(decoded.value.spanId);
-      e.attributes = members(decoded.value.attributes);
+      e.attributesEnd = written(decoded.value.attributes);
       return e;
     }
     case "traceCompleted":
-      return event(ListingEventKind.TraceCompleted);
+      return event(ListingEventKind.TraceCompleted, members);
     case "traceStarted":
     case "spanEventRecorded":
-      return event(ListingEventKind.Other);
+      return event(ListingEventKind.Other, members);
   }
 }

@@ -13,6 +13,7 @@
 import { StatusCode } from "@traceledger/proto";
 import { isTraceStream } from "../events/reserved-streams.js";
 import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import { JsonMembers } from "./json-members.js";
 import { ListingEventKind, listingEventOf, readListingEvent } from "./listing-event-reader.js";
 
 export interface SpanDelta {
@@ -29,11 +30,12 @@ export interface SpanDelta {
   statusCode: number;
   hasError: boolean;
   /**
-   * Attribute key -> value as text, as JSON object members (`"key":"text",...`)
-   * in the order they were set; a key set again comes again, and the later one
-   * wins when PostgreSQL reads the object (jsonb keeps the last of duplicate keys).
+   * Attribute key -> value as text: segments (start, end pairs) of the delta's
+   * JsonMembers, each JSON object members (`"key":"text",...`), in the order they
+   * were set; a key set again comes again, and the later one wins when PostgreSQL
+   * reads the object (jsonb keeps the last of duplicate keys). Undefined for none.
    */
-  attributes: string;
+  attributes: number[] | undefined;
 }
 
 export interface TraceDelta {
@@ -48,6 +50,8 @@ export interface TraceDelta {
 
 export interface ListingDelta {
   readonly spans: SpanDelta[];
+  /** Where the spans' attributes are written. */
+  readonly members: JsonMembers;
   /** Every trace the slice touched. */
   readonly traces: Map<string, TraceDelta>;
 }
@@ -66,6 +70,7 @@ const ORPHANED = 3;
 
 export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
   const all: SpanDelta[] = [];
+  const members = new JsonMembers();
   const traces = new Map<string, TraceDelta>();
   // Spans by id within their trace: no key strings built per event.
   const spansOf = new Map<TraceDelta, Map<string, SpanDelta>>();
@@ -89,7 +94,7 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
       } else spans = spansOf.get(trace)!;
     }
     if (!trace) continue;
-    const e = readListingEvent(stored.type, stored.payload) ?? listingEventOf(decodeTraceEvent(stored.type, stored.payload));
+    const e = readListingEvent(stored.type, stored.payload, members) ?? listingEventOf(decodeTraceEvent(stored.type, stored.payload), members);
     if (e.kind === ListingEventKind.Other) continue;
     if (e.kind === ListingEventKind.TraceCompleted) {
       trace.completed = true;
@@ -97,7 +102,7 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
     }
     let d = spans!.get(e.spanId);
     if (!d) {
-      d = { traceId: streamId, spanId: e.spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: "" };
+      d = { traceId: streamId, spanId: e.spanId, started: false, parentSpanId: "", name: "", serviceName: "", startTime: 0n, endTime: 0n, state: 0, statusCode: 0, hasError: false, attributes: undefined };
       spans!.set(e.spanId, d);
       trace.spans.push(d);
       all.push(d);
@@ -126,7 +131,7 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
         d.hasError = true;
         break;
     }
-    if (e.attributes !== "") d.attributes = d.attributes === "" ? e.attributes : `${d.attributes},${e.attributes}`;
+    if (e.attributesEnd > e.attributesStart) (d.attributes ??= []).push(e.attributesStart, e.attributesEnd);
   }
-  return { spans: all, traces };
+  return { spans: all, members, traces };
 }

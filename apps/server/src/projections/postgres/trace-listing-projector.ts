@@ -11,7 +11,7 @@ import { moveCheckpoint } from "../../event-store/postgres/move-checkpoint.js";
 import { systemClock } from "../../event-store/rules.js";
 import { BUSY, ProjectorLoop } from "../projector-loop.js";
 import { newTraceSummary, type TraceSummaryRow } from "../new-trace-summary.js";
-import { listingDelta, type ListingDelta, type SpanDelta } from "../span-index-delta.js";
+import { listingDelta, type ListingDelta } from "../span-index-delta.js";
 
 type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 
@@ -143,7 +143,7 @@ async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
     await tx`
       insert into span_index (trace_id, span_id, parent_span_id, name, service_name, start_time, end_time, state, status_code, has_error, attributes)
       select decode(u.t, 'hex'), decode(u.s, 'hex'), nullif(decode(u.p, 'hex'), ''::bytea),
-             u.n, u.svc, u.st, u.et, u.state, u.code, u.err, (select ${attributesArray(spans)}::text::jsonb) -> (u.i - 1)::int4
+             u.n, u.svc, u.st, u.et, u.state, u.code, u.err, (select ${delta.members.jsonOfSegments(spans.map((d) => d.attributes))}::text::jsonb) -> (u.i - 1)::int4
         from unnest(${plainArray(spans.map((d) => d.traceId))}::text[], ${plainArray(spans.map((d) => d.spanId))}::text[],
                     ${textArray(spans.map((d) => d.parentSpanId))}::text[], ${textArray(spans.map((d) => d.name))}::text[],
                     ${textArray(spans.map((d) => d.serviceName))}::text[], ${plainArray(spans.map((d) => d.startTime))}::int8[],
@@ -179,11 +179,6 @@ async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
   if (recounted.length > 0) await recountSummaries(tx, recounted, recountedStates);
 }
 
-function attributesArray(spans: readonly SpanDelta[]): string {
-  let out = "[";
-  for (let i = 0; i < spans.length; i++) out += (i === 0 ? "{" : ",{") + spans[i]!.attributes + "}";
-  return out + "]";
-}
 
 /** Traces whose every span is in this slice: their rows as computed here. */
 async function insertSummaries(tx: Tx, rows: readonly TraceSummaryRow[]): Promise<void> {
