@@ -6,12 +6,13 @@
 
 import type postgres from "postgres";
 import type { Sql } from "../../database/open-database.js";
-import type { EventStore } from "../../event-store/event-store.js";
+import type { EventStore, GlobalCheckpoint } from "../../event-store/event-store.js";
 import { moveCheckpoint } from "../../event-store/postgres/move-checkpoint.js";
 import { systemClock } from "../../event-store/rules.js";
 import { BUSY, ProjectorLoop } from "../projector-loop.js";
 import { newTraceSummary, type TraceSummaryRow } from "../new-trace-summary.js";
-import { listingDelta, type ListingDelta } from "../span-index-delta.js";
+import type { JsonMembers } from "../json-members.js";
+import { listingDelta, type ListingDelta, type SpanDelta } from "../span-index-delta.js";
 
 type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 
@@ -95,7 +96,7 @@ export class TraceListingProjector {
 
   /** One slice: read after the checkpoint, apply, move the checkpoint. 0 when caught up, BUSY when another projector has it. */
   private async step(): Promise<number> {
-    const { store, sql } = this.options;
+    const { store } = this.options;
     const from = await store.loadCheckpoint(TRACE_LISTING_SUBSCRIBER);
     const slice = await store.readAll(from, this.batchSize);
     if (slice.events.length === 0) {
@@ -103,23 +104,36 @@ export class TraceListingProjector {
       return 0;
     }
     const delta = listingDelta(slice.events);
-    const applied = await sql.begin(async (tx) => {
-      // The tables are rebuilt from the log, and the checkpoint commits with them: a
-      // crash that loses the last slices' commits only has them applied again. So
-      // the slice does not wait for its commit to reach the disk (the writers' commits do).
-      const [lock] = await tx<{ locked: boolean }[]>`
-        select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked, set_config('synchronous_commit', 'off', true)`;
-      if (!lock?.locked) return false;
-      if (!(await moveCheckpoint(tx, TRACE_LISTING_SUBSCRIBER, 0, from, slice.checkpoint, this.now()))) return false;
-      await applyDelta(tx, delta);
-      return true;
-    });
+    let applied: boolean;
+    try {
+      applied = await this.apply(from, slice.checkpoint, delta, true);
+    } catch (error) {
+      // A trace taken for new (its first event in the slice) had rows already, which
+      // the log's version order rules out: apply the slice again merging every row.
+      if ((error as { constraint_name?: string }).constraint_name !== "span_index_pkey") throw error;
+      applied = await this.apply(from, slice.checkpoint, delta, false);
+    }
     if (!applied) return BUSY;
     if (this.options.onLag) {
       const age = this.now() - slice.events[slice.events.length - 1]!.recordedAt;
       this.options.onLag(age > 0n ? Number(age) / 1e9 : 0);
     }
     return slice.events.length;
+  }
+
+  /** The slice in one transaction with the checkpoint; false when another projector has it. */
+  private apply(from: GlobalCheckpoint, to: GlobalCheckpoint, delta: ListingDelta, trustNew: boolean): Promise<boolean> {
+    return this.options.sql.begin(async (tx) => {
+      // The tables are rebuilt from the log, and the checkpoint commits with them: a
+      // crash that loses the last slices' commits only has them applied again. So
+      // the slice does not wait for its commit to reach the disk (the writers' commits do).
+      const [lock] = await tx<{ locked: boolean }[]>`
+        select pg_try_advisory_xact_lock(${TRACE_LISTING_LOCK_KEY}::int8) as locked, set_config('synchronous_commit', 'off', true)`;
+      if (!lock?.locked) return false;
+      if (!(await moveCheckpoint(tx, TRACE_LISTING_SUBSCRIBER, 0, from, to, this.now()))) return false;
+      await applyDelta(tx, delta, trustNew);
+      return true;
+    });
   }
 }
 
@@ -135,34 +149,47 @@ function textArray(values: readonly string[]): string {
 
 const plainArray = (values: readonly (number | bigint | string)[]): string => `{${values.join(",")}}`;
 
-async function applyDelta(tx: Tx, delta: ListingDelta): Promise<void> {
-  const spans = delta.spans;
-  if (spans.length > 0) {
-    // One array per column, one element per span; the attributes as one JSON array,
-    // parsed once (an InitPlan) and indexed by the row's ordinality.
-    await tx`
-      insert into span_index (trace_id, span_id, parent_span_id, name, service_name, start_time, end_time, state, status_code, has_error, attributes)
-      select decode(u.t, 'hex'), decode(u.s, 'hex'), nullif(decode(u.p, 'hex'), ''::bytea),
-             u.n, u.svc, u.st, u.et, u.state, u.code, u.err, (select ${delta.members.jsonOfSegments(spans.map((d) => d.attributes))}::text::jsonb) -> (u.i - 1)::int4
-        from unnest(${plainArray(spans.map((d) => d.traceId))}::text[], ${plainArray(spans.map((d) => d.spanId))}::text[],
-                    ${textArray(spans.map((d) => d.parentSpanId))}::text[], ${textArray(spans.map((d) => d.name))}::text[],
-                    ${textArray(spans.map((d) => d.serviceName))}::text[], ${plainArray(spans.map((d) => d.startTime))}::int8[],
-                    ${plainArray(spans.map((d) => d.endTime))}::int8[], ${plainArray(spans.map((d) => d.state))}::int2[],
-                    ${plainArray(spans.map((d) => d.statusCode))}::int2[], ${plainArray(spans.map((d) => (d.hasError ? "t" : "f")))}::bool[])
-          with ordinality as u(t, s, p, n, svc, st, et, state, code, err, i)
-      on conflict (trace_id, span_id) do update set
-        end_time = greatest(span_index.end_time, excluded.end_time),
-        state = greatest(span_index.state, excluded.state),
-        status_code = greatest(span_index.status_code, excluded.status_code),
-        has_error = span_index.has_error or excluded.has_error,
-        attributes = span_index.attributes || excluded.attributes`;
-  }
+/** Span rows as one array per column; the attributes as one JSON array, parsed once (an InitPlan) and indexed by ordinality. */
+async function writeSpans(tx: Tx, spans: readonly SpanDelta[], members: JsonMembers, merge: boolean): Promise<void> {
+  await tx`
+    insert into span_index (trace_id, span_id, parent_span_id, name, service_name, start_time, end_time, state, status_code, has_error, attributes)
+    select decode(u.t, 'hex'), decode(u.s, 'hex'), nullif(decode(u.p, 'hex'), ''::bytea),
+           u.n, u.svc, u.st, u.et, u.state, u.code, u.err, (select ${members.jsonOfSegments(spans.map((d) => d.attributes))}::text::jsonb) -> (u.i - 1)::int4
+      from unnest(${plainArray(spans.map((d) => d.traceId))}::text[], ${plainArray(spans.map((d) => d.spanId))}::text[],
+                  ${textArray(spans.map((d) => d.parentSpanId))}::text[], ${textArray(spans.map((d) => d.name))}::text[],
+                  ${textArray(spans.map((d) => d.serviceName))}::text[], ${plainArray(spans.map((d) => d.startTime))}::int8[],
+                  ${plainArray(spans.map((d) => d.endTime))}::int8[], ${plainArray(spans.map((d) => d.state))}::int2[],
+                  ${plainArray(spans.map((d) => d.statusCode))}::int2[], ${plainArray(spans.map((d) => (d.hasError ? "t" : "f")))}::bool[])
+        with ordinality as u(t, s, p, n, svc, st, et, state, code, err, i)
+    ${
+      merge
+        ? tx`on conflict (trace_id, span_id) do update set
+              end_time = greatest(span_index.end_time, excluded.end_time),
+              state = greatest(span_index.state, excluded.state),
+              status_code = greatest(span_index.status_code, excluded.status_code),
+              has_error = span_index.has_error or excluded.has_error,
+              attributes = span_index.attributes || excluded.attributes`
+        : tx``
+    }`;
+}
+
+/**
+ * With `trustNew`, the spans of traces new in the slice are inserted (they have
+ * no rows: no conflict to look for) and their summaries computed here; without,
+ * every span is merged and every summary read back.
+ */
+async function applyDelta(tx: Tx, delta: ListingDelta, trustNew: boolean): Promise<void> {
+  const inserted: SpanDelta[] = [];
+  const merged: SpanDelta[] = [];
+  for (const trace of delta.traces.values()) (trustNew && trace.isNew ? inserted : merged).push(...trace.spans);
+  if (inserted.length > 0) await writeSpans(tx, inserted, delta.members, false);
+  if (merged.length > 0) await writeSpans(tx, merged, delta.members, true);
   const fresh: TraceSummaryRow[] = [];
   const regrouped: string[] = [];
   const recounted: string[] = [];
   const recountedStates: number[] = [];
   for (const [traceId, trace] of delta.traces) {
-    if (trace.isNew) {
+    if (trustNew && trace.isNew) {
       const row = newTraceSummary(traceId, trace);
       if (row) fresh.push(row);
     } else if (trace.spans.length === 0 && !trace.completed) {
