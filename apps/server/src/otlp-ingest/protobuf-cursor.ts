@@ -13,13 +13,43 @@ export class MalformedOtlp extends Error {
 }
 
 /** Buffer's native slicers, without toString's argument handling. */
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string };
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string; latin1Slice(start: number, end: number): string };
 
 /** Where hexRemembered last read an id in the buffer, and its hex. */
 export interface HexMemo {
   start: number;
   end: number;
   hex: string;
+}
+
+// Short ASCII strings seen recently (attribute keys, span, event and scope
+// names: the same few dozen in request after request), by a hash of their
+// bytes. Finding one costs less than decoding it, and every span then holds
+// the same old string instead of new ones the young-generation GC copies until
+// the commit. A slot holds the last string that hashed there.
+const RECENT_MAX_BYTES = 32;
+const RECENT_SLOTS = 1024;
+const recent: Array<string | undefined> = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+
+/** The string of the bytes if they are ASCII and were read recently; undefined otherwise (then remembered, if ASCII). */
+function recentString(buf: Buffer, start: number, end: number): string | undefined {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    const byte = buf[i]!;
+    if (byte >= 0x80) return undefined;
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  const slot = (hash >>> 0) & (RECENT_SLOTS - 1);
+  const known = recent[slot];
+  const length = end - start;
+  if (known !== undefined && known.length === length) {
+    let i = 0;
+    while (i < length && known.charCodeAt(i) === buf[start + i]) i++;
+    if (i === length) return known;
+  }
+  const value = (buf as NodeBuffer).latin1Slice(start, end);
+  recent[slot] = value;
+  return value;
 }
 
 export const WIRE_VARINT = 0;
@@ -125,6 +155,10 @@ export class ProtobufCursor {
     const start = this.pos;
     this.pos = end;
     if (end === start) return "";
+    if (end - start <= RECENT_MAX_BYTES) {
+      const known = recentString(this.buf, start, end);
+      if (known !== undefined) return known;
+    }
     // Buffer's own decoder without toString's argument handling: about 40% of a short string's cost.
     const value = (this.buf as NodeBuffer).utf8Slice(start, end);
     // Decoded first, checked after, instead of a byte loop looking for non-ASCII

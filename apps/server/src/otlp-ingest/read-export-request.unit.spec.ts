@@ -195,6 +195,16 @@ describe("readExportRequest", () => {
     expect(JSON.parse(JSON.stringify(span!.attributes[0], (key, v: unknown) => (key === "wireSource" ? undefined : v)))).toMatchObject({ key: "k", value: { value: { case: "stringValue", value: "v" } } });
   });
 
+  it("reads every name right when thousands of different short names come and go, request after request", () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `op-${(i * 7919) % 3001}`);
+    const requestOf = (order: string[]) => request([{ scopeSpans: [{ spans: order.map((name, i) => ({ traceId: TRACE_A, spanId: Buffer.alloc(8, (i % 255) + 1), name, attributes: [str(name, "v")] })) }] }]);
+    for (const order of [names, [...names].reverse(), names]) {
+      const [spans] = [...readExportRequest(requestOf(order)).traces.values()];
+      expect(spans!.map((s) => s.name)).toEqual(order);
+      expect(spans!.map((s) => s.attributes[0]!.key)).toEqual(order);
+    }
+  });
+
   it("groups spans of one trace under one id string, also when other traces come between", () => {
     const span = (traceId: Buffer, n: number) => ({ traceId, spanId: Buffer.alloc(8, n), name: `s${n}` });
     const bytes = request([{ scopeSpans: [{ spans: [span(TRACE_A, 1), span(TRACE_A, 2), span(TRACE_B, 3), span(TRACE_A, 4)] }] }]);
