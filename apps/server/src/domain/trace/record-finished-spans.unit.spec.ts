@@ -213,6 +213,19 @@ describe("invalid spans are rejected one by one", () => {
     ]);
   });
 
+  it("a resource with a bad attribute rejects each of its spans, each by its own id; spans of a good resource are recorded", () => {
+    const bad = [attr("", 1)];
+    const good = [attr("host.name", "web-1")];
+    const { outcome } = given([])
+      .when(recordFinished(finishedSpan(ROOT, { resourceAttributes: good }), child({ resourceAttributes: bad }), finishedSpan(GRANDCHILD, { parentSpanId: CHILD, resourceAttributes: bad }), finishedSpan(REMOTE_PARENT, { parentSpanId: ROOT, resourceAttributes: good })))
+      .thenAccepted();
+    expect(outcome).toMatchObject({ recorded: 2 });
+    expect(outcome.type === "FinishedSpansRecorded" && outcome.rejected.map((r) => [r.spanId, r.error.reason])).toEqual([
+      [CHILD, "INVALID_ATTRIBUTE"],
+      [GRANDCHILD, "INVALID_ATTRIBUTE"],
+    ]);
+  });
+
   it("a batch of only bad spans writes nothing, not even the trace's start", () => {
     given([]).when(recordFinished(finishedSpan(ROOT, { endTime: T0 - 1n }))).then([]);
   });
