@@ -17,28 +17,14 @@
 
 import type { AnyValue, KeyValue, SpanLink, Status } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
+import * as wire from "./wire-primitives.js";
 
-class GiveUp extends Error {}
-const GIVE_UP = new GiveUp("not a payload the hand-written reader knows");
+// Module constants, not imported bindings: see wire-primitives.ts.
+const { WIRE_GIVE_UP, double, fixed32, fixed64, lengthEnd, position, readWire, releaseWire, seek, string, varint, varint64, wireLimit } = wire;
 
 let src: Buffer = Buffer.alloc(0);
-let pos = 0;
 let skipAttributes = false;
 const EMPTY: Uint8Array = new Uint8Array(0);
-
-function varint(): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= src.length) throw GIVE_UP;
-    const byte = src[pos++]!;
-    if (shift < 28) result |= (byte & 0x7f) << shift;
-    else if (shift === 28) result |= (byte & 0x0f) << 28;
-    if ((byte & 0x80) === 0) return result;
-    shift += 7;
-    if (shift > 63) throw GIVE_UP;
-  }
-}
 
 function uint32(): number {
   return varint() >>> 0;
@@ -48,88 +34,30 @@ function int32(): number {
   return varint() | 0;
 }
 
-function varint64(): bigint {
-  let low = 0;
-  let high = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= src.length) throw GIVE_UP;
-    const byte = src[pos++]!;
-    const bits = byte & 0x7f;
-    if (shift < 28) low |= bits << shift;
-    else if (shift === 28) {
-      low |= (bits & 0x0f) << 28;
-      high |= bits >>> 4;
-    } else high |= bits << (shift - 32);
-    if ((byte & 0x80) === 0) break;
-    shift += 7;
-    if (shift > 63) throw GIVE_UP;
-  }
-  return (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
-}
-
-function fixed64(): bigint {
-  if (pos + 8 > src.length) throw GIVE_UP;
-  const value = src.readBigUInt64LE(pos);
-  pos += 8;
-  return value;
-}
-
-function fixed32(): number {
-  if (pos + 4 > src.length) throw GIVE_UP;
-  const value = src.readUInt32LE(pos);
-  pos += 4;
-  return value;
-}
-
-function double(): number {
-  if (pos + 8 > src.length) throw GIVE_UP;
-  const value = src.readDoubleLE(pos);
-  pos += 8;
-  return value;
-}
-
-function lengthEnd(): number {
-  const length = uint32();
-  const end = pos + length;
-  if (end > src.length) throw GIVE_UP;
-  return end;
-}
-
 /** Steps over a length-delimited field unread. */
 function skipDelimited(): void {
-  pos = lengthEnd();
-}
-
-/** Buffer's own UTF-8 decoder without toString's argument handling (about 40% of a short string's cost). */
-type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
-
-function string(): string {
-  const end = lengthEnd();
-  const value = end === pos ? "" : (src as Utf8Slicing).utf8Slice(pos, end);
-  pos = end;
-  return value;
+  seek(lengthEnd());
 }
 
 /** A view of the payload, as protobuf-es gives. */
 function bytes(): Uint8Array {
   const end = lengthEnd();
-  const value = end === pos ? EMPTY : new Uint8Array(src.buffer, src.byteOffset + pos, end - pos);
-  pos = end;
-  return value;
+  const at = position();
+  seek(end);
+  return end === at ? EMPTY : new Uint8Array(src.buffer, src.byteOffset + at, end - at);
 }
 
 function keyValue(): KeyValue {
   const end = lengthEnd();
   let key = "";
   let value: AnyValue | undefined;
-  while (pos < end) {
+  while (position() < end) {
     const tag = varint();
     if (tag === 0x0a) key = string();
     else if (tag === 0x12 && value === undefined) value = anyValue();
-    else throw GIVE_UP;
+    else throw WIRE_GIVE_UP;
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return value === undefined ? { $typeName: "traceledger.v1.KeyValue", key } : { $typeName: "traceledger.v1.KeyValue", key, value };
 }
 
@@ -142,7 +70,7 @@ function attributeInto(list: KeyValue[]): void {
 function anyValue(): AnyValue {
   const end = lengthEnd();
   let value: AnyValue["value"] = { case: undefined };
-  while (pos < end) {
+  while (position() < end) {
     switch (varint()) {
       case 0x0a:
         value = { case: "stringValue", value: string() };
@@ -157,26 +85,26 @@ function anyValue(): AnyValue {
         value = { case: "doubleValue", value: double() };
         break;
       case 0x2a: {
-        if (value.case === "arrayValue") throw GIVE_UP;
+        if (value.case === "arrayValue") throw WIRE_GIVE_UP;
         const listEnd = lengthEnd();
         const values: AnyValue[] = [];
-        while (pos < listEnd) {
-          if (varint() !== 0x0a) throw GIVE_UP;
+        while (position() < listEnd) {
+          if (varint() !== 0x0a) throw WIRE_GIVE_UP;
           values.push(anyValue());
         }
-        if (pos !== listEnd) throw GIVE_UP;
+        if (position() !== listEnd) throw WIRE_GIVE_UP;
         value = { case: "arrayValue", value: { $typeName: "traceledger.v1.ArrayValue", values } };
         break;
       }
       case 0x32: {
-        if (value.case === "kvlistValue") throw GIVE_UP;
+        if (value.case === "kvlistValue") throw WIRE_GIVE_UP;
         const listEnd = lengthEnd();
         const values: KeyValue[] = [];
-        while (pos < listEnd) {
-          if (varint() !== 0x0a) throw GIVE_UP;
+        while (position() < listEnd) {
+          if (varint() !== 0x0a) throw WIRE_GIVE_UP;
           values.push(keyValue());
         }
-        if (pos !== listEnd) throw GIVE_UP;
+        if (position() !== listEnd) throw WIRE_GIVE_UP;
         value = { case: "kvlistValue", value: { $typeName: "traceledger.v1.KeyValueList", values } };
         break;
       }
@@ -184,17 +112,17 @@ function anyValue(): AnyValue {
         value = { case: "bytesValue", value: bytes() };
         break;
       default:
-        throw GIVE_UP;
+        throw WIRE_GIVE_UP;
     }
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return { $typeName: "traceledger.v1.AnyValue", value };
 }
 
 function spanLink(): SpanLink {
   const end = lengthEnd();
   const link: SpanLink = { $typeName: "traceledger.v1.SpanLink", traceId: EMPTY, spanId: EMPTY, tracestate: "", attributes: [], droppedAttributesCount: 0, flags: 0 };
-  while (pos < end) {
+  while (position() < end) {
     switch (varint()) {
       case 0x0a:
         link.traceId = bytes();
@@ -215,38 +143,38 @@ function spanLink(): SpanLink {
         link.flags = fixed32();
         break;
       default:
-        throw GIVE_UP;
+        throw WIRE_GIVE_UP;
     }
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return link;
 }
 
 function status(): Status {
   const end = lengthEnd();
   const s: Status = { $typeName: "traceledger.v1.Status", message: "", code: 0 };
-  while (pos < end) {
+  while (position() < end) {
     const tag = varint();
     if (tag === 0x12) s.message = string();
     else if (tag === 0x18) s.code = int32();
-    else throw GIVE_UP;
+    else throw WIRE_GIVE_UP;
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return s;
 }
 
 function body(type: string): TraceEventCase {
-  const end = src.length;
+  const end = wireLimit();
   switch (type) {
     case "TraceStarted": {
       const e = { $typeName: "traceledger.v1.TraceStarted" as const, traceId: EMPTY, startTimeUnixNano: 0n, origin: 0, serviceName: "" };
-      while (pos < end) {
+      while (position() < end) {
         const tag = varint();
         if (tag === 0x0a) e.traceId = bytes();
         else if (tag === 0x11) e.startTimeUnixNano = fixed64();
         else if (tag === 0x18) e.origin = int32();
         else if (tag === 0x22) e.serviceName = string();
-        else throw GIVE_UP;
+        else throw WIRE_GIVE_UP;
       }
       return { case: "traceStarted", value: e };
     }
@@ -270,7 +198,7 @@ function body(type: string): TraceEventCase {
         truncatedValuesCount: 0,
         scopeName: "",
       };
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -322,7 +250,7 @@ function body(type: string): TraceEventCase {
             e.scopeName = string();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       return { case: "spanStarted", value: e };
@@ -340,7 +268,7 @@ function body(type: string): TraceEventCase {
         truncatedValuesCount: number;
       } = { $typeName: "traceledger.v1.SpanEnded", traceId: EMPTY, spanId: EMPTY, endTimeUnixNano: 0n, endReason: 0, attributes: [], droppedAttributesCount: 0, truncatedValuesCount: 0 };
       let statusValue: Status | undefined;
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -352,7 +280,7 @@ function body(type: string): TraceEventCase {
             e.endTimeUnixNano = fixed64();
             break;
           case 0x22:
-            if (statusValue !== undefined) throw GIVE_UP;
+            if (statusValue !== undefined) throw WIRE_GIVE_UP;
             statusValue = status();
             break;
           case 0x28:
@@ -368,7 +296,7 @@ function body(type: string): TraceEventCase {
             e.truncatedValuesCount = uint32();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       // protobuf-es's field order: status after the end time.
@@ -393,7 +321,7 @@ function body(type: string): TraceEventCase {
         droppedAttributesCount: 0,
         truncatedValuesCount: 0,
       };
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -429,7 +357,7 @@ function body(type: string): TraceEventCase {
             e.truncatedValuesCount = uint32();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       return { case: "spanErrorOccurred", value: e };
@@ -446,7 +374,7 @@ function body(type: string): TraceEventCase {
         droppedAttributesCount: 0,
         truncatedValuesCount: 0,
       };
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -473,7 +401,7 @@ function body(type: string): TraceEventCase {
             e.truncatedValuesCount = uint32();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       return { case: "spanEventRecorded", value: e };
@@ -489,7 +417,7 @@ function body(type: string): TraceEventCase {
         truncatedValuesCount: 0,
         timeUnixNano: 0n,
       };
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -513,14 +441,14 @@ function body(type: string): TraceEventCase {
             e.timeUnixNano = fixed64();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       return { case: "spanAttributeUpdated", value: e };
     }
     case "SpanOrphaned": {
       const e = { $typeName: "traceledger.v1.SpanOrphaned" as const, traceId: EMPTY, spanId: EMPTY, closedTimeUnixNano: 0n, reason: 0, openDurationNano: 0n };
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -538,7 +466,7 @@ function body(type: string): TraceEventCase {
             e.openDurationNano = varint64();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       return { case: "spanOrphaned", value: e };
@@ -556,7 +484,7 @@ function body(type: string): TraceEventCase {
         reason: 0,
         lateSpanCount: 0,
       };
-      while (pos < end) {
+      while (position() < end) {
         switch (varint()) {
           case 0x0a:
             e.traceId = bytes();
@@ -586,13 +514,13 @@ function body(type: string): TraceEventCase {
             e.lateSpanCount = uint32();
             break;
           default:
-            throw GIVE_UP;
+            throw WIRE_GIVE_UP;
         }
       }
       return { case: "traceCompleted", value: e };
     }
     default:
-      throw GIVE_UP;
+      throw WIRE_GIVE_UP;
   }
 }
 
@@ -602,16 +530,17 @@ function body(type: string): TraceEventCase {
  */
 export function readTraceEvent(type: string, payload: Uint8Array, withoutAttributes = false): TraceEventCase | undefined {
   src = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  pos = 0;
+  readWire(src, 0, src.length);
   skipAttributes = withoutAttributes;
   try {
     const event = body(type);
-    return pos === src.length ? event : undefined;
+    return position() === wireLimit() ? event : undefined;
   } catch (error) {
-    if (error === GIVE_UP || error instanceof RangeError) return undefined;
+    if (error === WIRE_GIVE_UP || error instanceof RangeError) return undefined;
     throw error;
   } finally {
     src = EMPTY_BUFFER;
+    releaseWire();
   }
 }
 

@@ -13,8 +13,13 @@
 import { StatusCode } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import type { SlicingBuffer } from "../events/wire-primitives.js";
+import * as wire from "../events/wire-primitives.js";
 import { attributeText } from "./attribute-text.js";
 import { JsonMembers } from "./json-members.js";
+
+// Module constants, not imported bindings: see wire-primitives.ts.
+const { WIRE_GIVE_UP, field, fixed64, hex, highHalf, lengthEnd, lowHalf, position, readWire, releaseWire, seek, skip, string, varint, varint64Halves, wireLimit } = wire;
 
 export const ListingEventKind = {
   /** TraceStarted, SpanEventRecorded: touch the trace, change no span. */
@@ -47,101 +52,9 @@ export interface ListingEvent {
   attributesEnd: number;
 }
 
-class GiveUp extends Error {}
-const GIVE_UP = new GiveUp("not a payload the listing's reader knows");
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string };
-let src = Buffer.alloc(0) as NodeBuffer;
+let src = Buffer.alloc(0) as SlicingBuffer;
 /** Where attributeMember() writes: the members given to readListingEvent. */
 let out: JsonMembers = new JsonMembers();
-let pos = 0;
-let wireType = 0;
-/** The two halves of the last varint64(). */
-let low = 0;
-let high = 0;
-
-function varint(): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= src.length) throw GIVE_UP;
-    const byte = src[pos++]!;
-    if (shift < 28) result |= (byte & 0x7f) << shift;
-    else if (shift === 28) result |= (byte & 0x0f) << 28;
-    if ((byte & 0x80) === 0) return result;
-    shift += 7;
-    if (shift > 63) throw GIVE_UP;
-  }
-}
-
-/** Reads a varint into `low` and `high` (unsigned 32-bit halves). */
-function varint64(): void {
-  low = 0;
-  high = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= src.length) throw GIVE_UP;
-    const byte = src[pos++]!;
-    const bits = byte & 0x7f;
-    if (shift < 28) low |= bits << shift;
-    else if (shift === 28) {
-      low |= (bits & 0x0f) << 28;
-      high |= bits >>> 4;
-    } else high |= bits << (shift - 32);
-    if ((byte & 0x80) === 0) break;
-    shift += 7;
-    if (shift > 63) throw GIVE_UP;
-  }
-  low >>>= 0;
-  high >>>= 0;
-}
-
-function fixed64(): bigint {
-  if (pos + 8 > src.length) throw GIVE_UP;
-  const value = src.readBigUInt64LE(pos);
-  pos += 8;
-  return value;
-}
-
-function lengthEnd(): number {
-  const length = varint() >>> 0;
-  const end = pos + length;
-  if (end > src.length) throw GIVE_UP;
-  return end;
-}
-
-function string(): string {
-  const end = lengthEnd();
-  const value = end === pos ? "" : src.utf8Slice(pos, end);
-  pos = end;
-  return value;
-}
-
-function hex(): string {
-  const end = lengthEnd();
-  const value = end === pos ? "" : src.hexSlice(pos, end);
-  pos = end;
-  return value;
-}
-
-function skip(): void {
-  switch (wireType) {
-    case 0:
-      varint();
-      return;
-    case 1:
-      pos += 8;
-      break;
-    case 2:
-      pos = lengthEnd();
-      return;
-    case 5:
-      pos += 4;
-      break;
-    default:
-      throw GIVE_UP;
-  }
-  if (pos > src.length) throw GIVE_UP;
-}
 
 // The wire type of every field each message declares (index: field number);
 // fields a message does not declare are stepped over.
@@ -160,22 +73,14 @@ const KEY_VALUE_WIRE_TYPES: readonly number[] = [-1, 2, 2];
 const ANY_VALUE_WIRE_TYPES: readonly number[] = [-1, 2, 0, 0, 1, 2, 2, 2];
 const LIST_WIRE_TYPES: readonly number[] = [-1, 2];
 
-function field(wireTypes: readonly number[]): number {
-  const tag = varint() >>> 0;
-  const number = tag >>> 3;
-  wireType = tag & 7;
-  if (number === 0 || (number < wireTypes.length && wireTypes[number] !== wireType)) throw GIVE_UP;
-  return number;
-}
-
 function statusCode(): number {
   const end = lengthEnd();
   let code = 0;
-  while (pos < end) {
+  while (position() < end) {
     if (field(STATUS_WIRE_TYPES) === 3) code = varint() | 0;
     else skip();
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return code;
 }
 
@@ -185,20 +90,20 @@ function attributeMember(): void {
   let keyStart = -1;
   let keyEnd = -1;
   let valueAt = -1;
-  while (pos < end) {
+  while (position() < end) {
     const number = field(KEY_VALUE_WIRE_TYPES);
     if (number === 1) {
       keyEnd = lengthEnd();
-      keyStart = pos;
-      pos = keyEnd;
+      keyStart = position();
+      seek(keyEnd);
     } else if (number === 2) {
       // A value given twice is merged by protobuf: left to the shared reader.
-      if (valueAt >= 0) throw GIVE_UP;
-      valueAt = pos;
-      pos = lengthEnd();
+      if (valueAt >= 0) throw WIRE_GIVE_UP;
+      valueAt = position();
+      seek(lengthEnd());
     } else skip();
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   out.byte(0x22);
   if (keyStart >= 0) out.escapedBytes(src, keyStart, keyEnd);
   out.byte(0x22);
@@ -207,24 +112,25 @@ function attributeMember(): void {
     out.byte(0x22);
     out.byte(0x22);
   } else {
-    pos = valueAt;
+    seek(valueAt);
     const valueEnd = lengthEnd();
     // The common case, a value that is one string field and nothing else: its bytes.
     let stringEnd = -1;
-    if (pos < valueEnd && src[pos] === 0x0a) {
-      pos++;
+    const at = position();
+    if (at < valueEnd && src[at] === 0x0a) {
+      seek(at + 1);
       stringEnd = lengthEnd();
     }
     if (stringEnd === valueEnd) {
       out.byte(0x22);
-      out.escapedBytes(src, pos, stringEnd);
+      out.escapedBytes(src, position(), stringEnd);
       out.byte(0x22);
     } else {
-      pos = valueAt;
+      seek(valueAt);
       out.utf8(JSON.stringify(anyValueText()));
     }
   }
-  pos = end;
+  seek(end);
 }
 
 /** attributeText() of the AnyValue at pos, read from its bytes. */
@@ -232,11 +138,11 @@ function anyValueText(): string {
   const end = lengthEnd();
   let text = "";
   let listCase = 0;
-  while (pos < end) {
+  while (position() < end) {
     const number = field(ANY_VALUE_WIRE_TYPES);
     // The last member of the oneof wins; the same list given twice is merged by protobuf: left to the shared reader.
     if (number <= 7) {
-      if ((number === 5 || number === 6) && listCase === number) throw GIVE_UP;
+      if ((number === 5 || number === 6) && listCase === number) throw WIRE_GIVE_UP;
       listCase = 0;
     }
     switch (number) {
@@ -244,29 +150,31 @@ function anyValueText(): string {
         text = string();
         break;
       case 2:
-        varint64();
-        text = low !== 0 || high !== 0 ? "true" : "false";
+        varint64Halves();
+        text = lowHalf() !== 0 || highHalf() !== 0 ? "true" : "false";
         break;
       case 3:
-        varint64();
-        text = int64Text();
+        varint64Halves();
+        text = int64Text(lowHalf(), highHalf());
         break;
-      case 4:
-        if (pos + 8 > end) throw GIVE_UP;
-        text = String(src.readDoubleLE(pos));
-        pos += 8;
+      case 4: {
+        const at = position();
+        if (at + 8 > end) throw WIRE_GIVE_UP;
+        text = String(src.readDoubleLE(at));
+        seek(at + 8);
         break;
+      }
       case 5:
       case 6: {
         listCase = number;
         const listEnd = lengthEnd();
         const parts: string[] = [];
-        while (pos < listEnd) {
+        while (position() < listEnd) {
           if (field(LIST_WIRE_TYPES) !== 1) skip();
           else if (number === 5) parts.push(anyValueText());
           else parts.push(keyValueText());
         }
-        if (pos !== listEnd) throw GIVE_UP;
+        if (position() !== listEnd) throw WIRE_GIVE_UP;
         text = number === 5 ? `[${parts.join(",")}]` : `{${parts.join(",")}}`;
         break;
       }
@@ -277,7 +185,7 @@ function anyValueText(): string {
         skip();
     }
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return text;
 }
 
@@ -286,20 +194,20 @@ function keyValueText(): string {
   const end = lengthEnd();
   let key = "";
   let text: string | undefined;
-  while (pos < end) {
+  while (position() < end) {
     const number = field(KEY_VALUE_WIRE_TYPES);
     if (number === 1) key = string();
     else if (number === 2) {
-      if (text !== undefined) throw GIVE_UP;
+      if (text !== undefined) throw WIRE_GIVE_UP;
       text = anyValueText();
     } else skip();
   }
-  if (pos !== end) throw GIVE_UP;
+  if (position() !== end) throw WIRE_GIVE_UP;
   return `${key}=${text ?? ""}`;
 }
 
-/** The signed 64-bit integer in `low` and `high`, in decimal. */
-function int64Text(): string {
+/** The signed 64-bit integer of two unsigned 32-bit halves, in decimal. */
+function int64Text(low: number, high: number): string {
   if (high === 0) return String(low);
   if (high < 0x200000) return String(high * 4294967296 + low);
   return BigInt.asIntN(64, (BigInt(high) << 32n) | BigInt(low)).toString();
@@ -316,13 +224,13 @@ function appendMember(e: ListingEvent): void {
 }
 
 function body(type: string): ListingEvent {
-  const end = src.length;
+  const end = wireLimit();
   const w = WIRE_TYPES.get(type);
-  if (w === undefined) throw GIVE_UP;
+  if (w === undefined) throw WIRE_GIVE_UP;
   switch (type) {
     case "SpanStarted": {
       const e = event(ListingEventKind.SpanStarted, out);
-      while (pos < end) {
+      while (position() < end) {
         switch (field(w)) {
           case 2:
             e.spanId = hex();
@@ -351,7 +259,7 @@ function body(type: string): ListingEvent {
     case "SpanEnded": {
       const e = event(ListingEventKind.SpanEnded, out);
       let statusSeen = false;
-      while (pos < end) {
+      while (position() < end) {
         switch (field(w)) {
           case 2:
             e.spanId = hex();
@@ -360,7 +268,7 @@ function body(type: string): ListingEvent {
             e.time = fixed64();
             break;
           case 4:
-            if (statusSeen) throw GIVE_UP;
+            if (statusSeen) throw WIRE_GIVE_UP;
             statusSeen = true;
             e.statusCode = statusCode();
             break;
@@ -378,7 +286,7 @@ function body(type: string): ListingEvent {
     case "SpanAttributeUpdated": {
       const orphaned = type === "SpanOrphaned";
       const e = event(orphaned ? ListingEventKind.SpanOrphaned : type === "SpanErrorOccurred" ? ListingEventKind.SpanError : ListingEventKind.SpanAttributes, out);
-      while (pos < end) {
+      while (position() < end) {
         const number = field(w);
         if (number === 2) e.spanId = hex();
         else if (orphaned && number === 3) e.time = fixed64();
@@ -391,13 +299,13 @@ function body(type: string): ListingEvent {
     case "TraceStarted":
     case "SpanEventRecorded":
       // Read through all the same, so a payload the shared reader would refuse is refused here too.
-      while (pos < end) {
+      while (position() < end) {
         field(w);
         skip();
       }
       return event(type === "TraceCompleted" ? ListingEventKind.TraceCompleted : ListingEventKind.Other, out);
     default:
-      throw GIVE_UP;
+      throw WIRE_GIVE_UP;
   }
 }
 
@@ -406,24 +314,25 @@ function body(type: string): ListingEvent {
  * `members`; undefined (and nothing written) when the payload needs the shared reader.
  */
 export function readListingEvent(type: string, payload: Uint8Array, members: JsonMembers): ListingEvent | undefined {
-  src = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)) as NodeBuffer;
-  pos = 0;
+  src = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)) as SlicingBuffer;
+  readWire(src, 0, src.length);
   out = members;
   const written = members.length;
   let e: ListingEvent | undefined;
   try {
     e = body(type);
-    if (pos !== src.length) e = undefined;
+    if (position() !== wireLimit()) e = undefined;
   } catch (error) {
-    if (error !== GIVE_UP && !(error instanceof RangeError)) throw error;
+    if (error !== WIRE_GIVE_UP && !(error instanceof RangeError)) throw error;
   } finally {
     src = EMPTY_BUFFER;
+    releaseWire();
   }
   if (e === undefined) members.length = written;
   return e;
 }
 
-const EMPTY_BUFFER = Buffer.alloc(0) as NodeBuffer;
+const EMPTY_BUFFER = Buffer.alloc(0) as SlicingBuffer;
 
 /** The same fields taken from a decoded event (the shared reader's, or protobuf-es's). */
 export function listingEventOf(decoded: TraceEventCase, members: JsonMembers): ListingEvent {
