@@ -58,6 +58,19 @@ export function wireLimit(): number {
 
 /** A varint's low 32 bits (tags, lengths, int32 and enum fields: protobuf-es keeps the same bits); up to 10 bytes. */
 export function varint(): number {
+  // Most are one byte (tags, short lengths). The rest is out of line, so that
+  // inlining varint at every call site spends little of the reader's inlining budget.
+  if (pos < end) {
+    const byte = src[pos]!;
+    if (byte < 0x80) {
+      pos++;
+      return byte;
+    }
+  }
+  return longVarint();
+}
+
+function longVarint(): number {
   let result = 0;
   let shift = 0;
   for (;;) {
@@ -73,6 +86,19 @@ export function varint(): number {
 
 /** A varint's 64 bits into lowHalf() and highHalf(), unsigned, without making a bigint. */
 export function varint64Halves(): void {
+  if (pos < end) {
+    const byte = src[pos]!;
+    if (byte < 0x80) {
+      pos++;
+      low = byte;
+      high = 0;
+      return;
+    }
+  }
+  longVarint64();
+}
+
+function longVarint64(): void {
   let l = 0;
   let h = 0;
   let shift = 0;
