@@ -17,6 +17,7 @@ import type {
   SagaTraceEvent,
   SagaTraceStarted,
 } from "../domain/monitoring/saga-trace-event.js";
+import { STATUS_WIRE_TYPES, TRACE_EVENT_WIRE_TYPES } from "../events/trace-event-wire-types.js";
 
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp("not a payload the saga's reader knows");
@@ -148,21 +149,6 @@ function skip(): void {
   if (pos > limit) throw GIVE_UP;
 }
 
-// The wire type of every field each message declares (index: field number).
-// A declared field with another wire type is left to the shared reader, as
-// the whole-message reader does; fields it does not declare are stepped over.
-const WIRE_TYPES: ReadonlyMap<string, readonly number[]> = new Map([
-  ["TraceStarted", [-1, 2, 1, 0, 2]],
-  ["SpanStarted", [-1, 2, 2, 2, 0, 2, 0, 2, 1, 2, 2, 2, 2, 5, 0, 0, 2]],
-  ["SpanEnded", [-1, 2, 2, 1, 2, 0, 2, 0, 0]],
-  ["SpanErrorOccurred", [-1, 2, 2, 2, 1, 2, 2, 2, 0, 2, 0, 0]],
-  ["SpanEventRecorded", [-1, 2, 2, 2, 1, 2, 2, 0, 0]],
-  ["SpanAttributeUpdated", [-1, 2, 2, 2, 2, 0, 0, 1]],
-  ["SpanOrphaned", [-1, 2, 2, 1, 0, 0]],
-  ["TraceCompleted", [-1, 2, 1, 1, 0, 0, 0, 0, 0, 0]],
-]);
-const STATUS_WIRE_TYPES: readonly number[] = [-1, -1, 2, 0];
-
 /** The next field's number, its wire type (in `wireType`) checked against the message's. */
 function field(wireTypes: readonly number[]): number {
   const tag = varint() >>> 0;
@@ -205,7 +191,7 @@ const TRACE_COMPLETED: SagaTraceEvent = { case: "traceCompleted", value: traceCo
 
 function body(type: string): SagaTraceEvent | undefined {
   const end = limit;
-  const w = WIRE_TYPES.get(type);
+  const w = TRACE_EVENT_WIRE_TYPES.get(type);
   if (w === undefined) return undefined;
   switch (type) {
     case "TraceStarted": {

@@ -13,6 +13,7 @@
 import { StatusCode } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import { STATUS_WIRE_TYPES, TRACE_EVENT_WIRE_TYPES } from "../events/trace-event-wire-types.js";
 import type { SlicingBuffer } from "../events/wire-primitives.js";
 import * as wire from "../events/wire-primitives.js";
 import { attributeText } from "./attribute-text.js";
@@ -56,19 +57,7 @@ let src = Buffer.alloc(0) as SlicingBuffer;
 /** Where attributeMember() writes: the members given to readListingEvent. */
 let out: JsonMembers = new JsonMembers();
 
-// The wire type of every field each message declares (index: field number);
-// fields a message does not declare are stepped over.
-const WIRE_TYPES: ReadonlyMap<string, readonly number[]> = new Map([
-  ["TraceStarted", [-1, 2, 1, 0, 2]],
-  ["SpanStarted", [-1, 2, 2, 2, 0, 2, 0, 2, 1, 2, 2, 2, 2, 5, 0, 0, 2]],
-  ["SpanEnded", [-1, 2, 2, 1, 2, 0, 2, 0, 0]],
-  ["SpanErrorOccurred", [-1, 2, 2, 2, 1, 2, 2, 2, 0, 2, 0, 0]],
-  ["SpanEventRecorded", [-1, 2, 2, 2, 1, 2, 2, 0, 0]],
-  ["SpanAttributeUpdated", [-1, 2, 2, 2, 2, 0, 0, 1]],
-  ["SpanOrphaned", [-1, 2, 2, 1, 0, 0]],
-  ["TraceCompleted", [-1, 2, 1, 1, 0, 0, 0, 0, 0, 0]],
-]);
-const STATUS_WIRE_TYPES: readonly number[] = [-1, -1, 2, 0];
+// The wire types of KeyValue, AnyValue and their lists (index: field number), as TRACE_EVENT_WIRE_TYPES.
 const KEY_VALUE_WIRE_TYPES: readonly number[] = [-1, 2, 2];
 const ANY_VALUE_WIRE_TYPES: readonly number[] = [-1, 2, 0, 0, 1, 2, 2, 2];
 const LIST_WIRE_TYPES: readonly number[] = [-1, 2];
@@ -225,7 +214,7 @@ function appendMember(e: ListingEvent): void {
 
 function body(type: string): ListingEvent {
   const end = wireLimit();
-  const w = WIRE_TYPES.get(type);
+  const w = TRACE_EVENT_WIRE_TYPES.get(type);
   if (w === undefined) throw WIRE_GIVE_UP;
   switch (type) {
     case "SpanStarted": {
