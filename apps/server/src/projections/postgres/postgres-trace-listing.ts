@@ -48,7 +48,12 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
       const hasAttributes = request.attributes.length > 0;
       // Open traces are as long as they have been running so far.
       const duration = sql`(case when t.state = 1 then greatest(t.end_time, ${now.toString()}::int8) else t.end_time end - t.start_time)`;
-      const rows = await sql<Row[]>`
+      // A span filter's selectivity is only known from its value: PostgreSQL's generic
+      // plan for the prepared statement guesses and walks trace_summaries newest first,
+      // probing span_index per trace (60 ms for a filter matching 1% of 100,000 traces,
+      // measured), where a plan made for the value reads the GIN or name index (5-12 ms).
+      // The extra round trips (~0.3 ms) are paid only by span-filtered calls.
+      const pageQuery = (db: Sql) => db<Row[]>`
         select t.trace_id, t.state, t.start_time, t.end_time, t.root_name, t.root_service_name,
                t.span_count, t.error_count, t.running_span_count, t.service_names
           from trace_summaries t
@@ -67,6 +72,13 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
          -- only uses an index whose null order matches the ORDER BY).
          order by t.start_time desc nulls last, t.trace_id desc nulls last
          limit ${pageSize + 1}`;
+      const spanFiltered = hasAttributes || request.spanName !== "";
+      const rows = spanFiltered
+        ? await sql.begin(async (tx) => {
+            await tx`set local plan_cache_mode = force_custom_plan`;
+            return pageQuery(tx as unknown as Sql);
+          })
+        : await pageQuery(sql);
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
       return create(ListTracesResponseSchema, {
