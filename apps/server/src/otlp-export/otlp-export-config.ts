@@ -38,8 +38,8 @@ export interface OtlpExportSetting {
   readonly help: string;
 }
 
-export const DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/traces";
-export const DEFAULT_GRPC_ENDPOINT = "http://localhost:4317";
+const DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/traces";
+const DEFAULT_GRPC_ENDPOINT = "http://localhost:4317";
 
 /** In the order --help lists them. */
 export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [

@@ -31,7 +31,7 @@ interface ResourceGroup {
   readonly scopes: Map<string, TranscodedSpan[]>;
 }
 
-export function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
+function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
   const resources = new Map<string, ResourceGroup>();
   // Spans whose resource is made of the same parts share a group without building it again.
   const byParts = new Map<string, ResourceGroup>();

@@ -17,7 +17,7 @@ export function buildExportRequests(spans: readonly FoldedSpan[], maxSpans: numb
   return requests;
 }
 
-export function buildExportRequest(spans: readonly FoldedSpan[]): ExportTraceServiceRequest {
+function buildExportRequest(spans: readonly FoldedSpan[]): ExportTraceServiceRequest {
   const resources = new Map<string, { resource: ResourceSpans; scopes: Map<string, ScopeSpans> }>();
   for (const folded of spans) {
     const attributes = resourceAttributes(folded);

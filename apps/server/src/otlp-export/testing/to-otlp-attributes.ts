@@ -13,7 +13,7 @@ export function toOtlpKeyValues(list: readonly KeyValue[]): OtlpKeyValue[] {
   return list.map(toOtlpKeyValue);
 }
 
-export function toOtlpAnyValue(any: AnyValue): OtlpAnyValue {
+function toOtlpAnyValue(any: AnyValue): OtlpAnyValue {
   const v = any.value;
   let value: OtlpAnyValue["value"];
   switch (v.case) {
