@@ -19,7 +19,6 @@ import {
   TracingCommandSchema,
   type EndSpanRequest,
   type IngestBatchRequest,
-  type KeyValue,
   type StartSpanRequest,
   type StartTraceRequest,
 } from "@traceledger/proto";
@@ -307,7 +306,7 @@ function readEndSpan(c: ProtobufCursor, end: number): EndSpanRequest {
     endTimeUnixNano: 0n,
     status: undefined,
     endReason: 0,
-    attributes: [] as KeyValue[],
+    attributes: [],
   };
   while (c.pos < end) {
     const tag = c.tag();

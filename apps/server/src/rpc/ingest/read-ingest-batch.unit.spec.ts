@@ -1,6 +1,5 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import type { KeyValueSchema} from "@traceledger/proto";
-import { IngestBatchRequestSchema, SpanEndReason, SpanKind, StatusCode, TracingCommandSchema, type KeyValue } from "@traceledger/proto";
+import { IngestBatchRequestSchema, SpanEndReason, SpanKind, StatusCode, TracingCommandSchema, type KeyValue, type KeyValueSchema } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { encodeTraceEvent } from "../../events/trace-event-codec.js";
 import { decideTrace } from "../../domain/trace/trace-decide.js";
