@@ -67,6 +67,7 @@ class Writer {
   bool(field: number, v: boolean): void {
     if (!v) return;
     this.tag(field, 0);
+    this.ensure(1);
     this.buf[this.pos++] = 1;
   }
 
