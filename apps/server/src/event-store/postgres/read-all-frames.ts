@@ -1,5 +1,5 @@
 // readAll's page as one value: PostgreSQL frames each event into bytes and concatenates
-// them (string_agg), so postgres.js takes in one column of one row per page instead of
+// them (string_agg), so postgres.js takes in one row per page (the count and the frames) instead of
 // nine columns per event (it spends ~5 us of CPU per result row; see BENCHMARKS.md,
 // "Global read").
 //
