@@ -1,7 +1,7 @@
 // Unary StartSpan + EndSpan through the gRPC port, against a bare grpc-js echo
 // server measured in the same run, at 1, 16 and 64 calls in flight.
 //
-//   npx tsx tools/bench/unary-latency.ts [--quick] [--profile]
+//   npx tsx tools/bench/unary-latency.ts [--quick] [--profile] [--levels=1,16,64]
 //
 // Processes: this script (orchestration only), the traceledger server
 // (`node --import tsx apps/server/src/main.ts`), the echo server
@@ -24,7 +24,8 @@
 // "commit floor" line measures that round trip from this process.
 //
 // --profile runs the main.ts server under --cpu-prof and prints where its main
-// thread's time went (all its phases together).
+// thread's time went (all its phases together); --levels picks the concurrencies
+// (e.g. --levels=64 to profile one of them alone).
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
@@ -37,7 +38,10 @@ import { percentile } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
 const profile = process.argv.includes("--profile");
-const LEVELS = [1, 16, 64];
+const levelsArg = process.argv.find((a) => a.startsWith("--levels="));
+// The concurrencies to run; the issue's targets are at 1, 16 and 64 (the default).
+const LEVELS = levelsArg ? levelsArg.slice("--levels=".length).split(",").map(Number) : [1, 16, 64];
+if (LEVELS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--levels takes positive integers, e.g. --levels=16,64; got ${levelsArg}`);
 const WARMUP_MS = quick ? 600 : 2000;
 const DURATION_MS = quick ? 2000 : 10_000;
 const CHILDREN = 20;
