@@ -24,7 +24,8 @@
 // "commit floor" line measures that round trip from this process.
 //
 // --profile runs the main.ts server under --cpu-prof and prints where its main
-// thread's time went (all its phases together); --levels picks the concurrencies
+// thread's time went (all its phases together); --profile-dir=DIR does the same
+// and keeps the .cpuprofile in DIR (for Chrome DevTools); --levels picks the concurrencies
 // (e.g. --levels=64 to profile one of them alone).
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -37,7 +38,7 @@ import type { UnaryJob, UnaryResult } from "./support/load-unary.js";
 import { percentile } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
-const profile = process.argv.includes("--profile");
+const profile = process.argv.some((a) => a === "--profile" || a.startsWith("--profile-dir="));
 const levelsArg = process.argv.find((a) => a.startsWith("--levels="));
 // The concurrencies to run; the issue's targets are at 1, 16 and 64 (the default).
 const LEVELS = levelsArg ? levelsArg.slice("--levels=".length).split(",").map(Number) : [1, 16, 64];
@@ -72,8 +73,9 @@ async function main(): Promise<void> {
     const [pg] = await sql<{ version: string; synchronous_commit: string; fsync: string }[]>`
       select current_setting('server_version') as version, current_setting('synchronous_commit') as synchronous_commit, current_setting('fsync') as fsync`;
 
-    const profileDir = profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined;
-    if (profileDir) cleanup.push(() => rm(profileDir, { recursive: true, force: true }));
+    const keptProfileDir = process.argv.find((a) => a.startsWith("--profile-dir="))?.slice("--profile-dir=".length);
+    const profileDir = keptProfileDir ?? (profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined);
+    if (profileDir && !keptProfileDir) cleanup.push(() => rm(profileDir, { recursive: true, force: true }));
     const server = await startServerProcess({ databaseUrl: db.url, cpuProfDir: profileDir });
     cleanup.unshift(() => server.stop());
     const diagUrl = await db.another("tl_bench_unary_diag");
