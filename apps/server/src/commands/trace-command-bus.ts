@@ -49,7 +49,7 @@ export interface TraceCommandBusObserver {
   committed(state: TraceState, events: readonly TraceEventCase[]): void;
 }
 
-export interface AppendedEvent {
+interface AppendedEvent {
   readonly version: number;
   readonly position: bigint;
   readonly event: NewEvent;

@@ -14,7 +14,7 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import { loadEmbeddedPostgres } from "./load-embedded-postgres.js";
 
-export const DEFAULT_DATA_DIR = path.join(".data", "postgres");
+const DEFAULT_DATA_DIR = path.join(".data", "postgres");
 
 export interface EmbeddedDatabaseOptions {
   /** The data folder; relative to the current directory. Default `.data/postgres`. */
@@ -46,7 +46,7 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-export class EmbeddedDatabaseError extends Error {
+class EmbeddedDatabaseError extends Error {
   override readonly name = "EmbeddedDatabaseError";
 }
 
@@ -191,7 +191,7 @@ async function assertReachableByPostgresUser(folder: string): Promise<void> {
 }
 
 /** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

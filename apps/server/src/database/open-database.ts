@@ -4,17 +4,12 @@
 
 import net from "node:net";
 import postgres from "postgres";
-import {
-  type EmbeddedDatabase,
-  type EmbeddedDatabaseOptions,
-  EmbeddedDatabaseError,
-  startEmbeddedDatabase,
-} from "./embedded-database.js";
+import { type EmbeddedDatabase, type EmbeddedDatabaseOptions, startEmbeddedDatabase } from "./embedded-database.js";
 
 /** A postgres.js client whose int8 values are bigint (see createPostgresClient). */
 export type Sql = postgres.Sql<{ bigint: bigint }>;
 
-export interface ClientOptions {
+interface ClientOptions {
   /** The pool size. Default 10. */
   readonly max?: number;
   /** Shown in pg_stat_activity. Default "traceledger". */
@@ -51,7 +46,7 @@ function connectNoDelay(options: { host?: string[]; port?: number[]; path?: stri
   });
 }
 
-export interface OpenDatabaseOptions {
+interface OpenDatabaseOptions {
   /** An external PostgreSQL. Default: the DATABASE_URL environment variable; empty means embedded. */
   readonly databaseUrl?: string;
   /** Options for the embedded cluster, used when there is no database URL. */
@@ -61,7 +56,7 @@ export interface OpenDatabaseOptions {
   readonly client?: ClientOptions;
 }
 
-export interface Database {
+interface Database {
   readonly sql: Sql;
   /** "external" for DATABASE_URL, "embedded" for the local cluster. */
   readonly kind: "external" | "embedded";
@@ -148,7 +143,7 @@ async function checkConnection(sql: Sql, description: string): Promise<void> {
 }
 
 /** The URL with its password replaced, for messages and logs. */
-export function redact(url: string): string {
+function redact(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "***";
@@ -161,5 +156,3 @@ export function redact(url: string): string {
 export function escapeIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
-
-export { EmbeddedDatabaseError };

@@ -18,7 +18,7 @@ import {
 } from "./event-store.js";
 
 /** A controllable clock, in Unix nanoseconds. */
-export class TestClock {
+class TestClock {
   constructor(public now = 1_700_000_000_000_000_000n) {}
   readonly read = (): bigint => this.now;
   advance(nanos: bigint): bigint {
@@ -28,7 +28,7 @@ export class TestClock {
 }
 
 /** Creates an empty store reading the given clock. */
-export type EventStoreFactory = (clock: () => bigint) => Promise<EventStore>;
+type EventStoreFactory = (clock: () => bigint) => Promise<EventStore>;
 
 export function streamId(): string {
   return randomBytes(16).toString("hex");
@@ -46,7 +46,7 @@ export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
   };
 }
 
-export function events(count: number): NewEvent[] {
+function events(count: number): NewEvent[] {
   return Array.from({ length: count }, () => newEvent());
 }
 

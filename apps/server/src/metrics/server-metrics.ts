@@ -20,7 +20,7 @@ export const APPEND_DURATION_BUCKETS: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
-export interface ServerMetricsOptions {
+interface ServerMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop, GC) under their usual names. Default true. */
   readonly processMetrics?: boolean;
 }

@@ -41,7 +41,7 @@ export class ActiveSpanFeed {
   }
 }
 
-export class ActiveSpanWatcher {
+class ActiveSpanWatcher {
   private readonly pending = new Map<string, ActiveSpanChange>();
   /** Spans this watcher has been told are running. */
   private readonly known = new Set<string>();

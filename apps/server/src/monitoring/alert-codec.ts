@@ -22,7 +22,7 @@ import {
 import type { AlertKind as DomainKind, AlertRaised, AlertResolved, AlertSubject, MonitoringEvent, ResolveReason } from "../domain/monitoring/index.js";
 import { bytesToHex, hexToBytes } from "../domain/trace/w3c-ids.js";
 
-export type AlertEventType = MonitoringEvent["type"];
+type AlertEventType = MonitoringEvent["type"];
 
 const KINDS: Readonly<Record<DomainKind, AlertKind>> = {
   slow_span: AlertKind.SLOW_SPAN,
@@ -60,7 +60,7 @@ export function alertKindName(kind: AlertKind): DomainKind | undefined {
   return reverse(KINDS, kind);
 }
 
-export function toAlertRaisedMessage(alert: AlertRaised): AlertRaisedMessage {
+function toAlertRaisedMessage(alert: AlertRaised): AlertRaisedMessage {
   const message = create(AlertRaisedSchema, {
     alertId: alert.alertId,
     kind: KINDS[alert.kind],
@@ -93,7 +93,7 @@ export function toAlertRaisedMessage(alert: AlertRaised): AlertRaisedMessage {
   return message;
 }
 
-export function toAlertResolvedMessage(resolved: AlertResolved): AlertResolvedMessage {
+function toAlertResolvedMessage(resolved: AlertResolved): AlertResolvedMessage {
   return create(AlertResolvedSchema, {
     alertId: resolved.alertId,
     kind: KINDS[resolved.kind],
@@ -119,7 +119,7 @@ export function decodeAlertEvent(type: string, payload: Uint8Array): MonitoringE
   throw new Error(`unknown monitoring event type "${type}"`);
 }
 
-export function fromAlertRaisedMessage(m: AlertRaisedMessage): AlertRaised {
+function fromAlertRaisedMessage(m: AlertRaisedMessage): AlertRaised {
   const kind = known(alertKindName(m.kind), "alert kind", m.kind);
   const common = {
     type: "AlertRaised" as const,
@@ -150,7 +150,7 @@ export function fromAlertRaisedMessage(m: AlertRaisedMessage): AlertRaised {
   }
 }
 
-export function fromAlertResolvedMessage(m: AlertResolvedMessage): AlertResolved {
+function fromAlertResolvedMessage(m: AlertResolvedMessage): AlertResolved {
   return {
     type: "AlertResolved",
     alertId: m.alertId,

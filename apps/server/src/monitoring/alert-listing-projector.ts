@@ -16,9 +16,9 @@ type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 
 export const ALERT_LISTING_SUBSCRIBER = "monitoring-alerts";
 /** An arbitrary constant: the advisory lock of this projector ("tl-alrt"). */
-export const ALERT_LISTING_LOCK_KEY = "8389478356134409332";
+const ALERT_LISTING_LOCK_KEY = "8389478356134409332";
 
-export interface AlertListingProjectorOptions {
+interface AlertListingProjectorOptions {
   readonly sql: Sql;
   readonly store: EventStore;
   /** Events per transaction. Default 1,000. */

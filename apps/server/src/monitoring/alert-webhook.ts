@@ -19,9 +19,9 @@ import { toAlertEnvelope } from "./alert-envelope.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { isRetryableStatus, retryDelayMs, type BackoffPolicy } from "./retry-delay.js";
 
-export const ALERT_WEBHOOK_SUBSCRIBER = "alert-webhook";
+const ALERT_WEBHOOK_SUBSCRIBER = "alert-webhook";
 
-export interface AlertWebhookOptions {
+interface AlertWebhookOptions {
   readonly url: string;
   readonly store: EventStore;
   /** True while this replica runs the saga: only then does it deliver. */

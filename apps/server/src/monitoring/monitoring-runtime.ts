@@ -19,7 +19,7 @@ import type { MonitoringSettings } from "./monitoring-settings.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { SagaRunner, type MonitoringCommandSink } from "./saga-runner.js";
 
-export interface MonitoringRuntimeOptions {
+interface MonitoringRuntimeOptions {
   readonly settings: MonitoringSettings;
   readonly sql: Sql;
   readonly store: EventStore;

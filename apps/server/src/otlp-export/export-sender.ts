@@ -11,7 +11,7 @@ import type { OtlpTransport } from "./otlp-transport.js";
 import { fullJitterBackoffMs, type BackoffPolicy } from "../retry/retry-backoff.js";
 import { WakeableSleep } from "../subscription/wakeable-sleep.js";
 
-export type SendResult =
+type SendResult =
   | {
       readonly kind: "accepted";
       readonly rejectedSpans: number;
@@ -21,7 +21,7 @@ export type SendResult =
     }
   | { readonly kind: "failed"; readonly reason: string };
 
-export interface ExportSenderOptions {
+interface ExportSenderOptions {
   readonly transport: OtlpTransport;
   readonly backoff: BackoffPolicy;
   /** The longest wait honoured from Retry-After or RetryInfo. Default 5 minutes. */

@@ -12,7 +12,7 @@
 import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
 import type { TailSamplingPolicy } from "./tail-sampling.js";
 
-export type OtlpProtocol = "http/protobuf" | "grpc";
+type OtlpProtocol = "http/protobuf" | "grpc";
 
 export interface OtlpExportConfig {
   readonly enabled: boolean;
@@ -32,7 +32,7 @@ export interface OtlpExportConfig {
   readonly sampling: TailSamplingPolicy;
 }
 
-export interface OtlpExportSetting {
+interface OtlpExportSetting {
   readonly name: string;
   readonly default: string;
   readonly help: string;
@@ -62,7 +62,7 @@ export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
   { name: "OTLP_EXPORT_SLOW_TRACE_MS", default: "5000", help: "Always export traces at least this long (milliseconds); 0 turns this off." },
 ];
 
-export interface OtlpExportBase {
+interface OtlpExportBase {
   readonly tracingEnabled: boolean;
   readonly sampleRate: number;
 }

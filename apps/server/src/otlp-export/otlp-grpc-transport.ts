@@ -11,7 +11,7 @@ import { ExportTraceServiceResponseSchema, OtlpTraceService } from "@traceledger
 import { retryInfoDelayMs } from "./grpc-retry-info.js";
 import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
 
-export interface OtlpGrpcTransportOptions {
+interface OtlpGrpcTransportOptions {
   /** http://host:port (plaintext) or https://host:port (TLS); the path is ignored. */
   readonly endpoint: string;
   readonly headers: Readonly<Record<string, string>>;

@@ -11,7 +11,7 @@ import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
 import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
 import { parseRetryAfter } from "../retry/retry-after.js";
 
-export interface OtlpHttpTransportOptions {
+interface OtlpHttpTransportOptions {
   /** The full URL, e.g. http://localhost:4318/v1/traces. */
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;

@@ -8,11 +8,11 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { keyOf, stringKeyValue, type TranscodedSpan } from "./otlp-span-transcoder.js";
 
 /** The scope of spans whose creator is not known: traceledger recorded them. */
-export const DEFAULT_SCOPE_NAME = "traceledger";
+const DEFAULT_SCOPE_NAME = "traceledger";
 const SERVICE_NAME = "service.name";
 const LEN = WireType.LengthDelimited;
 
-export interface EncodedExportRequest {
+interface EncodedExportRequest {
   readonly bytes: Uint8Array;
   readonly spanCount: number;
 }

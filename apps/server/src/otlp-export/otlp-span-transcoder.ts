@@ -57,8 +57,8 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
-export const END_REASON = "traceledger.span.end_reason";
-export const ORPHAN_REASON = "traceledger.span.orphan_reason";
+const END_REASON = "traceledger.span.end_reason";
+const ORPHAN_REASON = "traceledger.span.orphan_reason";
 
 export class OtlpSpanTranscoder {
   private readonly drafts = new Map<string, Draft>();

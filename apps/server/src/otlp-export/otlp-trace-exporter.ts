@@ -25,7 +25,7 @@ import { selectForExport } from "./trace-export-selection.js";
 
 const TRACE_COMPLETED = "TraceCompleted";
 
-export interface OtlpTraceExporterOptions {
+interface OtlpTraceExporterOptions {
   readonly store: EventStore;
   readonly sender: ExportSender;
   readonly policy: TailSamplingPolicy;

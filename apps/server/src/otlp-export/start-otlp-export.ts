@@ -30,7 +30,7 @@ export interface OtlpExport {
   stop(): Promise<void>;
 }
 
-export interface StartOtlpExportOptions {
+interface StartOtlpExportOptions {
   readonly config: OtlpExportConfig;
   readonly sql: Sql;
   readonly store: EventStore;

@@ -17,12 +17,12 @@ export interface Completion {
 }
 
 /** A trace read up to a version: its completions and its spans, each with the version that ended it (0 while running). */
-export interface ReadTrace<S extends { readonly endVersion: number }> {
+interface ReadTrace<S extends { readonly endVersion: number }> {
   readonly completions: readonly Completion[];
   spans(): S[];
 }
 
-export interface TraceExport<S> {
+interface TraceExport<S> {
   readonly decision: SamplingDecision;
   /** The spans to send; empty when the trace is sampled out. */
   readonly spans: S[];

@@ -6,7 +6,7 @@
 
 import { Code } from "@connectrpc/connect";
 
-export type OtlpFailureKind = "bad_data" | "too_large" | "unsupported" | "unavailable";
+type OtlpFailureKind = "bad_data" | "too_large" | "unsupported" | "unavailable";
 
 /** The gRPC code of each kind (also Status.code in OTLP/HTTP failure bodies). */
 export const otlpFailureCode: Readonly<Record<OtlpFailureKind, Code>> = {

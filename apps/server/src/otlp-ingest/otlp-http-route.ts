@@ -20,7 +20,7 @@ import { MalformedOtlp } from "./protobuf-cursor.js";
 
 const OTLP_TRACES_PATH = "/v1/traces";
 
-export interface OtlpHttpRouteOptions {
+interface OtlpHttpRouteOptions {
   /** The largest body accepted, before and after gzip. */
   readonly maxBodyBytes: number;
 }

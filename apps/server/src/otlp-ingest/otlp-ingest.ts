@@ -18,7 +18,7 @@ import { partialSuccess, type PartialSuccess } from "./partial-success.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 import { readExportRequest } from "./read-export-request.js";
 
-export interface OtlpIngestOptions {
+interface OtlpIngestOptions {
   /** Queues the commands in order and answers them all at once (TraceCommandBus.submitAll). */
   readonly submitAll: (commands: readonly TraceCommand[]) => Promise<CommandResult[]>;
   /**

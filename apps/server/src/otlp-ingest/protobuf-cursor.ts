@@ -55,7 +55,7 @@ function recentString(buf: Buffer, start: number, end: number): string | undefin
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH = 2;
-export const WIRE_FIXED32 = 5;
+const WIRE_FIXED32 = 5;
 
 export class ProtobufCursor {
   pos: number;

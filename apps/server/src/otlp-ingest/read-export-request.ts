@@ -14,7 +14,7 @@ import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
 import { readKeyValueLazily, stringAttribute } from "./read-attributes.js";
 import { finishedSpanEvent } from "./span-event-mapping.js";
 
-export interface OtlpSpans {
+interface OtlpSpans {
   /** Spans by trace id (lowercase hex of the bytes received), in the order received. */
   readonly traces: Map<string, FinishedSpan[]>;
   readonly spanCount: number;

@@ -10,7 +10,7 @@ import { failurePauseMs } from "../retry/failure-pause.js";
 /** step() found another projector holding the lock or moving the checkpoint. */
 export const BUSY = -1;
 
-export interface ProjectorLoopOptions {
+interface ProjectorLoopOptions {
   /** Applies one slice: the number of events applied, 0 when caught up, or BUSY. */
   readonly step: () => Promise<number>;
   /** Events per slice: a slice this full means the projector is behind, so it goes on at once. */

@@ -57,7 +57,7 @@ export interface ListingDelta {
 }
 
 /** A stored event as the fold needs it (the event store's StoredEvent has these fields). */
-export interface LoggedEvent {
+interface LoggedEvent {
   readonly streamId: string;
   readonly version: number;
   readonly type: string;

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { invalidArgument } from "./rpc-error.js";
 
-export interface ActiveSpanKey {
+interface ActiveSpanKey {
   readonly startTime: bigint;
   readonly traceId: string;
   readonly spanId: string;

@@ -27,7 +27,7 @@ import { activeSpanMessage, alertMessage, stoppedSpanMessage } from "./monitorin
 import { activeSpanToken, alertToken, filterHash, readActiveSpanToken, readAlertToken } from "./monitoring-page-tokens.js";
 import { invalidArgument, withErrorInfo } from "./rpc-error.js";
 
-export interface MonitoringServiceDeps {
+interface MonitoringServiceDeps {
   /** Undefined when MONITORING_ENABLED is false: every call answers FAILED_PRECONDITION. */
   readonly runner: SagaRunner | undefined;
   readonly feed: ActiveSpanFeed;

@@ -7,7 +7,7 @@ import { parseTraceparent, type Traceparent } from "../domain/trace/traceparent.
 import { isTraceError, traceError, type TraceError } from "../domain/trace/trace-error.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 
-export interface SpanRef {
+interface SpanRef {
   readonly traceId: string;
   readonly spanId: string;
 }

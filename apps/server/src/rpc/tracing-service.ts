@@ -51,7 +51,7 @@ export interface TraceListing {
   listTraces(request: ListTracesRequest): Promise<ListTracesResponse>;
 }
 
-export interface TracingServiceDeps {
+interface TracingServiceDeps {
   readonly bus: TraceCommandBus;
   readonly store: EventStore;
   readonly changes: TraceChangeFeed;

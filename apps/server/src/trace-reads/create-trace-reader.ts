@@ -7,7 +7,7 @@ import { SnapshotWriter } from "./snapshot-writer.js";
 import { TraceReader, type TraceMoment } from "./trace-reader.js";
 import { TraceViewCache } from "./trace-view-cache.js";
 
-export interface TraceReadsOptions {
+interface TraceReadsOptions {
   readonly clock: () => bigint;
   /** Bytes for the cache of recently read views; 0 for none. */
   readonly cacheBytes: number;
@@ -16,7 +16,7 @@ export interface TraceReadsOptions {
   readonly onError: (error: unknown) => void;
 }
 
-export interface TraceReads {
+interface TraceReads {
   read(traceId: string, moment: TraceMoment): Promise<Uint8Array | undefined>;
   /** Waits for the snapshot being written; drops the ones waiting. */
   close(): Promise<void>;

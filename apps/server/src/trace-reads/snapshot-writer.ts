@@ -6,7 +6,7 @@
 import type { TraceViewState } from "./trace-view-state.js";
 import type { ViewStore } from "./view-store.js";
 
-export interface SnapshotWriterOptions {
+interface SnapshotWriterOptions {
   /** Snapshots waiting to be written, at most. Default 256. */
   readonly maxPending?: number;
   readonly onError?: (error: unknown) => void;

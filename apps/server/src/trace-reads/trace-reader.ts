@@ -25,7 +25,7 @@ export type TraceMoment =
   /** After every event recorded at or before this time, Unix nanoseconds. */
   | { readonly kind: "time"; readonly at: bigint };
 
-export interface TraceReaderOptions {
+interface TraceReaderOptions {
   readonly store: ViewStore;
   /** Unix nanoseconds: what "now" is for running spans. */
   readonly clock: () => bigint;

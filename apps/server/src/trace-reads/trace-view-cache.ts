@@ -10,7 +10,7 @@ import type { TraceViewState } from "./trace-view-state.js";
  * "base": a state reads start from (a snapshot's, or one at a snapshot version).
  * "head": the newest state of a trace read now; a newer head replaces it.
  */
-export type CachedRole = "base" | "head";
+type CachedRole = "base" | "head";
 
 interface Cached {
   readonly state: TraceViewState;

@@ -55,9 +55,9 @@ export interface ErrorRateStats extends Recency {
   errorAlertId: string | undefined;
 }
 
-export type ServiceStats = ErrorRateStats;
+type ServiceStats = ErrorRateStats;
 
-export interface OperationStats extends ErrorRateStats {
+interface OperationStats extends ErrorRateStats {
   readonly operation: string;
   readonly baseline: LatencyBaseline;
   anomalyAlertId: string | undefined;

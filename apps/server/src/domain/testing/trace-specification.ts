@@ -16,7 +16,7 @@ import { evolveTrace, foldTrace, type TraceState } from "../trace/trace-state.js
 export const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 export const NOW = 1_764_000_000_000_000_000n;
 
-export interface SpecOptions {
+interface SpecOptions {
   readonly now?: bigint;
   readonly limits?: AttributeLimits;
 }

@@ -32,7 +32,7 @@ import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finish
 import { attributeProblem, linkProblem, spanIdProblem } from "./span-validation.js";
 import { hexToBytes, isValidTraceId } from "./w3c-ids.js";
 
-export interface DecideContext {
+interface DecideContext {
   /** The current time, Unix nanoseconds: used where a command says "now" (0). */
   readonly now: bigint;
   /** A fresh id for a request the client did not name. */

@@ -1,7 +1,7 @@
 // Domain errors are values with a stable reason; the rpc layer maps each kind
 // to a gRPC code in one place. Reasons are part of the public contract.
 
-export type TraceErrorKind =
+type TraceErrorKind =
   /** The command itself is malformed: bad id, empty name, end before start. */
   | "invalid_argument"
   /** The command is legal but not in this state: end an ended span, start in a completed trace. */

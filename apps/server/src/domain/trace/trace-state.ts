@@ -11,7 +11,7 @@ import type { TraceEventCase } from "./trace-event.js";
 import { bytesToHex } from "./w3c-ids.js";
 
 /** A command with a client-chosen id (error, event or attribute update) that was accepted. */
-export interface AcceptedRequest {
+interface AcceptedRequest {
   /** What a retry must repeat to be recognised as the same request. */
   readonly fingerprint: string;
   /** For attribute updates: the keys kept after limits, each of which a retry must carry. */
@@ -41,11 +41,11 @@ interface SpanCommon {
   hasError: boolean;
 }
 
-export interface RunningSpan extends SpanCommon {
+interface RunningSpan extends SpanCommon {
   readonly status: "running";
 }
 
-export interface EndedSpan extends SpanCommon {
+interface EndedSpan extends SpanCommon {
   readonly status: "ended";
   readonly endTime: bigint;
   readonly statusCode: StatusCode;
@@ -55,7 +55,7 @@ export interface EndedSpan extends SpanCommon {
   readonly completedTrace: boolean;
 }
 
-export interface OrphanedSpan extends SpanCommon {
+interface OrphanedSpan extends SpanCommon {
   readonly status: "orphaned";
   readonly endTime: bigint;
   readonly orphanReason: OrphanReason;

@@ -11,7 +11,7 @@ export interface Traceparent {
   readonly flags: number;
 }
 
-export type TraceparentParse = { ok: true; value: Traceparent } | { ok: false; problem: string };
+type TraceparentParse = { ok: true; value: Traceparent } | { ok: false; problem: string };
 
 const VERSION_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const LATER_VERSION = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;

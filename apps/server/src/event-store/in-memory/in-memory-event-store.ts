@@ -32,7 +32,7 @@ import {
   systemClock,
 } from "../rules.js";
 
-export interface InMemoryEventStoreOptions {
+interface InMemoryEventStoreOptions {
   /** Unix nanoseconds for recordedAt. Default: the system clock. */
   readonly clock?: () => bigint;
 }

@@ -15,7 +15,7 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../drizzle", impor
 /** An arbitrary constant: the advisory lock key of migrations ("tl-migr"). */
 const MIGRATION_LOCK = 0x746c2d6d69677200n;
 
-export interface MigrationOutcome {
+interface MigrationOutcome {
   /** The tags' timestamps (journal `when`) of the migrations applied now. */
   readonly applied: number[];
 }

@@ -55,7 +55,7 @@ import { moveCheckpoint } from "./move-checkpoint.js";
 import { EVENT_FRAME_SQL, unframeEvents } from "./read-all-frames.js";
 import { hexByteaArray, int4Array, int8Array, textArray, textArrayLiteral, uuidArray } from "./sql-arrays.js";
 
-export interface PostgresEventStoreOptions {
+interface PostgresEventStoreOptions {
   /** Unix nanoseconds for recordedAt. Default: the system clock. */
   readonly clock?: () => bigint;
   /**

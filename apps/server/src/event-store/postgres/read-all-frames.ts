@@ -20,7 +20,7 @@ export const EVENT_FRAME_SQL =
 /** Bytes before the type: tx id, position, occurredAt, recordedAt, version, trace id, event id. */
 const FIXED = 8 + 8 + 8 + 8 + 4 + 16 + 16;
 
-export interface UnframedPage {
+interface UnframedPage {
   readonly events: StoredEvent[];
   /** The last event's checkpoint; undefined when there are none. */
   readonly last: GlobalCheckpoint | undefined;

@@ -23,12 +23,12 @@ import {
 } from "drizzle-orm/pg-core";
 
 /** bytea: drizzle 0.45 has no built-in column for it. */
-export const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   dataType: () => "bytea",
 });
 
 /** xid8: a 64-bit transaction id (PostgreSQL 13+), read as text and held as bigint. */
-export const xid8 = customType<{ data: bigint; driverData: string }>({
+const xid8 = customType<{ data: bigint; driverData: string }>({
   dataType: () => "xid8",
   toDriver: (value) => value.toString(),
   fromDriver: (value) => BigInt(value),

@@ -18,7 +18,7 @@ import { SagaRunner, type SagaRunnerOptions } from "../saga-runner.js";
 
 export const SECOND = 1_000_000_000n;
 
-export class ManualClock {
+class ManualClock {
   constructor(public now: bigint = 1_800_000_000n * SECOND) {}
   readonly read = (): bigint => this.now;
   advance(ns: bigint): void {

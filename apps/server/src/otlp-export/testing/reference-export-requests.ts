@@ -8,7 +8,7 @@ import type { FoldedSpan } from "./reference-span-fold.js";
 import { otlpString } from "./to-otlp-attributes.js";
 
 /** The scope of spans whose creator is not known: traceledger recorded them. */
-export const DEFAULT_SCOPE_NAME = "traceledger";
+const DEFAULT_SCOPE_NAME = "traceledger";
 const SERVICE_NAME = "service.name";
 
 export function buildExportRequests(spans: readonly FoldedSpan[], maxSpans: number): ExportTraceServiceRequest[] {

@@ -167,8 +167,8 @@ export class OtlpSpanFold {
   }
 }
 
-export const END_REASON = "traceledger.span.end_reason";
-export const ORPHAN_REASON = "traceledger.span.orphan_reason";
+const END_REASON = "traceledger.span.end_reason";
+const ORPHAN_REASON = "traceledger.span.orphan_reason";
 
 function orphanReasonName(reason: OrphanReason): string {
   switch (reason) {

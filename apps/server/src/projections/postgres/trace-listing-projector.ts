@@ -20,7 +20,7 @@ export const TRACE_LISTING_SUBSCRIBER = "trace-listing";
 /** An arbitrary constant: the advisory lock of this projector ("tl-list"). */
 export const TRACE_LISTING_LOCK_KEY = "8389478373617526784";
 
-export interface TraceListingProjectorOptions {
+interface TraceListingProjectorOptions {
   readonly sql: Sql;
   readonly store: EventStore;
   /** Events per transaction. Default 5,000. */

@@ -29,7 +29,7 @@ import { readKeyValue } from "../../otlp-ingest/read-attributes.js";
 import { batchCommand, endSpanCommand, startSpanCommand, startTraceCommand } from "../to-command.js";
 
 /** A batch's commands as the domain takes them, with what the response needs to know of each. */
-export interface IngestBatchCommands {
+interface IngestBatchCommands {
   /** Per command: the command, or why its request is not one. */
   readonly commands: ReadonlyArray<TraceCommand | TraceError>;
   /** Per command: it is a StartTrace (its result is a StartTraceResponse). */

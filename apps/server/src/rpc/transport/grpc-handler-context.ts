@@ -17,7 +17,7 @@ const CALL_FINISHED = new ConnectError("the call finished", Code.Canceled);
 
 type GrpcCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
-export interface GrpcCallContext {
+interface GrpcCallContext {
   readonly context: HandlerContext;
   /** Ends the context: aborts its signal (connect does so after every call too) and stops its deadline timer. */
   readonly done: () => void;

@@ -16,7 +16,7 @@ interface HealthCheckResponse {
   status: ServingStatus | "SERVICE_UNKNOWN";
 }
 
-export interface HealthService {
+interface HealthService {
   readonly implementation: UntypedServiceImplementation;
   /** The status of one service; "" is the server as a whole. */
   setStatus(service: string, status: ServingStatus): void;

@@ -17,7 +17,7 @@ import { createReflectionIndex } from "./reflection-index.js";
 import type { ServiceRegistration } from "./service-registration.js";
 import { standardServiceDefinition } from "./standard-protos.js";
 
-export interface GrpcServerOptions {
+interface GrpcServerOptions {
   readonly host: string;
   /** 0 picks a free port; the bound one is on the result. */
   readonly port: number;

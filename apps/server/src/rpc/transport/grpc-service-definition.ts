@@ -21,7 +21,7 @@ export function grpcServiceDefinition(service: DescService, readers: Readonly<Re
   return Object.fromEntries(service.methods.map((method) => [method.name, grpcMethodDefinition(method, readers[method.name])]));
 }
 
-export function grpcMethodDefinition(method: DescMethod, reader?: GrpcRequestReader): MethodDefinition<GrpcRequest, Message> {
+function grpcMethodDefinition(method: DescMethod, reader?: GrpcRequestReader): MethodDefinition<GrpcRequest, Message> {
   const read = reader ?? ((bytes: Uint8Array) => fromBinary(method.input, bytes));
   return {
     path: `/${method.parent.typeName}/${method.name}`,

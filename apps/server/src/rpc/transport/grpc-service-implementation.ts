@@ -23,7 +23,7 @@ import { publicError, type InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
 import { untilAborted } from "./until-aborted.js";
 
-export interface GrpcHandlerOptions {
+interface GrpcHandlerOptions {
   /**
    * Aborted when the server starts to close: server streams end at once (the
    * implementation sees its signal abort), while unary calls may finish within

@@ -18,7 +18,7 @@ import { logInternalError, publicErrorInterceptor, type InternalErrorHandler } f
 import type { ServiceRegistration } from "./service-registration.js";
 import { untilAbortedInterceptor } from "./until-aborted.js";
 
-export interface HttpServerOptions {
+interface HttpServerOptions {
   readonly host: string;
   /** 0 picks a free port; the bound one is on the result. */
   readonly port: number;

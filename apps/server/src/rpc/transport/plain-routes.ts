@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InternalErrorHandler } from "./public-error.js";
 
-export type PlainHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+type PlainHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
 export interface PlainRoute {
   /** An HTTP method; a GET route answers HEAD too. */

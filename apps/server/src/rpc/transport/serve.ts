@@ -7,7 +7,7 @@ import { probeRoutes, type ReadinessCheck } from "./probe-routes.js";
 import type { InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
 
-export interface ServeOptions {
+interface ServeOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly grpcPort: number;

@@ -15,7 +15,7 @@ export const HEALTH_PROTO = "grpc/health/v1/health.proto";
 export const REFLECTION_V1_PROTO = "grpc/reflection/v1/reflection.proto";
 export const REFLECTION_V1ALPHA_PROTO = "grpc/reflection/v1alpha/reflection.proto";
 
-export type StandardService = "grpc.health.v1.Health" | "grpc.reflection.v1.ServerReflection" | "grpc.reflection.v1alpha.ServerReflection";
+type StandardService = "grpc.health.v1.Health" | "grpc.reflection.v1.ServerReflection" | "grpc.reflection.v1alpha.ServerReflection";
 
 let loaded: PackageDefinition | undefined;
 

@@ -20,7 +20,7 @@ export const spanIdOf = (n: number): string => n.toString(16).padStart(16, "0");
 /** The n-th trace id (n >= 1): 32 lowercase hex characters. */
 export const traceIdOf = (n: number): string => n.toString(16).padStart(32, "0");
 
-export function recorded(event: TraceEventCase, at: bigint, traceId: string = TRACE): TraceEventRecorded {
+function recorded(event: TraceEventCase, at: bigint, traceId: string = TRACE): TraceEventRecorded {
   return { type: "TraceEventRecorded", traceId, event, recordedAt: at };
 }
 

@@ -18,9 +18,9 @@ import { initialMonitoringState, type MonitoringState } from "../monitoring-stat
 import { seededRandom } from "../../testing/seeded-random.js";
 
 /** An input as the simulation made it: trace events as the aggregate decided them, whole. */
-export type SimulatedInput = Tick | (TraceEventRecorded & { readonly event: TraceEventCase });
+type SimulatedInput = Tick | (TraceEventRecorded & { readonly event: TraceEventCase });
 
-export interface SimulationOptions {
+interface SimulationOptions {
   readonly config: MonitoringConfig;
   readonly seed: number;
   /** How long new traces arrive; afterwards time runs on (ticks only) for `drainSeconds`. */

@@ -13,7 +13,7 @@ import { evolveMonitoring, initialMonitoringState, type MonitoringState } from "
 
 type DeepPartial<T> = T extends bigint | string | number | boolean ? T : { readonly [K in keyof T]?: DeepPartial<T[K]> };
 /** An output matched on the fields given; its type is always given. */
-export type ExpectedOutput = DeepPartial<MonitoringOutput> & { readonly type: MonitoringOutput["type"] };
+type ExpectedOutput = DeepPartial<MonitoringOutput> & { readonly type: MonitoringOutput["type"] };
 
 /** Folds `inputs` from the initial state; returns the state and everything decided on the way. */
 export function run(inputs: readonly MonitoringInput[], config: MonitoringConfig = monitoringConfig()): { state: MonitoringState; outputs: MonitoringOutput[] } {

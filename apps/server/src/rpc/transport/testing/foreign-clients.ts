@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { HEALTH_PROTO, REFLECTION_V1_PROTO, REFLECTION_V1ALPHA_PROTO, STANDARD_PROTO_ROOT } from "../standard-protos.js";
 
 /** The repository's proto root, as a foreign client's include path. */
-export const PROTO_ROOT = fileURLToPath(new URL("../../../../../../proto", import.meta.url));
+const PROTO_ROOT = fileURLToPath(new URL("../../../../../../proto", import.meta.url));
 
 const loaderOptions = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
@@ -32,7 +32,7 @@ export function foreignReflectionClient(address: string, version: "v1" | "v1alph
   return new (clientConstructor(file, STANDARD_PROTO_ROOT, `grpc.reflection.${version}.ServerReflection`))(address, credentials.createInsecure());
 }
 
-export interface UnaryOutcome<T> {
+interface UnaryOutcome<T> {
   readonly response?: T;
   readonly error?: ServiceError;
   readonly trailers?: Metadata;
