@@ -8,6 +8,7 @@
 // store (the events the lifecycle API would write). 200,000 spans (40,000 with
 // --quick). The receiver is a node:http server in this process that reads each
 // body and answers 200 without decoding it: a collector's own cost is not ours.
+// --batch is the exporter's most spans per request (default 512, as the server's).
 //
 //   export     startOtlpExport (the server's own wiring: leased subscription,
 //              take/handle, fold, protobuf encoding, fetch), from the start of

@@ -1,7 +1,7 @@
 // Unary StartSpan + EndSpan through the gRPC port, against a bare grpc-js echo
 // server measured in the same run, at 1, 16 and 64 calls in flight.
 //
-//   npx tsx tools/bench/unary-latency.ts [--quick] [--profile] [--levels=1,16,64]
+//   npx tsx tools/bench/unary-latency.ts [--quick] [--profile] [--profile-dir=DIR] [--levels=1,16,64]
 //
 // Processes: this script (orchestration only), the traceledger server
 // (`node --import tsx apps/server/src/main.ts`), the echo server
