@@ -14,8 +14,9 @@
 //
 // Per trace the load sends StartTrace (root), 20 x (StartSpan + EndSpan) children
 // with client-chosen span ids, then EndSpan of the root; the echo server answers
-// the same paths with canned responses of traceledger's sizes. For each level of
-// concurrency the phases run echo, traceledger, diagnostic; after each
+// the same paths with canned responses of traceledger's sizes. After one
+// unmeasured warm-up round per server, for each level of concurrency the phases
+// run echo, traceledger, diagnostic; after each
 // traceledger phase the script waits until that server is idle again (its
 // projector catching up must not be charged to the next phase).
 //
@@ -105,6 +106,17 @@ async function main(): Promise<void> {
       if (result.errors > 0) throw new Error(`${result.errors} calls failed at ${concurrency} in flight: ${result.firstError}`);
       return { result, cpu, xactPerCall: (x1 - x0) / result.allCalls };
     };
+
+    // Each server's first calls pay for lazily loaded modules and the JIT: seconds of
+    // CPU that would land on whichever level runs first (it made 1 in flight look
+    // ~4x dearer per call). One unmeasured round at 16 in flight warms all three.
+    process.stderr.write(`  warming up the servers...`);
+    for (const address of [echo.ready.address, server.grpcAddress, diag.ready.address]) {
+      await load.helper.run({ address, concurrency: 16, warmupMs: 0, durationMs: WARMUP_MS, maxCalls: MAX_CALLS, childrenPerTrace: CHILDREN }, WARMUP_MS + 60_000);
+    }
+    await waitUntilQuiet(server.pid);
+    await waitUntilQuiet(diag.helper.pid);
+    process.stderr.write(` done\n`);
 
     const rows: Array<{ concurrency: number; echo: Phase; tl: Phase; diag: Phase }> = [];
     for (const concurrency of LEVELS) {
