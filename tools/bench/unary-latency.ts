@@ -39,7 +39,8 @@ import type { UnaryJob, UnaryResult } from "./support/load-unary.js";
 import { percentile } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
-const profile = process.argv.some((a) => a === "--profile" || a.startsWith("--profile-dir="));
+const keptProfileDir = process.argv.find((a) => a.startsWith("--profile-dir="))?.slice("--profile-dir=".length);
+const profile = process.argv.includes("--profile") || keptProfileDir !== undefined;
 const levelsArg = process.argv.find((a) => a.startsWith("--levels="));
 // The concurrencies to run; the issue's targets are at 1, 16 and 64 (the default).
 const LEVELS = levelsArg ? levelsArg.slice("--levels=".length).split(",").map(Number) : [1, 16, 64];
@@ -74,7 +75,6 @@ async function main(): Promise<void> {
     const [pg] = await sql<{ version: string; synchronous_commit: string; fsync: string }[]>`
       select current_setting('server_version') as version, current_setting('synchronous_commit') as synchronous_commit, current_setting('fsync') as fsync`;
 
-    const keptProfileDir = process.argv.find((a) => a.startsWith("--profile-dir="))?.slice("--profile-dir=".length);
     const profileDir = keptProfileDir ?? (profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined);
     if (profileDir && !keptProfileDir) cleanup.push(() => rm(profileDir, { recursive: true, force: true }));
     const server = await startServerProcess({ databaseUrl: db.url, cpuProfDir: profileDir });
@@ -107,9 +107,10 @@ async function main(): Promise<void> {
       return { result, cpu, xactPerCall: (x1 - x0) / result.allCalls };
     };
 
-    // Each server's first calls pay for lazily loaded modules and the JIT: seconds of
-    // CPU that would land on whichever level runs first (it made 1 in flight look
-    // ~4x dearer per call). One unmeasured round at 16 in flight warms all three.
+    // Each server's first calls pay for lazily loaded modules and the JIT, CPU that
+    // would land on whichever level runs first (a --quick run charged 2,598 us per call
+    // to 1 in flight; warmed full runs show ~730-840). One unmeasured round at 16 in
+    // flight warms all three.
     process.stderr.write(`  warming up the servers...`);
     for (const address of [echo.ready.address, server.grpcAddress, diag.ready.address]) {
       await load.helper.run({ address, concurrency: 16, warmupMs: 0, durationMs: WARMUP_MS, maxCalls: MAX_CALLS, childrenPerTrace: CHILDREN }, WARMUP_MS + 60_000);
