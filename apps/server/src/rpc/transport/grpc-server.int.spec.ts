@@ -2,7 +2,7 @@
 // client that knows only the .proto files.
 import { fromBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { Code, createClient, type Client } from "@connectrpc/connect";
+import { Code, createClient, type Client, type HandlerContext } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Client as GrpcClient, credentials, Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { TracingService } from "@traceledger/proto";
@@ -67,6 +67,14 @@ describe("the gRPC door, called by connect-es", () => {
     expect(response.traceId).toEqual(traceId);
     expect(header?.get("x-echo")).toBe("from the request");
     expect(trailer?.get("x-trailer")).toBe("done");
+  });
+
+  it("aborts a handler's signal once its call is over, even when first read afterwards", async () => {
+    await client.startSpan({ traceId, spanId, name: "GET /" });
+    const context = (await log.next("startSpan.context")) as HandlerContext;
+    expect(context.signal.aborted).toBe(true);
+    // Finished, not cancelled by the client: the call ended normally.
+    expect(context.signal.reason).toMatchObject({ code: Code.Canceled, rawMessage: "the call finished" });
   });
 
   it("sends a thrown ConnectError with its code, message and ErrorInfo", async () => {

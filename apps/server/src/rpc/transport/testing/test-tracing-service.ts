@@ -15,8 +15,10 @@ export const WATCH_IGNORING_SIGNAL = 999n;
 
 export function testTracingService(log: CallLog): Partial<ServiceImpl<typeof TracingService>> {
   return {
-    // Echoes the ids, the x-echo request header (as a response header) and sets a trailer.
+    // Echoes the ids, the x-echo request header (as a response header) and sets a trailer;
+    // logs its context without reading the signal (the test reads it after the call).
     startSpan(request, context) {
+      log.record("startSpan.context", context);
       const echo = context.requestHeader.get("x-echo");
       if (echo !== null) context.responseHeader.set("x-echo", echo);
       context.responseTrailer.set("x-trailer", "done");
