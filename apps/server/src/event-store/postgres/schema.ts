@@ -67,7 +67,6 @@ export const events = pgTable(
     primaryKey({ name: "events_pkey", columns: [t.traceId, t.version] }),
     uniqueIndex("events_trace_id_event_id_key").on(t.traceId, t.eventId),
     index("events_tx_id_position_idx").on(t.txId, t.position),
-    index("events_position_idx").on(t.position),
     check("events_trace_id_length", sql`octet_length(${t.traceId}) = 16`),
     check("events_version_positive", sql`${t.version} > 0`),
   ],
