@@ -35,6 +35,7 @@ import path from "node:path";
 import { createPostgresClient, type Sql } from "../../apps/server/src/database/open-database.js";
 import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, startCpuMeter, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
 import { profileReport, readProfile } from "./support/cpu-profile.js";
+import { type GroupCommitFigures, groupCommitsBetween, scrapeGroupCommits } from "./support/group-commit-metrics.js";
 import type { UnaryJob, UnaryResult } from "./support/load-unary.js";
 import { percentile } from "./support/stats.js";
 
@@ -55,6 +56,8 @@ interface Phase {
   cpu: Record<string, number>;
   /** PostgreSQL transactions (xact_commit) in the server's database per call (warm-up included). */
   xactPerCall: number;
+  /** The main.ts server's group commits during the phase (warm-up included), from its /metrics. */
+  commits?: GroupCommitFigures;
 }
 
 async function main(): Promise<void> {
@@ -94,17 +97,19 @@ async function main(): Promise<void> {
 
     const commits = async (client: Sql) =>
       Number((await client<{ n: bigint }[]>`select xact_commit as n from pg_stat_database where datname = current_database()`)[0]!.n);
-    const phase = async (address: string, concurrency: number, serverPid: number, dbClient?: Sql): Promise<Phase> => {
+    const phase = async (address: string, concurrency: number, serverPid: number, dbClient?: Sql, metricsAddress?: string): Promise<Phase> => {
       const job: UnaryJob = { address, concurrency, warmupMs: WARMUP_MS, durationMs: DURATION_MS, maxCalls: MAX_CALLS, childrenPerTrace: CHILDREN };
       const x0 = dbClient ? await commits(dbClient) : NaN;
+      const g0 = metricsAddress ? await scrapeGroupCommits(metricsAddress) : undefined;
       // The meter spans warm-up and measurement; the warm-up is short beside it.
       const meter = await startCpuMeter({ server: serverPid, load: load.helper.pid }, { postgres: db.postmasterPid });
       const result = await load.helper.run(job, WARMUP_MS + DURATION_MS + 60_000);
       const cpu = await meter.stop();
+      const g1 = metricsAddress ? await scrapeGroupCommits(metricsAddress) : undefined;
       if (dbClient) await waitUntilQuiet(serverPid);
       const x1 = dbClient ? await commits(dbClient) : NaN;
       if (result.errors > 0) throw new Error(`${result.errors} calls failed at ${concurrency} in flight: ${result.firstError}`);
-      return { result, cpu, xactPerCall: (x1 - x0) / result.allCalls };
+      return { result, cpu, xactPerCall: (x1 - x0) / result.allCalls, commits: g0 && g1 ? groupCommitsBetween(g0, g1) : undefined };
     };
 
     // Each server's first calls pay for lazily loaded modules and the JIT, CPU that
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
       process.stderr.write(`  ${concurrency} in flight: echo...`);
       const e = await phase(echo.ready.address, concurrency, echo.helper.pid);
       process.stderr.write(` traceledger...`);
-      const t = await phase(server.grpcAddress, concurrency, server.pid, sql);
+      const t = await phase(server.grpcAddress, concurrency, server.pid, sql, server.httpAddress);
       process.stderr.write(` traceledger without projector...`);
       const d = await phase(diag.ready.address, concurrency, diag.helper.pid, diagSql);
       process.stderr.write(` done\n`);
@@ -161,6 +166,16 @@ async function main(): Promise<void> {
       console.log(
         `| ${concurrency} | ${num(rate(d))} | ${pct(rate(d) / rate(e))} | ${ms(d.result.p50)} / ${ms(d.result.p99)} | ${num(d.result.p99 / e.result.p99, 1)}x | ${cores(d.cpu["server"])} | ${num((d.cpu["server"]! / rate(d)) * 1e6)} | ${cores(d.cpu["postgres"])} | ${num(d.xactPerCall, 2)} |`,
       );
+    }
+    console.log(
+      `\nGroup commits of the main.ts server during each phase (warm-up included), from its /metrics: when they are busy only part of the time, ` +
+        `calls wait on their round trips through the client and the server's event loop, not on PostgreSQL.\n`,
+    );
+    console.log(`| in flight | group commits | events per commit | mean commit ms | commits in flight (time-averaged, at most 2) |`);
+    console.log(`|---|---|---|---|---|`);
+    for (const { concurrency, tl } of rows) {
+      const c = tl.commits!;
+      console.log(`| ${concurrency} | ${num(c.commits)} | ${num(c.eventsPerCommit, 1)} | ${ms(c.meanMs)} | ${num(c.busy, 2)} |`);
     }
     console.log(`\nCommit floor (same run): one single-row INSERT + commit through postgres.js, one at a time: p50 ${ms(percentile(floor, 50))} ms, p99 ${ms(percentile(floor, 99))} ms.`);
     console.log(
