@@ -22,7 +22,9 @@
 //
 // Targets: traceledger >= 70% of echo calls/s, and p99 <= 2x echo p99, at the
 // same concurrency. A durable ack costs at least one commit (an fsync); the
-// "commit floor" line measures that round trip from this process.
+// "commit floor" line measures that round trip from this process. The main
+// server's group commits per phase (how many, events each, mean wall, time with
+// one in flight) come from its /metrics: they show whether calls wait on PostgreSQL.
 //
 // --profile runs the main.ts server under --cpu-prof and prints where its main
 // thread's time went (all its phases together); --profile-dir=DIR does the same
