@@ -23,7 +23,8 @@
 // running (pg_snapshot_xmin), so an event that commits late with a smaller position
 // is never skipped (Emmett's approach). A page comes back as one framed value, not a
 // row per event (read-all-frames.ts): ~1.7 us of Node CPU per event against ~5-6
-// (tools/bench/read-all.ts).
+// (tools/bench/read-all.ts). With the readAllWindow option, the latest pages stay in
+// memory for the other readers following the log (read-all-window.ts).
 
 import {
   type AppendError,
@@ -53,6 +54,7 @@ import type { Sql } from "../../database/open-database.js";
 import { appendRounds, type PendingAppend } from "../append-rounds.js";
 import { moveCheckpoint } from "./move-checkpoint.js";
 import { EVENT_FRAME_SQL, unframeEvents } from "./read-all-frames.js";
+import { ReadAllWindow, type ReadAllWindowLimits } from "./read-all-window.js";
 import { hexByteaArray, int4Array, int8Array, textArray, textArrayLiteral, uuidArray } from "./sql-arrays.js";
 
 interface PostgresEventStoreOptions {
@@ -68,6 +70,12 @@ interface PostgresEventStoreOptions {
    * comes): the page travels as one value. Default 64 MiB.
    */
   readonly readAllPayloadBudget?: number;
+  /**
+   * Keep the latest pages readAll returned, so that other readers following the log take
+   * them from memory (read-all-window.ts). Default: off. Only for a store whose events
+   * table is never emptied under it (tests that truncate it between cases keep this off).
+   */
+  readonly readAllWindow?: ReadAllWindowLimits;
 }
 
 /** Expected version as sent to SQL: -1 for "any", else the exact version (0 = no stream). */
@@ -247,6 +255,7 @@ export class PostgresEventStore implements EventStore {
   private readonly clock: () => bigint;
   private readonly maxAttempts: number;
   private readonly readAllPayloadBudget: number;
+  private readonly window: ReadAllWindow | undefined;
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -258,6 +267,7 @@ export class PostgresEventStore implements EventStore {
     this.clock = options.clock ?? systemClock;
     this.maxAttempts = options.maxAttempts ?? 20;
     this.readAllPayloadBudget = options.readAllPayloadBudget ?? READ_ALL_PAYLOAD_BUDGET;
+    this.window = options.readAllWindow ? new ReadAllWindow(options.readAllWindow) : undefined;
     if (!(Number.isSafeInteger(this.readAllPayloadBudget) && this.readAllPayloadBudget > 0)) {
       throw new RangeError(`readAllPayloadBudget must be a positive integer, got ${String(options.readAllPayloadBudget)}`);
     }
@@ -411,13 +421,17 @@ export class PostgresEventStore implements EventStore {
     return this.track(async () => {
       assertCheckpoint(checkpoint);
       assertLimit(limit);
+      const kept = this.window?.read(checkpoint, limit, this.readAllPayloadBudget);
+      if (kept) return kept;
       const [row] = (await this.sql.unsafe(
         READ_ALL_SQL,
         [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit, this.readAllPayloadBudget] as never[],
         { prepare: true },
       )) as unknown as [ReadAllRow];
       if (row.count === 0) return { events: [], checkpoint };
-      const page = unframeEvents(Buffer.from(row.events!, "base64"), row.count);
+      const framed = Buffer.from(row.events!, "base64");
+      const page = unframeEvents(framed, row.count);
+      this.window?.remember(checkpoint, page.events, page.transactionIds, framed.length);
       return { events: page.events, checkpoint: page.last! };
     });
   }

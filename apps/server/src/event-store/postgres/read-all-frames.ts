@@ -22,6 +22,8 @@ const FIXED = 8 + 8 + 8 + 8 + 4 + 16 + 16;
 
 interface UnframedPage {
   readonly events: StoredEvent[];
+  /** Each event's writing transaction id: with its position, the checkpoint just after it. */
+  readonly transactionIds: BigUint64Array;
   /** The last event's checkpoint; undefined when there are none. */
   readonly last: GlobalCheckpoint | undefined;
 }
@@ -32,13 +34,12 @@ interface UnframedPage {
  */
 export function unframeEvents(framed: Buffer, count: number): UnframedPage {
   const events = new Array<StoredEvent>(count);
+  const transactionIds = new BigUint64Array(count);
   const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
   let at = 0;
-  let lastTx = 0n;
-  let lastPosition = 0n;
   for (let i = 0; i < count; i++) {
     if (at + FIXED + 2 > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
-    if (i === count - 1) lastTx = view.getBigUint64(at);
+    transactionIds[i] = view.getBigUint64(at);
     const position = view.getBigInt64(at + 8);
     const occurredAt = view.getBigInt64(at + 16);
     const recordedAt = view.getBigInt64(at + 24);
@@ -56,9 +57,8 @@ export function unframeEvents(framed: Buffer, count: number): UnframedPage {
     if (payloadLength < 0 || at + payloadLength > framed.length) throw new Error(`framed events: event ${i} of ${count} is cut short`);
     const payload = new Uint8Array(framed.buffer, framed.byteOffset + at, payloadLength);
     at += payloadLength;
-    lastPosition = position;
     events[i] = { streamId, version, eventId, type, payload, occurredAt, recordedAt, position };
   }
   if (at !== framed.length) throw new Error(`framed events: ${framed.length - at} bytes left over after ${count} events`);
-  return { events, last: count === 0 ? undefined : { transactionId: lastTx, position: lastPosition } };
+  return { events, transactionIds, last: count === 0 ? undefined : { transactionId: transactionIds[count - 1]!, position: events[count - 1]!.position } };
 }

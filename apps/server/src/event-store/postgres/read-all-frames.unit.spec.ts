@@ -46,6 +46,7 @@ describe("unframeEvents", () => {
     const page = unframeEvents(framed, 2);
     expect(page.events).toEqual([first, second]);
     expect(page.last).toEqual({ transactionId: 18_446_744_073_709_551_615n, position: second.position });
+    expect([...page.transactionIds]).toEqual([900n, 18_446_744_073_709_551_615n]);
   });
 
   it("hands out payloads as views into the framed bytes, not copies", () => {
@@ -56,7 +57,7 @@ describe("unframeEvents", () => {
   });
 
   it("reads nothing from nothing", () => {
-    expect(unframeEvents(Buffer.alloc(0), 0)).toEqual({ events: [], last: undefined });
+    expect(unframeEvents(Buffer.alloc(0), 0)).toEqual({ events: [], transactionIds: new BigUint64Array(0), last: undefined });
   });
 
   it("refuses frames cut short or followed by stray bytes", () => {
