@@ -36,6 +36,7 @@ export class ServerMetrics {
   private readonly subscriberLag: Gauge<"subscriber">;
   private readonly appendDuration: Histogram;
   private readonly eventsAppended: Counter;
+  private readonly logEventsRead: Counter<"source">;
   private readonly openAlerts = new Map<string, number>();
 
   constructor(options: ServerMetricsOptions = {}) {
@@ -90,6 +91,12 @@ export class ServerMetrics {
       help: "Events written by the group commits timed in traceledger_event_store_append_duration_seconds.",
       registers,
     });
+    this.logEventsRead = new Counter({
+      name: "traceledger_log_events_read_total",
+      help: "Events the global log read (readAll) handed to this replica's subscribers, by source: database, or window (pages kept in memory after another subscriber read them).",
+      labelNames: ["source"],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -116,6 +123,11 @@ export class ServerMetrics {
   /** A span was closed as an orphan; it has no status or meaningful duration, so it is not a call. */
   spanOrphaned(serviceName: string, spanName: string): void {
     this.orphaned.inc({ service_name: serviceName, span_name: spanName });
+  }
+
+  /** The global log handed out `events` events, read from PostgreSQL or taken from the read window. */
+  logRead(events: number, fromWindow: boolean): void {
+    this.logEventsRead.inc({ source: fromWindow ? "window" : "database" }, events);
   }
 
   /** One successful group commit: its wall time and how many events it wrote. */

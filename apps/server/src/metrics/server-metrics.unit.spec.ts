@@ -110,6 +110,16 @@ describe("ServerMetrics", () => {
     expect(value(families, "traceledger_events_appended_total")).toBe(510);
   });
 
+  it("counts the global log's events handed out, by where they came from", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    metrics.logRead(5000, false);
+    metrics.logRead(1200, true);
+    metrics.logRead(300, true);
+    const families = await scrape(metrics);
+    expect(value(families, "traceledger_log_events_read_total", { source: "database" })).toBe(5000);
+    expect(value(families, "traceledger_log_events_read_total", { source: "window" })).toBe(1500);
+  });
+
   it("keeps its metrics on its own registry: two instances never share a series, and the global registry stays empty", async () => {
     const a = new ServerMetrics({ processMetrics: false });
     const b = new ServerMetrics({ processMetrics: false });

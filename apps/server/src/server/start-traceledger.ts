@@ -57,13 +57,17 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info("migrations applied", { count: migrations.applied.length });
 
+    const metrics = new ServerMetrics();
     // The ListTraces projector, the monitoring saga and the OTLP export all follow the log:
     // whichever reads a page first leaves it in the window for the others. 20,000 events
     // is most of a second of heavy ingest (~25k events/s), several times the projector's
     // 100 ms gap behind the saga.
-    const store = new PostgresEventStore(database.sql, { clock, readAllWindow: { maxEvents: 20_000, maxBytes: 32 * 1024 * 1024 } });
+    const store = new PostgresEventStore(database.sql, {
+      clock,
+      readAllWindow: { maxEvents: 20_000, maxBytes: 32 * 1024 * 1024 },
+      onReadAll: (events, fromWindow) => metrics.logRead(events, fromWindow),
+    });
     const changes = new TraceChangeFeed();
-    const metrics = new ServerMetrics();
     const projector = new TraceListingProjector({
       sql: database.sql,
       store,

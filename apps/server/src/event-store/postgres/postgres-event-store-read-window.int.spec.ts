@@ -86,15 +86,21 @@ describe("PostgresEventStore.readAll with a read window", () => {
   });
 
   it("takes what it kept from memory: another reader gets it even once the table is gone", async () => {
-    const store = new PostgresEventStore(db.sql, { readAllWindow: { maxEvents: 1000, maxBytes: 1 << 20 } });
+    const reads = { window: 0, database: 0 };
+    const store = new PostgresEventStore(db.sql, {
+      readAllWindow: { maxEvents: 1000, maxBytes: 1 << 20 },
+      onReadAll: (events, fromWindow) => (reads[fromWindow ? "window" : "database"] += events),
+    });
     await seed(store, 20);
     const leader = await drain(store, START_OF_LOG, 6);
+    expect(reads).toEqual({ window: 0, database: 20 });
     // Not something the server ever does: it shows the next reads touch no table.
     await db.sql`truncate events`;
     const follower = await drain(store, START_OF_LOG, 7);
     expect(follower.flatMap((p) => p.events)).toEqual(leader.flatMap((p) => p.events));
     expect(follower.map((p) => p.events.length)).toEqual([7, 7, 6]);
     expect(follower[2]!.checkpoint).toEqual(leader[3]!.checkpoint);
+    expect(reads).toEqual({ window: 20, database: 20 });
   });
 
   it("reads from PostgreSQL what lies before the pages it kept, and starts again after a hole", async () => {

@@ -76,6 +76,8 @@ interface PostgresEventStoreOptions {
    * table is never emptied under it (tests that truncate it between cases keep this off).
    */
   readonly readAllWindow?: ReadAllWindowLimits;
+  /** Told after each readAll that returned events: how many, and whether the window had them. For metrics. */
+  readonly onReadAll?: (events: number, fromWindow: boolean) => void;
 }
 
 /** Expected version as sent to SQL: -1 for "any", else the exact version (0 = no stream). */
@@ -256,6 +258,7 @@ export class PostgresEventStore implements EventStore {
   private readonly maxAttempts: number;
   private readonly readAllPayloadBudget: number;
   private readonly window: ReadAllWindow | undefined;
+  private readonly onReadAll: ((events: number, fromWindow: boolean) => void) | undefined;
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -268,6 +271,7 @@ export class PostgresEventStore implements EventStore {
     this.maxAttempts = options.maxAttempts ?? 20;
     this.readAllPayloadBudget = options.readAllPayloadBudget ?? READ_ALL_PAYLOAD_BUDGET;
     this.window = options.readAllWindow ? new ReadAllWindow(options.readAllWindow) : undefined;
+    this.onReadAll = options.onReadAll;
     if (!(Number.isSafeInteger(this.readAllPayloadBudget) && this.readAllPayloadBudget > 0)) {
       throw new RangeError(`readAllPayloadBudget must be a positive integer, got ${String(options.readAllPayloadBudget)}`);
     }
@@ -422,7 +426,10 @@ export class PostgresEventStore implements EventStore {
       assertCheckpoint(checkpoint);
       assertLimit(limit);
       const kept = this.window?.read(checkpoint, limit, this.readAllPayloadBudget);
-      if (kept) return kept;
+      if (kept) {
+        this.onReadAll?.(kept.events.length, true);
+        return kept;
+      }
       const [row] = (await this.sql.unsafe(
         READ_ALL_SQL,
         [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit, this.readAllPayloadBudget] as never[],
@@ -432,6 +439,7 @@ export class PostgresEventStore implements EventStore {
       const framed = Buffer.from(row.events!, "base64");
       const page = unframeEvents(framed, row.count);
       this.window?.remember(checkpoint, page.events, page.transactionIds, framed.length);
+      this.onReadAll?.(row.count, false);
       return { events: page.events, checkpoint: page.last! };
     });
   }
