@@ -23,6 +23,9 @@
 // them, into a bare copy of the events table over 4 connections, as unnest inserts
 // and as binary COPY; the faster is the ceiling.
 //
+// After the main run, the server's /metrics say how many of the log's events its
+// subscribers (projector, saga) read from PostgreSQL and how many its read window served.
+//
 // Targets: >= 60% of the ceiling and >= 60,000 events/s (the main run).
 // --profile runs both servers under --cpu-prof and prints where their main
 // threads' time went, per event stored. --server-flags passes node flags to both
@@ -38,6 +41,7 @@ import { profileReport, readProfile } from "./support/cpu-profile.js";
 import { EVENTS_PER_TRACE, type Layout } from "./support/ingest-workload.js";
 import type { IngestJob, IngestResult } from "./support/load-ingest.js";
 import { measureCeiling } from "./support/pg-ceiling.js";
+import { scrapeMetricValues } from "./support/server-metric-values.js";
 
 const quick = process.argv.includes("--quick");
 const profile = process.argv.includes("--profile");
@@ -117,6 +121,8 @@ async function main(): Promise<void> {
       lagNow = await behind();
     }
     const catchUpSeconds = (performance.now() - catchUpStart) / 1000;
+    const metricValues = await scrapeMetricValues(server.httpAddress);
+    const logReads = { database: metricValues("traceledger_log_events_read_total", { source: "database" }), window: metricValues("traceledger_log_events_read_total", { source: "window" }) };
     await server.stop();
 
     // 2. Diagnostic: the same composition root with the projector stopped: the write path alone.
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
         `Server CPU µs per event = server cores / events per second (all its threads): the steadiest figure on a busy machine. ` +
         `ListTraces projector: ${num(lagAtEnd)} events behind when the main run's load stopped; ` +
         (lagNow === 0 ? `caught up ${num(catchUpSeconds, 1)} s later.` : `still ${num(lagNow)} behind after ${num(catchUpSeconds, 1)} s.`) +
+        ` The main server's subscribers (projector, saga) took ${num(logReads.database)} events of the log from PostgreSQL and ${num(logReads.window)} from its read window (its /metrics).` +
         ` The diagnostic servers are the same composition root (startTraceledger) with its projector stopped (and, in the last row, the monitoring saga off), each on its own database.`,
     );
     for (const run of [main, ...diagRuns]) {

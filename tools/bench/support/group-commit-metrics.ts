@@ -3,6 +3,8 @@
 // while these are few and short is waiting somewhere else (the calls' round
 // trips), not on PostgreSQL.
 
+import { scrapeMetricValues } from "./server-metric-values.js";
+
 export interface GroupCommitTotals {
   /** traceledger_event_store_append_duration_seconds_count */
   readonly commits: number;
@@ -24,20 +26,12 @@ export interface GroupCommitFigures {
 
 /** Scrapes `http://${httpAddress}/metrics` for the group-commit counters. */
 export async function scrapeGroupCommits(httpAddress: string): Promise<GroupCommitTotals> {
-  const response = await fetch(`http://${httpAddress}/metrics`);
-  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
-  const text = await response.text();
-  const at = performance.now();
-  const value = (name: string): number => {
-    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-    if (line === undefined) throw new Error(`/metrics has no ${name}`);
-    return Number(line.slice(name.length + 1));
-  };
+  const value = await scrapeMetricValues(httpAddress);
   return {
     commits: value("traceledger_event_store_append_duration_seconds_count"),
     seconds: value("traceledger_event_store_append_duration_seconds_sum"),
     events: value("traceledger_events_appended_total"),
-    at,
+    at: performance.now(),
   };
 }
 
