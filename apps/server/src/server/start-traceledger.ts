@@ -14,6 +14,7 @@ import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { Logger } from "../log/logger.js";
 import { startOtlpExport, type OtlpExport } from "../otlp-export/start-otlp-export.js";
 import { createMonitoringRuntime, type MonitoringRuntime } from "../monitoring/monitoring-runtime.js";
+import { logReadWindow } from "./log-read-window.js";
 import { CommandBusMetrics } from "../metrics/command-bus-metrics.js";
 import { metricsRoute } from "../metrics/metrics-route.js";
 import { ServerMetrics } from "../metrics/server-metrics.js";
@@ -58,13 +59,9 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
     if (migrations.applied.length > 0) log.info("migrations applied", { count: migrations.applied.length });
 
     const metrics = new ServerMetrics();
-    // The ListTraces projector, the monitoring saga and the OTLP export all follow the log:
-    // whichever reads a page first leaves it in the window for the others. 20,000 events
-    // is most of a second of heavy ingest (~25k events/s), several times the projector's
-    // 100 ms gap behind the saga.
     const store = new PostgresEventStore(database.sql, {
       clock,
-      readAllWindow: { maxEvents: 20_000, maxBytes: 32 * 1024 * 1024 },
+      readAllWindow: logReadWindow(config),
       onReadAll: (events, fromWindow) => metrics.logRead(events, fromWindow),
     });
     const changes = new TraceChangeFeed();
