@@ -1,16 +1,14 @@
-// One scrape of a traceledger server's /metrics, as a lookup of sample values by
-// series name and labels, for the benchmarks that report what the server counted.
-// Parsed by the tests' exposition-format parser (apps/server/test/support).
+// One scrape of a traceledger server's /metrics (the e2e tests' scrapeMetrics), as a
+// lookup of sample values by series name and labels, for the benchmarks that report
+// what the server counted.
 
-import { parsePrometheusText, type Sample } from "../../../apps/server/test/support/prometheus-text.js";
+import { scrapeMetrics } from "../../../apps/server/test/e2e/support/scrape-metrics.js";
 
 /** The value of the sample `name{labels}` (labels matched exactly); throws when absent. */
 export type MetricValues = (name: string, labels?: Record<string, string>) => number;
 
 export async function scrapeMetricValues(httpAddress: string): Promise<MetricValues> {
-  const response = await fetch(`http://${httpAddress}/metrics`);
-  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
-  const samples: Sample[] = [...parsePrometheusText(await response.text()).values()].flatMap((family) => family.samples);
+  const samples = [...(await scrapeMetrics(httpAddress)).families.values()].flatMap((family) => family.samples);
   return (name, labels = {}) => {
     const wanted = Object.entries(labels);
     const found = samples.find(
