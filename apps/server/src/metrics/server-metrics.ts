@@ -97,6 +97,9 @@ export class ServerMetrics {
       labelNames: ["source"],
       registers,
     });
+    // Both sources from the start, at 0: a series that appears only with its first event
+    // hides that first increase from rate(), and a server without the window exports none.
+    for (const source of ["database", "window"]) this.logEventsRead.inc({ source }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

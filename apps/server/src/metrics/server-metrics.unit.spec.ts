@@ -112,6 +112,9 @@ describe("ServerMetrics", () => {
 
   it("counts the global log's events handed out, by where they came from", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
+    const fresh = await scrape(metrics);
+    expect(value(fresh, "traceledger_log_events_read_total", { source: "database" })).toBe(0);
+    expect(value(fresh, "traceledger_log_events_read_total", { source: "window" })).toBe(0);
     metrics.logRead(5000, false);
     metrics.logRead(1200, true);
     metrics.logRead(300, true);
