@@ -73,7 +73,7 @@ interface PostgresEventStoreOptions {
   /**
    * Keep the latest pages readAll returned, so that other readers following the log take
    * them from memory (read-all-window.ts). Default: off. Only for a store whose events
-   * table is never emptied under it (tests that truncate it between cases keep this off).
+   * table is never emptied under it: a test that truncates the table makes a new store.
    */
   readonly readAllWindow?: ReadAllWindowLimits;
   /** Told after each readAll that returned events: how many, and whether the window had them. For metrics. */

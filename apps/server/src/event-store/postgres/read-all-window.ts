@@ -22,7 +22,7 @@ interface WindowPage {
   readonly from: GlobalCheckpoint;
   readonly events: readonly StoredEvent[];
   readonly transactionIds: BigUint64Array;
-  /** The page's framed bytes, which its payloads are views into. */
+  /** The size of the page's framed buffer, which its payloads are views into and keep alive. */
   readonly bytes: number;
 }
 
@@ -96,7 +96,7 @@ export class ReadAllWindow {
     }
   }
 
-  clear(): void {
+  private clear(): void {
     this.pages = [];
     this.events = 0;
     this.bytes = 0;
