@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     console.log(`|---|---|---|---|---|`);
     for (const { concurrency, tl } of rows) {
       const c = tl.commits!;
-      console.log(`| ${concurrency} | ${num(c.commits)} | ${num(c.eventsPerCommit, 1)} | ${ms(c.meanMs)} | ${num(c.busy, 2)} |`);
+      console.log(`| ${concurrency} | ${num(c.commits)} | ${num(c.eventsPerCommit, 1)} | ${ms(c.meanMs)} | ${num(c.meanInFlight, 2)} |`);
     }
     console.log(`\nCommit floor (same run): one single-row INSERT + commit through postgres.js, one at a time: p50 ${ms(percentile(floor, 50))} ms, p99 ${ms(percentile(floor, 99))} ms.`);
     console.log(

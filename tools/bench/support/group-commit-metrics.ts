@@ -21,7 +21,7 @@ export interface GroupCommitFigures {
   readonly eventsPerCommit: number;
   readonly meanMs: number;
   /** Summed commit wall time over the wall time between the scrapes (2 may run at once, so up to 2). */
-  readonly busy: number;
+  readonly meanInFlight: number;
 }
 
 /** Scrapes `http://${httpAddress}/metrics` for the group-commit counters. */
@@ -42,6 +42,6 @@ export function groupCommitsBetween(before: GroupCommitTotals, after: GroupCommi
     commits,
     eventsPerCommit: commits > 0 ? (after.events - before.events) / commits : 0,
     meanMs: commits > 0 ? (seconds / commits) * 1000 : 0,
-    busy: seconds / ((after.at - before.at) / 1000),
+    meanInFlight: seconds / ((after.at - before.at) / 1000),
   };
 }
