@@ -5,15 +5,15 @@ import { unframeEvents } from "./read-all-frames.js";
 /** One frame as EVENT_FRAME_SQL writes it (the layout in read-all-frames.ts). */
 function frame(event: StoredEvent, transactionId: bigint): Buffer {
   const type = Buffer.from(event.type, "utf8");
-  const head = Buffer.alloc(68 + 2);
+  const head = Buffer.alloc(88 + 2);
   head.writeBigUInt64BE(transactionId, 0);
   head.writeBigInt64BE(event.position, 8);
   head.writeBigInt64BE(event.occurredAt, 16);
   head.writeBigInt64BE(event.recordedAt, 24);
   head.writeInt32BE(event.version, 32);
   Buffer.from(event.streamId, "hex").copy(head, 36);
-  Buffer.from(event.eventId.replaceAll("-", ""), "hex").copy(head, 52);
-  head.writeUInt16BE(type.length, 68);
+  head.write(event.eventId, 52, "latin1");
+  head.writeUInt16BE(type.length, 88);
   const length = Buffer.alloc(4);
   length.writeInt32BE(event.payload.length);
   return Buffer.concat([head, type, length, event.payload]);
@@ -58,6 +58,16 @@ describe("unframeEvents", () => {
 
   it("reads nothing from nothing", () => {
     expect(unframeEvents(Buffer.alloc(0), 0)).toEqual({ events: [], transactionIds: new BigUint64Array(0), last: undefined });
+  });
+
+  it("reads each event's own type when types repeat, share a length or are not ASCII", () => {
+    // Type names are remembered per page and matched byte by byte: names of one length that
+    // differ only in their last byte, a name that is a prefix of another, and one outside ASCII.
+    const types = ["SpanEnded", "SpanEndee", "SpanEnded", "Span", "SpanStarted", "Événement", "SpanEndee", "Événement", "Span"];
+    const events = types.map((type, i): StoredEvent => ({ ...first, type, version: i + 1, position: BigInt(i + 1) }));
+    const page = unframeEvents(Buffer.concat(events.map((e, i) => frame(e, BigInt(i + 1)))), events.length);
+    expect(page.events.map((e) => e.type)).toEqual(types);
+    expect(page.events).toEqual(events);
   });
 
   it("refuses frames cut short or followed by stray bytes", () => {
