@@ -1,7 +1,7 @@
 // Durable span ingest through IngestBatch, against the raw PostgreSQL ceiling
 // measured in the same run.
 //
-//   npx tsx tools/bench/ingest-throughput.ts [--quick] [--profile] [--server-flags="--max-semi-space-size=64"]
+//   npx tsx tools/bench/ingest-throughput.ts [--quick] [--profile] [--server-flags="--single-threaded-gc"]
 //
 // Processes: this script (the ceiling, then orchestration), the traceledger
 // server (`node --import tsx apps/server/src/main.ts`, its ListTraces projector
@@ -28,8 +28,9 @@
 //
 // Targets: >= 60% of the ceiling and >= 60,000 events/s (the main run).
 // --profile runs both servers under --cpu-prof and prints where their main
-// threads' time went, per event stored. --server-flags passes node flags to both
-// servers (for experiments such as GC settings; the default is none).
+// threads' time went, per event stored. The servers run with npm start's node
+// flags (package.json); --server-flags adds more to both (experiments such as GC
+// settings).
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";

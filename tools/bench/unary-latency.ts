@@ -35,7 +35,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { createPostgresClient, type Sql } from "../../apps/server/src/database/open-database.js";
-import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, startCpuMeter, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
+import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, SERVER_NODE_FLAGS, startCpuMeter, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
 import { profileReport, readProfile } from "./support/cpu-profile.js";
 import { type GroupCommitFigures, groupCommitsBetween, scrapeGroupCommits } from "./support/group-commit-metrics.js";
 import type { UnaryJob, UnaryResult } from "./support/load-unary.js";
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     const diagUrl = await db.another("tl_bench_unary_diag");
     const diagSql = createPostgresClient(diagUrl, { max: 1, applicationName: "traceledger-bench" });
     cleanup.push(() => diagSql.end({ timeout: 5 }));
-    const diag = await forkHelper<{ stop?: boolean }, object, { address: string }>("server-in-process.ts", [JSON.stringify({ databaseUrl: diagUrl, stopProjector: true })]);
+    const diag = await forkHelper<{ stop?: boolean }, object, { address: string }>("server-in-process.ts", [JSON.stringify({ databaseUrl: diagUrl, stopProjector: true })], { nodeFlags: SERVER_NODE_FLAGS });
     cleanup.unshift(async () => {
       await diag.helper.run({ stop: true }, 30_000).catch(() => {});
       await diag.helper.close();

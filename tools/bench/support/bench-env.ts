@@ -12,10 +12,14 @@ import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { randomDatabaseName, startEmbeddedDatabase } from "../../../apps/server/src/database/embedded-database.js";
 import { escapeIdentifier, type Sql } from "../../../apps/server/src/database/open-database.js";
+import { npmStartNodeFlags } from "../../../apps/server/test/e2e/support/npm-start-flags.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SERVER_MAIN = path.join(REPO_ROOT, "apps/server/src/main.ts");
 export const SUPPORT_DIR = fileURLToPath(new URL("./", import.meta.url));
+
+/** The node flags `npm start` gives the server: benchmarks measure the server as it is run. */
+export const SERVER_NODE_FLAGS: readonly string[] = npmStartNodeFlags(REPO_ROOT);
 
 // ---------------------------------------------------------------- database
 
@@ -224,7 +228,7 @@ export interface ServerProcess {
  * ports, and waits for its "traceledger listening" line.
  */
 export async function startServerProcess(options: { databaseUrl: string; cpuProfDir?: string; env?: Record<string, string>; nodeFlags?: readonly string[] }): Promise<ServerProcess> {
-  const execArgv = [...(options.nodeFlags ?? []), ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []), "--import", "tsx"];
+  const execArgv = [...(options.nodeFlags ?? SERVER_NODE_FLAGS), ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []), "--import", "tsx"];
   const child = spawn(process.execPath, [...execArgv, SERVER_MAIN], {
     cwd: REPO_ROOT,
     env: {
@@ -383,10 +387,13 @@ export function serveJobs<Request, Response>(ready: object, handle: (request: Re
   process.send!(ready);
 }
 
-/** `--server-flags="--max-semi-space-size=64 ..."`: extra node flags for the server processes (experiments). */
+/**
+ * The node flags for the server processes: npm start's (SERVER_NODE_FLAGS), then those of
+ * `--server-flags="--single-threaded-gc ..."` (experiments; a later flag wins).
+ */
 export function serverFlagsFromArgv(argv: readonly string[] = process.argv): string[] {
   const arg = argv.find((a) => a.startsWith("--server-flags="));
-  return arg ? arg.slice("--server-flags=".length).split(/\s+/).filter(Boolean) : [];
+  return [...SERVER_NODE_FLAGS, ...(arg ? arg.slice("--server-flags=".length).split(/\s+/).filter(Boolean) : [])];
 }
 
 // ---------------------------------------------------------------- formatting

@@ -1,10 +1,12 @@
 // The server as its own OS process, started the way `npm start` does
-// (node --import tsx apps/server/src/main.ts) from the repository root, on
-// ephemeral ports: the addresses come from its "traceledger listening" log line.
+// (node, npm start's flags, --import tsx apps/server/src/main.ts) from the
+// repository root, on ephemeral ports: the addresses come from its
+// "traceledger listening" log line.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { serverEnv } from "./in-process-server.js";
+import { npmStartNodeFlags } from "./npm-start-flags.js";
 import { within } from "./wait.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
@@ -33,7 +35,7 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
   const env: NodeJS.ProcessEnv = { ...process.env, ...serverEnv(databaseUrl, { TRACELEDGER_LOG_LEVEL: "info", ...overrides }) };
   // The test runner's own hooks must not reach the server process.
   delete env["NODE_OPTIONS"];
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...npmStartNodeFlags(REPO_ROOT), "--import", "tsx", "apps/server/src/main.ts"], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
