@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { npmStartNodeFlags } from "./npm-start-flags.js";
-import { REPO_ROOT } from "./server-process.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
 
 const scratch = mkdtempSync(path.join(tmpdir(), "npm-start-flags-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
