@@ -10,6 +10,7 @@ import { npmStartNodeFlags } from "./npm-start-flags.js";
 import { within } from "./wait.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
+const NODE_FLAGS = npmStartNodeFlags(REPO_ROOT);
 
 export interface Exit {
   readonly code: number | null;
@@ -35,7 +36,7 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
   const env: NodeJS.ProcessEnv = { ...process.env, ...serverEnv(databaseUrl, { TRACELEDGER_LOG_LEVEL: "info", ...overrides }) };
   // The test runner's own hooks must not reach the server process.
   delete env["NODE_OPTIONS"];
-  const child: ChildProcess = spawn(process.execPath, [...npmStartNodeFlags(REPO_ROOT), "--import", "tsx", "apps/server/src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", "apps/server/src/main.ts"], {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
