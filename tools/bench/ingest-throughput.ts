@@ -4,7 +4,7 @@
 //   npx tsx tools/bench/ingest-throughput.ts [--quick] [--profile] [--server-flags="--single-threaded-gc"]
 //
 // Processes: this script (the ceiling, then orchestration), the traceledger
-// server (`node --import tsx apps/server/src/main.ts`, its ListTraces projector
+// server (`apps/server/src/main.ts` started as `npm start` starts it, its ListTraces projector
 // running as in production) and one load process (support/load-ingest.ts, a stock
 // @grpc/grpc-js client, 4 batches in flight), over loopback; plus PostgreSQL
 // (DATABASE_URL's cluster, or an embedded one with durable settings). Then, as a

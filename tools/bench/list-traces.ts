@@ -9,7 +9,7 @@
 // (support/listing-data.ts: 100,000 traces x 10 spans; --quick 20,000 traces),
 // then ANALYZE; the 1,000-span trace is appended to the event store as the
 // server's own code encodes it (support/big-trace.ts). Then the server starts
-// (`node --import tsx apps/server/src/main.ts`, its projector picks up that one
+// (`apps/server/src/main.ts` started as `npm start` starts it, its projector picks up that one
 // trace) and a load process (support/load-list.ts, stock @grpc/grpc-js client)
 // calls one at a time, each case until N samples or a time bound.
 //

@@ -6,7 +6,7 @@
 //   npx tsx tools/bench/otlp-ingest.ts [--quick] [--profile] [--lanes=N] [--server-flags="..."]
 //
 // Processes: this script (the ceiling, then orchestration), the traceledger
-// server (`node --import tsx apps/server/src/main.ts`, its ListTraces projector
+// server (`apps/server/src/main.ts` started as `npm start` starts it, its ListTraces projector
 // running as in production) and one load process (support/load-otlp.ts), over
 // loopback; plus PostgreSQL (DATABASE_URL's cluster, or an embedded one with
 // durable settings). Then, as a diagnostic, the same gRPC load against

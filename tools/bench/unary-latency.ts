@@ -4,7 +4,7 @@
 //   npx tsx tools/bench/unary-latency.ts [--quick] [--profile] [--profile-dir=DIR] [--levels=1,16,64]
 //
 // Processes: this script (orchestration only), the traceledger server
-// (`node --import tsx apps/server/src/main.ts`), the echo server
+// (`apps/server/src/main.ts` started as `npm start` starts it), the echo server
 // (support/echo-server.ts), a diagnostic second traceledger
 // (support/server-in-process.ts: the same composition root with its ListTraces
 // projector stopped, on its own database) and one load process

@@ -224,8 +224,9 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `node --import tsx apps/server/src/main.ts` against the given database, on free
- * ports, and waits for its "traceledger listening" line.
+ * Runs `node [flags] --import tsx apps/server/src/main.ts` against the given database, on free
+ * ports, and waits for its "traceledger listening" line. The flags are npm start's
+ * (SERVER_NODE_FLAGS) unless `nodeFlags` gives others.
  */
 export async function startServerProcess(options: { databaseUrl: string; cpuProfDir?: string; env?: Record<string, string>; nodeFlags?: readonly string[] }): Promise<ServerProcess> {
   const execArgv = [...(options.nodeFlags ?? SERVER_NODE_FLAGS), ...(options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : []), "--import", "tsx"];
