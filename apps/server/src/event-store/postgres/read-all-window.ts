@@ -37,8 +37,6 @@ export class ReadAllWindow {
   private pages: WindowPage[] = [];
   private events = 0;
   private bytes = 0;
-  /** The checkpoint after the stretch's last event. */
-  private end: GlobalCheckpoint | undefined;
 
   constructor(private readonly limits: ReadAllWindowLimits) {
     if (!(Number.isSafeInteger(limits.maxEvents) && limits.maxEvents > 0 && Number.isSafeInteger(limits.maxBytes) && limits.maxBytes > 0)) {
@@ -87,7 +85,6 @@ export class ReadAllWindow {
     this.pages.push({ from, events, transactionIds, bytes });
     this.events += events.length;
     this.bytes += bytes;
-    this.end = { transactionId: transactionIds[events.length - 1]!, position: events[events.length - 1]!.position };
     // The newest page always stays, even past the limits: it is what the next reads want.
     while (this.pages.length > 1 && (this.events > this.limits.maxEvents || this.bytes > this.limits.maxBytes)) {
       const dropped = this.pages.shift()!;
@@ -100,7 +97,14 @@ export class ReadAllWindow {
     this.pages = [];
     this.events = 0;
     this.bytes = 0;
-    this.end = undefined;
+  }
+
+  /** The checkpoint after the stretch's last event; undefined when nothing is kept. */
+  private get end(): GlobalCheckpoint | undefined {
+    const page = this.pages[this.pages.length - 1];
+    if (!page) return undefined;
+    const last = page.events.length - 1;
+    return { transactionId: page.transactionIds[last]!, position: page.events[last]!.position };
   }
 
   /** The last page that starts at or before `from` (the stretch holds `from`). */
