@@ -66,7 +66,7 @@ function shortenValue(value: AnyValue, limit: number): AnyValue {
   const v = value.value;
   switch (v.case) {
     case "stringValue":
-      return v.value.length > limit ? create(AnyValueSchema, { value: { case: "stringValue", value: v.value.slice(0, limit) } }) : value;
+      return v.value.length > limit ? create(AnyValueSchema, { value: { case: "stringValue", value: cutString(v.value, limit) } }) : value;
     case "bytesValue":
       return v.value.length > limit ? create(AnyValueSchema, { value: { case: "bytesValue", value: v.value.slice(0, limit) } }) : value;
     case "arrayValue": {
@@ -84,6 +84,15 @@ function shortenValue(value: AnyValue, limit: number): AnyValue {
     default:
       return value;
   }
+}
+
+/**
+ * The first `limit` UTF-16 units, one fewer when the cut would split a surrogate
+ * pair: half a pair is not a character, and UTF-8 would store it as U+FFFD.
+ */
+function cutString(text: string, limit: number): string {
+  const last = text.charCodeAt(limit - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
 }
 
 function countTruncations(value: AnyValue, limit: number): number {

@@ -27,6 +27,15 @@ describe("attribute limits: truncation is recorded, not silent", () => {
     expect(started.truncatedValuesCount).toBe(1);
   });
 
+  it("never cuts a character in half: a surrogate pair at the limit is left out whole", () => {
+    const { events } = given([], { limits: { countLimit: 128, valueLengthLimit: 4 } })
+      .when(startSpan(ROOT, { attributes: [attr("cut", "abc\u{1F600}z"), attr("fits", "ab\u{1F600}z"), attr("plain", "abcdef")] }))
+      .thenAccepted();
+    const started = events[1]!.value as { attributes: { value?: { value: { value: unknown } } }[]; truncatedValuesCount: number };
+    expect(started.attributes.map((kv) => kv.value?.value.value)).toEqual(["abc", "ab\u{1F600}", "abcd"]);
+    expect(started.truncatedValuesCount).toBe(3);
+  });
+
   it("lets a full span update keys it has but not add new ones", () => {
     const full = [traceStarted(), spanStarted(ROOT), spanStarted(CHILD, { parentSpanId: ROOT, attributes: many(3) })];
     const { events, outcome } = given(full, { limits: { countLimit: 3, valueLengthLimit: Infinity } })
