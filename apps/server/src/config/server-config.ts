@@ -3,6 +3,7 @@
 // apply, TRACELEDGER_* otherwise. A bad value stops the server with a message
 // naming the variable, what it got and what it accepts.
 
+import { isIP } from "node:net";
 import { loadOtlpExportConfig, OTLP_EXPORT_SETTINGS, type OtlpExportConfig } from "../otlp-export/otlp-export-config.js";
 import { DEFAULT_DATA_DIR } from "../database/embedded-database.js";
 import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
@@ -43,19 +44,22 @@ interface Setting {
   readonly help: string;
 }
 
+/** A DNS name (RFC 1123 labels), such as "localhost" or "tl.internal"; what a listen address may be besides an IP. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
 /** Every variable the server reads, in the order --help lists them. */
 export const SETTINGS: readonly Setting[] = [
-  { name: "TRACELEDGER_HOST", default: "127.0.0.1", help: "Address both ports listen on; 0.0.0.0 to accept remote clients." },
-  { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, OTLP/gRPC TraceService, health, reflection. 0 picks a free port." },
+  { name: "TRACELEDGER_HOST", default: "127.0.0.1", help: "Address both ports listen on (an IP address or a host name); 0.0.0.0 to accept remote clients." },
+  { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, MonitoringService, OTLP/gRPC TraceService, health, reflection. 0 picks a free port." },
   { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, OTLP/HTTP POST /v1/traces, /healthz, /readyz, /metrics. 0 picks a free port." },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
   { name: "TRACELEDGER_DATA_DIR", default: DEFAULT_DATA_DIR, help: "Data folder of the embedded PostgreSQL (created on first run)." },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
-  { name: "TRACING_SAMPLE_RATE", default: "1.0", help: "Head sampling rate between 0 and 1, for SDKs that read it from here." },
+  { name: "TRACING_SAMPLE_RATE", default: "1.0", help: "Share (0 to 1) of ordinary traces the OTLP export sends, unless OTLP_EXPORT_SAMPLE_RATE is set. (SDKs read their own TRACING_SAMPLE_RATE, in their process.)" },
   ...OTLP_EXPORT_SETTINGS,
   { name: "OTEL_SERVICE_NAME", default: "traceledger", help: "The server's own service name in its logs." },
   { name: "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", default: "128", help: "Most attributes a span keeps; extra ones are dropped and counted." },
-  { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept (characters); longer ones are shortened and counted. Unset: no limit." },
+  { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept: UTF-16 characters of a string, bytes of a bytes value; longer ones are shortened and counted. Unset: no limit." },
   { name: "TRACELEDGER_MAX_MESSAGE_BYTES", default: "4194304", help: "Largest request message accepted; larger ones get RESOURCE_EXHAUSTED." },
   { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },
   { name: "TRACELEDGER_OTLP_MAX_PENDING_SPANS", default: "50000", help: "OTLP ingest: spans waiting to be stored before further exports get UNAVAILABLE / 503 with Retry-After." },
@@ -105,6 +109,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(databaseUrl.split(":")[0] + ":...")})`);
   }
+  const host = read("TRACELEDGER_HOST");
+  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
+    problems.push(`TRACELEDGER_HOST=${JSON.stringify(host)} must be an IP address or a host name`);
+  }
   const logLevel = read("TRACELEDGER_LOG_LEVEL") as LogLevel;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     problems.push(`TRACELEDGER_LOG_LEVEL=${JSON.stringify(logLevel)} must be debug, info, warn or error`);
@@ -112,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
 
   const tracingEnabled = boolean("TRACING_ENABLED");
   const config: ServerConfig = {
-    host: read("TRACELEDGER_HOST"),
+    host,
     grpcPort: integer("TRACELEDGER_GRPC_PORT", 0, 65535),
     httpPort: integer("TRACELEDGER_HTTP_PORT", 0, 65535),
     databaseUrl,

@@ -40,6 +40,13 @@ describe("server configuration from the environment", () => {
     expect(message).not.toContain("mysql://x");
   });
 
+  it("takes an IP address or a host name to listen on, and refuses anything else before a port opens", () => {
+    for (const host of ["0.0.0.0", "127.0.0.1", "::1", "::", "localhost", "tl-1.internal"]) expect(loadConfig({ TRACELEDGER_HOST: host }).host).toBe(host);
+    for (const host of ["local host", "http://127.0.0.1", "127.0.0.1:7317", "-bad.example", "a..b"]) {
+      expect(() => loadConfig({ TRACELEDGER_HOST: host })).toThrow(`TRACELEDGER_HOST=${JSON.stringify(host)} must be an IP address or a host name`);
+    }
+  });
+
   it("refuses the same port for both doors", () => {
     expect(() => loadConfig({ TRACELEDGER_GRPC_PORT: "9000", TRACELEDGER_HTTP_PORT: "9000" })).toThrow(/must differ/);
   });
