@@ -47,11 +47,14 @@ export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
   { name: "OTLP_ENDPOINT", default: "", help: `Full URL of the collector's traces endpoint. Unset: ${DEFAULT_HTTP_ENDPOINT} (http/protobuf) or ${DEFAULT_GRPC_ENDPOINT} (grpc).` },
   { name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "", help: "Used as OTLP_ENDPOINT when that is unset." },
   { name: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "", help: "Base URL used when both above are unset; http/protobuf appends /v1/traces." },
-  { name: "OTLP_PROTOCOL", default: "", help: "http/protobuf or grpc. Unset: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf." },
-  { name: "OTEL_EXPORTER_OTLP_PROTOCOL", default: "", help: "Used as OTLP_PROTOCOL when that is unset." },
-  { name: "OTLP_HEADERS", default: "", help: "Headers sent with every export, k1=v1,k2=v2 with percent-encoded values. Unset: OTEL_EXPORTER_OTLP_HEADERS." },
-  { name: "OTEL_EXPORTER_OTLP_HEADERS", default: "", help: "Used as OTLP_HEADERS when that is unset." },
-  { name: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", help: "Milliseconds one export request may take." },
+  { name: "OTLP_PROTOCOL", default: "", help: "http/protobuf or grpc. Unset: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf." },
+  { name: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", default: "", help: "Used as OTLP_PROTOCOL when that is unset." },
+  { name: "OTEL_EXPORTER_OTLP_PROTOCOL", default: "", help: "Used as OTLP_PROTOCOL when both above are unset." },
+  { name: "OTLP_HEADERS", default: "", help: "Headers sent with every export, k1=v1,k2=v2 with percent-encoded values. Unset: OTEL_EXPORTER_OTLP_TRACES_HEADERS, else OTEL_EXPORTER_OTLP_HEADERS." },
+  { name: "OTEL_EXPORTER_OTLP_TRACES_HEADERS", default: "", help: "Used as OTLP_HEADERS when that is unset." },
+  { name: "OTEL_EXPORTER_OTLP_HEADERS", default: "", help: "Used as OTLP_HEADERS when both above are unset." },
+  { name: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", default: "", help: "Milliseconds one export request may take. Unset: OTEL_EXPORTER_OTLP_TIMEOUT." },
+  { name: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", help: "Milliseconds one export request may take, when the variable above is unset." },
   { name: "OTLP_EXPORT_MAX_BATCH_SPANS", default: "512", help: "Most spans in one export request." },
   { name: "OTLP_EXPORT_MAX_DELAY_MS", default: "1000", help: "Longest a completed trace waits before its export starts (gathers traces into fuller requests)." },
   { name: "OTLP_EXPORT_RETRY_INITIAL_MS", default: "1000", help: "First retry waits up to this (exponential backoff, full jitter) unless the collector says how long." },
@@ -91,7 +94,9 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
     return undefined;
   };
 
-  const protocolName = read("OTLP_PROTOCOL") ? "OTLP_PROTOCOL" : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  // Ours first, then the specification's signal-specific name, then its general one.
+  const firstSet = (...names: string[]): string => names.find((name) => read(name) !== undefined) ?? names[names.length - 1]!;
+  const protocolName = firstSet("OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
   const protocolRaw = read(protocolName) ?? "http/protobuf";
   let protocol: OtlpProtocol = "http/protobuf";
   if (protocolRaw === "grpc" || protocolRaw === "http/protobuf") protocol = protocolRaw;
@@ -100,7 +105,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
 
   const endpoint = resolveEndpoint(read, protocol, problems);
 
-  const headersName = read("OTLP_HEADERS") ? "OTLP_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS";
+  const headersName = firstSet("OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS");
   let headers: Record<string, string> = {};
   try {
     headers = parseOtlpHeaders(read(headersName) ?? "");
@@ -128,7 +133,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
     endpoint: endpoint.url,
     protocol,
     headers,
-    timeoutMs: integer("OTEL_EXPORTER_OTLP_TIMEOUT", 1, 600_000),
+    timeoutMs: integer(firstSet("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"), 1, 600_000),
     maxBatchSpans: integer("OTLP_EXPORT_MAX_BATCH_SPANS", 1, 100_000),
     maxDelayMs: integer("OTLP_EXPORT_MAX_DELAY_MS", 10, 600_000),
     retryInitialMs,

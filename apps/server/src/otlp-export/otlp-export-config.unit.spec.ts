@@ -53,6 +53,16 @@ describe("OTLP export settings", () => {
     expect(loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "b=two%20words" }).otlpExport.headers).toEqual({ b: "two words" });
   });
 
+  it("take the specification's signal-specific names (TRACES_*) over its general ones, and ours over both", () => {
+    const traces = { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "t=1", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "2500" };
+    const general = { OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_HEADERS: "g=1", OTEL_EXPORTER_OTLP_TIMEOUT: "7000" };
+    expect(loadConfig({ ...traces, ...general }).otlpExport).toMatchObject({ protocol: "grpc", headers: { t: "1" }, timeoutMs: 2500 });
+    expect(loadConfig(general).otlpExport).toMatchObject({ protocol: "http/protobuf", headers: { g: "1" }, timeoutMs: 7000 });
+    expect(loadConfig({ ...traces, OTLP_PROTOCOL: "http/protobuf", OTLP_HEADERS: "o=1" }).otlpExport).toMatchObject({ protocol: "http/protobuf", headers: { o: "1" } });
+    expect(loadConfig({}).otlpExport.timeoutMs).toBe(10_000);
+    expect(problems({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "5" })).toContain('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="soon"');
+  });
+
   it("sample at TRACING_SAMPLE_RATE unless OTLP_EXPORT_SAMPLE_RATE says otherwise", () => {
     expect(loadConfig({ TRACING_SAMPLE_RATE: "0.2" }).otlpExport.sampling.rate).toBe(0.2);
     expect(loadConfig({ TRACING_SAMPLE_RATE: "0.2", OTLP_EXPORT_SAMPLE_RATE: "0.05" }).otlpExport.sampling.rate).toBe(0.05);
