@@ -1,8 +1,9 @@
 // The OTLP exporter's settings, read from the environment with the rest of the
 // server's configuration (config/server-config.ts lists them in --help and
 // stops the server on a bad value). The standard OTEL_EXPORTER_OTLP_* names are
-// honoured where they exist; OTLP_ENDPOINT and OTLP_HEADERS (the original
-// design's names) take precedence over them.
+// honoured where they exist, the signal-specific OTEL_EXPORTER_OTLP_TRACES_* before
+// the general ones; OTLP_ENDPOINT, OTLP_PROTOCOL and OTLP_HEADERS (the original
+// design's names) take precedence over both.
 //
 // Export runs only when asked for: TRACING_ENABLED is true and either
 // OTLP_EXPORT_ENABLED=true or an endpoint variable is set. A development server
