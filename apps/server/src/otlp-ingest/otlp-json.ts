@@ -81,11 +81,14 @@ function list(parent: unknown, ...names: string[]): unknown[] {
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+/** One zero byte, in base64. */
+const NOT_AN_ID = "AA==";
 
 /**
  * Hex ids become base64 for the proto3 reader. An id that is not hex becomes
- * empty: the span is then rejected for its id, on its own, like a span whose
- * binary id has the wrong length.
+ * one zero byte, a length no id has: the span is then rejected for that id, on
+ * its own, like a span whose binary id has the wrong length. (Not empty: an
+ * empty parent span id means "no parent", and would make the span a root.)
  */
 function idsToBase64(message: unknown, fields: readonly string[]): void {
   if (typeof message !== "object" || message === null) return;
@@ -93,6 +96,6 @@ function idsToBase64(message: unknown, fields: readonly string[]): void {
   for (const field of fields) {
     const value = record[field];
     if (typeof value !== "string") continue;
-    record[field] = HEX.test(value) ? Buffer.from(value, "hex").toString("base64") : "";
+    record[field] = HEX.test(value) ? Buffer.from(value, "hex").toString("base64") : NOT_AN_ID;
   }
 }

@@ -65,9 +65,16 @@ describe("OTLP/JSON", () => {
     expect(span!.attributes[0]!.value!.value).toEqual({ case: "doubleValue", value: 1500 });
   });
 
-  it("turns an id that is not hex into an empty id, so the span is rejected on its own", () => {
-    const read = readJson({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: "W7F3bRzn1nQ=", name: "base64 id" }] }] }] });
-    expect(read.traces.get(TRACE.toLowerCase())![0]!.spanId).toBe("");
+  it("turns an id that is not hex into one of a length no id has, so the span is rejected on its own, never made a root", () => {
+    const read = readJson({
+      resourceSpans: [{ scopeSpans: [{ spans: [
+        { traceId: TRACE, spanId: "W7F3bRzn1nQ=", name: "base64 id" },
+        { traceId: TRACE, spanId: SPAN, parentSpanId: "not-hex!", name: "base64 parent" },
+      ] }] }],
+    });
+    const [badId, badParent] = read.traces.get(TRACE.toLowerCase())!;
+    expect(badId!.spanId).toBe("00");
+    expect(badParent!.parentSpanId).toBe("00");
   });
 
   it.each([
