@@ -1,12 +1,12 @@
 // Why an OTLP export failed as a whole, in the terms the OTLP specification
-// answers with: bad data (never retry), too large, unsupported encoding, or
-// unavailable (retry, after retryAfterSeconds). Both doors map it: the gRPC
+// answers with: bad data (never retry), too large, unsupported encoding or
+// method, unavailable (retry, after retryAfterSeconds), or a fault of ours. Both doors map it: the gRPC
 // door to a status code, the HTTP door to an HTTP status, each with one
 // google.rpc.ErrorInfo.
 
 import { Code } from "@connectrpc/connect";
 
-type OtlpFailureKind = "bad_data" | "too_large" | "unsupported" | "unavailable";
+type OtlpFailureKind = "bad_data" | "too_large" | "unsupported" | "unavailable" | "internal";
 
 /** The gRPC code of each kind (also Status.code in OTLP/HTTP failure bodies). */
 export const otlpFailureCode: Readonly<Record<OtlpFailureKind, Code>> = {
@@ -14,6 +14,7 @@ export const otlpFailureCode: Readonly<Record<OtlpFailureKind, Code>> = {
   too_large: Code.ResourceExhausted,
   unsupported: Code.InvalidArgument,
   unavailable: Code.Unavailable,
+  internal: Code.Internal,
 };
 
 export class OtlpFailure extends Error {

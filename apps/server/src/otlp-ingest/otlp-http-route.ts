@@ -4,8 +4,8 @@
 // ExportTraceServiceResponse in the request's encoding (partial_success set
 // only when spans were rejected); 400 for a body that does not decode, 413 for
 // one over the limit (compressed or not), 415 for another content type or
-// encoding, 503 with Retry-After only when a retry can succeed. Every failure
-// body is a google.rpc.Status.
+// encoding, 405 for another method, 503 with Retry-After only when a retry can
+// succeed, 500 for a fault of ours. Every failure body is a google.rpc.Status.
 
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
@@ -31,6 +31,8 @@ export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOption
   return {
     method: "POST",
     path: OTLP_TRACES_PATH,
+    refuse: (response, status, message) =>
+      fail(response, "protobuf", status === 405 ? new OtlpFailure("unsupported", "METHOD_NOT_ALLOWED", `${message}; OTLP/HTTP exports are POSTed`) : new OtlpFailure("internal", "INTERNAL", message), status),
     handle: async (request, response) => {
       const encoding = requestEncoding(request);
       if (encoding === undefined) {
@@ -76,6 +78,8 @@ function statusOf(failure: OtlpFailure): number {
       return 415;
     case "unavailable":
       return 503;
+    case "internal":
+      return 500;
   }
 }
 

@@ -114,9 +114,11 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     expect(await storedEvents()).toBe(before);
   });
 
-  it("the wrong method gets 405; only POST exports", async () => {
+  it("the wrong method gets 405 with a google.rpc.Status body, as every OTLP/HTTP failure; only POST exports", async () => {
     const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`);
     expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("POST");
+    expect(await statusOf(response)).toMatchObject({ code: 3, reasons: ["METHOD_NOT_ALLOWED"], type: "application/x-protobuf" });
   });
 
   it("a gRPC request that does not decode: INVALID_ARGUMENT, nothing stored", async () => {

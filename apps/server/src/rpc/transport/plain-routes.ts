@@ -12,31 +12,40 @@ export interface PlainRoute {
   /** The exact path, without query string. */
   readonly path: string;
   readonly handle: PlainHandler;
+  /**
+   * Writes the router's own refusals of this path (405 for another method, 500
+   * when the handler throws) in the route's protocol, where that protocol fixes
+   * the body of every error (OTLP/HTTP: a google.rpc.Status). Default: JSON.
+   */
+  readonly refuse?: (response: ServerResponse, status: 405 | 500, message: string) => void;
 }
 
 export function plainRouter(routes: readonly PlainRoute[], onInternalError: InternalErrorHandler): PlainHandler {
-  const byPath = new Map<string, Map<string, PlainHandler>>();
+  const byPath = new Map<string, Map<string, PlainRoute>>();
   for (const route of routes) {
-    const methods = byPath.get(route.path) ?? new Map<string, PlainHandler>();
+    const methods = byPath.get(route.path) ?? new Map<string, PlainRoute>();
     const method = route.method.toUpperCase();
     if (methods.has(method)) throw new Error(`two plain routes for ${method} ${route.path}`);
-    byPath.set(route.path, methods.set(method, route.handle));
+    byPath.set(route.path, methods.set(method, route));
   }
+  const refuse = (route: PlainRoute | undefined, response: ServerResponse, status: 405 | 500, error: string, message: string) =>
+    route?.refuse ? route.refuse(response, status, message) : sendJson(response, status, { error, message });
   return (request, response) => {
     const path = (request.url ?? "/").split("?", 1)[0] ?? "/";
     const methods = byPath.get(path);
     if (!methods) return sendJson(response, 404, { error: "not_found", message: `no route for ${path}` });
     const method = request.method ?? "GET";
-    const handle = methods.get(method) ?? (method === "HEAD" ? methods.get("GET") : undefined);
-    if (!handle) {
+    const route = methods.get(method) ?? (method === "HEAD" ? methods.get("GET") : undefined);
+    if (!route) {
       response.setHeader("allow", [...methods.keys()].join(", "));
-      return sendJson(response, 405, { error: "method_not_allowed", message: `${method} is not allowed on ${path}` });
+      // Any of the path's routes knows its protocol's error format.
+      return refuse(methods.values().next().value, response, 405, "method_not_allowed", `${method} is not allowed on ${path}`);
     }
     Promise.resolve()
-      .then(() => handle(request, response))
+      .then(() => route.handle(request, response))
       .catch((error: unknown) => {
         onInternalError(error, `${method} ${path}`);
-        if (!response.headersSent) sendJson(response, 500, { error: "internal", message: "internal error" });
+        if (!response.headersSent) refuse(route, response, 500, "internal", "internal error");
         else if (!response.writableEnded) response.destroy();
       });
   };

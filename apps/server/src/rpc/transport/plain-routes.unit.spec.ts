@@ -1,7 +1,21 @@
-import { describe, expect, it } from "vitest";
-import { plainRouter } from "./plain-routes.js";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { plainRouter, type PlainRoute } from "./plain-routes.js";
 
 describe("plainRouter", () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  /** The router on a real HTTP server on an ephemeral port; returns its base URL and what it reported as internal errors. */
+  async function serve(routes: readonly PlainRoute[]): Promise<{ base: string; internal: string[] }> {
+    const internal: string[] = [];
+    const handle = plainRouter(routes, (_error, where) => internal.push(where));
+    server = createServer((request, response) => void handle(request, response));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, internal };
+  }
+
   it("refuses two routes for the same method and path, which would make one unreachable", () => {
     const handle = () => undefined;
     expect(() =>
@@ -13,5 +27,30 @@ describe("plainRouter", () => {
         () => undefined,
       ),
     ).toThrow("two plain routes for GET /metrics");
+  });
+
+  it("answers another method with 405 and Allow, and a throwing handler with 500, as JSON by default", async () => {
+    const { base, internal } = await serve([{ method: "POST", path: "/x", handle: () => Promise.reject(new Error("boom")) }]);
+    const wrong = await fetch(`${base}/x`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect(await wrong.json()).toEqual({ error: "method_not_allowed", message: "GET is not allowed on /x" });
+    const broken = await fetch(`${base}/x`, { method: "POST" });
+    expect(broken.status).toBe(500);
+    expect(await broken.json()).toEqual({ error: "internal", message: "internal error" });
+    expect(internal).toEqual(["POST /x"]);
+  });
+
+  it("lets a route write those refusals in its own protocol's format", async () => {
+    const refuse: PlainRoute["refuse"] = (response, status, message) => {
+      response.writeHead(status, { "content-type": "text/x-own" });
+      response.end(`${status}: ${message}`);
+    };
+    const { base, internal } = await serve([{ method: "POST", path: "/own", handle: () => { throw new Error("boom"); }, refuse }]);
+    const wrong = await fetch(`${base}/own`, { method: "PUT" });
+    expect([wrong.status, wrong.headers.get("content-type"), wrong.headers.get("allow"), await wrong.text()]).toEqual([405, "text/x-own", "POST", "405: PUT is not allowed on /own"]);
+    const broken = await fetch(`${base}/own`, { method: "POST" });
+    expect([broken.status, await broken.text()]).toEqual([500, "500: internal error"]);
+    expect(internal).toEqual(["POST /own"]);
   });
 });
