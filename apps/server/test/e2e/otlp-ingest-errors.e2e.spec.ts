@@ -129,6 +129,17 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     expect(await storedEvents()).toBe(before);
   });
 
+  it("a gRPC export over the message limit: RESOURCE_EXHAUSTED, nothing stored", async () => {
+    const before = await storedEvents();
+    // Valid spans, so only the size can be what is refused.
+    const spans = Array.from({ length: 200 }, () => span({ name: "x".repeat(2_000) }));
+    const body = toBinary(ExportTraceServiceRequestSchema, exportRequest(spans));
+    expect(body.length).toBeGreaterThan(MAX_BYTES);
+    const { error } = await grpcExport(body);
+    expect(error?.code).toBe(8); // RESOURCE_EXHAUSTED
+    expect(await storedEvents()).toBe(before);
+  });
+
   it("an empty request is a success with partial_success left unset", async () => {
     const response = await post(toBinary(ExportTraceServiceRequestSchema, exportRequest([])), { "content-type": "application/x-protobuf" });
     expect(response.status).toBe(200);
