@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	tracev1 "github.com/traceledger/traceledger/examples/proto-go/src/gen/traceledger/v1"
@@ -160,23 +162,38 @@ func TestFieldNumbers(t *testing.T) {
 }
 
 // Managed mode (buf.gen.yaml) adds go_package and nothing else to the descriptors.
+// Every registered file of traceledger.v1 is checked, so a new .proto cannot be missed.
 func TestFileOptionsOnlyGoPackage(t *testing.T) {
 	want := &descriptorpb.FileOptions{
 		GoPackage: proto.String("github.com/traceledger/traceledger/examples/proto-go/src/gen/traceledger/v1;traceledgerv1"),
 	}
-	for _, fd := range []protoreflect.FileDescriptor{
-		tracev1.File_traceledger_v1_attributes_proto,
-		tracev1.File_traceledger_v1_span_types_proto,
-		tracev1.File_traceledger_v1_trace_events_proto,
-		tracev1.File_traceledger_v1_trace_views_proto,
-		tracev1.File_traceledger_v1_tracing_service_proto,
-	} {
+	var seen []string
+	protoregistry.GlobalFiles.RangeFilesByPackage("traceledger.v1", func(fd protoreflect.FileDescriptor) bool {
+		seen = append(seen, fd.Path())
 		if fd.Package() != "traceledger.v1" {
 			t.Errorf("%s: package %s", fd.Path(), fd.Package())
 		}
 		if got := fd.Options().(*descriptorpb.FileOptions); !proto.Equal(got, want) {
 			t.Errorf("%s: file options %v, want %v", fd.Path(), got, want)
 		}
+		return true
+	})
+	if len(seen) < 7 {
+		t.Errorf("saw %d registered traceledger.v1 files %v, want at least 7", len(seen), seen)
+	}
+
+	// The registered files are exactly the .proto files the code is generated from.
+	onDisk, err := filepath.Glob("../../proto/traceledger/v1/*.proto")
+	if err != nil {
+		t.Fatalf("glob: %v", err)
+	}
+	for i, path := range onDisk {
+		onDisk[i] = strings.TrimPrefix(filepath.ToSlash(path), "../../proto/")
+	}
+	slices.Sort(seen)
+	slices.Sort(onDisk)
+	if !slices.Equal(seen, onDisk) {
+		t.Errorf("registered files\n got  %v\n want %v (proto/traceledger/v1)", seen, onDisk)
 	}
 }
 

@@ -7,12 +7,16 @@ import protobuf from "protobufjs";
 import { equals, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import * as api from "../src/index.js";
 import { protoRoot, traceledgerProtoFiles } from "./support/proto-files.js";
-import { sampleMessage } from "./support/sample-message.js";
+import { sampleVariants } from "./support/sample-message.js";
 
 const generatedFiles = Object.entries(api)
   .filter(([name]) => name.startsWith("file_traceledger_v1_"))
   .map(([, file]) => file as typeof api.file_traceledger_v1_trace_events);
 const generatedMessages: DescMessage[] = generatedFiles.flatMap((f) => f.messages);
+// One sample per oneof member, so a wrong tag on any member (not just the first) shows.
+const samples = generatedMessages.flatMap((schema) =>
+  sampleVariants(schema, 7).map((variant) => [`${schema.typeName} (${variant.label})`, schema, variant] as const),
+);
 
 let definition: PackageDefinition;
 
@@ -55,11 +59,18 @@ describe("a foreign client loading the .proto files", () => {
 
   // protobufjs (behind proto-loader) is an independent protobuf implementation:
   // bytes written by one and read by the other must mean the same message.
-  it.each(generatedMessages.map((m) => [m.typeName, m] as const))("agrees on the wire format of %s", (_, schema) => {
-    const message = sampleMessage(schema, 7);
+  it("has a wire-format sample for every member of every oneof", () => {
+    const oneofMembers = generatedMessages.flatMap((m) => m.oneofs.flatMap((o) => o.fields.map((f) => `${m.typeName}.${f.name}`)));
+    const sampled = samples.flatMap(([, schema, v]) => (v.member ? [`${schema.typeName}.${v.member.name}`] : []));
+    expect(oneofMembers.length).toBeGreaterThan(0);
+    expect(sampled.sort()).toEqual(oneofMembers.sort());
+  });
+
+  it.each(samples)("agrees on the wire format of %s", (_, schema, { message, oneof, member }) => {
     const bytes = toBinary(schema, message);
     const codec = foreignCodec(schema.typeName);
     const decoded = codec.decode(bytes);
+    if (oneof && member) expect(decoded[oneof.name], "the foreign client sees the same oneof member").toBe(member.name);
     const reencoded = codec.encode(decoded);
     expect(equals(schema, fromBinary(schema, reencoded), message)).toBe(true);
   });

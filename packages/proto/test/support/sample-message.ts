@@ -1,7 +1,7 @@
 // Builds a message with every field set to a non-default value, walking the
 // descriptor, so round-trip tests cover fields added to the protos later
 // without anyone remembering to extend them.
-import { create, ScalarType, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { create, ScalarType, type DescField, type DescMessage, type DescOneof, type Message } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 
 const MAX_DEPTH = 3;
@@ -34,13 +34,12 @@ function sampleScalar(type: ScalarType, seed: number): unknown {
   }
 }
 
-function fill(r: ReflectMessage, depth: number, seed: number): void {
-  const setOneofs = new Set<string>();
+/** Which member to set for a oneof; a oneof not in the map gets its first member. */
+type OneofChoice = ReadonlyMap<DescOneof, DescField>;
+
+function fill(r: ReflectMessage, depth: number, seed: number, choice?: OneofChoice): void {
   for (const field of r.fields) {
-    if (field.oneof) {
-      if (setOneofs.has(field.oneof.name)) continue;
-      setOneofs.add(field.oneof.name);
-    }
+    if (field.oneof && field !== (choice?.get(field.oneof) ?? field.oneof.fields[0])) continue;
     setField(r, field, depth, seed + field.number);
   }
 }
@@ -86,4 +85,31 @@ export function sampleMessage<Desc extends DescMessage>(schema: Desc, seed = 1):
   const r = reflect(schema, create(schema));
   fill(r, 0, seed);
   return r.message;
+}
+
+/** One sample of a message: which oneof member it sets, if it stands for one. */
+export interface SampleVariant {
+  /** `oneof=member`, or `all fields` for a message without oneofs. */
+  label: string;
+  message: Message;
+  oneof?: DescOneof;
+  member?: DescField;
+}
+
+/**
+ * Samples of `schema` that set, between them, every member of every oneof: one
+ * per member, with that member set and every other field as in sampleMessage.
+ * A message without oneofs has the single sample of sampleMessage. Nested
+ * messages keep their first member; each message type gets its own variants.
+ */
+export function sampleVariants(schema: DescMessage, seed = 1): SampleVariant[] {
+  if (schema.oneofs.length === 0) return [{ label: "all fields", message: sampleMessage(schema, seed) }];
+  return schema.oneofs.flatMap((oneof) =>
+    oneof.fields.map((member) => {
+      const r = reflect(schema, create(schema));
+      fill(r, 0, seed, new Map([[oneof, member]]));
+      if (r.oneofCase(oneof) !== member) throw new Error(`${schema.typeName}: sample does not set ${oneof.name}=${member.name}`);
+      return { label: `${oneof.name}=${member.name}`, message: r.message, oneof, member };
+    }),
+  );
 }
