@@ -276,6 +276,11 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
 
       it("rejects malformed requests before writing anything", async () => {
         const s = streamId();
+        const existing = streamId();
+        const existingEvents = events(2);
+        await store.append(request(existing, "no_stream", existingEvents));
+        const before = await drain(store, START_OF_LOG, { atLeast: existingEvents.length });
+        expect(before.events.map((e) => e.eventId)).toEqual(existingEvents.map((e) => e.eventId));
         const good = request(s, "no_stream", events(1));
         const bad: AppendRequest[] = [
           request("not-a-trace-id", "no_stream", events(1)),
@@ -296,6 +301,13 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
           await expect(store.appendMany([good, malformed])).rejects.toThrow();
         }
         expect(await store.streamVersion(s)).toBe(0);
+        // Most malformed requests name streams of their own: the whole log must be as it
+        // was. A marker appended last shows the read reached past anything they could have
+        // written (PostgreSQL's readAll holds back what follows a transaction still open).
+        const marker = request(streamId(), "no_stream", events(1));
+        await store.append(marker);
+        const after = await drain(store, START_OF_LOG, { atLeast: before.events.length + 1 });
+        expect(after.events.map((e) => e.eventId)).toEqual([...before.events, ...marker.events].map((e) => e.eventId));
       });
     });
 

@@ -2,7 +2,8 @@
 // rejected call gets the right gRPC code and exactly one google.rpc.ErrorInfo
 // with the stable reason and the domain "traceledger.dev" (read from
 // grpc-status-details-bin by grpc-js, ConnectError.findDetails by connect, the
-// JSON body's details by fetch), and GetTraceEvents proves it wrote nothing.
+// JSON body's details by fetch), and GetTraceEvents, or a count of every event,
+// proves it wrote nothing.
 // The server runs with TRACELEDGER_MAX_MESSAGE_BYTES at 64 KiB.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -144,8 +145,12 @@ interface Case {
   readonly request: (t: Running) => Promise<Neutral> | Neutral;
   /** Metadata the ErrorInfo must carry. */
   readonly metadata?: (t: Running) => Record<string, string>;
-  /** The request names no valid trace: prove nothing was written by counting every event. */
-  readonly noTrace?: boolean;
+  /**
+   * The request names no valid trace, or a trace besides the running one: prove nothing
+   * was written by counting every event, as reading the running trace would miss a write
+   * elsewhere.
+   */
+  readonly countEvery?: boolean;
 }
 
 const CASES: Case[] = [
@@ -154,7 +159,7 @@ const CASES: Case[] = [
     method: "StartTrace",
     code: "invalid_argument",
     reason: "INVALID_TRACE_ID",
-    noTrace: true,
+    countEvery: true,
     request: () => ({ traceId: newTraceId().subarray(0, 15), name: "bad", serviceName: "errors" }),
   },
   {
@@ -162,7 +167,7 @@ const CASES: Case[] = [
     method: "StartSpan",
     code: "invalid_argument",
     reason: "INVALID_TRACE_ID",
-    noTrace: true,
+    countEvery: true,
     request: () => ({ traceId: Buffer.alloc(16), spanId: newSpanId(), name: "bad", serviceName: "errors" }),
   },
   {
@@ -170,7 +175,7 @@ const CASES: Case[] = [
     method: "GetTrace",
     code: "invalid_argument",
     reason: "INVALID_TRACE_ID",
-    noTrace: true,
+    countEvery: true,
     request: () => ({ traceId: newTraceId().subarray(0, 15) }),
   },
   {
@@ -178,7 +183,7 @@ const CASES: Case[] = [
     method: "GetTraceEvents",
     code: "invalid_argument",
     reason: "INVALID_TRACE_ID",
-    noTrace: true,
+    countEvery: true,
     request: () => ({ traceId: Buffer.alloc(16) }),
   },
   {
@@ -201,6 +206,7 @@ const CASES: Case[] = [
     method: "AddSpanEvent",
     code: "invalid_argument",
     reason: "INVALID_TRACEPARENT",
+    countEvery: true,
     request: (t) => ({ traceId: newTraceId(), traceparent: t.childTraceparent, name: "e" }),
   },
   {
@@ -237,7 +243,7 @@ const CASES: Case[] = [
     method: "SetSpanAttributes",
     code: "not_found",
     reason: "TRACE_NOT_FOUND",
-    noTrace: true,
+    countEvery: true,
     request: () => ({ traceparent: traceparentOf(newTraceId(), newSpanId()), attributes: [{ key: "k", value: "v" }] }),
   },
   {
@@ -298,7 +304,7 @@ describe.each<Kind>(["connect", "grpc-js", "fetch"])("errors through %s", (kind)
   it.each(CASES)("$name -> $code $reason", async (c) => {
     const trace = await runningTrace();
     const request = await c.request(trace);
-    const before = c.noTrace ? await eventCount() : await eventIds(trace.traceId);
+    const before = c.countEvery ? await eventCount() : await eventIds(trace.traceId);
 
     const seen = await reject(kind, c.method, request);
 
@@ -310,7 +316,7 @@ describe.each<Kind>(["connect", "grpc-js", "fetch"])("errors through %s", (kind)
     if (c.metadata) expect(seen.metadata).toMatchObject(c.metadata(trace));
     if (kind === "fetch") expect(seen.httpStatus).toBe(HTTP_STATUS[c.code]);
     // Nothing was written.
-    expect(c.noTrace ? await eventCount() : await eventIds(trace.traceId)).toEqual(before);
+    expect(c.countEvery ? await eventCount() : await eventIds(trace.traceId)).toEqual(before);
   });
 });
 
