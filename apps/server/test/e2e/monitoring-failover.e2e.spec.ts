@@ -1,9 +1,11 @@
 // Failover of the saga between two server processes on one database: A holds
-// the lease and alerts; it is killed with SIGKILL while spans it alerted on
-// end and new slow spans arrive; B takes the lease once it expires and
-// carries on. No alert may be lost or doubled: the monitoring stream holds
-// exactly one AlertRaised and one AlertResolved per slow span, and the webhook
-// receiver got every one of those events (at least once, told apart by key).
+// the lease and alerts; it is killed with SIGKILL just as spans it alerted on
+// end (it may have resolved some, all or none of them); then, with A dead, new
+// spans arrive that were slow when they ended, so their alerts are B's to
+// raise and resolve: B takes the lease once it expires and carries on. No alert
+// may be lost or doubled: the monitoring stream holds exactly one AlertRaised
+// and one AlertResolved per slow span, and the webhook receiver got every one
+// of those events (at least once, told apart by key).
 
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
@@ -83,18 +85,26 @@ describe("the saga across two server processes", () => {
       await readUntil(SLOW_SPANS, "A's slow-span alerts");
       expect(seen.every((e) => e.event?.event.case === "alertRaised" && e.event.event.value.kind === AlertKind.SLOW_SPAN)).toBe(true);
 
-      // Through B: the running spans end, and new spans arrive that were slow when they ended. Then A dies.
+      // Through B: the running spans end. Then A dies, whatever it made of those ends.
+      await Promise.all(running.map((s) => tracingB.endSpan({ ...s, status: { code: StatusCode.OK } })));
+      a.signal("SIGKILL");
+      await within(10_000, "A to die", a.exited);
+      // What A stored before it died: its raises, and at most the resolutions of the running spans.
+      const atKill = (await monitoringStream()).length;
+      expect(atKill).toBeGreaterThanOrEqual(SLOW_SPANS);
+      expect(atKill).toBeLessThanOrEqual(2 * SLOW_SPANS);
+      // So the takeover is exercised: of the 4 * SLOW_SPANS events, at least the 2 * SLOW_SPANS
+      // of the spans below (they arrive after the kill) are left for B.
+
+      // With A dead, new spans arrive through B that were slow when they ended: only B can alert on them.
       const finished = Array.from({ length: SLOW_SPANS }, () => ({ traceId: newTraceId(), spanId: newSpanId() }));
-      await Promise.all([
-        ...running.map((s) => tracingB.endSpan({ ...s, status: { code: StatusCode.OK } })),
-        ...finished.map(async (s) => {
+      await Promise.all(
+        finished.map(async (s) => {
           const end = nowNanos();
           await tracingB.startTrace({ ...s, name: "quick job", serviceName: "batch", startTimeUnixNano: end - 1_000_000_000n });
           await tracingB.endSpan({ ...s, endTimeUnixNano: end, status: { code: StatusCode.OK } });
         }),
-      ]);
-      a.signal("SIGKILL");
-      await within(10_000, "A to die", a.exited);
+      );
 
       await b.waitForOutput(TOOK_LEASE, 30_000);
       const expected = 4 * SLOW_SPANS;

@@ -231,11 +231,28 @@ describe("monitoring on the real server", () => {
       ["invalid_argument", "INVALID_ALERT_KIND", "traceledger.dev"],
       ["invalid_argument", "INVALID_ALERT_STATE", "traceledger.dev"],
     ]);
-    const page = await monitoring.listAlerts({ pageSize: 1 });
-    if (page.nextPageToken !== "") {
-      const wrong = await monitoring.listAlerts({ pageSize: 1, pageToken: page.nextPageToken, state: AlertState.OPEN }).catch(connectError);
-      expect("reason" in wrong && wrong.reason).toBe("INVALID_PAGE_TOKEN");
+
+    // A page token does not continue a listing with other filters. Two alerts of this
+    // test's own service (spans that were already slow when they ended), listed one per page.
+    const service = `tokens-${hex(newSpanId())}`;
+    for (let i = 0; i < 2; i++) {
+      const ids = { traceId: newTraceId(), spanId: newSpanId() };
+      const end = nowNanos();
+      await tracing.startTrace({ ...ids, name: "slow call", serviceName: service, startTimeUnixNano: end - 1_000_000_000n });
+      await tracing.endSpan({ ...ids, endTimeUnixNano: end, status: { code: StatusCode.OK } });
     }
+    const page = await until(10_000, "ListAlerts to show both alerts of the service", async () => {
+      const all = await monitoring.listAlerts({ serviceName: service });
+      return all.alerts.length === 2 ? monitoring.listAlerts({ serviceName: service, pageSize: 1 }) : undefined;
+    }, 50);
+    expect(page.alerts).toHaveLength(1);
+    expect(page.nextPageToken).not.toBe("");
+    // With the same filters the token gives the other alert; with another filter it is refused.
+    const rest = await monitoring.listAlerts({ serviceName: service, pageSize: 1, pageToken: page.nextPageToken });
+    expect(rest.alerts.map((a) => a.alertId)).not.toContain(page.alerts[0]!.alertId);
+    expect(rest.alerts).toHaveLength(1);
+    const wrong = await monitoring.listAlerts({ serviceName: service, pageSize: 1, pageToken: page.nextPageToken, state: AlertState.OPEN }).catch(connectError);
+    expect("code" in wrong ? [wrong.code, wrong.reason] : wrong).toEqual(["invalid_argument", "INVALID_PAGE_TOKEN"]);
   });
 
   it("posts every alert event to the webhook, retrying after a failure, with the event id as Idempotency-Key", async () => {

@@ -13,7 +13,7 @@ import { sendTrace, type SentTrace } from "./support/export-traces.js";
 import { connectClient } from "./support/in-process-server.js";
 import { startOtlpHttpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 import { killServer, spawnServer, type ServerProcess } from "./support/server-process.js";
-import { until, within } from "./support/wait.js";
+import { within } from "./support/wait.js";
 
 let db: TestDatabase;
 let receiver: OtlpReceiver;
@@ -96,7 +96,12 @@ describe("OTLP export across a crash", () => {
     // New traces flow as usual after the takeover.
     const after = await sendTrace(connectClient(second.grpcAddress));
     await receiver.waitForSpans(after.keys);
-    await until(5_000, "no further copies", () => (receiver.duplicates() === inFlight.spanCount ? true : undefined));
+    // And nothing is sent again later: over 1 s, many times the batch delay (20 ms) and the
+    // longest retry wait (100 ms) configured above, no request and no copy comes in.
+    const requestsAfter = receiver.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(receiver.requests.length).toBe(requestsAfter);
+    expect(receiver.duplicates()).toBe(inFlight.spanCount);
 
     second.signal("SIGTERM");
     expect(await within(20_000, "the second process to stop", second.exited)).toEqual({ code: 0, signal: null });

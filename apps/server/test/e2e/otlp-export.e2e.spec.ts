@@ -5,6 +5,7 @@
 // is counted; tail sampling keeps errors and slow traces and samples the rest by
 // trace id; headers arrive; two replicas export each span once.
 
+import { lookup } from "node:dns/promises";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { SpanKind, StatusCode } from "@traceledger/proto";
 import { ExportTraceServiceRequestSchema, OtlpSpanKind, OtlpStatusCode, type OtlpKeyValue } from "@traceledger/proto/otlp";
@@ -12,11 +13,12 @@ import { describe, expect, it } from "vitest";
 import { PostgresEventStore } from "../../src/event-store/postgres/postgres-event-store.js";
 import { compareCheckpoints } from "../../src/event-store/rules.js";
 import { OTLP_EXPORT_SUBSCRIBER } from "../../src/otlp-export/start-otlp-export.js";
+import type { Traceledger } from "../../src/server/start-traceledger.js";
 import { sendTrace, type SentTrace } from "./support/export-traces.js";
 import { hex } from "./support/ids.js";
 import { connectClient, startServer } from "./support/in-process-server.js";
 import { exportingServerPerTest } from "./support/exporting-server-per-test.js";
-import { spanKey, startOtlpHttpReceiver } from "./support/otlp-receiver.js";
+import { spanKey, startOtlpHttpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 import { decodeWithStockDecoder, stockDecoderAvailable } from "./support/stock-otlp-decoder.js";
 import { until } from "./support/wait.js";
 
@@ -26,6 +28,10 @@ const e2e = exportingServerPerTest(startOtlpHttpReceiver, (receiver) => ({ OTLP_
 const allKeys = (traces: readonly SentTrace[]) => traces.flatMap((t) => t.keys);
 const attributes = (list: readonly OtlpKeyValue[]) => Object.fromEntries(list.map((kv) => [kv.key, kv.value?.value.value]));
 const checkpoint = () => new PostgresEventStore(e2e.db.sql).loadCheckpoint(OTLP_EXPORT_SUBSCRIBER);
+
+/** The export delay the "does not export" tests set; they wait 1 s, many times it, before saying nothing was sent. */
+const EXPORT_DELAY_MS = 50;
+const pastExportDelay = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 
 describe("OTLP export over HTTP", () => {
   it("sends the spans of several traces as recorded: ids, parents, kinds, times, attributes, events, errors, links, status, resource, scope", async () => {
@@ -210,16 +216,57 @@ describe("OTLP export over HTTP", () => {
     expect(e2e.receiver.duplicates()).toBe(0);
   });
 
-  it("does not export when TRACING_ENABLED is false, nor without an endpoint unless asked", async () => {
-    const off = await e2e.exportingServer({ TRACING_ENABLED: "false" });
+  it("does not export when TRACING_ENABLED is false, even with an endpoint", async () => {
+    const off = await e2e.exportingServer({ TRACING_ENABLED: "false", OTLP_EXPORT_MAX_DELAY_MS: String(EXPORT_DELAY_MS) });
     expect(off.otlpExport).toBeUndefined();
-    const unconfigured = await startServer(e2e.db.url, {});
-    try {
-      expect(unconfigured.otlpExport).toBeUndefined();
-    } finally {
-      await unconfigured.stop();
-    }
-    await sendTrace(connectClient(off.grpcAddress));
+    const sent = await sendTrace(connectClient(off.grpcAddress));
+    await pastExportDelay();
     expect(e2e.receiver.requests).toHaveLength(0);
+    // The receiver was there to be reached: the same settings with tracing on send that trace.
+    await e2e.exportingServer({ OTLP_EXPORT_MAX_DELAY_MS: String(EXPORT_DELAY_MS) });
+    await e2e.receiver.waitForSpans(sent.keys);
+  });
+
+  it("without an endpoint exports only when OTLP_EXPORT_ENABLED=true, then to http://localhost:4318/v1/traces", async (context) => {
+    // The default endpoint is a fixed port: a collector for every address localhost has. If
+    // something else holds the port, this test skips rather than send that collector its traces.
+    const receivers: OtlpReceiver[] = [];
+    const servers: Traceledger[] = [];
+    try {
+      for (const { address } of await lookup("localhost", { all: true })) {
+        try {
+          receivers.push(await startOtlpHttpReceiver({ host: address, port: 4318 }));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === "EADDRINUSE") context.skip(`port 4318 on ${address} is in use (a local collector?)`);
+          // An address this host cannot bind (IPv6 off) is one the exporter cannot reach either.
+          if (code !== "EADDRNOTAVAIL" && code !== "EAFNOSUPPORT") throw error;
+        }
+      }
+      expect(receivers.length).toBeGreaterThan(0);
+      const requests = () => receivers.reduce((n, r) => n + r.requests.length, 0);
+      const quick = { OTLP_EXPORT_MAX_DELAY_MS: String(EXPORT_DELAY_MS), OTLP_EXPORT_RETRY_INITIAL_MS: "10", OTLP_EXPORT_RETRY_MAX_MS: "50" };
+
+      // Nothing configured: no exporter, and nothing reaches the default endpoint.
+      const unconfigured = await startServer(e2e.db.url, quick);
+      servers.push(unconfigured);
+      expect(unconfigured.otlpExport).toBeUndefined();
+      const before = await sendTrace(connectClient(unconfigured.grpcAddress));
+      await pastExportDelay();
+      expect(requests()).toBe(0);
+      await unconfigured.stop();
+
+      // Asked for: the default endpoint gets the spans, the earlier trace's too.
+      const asked = await startServer(e2e.db.url, { ...quick, OTLP_EXPORT_ENABLED: "true" });
+      servers.push(asked);
+      expect(asked.otlpExport).toBeDefined();
+      const after = await sendTrace(connectClient(asked.grpcAddress));
+      const wanted = [...before.keys, ...after.keys];
+      await until(15_000, "the spans at localhost:4318", () => (wanted.every((k) => receivers.some((r) => r.spans.has(k))) ? true : undefined));
+      expect(e2e.receiver.requests).toHaveLength(0);
+    } finally {
+      for (const server of servers) await server.stop();
+      for (const receiver of receivers) await receiver.close();
+    }
   });
 });

@@ -72,8 +72,16 @@ describe("gRPC health checking", () => {
   });
 
   it("Watch answers SERVICE_UNKNOWN for an unknown service and keeps the stream open", async () => {
-    const reader = watch("no.such.Service");
+    const call = startWatch("no.such.Service");
+    const reader = streamReader<{ status: string }>(call);
     expect((await reader.next()).status).toBe("SERVICE_UNKNOWN");
+    // Still open: no status within a while (a stream the server ended would have one
+    // at once), and cancelling it is what ends it, CANCELLED rather than OK.
+    const STILL_OPEN = Symbol("still open");
+    const settled = await Promise.race([reader.status, new Promise<typeof STILL_OPEN>((resolve) => setTimeout(() => resolve(STILL_OPEN), 300))]);
+    expect(settled).toBe(STILL_OPEN);
+    call.cancel();
+    expect((await reader.status).code).toBe(status.CANCELLED);
   });
 
   it("on close, a watcher sees NOT_SERVING and then its stream ends UNAVAILABLE", async () => {

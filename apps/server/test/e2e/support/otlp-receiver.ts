@@ -137,7 +137,9 @@ function receiver(log: ReceiverLog, url: string, close: () => Promise<void>): Ot
   };
 }
 
-export async function startOtlpHttpReceiver(): Promise<OtlpReceiver> {
+/** On an ephemeral loopback port unless told a host and port (a fixed port may be taken: then this rejects, e.g. EADDRINUSE). */
+export async function startOtlpHttpReceiver(options: { readonly host?: string; readonly port?: number } = {}): Promise<OtlpReceiver> {
+  const host = options.host ?? "127.0.0.1";
   const log = new ReceiverLog();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -171,9 +173,15 @@ export async function startOtlpHttpReceiver(): Promise<OtlpReceiver> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
-  return receiver(log, `http://127.0.0.1:${port}/v1/traces`, async () => {
+  return receiver(log, `http://${host.includes(":") ? `[${host}]` : host}:${port}/v1/traces`, async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
