@@ -72,6 +72,13 @@ export const WRITER_CASES: Array<[string, TraceEventCase]> = [
   ["TraceCompleted", traceCompleted({ spans: 300, errors: 2, orphans: 1, late: 129, reason: TraceCompletionReason.TIMED_OUT })],
 ];
 
+/** A SpanStarted that carries `list` itself, as the spans of one OTLP resource do (the fixture copies its lists). */
+function carrying(list: KeyValue[], spanId: string): TraceEventCase {
+  const event = spanStarted(spanId);
+  if (event.case === "spanStarted") event.value.resourceAttributes = list;
+  return event;
+}
+
 function protobufEs(event: TraceEventCase): string {
   const { schema } = eventKind(event.value.$typeName.slice("traceledger.v1.".length));
   return Buffer.from(toBinary(schema, event.value as never)).toString("hex");
@@ -104,12 +111,16 @@ describe("writeTraceEvent", () => {
   });
 
   it("encodes a list marked shared once, and the same bytes each time", () => {
-    const resource = [attr("service.name", "orders"), attr("host.name", "h1")];
+    // Encoding an attribute reads its key; copying the list's remembered bytes does not.
+    let keyReads = 0;
+    const host = attr("host.name", "h1");
+    Object.defineProperty(host, "key", { enumerable: true, get: () => (keyReads++, "host.name") });
+    const resource = [attr("service.name", "orders"), host];
     markSharedAttributes(resource);
-    const first = spanStarted(ROOT, { resourceAttributes: resource });
-    const second = spanStarted(CHILD, { resourceAttributes: resource });
-    expect(Buffer.from(writeTraceEvent(first)).toString("hex")).toBe(protobufEs(first));
-    expect(Buffer.from(writeTraceEvent(second)).toString("hex")).toBe(protobufEs(second));
+    const events = [ROOT, CHILD, ROOT].map((spanId) => carrying(resource, spanId));
+    const written = events.map((event) => Buffer.from(writeTraceEvent(event)).toString("hex"));
+    expect(keyReads).toBe(1);
+    expect(written).toEqual(events.map(protobufEs));
   });
 
   it("hands a message with unknown fields to protobuf-es, which keeps them", () => {

@@ -70,6 +70,8 @@ describe("extractContext", () => {
 
 describe("injectContext", () => {
   it("writes the active span and baggage, lowercase, into a plain object", () => {
+    // The check runs inside the callbacks: it must have run.
+    expect.assertions(1);
     const carrier: Record<string, string> = { TraceParent: "stale" };
     withBaggage(Baggage.EMPTY.set("tenant", "acme corp"), () =>
       tracer.withSpan("op", (span) => {

@@ -65,6 +65,8 @@ describe("a tracer's sampling", () => {
   });
 
   it("propagates unsampled spans (flag 00, own span id) without any command", () => {
+    // Three checks run inside the callback: no command is also what a callback that never ran would give.
+    expect.assertions(4);
     const { tracer: t, sink } = tracer(0);
     t.withSpan("unsampled", (span) => {
       const child = t.startSpan("child");
