@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { CHILD, ROOT } from "../testing/trace-fixtures.js";
 import { monitoringConfig } from "./monitoring-config.js";
 import { ended, errored, orphaned, s, started, T0, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
-import { given } from "./testing/monitoring-specification.js";
+import { decideMonitoring } from "./monitoring-decide.js";
+import { evolveMonitoring } from "./monitoring-state.js";
+import { given, run } from "./testing/monitoring-specification.js";
 
 const config = monitoringConfig({ criticalErrorTypes: ["OutOfMemoryError", "DataCorruption"] });
 const running = [traceBegan(), started(ROOT), started(CHILD, { parent: ROOT })];
@@ -47,6 +49,15 @@ describe("critical error types raise at once", () => {
     given([...running, errored(CHILD, critical)], config)
       .when(ended(CHILD, { end: T0 + s(2), error: true }))
       .then([{ type: "AlertResolved", alertId: `critical_error:${TRACE}:${CHILD}:oom-1`, kind: "critical_error", at: T0 + s(2), reason: "span_ended", value: 2e9 }]);
+  });
+
+  it("its span's end resolves it once, even when its raise was folded twice (a rebuild folds the stored alert over a replay that raised it)", () => {
+    const { state, outputs } = run([...running, errored(CHILD, critical)], config);
+    const [raised] = outputs;
+    expect(raised).toMatchObject({ type: "AlertRaised", kind: "critical_error" });
+    evolveMonitoring(state, raised!);
+    const resolved = decideMonitoring(ended(CHILD, { end: T0 + s(2), error: true }), state);
+    expect(resolved.map((o) => [o.type, "alertId" in o ? o.alertId : ""])).toEqual([["AlertResolved", `critical_error:${TRACE}:${CHILD}:oom-1`]]);
   });
 
   it("its span's orphaning resolves it", () => {

@@ -61,7 +61,13 @@ interface OperationStats extends ErrorRateStats {
   readonly operation: string;
   readonly baseline: LatencyBaseline;
   anomalyAlertId: string | undefined;
-  /** Spans in a row within the latency band while an anomaly is open. */
+  /**
+   * Ended spans in a row within the latency band, counted whether an anomaly is open or not:
+   * an episode opens on an anomalous span (which zeroes it), so counting only while one is
+   * open would give the same figure live. Counted always, it depends on the spans alone, not
+   * on when an alert was folded, so a replica that folds the stored alerts after replaying the
+   * log holds the same count as the one that ran live.
+   */
   normalStreak: number;
 }
 
@@ -248,7 +254,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       recordEnded(op.errors, bucket, isError);
       op.lastBucket = bucket;
       // The verdict decide gave, before this sample moves the baseline.
-      if (op.anomalyAlertId !== undefined) op.normalStreak = isAnomalous(op, durationNs, state.config) ? 0 : op.normalStreak + 1;
+      op.normalStreak = isAnomalous(op, durationNs, state.config) ? 0 : op.normalStreak + 1;
       addLatencySample(op.baseline, durationNs, state.config.anomaly.alpha);
       return;
     }
@@ -348,6 +354,8 @@ function forgetIdleStats(state: MonitoringState): void {
 }
 
 function alertRaised(state: MonitoringState, alert: AlertRaised): void {
+  // Folding a raise twice must change nothing: a replica taking over replays the log (its
+  // decisions fold the raises they repeat) and then folds the stored alerts over that.
   state.openAlerts.set(alert.alertId, alert);
   switch (alert.kind) {
     case "slow_span": {
@@ -357,7 +365,7 @@ function alertRaised(state: MonitoringState, alert: AlertRaised): void {
     }
     case "critical_error": {
       const span = state.traces.get(alert.subject.traceId)?.running.get(alert.subject.spanId);
-      if (span) (span.criticalAlertIds ??= []).push(alert.alertId);
+      if (span && !span.criticalAlertIds?.includes(alert.alertId)) (span.criticalAlertIds ??= []).push(alert.alertId);
       return;
     }
     case "slow_trace": {
@@ -374,10 +382,7 @@ function alertRaised(state: MonitoringState, alert: AlertRaised): void {
     case "latency_anomaly": {
       state.statisticAlerts.set(alert.alertId, alert);
       const op = state.operations.get(operationKey(alert.subject.service, alert.subject.operation));
-      if (op) {
-        op.anomalyAlertId = alert.alertId;
-        op.normalStreak = 0;
-      }
+      if (op) op.anomalyAlertId = alert.alertId;
       return;
     }
   }
@@ -402,10 +407,7 @@ function alertResolved(state: MonitoringState, resolved: AlertResolved): void {
     case "latency_anomaly": {
       if (subject.type !== "operation") return;
       const op = state.operations.get(operationKey(subject.service, subject.operation));
-      if (op?.anomalyAlertId === resolved.alertId) {
-        op.anomalyAlertId = undefined;
-        op.normalStreak = 0;
-      }
+      if (op?.anomalyAlertId === resolved.alertId) op.anomalyAlertId = undefined;
       return;
     }
   }
