@@ -5,7 +5,7 @@
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { ErrorInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
+import { ErrorInfoSchema, RetryInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
 import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -75,7 +75,8 @@ describe("retryable failures", () => {
     expect(response.headers.get("retry-after")).toBe("1");
     const status = fromBinary(RpcStatusSchema, new Uint8Array(await response.arrayBuffer()));
     expect(status.code).toBe(14);
-    expect(status.details.map((d) => anyUnpack(d, ErrorInfoSchema)?.reason)).toEqual(["STORE_UNAVAILABLE"]);
+    // One ErrorInfo, then a RetryInfo that says what Retry-After says.
+    expect(status.details.map((d) => anyUnpack(d, ErrorInfoSchema)?.reason ?? anyUnpack(d, RetryInfoSchema)?.retryDelay?.seconds)).toEqual(["STORE_UNAVAILABLE", 1n]);
   });
 
   it("more spans waiting than allowed: later exports are told to retry, and succeed once the backlog clears", async () => {

@@ -1,22 +1,26 @@
 // The body of an OTLP/HTTP failure: a google.rpc.Status (as the specification
 // requires for every 4xx and 5xx), in the request's encoding, with the gRPC
-// code of the same condition and one google.rpc.ErrorInfo.
+// code of the same condition and one google.rpc.ErrorInfo; a retryable one also
+// a google.rpc.RetryInfo saying what the Retry-After header says.
 
 import { create, createRegistry, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { ErrorInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
+import { ErrorInfoSchema, RetryInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
 import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
 import { otlpFailureCode, type OtlpFailure } from "./otlp-failure.js";
 
 export type OtlpEncoding = "protobuf" | "json";
 
-const registry = createRegistry(ErrorInfoSchema);
+const registry = createRegistry(ErrorInfoSchema, RetryInfoSchema);
 
 export function statusBody(failure: OtlpFailure, encoding: OtlpEncoding): Uint8Array | string {
   const status = create(RpcStatusSchema, {
     code: otlpFailureCode[failure.kind],
     message: failure.message,
-    details: [anyPack(ErrorInfoSchema, create(ErrorInfoSchema, { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } }))],
+    details: [
+      anyPack(ErrorInfoSchema, create(ErrorInfoSchema, { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } })),
+      ...(failure.kind === "unavailable" ? [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } }))] : []),
+    ],
   });
   return encoding === "json" ? toJsonString(RpcStatusSchema, status, { registry }) : toBinary(RpcStatusSchema, status);
 }

@@ -1,11 +1,13 @@
 // opentelemetry.proto.collector.trace.v1.TraceService/Export, served by both
 // doors like TracingService (OTLP/gRPC on the gRPC port). Failures follow the
 // OTLP specification: bad data is INVALID_ARGUMENT (never retried), a
-// retryable condition is UNAVAILABLE, each with one google.rpc.ErrorInfo.
+// retryable condition is UNAVAILABLE, each with one google.rpc.ErrorInfo; a
+// retryable one also carries a google.rpc.RetryInfo, the gRPC form of OTLP/HTTP's
+// Retry-After, which stock exporters wait out before they send again.
 
 import { create } from "@bufbuild/protobuf";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
+import { ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
 import { ExportTraceServiceResponseSchema, type OtlpTraceService } from "@traceledger/proto/otlp";
 import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
 import { exportRequestBytes } from "./export-request-bytes.js";
@@ -29,8 +31,11 @@ export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof O
   };
 }
 
-function otlpConnectError(failure: OtlpFailure): ConnectError {
-  return new ConnectError(failure.message, otlpFailureCode[failure.kind], undefined, [
-    { desc: ErrorInfoSchema, value: { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } } },
-  ]);
+export function otlpConnectError(failure: OtlpFailure): ConnectError {
+  const errorInfo = { desc: ErrorInfoSchema, value: { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } } };
+  const details =
+    failure.kind === "unavailable"
+      ? [errorInfo, { desc: RetryInfoSchema, value: { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } } }]
+      : [errorInfo];
+  return new ConnectError(failure.message, otlpFailureCode[failure.kind], undefined, details);
 }
