@@ -31,7 +31,7 @@ export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof O
   };
 }
 
-export function otlpConnectError(failure: OtlpFailure): ConnectError {
+function otlpConnectError(failure: OtlpFailure): ConnectError {
   const errorInfo = { desc: ErrorInfoSchema, value: { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } } };
   const details =
     failure.kind === "unavailable"
