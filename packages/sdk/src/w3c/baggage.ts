@@ -7,11 +7,15 @@
 //   value          = *baggage-octet               ; a percent-encoded UTF-8 string
 //   baggage-octet  = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 //
-// Values (and property values) are percent-decoded when parsed and encoded when
-// serialized. A member that does not follow the grammar is dropped on its own
-// ("it MAY remove that entry"); the others are kept. Limits: at most 64 members
-// and 8192 bytes, parsed or sent; only whole members are dropped, from the end.
-// A key given twice keeps its last value (de-duplication is an allowed mutation).
+// Values (and property values) are percent-decoded as UTF-8 when parsed, a
+// sequence that is not UTF-8 becoming U+FFFD as the spec requires, and encoded
+// when serialized (only what is not a baggage-octet, plus "%" and "="). A member
+// that does not follow the grammar is dropped on its own ("it MAY remove that
+// entry"); the others are kept. Limits: at most 64 members and 8192 bytes,
+// counted as received when parsed and as sent when serialized; only whole
+// members are dropped, those that do not fit, and the later ones still go if
+// they fit. A key given twice keeps its last value (de-duplication is an
+// allowed mutation).
 
 import { trimOws } from "./traceparent.js";
 
@@ -41,17 +45,22 @@ export class Baggage {
   static parse(header: string | readonly string[]): Baggage {
     const lines = typeof header === "string" ? [header] : header;
     const entries = new Map<string, BaggageEntry>();
+    // Each member's size as received (its text between commas, without the whitespace around it).
+    const sizes = new Map<string, number>();
     let bytes = 0;
     for (const line of lines) {
       for (const raw of line.split(",")) {
-        if (trimOws(raw) === "") continue;
-        const member = parseMember(raw);
+        const text = trimOws(raw);
+        if (text === "") continue;
+        const member = parseMember(text);
         if (member === undefined) continue;
         const [key, entry] = member;
-        const size = formatMember(key, entry).length;
-        const added = (entries.size === 0 ? 0 : 1) + size;
-        if (!entries.has(key) && (entries.size >= BAGGAGE_MAX_MEMBERS || bytes + added > BAGGAGE_MAX_BYTES)) continue;
-        if (!entries.has(key)) bytes += added;
+        const before = sizes.get(key);
+        // A comma before every member but the first.
+        const after = before === undefined ? bytes + (sizes.size === 0 ? 0 : 1) + text.length : bytes - before + text.length;
+        if (after > BAGGAGE_MAX_BYTES || (before === undefined && sizes.size >= BAGGAGE_MAX_MEMBERS)) continue;
+        bytes = after;
+        sizes.set(key, text.length);
         entries.set(key, entry);
       }
     }
@@ -93,7 +102,7 @@ export class Baggage {
     return next.size === 0 ? Baggage.EMPTY : new Baggage(next);
   }
 
-  /** The header value, within 64 members and 8192 bytes (whole members dropped from the end). */
+  /** The header value, within 64 members and 8192 bytes: a member that does not fit is left out, and the next ones still go if they fit. */
   serialize(): string {
     let out = "";
     let count = 0;
@@ -101,7 +110,7 @@ export class Baggage {
       if (count === BAGGAGE_MAX_MEMBERS) break;
       const member = formatMember(key, entry);
       const next = count === 0 ? member : `${out},${member}`;
-      if (next.length > BAGGAGE_MAX_BYTES) break;
+      if (next.length > BAGGAGE_MAX_BYTES) continue;
       out = next;
       count++;
     }
@@ -150,16 +159,40 @@ function formatMember(key: string, entry: BaggageEntry): string {
   return out;
 }
 
-/** encodeURIComponent's output uses only baggage-octets, and encodes "%" itself. */
+const utf8Encoder = new TextEncoder();
+/** Not fatal: a byte sequence that is not UTF-8 decodes to U+FFFD, as the spec requires. */
+const utf8Decoder = new TextDecoder("utf-8");
+const HEX = "0123456789ABCDEF";
+
+/** The value's UTF-8 bytes, each that is not a baggage-octet (and "%" and "=") as %XX. A lone surrogate is sent as U+FFFD. */
 function percentEncode(value: string): string {
-  return encodeURIComponent(value);
+  let plain = true;
+  for (let i = 0; i < value.length && plain; i++) plain = isPlainOctet(value.charCodeAt(i));
+  if (plain) return value;
+  let out = "";
+  for (const byte of utf8Encoder.encode(value)) out += isPlainOctet(byte) ? String.fromCharCode(byte) : `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
+  return out;
 }
 
+function isPlainOctet(code: number): boolean {
+  return code >= 0x21 && code <= 0x7e && code !== 0x22 && code !== 0x2c && code !== 0x3b && code !== 0x5c && code !== 0x25 && code !== 0x3d;
+}
+
+/** %XX sequences as UTF-8 bytes; undefined for a "%" not followed by two hex digits (not in the format). */
 function percentDecode(value: string): string | undefined {
   if (!value.includes("%")) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined; // a malformed escape: the member is not in the format
+  const bytes = new Uint8Array(value.length);
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code !== 0x25) {
+      bytes[n++] = code; // a baggage-octet: ASCII
+      continue;
+    }
+    const byte = parseInt(value.slice(i + 1, i + 3), 16);
+    if (!/^[0-9A-Fa-f]{2}$/.test(value.slice(i + 1, i + 3))) return undefined;
+    bytes[n++] = byte;
+    i += 2;
   }
+  return utf8Decoder.decode(bytes.subarray(0, n));
 }

@@ -28,6 +28,25 @@ describe("Baggage.parse", () => {
     expect(Baggage.parse("k=caf%C3%A9").getValue("k")).toBe("caf\u00e9");
   });
 
+  it("decodes a sequence that is not UTF-8 to U+FFFD, keeping the member", () => {
+    const baggage = Baggage.parse("k=%FF,latin1=caf%E9,a=1");
+    expect([baggage.getValue("k"), baggage.getValue("latin1"), baggage.getValue("a")]).toEqual(["\uFFFD", "caf\uFFFD", "1"]);
+  });
+
+  it("counts the bytes as received, not as it would encode them", () => {
+    // "/" is a baggage-octet: 3,002 bytes as sent, though an encoder may write it as 3 bytes each.
+    expect(Baggage.parse(`k=${"/".repeat(3000)}`).getValue("k")).toHaveLength(3000);
+    expect(Baggage.parse(`a=${"/".repeat(2000)},b=${"/".repeat(2000)}`).keys()).toEqual(["a", "b"]);
+  });
+
+  it("counts a repeated key at its last size", () => {
+    const header = [`k=1`, `k=${"x".repeat(8000)}`, ...Array.from({ length: 5 }, (_, i) => `m${i}=${"y".repeat(100)}`)].join(",");
+    const baggage = Baggage.parse(header);
+    // 8,002 bytes for k: only one 103-byte member more fits in 8,192.
+    expect(baggage.keys()).toEqual(["k", "m0"]);
+    expect(baggage.serialize()).toBe(`k=${"x".repeat(8000)},m0=${"y".repeat(100)}`);
+  });
+
   it("combines header lines", () => {
     const baggage = Baggage.parse(["userId=alice", "serverNode=DF%2028,isProduction=false"]);
     expect(baggage.keys()).toEqual(["userId", "serverNode", "isProduction"]);
@@ -64,6 +83,17 @@ describe("Baggage.serialize", () => {
     const out = Baggage.EMPTY.set("SomeKey", value).serialize();
     expect(out).toMatch(/^SomeKey=[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/);
     expect(Baggage.parse(out).getValue("SomeKey")).toBe(value);
+  });
+
+  it("encodes only what must be: non-baggage-octets, '%' and '='; a lone surrogate goes as U+FFFD instead of throwing", () => {
+    expect(Baggage.EMPTY.set("k", "a/b:c@d?e").serialize()).toBe("k=a/b:c@d?e");
+    expect(Baggage.EMPTY.set("k", "100%=x,y;z").serialize()).toBe("k=100%25%3Dx%2Cy%3Bz");
+    expect(Baggage.EMPTY.set("k", "caf\u00e9").serialize()).toBe("k=caf%C3%A9");
+    expect(Baggage.EMPTY.set("k", "\uD800").serialize()).toBe("k=%EF%BF%BD");
+  });
+
+  it("leaves out a member that does not fit and still sends the ones after it", () => {
+    expect(Baggage.EMPTY.set("big", "x".repeat(9000)).set("small", "1").serialize()).toBe("small=1");
   });
 
   it("writes properties", () => {

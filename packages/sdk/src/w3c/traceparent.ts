@@ -14,7 +14,7 @@
 // We always send version 00.
 
 import { parsed, refused, type ParseResult } from "./parse-result.js";
-import { isValidSpanId, isValidTraceId, type SpanContext } from "./span-context.js";
+import { isValidSpanId, isValidTraceId, TraceFlags, type SpanContext } from "./span-context.js";
 
 export interface Traceparent {
   /** The version byte the value was sent with (0 for "00"). */
@@ -56,7 +56,8 @@ export function parseTraceparent(header: string): ParseResult<Traceparent> {
 export function formatTraceparent(context: Pick<SpanContext, "traceId" | "spanId" | "traceFlags">): string {
   if (!isValidTraceId(context.traceId)) throw new TypeError(`invalid trace id ${JSON.stringify(context.traceId)}`);
   if (!isValidSpanId(context.spanId)) throw new TypeError(`invalid span id ${JSON.stringify(context.spanId)}`);
-  const flags = context.traceFlags & 0xff;
+  // Only the bits this SDK understands: the spec has the others sent as zero, whatever arrived.
+  const flags = context.traceFlags & TraceFlags.SAMPLED;
   return `00-${context.traceId}-${context.spanId}-${flags < 16 ? "0" : ""}${flags.toString(16)}`;
 }
 

@@ -68,10 +68,11 @@ describe("parseTraceparent refuses", () => {
 });
 
 describe("formatTraceparent", () => {
-  it("writes version 00 with lowercase two-digit flags", () => {
+  it("writes version 00 with two-digit flags, the reserved bits zero whatever arrived", () => {
     expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 1 })).toBe(`00-${TRACE}-${SPAN}-01`);
     expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0 })).toBe(`00-${TRACE}-${SPAN}-00`);
-    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xab })).toBe(`00-${TRACE}-${SPAN}-ab`);
+    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xab })).toBe(`00-${TRACE}-${SPAN}-01`);
+    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xfe })).toBe(`00-${TRACE}-${SPAN}-00`);
   });
 
   it("refuses ids that could not be parsed back", () => {
