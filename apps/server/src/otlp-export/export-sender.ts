@@ -1,8 +1,8 @@
 // Sends one request until the collector settles it: accepted, or refused for
 // good. Retryable answers are retried without limit (the spans wait safely in
 // the event log, and the checkpoint stays put), after the wait the collector
-// asked for (Retry-After, RetryInfo) or else an exponential backoff with full
-// jitter. Stops between attempts when the signal aborts (lease lost, shutdown);
+// asked for (Retry-After, RetryInfo; at least the first backoff step) or else an
+// exponential backoff with full jitter. Stops between attempts when the signal aborts (lease lost, shutdown);
 // an attempt under way is let finish, so a shutdown does not turn an accepted
 // request into a duplicate.
 
@@ -51,9 +51,11 @@ export class ExportSender {
           return outcome;
         case "retryable": {
           possiblyDuplicated ||= outcome.ambiguous;
+          // What the collector asked for, but never less than the first backoff step: a
+          // collector that keeps answering "Retry-After: 0" must not get a request per millisecond.
           const waitMs =
             outcome.retryAfterMs !== undefined
-              ? Math.min(outcome.retryAfterMs, this.options.maxRetryAfterMs ?? 300_000)
+              ? Math.max(this.options.backoff.initialMs, Math.min(outcome.retryAfterMs, this.options.maxRetryAfterMs ?? 300_000))
               : fullJitterBackoffMs(retries, this.options.backoff, this.options.random);
           observer?.exportRetried?.(outcome.reason, waitMs);
           await sleep(waitMs, signal);

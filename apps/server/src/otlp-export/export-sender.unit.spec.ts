@@ -40,8 +40,9 @@ describe("ExportSender", () => {
     const result = await sender(transport, waits, events).send(body, new AbortController().signal);
     expect(result).toEqual({ kind: "accepted", rejectedSpans: 0, message: "", possiblyDuplicated: false });
     expect(transport.calls).toBe(6);
-    // Retry-After as given; otherwise half (random 0.5) of 100 * 2^retry, capped at 1000.
-    expect(waits).toEqual([7000, 100, 200, 0, 500]);
+    // Retry-After as given, but at least the first backoff step (100, not 0); otherwise half
+    // (random 0.5) of 100 * 2^retry, capped at 1000.
+    expect(waits).toEqual([7000, 100, 200, 100, 500]);
     expect(events.at(-1)).toBe("recovered after 5");
   });
 

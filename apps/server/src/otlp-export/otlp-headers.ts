@@ -27,7 +27,9 @@ export function parseOtlpHeaders(text: string): Record<string, string> {
     } catch {
       throw new OtlpHeadersError(`the value of ${key} has a malformed percent-encoding`);
     }
-    if (/[\r\n\0]/.test(value)) throw new OtlpHeadersError(`the value of ${key} contains a line break or NUL`);
+    // What both transports can send: fetch refuses characters past U+00FF and gRPC metadata
+    // anything but printable ASCII, and either would fail every export (or the start-up) later.
+    if (!/^[\x20-\x7e]*$/.test(value)) throw new OtlpHeadersError(`the value of ${key} must be printable ASCII once percent-decoded (no line breaks, tabs, control or non-ASCII characters)`);
     headers[key] = value;
   }
   return headers;

@@ -1,7 +1,8 @@
 // OTLP/HTTP with protobuf bodies (POST .../v1/traces), through Node's fetch.
 // Answers as the OTLP specification classifies them: 2xx accepted (with an
 // optional partial success in the body); 429, 502, 503 and 504 retryable,
-// honouring Retry-After; every other status final. A connection that cannot be
+// honouring Retry-After; every other status final, a redirect included (it is
+// not followed). A connection that cannot be
 // made is retryable; a timeout or a connection lost after sending is too, but
 // marked ambiguous (the collector may have taken the request).
 
@@ -41,6 +42,9 @@ export class OtlpHttpTransport implements OtlpTransport {
         method: "POST",
         headers: this.headers,
         body,
+        // A redirect is answered, not followed: fetch would resend a 301/302 as a GET (and a
+        // 307/308 fails on the sent body), so a collector moved elsewhere shows up as itself.
+        redirect: "manual",
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
@@ -58,6 +62,10 @@ export class OtlpHttpTransport implements OtlpTransport {
     if (RETRYABLE_STATUSES.has(status)) {
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
       return { kind: "retryable", reason: `HTTP ${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    }
+    if (status >= 300 && status < 400) {
+      const location = response.headers.get("location");
+      return { kind: "failed", reason: `HTTP ${status}: the collector redirects${location ? ` to ${location}` : ""}; set the endpoint to where it redirects` };
     }
     const detail = errorMessage(bytes, response.headers.get("content-type"));
     return { kind: "failed", reason: detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}` };

@@ -69,6 +69,14 @@ describe("OtlpHttpTransport", () => {
     expect(await answerWith(receiver, transport, { kind: "status", status, message: "no thanks" })).toEqual({ kind: "failed", reason: `HTTP ${status}: no thanks` });
   });
 
+  it.each([301, 302, 307, 308])("does not follow a redirect (HTTP %i): it is final, and says where to", async (status) => {
+    const before = receiver.requests.length;
+    const outcome = await answerWith(receiver, transport, { kind: "status", status, headers: { location: "https://elsewhere.example/v1/traces" } });
+    expect(outcome).toEqual({ kind: "failed", reason: `HTTP ${status}: the collector redirects to https://elsewhere.example/v1/traces; set the endpoint to where it redirects` });
+    // One request, the POST: nothing was sent after the redirect.
+    expect(receiver.requests.length - before).toBe(1);
+  });
+
   it("retries when nobody listens, as not delivered", async () => {
     const nobody = new OtlpHttpTransport({ url: `http://127.0.0.1:${await closedPort()}/v1/traces`, headers: {}, timeoutMs: 2000 });
     expect(await nobody.export(BODY)).toEqual({ kind: "retryable", reason: "network: ECONNREFUSED", ambiguous: false });
