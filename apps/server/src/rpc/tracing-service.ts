@@ -5,8 +5,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type {
-  TracingService} from "@traceledger/proto";
+import type { GetTraceRequest, TracingService } from "@traceledger/proto";
 import {
   GetTraceEventsResponseSchema,
   GetTraceResponseSchema,
@@ -129,12 +128,7 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
 
     async getTrace(request) {
       const traceId = traceIdOf(request.traceId);
-      const moment: TraceMoment =
-        request.asOf.case === "asOfVersion"
-          ? { kind: "version", version: Number(request.asOf.value) }
-          : request.asOf.case === "asOfTimeUnixNano"
-            ? { kind: "time", at: request.asOf.value }
-            : { kind: "now" };
+      const moment = momentOf(request.asOf, deps.clock());
       const response = await deps.traces.read(traceId, moment);
       if (!response) {
         const when = request.asOf.case === undefined ? "" : " as of the requested moment";
@@ -151,9 +145,9 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
     async getTraceEvents(request) {
       const traceId = traceIdOf(request.traceId);
       const pageSize = request.pageSize <= 0 ? DEFAULT_EVENTS_PAGE : Math.min(request.pageSize, MAX_EVENTS_PAGE);
-      const after = request.pageToken ? versionFromToken(request.pageToken) : Number(request.afterVersion);
+      const after = request.pageToken ? versionFromToken(request.pageToken) : streamVersionOf(request.afterVersion);
       const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1 };
-      const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: Number(request.toVersion) } : options);
+      const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
       const page = events.slice(0, pageSize);
       const more = events.length > pageSize;
       return create(GetTraceEventsResponseSchema, {
@@ -165,11 +159,14 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
     async *watchTrace(request, context) {
       const traceId = traceIdOf(request.traceId);
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
-      let after = Number(request.afterVersion);
+      let after = streamVersionOf(request.afterVersion);
       if (after > 0) {
-        // Resumed after the last event there will ever be: nothing to wait for.
-        const [seen] = await deps.store.readStream(traceId, { afterVersion: after - 1, toVersion: after });
-        if (seen?.type === "TraceCompleted") return;
+        // Resumed at or past the end of a completed trace: nothing to wait for.
+        const head = await deps.store.streamVersion(traceId);
+        if (head > 0 && after >= head) {
+          const [last] = await deps.store.readStream(traceId, { afterVersion: head - 1, toVersion: head });
+          if (last?.type === "TraceCompleted") return;
+        }
       }
       while (!signal.aborted) {
         // Listen before reading, so a write between the read and the wait still wakes us.
@@ -186,6 +183,17 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
   };
 }
 
+/**
+ * The moment GetTrace views. A time of zero means now (the contract's rule for times), and so
+ * does a time past now: the store has nothing recorded after now, and a running span's duration
+ * measured up to a future time would be invented.
+ */
+function momentOf(asOf: GetTraceRequest["asOf"], now: bigint): TraceMoment {
+  if (asOf.case === "asOfVersion") return { kind: "version", version: streamVersionOf(asOf.value) };
+  if (asOf.case === "asOfTimeUnixNano" && asOf.value !== 0n && asOf.value < now) return { kind: "time", at: asOf.value };
+  return { kind: "now" };
+}
+
 function traceIdOf(bytes: Uint8Array): string {
   const traceId = bytesToHex(bytes);
   if (!isValidTraceId(traceId)) {
@@ -200,6 +208,14 @@ function tokenFromVersion(version: number): string {
 
 function versionFromToken(token: string): number {
   const match = /^v1:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
-  if (!match) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  if (!match || BigInt(match[1]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
   return Number(match[1]);
+}
+
+/** The largest version a stream can reach (the store keeps versions as int4). */
+const MAX_STREAM_VERSION = 2_147_483_647n;
+
+/** A uint64 version of the contract as a stream version: past the largest there can be, it means the same as the largest. */
+function streamVersionOf(value: bigint): number {
+  return Number(value > MAX_STREAM_VERSION ? MAX_STREAM_VERSION : value);
 }

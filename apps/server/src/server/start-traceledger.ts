@@ -2,6 +2,9 @@
 // both doors, started in order and stopped in reverse. main.ts adds the
 // process concerns (argv, signals, exit codes); tests start it in-process.
 
+import { Code } from "@connectrpc/connect";
+import { withErrorInfo } from "../rpc/rpc-error.js";
+import { SHUTTING_DOWN } from "../rpc/transport/end-stream-on-shutdown.js";
 import { randomUUID } from "node:crypto";
 import { MonitoringService, TracingService } from "@traceledger/proto";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
@@ -124,6 +127,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
       maxMessageBytes: config.maxMessageBytes,
+      shutdownError: () => withErrorInfo(Code.Unavailable, "SHUTTING_DOWN", SHUTTING_DOWN),
       services: [
         serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log), { IngestBatch: readIngestBatchLazily }),
         serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), { Export: readExportRequestLazily }),

@@ -9,6 +9,7 @@
 // waits in PostgreSQL (seen in pg_stat_activity) until the test lets go, after
 // the server said it is shutting down.
 
+import { grpcJsError } from "./support/error-details.js";
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { TracingCommandSchema, type IngestBatchResponse } from "@traceledger/proto";
@@ -97,6 +98,8 @@ describe("SIGTERM to a server process", () => {
       }
       expect(ended.ok).toBe(false);
       expect(ended.ok ? undefined : (ended.error as ServiceError).code).toBe(grpcStatus.UNAVAILABLE);
+      // With its ErrorInfo, as every error the server gives: a client can tell "stopping" from other trouble.
+      expect(ended.ok ? undefined : grpcJsError(ended.error as ServiceError)).toMatchObject({ code: "unavailable", reason: "SHUTTING_DOWN", domain: "traceledger.dev" });
       // Acknowledged means durable: the watched trace's 2 events and the batch's 800.
       expect(await eventCount()).toBe(2 + 200 * 4);
     } finally {

@@ -39,7 +39,10 @@ interface Row {
 export function createPostgresTraceListing(sql: Sql, clock: () => bigint): TraceListing {
   return {
     async listTraces(request: ListTracesRequest): Promise<ListTracesResponse> {
-      const pageSize = request.pageSize <= 0 ? DEFAULT_PAGE : Math.min(request.pageSize, MAX_PAGE);
+      if (request.pageSize < 0) {
+        throw invalidArgument("INVALID_PAGE_SIZE", `page_size must not be negative (got ${request.pageSize}); 0 means ${DEFAULT_PAGE}`, { page_size: String(request.pageSize) });
+      }
+      const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : Math.min(request.pageSize, MAX_PAGE);
       const filterHash = hashFilters(request);
       const after = request.pageToken ? readToken(request.pageToken, filterHash) : undefined;
       const now = clock();
@@ -59,12 +62,12 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
           from trace_summaries t
          where true
            ${after ? sql`and (t.start_time, t.trace_id) < (${after.startTime.toString()}::int8, ${Buffer.from(after.traceId, "hex")})` : sql``}
-           ${request.startTimeMinUnixNano > 0n ? sql`and t.start_time >= ${request.startTimeMinUnixNano.toString()}::int8` : sql``}
-           ${request.startTimeMaxUnixNano > 0n ? sql`and t.start_time < ${request.startTimeMaxUnixNano.toString()}::int8` : sql``}
+           ${request.startTimeMinUnixNano > 0n ? sql`and t.start_time >= ${int8(request.startTimeMinUnixNano)}::int8` : sql``}
+           ${request.startTimeMaxUnixNano > 0n ? sql`and t.start_time < ${int8(request.startTimeMaxUnixNano)}::int8` : sql``}
            ${request.state !== TraceState.UNSPECIFIED ? sql`and t.state = ${request.state}` : sql``}
            ${request.status === StatusCode.ERROR ? sql`and t.error_count > 0` : request.status === StatusCode.OK ? sql`and t.error_count = 0` : sql``}
-           ${request.minDurationNano > 0n ? sql`and ${duration} >= ${request.minDurationNano.toString()}::int8` : sql``}
-           ${request.maxDurationNano > 0n ? sql`and ${duration} <= ${request.maxDurationNano.toString()}::int8` : sql``}
+           ${request.minDurationNano > 0n ? sql`and ${duration} >= ${int8(request.minDurationNano)}::int8` : sql``}
+           ${request.maxDurationNano > 0n ? sql`and ${duration} <= ${int8(request.maxDurationNano)}::int8` : sql``}
            ${request.serviceName ? sql`and ${request.serviceName} = any(t.service_names)` : sql``}
            ${request.spanName ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.name = ${request.spanName})` : sql``}
            ${hasAttributes ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.attributes @> ${sql.json(attributes)}::jsonb)` : sql``}
@@ -102,6 +105,14 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
   };
 }
 
+/** The largest int8. Times and durations are uint64 in the contract; none stored reaches this. */
+const INT8_MAX = (1n << 63n) - 1n;
+
+/** A uint64 filter as an int8 literal: past the int8 range it means the same as the largest int8. */
+function int8(value: bigint): string {
+  return (value > INT8_MAX ? INT8_MAX : value).toString();
+}
+
 function durationOf(r: Row, now: bigint): bigint {
   const end = r.state === TraceState.OPEN && now > r.end_time ? now : r.end_time;
   return end > r.start_time ? end - r.start_time : 0n;
@@ -122,5 +133,7 @@ function readToken(token: string, filterHash: string): { startTime: bigint; trac
   if (match[3] !== filterHash) {
     throw invalidArgument("INVALID_PAGE_TOKEN", "page_token belongs to a listing with other filters; send the same filters or start over", { page_token: token });
   }
-  return { startTime: BigInt(match[1]!), traceId: match[2]! };
+  const startTime = BigInt(match[1]!);
+  if (startTime > INT8_MAX) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  return { startTime, traceId: match[2]! };
 }

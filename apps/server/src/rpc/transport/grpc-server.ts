@@ -27,6 +27,8 @@ interface GrpcServerOptions {
   /** Larger responses fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxSendMessageBytes?: number;
   readonly onInternalError?: InternalErrorHandler;
+  /** What ends the streams still open at close (UNAVAILABLE). Default: the code and message alone; the app adds its ErrorInfo. */
+  readonly shutdownError?: () => ConnectError;
 }
 
 export interface GrpcServer {
@@ -80,7 +82,7 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     close(gracePeriodMs) {
       closing ??= (async () => {
         health.setAll("NOT_SERVING");
-        streamShutdown.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+        streamShutdown.abort(options.shutdownError?.() ?? new ConnectError(SHUTTING_DOWN, Code.Unavailable));
         await shutdown(server, gracePeriodMs);
       })();
       return closing;

@@ -29,6 +29,8 @@ interface HttpServerOptions {
   /** Larger responses fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxSendMessageBytes?: number;
   readonly onInternalError?: InternalErrorHandler;
+  /** What ends the streams still open at close (UNAVAILABLE). Default: the code and message alone; the app adds its ErrorInfo. */
+  readonly shutdownError?: () => ConnectError;
 }
 
 export interface HttpServer {
@@ -88,7 +90,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     port,
     close(gracePeriodMs) {
       closing ??= new Promise((resolve) => {
-        streamShutdown.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+        streamShutdown.abort(options.shutdownError?.() ?? new ConnectError(SHUTTING_DOWN, Code.Unavailable));
         const timer = setTimeout(() => server.closeAllConnections(), gracePeriodMs);
         server.close(() => {
           clearTimeout(timer);

@@ -1,5 +1,6 @@
 // Both doors for the same services, started and stopped together.
 
+import type { ConnectError } from "@connectrpc/connect";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
 import type { PlainRoute } from "./plain-routes.js";
@@ -21,6 +22,8 @@ interface ServeOptions {
   /** Per message, both directions, both doors. Default 4 MiB. */
   readonly maxMessageBytes?: number;
   readonly onInternalError?: InternalErrorHandler;
+  /** What ends the streams still open at close (UNAVAILABLE), on both doors. */
+  readonly shutdownError?: () => ConnectError;
 }
 
 export interface Servers {
@@ -48,6 +51,7 @@ export async function startServers(options: ServeOptions): Promise<Servers> {
     port: options.grpcPort,
     services: options.services,
     onInternalError: options.onInternalError,
+    shutdownError: options.shutdownError,
     ...limits,
   });
   let serving = false;
@@ -58,6 +62,7 @@ export async function startServers(options: ServeOptions): Promise<Servers> {
     services: options.services,
     routes: [...probeRoutes(readiness), ...(options.plainRoutes ?? [])],
     onInternalError: options.onInternalError,
+    shutdownError: options.shutdownError,
     ...limits,
   }).catch(async (error: unknown) => {
     await grpc.close(0);
