@@ -24,6 +24,7 @@ export interface OtlpExportConfig {
   /** How long one request may take. */
   readonly timeoutMs: number;
   readonly maxBatchSpans: number;
+  readonly maxRequestBytes: number;
   /** The longest a completed trace waits before its export starts (a healthy collector assumed). */
   readonly maxDelayMs: number;
   readonly retryInitialMs: number;
@@ -57,6 +58,7 @@ export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
   { name: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", default: "", help: "Milliseconds one export request may take. Unset: OTEL_EXPORTER_OTLP_TIMEOUT." },
   { name: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", help: "Milliseconds one export request may take, when the variable above is unset." },
   { name: "OTLP_EXPORT_MAX_BATCH_SPANS", default: "512", help: "Most spans in one export request." },
+  { name: "OTLP_EXPORT_MAX_REQUEST_BYTES", default: "4000000", help: "Most bytes in one export request; a larger batch is split (collectors refuse messages over 4 MiB by default)." },
   { name: "OTLP_EXPORT_MAX_DELAY_MS", default: "1000", help: "Longest a completed trace waits before its export starts (gathers traces into fuller requests)." },
   { name: "OTLP_EXPORT_RETRY_INITIAL_MS", default: "1000", help: "First retry waits up to this (exponential backoff, full jitter) unless the collector says how long." },
   { name: "OTLP_EXPORT_RETRY_MAX_MS", default: "30000", help: "Retry waits never exceed this (retries never stop: spans wait in the log)." },
@@ -136,6 +138,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
     headers,
     timeoutMs: integer(firstSet("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"), 1, 600_000),
     maxBatchSpans: integer("OTLP_EXPORT_MAX_BATCH_SPANS", 1, 100_000),
+    maxRequestBytes: integer("OTLP_EXPORT_MAX_REQUEST_BYTES", 1024, 1_000_000_000),
     maxDelayMs: integer("OTLP_EXPORT_MAX_DELAY_MS", 10, 600_000),
     retryInitialMs,
     retryMaxMs,

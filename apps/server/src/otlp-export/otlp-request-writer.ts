@@ -1,5 +1,6 @@
 // Transcoded spans written as ExportTraceServiceRequest bytes of at most
-// `maxSpans` spans each, grouped as OTLP wants them: one ResourceSpans per
+// `maxSpans` spans and `maxBytes` bytes each (a collector refuses a larger
+// message for good, so the spans would be lost), grouped as OTLP wants them: one ResourceSpans per
 // resource (service.name first, then the span's resource attributes), one
 // ScopeSpans per instrumentation scope inside it. Written with protobuf-es's
 // BinaryWriter (no reflection); fields at their defaults are left out.
@@ -17,13 +18,22 @@ interface EncodedExportRequest {
   readonly spanCount: number;
 }
 
-export function writeExportRequests(spans: readonly TranscodedSpan[], maxSpans: number): EncodedExportRequest[] {
+export function writeExportRequests(spans: readonly TranscodedSpan[], maxSpans: number, maxBytes = Infinity): EncodedExportRequest[] {
   const requests: EncodedExportRequest[] = [];
-  for (let i = 0; i < spans.length; i += maxSpans) {
-    const part = spans.slice(i, i + maxSpans);
-    requests.push({ bytes: writeExportRequest(part), spanCount: part.length });
-  }
+  for (let i = 0; i < spans.length; i += maxSpans) writeWithin(spans.slice(i, i + maxSpans), maxBytes, requests);
   return requests;
+}
+
+/** The spans as one request, or, when that is over maxBytes, their two halves the same way. A span alone goes as it is. */
+function writeWithin(spans: readonly TranscodedSpan[], maxBytes: number, out: EncodedExportRequest[]): void {
+  const bytes = writeExportRequest(spans);
+  if (bytes.length <= maxBytes || spans.length === 1) {
+    out.push({ bytes, spanCount: spans.length });
+    return;
+  }
+  const half = spans.length >> 1;
+  writeWithin(spans.slice(0, half), maxBytes, out);
+  writeWithin(spans.slice(half), maxBytes, out);
 }
 
 interface ResourceGroup {

@@ -149,6 +149,28 @@ describe("OtlpSpanTranscoder and writeExportRequests", () => {
     });
   }
 
+  it("splits a batch over the byte limit into requests within it, losing no span", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = seededRandom(seed);
+      const transcoder = new OtlpSpanTranscoder();
+      randomTrace(random).forEach((event, i) => {
+        const { type, payload } = encodeTraceEvent(event);
+        transcoder.apply(i + 1, type, payload);
+      });
+      const spans = transcoder.spans();
+      const whole = writeExportRequests(spans, spans.length);
+      const maxBytes = Math.max(200, Math.floor(whole[0]!.bytes.length / (2 + Math.floor(random() * 5))));
+      const split = writeExportRequests(spans, spans.length, maxBytes);
+      expect(split.length).toBeGreaterThan(1);
+      for (const request of split) if (request.spanCount > 1) expect(request.bytes.length).toBeLessThanOrEqual(maxBytes);
+      const ids = (requests: typeof split) =>
+        requests.flatMap((r) => fromBinary(ExportTraceServiceRequestSchema, r.bytes).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans.map((x) => Buffer.from(x.spanId).toString("hex")))));
+      expect(split.reduce((n, r) => n + r.spanCount, 0)).toBe(spans.length);
+      expect(new Set(ids(split))).toEqual(new Set(ids(whole)));
+      expect(ids(split)).toHaveLength(spans.length);
+    }
+  });
+
   it("refuses an event type it does not know, rather than lose it", () => {
     expect(() => new OtlpSpanTranscoder().apply(1, "SpanTeleported", new Uint8Array(0))).toThrow(/unmapped trace event type "SpanTeleported"/);
   });

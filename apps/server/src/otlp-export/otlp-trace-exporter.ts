@@ -4,8 +4,9 @@
 // from the log, else read again), reads them into OTLP spans (straight from
 // their bytes: OtlpSpanTranscoder), selects what this completion sends (a restated
 // completion sends only the spans no earlier one sent), and sends them in
-// requests of at most maxBatchSpans spans. handle() resolves once every request
-// is settled, and only then does the subscription move the checkpoint.
+// requests of at most maxBatchSpans spans and maxRequestBytes bytes. handle()
+// resolves once every request is settled, and only then does the subscription
+// move the checkpoint.
 //
 // take() sizes each handle() from the completions' span counts, so what a crash
 // can make us send twice is about one batch (or one trace, when a trace alone is
@@ -31,6 +32,8 @@ interface OtlpTraceExporterOptions {
   readonly policy: TailSamplingPolicy;
   /** Most spans in one request. */
   readonly maxBatchSpans: number;
+  /** Most bytes in one request (a larger one is split). Default: no limit. */
+  readonly maxRequestBytes?: number;
   /** Traces read from the store at once. Default 8. */
   readonly readConcurrency?: number;
   /**
@@ -83,7 +86,7 @@ export class OtlpTraceExporter implements SubscriptionHandler {
     const resent = kept.reduce((sum, k, i) => sum + (k.redelivered ? perTrace[i]!.length : 0), 0);
     if (resent > 0) observer?.spansResent?.(resent, "redelivered");
 
-    for (const request of writeExportRequests(spans, this.options.maxBatchSpans)) {
+    for (const request of writeExportRequests(spans, this.options.maxBatchSpans, this.options.maxRequestBytes)) {
       const count = request.spanCount;
       const result = await this.options.sender.send(request.bytes, context.signal);
       if (result.kind === "failed") {

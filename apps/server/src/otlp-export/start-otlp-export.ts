@@ -55,6 +55,7 @@ export function startOtlpExport(options: StartOtlpExportOptions): OtlpExport {
     sender: new ExportSender({ transport, backoff: { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs }, observer }),
     policy: config.sampling,
     maxBatchSpans: config.maxBatchSpans,
+    maxRequestBytes: config.maxRequestBytes,
     observer,
   });
   const subscription = new LeasedSubscription({
