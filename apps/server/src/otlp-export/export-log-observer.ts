@@ -8,6 +8,7 @@ export function exportLogObserver(log: Logger): OtlpExportObserver {
   let retrying = false;
   return {
     spansDropped: (count, reason) => log.warn("otlp export: the collector refused spans; they are dropped, not retried", { count, reason }),
+    collectorWarned: (message) => log.warn("otlp export: the collector accepted the spans with a warning", { message }),
     spansResent: (count, cause) => log.warn("otlp export: re-sending spans the collector may already have", { count, cause }),
     tracesSampledOut: (count) => log.debug("otlp export: traces sampled out", { count }),
     exportRetried: (reason, waitMs) => {
@@ -27,6 +28,7 @@ export function allObservers(...observers: OtlpExportObserver[]): OtlpExportObse
   return {
     spansExported: (count) => observers.forEach((o) => o.spansExported?.(count)),
     spansDropped: (count, reason) => observers.forEach((o) => o.spansDropped?.(count, reason)),
+    collectorWarned: (message) => observers.forEach((o) => o.collectorWarned?.(message)),
     spansResent: (count, cause) => observers.forEach((o) => o.spansResent?.(count, cause)),
     tracesSampledOut: (count) => observers.forEach((o) => o.tracesSampledOut?.(count)),
     exportRetried: (reason, waitMs) => observers.forEach((o) => o.exportRetried?.(reason, waitMs)),

@@ -12,6 +12,8 @@ export interface OtlpExportObserver {
   spansExported?(count: number): void;
   /** The collector refused these spans for good (a non-retryable answer, or a partial success); they are not sent again. */
   spansDropped?(count: number, reason: string): void;
+  /** The collector took every span but said something (a partial success with no rejected span: OTLP's warning). */
+  collectorWarned?(message: string): void;
   /** Spans sent that the collector may already have: possible duplicates, an upper bound. */
   spansResent?(count: number, cause: ResendCause): void;
   /** Completed traces that tail sampling kept from leaving (counted at their first completion). */

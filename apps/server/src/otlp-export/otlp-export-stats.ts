@@ -10,6 +10,8 @@ export class OtlpExportStats implements OtlpExportObserver {
   readonly resentByCause = new Map<ResendCause, number>();
   sampledOutTraces = 0;
   retries = 0;
+  /** The collector's warnings (partial successes that rejected nothing), in order. */
+  readonly warnings: string[] = [];
 
   spansExported(count: number): void {
     this.exportedSpans += count;
@@ -23,6 +25,10 @@ export class OtlpExportStats implements OtlpExportObserver {
   spansResent(count: number, cause: ResendCause): void {
     this.resentSpans += count;
     this.resentByCause.set(cause, (this.resentByCause.get(cause) ?? 0) + count);
+  }
+
+  collectorWarned(message: string): void {
+    this.warnings.push(message);
   }
 
   tracesSampledOut(count: number): void {

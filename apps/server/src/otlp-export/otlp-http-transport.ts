@@ -28,8 +28,9 @@ export class OtlpHttpTransport implements OtlpTransport {
   private readonly headers: Record<string, string>;
 
   constructor(private readonly options: OtlpHttpTransportOptions) {
+    // Names in lower case, so a configured "Content-Type" replaces nothing of ours rather than joining it.
     this.headers = {
-      ...options.headers,
+      ...Object.fromEntries(Object.entries(options.headers).map(([name, value]) => [name.toLowerCase(), value])),
       "content-type": "application/x-protobuf",
       "user-agent": options.userAgent ?? "traceledger-otlp-exporter",
     };

@@ -95,6 +95,7 @@ export class OtlpTraceExporter implements SubscriptionHandler {
       }
       if (result.possiblyDuplicated) observer?.spansResent?.(count, "ambiguous_retry");
       if (result.rejectedSpans > 0) observer?.spansDropped?.(result.rejectedSpans, `partial success: ${result.message || "no message"}`);
+      else if (result.message !== "") observer?.collectorWarned?.(result.message);
       observer?.spansExported?.(Math.max(0, count - result.rejectedSpans));
     }
   }

@@ -51,6 +51,12 @@ describe("OtlpHttpTransport", () => {
     expect(last.headers).toMatchObject({ "content-type": "application/x-protobuf", "x-api-key": "k1", "user-agent": "traceledger-otlp-exporter" });
   });
 
+  it("keeps its own content-type when the configured headers name one in other letter case", async () => {
+    const mixed = new OtlpHttpTransport({ url: receiver.url, headers: { "Content-Type": "text/plain", "X-Api-Key": "k2" }, timeoutMs: 2000 });
+    expect(await answerWith(receiver, mixed, { kind: "accept" })).toMatchObject({ kind: "accepted" });
+    expect(receiver.requests.at(-1)!.headers).toMatchObject({ "content-type": "application/x-protobuf", "x-api-key": "k2" });
+  });
+
   it("reads a partial success", async () => {
     expect(await answerWith(receiver, transport, { kind: "accept", rejectedSpans: 1, errorMessage: "too old" })).toEqual({ kind: "accepted", rejectedSpans: 1, message: "too old" });
   });

@@ -136,7 +136,7 @@ describe("OTLP export over HTTP", () => {
     expect(e2e.receiver.requests.slice(first, first + outage.length).map((r) => r.answer)).toEqual(["status", "status", "status", "status"]);
   });
 
-  it("does not retry a 400 or a partial success: the spans are dropped and counted with the reason, and export goes on", async () => {
+  it("does not retry a 400 or a partial success: the spans are dropped and counted with the reason, and export goes on; a warning is kept", async () => {
     const server = await e2e.exportingServer();
     const client = connectClient(server.grpcAddress);
     e2e.receiver.answer = (request) =>
@@ -144,7 +144,7 @@ describe("OTLP export over HTTP", () => {
         ? { kind: "status", status: 400, message: "span id is all zero" }
         : request.index === 2
           ? { kind: "accept", rejectedSpans: 1, errorMessage: "1 span too old" }
-          : { kind: "accept" };
+          : { kind: "accept", errorMessage: "the scope name is deprecated" };
     const refused = await sendTrace(client);
     await e2e.receiver.waitForRequests(1);
     const partly = await sendTrace(client, { children: 1 });
@@ -163,6 +163,8 @@ describe("OTLP export over HTTP", () => {
       "partial success: 1 span too old": 1,
     });
     expect(stats.retries).toBe(0);
+    // OTLP's warning: a partial success that rejected nothing. The spans count as exported.
+    expect(stats.warnings).toEqual(["the scope name is deprecated"]);
   });
 
   it("keeps error and slow traces and samples the others at the configured rate, by trace id", async () => {
