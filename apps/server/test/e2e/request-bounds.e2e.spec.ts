@@ -4,7 +4,8 @@
 // the end of a completed trace. Each gets an answer from the contract (a result,
 // or INVALID_ARGUMENT with its reason), never INTERNAL, and none waits forever.
 
-import { SpanState, TraceState } from "@traceledger/proto";
+import { create } from "@bufbuild/protobuf";
+import { SpanState, TraceState, TracingCommandSchema } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { connectError } from "./support/error-details.js";
 import { hex, newTraceId } from "./support/ids.js";
@@ -58,6 +59,25 @@ describe("uint64 values past int8", () => {
     const { done } = await traces();
     expect((await e2e.client.getTraceEvents({ traceId: done.traceId, afterVersion: U64_MAX })).events).toHaveLength(0);
     expect((await e2e.client.getTraceEvents({ traceId: done.traceId, toVersion: U64_MAX })).events).toHaveLength(Number(done.version));
+  });
+});
+
+describe("times past what the log holds (int8 nanoseconds)", () => {
+  it("are refused as INVALID_ARGUMENT, and refuse only their own command: the others of the batch are stored", async () => {
+    const late = 1n << 63n;
+    expect(await rejection(e2e.client.startTrace({ name: "late", serviceName: "bounds", startTimeUnixNano: late }))).toMatchObject({ code: "invalid_argument", reason: "INVALID_TIME_RANGE" });
+    const good = newTraceId();
+    const bad = newTraceId();
+    const response = await e2e.client.ingestBatch({
+      commands: [
+        create(TracingCommandSchema, { command: { case: "startTrace", value: { traceId: good, name: "good", serviceName: "bounds" } } }),
+        create(TracingCommandSchema, { command: { case: "startTrace", value: { traceId: bad, name: "late", serviceName: "bounds", startTimeUnixNano: late } } }),
+      ],
+    });
+    expect(response.results.map((r) => r.result.case)).toEqual(["startTrace", "error"]);
+    expect(response.results[1]!.result.value).toMatchObject({ reason: "INVALID_TIME_RANGE" });
+    expect((await e2e.client.getTraceEvents({ traceId: good })).events.length).toBeGreaterThan(0);
+    expect((await e2e.client.getTraceEvents({ traceId: bad })).events).toHaveLength(0);
   });
 });
 

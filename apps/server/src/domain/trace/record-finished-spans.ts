@@ -35,7 +35,7 @@ import {
   type TraceStarted,
 } from "@traceledger/proto";
 import { limitAttributes, type AttributeLimits, type LimitedAttributes } from "./attribute-limits.js";
-import { attributeProblem, linkProblem, spanIdProblem } from "./span-validation.js";
+import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
 import type { FinishedSpan, RecordFinishedSpans } from "./trace-commands.js";
 import { traceError, type TraceError } from "./trace-error.js";
 import type { TraceEventCase } from "./trace-event.js";
@@ -339,8 +339,11 @@ function spanProblem(span: FinishedSpan): TraceError | undefined {
 }
 
 function timeProblem(span: FinishedSpan): TraceError | undefined {
-  if (span.startTime !== 0n && span.endTime >= span.startTime) return undefined;
   const metadata = { span_id: span.spanId, start_time_unix_nano: String(span.startTime), end_time_unix_nano: String(span.endTime) };
+  // The log keeps times as int8: a later one would fail the whole group commit, not this span alone.
+  const late = [span.startTime, span.endTime, ...span.events.map((e) => e.time)].find((t) => t > MAX_TIME_UNIX_NANO);
+  if (late !== undefined) return traceError("invalid_argument", "INVALID_TIME_RANGE", `time ${late} is past the latest time the store holds (${MAX_TIME_UNIX_NANO}, in 2262)`, metadata);
+  if (span.startTime !== 0n && span.endTime >= span.startTime) return undefined;
   if (span.startTime === 0n) return traceError("invalid_argument", "INVALID_TIME_RANGE", "a finished span needs its start time", metadata);
   return traceError("invalid_argument", "INVALID_TIME_RANGE", `end time ${span.endTime} is before the span's start time ${span.startTime}`, metadata);
 }

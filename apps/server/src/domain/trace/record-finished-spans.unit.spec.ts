@@ -196,6 +196,8 @@ describe("invalid spans are rejected one by one", () => {
           finishedSpan("2222222222222222", { parentSpanId: ROOT, attributes: [attr("", 1)] }),
           finishedSpan("3333333333333333", { parentSpanId: ROOT, events: [finishedEvent("otlp-0", { name: "" })] }),
           finishedSpan("4444444444444444", { parentSpanId: "4444444444444444" }),
+          finishedSpan("5555555555555555", { parentSpanId: ROOT, endTime: 1n << 63n }),
+          finishedSpan("6666666666666666", { parentSpanId: ROOT, events: [finishedEvent("otlp-0", { time: (1n << 64n) - 1n })] }),
           child(),
         ),
       )
@@ -210,6 +212,8 @@ describe("invalid spans are rejected one by one", () => {
       "INVALID_ATTRIBUTE",
       "INVALID_EVENT_NAME",
       "INVALID_PARENT_SPAN_ID",
+      "INVALID_TIME_RANGE",
+      "INVALID_TIME_RANGE",
     ]);
   });
 

@@ -5,6 +5,9 @@ import type { KeyValue, SpanLink } from "@traceledger/proto";
 import { traceError, type TraceError } from "./trace-error.js";
 import { bytesToHex, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 
+/** The latest time the log holds (int8 nanoseconds: 2262-04-11). The contract's fixed64 times go further. */
+export const MAX_TIME_UNIX_NANO = (1n << 63n) - 1n;
+
 export function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVALID_PARENT_SPAN_ID", what: string): TraceError | undefined {
   if (isValidSpanId(spanId)) return undefined;
   return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero`, { [what.replaceAll(" ", "_")]: spanId });

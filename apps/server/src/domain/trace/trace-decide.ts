@@ -29,7 +29,7 @@ import { traceError, type TraceError } from "./trace-error.js";
 import type { TraceEventCase } from "./trace-event.js";
 import { errorFingerprint, type SpanState, type TraceState } from "./trace-state.js";
 import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finished-spans.js";
-import { attributeProblem, linkProblem, spanIdProblem } from "./span-validation.js";
+import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
 import { hexToBytes, isValidTraceId } from "./w3c-ids.js";
 
 interface DecideContext {
@@ -58,6 +58,8 @@ export function decideTrace(command: TraceCommand, state: TraceState, ctx: Decid
   if (!isValidTraceId(command.traceId)) {
     return reject(traceError("invalid_argument", "INVALID_TRACE_ID", `trace id "${command.traceId}" is not 32 lowercase hex characters, not all zero`, { trace_id: command.traceId }));
   }
+  const late = lateTime(command);
+  if (late) return reject(late);
   switch (command.type) {
     case "StartSpan":
       return startSpan(command, state, ctx);
@@ -79,6 +81,26 @@ export function decideTrace(command: TraceCommand, state: TraceState, ctx: Decid
     }
   }
 }
+
+/**
+ * A time the store cannot hold: the contract's times are fixed64, the log keeps them as int8.
+ * Past 2262-04-11 no clock reaches, so such a time is a client's mistake, refused before it
+ * could fail the group commit it would share with other commands.
+ */
+function lateTime(command: TraceCommand): TraceError | undefined {
+  for (const field of ["startTime", "endTime", "time"] as const) {
+    const value = (command as Partial<Record<typeof field, bigint>>)[field];
+    if (value !== undefined && value > MAX_TIME_UNIX_NANO) {
+      return traceError("invalid_argument", "INVALID_TIME_RANGE", `${field} ${value} is past the latest time the store holds (${MAX_TIME_UNIX_NANO}, in 2262)`, {
+        trace_id: command.traceId,
+        [snakeCase(field)]: String(value),
+      });
+    }
+  }
+  return undefined;
+}
+
+const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
 function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decision {
   const invalid =

@@ -148,6 +148,15 @@ describe("a span ends once", () => {
     given(runningTrace()).when(endSpan(CHILD, { endTime: T0 - 1n })).thenRejected("INVALID_TIME_RANGE");
   });
 
+  it("a time past what the log holds (int8 nanoseconds) is rejected, whatever the command", () => {
+    const late = 1n << 63n;
+    given([]).when(startSpan(ROOT, { startTime: late })).thenRejected("INVALID_TIME_RANGE");
+    given(runningTrace()).when(endSpan(CHILD, { endTime: (1n << 64n) - 1n })).thenRejected("INVALID_TIME_RANGE");
+    given(runningTrace()).when(addSpanEvent(CHILD, { time: late })).thenRejected("INVALID_TIME_RANGE");
+    given(runningTrace()).when(recordError(CHILD, { time: late })).thenRejected("INVALID_TIME_RANGE");
+    given(runningTrace()).when(endSpan(CHILD, { endTime: late - 1n })).thenAccepted();
+  });
+
   it("a cancelled operation ends with the reason CANCELLED", () => {
     given(runningTrace())
       .when(endSpan(CHILD, { endReason: SpanEndReason.CANCELLED }))
