@@ -8,7 +8,11 @@
 // A delivery is retried on network errors, timeouts, 408/425/429 and 5xx,
 // waiting what Retry-After asks or else backing off with jitter; any other
 // answer is final (a receiver that refuses the payload will not change its
-// mind) and the event is skipped with an error in the log.
+// mind) and the event is skipped with an error in the log. A redirect is such
+// an answer, not followed: fetch would resend a 301/302/303 as a GET without
+// the alert, and count the GET's 200 as delivered. Credentials in the URL
+// (https://user:pass@host/...) go as HTTP Basic authorization, which fetch
+// would otherwise refuse to send at all.
 
 import { toJsonString } from "@bufbuild/protobuf";
 import { MonitoringEventEnvelopeSchema } from "@traceledger/proto";
@@ -46,8 +50,11 @@ export class AlertWebhook {
   private readonly stopping = new AbortController();
   private readonly backoff: BackoffPolicy;
 
+  private readonly target: { readonly url: string; readonly authorization?: string };
+
   constructor(private readonly options: AlertWebhookOptions) {
     this.backoff = options.backoff ?? { baseMs: 500, maxMs: 30_000 };
+    this.target = webhookTarget(options.url);
   }
 
   start(): void {
@@ -103,7 +110,8 @@ export class AlertWebhook {
 
   /** True when the event is done with (accepted, or refused for good); false when interrupted. */
   private async deliver(stored: StoredEvent): Promise<boolean> {
-    const { url, log } = this.options;
+    const { log } = this.options;
+    const { url, authorization } = this.target;
     const body = toJsonString(MonitoringEventEnvelopeSchema, toAlertEnvelope(stored));
     for (let attempt = 1; this.running && this.options.isActive(); attempt++) {
       let retryAfter: string | null = null;
@@ -111,12 +119,23 @@ export class AlertWebhook {
       try {
         const response = await fetch(url, {
           method: "POST",
-          headers: { "content-type": "application/json", "idempotency-key": stored.eventId, "user-agent": "traceledger-alert-webhook" },
+          headers: {
+            "content-type": "application/json",
+            "idempotency-key": stored.eventId,
+            "user-agent": "traceledger-alert-webhook",
+            ...(authorization ? { authorization } : {}),
+          },
           body,
+          redirect: "manual",
           signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.timeoutMs ?? 10_000)]),
         });
         await response.body?.cancel();
         if (response.ok) return true;
+        if (response.status >= 300 && response.status < 400) {
+          const location = response.headers.get("location") ?? "";
+          log?.error("alert webhook: the receiver redirects; skipping the event (set ALERT_WEBHOOK_URL to where it redirects)", { status: response.status, location, event_id: stored.eventId, version: stored.version });
+          return true;
+        }
         if (!isRetryableStatus(response.status)) {
           log?.error("alert webhook: the receiver refused an alert event; skipping it", { status: response.status, event_id: stored.eventId, version: stored.version });
           return true;
@@ -133,4 +152,14 @@ export class AlertWebhook {
     }
     return false;
   }
+}
+
+/** The URL without its credentials, and those as an HTTP Basic authorization header. */
+function webhookTarget(raw: string): { url: string; authorization?: string } {
+  const url = new URL(raw);
+  if (url.username === "" && url.password === "") return { url: raw };
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = "";
+  url.password = "";
+  return { url: url.toString(), authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` };
 }

@@ -20,7 +20,8 @@ export interface BackoffPolicy {
  */
 export function retryDelayMs(attempt: number, retryAfter: string | null, policy: BackoffPolicy, nowMs: number, random: number): number {
   const asked = parseRetryAfter(retryAfter, nowMs);
-  if (asked !== undefined) return Math.min(asked, policy.maxMs);
+  // At least the first backoff bound: a receiver that keeps answering "Retry-After: 0" must not get a tight loop.
+  if (asked !== undefined) return Math.max(policy.baseMs, Math.min(asked, policy.maxMs));
   return fullJitterBackoffMs(attempt - 1, { initialMs: policy.baseMs, maxMs: policy.maxMs }, () => random);
 }
 

@@ -8,7 +8,9 @@ describe("webhook retry delays", () => {
   it("honour Retry-After in seconds and as an HTTP date, capped at the maximum", () => {
     expect(retryDelayMs(1, "2", policy, now, 0.9)).toBe(2000);
     expect(retryDelayMs(1, "Wed, 25 Nov 2026 12:00:07 GMT", policy, now, 0.9)).toBe(7000);
-    expect(retryDelayMs(1, "Wed, 25 Nov 2026 11:00:00 GMT", policy, now, 0.9)).toBe(0);
+    // A date past, or "0": at least the first backoff bound, so a receiver cannot make us spin.
+    expect(retryDelayMs(1, "Wed, 25 Nov 2026 11:00:00 GMT", policy, now, 0.9)).toBe(500);
+    expect(retryDelayMs(1, "0", policy, now, 0.9)).toBe(500);
     expect(retryDelayMs(1, "3600", policy, now, 0.9)).toBe(30_000);
   });
 
