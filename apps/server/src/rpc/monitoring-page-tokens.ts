@@ -3,6 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { invalidArgument } from "./rpc-error.js";
+import { MAX_STREAM_VERSION } from "./stream-version.js";
 
 interface ActiveSpanKey {
   readonly startTime: bigint;
@@ -32,6 +33,8 @@ export function alertToken(raisedVersion: number, hash: string): string {
 export function readAlertToken(token: string, hash: string): number {
   const match = /^a1:(\d+):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
   checkHash(token, match?.[2], hash);
+  // A position no stream reaches was not issued here (the hash alone anyone can compute).
+  if (BigInt(match![1]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
   return Number(match![1]);
 }
 

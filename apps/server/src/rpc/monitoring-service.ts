@@ -3,6 +3,7 @@
 // not); alerts come from the monitoring stream (WatchAlerts) and its read
 // model monitoring_alerts (ListAlerts), the same on every replica.
 
+import { streamVersionOf } from "./stream-version.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import {
@@ -153,7 +154,7 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
     async *watchAlerts(request, context) {
       await readyRunner();
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
-      let after = Number(request.afterVersion);
+      let after = streamVersionOf(request.afterVersion);
       while (!signal.aborted) {
         // Listen before reading, so an append between the read and the wait still wakes us.
         const changed = deps.changes.waitForChange(MONITORING_STREAM_ID, pollMs, signal);

@@ -25,6 +25,7 @@ import type { EventStore, ReadStreamOptions } from "../event-store/event-store.j
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
+import { MAX_STREAM_VERSION, streamVersionOf } from "./stream-version.js";
 import { invalidArgument, toConnectError } from "./rpc-error.js";
 import { readIngestBatch } from "./ingest/read-ingest-batch.js";
 import { writeIngestBatchResponse } from "./ingest/write-ingest-batch-response.js";
@@ -210,12 +211,4 @@ function versionFromToken(token: string): number {
   const match = /^v1:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
   if (!match || BigInt(match[1]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
   return Number(match[1]);
-}
-
-/** The largest version a stream can reach (the store keeps versions as int4). */
-const MAX_STREAM_VERSION = 2_147_483_647n;
-
-/** A uint64 version of the contract as a stream version: past the largest there can be, it means the same as the largest. */
-function streamVersionOf(value: bigint): number {
-  return Number(value > MAX_STREAM_VERSION ? MAX_STREAM_VERSION : value);
 }

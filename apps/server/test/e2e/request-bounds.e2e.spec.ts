@@ -5,7 +5,9 @@
 // or INVALID_ARGUMENT with its reason), never INTERNAL, and none waits forever.
 
 import { create } from "@bufbuild/protobuf";
-import { SpanState, TraceState, TracingCommandSchema } from "@traceledger/proto";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { MonitoringService, SpanState, TraceState, TracingCommandSchema } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { connectError } from "./support/error-details.js";
 import { hex, newTraceId } from "./support/ids.js";
@@ -134,6 +136,16 @@ describe("WatchTrace resumed past the end", () => {
     } finally {
       abort.abort();
     }
+  });
+
+  it("WatchAlerts after a version past any stream's waits for new alerts, not fails", async () => {
+    const monitoring = createClient(MonitoringService, createGrpcTransport({ baseUrl: `http://${e2e.server.grpcAddress}` }));
+    const abort = new AbortController();
+    const watch = readIterable(monitoring.watchAlerts({ afterVersion: U64_MAX }, { signal: abort.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    abort.abort();
+    const end = await watch.ending(5_000, "the cancelled watch to end");
+    expect(end.ok ? "ok" : connectError((end as { error: unknown }).error).code).toBe("canceled");
   });
 
   it("waits on an open trace, and on one that does not exist yet", async () => {
