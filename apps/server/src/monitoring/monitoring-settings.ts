@@ -26,7 +26,7 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
   {
     name: "MONITORING_SLOW_SPAN_OVERRIDES",
     default: "",
-    help: "Per service or operation: comma-separated service=ms or service/span name=ms, e.g. \"payments=8000,checkout/POST /pay=2000\".",
+    help: "Per service or operation: comma-separated service=ms or service/span name=ms (the first '/' ends the service name), e.g. \"payments=8000,checkout/POST /pay=2000\".",
   },
   { name: "MONITORING_SLOW_TRACE_MS", default: "10000", help: "A trace still running after this long raises a slow-trace alert." },
   { name: "MONITORING_ERROR_RATE_THRESHOLD", default: "0.1", help: "Error-rate alert above this share of errored spans (per service and per operation), strictly between 0 and 1." },
@@ -74,13 +74,19 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
   const byService: Record<string, bigint> = {};
   const byOperation: Record<string, Record<string, bigint>> = {};
   const overrides = read("MONITORING_SLOW_SPAN_OVERRIDES");
+  const seen = new Set<string>();
   for (const entry of overrides === "" ? [] : overrides.split(",")) {
     const match = /^([^=/]+?)(?:\/([^=]+?))?\s*=\s*(\d+)$/.exec(entry.trim());
-    if (!match || Number(match[3]) < 1) {
-      problems.push(`MONITORING_SLOW_SPAN_OVERRIDES: ${JSON.stringify(entry.trim())} is not service=ms or service/span name=ms (ms at least 1)`);
+    // Bounded like MONITORING_SLOW_SPAN_MS: a threshold past a day never fires, and one past 2^64 ns
+    // could not even be encoded in an ActiveSpan.
+    if (!match || Number(match[3]) < 1 || Number(match[3]) > DAY_MS) {
+      problems.push(`MONITORING_SLOW_SPAN_OVERRIDES: ${JSON.stringify(entry.trim())} is not service=ms or service/span name=ms (ms from 1 to ${DAY_MS})`);
       continue;
     }
     const [, service, operation, ms] = match;
+    const where = operation === undefined ? service!.trim() : `${service!.trim()}/${operation.trim()}`;
+    if (seen.has(where)) problems.push(`MONITORING_SLOW_SPAN_OVERRIDES: ${JSON.stringify(where)} is given twice`);
+    seen.add(where);
     if (operation === undefined) byService[service!.trim()] = BigInt(ms!) * MS;
     else (byOperation[service!.trim()] ??= {})[operation.trim()] = BigInt(ms!) * MS;
   }

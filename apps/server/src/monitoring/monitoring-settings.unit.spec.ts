@@ -37,6 +37,15 @@ describe("monitoring settings from the environment", () => {
     expect(settings.webhookUrl).toBe("https://hooks.example/alerts");
   });
 
+  it("refuse an override past a day, and one given twice (which of the two would win is not obvious)", () => {
+    const { problems } = load({ MONITORING_SLOW_SPAN_OVERRIDES: "a=86400000,b=86400001,c/op=1,c/op=2,c=5,c =6" });
+    expect(problems).toEqual([
+      'MONITORING_SLOW_SPAN_OVERRIDES: "b=86400001" is not service=ms or service/span name=ms (ms from 1 to 86400000)',
+      'MONITORING_SLOW_SPAN_OVERRIDES: "c/op" is given twice',
+      'MONITORING_SLOW_SPAN_OVERRIDES: "c" is given twice',
+    ]);
+  });
+
   it("name every bad value", () => {
     const { problems } = load({
       MONITORING_ENABLED: "yes",
@@ -50,7 +59,7 @@ describe("monitoring settings from the environment", () => {
     expect(problems).toEqual([
       'MONITORING_ENABLED="yes" must be true or false',
       'MONITORING_ERROR_RATE_THRESHOLD="10%" must be a number between 0 and 1 (exclusive)',
-      'MONITORING_SLOW_SPAN_OVERRIDES: "payments" is not service=ms or service/span name=ms (ms at least 1)',
+      'MONITORING_SLOW_SPAN_OVERRIDES: "payments" is not service=ms or service/span name=ms (ms from 1 to 86400000)',
       'ALERT_WEBHOOK_URL="ftp://example" must be an http:// or https:// URL',
       'MONITORING_SLOW_SPAN_MS="5s" is not a whole number between 1 and 86400000',
       expect.stringContaining("MONITORING_ERROR_RATE_WINDOW_MS (25000) must be a whole multiple of MONITORING_ERROR_RATE_BUCKET_MS (10000)"),
