@@ -35,7 +35,13 @@ export function startTraceCommand(r: StartTraceRequest): TraceCommand {
     tracestate: r.tracestate,
     flags: SAMPLED,
     scopeName: r.scopeName,
+    ...derivedFrom(r),
   };
+}
+
+/** The request_id the span id comes from, when the client gave one and no span id. */
+function derivedFrom(r: { readonly spanId: Uint8Array; readonly requestId: string }): { requestId?: string } {
+  return r.spanId.length === 0 && r.requestId !== "" ? { requestId: r.requestId } : {};
 }
 
 export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError {
@@ -70,6 +76,7 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
     tracestate: r.tracestate,
     flags,
     scopeName: r.scopeName,
+    ...derivedFrom(r),
   };
 }
 

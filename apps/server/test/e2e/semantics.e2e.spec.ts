@@ -99,6 +99,9 @@ describe("retries", () => {
     const second = await e2e.client.startTrace(request);
     expect(second).toEqual(first);
     expect(await eventTypes(first.traceId)).toEqual(["traceStarted", "spanStarted"]);
+    // The same request_id for another request is the client's mistake, named as such.
+    const reused = await e2e.client.startTrace({ ...request, name: "another root" }).catch((e: unknown) => e);
+    expect(connectError(reused)).toMatchObject({ code: "already_exists", reason: "REQUEST_ID_REUSED", metadata: { request_id: request.requestId } });
   });
 
   it("answers a retried EndSpan with the original result, and RecordError, AddSpanEvent, SetSpanAttributes by their ids", async () => {

@@ -23,6 +23,11 @@ export interface StartSpan {
   /** W3C trace flags; bit 0 is sampled. */
   readonly flags: number;
   readonly scopeName: string;
+  /**
+   * The client's request_id when the span id was derived from it (the client chose none):
+   * a span id taken by other content then means the request_id was reused.
+   */
+  readonly requestId?: string;
 }
 
 export interface EndSpan {

@@ -122,6 +122,9 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       existing.serviceName === cmd.serviceName &&
       (cmd.startTime === 0n || cmd.startTime === existing.startTime);
     if (!same) {
+      if (cmd.requestId !== undefined) {
+        return reject(traceError("already_exists", "REQUEST_ID_REUSED", `request_id "${cmd.requestId}" was already used to start a span with other content`, { trace_id: cmd.traceId, span_id: cmd.spanId, request_id: cmd.requestId }));
+      }
       return reject(traceError("already_exists", "SPAN_ID_REUSED", `span ${cmd.spanId} was already started with other content`, { trace_id: cmd.traceId, span_id: cmd.spanId }));
     }
     return accept([], {

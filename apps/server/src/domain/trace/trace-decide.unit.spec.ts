@@ -69,6 +69,8 @@ describe("a span starts once", () => {
   it("reusing a span id for different content is rejected", () => {
     given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, name: "refund" })).thenRejected("SPAN_ID_REUSED");
     given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, startTime: T0 + 1n })).thenRejected("SPAN_ID_REUSED");
+    // The span id was derived from the client's request_id: it is the request id that was reused.
+    given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, name: "refund", requestId: "req-7" })).thenRejected("REQUEST_ID_REUSED");
   });
 
   it("a second root is rejected", () => {
