@@ -1,7 +1,7 @@
 // Checks on the shape of a span's parts that every command naming a span
 // applies the same way: W3C ids, attribute keys, links.
 
-import type { KeyValue, SpanLink } from "@traceledger/proto";
+import { SpanEndReason, SpanKind, StatusCode, type KeyValue, type SpanLink } from "@traceledger/proto";
 import { traceError, type TraceError } from "./trace-error.js";
 import { bytesToHex, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 
@@ -27,4 +27,22 @@ export function linkProblem(links: readonly SpanLink[], spanId: string): TraceEr
     }
   }
   return undefined;
+}
+
+/** A kind the contract defines (an enum past its values would be stored and shown as a number nobody defined). */
+export function kindProblem(kind: number, spanId: string): TraceError | undefined {
+  if (Number.isInteger(kind) && kind >= SpanKind.UNSPECIFIED && kind <= SpanKind.CONSUMER) return undefined;
+  return traceError("invalid_argument", "INVALID_SPAN_KIND", `span kind ${kind} is not one of the contract's (0-5)`, { span_id: spanId, kind: String(kind) });
+}
+
+export function statusCodeProblem(code: number, spanId: string): TraceError | undefined {
+  if (Number.isInteger(code) && code >= StatusCode.UNSPECIFIED && code <= StatusCode.ERROR) return undefined;
+  return traceError("invalid_argument", "INVALID_STATUS_CODE", `status code ${code} is not one of the contract's (0-2)`, { span_id: spanId, status_code: String(code) });
+}
+
+/** A client may end a span as completed or cancelled; ORPHANED is what traceledger itself records when it closes one. */
+export function endReasonProblem(reason: number, spanId: string): TraceError | undefined {
+  if (reason === SpanEndReason.UNSPECIFIED || reason === SpanEndReason.COMPLETED || reason === SpanEndReason.CANCELLED) return undefined;
+  const message = reason === SpanEndReason.ORPHANED ? "only traceledger ends a span as ORPHANED" : `end reason ${reason} is not one of the contract's`;
+  return traceError("invalid_argument", "INVALID_END_REASON", message, { span_id: spanId, end_reason: String(reason) });
 }

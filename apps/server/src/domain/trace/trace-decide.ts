@@ -29,7 +29,7 @@ import { traceError, type TraceError } from "./trace-error.js";
 import type { TraceEventCase } from "./trace-event.js";
 import { errorFingerprint, type SpanState, type TraceState } from "./trace-state.js";
 import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finished-spans.js";
-import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
+import { attributeProblem, endReasonProblem, kindProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem, statusCodeProblem } from "./span-validation.js";
 import { hexToBytes, isValidTraceId } from "./w3c-ids.js";
 
 interface DecideContext {
@@ -108,6 +108,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
     (cmd.parentSpanId !== "" ? spanIdProblem(cmd.parentSpanId, "INVALID_PARENT_SPAN_ID", "parent span id") : undefined) ??
     (cmd.parentSpanId === cmd.spanId ? traceError("invalid_argument", "INVALID_PARENT_SPAN_ID", "a span cannot be its own parent", { span_id: cmd.spanId }) : undefined) ??
     (cmd.name.trim() === "" ? traceError("invalid_argument", "INVALID_SPAN_NAME", "the span name must not be empty", { span_id: cmd.spanId }) : undefined) ??
+    kindProblem(cmd.kind, cmd.spanId) ??
     attributeProblem(cmd.attributes, cmd.spanId) ??
     attributeProblem(cmd.resourceAttributes, cmd.spanId) ??
     linkProblem(cmd.links, cmd.spanId);
@@ -201,7 +202,7 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
   const found = findSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
   const span = found.span;
-  const invalid = attributeProblem(cmd.attributes, cmd.spanId);
+  const invalid = statusCodeProblem(cmd.statusCode, cmd.spanId) ?? endReasonProblem(cmd.endReason, cmd.spanId) ?? attributeProblem(cmd.attributes, cmd.spanId);
   if (invalid) return reject(invalid);
   const endReason = cmd.endReason === SpanEndReason.UNSPECIFIED ? SpanEndReason.COMPLETED : cmd.endReason;
   if (span.status === "ended") {

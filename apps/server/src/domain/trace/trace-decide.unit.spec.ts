@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OrphanReason, SpanEndReason, StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
+import { OrphanReason, SpanEndReason, SpanKind, StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
 import { given, NOW, TRACE } from "../testing/trace-specification.js";
 import {
   CHILD,
@@ -148,6 +148,14 @@ describe("a span ends once", () => {
 
   it("an end before the start is rejected", () => {
     given(runningTrace()).when(endSpan(CHILD, { endTime: T0 - 1n })).thenRejected("INVALID_TIME_RANGE");
+  });
+
+  it("enum values the contract does not define are rejected; ORPHANED is traceledger's to give", () => {
+    given([]).when(startSpan(ROOT, { kind: 99 as SpanKind })).thenRejected("INVALID_SPAN_KIND");
+    given(runningTrace()).when(endSpan(CHILD, { statusCode: 99 as StatusCode })).thenRejected("INVALID_STATUS_CODE");
+    given(runningTrace()).when(endSpan(CHILD, { endReason: SpanEndReason.ORPHANED })).thenRejected("INVALID_END_REASON");
+    given(runningTrace()).when(endSpan(CHILD, { endReason: 7 as SpanEndReason })).thenRejected("INVALID_END_REASON");
+    given([]).when(startSpan(ROOT, { kind: SpanKind.CONSUMER })).thenAccepted();
   });
 
   it("a time past what the log holds (int8 nanoseconds) is rejected, whatever the command", () => {
