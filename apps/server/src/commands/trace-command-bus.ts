@@ -197,8 +197,9 @@ export class TraceCommandBus {
       else traces.set(entry.command.traceId, [entry]);
     }
     try {
-      const cached = new Set([...traces.keys()].filter((traceId) => this.cache.has(traceId)));
-      const states = await this.loadStates(traces);
+      // States not read from the store for this batch: cached ones, and new traces assumed empty.
+      const unread = new Set([...traces.keys()].filter((traceId) => this.cache.has(traceId)));
+      const states = await this.loadStates(traces, unread);
       const now = this.options.clock();
       const work: TraceWork[] = [];
       for (const [traceId, entries] of traces) work.push(this.decide(traceId, entries, states.get(traceId)!, now));
@@ -223,7 +224,7 @@ export class TraceCommandBus {
         this.committed(w, result);
       });
       const readOnly = work.filter((w) => w.events.length === 0);
-      const stale = await this.staleRejections(readOnly, cached);
+      const stale = await this.staleRejections(readOnly, unread);
       for (const w of readOnly) {
         if (stale.has(w.traceId)) {
           this.cache.delete(w.traceId);
@@ -257,13 +258,15 @@ export class TraceCommandBus {
   }
 
   /**
-   * A rejection decided on a cached state writes nothing, so no version
-   * conflict would reveal that another process changed the trace meanwhile.
-   * Before answering one, check the stream's version; a stale cache reloads.
+   * A rejection decided on a state that was not read (cached, or a new trace
+   * assumed empty) writes nothing, so no version conflict would reveal that
+   * the trace is not what the state says: changed by another process, or
+   * there all along. Before answering one, check the stream's version; a
+   * stale state reloads.
    */
-  private async staleRejections(readOnly: TraceWork[], cached: Set<string>): Promise<Set<string>> {
+  private async staleRejections(readOnly: TraceWork[], unread: Set<string>): Promise<Set<string>> {
     const suspects = readOnly.filter(
-      (w) => cached.has(w.traceId) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
+      (w) => unread.has(w.traceId) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
     );
     const stale = new Set<string>();
     await Promise.all(
@@ -330,7 +333,8 @@ export class TraceCommandBus {
     this.schedule();
   }
 
-  private async loadStates(traces: Map<string, Pending[]>): Promise<Map<string, TraceState>> {
+  /** The state of each trace; those it did not read (assumed empty) are added to `unread`. */
+  private async loadStates(traces: Map<string, Pending[]>, unread: Set<string>): Promise<Map<string, TraceState>> {
     const states = new Map<string, TraceState>();
     const loads: Array<Promise<void>> = [];
     for (const [traceId, entries] of traces) {
@@ -342,6 +346,7 @@ export class TraceCommandBus {
         // stream is empty and let the expected version catch the exception,
         // instead of paying a read for every new trace.
         states.set(traceId, initialTraceState(traceId));
+        unread.add(traceId);
       } else {
         loads.push(this.load(traceId).then((state) => void states.set(traceId, state)));
       }

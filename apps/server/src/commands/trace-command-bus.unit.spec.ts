@@ -88,6 +88,16 @@ describe("TraceCommandBus", () => {
     expect(await store.streamVersion(TRACE)).toBe(2);
   });
 
+  it("a trace assumed new (not read) that exists all along: a rejection decided on the empty guess is checked, not answered", async () => {
+    const store = new InMemoryEventStore({ clock });
+    await bus(store).submit(startSpan(ROOT));
+    // Another process, cold: a root start makes it guess the trace is new. The start is refused
+    // (no name); the commands after it must be decided on the trace as stored, not on the guess.
+    const results = await bus(store).submitAll([startSpan(CHILD, { name: "" }), recordError(ROOT), endSpan(ROOT)]);
+    expect(results.map((r) => (r.ok ? "ok" : r.error.reason))).toEqual(["INVALID_SPAN_NAME", "ok", "ok"]);
+    expect((await store.readStream(TRACE)).map((e) => e.type)).toEqual(["TraceStarted", "SpanStarted", "SpanErrorOccurred", "SpanEnded", "TraceCompleted"]);
+  });
+
   it("re-decides on a version conflict, so a stale cache never completes a trace wrongly", async () => {
     const store = new InMemoryEventStore({ clock });
     const a = bus(store);
