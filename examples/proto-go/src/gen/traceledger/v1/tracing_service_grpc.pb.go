@@ -65,8 +65,9 @@ type TracingServiceClient interface {
 	SetSpanAttributes(ctx context.Context, in *SetSpanAttributesRequest, opts ...grpc.CallOption) (*SetSpanAttributesResponse, error)
 	// IngestBatch carries many commands, for any number of traces, in one call and
 	// answers each with its own result, in order. It is the high-throughput path:
-	// commands of one batch are committed together, and one command's failure
-	// does not fail the others.
+	// its commands go to the store in group commits shared with other callers (as
+	// few as the batch allows), each result is given once its command is stored
+	// or refused, and one command's failure does not fail the others.
 	IngestBatch(ctx context.Context, in *IngestBatchRequest, opts ...grpc.CallOption) (*IngestBatchResponse, error)
 	// GetTrace returns a trace with all its spans, now or as of a past version
 	// or time of its event stream.
@@ -242,8 +243,9 @@ type TracingServiceServer interface {
 	SetSpanAttributes(context.Context, *SetSpanAttributesRequest) (*SetSpanAttributesResponse, error)
 	// IngestBatch carries many commands, for any number of traces, in one call and
 	// answers each with its own result, in order. It is the high-throughput path:
-	// commands of one batch are committed together, and one command's failure
-	// does not fail the others.
+	// its commands go to the store in group commits shared with other callers (as
+	// few as the batch allows), each result is given once its command is stored
+	// or refused, and one command's failure does not fail the others.
 	IngestBatch(context.Context, *IngestBatchRequest) (*IngestBatchResponse, error)
 	// GetTrace returns a trace with all its spans, now or as of a past version
 	// or time of its event stream.

@@ -1363,8 +1363,9 @@ export const TracingService: GenService<{
   /**
    * IngestBatch carries many commands, for any number of traces, in one call and
    * answers each with its own result, in order. It is the high-throughput path:
-   * commands of one batch are committed together, and one command's failure
-   * does not fail the others.
+   * its commands go to the store in group commits shared with other callers (as
+   * few as the batch allows), each result is given once its command is stored
+   * or refused, and one command's failure does not fail the others.
    *
    * @generated from rpc traceledger.v1.TracingService.IngestBatch
    */
