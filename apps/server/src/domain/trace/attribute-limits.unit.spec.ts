@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { create, toJson } from "@bufbuild/protobuf";
-import { KeyValueSchema } from "@traceledger/proto";
+import { KeyValueSchema, SpanLinkSchema } from "@traceledger/proto";
 import { given } from "../testing/trace-specification.js";
 import { attr, CHILD, ROOT, runningTrace, setSpanAttributes, spanStarted, startSpan, traceStarted } from "../testing/trace-fixtures.js";
 import { limitAttributes } from "./attribute-limits.js";
@@ -34,6 +34,25 @@ describe("attribute limits: truncation is recorded, not silent", () => {
     const started = events[1]!.value as { attributes: { value?: { value: { value: unknown } } }[]; truncatedValuesCount: number };
     expect(started.attributes.map((kv) => kv.value?.value.value)).toEqual(["abc", "ab\u{1F600}", "abcd"]);
     expect(started.truncatedValuesCount).toBe(3);
+  });
+
+  it("limits a link's attributes as the span's, counting what is dropped on the link", () => {
+    const link = create(SpanLinkSchema, { traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), attributes: [attr("a", "abcdef"), attr("b", 1), attr("c", 2)], droppedAttributesCount: 1 });
+    const { events } = given([], { limits: { countLimit: 2, valueLengthLimit: 3 } })
+      .when(startSpan(ROOT, { links: [link] }))
+      .thenAccepted();
+    const stored = (events[1]!.value as { links: { attributes: { key: string; value?: { value: { value: unknown } } }[]; droppedAttributesCount: number }[] }).links[0]!;
+    expect(stored.attributes.map((kv) => [kv.key, kv.value?.value.value])).toEqual([["a", "abc"], ["b", 1n]]);
+    expect(stored.droppedAttributesCount).toBe(2);
+  });
+
+  it("refuses an empty key at any depth, in a map, in an array, or on a link", () => {
+    const nested = create(KeyValueSchema, { key: "m", value: { value: { case: "kvlistValue", value: { values: [{ key: "", value: { value: { case: "intValue", value: 1n } } }] } } } });
+    const inArray = create(KeyValueSchema, { key: "l", value: { value: { case: "arrayValue", value: { values: [nested.value!] } } } });
+    given([]).when(startSpan(ROOT, { attributes: [nested] })).thenRejected("INVALID_ATTRIBUTE");
+    given([]).when(startSpan(ROOT, { attributes: [inArray] })).thenRejected("INVALID_ATTRIBUTE");
+    const link = create(SpanLinkSchema, { traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), attributes: [attr("", 1)] });
+    given([]).when(startSpan(ROOT, { links: [link] })).thenRejected("INVALID_ATTRIBUTE");
   });
 
   it("lets a full span update keys it has but not add new ones", () => {

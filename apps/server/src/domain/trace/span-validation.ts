@@ -1,7 +1,7 @@
 // Checks on the shape of a span's parts that every command naming a span
 // applies the same way: W3C ids, attribute keys, links.
 
-import { SpanEndReason, SpanKind, StatusCode, type KeyValue, type SpanLink } from "@traceledger/proto";
+import { SpanEndReason, SpanKind, StatusCode, type AnyValue, type KeyValue, type SpanLink } from "@traceledger/proto";
 import { traceError, type TraceError } from "./trace-error.js";
 import { bytesToHex, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 
@@ -16,8 +16,19 @@ export function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVAL
 export function attributeProblem(attributes: readonly KeyValue[], spanId: string): TraceError | undefined {
   for (const kv of attributes) {
     if (kv.key === "") return traceError("invalid_argument", "INVALID_ATTRIBUTE", "attribute keys must not be empty", { span_id: spanId });
+    if (kv.value && hasEmptyNestedKey(kv.value)) {
+      return traceError("invalid_argument", "INVALID_ATTRIBUTE", `attribute ${kv.key} holds a map with an empty key`, { span_id: spanId, key: kv.key });
+    }
   }
   return undefined;
+}
+
+/** Keys of maps inside a value (at any depth, arrays included) must not be empty either. */
+function hasEmptyNestedKey(value: AnyValue): boolean {
+  const v = value.value;
+  if (v.case === "kvlistValue") return v.value.values.some((kv) => kv.key === "" || (kv.value !== undefined && hasEmptyNestedKey(kv.value)));
+  if (v.case === "arrayValue") return v.value.values.some(hasEmptyNestedKey);
+  return false;
 }
 
 export function linkProblem(links: readonly SpanLink[], spanId: string): TraceError | undefined {
@@ -25,6 +36,8 @@ export function linkProblem(links: readonly SpanLink[], spanId: string): TraceEr
     if (!isValidTraceId(bytesToHex(link.traceId)) || !isValidSpanId(bytesToHex(link.spanId))) {
       return traceError("invalid_argument", "INVALID_SPAN_ID", "a link must name a valid trace id (16 bytes) and span id (8 bytes)", { span_id: spanId });
     }
+    const attributes = attributeProblem(link.attributes, spanId);
+    if (attributes) return attributes;
   }
   return undefined;
 }

@@ -13,6 +13,7 @@ import {
   TraceCompletionReason,
   TraceOrigin,
   type KeyValue,
+  type SpanLink,
 } from "@traceledger/proto";
 import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
 import type {
@@ -102,6 +103,13 @@ function lateTime(command: TraceCommand): TraceError | undefined {
 
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
+/** A link's attributes under the same limits as the span's; what is dropped is counted on the link. */
+function limitedLink(link: SpanLink, limits: AttributeLimits): SpanLink {
+  const limited = limitAttributes(link.attributes, limits);
+  if (limited.dropped === 0 && limited.truncated === 0) return link;
+  return { ...link, attributes: limited.attributes, droppedAttributesCount: link.droppedAttributesCount + limited.dropped };
+}
+
 function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decision {
   const invalid =
     spanIdProblem(cmd.spanId, "INVALID_SPAN_ID", "span id") ??
@@ -180,7 +188,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       startTimeUnixNano: startTime,
       attributes: list(limited.attributes),
       tracestate: cmd.tracestate,
-      links: [...cmd.links],
+      links: cmd.links.map((link) => limitedLink(link, ctx.limits)),
       resourceAttributes: list(resource.attributes),
       flags: cmd.flags,
       droppedAttributesCount: limited.dropped + resource.dropped,
