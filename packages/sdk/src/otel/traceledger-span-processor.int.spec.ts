@@ -98,6 +98,27 @@ describe("TraceledgerSpanProcessor", () => {
     expect(processor.stats()).toMatchObject({ dropped: 0, failed: 0 });
   });
 
+  it("sends a resource's attributes that detectors give later, once they have settled", async () => {
+    let settle!: (id: string) => void;
+    const hostId = new Promise<string>((resolve) => (settle = resolve));
+    const slowResource = resourceFromAttributes({ "service.name": "otel-async", "host.id": hostId });
+    const own = new BasicTracerProvider({ resource: slowResource, spanProcessors: [processor] });
+    const tracer = own.getTracer("async-resource");
+    const early = tracer.startSpan("before the detector");
+    early.end();
+    settle("host-42");
+    await slowResource.waitForAsyncAttributes?.();
+    const late = tracer.startSpan("after the detector");
+    late.end();
+    await processor.forceFlush();
+    const t = await eventually(async () => {
+      const found = await getTrace(reader, late.spanContext().traceId);
+      expect(spanNamed(found, "after the detector").state).toBe(SpanState.ENDED);
+      return found!;
+    });
+    expect(attributesOf({ ...spanNamed(t, "after the detector"), attributes: spanNamed(t, "after the detector").resourceAttributes })).toMatchObject({ "host.id": "host-42" });
+  });
+
   it("keeps a remote parent from an extracted traceparent", async () => {
     const tracer = provider.getTracer("worker");
     // What a W3C propagator extracts from `traceparent: 00-1111...-2222...-01`.

@@ -159,7 +159,9 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
   }
 
   private resourceFor(key: object | undefined, attributes: Attributes): Resource {
-    if (key === undefined) return createResource(attributes);
+    // A resource whose detectors have not settled (host.id and the like come later) is not
+    // kept: the spans started once they have settled must carry the whole resource.
+    if (key === undefined || (key as { asyncAttributesPending?: boolean }).asyncAttributesPending === true) return createResource(attributes);
     let resource = this.resources.get(key);
     if (resource === undefined) {
       resource = createResource(attributes);
