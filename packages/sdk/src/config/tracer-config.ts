@@ -26,6 +26,8 @@ export type ExportMode = "batch" | "immediate";
 export interface BatchSettings {
   readonly maxQueueSize?: number;
   readonly maxBatchSize?: number;
+  /** Most bytes in one call (keep it within the server's TRACELEDGER_MAX_MESSAGE_BYTES); a larger command is dropped. */
+  readonly maxBatchBytes?: number;
   readonly flushIntervalMs?: number;
   readonly maxAttempts?: number;
   readonly initialBackoffMs?: number;
@@ -207,6 +209,7 @@ function resolveBatching(batch: BatchSettings, problems: string[], warn: (messag
     maxQueueSize: pick("maxQueueSize", 1, 10_000_000),
     // The server accepts at most 10,000 commands per batch by default.
     maxBatchSize: pick("maxBatchSize", 1, 10_000),
+    maxBatchBytes: pick("maxBatchBytes", 1_024, 256 * 1024 * 1024),
     flushIntervalMs: pick("flushIntervalMs", 1, 600_000),
     maxAttempts: pick("maxAttempts", 1, 1_000),
     initialBackoffMs: pick("initialBackoffMs", 1, 600_000),

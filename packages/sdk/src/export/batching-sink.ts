@@ -5,29 +5,37 @@
 //   `flushIntervalMs` has passed since the first queued command, on flushSoon(),
 //   forceFlush() and shutdown(). One batch is in flight at a time, which keeps
 //   the commands of a span in order (start before end) across retries.
-// - A call that fails with UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED
-//   is retried with exponential backoff and jitter, with the same bytes; commands
-//   carry client-chosen ids, so the server recognises a retry. Commands the
-//   server rejects one by one are counted as failed, unless the code is
-//   retryable: then they (and the later commands of the same trace in that
-//   batch, which may have failed because of them) go back to the front.
+// - A batch never exceeds `maxBatchBytes`; a command larger than that on its own
+//   is dropped at once (counted, with a warning) instead of being sent.
+// - A call that fails because the server cannot be reached or is UNAVAILABLE is
+//   retried until the server is back (or shutdown() runs out of time): nothing
+//   else could be sent meanwhile, and the queue stays bounded. A call failing
+//   with DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED is retried up to `maxAttempts`
+//   tries, as the batch itself may be the cause; RESOURCE_EXHAUSTED for a message
+//   over the server's limit is final. Retries use exponential backoff with
+//   jitter and the same bytes; commands carry client-chosen ids, so the server
+//   recognises a retry. Commands the server rejects one by one are counted as
+//   failed, unless the code is retryable: then they (and the later commands of
+//   the same trace in that batch, which may have failed because of them) go
+//   back to the front, up to `maxAttempts` tries.
 // - A full queue drops the new command and counts it, with one rate-limited
-//   warning. Nothing here throws into the application, and every promise is
-//   handled: a server that is down costs the application nothing but the queue.
+//   warning; the batch in flight is kept. Nothing here throws into the
+//   application, and every promise is handled: a server that is down costs the
+//   application nothing but the queue.
 
 import type { SpanCommand } from "../commands/span-command.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import type { CommandSink, TracingStats } from "./command-sink.js";
 import type { CommandTransport, PreparedSend } from "./command-transport.js";
 import { RateLimitedWarning } from "./rate-limited-warning.js";
-import { backoffMs, callErrorCode, isRetryableCallCode, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
+import { backoffMs, callFailureKind, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
 
 export interface BatchingOptions extends RetryPolicy {
   /** Most commands waiting; more are dropped. Default 10,000. */
   readonly maxQueueSize: number;
   /** Most commands in one call; a full batch ships at once. Default 1,024. */
   readonly maxBatchSize: number;
-  /** A batch stops growing once it is this many bytes. Default 1 MiB (the server accepts 4 MiB). */
+  /** Most bytes in one call; a command larger on its own is dropped. Default 1 MiB (the server accepts 4 MiB). */
   readonly maxBatchBytes: number;
   /** How long a command may wait for a batch to fill. Default 200 ms. */
   readonly flushIntervalMs: number;
@@ -71,6 +79,8 @@ export class BatchingSink implements CommandSink {
   private readonly counts = { sent: 0, dropped: 0, failed: 0, retried: 0, rpcs: 0 };
   private readonly dropWarning: RateLimitedWarning;
   private readonly failWarning: RateLimitedWarning;
+  private readonly outageWarning: RateLimitedWarning;
+  private readonly tooLargeWarning: RateLimitedWarning;
   private shutdownPromise: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
 
@@ -81,6 +91,8 @@ export class BatchingSink implements CommandSink {
   ) {
     this.dropWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
     this.failWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    this.outageWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    this.tooLargeWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
     exitFlush.add(this);
   }
 
@@ -219,6 +231,10 @@ export class BatchingSink implements CommandSink {
       }
       const batch = candidates.slice(0, Math.max(1, prepared.count));
       this.queue = this.queue.length === batch.length ? [] : this.queue.slice(batch.length);
+      if (prepared.unsendable !== undefined) {
+        this.drop(batch.length, prepared.unsendable, true, this.tooLargeWarning);
+        continue;
+      }
       this.inFlight = batch.length;
       const results = await this.sendWithRetries(batch, prepared.send);
       this.inFlight = 0;
@@ -249,10 +265,17 @@ export class BatchingSink implements CommandSink {
           this.drop(batch.length, "shutdown ran out of time", true);
           return undefined;
         }
-        const code = callErrorCode(error);
-        if (!isRetryableCallCode(code) || attempt >= this.options.maxAttempts) {
+        const kind = callFailureKind(error);
+        if (kind === "tooLarge") {
+          this.fail(batch.length, `${this.describeTarget} refused ${batch.length} commands as larger than it accepts (not retried): ${describeError(error)}`);
+          return undefined;
+        }
+        if (kind === "final" || (kind === "transient" && attempt >= this.options.maxAttempts)) {
           this.fail(batch.length, `could not send ${batch.length} commands to ${this.describeTarget} after ${attempt} attempt(s): ${describeError(error)}`);
           return undefined;
+        }
+        if (kind === "outage") {
+          this.outageWarning.warn(`traceledger: cannot reach ${this.describeTarget} (${describeError(error)}); retrying until it is back, the queue holds up to ${this.options.maxQueueSize} commands`);
         }
         this.counts.retried += batch.length;
         await this.sleep(backoffMs(this.options, attempt));
@@ -289,10 +312,10 @@ export class BatchingSink implements CommandSink {
     return requeued;
   }
 
-  private drop(count: number, why: string, enqueued = false): void {
+  private drop(count: number, why: string, enqueued = false, warning = this.dropWarning): void {
     this.counts.dropped += count;
     if (enqueued) this.settled += count;
-    this.dropWarning.warn(`traceledger: dropped ${count} span command(s): ${why}`, count);
+    warning.warn(`traceledger: dropped ${count} span command(s): ${why}`, count);
   }
 
   private fail(count: number, message: string): void {

@@ -103,13 +103,89 @@ describe("BatchingSink", () => {
     expect(warnings.some((w) => w.includes("who are you"))).toBe(true);
   });
 
-  it("gives up after maxAttempts and counts the batch as failed", async () => {
-    const transport = new ScriptedTransport([unavailable(), unavailable(), unavailable(), unavailable()]);
+  it("gives up on a deadline after maxAttempts and counts the batch as failed", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 4 }, () => new ConnectError("slow", Code.DeadlineExceeded)));
     const sink = sinkWith(transport, { maxAttempts: 3 });
     sink.submit(end());
     await sink.forceFlush();
     expect(transport.calls).toHaveLength(3);
     expect(sink.stats()).toMatchObject({ failed: 1, retried: 2 });
+  });
+
+  it("retries a server that is down past maxAttempts, until it is back", async () => {
+    // connect reports a reset connection as ABORTED; the cause says what happened.
+    const reset = new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+    const transport = new ScriptedTransport([...Array.from({ length: 20 }, unavailable), reset, reset]);
+    const sink = sinkWith(transport, { maxAttempts: 3 });
+    const commands = [end(), end()];
+    for (const c of commands) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(23);
+    expect(transport.calls[22]).toEqual(commands);
+    expect(sink.stats()).toMatchObject({ sent: 2, failed: 0, dropped: 0, retried: 44 });
+    expect(warnings.filter((w) => w.includes("retrying until it is back"))).toHaveLength(1);
+  });
+
+  it("keeps the batch in flight during an outage and drops only new commands once the queue is full", async () => {
+    let down = true;
+    const server = new ScriptedTransport();
+    const transport: CommandTransport = {
+      prepare: (commands) => {
+        const prepared = server.prepare(commands);
+        return { count: prepared.count, send: () => (down ? Promise.reject(unavailable()) : prepared.send()) };
+      },
+      close: () => {},
+    };
+    const sink = sinkWith(transport, { maxQueueSize: 4, maxBatchSize: 2, maxAttempts: 2 });
+    const inFlight = [end(), end()];
+    for (const c of inFlight) sink.submit(c);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // well past two attempts
+    expect(sink.stats()).toMatchObject({ inFlight: 2, failed: 0 });
+    const queued = [end(), end(), end(), end()];
+    for (const c of [...queued, end(), end()]) sink.submit(c);
+    expect(sink.stats()).toMatchObject({ inFlight: 2, queued: 4, dropped: 2 });
+    down = false;
+    await sink.forceFlush();
+    expect(sink.stats()).toMatchObject({ sent: 6, dropped: 2, failed: 0, queued: 0 });
+  });
+
+  it("does not resend a request the server refused as too large, and keeps retrying other RESOURCE_EXHAUSTED", async () => {
+    const tooLarge = new ConnectError("Received message larger than max (5000000 vs. 4194304)", Code.ResourceExhausted);
+    const transport = new ScriptedTransport([tooLarge, new ConnectError("busy", Code.ResourceExhausted)]);
+    const sink = sinkWith(transport);
+    sink.submit(end());
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(1);
+    expect(sink.stats()).toMatchObject({ sent: 0, failed: 1, retried: 0 });
+    expect(warnings.some((w) => w.includes("larger than max"))).toBe(true);
+    sink.submit(end());
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(3);
+    expect(sink.stats()).toMatchObject({ sent: 1, failed: 1, retried: 1 });
+  });
+
+  it("drops a command the transport cannot send at all, and sends the rest", async () => {
+    const server = new ScriptedTransport();
+    const big = end();
+    // As the IngestBatch transport does: a batch stops before the big command, which then comes first, alone.
+    const transport: CommandTransport = {
+      prepare: (commands) => {
+        const at = commands.indexOf(big);
+        if (at === 0) return { count: 1, unsendable: "it is too large", send: () => Promise.reject(new Error("never sent")) };
+        return server.prepare(at < 0 ? commands : commands.slice(0, at));
+      },
+      close: () => {},
+    };
+    const sink = sinkWith(transport);
+    const before = end();
+    const after = end();
+    sink.submit(before);
+    sink.submit(big);
+    sink.submit(after);
+    await sink.forceFlush();
+    expect(sink.stats()).toMatchObject({ sent: 2, dropped: 1, failed: 0, queued: 0 });
+    expect(server.calls).toEqual([[before], [after]]);
+    expect(warnings.some((w) => w.includes("dropped 1 span command(s): it is too large"))).toBe(true);
   });
 
   it("counts rejected commands, and resends retryable ones with the later commands of their trace", async () => {

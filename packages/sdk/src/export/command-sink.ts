@@ -24,7 +24,7 @@ export interface TracingStats {
   readonly inFlight: number;
   /** Commands the server acknowledged. */
   readonly sent: number;
-  /** Commands never sent: the queue was full, or the sink had shut down (or ran out of time doing so). */
+  /** Commands never sent: the queue was full, a command was larger than a batch may be, or the sink had shut down (or ran out of time doing so). */
   readonly dropped: number;
   /** Commands the server rejected, or that still failed after every retry. */
   readonly failed: number;

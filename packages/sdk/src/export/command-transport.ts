@@ -10,6 +10,11 @@ export interface PreparedSend {
   /** How many commands from the front of the list this send carries (at least one). */
   readonly count: number;
   /**
+   * Set when those commands can never be sent (a command over the size limit on
+   * its own): why. send() must not be called then.
+   */
+  readonly unsendable?: string;
+  /**
    * Sends them. Resolves with one entry per command (undefined = acknowledged);
    * rejects when the call itself failed (a ConnectError), which may be retried.
    */

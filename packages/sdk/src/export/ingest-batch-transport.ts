@@ -15,10 +15,18 @@ export function ingestBatchTransport(client: TracingClient, options: { maxBatchB
   const writer = new ProtoWriter(64 * 1024);
   return {
     prepare(commands: readonly SpanCommand[]): PreparedSend {
-      const { batch, taken } = encodeBatch(writer, commands, options.maxBatchBytes);
+      const { batch, taken, tooLarge } = encodeBatch(writer, commands, options.maxBatchBytes);
       const message = batchMessage<Message<typeof RAW_TYPE_NAME>>(RAW_TYPE_NAME, batch);
+      const first = commands[0];
       return {
         count: taken,
+        ...(tooLarge !== undefined && first !== undefined
+          ? {
+              unsendable:
+                `a ${first.type} command of span ${first.spanId} (trace ${first.traceId}) is ${tooLarge} bytes, ` +
+                `more than a batch may carry (batch.maxBatchBytes: ${options.maxBatchBytes})`,
+            }
+          : {}),
         async send(signal) {
           const response = await client.transport.unary(rawIngestBatch, signal, undefined, undefined, message);
           return readBatchResults(response.message.$unknown);

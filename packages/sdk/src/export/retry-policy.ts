@@ -6,27 +6,79 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 export interface RetryPolicy {
-  /** Tries in all, the first included. */
+  /**
+   * Tries in all, the first included, for failures that could be caused by what
+   * is sent (a deadline, load shedding, a command rejected with a retryable
+   * code). An outage (see callFailureKind) is retried until it ends.
+   */
   readonly maxAttempts: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
 }
 
+/**
+ * How a failed call is handled:
+ * - "outage": the server cannot be reached or says it is unavailable. Nothing
+ *   can be sent until it is back, so retrying the same batch holds up nothing
+ *   else: retried without limit (the bounded queue drops new commands meanwhile).
+ * - "transient": DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (load shedding). These
+ *   could also be caused by the batch itself (too slow to apply), and one batch
+ *   is in flight at a time: retried at most maxAttempts times, so one batch
+ *   cannot hold up the queue for ever.
+ * - "tooLarge": RESOURCE_EXHAUSTED because the request is over the server's
+ *   message limit. The same bytes would be refused again: final.
+ * - "final": anything else a retry cannot fix.
+ */
+export type CallFailureKind = "outage" | "transient" | "tooLarge" | "final";
+
 /** Whole-call failures that are transient: the server is away, slow, or shedding load. */
 const RETRYABLE_CALL_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted]);
 /** Per-command failures that are transient; ABORTED is the server's "conflict, try again". */
 const RETRYABLE_COMMAND_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
+/**
+ * Node's errors for a connection that could not be made or was lost. connect
+ * maps some of them to codes that do not say so (ECONNRESET becomes ABORTED), so
+ * the error's cause chain is read as well.
+ */
+const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+/**
+ * How grpc-js ("Received message larger than max (5000000 vs. 4194304)") and
+ * connect ("message size 5000000 is larger than configured readMaxBytes
+ * 4194304") word a message over the limit.
+ */
+const MESSAGE_TOO_LARGE = /larger than|too large/i;
 
-export function callErrorCode(error: unknown): Code {
-  return ConnectError.from(error).code;
-}
-
-export function isRetryableCallCode(code: number): boolean {
-  return RETRYABLE_CALL_CODES.has(code);
+export function callFailureKind(error: unknown): CallFailureKind {
+  const e = ConnectError.from(error);
+  if (e.code === Code.Unavailable || isConnectionError(error)) return "outage";
+  if (e.code === Code.ResourceExhausted && MESSAGE_TOO_LARGE.test(e.rawMessage)) return "tooLarge";
+  return RETRYABLE_CALL_CODES.has(e.code) ? "transient" : "final";
 }
 
 export function isRetryableCommandCode(code: number): boolean {
   return RETRYABLE_COMMAND_CODES.has(code);
+}
+
+function isConnectionError(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; typeof e === "object" && e !== null && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_ERRORS.has(code)) return true;
+  }
+  return false;
 }
 
 /** The wait before retry number `retry` (1 for the first retry): between half and all of the capped exponential delay. */

@@ -13,7 +13,7 @@ import { encodeTracingCommand } from "../wire/command-encoder.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import { ProtoWriter } from "../wire/proto-writer.js";
 import type { CommandTransport, PreparedSend } from "./command-transport.js";
-import { isRetryableCallCode } from "./retry-policy.js";
+import { callFailureKind } from "./retry-policy.js";
 
 export function unaryTransport(client: TracingClient, options: { ownsClient: boolean }): CommandTransport {
   const writer = new ProtoWriter(4 * 1024);
@@ -50,7 +50,8 @@ export function unaryTransport(client: TracingClient, options: { ownsClient: boo
             return [undefined];
           } catch (error) {
             const e = ConnectError.from(error);
-            if (isRetryableCallCode(e.code)) throw e; // the sink retries the call
+            // Failures of the call rather than verdicts on the command: the sink decides what to do with them.
+            if (callFailureKind(e) !== "final") throw e;
             return [{ code: e.code, reason: reasonOf(e), message: e.rawMessage }];
           }
         },

@@ -17,24 +17,40 @@ export interface EncodedBatch {
 }
 
 /**
- * Encodes `commands` until they are all in or the batch reaches `maxBytes`
- * (at least one command always goes in). Start commands are sealed: changes
- * made after this go as their own commands. Returns how many were taken.
+ * Encodes `commands` while they fit in `maxBytes`: a command that would push the
+ * batch past it is left for the next batch, so a batch is never over the limit.
+ * A first command that is over the limit on its own can never be sent: it comes
+ * back as `tooLarge` (its size), with `taken` 1 and nothing to send. Start
+ * commands in the batch are sealed: changes made after this go as their own
+ * commands. Returns how many were taken.
  *
  * The batch refers to the writer's buffer without copying it (large copies are
  * what makes the garbage collector work): it stays valid until the writer is
  * used again, so one writer serves one batch in flight at a time.
  */
-export function encodeBatch(w: ProtoWriter, commands: readonly SpanCommand[], maxBytes: number): { batch: EncodedBatch; taken: number } {
+export function encodeBatch(
+  w: ProtoWriter,
+  commands: readonly SpanCommand[],
+  maxBytes: number,
+): { batch: EncodedBatch; taken: number; tooLarge?: number } {
   w.reset();
   let taken = 0;
   for (const command of commands) {
-    if (taken > 0 && w.pos >= maxBytes) break;
+    const before = w.pos;
+    const wasSealed = command.type === "startSpan" ? command.sealed : false;
     if (command.type === "startSpan") command.sealed = true;
     w.tag(BATCH_COMMANDS_FIELD, WireType.LengthDelimited);
     const mark = w.begin();
     encodeTracingCommand(w, command);
     w.end(mark);
+    if (w.pos > maxBytes) {
+      const size = w.pos - before;
+      w.pos = before;
+      // Not in this batch after all: it may still change until it is.
+      if (command.type === "startSpan") command.sealed = wasSealed;
+      if (taken === 0) return { batch: { unknownFields: [], bytes: 0 }, taken: 1, tooLarge: size };
+      break;
+    }
     taken++;
   }
   const bytes = w.view();

@@ -130,15 +130,28 @@ describe("encodeBatch", () => {
     expect(commands[4]!.command.value).toMatchObject({ updateId: "u1" });
   });
 
-  it("seals start commands and stops at the byte budget", () => {
-    const start = (i: number): SpanCommand => ({
-      type: "startSpan", traceId: TRACE, spanId: `00000000000000${String(i).padStart(2, "0")}`, parentSpanId: "", parentIsRemote: false,
-      tracestate: "", name: "x".repeat(100), kind: 1, serviceName: "s", startTimeUnixNano: 1n, attributes: undefined, scopeName: "", sealed: false,
-    });
+  const start = (i: number, name = "x".repeat(100)): SpanCommand => ({
+    type: "startSpan", traceId: TRACE, spanId: `00000000000000${String(i).padStart(2, "0")}`, parentSpanId: "", parentIsRemote: false,
+    tracestate: "", name, kind: 1, serviceName: "s", startTimeUnixNano: 1n, attributes: undefined, scopeName: "", sealed: false,
+  });
+
+  it("seals the start commands it takes and never lets one push the batch past the byte budget", () => {
     const commands = [start(1), start(2), start(3)];
-    const { taken } = encodeBatch(new ProtoWriter(16), commands, 200); // each command is ~150 bytes
+    const { batch, taken } = encodeBatch(new ProtoWriter(16), commands, 350); // each command is ~150 bytes
     expect(taken).toBe(2);
+    expect(batch.bytes).toBeLessThanOrEqual(350);
+    expect(fromBinary(IngestBatchRequestSchema, toBinary(EmptySchema, batchMessage(EmptySchema.typeName, batch))).commands).toHaveLength(2);
+    // The third waits for the next batch, still open to changes.
     expect(commands.map((c) => (c as { sealed: boolean }).sealed)).toEqual([true, true, false]);
+  });
+
+  it("gives back a command over the budget on its own as too large, with nothing to send", () => {
+    const big = start(1, "x".repeat(5000));
+    const { batch, taken, tooLarge } = encodeBatch(new ProtoWriter(16), [big, start(2)], 1000);
+    expect(taken).toBe(1);
+    expect(tooLarge).toBeGreaterThan(5000);
+    expect(batch).toEqual({ unknownFields: [], bytes: 0 });
+    expect((big as { sealed: boolean }).sealed).toBe(false);
   });
 });
 

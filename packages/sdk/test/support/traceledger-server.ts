@@ -17,19 +17,22 @@ export function createTestDatabase(): Promise<TestDatabase> {
   return createServerTestDatabase({ migrate: false });
 }
 
-export interface ServerPorts {
+export interface ServerOptions {
   readonly grpcPort?: number;
   readonly httpPort?: number;
+  /** TRACELEDGER_MAX_MESSAGE_BYTES; default the server's (4 MiB). */
+  readonly maxMessageBytes?: number;
 }
 
 /** Starts the server on `database` (ports 0 pick free ones). */
-export function startServer(database: TestDatabase, ports: ServerPorts = {}): Promise<Traceledger> {
+export function startServer(database: TestDatabase, options: ServerOptions = {}): Promise<Traceledger> {
   return startTraceledger(
     loadConfig({
       DATABASE_URL: database.url,
       TRACELEDGER_HOST: "127.0.0.1",
-      TRACELEDGER_GRPC_PORT: String(ports.grpcPort ?? 0),
-      TRACELEDGER_HTTP_PORT: String(ports.httpPort ?? 0),
+      TRACELEDGER_GRPC_PORT: String(options.grpcPort ?? 0),
+      TRACELEDGER_HTTP_PORT: String(options.httpPort ?? 0),
+      ...(options.maxMessageBytes !== undefined ? { TRACELEDGER_MAX_MESSAGE_BYTES: String(options.maxMessageBytes) } : {}),
       TRACELEDGER_SHUTDOWN_GRACE_MS: "1000",
       TRACELEDGER_LOG_LEVEL: "error",
     }),
