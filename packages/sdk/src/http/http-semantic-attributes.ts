@@ -1,16 +1,32 @@
 // OpenTelemetry HTTP server semantic conventions (stable, v1.23+): the
 // attributes of a request span and its name, `{method} {route}` with the route
-// template when the framework knows it, else the path without the query.
+// template when the framework knows it, else `{method}` alone: a raw path (ids,
+// tokens) would make names of unbounded cardinality.
 
 import type { IncomingMessage } from "node:http";
 import type { Attributes } from "../commands/attributes.js";
 
 const KNOWN_METHODS = new Set(["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY"]);
 
+/** `scheme://` of an absolute-form request target (RFC 9112 3.2.2), as proxies are sent and servers must accept. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * The path of the request target, without the query or fragment. An
+ * absolute-form target (`http://user:password@host/path?query`) gives its path
+ * alone: its user info and host must not reach span names or attributes.
+ */
 export function requestPath(request: IncomingMessage): string {
-  const url = request.url ?? "/";
-  const end = url.search(/[?#]/);
-  const path = end < 0 ? url : url.slice(0, end);
+  let target = request.url ?? "/";
+  const scheme = ABSOLUTE_FORM.exec(target);
+  if (scheme !== null) {
+    // The authority (user info, host, port) runs to the first "/", "?" or "#"; WHATWG URLs end it at "\" too.
+    const rest = target.slice(scheme[0].length);
+    const pathStart = rest.search(/[/\\?#]/);
+    target = pathStart < 0 ? "" : rest.slice(pathStart);
+  }
+  const end = target.search(/[?#]/);
+  const path = end < 0 ? target : target.slice(0, end);
   return path === "" ? "/" : path;
 }
 
@@ -24,7 +40,8 @@ export function requestMethod(request: IncomingMessage): { method: string; origi
 
 export function serverSpanName(request: IncomingMessage, route: string | undefined): string {
   const { method } = requestMethod(request);
-  return `${method === "_OTHER" ? "HTTP" : method} ${route ?? requestPath(request)}`;
+  const name = method === "_OTHER" ? "HTTP" : method;
+  return route === undefined ? name : `${name} ${route}`;
 }
 
 export function requestAttributes(request: IncomingMessage, route: string | undefined): Attributes {

@@ -3,9 +3,10 @@
 // request headers, and the server ends up with one trace: A's request span as
 // the root, B's request span as its child, B's own work below that. A plain
 // node:http handler covers incoming traceparent and tracestate, excluded paths
-// and thrown errors.
+// and thrown errors. Span names carry route templates only: where no route is
+// known (node:http, a 404) the name is the method alone.
 
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
 import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
@@ -35,6 +36,7 @@ let serviceA: Server;
 let serviceB: FastifyInstance;
 let serviceC: Server;
 let urlA: string;
+let urlB: string;
 let urlC: string;
 
 beforeAll(async () => {
@@ -58,8 +60,11 @@ beforeAll(async () => {
   serviceB.get("/broken", async () => {
     throw new Error("inventory down");
   });
+  serviceB.get("/gone", async () => {
+    throw Object.assign(new Error("item withdrawn"), { statusCode: 404 });
+  });
   await serviceB.listen({ port: 0, host: "127.0.0.1" });
-  const urlB = `http://127.0.0.1:${(serviceB.server.address() as { port: number }).port}`;
+  urlB = `http://127.0.0.1:${(serviceB.server.address() as { port: number }).port}`;
 
   // Service A: Express, calling B with the active context in its headers.
   const app = express();
@@ -77,6 +82,25 @@ beforeAll(async () => {
   app.get("/explode", () => {
     throw new RangeError("no such order");
   });
+  app.get("/invalid", () => {
+    throw Object.assign(new TypeError("quantity must be positive"), { status: 400 });
+  });
+  // Mounted routers: a parameterised mount (its params merged), and a static one holding a nested parameterised mount.
+  const userOrders = express.Router({ mergeParams: true });
+  userOrders.get("/orders/:orderId", (req, res) => {
+    res.json(req.params);
+  });
+  app.use("/users/:userId", userOrders);
+  const api = express.Router();
+  const shelves = express.Router();
+  shelves.get("/books/:isbn", (_req, res) => {
+    res.send("book");
+  });
+  api.use("/shelves/:shelf", shelves);
+  api.get("/status", (_req, res) => {
+    res.send("up");
+  });
+  app.use("/api/", api);
   app.use(tracing.errors);
   serviceA = createServer(app);
   urlA = await listen(serviceA);
@@ -185,6 +209,49 @@ describe("A (Express) calls B (Fastify)", () => {
     expect(span.errors[0]).toMatchObject({ errorType: "RangeError", message: "no such order" });
   });
 
+  it("records what a route threw with a 4xx, leaving the status unset: a client error is not a server failure", async () => {
+    for (const [url, name, errorType, message, code] of [
+      [`${urlA}/invalid`, "GET /invalid", "TypeError", "quantity must be positive", 400],
+      [`${urlB}/gone`, "GET /gone", "Error", "item withdrawn", 404],
+    ] as const) {
+      const response = await fetch(url);
+      expect(response.status).toBe(code);
+      const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+      if (!header.ok) throw new Error(header.reason);
+      const span = spanNamed(await completedTrace(header.value.traceId, 1), name);
+      expect(span.status?.code ?? StatusCode.UNSPECIFIED).toBe(StatusCode.UNSPECIFIED);
+      expect(span.errors[0]).toMatchObject({ errorType, message, escaped: true });
+      expect(attributesOf(span)["http.response.status_code"]).toBe(BigInt(code));
+    }
+  });
+
+  it("names spans in mounted routers from the mount patterns, never from the ids in the path", async () => {
+    for (const [path, route] of [
+      ["/users/7/orders/9", "/users/:userId/orders/:orderId"],
+      ["/api/shelves/poetry/books/978-0", "/api/shelves/:shelf/books/:isbn"],
+      ["/api/status", "/api/status"],
+    ] as const) {
+      const response = await fetch(`${urlA}${path}`);
+      expect(response.status).toBe(200);
+      const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+      if (!header.ok) throw new Error(header.reason);
+      const span = spanNamed(await completedTrace(header.value.traceId, 1), `GET ${route}`);
+      expect(attributesOf(span)).toMatchObject({ "http.route": route, "url.path": path });
+    }
+  });
+
+  it("names a request no route matched by its method alone", async () => {
+    for (const url of [`${urlA}/no/such/page/123`, `${urlB}/no/such/page/123`]) {
+      const response = await fetch(url);
+      expect(response.status).toBe(404);
+      const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+      if (!header.ok) throw new Error(header.reason);
+      const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+      expect(attributesOf(span)["url.path"]).toBe("/no/such/page/123");
+      expect(attributesOf(span)["http.route"]).toBeUndefined();
+    }
+  });
+
   it("leaves excluded paths alone", async () => {
     const response = await fetch(`${urlA}/healthz`);
     expect(await response.text()).toBe("ok");
@@ -202,11 +269,29 @@ describe("a node:http handler", () => {
     if (!header.ok) throw new Error(header.reason);
     expect(header.value.traceId).toBe(traceId);
     expect(((await response.json()) as { active: string }).active).toBe(header.value.spanId);
-    const span = spanNamed(await completedTrace(traceId, 1), "GET /search");
+    const span = spanNamed(await completedTrace(traceId, 1), "GET");
     expect(hex(span.parentSpanId)).toBe("00f067aa0ba902b7");
     expect(span.parentIsRemote).toBe(true);
     expect(span.tracestate).toBe("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
     expect(attributesOf(span)["url.path"]).toBe("/search");
+  });
+
+  it("keeps the user info, host and query of an absolute-form request target out of the span", async () => {
+    // What a client talking to a proxy sends: `GET http://alice:s3cret@internal.example/users/42?token=abc HTTP/1.1`.
+    const traceparent = await new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(urlC);
+      const req = httpRequest({ hostname, port, path: "http://alice:s3cret@internal.example/users/42?token=abc" }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(String(res.headers["traceparent"] ?? "")));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    const header = parseTraceparent(traceparent);
+    if (!header.ok) throw new Error(header.reason);
+    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+    expect(attributesOf(span)["url.path"]).toBe("/users/42");
+    expect(JSON.stringify(span, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value))).not.toMatch(/alice|s3cret|internal\.example|token/);
   });
 
   it("answers 500 and records the error when the handler throws", async () => {
@@ -214,7 +299,7 @@ describe("a node:http handler", () => {
     expect(response.status).toBe(500);
     const header = parseTraceparent(response.headers.get("traceparent") ?? "");
     if (!header.ok) throw new Error(header.reason);
-    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET /fail");
+    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
     expect(span.status?.code).toBe(StatusCode.ERROR);
     expect(span.errors[0]?.message).toBe("handler failed");
   });
@@ -228,7 +313,7 @@ describe("a node:http handler", () => {
       expect(response.status).toBe(code);
       const header = parseTraceparent(response.headers.get("traceparent") ?? "");
       if (!header.ok) throw new Error(header.reason);
-      const span = spanNamed(await completedTrace(header.value.traceId, 1), `GET ${path}`);
+      const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
       expect(span.status).toMatchObject({ code: StatusCode.ERROR, message });
     }
   });

@@ -3,10 +3,10 @@
 //   http.createServer(traceHttpHandler(tracer, (req, res) => { ... }))
 //
 // Each request runs inside its span (the active span for everything the handler
-// does). node:http knows no routes, so spans are named `{method} {path}`. A
-// handler that throws or rejects has its error recorded; if it has not answered
-// yet, the request is answered 500 (instead of the process crashing on an
-// uncaught exception or leaving the client waiting).
+// does). node:http knows no routes, so spans are named `{method}` (the path is
+// in `url.path`). A handler that throws or rejects has its error recorded; if it
+// has not answered yet, the request is answered 500 (instead of the process
+// crashing on an uncaught exception or leaving the client waiting).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runInContext } from "../context/active-context.js";

@@ -1,12 +1,20 @@
 // The span of one incoming HTTP request, shared by every integration: started
 // as a SERVER span, root or child of the incoming traceparent (with its
-// tracestate and baggage), named `{method} {route}`, announced to the client in
-// a `traceparent` response header, and ended when the response finishes (status
-// ERROR on 5xx) or the connection closes first (ended as cancelled).
+// tracestate and baggage), named `{method} {route}` (`{method}` while no route
+// template is known), announced to the client in
+// a `traceparent` response header, and ended when the response finishes or the
+// connection closes first (ended as cancelled).
+//
+// Status, as the OpenTelemetry HTTP conventions say for SERVER spans: ERROR on
+// a 5xx; a 4xx is the client's mistake, not a failure of the server, so it
+// leaves the status UNSET even when a handler threw (the error is still
+// recorded). An error that escaped with no 4xx or 5xx answer (a 2xx already
+// sent, or no answer at all) is ERROR.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ActiveContext } from "../context/active-context.js";
 import { extractContext } from "../propagation/w3c-propagator.js";
+import { errorMessage } from "../trace/error-details.js";
 import type { Span } from "../trace/span.js";
 import type { Tracer } from "../trace/tracer.js";
 import { isValidSpanContext } from "../w3c/span-context.js";
@@ -19,7 +27,7 @@ export interface RequestSpan {
   readonly context: ActiveContext;
   /** Records a route template learnt after the start (renames the span while its start is unsent). */
   setRoute(route: string): void;
-  /** Records an error that escaped a handler and marks the span as failed. */
+  /** Records an error that escaped a handler; the response's status says whether the span failed. */
   fail(error: unknown): void;
   /** Ends the span from the response's status; later calls do nothing. */
   finish(statusCode: number): void;
@@ -44,12 +52,17 @@ export function startRequestSpan(
   if (isValidSpanContext(span.spanContext()) && !response.headersSent) response.setHeader("traceparent", span.traceparent());
 
   let finished = false;
+  let escaped: string | undefined;
+  let knownRoute = route;
   const finish = (statusCode: number, cancelled = false) => {
     if (finished) return;
     finished = true;
     // A status the handler set (an ERROR with its own message, or a final OK) is the
     // application's word; the response code only fills in an unset status.
-    if (statusCode >= 500 && span.status().code === "unset") span.setStatus({ code: "error", message: `HTTP ${statusCode}` });
+    const clientError = statusCode >= 400 && statusCode < 500;
+    if (span.status().code === "unset" && (statusCode >= 500 || (escaped !== undefined && !clientError))) {
+      span.setStatus({ code: "error", message: escaped ?? `HTTP ${statusCode}` });
+    }
     span.end({ attributes: statusCode > 0 ? { "http.response.status_code": statusCode } : undefined, cancelled });
   };
   response.once("finish", () => finish(response.statusCode));
@@ -61,12 +74,15 @@ export function startRequestSpan(
     span,
     context: { span, ...(parent.baggage ? { baggage: parent.baggage } : {}) },
     setRoute(template: string) {
+      // Told again for each handler of the route: once the start has shipped, every change costs a command.
+      if (template === knownRoute) return;
+      knownRoute = template;
       span.updateName(serverSpanName(request, template));
       span.setAttribute("http.route", template);
     },
     fail(error: unknown) {
       span.recordError(error, { escaped: true });
-      span.setStatus({ code: "error", message: error instanceof Error ? error.message : String(error) });
+      escaped ??= errorMessage(error);
     },
     finish: (statusCode: number) => finish(statusCode),
   };
