@@ -10,7 +10,7 @@ import { newRequestId } from "../ids/random-ids.js";
 import { formatTraceparent } from "../w3c/traceparent.js";
 import type { SpanContext } from "../w3c/span-context.js";
 import { nowUnixNano, toUnixNano, type TimeInput } from "./clock.js";
-import { errorDetails } from "./error-details.js";
+import { errorDetails, safeString } from "./error-details.js";
 import type { EndSpanOptions, ErrorContext, Span, SpanStatus } from "./span.js";
 
 const STATUS_CODES: Record<SpanStatus["code"], StatusCodeNumber> = { unset: 0, ok: 1, error: 2 };
@@ -107,7 +107,7 @@ export class RecordingSpan implements Span {
     // As in OpenTelemetry, OK is final and UNSET never overrides.
     if (this.statusCode === 1 || code === 0) return this;
     this.statusCode = code;
-    this.statusMessage = code === 2 ? String(status.message ?? "") : "";
+    this.statusMessage = code === 2 ? safeString(status.message ?? "") : "";
     return this;
   }
 

@@ -20,6 +20,7 @@ import { traceIdRatioSampler } from "../sampling/trace-id-ratio-sampler.js";
 import type { Baggage } from "../w3c/baggage.js";
 import { isSampled, isValidSpanContext, TraceFlags, type SpanContext } from "../w3c/span-context.js";
 import { toUnixNano, type TimeInput } from "./clock.js";
+import { errorMessage } from "./error-details.js";
 import { INVALID_SPAN_CONTEXT, NonRecordingSpan } from "./non-recording-span.js";
 import { RecordingSpan } from "./recording-span.js";
 import type { EndSpanOptions, ErrorContext, ParentInput, Span, SpanKind, StartSpanOptions } from "./span.js";
@@ -192,9 +193,14 @@ export class Tracer {
   }
 }
 
+/** Never throws: what fn threw must reach the caller as it was, and the span must still end. */
 function failSpan(span: Span, error: unknown): void {
-  span.recordError(error, { escaped: true });
-  span.setStatus({ code: "error", message: error instanceof Error ? error.message : String(error) });
+  try {
+    span.recordError(error, { escaped: true });
+    span.setStatus({ code: "error", message: errorMessage(error) });
+  } catch {
+    // nothing the SDK fails at may replace the application's error
+  }
 }
 
 function isSpan(value: unknown): value is Span {

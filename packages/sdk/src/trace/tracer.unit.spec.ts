@@ -72,6 +72,53 @@ describe("Tracer", () => {
     ]);
   });
 
+  it("rethrows values that cannot be made strings unchanged, and still records them and ends the span", async () => {
+    const { tracer, sink } = tracerWith();
+    const bare = Object.create(null) as object;
+    const badMessage = new TypeError("hidden");
+    Object.defineProperty(badMessage, "message", {
+      get() {
+        throw new Error("message getter");
+      },
+    });
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("get trap");
+        },
+        has() {
+          throw new Error("has trap");
+        },
+        getPrototypeOf() {
+          throw new Error("getPrototypeOf trap");
+        },
+      },
+    );
+    for (const value of [bare, badMessage, hostile]) {
+      let thrown: unknown;
+      try {
+        tracer.withSpan("sync", () => {
+          throw value;
+        });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBe(value);
+      await expect(tracer.withSpan("async", () => Promise.reject(value))).rejects.toBe(value);
+    }
+    expect(sink.ofType("endSpan").map((e) => e.statusCode)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(sink.ofType("recordError").map((e) => [e.errorType, e.message])).toEqual([
+      ["object", "[object Object]"],
+      ["object", "[object Object]"],
+      ["TypeError", "[object Error]"],
+      ["TypeError", "[object Error]"],
+      ["object", "(unprintable)"],
+      ["object", "(unprintable)"],
+    ]);
+    expect(sink.ofType("endSpan").map((e) => e.statusMessage)).toEqual(["[object Object]", "[object Object]", "[object Error]", "[object Error]", "(unprintable)", "(unprintable)"]);
+  });
+
   it("records errors with their context on the active span", () => {
     const { tracer, sink } = tracerWith();
     class PaymentError extends Error {}
