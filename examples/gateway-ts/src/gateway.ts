@@ -34,6 +34,9 @@ export function gatewayHandler(options: GatewayOptions): (request: IncomingMessa
       answer(response, 404, { error: "not found" });
       return;
     }
+    // node:http knows no routes, so the SDK names the span by its method alone: the handler,
+    // which knows which route it serves, names it (OpenTelemetry's `{method} {route}`).
+    span.updateName("GET /work").setAttribute("http.route", "/work");
     const fail = url.searchParams.get("fail") ?? "";
     span.addEvent("work.started", { fail });
 
