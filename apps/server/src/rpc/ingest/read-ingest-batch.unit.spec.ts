@@ -125,7 +125,11 @@ describe("readIngestBatch on the gRPC door's bytes", () => {
   });
 
   it("stores the same event bytes as the protobuf-es path (attributes copied from the request)", () => {
-    const commands: CommandInit[] = [everyKind[0]!, everyKind[2]!, everyKind[6]!, everyKind[7]!];
+    // everyKind[2]'s kind is -3, to test the reader on a negative int32; decide refuses it (not an
+    // enum value), so here the same start with a kind the contract defines.
+    const start = everyKind[2]! as { command: { case: "startSpan"; value: object } };
+    const validStart = { command: { case: "startSpan", value: { ...start.command.value, kind: SpanKind.CLIENT } } } as CommandInit;
+    const commands: CommandInit[] = [everyKind[0]!, validStart, everyKind[6]!, everyKind[7]!];
     const bytes = encode(commands);
     const events = (list: ReadonlyArray<unknown>) => {
       let state: TraceState = initialTraceState(TRACE.toString("hex"));
