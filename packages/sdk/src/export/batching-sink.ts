@@ -23,6 +23,7 @@
 //   application, and every promise is handled: a server that is down costs the
 //   application nothing but the queue.
 
+import { Code } from "@connectrpc/connect";
 import type { SpanCommand } from "../commands/span-command.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import type { CommandSink, TracingStats } from "./command-sink.js";
@@ -296,9 +297,13 @@ export class BatchingSink implements CommandSink {
       const command = batch[i]!;
       const failure = i < results.length ? results[i] : { code: 13, reason: "MISSING_RESULT", message: "the server answered fewer results than commands" };
       const retryable = failure !== undefined && (isRetryableCommandCode(failure.code) || retryTraces.has(command.traceId));
+      // UNAVAILABLE for a command: the server is up but cannot store (its database is down) or
+      // is stopping. That is an outage as much as an unreachable server: retried until it ends.
+      const outage = failure !== undefined && failure.code === Code.Unavailable;
+      if (outage) this.outageWarning.warn(`traceledger: ${this.describeTarget} cannot store commands for now (${failure.reason || failure.code}); retrying until it can, the queue holds up to ${this.options.maxQueueSize} commands`);
       if (failure === undefined) {
         sent++;
-      } else if (retryable && (command.retries ?? 0) + 1 < this.options.maxAttempts) {
+      } else if (retryable && (outage || (command.retries ?? 0) + 1 < this.options.maxAttempts)) {
         command.retries = (command.retries ?? 0) + 1;
         retryTraces.add(command.traceId);
         requeued.push(command);

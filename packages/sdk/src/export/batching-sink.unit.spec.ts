@@ -209,6 +209,19 @@ describe("BatchingSink", () => {
     expect(warnings.some((w) => w.includes("TRACE_COMPLETED"))).toBe(true);
   });
 
+  it("retries commands the server cannot store for now (UNAVAILABLE per command: its database is down) past maxAttempts, until it can", async () => {
+    const down = (cs: SpanCommand[]) => cs.map(() => ({ code: Code.Unavailable, reason: "STORE_UNAVAILABLE", message: "the database is down" }));
+    const transport = new ScriptedTransport([down, down, down, down, down, down]);
+    const sink = sinkWith(transport, { maxAttempts: 3 });
+    const commands = [end(), end()];
+    for (const c of commands) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(7);
+    expect(transport.calls.at(-1)).toEqual(commands);
+    expect(sink.stats()).toMatchObject({ sent: 2, failed: 0 });
+    expect(warnings.filter((w) => w.includes("cannot store commands for now"))).toHaveLength(1);
+  });
+
   it("drops what does not fit in the queue, counts it, and warns once", async () => {
     const transport = new ScriptedTransport();
     const sink = sinkWith(transport, { maxQueueSize: 3, maxBatchSize: 3, flushIntervalMs: 600_000 });
