@@ -214,7 +214,7 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
   if (invalid) return reject(invalid);
   const endReason = cmd.endReason === SpanEndReason.UNSPECIFIED ? SpanEndReason.COMPLETED : cmd.endReason;
   if (span.status === "ended") {
-    const same = span.statusCode === cmd.statusCode && span.endReason === endReason && (cmd.endTime === 0n || cmd.endTime === span.endTime);
+    const same = span.statusCode === cmd.statusCode && span.statusMessage === cmd.statusMessage && span.endReason === endReason && (cmd.endTime === 0n || cmd.endTime === span.endTime);
     if (!same) return reject(alreadyEnded(cmd.traceId, cmd.spanId));
     // The original answer counted the TraceCompleted that followed the end.
     const version = span.completedTrace ? span.endedAtVersion + 1 : span.endedAtVersion;

@@ -139,6 +139,7 @@ describe("a span ends once", () => {
   it("ending an ended span with another outcome is rejected", () => {
     given([...runningTrace(), spanEnded(CHILD)]).when(endSpan(CHILD, { statusCode: StatusCode.ERROR })).thenRejected("SPAN_ALREADY_ENDED");
     given([...runningTrace(), spanEnded(CHILD)]).when(endSpan(CHILD, { endTime: T0 + ms(9) })).thenRejected("SPAN_ALREADY_ENDED");
+    given([...runningTrace(), spanEnded(CHILD)]).when(endSpan(CHILD, { statusMessage: "another story" })).thenRejected("SPAN_ALREADY_ENDED");
   });
 
   it("ending an unknown span is rejected, and so is ending in an unknown trace", () => {

@@ -49,6 +49,8 @@ interface EndedSpan extends SpanCommon {
   readonly status: "ended";
   readonly endTime: bigint;
   readonly statusCode: StatusCode;
+  /** The status message the end gave: a retried end must repeat it. */
+  readonly statusMessage: string;
   readonly endReason: SpanEndReason;
   readonly endedAtVersion: number;
   /** True when this span's end also completed the trace. */
@@ -153,6 +155,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         hasError: false,
         endTime: 0n,
         statusCode: StatusCode.UNSPECIFIED,
+        statusMessage: "",
         endReason: SpanEndReason.UNSPECIFIED,
         endedAtVersion: 0,
         completedTrace: false,
@@ -176,6 +179,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       s.attributeKeys = NO_KEYS;
       s.endTime = e.endTimeUnixNano;
       s.statusCode = code;
+      s.statusMessage = e.status?.message ?? "";
       s.endReason = e.endReason;
       s.endedAtVersion = state.version;
       if (code === StatusCode.ERROR) s.hasError = true;
