@@ -28,7 +28,7 @@ import type {
 } from "./trace-commands.js";
 import { traceError, type TraceError } from "./trace-error.js";
 import type { TraceEventCase } from "./trace-event.js";
-import { errorFingerprint, type SpanState, type TraceState } from "./trace-state.js";
+import { errorFingerprint, eventFingerprint, type SpanState, type TraceState } from "./trace-state.js";
 import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finished-spans.js";
 import { attributeProblem, endReasonProblem, kindProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem, statusCodeProblem } from "./span-validation.js";
 import { hexToBytes, isValidTraceId } from "./w3c-ids.js";
@@ -250,8 +250,8 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
 
 function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): Decision {
   const errorId = cmd.errorId || ctx.newId();
-  const fingerprint = errorFingerprint(cmd.errorType, cmd.message);
-  const prior = priorRequest(state, cmd.traceId, cmd.spanId, `error:${errorId}`, fingerprint, "error id", errorId);
+  const fingerprint = errorFingerprint(cmd.errorType, cmd.message, cmd.stacktrace, cmd.escaped, cmd.attributes.length);
+  const prior = priorRequest(state, cmd.traceId, cmd.spanId, `error:${errorId}`, fingerprint, "error id", errorId, cmd.time);
   if (prior) return prior.ok ? accept([], { type: "ErrorRecorded", errorId, version: prior.version }) : prior;
   const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
@@ -287,7 +287,7 @@ function addSpanEvent(cmd: AddSpanEvent, state: TraceState, ctx: DecideContext):
     return reject(traceError("invalid_argument", "INVALID_EVENT_NAME", "the event name must not be empty", { span_id: cmd.spanId }));
   }
   const eventId = cmd.eventId || ctx.newId();
-  const prior = priorRequest(state, cmd.traceId, cmd.spanId, `event:${eventId}`, cmd.name, "event id", eventId);
+  const prior = priorRequest(state, cmd.traceId, cmd.spanId, `event:${eventId}`, eventFingerprint(cmd.name, cmd.attributes.length), "event id", eventId, cmd.time);
   if (prior) return prior.ok ? accept([], { type: "EventRecorded", eventId, version: prior.version }) : prior;
   const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
@@ -454,10 +454,12 @@ function findRunningSpan(traceId: string, spanId: string, state: TraceState): Fo
 }
 
 /** A request id the span already accepted: the original version for a retry, an error for a reuse. */
-function priorRequest(state: TraceState, traceId: string, spanId: string, key: string, fingerprint: string, idName: string, id: string) {
+function priorRequest(state: TraceState, traceId: string, spanId: string, key: string, fingerprint: string, idName: string, id: string, time: bigint) {
   const accepted = state.spans.get(spanId)?.requests?.get(key);
   if (!accepted) return undefined;
-  if (accepted.fingerprint !== fingerprint) return reject(requestIdReused(traceId, spanId, idName, id));
+  // A time of 0 ("now") was resolved when first accepted: a retry giving 0 again cannot differ there.
+  const sameTime = time === 0n || accepted.time === undefined || accepted.time === time;
+  if (accepted.fingerprint !== fingerprint || !sameTime) return reject(requestIdReused(traceId, spanId, idName, id));
   return { ok: true as const, version: accepted.version };
 }
 

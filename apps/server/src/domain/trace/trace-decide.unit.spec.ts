@@ -208,6 +208,16 @@ describe("no error, event or attribute on an unknown or ended span", () => {
     given(history).when(recordError(CHILD, { message: "other" })).thenRejected("REQUEST_ID_REUSED");
     given(history).when(addSpanEvent(CHILD, { name: "other" })).thenRejected("REQUEST_ID_REUSED");
     given(history).when(setSpanAttributes(CHILD, { attributes: [attr("other", 1)] })).thenRejected("REQUEST_ID_REUSED");
+    // Other content beyond the name: a time, a stack, escaped, the attributes given.
+    given(history).when(recordError(CHILD, { time: T0 + ms(7) })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(recordError(CHILD, { stacktrace: "at elsewhere" })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(recordError(CHILD, { escaped: true })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(recordError(CHILD, { attributes: [attr("k", 1)] })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(addSpanEvent(CHILD, { time: T0 + ms(7) })).thenRejected("REQUEST_ID_REUSED");
+    given(history).when(addSpanEvent(CHILD, { attributes: [attr("k", 1)] })).thenRejected("REQUEST_ID_REUSED");
+    // A retry that leaves the time to the server ("now", 0) is the same request.
+    given(history).when(recordError(CHILD, { time: 0n })).thenAccepted();
+    given(history).when(addSpanEvent(CHILD, { time: 0n })).thenAccepted();
   });
 
   it("gives a request without an id a fresh one", () => {

@@ -16,6 +16,8 @@ interface AcceptedRequest {
   readonly fingerprint: string;
   /** For attribute updates: the keys kept after limits, each of which a retry must carry. */
   readonly keptKeys?: readonly string[];
+  /** For errors and events: the time stored, which a retry that gives a time must repeat. */
+  readonly time?: bigint;
   readonly version: number;
   readonly limited: number;
 }
@@ -208,7 +210,8 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       if (!span) return state;
       span.hasError = true;
       requestsOf(span).set(`error:${e.errorId}`, {
-        fingerprint: errorFingerprint(e.errorType, e.message),
+        fingerprint: errorFingerprint(e.errorType, e.message, e.stacktrace, e.escaped, e.attributes.length + e.droppedAttributesCount),
+        time: e.timeUnixNano,
         version: state.version,
         limited: e.droppedAttributesCount + e.truncatedValuesCount,
       });
@@ -219,7 +222,8 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
       requestsOf(span).set(`event:${e.eventId}`, {
-        fingerprint: e.name,
+        fingerprint: eventFingerprint(e.name, e.attributes.length + e.droppedAttributesCount),
+        time: e.timeUnixNano,
         version: state.version,
         limited: e.droppedAttributesCount + e.truncatedValuesCount,
       });
@@ -255,8 +259,24 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
 /** The keys of every ended span: never added to (only running spans take attributes). */
 const NO_KEYS: Set<string> = new Set();
 
-export function errorFingerprint(errorType: string, message: string): string {
-  return `${errorType}\u0000${message}`;
+/**
+ * What a retried error must repeat: type, message, stack, escaped and how many attributes it gave.
+ * (Attribute values are not compared: holding them per error would cost every cached trace.)
+ */
+export function errorFingerprint(errorType: string, message: string, stacktrace: string, escaped: boolean, attributeCount: number): string {
+  return `${errorType}\u0000${message}\u0000${stacktrace.length}:${hashText(stacktrace)}\u0000${escaped ? 1 : 0}\u0000${attributeCount}`;
+}
+
+/** What a retried event must repeat: its name and how many attributes it gave. */
+export function eventFingerprint(name: string, attributeCount: number): string {
+  return `${name}\u0000${attributeCount}`;
+}
+
+/** FNV-1a (32 bits) as hex: a stack trace stands for itself in a few bytes. */
+function hashText(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
 }
 
 
