@@ -22,7 +22,7 @@ interface Setting {
 
 export const MONITORING_SETTINGS: readonly Setting[] = [
   { name: "MONITORING_ENABLED", default: "true", help: "true or false: run the DistributedTracingSaga (active spans, alerts, orphan cleanup)." },
-  { name: "MONITORING_SLOW_SPAN_MS", default: "5000", help: "A span still running after this long raises a slow-span alert (while it runs)." },
+  { name: "MONITORING_SLOW_SPAN_MS", default: "5000", help: "A span still running after longer than this raises a slow-span alert (while it runs)." },
   {
     name: "MONITORING_SLOW_SPAN_OVERRIDES",
     default: "",
@@ -32,10 +32,10 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
   { name: "MONITORING_ERROR_RATE_THRESHOLD", default: "0.1", help: "Error-rate alert above this share of errored spans (per service and per operation), strictly between 0 and 1." },
   { name: "MONITORING_ERROR_RATE_WINDOW_MS", default: "60000", help: "The sliding window of the error rate; a whole number of buckets." },
   { name: "MONITORING_ERROR_RATE_BUCKET_MS", default: "10000", help: "The step the error-rate window slides by." },
-  { name: "MONITORING_ERROR_RATE_MIN_SAMPLES", default: "20", help: "Fewer ended spans than this in the window give no error-rate verdict." },
+  { name: "MONITORING_ERROR_RATE_MIN_SAMPLES", default: "20", help: "With fewer ended spans than this in the window, no error-rate alert is raised and an open one resolves (INSUFFICIENT_SAMPLES)." },
   { name: "MONITORING_CRITICAL_ERROR_TYPES", default: "", help: "Comma-separated error types that raise an alert at once, e.g. \"OutOfMemoryError,DataLoss\"." },
-  { name: "MONITORING_ORPHAN_TIMEOUT_MS", default: "300000", help: "A span open this long is closed as an orphan (end reason ORPHANED)." },
-  { name: "MONITORING_TRACE_IDLE_TIMEOUT_MS", default: "60000", help: "A trace begun elsewhere (no local root) is closed after this long with nothing running." },
+  { name: "MONITORING_ORPHAN_TIMEOUT_MS", default: "300000", help: "A span open longer than this is closed as an orphan (end reason ORPHANED)." },
+  { name: "MONITORING_TRACE_IDLE_TIMEOUT_MS", default: "60000", help: "A trace begun elsewhere (no local root) is closed once nothing has run in it for longer than this." },
   { name: "MONITORING_TICK_MS", default: "1000", help: "How often the saga looks at the clock: the delay of slow-span and orphan detection." },
   { name: "MONITORING_LEASE_MS", default: "15000", help: "The saga's lease: with replicas, another takes over within this long after the leader dies." },
   { name: "ALERT_WEBHOOK_URL", default: "", help: "http(s) URL: every alert event is POSTed there as JSON, at least once, with an Idempotency-Key header." },
