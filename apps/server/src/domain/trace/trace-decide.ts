@@ -6,6 +6,7 @@
 // Event payloads are literals with every field, not protobuf-es create()
 // (reflection): every ingested span passes through here.
 
+import { attributesDigest } from "./content-digest.js";
 import {
   OrphanReason,
   SpanEndReason,
@@ -324,7 +325,12 @@ function setSpanAttributes(cmd: SetSpanAttributes, state: TraceState, ctx: Decid
   const accepted = span?.requests?.get(`attributes:${updateId}`);
   if (accepted) {
     const keys = new Set(cmd.attributes.map((kv) => kv.key));
-    const same = accepted.fingerprint === String(cmd.attributes.length) && (accepted.keptKeys ?? []).every((k) => keys.has(k));
+    const kept = new Set(accepted.keptKeys ?? []);
+    const same =
+      accepted.fingerprint === String(cmd.attributes.length) &&
+      [...kept].every((k) => keys.has(k)) &&
+      // The values too: the kept attributes, limited as they were then (their count is within the limit).
+      (accepted.keptDigest === undefined || attributesDigest(limitAttributes(cmd.attributes.filter((kv) => kept.has(kv.key)), ctx.limits).attributes) === accepted.keptDigest);
     if (!same) return reject(requestIdReused(cmd.traceId, cmd.spanId, "update id", updateId));
     return accept([], { type: "AttributesSet", updateId, version: accepted.version, limited: accepted.limited });
   }

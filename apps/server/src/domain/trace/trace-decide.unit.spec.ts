@@ -215,6 +215,9 @@ describe("no error, event or attribute on an unknown or ended span", () => {
     given(history).when(recordError(CHILD, { attributes: [attr("k", 1)] })).thenRejected("REQUEST_ID_REUSED");
     given(history).when(addSpanEvent(CHILD, { time: T0 + ms(7) })).thenRejected("REQUEST_ID_REUSED");
     given(history).when(addSpanEvent(CHILD, { attributes: [attr("k", 1)] })).thenRejected("REQUEST_ID_REUSED");
+    // An attribute update must repeat its values, not only its keys.
+    given(history).when(setSpanAttributes(CHILD, { attributes: [attr("order.id", "o-2")] })).thenRejected("REQUEST_ID_REUSED");
+    expect(given(history).when(setSpanAttributes(CHILD, { attributes: [attr("order.id", "o-1")] })).then([])).toMatchObject({ type: "AttributesSet" });
     // A retry that leaves the time to the server ("now", 0) is the same request.
     given(history).when(recordError(CHILD, { time: 0n })).thenAccepted();
     given(history).when(addSpanEvent(CHILD, { time: 0n })).thenAccepted();

@@ -6,6 +6,7 @@
 // and does no I/O, but it is not copy-on-write: copying a 1,000-span trace for
 // every event would make replay quadratic. Callers keep events, not old states.
 
+import { attributesDigest, textDigest } from "./content-digest.js";
 import { OrphanReason, SpanEndReason, StatusCode, TraceCompletionReason, type SpanKind } from "@traceledger/proto";
 import type { TraceEventCase } from "./trace-event.js";
 import { bytesToHex } from "./w3c-ids.js";
@@ -16,6 +17,8 @@ interface AcceptedRequest {
   readonly fingerprint: string;
   /** For attribute updates: the keys kept after limits, each of which a retry must carry. */
   readonly keptKeys?: readonly string[];
+  /** For attribute updates: the digest of the kept attributes, which a retry's must match. */
+  readonly keptDigest?: string;
   /** For errors and events: the time stored, which a retry that gives a time must repeat. */
   readonly time?: bigint;
   readonly version: number;
@@ -237,6 +240,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       requestsOf(span).set(`attributes:${e.updateId}`, {
         fingerprint: String(e.attributes.length + e.droppedAttributesCount),
         keptKeys: e.attributes.map((kv) => kv.key),
+        keptDigest: attributesDigest(e.attributes),
         version: state.version,
         limited: e.droppedAttributesCount + e.truncatedValuesCount,
       });
@@ -264,7 +268,7 @@ const NO_KEYS: Set<string> = new Set();
  * (Attribute values are not compared: holding them per error would cost every cached trace.)
  */
 export function errorFingerprint(errorType: string, message: string, stacktrace: string, escaped: boolean, attributeCount: number): string {
-  return `${errorType}\u0000${message}\u0000${stacktrace.length}:${hashText(stacktrace)}\u0000${escaped ? 1 : 0}\u0000${attributeCount}`;
+  return `${errorType}\u0000${message}\u0000${stacktrace.length}:${textDigest(stacktrace)}\u0000${escaped ? 1 : 0}\u0000${attributeCount}`;
 }
 
 /** What a retried event must repeat: its name and how many attributes it gave. */
@@ -272,12 +276,7 @@ export function eventFingerprint(name: string, attributeCount: number): string {
   return `${name}\u0000${attributeCount}`;
 }
 
-/** FNV-1a (32 bits) as hex: a stack trace stands for itself in a few bytes. */
-function hashText(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16);
-}
+
 
 
 export function foldTrace(traceId: string, events: Iterable<TraceEventCase>): TraceState {
