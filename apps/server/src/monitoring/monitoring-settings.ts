@@ -28,7 +28,7 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
     default: "",
     help: "Per service or operation: comma-separated service=ms or service/span name=ms (the first '/' ends the service name), e.g. \"payments=8000,checkout/POST /pay=2000\".",
   },
-  { name: "MONITORING_SLOW_TRACE_MS", default: "10000", help: "A trace still running after this long raises a slow-trace alert." },
+  { name: "MONITORING_SLOW_TRACE_MS", default: "10000", help: "A trace still running after longer than this raises a slow-trace alert." },
   { name: "MONITORING_ERROR_RATE_THRESHOLD", default: "0.1", help: "Error-rate alert above this share of errored spans (per service and per operation), strictly between 0 and 1." },
   { name: "MONITORING_ERROR_RATE_WINDOW_MS", default: "60000", help: "The sliding window of the error rate; a whole number of buckets." },
   { name: "MONITORING_ERROR_RATE_BUCKET_MS", default: "10000", help: "The step the error-rate window slides by." },

@@ -61,7 +61,7 @@ export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
   { name: "OTLP_EXPORT_MAX_REQUEST_BYTES", default: "4000000", help: "Most bytes in one export request; a larger batch is split (collectors refuse messages over 4 MiB by default)." },
   { name: "OTLP_EXPORT_MAX_DELAY_MS", default: "1000", help: "Longest a completed trace waits before its export starts (gathers traces into fuller requests)." },
   { name: "OTLP_EXPORT_RETRY_INITIAL_MS", default: "1000", help: "First retry waits up to this (exponential backoff, full jitter) unless the collector says how long." },
-  { name: "OTLP_EXPORT_RETRY_MAX_MS", default: "30000", help: "Retry waits never exceed this (retries never stop: spans wait in the log)." },
+  { name: "OTLP_EXPORT_RETRY_MAX_MS", default: "30000", help: "Backoff waits never exceed this; a wait the collector asks for (Retry-After, RetryInfo) is honoured up to 5 minutes (retries never stop: spans wait in the log)." },
   { name: "OTLP_EXPORT_LEASE_MS", default: "15000", help: "Lease of the single exporter across replicas: a replica takes over this long after the holder dies." },
   { name: "OTLP_EXPORT_SAMPLE_RATE", default: "", help: "Share (0 to 1) of traces without errors that are not slow which are exported. Unset: TRACING_SAMPLE_RATE." },
   { name: "OTLP_EXPORT_KEEP_ERRORS", default: "true", help: "Always export traces with an error or an orphaned span." },
