@@ -5,7 +5,7 @@
 // reading of Retry-After (every HTTP-date form) and one backoff for both senders.
 
 import { parseRetryAfter } from "../retry/retry-after.js";
-import { fullJitterBackoffMs } from "../retry/retry-backoff.js";
+import { fullJitterBackoffMs, requestedWaitMs } from "../retry/retry-backoff.js";
 
 export interface BackoffPolicy {
   /** The bound of the first retry's delay. */
@@ -20,9 +20,9 @@ export interface BackoffPolicy {
  */
 export function retryDelayMs(attempt: number, retryAfter: string | null, policy: BackoffPolicy, nowMs: number, random: number): number {
   const asked = parseRetryAfter(retryAfter, nowMs);
-  // At least the first backoff bound: a receiver that keeps answering "Retry-After: 0" must not get a tight loop.
-  if (asked !== undefined) return Math.max(policy.baseMs, Math.min(asked, policy.maxMs));
-  return fullJitterBackoffMs(attempt - 1, { initialMs: policy.baseMs, maxMs: policy.maxMs }, () => random);
+  const backoff = { initialMs: policy.baseMs, maxMs: policy.maxMs };
+  if (asked !== undefined) return requestedWaitMs(asked, backoff, policy.maxMs);
+  return fullJitterBackoffMs(attempt - 1, backoff, () => random);
 }
 
 /** Status codes worth another attempt: the receiver may recover. Other 4xx answers will not change. */

@@ -8,7 +8,7 @@
 
 import type { OtlpExportObserver } from "./otlp-export-observer.js";
 import type { OtlpTransport } from "./otlp-transport.js";
-import { fullJitterBackoffMs, type BackoffPolicy } from "../retry/retry-backoff.js";
+import { fullJitterBackoffMs, requestedWaitMs, type BackoffPolicy } from "../retry/retry-backoff.js";
 import { WakeableSleep } from "../subscription/wakeable-sleep.js";
 
 type SendResult =
@@ -51,11 +51,9 @@ export class ExportSender {
           return outcome;
         case "retryable": {
           possiblyDuplicated ||= outcome.ambiguous;
-          // What the collector asked for, but never less than the first backoff step: a
-          // collector that keeps answering "Retry-After: 0" must not get a request per millisecond.
           const waitMs =
             outcome.retryAfterMs !== undefined
-              ? Math.max(this.options.backoff.initialMs, Math.min(outcome.retryAfterMs, this.options.maxRetryAfterMs ?? 300_000))
+              ? requestedWaitMs(outcome.retryAfterMs, this.options.backoff, this.options.maxRetryAfterMs ?? 300_000)
               : fullJitterBackoffMs(retries, this.options.backoff, this.options.random);
           observer?.exportRetried?.(outcome.reason, waitMs);
           await sleep(waitMs, signal);

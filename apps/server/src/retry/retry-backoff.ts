@@ -14,3 +14,11 @@ export function fullJitterBackoffMs(attempt: number, policy: BackoffPolicy, rand
   const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt, 52));
   return Math.floor(random() * ceiling);
 }
+
+/**
+ * The wait a receiver asked for (Retry-After, RetryInfo), capped at `capMs` and never shorter
+ * than the policy's first ceiling: one that keeps asking for 0 must not get a tight loop.
+ */
+export function requestedWaitMs(askedMs: number, policy: BackoffPolicy, capMs: number): number {
+  return Math.max(policy.initialMs, Math.min(askedMs, capMs));
+}
