@@ -11,14 +11,16 @@ export class OtlpHeadersError extends Error {
   override readonly name = "OtlpHeadersError";
 }
 
-/** Header name -> value, in the order given (a repeated name keeps its last value). Throws OtlpHeadersError. */
+/** Header name (lower case) -> value, in the order given (a repeated name keeps its last value). Throws OtlpHeadersError. */
 export function parseOtlpHeaders(text: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const entry of text.split(",")) {
     if (entry.trim() === "") continue;
     const equals = entry.indexOf("=");
     if (equals < 0) throw new OtlpHeadersError(`"${entry.trim()}" is not key=value`);
-    const key = entry.slice(0, equals).trim();
+    // Header names are case-insensitive: in lower case, "X-Key" and "x-key" are one header,
+    // and a configured "Content-Type" is the exporter's own content-type, not a second one.
+    const key = entry.slice(0, equals).trim().toLowerCase();
     if (!TOKEN.test(key)) throw new OtlpHeadersError(`"${key}" is not a valid header name`);
     const raw = entry.slice(equals + 1).trim();
     let value: string;

@@ -14,8 +14,9 @@ describe("parseOtlpHeaders (OTEL_EXPORTER_OTLP_HEADERS format)", () => {
     expect(parseOtlpHeaders("k=a=b;c")).toEqual({ k: "a=b;c" });
   });
 
-  it("ignores empty entries and takes the last value of a repeated key", () => {
+  it("ignores empty entries and takes the last value of a repeated key, whatever its letter case", () => {
     expect(parseOtlpHeaders(",a=1,,a=2,")).toEqual({ a: "2" });
+    expect(parseOtlpHeaders("X-Key=1,x-key=2")).toEqual({ "x-key": "2" });
     expect(parseOtlpHeaders("")).toEqual({});
   });
 

@@ -15,6 +15,7 @@ import { parseRetryAfter } from "../retry/retry-after.js";
 interface OtlpHttpTransportOptions {
   /** The full URL, e.g. http://localhost:4318/v1/traces. */
   readonly url: string;
+  /** Names in lower case (parseOtlpHeaders), so ours below replace a configured content-type. */
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly userAgent?: string;
@@ -28,9 +29,8 @@ export class OtlpHttpTransport implements OtlpTransport {
   private readonly headers: Record<string, string>;
 
   constructor(private readonly options: OtlpHttpTransportOptions) {
-    // Names in lower case, so a configured "Content-Type" replaces nothing of ours rather than joining it.
     this.headers = {
-      ...Object.fromEntries(Object.entries(options.headers).map(([name, value]) => [name.toLowerCase(), value])),
+      ...options.headers,
       "content-type": "application/x-protobuf",
       "user-agent": options.userAgent ?? "traceledger-otlp-exporter",
     };

@@ -8,6 +8,7 @@ import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver, type OtlpReceiver, type ReceiverAnswer } from "../../test/e2e/support/otlp-receiver.js";
 import { OtlpGrpcTransport } from "./otlp-grpc-transport.js";
+import { parseOtlpHeaders } from "./otlp-headers.js";
 import { OtlpHttpTransport } from "./otlp-http-transport.js";
 import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
 
@@ -52,7 +53,7 @@ describe("OtlpHttpTransport", () => {
   });
 
   it("keeps its own content-type when the configured headers name one in other letter case", async () => {
-    const mixed = new OtlpHttpTransport({ url: receiver.url, headers: { "Content-Type": "text/plain", "X-Api-Key": "k2" }, timeoutMs: 2000 });
+    const mixed = new OtlpHttpTransport({ url: receiver.url, headers: parseOtlpHeaders("Content-Type=text/plain,X-Api-Key=k2"), timeoutMs: 2000 });
     expect(await answerWith(receiver, mixed, { kind: "accept" })).toMatchObject({ kind: "accepted" });
     expect(receiver.requests.at(-1)!.headers).toMatchObject({ "content-type": "application/x-protobuf", "x-api-key": "k2" });
   });
