@@ -4,7 +4,10 @@
 // door to a status code, the HTTP door to an HTTP status, each with one
 // google.rpc.ErrorInfo.
 
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import type { ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
+import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
 
 type OtlpFailureKind = "bad_data" | "too_large" | "unsupported" | "unavailable" | "internal";
 
@@ -30,4 +33,13 @@ export class OtlpFailure extends Error {
     super(message);
     this.name = "OtlpFailure";
   }
+}
+
+/** The details of a failure, the same on both doors: one ErrorInfo, and a RetryInfo (Retry-After's delay) when a retry can succeed. */
+export function failureDetails(failure: OtlpFailure): {
+  readonly errorInfo: MessageInitShape<typeof ErrorInfoSchema>;
+  readonly retryInfo?: MessageInitShape<typeof RetryInfoSchema>;
+} {
+  const errorInfo = { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } };
+  return failure.kind === "unavailable" ? { errorInfo, retryInfo: { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } } } : { errorInfo };
 }

@@ -6,20 +6,20 @@
 import { create, createRegistry, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ErrorInfoSchema, RetryInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
-import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
-import { otlpFailureCode, type OtlpFailure } from "./otlp-failure.js";
+import { failureDetails, otlpFailureCode, type OtlpFailure } from "./otlp-failure.js";
 
 export type OtlpEncoding = "protobuf" | "json";
 
 const registry = createRegistry(ErrorInfoSchema, RetryInfoSchema);
 
 export function statusBody(failure: OtlpFailure, encoding: OtlpEncoding): Uint8Array | string {
+  const details = failureDetails(failure);
   const status = create(RpcStatusSchema, {
     code: otlpFailureCode[failure.kind],
     message: failure.message,
     details: [
-      anyPack(ErrorInfoSchema, create(ErrorInfoSchema, { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } })),
-      ...(failure.kind === "unavailable" ? [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } }))] : []),
+      anyPack(ErrorInfoSchema, create(ErrorInfoSchema, details.errorInfo)),
+      ...(details.retryInfo ? [anyPack(RetryInfoSchema, create(RetryInfoSchema, details.retryInfo))] : []),
     ],
   });
   return encoding === "json" ? toJsonString(RpcStatusSchema, status, { registry }) : toBinary(RpcStatusSchema, status);

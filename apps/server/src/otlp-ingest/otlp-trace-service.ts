@@ -9,9 +9,8 @@ import { create } from "@bufbuild/protobuf";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
 import { ExportTraceServiceResponseSchema, type OtlpTraceService } from "@traceledger/proto/otlp";
-import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
 import { exportRequestBytes } from "./export-request-bytes.js";
-import { OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
+import { failureDetails, OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
 import type { OtlpIngest } from "./otlp-ingest.js";
 
 export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof OtlpTraceService> {
@@ -32,10 +31,7 @@ export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof O
 }
 
 function otlpConnectError(failure: OtlpFailure): ConnectError {
-  const errorInfo = { desc: ErrorInfoSchema, value: { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } } };
-  const details =
-    failure.kind === "unavailable"
-      ? [errorInfo, { desc: RetryInfoSchema, value: { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } } }]
-      : [errorInfo];
+  const { errorInfo, retryInfo } = failureDetails(failure);
+  const details = [{ desc: ErrorInfoSchema, value: errorInfo }, ...(retryInfo ? [{ desc: RetryInfoSchema, value: retryInfo }] : [])];
   return new ConnectError(failure.message, otlpFailureCode[failure.kind], undefined, details);
 }
