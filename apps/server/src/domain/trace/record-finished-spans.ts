@@ -341,11 +341,19 @@ function spanProblem(span: FinishedSpan): TraceError | undefined {
 function timeProblem(span: FinishedSpan): TraceError | undefined {
   const metadata = { span_id: span.spanId, start_time_unix_nano: String(span.startTime), end_time_unix_nano: String(span.endTime) };
   // The log keeps times as int8: a later one would fail the whole group commit, not this span alone.
-  const late = [span.startTime, span.endTime, ...span.events.map((e) => e.time)].find((t) => t > MAX_TIME_UNIX_NANO);
+  const late = lateTimeOf(span);
   if (late !== undefined) return traceError("invalid_argument", "INVALID_TIME_RANGE", `time ${late} is past the latest time the store holds (${MAX_TIME_UNIX_NANO}, in 2262)`, metadata);
   if (span.startTime !== 0n && span.endTime >= span.startTime) return undefined;
   if (span.startTime === 0n) return traceError("invalid_argument", "INVALID_TIME_RANGE", "a finished span needs its start time", metadata);
   return traceError("invalid_argument", "INVALID_TIME_RANGE", `end time ${span.endTime} is before the span's start time ${span.startTime}`, metadata);
+}
+
+/** The first of the span's times past what the log holds; checked per OTLP span, so no array is built for it. */
+function lateTimeOf(span: FinishedSpan): bigint | undefined {
+  if (span.startTime > MAX_TIME_UNIX_NANO) return span.startTime;
+  if (span.endTime > MAX_TIME_UNIX_NANO) return span.endTime;
+  for (const e of span.events) if (e.time > MAX_TIME_UNIX_NANO) return e.time;
+  return undefined;
 }
 
 /** What makes a span the same span: a re-report must repeat it. */

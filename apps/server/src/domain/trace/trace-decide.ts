@@ -90,7 +90,7 @@ export function decideTrace(command: TraceCommand, state: TraceState, ctx: Decid
  * could fail the group commit it would share with other commands.
  */
 function lateTime(command: TraceCommand): TraceError | undefined {
-  for (const field of ["startTime", "endTime", "time"] as const) {
+  for (const field of TIME_FIELDS) {
     const value = (command as Partial<Record<typeof field, bigint>>)[field];
     if (value !== undefined && value > MAX_TIME_UNIX_NANO) {
       return traceError("invalid_argument", "INVALID_TIME_RANGE", `${field} ${value} is past the latest time the store holds (${MAX_TIME_UNIX_NANO}, in 2262)`, {
@@ -101,6 +101,9 @@ function lateTime(command: TraceCommand): TraceError | undefined {
   }
   return undefined;
 }
+
+/** The time fields of the commands, whichever each has. */
+const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
@@ -325,12 +328,12 @@ function setSpanAttributes(cmd: SetSpanAttributes, state: TraceState, ctx: Decid
   const accepted = span?.requests?.get(`attributes:${updateId}`);
   if (accepted) {
     const keys = new Set(cmd.attributes.map((kv) => kv.key));
-    const kept = new Set(accepted.keptKeys ?? []);
+    const kept = new Set(accepted.keptKeys);
     const same =
       accepted.fingerprint === String(cmd.attributes.length) &&
       [...kept].every((k) => keys.has(k)) &&
       // The values too: the kept attributes, limited as they were then (their count is within the limit).
-      (accepted.keptDigest === undefined || attributesDigest(limitAttributes(cmd.attributes.filter((kv) => kept.has(kv.key)), ctx.limits).attributes) === accepted.keptDigest);
+      attributesDigest(limitAttributes(cmd.attributes.filter((kv) => kept.has(kv.key)), ctx.limits).attributes) === accepted.keptDigest;
     if (!same) return reject(requestIdReused(cmd.traceId, cmd.spanId, "update id", updateId));
     return accept([], { type: "AttributesSet", updateId, version: accepted.version, limited: accepted.limited });
   }

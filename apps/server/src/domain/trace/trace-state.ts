@@ -276,9 +276,6 @@ export function eventFingerprint(name: string, attributeCount: number): string {
   return `${name}\u0000${attributeCount}`;
 }
 
-
-
-
 export function foldTrace(traceId: string, events: Iterable<TraceEventCase>): TraceState {
   let state = initialTraceState(traceId);
   for (const event of events) state = evolveTrace(state, event);
