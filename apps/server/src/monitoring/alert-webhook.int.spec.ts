@@ -4,10 +4,11 @@
 
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AlertRaised } from "../domain/monitoring/monitoring-events.js";
-import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
+import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
 import type { Logger } from "../log/logger.js";
+import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { AlertWebhook } from "./alert-webhook.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 
@@ -17,6 +18,14 @@ interface Seen {
   readonly authorization: string | undefined;
   readonly body: string;
 }
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 let server: Server | undefined;
 let webhook: AlertWebhook | undefined;
@@ -55,7 +64,9 @@ const alert: AlertRaised = {
 
 /** A store holding the one alert event; the webhook started on it. Resolves when its checkpoint has passed the event. */
 async function deliverOne(url: string, errors: string[] = []): Promise<void> {
-  const store = new InMemoryEventStore();
+  // Each test on an empty log: the webhook's checkpoint is one per database.
+  await db.sql`truncate events, subscriber_checkpoints`;
+  const store = new PostgresEventStore(db.sql);
   await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "no_stream", events: [toNewAlertEvent(alert)] });
   const log = { error: (msg: string) => errors.push(msg), warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as Logger;
   webhook = new AlertWebhook({ url, store, isActive: () => true, idleMs: 10, backoff: { baseMs: 10, maxMs: 20 }, log });
