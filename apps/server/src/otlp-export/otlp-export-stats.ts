@@ -10,8 +10,9 @@ export class OtlpExportStats implements OtlpExportObserver {
   readonly resentByCause = new Map<ResendCause, number>();
   sampledOutTraces = 0;
   retries = 0;
-  /** The collector's warnings (partial successes that rejected nothing), in order. */
-  readonly warnings: string[] = [];
+  /** The collector's warnings (partial successes that rejected nothing): how many, and the last (a list would grow as long as the server runs). */
+  warnings = 0;
+  lastWarning = "";
 
   spansExported(count: number): void {
     this.exportedSpans += count;
@@ -28,7 +29,8 @@ export class OtlpExportStats implements OtlpExportObserver {
   }
 
   collectorWarned(message: string): void {
-    this.warnings.push(message);
+    this.warnings++;
+    this.lastWarning = message;
   }
 
   tracesSampledOut(count: number): void {

@@ -164,7 +164,7 @@ describe("OTLP export over HTTP", () => {
     });
     expect(stats.retries).toBe(0);
     // OTLP's warning: a partial success that rejected nothing. The spans count as exported.
-    expect(stats.warnings).toEqual(["the scope name is deprecated"]);
+    expect([stats.warnings, stats.lastWarning]).toEqual([1, "the scope name is deprecated"]);
   });
 
   it("keeps error and slow traces and samples the others at the configured rate, by trace id", async () => {
