@@ -16,9 +16,11 @@ export const systemClock = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 const STREAM_ID = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MAX_VERSION = 2 ** 31 - 1; // the version column is a PostgreSQL integer
+/** The largest version a stream can reach: the version column is a PostgreSQL integer. */
+export const MAX_VERSION = 2 ** 31 - 1;
 const MIN_INT64 = -(2n ** 63n);
-const MAX_INT64 = 2n ** 63n - 1n;
+/** The largest time (and any other int8) the store holds. */
+export const MAX_INT64 = 2n ** 63n - 1n;
 
 export function assertStreamId(streamId: StreamId): void {
   if (typeof streamId !== "string" || !STREAM_ID.test(streamId)) {

@@ -3,6 +3,7 @@
 // token carries the last row's (start_time, trace_id) and a hash of the
 // filters, so a token cannot be replayed against a different query.
 
+import { MAX_INT64 } from "../../event-store/rules.js";
 import { createHash } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
@@ -105,12 +106,9 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
   };
 }
 
-/** The largest int8. Times and durations are uint64 in the contract; none stored reaches this. */
-const INT8_MAX = (1n << 63n) - 1n;
-
-/** A uint64 filter as an int8 literal: past the int8 range it means the same as the largest int8. */
+/** A uint64 filter (times and durations) as an int8 literal: past the int8 range it means the same as the largest int8. */
 function int8(value: bigint): string {
-  return (value > INT8_MAX ? INT8_MAX : value).toString();
+  return (value > MAX_INT64 ? MAX_INT64 : value).toString();
 }
 
 function durationOf(r: Row, now: bigint): bigint {
@@ -134,6 +132,6 @@ function readToken(token: string, filterHash: string): { startTime: bigint; trac
     throw invalidArgument("INVALID_PAGE_TOKEN", "page_token belongs to a listing with other filters; send the same filters or start over", { page_token: token });
   }
   const startTime = BigInt(match[1]!);
-  if (startTime > INT8_MAX) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  if (startTime > MAX_INT64) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
   return { startTime, traceId: match[2]! };
 }
