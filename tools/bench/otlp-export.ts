@@ -156,6 +156,7 @@ async function main(): Promise<void> {
       endpoint: url,
       protocol: "http/protobuf",
       headers: {},
+      compression: "none",
       timeoutMs: 30_000,
       maxBatchSpans: BATCH_SPANS,
       maxDelayMs: 50,

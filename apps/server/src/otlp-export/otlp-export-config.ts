@@ -3,13 +3,14 @@
 // stops the server on a bad value). The standard OTEL_EXPORTER_OTLP_* names are
 // honoured where they exist, the signal-specific OTEL_EXPORTER_OTLP_TRACES_* before
 // the general ones; OTLP_ENDPOINT, OTLP_PROTOCOL and OTLP_HEADERS (the original
-// design's names) take precedence over both.
+// design's names), and OTLP_COMPRESSION beside them, take precedence over both.
 //
 // Export runs only when asked for: TRACING_ENABLED is true and either
 // OTLP_EXPORT_ENABLED=true or an endpoint variable is set. A development server
 // with nothing configured therefore does not retry against a closed port 4318
 // forever; OTLP_EXPORT_ENABLED=false turns it off even with an endpoint.
 
+import { parseOtlpCompression, type OtlpCompression } from "./otlp-compression.js";
 import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
 import type { TailSamplingPolicy } from "./tail-sampling.js";
 
@@ -21,9 +22,11 @@ export interface OtlpExportConfig {
   readonly endpoint: string;
   readonly protocol: OtlpProtocol;
   readonly headers: Readonly<Record<string, string>>;
+  readonly compression: OtlpCompression;
   /** How long one request may take. */
   readonly timeoutMs: number;
   readonly maxBatchSpans: number;
+  /** Of the protobuf before compression. */
   readonly maxRequestBytes: number;
   /** The longest a completed trace waits before its export starts (a healthy collector assumed). */
   readonly maxDelayMs: number;
@@ -55,10 +58,13 @@ export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
   { name: "OTLP_HEADERS", default: "", help: "Headers sent with every export, k1=v1,k2=v2 with percent-encoded values. Unset: OTEL_EXPORTER_OTLP_TRACES_HEADERS, else OTEL_EXPORTER_OTLP_HEADERS." },
   { name: "OTEL_EXPORTER_OTLP_TRACES_HEADERS", default: "", help: "Used as OTLP_HEADERS when that is unset." },
   { name: "OTEL_EXPORTER_OTLP_HEADERS", default: "", help: "Used as OTLP_HEADERS when both above are unset." },
+  { name: "OTLP_COMPRESSION", default: "", help: "gzip or none: gzip compresses each request (http/protobuf: the body, Content-Encoding: gzip; grpc: the message, grpc-encoding: gzip). Unset: OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, else OTEL_EXPORTER_OTLP_COMPRESSION, else none." },
+  { name: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", default: "", help: "Used as OTLP_COMPRESSION when that is unset." },
+  { name: "OTEL_EXPORTER_OTLP_COMPRESSION", default: "", help: "Used as OTLP_COMPRESSION when both above are unset." },
   { name: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", default: "", help: "Milliseconds one export request may take. Unset: OTEL_EXPORTER_OTLP_TIMEOUT." },
   { name: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", help: "Milliseconds one export request may take, when the variable above is unset." },
   { name: "OTLP_EXPORT_MAX_BATCH_SPANS", default: "512", help: "Most spans in one export request." },
-  { name: "OTLP_EXPORT_MAX_REQUEST_BYTES", default: "4000000", help: "Most bytes in one export request; a larger batch is split (collectors refuse messages over 4 MiB by default)." },
+  { name: "OTLP_EXPORT_MAX_REQUEST_BYTES", default: "4000000", help: "Most bytes in one export request, counted before compression; a larger batch is split (collectors refuse messages over 4 MiB by default, counted after they decompress)." },
   { name: "OTLP_EXPORT_MAX_DELAY_MS", default: "1000", help: "Longest a completed trace waits before its export starts (gathers traces into fuller requests)." },
   { name: "OTLP_EXPORT_RETRY_INITIAL_MS", default: "1000", help: "First retry waits up to this (exponential backoff, full jitter) unless the collector says how long." },
   { name: "OTLP_EXPORT_RETRY_MAX_MS", default: "30000", help: "Backoff waits never exceed this; a wait the collector asks for (Retry-After, RetryInfo) is honoured up to 5 minutes (retries never stop: spans wait in the log)." },
@@ -108,6 +114,11 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
 
   const endpoint = resolveEndpoint(read, protocol, problems);
 
+  const compressionName = firstSet("OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION");
+  const compressionRaw = read(compressionName) ?? "none";
+  const compression = parseOtlpCompression(compressionRaw);
+  if (!compression) problems.push(`${compressionName}=${JSON.stringify(compressionRaw)} must be gzip or none`);
+
   const headersName = firstSet("OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS");
   let headers: Record<string, string> = {};
   try {
@@ -136,6 +147,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
     endpoint: endpoint.url,
     protocol,
     headers,
+    compression: compression ?? "none",
     timeoutMs: integer(firstSet("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"), 1, 600_000),
     maxBatchSpans: integer("OTLP_EXPORT_MAX_BATCH_SPANS", 1, 100_000),
     maxRequestBytes: integer("OTLP_EXPORT_MAX_REQUEST_BYTES", 1024, 1_000_000_000),

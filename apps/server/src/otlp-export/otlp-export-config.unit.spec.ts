@@ -22,6 +22,7 @@ describe("OTLP export settings", () => {
       endpoint: "http://localhost:4318/v1/traces",
       protocol: "http/protobuf",
       headers: {},
+      compression: "none",
       timeoutMs: 10_000,
       maxBatchSpans: 512,
       maxDelayMs: 1000,
@@ -61,6 +62,21 @@ describe("OTLP export settings", () => {
     expect(loadConfig({ ...traces, OTLP_PROTOCOL: "http/protobuf", OTLP_HEADERS: "o=1" }).otlpExport).toMatchObject({ protocol: "http/protobuf", headers: { o: "1" } });
     expect(loadConfig({}).otlpExport.timeoutMs).toBe(10_000);
     expect(problems({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "5" })).toContain('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="soon"');
+  });
+
+  it("compress with gzip or none (case aside), ours before TRACES_ before the general name, none when unset", () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" }).otlpExport.compression).toBe("gzip");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "GZIP" }).otlpExport.compression).toBe("gzip");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "none", OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" }).otlpExport.compression).toBe("none");
+    expect(loadConfig({ OTLP_COMPRESSION: "gzip", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "none", OTEL_EXPORTER_OTLP_COMPRESSION: "none" }).otlpExport.compression).toBe("gzip");
+    expect(loadConfig({ OTLP_COMPRESSION: " ", OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" }).otlpExport.compression).toBe("gzip");
+    expect(loadConfig({ OTLP_PROTOCOL: "grpc", OTLP_COMPRESSION: "gzip" }).otlpExport).toMatchObject({ protocol: "grpc", compression: "gzip" });
+  });
+
+  it("refuse a compression other than gzip or none, naming the variable that was read", () => {
+    expect(problems({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })).toContain('OTEL_EXPORTER_OTLP_COMPRESSION="zstd" must be gzip or none');
+    expect(problems({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "deflate", OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" })).toContain('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="deflate" must be gzip or none');
+    expect(problems({ OTLP_COMPRESSION: "yes" })).toContain('OTLP_COMPRESSION="yes" must be gzip or none');
   });
 
   it("sample at TRACING_SAMPLE_RATE unless OTLP_EXPORT_SAMPLE_RATE says otherwise", () => {

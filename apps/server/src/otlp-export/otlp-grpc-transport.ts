@@ -4,11 +4,15 @@
 // specification's table: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE,
 // UNAVAILABLE and DATA_LOSS are retryable; RESOURCE_EXHAUSTED only when the
 // server sent RetryInfo; everything else is final. A RetryInfo delay is honoured.
+// gzip is grpc-js's own message compression (grpc-encoding: gzip, compressed on
+// the thread pool); once the server has said it does not accept gzip
+// (grpc-accept-encoding), grpc-js sends the channel's later messages uncompressed.
 
-import { Client, Metadata, credentials, status as GrpcCode, type ServiceError } from "@grpc/grpc-js";
+import { Client, Metadata, compressionAlgorithms, credentials, status as GrpcCode, type ServiceError } from "@grpc/grpc-js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ExportTraceServiceResponseSchema, OtlpTraceService } from "@traceledger/proto/otlp";
 import { retryInfoDelayMs } from "./grpc-retry-info.js";
+import type { OtlpCompression } from "./otlp-compression.js";
 import type { ExportOutcome, OtlpTransport } from "./otlp-transport.js";
 
 interface OtlpGrpcTransportOptions {
@@ -16,6 +20,8 @@ interface OtlpGrpcTransportOptions {
   readonly endpoint: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** Default none. */
+  readonly compression?: OtlpCompression;
 }
 
 const EXPORT_PATH = `/${OtlpTraceService.typeName}/${OtlpTraceService.method.export.name}`;
@@ -33,6 +39,7 @@ export class OtlpGrpcTransport implements OtlpTransport {
     const port = url.port || (tls ? "443" : "80");
     this.client = new Client(`${url.hostname}:${port}`, tls ? credentials.createSsl() : credentials.createInsecure(), {
       "grpc.primary_user_agent": "traceledger-otlp-exporter",
+      ...(options.compression === "gzip" ? { "grpc.default_compression_algorithm": compressionAlgorithms.gzip } : {}),
     });
     for (const [key, value] of Object.entries(options.headers)) {
       const name = key.toLowerCase();

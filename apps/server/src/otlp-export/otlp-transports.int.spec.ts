@@ -4,9 +4,12 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { status as GrpcCode } from "@grpc/grpc-js";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startByteCountingRelay, type ByteCountingRelay } from "../../test/e2e/support/byte-counting-relay.js";
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver, type OtlpReceiver, type ReceiverAnswer } from "../../test/e2e/support/otlp-receiver.js";
+import type { OtlpCompression } from "./otlp-compression.js";
 import { OtlpGrpcTransport } from "./otlp-grpc-transport.js";
 import { parseOtlpHeaders } from "./otlp-headers.js";
 import { OtlpHttpTransport } from "./otlp-http-transport.js";
@@ -16,6 +19,27 @@ const BODY = toBinary(
   ExportTraceServiceRequestSchema,
   create(ExportTraceServiceRequestSchema, {
     resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), name: "s" }] }] }],
+  }),
+);
+
+/** Spans alike but for their ids, as a busy service's are: gzip makes a fraction of it. */
+const LARGE_BODY = toBinary(
+  ExportTraceServiceRequestSchema,
+  create(ExportTraceServiceRequestSchema, {
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: Array.from({ length: 2000 }, (_, i) => ({
+              traceId: new Uint8Array(16).fill(i % 251),
+              spanId: new Uint8Array(8).fill(i % 241),
+              name: "GET /api/orders/{id}",
+              attributes: [{ key: "http.route", value: { value: { case: "stringValue" as const, value: "/api/orders/{id}" } } }],
+            })),
+          },
+        ],
+      },
+    ],
   }),
 );
 
@@ -56,6 +80,24 @@ describe("OtlpHttpTransport", () => {
     const mixed = new OtlpHttpTransport({ url: receiver.url, headers: parseOtlpHeaders("Content-Type=text/plain,X-Api-Key=k2"), timeoutMs: 2000 });
     expect(await answerWith(receiver, mixed, { kind: "accept" })).toMatchObject({ kind: "accepted" });
     expect(receiver.requests.at(-1)!.headers).toMatchObject({ "content-type": "application/x-protobuf", "x-api-key": "k2" });
+  });
+
+  it("gzips the body when asked, says so in Content-Encoding (over a configured one), and the collector reads the same protobuf", async () => {
+    const gzipping = new OtlpHttpTransport({ url: receiver.url, headers: parseOtlpHeaders("Content-Encoding=br,X-Api-Key=k3"), timeoutMs: 2000, compression: "gzip" });
+    receiver.answer = () => ({ kind: "accept" });
+    expect(await gzipping.export(LARGE_BODY)).toEqual({ kind: "accepted", rejectedSpans: 0, message: "" });
+    const last = receiver.requests.at(-1)!;
+    expect(last.headers).toMatchObject({ "content-encoding": "gzip", "content-type": "application/x-protobuf", "x-api-key": "k3" });
+    expect(gunzipSync(last.wire).equals(Buffer.from(LARGE_BODY))).toBe(true);
+    expect(last.wire.length).toBeLessThan(LARGE_BODY.length / 4);
+  });
+
+  it("sends the body as it is without compression, and no configured Content-Encoding that would misdescribe it", async () => {
+    const plain = new OtlpHttpTransport({ url: receiver.url, headers: parseOtlpHeaders("Content-Encoding=gzip"), timeoutMs: 2000, compression: "none" });
+    expect(await answerWith(receiver, plain, { kind: "accept" })).toMatchObject({ kind: "accepted" });
+    const last = receiver.requests.at(-1)!;
+    expect(last.headers["content-encoding"]).toBeUndefined();
+    expect(Buffer.from(last.wire).equals(Buffer.from(BODY))).toBe(true);
   });
 
   it("reads a partial success", async () => {
@@ -150,5 +192,44 @@ describe("OtlpGrpcTransport", () => {
     const nobody = new OtlpGrpcTransport({ endpoint: `http://127.0.0.1:${await closedPort()}`, headers: {}, timeoutMs: 2000 });
     expect(await nobody.export(BODY)).toMatchObject({ kind: "retryable", reason: expect.stringMatching(/^grpc UNAVAILABLE/), ambiguous: false });
     await nobody.close();
+  });
+});
+
+describe("OtlpGrpcTransport compression, seen on the wire between it and a grpc-js server", () => {
+  let receiver: OtlpReceiver;
+  let relay: ByteCountingRelay;
+  beforeAll(async () => {
+    receiver = await startOtlpGrpcReceiver();
+    const target = new URL(receiver.url);
+    relay = await startByteCountingRelay({ host: target.hostname, port: Number(target.port) });
+  });
+  afterAll(async () => {
+    await relay.close();
+    await receiver.close();
+  });
+
+  /** One export on a channel of its own; the bytes it sent towards the server. */
+  async function exportThroughRelay(compression: OtlpCompression): Promise<{ outcome: ExportOutcome; sentBytes: number }> {
+    const transport = new OtlpGrpcTransport({ endpoint: `http://${relay.host}:${relay.port}`, headers: {}, timeoutMs: 5000, compression });
+    const before = relay.sentBytes;
+    receiver.answer = () => ({ kind: "accept" });
+    const outcome = await transport.export(LARGE_BODY);
+    const sentBytes = relay.sentBytes - before;
+    await transport.close();
+    return { outcome, sentBytes };
+  }
+
+  it("with gzip, sends a fraction of the message's bytes, and the server reads the exact message", async () => {
+    const { outcome, sentBytes } = await exportThroughRelay("gzip");
+    expect(outcome).toEqual({ kind: "accepted", rejectedSpans: 0, message: "" });
+    expect(Buffer.from(receiver.requests.at(-1)!.body).equals(Buffer.from(LARGE_BODY))).toBe(true);
+    expect(sentBytes).toBeLessThan(LARGE_BODY.length / 4);
+  });
+
+  it("without, sends the whole message", async () => {
+    const { outcome, sentBytes } = await exportThroughRelay("none");
+    expect(outcome).toMatchObject({ kind: "accepted" });
+    expect(Buffer.from(receiver.requests.at(-1)!.body).equals(Buffer.from(LARGE_BODY))).toBe(true);
+    expect(sentBytes).toBeGreaterThan(LARGE_BODY.length);
   });
 });

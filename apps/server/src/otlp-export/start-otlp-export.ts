@@ -46,8 +46,8 @@ export function startOtlpExport(options: StartOtlpExportOptions): OtlpExport {
   const { config, log } = options;
   const transport: OtlpTransport =
     config.protocol === "grpc"
-      ? new OtlpGrpcTransport({ endpoint: config.endpoint, headers: config.headers, timeoutMs: config.timeoutMs })
-      : new OtlpHttpTransport({ url: config.endpoint, headers: config.headers, timeoutMs: config.timeoutMs });
+      ? new OtlpGrpcTransport({ endpoint: config.endpoint, headers: config.headers, timeoutMs: config.timeoutMs, compression: config.compression })
+      : new OtlpHttpTransport({ url: config.endpoint, headers: config.headers, timeoutMs: config.timeoutMs, compression: config.compression });
   const stats = new OtlpExportStats();
   const observer = allObservers(stats, exportLogObserver(log), ...(options.observer ? [options.observer] : []));
   const exporter = new OtlpTraceExporter({
@@ -76,7 +76,7 @@ export function startOtlpExport(options: StartOtlpExportOptions): OtlpExport {
     },
   });
   subscription.start();
-  log.info("otlp export enabled", { endpoint: config.endpoint, protocol: config.protocol, holder: subscription.holder });
+  log.info("otlp export enabled", { endpoint: config.endpoint, protocol: config.protocol, compression: config.compression, holder: subscription.holder });
   return {
     stats,
     subscription,

@@ -3,9 +3,10 @@
 // OpenTelemetry decoder reads the same bytes the same way; an outage (503, 429,
 // 502) loses nothing and does not move the checkpoint; a 400 is not retried and
 // is counted; tail sampling keeps errors and slow traces and samples the rest by
-// trace id; headers arrive; two replicas export each span once.
+// trace id; headers arrive; gzip when asked; two replicas export each span once.
 
 import { lookup } from "node:dns/promises";
+import { gunzipSync } from "node:zlib";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { SpanKind, StatusCode } from "@traceledger/proto";
 import { ExportTraceServiceRequestSchema, OtlpSpanKind, OtlpStatusCode, type OtlpKeyValue } from "@traceledger/proto/otlp";
@@ -197,6 +198,17 @@ describe("OTLP export over HTTP", () => {
     for (const request of e2e.receiver.requests) {
       expect(request.headers).toMatchObject({ authorization: "Bearer s3cr3t", "x-tenant": "acme/team", "content-type": "application/x-protobuf" });
       expect(request.headers["x-ignored"]).toBeUndefined();
+    }
+  });
+
+  it("gzips every request when OTEL_EXPORTER_OTLP_COMPRESSION=gzip, and the spans arrive whole", async () => {
+    const server = await e2e.exportingServer({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" });
+    const sent = await sendTrace(connectClient(server.grpcAddress), { children: 3 });
+    await e2e.receiver.waitForSpans(sent.keys);
+    expect(e2e.receiver.requests.length).toBeGreaterThan(0);
+    for (const request of e2e.receiver.requests) {
+      expect(request.headers["content-encoding"]).toBe("gzip");
+      expect(gunzipSync(request.wire).equals(Buffer.from(request.body))).toBe(true);
     }
   });
 

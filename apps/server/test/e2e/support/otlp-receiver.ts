@@ -2,12 +2,14 @@
 // POST /v1/traces (protobuf) and a grpc-js server implementing
 // opentelemetry.proto.collector.trace.v1.TraceService/Export, both on an
 // ephemeral loopback port. Each request is decoded with the generated schema and
-// kept with its raw bytes and headers; a test scripts the answers (accept,
+// kept with its raw bytes and headers; like a collector, both take gzip (the
+// HTTP one by Content-Encoding, grpc-js by grpc-encoding). A test scripts the answers (accept,
 // refuse with a status, or take the spans and never answer, as a collector whose
 // reply is lost when the exporter dies).
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, Metadata, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { RpcStatusSchema } from "@traceledger/proto/google-rpc";
@@ -37,7 +39,10 @@ export interface ReceivedRequest {
   readonly index: number;
   /** HTTP headers or gRPC metadata, names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The protobuf, decompressed. */
   readonly body: Uint8Array;
+  /** The HTTP body as it arrived (compressed when Content-Encoding says so); gRPC: as grpc-js handed it over, decompressed. */
+  readonly wire: Uint8Array;
   readonly request: ExportTraceServiceRequest;
   readonly spanCount: number;
   readonly answer: ReceiverAnswer["kind"];
@@ -77,7 +82,7 @@ class ReceiverLog {
   answer: (request: ReceivedRequest) => ReceiverAnswer = () => ({ kind: "accept" });
 
   /** Records a request and decides its answer. */
-  take(headers: Record<string, string>, body: Uint8Array): { answer: ReceiverAnswer; decodeError?: unknown } {
+  take(headers: Record<string, string>, body: Uint8Array, wire: Uint8Array = body): { answer: ReceiverAnswer; decodeError?: unknown } {
     let request: ExportTraceServiceRequest;
     try {
       request = fromBinary(ExportTraceServiceRequestSchema, body);
@@ -85,7 +90,7 @@ class ReceiverLog {
       return { answer: { kind: "status", status: 400, message: "undecodable" }, decodeError };
     }
     const spanCount = request.resourceSpans.reduce((n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0), 0);
-    const draft = { index: this.requests.length + 1, headers, body, request, spanCount, answer: "accept" as ReceiverAnswer["kind"] };
+    const draft = { index: this.requests.length + 1, headers, body, wire, request, spanCount, answer: "accept" as ReceiverAnswer["kind"] };
     const answer = this.answer(draft);
     this.requests.push({ ...draft, answer: answer.kind });
     if (answer.kind === "accept" || answer.kind === "hang") {
@@ -151,7 +156,13 @@ export async function startOtlpHttpReceiver(options: { readonly host?: string; r
       }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers[name] = value;
-      const { answer } = log.take(headers, new Uint8Array(Buffer.concat(chunks)));
+      const wire = new Uint8Array(Buffer.concat(chunks));
+      const body = decodeContent(headers["content-encoding"], wire);
+      if (!body) {
+        res.writeHead(400, { "content-type": "text/plain" }).end(`cannot read content-encoding ${headers["content-encoding"]}`);
+        return;
+      }
+      const { answer } = log.take(headers, body, wire);
       switch (answer.kind) {
         case "hang":
           return;
@@ -185,6 +196,18 @@ export async function startOtlpHttpReceiver(options: { readonly host?: string; r
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
+}
+
+/** The body with its Content-Encoding undone; undefined when it is not gzip or none, or does not gunzip. */
+function decodeContent(encoding: string | undefined, wire: Uint8Array): Uint8Array | undefined {
+  const name = encoding?.trim().toLowerCase() || "identity";
+  if (name === "identity") return wire;
+  if (name !== "gzip") return undefined;
+  try {
+    return new Uint8Array(gunzipSync(wire));
+  } catch {
+    return undefined;
+  }
 }
 
 export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
