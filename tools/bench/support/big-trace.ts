@@ -37,9 +37,9 @@ export function bigTraceEvents(traceId: string, spans: number, t0 = 1_764_000_00
     commands.push(start(i));
     if (i % 10 === 0) commands.push({ type: "AddSpanEvent", traceId, spanId: spanId(i), eventId: `e${i}`, time: t0 + BigInt(i) * 1000n + 10n, name: "cache.miss", attributes: [] });
     if (i % 50 === 0) commands.push({ type: "RecordError", traceId, spanId: spanId(i), errorId: `x${i}`, time: t0 + BigInt(i) * 1000n + 20n, errorType: "Timeout", message: "slow", stacktrace: "", escaped: false, attributes: [] });
-    commands.push({ type: "EndSpan", traceId, spanId: spanId(i), endTime: t0 + BigInt(i) * 1000n + 500n, statusCode: StatusCode.OK, statusMessage: "", endReason: 0, attributes: [] });
+    commands.push({ type: "EndSpan", traceId, spanId: spanId(i), endTime: t0 + BigInt(i) * 1000n + 500n, statusCode: StatusCode.OK, statusMessage: "", endReason: 0, attributes: [], name: "" });
   }
-  commands.push({ type: "EndSpan", traceId, spanId: spanId(0), endTime: t0 + BigInt(spans) * 1000n + 1000n, statusCode: StatusCode.OK, statusMessage: "", endReason: 0, attributes: [] });
+  commands.push({ type: "EndSpan", traceId, spanId: spanId(0), endTime: t0 + BigInt(spans) * 1000n + 1000n, statusCode: StatusCode.OK, statusMessage: "", endReason: 0, attributes: [], name: "" });
 
   let state = initialTraceState(traceId);
   const events: TraceEventCase[] = [];

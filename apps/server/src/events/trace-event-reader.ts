@@ -266,7 +266,8 @@ function body(type: string): TraceEventCase {
         attributes: KeyValue[];
         droppedAttributesCount: number;
         truncatedValuesCount: number;
-      } = { $typeName: "traceledger.v1.SpanEnded", traceId: EMPTY, spanId: EMPTY, endTimeUnixNano: 0n, endReason: 0, attributes: [], droppedAttributesCount: 0, truncatedValuesCount: 0 };
+        name: string;
+      } = { $typeName: "traceledger.v1.SpanEnded", traceId: EMPTY, spanId: EMPTY, endTimeUnixNano: 0n, endReason: 0, attributes: [], droppedAttributesCount: 0, truncatedValuesCount: 0, name: "" };
       let statusValue: Status | undefined;
       while (position() < end) {
         switch (varint()) {
@@ -295,6 +296,9 @@ function body(type: string): TraceEventCase {
           case 0x40:
             e.truncatedValuesCount = uint32();
             break;
+          case 0x4a:
+            e.name = string();
+            break;
           default:
             throw WIRE_GIVE_UP;
         }
@@ -303,7 +307,7 @@ function body(type: string): TraceEventCase {
       const value =
         statusValue === undefined
           ? e
-          : { $typeName: e.$typeName, traceId: e.traceId, spanId: e.spanId, endTimeUnixNano: e.endTimeUnixNano, status: statusValue, endReason: e.endReason, attributes: e.attributes, droppedAttributesCount: e.droppedAttributesCount, truncatedValuesCount: e.truncatedValuesCount };
+          : { $typeName: e.$typeName, traceId: e.traceId, spanId: e.spanId, endTimeUnixNano: e.endTimeUnixNano, status: statusValue, endReason: e.endReason, attributes: e.attributes, droppedAttributesCount: e.droppedAttributesCount, truncatedValuesCount: e.truncatedValuesCount, name: e.name };
       return { case: "spanEnded", value } as TraceEventCase;
     }
     case "SpanErrorOccurred": {

@@ -9,7 +9,7 @@
 export const TRACE_EVENT_WIRE_TYPES: ReadonlyMap<string, readonly number[]> = new Map([
   ["TraceStarted", [-1, 2, 1, 0, 2]],
   ["SpanStarted", [-1, 2, 2, 2, 0, 2, 0, 2, 1, 2, 2, 2, 2, 5, 0, 0, 2]],
-  ["SpanEnded", [-1, 2, 2, 1, 2, 0, 2, 0, 0]],
+  ["SpanEnded", [-1, 2, 2, 1, 2, 0, 2, 0, 0, 2]],
   ["SpanErrorOccurred", [-1, 2, 2, 2, 1, 2, 2, 2, 0, 2, 0, 0]],
   ["SpanEventRecorded", [-1, 2, 2, 2, 1, 2, 2, 0, 0]],
   ["SpanAttributeUpdated", [-1, 2, 2, 2, 2, 0, 0, 1]],

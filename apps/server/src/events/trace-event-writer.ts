@@ -348,6 +348,7 @@ function body(event: TraceEventCase): boolean {
       keyValues(6, e.attributes);
       uint(7, e.droppedAttributesCount);
       uint(8, e.truncatedValuesCount);
+      string(9, e.name);
       return true;
     }
     case "spanErrorOccurred": {

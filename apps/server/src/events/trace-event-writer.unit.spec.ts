@@ -63,7 +63,7 @@ export const WRITER_CASES: Array<[string, TraceEventCase]> = [
       ],
     }),
   ],
-  ["SpanEnded", spanEnded(CHILD, { statusCode: StatusCode.ERROR, statusMessage: "é".repeat(200), endReason: SpanEndReason.CANCELLED, attributes: everyValue })],
+  ["SpanEnded", spanEnded(CHILD, { statusCode: StatusCode.ERROR, statusMessage: "é".repeat(200), endReason: SpanEndReason.CANCELLED, attributes: everyValue, name: "GET /orders/{id} ✓" })],
   ["SpanEnded, no status", { case: "spanEnded", value: { ...(spanEnded(ROOT).value as never as object), status: undefined } as never }],
   ["SpanErrorOccurred", errorOccurred(CHILD, { stacktrace: "at x\n".repeat(100), escaped: true, attributes: everyValue })],
   ["SpanEventRecorded", eventRecorded(CHILD, { attributes: many })],

@@ -27,7 +27,7 @@ export class CommandBusMetrics implements TraceCommandBusObserver {
         if (span?.status !== "ended") continue;
         const nanos = span.endTime - span.startTime;
         const seconds = nanos > 0n ? Number(nanos) / 1e9 : 0;
-        this.seriesOf(span.serviceName, span.name, span.kind, span.statusCode).record(seconds);
+        this.seriesOf(span.serviceName, span.endName || span.name, span.kind, span.statusCode).record(seconds);
       } else if (event.case === "spanOrphaned") {
         const span = state.spans.get(bytesToHex(event.value.spanId));
         if (span) this.metrics.spanOrphaned(span.serviceName, span.name);

@@ -176,7 +176,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const traceStarted: Mutable<SagaTraceStarted> = { startTimeUnixNano: 0n, serviceName: "" };
 const spanStarted: Mutable<SagaSpanStarted> = { spanId: "", parentSpanId: "", name: "", kind: 0, serviceName: "", startTimeUnixNano: 0n };
 const status = { code: 0 };
-const spanEnded: Mutable<SagaSpanEnded> = { spanId: "", endTimeUnixNano: 0n, status: undefined, endReason: 0 };
+const spanEnded: Mutable<SagaSpanEnded> = { spanId: "", endTimeUnixNano: 0n, status: undefined, endReason: 0, name: "" };
 const spanOrphaned: Mutable<SagaSpanOrphaned> = { spanId: "", closedTimeUnixNano: 0n, openDurationNano: 0n };
 const spanErrorOccurred: Mutable<SagaSpanErrorOccurred> = { spanId: "", errorId: "", timeUnixNano: 0n, errorType: "", message: "" };
 const traceCompleted: Mutable<SagaTraceCompleted> = { startTimeUnixNano: 0n, endTimeUnixNano: 0n, durationNano: 0n };
@@ -251,6 +251,7 @@ function body(type: string): SagaTraceEvent | undefined {
       let endTimeUnixNano = 0n;
       let code: number | undefined;
       let endReason = 0;
+      let name = "";
       while (pos < end) {
         switch (field(w)) {
           case 2:
@@ -267,11 +268,15 @@ function body(type: string): SagaTraceEvent | undefined {
           case 5:
             endReason = int32();
             break;
+          case 9:
+            name = string();
+            break;
           default:
             skip();
         }
       }
       spanEnded.spanId = spanId;
+      spanEnded.name = name;
       spanEnded.endTimeUnixNano = endTimeUnixNano;
       if (code === undefined) spanEnded.status = undefined;
       else {

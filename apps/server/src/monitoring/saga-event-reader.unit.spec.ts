@@ -37,9 +37,9 @@ function sagaFields(event: TraceEventCase): SagaTraceEvent {
       return { case: event.case, value: { spanId: bytesToHex(spanId), parentSpanId: bytesToHex(parentSpanId), name, kind, serviceName, startTimeUnixNano } };
     }
     case "spanEnded": {
-      const { spanId, endTimeUnixNano, status, endReason } = event.value;
+      const { spanId, endTimeUnixNano, status, endReason, name } = event.value;
       const id = bytesToHex(spanId);
-      return { case: event.case, value: status === undefined ? { spanId: id, endTimeUnixNano, endReason } : { spanId: id, endTimeUnixNano, status: { code: status.code }, endReason } };
+      return { case: event.case, value: status === undefined ? { spanId: id, endTimeUnixNano, endReason, name } : { spanId: id, endTimeUnixNano, status: { code: status.code }, endReason, name } };
     }
     case "spanOrphaned": {
       const { spanId, closedTimeUnixNano, openDurationNano } = event.value;
@@ -74,6 +74,7 @@ describe("readSagaEvent", () => {
       spanStarted("00f067aa0ba902b7", { name: "GET /orders/{id}", serviceName: "orders", kind: SpanKind.CONSUMER, parentSpanId: "b7ad6b7169203331", attributes: attrs }),
       spanStarted("00f067aa0ba902b7", { parentSpanId: "" }),
       spanEnded("00f067aa0ba902b7", { statusCode: StatusCode.ERROR, statusMessage: "card declined" }),
+      spanEnded("00f067aa0ba902b7", { name: "GET /orders/{id} ✓" }),
       errorOccurred("00f067aa0ba902b7", { errorType: "OutOfMemoryError", message: "heap" }),
       eventRecorded("00f067aa0ba902b7"),
       attributesUpdated("00f067aa0ba902b7"),
@@ -91,9 +92,9 @@ describe("readSagaEvent", () => {
 
   it("leaves out the status of a SpanEnded without one, and keeps an unset status code of one given", () => {
     const bare = create(SpanEndedSchema, { spanId: bytes(8, 2), endTimeUnixNano: 5n });
-    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, bare))).toEqual({ case: "spanEnded", value: { spanId: "0202020202020202", endTimeUnixNano: 5n, endReason: 0 } });
+    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, bare))).toEqual({ case: "spanEnded", value: { spanId: "0202020202020202", endTimeUnixNano: 5n, endReason: 0, name: "" } });
     const empty = create(SpanEndedSchema, { spanId: bytes(8, 2), status: { message: "m" } });
-    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, empty))?.value).toEqual({ spanId: "0202020202020202", endTimeUnixNano: 0n, status: { code: 0 }, endReason: 0 });
+    expect(readSagaEvent("SpanEnded", toBinary(SpanEndedSchema, empty))?.value).toEqual({ spanId: "0202020202020202", endTimeUnixNano: 0n, status: { code: 0 }, endReason: 0, name: "" });
   });
 
   it("gives span ids of any length as lowercase hex", () => {

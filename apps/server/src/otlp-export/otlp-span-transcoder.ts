@@ -43,6 +43,7 @@ export interface TranscodedSpan {
 }
 
 interface Draft extends TranscodedSpan {
+  name: Uint8Array;
   attributes: Map<string, Uint8Array>;
   droppedAttributesCount: number;
   events: Uint8Array[];
@@ -321,6 +322,7 @@ export class OtlpSpanTranscoder {
     let endReason = 0;
     const attributes: Uint8Array[] = [];
     let dropped = 0;
+    let name = EMPTY;
     while (r.pos < r.len) {
       const [field, wireType] = r.tag();
       switch (tag(field, wireType)) {
@@ -342,12 +344,16 @@ export class OtlpSpanTranscoder {
         case tag(7, WireType.Varint):
           dropped = r.uint32();
           break;
+        case tag(9, LEN):
+          name = r.bytes();
+          break;
         default:
           r.skip(wireType, field);
       }
     }
     if (!draft) return;
     draft.endTimeUnixNano = end;
+    if (name.length > 0) draft.name = name;
     if (status) draft.status = status;
     for (const kv of attributes) draft.attributes.set(keyOf(kv), kv);
     draft.droppedAttributesCount += dropped;

@@ -109,6 +109,7 @@ function randomTrace(random: () => number): TraceEventCase[] {
           endReason: pick([SpanEndReason.UNSPECIFIED, SpanEndReason.COMPLETED, SpanEndReason.CANCELLED]),
           attributes: attrs(3),
           droppedAttributesCount: int(2),
+          name: pick(["", "", "GET /orders/{id}", "renamed ✓"]),
         }),
       });
     } else {

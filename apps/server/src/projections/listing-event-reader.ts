@@ -264,6 +264,9 @@ function body(type: string): ListingEvent {
           case 6:
             appendMember(e);
             break;
+          case 9:
+            e.name = string();
+            break;
           default:
             skip();
         }
@@ -347,6 +350,7 @@ export function listingEventOf(decoded: TraceEventCase, members: JsonMembers): L
       e.spanId = bytesToHex(v.spanId);
       e.time = v.endTimeUnixNano;
       e.statusCode = v.status?.code ?? StatusCode.UNSPECIFIED;
+      e.name = v.name;
       e.attributesEnd = written(v.attributes);
       return e;
     }

@@ -46,7 +46,7 @@ describe("the listing's reader of stored events", () => {
       spanStarted(ROOT, { attributes: EVERY_VALUE, name: "GET /", serviceName: "gateway" }),
       spanStarted(CHILD, { parentSpanId: ROOT }),
       spanEnded(CHILD, { statusCode: StatusCode.ERROR, attributes: EVERY_VALUE }),
-      spanEnded(ROOT),
+      spanEnded(ROOT, { name: "GET /users/{id} ✓" }),
       errorOccurred(CHILD),
       eventRecorded(CHILD),
       attributesUpdated(CHILD, { attributes: EVERY_VALUE }),
@@ -63,6 +63,7 @@ describe("the listing's reader of stored events", () => {
     expect(root.attributes).toMatchObject({ s: "set again", big: "9007199254740993", arr: "[x,1,]", kv: "{a=true,nested=[],none=}", bytes: "00abff" });
     expect(root.attributes["control\n\t\u0001"]).toBe("tab\there, newline\n, nul\u0000, emoji 🎉");
     expect(root.keys.filter((k) => k === "s")).toHaveLength(2);
+    expect(readListingEvent("SpanEnded", encodeTraceEvent(events[4]!).payload, members)?.name).toBe("GET /users/{id} ✓");
   });
 
   it("leaves to the shared reader what protobuf would merge, and refuses what it cannot read", () => {

@@ -43,6 +43,8 @@ export interface TraceDelta {
   readonly isNew: boolean;
   /** A span of the trace started in the slice. */
   spanStarted: boolean;
+  /** A span of the trace was renamed as it ended: its root's name may have changed. */
+  spanRenamed: boolean;
   completed: boolean;
   /** Its spans in the slice, in order of first mention. */
   readonly spans: SpanDelta[];
@@ -88,7 +90,7 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
       }
       trace = traces.get(streamId);
       if (!trace) {
-        trace = { isNew: stored.version === 1, spanStarted: false, completed: false, spans: [] };
+        trace = { isNew: stored.version === 1, spanStarted: false, spanRenamed: false, completed: false, spans: [] };
         traces.set(streamId, trace);
         spansOf.set(trace, (spans = new Map()));
       } else spans = spansOf.get(trace)!;
@@ -122,6 +124,10 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
         d.state = ENDED;
         d.statusCode = e.statusCode;
         if (d.statusCode === StatusCode.ERROR) d.hasError = true;
+        if (e.name !== "") {
+          d.name = e.name;
+          trace.spanRenamed = true;
+        }
         break;
       case ListingEventKind.SpanOrphaned:
         d.endTime = e.time;

@@ -112,6 +112,7 @@ export class TraceViewBuilder {
         draft.span.endTimeUnixNano = e.endTimeUnixNano;
         draft.span.status = e.status ?? { $typeName: "traceledger.v1.Status", code: StatusCode.UNSPECIFIED, message: "" };
         draft.span.endReason = e.endReason;
+        if (e.name !== "") draft.span.name = e.name;
         for (const kv of e.attributes) draft.attributes.set(kv.key, kv);
         draft.span.limitedAttributesCount += e.droppedAttributesCount + e.truncatedValuesCount;
         break;

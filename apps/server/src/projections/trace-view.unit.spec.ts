@@ -64,6 +64,16 @@ describe("the trace view folded from events", () => {
     expect(child!.endReason).toBe(SpanEndReason.COMPLETED);
   });
 
+  it("shows a span under the name its end gave it from the end on, and under its first name before", () => {
+    const events = [...runningTrace(), spanEnded(CHILD), spanEnded(ROOT, { name: "POST /checkout/{cart}" }), traceCompleted({ spans: 2 })];
+    const trace = buildTraceView(TRACE, events, NOW);
+    expect(trace.rootName).toBe("POST /checkout/{cart}");
+    expect(trace.spans.map((span) => span.name)).toEqual(["POST /checkout/{cart}", "charge card"]);
+    const before = buildTraceView(TRACE, events.slice(0, 4), NOW);
+    expect(before.rootName).toBe("POST /checkout");
+    expect(before.spans[0]!.name).toBe("POST /checkout");
+  });
+
   it("takes a span that arrived after completion, with the restated completion, as part of the completed trace", () => {
     const events = [
       traceStarted(),

@@ -92,6 +92,7 @@ export function endSpanCommand(r: EndSpanRequest): TraceCommand | TraceError {
     statusMessage: r.status?.message ?? "",
     endReason: r.endReason,
     attributes: r.attributes,
+    name: r.name,
   };
 }
 

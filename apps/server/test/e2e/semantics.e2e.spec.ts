@@ -144,6 +144,52 @@ describe("retries", () => {
   });
 });
 
+describe("a span renamed as it ends", () => {
+  it("shows the new name from the end on, in GetTrace (as of any moment), ListTraces and the log", async () => {
+    const root = await e2e.client.startTrace({ name: "GET", serviceName: "rename-gateway", kind: SpanKind.SERVER });
+    const ended = await e2e.client.endSpan({ traceparent: root.traceparent, name: "GET /users/{id}", status: { code: StatusCode.OK } });
+    expect(ended.traceCompleted).toBe(true);
+
+    const now = (await e2e.client.getTrace({ traceId: root.traceId })).trace!;
+    expect(now.spans.map((s) => s.name)).toEqual(["GET /users/{id}"]);
+    expect(now.rootName).toBe("GET /users/{id}");
+    const running = (await e2e.client.getTrace({ traceId: root.traceId, asOf: { case: "asOfVersion", value: root.traceVersion } })).trace!;
+    expect(running.spans.map((s) => [s.name, s.state])).toEqual([["GET", SpanState.RUNNING]]);
+    const spanEnded = (await allEvents(root.traceId)).find((e) => e.event!.event.case === "spanEnded")!;
+    expect(spanEnded.event!.event.value).toMatchObject({ name: "GET /users/{id}" });
+
+    const listed = await listedWhen(
+      e2e.server.projector,
+      () => e2e.client.listTraces({ serviceName: "rename-gateway" }),
+      (l) => l.traces.length === 1 && l.traces[0]!.state === TraceState.COMPLETED,
+      "ListTraces to list the renamed trace, completed",
+    );
+    expect(listed.traces[0]!.rootName).toBe("GET /users/{id}");
+    expect((await e2e.client.listTraces({ serviceName: "rename-gateway", spanName: "GET /users/{id}" })).traces).toHaveLength(1);
+    expect((await e2e.client.listTraces({ serviceName: "rename-gateway", spanName: "GET" })).traces).toHaveLength(0);
+
+    // A retry repeats the final name; another name, or a blank one, is refused and writes nothing.
+    expect((await e2e.client.endSpan({ traceparent: root.traceparent, name: "GET /users/{id}", status: { code: StatusCode.OK } })).traceVersion).toBe(ended.traceVersion);
+    const other = await e2e.client.endSpan({ traceparent: root.traceparent, name: "GET /teams/{id}", status: { code: StatusCode.OK } }).catch((e: unknown) => e);
+    expect(connectError(other)).toMatchObject({ code: "failed_precondition", reason: "SPAN_ALREADY_ENDED" });
+    const child = await e2e.client.startSpan({ traceparent: traceparentOf(newTraceId(), newSpanId()), name: "work", serviceName: "rename-worker" });
+    const blank = await e2e.client.endSpan({ traceparent: child.traceparent, name: " " }).catch((e: unknown) => e);
+    expect(connectError(blank)).toMatchObject({ code: "invalid_argument", reason: "INVALID_SPAN_NAME" });
+    expect((await e2e.client.getTrace({ traceId: child.traceId })).trace!.spans.map((s) => [s.name, s.state])).toEqual([["work", SpanState.RUNNING]]);
+  });
+
+  it("takes the new name from the foreign grpc-js client (the .proto loaded at run time)", async () => {
+    const foreign = new ForeignTracingClient(e2e.server.grpcAddress);
+    try {
+      const root = await e2e.client.startTrace({ name: "consume", serviceName: "rename-foreign" });
+      await foreign.call("EndSpan", { traceparent: root.traceparent, name: "consume orders.created" });
+      expect((await e2e.client.getTrace({ traceId: root.traceId })).trace!.spans.map((s) => s.name)).toEqual(["consume orders.created"]);
+    } finally {
+      foreign.close();
+    }
+  });
+});
+
 describe("time travel with GetTrace", () => {
   it("shows a span RUNNING as of an earlier version and time, and ENDED now", async () => {
     const root = await e2e.client.startTrace({ name: "root", serviceName: "time-travel" });

@@ -59,6 +59,8 @@ export interface EndSpanCommand extends SpanTarget {
   readonly statusMessage: string;
   readonly endReason: EndReasonNumber;
   readonly attributes?: Attributes;
+  /** The span's final name, when it was renamed after its start had shipped; absent keeps the name sent. */
+  readonly name?: string;
 }
 
 export interface RecordErrorCommand extends SpanTarget {

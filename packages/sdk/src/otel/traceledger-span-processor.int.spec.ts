@@ -98,6 +98,24 @@ describe("TraceledgerSpanProcessor", () => {
     expect(processor.stats()).toMatchObject({ dropped: 0, failed: 0 });
   });
 
+  it("renames a span whose start has shipped as it ends, as HTTP instrumentations name a server span by its route", async () => {
+    const tracer = provider.getTracer("http");
+    const span = tracer.startSpan("GET", { kind: OtelSpanKind.SERVER });
+    const traceId = span.spanContext().traceId;
+    // Visible, and so shipped, under the name it started with.
+    await eventually(async () => expect(spanNamed(await getTrace(reader, traceId), "GET").state).toBe(SpanState.RUNNING));
+    span.updateName("GET /users/:id");
+    span.end();
+    await processor.forceFlush();
+    const ended = await eventually(async () => {
+      const t = await getTrace(reader, traceId);
+      expect(t?.spans.map((s) => [s.name, s.state])).toEqual([["GET /users/:id", SpanState.ENDED]]);
+      return t!;
+    });
+    expect(ended.rootName).toBe("GET /users/:id");
+    expect(processor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+  });
+
   it("sends a resource's attributes that detectors give later, once they have settled", async () => {
     let settle!: (id: string) => void;
     const hostId = new Promise<string>((resolve) => (settle = resolve));

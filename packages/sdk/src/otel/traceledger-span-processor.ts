@@ -116,6 +116,9 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
         statusMessage: span.status.code === 2 ? (span.status.message ?? "") : "",
         endReason: 0,
         attributes: endAttributes,
+        // Instrumentations often name a span only as it ends (an HTTP server span's route).
+        // A blank name would get the whole end refused: the span keeps the name it started with.
+        name: started.command.sealed && span.name.trim() !== "" && span.name !== started.command.name ? span.name : undefined,
       });
     } catch {
       // Never throw into the application.

@@ -1,7 +1,7 @@
 // A sampled span: each operation becomes a lifecycle command for the sink.
 // Attributes set (or a rename) before the span's StartSpan has been sealed into
 // a batch are folded into it, so a short span usually costs two commands: its
-// start and its end.
+// start and its end. A rename after that travels with the end.
 
 import { copyAttributes, type AttributeValue, type Attributes } from "../commands/attributes.js";
 import type { StartSpanCommand, StatusCodeNumber } from "../commands/span-command.js";
@@ -138,6 +138,8 @@ export class RecordingSpan implements Span {
       statusMessage: this.statusMessage,
       endReason: options.cancelled === true ? 2 : 0,
       attributes: copyAttributes(options.attributes),
+      // A start that has shipped carries the name it had then: the end renames the span.
+      name: this.start.sealed && this.currentName !== this.start.name ? this.currentName : undefined,
     });
   }
 

@@ -70,9 +70,9 @@ export interface Span {
   /** The status as set so far (OK is final; an ERROR's message is kept). */
   status(): SpanStatus;
   /**
-   * Renames the span. The server learns the new name only if the span's start
-   * has not been sent yet (it waits at most one flush interval); afterwards the
-   * name stays as it was sent.
+   * Renames the span. A start not sent yet carries the new name; once it has
+   * been sent, the span's end carries it, so the server shows the running span
+   * under the name it started with until the span ends.
    */
   updateName(name: string): this;
   /** Ends the span; later calls do nothing. */

@@ -131,17 +131,31 @@ describe("Tracer", () => {
     expect(sink.ofType("recordError")[0]!.errorId).not.toBe(sink.ofType("addSpanEvent")[0]!.eventId);
   });
 
-  it("folds attributes and renames into a start that has not shipped, and sends them separately after", async () => {
+  it("folds attributes and renames into a start that has not shipped; after, attributes go on their own and a rename with the end", async () => {
     const { tracer, sink } = tracerWith();
     const span = tracer.startSpan("GET /users/42", { attributes: { a: 1 } });
     span.setAttributes({ b: 2 }).updateName("GET /users/:id");
     expect(sink.commands).toHaveLength(1);
     expect(sink.ofType("startSpan")[0]).toMatchObject({ name: "GET /users/:id", attributes: { a: 1, b: 2 } });
     await sink.forceFlush(); // the start ships
-    span.setAttribute("c", 3).updateName("ignored by the server");
+    span.setAttribute("c", 3).updateName("GET /users/:id (cached)");
     expect(sink.ofType("setSpanAttributes")[0]).toMatchObject({ attributes: { c: 3 } });
     expect(sink.ofType("startSpan")[0]!.name).toBe("GET /users/:id");
-    expect(span.name).toBe("ignored by the server");
+    expect(span.name).toBe("GET /users/:id (cached)");
+    span.end();
+    expect(sink.ofType("endSpan")[0]!.name).toBe("GET /users/:id (cached)");
+  });
+
+  it("sends no name with the end when the span kept the one its start carried", async () => {
+    const { tracer, sink } = tracerWith();
+    const early = tracer.startSpan("GET /a");
+    early.updateName("GET /:page");
+    early.end(); // renamed before its start shipped: the start has the name
+    const late = tracer.startSpan("GET /b");
+    await sink.forceFlush();
+    late.updateName("GET /b");
+    late.end();
+    expect(sink.ofType("endSpan").map((end) => end.name)).toEqual([undefined, undefined]);
   });
 
   it("ends once, never before the start, and ignores changes after the end", () => {

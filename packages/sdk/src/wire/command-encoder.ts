@@ -49,6 +49,7 @@ export function encodeTracingCommand(w: ProtoWriter, command: SpanCommand): void
       }
       w.enumField(6, command.endReason);
       encodeAttributes(w, 7, command.attributes);
+      if (command.name !== undefined) w.stringField(8, command.name);
       w.end(m);
       return;
     }

@@ -47,6 +47,18 @@ describe("error rate: a real denominator and a minimum sample size", () => {
     expect(operation).toMatchObject({ message: 'error rate of "charge card" of payments is 15% (3 of 20 spans in 60 s), above 10%' });
   });
 
+  it("a span renamed by its end counts for the operation of its final name", () => {
+    // Every call starts as "charge card" and learns its card as it ends.
+    const visa = "charge card (visa)";
+    const renamedEnd = callEnded(20, { start: BUCKET + s(1), end: BUCKET + s(1) + ms, error: true, renamedTo: visa })[0]!;
+    given([...calls(19, { from: BUCKET, errors: 2, renamedTo: visa }), ...running(20)])
+      .when(renamedEnd)
+      .then([
+        { type: "AlertRaised", kind: "error_rate", subject: { type: "service", service: "payments" }, value: 3 / 20 },
+        { type: "AlertRaised", kind: "error_rate", subject: { type: "operation", service: "payments", operation: visa }, value: 3 / 20, samples: 20 },
+      ]);
+  });
+
   it("at exactly the threshold nothing is raised: the rule is 'above'", () => {
     given([...calls(19, { from: BUCKET, errors: 1 }), ...running(20)]).when(ends(20, true)).thenNothing();
   });

@@ -11,7 +11,7 @@ import { errorRateOnEnd, errorRateOnTick } from "./error-rate-rules.js";
 import type { ResolveReason } from "./monitoring-events.js";
 import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { spanIdHex, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
+import { endedAs, spanIdHex, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
 import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
 import type { SagaSpanId } from "./saga-trace-event.js";
 import { slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
@@ -64,8 +64,9 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
       const end = event.value.endTimeUnixNano;
       const durationNs = end > span.startTime ? end - span.startTime : 0n;
       finished(span, end, durationNs, "span_ended", out);
-      errorRateOnEnd(span, event.value.status?.code === StatusCode.ERROR, at, state, out);
-      anomalyOnEnd(span, end, durationNs, state, out);
+      const ended = endedAs(span, event.value.name);
+      errorRateOnEnd(ended, event.value.status?.code === StatusCode.ERROR, at, state, out);
+      anomalyOnEnd(ended, end, durationNs, state, out);
       return decided(out);
     }
     case "spanOrphaned": {

@@ -111,6 +111,17 @@ export function operationKey(service: string, spanName: string): string {
   return `${service}\u0000${spanName}`;
 }
 
+/**
+ * The span as its end counts it: under the name the end gave, when it renamed
+ * the span (an HTTP server span that learnt its route). Its operation's error
+ * rate and latency baseline are the final name's; what was raised while it ran
+ * (a slow span) keeps the name it had then.
+ */
+export function endedAs(span: ActiveSpan, name: string | undefined): ActiveSpan {
+  if (name === undefined || name === "" || name === span.name) return span;
+  return { ...span, name, operationKey: operationKey(span.service, name) };
+}
+
 // decide and evolve both read a SpanEnded's span id; the second reading of the
 // same (immutable) bytes is answered from here.
 let lastSpanIdBytes: Uint8Array | undefined;
@@ -242,8 +253,9 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const trace = state.traces.get(traceId);
       if (!trace) return;
       touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-      const span = finish(state, trace, spanIdHex(e.spanId));
-      if (!span) return;
+      const finished = finish(state, trace, spanIdHex(e.spanId));
+      if (!finished) return;
+      const span = endedAs(finished, e.name);
       const durationNs = Number(e.endTimeUnixNano > span.startTime ? e.endTimeUnixNano - span.startTime : 0n);
       const isError = e.status?.code === StatusCode.ERROR;
       const bucket = bucketOf(state, at);

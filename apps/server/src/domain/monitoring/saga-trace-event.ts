@@ -32,6 +32,8 @@ export interface SagaSpanEnded {
   readonly status?: { readonly code: number };
   /** A SpanEndReason. */
   readonly endReason: number;
+  /** The span's new name when it was renamed as it ended; empty or absent when it kept its start's. */
+  readonly name?: string;
 }
 
 export interface SagaSpanOrphaned {

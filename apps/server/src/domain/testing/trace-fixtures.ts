@@ -82,6 +82,7 @@ export function endSpan(spanId: string, fields: Partial<EndSpan> = {}): EndSpan 
     statusMessage: "",
     endReason: SpanEndReason.UNSPECIFIED,
     attributes: [],
+    name: "",
     ...fields,
   };
 }
@@ -190,6 +191,7 @@ export function spanEnded(spanId: string, fields: Partial<EndSpan> = {}): TraceE
       status: { code: c.statusCode, message: c.statusMessage },
       endReason: c.endReason === SpanEndReason.UNSPECIFIED ? SpanEndReason.COMPLETED : c.endReason,
       attributes: [...c.attributes],
+      name: c.name,
     }),
   };
 }

@@ -139,7 +139,9 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
   }
   const existing = state.spans.get(span.spanId);
   if (existing) {
-    if (!sameStart(existing, span)) return spanIdReused(state.traceId, span.spanId);
+    // A running span may be renamed by its end; an ended one is reported under its final name.
+    const name = existing.status === "running" ? span.name : existing.status === "ended" && existing.endName !== "" ? existing.endName : existing.name;
+    if (!sameStart({ ...existing, name }, span)) return spanIdReused(state.traceId, span.spanId);
     if (existing.status === "ended") {
       return existing.endTime === span.endTime && existing.statusCode === span.statusCode ? "duplicate" : alreadyEnded(state.traceId, span.spanId);
     }
@@ -200,7 +202,7 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
 function endRunning(existing: SpanState, span: FinishedSpan, tally: Tally): "recorded" {
   const spanIdBytes = hexToBytes(span.spanId);
   const hasErrorEvent = pushSpanEvents(span, spanIdBytes, existing, tally);
-  tally.events.push(spanEnded(span, spanIdBytes, limitAttributes(span.attributes, tally.limits, existing.attributeKeys), tally));
+  tally.events.push(spanEnded(span, spanIdBytes, limitAttributes(span.attributes, tally.limits, existing.attributeKeys), tally, span.name === existing.name ? "" : span.name));
   (tally.ended ??= new Map()).set(span.spanId, span);
   if (!existing.hasError && (hasErrorEvent || span.statusCode === StatusCode.ERROR)) tally.newErrors++;
   if (span.endTime > tally.end) tally.end = span.endTime;
@@ -254,7 +256,8 @@ function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: S
   return hasError;
 }
 
-function spanEnded(span: FinishedSpan, spanIdBytes: Uint8Array, attributes: LimitedAttributes, tally: Tally): TraceEventCase {
+/** `name`: the span's new name when a lifecycle span is renamed by its report, else "". */
+function spanEnded(span: FinishedSpan, spanIdBytes: Uint8Array, attributes: LimitedAttributes, tally: Tally, name = ""): TraceEventCase {
   return {
     case: "spanEnded",
     value: {
@@ -267,6 +270,7 @@ function spanEnded(span: FinishedSpan, spanIdBytes: Uint8Array, attributes: Limi
       attributes: attributes.attributes,
       droppedAttributesCount: attributes.dropped,
       truncatedValuesCount: attributes.truncated,
+      name,
     } satisfies SpanEnded,
   };
 }

@@ -118,6 +118,20 @@ describe("joining the lifecycle API", () => {
   it("a trace completes only once every lifecycle span has ended", () => {
     given(runningTrace()).when(recordFinished(finishedSpan(ROOT))).then([spanEnded(ROOT)]);
   });
+
+  it("a report under another name renames the running lifecycle span as it ends it", () => {
+    given(runningTrace())
+      .when(recordFinished(finishedSpan(ROOT, { name: "POST /checkout/{cart}" })))
+      .then([spanEnded(ROOT, { name: "POST /checkout/{cart}" })]);
+  });
+
+  it("a span renamed by its end is reported again under its final name, not the one it started with", () => {
+    const renamed = [...runningTrace(), spanEnded(ROOT, { name: "POST /checkout/{cart}" })];
+    const again = given(renamed).when(recordFinished(finishedSpan(ROOT, { name: "POST /checkout/{cart}" }))).then([]);
+    expect(again).toMatchObject({ recorded: 0, duplicates: 1, rejected: [] });
+    const first = given(renamed).when(recordFinished(finishedSpan(ROOT))).thenAccepted();
+    expect(first.outcome).toMatchObject({ rejected: [{ error: { reason: "SPAN_ID_REUSED" } }] });
+  });
 });
 
 describe("a span reported twice is stored once", () => {

@@ -39,6 +39,8 @@ export interface EndSpan {
   readonly statusMessage: string;
   readonly endReason: SpanEndReason;
   readonly attributes: readonly KeyValue[];
+  /** The span's final name; "" keeps the name it started with. */
+  readonly name: string;
 }
 
 export interface RecordError {

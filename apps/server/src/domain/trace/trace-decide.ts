@@ -214,11 +214,20 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
   const found = findSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
   const span = found.span;
-  const invalid = statusCodeProblem(cmd.statusCode, cmd.spanId) ?? endReasonProblem(cmd.endReason, cmd.spanId) ?? attributeProblem(cmd.attributes, cmd.spanId);
+  const invalid =
+    statusCodeProblem(cmd.statusCode, cmd.spanId) ??
+    endReasonProblem(cmd.endReason, cmd.spanId) ??
+    (cmd.name !== "" && cmd.name.trim() === "" ? traceError("invalid_argument", "INVALID_SPAN_NAME", "the span's new name must not be blank; send an empty name to keep the one it started with", { span_id: cmd.spanId }) : undefined) ??
+    attributeProblem(cmd.attributes, cmd.spanId);
   if (invalid) return reject(invalid);
   const endReason = cmd.endReason === SpanEndReason.UNSPECIFIED ? SpanEndReason.COMPLETED : cmd.endReason;
   if (span.status === "ended") {
-    const same = span.statusCode === cmd.statusCode && span.statusMessage === cmd.statusMessage && span.endReason === endReason && (cmd.endTime === 0n || cmd.endTime === span.endTime);
+    const same =
+      span.statusCode === cmd.statusCode &&
+      span.statusMessage === cmd.statusMessage &&
+      span.endReason === endReason &&
+      (cmd.endTime === 0n || cmd.endTime === span.endTime) &&
+      (cmd.name || span.name) === (span.endName || span.name);
     if (!same) return reject(alreadyEnded(cmd.traceId, cmd.spanId));
     // The original answer counted the TraceCompleted that followed the end.
     const version = span.completedTrace ? span.endedAtVersion + 1 : span.endedAtVersion;
@@ -244,6 +253,7 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
         attributes: list(limited.attributes),
         droppedAttributesCount: limited.dropped,
         truncatedValuesCount: limited.truncated,
+        name: cmd.name === span.name ? "" : cmd.name,
       },
     },
   ];

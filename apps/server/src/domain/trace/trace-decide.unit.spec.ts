@@ -175,6 +175,41 @@ describe("a span ends once", () => {
   });
 });
 
+describe("a span renamed as it ends", () => {
+  it("an end with a new name records it on SpanEnded; the start keeps the name it had", () => {
+    given(runningTrace())
+      .when(endSpan(CHILD, { name: "charge card (visa)" }))
+      .then([spanEnded(CHILD, { name: "charge card (visa)" })]);
+  });
+
+  it("an end that repeats the start's name, or gives none, records no new name", () => {
+    given(runningTrace()).when(endSpan(CHILD, { name: "charge card" })).then([spanEnded(CHILD)]);
+    given(runningTrace()).when(endSpan(CHILD, { name: "" })).then([spanEnded(CHILD)]);
+  });
+
+  it("a blank name is rejected and nothing is written", () => {
+    given(runningTrace()).when(endSpan(CHILD, { name: "  \t" })).thenRejected("INVALID_SPAN_NAME");
+  });
+
+  it("a retried end must give the same final name", () => {
+    const renamed = [...runningTrace(), spanEnded(CHILD, { name: "charge card (visa)" })];
+    const outcome = given(renamed).when(endSpan(CHILD, { name: "charge card (visa)" })).then([]);
+    expect(outcome).toEqual({ type: "SpanEnded", version: 4, durationNano: ms(5), traceCompleted: false });
+    given(renamed).when(endSpan(CHILD, { name: "charge card (amex)" })).thenRejected("SPAN_ALREADY_ENDED");
+    given(renamed).when(endSpan(CHILD)).thenRejected("SPAN_ALREADY_ENDED");
+    // An end that kept the start's name is repeated by naming it, or by giving none.
+    const kept = [...runningTrace(), spanEnded(CHILD)];
+    given(kept).when(endSpan(CHILD, { name: "charge card" })).then([]);
+    given(kept).when(endSpan(CHILD, { name: "charge card (visa)" })).thenRejected("SPAN_ALREADY_ENDED");
+  });
+
+  it("a retried start is still recognised by the name it started with", () => {
+    given([...runningTrace(), spanEnded(CHILD, { name: "charge card (visa)" })])
+      .when(startSpan(CHILD, { parentSpanId: ROOT }))
+      .then([]);
+  });
+});
+
 describe("no error, event or attribute on an unknown or ended span", () => {
   const ended = [...runningTrace(), spanEnded(CHILD)];
 

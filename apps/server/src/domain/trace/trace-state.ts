@@ -60,6 +60,8 @@ interface EndedSpan extends SpanCommon {
   readonly endedAtVersion: number;
   /** True when this span's end also completed the trace. */
   readonly completedTrace: boolean;
+  /** The name the end gave the span; "" when it kept the name it started with (`name`). */
+  readonly endName: string;
 }
 
 interface OrphanedSpan extends SpanCommon {
@@ -164,6 +166,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         endReason: SpanEndReason.UNSPECIFIED,
         endedAtVersion: 0,
         completedTrace: false,
+        endName: "",
         orphanReason: OrphanReason.UNSPECIFIED,
       };
       state.spans.set(spanId, span as SpanState);
@@ -186,6 +189,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       s.statusCode = code;
       s.statusMessage = e.status?.message ?? "";
       s.endReason = e.endReason;
+      s.endName = e.name;
       s.endedAtVersion = state.version;
       if (code === StatusCode.ERROR) s.hasError = true;
       state.runningSpanCount--;

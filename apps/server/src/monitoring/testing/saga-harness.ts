@@ -85,7 +85,7 @@ export function startSpan(traceId: string, spanId: string, at: bigint, fields: P
 }
 
 export function endSpan(traceId: string, spanId: string, at: bigint, statusCode: StatusCode = StatusCode.OK): EndSpan {
-  return { type: "EndSpan", traceId, spanId, endTime: at, statusCode, statusMessage: "", endReason: 0, attributes: [] };
+  return { type: "EndSpan", traceId, spanId, endTime: at, statusCode, statusMessage: "", endReason: 0, attributes: [], name: "" };
 }
 
 export function recordError(traceId: string, spanId: string, at: bigint, errorType: string): RecordError {

@@ -4,8 +4,9 @@
 // (otlp-span-transcoder.unit.spec.ts) on random traces.
 //
 // Mapping (docs/operations.md, "OTLP export"):
-// - ids, parent, name, kind, times, tracestate, links: as started; kind and
-//   status codes have OTLP's numbers already.
+// - ids, parent, name, kind, times, tracestate, links: as started (the name as
+//   the end gave it, if it renamed the span); kind and status codes have OTLP's
+//   numbers already.
 // - flags: the W3C trace flags, plus OTLP's "has is_remote" bit and "is_remote"
 //   when the parent came from another system.
 // - attributes: those given at start, updated while running and added at end,
@@ -118,6 +119,7 @@ export class OtlpSpanFold {
         const draft = this.draft(e.spanId);
         if (!draft) break;
         draft.span.endTimeUnixNano = e.endTimeUnixNano;
+        if (e.name !== "") draft.span.name = e.name;
         if (e.status) draft.span.status = { $typeName: "opentelemetry.proto.trace.v1.Status", message: e.status.message, code: e.status.code as number };
         for (const kv of e.attributes) draft.attributes.set(kv.key, toOtlpKeyValue(kv));
         draft.span.droppedAttributesCount += e.droppedAttributesCount;

@@ -164,6 +164,7 @@ async function writeSpans(tx: Tx, spans: readonly SpanDelta[], members: JsonMemb
     ${
       merge
         ? tx`on conflict (trace_id, span_id) do update set
+              name = coalesce(nullif(excluded.name, ''), span_index.name),
               end_time = greatest(span_index.end_time, excluded.end_time),
               state = greatest(span_index.state, excluded.state),
               status_code = greatest(span_index.status_code, excluded.status_code),
@@ -195,7 +196,7 @@ async function applyDelta(tx: Tx, delta: ListingDelta, trustNew: boolean): Promi
     } else if (trace.spans.length === 0 && !trace.completed) {
       // Only events that change no span (SpanEventRecorded): the summary stays as it is.
       continue;
-    } else if (trace.spanStarted) regrouped.push(traceId);
+    } else if (trace.spanStarted || trace.spanRenamed) regrouped.push(traceId);
     else {
       recounted.push(traceId);
       recountedStates.push(trace.completed ? 2 : 1);

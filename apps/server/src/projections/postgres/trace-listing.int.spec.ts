@@ -40,7 +40,8 @@ beforeAll(async () => {
     ];
     if (i % 3 === 0) commands.push(recordError("00000000000000b2", { traceId, time: t0 + 2000n }));
     commands.push(endSpan("00000000000000b2", { traceId, endTime: t0 + BigInt(i + 1) * 1_000_000n, statusCode: i % 3 === 0 ? StatusCode.ERROR : StatusCode.OK }));
-    if (i % 5 !== 0) commands.push(endSpan("00000000000000a1", { traceId, endTime: t0 + BigInt(i + 2) * 1_000_000n }));
+    // Some roots learn their route as they end (i = 2, 9, 16, 23).
+    if (i % 5 !== 0) commands.push(endSpan("00000000000000a1", { traceId, endTime: t0 + BigInt(i + 2) * 1_000_000n, name: i % 7 === 2 ? "GET /orders/{id}" : "" }));
     const results = await bus.submitAll(commands);
     expect(results.every((r) => r.ok)).toBe(true);
   }
@@ -65,6 +66,8 @@ describe("ListTraces over the projection", () => {
     const open = traces.find((t) => bytesToHex(t.traceId) === traceIds[25])!;
     expect(open).toMatchObject({ state: TraceState.OPEN, runningSpanCount: 1 });
     expect(open.durationNano).toBe(clock() - (BASE + 25n * SEC));
+    const renamed = traces.find((t) => bytesToHex(t.traceId) === traceIds[23])!;
+    expect(renamed).toMatchObject({ state: TraceState.COMPLETED, rootName: "GET /orders/{id}" });
   });
 
   it("filters by service, span name, attributes, status, state, duration and time", async () => {
@@ -75,6 +78,8 @@ describe("ListTraces over the projection", () => {
     await expectIndices({ serviceName: "payments" }, (i) => i % 3 === 0);
     await expectIndices({ spanName: "work" }, () => true);
     await expectIndices({ spanName: "nope" }, () => false);
+    await expectIndices({ spanName: "GET /orders/{id}" }, (i) => i % 7 === 2);
+    await expectIndices({ spanName: "GET /orders" }, (i) => i % 7 !== 2);
     await expectIndices({ attributes: [attr("tenant", "blue")] }, (i) => i % 2 === 1);
     await expectIndices({ attributes: [attr("attempt", 3)] }, (i) => i % 4 === 3);
     // All given attributes must be on one span: tenant is on the root, attempt on the child.

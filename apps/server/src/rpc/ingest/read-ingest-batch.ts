@@ -307,6 +307,7 @@ function readEndSpan(c: ProtobufCursor, end: number): EndSpanRequest {
     status: undefined,
     endReason: 0,
     attributes: [],
+    name: "",
   };
   while (c.pos < end) {
     const tag = c.tag();
@@ -348,6 +349,10 @@ function readEndSpan(c: ProtobufCursor, end: number): EndSpanRequest {
       case 7:
         expect(tag, 2);
         r.attributes.push(readKeyValue(c));
+        break;
+      case 8:
+        expect(tag, 2);
+        r.name = c.string();
         break;
       default:
         throw unusual;

@@ -59,7 +59,7 @@ const everyKind: CommandInit[] = [
   { command: { case: "startSpan", value: { name: "no trace" } } },
   { command: { case: "startSpan", value: { traceId: TRACE, spanId: CHILD, name: "linked", links: [{ traceId: TRACE, spanId: ROOT, attributes: [str("k", "v")] }] } } },
   { command: { case: "endSpan", value: { traceId: TRACE, spanId: CHILD, endTimeUnixNano: T0 + 5n, status: { code: StatusCode.ERROR, message: "boom" }, endReason: SpanEndReason.CANCELLED, attributes: [str("a", "b")] } } },
-  { command: { case: "endSpan", value: { traceId: TRACE, spanId: ROOT } } },
+  { command: { case: "endSpan", value: { traceId: TRACE, spanId: ROOT, name: "GET /orders/{id} ✓" } } },
   { command: { case: "endSpan", value: { traceparent: `00-${TRACE.toString("hex")}-${ROOT.toString("hex")}-01`, status: {} } } },
   { command: { case: "endSpan", value: { spanId: new Uint8Array([1, 2, 3]) } } },
   { command: { case: "recordError", value: { traceId: TRACE, spanId: CHILD, errorId: "e1", errorType: "Error", message: "m", attributes: everyValue } } },

@@ -52,11 +52,13 @@ export function started(spanId: string, fields: Where & { start?: bigint; servic
   return recorded(event, fields.at ?? start, fields.traceId);
 }
 
-export function ended(spanId: string, fields: Where & { end: bigint; error?: boolean }): TraceEventRecorded {
+/** `renamedTo`: the name the end gives the span. */
+export function ended(spanId: string, fields: Where & { end: bigint; error?: boolean; renamedTo?: string }): TraceEventRecorded {
   const event = spanEnded(spanId, {
     ...(fields.traceId === undefined ? {} : { traceId: fields.traceId }),
     endTime: fields.end,
     statusCode: fields.error ? StatusCode.ERROR : StatusCode.OK,
+    name: fields.renamedTo ?? "",
   });
   return recorded(event, fields.at ?? fields.end, fields.traceId);
 }
@@ -107,22 +109,26 @@ export function callStarted(n: number, fields: CallFields & { start: bigint }): 
 }
 
 /** The n-th call ends, and with it its trace. */
-export function callEnded(n: number, fields: { start: bigint; end: bigint; error?: boolean }): TraceEventRecorded[] {
+export function callEnded(n: number, fields: { start: bigint; end: bigint; error?: boolean; renamedTo?: string }): TraceEventRecorded[] {
   const traceId = traceIdOf(n);
-  return [ended(spanIdOf(n), { traceId, end: fields.end, error: fields.error ?? false }), completed({ traceId, start: fields.start, end: fields.end })];
+  return [
+    ended(spanIdOf(n), { traceId, end: fields.end, error: fields.error ?? false, ...(fields.renamedTo === undefined ? {} : { renamedTo: fields.renamedTo }) }),
+    completed({ traceId, start: fields.start, end: fields.end }),
+  ];
 }
 
 /**
  * `count` calls (see callStarted) numbered from `first`, the i-th starting at
  * `from` + i ms and lasting `durationNs` (1 ms); the last `errors` of them fail.
  */
-export function calls(count: number, fields: CallFields & { from: bigint; first?: number; durationNs?: bigint; errors?: number }): TraceEventRecorded[] {
+export function calls(count: number, fields: CallFields & { from: bigint; first?: number; durationNs?: bigint; errors?: number; renamedTo?: string }): TraceEventRecorded[] {
   const out: TraceEventRecorded[] = [];
   for (let i = 0; i < count; i++) {
     const n = (fields.first ?? 1) + i;
     const start = fields.from + BigInt(i) * 1_000_000n;
     const end = start + (fields.durationNs ?? 1_000_000n);
-    out.push(...callStarted(n, { ...fields, start }), ...callEnded(n, { start, end, error: i >= count - (fields.errors ?? 0) }));
+    const error = i >= count - (fields.errors ?? 0);
+    out.push(...callStarted(n, { ...fields, start }), ...callEnded(n, { start, end, error, ...(fields.renamedTo === undefined ? {} : { renamedTo: fields.renamedTo }) }));
   }
   return out;
 }

@@ -168,6 +168,7 @@ export function simulate(options: SimulationOptions): Simulation {
             statusMessage: "",
             endReason: 0,
             attributes: [],
+            name: "",
           });
         },
       };

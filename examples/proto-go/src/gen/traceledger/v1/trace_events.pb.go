@@ -461,8 +461,11 @@ type SpanEnded struct {
 	DroppedAttributesCount uint32 `protobuf:"varint,7,opt,name=dropped_attributes_count,json=droppedAttributesCount,proto3" json:"dropped_attributes_count,omitempty"`
 	// The number of attribute values shortened to the attribute value length limit.
 	TruncatedValuesCount uint32 `protobuf:"varint,8,opt,name=truncated_values_count,json=truncatedValuesCount,proto3" json:"truncated_values_count,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The span's new name, when it was renamed as it ended; empty when it kept
+	// the name of its SpanStarted. Views show the span under this name from here on.
+	Name          string `protobuf:"bytes,9,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SpanEnded) Reset() {
@@ -549,6 +552,13 @@ func (x *SpanEnded) GetTruncatedValuesCount() uint32 {
 		return x.TruncatedValuesCount
 	}
 	return 0
+}
+
+func (x *SpanEnded) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 // SpanErrorOccurred records an error or exception observed while a span ran.
@@ -1444,7 +1454,7 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\x18dropped_attributes_count\x18\x0e \x01(\rR\x16droppedAttributesCount\x124\n" +
 	"\x16truncated_values_count\x18\x0f \x01(\rR\x14truncatedValuesCount\x12\x1d\n" +
 	"\n" +
-	"scope_name\x18\x10 \x01(\tR\tscopeName\"\x84\x03\n" +
+	"scope_name\x18\x10 \x01(\tR\tscopeName\"\x98\x03\n" +
 	"\tSpanEnded\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12+\n" +
@@ -1456,7 +1466,8 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"attributes\x18\x06 \x03(\v2\x18.traceledger.v1.KeyValueR\n" +
 	"attributes\x128\n" +
 	"\x18dropped_attributes_count\x18\a \x01(\rR\x16droppedAttributesCount\x124\n" +
-	"\x16truncated_values_count\x18\b \x01(\rR\x14truncatedValuesCount\"\xa5\x03\n" +
+	"\x16truncated_values_count\x18\b \x01(\rR\x14truncatedValuesCount\x12\x12\n" +
+	"\x04name\x18\t \x01(\tR\x04name\"\xa5\x03\n" +
 	"\x11SpanErrorOccurred\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12\x19\n" +

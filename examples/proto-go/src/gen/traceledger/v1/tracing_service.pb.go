@@ -534,7 +534,12 @@ type EndSpanRequest struct {
 	// operation abandoned before it finished.
 	EndReason SpanEndReason `protobuf:"varint,6,opt,name=end_reason,json=endReason,proto3,enum=traceledger.v1.SpanEndReason" json:"end_reason,omitempty"`
 	// Attributes to add as the span ends.
-	Attributes    []*KeyValue `protobuf:"bytes,7,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	Attributes []*KeyValue `protobuf:"bytes,7,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	// The span's final name, when the operation learnt a better one while it ran
+	// (an HTTP server span that learns its route, for example). Empty keeps the
+	// name the span started with; otherwise it must not be blank. A retried end
+	// must give the same final name.
+	Name          string `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -616,6 +621,13 @@ func (x *EndSpanRequest) GetAttributes() []*KeyValue {
 		return x.Attributes
 	}
 	return nil
+}
+
+func (x *EndSpanRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 // EndSpanResponse reports the ended span.
@@ -2295,7 +2307,7 @@ const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"\vtraceparent\x18\x03 \x01(\tR\vtraceparent\x12#\n" +
 	"\rtrace_version\x18\x04 \x01(\x04R\ftraceVersion\x12#\n" +
 	"\rtrace_started\x18\x05 \x01(\bR\ftraceStarted\x128\n" +
-	"\x18limited_attributes_count\x18\x06 \x01(\rR\x16limitedAttributesCount\"\xbb\x02\n" +
+	"\x18limited_attributes_count\x18\x06 \x01(\rR\x16limitedAttributesCount\"\xcf\x02\n" +
 	"\x0eEndSpanRequest\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12 \n" +
@@ -2306,7 +2318,8 @@ const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"end_reason\x18\x06 \x01(\x0e2\x1d.traceledger.v1.SpanEndReasonR\tendReason\x128\n" +
 	"\n" +
 	"attributes\x18\a \x03(\v2\x18.traceledger.v1.KeyValueR\n" +
-	"attributes\"\x84\x01\n" +
+	"attributes\x12\x12\n" +
+	"\x04name\x18\b \x01(\tR\x04name\"\x84\x01\n" +
 	"\x0fEndSpanResponse\x12#\n" +
 	"\rtrace_version\x18\x01 \x01(\x04R\ftraceVersion\x12#\n" +
 	"\rduration_nano\x18\x02 \x01(\x04R\fdurationNano\x12'\n" +

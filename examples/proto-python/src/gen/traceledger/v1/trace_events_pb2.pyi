@@ -87,7 +87,7 @@ class SpanStarted(_message.Message):
     def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., flags: _Optional[int] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ..., scope_name: _Optional[str] = ...) -> None: ...
 
 class SpanEnded(_message.Message):
-    __slots__ = ("trace_id", "span_id", "end_time_unix_nano", "status", "end_reason", "attributes", "dropped_attributes_count", "truncated_values_count")
+    __slots__ = ("trace_id", "span_id", "end_time_unix_nano", "status", "end_reason", "attributes", "dropped_attributes_count", "truncated_values_count", "name")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     END_TIME_UNIX_NANO_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,7 @@ class SpanEnded(_message.Message):
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     DROPPED_ATTRIBUTES_COUNT_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_VALUES_COUNT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     end_time_unix_nano: int
@@ -104,7 +105,8 @@ class SpanEnded(_message.Message):
     attributes: _containers.RepeatedCompositeFieldContainer[_attributes_pb2.KeyValue]
     dropped_attributes_count: int
     truncated_values_count: int
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., end_time_unix_nano: _Optional[int] = ..., status: _Optional[_Union[_span_types_pb2.Status, _Mapping]] = ..., end_reason: _Optional[_Union[_span_types_pb2.SpanEndReason, str]] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ...) -> None: ...
+    name: str
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., end_time_unix_nano: _Optional[int] = ..., status: _Optional[_Union[_span_types_pb2.Status, _Mapping]] = ..., end_reason: _Optional[_Union[_span_types_pb2.SpanEndReason, str]] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
 
 class SpanErrorOccurred(_message.Message):
     __slots__ = ("trace_id", "span_id", "error_id", "time_unix_nano", "error_type", "message", "stacktrace", "escaped", "attributes", "dropped_attributes_count", "truncated_values_count")

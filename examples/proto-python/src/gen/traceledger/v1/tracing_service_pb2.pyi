@@ -103,7 +103,7 @@ class StartSpanResponse(_message.Message):
     def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., traceparent: _Optional[str] = ..., trace_version: _Optional[int] = ..., trace_started: _Optional[bool] = ..., limited_attributes_count: _Optional[int] = ...) -> None: ...
 
 class EndSpanRequest(_message.Message):
-    __slots__ = ("trace_id", "span_id", "traceparent", "end_time_unix_nano", "status", "end_reason", "attributes")
+    __slots__ = ("trace_id", "span_id", "traceparent", "end_time_unix_nano", "status", "end_reason", "attributes", "name")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +111,7 @@ class EndSpanRequest(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     END_REASON_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     traceparent: str
@@ -118,7 +119,8 @@ class EndSpanRequest(_message.Message):
     status: _span_types_pb2.Status
     end_reason: _span_types_pb2.SpanEndReason
     attributes: _containers.RepeatedCompositeFieldContainer[_attributes_pb2.KeyValue]
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., traceparent: _Optional[str] = ..., end_time_unix_nano: _Optional[int] = ..., status: _Optional[_Union[_span_types_pb2.Status, _Mapping]] = ..., end_reason: _Optional[_Union[_span_types_pb2.SpanEndReason, str]] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ...) -> None: ...
+    name: str
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., traceparent: _Optional[str] = ..., end_time_unix_nano: _Optional[int] = ..., status: _Optional[_Union[_span_types_pb2.Status, _Mapping]] = ..., end_reason: _Optional[_Union[_span_types_pb2.SpanEndReason, str]] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., name: _Optional[str] = ...) -> None: ...
 
 class EndSpanResponse(_message.Message):
     __slots__ = ("trace_version", "duration_nano", "trace_completed")
