@@ -76,7 +76,9 @@ class ResultGroup {
     this.left = size;
   }
 
+  /** The first result given for a command is its answer; a later one (after a failure further on in its batch) is ignored. */
   settle(index: number, result: CommandResult): void {
+    if (this.results[index] !== undefined) return;
     this.results[index] = result;
     if (--this.left === 0) this.done(this.results);
   }
@@ -92,6 +94,8 @@ interface TraceWork {
   readonly decided: TraceEventCase[];
   /** The answers, as they will be sent once the events are durable. */
   readonly results: CommandResult[];
+  /** Deciding threw part way: the state may be half evolved and must not be cached. */
+  readonly failed?: boolean;
 }
 
 export class TraceCommandBus {
@@ -202,7 +206,7 @@ export class TraceCommandBus {
       const states = await this.loadStates(traces, unread);
       const now = this.options.clock();
       const work: TraceWork[] = [];
-      for (const [traceId, entries] of traces) work.push(this.decide(traceId, entries, states.get(traceId)!, now));
+      for (const [traceId, entries] of traces) work.push(this.decideSafely(traceId, entries, states.get(traceId)!, now));
 
       const writes = work.filter((w) => w.events.length > 0);
       const requests: AppendRequest[] = writes.map((w) => ({
@@ -235,8 +239,9 @@ export class TraceCommandBus {
       }
       this.retry(conflicted);
     } catch (error) {
-      // The store failed: nothing of this batch is known to be durable, so no
-      // state built from it may stay cached.
+      // The store failed: what was not answered yet is not known to be durable,
+      // so no state built from this batch may stay cached. Commands already
+      // answered (their commit succeeded) keep their answer.
       for (const [traceId, entries] of traces) {
         this.cache.delete(traceId);
         for (const entry of entries) entry.group.settle(entry.index, unavailable(traceId, error));
@@ -266,7 +271,7 @@ export class TraceCommandBus {
    */
   private async staleRejections(readOnly: TraceWork[], unread: Set<string>): Promise<Set<string>> {
     const suspects = readOnly.filter(
-      (w) => unread.has(w.traceId) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
+      (w) => !w.failed && unread.has(w.traceId) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
     );
     const stale = new Set<string>();
     await Promise.all(
@@ -275,6 +280,21 @@ export class TraceCommandBus {
       }),
     );
     return stale;
+  }
+
+  /**
+   * A command that makes deciding or encoding throw (a defect, or input that
+   * slipped past validation) fails its own trace's commands as INTERNAL_ERROR,
+   * not the whole group commit as a retryable store failure: every sender
+   * would retry it, and fail the other traces of its batches, forever.
+   */
+  private decideSafely(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
+    try {
+      return this.decide(traceId, entries, state, now);
+    } catch (error) {
+      this.cache.delete(traceId);
+      return { traceId, entries, state, expectedVersion: state.version, events: [], decided: [], results: entries.map(() => internal(traceId, error)), failed: true };
+    }
   }
 
   private decide(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
@@ -315,7 +335,7 @@ export class TraceCommandBus {
   }
 
   private answer(work: TraceWork): void {
-    if (work.events.length === 0) this.remember(work.traceId, work.state);
+    if (work.events.length === 0 && !work.failed) this.remember(work.traceId, work.state);
     const { entries, results } = work;
     for (let i = 0; i < entries.length; i++) entries[i]!.group.settle(entries[i]!.index, results[i]!);
   }
@@ -406,6 +426,16 @@ function unavailable(traceId: string, cause: unknown): CommandResult {
     kind: "unavailable",
     reason: "STORE_UNAVAILABLE",
     message: `the event store could not be written: ${cause instanceof Error ? cause.message : String(cause)}`,
+    metadata: { trace_id: traceId },
+  };
+  return { ok: false, traceId, error };
+}
+
+function internal(traceId: string, cause: unknown): CommandResult {
+  const error: CommandError = {
+    kind: "internal",
+    reason: "INTERNAL_ERROR",
+    message: `the command could not be decided: ${cause instanceof Error ? cause.message : String(cause)}`,
     metadata: { trace_id: traceId },
   };
   return { ok: false, traceId, error };

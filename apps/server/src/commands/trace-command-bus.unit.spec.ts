@@ -130,6 +130,35 @@ describe("TraceCommandBus", () => {
     expect(await b.submit(startSpan(ROOT))).toMatchObject({ ok: true, outcome: { version: 2, traceStarted: true } });
   });
 
+  it("fails only the trace whose command makes deciding throw, as INTERNAL_ERROR; the other traces of the batch commit", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const b = bus(store);
+    const poison = { $typeName: "traceledger.v1.KeyValue", key: "k", get value(): never { throw new Error("unreadable value"); } } as never;
+    const other = "0af7651916cd43dd8448eb211c80319c";
+    const results = await b.submitAll([startSpan(ROOT), startSpan(ROOT, { traceId: other, attributes: [poison] }), startSpan(CHILD, { parentSpanId: ROOT })]);
+    expect(results[0]).toMatchObject({ ok: true });
+    expect(results[1]).toMatchObject({ ok: false, error: { kind: "internal", reason: "INTERNAL_ERROR", message: expect.stringContaining("unreadable value") } });
+    expect(results[2]).toMatchObject({ ok: true });
+    expect((await store.readStream(TRACE)).length).toBe(3);
+    expect(await store.readStream(other)).toEqual([]);
+  });
+
+  it("keeps the answers of commands already committed when a later step of their batch fails, and answers each command once", async () => {
+    const store = new InMemoryEventStore({ clock });
+    await bus(store).submit(startSpan(ROOT));
+    const b = bus(store);
+    // A root start makes the cold bus guess TRACE is new; the refusal decided on that guess
+    // needs a read of the stream after the group commit: make that read fail.
+    store.streamVersion = async () => {
+      throw new Error("connection reset");
+    };
+    const other = "0af7651916cd43dd8448eb211c80319c";
+    const results = await b.submitAll([startSpan(ROOT, { traceId: other }), startSpan(CHILD, { name: "" }), endSpan(GRANDCHILD)]);
+    expect(results.map((r) => (r.ok ? "ok" : r.error.reason))).toEqual(["ok", "STORE_UNAVAILABLE", "STORE_UNAVAILABLE"]);
+    expect(results[0]).toMatchObject({ ok: true, outcome: { traceStarted: true } });
+    expect((await store.readStream(other)).length).toBe(2);
+  });
+
   it("drains queued commands on close and refuses new ones", async () => {
     const store = new InMemoryEventStore({ clock });
     const b = bus(store);

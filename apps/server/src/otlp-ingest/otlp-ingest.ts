@@ -12,7 +12,6 @@
 
 import type { CommandError, CommandResult, InfrastructureError } from "../commands/command-result.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
-import type { RejectedSpan } from "../domain/trace/record-finished-spans.js";
 import { OtlpFailure } from "./otlp-failure.js";
 import { partialSuccess, type PartialSuccess } from "./partial-success.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
@@ -68,7 +67,7 @@ export class OtlpIngest {
       this.pending -= total;
     }
 
-    const rejected: RejectedSpan[] = [];
+    const rejected: Array<{ readonly spanId: string; readonly error: { readonly reason: string; readonly message: string } }> = [];
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!;
       if (result.ok) {
@@ -76,16 +75,17 @@ export class OtlpIngest {
         continue;
       }
       const error = result.error;
-      if (isInfrastructureError(error)) {
+      if (isRetryable(error)) {
         throw new OtlpFailure("unavailable", error.reason, `the spans could not be stored: ${error.message}`, error.metadata);
       }
-      // The command as a whole was refused (a bad trace id): each of its spans is rejected for it.
+      // The command as a whole was refused (a bad trace id, or a defect in deciding it): each of its spans is rejected for it.
       for (let n = 0; n < counts[i]!; n++) rejected.push({ spanId: "", error });
     }
     return partialSuccess(total, rejected);
   }
 }
 
-function isInfrastructureError(error: CommandError): error is InfrastructureError {
+/** A failure of the moment: the whole request is answered as retryable. */
+function isRetryable(error: CommandError): error is InfrastructureError {
   return error.kind === "unavailable" || error.kind === "aborted";
 }

@@ -3,7 +3,11 @@
 // message of each as an example. Bounded, so a batch of 10,000 bad spans does
 // not become a megabyte of text.
 
-import type { TraceError } from "../domain/trace/trace-error.js";
+/** Why a span was refused: a stable reason and a message. */
+interface Refusal {
+  readonly reason: string;
+  readonly message: string;
+}
 
 export interface PartialSuccess {
   readonly rejectedSpans: number;
@@ -13,7 +17,7 @@ export interface PartialSuccess {
 
 const MAX_REASONS = 5;
 
-export function partialSuccess(totalSpans: number, rejections: ReadonlyArray<{ readonly spanId: string; readonly error: TraceError }>): PartialSuccess {
+export function partialSuccess(totalSpans: number, rejections: ReadonlyArray<{ readonly spanId: string; readonly error: Refusal }>): PartialSuccess {
   if (rejections.length === 0) return { rejectedSpans: 0, errorMessage: "" };
   const byReason = new Map<string, { count: number; example: string }>();
   for (const { spanId, error } of rejections) {

@@ -16,6 +16,7 @@
 // costs the young-generation GC a copy.
 
 import type { AnyValue, KeyValue } from "@traceledger/proto";
+import { MAX_ATTRIBUTE_DEPTH } from "../domain/trace/span-validation.js";
 import { MalformedOtlp, ProtobufCursor, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT } from "./protobuf-cursor.js";
 import type { WireEncoded } from "../events/trace-event-writer.js";
 
@@ -23,7 +24,7 @@ import type { WireEncoded } from "../events/trace-event-writer.js";
  * Reads one KeyValue whose length prefix the cursor stands at. It keeps where
  * its bytes are (WireEncoded), unless one of its strings was not UTF-8.
  */
-export function readKeyValue(c: ProtobufCursor): KeyValue {
+export function readKeyValue(c: ProtobufCursor, depth = 1): KeyValue {
   const end = c.lengthEnd();
   const start = c.pos;
   const invalidBefore = c.invalidUtf8;
@@ -32,7 +33,7 @@ export function readKeyValue(c: ProtobufCursor): KeyValue {
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) key = c.string();
-    else if (tag === 0x12) value = readAnyValue(c);
+    else if (tag === 0x12) value = readAnyValue(c, depth);
     else c.skip(tag & 7);
   }
   c.endOf(end);
@@ -51,23 +52,29 @@ export function readKeyValue(c: ProtobufCursor): KeyValue {
  * Reads one KeyValue whose length prefix the cursor stands at: its key, and
  * where its value is, checked as readKeyValue would read it. One with a string
  * that is not UTF-8 is read at once (readKeyValue) and so not copied.
+ *
+ * Undefined for an attribute with an empty key, its own or one of a map inside
+ * its value: OTLP's attribute rules make such an attribute invalid, and the
+ * span keeps the rest (the caller counts it dropped) instead of being refused.
  */
-export function readKeyValueLazily(c: ProtobufCursor): KeyValue {
+export function readKeyValueLazily(c: ProtobufCursor): KeyValue | undefined {
   const at = c.pos;
   const end = c.lengthEnd();
   const start = c.pos;
   const invalidBefore = c.invalidUtf8;
   let key = "";
   let valueAt = -1;
+  emptyNestedKey = false;
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) key = c.string();
     else if (tag === 0x12) {
       valueAt = c.pos;
-      checkAnyValue(c);
+      checkAnyValue(c, 1);
     } else c.skip(tag & 7);
   }
   c.endOf(end);
+  if (key === "" || emptyNestedKey) return undefined;
   if (c.invalidUtf8 !== invalidBefore) {
     c.pos = at;
     return readKeyValue(c);
@@ -102,7 +109,7 @@ class LazyAnyValue implements AnyValue {
   ) {}
 
   get value(): AnyValue["value"] {
-    return (this.decoded ??= readAnyValue(new ProtobufCursor(this.source, this.at, this.end)).value);
+    return (this.decoded ??= readAnyValue(new ProtobufCursor(this.source, this.at, this.end), 1).value);
   }
 
   /** JSON (logs, test snapshots) shows the value, as for any other AnyValue. */
@@ -111,8 +118,22 @@ class LazyAnyValue implements AnyValue {
   }
 }
 
+/** Set by checkKeyValue when a map inside the value being checked has an empty key. */
+let emptyNestedKey = false;
+
+/**
+ * Values nest arrays and maps inside each other; each level is two messages for a
+ * decoder, and many decoders stop at 100 (C++, Java, Python): past the domain's
+ * depth limit a request is malformed, which also keeps every recursive reader of
+ * the value (here, the domain, the stored event's writers) off the stack's end.
+ */
+function checkDepth(depth: number): void {
+  if (depth > MAX_ATTRIBUTE_DEPTH) throw new MalformedOtlp(`an attribute value nests arrays and maps more than ${MAX_ATTRIBUTE_DEPTH} levels deep`);
+}
+
 /** Steps over one AnyValue whose length prefix the cursor stands at, checking what readAnyValue would read. */
-function checkAnyValue(c: ProtobufCursor): void {
+function checkAnyValue(c: ProtobufCursor, depth: number): void {
+  checkDepth(depth);
   const end = c.lengthEnd();
   while (c.pos < end) {
     const tag = c.tag();
@@ -139,7 +160,7 @@ function checkAnyValue(c: ProtobufCursor): void {
         const arrayEnd = c.lengthEnd();
         while (c.pos < arrayEnd) {
           const inner = c.tag();
-          if (inner === 0x0a) checkAnyValue(c);
+          if (inner === 0x0a) checkAnyValue(c, depth + 1);
           else c.skip(inner & 7);
         }
         c.endOf(arrayEnd);
@@ -150,7 +171,7 @@ function checkAnyValue(c: ProtobufCursor): void {
         const listEnd = c.lengthEnd();
         while (c.pos < listEnd) {
           const inner = c.tag();
-          if (inner === 0x0a) checkKeyValue(c);
+          if (inner === 0x0a) checkKeyValue(c, depth + 1);
           else c.skip(inner & 7);
         }
         c.endOf(listEnd);
@@ -167,19 +188,26 @@ function checkAnyValue(c: ProtobufCursor): void {
   c.endOf(end);
 }
 
-function checkKeyValue(c: ProtobufCursor): void {
+function checkKeyValue(c: ProtobufCursor, depth: number): void {
   const end = c.lengthEnd();
+  let keyed = false;
   while (c.pos < end) {
     const tag = c.tag();
-    if (tag === 0x0a) c.skipString();
-    else if (tag === 0x12) checkAnyValue(c);
+    if (tag === 0x0a) {
+      const before = c.pos;
+      c.skipString();
+      // A length of 0 (one byte) is an empty key; a key given twice counts as its last.
+      keyed = c.pos - before > 1;
+    } else if (tag === 0x12) checkAnyValue(c, depth);
     else c.skip(tag & 7);
   }
   c.endOf(end);
+  if (!keyed) emptyNestedKey = true;
 }
 
 /** Reads one AnyValue whose length prefix the cursor stands at, into objects. */
-function readAnyValue(c: ProtobufCursor): AnyValue {
+function readAnyValue(c: ProtobufCursor, depth: number): AnyValue {
+  checkDepth(depth);
   const end = c.lengthEnd();
   let value: AnyValue["value"] = { case: undefined };
   while (c.pos < end) {
@@ -209,7 +237,7 @@ function readAnyValue(c: ProtobufCursor): AnyValue {
         const values: AnyValue[] = [];
         while (c.pos < arrayEnd) {
           const inner = c.tag();
-          if (inner === 0x0a) values.push(readAnyValue(c));
+          if (inner === 0x0a) values.push(readAnyValue(c, depth + 1));
           else c.skip(inner & 7);
         }
         c.endOf(arrayEnd);
@@ -222,7 +250,7 @@ function readAnyValue(c: ProtobufCursor): AnyValue {
         const values: KeyValue[] = [];
         while (c.pos < listEnd) {
           const inner = c.tag();
-          if (inner === 0x0a) values.push(readKeyValue(c));
+          if (inner === 0x0a) values.push(readKeyValue(c, depth + 1));
           else c.skip(inner & 7);
         }
         c.endOf(listEnd);

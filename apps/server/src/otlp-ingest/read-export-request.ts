@@ -1,13 +1,17 @@
 // An OTLP ExportTraceServiceRequest, read from its wire bytes into finished
-// spans grouped by trace: one RecordFinishedSpans command per trace. Nothing is
-// judged here; ids are passed on as the hex of whatever bytes arrived, and the
-// domain rejects what is invalid, span by span.
+// spans grouped by trace: one RecordFinishedSpans command per trace. Ids are
+// passed on as the hex of whatever bytes arrived, and the domain rejects what
+// is invalid, span by span. What OTLP itself allows but the log's invariants
+// do not is mapped here instead of costing the span: an empty name (OTLP's
+// "unknown") becomes UNNAMED, an attribute with an empty key is dropped and
+// counted, a link OpenTelemetry would not record is left out.
 //
 // A resource's attributes (and service.name) and a scope's name are read once
 // and shared by all their spans. Field order on the wire is free, so a
 // resource or scope that comes after its spans is still applied to them.
 
 import type { KeyValue, SpanLink } from "@traceledger/proto";
+import { linkProblem } from "../domain/trace/span-validation.js";
 import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
 import { markSharedAttributes } from "../events/trace-event-writer.js";
 import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
@@ -22,6 +26,9 @@ interface OtlpSpans {
 
 /** OpenTelemetry's own default when a resource names no service. */
 export const UNKNOWN_SERVICE = "unknown_service";
+
+/** A span or event whose name is empty ("unknown" in OTLP) is stored under this one (the SDK's OTel bridge uses it too). */
+export const UNNAMED = "(unnamed)";
 
 interface Resource {
   readonly attributes: KeyValue[];
@@ -79,8 +86,11 @@ function readResource(c: ProtobufCursor): Resource {
   const attributes: KeyValue[] = [];
   while (c.pos < end) {
     const tag = c.tag();
-    if (tag === 0x0a) attributes.push(readKeyValueLazily(c));
-    else c.skip(tag & 7);
+    if (tag === 0x0a) {
+      // One with an empty key is left out (the resource has no dropped count here to keep).
+      const kv = readKeyValueLazily(c);
+      if (kv) attributes.push(kv);
+    } else c.skip(tag & 7);
   }
   c.endOf(end);
   // Every span of the resource carries this list in its SpanStarted: encoded once.
@@ -139,6 +149,7 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
   let endTime = 0n;
   const attributes: KeyValue[] = [];
   let droppedAttributesCount = 0;
+  let invalidAttributes = 0;
   // Most spans have neither: made on first use, else the shared empty list.
   let events: Array<FinishedSpanEvent | FinishedSpanError> | undefined;
   let links: SpanLink[] | undefined;
@@ -172,18 +183,24 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
       case 0x41:
         endTime = c.fixed64();
         break;
-      case 0x4a:
-        attributes.push(readKeyValueLazily(c));
+      case 0x4a: {
+        const kv = readKeyValueLazily(c);
+        if (kv) attributes.push(kv);
+        else invalidAttributes++;
         break;
+      }
       case 0x50:
         droppedAttributesCount = c.uint32();
         break;
       case 0x5a:
         (events ??= []).push(readEvent(c, events.length));
         break;
-      case 0x6a:
-        (links ??= []).push(readLink(c));
+      case 0x6a: {
+        const link = readLink(c);
+        // A link OpenTelemetry would not record (ids of other lengths, or an invalid context with nothing else) is left out, not the span.
+        if (linkProblem([link], "") === undefined) (links ??= []).push(link);
         break;
+      }
       case 0x7a: {
         const statusEnd = c.lengthEnd();
         while (c.pos < statusEnd) {
@@ -211,14 +228,15 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
     spanId,
     parentSpanId,
     // Span.flags bit 8 says whether bit 9 (the parent is remote) is known.
-    parentIsRemote: (flags & 0x300) === 0x300,
-    name,
+    parentIsRemote: (flags & 0x100) === 0 ? undefined : (flags & 0x200) !== 0,
+    // OTLP: "Empty value is equivalent to an unknown span name"; the log's spans all have one.
+    name: name.trim() === "" ? UNNAMED : name,
     kind,
     serviceName: resource.serviceName,
     startTime,
     endTime,
     attributes,
-    droppedAttributesCount,
+    droppedAttributesCount: droppedAttributesCount + invalidAttributes,
     links: links ?? NONE,
     resourceAttributes: resource.attributes,
     tracestate,
@@ -236,16 +254,20 @@ function readEvent(c: ProtobufCursor, index: number): FinishedSpanEvent | Finish
   let name = "";
   const attributes: KeyValue[] = [];
   let dropped = 0;
+  let invalid = 0;
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x09) time = c.fixed64();
     else if (tag === 0x12) name = c.string();
-    else if (tag === 0x1a) attributes.push(readKeyValueLazily(c));
-    else if (tag === 0x20) dropped = c.uint32();
+    else if (tag === 0x1a) {
+      const kv = readKeyValueLazily(c);
+      if (kv) attributes.push(kv);
+      else invalid++;
+    } else if (tag === 0x20) dropped = c.uint32();
     else c.skip(tag & 7);
   }
   c.endOf(end);
-  return finishedSpanEvent(index, time, name, attributes, dropped);
+  return finishedSpanEvent(index, time, name.trim() === "" ? UNNAMED : name, attributes, dropped + invalid);
 }
 
 function readLink(c: ProtobufCursor): SpanLink {
@@ -255,17 +277,21 @@ function readLink(c: ProtobufCursor): SpanLink {
   let tracestate = "";
   const attributes: KeyValue[] = [];
   let droppedAttributesCount = 0;
+  let invalid = 0;
   let flags = 0;
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) traceId = c.bytes();
     else if (tag === 0x12) spanId = c.bytes();
     else if (tag === 0x1a) tracestate = c.string();
-    else if (tag === 0x22) attributes.push(readKeyValueLazily(c));
-    else if (tag === 0x28) droppedAttributesCount = c.uint32();
+    else if (tag === 0x22) {
+      const kv = readKeyValueLazily(c);
+      if (kv) attributes.push(kv);
+      else invalid++;
+    } else if (tag === 0x28) droppedAttributesCount = c.uint32();
     else if (tag === 0x35) flags = c.fixed32();
     else c.skip(tag & 7);
   }
   c.endOf(end);
-  return { $typeName: "traceledger.v1.SpanLink", traceId, spanId, tracestate, attributes, droppedAttributesCount, flags };
+  return { $typeName: "traceledger.v1.SpanLink", traceId, spanId, tracestate, attributes, droppedAttributesCount: droppedAttributesCount + invalid, flags };
 }

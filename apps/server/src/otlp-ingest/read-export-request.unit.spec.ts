@@ -8,7 +8,8 @@ import {
 } from "@traceledger/proto/otlp";
 import { describe, expect, it } from "vitest";
 import { MalformedOtlp } from "./protobuf-cursor.js";
-import { readExportRequest, UNKNOWN_SERVICE } from "./read-export-request.js";
+import { MAX_ATTRIBUTE_DEPTH } from "../domain/trace/span-validation.js";
+import { readExportRequest, UNKNOWN_SERVICE, UNNAMED } from "./read-export-request.js";
 
 const TRACE_A = Buffer.from("4bf92f3577b34da6a3ce929d0e0e4736", "hex");
 const TRACE_B = Buffer.from("0af7651916cd43dd8448eb211c80319c", "hex");
@@ -113,7 +114,7 @@ describe("readExportRequest", () => {
     expect(child!.links.map((l) => Buffer.from(toBinary(SpanLinkSchema, l)).toString("hex"))).toEqual([
       Buffer.from(toBinary(OtlpSpanLinkSchema, create(OtlpSpanLinkSchema, { traceId: TRACE_B, spanId: ROOT, traceState: "l=1", attributes: [str("link", "yes")], droppedAttributesCount: 3, flags: 1 }))).toString("hex"),
     ]);
-    expect(root).toMatchObject({ parentSpanId: "", parentIsRemote: false, kind: 2, events: [], links: [], statusCode: 0 });
+    expect(root).toMatchObject({ parentSpanId: "", parentIsRemote: undefined, kind: 2, events: [], links: [], statusCode: 0 });
     // Spans of one resource share its attribute list: it is limited once per command.
     expect(root!.resourceAttributes).toBe(child!.resourceAttributes);
   });
@@ -122,7 +123,109 @@ describe("readExportRequest", () => {
     const spans = (flags: number) => readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: CHILD, parentSpanId: ROOT, flags }] }] }])).traces.get(TRACE_A.toString("hex"))![0]!;
     expect(spans(0x301).parentIsRemote).toBe(true);
     expect(spans(0x101).parentIsRemote).toBe(false);
-    expect(spans(0x201).parentIsRemote).toBe(false);
+    expect(spans(0x201).parentIsRemote).toBeUndefined();
+    expect(spans(0x001).parentIsRemote).toBeUndefined();
+  });
+
+  it("stores a span and an event of no name (OTLP's unknown) as (unnamed)", () => {
+    const [span] = readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "", events: [{ timeUnixNano: T0, name: "" }] }] }] }])).traces.get(TRACE_A.toString("hex"))!;
+    expect(span!.name).toBe(UNNAMED);
+    expect(span!.events[0]).toMatchObject({ type: "event", name: UNNAMED });
+  });
+
+  it("drops an attribute with an empty key, its own or one inside its value, and counts it dropped; the span keeps the rest", () => {
+    const nestedEmpty: KeyValueInit = { key: "map", value: { value: { case: "kvlistValue", value: { values: [str("ok", "1"), str("", "x")] } } } };
+    const deepEmpty: KeyValueInit = { key: "list", value: { value: { case: "arrayValue", value: { values: [{ value: { case: "kvlistValue", value: { values: [str("", "y")] } } }] } } } };
+    const [span] = readExportRequest(
+      request([
+        {
+          resource: { attributes: [str("service.name", "svc"), str("", "no key")] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: TRACE_A,
+                  spanId: ROOT,
+                  name: "s",
+                  attributes: [str("", "no key"), nestedEmpty, deepEmpty, str("kept", "yes")],
+                  droppedAttributesCount: 2,
+                  events: [{ timeUnixNano: T0, name: "e", attributes: [str("", "x"), str("fine", "y")], droppedAttributesCount: 1 }],
+                  links: [{ traceId: TRACE_B, spanId: CHILD, attributes: [nestedEmpty, str("l", "1")] }],
+                },
+              ],
+            },
+          ],
+        },
+      ]),
+    ).traces.get(TRACE_A.toString("hex"))!;
+    expect(span!.attributes.map((kv) => kv.key)).toEqual(["kept"]);
+    expect(span!.droppedAttributesCount).toBe(5);
+    expect(span!.events[0]!.attributes.map((kv) => kv.key)).toEqual(["fine"]);
+    expect(span!.events[0]!.droppedAttributesCount).toBe(2);
+    expect(span!.links[0]!.attributes.map((kv) => kv.key)).toEqual(["l"]);
+    expect(span!.links[0]!.droppedAttributesCount).toBe(1);
+    expect(span!.resourceAttributes.map((kv) => kv.key)).toEqual(["service.name"]);
+  });
+
+  it("keeps a link to an invalid context that carries attributes or a tracestate, as OpenTelemetry records them; leaves out links it would not", () => {
+    const zeros16 = Buffer.alloc(16);
+    const zeros8 = Buffer.alloc(8);
+    const [span] = readExportRequest(
+      request([
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: TRACE_A,
+                  spanId: ROOT,
+                  name: "s",
+                  links: [
+                    { traceId: zeros16, spanId: zeros8, attributes: [str("messaging.message.id", "m-1")] },
+                    { traceState: "vendor=1" },
+                    { traceId: zeros16, spanId: zeros8 },
+                    { traceId: Buffer.alloc(5, 1), spanId: CHILD, attributes: [str("a", "b")] },
+                    { traceId: TRACE_B, spanId: CHILD },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ]),
+    ).traces.get(TRACE_A.toString("hex"))!;
+    expect(span!.links.map((l) => [Buffer.from(l.traceId).toString("hex"), l.tracestate, l.attributes.length])).toEqual([
+      ["0".repeat(32), "", 1],
+      ["", "vendor=1", 0],
+      [TRACE_B.toString("hex"), "", 0],
+    ]);
+  });
+
+  it("refuses attribute values nested past the depth limit as malformed, and reads them up to it", () => {
+    const nested = (depth: number): KeyValueInit => {
+      let value: MessageInitShape<typeof OtlpKeyValueSchema>["value"] = { value: { case: "stringValue", value: "bottom" } };
+      for (let i = 1; i < depth; i++) value = { value: { case: "arrayValue", value: { values: [value!] } } };
+      return { key: "deep", value };
+    };
+    const read = (depth: number) => readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "s", attributes: [nested(depth)] }] }] }]));
+    expect(read(MAX_ATTRIBUTE_DEPTH).traces.get(TRACE_A.toString("hex"))![0]!.attributes[0]!.value!.value.case).toBe("arrayValue");
+    expect(() => read(MAX_ATTRIBUTE_DEPTH + 1)).toThrow(MalformedOtlp);
+    // Deep enough to overflow the stack of any recursive reader (and protobuf-es's writer: built by hand).
+    const field = (tag: number, body: Buffer) => {
+      const length: number[] = [];
+      for (let n = body.length; ; n >>>= 7) {
+        if (n < 0x80) {
+          length.push(n);
+          break;
+        }
+        length.push((n & 0x7f) | 0x80);
+      }
+      return Buffer.concat([Buffer.from([tag, ...length]), body]);
+    };
+    let value = field(0x0a, Buffer.from("bottom")); // AnyValue.string_value, without its own length
+    for (let i = 0; i < 20_000; i++) value = field(0x2a, field(0x0a, value)); // AnyValue.array_value { values }
+    const span = Buffer.concat([field(0x0a, TRACE_A), field(0x12, ROOT), field(0x2a, Buffer.from("s")), field(0x4a, Buffer.concat([field(0x0a, Buffer.from("deep")), field(0x12, value)]))]);
+    expect(() => readExportRequest(field(0x0a, field(0x12, field(0x12, span))))).toThrow(MalformedOtlp);
   });
 
   it("names the service unknown_service when the resource has no service.name, as OpenTelemetry does", () => {

@@ -18,6 +18,7 @@ const codeOfKind: Readonly<Record<CommandError["kind"], Code>> = {
   already_exists: Code.AlreadyExists,
   aborted: Code.Aborted,
   unavailable: Code.Unavailable,
+  internal: Code.Internal,
 };
 
 export function toConnectError(error: CommandError): ConnectError {

@@ -5,7 +5,7 @@
 // stored once; OTLP spans and lifecycle-API spans join one trace; a span that
 // arrives after its trace completed is kept.
 
-import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, type Span as OtelSpan } from "@opentelemetry/api";
+import { context, INVALID_SPAN_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, type Span as OtelSpan } from "@opentelemetry/api";
 import { SpanKind, SpanState, StatusCode, TraceState, type Span } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { hex } from "./support/ids.js";
@@ -86,6 +86,22 @@ describe.each(EXPORTER_KINDS)("the stock %s exporter", (kind: ExporterKind) => {
     expect(hex(g.parentSpanId)).toBe(ids(child).spanId);
     expect([g.startTimeUnixNano, g.endTimeUnixNano]).toEqual([nanos(at(11)), nanos(at(13))]);
     expect(g.kind).toBe(SpanKind.INTERNAL);
+  });
+
+  it("keeps what stock SDKs record and OTLP allows: a link to an invalid context with attributes, an unnamed span", async () => {
+    const sdk = stockTracer(`lenient-${kind}`);
+    const invalid = INVALID_SPAN_CONTEXT;
+    const span = sdk.tracer.startSpan("", { startTime: at(0), links: [{ context: invalid, attributes: { "messaging.message.id": "m-1" } }] });
+    span.addEvent("", { step: 1 }, at(1));
+    span.end(at(2));
+    const exporter = stockExporter(kind, e2e.server);
+    expect(await exportSpans(exporter, sdk.take())).toMatchObject({ code: 0 });
+    const stored = (await e2e.client.getTrace({ traceId: Buffer.from(ids(span).traceId, "hex") })).trace!.spans;
+    expect(stored.map((s) => s.name)).toEqual(["(unnamed)"]);
+    expect(stored[0]!.events.map((e) => e.name)).toEqual(["(unnamed)"]);
+    expect(stored[0]!.links.map((l) => [hex(l.traceId), hex(l.spanId), l.attributes.map((kv) => kv.key)])).toEqual([["0".repeat(32), "0".repeat(16), ["messaging.message.id"]]]);
+    await exporter.shutdown();
+    await sdk.shutdown();
   });
 
   it("stores a span exported twice once", async () => {

@@ -174,7 +174,7 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       traceId: tally.traceIdBytes,
       spanId: spanIdBytes,
       parentSpanId: span.parentSpanId === "" ? new Uint8Array(0) : hexToBytes(span.parentSpanId),
-      parentIsRemote: span.parentSpanId !== "" && (!parentKnown || span.parentIsRemote),
+      parentIsRemote: span.parentSpanId !== "" && (span.parentIsRemote ?? !parentKnown),
       name: span.name,
       kind: span.kind,
       serviceName: span.serviceName,

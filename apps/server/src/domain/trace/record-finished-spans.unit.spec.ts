@@ -88,6 +88,12 @@ describe("parents and children arrive in any order", () => {
       .then([spanStarted(ROOT), spanEnded(ROOT, { endTime: T0 + ms(9) }), traceCompleted({ spans: 2, end: T0 + ms(9) })]);
   });
 
+  it("the reporter's word that the parent is local is kept while the parent has not arrived", () => {
+    given([otlpStarted()])
+      .when(recordFinished(child({ parentIsRemote: false })))
+      .then([spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: false }), spanEnded(CHILD)]);
+  });
+
   it("the reporter's word that the parent is remote is kept even when the parent is in the trace", () => {
     given([traceStarted(), spanStarted(ROOT)])
       .when(recordFinished(child({ parentIsRemote: true })))

@@ -8,6 +8,13 @@ import { bytesToHex, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 /** The latest time the log holds (int8 nanoseconds: 2262-04-11). The contract's fixed64 times go further. */
 export const MAX_TIME_UNIX_NANO = (1n << 63n) - 1n;
 
+/**
+ * How deep arrays and maps may nest inside an attribute value (a scalar is at
+ * depth 1). Each level is two messages on the wire, and common protobuf decoders
+ * stop at 100 nested messages: every reader of the stored events must decode them.
+ */
+export const MAX_ATTRIBUTE_DEPTH = 32;
+
 export function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVALID_PARENT_SPAN_ID", what: string): TraceError | undefined {
   if (isValidSpanId(spanId)) return undefined;
   return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero`, { [what.replaceAll(" ", "_")]: spanId });
@@ -16,30 +23,62 @@ export function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVAL
 export function attributeProblem(attributes: readonly KeyValue[], spanId: string): TraceError | undefined {
   for (const kv of attributes) {
     if (kv.key === "") return traceError("invalid_argument", "INVALID_ATTRIBUTE", "attribute keys must not be empty", { span_id: spanId });
-    if (kv.value && hasEmptyNestedKey(kv.value)) {
+    const problem = kv.value === undefined ? undefined : valueProblem(kv.value, 1);
+    if (problem === "empty key") {
       return traceError("invalid_argument", "INVALID_ATTRIBUTE", `attribute ${kv.key} holds a map with an empty key`, { span_id: spanId, key: kv.key });
+    }
+    if (problem === "too deep") {
+      return traceError("invalid_argument", "INVALID_ATTRIBUTE", `attribute ${kv.key} nests arrays and maps more than ${MAX_ATTRIBUTE_DEPTH} levels deep`, {
+        span_id: spanId,
+        key: kv.key,
+        max_depth: String(MAX_ATTRIBUTE_DEPTH),
+      });
     }
   }
   return undefined;
 }
 
-/** Keys of maps inside a value (at any depth, arrays included) must not be empty either. */
-function hasEmptyNestedKey(value: AnyValue): boolean {
+/** Keys of maps inside a value (at any depth, arrays included) must not be empty either; nor may it nest too deep. */
+function valueProblem(value: AnyValue, depth: number): "empty key" | "too deep" | undefined {
+  if (depth > MAX_ATTRIBUTE_DEPTH) return "too deep";
   const v = value.value;
-  if (v.case === "kvlistValue") return v.value.values.some((kv) => kv.key === "" || (kv.value !== undefined && hasEmptyNestedKey(kv.value)));
-  if (v.case === "arrayValue") return v.value.values.some(hasEmptyNestedKey);
-  return false;
+  if (v.case === "kvlistValue") {
+    for (const kv of v.value.values) {
+      if (kv.key === "") return "empty key";
+      const problem = kv.value === undefined ? undefined : valueProblem(kv.value, depth + 1);
+      if (problem) return problem;
+    }
+  } else if (v.case === "arrayValue") {
+    for (const item of v.value.values) {
+      const problem = valueProblem(item, depth + 1);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
 }
 
+/**
+ * A link names a span by a valid trace id and span id, or by an invalid span
+ * context (an id empty or all zero) that still carries attributes or a
+ * tracestate: OpenTelemetry's SDKs record such links (the API says they
+ * SHOULD), so refusing them would lose the span. Ids of other lengths are refused.
+ */
 export function linkProblem(links: readonly SpanLink[], spanId: string): TraceError | undefined {
   for (const link of links) {
-    if (!isValidTraceId(bytesToHex(link.traceId)) || !isValidSpanId(bytesToHex(link.spanId))) {
-      return traceError("invalid_argument", "INVALID_SPAN_ID", "a link must name a valid trace id (16 bytes) and span id (8 bytes)", { span_id: spanId });
+    const valid = isValidTraceId(bytesToHex(link.traceId)) && isValidSpanId(bytesToHex(link.spanId));
+    const invalidContext = isIdLength(link.traceId, 16) && isIdLength(link.spanId, 8) && (link.attributes.length > 0 || link.tracestate !== "");
+    if (!valid && !invalidContext) {
+      return traceError("invalid_argument", "INVALID_SPAN_ID", "a link must name a valid trace id (16 bytes) and span id (8 bytes), or carry attributes or a tracestate", { span_id: spanId });
     }
     const attributes = attributeProblem(link.attributes, spanId);
     if (attributes) return attributes;
   }
   return undefined;
+}
+
+/** Empty, or of the id's length (all zero, or one id valid and the other not): an invalid context, but well formed. */
+function isIdLength(id: Uint8Array, length: number): boolean {
+  return id.length === 0 || id.length === length;
 }
 
 /** A kind the contract defines (an enum past its values would be stored and shown as a number nobody defined). */

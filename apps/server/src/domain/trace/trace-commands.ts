@@ -120,8 +120,12 @@ export interface FinishedSpan {
   readonly spanId: string;
   /** Empty for a root span. */
   readonly parentSpanId: string;
-  /** The reporter says the parent lives in another process (OTLP's Span.flags bits 8 and 9). */
-  readonly parentIsRemote: boolean;
+  /**
+   * The reporter says whether the parent lives in another process (OTLP's
+   * Span.flags bits 8 and 9); undefined when it does not say, and then a parent
+   * not in the trace is taken for remote.
+   */
+  readonly parentIsRemote: boolean | undefined;
   readonly name: string;
   readonly kind: SpanKind;
   readonly serviceName: string;

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { OrphanReason, SpanEndReason, SpanKind, StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
+import { create } from "@bufbuild/protobuf";
+import {
+  AnyValueSchema,
+  KeyValueSchema,
+  OrphanReason,
+  SpanEndReason,
+  SpanKind,
+  SpanLinkSchema,
+  StatusCode,
+  TraceCompletionReason,
+  TraceOrigin,
+  type KeyValue,
+  type SpanLink,
+} from "@traceledger/proto";
 import { given, NOW, TRACE } from "../testing/trace-specification.js";
 import {
   CHILD,
@@ -23,7 +36,8 @@ import {
   traceCompleted,
   traceStarted,
 } from "../testing/trace-fixtures.js";
-import { bytesToHex } from "./w3c-ids.js";
+import { MAX_ATTRIBUTE_DEPTH } from "./span-validation.js";
+import { bytesToHex, hexToBytes } from "./w3c-ids.js";
 
 describe("starting spans", () => {
   it("the first span of an unknown trace starts the trace", () => {
@@ -172,6 +186,36 @@ describe("a span ends once", () => {
     given(runningTrace())
       .when(endSpan(CHILD, { endReason: SpanEndReason.CANCELLED }))
       .then([spanEnded(CHILD, { endReason: SpanEndReason.CANCELLED })]);
+  });
+});
+
+describe("links and attribute values", () => {
+  const link = (traceId: Uint8Array, spanId: Uint8Array, fields: { tracestate?: string; attributes?: KeyValue[] } = {}): SpanLink => create(SpanLinkSchema, { traceId, spanId, ...fields });
+  const TRACE_B = hexToBytes("0af7651916cd43dd8448eb211c80319c");
+  const SPAN_B = hexToBytes("b7ad6b7169203331");
+
+  it("a link to an invalid context (ids empty or zero) is recorded when it carries attributes or a tracestate, as OpenTelemetry records it", () => {
+    const withAttributes = link(new Uint8Array(16), new Uint8Array(8), { attributes: [attr("messaging.message.id", "m-1")] });
+    const withState = link(new Uint8Array(0), new Uint8Array(0), { tracestate: "vendor=1" });
+    given([]).when(startSpan(ROOT, { links: [withAttributes, withState] })).thenAccepted();
+    given([]).when(startSpan(ROOT, { links: [link(TRACE_B, SPAN_B)] })).thenAccepted();
+  });
+
+  it("a link naming nothing, or ids of other lengths, is refused", () => {
+    given([]).when(startSpan(ROOT, { links: [link(new Uint8Array(16), new Uint8Array(8))] })).thenRejected("INVALID_SPAN_ID");
+    given([]).when(startSpan(ROOT, { links: [link(new Uint8Array(5).fill(1), SPAN_B, { attributes: [attr("a", 1)] })] })).thenRejected("INVALID_SPAN_ID");
+  });
+
+  it("a value nesting arrays and maps past the depth limit is refused, at any depth of the command", () => {
+    const nested = (depth: number): KeyValue => {
+      let value = create(AnyValueSchema, { value: { case: "stringValue", value: "bottom" } });
+      for (let i = 1; i < depth; i++) value = create(AnyValueSchema, { value: { case: "arrayValue", value: { values: [value] } } });
+      return create(KeyValueSchema, { key: "deep", value });
+    };
+    given([]).when(startSpan(ROOT, { attributes: [nested(MAX_ATTRIBUTE_DEPTH)] })).thenAccepted();
+    given([]).when(startSpan(ROOT, { attributes: [nested(MAX_ATTRIBUTE_DEPTH + 1)] })).thenRejected("INVALID_ATTRIBUTE");
+    given(runningTrace()).when(endSpan(CHILD, { attributes: [nested(5_000)] })).thenRejected("INVALID_ATTRIBUTE");
+    given([]).when(startSpan(ROOT, { links: [link(TRACE_B, SPAN_B, { attributes: [nested(MAX_ATTRIBUTE_DEPTH + 1)] })] })).thenRejected("INVALID_ATTRIBUTE");
   });
 });
 
