@@ -4,6 +4,7 @@
 // stream version it reached), under a transaction-scoped advisory lock, so
 // every replica can run it and the table never disagrees with the checkpoint.
 
+import { listedText, withoutNul } from "../database/listed-text.js";
 import type postgres from "postgres";
 import type { Sql } from "../database/open-database.js";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
@@ -81,9 +82,9 @@ async function apply(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
     const event = decodeAlertEvent(stored.type, stored.payload);
     const payload = Buffer.from(stored.payload).toString("hex");
     if (event.type === "AlertRaised") {
-      raised.push({ id: event.alertId, kind: event.kind, svc: event.subject.service, v: stored.version, at: stored.recordedAt.toString(), p: payload });
+      raised.push({ id: withoutNul(event.alertId), kind: event.kind, svc: listedText(event.subject.service), v: stored.version, at: stored.recordedAt.toString(), p: payload });
     } else {
-      resolved.push({ id: event.alertId, p: payload });
+      resolved.push({ id: withoutNul(event.alertId), p: payload });
     }
   }
   // Raised before resolved: an alert raised and resolved within one slice ends up resolved.

@@ -2,6 +2,7 @@
 // of the AlertRaised), keyset paging, and the stream version the table
 // reflects, read in one snapshot with the rows.
 
+import { listedText } from "../database/listed-text.js";
 import type { Sql } from "../database/open-database.js";
 import { ALERT_LISTING_SUBSCRIBER } from "./alert-listing-projector.js";
 
@@ -39,7 +40,7 @@ export async function queryAlerts(sql: Sql, q: AlertQuery): Promise<AlertPage> {
        where true
          ${q.state === 0 ? tx`` : tx`and state = ${q.state}`}
          ${q.kind === "" ? tx`` : tx`and kind = ${q.kind}`}
-         ${q.service === "" ? tx`` : tx`and service_name = ${q.service}`}
+         ${q.service === "" ? tx`` : tx`and service_name = ${listedText(q.service)}`}
          ${q.beforeVersion === 0 ? tx`` : tx`and raised_version < ${q.beforeVersion}`}
        order by raised_version desc
        limit ${q.limit}`;

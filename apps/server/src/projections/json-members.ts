@@ -39,6 +39,14 @@ export class JsonMembers {
       else if (b === QUOTE || b === BACKSLASH) {
         buf[o++] = BACKSLASH;
         buf[o++] = b;
+      } else if (b === 0) {
+        // jsonb cannot hold U+0000 (withoutNul, database/listed-text.ts): U+FFFD, as a \ufffd escape.
+        buf[o++] = BACKSLASH;
+        buf[o++] = 0x75;
+        buf[o++] = 0x66;
+        buf[o++] = 0x66;
+        buf[o++] = 0x66;
+        buf[o++] = 0x64;
       } else {
         // \u00XX: JSON.parse and PostgreSQL read it as the same character as \n, \t ...
         buf[o++] = BACKSLASH;

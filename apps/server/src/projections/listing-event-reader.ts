@@ -10,6 +10,7 @@
 // answer undefined, and the caller decodes the payload the shared way and
 // takes the same fields from the messages (listingEventOf).
 
+import { withoutNul } from "../database/listed-text.js";
 import { StatusCode } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
@@ -116,7 +117,7 @@ function attributeMember(): void {
       out.byte(0x22);
     } else {
       seek(valueAt);
-      out.utf8(JSON.stringify(anyValueText()));
+      out.utf8(JSON.stringify(withoutNul(anyValueText())));
     }
   }
   seek(end);
@@ -329,7 +330,7 @@ const EMPTY_BUFFER = Buffer.alloc(0) as SlicingBuffer;
 /** The same fields taken from a decoded event (the shared reader's, or protobuf-es's). */
 export function listingEventOf(decoded: TraceEventCase, members: JsonMembers): ListingEvent {
   const written = (attributes: readonly { key: string; value?: Parameters<typeof attributeText>[0] }[]) => {
-    members.utf8(attributes.map((kv) => `${JSON.stringify(kv.key)}:${JSON.stringify(attributeText(kv.value))}`).join(","));
+    members.utf8(attributes.map((kv) => `${JSON.stringify(withoutNul(kv.key))}:${JSON.stringify(withoutNul(attributeText(kv.value)))}`).join(","));
     return members.length;
   };
   switch (decoded.case) {

@@ -124,6 +124,23 @@ describe("monitoring on the real server", () => {
     expect(resolved.streamVersion).toBeGreaterThan(raised.streamVersion);
   });
 
+  it("lists the alerts of a service whose name PostgreSQL's text cannot hold as it is (U+0000, past a btree entry), and those after it", async () => {
+    const odd = `nul\u0000${"x".repeat(4000)}`;
+    const first = { traceId: newTraceId(), spanId: newSpanId() };
+    const second = { traceId: newTraceId(), spanId: newSpanId() };
+    await tracing.startTrace({ ...first, name: "odd", serviceName: odd });
+    await nextAlert("the odd service's slow-span alert", raisedFor(first.spanId, AlertKind.SLOW_SPAN));
+    await tracing.startTrace({ ...second, name: "plain", serviceName: "after-odd" });
+    await nextAlert("the next slow-span alert", raisedFor(second.spanId, AlertKind.SLOW_SPAN));
+    const listed = await until(10_000, "both alerts listed", async () => {
+      const [a, b] = await Promise.all([monitoring.listAlerts({ serviceName: odd }), monitoring.listAlerts({ serviceName: "after-odd" })]);
+      return a.alerts.length === 1 && b.alerts.length === 1 ? a : undefined;
+    });
+    expect(listed.alerts[0]!.raised).toMatchObject({ alertId: `slow_span:${hex(first.traceId)}:${hex(first.spanId)}` });
+    await tracing.endSpan({ ...first });
+    await tracing.endSpan({ ...second });
+  });
+
   it("closes a span left open past the orphan timeout with an orphaned end, and its trace completes", async () => {
     const traceId = newTraceId();
     const spanId = newSpanId();

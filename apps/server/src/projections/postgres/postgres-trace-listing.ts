@@ -19,6 +19,7 @@ import type { Sql } from "../../database/open-database.js";
 import { bytesToHex } from "../../domain/trace/w3c-ids.js";
 import { invalidArgument } from "../../rpc/rpc-error.js";
 import type { TraceListing } from "../../rpc/tracing-service.js";
+import { listedText, withoutNul } from "../../database/listed-text.js";
 import { attributeText } from "../attribute-text.js";
 
 const DEFAULT_PAGE = 50;
@@ -47,8 +48,9 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
       const filterHash = hashFilters(request);
       const after = request.pageToken ? readToken(request.pageToken, filterHash) : undefined;
       const now = clock();
-      const attributes: Record<string, string> = {};
-      for (const kv of request.attributes) attributes[kv.key] = attributeText(kv.value);
+      // A null-prototype object: a filter on the key "__proto__" is a key like any other.
+      const attributes = Object.create(null) as Record<string, string>;
+      for (const kv of request.attributes) attributes[withoutNul(kv.key)] = withoutNul(attributeText(kv.value));
       const hasAttributes = request.attributes.length > 0;
       // Open traces are as long as they have been running so far.
       const duration = sql`(case when t.state = 1 then greatest(t.end_time, ${now.toString()}::int8) else t.end_time end - t.start_time)`;
@@ -69,8 +71,8 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
            ${request.status === StatusCode.ERROR ? sql`and t.error_count > 0` : request.status === StatusCode.OK ? sql`and t.error_count = 0` : sql``}
            ${request.minDurationNano > 0n ? sql`and ${duration} >= ${int8(request.minDurationNano)}::int8` : sql``}
            ${request.maxDurationNano > 0n ? sql`and ${duration} <= ${int8(request.maxDurationNano)}::int8` : sql``}
-           ${request.serviceName ? sql`and ${request.serviceName} = any(t.service_names)` : sql``}
-           ${request.spanName ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.name = ${request.spanName})` : sql``}
+           ${request.serviceName ? sql`and ${listedText(request.serviceName)} = any(t.service_names)` : sql``}
+           ${request.spanName ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.name = ${listedText(request.spanName)})` : sql``}
            ${hasAttributes ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.attributes @> ${sql.json(attributes)}::jsonb)` : sql``}
          -- nulls last to match the index (the columns are never null, but the planner
          -- only uses an index whose null order matches the ORDER BY).

@@ -4,6 +4,7 @@
 // replicas may run it: a transaction-scoped advisory lock lets one apply a
 // slice at a time, and the checkpoint's compare-and-set makes a loser roll back.
 
+import { listedText } from "../../database/listed-text.js";
 import type postgres from "postgres";
 import type { Sql } from "../../database/open-database.js";
 import type { EventStore, GlobalCheckpoint } from "../../event-store/event-store.js";
@@ -137,11 +138,11 @@ export class TraceListingProjector {
   }
 }
 
-/** Each element quoted, '"' and '\\' escaped: a text[] literal. */
+/** Each element as listedText, quoted, '"' and '\\' escaped: a text[] literal. */
 function textArray(values: readonly string[]): string {
   let out = "{";
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = listedText(values[i]!);
     out += (i === 0 ? '"' : ',"') + (v.includes('"') || v.includes("\\") ? v.replace(/[\\"]/g, "\\$&") : v) + '"';
   }
   return out + "}";

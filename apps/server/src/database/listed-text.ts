@@ -1,0 +1,31 @@
+// Text the read models store in PostgreSQL columns, from names and values the
+// log keeps as they were sent. PostgreSQL's text and jsonb cannot hold U+0000,
+// and a btree entry cannot pass ~2.7 KB: a span name or a service name breaking
+// either made a projector fail the same slice forever, so nothing after it was
+// ever listed. The log keeps the truth (GetTrace shows it); the listings keep
+// U+0000 as U+FFFD and names by their first MAX_LISTED_TEXT_BYTES bytes, and
+// their filters look values up the same way.
+
+export const MAX_LISTED_TEXT_BYTES = 1024;
+
+/** U+0000 as U+FFFD, the rest as it is. */
+export function withoutNul(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
+/** withoutNul, cut to at most MAX_LISTED_TEXT_BYTES bytes of UTF-8 at a character boundary. */
+export function listedText(text: string): string {
+  const clean = withoutNul(text);
+  // At most 3 bytes per UTF-16 unit: short strings need no measuring.
+  if (clean.length * 3 <= MAX_LISTED_TEXT_BYTES || Buffer.byteLength(clean) <= MAX_LISTED_TEXT_BYTES) return clean;
+  let bytes = 0;
+  let end = 0;
+  for (const char of clean) {
+    const code = char.codePointAt(0)!;
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    if (bytes + size > MAX_LISTED_TEXT_BYTES) break;
+    bytes += size;
+    end += char.length;
+  }
+  return clean.slice(0, end);
+}

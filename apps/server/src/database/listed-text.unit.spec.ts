@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { listedText, MAX_LISTED_TEXT_BYTES, withoutNul } from "./listed-text.js";
+
+describe("listedText", () => {
+  it("keeps ordinary text as it is", () => {
+    expect(listedText("GET /orders/{id} ✓")).toBe("GET /orders/{id} ✓");
+  });
+
+  it("replaces U+0000 with U+FFFD", () => {
+    expect(withoutNul("a\u0000b\u0000")).toBe("a\uFFFDb\uFFFD");
+    expect(listedText("\u0000")).toBe("\uFFFD");
+  });
+
+  it("cuts long text to the byte limit without splitting a character", () => {
+    expect(Buffer.byteLength(listedText("x".repeat(5000)))).toBe(MAX_LISTED_TEXT_BYTES);
+    const emoji = listedText("🎉".repeat(300)); // 4 bytes each
+    expect(Buffer.byteLength(emoji)).toBe(MAX_LISTED_TEXT_BYTES);
+    expect(emoji).toBe("🎉".repeat(256));
+    const mixed = listedText("a" + "é".repeat(600)); // 1 + 2 bytes each: 1023 fits, the next é would pass
+    expect(Buffer.byteLength(mixed)).toBe(1023);
+    expect(mixed.endsWith("é")).toBe(true);
+  });
+});
