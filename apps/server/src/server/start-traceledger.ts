@@ -11,6 +11,7 @@ import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { openDatabase } from "../database/open-database.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
+import { rebaseRestoredLog } from "../event-store/postgres/rebase-restored-log.js";
 import { migrate } from "../event-store/postgres/migrate.js";
 import { systemClock } from "../event-store/rules.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
@@ -60,6 +61,8 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
   try {
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info("migrations applied", { count: migrations.applied.length });
+    const rebased = await rebaseRestoredLog(database.sql);
+    if (rebased > 0) log.warn("the event log came from another PostgreSQL cluster: its transaction ids were reset so subscribers read on", { events: rebased });
 
     const metrics = new ServerMetrics();
     const store = new PostgresEventStore(database.sql, {
