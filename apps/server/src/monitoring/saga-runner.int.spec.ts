@@ -160,6 +160,22 @@ describe("SagaRunner", () => {
     await h.close();
   });
 
+  it("backs off while the log cannot be read, instead of retrying without a pause", async () => {
+    const h = await fresh();
+    const failing: EventStore = Object.create(h.store) as EventStore;
+    failing.readAll = () => Promise.reject(new Error("the database is down"));
+    let failures = 0;
+    const log = { info: () => {}, warn: () => {}, debug: () => {}, error: () => void failures++ };
+    const runner = h.runner({ store: failing, log: log as never });
+    runner.start();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await runner.stop();
+    // 0.5 s, then 1 s: two or three attempts in 1.2 s (hundreds before the pause was honoured).
+    expect(failures).toBeGreaterThanOrEqual(1);
+    expect(failures).toBeLessThanOrEqual(4);
+    await h.close();
+  });
+
   it("rebuilds on taking the lease the same state the previous leader had", async () => {
     const h = await fresh({ orphanTimeoutNs: 20n * SECOND, errorRate: { minSamples: 2, windowNs: 60n * SECOND, bucketNs: 10n * SECOND } });
     const first = h.runner({ holder: "first" });

@@ -177,6 +177,12 @@ export class SagaRunner {
         pauseMs = failurePauseMs(failures++);
       }
       if (!this.running) break;
+      if (failures > 0) {
+        // A failed step never reached its tick or lease action: both are due at once, and
+        // waiting for them would mean retrying without a pause (hundreds of times a second).
+        await this.rest.sleep(pauseMs);
+        continue;
+      }
       const untilTick = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
       const untilLease = this.lastLeaseAction + this.leaseEveryMs() - performance.now();
       await this.rest.sleep(Math.max(0, Math.min(pauseMs, untilTick, untilLease)));

@@ -10,6 +10,7 @@ import { MonitoringService, TracingService } from "@traceledger/proto";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { openDatabase } from "../database/open-database.js";
+import { databaseReadiness } from "./database-readiness.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
 import { rebaseRestoredLog } from "../event-store/postgres/rebase-restored-log.js";
 import { migrate } from "../event-store/postgres/migrate.js";
@@ -152,7 +153,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
         ),
       ],
       plainRoutes: [metricsRoute(metrics), otlpTracesRoute(otlpIngest, { maxBodyBytes: config.maxMessageBytes })],
-      ready: () => ({ ready: true }),
+      ready: () => databaseReadiness(database.sql),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
     servers.setServing(true);
