@@ -7,6 +7,9 @@ import { runDemo } from "./demo/run-demo.js";
 import { createLogger } from "./log/logger.js";
 import { startTraceledger } from "./server/start-traceledger.js";
 
+/** How long shutdown may take past the grace period (the bus's last commits, the saga's outputs, PostgreSQL's stop). */
+const SHUTDOWN_OVERRUN_MS = 10_000;
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) {
@@ -39,6 +42,14 @@ async function main(): Promise<number> {
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info("shutting down", { signal });
+      // The grace period bounds the calls; the rest (the bus's last commits, the saga's
+      // outputs) waits on the database. One that hangs must not hold the process until an
+      // orchestrator's SIGKILL: past the grace period and SHUTDOWN_OVERRUN_MS more, exit 1.
+      const overrun = setTimeout(() => {
+        log.error("shutdown did not finish in time; exiting without the rest", { graceMs: config.shutdownGraceMs, overrunMs: SHUTDOWN_OVERRUN_MS });
+        resolve(1);
+      }, config.shutdownGraceMs + SHUTDOWN_OVERRUN_MS);
+      overrun.unref();
       server.stop().then(
         () => {
           log.info("stopped");

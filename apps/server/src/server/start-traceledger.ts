@@ -127,8 +127,6 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       maxBatchCommands: config.maxBatchCommands,
     });
     const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans });
-    projector.start();
-    monitoring.start();
     const servers = await startServers({
       host: config.host,
       grpcPort: config.grpcPort,
@@ -159,6 +157,10 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       ready: () => databaseReadiness(database.sql),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
+    // Only once the ports are bound: a start that fails there (a port in use) must not
+    // leave the saga holding its lease, or log its retries over the real cause.
+    projector.start();
+    monitoring.start();
     servers.setServing(true);
     if (config.otlpExport.enabled) {
       otlpExport = startOtlpExport({ config: config.otlpExport, sql: database.sql, store, log, clock, lag: metrics });

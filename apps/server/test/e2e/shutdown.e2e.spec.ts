@@ -108,4 +108,39 @@ describe("SIGTERM to a server process", () => {
       foreign.close();
     }
   }, 90_000);
+
+  it("exits 1 when the stop outlasts the grace period by 10 s (a database that hangs), instead of waiting for a SIGKILL", async () => {
+    const hung = await spawnServer(db.url, { TRACELEDGER_SHUTDOWN_GRACE_MS: "500" });
+    const client = connectClient(hung.grpcAddress);
+    let releaseLock: () => void = () => undefined;
+    let lockHeld: Promise<unknown> = Promise.resolve();
+    try {
+      const locked = new Promise<void>((resolve) => {
+        lockHeld = db.sql.begin(async (tx) => {
+          await tx`lock table events in exclusive mode`;
+          resolve();
+          await new Promise<void>((release) => (releaseLock = release));
+        });
+      });
+      await within(10_000, "the test's lock on the events table", locked);
+      const call = client.startTrace({ name: "stuck", serviceName: "shutdown-hung" }).catch((error: unknown) => error);
+      await until(15_000, "the server's append to wait on the test's lock", async () => {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int4 as n from pg_stat_activity
+          where datname = current_database() and application_name = 'traceledger' and wait_event_type = 'Lock'`;
+        return row!.n > 0 ? true : undefined;
+      });
+      const signalled = performance.now();
+      hung.signal("SIGTERM");
+      const exit = await within(25_000, "the process to give up and exit", hung.exited);
+      expect(exit, hung.output()).toEqual({ code: 1, signal: null });
+      expect(performance.now() - signalled).toBeGreaterThan(10_000);
+      expect(hung.output()).toContain("shutdown did not finish in time");
+      await call;
+    } finally {
+      releaseLock();
+      await lockHeld.catch(() => undefined);
+      await killServer(hung);
+    }
+  }, 60_000);
 });
