@@ -46,6 +46,8 @@ describe("embedded PostgreSQL", () => {
 
     await writeFile(path.join(root, "a-file"), "");
     await expect(startEmbeddedDatabase({ dataDir: path.join(root, "a-file", "data") })).rejects.toThrow(/not writable/);
+    // A file system that will not hold folders (Node's recursive mkdir loops forever there).
+    if (process.platform === "linux") await expect(startEmbeddedDatabase({ dataDir: "/proc/traceledger-nope/data/pg" })).rejects.toThrow(/not writable/);
 
     const dataDir = path.join(root, "data"); // initialised by the first test
     const running = await startEmbeddedDatabase({ dataDir, unsafeFast: true });

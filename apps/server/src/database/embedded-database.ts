@@ -156,7 +156,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
 async function inspectDataDir(dataDir: string): Promise<"empty" | "ready"> {
   const parent = path.dirname(dataDir);
   try {
-    await mkdir(parent, { recursive: true });
+    await makeFolders(parent);
     await access(parent, fsConstants.W_OK | fsConstants.X_OK);
   } catch (error) {
     throw new EmbeddedDatabaseError(
@@ -190,6 +190,31 @@ async function inspectDataDir(dataDir: string): Promise<"empty" | "ready"> {
     );
   }
   return "ready";
+}
+
+/**
+ * mkdir -p, one folder at a time from the deepest that exists: Node's recursive
+ * mkdir loops forever, at full CPU, under a file system that answers ENOENT for a
+ * folder it will not create (/proc), where the server would hang without a word.
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const missing: string[] = [];
+  for (let dir = folder; ; dir = path.dirname(dir)) {
+    try {
+      await stat(dir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || path.dirname(dir) === dir) throw error;
+      missing.unshift(dir);
+    }
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 // OTLP/HTTP: POST /v1/traces on the HTTP port, in binary protobuf
-// (application/x-protobuf) or OTLP/JSON (application/json), optionally gzip.
+// (application/x-protobuf) or OTLP/JSON (application/json), optionally gzip or deflate.
 // Answers as the OTLP specification says: 200 with an
 // ExportTraceServiceResponse in the request's encoding (partial_success set
 // only when spans were rejected); 400 for a body that does not decode, 413 for
@@ -10,7 +10,7 @@
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { gunzip } from "node:zlib";
+import { gunzip, inflate, inflateRaw } from "node:zlib";
 import type { PlainRoute } from "../rpc/transport/plain-routes.js";
 import { OtlpFailure } from "./otlp-failure.js";
 import type { OtlpIngest } from "./otlp-ingest.js";
@@ -40,12 +40,13 @@ export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOption
         return fail(response, "protobuf", new OtlpFailure("unsupported", "UNSUPPORTED_MEDIA_TYPE", `content type "${type}" is not supported; send application/x-protobuf or application/json`, { content_type: type }), 415);
       }
       const coding = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase();
-      if (coding !== "identity" && coding !== "gzip" && coding !== "") {
-        return fail(response, encoding, new OtlpFailure("unsupported", "UNSUPPORTED_CONTENT_ENCODING", `content encoding "${coding}" is not supported; send gzip or none`, { content_encoding: coding }), 415);
+      // OTLP requires gzip; the Collector's receiver and some SDK exporters (Python's) also speak deflate.
+      if (coding !== "identity" && coding !== "gzip" && coding !== "deflate" && coding !== "") {
+        return fail(response, encoding, new OtlpFailure("unsupported", "UNSUPPORTED_CONTENT_ENCODING", `content encoding "${coding}" is not supported; send gzip, deflate or none`, { content_encoding: coding }), 415);
       }
       try {
         const received = await readBody(request, options.maxBodyBytes);
-        const body = coding === "gzip" ? await gunzipLimited(received, options.maxBodyBytes) : received;
+        const body = coding === "gzip" || coding === "deflate" ? await decompressLimited(coding, received, options.maxBodyBytes) : received;
         const bytes = encoding === "json" ? otlpJsonToBinary(body.toString("utf8")) : body;
         const result = await ingest.export(bytes);
         const message = create(ExportTraceServiceResponseSchema, {
@@ -135,12 +136,15 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function gunzipLimited(body: Buffer, limit: number): Promise<Buffer> {
+function decompressLimited(coding: "gzip" | "deflate", body: Buffer, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: limit }, (error, result) => {
+    const done = (error: Error | null, result: Buffer) => {
       if (!error) return resolve(result);
       if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return reject(tooLarge(limit));
-      reject(new MalformedOtlp(`the gzip body does not decompress: ${error.message}`));
-    });
+      reject(new MalformedOtlp(`the ${coding} body does not decompress: ${error.message}`));
+    };
+    // HTTP's deflate is the zlib format (RFC 9110); inflate also takes the raw form some clients send.
+    if (coding === "gzip") gunzip(body, { maxOutputLength: limit }, done);
+    else inflate(body, { maxOutputLength: limit }, (error, result) => (error && body[0] !== 0x78 ? inflateRaw(body, { maxOutputLength: limit }, done) : done(error, result)));
   });
 }

@@ -13,7 +13,7 @@ import {
   type ExportTraceServiceResponse,
   type OtlpSpanSchema,
 } from "@traceledger/proto/otlp";
-import { gzipSync } from "node:zlib";
+import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grpcJsError } from "./support/error-details.js";
 import { hex, newSpanId, newTraceId } from "./support/ids.js";
@@ -89,7 +89,17 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     expect(await statusOf(json)).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/json" });
     const badGzip = await post(Buffer.from("not gzip"), { "content-type": "application/x-protobuf", "content-encoding": "gzip" });
     expect(badGzip.status).toBe(400);
+    const badDeflate = await post(Buffer.from("not deflate"), { "content-type": "application/x-protobuf", "content-encoding": "deflate" });
+    expect(badDeflate.status).toBe(400);
     expect(await storedEvents()).toBe(before);
+  });
+
+  it("deflate, as the Collector's receiver and Python's exporter speak it, in the zlib form and the raw one", async () => {
+    for (const [form, compress] of [["zlib", deflateSync], ["raw", deflateRawSync]] as const) {
+      const one = span();
+      const response = await post(compress(toBinary(ExportTraceServiceRequestSchema, exportRequest([one]))), { "content-type": "application/x-protobuf", "content-encoding": "deflate" });
+      expect(response.status, form).toBe(200);
+    }
   });
 
   it("another content type or content encoding: 415", async () => {
@@ -111,6 +121,8 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     expect(await statusOf(big)).toMatchObject({ code: 8, reasons: ["REQUEST_TOO_LARGE"] });
     const bomb = await post(gzipSync(Buffer.alloc(MAX_BYTES * 4)), { "content-type": "application/x-protobuf", "content-encoding": "gzip" });
     expect(bomb.status).toBe(413);
+    const deflateBomb = await post(deflateSync(Buffer.alloc(MAX_BYTES * 4)), { "content-type": "application/x-protobuf", "content-encoding": "deflate" });
+    expect(deflateBomb.status).toBe(413);
     expect(await storedEvents()).toBe(before);
   });
 

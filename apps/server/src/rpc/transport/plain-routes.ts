@@ -44,6 +44,8 @@ export function plainRouter(routes: readonly PlainRoute[], onInternalError: Inte
     Promise.resolve()
       .then(() => route.handle(request, response))
       .catch((error: unknown) => {
+        // A client that hung up while sending its body is gone: nothing to answer, nothing broken here.
+        if (request.destroyed && (request.errored !== null || !request.complete)) return;
         onInternalError(error, `${method} ${path}`);
         if (!response.headersSent) refuse(route, response, 500, "internal", "internal error");
         else if (!response.writableEnded) response.destroy();

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { plainRouter, type PlainRoute } from "./plain-routes.js";
 
@@ -52,5 +52,24 @@ describe("plainRouter", () => {
     const broken = await fetch(`${base}/own`, { method: "POST" });
     expect([broken.status, await broken.text()]).toEqual([500, "500: internal error"]);
     expect(internal).toEqual(["POST /own"]);
+  });
+
+  it("does not report a client that hung up while sending its body as an internal error", async () => {
+    const read: PlainRoute["handle"] = (request) =>
+      new Promise<void>((resolve, reject) => {
+        request.on("data", () => {});
+        request.on("end", resolve);
+        request.on("error", reject);
+        request.on("aborted", () => reject(new Error("aborted")));
+      });
+    const { base, internal } = await serve([{ method: "POST", path: "/body", handle: read }]);
+    const { port } = new URL(base);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write("POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(internal).toEqual([]);
   });
 });
