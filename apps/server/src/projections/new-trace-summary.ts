@@ -64,7 +64,9 @@ function rootOrder(a: SpanDelta, b: SpanDelta): number {
   const aHasParent = a.parentSpanId !== "";
   const bHasParent = b.parentSpanId !== "";
   if (aHasParent !== bHasParent) return aHasParent ? 1 : -1;
-  return a.startTime < b.startTime ? -1 : a.startTime > b.startTime ? 1 : 0;
+  if (a.startTime !== b.startTime) return a.startTime < b.startTime ? -1 : 1;
+  // Equal starts (millisecond clocks): the lower span id, as the aggregate over span_index and GetTrace pick.
+  return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
 }
 
 /** UTF-8 byte order, as collate "C" sorts (JavaScript's < compares UTF-16 code units). */

@@ -185,11 +185,24 @@ export class TraceViewBuilder {
       spans.push(span);
     }
     spans.sort((a, b) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0));
-    const root = this.spans.get(this.rootSpanId)?.span ?? spans[0];
+    const root = this.spans.get(this.rootSpanId)?.span ?? earliestSpan(spans);
     const trace = traceWithoutSpans(this.traceId, this.progress, totals, spans.length, root ?? { name: "", serviceName: "" }, now);
     trace.spans = spans;
     return trace;
   }
+}
+
+/**
+ * The span that names a trace without a root span here: the earliest started, and
+ * among equal starts (millisecond clocks) the lowest span id, as the ListTraces
+ * projector picks it (new-trace-summary.ts, and its aggregate over span_index).
+ */
+export function earliestSpan<T extends { readonly startTimeUnixNano: bigint; readonly spanId: Uint8Array }>(spans: readonly T[]): T | undefined {
+  let best: T | undefined;
+  for (const span of spans) {
+    if (!best || span.startTimeUnixNano < best.startTimeUnixNano || (span.startTimeUnixNano === best.startTimeUnixNano && Buffer.compare(span.spanId, best.spanId) < 0)) best = span;
+  }
+  return best;
 }
 
 /** What the trace-level fields are computed from, gathered span by span with countSpan(). */

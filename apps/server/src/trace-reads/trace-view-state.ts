@@ -205,12 +205,17 @@ export class TraceViewState {
     return spans.byId;
   }
 
-  /** The root span's entry, or the earliest span's when the root is not here (as build() picks it). */
+  /** The root span's entry, or the earliest span's (the lowest span id among equal starts) when the root is not here, as build() picks it. */
   private rootEntry(): SpanEntry | undefined {
     const spans = this.parsed();
     const rootSpanId = this.progress.rootSpanId;
     const root = rootSpanId === "" ? undefined : spans.byId ? spans.byId.get(rootSpanId) : spans.entries.find((entry) => entry.spanId === rootSpanId);
-    return root ?? spans.entries[0];
+    if (root) return root;
+    let earliest: SpanEntry | undefined;
+    for (const entry of spans.entries) {
+      if (!earliest || entry.start < earliest.start || (entry.start === earliest.start && entry.spanId < earliest.spanId)) earliest = entry;
+    }
+    return earliest;
   }
 
   /** A stable snapshot answers for itself: a snapshot is the Trace encoded at time 0, and a stable view does not depend on time. */

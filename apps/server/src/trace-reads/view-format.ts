@@ -4,4 +4,5 @@
 // view fold (../projections/trace-view.ts) or the encoding in this folder
 // changes what a snapshot of the same events would hold.
 // 3: SpanEnded.name renames the span (de3df1c).
-export const VIEW_FORMAT = 3;
+// 4: a trace without a root here is named by its earliest span, the lowest span id among equal starts.
+export const VIEW_FORMAT = 4;

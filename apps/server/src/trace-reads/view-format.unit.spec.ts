@@ -30,6 +30,6 @@ describe("VIEW_FORMAT", () => {
     const running = toBinary(TraceSchema, buildTraceView(TRACE, events.slice(0, 5), NOW));
     const done = toBinary(TraceSchema, buildTraceView(TRACE, events, NOW));
     const digest = createHash("sha256").update(running).update(done).digest("hex").slice(0, 16);
-    expect({ format: VIEW_FORMAT, digest }).toEqual({ format: 3, digest: "f0dcf4d32d689cda" });
+    expect({ format: VIEW_FORMAT, digest }).toEqual({ format: 4, digest: "f0dcf4d32d689cda" });
   });
 });

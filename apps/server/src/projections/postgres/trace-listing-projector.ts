@@ -241,8 +241,8 @@ async function regroupSummaries(tx: Tx, traceIds: readonly string[], delta: List
   await tx`
     insert into trace_summaries (trace_id, state, start_time, end_time, root_name, root_service_name, span_count, error_count, running_span_count, service_names)
     select s.trace_id, min(c.state), min(s.start_time), max(s.end_time),
-           (array_agg(s.name order by s.parent_span_id is not null, s.start_time))[1],
-           (array_agg(s.service_name order by s.parent_span_id is not null, s.start_time))[1],
+           (array_agg(s.name order by s.parent_span_id is not null, s.start_time, s.span_id))[1],
+           (array_agg(s.service_name order by s.parent_span_id is not null, s.start_time, s.span_id))[1],
            count(*), count(*) filter (where s.has_error), count(*) filter (where s.state = 1),
            array_agg(distinct s.service_name collate "C" order by s.service_name collate "C")
       from unnest(${plainArray(traceIds)}::text[], ${plainArray(completed)}::int2[]) as c(t, state)
