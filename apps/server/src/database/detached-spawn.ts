@@ -9,16 +9,25 @@
 import childProcess from "node:child_process";
 import { syncBuiltinESMExports } from "node:module";
 
+const original = childProcess.spawn;
+/** Starts running now: the wrapper is installed by the first and removed by the last, so overlapping starts restore spawn once. */
+let active = 0;
+
+/** Only the PostgreSQL server itself: any other spawn in the meantime (initdb, another library's) is left as it was. */
+const detached = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
+  original(command, args, /(^|[\\/])postgres(\.exe)?$/.test(command) ? { ...options, detached: true } : options)) as typeof childProcess.spawn;
+
 export async function withDetachedSpawn<T>(start: () => Promise<T>): Promise<T> {
-  const original = childProcess.spawn;
-  const detached = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
-    original(command, args, { ...options, detached: true })) as typeof childProcess.spawn;
-  childProcess.spawn = detached;
-  syncBuiltinESMExports();
+  if (active++ === 0) {
+    childProcess.spawn = detached;
+    syncBuiltinESMExports();
+  }
   try {
     return await start();
   } finally {
-    childProcess.spawn = original;
-    syncBuiltinESMExports();
+    if (--active === 0) {
+      childProcess.spawn = original;
+      syncBuiltinESMExports();
+    }
   }
 }

@@ -42,8 +42,8 @@ async function isOrphanedEmbeddedServer(pid: number, dataDir: string): Promise<b
     // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (ppid === 1) return true;
-    // Re-parented to a subreaper (systemd --user, tini): anything but a live Node.js that started it.
+    // Re-parented to init or a subreaper (systemd, tini): anything but a live Node.js that started it.
+    // PID 1 too is asked: a traceledger run as a container's first process is PID 1, and alive.
     const parent = (await readFile(`/proc/${ppid}/cmdline`, "utf8")).split("\0")[0] ?? "";
     return !/node(js)?$/.test(path.basename(parent)) && path.basename(parent) !== path.basename(process.execPath);
   } catch {

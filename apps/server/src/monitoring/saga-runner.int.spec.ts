@@ -160,7 +160,7 @@ describe("SagaRunner", () => {
     await h.close();
   });
 
-  it("backs off while the log cannot be read, instead of retrying without a pause", async () => {
+  it("backs off while the log cannot be read, instead of retrying without a pause, whatever wakes it", async () => {
     const h = await fresh();
     const failing: EventStore = Object.create(h.store) as EventStore;
     failing.readAll = () => Promise.reject(new Error("the database is down"));
@@ -168,7 +168,10 @@ describe("SagaRunner", () => {
     const log = { info: () => {}, warn: () => {}, debug: () => {}, error: () => void failures++ };
     const runner = h.runner({ store: failing, log: log as never });
     runner.start();
+    // Commits wake the runner as ingest goes on; they must not cut the pause short.
+    const commits = setInterval(() => runner.wake(), 10);
     await new Promise((resolve) => setTimeout(resolve, 1200));
+    clearInterval(commits);
     await runner.stop();
     // 0.5 s, then 1 s: two or three attempts in 1.2 s (hundreds before the pause was honoured).
     expect(failures).toBeGreaterThanOrEqual(1);

@@ -180,7 +180,9 @@ export class SagaRunner {
       if (failures > 0) {
         // A failed step never reached its tick or lease action: both are due at once, and
         // waiting for them would mean retrying without a pause (hundreds of times a second).
-        await this.rest.sleep(pauseMs);
+        // Commits wake the runner (every ~50 ms under ingest): only stop() may cut this pause.
+        const until = performance.now() + pauseMs;
+        while (this.running && performance.now() < until) await this.rest.sleep(until - performance.now());
         continue;
       }
       const untilTick = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;

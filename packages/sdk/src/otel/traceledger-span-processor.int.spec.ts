@@ -116,6 +116,26 @@ describe("TraceledgerSpanProcessor", () => {
     expect(processor.stats()).toMatchObject({ dropped: 0, failed: 0 });
   });
 
+  it("keeps spans OTel lets be named blank, as (unnamed), instead of losing them to INVALID_SPAN_NAME", async () => {
+    const tracer = provider.getTracer("blank");
+    const before = processor.stats();
+    const blank = tracer.startSpan("  ");
+    blank.end();
+    const renamed = tracer.startSpan("named");
+    renamed.updateName("");
+    renamed.end();
+    await processor.forceFlush();
+    for (const span of [blank, renamed]) {
+      const t = await eventually(async () => {
+        const found = await getTrace(reader, span.spanContext().traceId);
+        expect(found?.spans.map((s) => [s.name, s.state])).toEqual([["(unnamed)", SpanState.ENDED]]);
+        return found!;
+      });
+      expect(t.spans).toHaveLength(1);
+    }
+    expect(processor.stats().failed).toBe(before.failed);
+  });
+
   it("sends a resource's attributes that detectors give later, once they have settled", async () => {
     let settle!: (id: string) => void;
     const hostId = new Promise<string>((resolve) => (settle = resolve));

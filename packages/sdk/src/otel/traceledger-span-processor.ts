@@ -74,7 +74,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
       let endAttributes: Attributes | undefined;
       if (!started.command.sealed) {
         // The start has not left yet: it can carry the final name and attributes.
-        started.command.name = span.name;
+        started.command.name = nameOf(span.name);
         started.command.attributes = { ...(span.attributes as Attributes) };
       } else {
         endAttributes = changedAttributes(started.attributes, span.attributes as Attributes);
@@ -102,7 +102,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
             spanId,
             eventId: `otel-event-${index}`,
             timeUnixNano: hrTimeToNanos(event.time),
-            name: event.name === "" ? "(unnamed)" : event.name,
+            name: nameOf(event.name),
             attributes,
           });
         }
@@ -149,7 +149,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
       parentSpanId: parent?.spanId ?? "",
       parentIsRemote: parent?.isRemote === true,
       tracestate: context.traceState?.serialize() ?? "",
-      name: span.name === "" ? "(unnamed)" : span.name,
+      name: nameOf(span.name),
       kind: Math.min(5, Math.max(1, span.kind + 1)) as SpanKindNumber,
       serviceName: typeof serviceName === "string" && serviceName !== "" ? serviceName : this.fallbackServiceName,
       startTimeUnixNano: hrTimeToNanos(span.startTime),
@@ -202,4 +202,9 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
   return a.every((v, i) => v === b[i]);
+}
+
+/** OTel allows any name; traceledger refuses a blank one (and every later command of the span with it). */
+function nameOf(name: string): string {
+  return name.trim() === "" ? "(unnamed)" : name;
 }

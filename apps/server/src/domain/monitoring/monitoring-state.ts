@@ -41,6 +41,8 @@ export interface TraceTrack extends Recency {
   /** The service and name of the first span (or the TraceStarted's service). */
   service: string;
   operation: string;
+  /** The span that named the trace: a rename at its end renames the trace's operation too. */
+  operationSpanId: string;
   hasLocalRoot: boolean;
   readonly running: Map<string, ActiveSpan>;
   slowAlertId: string | undefined;
@@ -227,6 +229,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       if (trace.operation === "") {
         trace.service = e.serviceName;
         trace.operation = e.name;
+        trace.operationSpanId = spanId;
       }
       if (e.parentSpanId.length === 0) trace.hasLocalRoot = true;
       const key = operationKey(e.serviceName, e.name);
@@ -256,6 +259,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const finished = finish(state, trace, spanIdHex(e.spanId));
       if (!finished) return;
       const span = endedAs(finished, e.name);
+      if (e.name && span.spanId === trace.operationSpanId) trace.operation = e.name;
       const durationNs = Number(e.endTimeUnixNano > span.startTime ? e.endTimeUnixNano - span.startTime : 0n);
       const isError = e.status?.code === StatusCode.ERROR;
       const bucket = bucketOf(state, at);
@@ -303,6 +307,7 @@ function newTrace(traceId: string, startTime: bigint, service: string, at: bigin
     startTime,
     service,
     operation: "",
+    operationSpanId: "",
     hasLocalRoot: false,
     running: new Map(),
     slowAlertId: undefined,

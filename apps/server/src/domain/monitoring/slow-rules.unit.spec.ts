@@ -114,6 +114,15 @@ describe("slow trace", () => {
       .then([slowTrace, { type: "AlertResolved", alertId: slowTrace.alertId, reason: "trace_completed", value: 11e9 }]);
   });
 
+  it("a root renamed as it ended names the alert raised at completion by its final name", () => {
+    given([traceBegan(), started(ROOT), ended(ROOT, { end: T0 + s(4), renamedTo: "POST /checkout/{cart}" })])
+      .when(completed({ end: T0 + s(11) }))
+      .then([
+        { ...slowTrace, subject: { ...slowTrace.subject, operation: "POST /checkout/{cart}" } },
+        { type: "AlertResolved", alertId: slowTrace.alertId, reason: "trace_completed", value: 11e9 },
+      ]);
+  });
+
   it("a trace without a local root, waiting with nothing running, is idle rather than slow", () => {
     const remote = [
       traceBegan({ remote: true, service: "payments" }),

@@ -61,10 +61,37 @@ describe("rebaseRestoredLog", () => {
     const checkpoint = await store.loadCheckpoint("reader");
     expect(checkpoint).toEqual({ transactionId: 0n, position: BigInt(stored[2]!.position) - 1n });
     const [inFlight] = await db.sql<{ tx_id: string; position: string }[]>`select tx_id::text, position::text from subscriber_in_flight where subscriber_id = 'reader'`;
-    expect(inFlight).toEqual({ tx_id: "0", position: stored[2]!.position });
+    // The mark covered the restored events up to the third, and the event this cluster wrote (its id sorted before): it may cover more, never less.
+    expect(inFlight).toEqual({ tx_id: "0", position: "5" });
     await store.append({ streamId: stream(6), expectedVersion: "no_stream", events: [event()] });
     expect(await readFrom(store, checkpoint)).toEqual(["03@1", "04@1", "05@1", "06@1"]);
     expect(await readFrom(store, START_OF_LOG)).toEqual(["01@1", "02@1", "03@1", "04@1", "05@1", "06@1"]);
     expect(await rebaseRestoredLog(db.sql)).toBe(0);
+  });
+
+  it("keeps what this cluster wrote after the restore for a subscriber that had read the whole restored log", async () => {
+    await db.truncate();
+    const store = new PostgresEventStore(db.sql, { clock });
+    for (let n = 1; n <= 3; n++) await store.append({ streamId: stream(n), expectedVersion: "no_stream", events: [event()] });
+    await db.sql`update events set tx_id = (4000000000 + position)::text::xid8`;
+    const [last] = await db.sql<{ tx_id: string; position: string }[]>`select tx_id::text, position::text from events order by position desc limit 1`;
+    expect(await store.saveCheckpoint("caught-up", START_OF_LOG, { transactionId: BigInt(last!.tx_id), position: BigInt(last!.position) })).toBe(true);
+    // An older traceledger kept writing on the restored database while its subscribers stalled.
+    for (let n = 4; n <= 5; n++) await store.append({ streamId: stream(n), expectedVersion: "no_stream", events: [event()] });
+    expect(await rebaseRestoredLog(db.sql)).toBe(5);
+    expect(await readFrom(store, await store.loadCheckpoint("caught-up"))).toEqual(["04@1", "05@1"]);
+  });
+
+  it("skips nothing for a restored checkpoint whose id is below this cluster's counter (an old cluster's early id)", async () => {
+    await db.truncate();
+    const store = new PostgresEventStore(db.sql, { clock });
+    for (let n = 1; n <= 4; n++) await store.append({ streamId: stream(n), expectedVersion: "no_stream", events: [event()] });
+    // Restored: the first two with ids this cluster has passed, the last two with ids it has not reached.
+    await db.sql`update events set tx_id = case when position <= 2 then (10 + position)::text::xid8 else (4000000000 + position)::text::xid8 end`;
+    expect(await store.saveCheckpoint("early", START_OF_LOG, { transactionId: 11n, position: 1n })).toBe(true);
+    await store.append({ streamId: stream(5), expectedVersion: "no_stream", events: [event()] });
+    expect(await rebaseRestoredLog(db.sql)).toBe(5);
+    const seen = await readFrom(store, await store.loadCheckpoint("early"));
+    for (const unread of ["02@1", "03@1", "04@1", "05@1"]) expect(seen).toContain(unread);
   });
 });

@@ -9,10 +9,12 @@
 // At start-up, with every event committed, the old ids can be set to 0: all of
 // them sort before anything the new cluster writes, in the order of their
 // positions. Checkpoints on the log are moved to just before the first event
-// they had not read in the old order (an event after it may come again: every
-// subscriber takes an event twice), and in-flight marks to the last restored
-// event they covered. Events this cluster wrote in the meantime have the
-// highest positions, so they sort after every restored one, as they should. Checkpoints with id 0 are untouched: the start of the log, or a
+// they had not read (an event after it may come again: every subscriber takes
+// an event twice), and in-flight marks to the last event they covered. Events
+// this cluster wrote in the meantime (an older traceledger kept writing while
+// its subscribers stalled) have the highest positions, so they sort after
+// every restored one, and a subscriber that had read all the restored log
+// reads them next. Checkpoints with id 0 are untouched: the start of the log, or a
 // stream's version (the alert listing, the webhook).
 
 import type { Sql } from "../../database/open-database.js";
@@ -31,18 +33,27 @@ export async function rebaseRestoredLog(sql: Sql): Promise<number> {
              pg_snapshot_xmax(pg_current_snapshot())::text as next
         from events`;
     if (!row?.restored) return 0;
-    // Events this cluster wrote since the restore (ids below its counter) are newer than every restored one.
     const next = row.next;
+    // After the reset, position alone orders the log: the restored events first, then what
+    // this cluster wrote since (an older traceledger may have kept writing while its
+    // subscribers stalled; their ids are below `next`, so they sorted before every restored
+    // checkpoint). What a checkpoint had not read is among the events after it in the old
+    // order and those with ids below `next`. Ids cannot tell every restored event from a new
+    // one (an old cluster's early ids can be below `next` too), so this errs towards reading
+    // again: an event may come twice, none is skipped.
     await tx`
       update subscriber_checkpoints c
          set tx_id = '0',
-             position = coalesce((select min(e.position) from events e where (e.tx_id, e.position) > (c.tx_id, c.position)) - 1,
-                                 (select coalesce(max(e.position), 0) from events e))
+             position = coalesce(
+               (select min(e.position) - 1 from events e
+                 where e.tx_id <> '0' and ((e.tx_id, e.position) > (c.tx_id, c.position) or e.tx_id < ${next}::xid8)),
+               (select coalesce(max(e.position), 0) from events e))
        where c.tx_id <> '0'`;
+    // An in-flight mark says which events may have had effects: it may cover more, not less.
     await tx`
       update subscriber_in_flight f
          set tx_id = '0',
-             position = coalesce((select max(e.position) from events e where (e.tx_id, e.position) <= (f.tx_id, f.position) and e.tx_id >= ${next}::xid8), 0)
+             position = coalesce((select max(e.position) from events e where e.tx_id <> '0' and (e.tx_id, e.position) <= (f.tx_id, f.position)), 0)
        where f.tx_id <> '0'`;
     const updated = await tx`update events set tx_id = '0' where tx_id <> '0'`;
     return updated.count;
