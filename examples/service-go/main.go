@@ -49,15 +49,28 @@ func main() {
 	os.Stdout.Write(append(line, '\n'))
 
 	server := &http.Server{Handler: newService(name, lc, os.Getenv("NEXT_URL"), otel), ReadHeaderTimeout: 10 * time.Second}
+	if err := serve(ctx, server, listener, 10*time.Second); err != nil {
+		log.Printf("serve: %v", err)
+		os.Exit(1)
+	}
+}
+
+// serve runs server until ctx is done, then stops accepting and waits up to
+// grace for the running requests, so they answer and end their spans before
+// the deferred closes run. Serve returns as soon as Shutdown begins, which is
+// why it is Shutdown that is waited for.
+func serve(ctx context.Context, server *http.Server, listener net.Listener, grace time.Duration) error {
+	stopped := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdown, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
-		server.Shutdown(shutdown)
+		stopped <- server.Shutdown(shutdown)
 	}()
-	if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatalf("serve: %v", err)
+	if err := server.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
+	return <-stopped
 }
 
 func env(name, fallback string) string {

@@ -46,7 +46,9 @@ export function gatewayHandler(options: GatewayOptions): (request: IncomingMessa
       // Shipping this span's start first lets that child find its parent in the
       // trace (else the child is recorded with a remote parent: still one trace,
       // but the trace would look as if it began downstream until this start came).
-      await tracer.forceFlush();
+      // Only a nicety, so it is waited for briefly: a traceledger that is slow or
+      // gone must not hold up the request.
+      await flushBriefly(tracer);
       downstream = await callNext(`${nextUrl}/work?fail=${encodeURIComponent(fail)}`);
     }
 
@@ -64,6 +66,19 @@ export function gatewayHandler(options: GatewayOptions): (request: IncomingMessa
       answer(response, 200, { service: serviceName, traceparent: span.traceparent(), downstream: downstream.body });
     }
   });
+}
+
+/** How long a request waits for its span's start to ship before calling the next service. */
+export const FLUSH_WAIT_MS = 250;
+
+async function flushBriefly(tracer: Tracer): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, FLUSH_WAIT_MS);
+  });
+  // A failed flush is the SDK's to log and retry; the request goes on either way.
+  await Promise.race([tracer.forceFlush().catch(() => undefined), waited]);
+  clearTimeout(timer);
 }
 
 /** Calls the next service with the active span's traceparent and tracestate. */

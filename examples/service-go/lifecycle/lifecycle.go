@@ -6,7 +6,8 @@
 // the running span, EndSpan gives the outcome. Span ids are chosen here, not by
 // the server, so a retried call is recognised and the outgoing traceparent is
 // known even when traceledger cannot be reached: tracing problems are logged and
-// never fail the request.
+// never fail the request. Each call waits at most DefaultTimeout, so a
+// traceledger that does not answer adds at most that much per call to a request.
 package lifecycle
 
 import (
@@ -22,6 +23,10 @@ import (
 	tracev1 "github.com/traceledger/traceledger/examples/proto-go/src/gen/traceledger/v1"
 )
 
+// DefaultTimeout is short: every call runs on the request path, and a slow
+// traceledger must not slow the host's requests.
+const DefaultTimeout = 500 * time.Millisecond
+
 // Lifecycle makes the span calls over one gRPC connection (plaintext h2c).
 type Lifecycle struct {
 	conn    *grpc.ClientConn
@@ -36,7 +41,7 @@ func New(target, serviceName string) (*Lifecycle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Lifecycle{conn: conn, client: tracev1.NewTracingServiceClient(conn), service: serviceName, timeout: 5 * time.Second}, nil
+	return &Lifecycle{conn: conn, client: tracev1.NewTracingServiceClient(conn), service: serviceName, timeout: DefaultTimeout}, nil
 }
 
 // StartSpan starts a SERVER span as the child of traceparent (a root span when

@@ -14,7 +14,8 @@ import json
 import os
 import signal
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
@@ -24,8 +25,12 @@ from urllib.request import Request, urlopen
 # The code generated from proto/ lives in examples/proto-python (not copied here).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "proto-python" / "src" / "gen"))
 
+from draining_server import DrainingHTTPServer
 from otel_work import OtelWork
-from traceledger_lifecycle import Lifecycle
+from traceledger_lifecycle import Lifecycle, SpanRef
+
+# Bounded: a stuck request must not keep a stopping service alive for ever.
+DRAIN_TIMEOUT_S = 10.0
 
 
 class Service:
@@ -37,6 +42,15 @@ class Service:
 
     def work(self, fail: str, traceparent: str | None, tracestate: str) -> tuple[int, dict[str, Any] | None]:
         span = self.lifecycle.start_span("GET /work", traceparent, tracestate)
+        try:
+            return self._work(span, fail, tracestate)
+        except Exception as error:  # e.g. http.client.IncompleteRead from a malformed downstream answer
+            # Whatever went wrong, the span must not stay RUNNING and the client still gets an answer.
+            self.lifecycle.record_error(span, type(error).__name__, str(error) or repr(error))
+            self.lifecycle.end_span(span, error=f"{type(error).__name__}: {error}")
+            return 502, None
+
+    def _work(self, span: SpanRef, fail: str, tracestate: str) -> tuple[int, dict[str, Any] | None]:
         self.lifecycle.add_event(span, "work.started", {"fail": fail})
         if self.otel is not None:
             with self.otel.child_of(span.traceparent, "prepare work") as otel_span:
@@ -101,15 +115,18 @@ def main() -> None:
     otlp = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     otel = OtelWork(name, otlp) if otlp else None
     service = Service(name, lifecycle, os.environ.get("NEXT_URL") or None, otel)
-    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "0"))), handler_for(service))
-    # SIGTERM ends serve_forever like Ctrl-C does, so the channel and exporter close cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = DrainingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "0"))), handler_for(service))
+    # SIGTERM stops accepting like Ctrl-C does. shutdown() waits for serve_forever to return, and
+    # serve_forever runs on this (the signal handler's) thread, so it is called from another one.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(json.dumps({"listening": server.server_address[1]}, separators=(",", ":")), flush=True)
     try:
         server.serve_forever()
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         pass
     finally:
+        # Requests already running finish (and end their spans) before the channel closes.
+        server.drain(DRAIN_TIMEOUT_S)
         server.server_close()
         if otel is not None:
             otel.shutdown()

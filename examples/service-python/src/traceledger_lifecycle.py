@@ -6,7 +6,8 @@ StartSpan continues the caller's traceparent, AddSpanEvent and RecordError act
 on the running span, EndSpan gives the outcome. Span ids are chosen here, not
 by the server, so a retried call is recognised and the outgoing traceparent is
 known even when traceledger cannot be reached: tracing problems are logged and
-never fail the request.
+never fail the request. Each call waits at most DEFAULT_TIMEOUT_S, so a
+traceledger that does not answer adds at most that much per call to a request.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from traceledger.v1.tracing_service_pb2_grpc import TracingServiceStub
 # Version 00: exactly 55 characters, lowercase hex (https://www.w3.org/TR/trace-context/).
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 SAMPLED = 0x01
+# Short: every call runs on the request path, and a slow traceledger must not slow the host.
+DEFAULT_TIMEOUT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def _attributes(values: Mapping[str, str]) -> list[KeyValue]:
 class Lifecycle:
     """StartSpan / AddSpanEvent / RecordError / EndSpan over one gRPC channel (plaintext h2c)."""
 
-    def __init__(self, target: str, service_name: str, timeout_s: float = 5.0) -> None:
+    def __init__(self, target: str, service_name: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._channel = grpc.insecure_channel(target)
         self._stub = TracingServiceStub(self._channel)
         self._service_name = service_name

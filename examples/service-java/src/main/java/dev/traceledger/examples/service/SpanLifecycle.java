@@ -3,7 +3,12 @@ package dev.traceledger.examples.service;
 import com.google.protobuf.ByteString;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
+import io.grpc.Status.Code;
+import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import traceledger.v1.Attributes.AnyValue;
@@ -24,11 +29,20 @@ import traceledger.v1.TracingServiceOuterClass.StartSpanRequest;
  *
  * <p>Span ids are chosen here, so the outgoing traceparent is known before the call returns and a
  * retried start would be recognised by the server. Tracing never fails a request: a call that
- * fails is logged, and the span goes on unrecorded while still carrying the trace downstream.
+ * fails is logged. Each call waits at most 500 ms, since it runs on the request path and a
+ * traceledger that does not answer must not slow the host. A start the server rejected outright
+ * leaves the span unrecorded (still carrying the trace downstream); a start that merely went
+ * unanswered may have been stored, so the span's later calls are still made.
  */
 public final class SpanLifecycle {
   private static final Logger LOG = Logger.getLogger(SpanLifecycle.class.getName());
-  private static final long DEADLINE_SECONDS = 5;
+  private static final long DEADLINE_MILLIS = 500;
+  /**
+   * Answers that say the server did not store the start. Anything else (DEADLINE_EXCEEDED,
+   * UNAVAILABLE, CANCELLED...) leaves that open, and EndSpan with the same ids is harmless then.
+   */
+  private static final Set<Code> REJECTED = EnumSet.of(Code.INVALID_ARGUMENT, Code.FAILED_PRECONDITION,
+      Code.ALREADY_EXISTS, Code.OUT_OF_RANGE, Code.PERMISSION_DENIED, Code.UNAUTHENTICATED, Code.UNIMPLEMENTED);
 
   /** A running span: its own context (sent downstream) and whether traceledger has it. */
   public record Span(Traceparent context, String tracestate, boolean recorded) {
@@ -65,8 +79,9 @@ public final class SpanLifecycle {
       stub().startSpan(request.build());
       return new Span(context, state, true);
     } catch (StatusRuntimeException e) {
-      LOG.warning("StartSpan failed, the span goes unrecorded: " + e.getStatus());
-      return new Span(context, state, false);
+      boolean rejected = REJECTED.contains(e.getStatus().getCode());
+      LOG.warning("StartSpan failed" + (rejected ? ", the span goes unrecorded: " : ": ") + e.getStatus());
+      return new Span(context, state, !rejected);
     }
   }
 
@@ -74,6 +89,7 @@ public final class SpanLifecycle {
     if (!span.recorded()) return;
     call("AddSpanEvent", () -> stub().addSpanEvent(AddSpanEventRequest.newBuilder()
         .setTraceparent(span.traceparent())
+        .setEventId(randomId()) // lets the server recognise this event if the call is resent
         .setName(name)
         .addAllAttributes(attributes)
         .build()));
@@ -83,6 +99,7 @@ public final class SpanLifecycle {
     if (!span.recorded()) return;
     call("RecordError", () -> stub().recordError(RecordErrorRequest.newBuilder()
         .setTraceparent(span.traceparent())
+        .setErrorId(randomId()) // lets the server recognise this error if the call is resent
         .setErrorType(type)
         .setMessage(message)
         .build()));
@@ -107,7 +124,13 @@ public final class SpanLifecycle {
   }
 
   private TracingServiceBlockingStub stub() {
-    return stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+    return stub.withDeadlineAfter(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private static String randomId() {
+    byte[] id = new byte[8];
+    ThreadLocalRandom.current().nextBytes(id);
+    return HexFormat.of().formatHex(id);
   }
 
   private static void call(String method, Runnable rpc) {

@@ -32,9 +32,13 @@ public final class WorkService implements AutoCloseable {
     this.otel = otel;
   }
 
-  /** Binds the HTTP port and starts serving; the channel connects on its first call. */
+  /**
+   * Binds the HTTP port and starts serving. The channel starts connecting at once: the span calls
+   * have a short deadline, which a cold connection set up by the first request could miss.
+   */
   public static WorkService start(ServiceConfig config) throws IOException {
     ManagedChannel channel = Grpc.newChannelBuilder(config.traceledgerTarget(), InsecureChannelCredentials.create()).build();
+    channel.getState(true);
     HttpClient http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5))

@@ -2,6 +2,7 @@ package dev.traceledger.examples.service;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -26,6 +27,8 @@ final class RecordingTracingService extends TracingServiceGrpc.TracingServiceImp
   record Call(String method, String spanId, Message request) {}
 
   private final List<Call> calls = new ArrayList<>();
+  /** When set, StartSpan records the call and then answers with this status instead. */
+  volatile Status startFailure;
 
   synchronized List<Call> calls() {
     return List.copyOf(calls);
@@ -42,6 +45,10 @@ final class RecordingTracingService extends TracingServiceGrpc.TracingServiceImp
   @Override
   public void startSpan(StartSpanRequest request, StreamObserver<StartSpanResponse> answer) {
     record("StartSpan", hex(request.getSpanId()), request);
+    if (startFailure != null) {
+      answer.onError(startFailure.asRuntimeException());
+      return;
+    }
     answer.onNext(StartSpanResponse.newBuilder().setTraceId(request.getTraceId()).setSpanId(request.getSpanId()).build());
     answer.onCompleted();
   }
