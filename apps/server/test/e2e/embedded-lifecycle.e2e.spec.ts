@@ -73,7 +73,7 @@ describe("the embedded PostgreSQL's lifecycle", () => {
     expect((await again.getTrace({ traceId: trace.traceId })).trace!.spans.map((s) => s.name)).toEqual(["before the kill"]);
     second.signal("SIGTERM");
     expect(await within(30_000, "the second server to exit", second.exited)).toEqual({ code: 0, signal: null });
-   }, 120_000);
+  }, 120_000);
 
   it("Ctrl-C (SIGINT to the process group) stops the server in order: the call in flight is answered, PostgreSQL stops last, exit 0", async () => {
     const server = await start(true);
