@@ -197,6 +197,8 @@ function body(type: string): TraceEventCase {
         droppedAttributesCount: 0,
         truncatedValuesCount: 0,
         scopeName: "",
+        droppedEventsCount: 0,
+        droppedLinksCount: 0,
       };
       while (position() < end) {
         switch (varint()) {
@@ -248,6 +250,12 @@ function body(type: string): TraceEventCase {
             break;
           case 0x82: // field 16, length-delimited (its tag is two bytes on the wire)
             e.scopeName = string();
+            break;
+          case 0x88: // field 17, varint
+            e.droppedEventsCount = uint32();
+            break;
+          case 0x90: // field 18, varint
+            e.droppedLinksCount = uint32();
             break;
           default:
             throw WIRE_GIVE_UP;

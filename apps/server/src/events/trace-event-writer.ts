@@ -329,6 +329,8 @@ function body(event: TraceEventCase): boolean {
       uint(14, e.droppedAttributesCount);
       uint(15, e.truncatedValuesCount);
       string(16, e.scopeName);
+      uint(17, e.droppedEventsCount);
+      uint(18, e.droppedLinksCount);
       return true;
     }
     case "spanEnded": {

@@ -53,7 +53,7 @@ const many = Array.from({ length: 40 }, (_, i) => attr(`k${i}`, "v".repeat(i * 1
 export const WRITER_CASES: Array<[string, TraceEventCase]> = [
   ["TraceStarted", traceStarted()],
   ["TraceStarted, defaults", { case: "traceStarted", value: create(TraceEventSchema.fields[0]!.message! as never) as never }],
-  ["SpanStarted", spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true, attributes: everyValue, resourceAttributes: many, tracestate: "a=1,b=2", scopeName: "scope", flags: 0x301, kind: SpanKind.CLIENT, dropped: 3, truncated: 300 })],
+  ["SpanStarted", spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true, attributes: everyValue, resourceAttributes: many, tracestate: "a=1,b=2", scopeName: "scope", flags: 0x301, kind: SpanKind.CLIENT, dropped: 3, truncated: 300, droppedEvents: 7, droppedLinks: 200 })],
   [
     "SpanStarted with links",
     spanStarted(ROOT, {

@@ -99,7 +99,9 @@ function writeSpan(w: BinaryWriter, s: TranscodedSpan): void {
   for (const kv of s.attributes.values()) w.tag(9, LEN).bytes(kv);
   if (s.droppedAttributesCount !== 0) w.tag(10, WireType.Varint).uint32(s.droppedAttributesCount);
   for (const event of s.events) w.tag(11, LEN).bytes(event);
+  if (s.droppedEventsCount !== 0) w.tag(12, WireType.Varint).uint32(s.droppedEventsCount);
   for (const link of s.links) w.tag(13, LEN).bytes(link);
+  if (s.droppedLinksCount !== 0) w.tag(14, WireType.Varint).uint32(s.droppedLinksCount);
   if (s.status) w.tag(15, LEN).bytes(s.status);
   if (s.flags !== 0) w.tag(16, WireType.Bit32).fixed32(s.flags);
 }

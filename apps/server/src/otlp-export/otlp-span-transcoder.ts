@@ -40,6 +40,9 @@ export interface TranscodedSpan {
   readonly scopeName: string;
   /** The stream version of the event that ended the span; 0 while it runs. */
   readonly endVersion: number;
+  /** Dropped before the span reached traceledger (OTLP's counts). */
+  readonly droppedEventsCount: number;
+  readonly droppedLinksCount: number;
 }
 
 interface Draft extends TranscodedSpan {
@@ -122,6 +125,8 @@ export class OtlpSpanTranscoder {
     const resourceAttributes: Uint8Array[] = [];
     let flags = 0;
     let dropped = 0;
+    let droppedEvents = 0;
+    let droppedLinks = 0;
     let scopeName = "";
     while (r.pos < r.len) {
       const [field, wireType] = r.tag();
@@ -173,6 +178,12 @@ export class OtlpSpanTranscoder {
         case tag(16, LEN):
           scopeName = r.string();
           break;
+        case tag(17, WireType.Varint):
+          droppedEvents = r.uint32();
+          break;
+        case tag(18, WireType.Varint):
+          droppedLinks = r.uint32();
+          break;
         default:
           r.skip(wireType, field);
       }
@@ -195,6 +206,8 @@ export class OtlpSpanTranscoder {
       serviceName,
       resourceAttributes,
       scopeName,
+      droppedEventsCount: droppedEvents,
+      droppedLinksCount: droppedLinks,
       endVersion: 0,
     });
   }

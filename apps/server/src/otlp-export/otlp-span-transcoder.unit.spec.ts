@@ -78,6 +78,8 @@ function randomTrace(random: () => number): TraceEventCase[] {
           flags: int(512),
           scopeName: pick(["", "", "@acme/http", "io.opentelemetry.jdbc"]),
           dropped: int(3),
+          droppedEvents: pick([0, 0, 4, 300]),
+          droppedLinks: pick([0, 0, 1, 128]),
         }),
       );
       spans.push(spanId);

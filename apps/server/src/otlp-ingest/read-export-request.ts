@@ -150,6 +150,9 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
   const attributes: KeyValue[] = [];
   let droppedAttributesCount = 0;
   let invalidAttributes = 0;
+  let droppedEventsCount = 0;
+  let reportedDroppedLinks = 0;
+  let leftOutLinks = 0;
   // Most spans have neither: made on first use, else the shared empty list.
   let events: Array<FinishedSpanEvent | FinishedSpanError> | undefined;
   let links: SpanLink[] | undefined;
@@ -199,8 +202,15 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
         const link = readLink(c);
         // A link OpenTelemetry would not record (ids of other lengths, or an invalid context with nothing else) is left out, not the span.
         if (linkProblem([link], "") === undefined) (links ??= []).push(link);
+        else leftOutLinks++;
         break;
       }
+      case 0x60:
+        droppedEventsCount = c.uint32();
+        break;
+      case 0x70:
+        reportedDroppedLinks = c.uint32();
+        break;
       case 0x7a: {
         const statusEnd = c.lengthEnd();
         while (c.pos < statusEnd) {
@@ -245,6 +255,8 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
     statusCode,
     statusMessage,
     events: events ?? NONE,
+    droppedEventsCount,
+    droppedLinksCount: reportedDroppedLinks + leftOutLinks,
   };
 }
 

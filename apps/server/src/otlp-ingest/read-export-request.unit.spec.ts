@@ -187,6 +187,8 @@ describe("readExportRequest", () => {
                     { traceId: Buffer.alloc(5, 1), spanId: CHILD, attributes: [str("a", "b")] },
                     { traceId: TRACE_B, spanId: CHILD },
                   ],
+                  droppedLinksCount: 2,
+                  droppedEventsCount: 5,
                 },
               ],
             },
@@ -199,6 +201,8 @@ describe("readExportRequest", () => {
       ["", "vendor=1", 0],
       [TRACE_B.toString("hex"), "", 0],
     ]);
+    // The exporter's own counts, and the two links left out here.
+    expect([span!.droppedLinksCount, span!.droppedEventsCount]).toEqual([4, 5]);
   });
 
   it("refuses attribute values nested past the depth limit as malformed, and reads them up to it", () => {

@@ -99,6 +99,8 @@ export class TraceViewBuilder {
             tracestate: e.tracestate,
             limitedAttributesCount: e.droppedAttributesCount + e.truncatedValuesCount,
             scopeName: e.scopeName,
+            droppedEventsCount: e.droppedEventsCount,
+            droppedLinksCount: e.droppedLinksCount,
           } satisfies Span,
         });
         if (e.parentSpanId.length === 0) this.rootSpanId = spanId;

@@ -5,4 +5,5 @@
 // changes what a snapshot of the same events would hold.
 // 3: SpanEnded.name renames the span (de3df1c).
 // 4: a trace without a root here is named by its earliest span, the lowest span id among equal starts.
-export const VIEW_FORMAT = 4;
+// 5: spans carry the event and link counts their reporter dropped.
+export const VIEW_FORMAT = 5;

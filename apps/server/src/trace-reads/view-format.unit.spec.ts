@@ -18,7 +18,7 @@ describe("VIEW_FORMAT", () => {
       traceStarted(),
       spanStarted(ROOT, { attributes: [attr("http.route", "/checkout")] }),
       spanStarted(CHILD, { parentSpanId: ROOT, startTime: T0 + ms(1) }),
-      spanStarted(GRANDCHILD, { parentSpanId: CHILD, startTime: T0 + ms(2) }),
+      spanStarted(GRANDCHILD, { parentSpanId: CHILD, startTime: T0 + ms(2), droppedEvents: 2, droppedLinks: 1 }),
       eventRecorded(CHILD, { time: T0 + ms(2) }),
       errorOccurred(CHILD, { time: T0 + ms(3) }),
       attributesUpdated(ROOT, { attributes: [attr("retries", 2)] }),
@@ -30,6 +30,6 @@ describe("VIEW_FORMAT", () => {
     const running = toBinary(TraceSchema, buildTraceView(TRACE, events.slice(0, 5), NOW));
     const done = toBinary(TraceSchema, buildTraceView(TRACE, events, NOW));
     const digest = createHash("sha256").update(running).update(done).digest("hex").slice(0, 16);
-    expect({ format: VIEW_FORMAT, digest }).toEqual({ format: 4, digest: "f0dcf4d32d689cda" });
+    expect({ format: VIEW_FORMAT, digest }).toEqual({ format: 5, digest: "c41cfa694a5975f7" });
   });
 });

@@ -155,7 +155,10 @@ export function traceStarted(fields: { origin?: TraceOrigin; at?: bigint; servic
   };
 }
 
-export function spanStarted(spanId: string, fields: Partial<StartSpan> & { dropped?: number; truncated?: number } = {}): TraceEventCase {
+export function spanStarted(
+  spanId: string,
+  fields: Partial<StartSpan> & { dropped?: number; truncated?: number; droppedEvents?: number; droppedLinks?: number } = {},
+): TraceEventCase {
   const c = startSpan(spanId, fields);
   return {
     case: "spanStarted",
@@ -176,6 +179,8 @@ export function spanStarted(spanId: string, fields: Partial<StartSpan> & { dropp
       droppedAttributesCount: fields.dropped ?? 0,
       truncatedValuesCount: fields.truncated ?? 0,
       scopeName: c.scopeName,
+      droppedEventsCount: fields.droppedEvents ?? 0,
+      droppedLinksCount: fields.droppedLinks ?? 0,
     }),
   };
 }

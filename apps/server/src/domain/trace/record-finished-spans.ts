@@ -187,6 +187,8 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       droppedAttributesCount: attributes.dropped + resource.dropped + span.droppedAttributesCount,
       truncatedValuesCount: attributes.truncated + resource.truncated,
       scopeName: span.scopeName,
+      droppedEventsCount: span.droppedEventsCount ?? 0,
+      droppedLinksCount: span.droppedLinksCount ?? 0,
     } satisfies SpanStarted,
   });
   const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally);

@@ -57,6 +57,14 @@ describe("a finished span becomes the lifecycle's events", () => {
   });
 });
 
+describe("what the reporter dropped", () => {
+  it("its counts of dropped events and links are kept on the span's start", () => {
+    given([])
+      .when(recordFinished(finishedSpan(ROOT, { droppedEventsCount: 3, droppedLinksCount: 128 })))
+      .then([otlpStarted(), spanStarted(ROOT, { droppedEvents: 3, droppedLinks: 128 }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+});
+
 describe("parents and children arrive in any order", () => {
   it("a child reported before its parent in one batch is recorded after it, with a local parent", () => {
     given([])

@@ -145,6 +145,10 @@ export interface FinishedSpan {
   readonly statusMessage: string;
   /** Events and errors in the order they were reported. */
   readonly events: ReadonlyArray<FinishedSpanEvent | FinishedSpanError>;
+  /** Events the reporter dropped at its own limit (OTLP's dropped_events_count); 0 when absent. */
+  readonly droppedEventsCount?: number;
+  /** Links the reporter dropped, plus those left out as naming no span; 0 when absent. */
+  readonly droppedLinksCount?: number;
 }
 
 /**

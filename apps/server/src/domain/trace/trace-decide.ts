@@ -198,6 +198,8 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       droppedAttributesCount: limited.dropped + resource.dropped,
       truncatedValuesCount: limited.truncated + resource.truncated,
       scopeName: cmd.scopeName,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
     },
   });
   return accept(events, {

@@ -11,7 +11,8 @@
 //   when the parent came from another system.
 // - attributes: those given at start, updated while running and added at end,
 //   in first-set order, a later value replacing an earlier one; dropped counts
-//   add up (shortened values are not "dropped" in OTLP's sense).
+//   add up (shortened values are not "dropped" in OTLP's sense); the events and links the
+//   reporter dropped, as SpanStarted counts them.
 // - recorded errors become OTLP exception events (exception.type, .message,
 //   .stacktrace, .escaped and the error's own attributes), in log order with
 //   the span's other events.
@@ -79,9 +80,9 @@ export class OtlpSpanFold {
             attributes: [],
             droppedAttributesCount: e.droppedAttributesCount,
             events: [],
-            droppedEventsCount: 0,
+            droppedEventsCount: e.droppedEventsCount,
             links: e.links.map(toOtlpLink),
-            droppedLinksCount: 0,
+            droppedLinksCount: e.droppedLinksCount,
             status: undefined,
           },
         });

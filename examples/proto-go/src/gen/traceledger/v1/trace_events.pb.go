@@ -295,9 +295,14 @@ type SpanStarted struct {
 	// The number of attribute values shortened to the attribute value length limit.
 	TruncatedValuesCount uint32 `protobuf:"varint,15,opt,name=truncated_values_count,json=truncatedValuesCount,proto3" json:"truncated_values_count,omitempty"`
 	// The name of the instrumentation scope (library) that created the span, if known.
-	ScopeName     string `protobuf:"bytes,16,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ScopeName string `protobuf:"bytes,16,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
+	// Events the reporter dropped before sending the span (OTLP's dropped_events_count).
+	DroppedEventsCount uint32 `protobuf:"varint,17,opt,name=dropped_events_count,json=droppedEventsCount,proto3" json:"dropped_events_count,omitempty"`
+	// Links the reporter dropped, or traceledger left out as naming no span (OTLP's
+	// dropped_links_count).
+	DroppedLinksCount uint32 `protobuf:"varint,18,opt,name=dropped_links_count,json=droppedLinksCount,proto3" json:"dropped_links_count,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *SpanStarted) Reset() {
@@ -440,6 +445,20 @@ func (x *SpanStarted) GetScopeName() string {
 		return x.ScopeName
 	}
 	return ""
+}
+
+func (x *SpanStarted) GetDroppedEventsCount() uint32 {
+	if x != nil {
+		return x.DroppedEventsCount
+	}
+	return 0
+}
+
+func (x *SpanStarted) GetDroppedLinksCount() uint32 {
+	if x != nil {
+		return x.DroppedLinksCount
+	}
+	return 0
 }
 
 // SpanEnded records that a span finished by itself. A span ends exactly once.
@@ -1431,7 +1450,7 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12/\n" +
 	"\x14start_time_unix_nano\x18\x02 \x01(\x06R\x11startTimeUnixNano\x123\n" +
 	"\x06origin\x18\x03 \x01(\x0e2\x1b.traceledger.v1.TraceOriginR\x06origin\x12!\n" +
-	"\fservice_name\x18\x04 \x01(\tR\vserviceName\"\xa1\x05\n" +
+	"\fservice_name\x18\x04 \x01(\tR\vserviceName\"\x83\x06\n" +
 	"\vSpanStarted\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12$\n" +
@@ -1454,7 +1473,9 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\x18dropped_attributes_count\x18\x0e \x01(\rR\x16droppedAttributesCount\x124\n" +
 	"\x16truncated_values_count\x18\x0f \x01(\rR\x14truncatedValuesCount\x12\x1d\n" +
 	"\n" +
-	"scope_name\x18\x10 \x01(\tR\tscopeName\"\x98\x03\n" +
+	"scope_name\x18\x10 \x01(\tR\tscopeName\x120\n" +
+	"\x14dropped_events_count\x18\x11 \x01(\rR\x12droppedEventsCount\x12.\n" +
+	"\x13dropped_links_count\x18\x12 \x01(\rR\x11droppedLinksCount\"\x98\x03\n" +
 	"\tSpanEnded\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12+\n" +

@@ -351,9 +351,13 @@ type Span struct {
 	// The total number of attributes dropped or shortened because of limits.
 	LimitedAttributesCount uint32 `protobuf:"varint,21,opt,name=limited_attributes_count,json=limitedAttributesCount,proto3" json:"limited_attributes_count,omitempty"`
 	// The name of the instrumentation scope that created the span.
-	ScopeName     string `protobuf:"bytes,22,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ScopeName string `protobuf:"bytes,22,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
+	// Events dropped before the span reached traceledger (by its reporter's limits).
+	DroppedEventsCount uint32 `protobuf:"varint,23,opt,name=dropped_events_count,json=droppedEventsCount,proto3" json:"dropped_events_count,omitempty"`
+	// Links dropped before the span reached traceledger, or left out as naming no span.
+	DroppedLinksCount uint32 `protobuf:"varint,24,opt,name=dropped_links_count,json=droppedLinksCount,proto3" json:"dropped_links_count,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Span) Reset() {
@@ -538,6 +542,20 @@ func (x *Span) GetScopeName() string {
 		return x.ScopeName
 	}
 	return ""
+}
+
+func (x *Span) GetDroppedEventsCount() uint32 {
+	if x != nil {
+		return x.DroppedEventsCount
+	}
+	return 0
+}
+
+func (x *Span) GetDroppedLinksCount() uint32 {
+	if x != nil {
+		return x.DroppedLinksCount
+	}
+	return 0
 }
 
 // Trace is the state of a trace at one version of its event stream.
@@ -845,7 +863,7 @@ const file_traceledger_v1_trace_views_proto_rawDesc = "" +
 	"\aescaped\x18\x06 \x01(\bR\aescaped\x128\n" +
 	"\n" +
 	"attributes\x18\a \x03(\v2\x18.traceledger.v1.KeyValueR\n" +
-	"attributes\"\xc7\a\n" +
+	"attributes\"\xa9\b\n" +
 	"\x04Span\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12$\n" +
@@ -875,7 +893,9 @@ const file_traceledger_v1_trace_views_proto_rawDesc = "" +
 	"tracestate\x128\n" +
 	"\x18limited_attributes_count\x18\x15 \x01(\rR\x16limitedAttributesCount\x12\x1d\n" +
 	"\n" +
-	"scope_name\x18\x16 \x01(\tR\tscopeName\"\xf6\x03\n" +
+	"scope_name\x18\x16 \x01(\tR\tscopeName\x120\n" +
+	"\x14dropped_events_count\x18\x17 \x01(\rR\x12droppedEventsCount\x12.\n" +
+	"\x13dropped_links_count\x18\x18 \x01(\rR\x11droppedLinksCount\"\xf6\x03\n" +
 	"\x05Trace\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x120\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1a.traceledger.v1.TraceStateR\x05state\x12\x18\n" +

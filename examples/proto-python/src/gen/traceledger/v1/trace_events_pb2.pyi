@@ -51,7 +51,7 @@ class TraceStarted(_message.Message):
     def __init__(self, trace_id: _Optional[bytes] = ..., start_time_unix_nano: _Optional[int] = ..., origin: _Optional[_Union[TraceOrigin, str]] = ..., service_name: _Optional[str] = ...) -> None: ...
 
 class SpanStarted(_message.Message):
-    __slots__ = ("trace_id", "span_id", "parent_span_id", "parent_is_remote", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "tracestate", "links", "resource_attributes", "flags", "dropped_attributes_count", "truncated_values_count", "scope_name")
+    __slots__ = ("trace_id", "span_id", "parent_span_id", "parent_is_remote", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "tracestate", "links", "resource_attributes", "flags", "dropped_attributes_count", "truncated_values_count", "scope_name", "dropped_events_count", "dropped_links_count")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +68,8 @@ class SpanStarted(_message.Message):
     DROPPED_ATTRIBUTES_COUNT_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_VALUES_COUNT_FIELD_NUMBER: _ClassVar[int]
     SCOPE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_EVENTS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_LINKS_COUNT_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     parent_span_id: bytes
@@ -84,7 +86,9 @@ class SpanStarted(_message.Message):
     dropped_attributes_count: int
     truncated_values_count: int
     scope_name: str
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., flags: _Optional[int] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ..., scope_name: _Optional[str] = ...) -> None: ...
+    dropped_events_count: int
+    dropped_links_count: int
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., flags: _Optional[int] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ..., scope_name: _Optional[str] = ..., dropped_events_count: _Optional[int] = ..., dropped_links_count: _Optional[int] = ...) -> None: ...
 
 class SpanEnded(_message.Message):
     __slots__ = ("trace_id", "span_id", "end_time_unix_nano", "status", "end_reason", "attributes", "dropped_attributes_count", "truncated_values_count", "name")
