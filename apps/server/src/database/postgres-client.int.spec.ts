@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { createPostgresClient } from "./open-database.js";
-import { relay } from "../../test/support/tcp-relay.js";
+import { startTcpRelay, throughRelay } from "../../test/support/tcp-relay.js";
+import { within } from "../../test/e2e/support/wait.js";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -16,17 +17,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const within = <T>(ms: number, what: string, promise: Promise<T>) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms))]);
-
 describe("the server's PostgreSQL client", () => {
   it("fails fast while the database refuses connections, and works again when it is back", async () => {
-    const target = new URL(db.url);
-    const tcp = await relay(target);
-    const url = new URL(db.url);
-    url.hostname = "127.0.0.1";
-    url.port = String(tcp.port());
-    const sql = createPostgresClient(url.toString(), { max: 3 });
+    const database = new URL(db.url);
+    const tcp = await startTcpRelay({ host: database.hostname, port: Number(database.port) });
+    const sql = createPostgresClient(throughRelay(db.url, tcp), { max: 3 });
     try {
       expect(await within(5_000, "the first query", sql`select 1 as one`)).toEqual([{ one: 1 }]);
       await tcp.down();

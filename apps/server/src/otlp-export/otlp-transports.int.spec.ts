@@ -7,7 +7,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from "node:
 import { gunzipSync } from "node:zlib";
 import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startByteCountingRelay, type ByteCountingRelay } from "../../test/e2e/support/byte-counting-relay.js";
+import { startTcpRelay, type TcpRelay } from "../../test/support/tcp-relay.js";
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver, type OtlpReceiver, type ReceiverAnswer } from "../../test/e2e/support/otlp-receiver.js";
 import type { OtlpCompression } from "./otlp-compression.js";
 import { OtlpGrpcTransport } from "./otlp-grpc-transport.js";
@@ -197,14 +197,14 @@ describe("OtlpGrpcTransport", () => {
 
 describe("OtlpGrpcTransport compression, seen on the wire between it and a grpc-js server", () => {
   let receiver: OtlpReceiver;
-  let relay: ByteCountingRelay;
+  let relay: TcpRelay;
   beforeAll(async () => {
     receiver = await startOtlpGrpcReceiver();
     const target = new URL(receiver.url);
-    relay = await startByteCountingRelay({ host: target.hostname, port: Number(target.port) });
+    relay = await startTcpRelay({ host: target.hostname, port: Number(target.port) });
   });
   afterAll(async () => {
-    await relay.close();
+    await relay.down();
     await receiver.close();
   });
 

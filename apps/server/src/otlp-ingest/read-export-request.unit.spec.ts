@@ -7,6 +7,7 @@ import {
   ResourceSpansSchema,
 } from "@traceledger/proto/otlp";
 import { describe, expect, it } from "vitest";
+import { lengthDelimited } from "../../test/support/protobuf-field.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 import { MAX_ATTRIBUTE_DEPTH } from "../domain/trace/span-validation.js";
 import { readExportRequest, UNKNOWN_SERVICE, UNNAMED } from "./read-export-request.js";
@@ -215,17 +216,7 @@ describe("readExportRequest", () => {
     expect(read(MAX_ATTRIBUTE_DEPTH).traces.get(TRACE_A.toString("hex"))![0]!.attributes[0]!.value!.value.case).toBe("arrayValue");
     expect(() => read(MAX_ATTRIBUTE_DEPTH + 1)).toThrow(MalformedOtlp);
     // Deep enough to overflow the stack of any recursive reader (and protobuf-es's writer: built by hand).
-    const field = (tag: number, body: Buffer) => {
-      const length: number[] = [];
-      for (let n = body.length; ; n >>>= 7) {
-        if (n < 0x80) {
-          length.push(n);
-          break;
-        }
-        length.push((n & 0x7f) | 0x80);
-      }
-      return Buffer.concat([Buffer.from([tag, ...length]), body]);
-    };
+    const field = lengthDelimited;
     let value = field(0x0a, Buffer.from("bottom")); // AnyValue.string_value, without its own length
     for (let i = 0; i < 5_000; i++) value = field(0x2a, field(0x0a, value)); // AnyValue.array_value { values }
     const span = Buffer.concat([field(0x0a, TRACE_A), field(0x12, ROOT), field(0x2a, Buffer.from("s")), field(0x4a, Buffer.concat([field(0x0a, Buffer.from("deep")), field(0x12, value)]))]);

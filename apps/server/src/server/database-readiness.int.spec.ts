@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
-import { relay } from "../../test/support/tcp-relay.js";
+import { startTcpRelay, throughRelay } from "../../test/support/tcp-relay.js";
 import { createPostgresClient } from "../database/open-database.js";
 import { databaseReadiness } from "./database-readiness.js";
 
@@ -14,11 +14,9 @@ afterAll(async () => {
 
 describe("databaseReadiness (/readyz)", () => {
   it("is ready while the database answers, and not while it is unreachable", async () => {
-    const tcp = await relay(new URL(db.url));
-    const url = new URL(db.url);
-    url.hostname = "127.0.0.1";
-    url.port = String(tcp.port());
-    const sql = createPostgresClient(url.toString(), { max: 2 });
+    const database = new URL(db.url);
+    const tcp = await startTcpRelay({ host: database.hostname, port: Number(database.port) });
+    const sql = createPostgresClient(throughRelay(db.url, tcp), { max: 2 });
     try {
       expect(await databaseReadiness(sql)).toEqual({ ready: true });
       await tcp.down();

@@ -13,6 +13,7 @@ import { MAX_ATTRIBUTE_DEPTH } from "../../src/domain/trace/span-validation.js";
 import { connectError, grpcJsError } from "./support/error-details.js";
 import { newSpanId, newTraceId } from "./support/ids.js";
 import { serverPerFile } from "./support/server-per-file.js";
+import { lengthDelimited } from "../support/protobuf-field.js";
 
 const e2e = serverPerFile();
 
@@ -22,18 +23,8 @@ function nested(depth: number): KeyValue {
   return create(KeyValueSchema, { key: "deep", value });
 }
 
-/** A length-delimited field, written by hand: protobuf-es's own writer would run out of stack at these depths. */
-function field(tag: number, body: Buffer): Buffer {
-  const length: number[] = [];
-  for (let n = body.length; ; n >>>= 7) {
-    if (n < 0x80) {
-      length.push(n);
-      break;
-    }
-    length.push((n & 0x7f) | 0x80);
-  }
-  return Buffer.concat([Buffer.from([tag, ...length]), body]);
-}
+/** Written by hand: protobuf-es's own writer would run out of stack at these depths. */
+const field = lengthDelimited;
 
 /** A StartSpanRequest whose one attribute nests `depth` arrays. */
 function deepStartSpan(traceId: Buffer, spanId: Buffer, depth: number): Buffer {

@@ -8,7 +8,8 @@ import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPostgresClient, type Sql } from "../../src/database/open-database.js";
+import { createPostgresClient } from "../../src/database/open-database.js";
+import { holdEventWrites } from "./support/held-event-writes.js";
 import { connectClient } from "./support/in-process-server.js";
 import { killServer, spawnServer, type ServerProcess } from "./support/server-process.js";
 import { until, within } from "./support/wait.js";
@@ -45,8 +46,6 @@ async function postmasterPid(): Promise<number | undefined> {
   }
 }
 
-const db = (sql: Sql) => sql<{ n: number }[]>;
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -79,32 +78,19 @@ describe("the embedded PostgreSQL's lifecycle", () => {
     const server = await start(true);
     const client = connectClient(server.grpcAddress);
     const postgres = (await postmasterPid())!;
-    // Hold the event store's writes so a call is surely in flight when Ctrl-C comes (as shutdown.e2e does).
+    // Hold the event store's writes so a call is surely in flight when Ctrl-C comes.
     const port = (await readFile(path.join(dataDir, "postmaster.pid"), "utf8")).split("\n")[3]!.trim();
     const sql = createPostgresClient(`postgres://postgres:traceledger@127.0.0.1:${port}/traceledger`, { max: 2 });
-    let release: () => void = () => undefined;
-    const locked = new Promise<void>((resolve) => {
-      void sql
-        .begin(async (tx) => {
-          await tx`lock table events in exclusive mode`;
-          resolve();
-          await new Promise<void>((r) => (release = r));
-        })
-        .catch(() => undefined);
-    });
+    const writes = await holdEventWrites(sql);
     try {
-      await locked;
       const inFlight = client.startTrace({ name: "in flight at ctrl-c", serviceName: "lifecycle" });
-      await until(10_000, "the call to wait on the lock", async () => {
-        const [row] = await db(sql)`select count(*)::int4 as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into events%'`;
-        return row!.n > 0 ? true : undefined;
-      });
+      await writes.appendWaiting(10_000);
       server.signalGroup("SIGINT");
       await server.waitForOutput('"msg":"shutting down"', 10_000);
-      release();
+      await writes.release();
       expect((await inFlight).traceVersion).toBe(2n);
     } finally {
-      release();
+      await writes.release();
       await sql.end({ timeout: 1 });
     }
     expect(await within(30_000, "the server to exit", server.exited)).toEqual({ code: 0, signal: null });

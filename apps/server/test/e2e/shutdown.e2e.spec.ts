@@ -19,7 +19,8 @@ import { ForeignTracingClient } from "./support/grpc-js-client.js";
 import { newSpanId, newTraceId } from "./support/ids.js";
 import { connectClient } from "./support/in-process-server.js";
 import { killServer, spawnServer, type ServerProcess } from "./support/server-process.js";
-import { until, within } from "./support/wait.js";
+import { within } from "./support/wait.js";
+import { holdEventWrites, type HeldEventWrites } from "./support/held-event-writes.js";
 
 let db: TestDatabase;
 let proc: ServerProcess | undefined;
@@ -43,8 +44,7 @@ describe("SIGTERM to a server process", () => {
     proc = await spawnServer(db.url, { TRACELEDGER_SHUTDOWN_GRACE_MS: "20000" });
     const client = connectClient(proc.grpcAddress);
     const foreign = new ForeignTracingClient(proc.grpcAddress);
-    let releaseLock: () => void = () => undefined;
-    let lockHeld: Promise<unknown> = Promise.resolve();
+    let writes: HeldEventWrites | undefined;
     try {
       // An open trace, watched: the replay proves the stream is established.
       const root = await client.startTrace({ name: "watched", serviceName: "shutdown" });
@@ -52,14 +52,7 @@ describe("SIGTERM to a server process", () => {
       expect((await watch.reader.take(2, 10_000, "the watch's replay")).length).toBe(2);
 
       // Hold the event store's writes.
-      const locked = new Promise<void>((resolve) => {
-        lockHeld = db.sql.begin(async (tx) => {
-          await tx`lock table events in exclusive mode`;
-          resolve();
-          await new Promise<void>((release) => (releaseLock = release));
-        });
-      });
-      await within(10_000, "the test's lock on the events table", locked);
+      writes = await holdEventWrites(db.sql);
 
       // A batch of 200 traces, each started and ended: 800 events once committed.
       const traces = Array.from({ length: 200 }, () => ({ traceId: newTraceId(), spanId: newSpanId() }));
@@ -73,17 +66,11 @@ describe("SIGTERM to a server process", () => {
       );
 
       // The batch is in flight: its append waits for the lock.
-      await until(15_000, "the server's append to wait on the test's lock", async () => {
-        const [row] = await db.sql<{ n: number }[]>`
-          select count(*)::int4 as n from pg_stat_activity
-          where datname = current_database() and application_name = 'traceledger' and wait_event_type = 'Lock'`;
-        return row!.n > 0 ? true : undefined;
-      });
+      await writes.appendWaiting();
 
       proc.signal("SIGTERM");
       await proc.waitForOutput('"msg":"shutting down"', 10_000);
-      releaseLock();
-      await lockHeld;
+      await writes.release();
 
       const exit = await within(30_000, "the process to exit after SIGTERM", proc.exited);
       const answered = await within(10_000, "the in-flight IngestBatch to settle", batch);
@@ -103,8 +90,7 @@ describe("SIGTERM to a server process", () => {
       // Acknowledged means durable: the watched trace's 2 events and the batch's 800.
       expect(await eventCount()).toBe(2 + 200 * 4);
     } finally {
-      releaseLock();
-      await lockHeld.catch(() => undefined);
+      await writes?.release();
       foreign.close();
     }
   }, 90_000);
@@ -112,24 +98,11 @@ describe("SIGTERM to a server process", () => {
   it("exits 1 when the stop outlasts the grace period by 10 s (a database that hangs), instead of waiting for a SIGKILL", async () => {
     const hung = await spawnServer(db.url, { TRACELEDGER_SHUTDOWN_GRACE_MS: "500" });
     const client = connectClient(hung.grpcAddress);
-    let releaseLock: () => void = () => undefined;
-    let lockHeld: Promise<unknown> = Promise.resolve();
+    let writes: HeldEventWrites | undefined;
     try {
-      const locked = new Promise<void>((resolve) => {
-        lockHeld = db.sql.begin(async (tx) => {
-          await tx`lock table events in exclusive mode`;
-          resolve();
-          await new Promise<void>((release) => (releaseLock = release));
-        });
-      });
-      await within(10_000, "the test's lock on the events table", locked);
+      writes = await holdEventWrites(db.sql);
       const call = client.startTrace({ name: "stuck", serviceName: "shutdown-hung" }).catch((error: unknown) => error);
-      await until(15_000, "the server's append to wait on the test's lock", async () => {
-        const [row] = await db.sql<{ n: number }[]>`
-          select count(*)::int4 as n from pg_stat_activity
-          where datname = current_database() and application_name = 'traceledger' and wait_event_type = 'Lock'`;
-        return row!.n > 0 ? true : undefined;
-      });
+      await writes.appendWaiting();
       const signalled = performance.now();
       hung.signal("SIGTERM");
       const exit = await within(25_000, "the process to give up and exit", hung.exited);
@@ -138,8 +111,7 @@ describe("SIGTERM to a server process", () => {
       expect(hung.output()).toContain("shutdown did not finish in time");
       await call;
     } finally {
-      releaseLock();
-      await lockHeld.catch(() => undefined);
+      await writes?.release();
       await killServer(hung);
     }
   }, 60_000);

@@ -1,4 +1,5 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { lengthDelimited } from "../../../test/support/protobuf-field.js";
 import { IngestBatchRequestSchema, SpanEndReason, SpanKind, StatusCode, TracingCommandSchema, type KeyValue, type KeyValueSchema } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { encodeTraceEvent } from "../../events/trace-event-codec.js";
@@ -91,17 +92,7 @@ function plain(value: unknown): unknown {
   );
 }
 
-/** A length-delimited field: tag, varint length, bytes. */
-function field(tag: number, body: Uint8Array): Buffer {
-  const length: number[] = [];
-  let n = body.length;
-  while (n > 0x7f) {
-    length.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  length.push(n);
-  return Buffer.concat([Buffer.from([tag, ...length]), body]);
-}
+const field = lengthDelimited;
 
 /** A TracingCommand's member: its bytes after the member's tag and length. */
 function memberBody(command: CommandInit): Buffer {
