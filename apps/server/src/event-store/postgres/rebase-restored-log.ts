@@ -19,19 +19,26 @@
 
 import type { Sql } from "../../database/open-database.js";
 
+/** Whether the log holds ids this cluster has not reached, and the next id it will give. */
+const RESTORED_SQL = `
+  select coalesce(max(tx_id) >= pg_snapshot_xmax(pg_current_snapshot()), false) as restored,
+         pg_snapshot_xmax(pg_current_snapshot())::text as next
+    from events`;
+
+interface Restored {
+  readonly restored: boolean;
+  readonly next: string;
+}
+
 /** The number of events rebased; 0 when the log was written by this cluster. */
 export async function rebaseRestoredLog(sql: Sql): Promise<number> {
   // The common case asks without the lock: other replicas keep appending while one starts.
-  const [seen] = await sql<{ restored: boolean }[]>`
-    select coalesce(max(tx_id) >= pg_snapshot_xmax(pg_current_snapshot()), false) as restored from events`;
+  const [seen] = await sql.unsafe<Restored[]>(RESTORED_SQL);
   if (!seen?.restored) return 0;
   return sql.begin(async (tx) => {
     // Appends take ROW EXCLUSIVE: none can run until the ids are consistent again.
     await tx`lock table events in exclusive mode`;
-    const [row] = await tx<{ restored: boolean; next: string }[]>`
-      select coalesce(max(tx_id) >= pg_snapshot_xmax(pg_current_snapshot()), false) as restored,
-             pg_snapshot_xmax(pg_current_snapshot())::text as next
-        from events`;
+    const [row] = await tx.unsafe<Restored[]>(RESTORED_SQL);
     if (!row?.restored) return 0;
     const next = row.next;
     // After the reset, position alone orders the log: the restored events first, then what
