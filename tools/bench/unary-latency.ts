@@ -1,7 +1,7 @@
 // Unary StartSpan + EndSpan through the gRPC port, against a bare grpc-js echo
 // server measured in the same run, at 1, 16 and 64 calls in flight.
 //
-//   npx tsx tools/bench/unary-latency.ts [--quick] [--profile] [--profile-dir=DIR] [--levels=1,16,64]
+//   npx tsx tools/bench/unary-latency.ts [--quick] [--profile] [--profile-dir=DIR] [--levels=1,16,64] [--server-flags="..."]
 //
 // Processes: this script (orchestration only), the traceledger server
 // (`apps/server/src/main.ts` started as `npm start` starts it), the echo server
@@ -29,19 +29,21 @@
 // --profile runs the main.ts server under --cpu-prof and prints where its main
 // thread's time went (all its phases together); --profile-dir=DIR does the same
 // and keeps the .cpuprofile in DIR (for Chrome DevTools); --levels picks the concurrencies
-// (e.g. --levels=64 to profile one of them alone).
+// (e.g. --levels=64 to profile one of them alone); --server-flags adds node flags to both
+// traceledger servers, after npm start's (experiments such as GC or JIT flags).
 
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { createPostgresClient, type Sql } from "../../apps/server/src/database/open-database.js";
-import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, SERVER_NODE_FLAGS, startCpuMeter, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
+import { cores, forkHelper, machineLine, ms, num, openBenchDatabase, pct, SERVER_NODE_FLAGS, serverFlagsFromArgv, startCpuMeter, startServerProcess, waitUntilQuiet } from "./support/bench-env.js";
 import { profileReport, readProfile } from "./support/cpu-profile.js";
 import { type GroupCommitFigures, groupCommitsBetween, scrapeGroupCommits } from "./support/group-commit-metrics.js";
 import type { UnaryJob, UnaryResult } from "./support/load-unary.js";
 import { percentile } from "./support/stats.js";
 
 const quick = process.argv.includes("--quick");
+const nodeFlags = serverFlagsFromArgv();
 const keptProfileDir = process.argv.find((a) => a.startsWith("--profile-dir="))?.slice("--profile-dir=".length);
 const profile = process.argv.includes("--profile") || keptProfileDir !== undefined;
 const levelsArg = process.argv.find((a) => a.startsWith("--levels="));
@@ -63,7 +65,8 @@ interface Phase {
 }
 
 async function main(): Promise<void> {
-  const header = machineLine(quick ? "--quick" : "");
+  const extraFlags = nodeFlags.slice(SERVER_NODE_FLAGS.length);
+  const header = machineLine([quick ? "--quick" : "", extraFlags.length > 0 ? `server flags: ${extraFlags.join(" ")}` : ""].filter(Boolean).join(" · "));
   const db = await openBenchDatabase("tl_bench_unary");
   const cleanup: Array<() => Promise<void>> = [];
   try {
@@ -82,12 +85,12 @@ async function main(): Promise<void> {
 
     const profileDir = keptProfileDir ?? (profile ? await mkdtemp(path.join(tmpdir(), "traceledger-prof-")) : undefined);
     if (profileDir && !keptProfileDir) cleanup.push(() => rm(profileDir, { recursive: true, force: true }));
-    const server = await startServerProcess({ databaseUrl: db.url, cpuProfDir: profileDir });
+    const server = await startServerProcess({ databaseUrl: db.url, cpuProfDir: profileDir, nodeFlags });
     cleanup.unshift(() => server.stop());
     const diagUrl = await db.another("tl_bench_unary_diag");
     const diagSql = createPostgresClient(diagUrl, { max: 1, applicationName: "traceledger-bench" });
     cleanup.push(() => diagSql.end({ timeout: 5 }));
-    const diag = await forkHelper<{ stop?: boolean }, object, { address: string }>("server-in-process.ts", [JSON.stringify({ databaseUrl: diagUrl, stopProjector: true })], { nodeFlags: SERVER_NODE_FLAGS });
+    const diag = await forkHelper<{ stop?: boolean }, object, { address: string }>("server-in-process.ts", [JSON.stringify({ databaseUrl: diagUrl, stopProjector: true })], { nodeFlags });
     cleanup.unshift(async () => {
       await diag.helper.run({ stop: true }, 30_000).catch(() => {});
       await diag.helper.close();
