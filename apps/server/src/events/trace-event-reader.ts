@@ -199,6 +199,12 @@ function body(type: string): TraceEventCase {
         scopeName: "",
         droppedEventsCount: 0,
         droppedLinksCount: 0,
+        scopeVersion: "",
+        scopeAttributes: [] as KeyValue[],
+        scopeDroppedAttributesCount: 0,
+        scopeSchemaUrl: "",
+        resourceSchemaUrl: "",
+        resourceDroppedAttributesCount: 0,
       };
       while (position() < end) {
         switch (varint()) {
@@ -256,6 +262,24 @@ function body(type: string): TraceEventCase {
             break;
           case 0x90: // field 18, varint
             e.droppedLinksCount = uint32();
+            break;
+          case 0x9a: // field 19, length-delimited
+            e.scopeVersion = string();
+            break;
+          case 0xa2: // field 20, length-delimited
+            attributeInto(e.scopeAttributes);
+            break;
+          case 0xa8: // field 21, varint
+            e.scopeDroppedAttributesCount = uint32();
+            break;
+          case 0xb2: // field 22, length-delimited
+            e.scopeSchemaUrl = string();
+            break;
+          case 0xba: // field 23, length-delimited
+            e.resourceSchemaUrl = string();
+            break;
+          case 0xc0: // field 24, varint
+            e.resourceDroppedAttributesCount = uint32();
             break;
           default:
             throw WIRE_GIVE_UP;

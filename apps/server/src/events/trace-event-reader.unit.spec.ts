@@ -20,11 +20,11 @@ describe("readTraceEvent", () => {
     expect(read!.value).toEqual(fromBinary(eventKind(type).schema, payload));
   });
 
-  it.each(WRITER_CASES)("reads %s without attributes: the same but for empty attribute lists, links and resource", (_, event) => {
+  it.each(WRITER_CASES)("reads %s without attributes: the same but for empty attribute lists, links, resource and scope", (_, event) => {
     const { type, payload } = stored(event);
     const full = fromBinary(eventKind(type).schema, payload) as Record<string, unknown>;
     const expected = { ...full };
-    for (const list of ["attributes", "links", "resourceAttributes"]) if (list in expected) expected[list] = [];
+    for (const list of ["attributes", "links", "resourceAttributes", "scopeAttributes"]) if (list in expected) expected[list] = [];
     expect(readTraceEvent(type, payload, true)!.value).toEqual(expected);
     // The option holds for one read only.
     expect(readTraceEvent(type, payload)!.value).toEqual(full);

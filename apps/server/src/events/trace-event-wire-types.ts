@@ -8,7 +8,7 @@
 /** Index: field number; -1 for a number the message does not use. */
 export const TRACE_EVENT_WIRE_TYPES: ReadonlyMap<string, readonly number[]> = new Map([
   ["TraceStarted", [-1, 2, 1, 0, 2]],
-  ["SpanStarted", [-1, 2, 2, 2, 0, 2, 0, 2, 1, 2, 2, 2, 2, 5, 0, 0, 2, 0, 0]],
+  ["SpanStarted", [-1, 2, 2, 2, 0, 2, 0, 2, 1, 2, 2, 2, 2, 5, 0, 0, 2, 0, 0, 2, 2, 0, 2, 2, 0]],
   ["SpanEnded", [-1, 2, 2, 1, 2, 0, 2, 0, 0, 2]],
   ["SpanErrorOccurred", [-1, 2, 2, 2, 1, 2, 2, 2, 0, 2, 0, 0]],
   ["SpanEventRecorded", [-1, 2, 2, 2, 1, 2, 2, 0, 0]],

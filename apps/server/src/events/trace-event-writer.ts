@@ -331,6 +331,12 @@ function body(event: TraceEventCase): boolean {
       string(16, e.scopeName);
       uint(17, e.droppedEventsCount);
       uint(18, e.droppedLinksCount);
+      string(19, e.scopeVersion);
+      sharedKeyValues(20, e.scopeAttributes);
+      uint(21, e.scopeDroppedAttributesCount);
+      string(22, e.scopeSchemaUrl);
+      string(23, e.resourceSchemaUrl);
+      uint(24, e.resourceDroppedAttributesCount);
       return true;
     }
     case "spanEnded": {

@@ -55,6 +55,21 @@ export const WRITER_CASES: Array<[string, TraceEventCase]> = [
   ["TraceStarted, defaults", { case: "traceStarted", value: create(TraceEventSchema.fields[0]!.message! as never) as never }],
   ["SpanStarted", spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: true, attributes: everyValue, resourceAttributes: many, tracestate: "a=1,b=2", scopeName: "scope", flags: 0x301, kind: SpanKind.CLIENT, dropped: 3, truncated: 300, droppedEvents: 7, droppedLinks: 200 })],
   [
+    "SpanStarted with its provenance",
+    spanStarted(CHILD, {
+      parentSpanId: ROOT,
+      scopeName: "scope",
+      provenance: {
+        scopeVersion: "1.0.0-rc.1",
+        scopeAttributes: everyValue,
+        scopeDroppedAttributesCount: 300,
+        scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+        resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+        resourceDroppedAttributesCount: 2,
+      },
+    }),
+  ],
+  [
     "SpanStarted with links",
     spanStarted(ROOT, {
       links: [

@@ -1,8 +1,9 @@
 // Transcoded spans written as ExportTraceServiceRequest bytes of at most
 // `maxSpans` spans and `maxBytes` bytes each (a collector refuses a larger
 // message for good, so the spans would be lost), grouped as OTLP wants them: one ResourceSpans per
-// resource (service.name first, then the span's resource attributes), one
-// ScopeSpans per instrumentation scope inside it. Written with protobuf-es's
+// resource (service.name first, then the span's resource attributes; with its schema URL and
+// dropped count), one ScopeSpans per instrumentation scope inside it (name, version,
+// attributes, dropped count and schema URL: spans differing in any of them are apart). Written with protobuf-es's
 // BinaryWriter (no reflection); fields at their defaults are left out.
 
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
@@ -38,6 +39,9 @@ function writeWithin(spans: readonly TranscodedSpan[], maxBytes: number, out: En
 
 interface ResourceGroup {
   readonly attributes: readonly Uint8Array[];
+  readonly schemaUrl: string;
+  readonly droppedAttributesCount: number;
+  /** By scopeKey; each group's first span gives the scope's parts. */
   readonly scopes: Map<string, TranscodedSpan[]>;
 }
 
@@ -46,18 +50,22 @@ function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
   // Spans whose resource is made of the same parts share a group without building it again.
   const byParts = new Map<string, ResourceGroup>();
   for (const span of spans) {
-    const parts = `${span.serviceName}\u0000${latin1(span.resourceAttributes)}`;
+    const beyond = `${span.resourceSchemaUrl}\u0000${span.resourceDroppedAttributesCount}`;
+    const parts = `${span.serviceName}\u0000${beyond}\u0000${latin1(span.resourceAttributes)}`;
     let group = byParts.get(parts);
     if (!group) {
       const attributes = resourceAttributes(span);
-      const key = latin1(attributes);
+      const key = `${beyond}\u0000${latin1(attributes)}`;
       group = resources.get(key);
-      if (!group) resources.set(key, (group = { attributes, scopes: new Map() }));
+      if (!group) {
+        group = { attributes, schemaUrl: span.resourceSchemaUrl, droppedAttributesCount: span.resourceDroppedAttributesCount, scopes: new Map() };
+        resources.set(key, group);
+      }
       byParts.set(parts, group);
     }
-    const scopeName = span.scopeName || DEFAULT_SCOPE_NAME;
-    let scope = group.scopes.get(scopeName);
-    if (!scope) group.scopes.set(scopeName, (scope = []));
+    const key = scopeKey(span);
+    let scope = group.scopes.get(key);
+    if (!scope) group.scopes.set(key, (scope = []));
     scope.push(span);
   }
   const w = new BinaryWriter();
@@ -65,20 +73,37 @@ function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
     w.tag(1, LEN).fork(); // ResourceSpans
     w.tag(1, LEN).fork(); // Resource
     for (const kv of group.attributes) w.tag(1, LEN).bytes(kv);
+    if (group.droppedAttributesCount !== 0) w.tag(2, WireType.Varint).uint32(group.droppedAttributesCount);
     w.join();
-    for (const [scopeName, scopeSpans] of group.scopes) {
+    for (const scopeSpans of group.scopes.values()) {
+      const first = scopeSpans[0]!;
       w.tag(2, LEN).fork(); // ScopeSpans
-      w.tag(1, LEN).fork().tag(1, LEN).string(scopeName).join(); // InstrumentationScope
+      w.tag(1, LEN).fork(); // InstrumentationScope
+      w.tag(1, LEN).string(first.scopeName || DEFAULT_SCOPE_NAME);
+      if (first.scopeVersion !== "") w.tag(2, LEN).string(first.scopeVersion);
+      for (const kv of first.scopeAttributes) w.tag(3, LEN).bytes(kv);
+      if (first.scopeDroppedAttributesCount !== 0) w.tag(4, WireType.Varint).uint32(first.scopeDroppedAttributesCount);
+      w.join();
       for (const span of scopeSpans) {
         w.tag(2, LEN).fork();
         writeSpan(w, span);
         w.join();
       }
+      if (first.scopeSchemaUrl !== "") w.tag(3, LEN).string(first.scopeSchemaUrl);
       w.join();
     }
+    if (group.schemaUrl !== "") w.tag(3, LEN).string(group.schemaUrl);
     w.join();
   }
   return w.finish();
+}
+
+/** Everything that makes a span's scope, as one string: spans that share it share a ScopeSpans. */
+function scopeKey(span: TranscodedSpan): string {
+  const name = span.scopeName || DEFAULT_SCOPE_NAME;
+  // Nearly every span has no more than a name: its key is the name.
+  if (span.scopeVersion === "" && span.scopeAttributes.length === 0 && span.scopeDroppedAttributesCount === 0 && span.scopeSchemaUrl === "") return name;
+  return `${name}\u0000${span.scopeVersion}\u0000${span.scopeSchemaUrl}\u0000${span.scopeDroppedAttributesCount}\u0000${latin1(span.scopeAttributes)}`;
 }
 
 /** Encoded messages as one string, for map keys. */

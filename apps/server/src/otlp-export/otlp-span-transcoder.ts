@@ -43,6 +43,14 @@ export interface TranscodedSpan {
   /** Dropped before the span reached traceledger (OTLP's counts). */
   readonly droppedEventsCount: number;
   readonly droppedLinksCount: number;
+  /** The rest of the scope and resource, as the reporter gave them (empty when it did not). */
+  readonly scopeVersion: string;
+  /** Encoded KeyValues of the scope. */
+  readonly scopeAttributes: readonly Uint8Array[];
+  readonly scopeDroppedAttributesCount: number;
+  readonly scopeSchemaUrl: string;
+  readonly resourceSchemaUrl: string;
+  readonly resourceDroppedAttributesCount: number;
 }
 
 interface Draft extends TranscodedSpan {
@@ -128,6 +136,12 @@ export class OtlpSpanTranscoder {
     let droppedEvents = 0;
     let droppedLinks = 0;
     let scopeName = "";
+    let scopeVersion = "";
+    const scopeAttributes: Uint8Array[] = [];
+    let scopeDropped = 0;
+    let scopeSchemaUrl = "";
+    let resourceSchemaUrl = "";
+    let resourceDropped = 0;
     while (r.pos < r.len) {
       const [field, wireType] = r.tag();
       switch (tag(field, wireType)) {
@@ -184,6 +198,24 @@ export class OtlpSpanTranscoder {
         case tag(18, WireType.Varint):
           droppedLinks = r.uint32();
           break;
+        case tag(19, LEN):
+          scopeVersion = r.string();
+          break;
+        case tag(20, LEN):
+          scopeAttributes.push(r.bytes());
+          break;
+        case tag(21, WireType.Varint):
+          scopeDropped = r.uint32();
+          break;
+        case tag(22, LEN):
+          scopeSchemaUrl = r.string();
+          break;
+        case tag(23, LEN):
+          resourceSchemaUrl = r.string();
+          break;
+        case tag(24, WireType.Varint):
+          resourceDropped = r.uint32();
+          break;
         default:
           r.skip(wireType, field);
       }
@@ -208,6 +240,12 @@ export class OtlpSpanTranscoder {
       scopeName,
       droppedEventsCount: droppedEvents,
       droppedLinksCount: droppedLinks,
+      scopeVersion,
+      scopeAttributes,
+      scopeDroppedAttributesCount: scopeDropped,
+      scopeSchemaUrl,
+      resourceSchemaUrl,
+      resourceDroppedAttributesCount: resourceDropped,
       endVersion: 0,
     });
   }

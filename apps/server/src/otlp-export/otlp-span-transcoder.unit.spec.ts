@@ -58,6 +58,14 @@ function randomTrace(random: () => number): TraceEventCase[] {
   const ended = new Set<string>();
   const events: TraceEventCase[] = [traceStarted()];
   const t0 = 1_764_000_000_000_000_000n;
+  // A few provenances shared by many spans, differing in one part each: each must make its own scope or resource.
+  const scopeAttributes = attrs(2);
+  const provenances = [
+    undefined,
+    { scopeVersion: "1.2.0", scopeAttributes: [], scopeDroppedAttributesCount: 0, scopeSchemaUrl: "", resourceSchemaUrl: "", resourceDroppedAttributesCount: 0 },
+    { scopeVersion: "1.3.0", scopeAttributes, scopeDroppedAttributesCount: 2, scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0", resourceSchemaUrl: "", resourceDroppedAttributesCount: 0 },
+    { scopeVersion: "1.3.0", scopeAttributes, scopeDroppedAttributesCount: 2, scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0", resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0", resourceDroppedAttributesCount: 5 },
+  ];
   for (let step = 0; step < 20 + int(40); step++) {
     const roll = random();
     const open = spans.filter((s) => !ended.has(s));
@@ -80,6 +88,7 @@ function randomTrace(random: () => number): TraceEventCase[] {
           dropped: int(3),
           droppedEvents: pick([0, 0, 4, 300]),
           droppedLinks: pick([0, 0, 1, 128]),
+          provenance: pick(provenances),
         }),
       );
       spans.push(spanId);

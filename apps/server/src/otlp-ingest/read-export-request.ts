@@ -6,13 +6,14 @@
 // "unknown") becomes UNNAMED, an attribute with an empty key is dropped and
 // counted, a link OpenTelemetry would not record is left out.
 //
-// A resource's attributes (and service.name) and a scope's name are read once
-// and shared by all their spans. Field order on the wire is free, so a
+// A resource's attributes (and service.name) and a scope's name, version and
+// attributes, with the schema URLs and dropped counts (the span's provenance),
+// are read once and shared by all their spans. Field order on the wire is free, so a
 // resource or scope that comes after its spans is still applied to them.
 
 import type { KeyValue, SpanLink } from "@traceledger/proto";
 import { linkProblem } from "../domain/trace/span-validation.js";
-import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent } from "../domain/trace/trace-commands.js";
+import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent, SpanProvenance } from "../domain/trace/trace-commands.js";
 import { markSharedAttributes } from "../events/trace-event-writer.js";
 import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
 import { readKeyValueLazily, stringAttribute } from "./read-attributes.js";
@@ -33,12 +34,23 @@ export const UNNAMED = "(unnamed)";
 interface Resource {
   readonly attributes: KeyValue[];
   readonly serviceName: string;
+  /** Attributes the reporter dropped, and those left out here for an empty key. */
+  readonly droppedAttributesCount: number;
+}
+
+interface Scope {
+  readonly name: string;
+  readonly version: string;
+  readonly attributes: KeyValue[];
+  readonly droppedAttributesCount: number;
 }
 
 /** The events or links of a span that has none; never changed. */
 const NONE: readonly never[] = [];
 
-const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE };
+const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE, droppedAttributesCount: 0 };
+
+const NO_SCOPE: Scope = { name: "", version: "", attributes: [], droppedAttributesCount: 0 };
 
 /** Throws MalformedOtlp when the bytes are not an ExportTraceServiceRequest. */
 export function readExportRequest(body: Uint8Array): OtlpSpans {
@@ -64,6 +76,7 @@ interface ReadState {
 function readResourceSpans(c: ProtobufCursor, out: ReadState): void {
   const end = c.lengthEnd();
   let resource = NO_RESOURCE;
+  let schemaUrl = "";
   const scopes: number[] = [];
   while (c.pos < end) {
     const tag = c.tag();
@@ -71,12 +84,13 @@ function readResourceSpans(c: ProtobufCursor, out: ReadState): void {
     else if (tag === 0x12) {
       scopes.push(c.pos);
       c.pos = c.lengthEnd();
-    } else c.skip(tag & 7);
+    } else if (tag === 0x1a) schemaUrl = c.string();
+    else c.skip(tag & 7);
   }
   c.endOf(end);
   for (const start of scopes) {
     c.pos = start;
-    readScopeSpans(c, resource, out);
+    readScopeSpans(c, resource, schemaUrl, out);
   }
   c.pos = end;
 }
@@ -84,36 +98,42 @@ function readResourceSpans(c: ProtobufCursor, out: ReadState): void {
 function readResource(c: ProtobufCursor): Resource {
   const end = c.lengthEnd();
   const attributes: KeyValue[] = [];
+  let dropped = 0;
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) {
-      // One with an empty key is left out (the resource has no dropped count here to keep).
+      // One with an empty key is left out and counted as dropped.
       const kv = readKeyValueLazily(c);
       if (kv) attributes.push(kv);
-    } else c.skip(tag & 7);
+      else dropped++;
+    } else if (tag === 0x10) dropped += c.uint32();
+    else c.skip(tag & 7);
   }
   c.endOf(end);
   // Every span of the resource carries this list in its SpanStarted: encoded once.
   markSharedAttributes(attributes);
-  return { attributes, serviceName: stringAttribute(attributes, "service.name") || UNKNOWN_SERVICE };
+  return { attributes, serviceName: stringAttribute(attributes, "service.name") || UNKNOWN_SERVICE, droppedAttributesCount: dropped };
 }
 
-function readScopeSpans(c: ProtobufCursor, resource: Resource, out: ReadState): void {
+function readScopeSpans(c: ProtobufCursor, resource: Resource, resourceSchemaUrl: string, out: ReadState): void {
   const end = c.lengthEnd();
-  let scopeName = "";
+  let scope = NO_SCOPE;
+  let schemaUrl = "";
   const spans: number[] = [];
   while (c.pos < end) {
     const tag = c.tag();
-    if (tag === 0x0a) scopeName = readScopeName(c);
+    if (tag === 0x0a) scope = readScope(c);
     else if (tag === 0x12) {
       spans.push(c.pos);
       c.pos = c.lengthEnd();
-    } else c.skip(tag & 7);
+    } else if (tag === 0x1a) schemaUrl = c.string();
+    else c.skip(tag & 7);
   }
   c.endOf(end);
+  const provenance = provenanceOf(resource, resourceSchemaUrl, scope, schemaUrl);
   for (const start of spans) {
     c.pos = start;
-    const span = readSpan(c, resource, scopeName, out.traceId);
+    const span = readSpan(c, resource, scope.name, provenance, out.traceId);
     const traceId = out.traceId.hex;
     const list = out.traces.get(traceId);
     if (list) list.push(span);
@@ -123,20 +143,45 @@ function readScopeSpans(c: ProtobufCursor, resource: Resource, out: ReadState): 
   c.pos = end;
 }
 
-function readScopeName(c: ProtobufCursor): string {
+function readScope(c: ProtobufCursor): Scope {
   const end = c.lengthEnd();
   let name = "";
+  let version = "";
+  const attributes: KeyValue[] = [];
+  let dropped = 0;
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) name = c.string();
+    else if (tag === 0x12) version = c.string();
+    else if (tag === 0x1a) {
+      const kv = readKeyValueLazily(c);
+      if (kv) attributes.push(kv);
+      else dropped++;
+    } else if (tag === 0x20) dropped += c.uint32();
     else c.skip(tag & 7);
   }
   c.endOf(end);
-  return name;
+  markSharedAttributes(attributes);
+  return { name, version, attributes, droppedAttributesCount: dropped };
+}
+
+/** Undefined when the report says nothing beyond names and attributes of resources: most spans carry nothing here. */
+function provenanceOf(resource: Resource, resourceSchemaUrl: string, scope: Scope, scopeSchemaUrl: string): SpanProvenance | undefined {
+  if (resourceSchemaUrl === "" && scopeSchemaUrl === "" && resource.droppedAttributesCount === 0 && scope.version === "" && scope.attributes.length === 0 && scope.droppedAttributesCount === 0) {
+    return undefined;
+  }
+  return {
+    scopeVersion: scope.version,
+    scopeAttributes: scope.attributes,
+    scopeDroppedAttributesCount: scope.droppedAttributesCount,
+    scopeSchemaUrl,
+    resourceSchemaUrl,
+    resourceDroppedAttributesCount: resource.droppedAttributesCount,
+  };
 }
 
 /** Reads one span; its trace id is left in `traceId` (the memo of the last one read). */
-function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, traceId: HexMemo): FinishedSpan {
+function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, provenance: SpanProvenance | undefined, traceId: HexMemo): FinishedSpan {
   const end = c.lengthEnd();
   let hasTraceId = false;
   let spanId = "";
@@ -252,6 +297,7 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, trac
     tracestate,
     flags,
     scopeName,
+    ...(provenance ? { provenance } : {}),
     statusCode,
     statusMessage,
     events: events ?? NONE,

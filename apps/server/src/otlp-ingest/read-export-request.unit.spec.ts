@@ -120,6 +120,49 @@ describe("readExportRequest", () => {
     expect(root!.resourceAttributes).toBe(child!.resourceAttributes);
   });
 
+  it("keeps the scope's version, attributes and dropped count, the schema URLs and the resource's dropped count, shared by their spans", () => {
+    const span = (traceId: Buffer, spanId: Buffer) => ({ traceId, spanId, name: "op", startTimeUnixNano: T0, endTimeUnixNano: T0 });
+    const read = readExportRequest(
+      request([
+        {
+          resource: { attributes: [str("service.name", "checkout"), { key: "", value: { value: { case: "stringValue", value: "no key" } } }], droppedAttributesCount: 4 },
+          schemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+          scopeSpans: [
+            {
+              scope: { name: "@app/http", version: "2.1.0", attributes: [str("library.flavour", "vanilla"), { key: "" }], droppedAttributesCount: 2 },
+              schemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+              spans: [span(TRACE_A, ROOT), span(TRACE_A, CHILD)],
+            },
+            { scope: { name: "@app/db" }, spans: [span(TRACE_B, ROOT)] },
+          ],
+        },
+      ]),
+    );
+    const [root, child] = read.traces.get(TRACE_A.toString("hex"))!;
+    expect(root!.provenance).toMatchObject({
+      scopeVersion: "2.1.0",
+      // The attribute without a key is left out and counted with the exporter's two.
+      scopeDroppedAttributesCount: 3,
+      scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+      resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+      resourceDroppedAttributesCount: 5,
+    });
+    expect(asJson(root!.provenance!.scopeAttributes)).toEqual(otlpJson([str("library.flavour", "vanilla")]));
+    expect(child!.provenance).toBe(root!.provenance);
+    // A scope of only a name under that resource still carries the resource's schema URL and dropped count.
+    expect(read.traces.get(TRACE_B.toString("hex"))![0]!.provenance).toEqual({
+      scopeVersion: "",
+      scopeAttributes: [],
+      scopeDroppedAttributesCount: 0,
+      scopeSchemaUrl: "",
+      resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+      resourceDroppedAttributesCount: 5,
+    });
+    // Nothing beyond names and attributes: no provenance at all.
+    const plain = readExportRequest(request([{ scopeSpans: [{ scope: { name: "x" }, spans: [span(TRACE_A, ROOT)] }] }]));
+    expect(plain.traces.get(TRACE_A.toString("hex"))![0]!.provenance).toBeUndefined();
+  });
+
   it("honours the remote bit only when the flags say it is known", () => {
     const spans = (flags: number) => readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: CHILD, parentSpanId: ROOT, flags }] }] }])).traces.get(TRACE_A.toString("hex"))![0]!;
     expect(spans(0x301).parentIsRemote).toBe(true);

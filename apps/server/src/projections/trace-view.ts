@@ -101,6 +101,12 @@ export class TraceViewBuilder {
             scopeName: e.scopeName,
             droppedEventsCount: e.droppedEventsCount,
             droppedLinksCount: e.droppedLinksCount,
+            scopeVersion: e.scopeVersion,
+            scopeAttributes: e.scopeAttributes,
+            scopeDroppedAttributesCount: e.scopeDroppedAttributesCount,
+            scopeSchemaUrl: e.scopeSchemaUrl,
+            resourceSchemaUrl: e.resourceSchemaUrl,
+            resourceDroppedAttributesCount: e.resourceDroppedAttributesCount,
           } satisfies Span,
         });
         if (e.parentSpanId.length === 0) this.rootSpanId = spanId;

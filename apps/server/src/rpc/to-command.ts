@@ -35,6 +35,7 @@ export function startTraceCommand(r: StartTraceRequest): TraceCommand {
     tracestate: r.tracestate,
     flags: SAMPLED,
     scopeName: r.scopeName,
+    ...(r.scopeVersion !== "" ? { scopeVersion: r.scopeVersion } : {}),
     ...derivedFrom(r),
   };
 }
@@ -76,6 +77,7 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
     tracestate: r.tracestate,
     flags,
     scopeName: r.scopeName,
+    ...(r.scopeVersion !== "" ? { scopeVersion: r.scopeVersion } : {}),
     ...derivedFrom(r),
   };
 }

@@ -6,4 +6,5 @@
 // 3: SpanEnded.name renames the span (de3df1c).
 // 4: a trace without a root here is named by its earliest span, the lowest span id among equal starts.
 // 5: spans carry the event and link counts their reporter dropped.
-export const VIEW_FORMAT = 5;
+// 6: spans carry their scope's version and attributes, schema URLs and the resource's dropped count.
+export const VIEW_FORMAT = 6;

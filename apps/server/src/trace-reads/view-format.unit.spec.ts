@@ -18,7 +18,20 @@ describe("VIEW_FORMAT", () => {
       traceStarted(),
       spanStarted(ROOT, { attributes: [attr("http.route", "/checkout")] }),
       spanStarted(CHILD, { parentSpanId: ROOT, startTime: T0 + ms(1) }),
-      spanStarted(GRANDCHILD, { parentSpanId: CHILD, startTime: T0 + ms(2), droppedEvents: 2, droppedLinks: 1 }),
+      spanStarted(GRANDCHILD, {
+        parentSpanId: CHILD,
+        startTime: T0 + ms(2),
+        droppedEvents: 2,
+        droppedLinks: 1,
+        provenance: {
+          scopeVersion: "1.4.0",
+          scopeAttributes: [attr("library.flavour", "vanilla")],
+          scopeDroppedAttributesCount: 1,
+          scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+          resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+          resourceDroppedAttributesCount: 3,
+        },
+      }),
       eventRecorded(CHILD, { time: T0 + ms(2) }),
       errorOccurred(CHILD, { time: T0 + ms(3) }),
       attributesUpdated(ROOT, { attributes: [attr("retries", 2)] }),
@@ -30,6 +43,6 @@ describe("VIEW_FORMAT", () => {
     const running = toBinary(TraceSchema, buildTraceView(TRACE, events.slice(0, 5), NOW));
     const done = toBinary(TraceSchema, buildTraceView(TRACE, events, NOW));
     const digest = createHash("sha256").update(running).update(done).digest("hex").slice(0, 16);
-    expect({ format: VIEW_FORMAT, digest }).toEqual({ format: 5, digest: "c41cfa694a5975f7" });
+    expect({ format: VIEW_FORMAT, digest }).toEqual({ format: 6, digest: "b3b985852d51ac43" });
   });
 });

@@ -4,7 +4,7 @@
 // traceledger (OTLP ingest), which stores them as events and exports them
 // (this exporter) to a second receiver. What the two receivers hold must be
 // the same spans: ids, parents, names, kinds, times, attributes, events (the
-// exception too), links, status, resource and scope.
+// exception too), links, status, resource and scope, with their schema URLs.
 
 import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { OtlpAnyValue, OtlpKeyValue } from "@traceledger/proto/otlp";
@@ -69,13 +69,18 @@ function comparable(received: ReceivedSpan) {
     links: s.links.map((l) => ({ traceId: hex(l.traceId), spanId: hex(l.spanId), traceState: l.traceState, flags: l.flags, attributes: attributes(l.attributes) })),
     status: { code: s.status?.code ?? 0, message: s.status?.message ?? "" },
     resource: attributes(received.resource?.attributes ?? []),
+    resourceDroppedAttributesCount: received.resource?.droppedAttributesCount ?? 0,
+    resourceSchemaUrl: received.resourceSchemaUrl,
     scope: received.scope?.name,
+    scopeVersion: received.scope?.version,
+    scopeAttributes: attributes(received.scope?.attributes ?? []),
+    scopeSchemaUrl: received.scopeSchemaUrl,
   };
 }
 
 describe("spans of the stock OpenTelemetry SDK, through traceledger and out again", () => {
   it("leave traceledger as the stock exporter itself writes them", async () => {
-    const sdk = stockTracer("shop-roundtrip");
+    const sdk = stockTracer("shop-roundtrip", { resource: "https://opentelemetry.io/schemas/1.24.0", scope: "https://opentelemetry.io/schemas/1.26.0" });
     const { tracer } = sdk;
     const root = tracer.startSpan("POST /checkout", {
       kind: OtelSpanKind.SERVER,
@@ -116,7 +121,14 @@ describe("spans of the stock OpenTelemetry SDK, through traceledger and out agai
     const charged = comparable(throughTraceledger.spans.get(`${child.spanContext().traceId}/${child.spanContext().spanId}`)!);
     expect(charged.events.map((e) => e.name)).toEqual(["retry", "exception"]);
     expect(charged.events[1]!.attributes).toMatchObject({ "exception.type": "CardDeclined", "exception.message": "card declined" });
-    expect(charged).toMatchObject({ parentSpanId: root.spanContext().spanId, status: { code: 2, message: "card declined" }, scope: "traceledger-interop" });
+    expect(charged).toMatchObject({
+      parentSpanId: root.spanContext().spanId,
+      status: { code: 2, message: "card declined" },
+      scope: "traceledger-interop",
+      scopeVersion: "1.0.0",
+      scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+      resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+    });
     expect(charged.links).toHaveLength(1);
     expect(charged.resource).toMatchObject({ "service.name": "shop-roundtrip", "deployment.environment.name": "test" });
     expect(throughTraceledger.duplicates()).toBe(0);

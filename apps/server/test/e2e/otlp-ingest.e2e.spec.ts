@@ -61,7 +61,7 @@ describe.each(EXPORTER_KINDS)("the stock %s exporter", (kind: ExporterKind) => {
     const r = got.get("POST /checkout")!;
     expect(hex(r.spanId)).toBe(ids(root).spanId);
     expect(r.parentSpanId).toHaveLength(0);
-    expect(r).toMatchObject({ kind: SpanKind.SERVER, state: SpanState.ENDED, serviceName: `shop-${kind}`, scopeName: "traceledger-interop" });
+    expect(r).toMatchObject({ kind: SpanKind.SERVER, state: SpanState.ENDED, serviceName: `shop-${kind}`, scopeName: "traceledger-interop", scopeVersion: "1.0.0" });
     expect([r.startTimeUnixNano, r.endTimeUnixNano]).toEqual([nanos(at(0, 7)), nanos(at(30, 3))]);
     expect(r.status?.code).toBe(StatusCode.UNSPECIFIED);
     expect(attributeValues(r)).toMatchObject({ "http.request.method": "POST", "http.route": "/checkout", retries: 2n, ratio: 0.5, cached: false, "http.response.status_code": 502n });

@@ -48,6 +48,8 @@ export interface StartSpanCommand extends SpanTarget {
   readonly links?: readonly SpanLinkData[];
   readonly resource?: Resource;
   readonly scopeName: string;
+  /** The scope's version; empty or absent when not known. */
+  readonly scopeVersion?: string;
   /** Set when the command is encoded into a batch: later changes go as their own commands. */
   sealed: boolean;
 }

@@ -69,6 +69,8 @@ export interface TracerOptions extends ExportOptions {
   readonly resourceAttributes?: Attributes;
   /** The instrumentation scope name recorded with each span. Default "@traceledger/sdk". */
   readonly scopeName?: string;
+  /** That scope's version. Default: the SDK's version when scopeName is the default, else none. */
+  readonly scopeVersion?: string;
 }
 
 export interface ExportConfig {
@@ -88,6 +90,7 @@ export interface TracerConfig extends ExportConfig {
   readonly serviceName: string;
   readonly sampleRate: number;
   readonly scopeName: string;
+  readonly scopeVersion: string;
 }
 
 export const DEFAULT_URL = "http://127.0.0.1:7317";
@@ -118,6 +121,7 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
   }
 
   if (options.scopeName !== undefined && typeof options.scopeName !== "string") problems.push(`scopeName must be a string`);
+  if (options.scopeVersion !== undefined && typeof options.scopeVersion !== "string") problems.push(`scopeVersion must be a string`);
   if (options.resourceAttributes !== undefined && (typeof options.resourceAttributes !== "object" || options.resourceAttributes === null)) {
     problems.push(`resourceAttributes must be an object of attribute values`);
   }
@@ -127,6 +131,7 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
     serviceName,
     sampleRate,
     scopeName: options.scopeName ?? SDK_NAME,
+    scopeVersion: options.scopeVersion ?? (options.scopeName === undefined ? SDK_VERSION : ""),
     resourceAttributes: {
       "service.name": serviceName,
       "telemetry.sdk.name": SDK_NAME,

@@ -37,6 +37,13 @@ describe("resolveTracerConfig", () => {
     expect(config).toMatchObject({ enabled: true, sampleRate: 1, serviceName: "mine", url: "http://localhost:1" });
   });
 
+  it("names the SDK and its version as the scope by default; a scope of your own has the version you give", () => {
+    expect(resolveTracerConfig({ env: {} })).toMatchObject({ scopeName: "@traceledger/sdk", scopeVersion: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(resolveTracerConfig({ env: {}, scopeName: "@acme/orders" })).toMatchObject({ scopeName: "@acme/orders", scopeVersion: "" });
+    expect(resolveTracerConfig({ env: {}, scopeName: "@acme/orders", scopeVersion: "2.0.0" })).toMatchObject({ scopeVersion: "2.0.0" });
+    expect(() => resolveTracerConfig({ env: {}, scopeVersion: 2 as never })).toThrow(/scopeVersion must be a string/);
+  });
+
   it("accepts 1 and 0 for TRACING_ENABLED", () => {
     expect(resolveTracerConfig({ env: { TRACING_ENABLED: "0" } }).enabled).toBe(false);
     expect(resolveTracerConfig({ env: { TRACING_ENABLED: "1" } }).enabled).toBe(true);

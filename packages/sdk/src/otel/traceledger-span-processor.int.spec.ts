@@ -74,6 +74,7 @@ describe("TraceledgerSpanProcessor", () => {
     expect(rootLive.kind).toBe(SpanKind.SERVER);
     expect(rootLive.serviceName).toBe("otel-app");
     expect(rootLive.scopeName).toBe("checkout-lib");
+    expect(rootLive.scopeVersion).toBe("1.2.3");
     expect(attributesOf(rootLive)).toMatchObject({ "order.id": "o-9" });
     expect(attributesOf({ ...rootLive, attributes: rootLive.resourceAttributes })).toMatchObject({ "deployment.environment.name": "test" });
 

@@ -157,6 +157,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
       links: span.links.map(toLinkData),
       resource: this.resourceFor(span.resource, resourceAttributes),
       scopeName: span.instrumentationScope?.name ?? "",
+      scopeVersion: span.instrumentationScope?.version ?? "",
       sealed: false,
     };
   }

@@ -82,6 +82,7 @@ export class Tracer {
       links: options.links?.filter((l) => isValidSpanContext(l.context)).map(toLinkData),
       resource: this.resource,
       scopeName: this.config.scopeName,
+      scopeVersion: this.config.scopeVersion,
       sealed: false,
     };
     this.sink.submit(start);

@@ -108,6 +108,7 @@ function encodeStartSpan(w: ProtoWriter, c: StartSpanCommand): void {
   if (c.links) for (const link of c.links) encodeLink(w, 12, link);
   if (c.resource) w.raw(encodedResource(c.resource));
   w.stringField(15, c.scopeName);
+  if (c.scopeVersion) w.stringField(16, c.scopeVersion);
 }
 
 function encodeLink(w: ProtoWriter, field: number, link: SpanLinkData): void {

@@ -63,6 +63,7 @@ describe("encodeBatch", () => {
         links: [{ traceId: TRACE, spanId: PARENT, traceState: "a=b", traceFlags: 1, attributes: { why: "retry" } }],
         resource: createResource({ "service.name": "checkout", pid: 12 }),
         scopeName: "scope",
+        scopeVersion: "3.2.1",
         sealed: false,
       },
     ]);
@@ -78,6 +79,7 @@ describe("encodeBatch", () => {
     expect(start.serviceName).toBe("checkout");
     expect(start.startTimeUnixNano).toBe(1_700_000_000_123_456_789n);
     expect(start.scopeName).toBe("scope");
+    expect(start.scopeVersion).toBe("3.2.1");
     const attrs = attributeMap(start.attributes);
     expect(attrs["s"]).toEqual({ case: "stringValue", value: "text" });
     expect(attrs["empty"]).toEqual({ case: "stringValue", value: "" });

@@ -27,6 +27,7 @@ import type {
   RecordError,
   RecordFinishedSpans,
   SetSpanAttributes,
+  SpanProvenance,
   StartSpan,
 } from "../trace/trace-commands.js";
 import type { TraceEventCase } from "../trace/trace-event.js";
@@ -157,9 +158,10 @@ export function traceStarted(fields: { origin?: TraceOrigin; at?: bigint; servic
 
 export function spanStarted(
   spanId: string,
-  fields: Partial<StartSpan> & { dropped?: number; truncated?: number; droppedEvents?: number; droppedLinks?: number } = {},
+  fields: Partial<StartSpan> & { dropped?: number; truncated?: number; droppedEvents?: number; droppedLinks?: number; provenance?: SpanProvenance } = {},
 ): TraceEventCase {
   const c = startSpan(spanId, fields);
+  const p = fields.provenance;
   return {
     case: "spanStarted",
     value: create(SpanStartedSchema, {
@@ -181,6 +183,12 @@ export function spanStarted(
       scopeName: c.scopeName,
       droppedEventsCount: fields.droppedEvents ?? 0,
       droppedLinksCount: fields.droppedLinks ?? 0,
+      scopeVersion: p?.scopeVersion ?? c.scopeVersion ?? "",
+      scopeAttributes: [...(p?.scopeAttributes ?? [])],
+      scopeDroppedAttributesCount: p?.scopeDroppedAttributesCount ?? 0,
+      scopeSchemaUrl: p?.scopeSchemaUrl ?? "",
+      resourceSchemaUrl: p?.resourceSchemaUrl ?? "",
+      resourceDroppedAttributesCount: p?.resourceDroppedAttributesCount ?? 0,
     }),
   };
 }

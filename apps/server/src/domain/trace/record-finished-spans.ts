@@ -74,6 +74,9 @@ interface Tally {
    */
   resourceList: readonly KeyValue[] | undefined;
   resource: LimitedAttributes;
+  /** The same for the scope's attributes (see SpanProvenance). */
+  scopeList: readonly KeyValue[] | undefined;
+  scope: LimitedAttributes;
   rootSpanId: string;
   newErrors: number;
   start: bigint;
@@ -95,6 +98,8 @@ export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState,
     ended: undefined,
     resourceList: undefined,
     resource: NOTHING,
+    scopeList: undefined,
+    scope: NOTHING,
     rootSpanId: state.rootSpanId,
     newErrors: 0,
     start: state.startTime,
@@ -167,6 +172,12 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
     tally.resource = limitAttributes(span.resourceAttributes, tally.limits);
   }
   const resource = tally.resource;
+  const provenance = span.provenance;
+  if (provenance !== undefined && tally.scopeList !== provenance.scopeAttributes) {
+    tally.scopeList = provenance.scopeAttributes;
+    tally.scope = limitAttributes(provenance.scopeAttributes, tally.limits);
+  }
+  const scope = provenance === undefined ? NOTHING : tally.scope;
   tally.events.push({
     case: "spanStarted",
     value: {
@@ -189,6 +200,13 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       scopeName: span.scopeName,
       droppedEventsCount: span.droppedEventsCount ?? 0,
       droppedLinksCount: span.droppedLinksCount ?? 0,
+      scopeVersion: provenance?.scopeVersion ?? "",
+      scopeAttributes: scope.attributes,
+      // A shortened scope value is counted as dropped: the scope has no truncated count.
+      scopeDroppedAttributesCount: (provenance?.scopeDroppedAttributesCount ?? 0) + scope.dropped + scope.truncated,
+      scopeSchemaUrl: provenance?.scopeSchemaUrl ?? "",
+      resourceSchemaUrl: provenance?.resourceSchemaUrl ?? "",
+      resourceDroppedAttributesCount: provenance?.resourceDroppedAttributesCount ?? 0,
     } satisfies SpanStarted,
   });
   const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally);
@@ -334,6 +352,7 @@ function spanProblem(span: FinishedSpan): TraceError | undefined {
     timeProblem(span) ??
     attributeProblem(span.attributes, span.spanId) ??
     attributeProblem(span.resourceAttributes, span.spanId) ??
+    (span.provenance ? attributeProblem(span.provenance.scopeAttributes, span.spanId) : undefined) ??
     linkProblem(span.links, span.spanId);
   if (invalid) return invalid;
   for (const e of span.events) {

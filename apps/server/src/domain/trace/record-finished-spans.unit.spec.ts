@@ -65,6 +65,30 @@ describe("what the reporter dropped", () => {
   });
 });
 
+describe("where the span came from", () => {
+  const provenance = {
+    scopeVersion: "2.1.0",
+    scopeAttributes: [attr("library.flavour", "vanilla")],
+    scopeDroppedAttributesCount: 2,
+    scopeSchemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+    resourceSchemaUrl: "https://opentelemetry.io/schemas/1.24.0",
+    resourceDroppedAttributesCount: 5,
+  };
+
+  it("the scope's version and attributes, the schema URLs and the resource's dropped count are kept on the span's start", () => {
+    given([])
+      .when(recordFinished(finishedSpan(ROOT, { provenance })))
+      .then([otlpStarted(), spanStarted(ROOT, { provenance }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+
+  it("scope attributes past the count limit are dropped and counted with the reporter's", () => {
+    const many = Array.from({ length: 130 }, (_, i) => attr(`k${i}`, i));
+    given([])
+      .when(recordFinished(finishedSpan(ROOT, { provenance: { ...provenance, scopeAttributes: many } })))
+      .then([otlpStarted(), spanStarted(ROOT, { provenance: { ...provenance, scopeAttributes: many.slice(0, 128), scopeDroppedAttributesCount: 4 } }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+});
+
 describe("parents and children arrive in any order", () => {
   it("a child reported before its parent in one batch is recorded after it, with a local parent", () => {
     given([])

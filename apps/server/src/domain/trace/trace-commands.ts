@@ -23,6 +23,8 @@ export interface StartSpan {
   /** W3C trace flags; bit 0 is sampled. */
   readonly flags: number;
   readonly scopeName: string;
+  /** The instrumentation scope's version; empty when not given. */
+  readonly scopeVersion?: string;
   /**
    * The client's request_id when the span id was derived from it (the client chose none):
    * a span id taken by other content then means the request_id was reused.
@@ -141,6 +143,8 @@ export interface FinishedSpan {
   /** OTLP's Span.flags: W3C trace flags in the low 8 bits. */
   readonly flags: number;
   readonly scopeName: string;
+  /** The rest of what OTLP says about the span's scope and resource; undefined when nothing. */
+  readonly provenance?: SpanProvenance;
   readonly statusCode: StatusCode;
   readonly statusMessage: string;
   /** Events and errors in the order they were reported. */
@@ -149,6 +153,21 @@ export interface FinishedSpan {
   readonly droppedEventsCount?: number;
   /** Links the reporter dropped, plus those left out as naming no span; 0 when absent. */
   readonly droppedLinksCount?: number;
+}
+
+/**
+ * What an OTLP report says about where its spans came from, beyond the resource's
+ * attributes and the scope's name: kept so that the export can send it on unchanged.
+ * One value is shared by the spans of one scope.
+ */
+export interface SpanProvenance {
+  readonly scopeVersion: string;
+  readonly scopeAttributes: readonly KeyValue[];
+  /** Scope attributes the reporter dropped; traceledger's own drops are added when stored. */
+  readonly scopeDroppedAttributesCount: number;
+  readonly scopeSchemaUrl: string;
+  readonly resourceSchemaUrl: string;
+  readonly resourceDroppedAttributesCount: number;
 }
 
 /**

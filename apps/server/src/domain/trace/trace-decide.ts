@@ -200,6 +200,12 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       scopeName: cmd.scopeName,
       droppedEventsCount: 0,
       droppedLinksCount: 0,
+      scopeVersion: cmd.scopeVersion ?? "",
+      scopeAttributes: [],
+      scopeDroppedAttributesCount: 0,
+      scopeSchemaUrl: "",
+      resourceSchemaUrl: "",
+      resourceDroppedAttributesCount: 0,
     },
   });
   return accept(events, {

@@ -20,31 +20,39 @@ export function buildExportRequests(spans: readonly FoldedSpan[], maxSpans: numb
 function buildExportRequest(spans: readonly FoldedSpan[]): ExportTraceServiceRequest {
   const resources = new Map<string, { resource: ResourceSpans; scopes: Map<string, ScopeSpans> }>();
   for (const folded of spans) {
+    const p = folded.provenance;
     const attributes = resourceAttributes(folded);
-    const key = resourceKey(attributes);
+    const key = canonical([attributes, p.resourceSchemaUrl, p.resourceDroppedAttributesCount]);
     let entry = resources.get(key);
     if (!entry) {
       entry = {
         scopes: new Map(),
         resource: {
           $typeName: "opentelemetry.proto.trace.v1.ResourceSpans",
-          resource: { $typeName: "opentelemetry.proto.resource.v1.Resource", attributes, droppedAttributesCount: 0, entityRefs: [] },
+          resource: { $typeName: "opentelemetry.proto.resource.v1.Resource", attributes, droppedAttributesCount: p.resourceDroppedAttributesCount, entityRefs: [] },
           scopeSpans: [],
-          schemaUrl: "",
+          schemaUrl: p.resourceSchemaUrl,
         },
       };
       resources.set(key, entry);
     }
     const scopeName = folded.scopeName || DEFAULT_SCOPE_NAME;
-    let scope = entry.scopes.get(scopeName);
+    const scopeKey = canonical([scopeName, p.scopeVersion, p.scopeAttributes, p.scopeDroppedAttributesCount, p.scopeSchemaUrl]);
+    let scope = entry.scopes.get(scopeKey);
     if (!scope) {
       scope = {
         $typeName: "opentelemetry.proto.trace.v1.ScopeSpans",
-        scope: { $typeName: "opentelemetry.proto.common.v1.InstrumentationScope", name: scopeName, version: "", attributes: [], droppedAttributesCount: 0 },
+        scope: {
+          $typeName: "opentelemetry.proto.common.v1.InstrumentationScope",
+          name: scopeName,
+          version: p.scopeVersion,
+          attributes: [...p.scopeAttributes],
+          droppedAttributesCount: p.scopeDroppedAttributesCount,
+        },
         spans: [] as OtlpSpan[],
-        schemaUrl: "",
+        schemaUrl: p.scopeSchemaUrl,
       };
-      entry.scopes.set(scopeName, scope);
+      entry.scopes.set(scopeKey, scope);
       entry.resource.scopeSpans.push(scope);
     }
     scope.spans.push(folded.span);
@@ -63,8 +71,8 @@ function resourceAttributes(span: FoldedSpan): OtlpKeyValue[] {
   return [otlpString(SERVICE_NAME, serviceName), ...span.resourceAttributes.filter((kv) => kv.key !== SERVICE_NAME)];
 }
 
-function resourceKey(attributes: readonly OtlpKeyValue[]): string {
-  return JSON.stringify(attributes, (key, value: unknown) =>
+function canonical(parts: unknown): string {
+  return JSON.stringify(parts, (key, value: unknown) =>
     key === "$typeName" ? undefined : typeof value === "bigint" ? `${value}n` : value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value,
   );
 }

@@ -32,8 +32,19 @@ export interface FoldedSpan {
   readonly resourceAttributes: readonly OtlpKeyValue[];
   /** The instrumentation scope that created the span, when known ("" otherwise). */
   readonly scopeName: string;
+  /** The rest of the scope and resource, as stored. */
+  readonly provenance: FoldedProvenance;
   /** The stream version of the event that ended the span; 0 while it runs. */
   readonly endVersion: number;
+}
+
+export interface FoldedProvenance {
+  readonly scopeVersion: string;
+  readonly scopeAttributes: readonly OtlpKeyValue[];
+  readonly scopeDroppedAttributesCount: number;
+  readonly scopeSchemaUrl: string;
+  readonly resourceSchemaUrl: string;
+  readonly resourceDroppedAttributesCount: number;
 }
 
 interface Draft {
@@ -42,6 +53,7 @@ interface Draft {
   readonly serviceName: string;
   readonly resourceAttributes: readonly OtlpKeyValue[];
   readonly scopeName: string;
+  readonly provenance: FoldedProvenance;
   endVersion: number;
 }
 
@@ -65,6 +77,14 @@ export class OtlpSpanFold {
           serviceName: e.serviceName,
           resourceAttributes: toOtlpKeyValues(e.resourceAttributes),
           scopeName: e.scopeName,
+          provenance: {
+            scopeVersion: e.scopeVersion,
+            scopeAttributes: toOtlpKeyValues(e.scopeAttributes),
+            scopeDroppedAttributesCount: e.scopeDroppedAttributesCount,
+            scopeSchemaUrl: e.scopeSchemaUrl,
+            resourceSchemaUrl: e.resourceSchemaUrl,
+            resourceDroppedAttributesCount: e.resourceDroppedAttributesCount,
+          },
           endVersion: 0,
           span: {
             $typeName: "opentelemetry.proto.trace.v1.Span",
@@ -161,7 +181,7 @@ export class OtlpSpanFold {
   spans(): FoldedSpan[] {
     return [...this.drafts.values()].map((d) => {
       d.span.attributes = [...d.attributes.values()];
-      return { span: d.span, serviceName: d.serviceName, resourceAttributes: d.resourceAttributes, scopeName: d.scopeName, endVersion: d.endVersion };
+      return { span: d.span, serviceName: d.serviceName, resourceAttributes: d.resourceAttributes, scopeName: d.scopeName, provenance: d.provenance, endVersion: d.endVersion };
     });
   }
 

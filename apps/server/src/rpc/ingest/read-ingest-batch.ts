@@ -153,6 +153,7 @@ function readStartTrace(c: ProtobufCursor, end: number): StartTraceRequest {
     tracestate: "",
     links: [],
     scopeName: "",
+    scopeVersion: "",
   };
   while (c.pos < end) {
     const tag = c.tag();
@@ -201,6 +202,10 @@ function readStartTrace(c: ProtobufCursor, end: number): StartTraceRequest {
         expect(tag, 2);
         r.scopeName = c.string();
         break;
+      case 13:
+        expect(tag, 2);
+        r.scopeVersion = c.string();
+        break;
       default:
         // Links (11) and fields this server does not know.
         throw unusual;
@@ -228,6 +233,7 @@ function readStartSpan(c: ProtobufCursor, end: number): StartSpanRequest {
     resourceAttributes: [],
     requestId: "",
     scopeName: "",
+    scopeVersion: "",
   };
   while (c.pos < end) {
     const tag = c.tag();
@@ -287,6 +293,10 @@ function readStartSpan(c: ProtobufCursor, end: number): StartSpanRequest {
       case 15:
         expect(tag, 2);
         r.scopeName = c.string();
+        break;
+      case 16:
+        expect(tag, 2);
+        r.scopeVersion = c.string();
         break;
       default:
         // Links (12) and fields this server does not know.

@@ -52,6 +52,9 @@ export interface ReceivedSpan {
   readonly span: OtlpSpan;
   readonly resource: OtlpResource | undefined;
   readonly scope: InstrumentationScope | undefined;
+  /** The schema URLs of its ResourceSpans and ScopeSpans. */
+  readonly resourceSchemaUrl: string;
+  readonly scopeSchemaUrl: string;
   /** How many accepted requests carried it. */
   times: number;
 }
@@ -100,7 +103,7 @@ class ReceiverLog {
             const key = spanKey(hex(span.traceId), hex(span.spanId));
             const seen = this.spans.get(key);
             if (seen) seen.times++;
-            else this.spans.set(key, { span, resource: r.resource, scope: s.scope, times: 1 });
+            else this.spans.set(key, { span, resource: r.resource, scope: s.scope, resourceSchemaUrl: r.schemaUrl, scopeSchemaUrl: s.schemaUrl, times: 1 });
           }
         }
       }

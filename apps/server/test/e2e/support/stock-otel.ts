@@ -33,15 +33,15 @@ export function exportSpans(exporter: SpanExporter, spans: ReadableSpan[]): Prom
   return new Promise((resolve) => exporter.export(spans, (result) => resolve(result)));
 }
 
-/** A stock tracer provider whose finished spans stay in memory until taken. */
-export function stockTracer(serviceName: string) {
+/** A stock tracer provider whose finished spans stay in memory until taken; its resource and tracer may name a schema. */
+export function stockTracer(serviceName: string, schemas: { resource?: string; scope?: string } = {}) {
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": serviceName, "deployment.environment.name": "test" }),
+    resource: resourceFromAttributes({ "service.name": serviceName, "deployment.environment.name": "test" }, { schemaUrl: schemas.resource }),
     spanProcessors: [new SimpleSpanProcessor(memory)],
   });
   return {
-    tracer: provider.getTracer("traceledger-interop", "1.0.0"),
+    tracer: provider.getTracer("traceledger-interop", "1.0.0", { schemaUrl: schemas.scope }),
     /** The spans finished so far, in the order they ended; forgets them. */
     take(): ReadableSpan[] {
       const spans = [...memory.getFinishedSpans()];

@@ -301,8 +301,21 @@ type SpanStarted struct {
 	// Links the reporter dropped, or traceledger left out as naming no span (OTLP's
 	// dropped_links_count).
 	DroppedLinksCount uint32 `protobuf:"varint,18,opt,name=dropped_links_count,json=droppedLinksCount,proto3" json:"dropped_links_count,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The version of the instrumentation scope, if known.
+	ScopeVersion string `protobuf:"bytes,19,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
+	// Attributes of the instrumentation scope (OTLP's InstrumentationScope.attributes),
+	// after limits were applied.
+	ScopeAttributes []*KeyValue `protobuf:"bytes,20,rep,name=scope_attributes,json=scopeAttributes,proto3" json:"scope_attributes,omitempty"`
+	// Scope attributes the reporter dropped, plus those traceledger's limits dropped.
+	ScopeDroppedAttributesCount uint32 `protobuf:"varint,21,opt,name=scope_dropped_attributes_count,json=scopeDroppedAttributesCount,proto3" json:"scope_dropped_attributes_count,omitempty"`
+	// The schema URL of the scope's data (OTLP's ScopeSpans.schema_url).
+	ScopeSchemaUrl string `protobuf:"bytes,22,opt,name=scope_schema_url,json=scopeSchemaUrl,proto3" json:"scope_schema_url,omitempty"`
+	// The schema URL of the resource (OTLP's ResourceSpans.schema_url).
+	ResourceSchemaUrl string `protobuf:"bytes,23,opt,name=resource_schema_url,json=resourceSchemaUrl,proto3" json:"resource_schema_url,omitempty"`
+	// Resource attributes the reporter dropped (OTLP's Resource.dropped_attributes_count).
+	ResourceDroppedAttributesCount uint32 `protobuf:"varint,24,opt,name=resource_dropped_attributes_count,json=resourceDroppedAttributesCount,proto3" json:"resource_dropped_attributes_count,omitempty"`
+	unknownFields                  protoimpl.UnknownFields
+	sizeCache                      protoimpl.SizeCache
 }
 
 func (x *SpanStarted) Reset() {
@@ -457,6 +470,48 @@ func (x *SpanStarted) GetDroppedEventsCount() uint32 {
 func (x *SpanStarted) GetDroppedLinksCount() uint32 {
 	if x != nil {
 		return x.DroppedLinksCount
+	}
+	return 0
+}
+
+func (x *SpanStarted) GetScopeVersion() string {
+	if x != nil {
+		return x.ScopeVersion
+	}
+	return ""
+}
+
+func (x *SpanStarted) GetScopeAttributes() []*KeyValue {
+	if x != nil {
+		return x.ScopeAttributes
+	}
+	return nil
+}
+
+func (x *SpanStarted) GetScopeDroppedAttributesCount() uint32 {
+	if x != nil {
+		return x.ScopeDroppedAttributesCount
+	}
+	return 0
+}
+
+func (x *SpanStarted) GetScopeSchemaUrl() string {
+	if x != nil {
+		return x.ScopeSchemaUrl
+	}
+	return ""
+}
+
+func (x *SpanStarted) GetResourceSchemaUrl() string {
+	if x != nil {
+		return x.ResourceSchemaUrl
+	}
+	return ""
+}
+
+func (x *SpanStarted) GetResourceDroppedAttributesCount() uint32 {
+	if x != nil {
+		return x.ResourceDroppedAttributesCount
 	}
 	return 0
 }
@@ -1450,7 +1505,7 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12/\n" +
 	"\x14start_time_unix_nano\x18\x02 \x01(\x06R\x11startTimeUnixNano\x123\n" +
 	"\x06origin\x18\x03 \x01(\x0e2\x1b.traceledger.v1.TraceOriginR\x06origin\x12!\n" +
-	"\fservice_name\x18\x04 \x01(\tR\vserviceName\"\x83\x06\n" +
+	"\fservice_name\x18\x04 \x01(\tR\vserviceName\"\xd7\b\n" +
 	"\vSpanStarted\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12$\n" +
@@ -1475,7 +1530,13 @@ const file_traceledger_v1_trace_events_proto_rawDesc = "" +
 	"\n" +
 	"scope_name\x18\x10 \x01(\tR\tscopeName\x120\n" +
 	"\x14dropped_events_count\x18\x11 \x01(\rR\x12droppedEventsCount\x12.\n" +
-	"\x13dropped_links_count\x18\x12 \x01(\rR\x11droppedLinksCount\"\x98\x03\n" +
+	"\x13dropped_links_count\x18\x12 \x01(\rR\x11droppedLinksCount\x12#\n" +
+	"\rscope_version\x18\x13 \x01(\tR\fscopeVersion\x12C\n" +
+	"\x10scope_attributes\x18\x14 \x03(\v2\x18.traceledger.v1.KeyValueR\x0fscopeAttributes\x12C\n" +
+	"\x1escope_dropped_attributes_count\x18\x15 \x01(\rR\x1bscopeDroppedAttributesCount\x12(\n" +
+	"\x10scope_schema_url\x18\x16 \x01(\tR\x0escopeSchemaUrl\x12.\n" +
+	"\x13resource_schema_url\x18\x17 \x01(\tR\x11resourceSchemaUrl\x12I\n" +
+	"!resource_dropped_attributes_count\x18\x18 \x01(\rR\x1eresourceDroppedAttributesCount\"\x98\x03\n" +
 	"\tSpanEnded\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12+\n" +
@@ -1621,28 +1682,29 @@ var file_traceledger_v1_trace_events_proto_depIdxs = []int32{
 	14, // 2: traceledger.v1.SpanStarted.attributes:type_name -> traceledger.v1.KeyValue
 	15, // 3: traceledger.v1.SpanStarted.links:type_name -> traceledger.v1.SpanLink
 	14, // 4: traceledger.v1.SpanStarted.resource_attributes:type_name -> traceledger.v1.KeyValue
-	16, // 5: traceledger.v1.SpanEnded.status:type_name -> traceledger.v1.Status
-	17, // 6: traceledger.v1.SpanEnded.end_reason:type_name -> traceledger.v1.SpanEndReason
-	14, // 7: traceledger.v1.SpanEnded.attributes:type_name -> traceledger.v1.KeyValue
-	14, // 8: traceledger.v1.SpanErrorOccurred.attributes:type_name -> traceledger.v1.KeyValue
-	14, // 9: traceledger.v1.SpanEventRecorded.attributes:type_name -> traceledger.v1.KeyValue
-	14, // 10: traceledger.v1.SpanAttributeUpdated.attributes:type_name -> traceledger.v1.KeyValue
-	1,  // 11: traceledger.v1.SpanOrphaned.reason:type_name -> traceledger.v1.OrphanReason
-	2,  // 12: traceledger.v1.TraceCompleted.reason:type_name -> traceledger.v1.TraceCompletionReason
-	3,  // 13: traceledger.v1.TraceEvent.trace_started:type_name -> traceledger.v1.TraceStarted
-	4,  // 14: traceledger.v1.TraceEvent.span_started:type_name -> traceledger.v1.SpanStarted
-	5,  // 15: traceledger.v1.TraceEvent.span_ended:type_name -> traceledger.v1.SpanEnded
-	6,  // 16: traceledger.v1.TraceEvent.span_error_occurred:type_name -> traceledger.v1.SpanErrorOccurred
-	7,  // 17: traceledger.v1.TraceEvent.span_event_recorded:type_name -> traceledger.v1.SpanEventRecorded
-	8,  // 18: traceledger.v1.TraceEvent.span_attribute_updated:type_name -> traceledger.v1.SpanAttributeUpdated
-	9,  // 19: traceledger.v1.TraceEvent.span_orphaned:type_name -> traceledger.v1.SpanOrphaned
-	10, // 20: traceledger.v1.TraceEvent.trace_completed:type_name -> traceledger.v1.TraceCompleted
-	11, // 21: traceledger.v1.EventEnvelope.event:type_name -> traceledger.v1.TraceEvent
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	14, // 5: traceledger.v1.SpanStarted.scope_attributes:type_name -> traceledger.v1.KeyValue
+	16, // 6: traceledger.v1.SpanEnded.status:type_name -> traceledger.v1.Status
+	17, // 7: traceledger.v1.SpanEnded.end_reason:type_name -> traceledger.v1.SpanEndReason
+	14, // 8: traceledger.v1.SpanEnded.attributes:type_name -> traceledger.v1.KeyValue
+	14, // 9: traceledger.v1.SpanErrorOccurred.attributes:type_name -> traceledger.v1.KeyValue
+	14, // 10: traceledger.v1.SpanEventRecorded.attributes:type_name -> traceledger.v1.KeyValue
+	14, // 11: traceledger.v1.SpanAttributeUpdated.attributes:type_name -> traceledger.v1.KeyValue
+	1,  // 12: traceledger.v1.SpanOrphaned.reason:type_name -> traceledger.v1.OrphanReason
+	2,  // 13: traceledger.v1.TraceCompleted.reason:type_name -> traceledger.v1.TraceCompletionReason
+	3,  // 14: traceledger.v1.TraceEvent.trace_started:type_name -> traceledger.v1.TraceStarted
+	4,  // 15: traceledger.v1.TraceEvent.span_started:type_name -> traceledger.v1.SpanStarted
+	5,  // 16: traceledger.v1.TraceEvent.span_ended:type_name -> traceledger.v1.SpanEnded
+	6,  // 17: traceledger.v1.TraceEvent.span_error_occurred:type_name -> traceledger.v1.SpanErrorOccurred
+	7,  // 18: traceledger.v1.TraceEvent.span_event_recorded:type_name -> traceledger.v1.SpanEventRecorded
+	8,  // 19: traceledger.v1.TraceEvent.span_attribute_updated:type_name -> traceledger.v1.SpanAttributeUpdated
+	9,  // 20: traceledger.v1.TraceEvent.span_orphaned:type_name -> traceledger.v1.SpanOrphaned
+	10, // 21: traceledger.v1.TraceEvent.trace_completed:type_name -> traceledger.v1.TraceCompleted
+	11, // 22: traceledger.v1.EventEnvelope.event:type_name -> traceledger.v1.TraceEvent
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_traceledger_v1_trace_events_proto_init() }

@@ -356,8 +356,20 @@ type Span struct {
 	DroppedEventsCount uint32 `protobuf:"varint,23,opt,name=dropped_events_count,json=droppedEventsCount,proto3" json:"dropped_events_count,omitempty"`
 	// Links dropped before the span reached traceledger, or left out as naming no span.
 	DroppedLinksCount uint32 `protobuf:"varint,24,opt,name=dropped_links_count,json=droppedLinksCount,proto3" json:"dropped_links_count,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The version of the instrumentation scope that created the span.
+	ScopeVersion string `protobuf:"bytes,25,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
+	// Attributes of the instrumentation scope.
+	ScopeAttributes []*KeyValue `protobuf:"bytes,26,rep,name=scope_attributes,json=scopeAttributes,proto3" json:"scope_attributes,omitempty"`
+	// Scope attributes dropped by the reporter's or traceledger's limits.
+	ScopeDroppedAttributesCount uint32 `protobuf:"varint,27,opt,name=scope_dropped_attributes_count,json=scopeDroppedAttributesCount,proto3" json:"scope_dropped_attributes_count,omitempty"`
+	// The schema URL of the scope's data.
+	ScopeSchemaUrl string `protobuf:"bytes,28,opt,name=scope_schema_url,json=scopeSchemaUrl,proto3" json:"scope_schema_url,omitempty"`
+	// The schema URL of the resource.
+	ResourceSchemaUrl string `protobuf:"bytes,29,opt,name=resource_schema_url,json=resourceSchemaUrl,proto3" json:"resource_schema_url,omitempty"`
+	// Resource attributes dropped by the reporter.
+	ResourceDroppedAttributesCount uint32 `protobuf:"varint,30,opt,name=resource_dropped_attributes_count,json=resourceDroppedAttributesCount,proto3" json:"resource_dropped_attributes_count,omitempty"`
+	unknownFields                  protoimpl.UnknownFields
+	sizeCache                      protoimpl.SizeCache
 }
 
 func (x *Span) Reset() {
@@ -554,6 +566,48 @@ func (x *Span) GetDroppedEventsCount() uint32 {
 func (x *Span) GetDroppedLinksCount() uint32 {
 	if x != nil {
 		return x.DroppedLinksCount
+	}
+	return 0
+}
+
+func (x *Span) GetScopeVersion() string {
+	if x != nil {
+		return x.ScopeVersion
+	}
+	return ""
+}
+
+func (x *Span) GetScopeAttributes() []*KeyValue {
+	if x != nil {
+		return x.ScopeAttributes
+	}
+	return nil
+}
+
+func (x *Span) GetScopeDroppedAttributesCount() uint32 {
+	if x != nil {
+		return x.ScopeDroppedAttributesCount
+	}
+	return 0
+}
+
+func (x *Span) GetScopeSchemaUrl() string {
+	if x != nil {
+		return x.ScopeSchemaUrl
+	}
+	return ""
+}
+
+func (x *Span) GetResourceSchemaUrl() string {
+	if x != nil {
+		return x.ResourceSchemaUrl
+	}
+	return ""
+}
+
+func (x *Span) GetResourceDroppedAttributesCount() uint32 {
+	if x != nil {
+		return x.ResourceDroppedAttributesCount
 	}
 	return 0
 }
@@ -863,7 +917,8 @@ const file_traceledger_v1_trace_views_proto_rawDesc = "" +
 	"\aescaped\x18\x06 \x01(\bR\aescaped\x128\n" +
 	"\n" +
 	"attributes\x18\a \x03(\v2\x18.traceledger.v1.KeyValueR\n" +
-	"attributes\"\xa9\b\n" +
+	"attributes\"\xfd\n" +
+	"\n" +
 	"\x04Span\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12$\n" +
@@ -895,7 +950,13 @@ const file_traceledger_v1_trace_views_proto_rawDesc = "" +
 	"\n" +
 	"scope_name\x18\x16 \x01(\tR\tscopeName\x120\n" +
 	"\x14dropped_events_count\x18\x17 \x01(\rR\x12droppedEventsCount\x12.\n" +
-	"\x13dropped_links_count\x18\x18 \x01(\rR\x11droppedLinksCount\"\xf6\x03\n" +
+	"\x13dropped_links_count\x18\x18 \x01(\rR\x11droppedLinksCount\x12#\n" +
+	"\rscope_version\x18\x19 \x01(\tR\fscopeVersion\x12C\n" +
+	"\x10scope_attributes\x18\x1a \x03(\v2\x18.traceledger.v1.KeyValueR\x0fscopeAttributes\x12C\n" +
+	"\x1escope_dropped_attributes_count\x18\x1b \x01(\rR\x1bscopeDroppedAttributesCount\x12(\n" +
+	"\x10scope_schema_url\x18\x1c \x01(\tR\x0escopeSchemaUrl\x12.\n" +
+	"\x13resource_schema_url\x18\x1d \x01(\tR\x11resourceSchemaUrl\x12I\n" +
+	"!resource_dropped_attributes_count\x18\x1e \x01(\rR\x1eresourceDroppedAttributesCount\"\xf6\x03\n" +
 	"\x05Trace\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x120\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1a.traceledger.v1.TraceStateR\x05state\x12\x18\n" +
@@ -979,14 +1040,15 @@ var file_traceledger_v1_trace_views_proto_depIdxs = []int32{
 	3,  // 8: traceledger.v1.Span.errors:type_name -> traceledger.v1.SpanError
 	11, // 9: traceledger.v1.Span.links:type_name -> traceledger.v1.SpanLink
 	7,  // 10: traceledger.v1.Span.resource_attributes:type_name -> traceledger.v1.KeyValue
-	1,  // 11: traceledger.v1.Trace.state:type_name -> traceledger.v1.TraceState
-	4,  // 12: traceledger.v1.Trace.spans:type_name -> traceledger.v1.Span
-	1,  // 13: traceledger.v1.TraceSummary.state:type_name -> traceledger.v1.TraceState
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	7,  // 11: traceledger.v1.Span.scope_attributes:type_name -> traceledger.v1.KeyValue
+	1,  // 12: traceledger.v1.Trace.state:type_name -> traceledger.v1.TraceState
+	4,  // 13: traceledger.v1.Trace.spans:type_name -> traceledger.v1.Span
+	1,  // 14: traceledger.v1.TraceSummary.state:type_name -> traceledger.v1.TraceState
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_traceledger_v1_trace_views_proto_init() }

@@ -49,7 +49,9 @@ type StartTraceRequest struct {
 	// Links to causally related spans.
 	Links []*SpanLink `protobuf:"bytes,11,rep,name=links,proto3" json:"links,omitempty"`
 	// The name of the instrumentation scope that creates the span.
-	ScopeName     string `protobuf:"bytes,12,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
+	ScopeName string `protobuf:"bytes,12,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
+	// The version of that instrumentation scope.
+	ScopeVersion  string `protobuf:"bytes,13,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -164,6 +166,13 @@ func (x *StartTraceRequest) GetLinks() []*SpanLink {
 func (x *StartTraceRequest) GetScopeName() string {
 	if x != nil {
 		return x.ScopeName
+	}
+	return ""
+}
+
+func (x *StartTraceRequest) GetScopeVersion() string {
+	if x != nil {
+		return x.ScopeVersion
 	}
 	return ""
 }
@@ -286,7 +295,9 @@ type StartSpanRequest struct {
 	// A client-chosen id that makes a retry without a client-chosen span id safe.
 	RequestId string `protobuf:"bytes,14,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The name of the instrumentation scope that creates the span.
-	ScopeName     string `protobuf:"bytes,15,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
+	ScopeName string `protobuf:"bytes,15,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
+	// The version of that instrumentation scope.
+	ScopeVersion  string `protobuf:"bytes,16,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -422,6 +433,13 @@ func (x *StartSpanRequest) GetRequestId() string {
 func (x *StartSpanRequest) GetScopeName() string {
 	if x != nil {
 		return x.ScopeName
+	}
+	return ""
+}
+
+func (x *StartSpanRequest) GetScopeVersion() string {
+	if x != nil {
+		return x.ScopeVersion
 	}
 	return ""
 }
@@ -2251,7 +2269,7 @@ var File_traceledger_v1_tracing_service_proto protoreflect.FileDescriptor
 
 const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"\n" +
-	"$traceledger/v1/tracing_service.proto\x12\x0etraceledger.v1\x1a\x1ftraceledger/v1/attributes.proto\x1a\x1ftraceledger/v1/span_types.proto\x1a!traceledger/v1/trace_events.proto\x1a traceledger/v1/trace_views.proto\"\xf0\x03\n" +
+	"$traceledger/v1/tracing_service.proto\x12\x0etraceledger.v1\x1a\x1ftraceledger/v1/attributes.proto\x1a\x1ftraceledger/v1/span_types.proto\x1a!traceledger/v1/trace_events.proto\x1a traceledger/v1/trace_views.proto\"\x95\x04\n" +
 	"\x11StartTraceRequest\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12\x12\n" +
@@ -2271,13 +2289,14 @@ const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"tracestate\x12.\n" +
 	"\x05links\x18\v \x03(\v2\x18.traceledger.v1.SpanLinkR\x05links\x12\x1d\n" +
 	"\n" +
-	"scope_name\x18\f \x01(\tR\tscopeName\"\xc9\x01\n" +
+	"scope_name\x18\f \x01(\tR\tscopeName\x12#\n" +
+	"\rscope_version\x18\r \x01(\tR\fscopeVersion\"\xc9\x01\n" +
 	"\x12StartTraceResponse\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12 \n" +
 	"\vtraceparent\x18\x03 \x01(\tR\vtraceparent\x12#\n" +
 	"\rtrace_version\x18\x04 \x01(\x04R\ftraceVersion\x128\n" +
-	"\x18limited_attributes_count\x18\x05 \x01(\rR\x16limitedAttributesCount\"\xe1\x04\n" +
+	"\x18limited_attributes_count\x18\x05 \x01(\rR\x16limitedAttributesCount\"\x86\x05\n" +
 	"\x10StartSpanRequest\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12$\n" +
@@ -2300,7 +2319,8 @@ const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x0e \x01(\tR\trequestId\x12\x1d\n" +
 	"\n" +
-	"scope_name\x18\x0f \x01(\tR\tscopeName\"\xed\x01\n" +
+	"scope_name\x18\x0f \x01(\tR\tscopeName\x12#\n" +
+	"\rscope_version\x18\x10 \x01(\tR\fscopeVersion\"\xed\x01\n" +
 	"\x11StartSpanResponse\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12 \n" +

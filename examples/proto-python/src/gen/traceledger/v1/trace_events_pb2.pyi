@@ -51,7 +51,7 @@ class TraceStarted(_message.Message):
     def __init__(self, trace_id: _Optional[bytes] = ..., start_time_unix_nano: _Optional[int] = ..., origin: _Optional[_Union[TraceOrigin, str]] = ..., service_name: _Optional[str] = ...) -> None: ...
 
 class SpanStarted(_message.Message):
-    __slots__ = ("trace_id", "span_id", "parent_span_id", "parent_is_remote", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "tracestate", "links", "resource_attributes", "flags", "dropped_attributes_count", "truncated_values_count", "scope_name", "dropped_events_count", "dropped_links_count")
+    __slots__ = ("trace_id", "span_id", "parent_span_id", "parent_is_remote", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "tracestate", "links", "resource_attributes", "flags", "dropped_attributes_count", "truncated_values_count", "scope_name", "dropped_events_count", "dropped_links_count", "scope_version", "scope_attributes", "scope_dropped_attributes_count", "scope_schema_url", "resource_schema_url", "resource_dropped_attributes_count")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,12 @@ class SpanStarted(_message.Message):
     SCOPE_NAME_FIELD_NUMBER: _ClassVar[int]
     DROPPED_EVENTS_COUNT_FIELD_NUMBER: _ClassVar[int]
     DROPPED_LINKS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_DROPPED_ATTRIBUTES_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_SCHEMA_URL_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SCHEMA_URL_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_DROPPED_ATTRIBUTES_COUNT_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     parent_span_id: bytes
@@ -88,7 +94,13 @@ class SpanStarted(_message.Message):
     scope_name: str
     dropped_events_count: int
     dropped_links_count: int
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., flags: _Optional[int] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ..., scope_name: _Optional[str] = ..., dropped_events_count: _Optional[int] = ..., dropped_links_count: _Optional[int] = ...) -> None: ...
+    scope_version: str
+    scope_attributes: _containers.RepeatedCompositeFieldContainer[_attributes_pb2.KeyValue]
+    scope_dropped_attributes_count: int
+    scope_schema_url: str
+    resource_schema_url: str
+    resource_dropped_attributes_count: int
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., flags: _Optional[int] = ..., dropped_attributes_count: _Optional[int] = ..., truncated_values_count: _Optional[int] = ..., scope_name: _Optional[str] = ..., dropped_events_count: _Optional[int] = ..., dropped_links_count: _Optional[int] = ..., scope_version: _Optional[str] = ..., scope_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., scope_dropped_attributes_count: _Optional[int] = ..., scope_schema_url: _Optional[str] = ..., resource_schema_url: _Optional[str] = ..., resource_dropped_attributes_count: _Optional[int] = ...) -> None: ...
 
 class SpanEnded(_message.Message):
     __slots__ = ("trace_id", "span_id", "end_time_unix_nano", "status", "end_reason", "attributes", "dropped_attributes_count", "truncated_values_count", "name")

@@ -60,7 +60,7 @@ class SpanError(_message.Message):
     def __init__(self, error_id: _Optional[str] = ..., time_unix_nano: _Optional[int] = ..., error_type: _Optional[str] = ..., message: _Optional[str] = ..., stacktrace: _Optional[str] = ..., escaped: _Optional[bool] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ...) -> None: ...
 
 class Span(_message.Message):
-    __slots__ = ("trace_id", "span_id", "parent_span_id", "parent_is_remote", "name", "kind", "service_name", "state", "start_time_unix_nano", "end_time_unix_nano", "duration_nano", "status", "end_reason", "attributes", "events", "errors", "links", "resource_attributes", "traceparent", "tracestate", "limited_attributes_count", "scope_name", "dropped_events_count", "dropped_links_count")
+    __slots__ = ("trace_id", "span_id", "parent_span_id", "parent_is_remote", "name", "kind", "service_name", "state", "start_time_unix_nano", "end_time_unix_nano", "duration_nano", "status", "end_reason", "attributes", "events", "errors", "links", "resource_attributes", "traceparent", "tracestate", "limited_attributes_count", "scope_name", "dropped_events_count", "dropped_links_count", "scope_version", "scope_attributes", "scope_dropped_attributes_count", "scope_schema_url", "resource_schema_url", "resource_dropped_attributes_count")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,12 @@ class Span(_message.Message):
     SCOPE_NAME_FIELD_NUMBER: _ClassVar[int]
     DROPPED_EVENTS_COUNT_FIELD_NUMBER: _ClassVar[int]
     DROPPED_LINKS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_DROPPED_ATTRIBUTES_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_SCHEMA_URL_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_SCHEMA_URL_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_DROPPED_ATTRIBUTES_COUNT_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     parent_span_id: bytes
@@ -109,7 +115,13 @@ class Span(_message.Message):
     scope_name: str
     dropped_events_count: int
     dropped_links_count: int
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., state: _Optional[_Union[SpanState, str]] = ..., start_time_unix_nano: _Optional[int] = ..., end_time_unix_nano: _Optional[int] = ..., duration_nano: _Optional[int] = ..., status: _Optional[_Union[_span_types_pb2.Status, _Mapping]] = ..., end_reason: _Optional[_Union[_span_types_pb2.SpanEndReason, str]] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[SpanEvent, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[SpanError, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., traceparent: _Optional[str] = ..., tracestate: _Optional[str] = ..., limited_attributes_count: _Optional[int] = ..., scope_name: _Optional[str] = ..., dropped_events_count: _Optional[int] = ..., dropped_links_count: _Optional[int] = ...) -> None: ...
+    scope_version: str
+    scope_attributes: _containers.RepeatedCompositeFieldContainer[_attributes_pb2.KeyValue]
+    scope_dropped_attributes_count: int
+    scope_schema_url: str
+    resource_schema_url: str
+    resource_dropped_attributes_count: int
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., parent_is_remote: _Optional[bool] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., state: _Optional[_Union[SpanState, str]] = ..., start_time_unix_nano: _Optional[int] = ..., end_time_unix_nano: _Optional[int] = ..., duration_nano: _Optional[int] = ..., status: _Optional[_Union[_span_types_pb2.Status, _Mapping]] = ..., end_reason: _Optional[_Union[_span_types_pb2.SpanEndReason, str]] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[SpanEvent, _Mapping]]] = ..., errors: _Optional[_Iterable[_Union[SpanError, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., traceparent: _Optional[str] = ..., tracestate: _Optional[str] = ..., limited_attributes_count: _Optional[int] = ..., scope_name: _Optional[str] = ..., dropped_events_count: _Optional[int] = ..., dropped_links_count: _Optional[int] = ..., scope_version: _Optional[str] = ..., scope_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., scope_dropped_attributes_count: _Optional[int] = ..., scope_schema_url: _Optional[str] = ..., resource_schema_url: _Optional[str] = ..., resource_dropped_attributes_count: _Optional[int] = ...) -> None: ...
 
 class Trace(_message.Message):
     __slots__ = ("trace_id", "state", "version", "start_time_unix_nano", "end_time_unix_nano", "duration_nano", "root_span_id", "root_name", "root_service_name", "span_count", "error_count", "running_span_count", "spans")
