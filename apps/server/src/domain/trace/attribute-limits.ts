@@ -109,3 +109,13 @@ function countTruncations(value: AnyValue, limit: number): number {
       return 0;
   }
 }
+
+/**
+ * A count stored as uint32, summed from parts (a reporter's own count and ours):
+ * at most 2^32 - 1, as a larger sum would wrap on the wire into a small one.
+ */
+export function countOf(...parts: number[]): number {
+  let sum = 0;
+  for (const part of parts) sum += part;
+  return Math.min(sum, 0xffff_ffff);
+}

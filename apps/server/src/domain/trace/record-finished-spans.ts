@@ -34,7 +34,7 @@ import {
   type TraceCompleted,
   type TraceStarted,
 } from "@traceledger/proto";
-import { limitAttributes, type AttributeLimits, type LimitedAttributes } from "./attribute-limits.js";
+import { countOf, limitAttributes, type AttributeLimits, type LimitedAttributes } from "./attribute-limits.js";
 import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
 import type { FinishedSpan, RecordFinishedSpans } from "./trace-commands.js";
 import { traceError, type TraceError } from "./trace-error.js";
@@ -195,18 +195,18 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       links: span.links as SpanLink[],
       resourceAttributes: resource.attributes,
       flags: span.flags,
-      droppedAttributesCount: attributes.dropped + resource.dropped + span.droppedAttributesCount,
+      droppedAttributesCount: countOf(attributes.dropped, resource.dropped, span.droppedAttributesCount),
       truncatedValuesCount: attributes.truncated + resource.truncated,
       scopeName: span.scopeName,
-      droppedEventsCount: span.droppedEventsCount ?? 0,
-      droppedLinksCount: span.droppedLinksCount ?? 0,
+      droppedEventsCount: countOf(span.droppedEventsCount ?? 0),
+      droppedLinksCount: countOf(span.droppedLinksCount ?? 0),
       scopeVersion: provenance?.scopeVersion ?? "",
       scopeAttributes: scope.attributes,
       // A shortened scope value is counted as dropped: the scope has no truncated count.
-      scopeDroppedAttributesCount: (provenance?.scopeDroppedAttributesCount ?? 0) + scope.dropped + scope.truncated,
+      scopeDroppedAttributesCount: countOf(provenance?.scopeDroppedAttributesCount ?? 0, scope.dropped, scope.truncated),
       scopeSchemaUrl: provenance?.scopeSchemaUrl ?? "",
       resourceSchemaUrl: provenance?.resourceSchemaUrl ?? "",
-      resourceDroppedAttributesCount: provenance?.resourceDroppedAttributesCount ?? 0,
+      resourceDroppedAttributesCount: countOf(provenance?.resourceDroppedAttributesCount ?? 0),
     } satisfies SpanStarted,
   });
   const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally);
@@ -251,7 +251,7 @@ function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: S
           stacktrace: e.stacktrace,
           escaped: e.escaped,
           attributes: limited.attributes,
-          droppedAttributesCount: limited.dropped + e.droppedAttributesCount,
+          droppedAttributesCount: countOf(limited.dropped, e.droppedAttributesCount),
           truncatedValuesCount: limited.truncated,
         } satisfies SpanErrorOccurred,
       });
@@ -267,7 +267,7 @@ function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: S
           timeUnixNano: time,
           name: e.name,
           attributes: limited.attributes,
-          droppedAttributesCount: limited.dropped + e.droppedAttributesCount,
+          droppedAttributesCount: countOf(limited.dropped, e.droppedAttributesCount),
           truncatedValuesCount: limited.truncated,
         } satisfies SpanEventRecorded,
       });

@@ -81,6 +81,19 @@ describe("where the span came from", () => {
       .then([otlpStarted(), spanStarted(ROOT, { provenance }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
   });
 
+  it("a reporter's count near 2^32 plus ours stays at 2^32 - 1 rather than wrap", () => {
+    const max = 0xffff_ffff;
+    const many = Array.from({ length: 129 }, (_, i) => attr(`k${i}`, i));
+    given([])
+      .when(recordFinished(finishedSpan(ROOT, { attributes: many, droppedAttributesCount: max, provenance: { ...provenance, scopeAttributes: many, scopeDroppedAttributesCount: max } })))
+      .then([
+        otlpStarted(),
+        spanStarted(ROOT, { attributes: many.slice(0, 128), dropped: max, provenance: { ...provenance, scopeAttributes: many.slice(0, 128), scopeDroppedAttributesCount: max } }),
+        spanEnded(ROOT),
+        traceCompleted({ spans: 1 }),
+      ]);
+  });
+
   it("scope attributes past the count limit are dropped and counted with the reporter's", () => {
     const many = Array.from({ length: 130 }, (_, i) => attr(`k${i}`, i));
     given([])
