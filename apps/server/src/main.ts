@@ -1,11 +1,13 @@
 // The process: read the configuration (refuse to start on a bad value), start
 // traceledger, say where it listens, optionally run the demo, and shut down
-// gracefully on SIGTERM or SIGINT (exit 0), or exit non-zero on a failure.
+// gracefully on SIGTERM, SIGINT or SIGHUP (exit 0), also when one comes while it
+// is still starting, or exit non-zero on a failure.
 
 import { helpText, loadConfig, ConfigError } from "./config/server-config.js";
 import { runDemo } from "./demo/run-demo.js";
 import { createLogger } from "./log/logger.js";
-import { startTraceledger } from "./server/start-traceledger.js";
+import { loadEmbeddedPostgres } from "./database/load-embedded-postgres.js";
+import { StartInterrupted, startTraceledger, type Traceledger } from "./server/start-traceledger.js";
 
 /** How long shutdown may take past the grace period (the bus's last commits, the saga's outputs, PostgreSQL's stop). */
 const SHUTDOWN_OVERRUN_MS = 10_000;
@@ -32,54 +34,91 @@ async function main(): Promise<number> {
     throw error;
   }
   const log = createLogger(config.logLevel, { service: config.serviceName });
-  const server = await startTraceledger(config, log);
+
+  // Signals are ours from here on, start-up included: a stop asked for while PostgreSQL
+  // starts or migrations run stops what was started and exits 0, as any graceful stop.
+  // embedded-postgres installs handlers on import that stop its clusters and exit(128 + n)
+  // at once; they are taken off as soon as it is loaded (below). SIGHUP (the terminal
+  // closed) is a request to stop too. A second signal while stopping means "now": exit at
+  // once; the embedded PostgreSQL gets its fast shutdown on the way out
+  // (embedded-database.ts), so it is not left behind.
+  const interrupt = new AbortController();
+  // Set once started; until then a signal interrupts the start-up.
+  let server: Traceledger | undefined = undefined;
+  let stopping = false;
+  let stopped: ((code: number) => void) | undefined;
+  const done = new Promise<number>((resolve) => (stopped = resolve));
+  // The grace period bounds the calls; the rest (the bus's last commits, the saga's
+  // outputs, an interrupted start's PostgreSQL) waits on the database. One that hangs must
+  // not hold the process until an orchestrator's SIGKILL: past the grace period and
+  // SHUTDOWN_OVERRUN_MS more, exit 1.
+  let bounded = false;
+  const bound = () => {
+    if (bounded) return;
+    bounded = true;
+    const overrun = setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting without the rest", { graceMs: config.shutdownGraceMs, overrunMs: SHUTDOWN_OVERRUN_MS });
+      stopped!(1);
+    }, config.shutdownGraceMs + SHUTDOWN_OVERRUN_MS);
+    overrun.unref();
+  };
+  const stop = (running: Traceledger) => {
+    bound();
+    running.stop().then(
+      () => {
+        log.info("stopped");
+        stopped!(0);
+      },
+      (error: unknown) => {
+        log.error("shutdown failed", { error });
+        stopped!(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn("second signal while stopping: exiting now, without draining", { signal });
+      process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
+    }
+    stopping = true;
+    if (server === undefined) {
+      log.info("start-up interrupted", { signal });
+      bound();
+      interrupt.abort();
+      return;
+    }
+    log.info("shutting down", { signal });
+    stop(server);
+  };
+  takeSignals(onSignal);
+  if (!config.databaseUrl) {
+    await loadEmbeddedPostgres();
+    takeSignals(onSignal);
+  }
+
+  const starting = startTraceledger(config, log, { interrupted: interrupt.signal }).then(
+    (started) => ({ started }),
+    (error: unknown) => {
+      if (error instanceof StartInterrupted) return { interrupted: true as const };
+      throw error;
+    },
+  );
+  const outcome = await Promise.race([starting, done.then((code) => ({ code }))]);
+  if ("code" in outcome) return outcome.code;
+  if ("interrupted" in outcome) {
+    log.info("stopped", { startup: "interrupted" });
+    return 0;
+  }
+  server = outcome.started;
+  if (stopping) {
+    // A signal after start-up's last look at `interrupted`: stop as after any other.
+    stop(server);
+    return done;
+  }
   log.info("traceledger listening", {
     grpc: server.grpcAddress,
     http: server.httpAddress,
     try: `curl -s -X POST http://${server.httpAddress}/traceledger.v1.TracingService/ListTraces -H 'content-type: application/json' -d '{}'`,
-  });
-
-  const stopped = new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log.info("shutting down", { signal });
-      // The grace period bounds the calls; the rest (the bus's last commits, the saga's
-      // outputs) waits on the database. One that hangs must not hold the process until an
-      // orchestrator's SIGKILL: past the grace period and SHUTDOWN_OVERRUN_MS more, exit 1.
-      const overrun = setTimeout(() => {
-        log.error("shutdown did not finish in time; exiting without the rest", { graceMs: config.shutdownGraceMs, overrunMs: SHUTDOWN_OVERRUN_MS });
-        resolve(1);
-      }, config.shutdownGraceMs + SHUTDOWN_OVERRUN_MS);
-      overrun.unref();
-      server.stop().then(
-        () => {
-          log.info("stopped");
-          resolve(0);
-        },
-        (error: unknown) => {
-          log.error("shutdown failed", { error });
-          resolve(1);
-        },
-      );
-    };
-    // embedded-postgres installs handlers that stop its clusters and exit(128 + n)
-    // at once; shutdown is ours to do, in order, ending with exit 0. SIGHUP (the
-    // terminal closed) is a request to stop too. A second signal while stopping
-    // means "now": exit at once; the embedded PostgreSQL gets its fast shutdown on
-    // the way out (embedded-database.ts), so it is not left behind.
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (!stopping) {
-        stopping = true;
-        stop(signal);
-        return;
-      }
-      log.warn("second signal while stopping: exiting now, without draining", { signal });
-      process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
-    };
-    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-      process.removeAllListeners(signal);
-      process.on(signal, onSignal);
-    }
   });
 
   if (args.includes("--demo")) {
@@ -90,7 +129,19 @@ async function main(): Promise<number> {
       log.error("demo failed", { error });
     }
   }
-  return stopped;
+  return done;
+}
+
+/**
+ * Makes `handler` the only listener of the stop signals. It is added before the others go:
+ * a signal with no listener at all, even for a moment, kills the process (libuv restores
+ * the default action), and one that reaches a listener's handle as it is closed is lost.
+ */
+function takeSignals(handler: (signal: NodeJS.Signals) => void): void {
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    if (!process.listeners(signal).includes(handler)) process.on(signal, handler);
+    for (const listener of process.listeners(signal)) if (listener !== handler) process.off(signal, listener);
+  }
 }
 
 main().then(

@@ -64,8 +64,6 @@ interface TracingServiceDeps {
   readonly shutdown: AbortSignal;
   /** The most commands one IngestBatch call may carry. Default 10,000. */
   readonly maxBatchCommands?: number;
-  /** How often a watcher re-reads when no local write woke it (writes by other replicas). Default 1 s. */
-  readonly watchPollMs?: number;
 }
 
 const MAX_EVENTS_PAGE = 5000;
@@ -73,7 +71,6 @@ const DEFAULT_EVENTS_PAGE = 500;
 
 export function createTracingService(deps: TracingServiceDeps): ServiceImpl<typeof TracingService> {
   const maxBatch = deps.maxBatchCommands ?? 10_000;
-  const pollMs = deps.watchPollMs ?? 1000;
 
   async function run(command: TraceCommand | TraceError): Promise<{ traceId: string; outcome: CommandOutcome }> {
     if (isTraceError(command)) throw toConnectError(command);
@@ -170,15 +167,21 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
         }
       }
       while (!signal.aborted) {
-        // Listen before reading, so a write between the read and the wait still wakes us.
-        const changed = deps.changes.waitForChange(traceId, pollMs, signal);
-        const events = await deps.store.readStream(traceId, { afterVersion: after, limit: DEFAULT_EVENTS_PAGE });
-        for (const stored of events) {
-          yield create(WatchTraceResponseSchema, { event: toEnvelope(stored) });
-          after = stored.version;
-          if (stored.type === "TraceCompleted") return;
+        // Listen before reading, so a local write between the read and the wait still wakes
+        // us; writes by other replicas are found by the feed's shared poll, which compares
+        // the trace's version with what this watcher has read by then.
+        const following = deps.changes.follow(traceId, () => after, signal);
+        try {
+          const events = await deps.store.readStream(traceId, { afterVersion: after, limit: DEFAULT_EVENTS_PAGE });
+          for (const stored of events) {
+            yield create(WatchTraceResponseSchema, { event: toEnvelope(stored) });
+            after = stored.version;
+            if (stored.type === "TraceCompleted") return;
+          }
+          if (events.length < DEFAULT_EVENTS_PAGE) await following.changed;
+        } finally {
+          following.cancel();
         }
-        if (events.length < DEFAULT_EVENTS_PAGE) await changed;
       }
     },
   };

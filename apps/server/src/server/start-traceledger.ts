@@ -15,6 +15,7 @@ import { PostgresEventStore } from "../event-store/postgres/postgres-event-store
 import { rebaseRestoredLog } from "../event-store/postgres/rebase-restored-log.js";
 import { migrate } from "../event-store/postgres/migrate.js";
 import { systemClock } from "../event-store/rules.js";
+import { postgresStreamHeads } from "../live/postgres-stream-heads.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { Logger } from "../log/logger.js";
 import { startOtlpExport, type OtlpExport } from "../otlp-export/start-otlp-export.js";
@@ -52,8 +53,27 @@ export interface Traceledger {
   stop(): Promise<void>;
 }
 
-export async function startTraceledger(config: ServerConfig, log: Logger): Promise<Traceledger> {
+/** What startTraceledger throws when `interrupted` aborted: it stopped what it had started. */
+export class StartInterrupted extends Error {
+  override readonly name = "StartInterrupted";
+  constructor() {
+    super("start-up was interrupted");
+  }
+}
+
+interface StartOptions {
+  /**
+   * Aborted to stop while still starting (a signal during start-up): start-up stops what it
+   * started, the embedded PostgreSQL included, and throws StartInterrupted. An embedded
+   * PostgreSQL that is starting is let finish its start first, so that it can be stopped.
+   */
+  readonly interrupted?: AbortSignal;
+}
+
+export async function startTraceledger(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<Traceledger> {
   const clock = systemClock;
+  const interrupted = options.interrupted;
+  if (interrupted?.aborted) throw new StartInterrupted();
   const database = await openDatabase({
     databaseUrl: config.databaseUrl ?? "",
     embedded: { dataDir: config.dataDir },
@@ -62,10 +82,27 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
   if (database.embedded?.stoppedOrphan !== undefined) {
     log.warn("stopped a PostgreSQL that an earlier traceledger left running in the data folder when it died", { pid: database.embedded.stoppedOrphan });
   }
+  // The database steps of start-up may wait long (migrations wait for another replica's):
+  // an interrupt stops waiting for them and cuts the client's connections, so PostgreSQL
+  // ends their sessions and rolls their transactions back.
+  const cut = () => void database.sql.end({ timeout: 0 }).catch(() => undefined);
+  interrupted?.addEventListener("abort", cut, { once: true });
+  const step = <T>(work: () => Promise<T>): Promise<T> => {
+    if (interrupted?.aborted) return Promise.reject(new StartInterrupted());
+    const running = work();
+    if (interrupted === undefined) return running;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new StartInterrupted());
+      interrupted.addEventListener("abort", onAbort, { once: true });
+      running
+        .then(resolve, (error: unknown) => reject(interrupted.aborted ? new StartInterrupted() : error))
+        .finally(() => interrupted.removeEventListener("abort", onAbort));
+    });
+  };
   try {
-    const migrations = await migrate(database.sql);
+    const migrations = await step(() => migrate(database.sql));
     if (migrations.applied.length > 0) log.info("migrations applied", { count: migrations.applied.length });
-    const rebased = await rebaseRestoredLog(database.sql);
+    const rebased = await step(() => rebaseRestoredLog(database.sql));
     if (rebased > 0) log.warn("the event log came from another PostgreSQL cluster: its transaction ids were reset so subscribers read on", { events: rebased });
 
     const metrics = new ServerMetrics();
@@ -74,7 +111,8 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       readAllWindow: logReadWindow(config),
       onReadAll: (events, fromWindow) => metrics.logRead(events, fromWindow),
     });
-    const changes = new TraceChangeFeed();
+    // Watchers learn of other replicas' writes every second, by one shared poll.
+    const changes = new TraceChangeFeed({ heads: postgresStreamHeads(database.sql), pollMs: 1000 });
     const projector = new TraceListingProjector({
       sql: database.sql,
       store,
@@ -127,6 +165,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       maxBatchCommands: config.maxBatchCommands,
     });
     const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans });
+    // Not cut short (binding is quick): ports bound meanwhile must be closed again, below.
     const servers = await startServers({
       host: config.host,
       grpcPort: config.grpcPort,
@@ -157,6 +196,12 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
       ready: () => databaseReadiness(database.sql),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
+    if (interrupted?.aborted) {
+      await servers.close(0);
+      throw new StartInterrupted();
+    }
+    // From here start-up cannot be interrupted (nothing below waits); a signal now is a stop.
+    interrupted?.removeEventListener("abort", cut);
     // Only once the ports are bound: a start that fails there (a port in use) must not
     // leave the saga holding its lease, or log its retries over the real cause.
     projector.start();
@@ -189,6 +234,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger): Promi
         })()),
     };
   } catch (error) {
+    interrupted?.removeEventListener("abort", cut);
     await database.close();
     throw error;
   }

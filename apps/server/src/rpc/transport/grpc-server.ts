@@ -3,9 +3,9 @@
 // plus the standard health and reflection services that generic tools expect.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
 import { setMaxListeners } from "node:events";
-import { SHUTTING_DOWN } from "./end-stream-on-shutdown.js";
+import { resetStream, SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
 import { createHealthService, type ServingStatus } from "./grpc-health.js";
 import { reflectionImplementation } from "./grpc-reflection.js";
 import { grpcServiceDefinition } from "./grpc-service-definition.js";
@@ -38,8 +38,9 @@ export interface GrpcServer {
   /** Health status of one service by full name, of the server as a whole (""), or of all when service is omitted. */
   setServing(serving: boolean, service?: string): void;
   /**
-   * Stops accepting calls, ends server streams with UNAVAILABLE, lets unary
-   * calls finish, and after gracePeriodMs cancels whatever still runs.
+   * Stops accepting calls, ends server streams with UNAVAILABLE (resetting, after
+   * STREAM_END_MS, those whose clients do not read), lets unary calls finish,
+   * and after gracePeriodMs cancels whatever still runs.
    */
   close(gracePeriodMs: number): Promise<void>;
 }
@@ -52,7 +53,8 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   const streamShutdown = new AbortController();
   // One listener per open stream; many streams are normal, not a leak.
   setMaxListeners(0, streamShutdown.signal);
-  const handlerOptions = { streamShutdown: streamShutdown.signal, onInternalError: options.onInternalError ?? logInternalError };
+  const openStreams = new Set<ServerWritableStream<unknown, unknown>>();
+  const handlerOptions = { streamShutdown: streamShutdown.signal, onInternalError: options.onInternalError ?? logInternalError, openStreams };
 
   for (const registration of options.services) {
     server.addService(grpcServiceDefinition(registration.service, registration.grpcRequestReaders), grpcServiceImplementation(registration, handlerOptions));
@@ -83,7 +85,11 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
       closing ??= (async () => {
         health.setAll("NOT_SERVING");
         streamShutdown.abort(options.shutdownError?.() ?? new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+        const resetStalled = setTimeout(() => {
+          for (const call of openStreams) resetStream(call);
+        }, Math.min(STREAM_END_MS, gracePeriodMs));
         await shutdown(server, gracePeriodMs);
+        clearTimeout(resetStalled);
       })();
       return closing;
     },

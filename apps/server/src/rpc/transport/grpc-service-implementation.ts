@@ -31,6 +31,8 @@ interface GrpcHandlerOptions {
    */
   readonly streamShutdown: AbortSignal;
   readonly onInternalError: InternalErrorHandler;
+  /** Server streams whose calls have not ended yet (their HTTP/2 stream is open), for the server's close. */
+  readonly openStreams?: Set<ServerWritableStream<unknown, unknown>>;
 }
 
 export function grpcServiceImplementation(registration: ServiceRegistration, options: GrpcHandlerOptions): UntypedServiceImplementation {
@@ -75,6 +77,9 @@ function serverStreamingHandler(method: DescMethod, impl: ServerStreamingImpl, o
   return (call) => {
     const { context, done } = grpcCallContext(call, method, options.streamShutdown);
     const sent = { header: false };
+    // grpc-js reports every end of a call as "cancelled", a normal one too (once its status is sent).
+    options.openStreams?.add(call);
+    call.once("cancelled", () => options.openStreams?.delete(call));
     void (async () => {
       try {
         await writeAll(call, impl(decoded(call.request), context), method.output, context, sent);

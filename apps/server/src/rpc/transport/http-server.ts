@@ -7,9 +7,9 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createServiceImplSpec, type ConnectRouterOptions, type MethodImpl } from "@connectrpc/connect";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { setMaxListeners } from "node:events";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SHUTTING_DOWN } from "./end-stream-on-shutdown.js";
+import { SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
 import { hostPort } from "./host-port.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
 import { plainRouter, type PlainRoute } from "./plain-routes.js";
@@ -38,9 +38,10 @@ export interface HttpServer {
   readonly address: string;
   readonly port: number;
   /**
-   * Stops accepting connections, ends server streams with UNAVAILABLE, lets
-   * unary calls and plain requests finish, and after gracePeriodMs destroys
-   * the connections still open.
+   * Stops accepting connections, ends server streams with UNAVAILABLE (closing,
+   * after STREAM_END_MS, the connections of those whose clients do not read),
+   * lets unary calls and plain requests finish, and after gracePeriodMs
+   * destroys the connections still open.
    */
   close(gracePeriodMs: number): Promise<void>;
 }
@@ -49,6 +50,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const onInternalError = options.onInternalError ?? logInternalError;
   const streamShutdown = new AbortController();
   setMaxListeners(0, streamShutdown.signal);
+  /** The paths of the streaming procedures ("/pkg.Service/Method"), and their responses still open. */
+  const streamingPaths = new Set<string>();
+  const openStreams = new Set<ServerResponse>();
   const protocols: ConnectRouterOptions = {
     grpc: false,
     grpcWeb: true,
@@ -66,6 +70,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           // connect's shutdownSignal aborts every call it is given to; only
           // streams get it, so unary calls can finish within the grace period.
           const streaming = method.kind !== "unary";
+          if (streaming) streamingPaths.add(`/${registration.service.typeName}/${method.method.name}`);
           router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, shutdownSignal: streamShutdown.signal } : protocols);
         }
       }
@@ -78,10 +83,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const server = createServer(handler);
   // A keep-alive connection that finishes its last request during close would
   // otherwise idle until its timeout and hold close() open.
-  server.on("request", (_request, response) => {
+  server.on("request", (request, response) => {
     response.once("close", () => {
       if (closing) setImmediate(() => server.closeIdleConnections());
     });
+    if (streamingPaths.has(request.url?.split("?")[0] ?? "")) {
+      openStreams.add(response);
+      response.once("close", () => openStreams.delete(response));
+    }
   });
   const port = await listen(server, options.host, options.port);
 
@@ -91,8 +100,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     close(gracePeriodMs) {
       closing ??= new Promise((resolve) => {
         streamShutdown.abort(options.shutdownError?.() ?? new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+        // A stream whose client has stopped reading cannot take its end: HTTP/1.1 has no
+        // way to end one response but to close its connection, which carries nothing else.
+        const cutStalled = setTimeout(() => {
+          for (const response of openStreams) response.destroy();
+        }, Math.min(STREAM_END_MS, gracePeriodMs));
         const timer = setTimeout(() => server.closeAllConnections(), gracePeriodMs);
         server.close(() => {
+          clearTimeout(cutStalled);
           clearTimeout(timer);
           resolve();
         });

@@ -33,8 +33,40 @@ export interface ServerProcess {
   signalGroup(signal: NodeJS.Signals): void;
 }
 
+/** A server process that may not listen yet (see launchServer). */
+export type LaunchedServer = Omit<ServerProcess, "grpcAddress" | "httpAddress">;
+
 /** Starts a server process and resolves once it listens (at most `ms`). */
 export async function spawnServer(databaseUrl: string, overrides: Record<string, string> = {}, ms = 45_000, options: { detached?: boolean } = {}): Promise<ServerProcess> {
+  const { server, listening } = launch(databaseUrl, overrides, options);
+  try {
+    const addresses = await within(
+      ms,
+      'the server process to log "traceledger listening"',
+      Promise.race([
+        listening,
+        server.exited.then((exit) => {
+          throw new Error(`the server process exited (${JSON.stringify(exit)}) before listening:\n${server.output()}`);
+        }),
+      ]),
+    );
+    return { ...server, grpcAddress: addresses.grpc, httpAddress: addresses.http };
+  } catch (error) {
+    server.signal("SIGKILL");
+    throw error;
+  }
+}
+
+/** Starts a server process and returns at once, for tests about its start-up itself. */
+export function launchServer(databaseUrl: string, overrides: Record<string, string> = {}, options: { detached?: boolean } = {}): LaunchedServer {
+  return launch(databaseUrl, overrides, options).server;
+}
+
+function launch(
+  databaseUrl: string,
+  overrides: Record<string, string>,
+  options: { detached?: boolean },
+): { server: LaunchedServer; listening: Promise<{ grpc: string; http: string }> } {
   const env: NodeJS.ProcessEnv = { ...process.env, ...serverEnv(databaseUrl, { TRACELEDGER_LOG_LEVEL: "info", ...overrides }) };
   // The test runner's own hooks must not reach the server process.
   delete env["NODE_OPTIONS"];
@@ -73,7 +105,7 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
   });
   child.stderr!.on("data", (chunk: Buffer) => chunk.toString().split("\n").filter((l) => l !== "").forEach(addLine));
 
-  const process_: Omit<ServerProcess, "grpcAddress" | "httpAddress"> = {
+  const server: LaunchedServer = {
     pid: child.pid!,
     exited,
     output: () => [...lines, partial].join("\n"),
@@ -95,26 +127,11 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
     },
   };
-  try {
-    const addresses = await within(
-      ms,
-      "the server process to log \"traceledger listening\"",
-      Promise.race([
-        ready,
-        exited.then((exit) => {
-          throw new Error(`the server process exited (${JSON.stringify(exit)}) before listening:\n${process_.output()}`);
-        }),
-      ]),
-    );
-    return { ...process_, grpcAddress: addresses.grpc, httpAddress: addresses.http };
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  }
+  return { server, listening: ready };
 }
 
 /** For afterAll: kills the process if it still runs, and waits for it. */
-export async function killServer(server: ServerProcess | undefined): Promise<void> {
+export async function killServer(server: LaunchedServer | undefined): Promise<void> {
   if (!server) return;
   server.signal("SIGKILL");
   await within(10_000, `process ${server.pid} to exit after SIGKILL`, server.exited);

@@ -1,0 +1,111 @@
+// WatchTrace on a replica that does not write the trace: it learns of the
+// other replica's writes by polling. Idle watchers must not cost the store a
+// read each per poll (before: one readStream per watcher per second), and must
+// still see another replica's write within a poll.
+
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { StartSpanRequestSchema, StartTraceRequestSchema, WatchTraceRequestSchema, type TracingService, type WatchTraceResponse } from "@traceledger/proto";
+import { afterEach, describe, expect, it } from "vitest";
+import { TraceCommandBus } from "../commands/trace-command-bus.js";
+import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
+import type { EventStore } from "../event-store/event-store.js";
+import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
+import { TraceChangeFeed } from "../live/trace-change-feed.js";
+import { createTracingService } from "./tracing-service.js";
+
+const POLL_MS = 200;
+const WATCHERS = 20;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const clock = () => BigInt(Date.now()) * 1_000_000n;
+
+type Tracing = ServiceImpl<typeof TracingService>;
+
+function replica(store: EventStore, changes: TraceChangeFeed, shutdown: AbortSignal): Tracing {
+  let n = 0;
+  const bus = new TraceCommandBus({
+    store,
+    clock,
+    newId: () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, "0")}`,
+    limits: DEFAULT_ATTRIBUTE_LIMITS,
+    onAppended: (traceId) => changes.notify(traceId),
+  });
+  return createTracingService({ bus, store, changes, listing: { listTraces: () => Promise.reject(new Error("unused")) }, traces: { read: () => Promise.reject(new Error("unused")) }, clock, shutdown });
+}
+
+/** A watcher reading in the background: what it received so far. */
+function watch(service: Tracing, traceId: Uint8Array, signal: AbortSignal): WatchTraceResponse[] {
+  const received: WatchTraceResponse[] = [];
+  const stream = service.watchTrace!(create(WatchTraceRequestSchema, { traceId }), { signal } as HandlerContext) as AsyncIterable<WatchTraceResponse>;
+  void (async () => {
+    for await (const response of stream) received.push(response);
+  })().catch(() => undefined);
+  return received;
+}
+
+async function until(ms: number, what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const stops: AbortController[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop.abort();
+});
+
+describe("WatchTrace on a replica that does not write the trace", () => {
+  it("idle watchers cost the store one question per poll in all, not a read each, and see another replica's write within a poll", async () => {
+    const shared = new InMemoryEventStore({ clock });
+    const stop = new AbortController();
+    stops.push(stop);
+
+    // Replica A writes; replica B only watches, so nothing local ever wakes B's watchers.
+    const a = replica(shared, new TraceChangeFeed(), stop.signal);
+    let reads = 0;
+    let questions = 0;
+    const storeB = new Proxy(shared, {
+      get(target, property, receiver) {
+        if (property === "readStream") return (...args: Parameters<EventStore["readStream"]>) => (reads++, target.readStream(...args));
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const feedB = new TraceChangeFeed({
+      pollMs: POLL_MS,
+      heads: async (traceIds) => {
+        questions++;
+        return new Map(await Promise.all(traceIds.map(async (id) => [id, await shared.streamVersion(id)] as const)));
+      },
+    });
+    const b = replica(storeB, feedB, stop.signal);
+
+    const roots: { traceId: Uint8Array; spanId: Uint8Array }[] = [];
+    for (let i = 0; i < WATCHERS; i++) {
+      const root = await a.startTrace!(create(StartTraceRequestSchema, { name: `root ${i}`, serviceName: "replica-a" }), {} as HandlerContext);
+      roots.push({ traceId: root.traceId!, spanId: root.spanId! });
+    }
+    const watched = roots.map((root) => watch(b, root.traceId, stop.signal));
+    await until(5_000, "every watcher's replay", () => watched.every((w) => w.length === 2));
+
+    // Idle: several polls go by.
+    const readsBefore = reads;
+    const questionsBefore = questions;
+    await sleep(POLL_MS * 6 + POLL_MS / 2);
+    expect(reads - readsBefore, "reads by idle watchers").toBe(0);
+    expect(questions - questionsBefore).toBeGreaterThanOrEqual(3);
+    expect(questions - questionsBefore).toBeLessThanOrEqual(7);
+
+    // Replica A writes to one trace: its watcher on B sees it within a poll (and a loaded machine's slack).
+    const target = 7;
+    const written = performance.now();
+    await a.startSpan!(create(StartSpanRequestSchema, { traceId: roots[target]!.traceId, parentSpanId: roots[target]!.spanId, name: "child", serviceName: "replica-a" }), {} as HandlerContext);
+    await until(POLL_MS + 1_000, "the other replica's write on its watcher", () => watched[target]!.length === 3);
+    expect(performance.now() - written).toBeLessThan(POLL_MS + 1_000);
+    expect(watched[target]![2]!.event!.streamVersion).toBe(3n);
+    // Only that watcher read again.
+    expect(reads - readsBefore).toBeLessThanOrEqual(2);
+    expect(watched.filter((w, i) => i !== target && w.length !== 2)).toEqual([]);
+  }, 20_000);
+});

@@ -1,0 +1,168 @@
+// A stop signal that arrives while the server is still starting (its embedded
+// PostgreSQL initialising or starting, its migrations waiting on another
+// replica's) is a request to stop, not a failed start: the server stops what it
+// had started, its embedded PostgreSQL included, says start-up was interrupted,
+// and exits 0 as after any graceful stop. Before, the first two cases exited 143
+// or 1 ("failed to start", PostgreSQL's start reported as failed) and the third
+// died of the signal.
+
+import { chmod, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { killServer, launchServer, spawnServer, type LaunchedServer } from "./support/server-process.js";
+import { until, within } from "./support/wait.js";
+
+/** The advisory lock key migrations take (src/event-store/postgres/migrate.ts). */
+const MIGRATION_LOCK = 0x746c2d6d69677200n;
+
+let dataParent: string;
+const launched: LaunchedServer[] = [];
+
+beforeAll(async () => {
+  dataParent = await mkdtemp(path.join(tmpdir(), "tl-interrupted-"));
+  // As root, PostgreSQL runs as the user "postgres", which must be able to enter the folder.
+  await chmod(dataParent, 0o755);
+});
+
+afterAll(async () => {
+  for (const server of launched) await killServer(server);
+  for (const pid of await postmastersIn(dataParent)) process.kill(pid, "SIGKILL");
+  await rm(dataParent, { recursive: true, force: true });
+});
+
+function launch(databaseUrl: string, overrides: Record<string, string>, options: { detached?: boolean } = {}): LaunchedServer {
+  const server = launchServer(databaseUrl, overrides, options);
+  launched.push(server);
+  return server;
+}
+
+async function exists(file: string): Promise<true | undefined> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Processes whose command line names a folder under `parent` (a postmaster runs with -D <data folder>). */
+async function postmastersIn(parent: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
+      if (args.some((a) => a.startsWith(parent))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** `during`: the database was being opened ("open") or was open ("migrations") when the signal was seen. */
+async function expectCleanInterruptedStop(server: LaunchedServer, during: "open" | "migrations", dataDir?: string): Promise<void> {
+  const exit = await within(60_000, "the interrupted server to exit", server.exited);
+  expect(exit, server.output()).toEqual({ code: 0, signal: null });
+  const lines = server.output().split("\n");
+  const interrupted = lines.findIndex((l) => l.includes('"msg":"start-up interrupted"'));
+  const ready = lines.findIndex((l) => l.includes('"msg":"database ready"'));
+  expect(interrupted, server.output()).toBeGreaterThanOrEqual(0);
+  expect(ready, server.output()).toBeGreaterThanOrEqual(0);
+  if (during === "open") expect(interrupted, server.output()).toBeLessThan(ready);
+  else expect(interrupted, server.output()).toBeGreaterThan(ready);
+  expect(server.output()).toContain('"msg":"stopped"');
+  expect(server.output()).not.toContain("failed to start");
+  expect(server.output()).not.toContain("traceledger listening");
+  if (dataDir !== undefined) {
+    // PostgreSQL stopped (not killed with the process): its pid file is gone and no process runs on the folder.
+    expect(await exists(path.join(dataDir, "postmaster.pid"))).toBeUndefined();
+    expect(await postmastersIn(dataDir)).toEqual([]);
+  }
+}
+
+describe("a stop signal during start-up", () => {
+  const dataDir = () => path.join(dataParent, "pg");
+
+  it("while the embedded PostgreSQL's data folder is initialised (SIGTERM): PostgreSQL is started and stopped again, exit 0", async () => {
+    const server = launch("", { TRACELEDGER_DATA_DIR: dataDir() });
+    // initdb writes PG_VERSION early, long before the cluster answers.
+    await until(60_000, "initdb to begin", () => exists(path.join(dataDir(), "PG_VERSION")));
+    server.signal("SIGTERM");
+    await expectCleanInterruptedStop(server, "open", dataDir());
+  }, 90_000);
+
+  it("while the embedded PostgreSQL starts (Ctrl-C: SIGINT to the process group): PostgreSQL stops, exit 0", async () => {
+    // A folder initialised by a server that started and stopped: this start only starts the cluster.
+    const folder = path.join(dataParent, "pg-ready");
+    const first = await spawnServer("", { TRACELEDGER_DATA_DIR: folder }, 90_000);
+    launched.push(first);
+    first.signal("SIGTERM");
+    expect(await within(30_000, "the first server to stop", first.exited).catch((e: Error) => `${e.message}\n${first.output()}`)).toEqual({ code: 0, signal: null });
+
+    const server = launch("", { TRACELEDGER_DATA_DIR: folder }, { detached: true });
+    await until(60_000, "the postmaster to start", () => exists(path.join(folder, "postmaster.pid")));
+    server.signalGroup("SIGINT");
+    await expectCleanInterruptedStop(server, "open", folder);
+  }, 150_000);
+
+  it("right as it says it listens (SIGTERM on that line): a normal stop, every time", async () => {
+    // Before, the handlers were swapped after that line: a signal landing meanwhile was lost
+    // (the server ran on) or killed the process.
+    const db = await createTestDatabase();
+    try {
+      for (let i = 0; i < 4; i++) {
+        const server = await spawnServer(db.url);
+        launched.push(server);
+        server.signal("SIGTERM");
+        const exit = await within(20_000, `server ${i + 1} to stop`, server.exited).catch((error: Error) => error.message);
+        expect(exit, server.output()).toEqual({ code: 0, signal: null });
+      }
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
+
+  describe("while migrations wait on another replica's migration lock", () => {
+    let db: TestDatabase;
+    beforeAll(async () => {
+      db = await createTestDatabase({ migrate: false });
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    it("SIGTERM ends the wait at once: exit 0, nothing applied, no session left once the lock is free", async () => {
+      const holder = await db.sql.reserve();
+      try {
+        await holder`select pg_advisory_lock(${MIGRATION_LOCK.toString()}::int8)`;
+        const server = launch(db.url, {});
+        await until(30_000, "the server's migration to wait on the lock", async () => {
+          const [row] = await db.sql<{ n: number }[]>`
+            select count(*)::int4 as n from pg_stat_activity
+            where datname = current_database() and application_name = 'traceledger' and wait_event = 'advisory'`;
+          return row!.n > 0 ? true : undefined;
+        }, 20);
+        const signalled = performance.now();
+        server.signal("SIGTERM");
+        await expectCleanInterruptedStop(server, "migrations");
+        // The wait was cut, not waited out (the lock is still held): well within the grace period and its overrun.
+        expect(performance.now() - signalled).toBeLessThan(8_000);
+      } finally {
+        await holder`select pg_advisory_unlock(${MIGRATION_LOCK.toString()}::int8)`;
+        holder.release();
+      }
+      // A backend waiting on a lock notices its client is gone only once it has the lock;
+      // then it ends at once, and nothing of the migration was applied.
+      await until(10_000, "the interrupted server's sessions to end", async () => {
+        const [left] = await db.sql<{ n: number }[]>`
+          select count(*)::int4 as n from pg_stat_activity where datname = current_database() and application_name = 'traceledger'`;
+        return left!.n === 0 ? true : undefined;
+      }, 50);
+      const [schema] = await db.sql<{ n: number }[]>`select count(*)::int4 as n from pg_tables where tablename = 'events'`;
+      expect(schema!.n).toBe(0);
+    }, 60_000);
+  });
+});
