@@ -32,43 +32,47 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	fail := r.URL.Query().Get("fail")
-	tracestate := r.Header.Get("tracestate")
-	span := s.lifecycle.StartSpan(ctx, "GET /work", r.Header.Get("traceparent"), tracestate)
-	s.lifecycle.AddEvent(ctx, span, "work.started", map[string]string{"fail": fail})
+	span := s.lifecycle.StartSpan(ctx, "GET /work", r.Header)
+	s.lifecycle.AddEvent(span, "work.started", map[string]string{"fail": fail})
 	if s.otel != nil {
 		s.otel.prepare(ctx, span.Traceparent(), fail)
 	}
 
 	downstreamStatus, downstream := http.StatusOK, json.RawMessage("null")
 	if s.nextURL != "" {
-		downstreamStatus, downstream = s.callNext(ctx, fail, span.Traceparent(), tracestate)
+		downstreamStatus, downstream = s.callNext(ctx, fail, span)
 	}
+	// The caller hung up: the downstream call was cut short by that, not failed,
+	// so the span ends cancelled rather than with a downstream error (as the
+	// gateway's SDK ends the span of a request its client aborted).
+	cancelled := ctx.Err() != nil
 
 	switch {
 	case fail == s.name:
-		s.lifecycle.RecordError(ctx, span, "WorkFailed", s.name+" was asked to fail")
-		s.lifecycle.EndSpan(ctx, span, s.name+" failed")
+		s.lifecycle.RecordError(span, "WorkFailed", s.name+" was asked to fail")
+		s.lifecycle.EndSpan(span, lifecycle.Outcome{Error: s.name + " failed", Cancelled: cancelled})
 		answer(w, http.StatusInternalServerError, map[string]any{"service": s.name, "status": 500})
+	case cancelled:
+		s.lifecycle.EndSpan(span, lifecycle.Outcome{Cancelled: true})
+		// Nobody reads the answer; the status is what a log would show.
+		answer(w, http.StatusBadGateway, map[string]any{"service": s.name, "status": 502})
 	case downstreamStatus >= 500:
-		s.lifecycle.EndSpan(ctx, span, fmt.Sprintf("downstream failed: %d", downstreamStatus))
+		s.lifecycle.EndSpan(span, lifecycle.Outcome{Error: fmt.Sprintf("downstream failed: %d", downstreamStatus)})
 		answer(w, http.StatusBadGateway, map[string]any{"service": s.name, "status": 502})
 	default:
-		s.lifecycle.EndSpan(ctx, span, "")
+		s.lifecycle.EndSpan(span, lifecycle.Outcome{})
 		answer(w, http.StatusOK, map[string]any{"service": s.name, "traceparent": span.Traceparent(), "downstream": downstream})
 	}
 }
 
 // callNext calls the next service with this span as the parent; a call that
 // fails to connect counts as 502.
-func (s *service) callNext(ctx context.Context, fail, traceparent, tracestate string) (int, json.RawMessage) {
+func (s *service) callNext(ctx context.Context, fail string, span *lifecycle.Span) (int, json.RawMessage) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.nextURL+"/work?fail="+url.QueryEscape(fail), nil)
 	if err != nil {
 		return http.StatusBadGateway, json.RawMessage("null")
 	}
-	req.Header.Set("traceparent", traceparent)
-	if tracestate != "" {
-		req.Header.Set("tracestate", tracestate)
-	}
+	span.Inject(req.Header)
 	res, err := s.client.Do(req)
 	if err != nil {
 		return http.StatusBadGateway, json.RawMessage("null")

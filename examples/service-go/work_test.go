@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 
 const incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
+// noRetry keeps tests against a dead or silent traceledger from retrying.
+var noRetry = lifecycle.RetryPolicy{MaxAttempts: 1}
+
 // unreachable is a loopback address that refuses connections.
 func unreachable(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -37,21 +40,40 @@ func unreachable(t *testing.T) string {
 	return addr
 }
 
-func start(t *testing.T, name, next string) *httptest.Server {
-	lc, err := lifecycle.New(unreachable(t), name)
+// startService runs the service on loopback, reporting to the traceledger at target.
+func startService(t *testing.T, name, next, target string, retry lifecycle.RetryPolicy) *httptest.Server {
+	lc, err := lifecycle.NewWithRetry(target, name, retry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { lc.Close() })
 	server := httptest.NewServer(newService(name, lc, next, nil))
-	t.Cleanup(server.Close)
+	t.Cleanup(func() {
+		server.Close()
+		lc.CloseWithin(0)
+	})
 	return server
 }
 
+func start(t *testing.T, name, next string) *httptest.Server {
+	return startService(t, name, next, unreachable(t), noRetry)
+}
+
+// headers builds request headers from name, value pairs; a name may repeat.
+func headers(pairs ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i < len(pairs); i += 2 {
+		h.Add(pairs[i], pairs[i+1])
+	}
+	return h
+}
+
 func get(t *testing.T, url string) (int, map[string]any) {
+	return getWith(t, url, headers("traceparent", incoming, "tracestate", "vendor=abc"))
+}
+
+func getWith(t *testing.T, url string, h http.Header) (int, map[string]any) {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("traceparent", incoming)
-	req.Header.Set("tracestate", "vendor=abc")
+	req.Header = h
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@
 // Python, Go and Java also record one span with their stock OpenTelemetry SDK over
 // OTLP, which must land in the same trace under their lifecycle span.
 
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -167,6 +168,29 @@ describe.each(chain.map((s) => [s.name]))("a request asked to fail in %s", (fail
     });
     expect(trace.errorCount).toBeGreaterThanOrEqual(1);
   });
+});
+
+describe("a request whose caller did not sample it (trace-flags 00)", () => {
+  it("goes through every service with flags 00, each with its own span id, and leaves no trace in traceledger", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const unsampled = `00-${traceId}-${randomBytes(8).toString("hex")}-00`;
+    const response = await fetch(`${gatewayUrl}/work`, { headers: { traceparent: unsampled } });
+    expect(response.status, serviceOutput()).toBe(200);
+    const answers = flatten((await response.json()) as WorkAnswer);
+    expect(answers.map((a) => a.service)).toEqual(chain.map((s) => s.name));
+    for (const a of answers) expect(a.traceparent, a.service).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    expect(new Set([unsampled, ...answers.map((a) => a.traceparent)]).size).toBe(answers.length + 1);
+
+    // Each service sends its span calls in order: once a later, sampled request's trace has
+    // completed, any call the unsampled request made would have arrived before it.
+    const sampled = (await (await fetch(`${gatewayUrl}/work`)).json()) as WorkAnswer;
+    await watchUntilCompleted(traceIdOf(sampled.traceparent));
+    const lookup = await reader.getTrace({ traceId: Buffer.from(traceId, "hex") }).then(
+      ({ trace }) => `found with ${trace?.spans.map((s) => s.serviceName).join(", ")}`,
+      (error: { code?: unknown }) => error.code,
+    );
+    expect(lookup, serviceOutput()).toBe(5); // gRPC NOT_FOUND
+  }, 60_000);
 });
 
 function lifecycleSpan(trace: Trace, service: string): Span {

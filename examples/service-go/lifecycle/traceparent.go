@@ -9,26 +9,39 @@ import (
 // Sampled is the W3C trace-flags bit that asks downstream services to record.
 const Sampled byte = 0x01
 
-// SpanRef names a span by its W3C ids: what the calls after StartSpan and the
-// next service need.
+// SpanRef names a span by its W3C ids.
 type SpanRef struct {
 	TraceID [16]byte
 	SpanID  [8]byte
 	Flags   byte
 }
 
-// Traceparent is the header to send downstream: this span becomes the callee's parent.
+// Traceparent formats the span as a version 00 traceparent (the only version sent).
 func (s SpanRef) Traceparent() string {
 	return fmt.Sprintf("00-%x-%x-%02x", s.TraceID, s.SpanID, s.Flags)
 }
 
-// ParseTraceparent reads a version 00 traceparent (exactly 55 characters of
-// lowercase hex, ids not all zero: https://www.w3.org/TR/trace-context/). It
-// reports false for a missing or invalid header: start a new trace then.
+// version00Length is the length of a version 00 traceparent, and of the part
+// of a later version that is read.
+const version00Length = 55
+
+// ParseTraceparent reads a traceparent (https://www.w3.org/TR/trace-context/):
+// version 00 is exactly 55 characters of lowercase hex; a later version is read
+// by its first 55 characters, which must end the value or be followed by '-',
+// so that a newer sender still joins the trace; version ff is invalid, and so
+// are all-zero ids. It reports false for a missing or invalid header: start a
+// new trace then. The same rules as the gateway's SDK.
 func ParseTraceparent(header string) (SpanRef, bool) {
 	var ref SpanRef
 	h := strings.Trim(header, " \t")
-	if len(h) != 55 || h[0:3] != "00-" || h[35] != '-' || h[52] != '-' {
+	if len(h) < version00Length || h[2] != '-' || h[35] != '-' || h[52] != '-' {
+		return ref, false
+	}
+	version := make([]byte, 1)
+	if !lowerHex(h[0:2], version) || version[0] == 0xff {
+		return ref, false
+	}
+	if version[0] == 0 && len(h) != version00Length || len(h) > version00Length && h[version00Length] != '-' {
 		return ref, false
 	}
 	flags := make([]byte, 1)

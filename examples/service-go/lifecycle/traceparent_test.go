@@ -1,5 +1,6 @@
-// The W3C traceparent handling of the helper; the calls themselves run against
-// a real traceledger in examples/polyglot-e2e.
+// The W3C traceparent handling of the helper, with the cases of the gateway's
+// SDK (packages/sdk/src/w3c/traceparent.unit.spec.ts); the calls themselves run
+// against a real traceledger in examples/polyglot-e2e.
 package lifecycle
 
 import (
@@ -30,13 +31,32 @@ func TestOutgoingTraceparentKeepsTheFlagsWithTwoDigits(t *testing.T) {
 	}
 }
 
+// A later version is read by its first 55 characters, so a newer sender still joins the trace.
+func TestALaterVersionIsReadByItsVersion00Fields(t *testing.T) {
+	for _, later := range []string{
+		"01" + header[2:],
+		"cc" + header[2:53] + "09-what-comes-next",
+		"fe" + header[2:] + "-",
+	} {
+		ref, ok := ParseTraceparent(later)
+		if !ok || ref.Traceparent()[:53] != header[:53] {
+			t.Errorf("%q parsed as %+v, %v; want the trace and parent of %q", later, ref, ok, header)
+		}
+	}
+	if ref, _ := ParseTraceparent("cc" + header[2:53] + "09-x"); ref.Flags != 0x09 {
+		t.Errorf("flags %02x, want 09", ref.Flags)
+	}
+}
+
 func TestMissingOrInvalidHeadersMeanANewTrace(t *testing.T) {
 	for _, bad := range []string{
 		"",
 		strings.ToUpper(header),
-		header + "-extra",
+		header + "-extra", // version 00 is exactly 55 characters
 		header[:54],
-		"01" + header[2:],
+		"ff" + header[2:], // version ff is invalid
+		"Cc" + header[2:],
+		"cc" + header[2:] + "extra", // what follows the fields must start with '-'
 		"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
 		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
 		"00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",

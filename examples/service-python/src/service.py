@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "proto-python" / "s
 
 from draining_server import DrainingHTTPServer
 from otel_work import OtelWork
-from traceledger_lifecycle import Lifecycle, SpanRef
+from traceledger_lifecycle import Lifecycle, Span
 
 # Bounded: a stuck request must not keep a stopping service alive for ever.
 DRAIN_TIMEOUT_S = 10.0
@@ -40,17 +40,18 @@ class Service:
         self.next_url = next_url.rstrip("/") if next_url else None
         self.otel = otel
 
-    def work(self, fail: str, traceparent: str | None, tracestate: str) -> tuple[int, dict[str, Any] | None]:
+    def work(self, fail: str, traceparent: list[str], tracestate: list[str]) -> tuple[int, dict[str, Any] | None]:
+        """traceparent and tracestate are the request's header lines of each."""
         span = self.lifecycle.start_span("GET /work", traceparent, tracestate)
         try:
-            return self._work(span, fail, tracestate)
+            return self._work(span, fail)
         except Exception as error:  # e.g. http.client.IncompleteRead from a malformed downstream answer
             # Whatever went wrong, the span must not stay RUNNING and the client still gets an answer.
             self.lifecycle.record_error(span, type(error).__name__, str(error) or repr(error))
             self.lifecycle.end_span(span, error=f"{type(error).__name__}: {error}")
             return 502, None
 
-    def _work(self, span: SpanRef, fail: str, tracestate: str) -> tuple[int, dict[str, Any] | None]:
+    def _work(self, span: Span, fail: str) -> tuple[int, dict[str, Any] | None]:
         self.lifecycle.add_event(span, "work.started", {"fail": fail})
         if self.otel is not None:
             with self.otel.child_of(span.traceparent, "prepare work") as otel_span:
@@ -58,7 +59,7 @@ class Service:
 
         downstream_status, downstream = 200, None
         if self.next_url is not None:
-            downstream_status, downstream = self.call_next(fail, span.traceparent, tracestate)
+            downstream_status, downstream = self.call_next(fail, span)
 
         if fail == self.name:
             self.lifecycle.record_error(span, "WorkFailed", f"{self.name} was asked to fail")
@@ -70,11 +71,8 @@ class Service:
         self.lifecycle.end_span(span)
         return 200, {"service": self.name, "traceparent": span.traceparent, "downstream": downstream}
 
-    def call_next(self, fail: str, traceparent: str, tracestate: str) -> tuple[int, Any]:
-        headers = {"traceparent": traceparent}
-        if tracestate:
-            headers["tracestate"] = tracestate
-        request = Request(f"{self.next_url}/work?fail={quote(fail)}", headers=headers)
+    def call_next(self, fail: str, span: Span) -> tuple[int, Any]:
+        request = Request(f"{self.next_url}/work?fail={quote(fail)}", headers=span.headers())
         try:
             with urlopen(request, timeout=30) as response:
                 return response.status, json.load(response)
@@ -92,7 +90,7 @@ def handler_for(service: Service) -> type[BaseHTTPRequestHandler]:
                 self.answer(404, {"error": "not found"})
                 return
             fail = parse_qs(url.query).get("fail", [""])[0]
-            status, body = service.work(fail, self.headers.get("traceparent"), self.headers.get("tracestate", ""))
+            status, body = service.work(fail, self.headers.get_all("traceparent", []), self.headers.get_all("tracestate", []))
             self.answer(status, body if body is not None else {"service": service.name, "status": status})
 
         def answer(self, status: int, body: dict[str, Any]) -> None:

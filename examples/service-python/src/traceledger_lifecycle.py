@@ -1,25 +1,29 @@
 """The whole of what a Python service needs to report its spans to traceledger.
 
 Not an SDK: the stock grpcio channel, the stubs generated from proto/ (in
-examples/proto-python/src/gen) and W3C traceparent parsing and formatting.
+examples/proto-python/src/gen) and W3C Trace Context (trace_context.py).
 StartSpan continues the caller's traceparent, AddSpanEvent and RecordError act
 on the running span, EndSpan gives the outcome. Span ids are chosen here, not
 by the server, so a retried call is recognised and the outgoing traceparent is
-known even when traceledger cannot be reached: tracing problems are logged and
-never fail the request. Each call waits at most DEFAULT_TIMEOUT_S, so a
-traceledger that does not answer adds at most that much per call to a request.
+known even when traceledger cannot be reached. The calls are made by a
+background sender (span_sender.py), in order, retried while traceledger is
+UNAVAILABLE: tracing problems are logged and never fail or hold up a request.
+Only StartSpan is waited for, at most DEFAULT_TIMEOUT_S, so that the next
+service's span finds its parent already stored; a traceledger known to be
+silent is not waited for at all.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import sys
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
 
 import grpc
 
+from span_sender import DEFAULT_RETRY, RetryPolicy, SpanSender
+from trace_context import SAMPLED, SpanRef, combine_tracestate, parent_of
 from traceledger.v1.attributes_pb2 import AnyValue, KeyValue
 from traceledger.v1.span_types_pb2 import SpanKind, Status, StatusCode
 from traceledger.v1.tracing_service_pb2 import (
@@ -30,40 +34,41 @@ from traceledger.v1.tracing_service_pb2 import (
 )
 from traceledger.v1.tracing_service_pb2_grpc import TracingServiceStub
 
-# Version 00: exactly 55 characters, lowercase hex (https://www.w3.org/TR/trace-context/).
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-SAMPLED = 0x01
-# Short: every call runs on the request path, and a slow traceledger must not slow the host.
+# Each call's deadline, and the most a request waits for its span's start: short,
+# because a slow traceledger must not slow the host.
 DEFAULT_TIMEOUT_S = 0.5
+# How long close() waits for the calls still queued: a stopping service ends its
+# spans, but a traceledger that is away must not keep it alive.
+DRAIN_TIMEOUT_S = 5.0
+# grpcio waits up to 2 minutes between reconnections by default, far past the
+# retries: after an outage, reconnect within a second of traceledger's return.
+# The "min" is gRPC's minimum connect timeout (doc/connection-backoff.md), the time
+# a handshake is given, not a backoff: kept long, as in the Go service.
+_RECONNECT_PROMPTLY = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    ("grpc.min_reconnect_backoff_ms", 5000),
+]
 
 
 @dataclass(frozen=True)
-class SpanRef:
-    """A span by its W3C ids: what the calls after StartSpan and the next service need."""
+class Span:
+    """A running span: its ids (sent downstream) and the caller's tracestate."""
 
-    trace_id: bytes
-    span_id: bytes
-    flags: int = SAMPLED
+    ref: SpanRef
+    # The caller's, its header lines combined; "" when it was invalid, or when the
+    # caller's traceparent was (it is then meaningless).
+    tracestate: str = ""
+    # False in a trace the caller did not sample: no calls at all.
+    recorded: bool = True
 
     @property
     def traceparent(self) -> str:
-        """The header to send downstream: this span becomes the callee's parent."""
-        return format_traceparent(self.trace_id, self.span_id, self.flags)
+        return self.ref.traceparent
 
-
-def format_traceparent(trace_id: bytes, span_id: bytes, flags: int = SAMPLED) -> str:
-    return f"00-{trace_id.hex()}-{span_id.hex()}-{flags:02x}"
-
-
-def parse_traceparent(header: str | None) -> SpanRef | None:
-    """The caller's span, or None when the header is missing or invalid (start a new trace then)."""
-    match = _TRACEPARENT.match((header or "").strip(" \t"))
-    if match is None:
-        return None
-    trace_id, span_id = bytes.fromhex(match[1]), bytes.fromhex(match[2])
-    if not any(trace_id) or not any(span_id):
-        return None
-    return SpanRef(trace_id, span_id, int(match[3], 16))
+    def headers(self) -> dict[str, str]:
+        """The headers that make this span the parent of the next service's."""
+        return {"traceparent": self.traceparent, **({"tracestate": self.tracestate} if self.tracestate else {})}
 
 
 def _attributes(values: Mapping[str, str]) -> list[KeyValue]:
@@ -73,51 +78,63 @@ def _attributes(values: Mapping[str, str]) -> list[KeyValue]:
 class Lifecycle:
     """StartSpan / AddSpanEvent / RecordError / EndSpan over one gRPC channel (plaintext h2c)."""
 
-    def __init__(self, target: str, service_name: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self._channel = grpc.insecure_channel(target)
+    def __init__(self, target: str, service_name: str, timeout_s: float = DEFAULT_TIMEOUT_S, retry: RetryPolicy = DEFAULT_RETRY) -> None:
+        self._channel = grpc.insecure_channel(target, options=_RECONNECT_PROMPTLY)
         self._stub = TracingServiceStub(self._channel)
         self._service_name = service_name
         self._timeout_s = timeout_s
+        self._sender = SpanSender(timeout_s, retry)
 
-    def start_span(self, name: str, traceparent: str | None, tracestate: str = "") -> SpanRef:
-        parent = parse_traceparent(traceparent)
-        span = SpanRef(parent.trace_id if parent else os.urandom(16), os.urandom(8), parent.flags if parent else SAMPLED)
-        self._call(
+    def start_span(self, name: str, traceparent: Sequence[str], tracestate: Sequence[str] = ()) -> Span:
+        """A SERVER span, the child of the caller's traceparent (its header lines: a
+        root span when it is missing, repeated or invalid). The caller's sampled flag
+        is followed, as the gateway's SDK does: in a trace it did not sample, the span
+        gets its own id and is propagated (flags 00) but not recorded."""
+        parent = parent_of(traceparent)
+        if parent is None:
+            span = Span(SpanRef(os.urandom(16), os.urandom(8), SAMPLED))
+        else:
+            # Only the flag understood here is passed on; W3C has unknown ones sent as zero.
+            ref = SpanRef(parent.trace_id, os.urandom(8), parent.flags & SAMPLED)
+            span = Span(ref, combine_tracestate(tracestate), recorded=(parent.flags & SAMPLED) != 0)
+        if not span.recorded:
+            return span
+        tried = threading.Event()
+        self._sender.enqueue(
             self._stub.StartSpan,
             StartSpanRequest(
-                trace_id=span.trace_id,
-                span_id=span.span_id,
+                trace_id=span.ref.trace_id,
+                span_id=span.ref.span_id,
                 # Sets the parent; a parent this trace does not know yet is recorded as remote.
                 traceparent=parent.traceparent if parent else "",
-                tracestate=tracestate if parent else "",
+                tracestate=span.tracestate,
                 name=name,
                 kind=SpanKind.SPAN_KIND_SERVER,
                 service_name=self._service_name,
             ),
+            tried,
         )
+        if self._sender.responsive and not tried.wait(self._timeout_s):
+            # No answer within the budget is the sign of a silent traceledger: the next requests must not wait.
+            self._sender.responsive = False
         return span
 
-    def add_event(self, span: SpanRef, name: str, attributes: Mapping[str, str] = {}) -> None:
-        self._call(
-            self._stub.AddSpanEvent,
-            AddSpanEventRequest(traceparent=span.traceparent, event_id=os.urandom(8).hex(), name=name, attributes=_attributes(attributes)),
-        )
+    def add_event(self, span: Span, name: str, attributes: Mapping[str, str] = {}) -> None:
+        if span.recorded:
+            request = AddSpanEventRequest(traceparent=span.traceparent, event_id=os.urandom(8).hex(), name=name, attributes=_attributes(attributes))
+            self._sender.enqueue(self._stub.AddSpanEvent, request)
 
-    def record_error(self, span: SpanRef, error_type: str, message: str) -> None:
-        self._call(
-            self._stub.RecordError,
-            RecordErrorRequest(traceparent=span.traceparent, error_id=os.urandom(8).hex(), error_type=error_type, message=message),
-        )
+    def record_error(self, span: Span, error_type: str, message: str) -> None:
+        if span.recorded:
+            request = RecordErrorRequest(traceparent=span.traceparent, error_id=os.urandom(8).hex(), error_type=error_type, message=message)
+            self._sender.enqueue(self._stub.RecordError, request)
 
-    def end_span(self, span: SpanRef, error: str | None = None) -> None:
-        status = Status(code=StatusCode.STATUS_CODE_ERROR, message=error) if error else Status(code=StatusCode.STATUS_CODE_OK)
-        self._call(self._stub.EndSpan, EndSpanRequest(traceparent=span.traceparent, status=status))
+    def end_span(self, span: Span, error: str | None = None) -> None:
+        if span.recorded:
+            status = Status(code=StatusCode.STATUS_CODE_ERROR, message=error) if error else Status(code=StatusCode.STATUS_CODE_OK)
+            self._sender.enqueue(self._stub.EndSpan, EndSpanRequest(traceparent=span.traceparent, status=status))
 
-    def close(self) -> None:
+    def close(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
+        """Sends what is still queued, waiting at most grace_s, and closes the channel."""
+        self._sender.close(grace_s)
         self._channel.close()
-
-    def _call(self, method: Callable[..., Any], request: Any) -> None:
-        try:
-            method(request, timeout=self._timeout_s)
-        except grpc.RpcError as error:
-            print(f"traceledger: {type(request).__name__} failed: {error}", file=sys.stderr, flush=True)

@@ -32,7 +32,8 @@ public final class Main {
       System.exit(1);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> service.shutdown(Duration.ofSeconds(1)), "shutdown"));
+    // Requests in progress get a second; then their spans' calls still queued get up to 5 s.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> service.shutdown(Duration.ofSeconds(1), SpanLifecycle.DRAIN), "shutdown"));
     System.out.println("{\"listening\":" + service.port() + "}");
     System.out.flush();
     log.info(config.serviceName() + " listening on " + service.port() + ", traceledger at " + config.traceledgerTarget()

@@ -2,6 +2,7 @@ package dev.traceledger.examples.service;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -9,7 +10,7 @@ import java.util.regex.Pattern;
 /**
  * A W3C traceparent (version-traceid-parentid-flags). Version 00 is parsed strictly; a later
  * version by its first four fields, as the specification asks, so a newer sender still joins the
- * trace; version ff is never valid.
+ * trace; version ff is never valid. The same rules as the gateway's SDK.
  */
 public record Traceparent(String traceId, String spanId, int flags) {
   private static final Pattern VERSION_00 =
@@ -18,7 +19,7 @@ public record Traceparent(String traceId, String spanId, int flags) {
       Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?");
   private static final String ZERO_TRACE_ID = "0".repeat(32);
   private static final String ZERO_SPAN_ID = "0".repeat(16);
-  private static final int SAMPLED = 0x01;
+  static final int SAMPLED = 0x01;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public Traceparent {
@@ -31,10 +32,15 @@ public record Traceparent(String traceId, String spanId, int flags) {
     if (flags < 0 || flags > 0xff) throw new IllegalArgumentException("flags are one byte: " + flags);
   }
 
+  /** The caller's span from the header's lines, or empty when it is absent, repeated or invalid. */
+  public static Optional<Traceparent> parentOf(List<String> lines) {
+    return lines != null && lines.size() == 1 ? parse(lines.get(0)) : Optional.empty();
+  }
+
   /** The header's value, or empty when it is absent or not a valid traceparent. */
   public static Optional<Traceparent> parse(String header) {
     if (header == null) return Optional.empty();
-    String value = header.trim();
+    String value = trimOws(header);
     Matcher m = VERSION_00.matcher(value);
     int first = 1;
     if (!m.matches()) {
@@ -53,9 +59,16 @@ public record Traceparent(String traceId, String spanId, int flags) {
     return new Traceparent(randomHex(16, ZERO_TRACE_ID), randomHex(8, ZERO_SPAN_ID), SAMPLED);
   }
 
-  /** A child of this span: same trace and flags, a new random span id. */
+  public boolean sampled() {
+    return (flags & SAMPLED) != 0;
+  }
+
+  /**
+   * A child of this span: same trace, a new random span id, and only the flag understood here
+   * (sampled): W3C has unknown flags sent as zero.
+   */
   public Traceparent newChild() {
-    return new Traceparent(traceId, randomHex(8, ZERO_SPAN_ID), flags);
+    return new Traceparent(traceId, randomHex(8, ZERO_SPAN_ID), flags & SAMPLED);
   }
 
   /** The header value to send downstream, always version 00. */
@@ -69,6 +82,15 @@ public record Traceparent(String traceId, String spanId, int flags) {
 
   public byte[] spanIdBytes() {
     return HexFormat.of().parseHex(spanId);
+  }
+
+  /** Removes the optional whitespace of a header field, spaces and tabs, and nothing else. */
+  static String trimOws(String value) {
+    int start = 0;
+    int end = value.length();
+    while (start < end && (value.charAt(start) == ' ' || value.charAt(start) == '\t')) start++;
+    while (end > start && (value.charAt(end - 1) == ' ' || value.charAt(end - 1) == '\t')) end--;
+    return value.substring(start, end);
   }
 
   private static String randomHex(int bytes, String zero) {

@@ -71,7 +71,8 @@ public final class WorkHandler implements HttpHandler {
   private void work(HttpExchange exchange) throws IOException {
     String fail = Objects.requireNonNullElse(queryParameter(exchange.getRequestURI(), "fail"), "");
     var headers = exchange.getRequestHeaders();
-    SpanLifecycle.Span span = tracing.startServerSpan("GET /work", headers.getFirst("traceparent"), headers.getFirst("tracestate"));
+    // Every line of each header: a repeated traceparent is invalid, tracestate lines are combined.
+    SpanLifecycle.Span span = tracing.startServerSpan("GET /work", headers.get("traceparent"), headers.get("tracestate"));
     tracing.addEvent(span, "work.started", List.of(text("fail", fail)));
     otel.ifPresent(o -> o.prepare(span.traceparent(), fail));
 

@@ -22,12 +22,14 @@ public final class WorkService implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor;
+  private final SpanLifecycle tracing;
   private final ManagedChannel channel;
   private final Optional<OtelWork> otel;
 
-  private WorkService(HttpServer server, ExecutorService executor, ManagedChannel channel, Optional<OtelWork> otel) {
+  private WorkService(HttpServer server, ExecutorService executor, SpanLifecycle tracing, ManagedChannel channel, Optional<OtelWork> otel) {
     this.server = server;
     this.executor = executor;
+    this.tracing = tracing;
     this.channel = channel;
     this.otel = otel;
   }
@@ -44,11 +46,13 @@ public final class WorkService implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(5))
         .build();
     Optional<OtelWork> otel = config.otlpEndpoint().map(endpoint -> new OtelWork(config.serviceName(), endpoint));
-    var handler = new WorkHandler(new SpanLifecycle(channel, config.serviceName()), config.serviceName(), config.nextUrl(), http, otel);
+    var tracing = new SpanLifecycle(channel, config.serviceName());
+    var handler = new WorkHandler(tracing, config.serviceName(), config.nextUrl(), http, otel);
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
     } catch (IOException e) {
+      tracing.close(Duration.ZERO);
       channel.shutdownNow();
       otel.ifPresent(OtelWork::close);
       throw e;
@@ -57,7 +61,7 @@ public final class WorkService implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext("/", handler);
     server.start();
-    return new WorkService(server, executor, channel, otel);
+    return new WorkService(server, executor, tracing, channel, otel);
   }
 
   public int port() {
@@ -67,19 +71,21 @@ public final class WorkService implements AutoCloseable {
   /** Stops at once: for tests and for a failed start. */
   @Override
   public void close() {
-    shutdown(Duration.ZERO);
+    shutdown(Duration.ZERO, Duration.ZERO);
   }
 
   /**
    * Stops accepting, lets requests in progress finish for up to {@code grace} (the JDK's server
-   * waits out the whole grace before Java 21), then closes the channel to traceledger.
+   * waits out the whole grace before Java 21), sends the span calls still queued for up to {@code
+   * drain}, then closes the channel to traceledger.
    */
-  public void shutdown(Duration grace) {
+  public void shutdown(Duration grace, Duration drain) {
     server.stop((int) grace.toSeconds());
     executor.shutdown();
-    channel.shutdown();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
+      tracing.close(drain);
+      channel.shutdown();
       channel.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,12 +25,29 @@ class TraceparentTest {
   @Test
   void parsesTheFirstFourFieldsOfALaterVersion() {
     assertEquals(Optional.of(new Traceparent(TRACE, SPAN, 0x03)), Traceparent.parse("cc-" + TRACE + "-" + SPAN + "-03-what-comes-next"));
+    assertEquals(Optional.of(new Traceparent(TRACE, SPAN, 0x01)), Traceparent.parse("01-" + TRACE + "-" + SPAN + "-01"));
+    assertEquals(Optional.of(new Traceparent(TRACE, SPAN, 0x01)), Traceparent.parse("fe-" + TRACE + "-" + SPAN + "-01-"));
+  }
+
+  @Test
+  void aRepeatedHeaderIsInvalid() {
+    String header = "00-" + TRACE + "-" + SPAN + "-01";
+    assertEquals(Optional.of(new Traceparent(TRACE, SPAN, 0x01)), Traceparent.parentOf(List.of(header)));
+    assertEquals(Optional.empty(), Traceparent.parentOf(List.of(header, header)));
+    assertEquals(Optional.empty(), Traceparent.parentOf(null));
+  }
+
+  @Test
+  void onlySpacesAndTabsAroundTheValueAreOptionalWhitespace() {
+    assertEquals(Optional.of(new Traceparent(TRACE, SPAN, 0x01)), Traceparent.parse(" \t00-" + TRACE + "-" + SPAN + "-01\t"));
+    assertEquals(Optional.empty(), Traceparent.parse("\n00-" + TRACE + "-" + SPAN + "-01"));
   }
 
   @ParameterizedTest
   @NullAndEmptySource
   @ValueSource(strings = {
       "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra", // version 00 has exactly four fields
+      "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01extra", // what follows the fields starts with '-'
       "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", // version ff is invalid
       "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", // uppercase
       "00-00000000000000000000000000000000-b7ad6b7169203331-01", // zero trace id
@@ -57,6 +75,12 @@ class TraceparentTest {
     assertEquals(0x00, child.flags());
     assertNotEquals(SPAN, child.spanId());
     assertEquals(Optional.of(child), Traceparent.parse(child.format()));
+  }
+
+  @Test
+  void aChildSendsUnknownFlagsAsZero() {
+    assertEquals(0x01, new Traceparent(TRACE, SPAN, 0x03).newChild().flags());
+    assertEquals(0x00, new Traceparent(TRACE, SPAN, 0xfe).newChild().flags());
   }
 
   @Test

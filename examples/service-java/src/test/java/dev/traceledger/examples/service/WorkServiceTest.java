@@ -18,9 +18,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import traceledger.v1.SpanTypes.SpanKind;
 import traceledger.v1.SpanTypes.StatusCode;
 import traceledger.v1.TracingServiceOuterClass.AddSpanEventRequest;
@@ -83,7 +87,7 @@ class WorkServiceTest {
     assertEquals(frontSpan.traceId(), backSpan.traceId());
 
     for (Traceparent span : List.of(frontSpan, backSpan)) {
-      var calls = traceledger.callsOf(span.spanId());
+      var calls = traceledger.endedCallsOf(span.spanId());
       assertEquals(List.of("StartSpan", "AddSpanEvent", "EndSpan"), calls.stream().map(RecordingTracingService.Call::method).toList());
       assertEquals("work.started", ((AddSpanEventRequest) calls.get(1).request()).getName());
       assertEquals(StatusCode.STATUS_CODE_OK, ((EndSpanRequest) calls.get(2).request()).getStatus().getCode());
@@ -96,7 +100,7 @@ class WorkServiceTest {
 
     assertEquals(502, response.statusCode());
     String backSpan = RecordingTracingService.hex(startOf("back").getSpanId());
-    var backCalls = traceledger.callsOf(backSpan);
+    var backCalls = traceledger.endedCallsOf(backSpan);
     assertEquals(List.of("StartSpan", "AddSpanEvent", "RecordError", "EndSpan"), backCalls.stream().map(RecordingTracingService.Call::method).toList());
     RecordErrorRequest error = (RecordErrorRequest) backCalls.get(2).request();
     assertEquals("WorkFailed", error.getErrorType());
@@ -105,7 +109,7 @@ class WorkServiceTest {
     assertEquals(StatusCode.STATUS_CODE_ERROR, backEnd.getStatus().getCode());
 
     String frontSpan = RecordingTracingService.hex(startOf("front").getSpanId());
-    var frontCalls = traceledger.callsOf(frontSpan);
+    var frontCalls = traceledger.endedCallsOf(frontSpan);
     assertEquals(List.of("StartSpan", "AddSpanEvent", "EndSpan"), frontCalls.stream().map(RecordingTracingService.Call::method).toList());
     EndSpanRequest frontEnd = (EndSpanRequest) frontCalls.get(2).request();
     assertEquals(StatusCode.STATUS_CODE_ERROR, frontEnd.getStatus().getCode());
@@ -149,7 +153,7 @@ class WorkServiceTest {
 
       assertEquals(502, response.statusCode());
       String spanId = RecordingTracingService.hex(startOf("lonely").getSpanId());
-      var calls = traceledger.callsOf(spanId);
+      var calls = traceledger.endedCallsOf(spanId);
       assertEquals(List.of("StartSpan", "AddSpanEvent", "RecordError", "EndSpan"), calls.stream().map(RecordingTracingService.Call::method).toList());
       assertEquals("java.net.ConnectException", ((RecordErrorRequest) calls.get(2).request()).getErrorType());
       assertEquals(StatusCode.STATUS_CODE_ERROR, ((EndSpanRequest) calls.get(3).request()).getStatus().getCode());
@@ -190,6 +194,64 @@ class WorkServiceTest {
   }
 
   @Test
+  void anUnsampledCallerGetsNoSpanButItsTraceGoesOnUnsampled() throws Exception {
+    String unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    HttpResponse<String> response = get(front, "/work", Map.of("traceparent", unsampled, "tracestate", "vendor=x"));
+
+    assertEquals(200, response.statusCode());
+    JsonObject body = JsonParser.parseString(response.body()).getAsJsonObject();
+    for (String own : List.of(body.get("traceparent").getAsString(), body.getAsJsonObject("downstream").get("traceparent").getAsString())) {
+      assertTrue(own.startsWith(unsampled.substring(0, 36)) && own.endsWith("-00") && !own.equals(unsampled), own);
+    }
+    // The calls leave in order: once a sampled request's spans have ended in traceledger, any
+    // call of the unsampled one would have arrived before them.
+    get(front, "/work", Map.of("traceparent", INCOMING));
+    traceledger.endedCallsOf(RecordingTracingService.hex(startOf("front").getSpanId()));
+    traceledger.endedCallsOf(RecordingTracingService.hex(startOf("back").getSpanId()));
+    assertTrue(traceledger.calls().stream().noneMatch(c -> c.traceId().equals(unsampled.substring(3, 35))),
+        "the unsampled trace reached traceledger: " + traceledger.calls());
+  }
+
+  private static final String TRACE = "0af7651916cd43dd8448eb211c80319c";
+  private static final String PARENT = "b7ad6b7169203331";
+
+  static Stream<Arguments> callerHeaders() {
+    return Stream.of(
+        Arguments.of("tracestate lines are combined", List.of("traceparent", INCOMING, "tracestate", "vendor=x", "tracestate", "other=1"), true, "01", "vendor=x,other=1"),
+        Arguments.of("an invalid tracestate is dropped", List.of("traceparent", INCOMING, "tracestate", "Vendor=x"), true, "01", ""),
+        Arguments.of("an invalid traceparent drops the tracestate", List.of("traceparent", "00-" + TRACE + "-xyz-01", "tracestate", "vendor=x"), false, "01", ""),
+        Arguments.of("a repeated traceparent is invalid", List.of("traceparent", INCOMING, "traceparent", INCOMING, "tracestate", "vendor=x"), false, "01", ""),
+        Arguments.of("version ff is invalid", List.of("traceparent", "ff" + INCOMING.substring(2), "tracestate", "vendor=x"), false, "01", ""),
+        Arguments.of("a later version is read by its first fields", List.of("traceparent", "cc-" + TRACE + "-" + PARENT + "-01-what-comes-next", "tracestate", "vendor=x"), true, "01", "vendor=x"),
+        Arguments.of("unknown flags are sent as zero", List.of("traceparent", "00-" + TRACE + "-" + PARENT + "-03"), true, "01", ""));
+  }
+
+  /** What reaches the next service and traceledger, for the headers a caller may send: as the gateway's SDK does it. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("callerHeaders")
+  void traceContextReachesTheNextServiceAndTraceledgerAsTheGatewaySendsIt(String name, List<String> headers, boolean sameTrace, String flags, String tracestate)
+      throws Exception {
+    var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + front.port() + "/work"));
+    for (int i = 0; i < headers.size(); i += 2) request.header(headers.get(i), headers.get(i + 1)); // a name may repeat: one line each
+    HttpResponse<String> response = http.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), response.body());
+
+    String own = JsonParser.parseString(response.body()).getAsJsonObject().get("traceparent").getAsString();
+    assertEquals(sameTrace, own.startsWith("00-" + TRACE + "-"), own);
+    assertTrue(own.endsWith("-" + flags), own);
+    StartSpanRequest frontStart = startOf("front");
+    if (sameTrace) {
+      assertTrue(frontStart.getTraceparent().startsWith("00-" + TRACE + "-" + PARENT + "-"), frontStart.getTraceparent());
+    } else {
+      assertEquals("", frontStart.getTraceparent(), "a new root");
+    }
+    assertEquals(tracestate, frontStart.getTracestate());
+    StartSpanRequest backStart = startOf("back"); // what the next service was sent
+    assertEquals(own, backStart.getTraceparent());
+    assertEquals(tracestate, backStart.getTracestate());
+  }
+
+  @Test
   void answersOnlyGetWork() throws Exception {
     assertEquals(404, get(back, "/other", Map.of()).statusCode());
     var post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + back.port() + "/work")).POST(HttpRequest.BodyPublishers.noBody()).build();
@@ -210,7 +272,7 @@ class WorkServiceTest {
   }
 
   private EndSpanRequest endOf(String service) {
-    var calls = traceledger.callsOf(RecordingTracingService.hex(startOf(service).getSpanId()));
+    var calls = traceledger.endedCallsOf(RecordingTracingService.hex(startOf(service).getSpanId()));
     var ends = calls.stream().filter(c -> c.method().equals("EndSpan")).toList();
     assertEquals(1, ends.size(), "one end of " + service);
     assertEquals("EndSpan", calls.get(calls.size() - 1).method(), "nothing after the end");
