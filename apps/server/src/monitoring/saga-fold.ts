@@ -8,7 +8,8 @@
 import { SpanEndReason } from "@traceledger/proto";
 import {
   activeSpanView,
-  evolveMonitoring,
+  adoptStoredAlerts,
+  foldStoredAlert,
   handleMonitoringInput,
   initialMonitoringState,
   spanIdHex,
@@ -113,9 +114,17 @@ export class SagaFold {
     if (this.feed?.watched) this.publishOutputs(outputs, this.feed);
   }
 
-  /** Folds an alert event the saga decided before (read back from the monitoring stream). */
+  /**
+   * Folds an alert event the saga decided before (read back from the monitoring stream
+   * over a replay), or holds it until the log decides it again (stored-alerts.ts).
+   */
   fold(event: MonitoringEvent): void {
-    evolveMonitoring(this.state, event);
+    foldStoredAlert(this.state, event);
+  }
+
+  /** A rebuilt fold has read the log to its end: stored alerts still held are folded. */
+  caughtUp(): void {
+    adoptStoredAlerts(this.state);
   }
 
   runningCount(): number {

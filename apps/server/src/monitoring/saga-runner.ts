@@ -11,7 +11,11 @@
 // Taking the lease rebuilds the state by replay: the log up to the saved
 // checkpoint, then the monitoring stream folded over it (alerts stored after
 // that checkpoint, before a crash, are known and not raised twice), then the
-// commands still waiting for their effect are sent again.
+// commands still waiting for their effect are sent again. Error-rate and
+// anomaly events the replay has not decided yet are held, not folded, until
+// the rest of the log decides them again or has been read (stored-alerts.ts):
+// folded at the checkpoint, one stored after it would be judged by the spans
+// before it.
 
 import type { CommandResult } from "../commands/command-result.js";
 import { pendingCommands, type MonitoringCommand, type MonitoringConfig, type MonitoringEvent, type MonitoringOutput } from "../domain/monitoring/index.js";
@@ -150,7 +154,12 @@ export class SagaRunner {
     await this.leaseStep();
     if (this.role === "leader") await this.settle();
     const caughtUpAt = await this.catchUp();
-    if (this.previous) this.handOver(this.previous);
+    if (this.previous) {
+      this.fold.caughtUp();
+      // Held alerts the catch-up decided again were stored as duplicates, and counted by nobody.
+      if (this.role === "leader") this.reportOpenAlerts(this.fold);
+      this.handOver(this.previous);
+    }
     this.readyResolve();
     if (forceTick || caughtUpAt - this.fold.lastTickAt >= this.tickNs) {
       const out: MonitoringOutput[] = [];

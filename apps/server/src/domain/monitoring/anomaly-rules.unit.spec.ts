@@ -97,4 +97,27 @@ describe("latency anomaly against the operation's baseline", () => {
     expect(state.services.size).toBe(0);
     expect(state.openAlerts.size).toBe(0);
   });
+
+  it("with no tick in the quiet spell (a replay's ticks follow the log), the next start of a span of the operation ends the episode as the tick would have", () => {
+    const open = [...baseline(30), ...call(31, ms(40))];
+    const lastActivity = T0 + s(31) + ms(40);
+    const later = lastActivity + config.statsRetentionNs + s(5);
+    const byTick = given(open, config).when(tick(later)).then([{ type: "AlertResolved", kind: "latency_anomaly", at: lastActivity + config.statsRetentionNs, reason: "idle" }]);
+    const [began, start] = callStarted(99, { start: later });
+    const bySpan = given([...open, began!], config).when(start!).then([{ type: "AlertResolved", kind: "latency_anomaly", reason: "idle" }]);
+    expect(bySpan).toEqual(byTick);
+    // The operation starts anew, as after a tick forgot it: a fresh baseline judges nothing.
+    const then = given([...open, began!, start!], config).when(callEnded(99, { start: later, end: later + ms(500) })[0]!);
+    then.thenNothing();
+    expect([...then.state.operations.values()].map((op) => op.baseline.samples)).toEqual([1]);
+  });
+
+  it("a span that began before the quiet spell and ends after it ends the episode, and its operation starts anew", () => {
+    const quiet = monitoringConfig({ anomaly: { minSamples: 30, k: 4, clearAfter: 3, minStddevNs: ms(1) }, slowSpan: { defaultNs: 2n * config.statsRetentionNs } });
+    const start = T0 + s(32);
+    const end = start + quiet.statsRetentionNs + s(5);
+    const then = given([...baseline(30), ...call(31, ms(40)), ...callStarted(99, { start })], quiet).when(callEnded(99, { start, end })[0]!);
+    then.then([{ type: "AlertResolved", kind: "latency_anomaly", at: start + quiet.statsRetentionNs, reason: "idle" }]);
+    expect([...then.state.operations.values()].map((op) => [op.baseline.samples, op.anomalyAlertId])).toEqual([[1, undefined]]);
+  });
 });

@@ -115,6 +115,19 @@ describe("error rate: raised once, resolved when it drops", () => {
     given(raised).when(tick(BUCKET + s(59.9))).thenNothing();
   });
 
+  it("with no tick in a quiet spell past the retention, the next start of a span of the operation resolves its alert as the tick would have", () => {
+    const later = BUCKET + s(60) + monitoringConfig().statsRetentionNs + s(5);
+    const [service, operation] = given(raised).when(tick(later)).then([
+      { type: "AlertResolved", subject: { type: "service" }, at: BUCKET + s(60), reason: "insufficient_samples" },
+      { type: "AlertResolved", subject: { type: "operation" }, at: BUCKET + s(60), reason: "insufficient_samples" },
+    ]);
+    // The start forgets the operation's statistics (a tick would have), so it resolves what was open on them first.
+    const [began, start] = callStarted(99, { start: later });
+    expect(given([...raised, began!]).when(start!).then([{ type: "AlertResolved", subject: { type: "operation" } }])).toEqual([operation]);
+    // The service's is found by the span's end, the same.
+    expect(given([...raised, began!, start!]).when(callEnded(99, { start: later, end: later + ms })[0]!).then([{ type: "AlertResolved", subject: { type: "service" } }])).toEqual([service]);
+  });
+
   it("the next span finds a resolution no tick saw, dated at the boundary, and its error cannot raise alone", () => {
     given([...raised, ...callStarted(99, { start: BUCKET + s(70) })])
       .when(callEnded(99, { start: BUCKET + s(70), end: BUCKET + s(71), error: true })[0]!)

@@ -27,3 +27,4 @@ export type {
 export { activeSpans, activeSpanView } from "./active-spans.js";
 export type { ActiveSpanView } from "./active-spans.js";
 export { pendingCommands } from "./pending-commands.js";
+export { adoptStoredAlerts, foldStoredAlert } from "./stored-alerts.js";

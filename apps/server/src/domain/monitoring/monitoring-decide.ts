@@ -5,15 +5,15 @@
 // Most events decide nothing, and answer one shared empty array.
 
 import { StatusCode } from "@traceledger/proto";
-import { anomalyOnEnd, anomalyOnTick } from "./anomaly-rules.js";
+import { anomalyOnEnd, anomalyOnTick, idleOperationOnSpan } from "./anomaly-rules.js";
 import { criticalErrorOnError, criticalErrorsOnFinish } from "./critical-error-rules.js";
 import { errorRateOnEnd, errorRateOnTick } from "./error-rate-rules.js";
 import type { ResolveReason } from "./monitoring-events.js";
 import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { endedAs, spanIdHex, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
+import { endedAs, isIdle, spanIdHex, startedOperationKey, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
 import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
-import type { SagaSpanId } from "./saga-trace-event.js";
+import type { SagaSpanId, SagaSpanStarted } from "./saga-trace-event.js";
 import { slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
 
 const NOTHING: readonly MonitoringOutput[] = Object.freeze([]);
@@ -66,7 +66,7 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
       finished(span, end, durationNs, "span_ended", out);
       const ended = endedAs(span, event.value.name);
       errorRateOnEnd(ended, event.value.status?.code === StatusCode.ERROR, at, state, out);
-      anomalyOnEnd(ended, end, durationNs, state, out);
+      anomalyOnEnd(ended, end, durationNs, at, state, out);
       return decided(out);
     }
     case "spanOrphaned": {
@@ -93,12 +93,37 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
       slowTraceOnCompleted(input.traceId, trace, { startTime: e.startTimeUnixNano, endTime: e.endTimeUnixNano, durationNs: e.durationNano }, state, out);
       return decided(out);
     }
-    case "traceStarted":
     case "spanStarted":
+      // Only an operation with an alert open can have anything to resolve.
+      return state.statisticAlerts.size === 0 ? NOTHING : idleOperationOnStart(input, event.value, at, state);
+    case "traceStarted":
     case "spanEventRecorded":
     case "spanAttributeUpdated":
       return NOTHING;
   }
+}
+
+/**
+ * A span of an operation idle past the retention starts, and no tick has found it yet
+ * (a replay's ticks follow the log, and a log that went quiet gives none): the start
+ * makes the operation new (monitoring-state.ts), so what a tick in the quiet spell would
+ * have resolved on it is resolved first, with the same content.
+ */
+function idleOperationOnStart(
+  input: TraceEventRecorded,
+  e: SagaSpanStarted,
+  at: bigint,
+  state: MonitoringState,
+): readonly MonitoringOutput[] {
+  const op = state.operations.get(startedOperationKey(e.serviceName, e.name));
+  if (op === undefined || (op.errorAlertId === undefined && op.anomalyAlertId === undefined) || !isIdle(op, at, state.config)) return NOTHING;
+  // A start already folded touches nothing.
+  if (state.traces.get(input.traceId)?.running.has(spanIdHex(e.spanId))) return NOTHING;
+  const out: MonitoringOutput[] = [];
+  const errorAlert = op.errorAlertId === undefined ? undefined : state.statisticAlerts.get(op.errorAlertId);
+  if (errorAlert?.kind === "error_rate") errorRateOnTick(errorAlert, at, state, out);
+  idleOperationOnSpan(op, state, out);
+  return out.length === 0 ? NOTHING : out;
 }
 
 function finished(span: ActiveSpan, end: bigint, durationNs: bigint, reason: ResolveReason, out: MonitoringOutput[]): void {

@@ -59,7 +59,7 @@ export interface ErrorRateStats extends Recency {
 
 type ServiceStats = ErrorRateStats;
 
-interface OperationStats extends ErrorRateStats {
+export interface OperationStats extends ErrorRateStats {
   readonly operation: string;
   readonly baseline: LatencyBaseline;
   anomalyAlertId: string | undefined;
@@ -89,8 +89,19 @@ export interface MonitoringState {
   readonly operations: Map<string, OperationStats>;
   readonly openAlerts: Map<string, AlertRaised>;
   /** The open error-rate and anomaly alerts: the ones time alone can resolve, so ticks recheck them. */
-  readonly statisticAlerts: Map<string, Extract<AlertRaised, { kind: "error_rate" | "latency_anomaly" }>>;
+  readonly statisticAlerts: Map<string, StatisticAlertRaised>;
+  /**
+   * Error-rate and anomaly events read back from the monitoring stream while a new leader
+   * was rebuilt, which its replay had not decided yet: held until it decides them itself
+   * (the log decides them, at their own place in it) or has read the log to its end
+   * (stored-alerts.ts). By alert id; empty for a leader that was never rebuilt.
+   */
+  readonly heldAlerts: Map<string, StatisticAlertEvent>;
 }
+
+export type StatisticAlertRaised = Extract<AlertRaised, { kind: "error_rate" | "latency_anomaly" }>;
+/** An error-rate or anomaly alert event. */
+export type StatisticAlertEvent = StatisticAlertRaised | (AlertResolved & { readonly kind: "error_rate" | "latency_anomaly" });
 
 /** Traces are reordered at most once a second of activity. */
 export const TRACE_GRAIN_NS = 1_000_000_000n;
@@ -106,11 +117,28 @@ export function initialMonitoringState(config: MonitoringConfig): MonitoringStat
     operations: new Map(),
     openAlerts: new Map(),
     statisticAlerts: new Map(),
+    heldAlerts: new Map(),
   };
 }
 
 export function operationKey(service: string, spanName: string): string {
   return `${service}\u0000${spanName}`;
+}
+
+// decide (with a statistic alert open) and evolve both key a SpanStarted's operation; the
+// second asks with the same strings, and is answered without building the key again.
+let lastKeyService = "";
+let lastKeyName = "";
+let lastKey = operationKey("", "");
+
+/** operationKey of a span start: decide and evolve ask in turn for the same one. */
+export function startedOperationKey(service: string, spanName: string): string {
+  if (service !== lastKeyService || spanName !== lastKeyName) {
+    lastKey = operationKey(service, spanName);
+    lastKeyService = service;
+    lastKeyName = spanName;
+  }
+  return lastKey;
 }
 
 /**
@@ -167,6 +195,19 @@ export function bucketCount(config: MonitoringConfig): number {
   return count;
 }
 
+/**
+ * True when the statistics have had no span for longer than the retention at saga time
+ * `at`: a tick by then forgets them, once what was open on them is resolved. The rules
+ * and the fold ask it when a span touches them again, so what a quiet spell does to them
+ * does not depend on a tick falling inside it (a replay's ticks follow the log's times,
+ * and a log that goes quiet gives none).
+ */
+export function isIdle(stats: Recency, at: bigint, config: MonitoringConfig): boolean {
+  // Idle implies a new grain (the retention is at least a window, a grain is a bucket):
+  // the common case is one comparison and no bigint arithmetic.
+  return at >= stats.grainEnd && stats.lastActivity + config.statsRetentionNs < at;
+}
+
 /** True when `durationNs` is outside the operation's band; a baseline with too few samples judges nothing. */
 export function isAnomalous(op: OperationStats, durationNs: number, config: MonitoringConfig): boolean {
   const a = config.anomaly;
@@ -185,9 +226,11 @@ export function evolveMonitoring(state: MonitoringState, message: MonitoringInpu
       forgetIdleStats(state);
       return state;
     case "AlertRaised":
+      if (state.heldAlerts.size > 0) decidedAgain(state, message);
       alertRaised(state, message);
       return state;
     case "AlertResolved":
+      if (state.heldAlerts.size > 0) decidedAgain(state, message);
       alertResolved(state, message);
       return state;
     case "CloseOrphanedSpan": {
@@ -232,7 +275,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
         trace.operationSpanId = spanId;
       }
       if (e.parentSpanId.length === 0) trace.hasLocalRoot = true;
-      const key = operationKey(e.serviceName, e.name);
+      const key = startedOperationKey(e.serviceName, e.name);
       operation(state, key, e.serviceName, e.name, at);
       trace.running.set(spanId, {
         traceId,
@@ -327,8 +370,12 @@ function operation(state: MonitoringState, key: string, service: string, name: s
   const grain = state.config.errorRate.bucketNs;
   let op = state.operations.get(key);
   if (op) {
-    touch(state.operations, key, op, at, grain);
-    return op;
+    if (!isIdle(op, at, state.config)) {
+      touch(state.operations, key, op, at, grain);
+      return op;
+    }
+    // Forgotten, as a tick in the quiet spell would have: decide resolved what was open on it at this input.
+    state.operations.delete(key);
   }
   op = {
     lastActivity: at,
@@ -350,8 +397,11 @@ function serviceStats(state: MonitoringState, service: string, at: bigint): Serv
   const grain = state.config.errorRate.bucketNs;
   let stats = state.services.get(service);
   if (stats) {
-    touch(state.services, service, stats, at, grain);
-    return stats;
+    if (!isIdle(stats, at, state.config)) {
+      touch(state.services, service, stats, at, grain);
+      return stats;
+    }
+    state.services.delete(service);
   }
   stats = { lastActivity: at, grainEnd: grainEndOf(at, grain), service, errors: newErrorRateWindow(bucketCount(state.config)), lastBucket: -1, errorAlertId: undefined };
   state.services.set(service, stats);
@@ -428,6 +478,11 @@ function alertResolved(state: MonitoringState, resolved: AlertResolved): void {
       return;
     }
   }
+}
+
+/** The saga decided an event it holds from the stream: it is at its place in the log now, and the stored one is its copy. */
+function decidedAgain(state: MonitoringState, event: AlertRaised | AlertResolved): void {
+  if (state.heldAlerts.get(event.alertId)?.type === event.type) state.heldAlerts.delete(event.alertId);
 }
 
 export function errorRateStatsOf(state: MonitoringState, subject: ServiceSubject | OperationSubject): ErrorRateStats | undefined {

@@ -93,10 +93,10 @@ export function recordError(traceId: string, spanId: string, at: bigint, errorTy
 }
 
 let ids = 0;
-/** Distinct, valid W3C ids. */
+/** Distinct, valid W3C ids (a fixed first digit: padding with a hex digit made 0xa2 and 0x2 the same id). */
 export function traceIdOf(n = ++ids): string {
-  return (n + 1).toString(16).padStart(32, "a");
+  return `a${(n + 1).toString(16).padStart(31, "0")}`;
 }
 export function spanIdOf(n = ++ids): string {
-  return (n + 1).toString(16).padStart(16, "b");
+  return `b${(n + 1).toString(16).padStart(15, "0")}`;
 }

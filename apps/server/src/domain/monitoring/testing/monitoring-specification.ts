@@ -9,7 +9,9 @@ import { monitoringConfig, type MonitoringConfig } from "../monitoring-config.js
 import { decideMonitoring } from "../monitoring-decide.js";
 import type { MonitoringInput } from "../monitoring-input.js";
 import type { MonitoringOutput } from "../monitoring-output.js";
+import type { MonitoringEvent } from "../monitoring-events.js";
 import { evolveMonitoring, initialMonitoringState, type MonitoringState } from "../monitoring-state.js";
+import { adoptStoredAlerts, foldStoredAlert } from "../stored-alerts.js";
 
 type DeepPartial<T> = T extends bigint | string | number | boolean ? T : { readonly [K in keyof T]?: DeepPartial<T[K]> };
 /** An output matched on the fields given; its type is always given. */
@@ -24,9 +26,31 @@ export function run(inputs: readonly MonitoringInput[], config: MonitoringConfig
 }
 
 export function given(history: readonly MonitoringInput[], config: MonitoringConfig = monitoringConfig()) {
+  return whenOn(() => run(history, config).state);
+}
+
+/**
+ * A replica rebuilt on taking the lease (saga-runner.ts): `history` replayed up to the
+ * checkpoint, then the `stored` alert events of the monitoring stream folded over it
+ * (stored-alerts.ts); `caughtUp` when it has also read the log to its end since.
+ */
+export function givenRebuilt(
+  history: readonly MonitoringInput[],
+  stored: readonly MonitoringEvent[],
+  options: { readonly config?: MonitoringConfig; readonly caughtUp?: boolean } = {},
+) {
+  return whenOn(() => {
+    const { state } = run(history, options.config ?? monitoringConfig());
+    for (const event of stored) foldStoredAlert(state, event);
+    if (options.caughtUp) adoptStoredAlerts(state);
+    return state;
+  });
+}
+
+function whenOn(build: () => MonitoringState) {
   return {
     when(input: MonitoringInput) {
-      const { state } = run(history, config);
+      const state = build();
       const before = structuredClone(state);
       const outputs = decideMonitoring(input, state);
       expect(state, "decide must not change the state").toEqual(before);

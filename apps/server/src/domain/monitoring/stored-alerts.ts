@@ -1,0 +1,60 @@
+// The alert events a new leader reads back from the monitoring stream when it
+// rebuilds the saga (saga-runner.ts): the log replayed up to the saved
+// checkpoint, then the stream folded over it, then the rest of the log read.
+//
+// Most alerts are about one span or trace, and folding them at once is right:
+// what a live tick raised (a slow span still running) is known, and their ends
+// are tied to that span's. Error-rate and anomaly alerts are about a window or a
+// baseline, and the log alone decides them, at their own place in it (whatever
+// the ticks: error-rate-rules.ts, anomaly-rules.ts). The stream can hold some
+// that the replay has not reached: the old leader stored them and died (or lost
+// its lease) before its checkpoint moved past the spans that decided them.
+// Folded at the checkpoint, a raise from after it would be judged by the spans
+// before it (and resolved there, before it was even raised, while the rate was
+// still climbing); a resolution from after it would leave the spans before it
+// unwatched (their errors would open a second episode, then resolve it). So a
+// stored statistic event the replay has not decided is held: when the saga
+// decides it again (same id), the stored one was its copy and the hold ends
+// (monitoring-state.ts); what is still held once the log has been read to its
+// end (a change of config or rules between the two leaders) is folded then.
+// A raise and its resolution that the replay has neither open nor held are
+// dropped together: both were before the checkpoint, or the log decides both.
+
+import type { MonitoringEvent } from "./monitoring-events.js";
+import { evolveMonitoring, type MonitoringState, type StatisticAlertEvent } from "./monitoring-state.js";
+
+/** Folds one stored alert event into a state rebuilt by replay, or holds it (see above). */
+export function foldStoredAlert(state: MonitoringState, event: MonitoringEvent): void {
+  if (event.kind !== "error_rate" && event.kind !== "latency_anomaly") {
+    evolveMonitoring(state, event);
+    return;
+  }
+  const id = event.alertId;
+  if (event.type === "AlertRaised") {
+    // Open in the replay: it raised it too, and folding it again would change nothing.
+    if (!state.openAlerts.has(id)) state.heldAlerts.set(id, event);
+    return;
+  }
+  if (state.heldAlerts.get(id)?.type === "AlertRaised") {
+    // Raised and resolved where the replay has no such alert open: both before the
+    // checkpoint (the replay did the same), or both after it (the log decides both again).
+    state.heldAlerts.delete(id);
+  } else if (state.openAlerts.has(id)) {
+    // Open in the replay: resolved after the checkpoint, or by a tick the replay has not given yet.
+    state.heldAlerts.set(id, event as StatisticAlertEvent);
+  }
+  // Otherwise the replay raised and resolved it already.
+}
+
+/**
+ * The rebuilt saga has read the log to its end: what it still holds, the log did not
+ * decide again, and is folded now as the stream has it.
+ */
+export function adoptStoredAlerts(state: MonitoringState): void {
+  if (state.heldAlerts.size === 0) return;
+  const held = [...state.heldAlerts.values()];
+  state.heldAlerts.clear();
+  for (const event of held) {
+    if (event.type === "AlertRaised" || state.openAlerts.has(event.alertId)) evolveMonitoring(state, event);
+  }
+}

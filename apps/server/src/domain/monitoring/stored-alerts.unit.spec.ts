@@ -1,0 +1,75 @@
+// Given the log replayed up to a checkpoint and the monitoring stream folded
+// over it, when the next events are read, then: what the new leader decides.
+// The stream may hold error-rate and anomaly events decided after the
+// checkpoint (the old leader stored them and died before moving it).
+
+import { describe, expect, it } from "vitest";
+import { monitoringConfig } from "./monitoring-config.js";
+import type { MonitoringEvent } from "./monitoring-events.js";
+import type { MonitoringInput } from "./monitoring-input.js";
+import { callEnded, calls, callStarted, s, T0 } from "./testing/monitoring-fixtures.js";
+import { givenRebuilt, run } from "./testing/monitoring-specification.js";
+
+const BUCKET = T0 + s(0.01);
+const ms = 1_000_000n;
+
+const alertsOf = (inputs: readonly MonitoringInput[], config = monitoringConfig()) =>
+  run(inputs, config).outputs.filter((o): o is MonitoringEvent => o.type === "AlertRaised" || o.type === "AlertResolved");
+/** Call n, started after the history's calls, still running; and its end, 1 ms later. */
+const running = (n: number) => callStarted(n, { start: BUCKET + s(1) });
+const ends = (n: number, error = false) => callEnded(n, { start: BUCKET + s(1), end: BUCKET + s(1) + ms, error })[0]!;
+
+describe("an error-rate raise stored after the checkpoint", () => {
+  // Calls 1-15 succeed, 16-20 fail: call 20 raises (5 of 20). The checkpoint is after call 10.
+  const log = calls(20, { from: BUCKET, errors: 5 });
+  const stored = alertsOf(log);
+  const beforeCheckpoint = calls(10, { from: BUCKET });
+
+  it("is not resolved by the spans between the checkpoint and the raise (too few to judge, the rate still climbing)", () => {
+    expect(stored.map((e) => `${e.type} ${e.subject.type}`)).toEqual(["AlertRaised service", "AlertRaised operation"]);
+    const then = givenRebuilt([...beforeCheckpoint, ...running(11)], stored).when(ends(11));
+    then.thenNothing();
+    expect([...then.state.openAlerts.keys()]).toEqual([]);
+  });
+
+  it("is decided again at its span, the same event (a duplicate the store keeps once), and is open from there", () => {
+    const between = calls(9, { from: BUCKET + s(0.5), first: 11, errors: 4 });
+    const then = givenRebuilt([...beforeCheckpoint, ...between, ...running(20)], stored).when(ends(20, true));
+    expect(then.then([{ type: "AlertRaised" }, { type: "AlertRaised" }]).map((e) => e.type === "AlertRaised" && e.alertId)).toEqual(stored.map((e) => e.alertId));
+    expect(then.state.openAlerts.size).toBe(2);
+    expect(then.state.heldAlerts.size).toBe(0);
+  });
+});
+
+describe("an error-rate resolution stored after the checkpoint", () => {
+  // Raised by call 20 (5 of 20); call 31 fails too, while the rate is still high; 40 more
+  // successes bring it to 10%. The checkpoint is after call 30.
+  const raised = calls(20, { from: BUCKET, errors: 5 });
+  const before31 = [...raised, ...calls(10, { from: BUCKET + s(0.5), first: 21 })];
+  const log = [...before31, ...running(31), ends(31, true), ...calls(40, { from: BUCKET + s(2), first: 32 })];
+  const stored = alertsOf(log);
+
+  it("keeps the alert open for the spans before it: an error there is part of the same episode, not a second one", () => {
+    expect(stored.map((e) => `${e.type} ${e.subject.type}`)).toEqual(["AlertRaised service", "AlertRaised operation", "AlertResolved service", "AlertResolved operation"]);
+    givenRebuilt([...before31, ...running(31)], stored).when(ends(31, true)).thenNothing();
+  });
+});
+
+describe("what the log never decides again (another config before the change of leader)", () => {
+  // At 5%, 2 failures in 20 raise; at the default 10% they do not.
+  const log = calls(20, { from: BUCKET, errors: 2 });
+  const stored = alertsOf(log, monitoringConfig({ errorRate: { threshold: 0.05 } }));
+
+  it("is taken as stored once the log has been read to its end, and judged from there", () => {
+    expect(stored.map((e) => e.type)).toEqual(["AlertRaised", "AlertRaised"]);
+    // Read to the end: the raises are open (nothing else would ever resolve them) ...
+    const caughtUp = givenRebuilt([...log, ...running(21)], stored, { caughtUp: true }).when(ends(21));
+    // ... and a success takes the rate to 2 in 21, at or below 10%.
+    caughtUp.then([
+      { type: "AlertResolved", alertId: stored[0]!.alertId, reason: "below_threshold" },
+      { type: "AlertResolved", alertId: stored[1]!.alertId, reason: "below_threshold" },
+    ]);
+    // Before that, it is held: not open, not judged.
+    givenRebuilt([...log, ...running(21)], stored).when(ends(21)).thenNothing();
+  });
+});
