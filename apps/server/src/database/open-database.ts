@@ -57,6 +57,12 @@ interface OpenDatabaseOptions {
   /** The database to use (created if missing) in the embedded cluster. Default "traceledger". */
   readonly embeddedDatabaseName?: string;
   readonly client?: ClientOptions;
+  /**
+   * Aborted to give up connecting to an external database (a stop asked for during
+   * start-up): the client is closed and openDatabase rejects. An embedded cluster's
+   * start is not cut short: it is let finish, so that it can be stopped.
+   */
+  readonly signal?: AbortSignal;
 }
 
 interface Database {
@@ -80,7 +86,16 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   if (url !== "") {
     const description = redact(url);
     const sql = createPostgresClient(url, options.client);
-    await checkConnection(sql, description);
+    // A server that accepts and never answers would hold the check for postgres.js's 30 s
+    // connect timeout, then the process's shutdown overrun.
+    const giveUp = () => void sql.end({ timeout: 0 }).catch(() => undefined);
+    options.signal?.addEventListener("abort", giveUp, { once: true });
+    try {
+      if (options.signal?.aborted) throw new DatabaseConnectionError(`gave up connecting to ${description}: stopped`);
+      await checkConnection(sql, description);
+    } finally {
+      options.signal?.removeEventListener("abort", giveUp);
+    }
     return { sql, kind: "external", description, close: () => sql.end({ timeout: 5 }) };
   }
 

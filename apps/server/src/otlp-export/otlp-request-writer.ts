@@ -50,12 +50,12 @@ function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
   // Spans whose resource is made of the same parts share a group without building it again.
   const byParts = new Map<string, ResourceGroup>();
   for (const span of spans) {
-    const beyond = `${span.resourceSchemaUrl}\u0000${span.resourceDroppedAttributesCount}`;
-    const parts = `${span.serviceName}\u0000${beyond}\u0000${latin1(span.resourceAttributes)}`;
+    const beyond = partsKey(span.resourceSchemaUrl, String(span.resourceDroppedAttributesCount));
+    const parts = `${partsKey(span.serviceName)}${beyond}${latin1(span.resourceAttributes)}`;
     let group = byParts.get(parts);
     if (!group) {
       const attributes = resourceAttributes(span);
-      const key = `${beyond}\u0000${latin1(attributes)}`;
+      const key = `${beyond}${latin1(attributes)}`;
       group = resources.get(key);
       if (!group) {
         group = { attributes, schemaUrl: span.resourceSchemaUrl, droppedAttributesCount: span.resourceDroppedAttributesCount, scopes: new Map() };
@@ -103,7 +103,17 @@ function scopeKey(span: TranscodedSpan): string {
   const name = span.scopeName || DEFAULT_SCOPE_NAME;
   // Nearly every span has no more than a name: its key is the name.
   if (span.scopeVersion === "" && span.scopeAttributes.length === 0 && span.scopeDroppedAttributesCount === 0 && span.scopeSchemaUrl === "") return name;
-  return `${name}\u0000${span.scopeVersion}\u0000${span.scopeSchemaUrl}\u0000${span.scopeDroppedAttributesCount}\u0000${latin1(span.scopeAttributes)}`;
+  return `${partsKey(name, span.scopeVersion, span.scopeSchemaUrl, String(span.scopeDroppedAttributesCount))}${latin1(span.scopeAttributes)}`;
+}
+
+/**
+ * Texts as one key, each after its length: names and URLs may hold any character, U+0000
+ * included, so no separator could tell ("a\u0000b", "c") from ("a", "b\u0000c").
+ */
+function partsKey(...texts: string[]): string {
+  let key = "";
+  for (const text of texts) key += `${text.length}:${text}`;
+  return key;
 }
 
 /** Encoded messages as one string, for map keys. */

@@ -161,6 +161,28 @@ describe("OtlpSpanTranscoder and writeExportRequests", () => {
     });
   }
 
+  it("keeps scopes and resources apart whose parts differ only in where a U+0000 falls", () => {
+    const provenance = (scopeVersion: string, resourceSchemaUrl: string) => ({ scopeVersion, scopeAttributes: [], scopeDroppedAttributesCount: 0, scopeSchemaUrl: "", resourceSchemaUrl, resourceDroppedAttributesCount: 0 });
+    const events = [
+      traceStarted(),
+      spanStarted("00000000000000a1", { serviceName: "s", scopeName: "lib\u0000x", provenance: provenance("1", "") }),
+      spanStarted("00000000000000a2", { serviceName: "s", scopeName: "lib", provenance: provenance("x\u00001", "") }),
+      spanStarted("00000000000000a3", { serviceName: "s\u0000u", scopeName: "lib", provenance: provenance("", "v") }),
+      spanStarted("00000000000000a4", { serviceName: "s", scopeName: "lib", provenance: provenance("", "u\u0000v") }),
+    ];
+    const reference = new OtlpSpanFold();
+    const transcoder = new OtlpSpanTranscoder();
+    events.forEach((event, i) => {
+      reference.apply(i + 1, event);
+      const { type, payload } = encodeTraceEvent(event);
+      transcoder.apply(i + 1, type, payload);
+    });
+    const [written] = writeExportRequests(transcoder.spans(), 10);
+    const request = fromBinary(ExportTraceServiceRequestSchema, written!.bytes);
+    expect(toJson(ExportTraceServiceRequestSchema, request)).toEqual(toJson(ExportTraceServiceRequestSchema, buildExportRequests(reference.spans(), 10)[0]!));
+    expect(request.resourceSpans.flatMap((r) => r.scopeSpans)).toHaveLength(4);
+  });
+
   it("splits a batch over the byte limit into requests within it, losing no span", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const random = seededRandom(seed);

@@ -77,6 +77,9 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
   const database = await openDatabase({
     databaseUrl: config.databaseUrl ?? "",
     embedded: { dataDir: config.dataDir },
+    ...(interrupted ? { signal: interrupted } : {}),
+  }).catch((error: unknown) => {
+    throw interrupted?.aborted ? new StartInterrupted() : error;
   });
   log.info("database ready", { database: database.description });
   if (database.embedded?.stoppedOrphan !== undefined) {

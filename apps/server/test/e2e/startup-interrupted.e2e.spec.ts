@@ -7,6 +7,7 @@
 // died of the signal.
 
 import { chmod, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -124,6 +125,32 @@ describe("a stop signal during start-up", () => {
       await db.drop();
     }
   }, 120_000);
+
+  it("while connecting to an external PostgreSQL that accepts and never answers (SIGTERM): the connection is given up, exit 0", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      // Before, the check waited for postgres.js's 30 s connect timeout, and the shutdown
+      // overrun (the grace period + 10 s) ended the process first with exit 1.
+      const server = launch(`postgres://u:p@127.0.0.1:${port}/db`, { TRACELEDGER_SHUTDOWN_GRACE_MS: "1000" });
+      await until(30_000, "the server to connect", async () => (sockets.size > 0 ? true : undefined), 20);
+      server.signal("SIGTERM");
+      const exit = await within(30_000, "the interrupted server to exit", server.exited);
+      expect(exit, server.output()).toEqual({ code: 0, signal: null });
+      expect(server.output()).toContain('"msg":"start-up interrupted"');
+      expect(server.output()).toContain('"msg":"stopped"');
+      expect(server.output()).not.toContain("failed to start");
+      expect(server.output()).not.toContain("did not finish in time");
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 60_000);
 
   describe("while migrations wait on another replica's migration lock", () => {
     let db: TestDatabase;

@@ -202,8 +202,8 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       droppedLinksCount: countOf(span.droppedLinksCount ?? 0),
       scopeVersion: provenance?.scopeVersion ?? "",
       scopeAttributes: scope.attributes,
-      // A shortened scope value is counted as dropped: the scope has no truncated count.
-      scopeDroppedAttributesCount: countOf(provenance?.scopeDroppedAttributesCount ?? 0, scope.dropped, scope.truncated),
+      // A shortened scope value is kept shortened and not counted: the scope has no truncated count.
+      scopeDroppedAttributesCount: countOf(provenance?.scopeDroppedAttributesCount ?? 0, scope.dropped),
       scopeSchemaUrl: provenance?.scopeSchemaUrl ?? "",
       resourceSchemaUrl: provenance?.resourceSchemaUrl ?? "",
       resourceDroppedAttributesCount: countOf(provenance?.resourceDroppedAttributesCount ?? 0),

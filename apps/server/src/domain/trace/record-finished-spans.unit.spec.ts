@@ -94,6 +94,12 @@ describe("where the span came from", () => {
       ]);
   });
 
+  it("a scope value past the length limit is shortened, not counted as dropped", () => {
+    given([], { limits: { countLimit: 128, valueLengthLimit: 4 } })
+      .when(recordFinished(finishedSpan(ROOT, { provenance: { ...provenance, scopeAttributes: [attr("library.flavour", "vanilla")] } })))
+      .then([otlpStarted(), spanStarted(ROOT, { provenance: { ...provenance, scopeAttributes: [attr("library.flavour", "vani")] } }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+
   it("scope attributes past the count limit are dropped and counted with the reporter's", () => {
     const many = Array.from({ length: 130 }, (_, i) => attr(`k${i}`, i));
     given([])

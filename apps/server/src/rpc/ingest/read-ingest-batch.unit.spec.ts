@@ -46,6 +46,7 @@ const everyKind: CommandInit[] = [
         resourceAttributes: [str("service.version", "1.4.2")],
         tracestate: "vendor=1",
         scopeName: "@opentelemetry/instrumentation-http",
+        scopeVersion: "0.203.0",
       },
     },
   },
@@ -53,7 +54,7 @@ const everyKind: CommandInit[] = [
   {
     command: {
       case: "startSpan",
-      value: { traceId: TRACE, spanId: CHILD, parentSpanId: ROOT, name: "SELECT", kind: -3 as SpanKind, serviceName: "orders", startTimeUnixNano: T0 + 1n, attributes: [str("db.system", "postgresql")], requestId: "r1", scopeName: "s" },
+      value: { traceId: TRACE, spanId: CHILD, parentSpanId: ROOT, name: "SELECT", kind: -3 as SpanKind, serviceName: "orders", startTimeUnixNano: T0 + 1n, attributes: [str("db.system", "postgresql")], requestId: "r1", scopeName: "s", scopeVersion: "1.0.0" },
     },
   },
   { command: { case: "startSpan", value: { traceparent: `00-${TRACE.toString("hex")}-${ROOT.toString("hex")}-01`, parentIsRemote: true, name: "remote child", tracestate: "a=b", requestId: "r2" } } },
