@@ -114,8 +114,9 @@ func (l *Lifecycle) StartSpan(ctx context.Context, name string, incoming http.He
 		Kind: tracev1.SpanKind_SPAN_KIND_SERVER, ServiceName: l.service,
 	}
 	if hasParent {
-		// Sets the parent; a parent this trace does not know yet is recorded as remote.
-		req.Traceparent, req.Tracestate = parent.Traceparent(), span.Tracestate
+		// Sets the parent; a parent this trace does not know yet is recorded as remote. With the
+		// flags this span passes on: traceledger stores the span with the parent's flags.
+		req.Traceparent, req.Tracestate = SpanRef{TraceID: parent.TraceID, SpanID: parent.SpanID, Flags: span.Flags}.Traceparent(), span.Tracestate
 	}
 	tried := make(chan struct{})
 	l.sender.enqueue(call{method: "StartSpan", tried: tried, do: func(ctx context.Context) error {

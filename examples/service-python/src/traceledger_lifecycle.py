@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import grpc
 
 from span_sender import DEFAULT_RETRY, RetryPolicy, SpanSender
-from trace_context import SAMPLED, SpanRef, combine_tracestate, parent_of
+from trace_context import SAMPLED, SpanRef, combine_tracestate, format_traceparent, parent_of
 from traceledger.v1.attributes_pb2 import AnyValue, KeyValue
 from traceledger.v1.span_types_pb2 import SpanKind, Status, StatusCode
 from traceledger.v1.tracing_service_pb2 import (
@@ -106,7 +106,8 @@ class Lifecycle:
                 trace_id=span.ref.trace_id,
                 span_id=span.ref.span_id,
                 # Sets the parent; a parent this trace does not know yet is recorded as remote.
-                traceparent=parent.traceparent if parent else "",
+                # With the flags this span passes on: traceledger stores the span with them.
+                traceparent=format_traceparent(parent.trace_id, parent.span_id, span.ref.flags) if parent else "",
                 tracestate=span.tracestate,
                 name=name,
                 kind=SpanKind.SPAN_KIND_SERVER,

@@ -129,5 +129,6 @@ def test_trace_context_reaches_the_next_service_and_traceledger_as_the_gateway_s
     assert own.startswith(f"00-{TRACE}-") == same_trace and own.endswith(f"-{flags}")
     assert Next.seen["tracestate"] == ([tracestate] if tracestate else [])
     start = start_of(traceledger, own)
-    assert start.traceparent.startswith(f"00-{TRACE}-{PARENT}-") if same_trace else start.traceparent == ""
+    # The parent as traceledger gets it carries the flags the span passes on (it stores them).
+    assert start.traceparent == (f"00-{TRACE}-{PARENT}-{flags}" if same_trace else "")
     assert start.tracestate == tracestate

@@ -116,8 +116,9 @@ public final class SpanLifecycle {
         .addResourceAttributes(text("service.name", serviceName))
         .addResourceAttributes(text("telemetry.sdk.language", "java"));
     // Sets the parent (as version 00, whatever version it came in); a parent this trace does not
-    // know yet is recorded as remote.
-    parent.ifPresent(p -> request.setTraceparent(p.format()));
+    // know yet is recorded as remote. With the flags this span passes on: traceledger stores the
+    // span with them.
+    parent.ifPresent(p -> request.setTraceparent(new Traceparent(p.traceId(), p.spanId(), span.context.flags()).format()));
     sender.enqueue("StartSpan", () -> {
       try {
         stub().startSpan(request.build());

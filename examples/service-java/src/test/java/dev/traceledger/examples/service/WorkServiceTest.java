@@ -241,7 +241,8 @@ class WorkServiceTest {
     assertTrue(own.endsWith("-" + flags), own);
     StartSpanRequest frontStart = startOf("front");
     if (sameTrace) {
-      assertTrue(frontStart.getTraceparent().startsWith("00-" + TRACE + "-" + PARENT + "-"), frontStart.getTraceparent());
+      // The parent as traceledger gets it carries the flags the span passes on (it stores them).
+      assertEquals("00-" + TRACE + "-" + PARENT + "-" + flags, frontStart.getTraceparent());
     } else {
       assertEquals("", frontStart.getTraceparent(), "a new root");
     }
