@@ -5,25 +5,36 @@
 // then failed. Detached, PostgreSQL is stopped by traceledger alone, and last.
 // The package takes no spawn options; its `spawn` is child_process's named
 // export, which syncBuiltinESMExports() points at the wrapper while `start` runs.
+// The PostgreSQL server it spawns is also handed to the caller at once (`onSpawn`),
+// long before its start finishes.
 
-import childProcess from "node:child_process";
+import childProcess, { type ChildProcess } from "node:child_process";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { syncBuiltinESMExports } from "node:module";
 
 const original = childProcess.spawn;
 /** Starts running now: the wrapper is installed by the first and removed by the last, so overlapping starts restore spawn once. */
 let active = 0;
 
-/** Only the PostgreSQL server itself: any other spawn in the meantime (initdb, another library's) is left as it was. */
-const detached = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) =>
-  original(command, args, /(^|[\\/])postgres(\.exe)?$/.test(command) ? { ...options, detached: true } : options)) as typeof childProcess.spawn;
+/** The `onSpawn` of the start the spawn is part of (overlapping starts each get their own server). */
+const spawnedServer = new AsyncLocalStorage<(server: ChildProcess) => void>();
 
-export async function withDetachedSpawn<T>(start: () => Promise<T>): Promise<T> {
+/** Only the PostgreSQL server itself: any other spawn in the meantime (initdb, another library's) is left as it was. */
+const detached = ((command: string, args: readonly string[], options: childProcess.SpawnOptions = {}) => {
+  if (!/(^|[\\/])postgres(\.exe)?$/.test(command)) return original(command, args, options);
+  const server = original(command, args, { ...options, detached: true });
+  spawnedServer.getStore()?.(server);
+  return server;
+}) as typeof childProcess.spawn;
+
+/** Runs `start` with the PostgreSQL server it spawns detached; `onSpawn` gets that server as soon as it is spawned. */
+export async function withDetachedSpawn<T>(start: () => Promise<T>, onSpawn: (server: ChildProcess) => void = () => undefined): Promise<T> {
   if (active++ === 0) {
     childProcess.spawn = detached;
     syncBuiltinESMExports();
   }
   try {
-    return await start();
+    return await spawnedServer.run(onSpawn, start);
   } finally {
     if (--active === 0) {
       childProcess.spawn = original;

@@ -108,8 +108,16 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
     const port = options.port ?? (await freePort());
     const server = make(port);
     log.clear();
+    // Detached, PostgreSQL outlives this process unless told: if it exits without stop()
+    // (an uncaught error, a second Ctrl-C), a fast shutdown is asked for on the way out.
+    // From the postmaster's spawn on, not from the end of its start: a second signal while
+    // it starts exits at once, and must not leave it running.
+    let stopOnExit: (() => void) | undefined;
     try {
-      await withDetachedSpawn(() => server.start());
+      await withDetachedSpawn(
+        () => server.start(),
+        (postmaster) => (stopOnExit = stopWhenThisProcessExits(postmaster)),
+      );
     } catch (error) {
       const text = log.text();
       if (/could not bind|address already in use/i.test(text)) {
@@ -126,18 +134,6 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
         cause: error,
       });
     }
-    // Detached, PostgreSQL outlives this process unless told: if it exits without stop()
-    // (an uncaught error, a second Ctrl-C), a fast shutdown is asked for on the way out.
-    const pid = (server as unknown as { process?: ChildProcess }).process?.pid;
-    const onExit = () => {
-      if (pid === undefined) return;
-      try {
-        process.kill(pid, "SIGINT");
-      } catch {
-        // already gone
-      }
-    };
-    process.on("exit", onExit);
     let stopped: Promise<void> | undefined;
     return {
       dataDir,
@@ -147,9 +143,32 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions = {
       stoppedOrphan,
       url: (database = "postgres") =>
         `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${HOST}:${port}/${encodeURIComponent(database)}`,
-      stop: () => (stopped ??= server.stop().finally(() => process.off("exit", onExit))),
+      stop: () => (stopped ??= server.stop().finally(() => stopOnExit?.())),
     };
   }
+}
+
+/**
+ * Asks the postmaster for its fast shutdown (SIGINT) if this process exits while it runs.
+ * The hook goes when the postmaster exits (a start that failed, a stop), before its pid can
+ * be reused: it is reaped only then. Returns what takes the hook off.
+ */
+function stopWhenThisProcessExits(postmaster: ChildProcess): () => void {
+  const pid = postmaster.pid;
+  if (pid === undefined) return () => undefined; // not spawned: its start fails
+  const onExit = () => {
+    try {
+      process.kill(pid, "SIGINT");
+    } catch {
+      // already gone
+    }
+  };
+  const off = () => {
+    process.off("exit", onExit);
+  };
+  process.on("exit", onExit);
+  postmaster.once("exit", off);
+  return off;
 }
 
 /** "empty" when initdb must run; "ready" for an initialised data folder; throws otherwise. */

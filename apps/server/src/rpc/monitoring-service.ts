@@ -34,13 +34,14 @@ interface MonitoringServiceDeps {
   readonly feed: ActiveSpanFeed;
   readonly store: EventStore;
   readonly alerts: (query: AlertQuery) => Promise<AlertPage>;
-  /** Woken (for MONITORING_STREAM_ID) when alert events are stored here. */
+  /**
+   * Woken (for MONITORING_STREAM_ID) when alert events are stored here; alerts stored by
+   * another replica are found by its shared poll (one question per poll for all watchers).
+   */
   readonly changes: TraceChangeFeed;
   readonly clock: () => bigint;
   /** Aborted at shutdown: ends every watch. */
   readonly shutdown: AbortSignal;
-  /** How often WatchAlerts re-reads when nothing woke it (alerts stored by another replica). Default 1 s. */
-  readonly watchPollMs?: number;
   /** How long a call waits for a starting replica to fold the log. Default 10 s. */
   readonly readyWaitMs?: number;
 }
@@ -53,8 +54,6 @@ const WATCH_CHUNK = 500;
 const ALERT_EVENTS_PAGE = 500;
 
 export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImpl<typeof MonitoringService> {
-  const pollMs = deps.watchPollMs ?? 1000;
-
   /** The runner once its state shows the log as it was at start-up. */
   async function readyRunner(): Promise<SagaRunner> {
     const runner = deps.runner;
@@ -156,14 +155,21 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
       let after = streamVersionOf(request.afterVersion);
       while (!signal.aborted) {
-        // Listen before reading, so an append between the read and the wait still wakes us.
-        const changed = deps.changes.waitForChange(MONITORING_STREAM_ID, pollMs, signal);
-        const events = await deps.store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: ALERT_EVENTS_PAGE });
-        for (const stored of events) {
-          yield create(WatchAlertsResponseSchema, { event: toAlertEnvelope(stored) });
-          after = stored.version;
+        // Listen before reading, so an append between the read and the wait still wakes us:
+        // at once when this replica's saga stored it, else when the feed's shared poll sees
+        // the stream past what this watcher has read (alerts stored by another replica).
+        // An idle watcher reads nothing itself.
+        const following = deps.changes.follow(MONITORING_STREAM_ID, () => after, signal);
+        try {
+          const events = await deps.store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: ALERT_EVENTS_PAGE });
+          for (const stored of events) {
+            yield create(WatchAlertsResponseSchema, { event: toAlertEnvelope(stored) });
+            after = stored.version;
+          }
+          if (events.length < ALERT_EVENTS_PAGE) await following.changed;
+        } finally {
+          following.cancel();
         }
-        if (events.length < ALERT_EVENTS_PAGE) await changed;
       }
     },
   };

@@ -3,7 +3,7 @@
 // plus the standard health and reflection services that generic tools expect.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServiceDefinition, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { setMaxListeners } from "node:events";
 import { resetStream, SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
 import { createHealthService, type ServingStatus } from "./grpc-health.js";
@@ -63,13 +63,20 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     options.services.map((r) => r.service.typeName),
     streamShutdown.signal,
   );
-  server.addService(standardServiceDefinition("grpc.health.v1.Health"), health.implementation);
   const reflection = reflectionImplementation(
     createReflectionIndex(options.services.map((r) => r.service)),
     streamShutdown.signal,
   );
-  server.addService(standardServiceDefinition("grpc.reflection.v1.ServerReflection"), reflection);
-  server.addService(standardServiceDefinition("grpc.reflection.v1alpha.ServerReflection"), reflection);
+  // Their streams (Health.Watch, ServerReflectionInfo) are cut at close like the app's: a client
+  // that stopped reading holds one open behind flow control as it would a WatchTrace.
+  for (const [name, implementation] of [
+    ["grpc.health.v1.Health", health.implementation],
+    ["grpc.reflection.v1.ServerReflection", reflection],
+    ["grpc.reflection.v1alpha.ServerReflection", reflection],
+  ] as const) {
+    const definition = standardServiceDefinition(name);
+    server.addService(definition, trackingStreams(definition, implementation, openStreams));
+  }
 
   const port = await bind(server, hostPort(options.host, options.port));
   let closing: Promise<void> | undefined;
@@ -94,6 +101,30 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
       return closing;
     },
   };
+}
+
+/**
+ * The implementation with the calls of its server-streaming methods (server streams and bidi)
+ * kept in `openStreams` until they end, as grpcServiceImplementation keeps the app's. Unary
+ * calls are left out: they may finish within the grace period.
+ */
+function trackingStreams(
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+  openStreams: Set<ServerWritableStream<unknown, unknown>>,
+): UntypedServiceImplementation {
+  return Object.fromEntries(
+    Object.entries(implementation).map(([name, handler]) => {
+      if (!definition[name]?.responseStream) return [name, handler];
+      const track = (call: ServerWritableStream<unknown, unknown>): void => {
+        openStreams.add(call);
+        // grpc-js reports every end of a call as "cancelled", a normal one too.
+        call.once("cancelled", () => openStreams.delete(call));
+        (handler as (call: ServerWritableStream<unknown, unknown>) => void)(call);
+      };
+      return [name, track];
+    }),
+  );
 }
 
 function bind(server: Server, address: string): Promise<number> {
