@@ -11,15 +11,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AlertRaised } from "../domain/monitoring/index.js";
 import type { EventStore } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
-import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import { ActiveSpanFeed } from "../monitoring/active-span-feed.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "../monitoring/monitoring-stream.js";
 import type { SagaRunner } from "../monitoring/saga-runner.js";
 import { createMonitoringService } from "./monitoring-service.js";
+import { countingReplica, readInBackground, sleep, until } from "./testing/idle-watchers.js";
 
 const POLL_MS = 200;
 const WATCHERS = 20;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = () => BigInt(Date.now()) * 1_000_000n;
 
 type Monitoring = ServiceImpl<typeof MonitoringService>;
@@ -48,20 +47,7 @@ async function storeAlert(store: EventStore): Promise<void> {
 
 /** A watcher reading in the background: what it received so far. */
 function watch(service: Monitoring, signal: AbortSignal): WatchAlertsResponse[] {
-  const received: WatchAlertsResponse[] = [];
-  const stream = service.watchAlerts!(create(WatchAlertsRequestSchema, { afterVersion: 0n }), { signal } as HandlerContext) as AsyncIterable<WatchAlertsResponse>;
-  void (async () => {
-    for await (const response of stream) received.push(response);
-  })().catch(() => undefined);
-  return received;
-}
-
-async function until(ms: number, what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
+  return readInBackground(service.watchAlerts!(create(WatchAlertsRequestSchema, { afterVersion: 0n }), { signal } as HandlerContext) as AsyncIterable<WatchAlertsResponse>);
 }
 
 const stops: AbortController[] = [];
@@ -75,25 +61,12 @@ describe("WatchAlerts on a replica whose saga does not store the alerts", () => 
     const stop = new AbortController();
     stops.push(stop);
 
-    let reads = 0;
-    let questions = 0;
-    const storeB = new Proxy(shared, {
-      get(target, property, receiver) {
-        if (property === "readStream") return (...args: Parameters<EventStore["readStream"]>) => (reads++, target.readStream(...args));
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    const changes = new TraceChangeFeed({
-      pollMs: POLL_MS,
-      heads: async (streamIds) => {
-        questions++;
-        return new Map(await Promise.all(streamIds.map(async (id) => [id, await shared.streamVersion(id)] as const)));
-      },
-    });
+    const counted = countingReplica(shared, POLL_MS);
+    const changes = counted.changes;
     const b = createMonitoringService({
       runner: { ready: Promise.resolve() } as unknown as SagaRunner,
       feed: new ActiveSpanFeed(),
-      store: storeB,
+      store: counted.store,
       alerts: () => Promise.reject(new Error("unused")),
       changes,
       clock,
@@ -105,12 +78,12 @@ describe("WatchAlerts on a replica whose saga does not store the alerts", () => 
     await until(5_000, "every watcher's replay", () => watched.every((w) => w.length === 1));
 
     // Idle: several polls go by.
-    const readsBefore = reads;
-    const questionsBefore = questions;
+    const readsBefore = counted.reads();
+    const questionsBefore = counted.questions();
     await sleep(POLL_MS * 6 + POLL_MS / 2);
-    expect(reads - readsBefore, "reads by idle watchers").toBe(0);
-    expect(questions - questionsBefore).toBeGreaterThanOrEqual(3);
-    expect(questions - questionsBefore).toBeLessThanOrEqual(7);
+    expect(counted.reads() - readsBefore, "reads by idle watchers").toBe(0);
+    expect(counted.questions() - questionsBefore).toBeGreaterThanOrEqual(3);
+    expect(counted.questions() - questionsBefore).toBeLessThanOrEqual(7);
 
     // Another replica's saga stores an alert: every watcher here sees it within a poll (and a loaded machine's slack).
     const written = performance.now();

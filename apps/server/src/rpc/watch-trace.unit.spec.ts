@@ -12,11 +12,11 @@ import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
 import type { EventStore } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
+import { countingReplica, readInBackground, sleep, until } from "./testing/idle-watchers.js";
 import { createTracingService } from "./tracing-service.js";
 
 const POLL_MS = 200;
 const WATCHERS = 20;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = () => BigInt(Date.now()) * 1_000_000n;
 
 type Tracing = ServiceImpl<typeof TracingService>;
@@ -35,20 +35,7 @@ function replica(store: EventStore, changes: TraceChangeFeed, shutdown: AbortSig
 
 /** A watcher reading in the background: what it received so far. */
 function watch(service: Tracing, traceId: Uint8Array, signal: AbortSignal): WatchTraceResponse[] {
-  const received: WatchTraceResponse[] = [];
-  const stream = service.watchTrace!(create(WatchTraceRequestSchema, { traceId }), { signal } as HandlerContext) as AsyncIterable<WatchTraceResponse>;
-  void (async () => {
-    for await (const response of stream) received.push(response);
-  })().catch(() => undefined);
-  return received;
-}
-
-async function until(ms: number, what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
+  return readInBackground(service.watchTrace!(create(WatchTraceRequestSchema, { traceId }), { signal } as HandlerContext) as AsyncIterable<WatchTraceResponse>);
 }
 
 const stops: AbortController[] = [];
@@ -64,22 +51,8 @@ describe("WatchTrace on a replica that does not write the trace", () => {
 
     // Replica A writes; replica B only watches, so nothing local ever wakes B's watchers.
     const a = replica(shared, new TraceChangeFeed(), stop.signal);
-    let reads = 0;
-    let questions = 0;
-    const storeB = new Proxy(shared, {
-      get(target, property, receiver) {
-        if (property === "readStream") return (...args: Parameters<EventStore["readStream"]>) => (reads++, target.readStream(...args));
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    const feedB = new TraceChangeFeed({
-      pollMs: POLL_MS,
-      heads: async (traceIds) => {
-        questions++;
-        return new Map(await Promise.all(traceIds.map(async (id) => [id, await shared.streamVersion(id)] as const)));
-      },
-    });
-    const b = replica(storeB, feedB, stop.signal);
+    const counted = countingReplica(shared, POLL_MS);
+    const b = replica(counted.store, counted.changes, stop.signal);
 
     const roots: { traceId: Uint8Array; spanId: Uint8Array }[] = [];
     for (let i = 0; i < WATCHERS; i++) {
@@ -90,12 +63,12 @@ describe("WatchTrace on a replica that does not write the trace", () => {
     await until(5_000, "every watcher's replay", () => watched.every((w) => w.length === 2));
 
     // Idle: several polls go by.
-    const readsBefore = reads;
-    const questionsBefore = questions;
+    const readsBefore = counted.reads();
+    const questionsBefore = counted.questions();
     await sleep(POLL_MS * 6 + POLL_MS / 2);
-    expect(reads - readsBefore, "reads by idle watchers").toBe(0);
-    expect(questions - questionsBefore).toBeGreaterThanOrEqual(3);
-    expect(questions - questionsBefore).toBeLessThanOrEqual(7);
+    expect(counted.reads() - readsBefore, "reads by idle watchers").toBe(0);
+    expect(counted.questions() - questionsBefore).toBeGreaterThanOrEqual(3);
+    expect(counted.questions() - questionsBefore).toBeLessThanOrEqual(7);
 
     // Replica A writes to one trace: its watcher on B sees it within a poll (and a loaded machine's slack).
     const target = 7;
@@ -105,7 +78,7 @@ describe("WatchTrace on a replica that does not write the trace", () => {
     expect(performance.now() - written).toBeLessThan(POLL_MS + 1_000);
     expect(watched[target]![2]!.event!.streamVersion).toBe(3n);
     // Only that watcher read again.
-    expect(reads - readsBefore).toBeLessThanOrEqual(2);
+    expect(counted.reads() - readsBefore).toBeLessThanOrEqual(2);
     expect(watched.filter((w, i) => i !== target && w.length !== 2)).toEqual([]);
   }, 20_000);
 });

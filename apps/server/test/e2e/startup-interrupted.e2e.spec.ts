@@ -6,13 +6,14 @@
 // or 1 ("failed to start", PostgreSQL's start reported as failed) and the third
 // died of the signal.
 
-import { chmod, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { killServer, launchServer, spawnServer, type LaunchedServer } from "./support/server-process.js";
+import { exists, postmastersIn } from "./support/leftover-postmasters.js";
 import { until, within } from "./support/wait.js";
 
 /** The advisory lock key migrations take (src/event-store/postgres/migrate.ts). */
@@ -37,30 +38,6 @@ function launch(databaseUrl: string, overrides: Record<string, string>, options:
   const server = launchServer(databaseUrl, overrides, options);
   launched.push(server);
   return server;
-}
-
-async function exists(file: string): Promise<true | undefined> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Processes whose command line names a folder under `parent` (a postmaster runs with -D <data folder>). */
-async function postmastersIn(parent: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
-      if (args.some((a) => a.startsWith(parent))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }
 
 /** `during`: the database was being opened ("open") or was open ("migrations") when the signal was seen. */

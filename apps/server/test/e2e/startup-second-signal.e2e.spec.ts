@@ -13,11 +13,12 @@
 // postmaster runs and its start has not finished, however fast this machine is
 // (held otherwise, by a SIGSTOP as soon as it appeared, it had become ready first).
 
-import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killServer, launchServer, spawnServer, type LaunchedServer } from "./support/server-process.js";
+import { exists, postmastersIn } from "./support/leftover-postmasters.js";
 import { until, within } from "./support/wait.js";
 
 let dataParent: string;
@@ -41,30 +42,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // gone
   }
-}
-
-async function exists(file: string): Promise<true | undefined> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Processes whose command line names a folder under `parent` (a postmaster runs with -D <data folder>). */
-async function postmastersIn(parent: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0");
-      if (args.some((a) => a.startsWith(parent))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }
 
 describe("a second stop signal while the embedded PostgreSQL starts", () => {
