@@ -56,6 +56,9 @@ class SpanSender:
         self._retry = retry
         self._queue: queue.Queue[_Call | object] = queue.Queue(QUEUE_SIZE)
         self._closed = False
+        # Orders each call with close(): one enqueued before it closes goes before the stop
+        # mark, so it is sent; one after finds the sender closed and is dropped (and logged).
+        self._closing = threading.Lock()
         # False after a call got no answer (DEADLINE_EXCEEDED) or found traceledger
         # UNAVAILABLE, until a call gets an answer again. While it is False no request
         # waits for a start: a silent traceledger costs requests nothing.
@@ -66,19 +69,21 @@ class SpanSender:
 
     def enqueue(self, method: Callable[..., Any], request: Any, tried: threading.Event | None = None) -> None:
         """Never blocks: a full queue or a closed sender drops the call."""
-        if not self._closed:
-            try:
-                self._queue.put_nowait(_Call(method, request, tried))
-                return
-            except queue.Full:
-                pass
+        with self._closing:
+            if not self._closed:
+                try:
+                    self._queue.put_nowait(_Call(method, request, tried))
+                    return
+                except queue.Full:
+                    pass
         _log(f"{type(request).__name__} dropped: the queue is full or closed")
         if tried is not None:
             tried.set()
 
     def close(self, grace_s: float) -> bool:
         """Stops taking calls and waits up to grace_s for the queued ones; True when all were sent (or given up)."""
-        self._closed = True
+        with self._closing:
+            self._closed = True
         deadline = time.monotonic() + grace_s
         try:
             self._queue.put(_STOP, timeout=grace_s)
