@@ -6,7 +6,8 @@
 // and thrown errors. Span names carry route templates only: where no route is
 // known (node:http, a 404) the name is the method alone.
 
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect as connectHttp2, createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
 import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
@@ -35,9 +36,11 @@ let plain: Tracer;
 let serviceA: Server;
 let serviceB: FastifyInstance;
 let serviceC: Server;
+let serviceD: Http2Server;
 let urlA: string;
 let urlB: string;
 let urlC: string;
+let urlD: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -105,32 +108,61 @@ beforeAll(async () => {
   serviceA = createServer(app);
   urlA = await listen(serviceA);
 
-  // Service C: plain node:http.
-  serviceC = createServer(
-    traceHttpHandler(plain, (req, res) => {
-      if (req.url?.startsWith("/fail")) throw new Error("handler failed");
-      if (req.url?.startsWith("/upstream")) {
-        // The handler knows why it fails; the middleware must not replace that with "HTTP 502".
-        getActiveSpan()?.setStatus({ code: "error", message: "downstream failed: 503" });
-        res.statusCode = 502;
-        res.end();
-        return;
-      }
-      if (req.url?.startsWith("/unavailable")) {
-        res.statusCode = 503;
-        res.end();
-        return;
-      }
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ active: getActiveSpan()?.spanContext().spanId }));
-    }),
-  );
+  // Service C: plain node:http; service D: the same handler on node:http2's compatibility API.
+  const plainHandler = traceHttpHandler(plain, (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith("/fail")) throw new Error("handler failed");
+    if (req.url?.startsWith("/export")) {
+      // A streamed answer whose source dies half-way, after the headers and a first chunk are out.
+      res.writeHead(200, { "content-type": "text/csv" });
+      res.write("row1\n");
+      return new Promise((_resolve, reject) => setTimeout(() => reject(new Error("database cursor died")), 20));
+    }
+    if (req.url?.startsWith("/upstream")) {
+      // The handler knows why it fails; the middleware must not replace that with "HTTP 502".
+      getActiveSpan()?.setStatus({ code: "error", message: "downstream failed: 503" });
+      res.statusCode = 502;
+      res.end();
+      return;
+    }
+    if (req.url?.startsWith("/unavailable")) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ active: getActiveSpan()?.spanContext().spanId }));
+  });
+  serviceC = createServer(plainHandler);
   urlC = await listen(serviceC);
+  serviceD = createHttp2Server(plainHandler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  await new Promise<void>((resolve) => serviceD.listen(0, "127.0.0.1", resolve));
+  urlD = `http://127.0.0.1:${(serviceD.address() as { port: number }).port}`;
 });
+
+/** An HTTP/2 request: the response headers, the body, and the error that ended the stream, if any. */
+async function http2Get(url: string, path: string, headers: Record<string, string> = {}) {
+  const session = connectHttp2(url);
+  try {
+    return await new Promise<{ headers: Record<string, unknown>; body: string; error?: Error }>((resolve) => {
+      const stream = session.request({ ":path": path, ...headers });
+      let responseHeaders: Record<string, unknown> = {};
+      let body = "";
+      stream.setEncoding("utf8");
+      stream.on("response", (h) => (responseHeaders = h));
+      stream.on("data", (chunk: string) => (body += chunk));
+      stream.on("error", (error) => resolve({ headers: responseHeaders, body, error }));
+      stream.on("end", () => resolve({ headers: responseHeaders, body }));
+      stream.end();
+    });
+  } finally {
+    session.close();
+  }
+}
 
 afterAll(async () => {
   await close(serviceA);
   await close(serviceC);
+  if (serviceD?.listening) await new Promise<void>((resolve) => serviceD.close(() => resolve()));
   await serviceB?.close();
   await Promise.all([gateway?.shutdown(), inventory?.shutdown(), plain?.shutdown()]);
   reader?.close();
@@ -302,6 +334,37 @@ describe("a node:http handler", () => {
     const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
     expect(span.status?.code).toBe(StatusCode.ERROR);
     expect(span.errors[0]?.message).toBe("handler failed");
+  });
+
+  it("aborts a streamed response when the handler fails after the headers are out, and marks the span failed", async () => {
+    const response = await fetch(`${urlC}/export`);
+    expect(response.status).toBe(200);
+    // The client must not take the first chunk for the whole body.
+    await expect(response.text()).rejects.toThrow();
+    const header = parseTraceparent(response.headers.get("traceparent") ?? "");
+    if (!header.ok) throw new Error(header.reason);
+    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+    expect(span.status).toMatchObject({ code: StatusCode.ERROR, message: "database cursor died" });
+    expect(span.errors[0]).toMatchObject({ message: "database cursor died", escaped: true });
+    expect(attributesOf(span)["http.response.status_code"]).toBe(200n);
+  });
+
+  it("over HTTP/2, continues the incoming trace and resets a stream whose handler failed mid-answer", async () => {
+    const traceId = "5bf92f3577b34da6a3ce929d0e0e4737";
+    const ok = await http2Get(urlD, "/search", { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "rojo=00f067aa0ba902b7" });
+    expect(ok.error).toBeUndefined();
+    const header = parseTraceparent(String(ok.headers["traceparent"] ?? ""));
+    if (!header.ok) throw new Error(header.reason);
+    expect(header.value.traceId).toBe(traceId);
+    expect((JSON.parse(ok.body) as { active: string }).active).toBe(header.value.spanId);
+    const span = spanNamed(await completedTrace(traceId, 1), "GET");
+    expect(hex(span.parentSpanId)).toBe("00f067aa0ba902b7");
+    expect(span.parentIsRemote).toBe(true);
+    expect(span.tracestate).toBe("rojo=00f067aa0ba902b7");
+
+    const failed = await http2Get(urlD, "/export");
+    expect(failed.headers[":status"]).toBe(200);
+    expect(failed.error?.message).toMatch(/NGHTTP2_INTERNAL_ERROR/);
   });
 
   it("keeps the status message the handler set on a 5xx, and fills in an unset one from the code", async () => {

@@ -6,10 +6,13 @@
 // does). node:http knows no routes, so spans are named `{method}` (the path is
 // in `url.path`). A handler that throws or rejects has its error recorded; if it
 // has not answered yet, the request is answered 500 (instead of the process
-// crashing on an uncaught exception or leaving the client waiting).
+// crashing on an uncaught exception or leaving the client waiting); if it had
+// started answering, the response is aborted, so the client does not take a
+// truncated body for a complete one.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runInContext } from "../context/active-context.js";
+import { errorMessage } from "../trace/error-details.js";
 import type { Tracer } from "../trace/tracer.js";
 import type { HttpTracingOptions } from "./http-tracing-options.js";
 import { startRequestSpan } from "./request-span.js";
@@ -36,7 +39,11 @@ export function traceHttpHandler<Req extends IncomingMessage, Res extends Server
         response.statusCode = 500;
         response.end();
       } else if (!response.writableEnded) {
-        response.end();
+        // Part of the answer is out: ending it would pass a truncated body off as
+        // complete. Abort the response instead, so the client sees the failure. The
+        // span ends first, as failed by the server rather than cancelled by the client.
+        traced.finish(response.statusCode);
+        abort(response, error);
       }
     };
     runInContext(traced.context, () => {
@@ -50,4 +57,19 @@ export function traceHttpHandler<Req extends IncomingMessage, Res extends Server
       }
     });
   };
+}
+
+/**
+ * Aborts a response whose headers are out. HTTP/1.1: the connection closes before
+ * the final chunk (no error given, which node would hand to the server's
+ * `clientError` listeners as if the client had failed). HTTP/2 (the
+ * compatibility API's response has a `stream`): the stream is reset with
+ * INTERNAL_ERROR, which takes an error (without one it is reset with NO_ERROR).
+ */
+function abort(response: ServerResponse, error: unknown): void {
+  if ("stream" in response && typeof response.stream === "object" && response.stream !== null) {
+    response.destroy(error instanceof Error ? error : new Error(errorMessage(error)));
+  } else {
+    response.destroy();
+  }
 }

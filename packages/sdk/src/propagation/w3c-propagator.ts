@@ -14,7 +14,7 @@ import { Baggage } from "../w3c/baggage.js";
 import { isValidSpanContext, type SpanContext } from "../w3c/span-context.js";
 import { TraceState } from "../w3c/trace-state.js";
 import { formatTraceparent, parseTraceparent } from "../w3c/traceparent.js";
-import { readField, writeField, type Carrier } from "./carrier.js";
+import { deleteField, readField, writeField, type Carrier } from "./carrier.js";
 import type { PropagatedContext } from "./propagated-context.js";
 
 export const TRACEPARENT = "traceparent";
@@ -28,24 +28,42 @@ export interface InjectOptions {
   readonly baggage?: Baggage;
 }
 
-/** Writes traceparent, tracestate and baggage into `carrier` (headers or a metadata object). */
+/**
+ * Writes traceparent, tracestate and baggage into `carrier` (headers or a metadata object).
+ * With a span to propagate, a tracestate or baggage the carrier already holds is removed
+ * when the context has none; with no span, only a baggage is written and nothing removed.
+ */
 export function injectContext(carrier: Carrier, options: InjectOptions = {}): void {
   const span = options.span ?? getActiveSpan();
   const context = span === undefined ? undefined : "spanContext" in span && typeof span.spanContext === "function" ? span.spanContext() : (span as SpanContext);
+  const baggage = options.baggage ?? getActiveBaggage();
+  const baggageValue = baggage !== undefined && baggage.size > 0 ? baggage.serialize() : "";
   if (isValidSpanContext(context)) {
+    // The carrier now carries this context: a tracestate or baggage already in it
+    // (headers being forwarded, a reused object) belongs to another one.
     writeField(carrier, TRACEPARENT, formatTraceparent(context));
     const state = context.traceState?.serialize();
     if (state) writeField(carrier, TRACESTATE, state);
+    else deleteField(carrier, TRACESTATE);
+    if (baggageValue === "") deleteField(carrier, BAGGAGE);
   }
-  const baggage = options.baggage ?? getActiveBaggage();
-  if (baggage !== undefined && baggage.size > 0) {
-    const value = baggage.serialize();
-    if (value !== "") writeField(carrier, BAGGAGE, value);
+  if (baggageValue !== "") writeField(carrier, BAGGAGE, baggageValue);
+}
+
+/**
+ * Reads the caller's context from `carrier`. Never throws: a missing carrier
+ * (undefined, null, not an object) or one that fails to be read yields the empty context.
+ */
+export function extractContext(carrier: Carrier | null | undefined): PropagatedContext {
+  if ((typeof carrier !== "object" && typeof carrier !== "function") || carrier === null) return {};
+  try {
+    return extractFrom(carrier);
+  } catch {
+    return {};
   }
 }
 
-/** Reads the caller's context from `carrier`. Never throws. */
-export function extractContext(carrier: Carrier): PropagatedContext {
+function extractFrom(carrier: Carrier): PropagatedContext {
   let spanContext: SpanContext | undefined;
   const parents = readField(carrier, TRACEPARENT);
   if (parents.length === 1) {

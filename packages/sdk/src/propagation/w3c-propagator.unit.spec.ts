@@ -1,8 +1,9 @@
 // Inject and extract over the carriers the SDK meets: node's header objects
-// (any case, several lines), Fetch Headers, outgoing messages, and a job's
-// plain metadata object.
+// (any case, several lines), Fetch Headers, outgoing messages, node:http2's
+// requests, and a job's plain metadata object.
 
 import { IncomingMessage, ServerResponse } from "node:http";
+import { connect, createServer as createHttp2Server, type Http2ServerRequest } from "node:http2";
 import { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { MemorySink } from "../../test/support/memory-sink.js";
@@ -66,6 +67,50 @@ describe("extractContext", () => {
   it("returns nothing for an empty carrier", () => {
     expect(extractContext({})).toEqual({});
   });
+
+  it("returns nothing, without throwing, for a missing carrier or one that cannot be read", () => {
+    // A job queued before its producer added metadata: `job.metadata` is undefined.
+    const job = JSON.parse('{"payload":{"id":1}}') as { metadata?: Record<string, string> };
+    expect(extractContext(job.metadata)).toEqual({});
+    expect(extractContext(null)).toEqual({});
+    for (const notAnObject of ["traceparent", 42, true]) expect(extractContext(notAnObject as unknown as object)).toEqual({});
+    const broken = new Proxy({}, { ownKeys: () => { throw new Error("revoked"); }, get: () => undefined });
+    expect(extractContext(broken)).toEqual({});
+  });
+
+  it("reads the headers of a node:http2 request (the compatibility API)", async () => {
+    let seen: Http2ServerRequest | undefined;
+    const server = createHttp2Server((request, response) => {
+      seen = request;
+      response.end(JSON.stringify(extractContext(request), (_key, value: unknown) => (value instanceof TraceState || value instanceof Baggage ? value.serialize() : value)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const client = connect(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = client.request({ ":path": "/orders", traceparent: PARENT, tracestate: "rojo=1,congo=2", baggage: "user=alice" });
+        let text = "";
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk: string) => (text += chunk));
+        stream.on("end", () => resolve(text));
+        stream.on("error", reject);
+        stream.end();
+      });
+      expect(seen).toBeDefined();
+      expect(JSON.parse(body)).toEqual({
+        spanContext: { traceId: TRACE, spanId: SPAN, traceFlags: 1, isRemote: true, traceState: "rojo=1,congo=2" },
+        baggage: "user=alice",
+      });
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("reads a plain object as the header object itself, not its `headers` key", () => {
+    expect(extractContext({ headers: { traceparent: PARENT } })).toEqual({});
+    expect(extractContext({ traceparent: PARENT, headers: {} }).spanContext?.spanId).toBe(SPAN);
+  });
 });
 
 describe("injectContext", () => {
@@ -104,6 +149,44 @@ describe("injectContext", () => {
     const response = new ServerResponse(new IncomingMessage(new Socket()));
     injectContext(response, { span });
     expect(response.getHeader("traceparent")).toBe(`00-${TRACE}-${SPAN}-00`);
+  });
+
+  it("replaces the tracestate and baggage a reused carrier holds, removing them when the context has none", () => {
+    // A proxy forwarding the incoming headers: the caller's traceparent was invalid, so the proxy
+    // started a new trace; the caller's tracestate must not go out with it.
+    const incoming = { traceparent: `00-${TRACE}-0000000000000000-01`, TraceState: "vendor=opaque" };
+    const parent = extractContext(incoming);
+    expect(parent).toEqual({});
+    expect.assertions(2 + 3);
+    tracer.withSpan(
+      "proxy",
+      (span) => {
+        const outgoing: Record<string, string> = { ...incoming };
+        injectContext(outgoing);
+        expect(outgoing).toEqual({ traceparent: span.traceparent() });
+      },
+      { parent, kind: "server" },
+    );
+
+    // Every kind of carrier: a stale tracestate and baggage are replaced or removed.
+    const span = { traceId: TRACE, spanId: SPAN, traceFlags: 1 };
+    const headers = new Headers({ traceparent: "stale", tracestate: "vendor=opaque", baggage: "k=v" });
+    injectContext(headers, { span });
+    expect([...headers.entries()]).toEqual([["traceparent", `00-${TRACE}-${SPAN}-01`]]);
+    const map = new Map([["tracestate", "vendor=opaque"], ["baggage", "k=v"]]);
+    injectContext(map, { span, baggage: Baggage.EMPTY.set("tenant", "acme") });
+    expect(Object.fromEntries(map)).toEqual({ traceparent: `00-${TRACE}-${SPAN}-01`, baggage: "tenant=acme" });
+    const response = new ServerResponse(new IncomingMessage(new Socket()));
+    response.setHeader("tracestate", "vendor=opaque");
+    response.setHeader("baggage", "k=v");
+    injectContext(response, { span });
+    expect(response.getHeaders()).toEqual({ traceparent: `00-${TRACE}-${SPAN}-01` });
+  });
+
+  it("leaves a carrier's fields alone when there is no span to propagate", () => {
+    const carrier = { traceparent: PARENT, tracestate: "vendor=opaque", baggage: "k=v" };
+    injectContext(carrier);
+    expect(carrier).toEqual({ traceparent: PARENT, tracestate: "vendor=opaque", baggage: "k=v" });
   });
 
   it("round-trips through a JSON job payload", () => {
