@@ -2,7 +2,8 @@
 // GET /work continues the caller's trace with StartSpan, records an event,
 // calls NEXT_URL with its own span's traceparent, and ends its span OK, or
 // ERROR when asked to fail or when the downstream failed. Configured by PORT,
-// TRACELEDGER_GRPC, NEXT_URL and SERVICE_NAME; with
+// TRACELEDGER_GRPC, NEXT_URL, SERVICE_NAME and TRACING_SAMPLE_RATE (a bad value
+// stops it at start-up, exit status 1); with
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set it also records one span with the stock
 // OpenTelemetry SDK.
 package main
@@ -28,11 +29,16 @@ func main() {
 	defer stop()
 
 	name := env("SERVICE_NAME", "service-go")
+	rate, err := lifecycle.ParseSampleRate(os.Getenv("TRACING_SAMPLE_RATE"))
+	if err != nil {
+		log.Fatalf("invalid configuration: %v", err)
+	}
 	lc, err := lifecycle.New(env("TRACELEDGER_GRPC", "127.0.0.1:7317"), name)
 	if err != nil {
 		log.Fatalf("traceledger client: %v", err)
 	}
 	defer lc.Close()
+	lc.SetSampleRate(rate)
 	var otel *otelWork
 	if endpoint := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); endpoint != "" {
 		if otel, err = newOtelWork(ctx, name, endpoint); err != nil {

@@ -19,7 +19,12 @@ import (
 )
 
 // The helper logs every call that cannot reach traceledger; here that is every call.
+// Run with SERVICE_GO_TEST_MAIN=1, the test binary is the service itself (see launch).
 func TestMain(m *testing.M) {
+	if os.Getenv("SERVICE_GO_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
 	log.SetOutput(io.Discard)
 	os.Exit(m.Run())
 }

@@ -42,6 +42,7 @@ type Lifecycle struct {
 	service string
 	timeout time.Duration
 	sender  *sender
+	sampler Sampler
 }
 
 // New connects lazily to traceledger's gRPC door at target ("host:port").
@@ -64,8 +65,14 @@ func NewWithRetry(target, serviceName string, retry RetryPolicy) (*Lifecycle, er
 	}
 	return &Lifecycle{
 		conn: conn, client: tracev1.NewTracingServiceClient(conn), service: serviceName,
-		timeout: DefaultTimeout, sender: newSender(DefaultTimeout, retry),
+		timeout: DefaultTimeout, sender: newSender(DefaultTimeout, retry), sampler: NewSampler(1),
 	}, nil
+}
+
+// SetSampleRate sets the head sampling of the traces this service starts, 0..1
+// (see Sampler; every one by default). Set it before the first StartSpan.
+func (l *Lifecycle) SetSampleRate(rate float64) {
+	l.sampler = NewSampler(rate)
 }
 
 // Span is a running span: its ids (sent downstream) and the caller's tracestate.
@@ -90,6 +97,8 @@ func (s *Span) Inject(h http.Header) {
 // incoming (a root span when it is missing, repeated or invalid). The caller's
 // sampled flag is followed, as the gateway's SDK does: in a trace it did not
 // sample, the span gets its own id and is propagated (flags 00) but not recorded.
+// A new trace is sampled by its id at the sample rate (see Sampler), and
+// likewise propagated with flags 00 and not recorded when it is not.
 func (l *Lifecycle) StartSpan(ctx context.Context, name string, incoming http.Header) *Span {
 	var parent SpanRef
 	hasParent := false
@@ -100,6 +109,9 @@ func (l *Lifecycle) StartSpan(ctx context.Context, name string, incoming http.He
 	rand.Read(span.SpanID[:])
 	if !hasParent {
 		rand.Read(span.TraceID[:])
+		if !l.sampler.Sample(span.TraceID) {
+			span.Flags, span.recorded = 0, false
+		}
 	} else {
 		// Only the flag understood here is passed on; W3C has unknown ones sent as zero.
 		span.TraceID, span.Flags = parent.TraceID, parent.Flags&Sampled

@@ -3,7 +3,8 @@
 GET /work continues the caller's trace with StartSpan, records an event, calls
 NEXT_URL with its own span's traceparent, and ends its span OK, or ERROR when
 asked to fail (?fail=<SERVICE_NAME>, HTTP 500) or when the downstream failed
-(HTTP 502). Configured by PORT, TRACELEDGER_GRPC, NEXT_URL and SERVICE_NAME;
+(HTTP 502). Configured by PORT, TRACELEDGER_GRPC, NEXT_URL, SERVICE_NAME and
+TRACING_SAMPLE_RATE (a bad value stops it at start-up, exit status 2);
 with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set, it also records one span with the
 stock OpenTelemetry SDK.
 """
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "proto-python" / "s
 
 from draining_server import DrainingHTTPServer
 from otel_work import OtelWork
+from sampling import parse_sample_rate
 from traceledger_lifecycle import Lifecycle, Span
 
 # Bounded: a stuck request must not keep a stopping service alive for ever.
@@ -109,7 +111,12 @@ def handler_for(service: Service) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:
     name = os.environ.get("SERVICE_NAME", "service-python")
-    lifecycle = Lifecycle(os.environ.get("TRACELEDGER_GRPC", "127.0.0.1:7317"), name)
+    try:
+        sample_rate = parse_sample_rate(os.environ.get("TRACING_SAMPLE_RATE"))
+    except ValueError as problem:
+        print(f"invalid configuration: {problem}", file=sys.stderr)
+        sys.exit(2)
+    lifecycle = Lifecycle(os.environ.get("TRACELEDGER_GRPC", "127.0.0.1:7317"), name, sample_rate=sample_rate)
     otlp = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     otel = OtelWork(name, otlp) if otlp else None
     service = Service(name, lifecycle, os.environ.get("NEXT_URL") or None, otel)

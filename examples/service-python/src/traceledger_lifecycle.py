@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from sampling import Sampler
 from span_sender import DEFAULT_RETRY, RetryPolicy, SpanSender
 from trace_context import SAMPLED, SpanRef, combine_tracestate, format_traceparent, parent_of
 from traceledger.v1.attributes_pb2 import AnyValue, KeyValue
@@ -78,7 +79,11 @@ def _attributes(values: Mapping[str, str]) -> list[KeyValue]:
 class Lifecycle:
     """StartSpan / AddSpanEvent / RecordError / EndSpan over one gRPC channel (plaintext h2c)."""
 
-    def __init__(self, target: str, service_name: str, timeout_s: float = DEFAULT_TIMEOUT_S, retry: RetryPolicy = DEFAULT_RETRY) -> None:
+    def __init__(
+        self, target: str, service_name: str, timeout_s: float = DEFAULT_TIMEOUT_S, retry: RetryPolicy = DEFAULT_RETRY, sample_rate: float = 1.0
+    ) -> None:
+        """sample_rate: head sampling of the traces this service starts, 0..1 (sampling.py)."""
+        self._sampler = Sampler(sample_rate)
         self._channel = grpc.insecure_channel(target, options=_RECONNECT_PROMPTLY)
         self._stub = TracingServiceStub(self._channel)
         self._service_name = service_name
@@ -89,10 +94,14 @@ class Lifecycle:
         """A SERVER span, the child of the caller's traceparent (its header lines: a
         root span when it is missing, repeated or invalid). The caller's sampled flag
         is followed, as the gateway's SDK does: in a trace it did not sample, the span
-        gets its own id and is propagated (flags 00) but not recorded."""
+        gets its own id and is propagated (flags 00) but not recorded. A new trace is
+        sampled by its id at the sample rate, and likewise propagated with flags 00 and
+        not recorded when it is not."""
         parent = parent_of(traceparent)
         if parent is None:
-            span = Span(SpanRef(os.urandom(16), os.urandom(8), SAMPLED))
+            trace_id = os.urandom(16)
+            sampled = self._sampler.sample(trace_id)
+            span = Span(SpanRef(trace_id, os.urandom(8), SAMPLED if sampled else 0), recorded=sampled)
         else:
             # Only the flag understood here is passed on; W3C has unknown ones sent as zero.
             ref = SpanRef(parent.trace_id, os.urandom(8), parent.flags & SAMPLED)

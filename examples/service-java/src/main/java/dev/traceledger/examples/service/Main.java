@@ -5,7 +5,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Starts the service from the environment (PORT, TRACELEDGER_GRPC, NEXT_URL, SERVICE_NAME) and
+ * Starts the service from the environment (PORT, TRACELEDGER_GRPC, NEXT_URL, SERVICE_NAME,
+ * TRACING_SAMPLE_RATE...; a bad value exits with status 2 and a message on stderr) and
  * prints {@code {"listening":<port>}} on stdout once the port is bound: the one line a launcher
  * waits for. Everything else is logged to stderr.
  */

@@ -17,13 +17,20 @@ import java.util.Optional;
  * @param nextUrl the base URL of the next service, if any
  * @param serviceName the name this service gives its spans
  * @param otlpEndpoint the OTLP/HTTP traces URL for the stock OpenTelemetry SDK's span, if any
+ * @param sampleRate head sampling of the traces this service starts, 0..1 (see {@link Sampler})
  */
 public record ServiceConfig(
-    String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName, Optional<URI> otlpEndpoint) {
+    String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName, Optional<URI> otlpEndpoint,
+    double sampleRate) {
 
   /** Without OpenTelemetry: the lifecycle span only. */
   public ServiceConfig(String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName) {
     this(host, port, traceledgerTarget, nextUrl, serviceName, Optional.empty());
+  }
+
+  /** Every new trace sampled. */
+  public ServiceConfig(String host, int port, String traceledgerTarget, Optional<URI> nextUrl, String serviceName, Optional<URI> otlpEndpoint) {
+    this(host, port, traceledgerTarget, nextUrl, serviceName, otlpEndpoint, 1);
   }
 
   public static ServiceConfig fromEnvironment(Map<String, String> env) {
@@ -45,10 +52,16 @@ public record ServiceConfig(
         .map(uri -> URI.create(uri.toString().replaceAll("/+$", "")));
     Optional<URI> otlp = httpUrl(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the http:// or https:// URL of an OTLP/HTTP traces route", problems);
     String serviceName = value(env, "SERVICE_NAME", "service-java");
+    double sampleRate = 1;
+    try {
+      sampleRate = Sampler.parseRate(env.get("TRACING_SAMPLE_RATE"));
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage());
+    }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid configuration:\n  - " + String.join("\n  - ", problems));
     }
-    return new ServiceConfig(value(env, "HOST", "127.0.0.1"), port, target, next, serviceName, otlp);
+    return new ServiceConfig(value(env, "HOST", "127.0.0.1"), port, target, next, serviceName, otlp, sampleRate);
   }
 
   private static Optional<URI> httpUrl(Map<String, String> env, String name, String expected, List<String> problems) {

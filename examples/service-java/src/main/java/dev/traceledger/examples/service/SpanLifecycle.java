@@ -84,26 +84,38 @@ public final class SpanLifecycle {
   private final TracingServiceBlockingStub stub;
   private final String serviceName;
   private final SpanSender sender;
+  private final Sampler sampler;
 
   public SpanLifecycle(Channel channel, String serviceName) {
-    this(channel, serviceName, SpanSender.RetryPolicy.DEFAULT);
+    this(channel, serviceName, 1);
+  }
+
+  /** With head sampling of the traces this service starts at sampleRate, 0..1 (see {@link Sampler}). */
+  public SpanLifecycle(Channel channel, String serviceName, double sampleRate) {
+    this(channel, serviceName, SpanSender.RetryPolicy.DEFAULT, sampleRate);
   }
 
   SpanLifecycle(Channel channel, String serviceName, SpanSender.RetryPolicy retry) {
+    this(channel, serviceName, retry, 1);
+  }
+
+  SpanLifecycle(Channel channel, String serviceName, SpanSender.RetryPolicy retry, double sampleRate) {
     this.stub = TracingServiceGrpc.newBlockingStub(channel);
     this.serviceName = serviceName;
     this.sender = new SpanSender(channel, retry);
+    this.sampler = new Sampler(sampleRate);
   }
 
   /**
    * Starts a SERVER span, the child of the caller's traceparent (its header lines: a new root when
    * it is absent, repeated or invalid). The caller's sampled flag is followed, as the gateway's SDK
    * does: in a trace it did not sample, the span gets its own id and is propagated (flags 00) but
-   * not recorded.
+   * not recorded. A new trace is sampled by its id at the sample rate, and likewise propagated with
+   * flags 00 and not recorded when it is not.
    */
   public Span startServerSpan(String name, List<String> traceparent, List<String> tracestate) {
     var parent = Traceparent.parentOf(traceparent);
-    Span span = parent.map(p -> new Span(p.newChild(), Tracestate.combine(tracestate))).orElseGet(() -> new Span(Traceparent.newRoot(), ""));
+    Span span = parent.map(p -> new Span(p.newChild(), Tracestate.combine(tracestate))).orElseGet(() -> new Span(newRoot(), ""));
     if (!span.recorded()) return span;
     var request = StartSpanRequest.newBuilder()
         .setTraceId(ByteString.copyFrom(span.context.traceIdBytes()))
@@ -191,6 +203,12 @@ public final class SpanLifecycle {
 
   private TracingServiceBlockingStub stub() {
     return stub.withDeadlineAfter(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** A new trace, sampled or not by its id. */
+  private Traceparent newRoot() {
+    Traceparent root = Traceparent.newRoot();
+    return sampler.sample(root.traceId()) ? root : new Traceparent(root.traceId(), root.spanId(), 0);
   }
 
   private static String randomId() {

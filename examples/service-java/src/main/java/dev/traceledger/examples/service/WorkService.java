@@ -46,7 +46,7 @@ public final class WorkService implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(5))
         .build();
     Optional<OtelWork> otel = config.otlpEndpoint().map(endpoint -> new OtelWork(config.serviceName(), endpoint));
-    var tracing = new SpanLifecycle(channel, config.serviceName());
+    var tracing = new SpanLifecycle(channel, config.serviceName(), config.sampleRate());
     var handler = new WorkHandler(tracing, config.serviceName(), config.nextUrl(), http, otel);
     HttpServer server;
     try {

@@ -55,10 +55,70 @@ class MainProcessTest {
     assertTrue(stderr.contains("PORT=http"), stderr);
   }
 
+  @Test
+  void atSampleRateZeroARequestWithoutTraceparentIsPropagatedUnsampledAndNotRecorded() throws Exception {
+    RecordingTracingService traceledger = new RecordingTracingService();
+    Server grpc = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(traceledger).build().start();
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var next = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    next.createContext("/", exchange -> {
+      seen.add(exchange.getRequestHeaders().getFirst("traceparent"));
+      byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    next.start();
+    Process process = launch("PORT", "0", "TRACELEDGER_GRPC", "127.0.0.1:" + grpc.getPort(), "TRACING_SAMPLE_RATE", "0",
+        "NEXT_URL", "http://127.0.0.1:" + next.getAddress().getPort());
+    try (var stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      Matcher m = Pattern.compile("\\{\"listening\":(\\d+)}").matcher(stdout.readLine());
+      assertTrue(m.matches());
+      URI work = URI.create("http://127.0.0.1:" + m.group(1) + "/work");
+      var client = HttpClient.newHttpClient();
+
+      assertEquals(200, client.send(HttpRequest.newBuilder(work).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+      String sent = seen.get(0);
+      assertTrue(sent.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00"), "the next service got traceparent " + sent + ": want a new trace with flags 00");
+      // A sampled caller still wins over the rate: its trace is recorded.
+      String caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      assertEquals(200, client.send(HttpRequest.newBuilder(work).header("traceparent", caller).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+      assertTrue(seen.get(1).endsWith("-01"), seen.get(1));
+
+      // On SIGTERM the service sends every call still queued before it exits: what traceledger has
+      // then is all it will ever get.
+      process.toHandle().destroy();
+      assertTrue(process.waitFor(15, TimeUnit.SECONDS), "exits on SIGTERM");
+      var calls = traceledger.calls();
+      assertEquals(List.of("StartSpan", "AddSpanEvent", "EndSpan"), calls.stream().map(RecordingTracingService.Call::method).toList());
+      assertEquals(List.of("4bf92f3577b34da6a3ce929d0e0e4736"), calls.stream().map(RecordingTracingService.Call::traceId).distinct().toList(),
+          "the traces in traceledger");
+    } finally {
+      process.destroyForcibly();
+      grpc.shutdownNow();
+      next.stop(0);
+    }
+  }
+
+  @Test
+  void refusesABadSampleRateWithAMessage() throws Exception {
+    for (String rate : List.of("half", "1.5", "-0.1")) {
+      Process process = launch("PORT", "0", "TRACING_SAMPLE_RATE", rate);
+      try {
+        assertTrue(process.waitFor(10, TimeUnit.SECONDS), "TRACING_SAMPLE_RATE=" + rate + " did not stop the service");
+        assertEquals(2, process.exitValue());
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(stderr.contains("TRACING_SAMPLE_RATE=\"" + rate + "\" must be a number between 0 and 1"), stderr);
+      } finally {
+        process.destroyForcibly();
+      }
+    }
+  }
+
   private static Process launch(String... env) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     var builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName());
-    builder.environment().keySet().removeAll(List.of("PORT", "TRACELEDGER_GRPC", "NEXT_URL", "SERVICE_NAME", "HOST", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+    builder.environment().keySet().removeAll(List.of("PORT", "TRACELEDGER_GRPC", "NEXT_URL", "SERVICE_NAME", "HOST", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "TRACING_SAMPLE_RATE"));
     for (int i = 0; i < env.length; i += 2) builder.environment().put(env[i], env[i + 1]);
     return builder.start();
   }
