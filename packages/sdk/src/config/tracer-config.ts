@@ -6,7 +6,9 @@
 //   TRACING_ENABLED          true | false (also 1 | 0). false: no spans, no calls.
 //   TRACING_SAMPLE_RATE      0..1, head sampling of new traces (default 1).
 //   OTEL_SERVICE_NAME        the service name (default unknown_service:node).
-//   OTEL_RESOURCE_ATTRIBUTES k=v,k2=v2 (percent-encoded values), added to the resource.
+//   OTEL_RESOURCE_ATTRIBUTES k=v,k2=v2 (percent-encoded values), added to the resource;
+//                            its service.name names the service when OTEL_SERVICE_NAME
+//                            does not.
 //   TRACELEDGER_URL          the server (default http://127.0.0.1:7317, the gRPC port).
 //   TRACELEDGER_TRANSPORT    grpc (default) | connect (for the HTTP port, e.g. :7318).
 //   TRACELEDGER_HEADERS      k=v,k2=v2 (percent-encoded values), sent with every call.
@@ -61,7 +63,11 @@ export interface ExportOptions {
 }
 
 export interface TracerOptions extends ExportOptions {
-  /** Env OTEL_SERVICE_NAME; default unknown_service:node. */
+  /**
+   * Else `service.name` of the resourceAttributes option; else env OTEL_SERVICE_NAME; else
+   * `service.name` of OTEL_RESOURCE_ATTRIBUTES; default unknown_service:node. The resource's
+   * `service.name` is always this name.
+   */
   readonly serviceName?: string;
   /** Head sampling rate of new traces, 0..1. Env TRACING_SAMPLE_RATE; default 1. */
   readonly sampleRate?: number;
@@ -101,12 +107,24 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
   const env = options.env ?? process.env;
   const exportConfig = resolveExport(options, env, problems);
 
+  // Code wins over the environment, as for every option: the option, else a service.name
+  // given in code among resourceAttributes; then OTEL_SERVICE_NAME, which wins over a
+  // service.name in OTEL_RESOURCE_ATTRIBUTES, as in OpenTelemetry. The resource carries
+  // the same name.
   let serviceName = DEFAULT_SERVICE_NAME;
+  const resourceServiceName = (attributes: Readonly<Record<string, unknown>> | undefined): string | undefined => {
+    const value = typeof attributes === "object" && attributes !== null ? attributes["service.name"] : undefined;
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
   if (options.serviceName !== undefined) {
     if (typeof options.serviceName !== "string" || options.serviceName.trim() === "") problems.push(`serviceName=${JSON.stringify(options.serviceName)} must be a non-empty string`);
     else serviceName = options.serviceName;
-  } else if (nonEmpty(env["OTEL_SERVICE_NAME"])) {
-    serviceName = env["OTEL_SERVICE_NAME"]!.trim();
+  } else {
+    serviceName =
+      resourceServiceName(options.resourceAttributes) ??
+      (nonEmpty(env["OTEL_SERVICE_NAME"]) ? env["OTEL_SERVICE_NAME"]!.trim() : undefined) ??
+      resourceServiceName(exportConfig.resourceAttributes) ??
+      DEFAULT_SERVICE_NAME;
   }
 
   let sampleRate = 1;
@@ -133,7 +151,6 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
     scopeName: options.scopeName ?? SDK_NAME,
     scopeVersion: options.scopeVersion ?? (options.scopeName === undefined ? SDK_VERSION : ""),
     resourceAttributes: {
-      "service.name": serviceName,
       "telemetry.sdk.name": SDK_NAME,
       "telemetry.sdk.language": "nodejs",
       "telemetry.sdk.version": SDK_VERSION,
@@ -141,6 +158,7 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
       "process.pid": process.pid,
       ...exportConfig.resourceAttributes,
       ...options.resourceAttributes,
+      "service.name": serviceName,
     },
   };
 }

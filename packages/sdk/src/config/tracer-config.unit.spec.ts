@@ -32,6 +32,36 @@ describe("resolveTracerConfig", () => {
     expect(config.resourceAttributes).toMatchObject({ "service.name": "billing", "deployment.environment.name": "prod", team: "a b" });
   });
 
+  it("names the service after service.name in OTEL_RESOURCE_ATTRIBUTES when OTEL_SERVICE_NAME is not set", () => {
+    const config = resolveTracerConfig({ env: { OTEL_RESOURCE_ATTRIBUTES: "service.name=billing,team=a" } });
+    expect(config.serviceName).toBe("billing");
+    expect(config.resourceAttributes).toMatchObject({ "service.name": "billing", team: "a" });
+  });
+
+  it("lets OTEL_SERVICE_NAME win over service.name in OTEL_RESOURCE_ATTRIBUTES, in the span and in the resource", () => {
+    const config = resolveTracerConfig({ env: { OTEL_SERVICE_NAME: "billing", OTEL_RESOURCE_ATTRIBUTES: "service.name=other,deployment.environment=prod" } });
+    expect(config.serviceName).toBe("billing");
+    expect(config.resourceAttributes).toMatchObject({ "service.name": "billing", "deployment.environment": "prod" });
+  });
+
+  it("gives the resource the service name of the serviceName option, over any service.name attribute", () => {
+    const config = resolveTracerConfig({
+      serviceName: "mine",
+      resourceAttributes: { "service.name": "in-code" },
+      env: { OTEL_SERVICE_NAME: "env", OTEL_RESOURCE_ATTRIBUTES: "service.name=env-attributes" },
+    });
+    expect(config.serviceName).toBe("mine");
+    expect(config.resourceAttributes["service.name"]).toBe("mine");
+  });
+
+  it("takes service.name from the resourceAttributes option when serviceName is not given: code wins over the environment", () => {
+    const config = resolveTracerConfig({ resourceAttributes: { "service.name": "in-code" }, env: { OTEL_RESOURCE_ATTRIBUTES: "service.name=env-attributes" } });
+    expect(config.serviceName).toBe("in-code");
+    expect(config.resourceAttributes["service.name"]).toBe("in-code");
+    expect(resolveTracerConfig({ resourceAttributes: { "service.name": "in-code" }, env: { OTEL_SERVICE_NAME: "env" } }).serviceName).toBe("in-code");
+    expect(resolveTracerConfig({ env: { OTEL_RESOURCE_ATTRIBUTES: "service.name=,team=a" } })).toMatchObject({ serviceName: "unknown_service:node", resourceAttributes: { "service.name": "unknown_service:node" } });
+  });
+
   it("lets options win over the environment", () => {
     const config = resolveTracerConfig({ enabled: true, sampleRate: 1, serviceName: "mine", url: "http://localhost:1", env: { TRACING_ENABLED: "false", TRACING_SAMPLE_RATE: "0", OTEL_SERVICE_NAME: "env", TRACELEDGER_URL: "http://env:2" } });
     expect(config).toMatchObject({ enabled: true, sampleRate: 1, serviceName: "mine", url: "http://localhost:1" });

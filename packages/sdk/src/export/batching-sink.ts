@@ -7,17 +7,18 @@
 //   the commands of a span in order (start before end) across retries.
 // - A batch never exceeds `maxBatchBytes`; a command larger than that on its own
 //   is dropped at once (counted, with a warning) instead of being sent.
-// - A call that fails because the server cannot be reached or is UNAVAILABLE is
-//   retried until the server is back (or shutdown() runs out of time): nothing
-//   else could be sent meanwhile, and the queue stays bounded. A call failing
-//   with DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED is retried up to `maxAttempts`
-//   tries, as the batch itself may be the cause; RESOURCE_EXHAUSTED for a message
-//   over the server's limit is final. Retries use exponential backoff with
-//   jitter and the same bytes; commands carry client-chosen ids, so the server
-//   recognises a retry. Commands the server rejects one by one are counted as
-//   failed, unless the code is retryable: then they (and the later commands of
-//   the same trace in that batch, which may have failed because of them) go
-//   back to the front, up to `maxAttempts` tries.
+// - A call that fails because the server cannot be reached, is UNAVAILABLE, or
+//   went away under the call (its connection or stream cut: CANCELED without the
+//   sink having cancelled it) is retried until the server is back (or shutdown()
+//   runs out of time): nothing else could be sent meanwhile, and the queue stays
+//   bounded. A call failing with DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED is
+//   retried up to `maxAttempts` tries, as the batch itself may be the cause;
+//   RESOURCE_EXHAUSTED for a message over the server's limit is final. Retries
+//   use exponential backoff with jitter and the same bytes; commands carry
+//   client-chosen ids, so the server recognises a retry. Commands the server
+//   rejects one by one are counted as failed, unless the code is retryable: then
+//   they (and the later commands of the same trace in that batch, which may have
+//   failed because of them) go back to the front, up to `maxAttempts` tries.
 // - A full queue drops the new command and counts it, with one rate-limited
 //   warning; the batch in flight is kept. Nothing here throws into the
 //   application, and every promise is handled: a server that is down costs the
@@ -266,7 +267,7 @@ export class BatchingSink implements CommandSink {
           this.drop(batch.length, "shutdown ran out of time", true);
           return undefined;
         }
-        const kind = callFailureKind(error);
+        const kind = callFailureKind(error, this.stopping.signal);
         if (kind === "tooLarge") {
           this.fail(batch.length, `${this.describeTarget} refused ${batch.length} commands as larger than it accepts (not retried): ${describeError(error)}`);
           return undefined;

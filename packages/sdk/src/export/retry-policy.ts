@@ -18,9 +18,11 @@ export interface RetryPolicy {
 
 /**
  * How a failed call is handled:
- * - "outage": the server cannot be reached or says it is unavailable. Nothing
- *   can be sent until it is back, so retrying the same batch holds up nothing
- *   else: retried without limit (the bounded queue drops new commands meanwhile).
+ * - "outage": the server cannot be reached, says it is unavailable, or the
+ *   connection broke under the call (a server that crashes or is killed cuts its
+ *   HTTP/2 streams with CANCEL, which connect reports as CANCELED). Nothing can
+ *   be sent until it is back, so retrying the same batch holds up nothing else:
+ *   retried without limit (the bounded queue drops new commands meanwhile).
  * - "transient": DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (load shedding). These
  *   could also be caused by the batch itself (too slow to apply), and one batch
  *   is in flight at a time: retried at most maxAttempts times, so one batch
@@ -36,9 +38,10 @@ const RETRYABLE_CALL_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Cod
 /** Per-command failures that are transient; ABORTED is the server's "conflict, try again". */
 const RETRYABLE_COMMAND_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
 /**
- * Node's errors for a connection that could not be made or was lost. connect
- * maps some of them to codes that do not say so (ECONNRESET becomes ABORTED), so
- * the error's cause chain is read as well.
+ * Node's errors for a connection that could not be made or was lost, over
+ * HTTP/1.1 (the connect transport) or HTTP/2 (gRPC). connect maps some of them to
+ * codes that do not say so (ECONNRESET becomes ABORTED, a stream reset by the
+ * peer INTERNAL), so the error's cause chain is read as well.
  */
 const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
@@ -52,6 +55,14 @@ const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
   "ENETDOWN",
   "ENOTFOUND",
   "EAI_AGAIN",
+  // HTTP/2: a stream reset by the peer, a session that failed, was closed (GOAWAY)
+  // or destroyed under the call, a stream or ping cancelled with its session.
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_INVALID_SESSION",
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_HTTP2_PING_CANCEL",
 ]);
 /**
  * How grpc-js ("Received message larger than max (5000000 vs. 4194304)") and
@@ -60,9 +71,16 @@ const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
  */
 const MESSAGE_TOO_LARGE = /larger than|too large/i;
 
-export function callFailureKind(error: unknown): CallFailureKind {
+/**
+ * `signal` is the one the call was made with: a CANCELED while it has not been
+ * aborted was not asked for by the caller (shutdown, or a deadline it set), so it
+ * is the connection going away under the call, an outage. connect reports its
+ * own deadline as DEADLINE_EXCEEDED, not CANCELED.
+ */
+export function callFailureKind(error: unknown, signal: AbortSignal): CallFailureKind {
   const e = ConnectError.from(error);
   if (e.code === Code.Unavailable || isConnectionError(error)) return "outage";
+  if (e.code === Code.Canceled && !signal.aborted) return "outage";
   if (e.code === Code.ResourceExhausted && MESSAGE_TOO_LARGE.test(e.rawMessage)) return "tooLarge";
   return RETRYABLE_CALL_CODES.has(e.code) ? "transient" : "final";
 }

@@ -50,8 +50,9 @@ export function unaryTransport(client: TracingClient, options: { ownsClient: boo
             return [undefined];
           } catch (error) {
             const e = ConnectError.from(error);
-            // Failures of the call rather than verdicts on the command: the sink decides what to do with them.
-            if (callFailureKind(e) !== "final") throw e;
+            // Failures of the call rather than verdicts on the command (the sink's own abort among
+            // them): the sink decides what to do with them.
+            if (signal.aborted || callFailureKind(e, signal) !== "final") throw e;
             return [{ code: e.code, reason: reasonOf(e), message: e.rawMessage }];
           }
         },

@@ -158,6 +158,29 @@ describe("TraceledgerSpanProcessor", () => {
     expect(attributesOf({ ...spanNamed(t, "after the detector"), attributes: spanNamed(t, "after the detector").resourceAttributes })).toMatchObject({ "host.id": "host-42" });
   });
 
+  it("names the service after the serviceName option when OTel's default resource has only its unknown_service placeholder", async () => {
+    const own = new TraceledgerSpanProcessor({ url: `http://${server.grpcAddress}`, batch: { flushIntervalMs: 20 }, env: {}, serviceName: "checkout" });
+    const defaults = new BasicTracerProvider({ spanProcessors: [own] }); // no resource: OTel's default one
+    // A resource named in the code still names the service: the option only fills in.
+    const named = new BasicTracerProvider({ resource: resourceFromAttributes({ "service.name": "billing" }), spanProcessors: [own] });
+    try {
+      const unnamed = defaults.getTracer("defaults").startSpan("op");
+      unnamed.end();
+      const billed = named.getTracer("named").startSpan("charge");
+      billed.end();
+      await own.forceFlush();
+      const span = spanNamed(await eventually(async () => (await getTrace(reader, unnamed.spanContext().traceId))!), "op");
+      expect(span.serviceName).toBe("checkout");
+      expect(attributesOf({ ...span, attributes: span.resourceAttributes })).toMatchObject({ "service.name": "checkout", "telemetry.sdk.language": "nodejs" });
+      const other = spanNamed(await eventually(async () => (await getTrace(reader, billed.spanContext().traceId))!), "charge");
+      expect(other.serviceName).toBe("billing");
+      expect(own.stats()).toMatchObject({ dropped: 0, failed: 0 });
+    } finally {
+      await defaults.shutdown();
+      await named.shutdown();
+    }
+  });
+
   it("keeps a remote parent from an extracted traceparent", async () => {
     const tracer = provider.getTracer("worker");
     // What a W3C propagator extracts from `traceparent: 00-1111...-2222...-01`.

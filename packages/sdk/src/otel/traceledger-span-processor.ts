@@ -25,9 +25,17 @@ import type { CommandSink, TracingStats } from "../export/command-sink.js";
 import { createSink } from "../export/create-sink.js";
 
 export interface TraceledgerSpanProcessorOptions extends ExportOptions {
-  /** The service name when a span's resource has no `service.name`. Default unknown_service:node. */
+  /**
+   * The service name when a span's resource has none of its own: no `service.name`,
+   * or OpenTelemetry's placeholder `unknown_service:<process>` (which its default
+   * resource always carries). The resource sent then carries this name too.
+   * Default: that placeholder, else unknown_service:node.
+   */
   readonly serviceName?: string;
 }
+
+const UNKNOWN_SERVICE = "unknown_service";
+const DEFAULT_SERVICE_NAME = "unknown_service:node";
 
 interface Started {
   readonly command: StartSpanCommand;
@@ -40,11 +48,11 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
   private readonly sink: CommandSink;
   private readonly started = new WeakMap<object, Started>();
   private readonly resources = new WeakMap<object, Resource>();
-  private readonly fallbackServiceName: string;
+  private readonly serviceName: string | undefined;
 
   constructor(options: TraceledgerSpanProcessorOptions = {}) {
     this.sink = createSink(resolveExportConfig(options));
-    this.fallbackServiceName = options.serviceName ?? "unknown_service:node";
+    this.serviceName = options.serviceName;
   }
 
   onStart(span: OtelSpan, _parentContext: Context): void {
@@ -141,7 +149,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
   private startCommand(span: ReadableSpan, context: OtelSpanContext): StartSpanCommand {
     const parent = span.parentSpanContext;
     const resourceAttributes = (span.resource?.attributes ?? {}) as Attributes;
-    const serviceName = resourceAttributes["service.name"];
+    const serviceName = this.serviceNameOf(resourceAttributes["service.name"]);
     return {
       type: "startSpan",
       traceId: context.traceId,
@@ -151,15 +159,29 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
       tracestate: context.traceState?.serialize() ?? "",
       name: nameOf(span.name),
       kind: Math.min(5, Math.max(1, span.kind + 1)) as SpanKindNumber,
-      serviceName: typeof serviceName === "string" && serviceName !== "" ? serviceName : this.fallbackServiceName,
+      serviceName,
       startTimeUnixNano: hrTimeToNanos(span.startTime),
       attributes: { ...(span.attributes as Attributes) },
       links: span.links.map(toLinkData),
-      resource: this.resourceFor(span.resource, resourceAttributes),
+      resource: this.resourceFor(
+        span.resource,
+        resourceAttributes["service.name"] === serviceName ? resourceAttributes : { ...resourceAttributes, "service.name": serviceName },
+      ),
       scopeName: span.instrumentationScope?.name ?? "",
       scopeVersion: span.instrumentationScope?.version ?? "",
       sealed: false,
     };
+  }
+
+  /**
+   * The resource's `service.name`, unless it has none: absent, blank, or OTel's
+   * placeholder (`unknown_service`, `unknown_service:<process>`). Then the
+   * serviceName option, else the placeholder, else unknown_service:node.
+   */
+  private serviceNameOf(named: unknown): string {
+    const valid = typeof named === "string" && named.trim() !== "";
+    if (valid && !named.startsWith(UNKNOWN_SERVICE)) return named;
+    return this.serviceName ?? (valid ? named : DEFAULT_SERVICE_NAME);
   }
 
   private resourceFor(key: object | undefined, attributes: Attributes): Resource {
