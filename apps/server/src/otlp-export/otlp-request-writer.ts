@@ -101,8 +101,6 @@ function writeExportRequest(spans: readonly TranscodedSpan[]): Uint8Array {
 /** Everything that makes a span's scope, as one string: spans that share it share a ScopeSpans. */
 function scopeKey(span: TranscodedSpan): string {
   const name = span.scopeName || DEFAULT_SCOPE_NAME;
-  // Nearly every span has no more than a name: its key is the name.
-  if (span.scopeVersion === "" && span.scopeAttributes.length === 0 && span.scopeDroppedAttributesCount === 0 && span.scopeSchemaUrl === "") return name;
   return `${partsKey(name, span.scopeVersion, span.scopeSchemaUrl, String(span.scopeDroppedAttributesCount))}${latin1(span.scopeAttributes)}`;
 }
 

@@ -169,6 +169,8 @@ describe("OtlpSpanTranscoder and writeExportRequests", () => {
       spanStarted("00000000000000a2", { serviceName: "s", scopeName: "lib", provenance: provenance("x\u00001", "") }),
       spanStarted("00000000000000a3", { serviceName: "s\u0000u", scopeName: "lib", provenance: provenance("", "v") }),
       spanStarted("00000000000000a4", { serviceName: "s", scopeName: "lib", provenance: provenance("", "u\u0000v") }),
+      // A bare name spelled as another scope's whole key once was.
+      spanStarted("00000000000000a5", { serviceName: "s", scopeName: "3:lib3:x\u000010:1:0" }),
     ];
     const reference = new OtlpSpanFold();
     const transcoder = new OtlpSpanTranscoder();
@@ -180,7 +182,7 @@ describe("OtlpSpanTranscoder and writeExportRequests", () => {
     const [written] = writeExportRequests(transcoder.spans(), 10);
     const request = fromBinary(ExportTraceServiceRequestSchema, written!.bytes);
     expect(toJson(ExportTraceServiceRequestSchema, request)).toEqual(toJson(ExportTraceServiceRequestSchema, buildExportRequests(reference.spans(), 10)[0]!));
-    expect(request.resourceSpans.flatMap((r) => r.scopeSpans)).toHaveLength(4);
+    expect(request.resourceSpans.flatMap((r) => r.scopeSpans)).toHaveLength(5);
   });
 
   it("splits a batch over the byte limit into requests within it, losing no span", () => {
