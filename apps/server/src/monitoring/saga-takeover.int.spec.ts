@@ -75,6 +75,13 @@ function dying(inner: SubscriptionLease, dead: () => boolean): SubscriptionLease
 }
 
 /** B takes the lease once A's (2 s, held by a dead process) has expired. */
+/** No more errors for 25 s: the rate falls within a window, and the one episode resolves, once. */
+async function errorsStopThenOneEpisode(h: Harness, runner: SagaRunner): Promise<void> {
+  const errorsStopped = h.clock.now;
+  await run(h, runner, 25, 0);
+  expect((await rateEvents(h)).map((e) => describeEvent(e, errorsStopped + 10n * SECOND))).toEqual(ONE_EPISODE);
+}
+
 async function takeOver(b: SagaRunner): Promise<void> {
   for (let i = 0; i < 200 && !b.isLeader; i++) {
     await b.step();
@@ -99,9 +106,7 @@ describe("a new saga leader and the error-rate alert of the old one", () => {
     await run(h, b, 40, 3);
     expect((await rateEvents(h)).map((e) => e.type)).toEqual(["AlertRaised", "AlertRaised"]);
     // No more errors: the rate falls to 10% within a window (once two thirds of it are clean), and both resolve, once.
-    const errorsStopped = h.clock.now;
-    await run(h, b, 25, 0);
-    expect((await rateEvents(h)).map((e) => describeEvent(e, errorsStopped + 10n * SECOND))).toEqual(ONE_EPISODE);
+    await errorsStopThenOneEpisode(h, b);
     await b.stop();
     await h.close();
   });
@@ -133,9 +138,7 @@ describe("a new saga leader and the error-rate alert of the old one", () => {
     expect(gauge.get("error_rate")).toBe(2);
     await run(h, b, 30, 3);
     expect((await rateEvents(h)).map((e) => e.type)).toEqual(["AlertRaised", "AlertRaised"]);
-    const errorsStopped = h.clock.now;
-    await run(h, b, 25, 0);
-    expect((await rateEvents(h)).map((e) => describeEvent(e, errorsStopped + 10n * SECOND))).toEqual(ONE_EPISODE);
+    await errorsStopThenOneEpisode(h, b);
     await b.stop();
     await h.close();
   });

@@ -138,18 +138,24 @@ function randomTrace(random: () => number): TraceEventCase[] {
   return events;
 }
 
+/** The events read by the reference mapping (as decoded messages) and by the transcoder (as stored bytes). */
+function foldBoth(events: readonly TraceEventCase[]): { reference: OtlpSpanFold; transcoder: OtlpSpanTranscoder } {
+  const reference = new OtlpSpanFold();
+  const transcoder = new OtlpSpanTranscoder();
+  events.forEach((event, i) => {
+    reference.apply(i + 1, event);
+    const { type, payload } = encodeTraceEvent(event);
+    transcoder.apply(i + 1, type, payload);
+  });
+  return { reference, transcoder };
+}
+
 describe("OtlpSpanTranscoder and writeExportRequests", () => {
   for (let seed = 1; seed <= 60; seed++) {
     it(`write what the reference mapping builds (random trace ${seed})`, () => {
       const random = seededRandom(seed);
       const events = randomTrace(random);
-      const reference = new OtlpSpanFold();
-      const transcoder = new OtlpSpanTranscoder();
-      events.forEach((event, i) => {
-        reference.apply(i + 1, event);
-        const { type, payload } = encodeTraceEvent(event);
-        transcoder.apply(i + 1, type, payload);
-      });
+      const { reference, transcoder } = foldBoth(events);
       const maxSpans = 1 + Math.floor(random() * 12);
       const expected = buildExportRequests(reference.spans(), maxSpans).map((r) => toJson(ExportTraceServiceRequestSchema, r));
       const written = writeExportRequests(transcoder.spans(), maxSpans);
@@ -172,13 +178,7 @@ describe("OtlpSpanTranscoder and writeExportRequests", () => {
       // A bare name spelled as another scope's whole key once was.
       spanStarted("00000000000000a5", { serviceName: "s", scopeName: "3:lib3:x\u000010:1:0" }),
     ];
-    const reference = new OtlpSpanFold();
-    const transcoder = new OtlpSpanTranscoder();
-    events.forEach((event, i) => {
-      reference.apply(i + 1, event);
-      const { type, payload } = encodeTraceEvent(event);
-      transcoder.apply(i + 1, type, payload);
-    });
+    const { reference, transcoder } = foldBoth(events);
     const [written] = writeExportRequests(transcoder.spans(), 10);
     const request = fromBinary(ExportTraceServiceRequestSchema, written!.bytes);
     expect(toJson(ExportTraceServiceRequestSchema, request)).toEqual(toJson(ExportTraceServiceRequestSchema, buildExportRequests(reference.spans(), 10)[0]!));

@@ -6,6 +6,7 @@
 
 import type { EventStore } from "../../event-store/event-store.js";
 import { TraceChangeFeed } from "../../live/trace-change-feed.js";
+import { until as pollUntil } from "../../../test/e2e/support/wait.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,10 +47,7 @@ export function readInBackground<T>(stream: AsyncIterable<T>): T[] {
   return received;
 }
 
+/** Waits for a condition, at most `ms`: the e2e tests' bounded poll, for a plain yes or no. */
 export async function until(ms: number, what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
+  await pollUntil(ms, what, () => (check() ? true : undefined));
 }

@@ -52,13 +52,18 @@ async function timedClose(grpc: GrpcServer): Promise<number> {
   return performance.now() - began;
 }
 
+/** A Health.Watch from a stock client that reads the first status, then stops reading. */
+function pausedHealthWatch(grpc: GrpcServer) {
+  const health = foreignHealthClient(grpc.address);
+  clients.push(health);
+  const call = (health as unknown as { Watch(request: object, metadata: Metadata): ClientReadableStream<{ status: string }> }).Watch({ service: "" }, new Metadata());
+  return firstThenPause(call);
+}
+
 describe("the gRPC server's close, with stalled standard streams", () => {
   it("ends a Health.Watch stalled after its first status with UNAVAILABLE at once: nothing holds it back", async () => {
     const grpc = await start();
-    const health = foreignHealthClient(grpc.address);
-    clients.push(health);
-    const call = (health as unknown as { Watch(request: object, metadata: Metadata): ClientReadableStream<{ status: string }> }).Watch({ service: "" }, new Metadata());
-    const watch = firstThenPause(call);
+    const watch = pausedHealthWatch(grpc);
     expect((await watch.first).status).toBe("SERVING");
 
     const tookMs = await timedClose(grpc);
@@ -68,10 +73,7 @@ describe("the gRPC server's close, with stalled standard streams", () => {
 
   it("cuts a Health.Watch whose client stopped reading, rather than waiting for the grace period", async () => {
     const grpc = await start();
-    const health = foreignHealthClient(grpc.address);
-    clients.push(health);
-    const call = (health as unknown as { Watch(request: object, metadata: Metadata): ClientReadableStream<{ status: string }> }).Watch({ service: "" }, new Metadata());
-    const watch = firstThenPause(call);
+    const watch = pausedHealthWatch(grpc);
     expect((await watch.first).status).toBe("SERVING");
     // Status changes pile up behind the paused client (each is a message): far more than
     // its buffer (16 messages) and its HTTP/2 window (64 KiB) take.
