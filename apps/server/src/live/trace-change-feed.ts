@@ -58,7 +58,7 @@ export class TraceChangeFeed {
   }
 
   /** Resolves on the next change of the trace, after `timeoutMs`, or when `signal` aborts. */
-  waitForChange(traceId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  private waitForChange(traceId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
       const done = () => {
