@@ -23,6 +23,8 @@ interface SpanTarget {
   readonly spanId: string;
   /** How many times this command was sent again after a retryable failure. */
   retries?: number;
+  /** Its place in the order the sink accepted commands; set by the sink. */
+  sequence?: number;
 }
 
 export interface SpanLinkData {

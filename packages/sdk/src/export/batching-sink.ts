@@ -19,21 +19,33 @@
 //   rejects one by one are counted as failed, unless the code is retryable: then
 //   they (and the later commands of the same trace in that batch, which may have
 //   failed because of them) go back to the front, up to `maxAttempts` tries.
-// - A full queue drops the new command and counts it, with one rate-limited
-//   warning; the batch in flight is kept. Nothing here throws into the
-//   application, and every promise is handled: a server that is down costs the
-//   application nothing but the queue.
+// - A full queue refuses new spans whole, but still takes the ends of spans it
+//   holds or has sent (command-queue.ts); what it refuses is counted as dropped,
+//   with one rate-limited warning; the batch in flight is kept. Nothing here
+//   throws into the application, and every promise is handled: a server that is
+//   down costs the application nothing but the queue.
+// - Starts of spans continuing another process's trace jump the queue, in a
+//   call of their own beside the batch in flight, so that a backlog here does
+//   not let the caller complete the trace before they land. The span's later
+//   commands wait until that call has settled.
+// - shutdown() ends the spans still open with reason CANCELLED, so that they do
+//   not stay running on the server until it closes them as orphans.
 
 import { Code } from "@connectrpc/connect";
 import type { SpanCommand } from "../commands/span-command.js";
+import { nowUnixNano } from "../trace/clock.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import type { CommandSink, TracingStats } from "./command-sink.js";
+import { CommandQueue } from "./command-queue.js";
 import type { CommandTransport, PreparedSend } from "./command-transport.js";
 import { RateLimitedWarning } from "./rate-limited-warning.js";
 import { backoffMs, callFailureKind, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
 
 export interface BatchingOptions extends RetryPolicy {
-  /** Most commands waiting; more are dropped. Default 10,000. */
+  /**
+   * Most commands waiting before new spans are dropped. Default 10,000. The
+   * ends of spans already accepted are still taken, up to twice as many.
+   */
   readonly maxQueueSize: number;
   /** Most commands in one call; a full batch ships at once. Default 1,024. */
   readonly maxBatchSize: number;
@@ -62,21 +74,26 @@ export const DEFAULT_BATCHING: Omit<BatchingOptions, "warn"> = {
 };
 
 interface Waiter {
+  /** Resolved once every command with a lower sequence number has settled. */
   readonly target: number;
   readonly resolve: () => void;
 }
 
 export class BatchingSink implements CommandSink {
-  private queue: SpanCommand[] = [];
+  private readonly queue: CommandQueue;
+  /** The batches being sent (the main one, an urgent one), until their commands are settled or put back. */
+  private readonly inFlightBatches = new Set<readonly SpanCommand[]>();
+  /** Spans whose start is in flight in an urgent call: nothing else of theirs may leave before it settles. */
+  private readonly held = new Set<string>();
   private sending = false;
   private again = false;
-  private inFlight = 0;
+  private urgentSending = false;
+  private urgentScheduled = false;
+  private urgentLoop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private soon = false;
   private closed = false;
   private readonly stopping = new AbortController();
-  private enqueued = 0;
-  private settled = 0;
   private waiters: Waiter[] = [];
   private readonly counts = { sent: 0, dropped: 0, failed: 0, retried: 0, rpcs: 0 };
   private readonly dropWarning: RateLimitedWarning;
@@ -95,6 +112,7 @@ export class BatchingSink implements CommandSink {
     this.failWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
     this.outageWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
     this.tooLargeWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    this.queue = new CommandQueue(options.maxQueueSize);
     exitFlush.add(this);
   }
 
@@ -103,12 +121,12 @@ export class BatchingSink implements CommandSink {
       this.drop(1, "the tracer has shut down");
       return;
     }
-    if (this.queue.length >= this.options.maxQueueSize) {
-      this.drop(1, `the queue is full (${this.options.maxQueueSize} commands); is ${this.describeTarget} reachable?`);
+    const refusal = this.queue.offer(command);
+    if (refusal !== undefined) {
+      this.drop(1, `${refusal}; is ${this.describeTarget} reachable?`);
       return;
     }
-    this.queue.push(command);
-    this.enqueued++;
+    if (command.type === "startSpan" && command.parentIsRemote) this.sendUrgentSoon();
     if (this.queue.length >= this.options.maxBatchSize) this.flushSoon();
     else if (this.timer === undefined && !this.sending) this.armTimer();
   }
@@ -136,8 +154,8 @@ export class BatchingSink implements CommandSink {
    * background timers of the sink never do.
    */
   private flushWithin(timeoutMs: number, keepAlive: boolean): Promise<void> {
-    const target = this.enqueued;
-    if (this.settled >= target) return Promise.resolve();
+    const target = this.queue.nextSequence;
+    if (this.oldestUnsettled() >= target) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timeout = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -161,6 +179,7 @@ export class BatchingSink implements CommandSink {
     this.shutdownPromise ??= (async () => {
       this.closed = true;
       exitFlush.delete(this);
+      this.cancelOpenSpans();
       const deadline = setTimeout(() => this.stopping.abort(), timeoutMs);
       try {
         await this.flushWithin(timeoutMs, true);
@@ -168,10 +187,10 @@ export class BatchingSink implements CommandSink {
         clearTimeout(deadline);
         this.stopping.abort();
         await this.loop;
+        await this.urgentLoop;
         // What is left could not be sent in time.
-        const left = this.queue.length;
-        this.queue = [];
-        if (left > 0) this.drop(left, "shutdown ran out of time", true);
+        const left = this.queue.clear();
+        if (left > 0) this.drop(left, "shutdown ran out of time");
         clearTimeout(this.timer);
         this.transport.close();
       }
@@ -180,7 +199,36 @@ export class BatchingSink implements CommandSink {
   }
 
   stats(): TracingStats {
-    return { queued: this.queue.length, inFlight: this.inFlight, ...this.counts };
+    let inFlight = 0;
+    for (const batch of this.inFlightBatches) inFlight += batch.length;
+    return { queued: this.queue.length, inFlight, ...this.counts };
+  }
+
+  /**
+   * Ends every span still open as CANCELLED, now (or at its start, if that is
+   * later): the process is stopping, so the span will not end by itself.
+   */
+  private cancelOpenSpans(): void {
+    const now = nowUnixNano();
+    for (const span of this.queue.takeOpenSpans()) {
+      const refusal = this.queue.offer({
+        type: "endSpan",
+        traceId: span.traceId,
+        spanId: span.spanId,
+        endTimeUnixNano: now > span.startTimeUnixNano ? now : span.startTimeUnixNano,
+        statusCode: 0,
+        statusMessage: "",
+        endReason: 2,
+      });
+      if (refusal !== undefined) this.drop(1, refusal);
+    }
+  }
+
+  /** The lowest sequence number of a command not yet settled (sent, failed or dropped), or Infinity. */
+  private oldestUnsettled(): number {
+    let oldest = this.queue.oldestSequence();
+    for (const batch of this.inFlightBatches) for (const c of batch) if (c.sequence !== undefined && c.sequence < oldest) oldest = c.sequence;
+    return oldest;
   }
 
   private armTimer(): void {
@@ -212,7 +260,6 @@ export class BatchingSink implements CommandSink {
       .catch((error: unknown) => this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`))
       .finally(() => {
         this.sending = false;
-        this.inFlight = 0;
         if (this.queue.length === 0) this.wakeWaiters();
         else if (this.again || this.waiters.length > 0 || this.queue.length >= this.options.maxBatchSize) this.startSending();
         else if (!this.stopping.signal.aborted) this.armTimer();
@@ -221,36 +268,92 @@ export class BatchingSink implements CommandSink {
 
   private async sendLoop(): Promise<void> {
     while (this.queue.length > 0 && !this.stopping.signal.aborted) {
-      const candidates = this.queue.length > this.options.maxBatchSize ? this.queue.slice(0, this.options.maxBatchSize) : this.queue;
-      let prepared: PreparedSend;
-      try {
-        prepared = this.transport.prepare(candidates);
-      } catch (error) {
-        // Commands that cannot be encoded can never be sent: count them and move on.
-        this.queue = this.queue.slice(candidates.length);
-        this.fail(candidates.length, `internal error while encoding ${candidates.length} commands: ${describeError(error)}`);
+      const candidates = this.queue.peek(this.options.maxBatchSize, this.held);
+      if (candidates.length === 0) {
+        // The next command belongs to a span whose start is in flight in an urgent call.
+        await this.urgentLoop;
         continue;
       }
-      const batch = candidates.slice(0, Math.max(1, prepared.count));
-      this.queue = this.queue.length === batch.length ? [] : this.queue.slice(batch.length);
-      if (prepared.unsendable !== undefined) {
-        this.drop(batch.length, prepared.unsendable, true, this.tooLargeWarning);
-        continue;
-      }
-      this.inFlight = batch.length;
-      const results = await this.sendWithRetries(batch, prepared.send);
-      this.inFlight = 0;
-      if (results === undefined) continue; // the whole batch was settled as failed or dropped
-      const requeued = this.settleResults(batch, results);
-      if (requeued.length > 0) {
-        this.queue = [...requeued, ...this.queue];
-        await this.sleep(backoffMs(this.options, Math.max(...requeued.map((c) => c.retries ?? 1))));
-      }
-      this.wakeWaiters();
+      const taken = this.take(candidates, false);
+      if (taken === undefined) continue;
+      const requeued = await this.sendBatch(taken.batch, taken.send);
+      if (requeued.length > 0) await this.sleep(backoffMs(this.options, Math.max(...requeued.map((c) => c.retries ?? 1))));
       // Between batches, only keep going if there is a full batch or someone waits.
       if (this.queue.length < this.options.maxBatchSize && !this.again && this.waiters.length === 0) break;
       this.again = false;
     }
+  }
+
+  private sendUrgentSoon(): void {
+    if (this.urgentSending || this.urgentScheduled) return;
+    this.urgentScheduled = true;
+    setImmediate(() => {
+      this.urgentScheduled = false;
+      this.startUrgent();
+    });
+  }
+
+  private startUrgent(): void {
+    if (this.urgentSending || this.stopping.signal.aborted || this.queue.urgentLength === 0) return;
+    this.urgentSending = true;
+    this.urgentLoop = this.sendUrgentLoop()
+      .catch((error: unknown) => this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`))
+      .finally(() => {
+        this.urgentSending = false;
+        if (this.queue.urgentLength > 0) this.startUrgent();
+      });
+  }
+
+  /** Ships the urgent starts in calls of their own, whatever the main loop is doing. */
+  private async sendUrgentLoop(): Promise<void> {
+    while (this.queue.urgentLength > 0 && !this.stopping.signal.aborted) {
+      const taken = this.take(this.queue.peekUrgent(this.options.maxBatchSize), true);
+      if (taken === undefined) continue;
+      for (const c of taken.batch) this.held.add(c.spanId);
+      let requeued: SpanCommand[];
+      try {
+        requeued = await this.sendBatch(taken.batch, taken.send);
+      } finally {
+        for (const c of taken.batch) this.held.delete(c.spanId);
+      }
+      // Starts to retry are back at the front of the queue: the main loop sends them, in order.
+      if (requeued.length > 0) break;
+    }
+  }
+
+  /**
+   * Encodes what the transport takes of `candidates` (the front of the queue)
+   * and removes it from the queue. Undefined when nothing is to be sent: the
+   * commands could not be encoded or are too large, and are settled as such.
+   */
+  private take(candidates: SpanCommand[], alongside: boolean): { batch: SpanCommand[]; send: PreparedSend["send"] } | undefined {
+    let prepared: PreparedSend;
+    try {
+      prepared = this.transport.prepare(candidates, alongside);
+    } catch (error) {
+      // Commands that cannot be encoded can never be sent: count them and move on.
+      this.queue.remove(candidates.length);
+      this.fail(candidates.length, `internal error while encoding ${candidates.length} commands: ${describeError(error)}`);
+      return undefined;
+    }
+    const batch = candidates.slice(0, Math.max(1, prepared.count));
+    this.queue.remove(batch.length);
+    if (prepared.unsendable !== undefined) {
+      this.drop(batch.length, prepared.unsendable, this.tooLargeWarning);
+      return undefined;
+    }
+    return { batch, send: prepared.send };
+  }
+
+  /** Sends one batch with its retries and settles it; returns the commands put back to be sent again. */
+  private async sendBatch(batch: SpanCommand[], send: PreparedSend["send"]): Promise<SpanCommand[]> {
+    this.inFlightBatches.add(batch);
+    const results = await this.sendWithRetries(batch, send);
+    const requeued = results === undefined ? [] : this.settleResults(batch, results);
+    this.queue.putBack(requeued);
+    this.inFlightBatches.delete(batch);
+    this.wakeWaiters();
+    return requeued;
   }
 
   /** The per-command results, or undefined when the call failed for good (the batch is then settled). */
@@ -264,7 +367,7 @@ export class BatchingSink implements CommandSink {
         return await send(this.stopping.signal);
       } catch (error) {
         if (this.stopping.signal.aborted) {
-          this.drop(batch.length, "shutdown ran out of time", true);
+          this.drop(batch.length, "shutdown ran out of time");
           return undefined;
         }
         const kind = callFailureKind(error, this.stopping.signal);
@@ -282,7 +385,7 @@ export class BatchingSink implements CommandSink {
         this.counts.retried += batch.length;
         await this.sleep(backoffMs(this.options, attempt));
         if (this.stopping.signal.aborted) {
-          this.drop(batch.length, "shutdown ran out of time", true);
+          this.drop(batch.length, "shutdown ran out of time");
           return undefined;
         }
       }
@@ -313,27 +416,24 @@ export class BatchingSink implements CommandSink {
       }
     }
     this.counts.sent += sent;
-    this.settled += sent;
     this.counts.retried += requeued.length;
     return requeued;
   }
 
-  private drop(count: number, why: string, enqueued = false, warning = this.dropWarning): void {
+  private drop(count: number, why: string, warning = this.dropWarning): void {
     this.counts.dropped += count;
-    if (enqueued) this.settled += count;
     warning.warn(`traceledger: dropped ${count} span command(s): ${why}`, count);
   }
 
   private fail(count: number, message: string): void {
     this.counts.failed += count;
-    this.settled += count;
     this.failWarning.warn(`traceledger: ${message}`, count);
   }
 
   private wakeWaiters(all = false): void {
     if (this.waiters.length === 0) return;
-    const settledAll = all || (this.queue.length === 0 && this.inFlight === 0);
-    const ready = this.waiters.filter((w) => settledAll || this.settled >= w.target);
+    const oldest = all ? Infinity : this.oldestUnsettled();
+    const ready = this.waiters.filter((w) => oldest >= w.target);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));
     for (const waiter of ready) waiter.resolve();

@@ -55,9 +55,34 @@ afterEach(async () => {
 });
 
 let seq = 0;
-function end(traceId = "t".repeat(32)): SpanCommand {
-  seq++;
-  return { type: "endSpan", traceId, spanId: String(seq).padStart(16, "0"), endTimeUnixNano: 1n, statusCode: 0, statusMessage: "", endReason: 0 };
+function end(traceId = "t".repeat(32), spanId = String(++seq).padStart(16, "0")): SpanCommand {
+  return { type: "endSpan", traceId, spanId, endTimeUnixNano: 1n, statusCode: 0, statusMessage: "", endReason: 0 };
+}
+
+function start(options: { parentIsRemote?: boolean; traceId?: string } = {}): SpanCommand & { type: "startSpan" } {
+  return {
+    type: "startSpan",
+    traceId: options.traceId ?? "t".repeat(32),
+    spanId: String(++seq).padStart(16, "0"),
+    parentSpanId: options.parentIsRemote ? "p".repeat(16) : "",
+    parentIsRemote: options.parentIsRemote ?? false,
+    tracestate: "",
+    name: "work",
+    kind: 1,
+    serviceName: "svc",
+    startTimeUnixNano: 1n,
+    attributes: undefined,
+    scopeName: "test",
+    sealed: false,
+  };
+}
+
+function event(of: SpanCommand): SpanCommand {
+  return { type: "addSpanEvent", traceId: of.traceId, spanId: of.spanId, eventId: String(++seq), timeUnixNano: 1n, name: "tick" };
+}
+
+function endOf(of: SpanCommand): SpanCommand {
+  return end(of.traceId, of.spanId);
 }
 
 const unavailable = () => new ConnectError("connection refused", Code.Unavailable);
@@ -103,13 +128,25 @@ describe("BatchingSink", () => {
     expect(warnings.some((w) => w.includes("who are you"))).toBe(true);
   });
 
-  it("gives up on a deadline after maxAttempts and counts the batch as failed", async () => {
-    const transport = new ScriptedTransport(Array.from({ length: 4 }, () => new ConnectError("slow", Code.DeadlineExceeded)));
+  it("gives up on load shedding after maxAttempts and counts the batch as failed", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 4 }, () => new ConnectError("busy", Code.ResourceExhausted)));
     const sink = sinkWith(transport, { maxAttempts: 3 });
     sink.submit(end());
     await sink.forceFlush();
     expect(transport.calls).toHaveLength(3);
     expect(sink.stats()).toMatchObject({ failed: 1, retried: 2 });
+  });
+
+  it("retries a server that lets every deadline pass past maxAttempts, until it answers", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 8 }, () => new ConnectError("the operation timed out", Code.DeadlineExceeded)));
+    const sink = sinkWith(transport, { maxAttempts: 3 });
+    const commands = [end(), end()];
+    for (const c of commands) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls).toHaveLength(9);
+    expect(transport.calls[8]).toEqual(commands);
+    expect(sink.stats()).toMatchObject({ sent: 2, failed: 0, dropped: 0 });
+    expect(warnings.filter((w) => w.includes("retrying until it is back"))).toHaveLength(1);
   });
 
   it("retries a server that is down past maxAttempts, until it is back", async () => {
@@ -137,12 +174,12 @@ describe("BatchingSink", () => {
       close: () => {},
     };
     const sink = sinkWith(transport, { maxQueueSize: 4, maxBatchSize: 2, maxAttempts: 2 });
-    const inFlight = [end(), end()];
+    const inFlight = [start(), start()];
     for (const c of inFlight) sink.submit(c);
     await new Promise((resolve) => setTimeout(resolve, 50)); // well past two attempts
     expect(sink.stats()).toMatchObject({ inFlight: 2, failed: 0 });
-    const queued = [end(), end(), end(), end()];
-    for (const c of [...queued, end(), end()]) sink.submit(c);
+    const queued = [start(), start(), start(), start()];
+    for (const c of [...queued, start(), start()]) sink.submit(c);
     expect(sink.stats()).toMatchObject({ inFlight: 2, queued: 4, dropped: 2 });
     down = false;
     await sink.forceFlush();
@@ -225,8 +262,8 @@ describe("BatchingSink", () => {
   it("drops what does not fit in the queue, counts it, and warns once", async () => {
     const transport = new ScriptedTransport();
     const sink = sinkWith(transport, { maxQueueSize: 3, maxBatchSize: 3, flushIntervalMs: 600_000 });
-    // Nothing ships before the next tick, so the fourth command onwards overflow.
-    for (let i = 0; i < 10; i++) sink.submit(end());
+    // Nothing ships before the next tick, so the fourth span onwards overflow.
+    for (let i = 0; i < 10; i++) sink.submit(start());
     expect(sink.stats()).toMatchObject({ queued: 3, dropped: 7 });
     expect(warnings.filter((w) => w.includes("queue is full"))).toHaveLength(1);
     await sink.forceFlush();
@@ -273,5 +310,145 @@ describe("BatchingSink", () => {
     sink.submit(end());
     await sink.shutdown(50);
     expect(sink.stats()).toMatchObject({ sent: 0, dropped: 2, queued: 0, inFlight: 0 });
+  });
+
+  it("takes the end of an accepted span into a full queue, and refuses every command of a span whose start it refused", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { maxQueueSize: 3, maxBatchSize: 100, flushIntervalMs: 600_000 });
+    const kept = [start(), start(), start()];
+    for (const c of kept) sink.submit(c);
+    const refused = start();
+    sink.submit(refused);
+    expect(sink.stats()).toMatchObject({ queued: 3, dropped: 1 });
+    // Full: the refused span's later commands go with it; an accepted span's event waits for room, its end does not.
+    sink.submit(event(refused));
+    sink.submit(endOf(refused));
+    sink.submit(event(kept[0]!));
+    const ends = kept.map(endOf);
+    for (const c of ends) sink.submit(c);
+    expect(sink.stats()).toMatchObject({ queued: 6, dropped: 4 });
+    await sink.forceFlush();
+    expect(transport.calls.flat()).toEqual([...kept, ...ends]);
+    // Room again: a new span is taken whole.
+    const late = start();
+    sink.submit(late);
+    sink.submit(endOf(late));
+    await sink.forceFlush();
+    expect(sink.stats()).toMatchObject({ sent: 8, dropped: 4, queued: 0 });
+  });
+
+  it("bounds the ends it takes into a full queue at twice its size", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { maxQueueSize: 2, maxBatchSize: 100, flushIntervalMs: 600_000 });
+    for (let i = 0; i < 6; i++) sink.submit(end());
+    expect(sink.stats()).toMatchObject({ queued: 4, dropped: 2 });
+  });
+
+  it("ships the start of a span continuing another process's trace ahead of the backlog", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { maxBatchSize: 3, flushIntervalMs: 600_000 });
+    const backlog = [start(), start(), start(), start()];
+    for (const c of backlog.slice(0, 2)) sink.submit(c);
+    const remote = start({ parentIsRemote: true });
+    sink.submit(remote);
+    const child = start({ traceId: remote.traceId });
+    sink.submit(child);
+    const remoteEnd = endOf(remote);
+    sink.submit(remoteEnd);
+    for (const c of backlog.slice(2)) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls[0]![0]).toBe(remote);
+    // Everything else keeps the order it was submitted in.
+    expect(transport.calls.flat()).toEqual([remote, backlog[0], backlog[1], child, remoteEnd, backlog[2], backlog[3]]);
+  });
+
+  it("sends such a start in a call of its own beside the batch in flight", async () => {
+    const server = new ScriptedTransport();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const transport: CommandTransport = {
+      prepare: (commands, alongside) => {
+        const prepared = server.prepare(commands);
+        return { count: prepared.count, send: async () => (alongside ? prepared.send() : gate.then(() => prepared.send())) };
+      },
+      close: () => {},
+    };
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
+    const backlog = [start(), start()];
+    for (const c of backlog) sink.submit(c);
+    sink.flushSoon();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.stats().inFlight).toBe(2);
+    const remote = start({ parentIsRemote: true });
+    const child = start({ traceId: remote.traceId });
+    const remoteEnd = endOf(remote);
+    for (const c of [remote, child, remoteEnd]) sink.submit(c);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.calls).toEqual([[remote]]);
+    release();
+    await sink.forceFlush();
+    expect(server.calls).toEqual([[remote], backlog, [child, remoteEnd]]);
+  });
+
+  it("holds a span's later commands while its start is in flight on its own", async () => {
+    const server = new ScriptedTransport();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const transport: CommandTransport = {
+      prepare: (commands, alongside) => {
+        const prepared = server.prepare(commands);
+        return { count: prepared.count, send: async () => (alongside ? gate.then(() => prepared.send()) : prepared.send()) };
+      },
+      close: () => {},
+    };
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
+    const remote = start({ parentIsRemote: true });
+    sink.submit(remote);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sink.stats().inFlight).toBe(1);
+    const other = start();
+    const remoteEnd = endOf(remote);
+    sink.submit(remoteEnd);
+    sink.submit(other);
+    const flushed = sink.forceFlush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.calls).toEqual([]);
+    release();
+    await flushed;
+    expect(server.calls).toEqual([[remote], [remoteEnd, other]]);
+  });
+
+  it("resolves forceFlush only when every command queued before it has settled, whatever settled after it", async () => {
+    // The first command is refused as a conflict twice; everything else succeeds at once.
+    const conflict = { code: Code.Aborted, reason: "CONFLICT", message: "try again" };
+    const transport = new ScriptedTransport([[conflict, undefined], [conflict, undefined, undefined]]);
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000, initialBackoffMs: 40, maxBackoffMs: 40 });
+    sink.submit(end("a".repeat(32)));
+    sink.submit(end("b".repeat(32)));
+    sink.flushSoon();
+    while (transport.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    // The first command now waits for its retry; the flush must wait for it, not for any two commands.
+    const flushed = sink.forceFlush().then(() => transport.calls.length);
+    sink.submit(end("c".repeat(32)));
+    sink.submit(end("d".repeat(32)));
+    expect(await flushed).toBe(3);
+    expect(sink.stats()).toMatchObject({ sent: 4, retried: 2 });
+  });
+
+  it("ends the spans still open at shutdown as CANCELLED, and only those", async () => {
+    const transport = new ScriptedTransport();
+    const sink = sinkWith(transport, { maxQueueSize: 3, maxBatchSize: 100, flushIntervalMs: 600_000 });
+    const ended = start();
+    const open = start();
+    const sentEarlier = start();
+    for (const c of [ended, endOf(ended), open]) sink.submit(c);
+    sink.submit(start()); // refused: the queue is full
+    await sink.forceFlush();
+    sink.submit(sentEarlier);
+    await sink.shutdown();
+    const cancels = transport.calls.flat().filter((c) => c.type === "endSpan" && c.endReason === 2);
+    expect(cancels.map((c) => c.spanId).sort()).toEqual([open.spanId, sentEarlier.spanId].sort());
+    for (const c of cancels) expect(c.type === "endSpan" && c.endTimeUnixNano >= 1n && c.statusCode === 0).toBe(true);
+    expect(sink.stats()).toMatchObject({ sent: 6, dropped: 1, queued: 0 });
   });
 });

@@ -22,7 +22,12 @@ export interface PreparedSend {
 }
 
 export interface CommandTransport {
-  prepare(commands: readonly SpanCommand[]): PreparedSend;
+  /**
+   * Encodes the commands a send takes from the front of `commands`. With
+   * `alongside`, another prepared send may still be in flight (and retried with
+   * its bytes), so this one must not share its buffers.
+   */
+  prepare(commands: readonly SpanCommand[], alongside?: boolean): PreparedSend;
   /** Releases connections. */
   close(): void;
 }

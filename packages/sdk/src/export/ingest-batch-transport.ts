@@ -14,8 +14,9 @@ import type { CommandTransport, PreparedSend } from "./command-transport.js";
 export function ingestBatchTransport(client: TracingClient, options: { maxBatchBytes: number; ownsClient: boolean }): CommandTransport {
   const writer = new ProtoWriter(64 * 1024);
   return {
-    prepare(commands: readonly SpanCommand[]): PreparedSend {
-      const { batch, taken, tooLarge } = encodeBatch(writer, commands, options.maxBatchBytes);
+    prepare(commands: readonly SpanCommand[], alongside = false): PreparedSend {
+      // A send beside the main one (a few urgent starts) gets a small buffer of its own.
+      const { batch, taken, tooLarge } = encodeBatch(alongside ? new ProtoWriter(4 * 1024) : writer, commands, options.maxBatchBytes);
       const message = batchMessage<Message<typeof RAW_TYPE_NAME>>(RAW_TYPE_NAME, batch);
       const first = commands[0];
       return {

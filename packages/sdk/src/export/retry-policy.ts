@@ -8,8 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 export interface RetryPolicy {
   /**
    * Tries in all, the first included, for failures that could be caused by what
-   * is sent (a deadline, load shedding, a command rejected with a retryable
-   * code). An outage (see callFailureKind) is retried until it ends.
+   * is sent (load shedding, a command rejected with a retryable code). An outage (see callFailureKind) is retried until it ends.
    */
   readonly maxAttempts: number;
   readonly initialBackoffMs: number;
@@ -18,23 +17,26 @@ export interface RetryPolicy {
 
 /**
  * How a failed call is handled:
- * - "outage": the server cannot be reached, says it is unavailable, or the
+ * - "outage": the server cannot be reached, says it is unavailable, the
  *   connection broke under the call (a server that crashes or is killed cuts its
- *   HTTP/2 streams with CANCEL, which connect reports as CANCELED). Nothing can
- *   be sent until it is back, so retrying the same batch holds up nothing else:
- *   retried without limit (the bounded queue drops new commands meanwhile).
- * - "transient": DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (load shedding). These
- *   could also be caused by the batch itself (too slow to apply), and one batch
- *   is in flight at a time: retried at most maxAttempts times, so one batch
- *   cannot hold up the queue for ever.
+ *   HTTP/2 streams with CANCEL, which connect reports as CANCELED), or it let the
+ *   deadline pass without answering (DEADLINE_EXCEEDED: a server that hangs, or
+ *   whose database does; a batch is at most 1 MiB of idempotent commands, which
+ *   a working server stores in milliseconds, so the batch itself is not the
+ *   likely cause). Nothing can be sent until it is back, so retrying the same
+ *   batch holds up nothing else: retried without limit (the bounded queue drops
+ *   new spans meanwhile).
+ * - "transient": RESOURCE_EXHAUSTED (load shedding), which the batch itself may
+ *   provoke: retried at most maxAttempts times, so one batch cannot hold up the
+ *   queue for ever.
  * - "tooLarge": RESOURCE_EXHAUSTED because the request is over the server's
  *   message limit. The same bytes would be refused again: final.
  * - "final": anything else a retry cannot fix.
  */
 export type CallFailureKind = "outage" | "transient" | "tooLarge" | "final";
 
-/** Whole-call failures that are transient: the server is away, slow, or shedding load. */
-const RETRYABLE_CALL_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted]);
+/** Whole-call failures that are transient besides an outage: the server is shedding load. */
+const RETRYABLE_CALL_CODES: ReadonlySet<number> = new Set([Code.ResourceExhausted]);
 /** Per-command failures that are transient; ABORTED is the server's "conflict, try again". */
 const RETRYABLE_COMMAND_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
 /**
@@ -79,7 +81,7 @@ const MESSAGE_TOO_LARGE = /larger than|too large/i;
  */
 export function callFailureKind(error: unknown, signal: AbortSignal): CallFailureKind {
   const e = ConnectError.from(error);
-  if (e.code === Code.Unavailable || isConnectionError(error)) return "outage";
+  if (e.code === Code.Unavailable || e.code === Code.DeadlineExceeded || isConnectionError(error)) return "outage";
   if (e.code === Code.Canceled && !signal.aborted) return "outage";
   if (e.code === Code.ResourceExhausted && MESSAGE_TOO_LARGE.test(e.rawMessage)) return "tooLarge";
   return RETRYABLE_CALL_CODES.has(e.code) ? "transient" : "final";

@@ -1,6 +1,7 @@
 // How a failed call is classified: a connection cut under the call (a CANCELED
-// the caller did not ask for, Node's HTTP/2 errors) is an outage, retried until
-// the server is back; a cancellation the caller made itself is not.
+// the caller did not ask for, Node's HTTP/2 errors) or a deadline the server let
+// pass is an outage, retried until the server is back; a cancellation the caller
+// made itself is not.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -24,9 +25,13 @@ describe("callFailureKind", () => {
     }
   });
 
+  it("takes a deadline that passed without an answer as an outage: the server, or its database, hangs", () => {
+    expect(callFailureKind(new ConnectError("the operation timed out", Code.DeadlineExceeded), notAborted)).toBe("outage");
+  });
+
   it("keeps the other kinds as they were", () => {
     expect(callFailureKind(new ConnectError("down", Code.Unavailable), notAborted)).toBe("outage");
-    expect(callFailureKind(new ConnectError("slow", Code.DeadlineExceeded), notAborted)).toBe("transient");
+    expect(callFailureKind(new ConnectError("busy", Code.ResourceExhausted), notAborted)).toBe("transient");
     expect(callFailureKind(new ConnectError("Received message larger than max (5000000 vs. 4194304)", Code.ResourceExhausted), notAborted)).toBe("tooLarge");
     expect(callFailureKind(new ConnectError("boom", Code.Internal), notAborted)).toBe("final");
     expect(callFailureKind(new ConnectError("who are you", Code.Unauthenticated), notAborted)).toBe("final");

@@ -1,6 +1,7 @@
 // The server goes away and comes back. The application keeps serving its
-// requests throughout; spans queue up to the bound and the rest are dropped and
-// counted, with one warning; nothing throws and no promise is left unhandled.
+// requests throughout; spans queue up to the bound and the rest are dropped
+// whole (a span whose start was queued keeps its end) and counted, with one
+// warning; nothing throws and no promise is left unhandled.
 // When the server restarts on the same database and port, the queued spans
 // arrive, however many tries the outage took: the default maxAttempts does not
 // apply to a server that is down.
@@ -37,9 +38,10 @@ beforeAll(async () => {
     url: `http://${server.grpcAddress}`,
     env: {},
     timeoutMs: 2_000,
-    // A small queue, so the outage overflows it; short backoff, so the outage
-    // outlasts the default maxAttempts (10) quickly. maxAttempts is left alone.
-    batch: { maxQueueSize: 120, maxBatchSize: 40, flushIntervalMs: 20, initialBackoffMs: 20, maxBackoffMs: 200 },
+    // A small queue, so the outage overflows it, in the middle of a request's four
+    // commands; short backoff, so the outage outlasts the default maxAttempts (10)
+    // quickly. maxAttempts is left alone.
+    batch: { maxQueueSize: 121, maxBatchSize: 40, flushIntervalMs: 20, initialBackoffMs: 20, maxBackoffMs: 200 },
     onWarning: (message) => warnings.push(message),
   });
   app = createServer(
@@ -82,7 +84,7 @@ describe("a server outage", () => {
       await server!.stop();
       server = undefined;
       const during: string[] = [];
-      for (let i = 0; i < 100; i++) during.push(await request()); // 400 commands for a queue of 120
+      for (let i = 0; i < 100; i++) during.push(await request()); // 400 commands for a queue of 121
       await eventually(() => expect(tracer.stats().retried).toBeGreaterThan(0));
       // The first batch alone has now been tried more often than maxAttempts allows (one batch is in flight at a time).
       const failing = tracer.stats().rpcs;
@@ -90,7 +92,8 @@ describe("a server outage", () => {
       const down = tracer.stats();
       expect(down.failed).toBe(0);
       expect(down.dropped).toBeGreaterThan(0);
-      expect(down.queued).toBeLessThanOrEqual(120);
+      // Full, plus the ends of the spans it held when it filled (at most one request's two).
+      expect(down.queued).toBeLessThanOrEqual(123);
       // One warning about the drops, not one per dropped command.
       expect(warnings.filter((w) => w.includes("dropped"))).toHaveLength(1);
       expect(warnings.filter((w) => w.includes("retrying until it is back"))).toHaveLength(1);
@@ -108,8 +111,17 @@ describe("a server outage", () => {
       expect(after.sent).toBeGreaterThan(down.sent);
       expect(after.queued).toBe(0);
       expect(after.failed).toBe(0);
-      // The newest requests were the ones dropped.
+      // The newest requests were the ones dropped, whole: no span whose start arrived lacks its end.
       expect(await getTrace(reader, during[during.length - 1]!)).toBeUndefined();
+      // (The request during which the queue filled may have its GET span without its work span.)
+      const stored: string[] = [];
+      for (const traceId of during) {
+        const trace = await getTrace(reader, traceId);
+        if (trace === undefined) continue;
+        stored.push(trace.spans.map((s) => `${s.name} ${SpanState[s.state]}`).sort().join(", "));
+      }
+      expect(stored.length).toBeGreaterThanOrEqual(30);
+      expect(stored.filter((spans) => spans !== "GET ENDED, work ENDED")).toEqual(stored.at(-1) === "GET ENDED" ? ["GET ENDED"] : []);
       expect(unhandled).toEqual([]);
     } finally {
       reader.close();

@@ -85,10 +85,8 @@ export class Tracer {
       scopeVersion: this.config.scopeVersion,
       sealed: false,
     };
+    // A start with a remote parent ships at once, ahead of any backlog (export/command-queue.ts).
     this.sink.submit(start);
-    // The first span of this service in a distributed trace goes out promptly, so
-    // the caller's end is unlikely to reach the server before it.
-    if (parent !== undefined && !parent.local && (kind === 2 || kind === 5)) this.sink.flushSoon();
     return new RecordingSpan(this.sink, start, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, ...(traceState ? { traceState } : {}) });
   }
 

@@ -190,12 +190,11 @@ describe("Tracer", () => {
     expect(sink.ofType("endSpan").map((e) => e.statusCode)).toEqual([2, 1]);
   });
 
-  it("continues an extracted context as a remote parent and asks for a prompt flush of the entry span", () => {
+  it("continues an extracted context as a remote parent (the sink ships such a start ahead of its backlog)", () => {
     const { tracer, sink } = tracerWith();
     const parent = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
     tracer.startSpan("entry", { parent, kind: "server" });
     expect(sink.ofType("startSpan")[0]).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentSpanId: "00f067aa0ba902b7", parentIsRemote: true });
-    expect(sink.flushRequests).toBe(1);
   });
 
   it("treats a span of another tracer as a remote parent (its start went through another queue)", () => {

@@ -7,14 +7,11 @@ import { EMPTY_STATS } from "../../src/export/command-sink.js";
 
 export class MemorySink implements CommandSink {
   readonly commands: SpanCommand[] = [];
-  flushRequests = 0;
 
   submit(command: SpanCommand): void {
     this.commands.push(command);
   }
-  flushSoon(): void {
-    this.flushRequests++;
-  }
+  flushSoon(): void {}
   /** Seals everything, as shipping a batch would. */
   forceFlush(): Promise<void> {
     for (const c of this.commands) if (c.type === "startSpan") c.sealed = true;
