@@ -23,8 +23,8 @@ interface SpanTarget {
   readonly spanId: string;
   /** How many times this command was sent again after a retryable failure. */
   retries?: number;
-  /** Its place in the order the sink accepted commands; set by the sink. */
-  sequence?: number;
+  /** The first flush that waits for it (a number the sink counts up); set by the sink. */
+  flush?: number;
 }
 
 export interface SpanLinkData {

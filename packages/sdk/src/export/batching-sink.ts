@@ -36,7 +36,7 @@ import type { SpanCommand } from "../commands/span-command.js";
 import { nowUnixNano } from "../trace/clock.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import type { CommandSink, TracingStats } from "./command-sink.js";
-import { CommandQueue } from "./command-queue.js";
+import { CommandQueue, oldestStampOf, stampAll } from "./command-queue.js";
 import type { CommandTransport, PreparedSend } from "./command-transport.js";
 import { RateLimitedWarning } from "./rate-limited-warning.js";
 import { backoffMs, callFailureKind, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
@@ -74,8 +74,8 @@ export const DEFAULT_BATCHING: Omit<BatchingOptions, "warn"> = {
 };
 
 interface Waiter {
-  /** Resolved once every command with a lower sequence number has settled. */
-  readonly target: number;
+  /** Its flush: resolved once no command stamped with it (or an earlier one) is left unsettled. */
+  readonly flush: number;
   readonly resolve: () => void;
 }
 
@@ -94,6 +94,7 @@ export class BatchingSink implements CommandSink {
   private soon = false;
   private closed = false;
   private readonly stopping = new AbortController();
+  private flushes = 0;
   private waiters: Waiter[] = [];
   private readonly counts = { sent: 0, dropped: 0, failed: 0, retried: 0, rpcs: 0 };
   private readonly dropWarning: RateLimitedWarning;
@@ -154,8 +155,10 @@ export class BatchingSink implements CommandSink {
    * background timers of the sink never do.
    */
   private flushWithin(timeoutMs: number, keepAlive: boolean): Promise<void> {
-    const target = this.queue.nextSequence;
-    if (this.oldestUnsettled() >= target) return Promise.resolve();
+    const flush = ++this.flushes;
+    this.queue.stamp(flush);
+    for (const batch of this.inFlightBatches) stampAll(batch, flush);
+    if (this.oldestUnsettled() > flush) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timeout = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -163,7 +166,7 @@ export class BatchingSink implements CommandSink {
       }, timeoutMs);
       if (!keepAlive) timeout.unref();
       const waiter: Waiter = {
-        target,
+        flush,
         resolve: () => {
           clearTimeout(timeout);
           resolve();
@@ -224,10 +227,10 @@ export class BatchingSink implements CommandSink {
     }
   }
 
-  /** The lowest sequence number of a command not yet settled (sent, failed or dropped), or Infinity. */
+  /** The lowest flush stamp of a command not yet settled (sent, failed or dropped), or Infinity. */
   private oldestUnsettled(): number {
-    let oldest = this.queue.oldestSequence();
-    for (const batch of this.inFlightBatches) for (const c of batch) if (c.sequence !== undefined && c.sequence < oldest) oldest = c.sequence;
+    let oldest = this.queue.oldestStamp();
+    for (const batch of this.inFlightBatches) oldest = Math.min(oldest, oldestStampOf(batch));
     return oldest;
   }
 
@@ -333,12 +336,14 @@ export class BatchingSink implements CommandSink {
     } catch (error) {
       // Commands that cannot be encoded can never be sent: count them and move on.
       this.queue.remove(candidates.length);
+      this.queue.forgetStarts(candidates);
       this.fail(candidates.length, `internal error while encoding ${candidates.length} commands: ${describeError(error)}`);
       return undefined;
     }
     const batch = candidates.slice(0, Math.max(1, prepared.count));
     this.queue.remove(batch.length);
     if (prepared.unsendable !== undefined) {
+      this.queue.forgetStarts(batch);
       this.drop(batch.length, prepared.unsendable, this.tooLargeWarning);
       return undefined;
     }
@@ -371,6 +376,7 @@ export class BatchingSink implements CommandSink {
           return undefined;
         }
         const kind = callFailureKind(error, this.stopping.signal);
+        if (kind === "tooLarge" || kind === "final" || (kind === "transient" && attempt >= this.options.maxAttempts)) this.queue.forgetStarts(batch);
         if (kind === "tooLarge") {
           this.fail(batch.length, `${this.describeTarget} refused ${batch.length} commands as larger than it accepts (not retried): ${describeError(error)}`);
           return undefined;
@@ -412,6 +418,7 @@ export class BatchingSink implements CommandSink {
         retryTraces.add(command.traceId);
         requeued.push(command);
       } else {
+        this.queue.forgetStarts([command]);
         this.fail(1, `${this.describeTarget} rejected a ${command.type} command: ${failure.reason || failure.code} ${failure.message}`.trim());
       }
     }
@@ -433,7 +440,7 @@ export class BatchingSink implements CommandSink {
   private wakeWaiters(all = false): void {
     if (this.waiters.length === 0) return;
     const oldest = all ? Infinity : this.oldestUnsettled();
-    const ready = this.waiters.filter((w) => oldest >= w.target);
+    const ready = this.waiters.filter((w) => oldest > w.flush);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));
     for (const waiter of ready) waiter.resolve();

@@ -451,4 +451,17 @@ describe("BatchingSink", () => {
     for (const c of cancels) expect(c.type === "endSpan" && c.endTimeUnixNano >= 1n && c.statusCode === 0).toBe(true);
     expect(sink.stats()).toMatchObject({ sent: 6, dropped: 1, queued: 0 });
   });
+
+  it("does not end at shutdown a span whose start the server refused", async () => {
+    const transport = new ScriptedTransport([[{ code: Code.FailedPrecondition, reason: "TRACE_COMPLETED", message: "too late" }, undefined]]);
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
+    const refused = start();
+    const open = start();
+    sink.submit(refused);
+    sink.submit(open);
+    await sink.forceFlush();
+    await sink.shutdown();
+    expect(transport.calls.at(-1)).toMatchObject([{ type: "endSpan", spanId: open.spanId, endReason: 2 }]);
+    expect(sink.stats()).toMatchObject({ sent: 2, failed: 1 });
+  });
 });

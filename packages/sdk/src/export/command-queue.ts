@@ -16,29 +16,27 @@
 //   refusing it would leave the span running on the server until it is closed
 //   as an orphan. Other commands of accepted spans (events, errors, attributes)
 //   are refused while the queue is full; the span still ends with its status.
-// - Every accepted command gets a sequence number, so that a flush can wait
-//   for exactly the commands queued before it, however they are reordered by
-//   the lanes and by retries.
-// - The spans accepted and not yet ended are remembered (their trace and start
-//   time only), so that shutdown can end them rather than leave them running.
+// - A flush stamps the commands queued when it is called (stamp()), so that it
+//   can wait for exactly those, however the lanes and retries reorder them.
+//   Stamping at flush time, not when a command is accepted, keeps the
+//   application's path free of it.
+// - The spans whose start left the queue and whose end has not are remembered
+//   (as their start command), so that shutdown can end them rather than leave
+//   them running. The bookkeeping happens as commands leave for the wire (the
+//   sender's time), not as the application submits them.
 
-import type { SpanCommand } from "../commands/span-command.js";
+import type { SpanCommand, StartSpanCommand } from "../commands/span-command.js";
 
-/** A span whose start was accepted and whose end has not been seen. */
-export interface OpenSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly startTimeUnixNano: bigint;
-}
+/** A span whose start was accepted and whose end has not been seen: its start command. */
+export type OpenSpan = Pick<StartSpanCommand, "traceId" | "spanId" | "startTimeUnixNano">;
 
 export class CommandQueue {
   private urgent: SpanCommand[] = [];
   private normal: SpanCommand[] = [];
-  private sequence = 0;
   /** Span ids whose start was refused; their later commands are refused too. Oldest first. */
   private readonly refusedSpans = new Set<string>();
-  /** Accepted starts not yet ended, by span id. Oldest first. */
-  private readonly open = new Map<string, OpenSpan>();
+  /** Starts that left the queue, by span id, until their end leaves it. Oldest first. */
+  private readonly open = new Map<string, StartSpanCommand>();
 
   constructor(
     private readonly capacity: number,
@@ -50,22 +48,12 @@ export class CommandQueue {
     return this.urgent.length + this.normal.length;
   }
 
-  /** The sequence number the next accepted command will get. */
-  get nextSequence(): number {
-    return this.sequence;
-  }
-
   /** Accepts `command`, or says why it is refused. */
   offer(command: SpanCommand): string | undefined {
     const refusal = this.refusal(command);
     if (refusal !== undefined) return refusal;
-    command.sequence = this.sequence++;
-    if (command.type === "startSpan") {
-      remember(this.open, command.spanId, { traceId: command.traceId, spanId: command.spanId, startTimeUnixNano: command.startTimeUnixNano }, this.memory);
-      (command.parentIsRemote ? this.urgent : this.normal).push(command);
-    } else {
-      this.normal.push(command);
-    }
+    if (command.type === "startSpan" && command.parentIsRemote) this.urgent.push(command);
+    else this.normal.push(command);
     return undefined;
   }
 
@@ -91,12 +79,18 @@ export class CommandQueue {
     return this.urgent.slice(0, max);
   }
 
-  /** Removes the first `count` commands in shipping order. */
+  /** Removes the first `count` commands in shipping order (they are being sent). */
   remove(count: number): void {
     const fromUrgent = Math.min(count, this.urgent.length);
-    if (fromUrgent > 0) this.urgent = this.urgent.slice(fromUrgent);
+    if (fromUrgent > 0) {
+      this.noteLeaving(this.urgent, fromUrgent);
+      this.urgent = this.urgent.slice(fromUrgent);
+    }
     const fromNormal = count - fromUrgent;
-    if (fromNormal > 0) this.normal = this.normal.length === fromNormal ? [] : this.normal.slice(fromNormal);
+    if (fromNormal > 0) {
+      this.noteLeaving(this.normal, fromNormal);
+      this.normal = this.normal.length === fromNormal ? [] : this.normal.slice(fromNormal);
+    }
   }
 
   /**
@@ -116,15 +110,21 @@ export class CommandQueue {
     return count;
   }
 
-  /** The lowest sequence number still queued, or Infinity. */
-  oldestSequence(): number {
-    let oldest = Infinity;
-    for (const lane of [this.urgent, this.normal]) for (const c of lane) if (c.sequence !== undefined && c.sequence < oldest) oldest = c.sequence;
-    return oldest;
+  /** Stamps every queued command not stamped yet with `flush`. */
+  stamp(flush: number): void {
+    stampAll(this.urgent, flush);
+    stampAll(this.normal, flush);
   }
 
-  /** The spans accepted and not ended, forgetting them. */
+  /** The lowest stamp among the queued commands, or Infinity. */
+  oldestStamp(): number {
+    return Math.min(oldestStampOf(this.urgent), oldestStampOf(this.normal));
+  }
+
+  /** The spans accepted whose end was not (sent or queued), forgetting them. */
   takeOpenSpans(): OpenSpan[] {
+    this.noteLeaving(this.urgent, this.urgent.length);
+    this.noteLeaving(this.normal, this.normal.length);
     const spans = [...this.open.values()];
     this.open.clear();
     return spans;
@@ -134,12 +134,12 @@ export class CommandQueue {
     const full = this.length >= this.capacity;
     if (command.type === "startSpan") {
       if (!full) return undefined;
-      remember(this.refusedSpans, command.spanId, undefined, this.memory);
+      this.refusedSpans.add(command.spanId);
+      if (this.refusedSpans.size > this.memory) this.refusedSpans.delete(this.refusedSpans.keys().next().value!);
       return `the queue is full (${this.capacity} commands)`;
     }
     const ends = command.type === "endSpan";
-    if (ends) this.open.delete(command.spanId);
-    if (this.refusedSpans.has(command.spanId)) {
+    if (this.refusedSpans.size > 0 && this.refusedSpans.has(command.spanId)) {
       if (ends) this.refusedSpans.delete(command.spanId);
       return "the start of its span was dropped";
     }
@@ -147,11 +147,32 @@ export class CommandQueue {
     if (ends && this.length < 2 * this.capacity) return undefined;
     return `the queue is full (${this.capacity} commands)`;
   }
+
+  /** Forgets the spans of these starts: they failed or were dropped, so the server has no span to end. */
+  forgetStarts(commands: readonly SpanCommand[]): void {
+    for (const c of commands) if (c.type === "startSpan") this.open.delete(c.spanId);
+  }
+
+  /** Keeps `open` up to date with the first `count` commands of `lane`, which are leaving it. */
+  private noteLeaving(lane: readonly SpanCommand[], count: number): void {
+    for (let i = 0; i < count; i++) {
+      const c = lane[i]!;
+      if (c.type === "startSpan") {
+        this.open.set(c.spanId, c);
+        if (this.open.size > this.memory) this.open.delete(this.open.keys().next().value!);
+      } else if (c.type === "endSpan") {
+        this.open.delete(c.spanId);
+      }
+    }
+  }
 }
 
-/** Adds `key` to a set or map that keeps at most `limit` entries, forgetting the oldest. */
-function remember<V>(store: Set<string> | Map<string, V>, key: string, value: V, limit: number): void {
-  if (store instanceof Set) store.add(key);
-  else store.set(key, value);
-  if (store.size > limit) store.delete(store.keys().next().value!);
+export function stampAll(commands: readonly SpanCommand[], flush: number): void {
+  for (const c of commands) c.flush ??= flush;
+}
+
+export function oldestStampOf(commands: readonly SpanCommand[]): number {
+  let oldest = Infinity;
+  for (const c of commands) if (c.flush !== undefined && c.flush < oldest) oldest = c.flush;
+  return oldest;
 }
