@@ -47,6 +47,7 @@ export type { Sampler } from "./sampling/trace-id-ratio-sampler.js";
 // HTTP servers
 export { traceHttpHandler } from "./http/node-http.js";
 export type { HttpRequestHandler } from "./http/node-http.js";
+export type { HttpServerRequest, HttpServerResponse, ResponseFor } from "./http/server-messages.js";
 export { expressTracing } from "./http/express.js";
 export type { ExpressTracing } from "./http/express.js";
 export { fastifyTracing } from "./http/fastify.js";

@@ -259,12 +259,18 @@ export class BatchingSink implements CommandSink {
     this.timer = undefined;
     this.sending = true;
     this.again = false;
+    let broken = false;
     this.loop = this.sendLoop()
-      .catch((error: unknown) => this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`))
+      .catch((error: unknown) => {
+        broken = true;
+        this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`);
+      })
       .finally(() => {
         this.sending = false;
         if (this.queue.length === 0) this.wakeWaiters();
-        else if (this.again || this.waiters.length > 0 || this.queue.length >= this.options.maxBatchSize) this.startSending();
+        // After an internal error, the next try waits for the timer: starting again at once
+        // would spin on the same error without ever yielding to the application.
+        else if (!broken && (this.again || this.waiters.length > 0 || this.queue.length >= this.options.maxBatchSize)) this.startSending();
         else if (!this.stopping.signal.aborted) this.armTimer();
       });
   }
@@ -274,6 +280,7 @@ export class BatchingSink implements CommandSink {
       const candidates = this.queue.peek(this.options.maxBatchSize, this.held);
       if (candidates.length === 0) {
         // The next command belongs to a span whose start is in flight in an urgent call.
+        if (!this.urgentSending) throw new Error("commands held for an urgent call that is not running");
         await this.urgentLoop;
         continue;
       }
@@ -299,11 +306,15 @@ export class BatchingSink implements CommandSink {
   private startUrgent(): void {
     if (this.urgentSending || this.stopping.signal.aborted || this.queue.urgentLength === 0) return;
     this.urgentSending = true;
+    let broken = false;
     this.urgentLoop = this.sendUrgentLoop()
-      .catch((error: unknown) => this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`))
+      .catch((error: unknown) => {
+        broken = true; // what is left goes with the main loop's next batch
+        this.failWarning.warn(`traceledger: internal error while sending spans: ${String(error)}`);
+      })
       .finally(() => {
         this.urgentSending = false;
-        if (this.queue.urgentLength > 0) this.startUrgent();
+        if (!broken && this.queue.urgentLength > 0) this.startUrgent();
       });
   }
 

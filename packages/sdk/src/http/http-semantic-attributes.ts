@@ -3,8 +3,8 @@
 // template when the framework knows it, else `{method}` alone: a raw path (ids,
 // tokens) would make names of unbounded cardinality.
 
-import type { IncomingMessage } from "node:http";
 import type { Attributes } from "../commands/attributes.js";
+import type { HttpServerRequest } from "./server-messages.js";
 
 const KNOWN_METHODS = new Set(["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY"]);
 
@@ -16,7 +16,7 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  * absolute-form target (`http://user:password@host/path?query`) gives its path
  * alone: its user info and host must not reach span names or attributes.
  */
-export function requestPath(request: IncomingMessage): string {
+export function requestPath(request: HttpServerRequest): string {
   let target = request.url ?? "/";
   const scheme = ABSOLUTE_FORM.exec(target);
   if (scheme !== null) {
@@ -31,24 +31,25 @@ export function requestPath(request: IncomingMessage): string {
 }
 
 /** The method as the conventions record it: known methods as such, others as "_OTHER". */
-export function requestMethod(request: IncomingMessage): { method: string; original?: string } {
+export function requestMethod(request: HttpServerRequest): { method: string; original?: string } {
   const original = request.method ?? "GET";
   const upper = original.toUpperCase();
   if (KNOWN_METHODS.has(upper)) return upper === original ? { method: upper } : { method: upper, original };
   return { method: "_OTHER", original };
 }
 
-export function serverSpanName(request: IncomingMessage, route: string | undefined): string {
+export function serverSpanName(request: HttpServerRequest, route: string | undefined): string {
   const { method } = requestMethod(request);
   const name = method === "_OTHER" ? "HTTP" : method;
   return route === undefined ? name : `${name} ${route}`;
 }
 
-export function requestAttributes(request: IncomingMessage, route: string | undefined): Attributes {
+export function requestAttributes(request: HttpServerRequest, route: string | undefined): Attributes {
   const { method, original } = requestMethod(request);
-  const socket = request.socket as (IncomingMessage["socket"] & { encrypted?: boolean }) | undefined;
+  const socket = request.socket as (HttpServerRequest["socket"] & { encrypted?: boolean }) | undefined;
   const scheme = socket?.encrypted ? "https" : "http";
-  const host = hostAndPort(firstHeader(request, "host"));
+  // HTTP/2 names the host in the `:authority` pseudo-header; its clients seldom send a `host`.
+  const host = hostAndPort(firstHeader(request, ":authority") ?? firstHeader(request, "host"));
   const forwardedFor = firstHeader(request, "x-forwarded-for")?.split(",")[0]?.trim();
   const attributes: Record<string, string | number> = {
     "http.request.method": method,
@@ -69,7 +70,7 @@ export function requestAttributes(request: IncomingMessage, route: string | unde
   return attributes;
 }
 
-function firstHeader(request: IncomingMessage, name: string): string | undefined {
+function firstHeader(request: HttpServerRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -2,15 +2,17 @@
 
 import type { IncomingMessage } from "node:http";
 import type { Attributes } from "../commands/attributes.js";
+import type { HttpServerRequest } from "./server-messages.js";
 
-export interface HttpTracingOptions {
+/** `Req`: the request the server hands its handler (node:http2's for an HTTP/2 server). */
+export interface HttpTracingOptions<Req extends HttpServerRequest = IncomingMessage> {
   /**
    * Requests whose path (without the query) matches get no span. Strings match
    * exactly, regular expressions are tested. Default: ["/healthz", "/readyz"].
    */
   readonly excludePaths?: ReadonlyArray<string | RegExp>;
   /** More attributes for each request's span. */
-  readonly requestAttributes?: (request: IncomingMessage) => Attributes | undefined;
+  readonly requestAttributes?: (request: Req) => Attributes | undefined;
 }
 
 export const DEFAULT_EXCLUDED_PATHS: readonly string[] = ["/healthz", "/readyz"];

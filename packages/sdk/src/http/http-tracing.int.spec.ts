@@ -6,8 +6,8 @@
 // and thrown errors. Span names carry route templates only: where no route is
 // known (node:http, a 404) the name is the method alone.
 
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect as connectHttp2, createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import { connect as connectHttp2, createServer as createHttp2Server, type Http2Server } from "node:http2";
 import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
 import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
@@ -26,6 +26,7 @@ import { parseTraceparent } from "../w3c/traceparent.js";
 import { expressTracing } from "./express.js";
 import { fastifyTracing } from "./fastify.js";
 import { traceHttpHandler } from "./node-http.js";
+import type { HttpServerRequest } from "./server-messages.js";
 
 let database: TestDatabase;
 let server: Traceledger;
@@ -109,7 +110,7 @@ beforeAll(async () => {
   urlA = await listen(serviceA);
 
   // Service C: plain node:http; service D: the same handler on node:http2's compatibility API.
-  const plainHandler = traceHttpHandler(plain, (req: IncomingMessage, res: ServerResponse) => {
+  const plainApp = (req: HttpServerRequest, res: PlainResponse) => {
     if (req.url?.startsWith("/fail")) throw new Error("handler failed");
     if (req.url?.startsWith("/export")) {
       // A streamed answer whose source dies half-way, after the headers and a first chunk are out.
@@ -131,13 +132,24 @@ beforeAll(async () => {
     }
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ active: getActiveSpan()?.spanContext().spanId }));
-  });
-  serviceC = createServer(plainHandler);
+  };
+  serviceC = createServer(traceHttpHandler(plain, plainApp));
   urlC = await listen(serviceC);
-  serviceD = createHttp2Server(plainHandler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  // Inline, as an application writes it: req and res get their types from http2.createServer, with no cast.
+  serviceD = createHttp2Server(traceHttpHandler(plain, (req, res) => plainApp(req, res)));
   await new Promise<void>((resolve) => serviceD.listen(0, "127.0.0.1", resolve));
   urlD = `http://127.0.0.1:${(serviceD.address() as { port: number }).port}`;
 });
+
+/** What the plain handler uses of a response: node:http's and node:http2's both have it, with overloads TS cannot call on their union. */
+interface PlainResponse {
+  statusCode: number;
+  writeHead(statusCode: number, headers: Record<string, string>): unknown;
+  write(chunk: string): unknown;
+  setHeader(name: string, value: string): unknown;
+  end(): unknown;
+  end(chunk: string): unknown;
+}
 
 /** An HTTP/2 request: the response headers, the body, and the error that ended the stream, if any. */
 async function http2Get(url: string, path: string, headers: Record<string, string> = {}) {
@@ -361,6 +373,7 @@ describe("a node:http handler", () => {
     expect(hex(span.parentSpanId)).toBe("00f067aa0ba902b7");
     expect(span.parentIsRemote).toBe(true);
     expect(span.tracestate).toBe("rojo=00f067aa0ba902b7");
+    expect(attributesOf(span)).toMatchObject({ "server.address": "127.0.0.1", "network.protocol.version": "2.0" });
 
     const failed = await http2Get(urlD, "/export");
     expect(failed.headers[":status"]).toBe(200);

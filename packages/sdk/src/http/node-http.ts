@@ -1,6 +1,13 @@
-// Tracing for a plain node:http (or https) request handler:
+// Tracing for a plain node:http (or https) request handler, or one on
+// node:http2's compatibility API:
 //
 //   http.createServer(traceHttpHandler(tracer, (req, res) => { ... }))
+//   http2.createServer(traceHttpHandler(tracer, (req, res) => { ... }))
+//
+// `req` and `res` take the types the server gives its handler. TypeScript cannot
+// infer them through the generic overloads that take options first
+// (`http2.createSecureServer(options, handler)`): there they default to
+// node:http's, so annotate them, or pass the handler to `server.on("request", ...)`.
 //
 // Each request runs inside its span (the active span for everything the handler
 // does). node:http knows no routes, so spans are named `{method}` (the path is
@@ -10,22 +17,23 @@
 // started answering, the response is aborted, so the client does not take a
 // truncated body for a complete one.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { runInContext } from "../context/active-context.js";
 import { errorMessage } from "../trace/error-details.js";
 import type { Tracer } from "../trace/tracer.js";
 import type { HttpTracingOptions } from "./http-tracing-options.js";
 import { startRequestSpan } from "./request-span.js";
+import type { HttpServerRequest, HttpServerResponse, ResponseFor } from "./server-messages.js";
 
-export type HttpRequestHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse<Req> = ServerResponse<Req>> = (
+export type HttpRequestHandler<Req extends HttpServerRequest = IncomingMessage, Res extends HttpServerResponse = ResponseFor<Req>> = (
   request: Req,
   response: Res,
 ) => unknown;
 
-export function traceHttpHandler<Req extends IncomingMessage, Res extends ServerResponse<Req>>(
+export function traceHttpHandler<Req extends HttpServerRequest = IncomingMessage, Res extends HttpServerResponse = ResponseFor<Req>>(
   tracer: Tracer,
   handler: HttpRequestHandler<Req, Res>,
-  options: HttpTracingOptions = {},
+  options: HttpTracingOptions<Req> = {},
 ): (request: Req, response: Res) => void {
   return (request, response) => {
     const traced = startRequestSpan(tracer, request, response, undefined, options);
@@ -66,7 +74,7 @@ export function traceHttpHandler<Req extends IncomingMessage, Res extends Server
  * compatibility API's response has a `stream`): the stream is reset with
  * INTERNAL_ERROR, which takes an error (without one it is reset with NO_ERROR).
  */
-function abort(response: ServerResponse, error: unknown): void {
+function abort(response: HttpServerResponse, error: unknown): void {
   if ("stream" in response && typeof response.stream === "object" && response.stream !== null) {
     response.destroy(error instanceof Error ? error : new Error(errorMessage(error)));
   } else {

@@ -11,7 +11,6 @@
 // recorded). An error that escaped with no 4xx or 5xx answer (a 2xx already
 // sent, or no answer at all) is ERROR.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ActiveContext } from "../context/active-context.js";
 import { extractContext } from "../propagation/w3c-propagator.js";
 import { errorMessage } from "../trace/error-details.js";
@@ -20,6 +19,7 @@ import type { Tracer } from "../trace/tracer.js";
 import { isValidSpanContext } from "../w3c/span-context.js";
 import { requestAttributes, requestPath, serverSpanName } from "./http-semantic-attributes.js";
 import { isExcluded, type HttpTracingOptions } from "./http-tracing-options.js";
+import type { HttpServerRequest, HttpServerResponse } from "./server-messages.js";
 
 export interface RequestSpan {
   readonly span: Span;
@@ -34,12 +34,12 @@ export interface RequestSpan {
 }
 
 /** Starts the request's span, or returns undefined for an excluded path. */
-export function startRequestSpan(
+export function startRequestSpan<Req extends HttpServerRequest>(
   tracer: Tracer,
-  request: IncomingMessage,
-  response: ServerResponse,
+  request: Req,
+  response: HttpServerResponse,
   route: string | undefined,
-  options: HttpTracingOptions,
+  options: HttpTracingOptions<Req>,
 ): RequestSpan | undefined {
   if (isExcluded(requestPath(request), options.excludePaths)) return undefined;
   const parent = extractContext(request);

@@ -4,9 +4,10 @@
 //   (keys matched case-insensitively; a value may be a string or an array of lines),
 // - Fetch `Headers` and Maps (get/set/delete), and outgoing messages
 //   (getHeader/setHeader/removeHeader),
-// - for reading, other messages that keep their headers under `headers`, such as
-//   node:http2's Http2ServerRequest (a plain object is a header object itself: its
-//   `headers` key, if any, is just another field).
+// - other messages that keep their headers under `headers`, such as a Fetch
+//   `Request` or node:http2's Http2ServerRequest: fields are read from and written
+//   to those headers, never beside them (a plain object is a header object itself:
+//   its `headers` key, if any, is just another field).
 // HTTP header names are case-insensitive, so fields are written in lowercase.
 
 export type Carrier = object;
@@ -35,7 +36,7 @@ export function readField(carrier: Carrier, name: string): string[] {
 
 /** Sets field `name` to `value`, replacing any other spelling of it. */
 export function writeField(carrier: Carrier, name: string, value: string): void {
-  const c = carrier as Record<string, unknown> & {
+  const c = headersOf(carrier) as Record<string, unknown> & {
     setHeader?: (name: string, value: string) => unknown;
     set?: (name: string, value: string) => unknown;
   };
@@ -53,7 +54,7 @@ export function writeField(carrier: Carrier, name: string, value: string): void 
 
 /** Removes field `name`, in every spelling. */
 export function deleteField(carrier: Carrier, name: string): void {
-  const c = carrier as Record<string, unknown> & {
+  const c = headersOf(carrier) as Record<string, unknown> & {
     setHeader?: unknown;
     removeHeader?: (name: string) => unknown;
     set?: unknown;

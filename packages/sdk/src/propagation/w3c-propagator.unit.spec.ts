@@ -1,6 +1,6 @@
 // Inject and extract over the carriers the SDK meets: node's header objects
-// (any case, several lines), Fetch Headers, outgoing messages, node:http2's
-// requests, and a job's plain metadata object.
+// (any case, several lines), Fetch Headers and Requests, outgoing messages,
+// node:http2's requests, and a job's plain metadata object.
 
 import { IncomingMessage, ServerResponse } from "node:http";
 import { connect, createServer as createHttp2Server, type Http2ServerRequest } from "node:http2";
@@ -107,6 +107,14 @@ describe("extractContext", () => {
     }
   });
 
+  it("reads a Fetch Request's headers", () => {
+    const request = new Request("http://127.0.0.1/orders", { headers: { traceparent: PARENT, tracestate: "rojo=1", baggage: "user=alice" } });
+    const context = extractContext(request);
+    expect(context.spanContext).toMatchObject({ traceId: TRACE, spanId: SPAN, isRemote: true });
+    expect(context.spanContext?.traceState?.serialize()).toBe("rojo=1");
+    expect(context.baggage?.getValue("user")).toBe("alice");
+  });
+
   it("reads a plain object as the header object itself, not its `headers` key", () => {
     expect(extractContext({ headers: { traceparent: PARENT } })).toEqual({});
     expect(extractContext({ traceparent: PARENT, headers: {} }).spanContext?.spanId).toBe(SPAN);
@@ -181,6 +189,26 @@ describe("injectContext", () => {
     response.setHeader("baggage", "k=v");
     injectContext(response, { span });
     expect(response.getHeaders()).toEqual({ traceparent: `00-${TRACE}-${SPAN}-01` });
+  });
+
+  it("writes into a Fetch Request's headers, as into Headers and a plain object", () => {
+    // A Request is no header object: fields set on it beside its `headers` never reach the wire.
+    const stale = { traceparent: "stale", tracestate: "vendor=opaque", baggage: "k=v" };
+    const withState = { traceId: TRACE, spanId: SPAN, traceFlags: 1, traceState: TraceState.EMPTY.set("rojo", "1") };
+    const bare = { traceId: TRACE, spanId: SPAN, traceFlags: 1 };
+    for (const [span, baggage, expected] of [
+      [withState, Baggage.EMPTY.set("tenant", "acme"), { traceparent: PARENT, tracestate: "rojo=1", baggage: "tenant=acme" }],
+      [bare, undefined, { traceparent: PARENT }],
+    ] as const) {
+      const object: Record<string, string> = { ...stale };
+      const headers = new Headers(stale);
+      const request = new Request("http://127.0.0.1/orders", { headers: stale });
+      for (const carrier of [object, headers, request]) injectContext(carrier, { span, ...(baggage ? { baggage } : {}) });
+      expect(object).toEqual(expected);
+      expect(Object.fromEntries(headers)).toEqual(expected);
+      expect(Object.fromEntries(request.headers)).toEqual(expected);
+      expect(Object.keys(request)).toEqual([]);
+    }
   });
 
   it("leaves a carrier's fields alone when there is no span to propagate", () => {
