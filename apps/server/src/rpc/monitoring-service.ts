@@ -25,7 +25,7 @@ import type { AlertPage, AlertQuery } from "../monitoring/alert-listing.js";
 import { MONITORING_STREAM_ID } from "../monitoring/monitoring-stream.js";
 import type { SagaRunner } from "../monitoring/saga-runner.js";
 import { activeSpanMessage, alertMessage, stoppedSpanMessage } from "./monitoring-messages.js";
-import { activeSpanToken, alertToken, filterHash, readActiveSpanToken, readAlertToken } from "./monitoring-page-tokens.js";
+import { activeSpanToken, alertToken, filterHash, readActiveSpanToken, readAlertToken } from "./page-tokens.js";
 import { invalidArgument, withErrorInfo } from "./rpc-error.js";
 
 interface MonitoringServiceDeps {

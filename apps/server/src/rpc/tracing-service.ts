@@ -25,7 +25,8 @@ import type { EventStore, ReadStreamOptions } from "../event-store/event-store.j
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
-import { MAX_STREAM_VERSION, streamVersionOf } from "./stream-version.js";
+import { eventsToken, filterHash, readEventsToken } from "./page-tokens.js";
+import { streamVersionOf } from "./stream-version.js";
 import { invalidArgument, toConnectError } from "./rpc-error.js";
 import { readIngestBatch } from "./ingest/read-ingest-batch.js";
 import { writeIngestBatchResponse } from "./ingest/write-ingest-batch-response.js";
@@ -142,15 +143,26 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
 
     async getTraceEvents(request) {
       const traceId = traceIdOf(request.traceId);
-      const pageSize = request.pageSize <= 0 ? DEFAULT_EVENTS_PAGE : Math.min(request.pageSize, MAX_EVENTS_PAGE);
-      const after = request.pageToken ? versionFromToken(request.pageToken) : streamVersionOf(request.afterVersion);
+      if (request.pageSize < 0) {
+        throw invalidArgument("INVALID_PAGE_SIZE", `page_size must not be negative (got ${request.pageSize}); 0 means ${DEFAULT_EVENTS_PAGE}`, { page_size: String(request.pageSize) });
+      }
+      if (request.toVersion > 0n && request.toVersion < request.afterVersion) {
+        throw invalidArgument("INVALID_VERSION_RANGE", `to_version (${request.toVersion}) is before after_version (${request.afterVersion}); 0 means the latest`, {
+          after_version: String(request.afterVersion),
+          to_version: String(request.toVersion),
+        });
+      }
+      const pageSize = request.pageSize === 0 ? DEFAULT_EVENTS_PAGE : Math.min(request.pageSize, MAX_EVENTS_PAGE);
+      // A token continues this very request: the same trace and range.
+      const hash = filterHash(traceId, request.afterVersion, request.toVersion);
+      const after = request.pageToken ? readEventsToken(request.pageToken, hash) : streamVersionOf(request.afterVersion);
       const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1 };
       const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
       const page = events.slice(0, pageSize);
       const more = events.length > pageSize;
       return create(GetTraceEventsResponseSchema, {
         events: page.map(toEnvelope),
-        nextPageToken: more ? tokenFromVersion(page[page.length - 1]!.version) : "",
+        nextPageToken: more ? eventsToken(page[page.length - 1]!.version, hash) : "",
       });
     },
 
@@ -158,14 +170,8 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       const traceId = traceIdOf(request.traceId);
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
       let after = streamVersionOf(request.afterVersion);
-      if (after > 0) {
-        // Resumed at or past the end of a completed trace: nothing to wait for.
-        const head = await deps.store.streamVersion(traceId);
-        if (head > 0 && after >= head) {
-          const [last] = await deps.store.readStream(traceId, { afterVersion: head - 1, toVersion: head });
-          if (last?.type === "TraceCompleted") return;
-        }
-      }
+      // Resumed at or past the end of a completed trace: nothing to wait for.
+      if (after > 0 && (await completedBy(deps.store, traceId, after))) return;
       while (!signal.aborted) {
         // Listen before reading, so a local write between the read and the wait still wakes
         // us; writes by other replicas are found by the feed's shared poll, which compares
@@ -178,6 +184,8 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
             after = stored.version;
             if (stored.type === "TraceCompleted") return;
           }
+          // Waiting past the end of the trace, which has just completed: nothing more will come.
+          if (events.length === 0 && after > 0 && (await completedBy(deps.store, traceId, after))) return;
           if (events.length < DEFAULT_EVENTS_PAGE) await following.changed;
         } finally {
           following.cancel();
@@ -206,12 +214,10 @@ function traceIdOf(bytes: Uint8Array): string {
   return traceId;
 }
 
-function tokenFromVersion(version: number): string {
-  return Buffer.from(`v1:${version}`).toString("base64url");
-}
-
-function versionFromToken(token: string): number {
-  const match = /^v1:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
-  if (!match || BigInt(match[1]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  return Number(match[1]);
+/** True when the trace's last event is TraceCompleted and `after` is at or past it. */
+async function completedBy(store: EventStore, traceId: string, after: number): Promise<boolean> {
+  const head = await store.streamVersion(traceId);
+  if (head === 0 || after < head) return false;
+  const [last] = await store.readStream(traceId, { afterVersion: head - 1, toVersion: head });
+  return last?.type === "TraceCompleted";
 }

@@ -253,6 +253,35 @@ describe("GetTraceEvents paging", () => {
     const bad = await e2e.client.getTraceEvents({ traceId: root.traceId, pageToken: "not-a-token" }).catch((e: unknown) => e);
     expect(connectError(bad)).toMatchObject({ code: "invalid_argument", reason: "INVALID_PAGE_TOKEN", domain: "traceledger.dev" });
   });
+
+  it("refuses a token with another trace or range than it was issued for, a negative page_size, and a range that ends before it starts", async () => {
+    const a = await e2e.client.startTrace({ name: "a", serviceName: "paging-checks" });
+    await e2e.client.endSpan({ traceparent: a.traceparent });
+    const b = await e2e.client.startTrace({ name: "b", serviceName: "paging-checks" });
+    await e2e.client.endSpan({ traceparent: b.traceparent });
+    const pageOfA = await e2e.client.getTraceEvents({ traceId: a.traceId, pageSize: 2 });
+    expect(pageOfA.nextPageToken).not.toBe("");
+    const refused = (request: Parameters<typeof e2e.client.getTraceEvents>[0]) =>
+      e2e.client.getTraceEvents(request).then(
+        (r) => `OK: ${r.events.map((e) => e.streamVersion).join(",")}`,
+        (error: unknown) => connectError(error).reason,
+      );
+    expect({
+      otherTrace: await refused({ traceId: b.traceId, pageSize: 2, pageToken: pageOfA.nextPageToken }),
+      otherRange: await refused({ traceId: a.traceId, pageSize: 2, toVersion: 3n, pageToken: pageOfA.nextPageToken }),
+      sameRequest: await refused({ traceId: a.traceId, pageSize: 2, pageToken: pageOfA.nextPageToken }),
+      negativePageSize: await refused({ traceId: a.traceId, pageSize: -1 }),
+      backwards: await refused({ traceId: a.traceId, afterVersion: 3n, toVersion: 2n }),
+      empty: await refused({ traceId: a.traceId, afterVersion: 3n, toVersion: 3n }),
+    }).toEqual({
+      otherTrace: "INVALID_PAGE_TOKEN",
+      otherRange: "INVALID_PAGE_TOKEN",
+      sameRequest: "OK: 3,4",
+      negativePageSize: "INVALID_PAGE_SIZE",
+      backwards: "INVALID_VERSION_RANGE",
+      empty: "OK: ",
+    });
+  });
 });
 
 describe("WatchTrace", () => {
@@ -333,6 +362,23 @@ describe("WatchTrace", () => {
     try {
       const watch = readIterable(e2e.client.watchTrace({ traceId: root.traceId, afterVersion: done.traceVersion }, { signal: abort.signal }));
       expect(await watch.ending(5_000, "WatchTrace resumed after TraceCompleted to end")).toEqual({ ok: true });
+    } finally {
+      abort.abort();
+    }
+  });
+
+  it("ends when the trace it waits past the end of completes", async () => {
+    // A client resuming from a version it was told about elsewhere (a later one than the trace
+    // has reached yet): once the trace completes below that version, nothing more can come.
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "watch" });
+    const abort = new AbortController();
+    try {
+      const watch = readIterable(e2e.client.watchTrace({ traceId: root.traceId, afterVersion: root.traceVersion + 5n }, { signal: abort.signal }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const done = await e2e.client.endSpan({ traceparent: root.traceparent });
+      expect(done.traceCompleted).toBe(true);
+      expect(done.traceVersion).toBeLessThan(root.traceVersion + 5n);
+      expect(await watch.ending(5_000, "WatchTrace past the end to end once the trace completed")).toEqual({ ok: true });
     } finally {
       abort.abort();
     }

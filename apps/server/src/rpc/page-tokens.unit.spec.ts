@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alertToken, filterHash, readAlertToken } from "./monitoring-page-tokens.js";
+import { alertToken, filterHash, readAlertToken } from "./page-tokens.js";
 
 describe("ListAlerts page tokens", () => {
   const hash = filterHash(1, 0, "payments");

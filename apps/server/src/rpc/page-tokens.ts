@@ -1,5 +1,6 @@
-// Page tokens of ListActiveSpans and ListAlerts: the last row's sort key and a
-// hash of the filters, so a token cannot continue a listing with other filters.
+// Page tokens of ListActiveSpans, ListAlerts and GetTraceEvents: the last row's
+// sort key and a hash of the request's other fields, so a token cannot continue
+// a listing with other filters (or another trace's events).
 
 import { createHash } from "node:crypto";
 import { invalidArgument } from "./rpc-error.js";
@@ -25,17 +26,30 @@ export function readActiveSpanToken(token: string, hash: string): ActiveSpanKey 
   return { startTime: BigInt(match![1]!), traceId: match![2]!, spanId: match![3]! };
 }
 
+export function eventsToken(version: number, hash: string): string {
+  return Buffer.from(`e1:${version}:${hash}`).toString("base64url");
+}
+
+/** The version of the last event of the previous page. */
+export function readEventsToken(token: string, hash: string): number {
+  return readVersionToken("e1", token, hash);
+}
+
 export function alertToken(raisedVersion: number, hash: string): string {
   return Buffer.from(`a1:${raisedVersion}:${hash}`).toString("base64url");
 }
 
 /** The raised version of the last alert of the previous page. */
 export function readAlertToken(token: string, hash: string): number {
-  const match = /^a1:(\d+):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
-  checkHash(token, match?.[2], hash);
+  return readVersionToken("a1", token, hash);
+}
+
+function readVersionToken(kind: string, token: string, hash: string): number {
+  const match = /^(\w+):(\d+):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
+  checkHash(token, match?.[1] === kind ? match[3] : undefined, hash);
   // A position no stream reaches was not issued here (the hash alone anyone can compute).
-  if (BigInt(match![1]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  return Number(match![1]);
+  if (BigInt(match![2]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  return Number(match![2]);
 }
 
 function checkHash(token: string, found: string | undefined, hash: string): void {
