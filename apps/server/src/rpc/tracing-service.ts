@@ -21,7 +21,7 @@ import type { CommandOutcome } from "../domain/trace/trace-decide.js";
 import type { TraceError } from "../domain/trace/trace-error.js";
 import { isTraceError, traceError } from "../domain/trace/trace-error.js";
 import { bytesToHex, isValidTraceId } from "../domain/trace/w3c-ids.js";
-import type { EventStore, ReadStreamOptions } from "../event-store/event-store.js";
+import type { EventStore, ReadStreamOptions, StoredEvent } from "../event-store/event-store.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
@@ -69,6 +69,8 @@ interface TracingServiceDeps {
 
 const MAX_EVENTS_PAGE = 5000;
 const DEFAULT_EVENTS_PAGE = 500;
+/** Most event bytes in one GetTraceEvents page: half of the 4 MiB answer stock gRPC clients accept. */
+const EVENTS_PAGE_BYTES = 2 * 1024 * 1024;
 
 export function createTracingService(deps: TracingServiceDeps): ServiceImpl<typeof TracingService> {
   const maxBatch = deps.maxBatchCommands ?? 10_000;
@@ -158,8 +160,8 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       const after = request.pageToken ? readEventsToken(request.pageToken, hash) : streamVersionOf(request.afterVersion);
       const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1 };
       const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
-      const page = events.slice(0, pageSize);
-      const more = events.length > pageSize;
+      const page = pageWithin(events, pageSize);
+      const more = events.length > page.length;
       return create(GetTraceEventsResponseSchema, {
         events: page.map(toEnvelope),
         nextPageToken: more ? eventsToken(page[page.length - 1]!.version, hash) : "",
@@ -212,6 +214,22 @@ function traceIdOf(bytes: Uint8Array): string {
     throw invalidArgument("INVALID_TRACE_ID", `trace_id must be 16 bytes, not all zero (got ${bytes.length} bytes)`, { trace_id: traceId });
   }
   return traceId;
+}
+
+/**
+ * The first `pageSize` events, or fewer (at least one) so that the page stays
+ * within EVENTS_PAGE_BYTES: stock gRPC clients refuse answers over 4 MiB, and
+ * one event may be as large as a request (AIP-158 lets a page be short).
+ */
+function pageWithin(events: readonly StoredEvent[], pageSize: number): StoredEvent[] {
+  let bytes = 0;
+  let count = 0;
+  for (const event of events) {
+    if (count === pageSize || (count > 0 && bytes + event.payload.length > EVENTS_PAGE_BYTES)) break;
+    bytes += event.payload.length;
+    count++;
+  }
+  return events.slice(0, count);
 }
 
 /** True when the trace's last event is TraceCompleted and `after` is at or past it. */

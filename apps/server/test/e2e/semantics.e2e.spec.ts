@@ -254,6 +254,33 @@ describe("GetTraceEvents paging", () => {
     expect(connectError(bad)).toMatchObject({ code: "invalid_argument", reason: "INVALID_PAGE_TOKEN", domain: "traceledger.dev" });
   });
 
+  it("keeps a page of large events within 2 MiB, so a stock gRPC client (4 MiB limit) can read it", async () => {
+    const root = await e2e.client.startTrace({ name: "root", serviceName: "paging-large" });
+    const big = "x".repeat(400_000);
+    for (let i = 0; i < 12; i++) {
+      await e2e.client.addSpanEvent({ traceparent: root.traceparent, eventId: `big${i}`, name: `big ${i}`, attributes: [text("blob", big)] });
+    }
+    const pages: number[] = [];
+    const versions: bigint[] = [];
+    let pageToken = "";
+    do {
+      const response = await e2e.client.getTraceEvents({ traceId: root.traceId, pageSize: 5000, pageToken });
+      pages.push(response.events.length);
+      versions.push(...response.events.map((e) => e.streamVersion));
+      pageToken = response.nextPageToken;
+    } while (pageToken !== "");
+    // 2 starts + 12 events of ~400 KB: five of them fit in 2 MiB.
+    expect(pages).toEqual([7, 5, 2]);
+    expect(versions).toEqual(Array.from({ length: 14 }, (_, i) => BigInt(i + 1)));
+    const foreign = new ForeignTracingClient(e2e.server.grpcAddress);
+    try {
+      const first = await foreign.call<{ events: unknown[] }>("GetTraceEvents", { trace_id: Buffer.from(root.traceId), page_size: 5000 });
+      expect(first.events).toHaveLength(7);
+    } finally {
+      foreign.close();
+    }
+  });
+
   it("refuses a token with another trace or range than it was issued for, a negative page_size, and a range that ends before it starts", async () => {
     const a = await e2e.client.startTrace({ name: "a", serviceName: "paging-checks" });
     await e2e.client.endSpan({ traceparent: a.traceparent });
