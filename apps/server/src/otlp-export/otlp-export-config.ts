@@ -8,7 +8,10 @@
 // Export runs only when asked for: TRACING_ENABLED is true and either
 // OTLP_EXPORT_ENABLED=true or an endpoint variable is set. A development server
 // with nothing configured therefore does not retry against a closed port 4318
-// forever; OTLP_EXPORT_ENABLED=false turns it off even with an endpoint.
+// forever; OTLP_EXPORT_ENABLED=false turns it off even with an endpoint. The other
+// settings are checked only when export runs: an environment shared with
+// OpenTelemetry SDKs may hold values they take and we do not (http/json), and
+// must not stop a server that exports nothing.
 
 import { parseOtlpCompression, type OtlpCompression } from "./otlp-compression.js";
 import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
@@ -79,8 +82,10 @@ interface OtlpExportBase {
   readonly sampleRate: number;
 }
 
-/** Reads the exporter's settings; appends a message to `problems` for each bad value. */
-export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[], base: OtlpExportBase): OtlpExportConfig {
+/** Reads the exporter's settings; appends a message to `problems` for each bad value of a setting in use. */
+export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string[], base: OtlpExportBase): OtlpExportConfig {
+  // Bad values of the export settings count only when export runs (see the header).
+  const problems: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
@@ -95,13 +100,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
     }
     return value;
   };
-  const boolean = (name: string, raw: string): boolean | undefined => {
-    const text = raw.toLowerCase();
-    if (text === "true" || text === "1") return true;
-    if (text === "false" || text === "0") return false;
-    problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
-    return undefined;
-  };
+  const boolean = (name: string, raw: string): boolean | undefined => readBoolean(name, raw, problems);
 
   // Ours first, then the specification's signal-specific name, then its general one.
   const firstSet = (...names: string[]): string => names.find((name) => read(name) !== undefined) ?? names[names.length - 1]!;
@@ -129,7 +128,9 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
   }
 
   const enabledRaw = read("OTLP_EXPORT_ENABLED");
-  const asked = enabledRaw === undefined ? endpoint.explicit : (boolean("OTLP_EXPORT_ENABLED", enabledRaw) ?? false);
+  const switchProblems: string[] = [];
+  const asked = enabledRaw === undefined ? endpoint.explicit : (readBoolean("OTLP_EXPORT_ENABLED", enabledRaw, switchProblems) ?? false);
+  allProblems.push(...switchProblems);
 
   const rateRaw = read("OTLP_EXPORT_SAMPLE_RATE");
   let rate = base.sampleRate;
@@ -142,7 +143,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
   const retryMaxMs = integer("OTLP_EXPORT_RETRY_MAX_MS", 1, 3_600_000);
   if (retryMaxMs < retryInitialMs) problems.push(`OTLP_EXPORT_RETRY_MAX_MS (${retryMaxMs}) must not be below OTLP_EXPORT_RETRY_INITIAL_MS (${retryInitialMs})`);
 
-  return {
+  const config: OtlpExportConfig = {
     enabled: base.tracingEnabled && asked,
     endpoint: endpoint.url,
     protocol,
@@ -161,6 +162,16 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, problems: string[],
       slowTraceMs: integer("OTLP_EXPORT_SLOW_TRACE_MS", 0, 86_400_000),
     },
   };
+  if (config.enabled) allProblems.push(...problems);
+  return config;
+}
+
+function readBoolean(name: string, raw: string, problems: string[]): boolean | undefined {
+  const text = raw.toLowerCase();
+  if (text === "true" || text === "1") return true;
+  if (text === "false" || text === "0") return false;
+  problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+  return undefined;
 }
 
 /** OTLP_ENDPOINT, the traces endpoint and the base endpoint, in that order; else the protocol's default. */

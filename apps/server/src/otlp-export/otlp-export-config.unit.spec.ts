@@ -61,7 +61,7 @@ describe("OTLP export settings", () => {
     expect(loadConfig(general).otlpExport).toMatchObject({ protocol: "http/protobuf", headers: { g: "1" }, timeoutMs: 7000 });
     expect(loadConfig({ ...traces, OTLP_PROTOCOL: "http/protobuf", OTLP_HEADERS: "o=1" }).otlpExport).toMatchObject({ protocol: "http/protobuf", headers: { o: "1" } });
     expect(loadConfig({}).otlpExport.timeoutMs).toBe(10_000);
-    expect(problems({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "5" })).toContain('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="soon"');
+    expect(problems({ OTLP_EXPORT_ENABLED: "true", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "5" })).toContain('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="soon"');
   });
 
   it("compress with gzip or none (case aside), ours before TRACES_ before the general name, none when unset", () => {
@@ -74,9 +74,10 @@ describe("OTLP export settings", () => {
   });
 
   it("refuse a compression other than gzip or none, naming the variable that was read", () => {
-    expect(problems({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })).toContain('OTEL_EXPORTER_OTLP_COMPRESSION="zstd" must be gzip or none');
-    expect(problems({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "deflate", OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" })).toContain('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="deflate" must be gzip or none');
-    expect(problems({ OTLP_COMPRESSION: "yes" })).toContain('OTLP_COMPRESSION="yes" must be gzip or none');
+    const on = { OTLP_EXPORT_ENABLED: "true" };
+    expect(problems({ ...on, OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })).toContain('OTEL_EXPORTER_OTLP_COMPRESSION="zstd" must be gzip or none');
+    expect(problems({ ...on, OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "deflate", OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" })).toContain('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION="deflate" must be gzip or none');
+    expect(problems({ ...on, OTLP_COMPRESSION: "yes" })).toContain('OTLP_COMPRESSION="yes" must be gzip or none');
   });
 
   it("sample at TRACING_SAMPLE_RATE unless OTLP_EXPORT_SAMPLE_RATE says otherwise", () => {
@@ -90,7 +91,6 @@ describe("OTLP export settings", () => {
       OTLP_ENDPOINT: "collector:4318",
       OTLP_PROTOCOL: "http/json",
       OTLP_HEADERS: "authorization",
-      OTLP_EXPORT_ENABLED: "maybe",
       OTLP_EXPORT_SAMPLE_RATE: "1.5",
       OTLP_EXPORT_MAX_BATCH_SPANS: "0",
       OTLP_EXPORT_RETRY_INITIAL_MS: "5000",
@@ -101,7 +101,6 @@ describe("OTLP export settings", () => {
       'OTLP_ENDPOINT="collector:4318" must be an http:// or https:// URL',
       "OTLP_PROTOCOL=http/json is not supported for export",
       'OTLP_HEADERS is not a list of key=value pairs: "authorization" is not key=value',
-      'OTLP_EXPORT_ENABLED="maybe" must be true or false',
       'OTLP_EXPORT_SAMPLE_RATE="1.5" must be a number between 0 and 1',
       'OTLP_EXPORT_MAX_BATCH_SPANS="0" is not a whole number between 1 and 100000',
       "OTLP_EXPORT_RETRY_MAX_MS (100) must not be below OTLP_EXPORT_RETRY_INITIAL_MS (5000)",
@@ -109,8 +108,19 @@ describe("OTLP export settings", () => {
     ]) {
       expect(message).toContain(fragment);
     }
-    expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" })).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="thrift" must be http/protobuf or grpc');
+    expect(problems({ OTLP_EXPORT_ENABLED: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" })).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="thrift" must be http/protobuf or grpc');
     expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" })).toContain('OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a URL');
+    expect(problems({ OTLP_EXPORT_ENABLED: "maybe" })).toContain('OTLP_EXPORT_ENABLED="maybe" must be true or false');
+  });
+
+  it("check the other settings only when export runs: an environment shared with OpenTelemetry SDKs must not stop a server that exports nothing", () => {
+    const shared = { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_COMPRESSION: "zstd", OTEL_EXPORTER_OTLP_TIMEOUT: "soon" };
+    expect(loadConfig(shared).otlpExport.enabled).toBe(false);
+    expect(loadConfig({ ...shared, OTLP_EXPORT_ENABLED: "false", OTLP_ENDPOINT: "http://collector:4318/v1/traces" }).otlpExport.enabled).toBe(false);
+    expect(loadConfig({ ...shared, TRACING_ENABLED: "false", OTLP_ENDPOINT: "http://collector:4318/v1/traces" }).otlpExport.enabled).toBe(false);
+    // Once export runs, they are what it would use: refused.
+    const message = problems({ ...shared, OTLP_ENDPOINT: "http://collector:4318/v1/traces" });
+    for (const name of Object.keys(shared)) expect(message).toContain(name);
   });
 
   it("are all listed in --help", () => {
