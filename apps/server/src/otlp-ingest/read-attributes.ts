@@ -54,8 +54,9 @@ export function readKeyValue(c: ProtobufCursor, depth = 1): KeyValue {
  * that is not UTF-8 is read at once (readKeyValue) and so not copied.
  *
  * Undefined for an attribute with an empty key, its own or one of a map inside
- * its value: OTLP's attribute rules make such an attribute invalid, and the
- * span keeps the rest (the caller counts it dropped) instead of being refused.
+ * its value, or whose value nests deeper than the depth limit: OTLP's
+ * attribute rules make such an attribute invalid, and the span keeps the rest
+ * (the caller counts it dropped) instead of being refused, or the request with it.
  */
 export function readKeyValueLazily(c: ProtobufCursor): KeyValue | undefined {
   const at = c.pos;
@@ -70,7 +71,14 @@ export function readKeyValueLazily(c: ProtobufCursor): KeyValue | undefined {
     if (tag === 0x0a) key = c.string();
     else if (tag === 0x12) {
       valueAt = c.pos;
-      checkAnyValue(c, 1);
+      try {
+        checkAnyValue(c, 1);
+      } catch (error) {
+        if (!(error instanceof AttributeTooDeep)) throw error;
+        // The attribute's length is known: step over the rest of it.
+        c.pos = end;
+        return undefined;
+      }
     } else c.skip(tag & 7);
   }
   c.endOf(end);
@@ -124,12 +132,15 @@ let emptyNestedKey = false;
 /**
  * Values nest arrays and maps inside each other; each level is two messages for a
  * decoder, and many decoders stop at 100 (C++, Java, Python): past the domain's
- * depth limit a request is malformed, which also keeps every recursive reader of
- * the value (here, the domain, the stored event's writers) off the stack's end.
+ * depth limit a value is not read further, which also keeps every recursive
+ * reader of it (here, the domain, the stored event's writers) off the stack's end.
  */
 function checkDepth(depth: number): void {
-  if (depth > MAX_ATTRIBUTE_DEPTH) throw new MalformedOtlp(`an attribute value nests arrays and maps more than ${MAX_ATTRIBUTE_DEPTH} levels deep`);
+  if (depth > MAX_ATTRIBUTE_DEPTH) throw new AttributeTooDeep(`an attribute value nests arrays and maps more than ${MAX_ATTRIBUTE_DEPTH} levels deep`);
 }
+
+/** Malformed where a reader must decode the value; an invalid attribute where it may be left out (readKeyValueLazily). */
+class AttributeTooDeep extends MalformedOtlp {}
 
 /** Steps over one AnyValue whose length prefix the cursor stands at, checking what readAnyValue would read. */
 function checkAnyValue(c: ProtobufCursor, depth: number): void {

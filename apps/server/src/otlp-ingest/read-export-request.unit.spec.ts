@@ -249,21 +249,24 @@ describe("readExportRequest", () => {
     expect([span!.droppedLinksCount, span!.droppedEventsCount]).toEqual([4, 5]);
   });
 
-  it("refuses attribute values nested past the depth limit as malformed, and reads them up to it", () => {
+  it("leaves out an attribute nested past the depth limit (counted as dropped), keeping its span and the rest, and reads them up to it", () => {
     const nested = (depth: number): KeyValueInit => {
       let value: MessageInitShape<typeof OtlpKeyValueSchema>["value"] = { value: { case: "stringValue", value: "bottom" } };
       for (let i = 1; i < depth; i++) value = { value: { case: "arrayValue", value: { values: [value!] } } };
       return { key: "deep", value };
     };
-    const read = (depth: number) => readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "s", attributes: [nested(depth)] }] }] }]));
-    expect(read(MAX_ATTRIBUTE_DEPTH).traces.get(TRACE_A.toString("hex"))![0]!.attributes[0]!.value!.value.case).toBe("arrayValue");
-    expect(() => read(MAX_ATTRIBUTE_DEPTH + 1)).toThrow(MalformedOtlp);
+    const read = (depth: number) =>
+      readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "s", attributes: [nested(depth), str("after", "kept")] }] }] }])).traces.get(TRACE_A.toString("hex"))![0]!;
+    expect(read(MAX_ATTRIBUTE_DEPTH).attributes[0]!.value!.value.case).toBe("arrayValue");
+    const past = read(MAX_ATTRIBUTE_DEPTH + 1);
+    expect([past.attributes.map((kv) => kv.key), past.droppedAttributesCount]).toEqual([["after"], 1]);
     // Deep enough to overflow the stack of any recursive reader (and protobuf-es's writer: built by hand).
     const field = lengthDelimited;
     let value = field(0x0a, Buffer.from("bottom")); // AnyValue.string_value, without its own length
     for (let i = 0; i < 5_000; i++) value = field(0x2a, field(0x0a, value)); // AnyValue.array_value { values }
     const span = Buffer.concat([field(0x0a, TRACE_A), field(0x12, ROOT), field(0x2a, Buffer.from("s")), field(0x4a, Buffer.concat([field(0x0a, Buffer.from("deep")), field(0x12, value)]))]);
-    expect(() => readExportRequest(field(0x0a, field(0x12, field(0x12, span))))).toThrow(MalformedOtlp);
+    const deep = readExportRequest(field(0x0a, field(0x12, field(0x12, span)))).traces.get(TRACE_A.toString("hex"))![0]!;
+    expect([deep.attributes.length, deep.droppedAttributesCount]).toEqual([0, 1]);
   });
 
   it("names the service unknown_service when the resource has no service.name, as OpenTelemetry does", () => {

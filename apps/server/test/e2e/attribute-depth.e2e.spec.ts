@@ -1,13 +1,17 @@
 // Attribute values nest arrays and maps inside each other; past the depth
 // limit a command is refused for it (INVALID_ARGUMENT, INVALID_ATTRIBUTE), and
 // a request nested deep enough to exhaust a recursive decoder's stack is
-// refused as malformed, on every door. Nothing of it is stored, and the other
-// traces of a batch are not failed with it (before, such a value failed the
-// whole group commit as a retryable STORE_UNAVAILABLE).
+// refused as malformed, on every door of the lifecycle API. Nothing of it is
+// stored, and the other traces of a batch are not failed with it (before, such
+// a value failed the whole group commit as a retryable STORE_UNAVAILABLE). Over
+// OTLP such an attribute is invalid, as one with an empty key is: left out of
+// its span and counted as dropped, the span and the request stored.
 
 import { create } from "@bufbuild/protobuf";
 import { credentials, Client, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { AnyValueSchema, KeyValueSchema, type AnyValue, type KeyValue } from "@traceledger/proto";
+import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import { toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { MAX_ATTRIBUTE_DEPTH } from "../../src/domain/trace/span-validation.js";
 import { connectError, grpcJsError } from "./support/error-details.js";
@@ -84,5 +88,23 @@ describe("attribute values nested too deep", () => {
     expect(grpcJsError(error).code).not.toBe("internal");
     const read = await e2e.client.getTrace({ traceId }).catch((e: unknown) => e);
     expect(connectError(read)).toMatchObject({ code: "not_found" });
+  });
+
+  it("over OTLP, are left out of their span and counted as dropped; the request and its other spans are stored", async () => {
+    const traceId = newTraceId();
+    const [good, deep] = [newSpanId(), newSpanId()];
+    const span = (spanId: Buffer, attributes: KeyValue[]) => ({ traceId, spanId, name: "op", kind: 2, startTimeUnixNano: 1_764_000_000_000_000_000n, endTimeUnixNano: 1_764_000_000_001_000_000n, attributes });
+    const kept = create(KeyValueSchema, { key: "kept", value: { value: { case: "stringValue", value: "yes" } } });
+    const body = toBinary(
+      ExportTraceServiceRequestSchema,
+      create(ExportTraceServiceRequestSchema, { resourceSpans: [{ scopeSpans: [{ spans: [span(good, [kept]), { ...span(deep, [nested(MAX_ATTRIBUTE_DEPTH + 1), kept]), parentSpanId: good }] }] }] }),
+    );
+    const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body });
+    expect(response.status).toBe(200);
+    const spans = (await e2e.client.getTrace({ traceId })).trace!.spans;
+    const byId = new Map(spans.map((s) => [Buffer.from(s.spanId).toString("hex"), s]));
+    expect(spans).toHaveLength(2);
+    const stored = byId.get(deep.toString("hex"))!;
+    expect([stored.attributes.map((kv) => kv.key), stored.limitedAttributesCount]).toEqual([["kept"], 1]);
   });
 });
