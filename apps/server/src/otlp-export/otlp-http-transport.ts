@@ -114,8 +114,10 @@ function errorMessage(bytes: Uint8Array, contentType: string | null): string {
   return new TextDecoder().decode(bytes.subarray(0, 200)).replace(/\s+/g, " ").trim();
 }
 
+/** OTLP names application/x-protobuf; some servers answer with the registered application/protobuf. */
 function isProtobuf(contentType: string | null): boolean {
-  return contentType?.toLowerCase().startsWith("application/x-protobuf") ?? false;
+  const type = contentType?.split(";")[0]!.trim().toLowerCase();
+  return type === "application/x-protobuf" || type === "application/protobuf";
 }
 
 function networkFailure(error: unknown, timeoutMs: number): ExportOutcome {

@@ -100,8 +100,11 @@ describe("OtlpHttpTransport", () => {
     expect(Buffer.from(last.wire).equals(Buffer.from(BODY))).toBe(true);
   });
 
-  it("reads a partial success", async () => {
+  it("reads a partial success, whichever protobuf media type the collector names", async () => {
     expect(await answerWith(receiver, transport, { kind: "accept", rejectedSpans: 1, errorMessage: "too old" })).toEqual({ kind: "accepted", rejectedSpans: 1, message: "too old" });
+    for (const contentType of ["application/protobuf", "Application/X-Protobuf; charset=binary"]) {
+      expect(await answerWith(receiver, transport, { kind: "accept", rejectedSpans: 2, errorMessage: "too new", contentType }), contentType).toEqual({ kind: "accepted", rejectedSpans: 2, message: "too new" });
+    }
   });
 
   it.each([

@@ -48,6 +48,7 @@ interface Scope {
 /** The events or links of a span that has none; never changed. */
 const NONE: readonly never[] = [];
 
+const NO_PARENT = "0000000000000000";
 const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE, droppedAttributesCount: 0 };
 
 const NO_SCOPE: Scope = { name: "", version: "", attributes: [], droppedAttributesCount: 0 };
@@ -218,6 +219,8 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, prov
         break;
       case 0x22:
         parentSpanId = c.hex();
+        // Some producers write a root's absent parent as eight zero bytes, which is no span id.
+        if (parentSpanId === NO_PARENT) parentSpanId = "";
         break;
       case 0x2a:
         name = c.string();

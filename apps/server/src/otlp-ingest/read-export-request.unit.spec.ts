@@ -269,6 +269,11 @@ describe("readExportRequest", () => {
     expect([deep.attributes.length, deep.droppedAttributesCount]).toEqual([0, 1]);
   });
 
+  it("reads a parent span id of eight zero bytes (how some producers write a root's) as no parent", () => {
+    const read = readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, parentSpanId: Buffer.alloc(8) }] }] }]));
+    expect(read.traces.get(TRACE_A.toString("hex"))![0]!.parentSpanId).toBe("");
+  });
+
   it("names the service unknown_service when the resource has no service.name, as OpenTelemetry does", () => {
     const read = readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT }] }] }]));
     expect(read.traces.get(TRACE_A.toString("hex"))![0]!.serviceName).toBe(UNKNOWN_SERVICE);

@@ -10,8 +10,8 @@
 import { create } from "@bufbuild/protobuf";
 import { credentials, Client, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { AnyValueSchema, KeyValueSchema, type AnyValue, type KeyValue } from "@traceledger/proto";
-import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
-import { toBinary } from "@bufbuild/protobuf";
+import { ExportTraceServiceRequestSchema, OtlpKeyValueSchema } from "@traceledger/proto/otlp";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { MAX_ATTRIBUTE_DEPTH } from "../../src/domain/trace/span-validation.js";
 import { connectError, grpcJsError } from "./support/error-details.js";
@@ -93,7 +93,9 @@ describe("attribute values nested too deep", () => {
   it("over OTLP, are left out of their span and counted as dropped; the request and its other spans are stored", async () => {
     const traceId = newTraceId();
     const [good, deep] = [newSpanId(), newSpanId()];
-    const span = (spanId: Buffer, attributes: KeyValue[]) => ({ traceId, spanId, name: "op", kind: 2, startTimeUnixNano: 1_764_000_000_000_000_000n, endTimeUnixNano: 1_764_000_000_001_000_000n, attributes });
+    // traceledger's KeyValue and OTLP's are the same on the wire.
+    const otlp = (kv: KeyValue) => fromBinary(OtlpKeyValueSchema, toBinary(KeyValueSchema, kv));
+    const span = (spanId: Buffer, attributes: KeyValue[]) => ({ traceId, spanId, name: "op", kind: 2, startTimeUnixNano: 1_764_000_000_000_000_000n, endTimeUnixNano: 1_764_000_000_001_000_000n, attributes: attributes.map(otlp) });
     const kept = create(KeyValueSchema, { key: "kept", value: { value: { case: "stringValue", value: "yes" } } });
     const body = toBinary(
       ExportTraceServiceRequestSchema,

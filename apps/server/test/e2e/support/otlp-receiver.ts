@@ -26,7 +26,7 @@ import { until } from "./wait.js";
 
 export type ReceiverAnswer =
   /** 200 / OK, optionally a partial success. */
-  | { readonly kind: "accept"; readonly rejectedSpans?: number; readonly errorMessage?: string }
+  | { readonly kind: "accept"; readonly rejectedSpans?: number; readonly errorMessage?: string; readonly contentType?: string }
   /** An HTTP status (HTTP receiver), with headers such as Retry-After and a google.rpc.Status message. */
   | { readonly kind: "status"; readonly status: number; readonly headers?: Record<string, string>; readonly message?: string }
   /** A gRPC status (gRPC receiver), with RetryInfo when retryDelayMs is given. */
@@ -174,7 +174,7 @@ export async function startOtlpHttpReceiver(options: { readonly host?: string; r
             ExportTraceServiceResponseSchema,
             create(ExportTraceServiceResponseSchema, answer.rejectedSpans || answer.errorMessage ? { partialSuccess: { rejectedSpans: BigInt(answer.rejectedSpans ?? 0), errorMessage: answer.errorMessage ?? "" } } : {}),
           );
-          res.writeHead(200, { "content-type": "application/x-protobuf" }).end(body);
+          res.writeHead(200, { "content-type": answer.contentType ?? "application/x-protobuf" }).end(body);
           return;
         }
         case "status": {
