@@ -4,7 +4,7 @@
 // WatchTrace) and the trace listing projection (ListTraces).
 
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
 import type { GetTraceRequest, TracingService } from "@traceledger/proto";
 import {
   GetTraceEventsResponseSchema,
@@ -27,7 +27,7 @@ import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
 import { eventsToken, filterHash, readEventsToken } from "./page-tokens.js";
 import { streamVersionOf } from "./stream-version.js";
-import { invalidArgument, toConnectError } from "./rpc-error.js";
+import { invalidArgument, toConnectError, withErrorInfo } from "./rpc-error.js";
 import { readIngestBatch } from "./ingest/read-ingest-batch.js";
 import { writeIngestBatchResponse } from "./ingest/write-ingest-batch-response.js";
 import { preEncodedMessage } from "./transport/pre-encoded-message.js";
@@ -65,14 +65,22 @@ interface TracingServiceDeps {
   readonly shutdown: AbortSignal;
   /** The most commands one IngestBatch call may carry. Default 10,000. */
   readonly maxBatchCommands?: number;
+  /** The largest answer the transports send (TRACELEDGER_MAX_MESSAGE_BYTES). Default 4 MiB. */
+  readonly maxAnswerBytes?: number;
 }
 
 const MAX_EVENTS_PAGE = 5000;
 const DEFAULT_EVENTS_PAGE = 500;
-/** Most event bytes in one GetTraceEvents page: half of the 4 MiB answer stock gRPC clients accept. */
+/**
+ * Most event bytes in one GetTraceEvents page: half of the 4 MiB answer stock
+ * gRPC clients accept (or of the server's own limit on answers, if smaller).
+ */
 const EVENTS_PAGE_BYTES = 2 * 1024 * 1024;
+const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 export function createTracingService(deps: TracingServiceDeps): ServiceImpl<typeof TracingService> {
+  const maxAnswerBytes = deps.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  const pageBytes = Math.min(EVENTS_PAGE_BYTES, Math.floor(maxAnswerBytes / 2));
   const maxBatch = deps.maxBatchCommands ?? 10_000;
 
   async function run(command: TraceCommand | TraceError): Promise<{ traceId: string; outcome: CommandOutcome }> {
@@ -135,6 +143,15 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
         const when = request.asOf.case === undefined ? "" : " as of the requested moment";
         throw toConnectError(traceError("not_found", "TRACE_NOT_FOUND", `trace ${traceId} does not exist${when}`, { trace_id: traceId }));
       }
+      // The transport would refuse to send it with a bare RESOURCE_EXHAUSTED: say why, and what to do.
+      if (response.length > maxAnswerBytes) {
+        throw withErrorInfo(
+          Code.ResourceExhausted,
+          "TRACE_TOO_LARGE",
+          `trace ${traceId} is ${response.length} bytes as a view, more than an answer may carry (${maxAnswerBytes}, TRACELEDGER_MAX_MESSAGE_BYTES); read it with GetTraceEvents, which pages`,
+          { trace_id: traceId, view_bytes: String(response.length), max_bytes: String(maxAnswerBytes) },
+        );
+      }
       // Already encoded (most of it copied from a snapshot or the cache): sent as it is.
       return preEncodedMessage(GetTraceResponseSchema, response);
     },
@@ -160,7 +177,7 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       const after = request.pageToken ? readEventsToken(request.pageToken, hash) : streamVersionOf(request.afterVersion);
       const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1 };
       const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
-      const page = pageWithin(events, pageSize);
+      const page = pageWithin(events, pageSize, pageBytes);
       const more = events.length > page.length;
       return create(GetTraceEventsResponseSchema, {
         events: page.map(toEnvelope),
@@ -218,14 +235,14 @@ function traceIdOf(bytes: Uint8Array): string {
 
 /**
  * The first `pageSize` events, or fewer (at least one) so that the page stays
- * within EVENTS_PAGE_BYTES: stock gRPC clients refuse answers over 4 MiB, and
- * one event may be as large as a request (AIP-158 lets a page be short).
+ * within `maxBytes`: stock gRPC clients refuse answers over 4 MiB, and one event
+ * may be as large as a request (AIP-158 lets a page be short).
  */
-function pageWithin(events: readonly StoredEvent[], pageSize: number): StoredEvent[] {
+function pageWithin(events: readonly StoredEvent[], pageSize: number, maxBytes: number): StoredEvent[] {
   let bytes = 0;
   let count = 0;
   for (const event of events) {
-    if (count === pageSize || (count > 0 && bytes + event.payload.length > EVENTS_PAGE_BYTES)) break;
+    if (count === pageSize || (count > 0 && bytes + event.payload.length > maxBytes)) break;
     bytes += event.payload.length;
     count++;
   }

@@ -166,6 +166,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       clock,
       shutdown: shutdown.signal,
       maxBatchCommands: config.maxBatchCommands,
+      maxAnswerBytes: config.maxMessageBytes,
     });
     const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans });
     // Not cut short (binding is quick): ports bound meanwhile must be closed again, below.

@@ -254,7 +254,7 @@ describe("GetTraceEvents paging", () => {
     expect(connectError(bad)).toMatchObject({ code: "invalid_argument", reason: "INVALID_PAGE_TOKEN", domain: "traceledger.dev" });
   });
 
-  it("keeps a page of large events within 2 MiB, so a stock gRPC client (4 MiB limit) can read it", async () => {
+  it("keeps a page of large events within 2 MiB, so a stock gRPC client (4 MiB limit) can read it; GetTrace says the trace is too large", async () => {
     const root = await e2e.client.startTrace({ name: "root", serviceName: "paging-large" });
     const big = "x".repeat(400_000);
     for (let i = 0; i < 12; i++) {
@@ -279,6 +279,10 @@ describe("GetTraceEvents paging", () => {
     } finally {
       foreign.close();
     }
+    // The whole trace as one view is more than an answer may carry: refused, saying why and what to use instead.
+    const tooLarge = await e2e.client.getTrace({ traceId: root.traceId }).catch((e: unknown) => e);
+    expect(connectError(tooLarge)).toMatchObject({ code: "resource_exhausted", reason: "TRACE_TOO_LARGE" });
+    expect((tooLarge as Error).message).toContain("GetTraceEvents");
   });
 
   it("refuses a token with another trace or range than it was issued for, a negative page_size, and a range that ends before it starts", async () => {
