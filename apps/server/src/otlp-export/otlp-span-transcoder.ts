@@ -66,8 +66,9 @@ interface Draft extends TranscodedSpan {
 const LEN = WireType.LengthDelimited;
 const tag = (field: number, wireType: WireType) => (field << 3) | wireType;
 const EMPTY: Uint8Array = new Uint8Array(0);
-const HAS_IS_REMOTE = 0x100;
-const IS_REMOTE = 0x200;
+/** OTLP's Span.flags bits: the W3C trace flags (0-7), "is-remote known" (8) and "the parent is remote" (9). */
+const SPAN_FLAGS = 0x3ff;
+const EXCEPTION_ESCAPED = "exception.escaped";
 
 const END_REASON = "traceledger.span.end_reason";
 const ORPHAN_REASON = "traceledger.span.orphan_reason";
@@ -122,7 +123,6 @@ export class OtlpSpanTranscoder {
     let traceId = EMPTY;
     let spanId = EMPTY;
     let parentSpanId = EMPTY;
-    let parentIsRemote = false;
     let name = EMPTY;
     let kind = 0;
     let serviceName = "";
@@ -153,9 +153,6 @@ export class OtlpSpanTranscoder {
           break;
         case tag(3, LEN):
           parentSpanId = r.bytes();
-          break;
-        case tag(4, WireType.Varint):
-          parentIsRemote = r.bool();
           break;
         case tag(5, LEN):
           name = r.bytes();
@@ -226,7 +223,9 @@ export class OtlpSpanTranscoder {
       parentSpanId,
       name,
       traceState,
-      flags: (flags & 0xff) | HAS_IS_REMOTE | (parentIsRemote ? IS_REMOTE : 0),
+      // As stored: an OTLP span's flags as its reporter sent them (bits 8 and 9 unset when it
+      // did not say whether the parent is remote); the lifecycle API sets both, as it knows.
+      flags: flags & SPAN_FLAGS,
       kind,
       startTimeUnixNano: start,
       endTimeUnixNano: 0n,
@@ -360,8 +359,13 @@ export class OtlpSpanTranscoder {
     if (errorType.length > 0) add("exception.type", stringKeyValue("exception.type", errorType));
     if (message.length > 0) add("exception.message", stringKeyValue("exception.message", message));
     if (stacktrace.length > 0) add("exception.stacktrace", stringKeyValue("exception.stacktrace", stacktrace));
-    if (escaped) add("exception.escaped", ESCAPED_TRUE);
-    for (const kv of own) if (!taken.has(keyOf(kv))) attributes.push(kv);
+    // An exception.escaped of the error's own (OTLP ingest keeps there what is not exactly
+    // a bool true: a false, a string) goes out as it came in, not restated from the flag.
+    const ownKeys = own.map(keyOf);
+    if (escaped && !ownKeys.includes(EXCEPTION_ESCAPED)) add(EXCEPTION_ESCAPED, ESCAPED_TRUE);
+    own.forEach((kv, i) => {
+      if (!taken.has(ownKeys[i]!)) attributes.push(kv);
+    });
     draft.events.push(spanEvent(time, EXCEPTION, attributes, dropped));
   }
 
@@ -471,7 +475,7 @@ function spanEvent(time: bigint, name: Uint8Array, attributes: readonly Uint8Arr
 }
 
 const EXCEPTION = new TextEncoder().encode("exception");
-const ESCAPED_TRUE = new BinaryWriter().tag(1, LEN).string("exception.escaped").tag(2, LEN).fork().tag(2, WireType.Varint).bool(true).join().finish();
+const ESCAPED_TRUE = new BinaryWriter().tag(1, LEN).string(EXCEPTION_ESCAPED).tag(2, LEN).fork().tag(2, WireType.Varint).bool(true).join().finish();
 const CANCELLED = stringKeyValue(END_REASON, "cancelled");
 const ORPHANED = stringKeyValue(END_REASON, "orphaned");
 const ORPHAN_REASONS = new Map<number, Uint8Array>([

@@ -83,7 +83,7 @@ function randomTrace(random: () => number): TraceEventCase[] {
           resourceAttributes: attrs(3),
           tracestate: random() < 0.3 ? "vendor=a,b=c" : "",
           links: Array.from({ length: int(3) }, () => create(SpanLinkSchema, { traceId: hexToBytes(hex(16)), spanId: hexToBytes(hex(8)), tracestate: random() < 0.5 ? "x=y" : "", flags: int(2), attributes: attrs(2), droppedAttributesCount: int(2) })),
-          flags: int(512),
+          flags: pick([int(256), int(256) | 0x100, int(256) | 0x300, int(256) | 0x200]),
           scopeName: pick(["", "", "@acme/http", "io.opentelemetry.jdbc"]),
           dropped: int(3),
           droppedEvents: pick([0, 0, 4, 300]),
@@ -205,6 +205,45 @@ describe("OtlpSpanTranscoder and writeExportRequests", () => {
       expect(new Set(ids(split))).toEqual(new Set(ids(whole)));
       expect(ids(split)).toHaveLength(spans.length);
     }
+  });
+
+  /** The spans of the request the transcoder writes for `events`, decoded. */
+  const exported = (events: readonly TraceEventCase[]) => {
+    const { transcoder, reference } = foldBoth([traceStarted(), ...events]);
+    const [written] = writeExportRequests(transcoder.spans(), 100);
+    const request = fromBinary(ExportTraceServiceRequestSchema, written!.bytes);
+    expect(toJson(ExportTraceServiceRequestSchema, request)).toEqual(toJson(ExportTraceServiceRequestSchema, buildExportRequests(reference.spans(), 100)[0]!));
+    return request.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+  };
+
+  it("sends Span.flags as stored: the is-remote bits as the reporter gave them, or as the lifecycle API set them", () => {
+    const spans = exported([
+      // OTLP spans whose reporter left remoteness unknown, or said it.
+      spanStarted("00000000000000a1", { flags: 0x01 }),
+      spanStarted("00000000000000a2", { parentSpanId: "00000000000000a1", flags: 0x01 }),
+      spanStarted("00000000000000a3", { parentSpanId: "00000000000000ff", parentIsRemote: true, flags: 0x01 }),
+      spanStarted("00000000000000a4", { parentSpanId: "00000000000000ff", parentIsRemote: true, flags: 0x301 }),
+      // A lifecycle span: remoteness known, bits set when stored.
+      spanStarted("00000000000000a5", { parentSpanId: "00000000000000a1", flags: 0x101 }),
+    ]);
+    expect(spans.map((s) => s.flags)).toEqual([0x01, 0x01, 0x01, 0x301, 0x101]);
+  });
+
+  it("sends an exception event's own exception.escaped as it was received, and adds one only when the error escaped and has none", () => {
+    const bool = (key: string, value: boolean) => create(KeyValueSchema, { key, value: { value: { case: "boolValue", value } } });
+    const str = (key: string, value: string) => create(KeyValueSchema, { key, value: { value: { case: "stringValue", value } } });
+    const spans = exported([
+      spanStarted("00000000000000a1"),
+      errorOccurred("00000000000000a1", { errorId: "otlp-0", errorType: "E", message: "m", escaped: false, attributes: [bool("exception.escaped", false), str("extra", "x")] }),
+      errorOccurred("00000000000000a1", { errorId: "otlp-1", errorType: "E", message: "m", escaped: true, attributes: [str("exception.escaped", "true")] }),
+      errorOccurred("00000000000000a1", { errorId: "err-1", errorType: "E", message: "m", escaped: true }),
+    ]);
+    const shown = spans[0]!.events.map((e) => e.attributes.map((kv) => `${kv.key}=${kv.value?.value.case}:${String(kv.value?.value.value)}`));
+    expect(shown).toEqual([
+      ["exception.type=stringValue:E", "exception.message=stringValue:m", "exception.escaped=boolValue:false", "extra=stringValue:x"],
+      ["exception.type=stringValue:E", "exception.message=stringValue:m", "exception.escaped=stringValue:true"],
+      ["exception.type=stringValue:E", "exception.message=stringValue:m", "exception.escaped=boolValue:true"],
+    ]);
   });
 
   it("refuses an event type it does not know, rather than lose it", () => {

@@ -2,6 +2,9 @@
 // OpenTelemetry's semantic conventions (an event named "exception" with
 // exception.type / exception.message / exception.stacktrace / exception.escaped),
 // an error: the same SpanErrorOccurred the lifecycle API's RecordError writes.
+// What the error's fields cannot hold exactly as it came (a non-string type,
+// message or stacktrace; an exception.escaped other than a bool true) stays
+// among its attributes, so that the export sends the event as it was received.
 //
 // Its id is its position among the span's events: a span exported again
 // carries the same events in the same order, so a re-export is recognised.
@@ -41,9 +44,14 @@ export function finishedSpanEvent(
         else rest.push(kv);
         break;
       case "exception.escaped":
-        if (v?.case === "boolValue") escaped = v.value;
-        else if (v?.case === "stringValue") escaped = v.value === "true";
-        else rest.push(kv);
+        // Only a bool true is all the error's escaped flag says (the export writes it back
+        // as that); anything else (false, a string "true") is also kept as it came, among the
+        // error's attributes, where the export finds it and sends it in the flag's place.
+        if (v?.case === "boolValue" && v.value) escaped = true;
+        else {
+          if (v?.case === "stringValue" && v.value === "true") escaped = true;
+          rest.push(kv);
+        }
         break;
       default:
         rest.push(kv);

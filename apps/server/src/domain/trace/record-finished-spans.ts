@@ -11,8 +11,9 @@
 //   spans arrive in its own batches. Spans of one command are recorded parents
 //   first; a parent still unknown is recorded as remote.
 // - A completed trace accepts them as late arrivals, followed by a restated
-//   TraceCompleted with the new counts: refusing them would lose them, and
-//   OTLP exporters report every span late by design.
+//   TraceCompleted with the new counts (with or without a local root: one the
+//   saga closed takes them too): refusing them would lose them, and OTLP
+//   exporters report every span late by design.
 // - A span already recorded with the same start and end is recognised and
 //   writes nothing, so an exporter's retry is stored once. A span the lifecycle
 //   API started and that is still running is ended by its finished report.
@@ -69,12 +70,10 @@ interface Tally {
   /** Running spans of the trace this command ended, by id (made on first use: most commands end none). */
   ended: Map<string, FinishedSpan> | undefined;
   /**
-   * A resource's attribute list is shared by its spans, and a command's spans
-   * nearly always share one resource: the last list seen is limited once.
+   * A scope's attribute list (see SpanProvenance) is shared by its spans, and a
+   * command's spans nearly always share one scope: the last list seen is limited once.
+   * (The resource's attributes are not limited: OpenTelemetry exempts them.)
    */
-  resourceList: readonly KeyValue[] | undefined;
-  resource: LimitedAttributes;
-  /** The same for the scope's attributes (see SpanProvenance). */
   scopeList: readonly KeyValue[] | undefined;
   scope: LimitedAttributes;
   rootSpanId: string;
@@ -96,8 +95,6 @@ export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState,
     events: [],
     added: new Map(),
     ended: undefined,
-    resourceList: undefined,
-    resource: NOTHING,
     scopeList: undefined,
     scope: NOTHING,
     rootSpanId: state.rootSpanId,
@@ -167,11 +164,6 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
   const parentKnown = span.parentSpanId !== "" && (state.spans.has(span.parentSpanId) || tally.added.has(span.parentSpanId));
   const spanIdBytes = hexToBytes(span.spanId);
   const attributes = limitAttributes(span.attributes, tally.limits);
-  if (tally.resourceList !== span.resourceAttributes) {
-    tally.resourceList = span.resourceAttributes;
-    tally.resource = limitAttributes(span.resourceAttributes, tally.limits);
-  }
-  const resource = tally.resource;
   const provenance = span.provenance;
   if (provenance !== undefined && tally.scopeList !== provenance.scopeAttributes) {
     tally.scopeList = provenance.scopeAttributes;
@@ -193,10 +185,11 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       attributes: attributes.attributes,
       tracestate: span.tracestate,
       links: span.links as SpanLink[],
-      resourceAttributes: resource.attributes,
+      // As reported: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
+      resourceAttributes: span.resourceAttributes as KeyValue[],
       flags: span.flags,
-      droppedAttributesCount: countOf(attributes.dropped, resource.dropped, span.droppedAttributesCount),
-      truncatedValuesCount: attributes.truncated + resource.truncated,
+      droppedAttributesCount: countOf(attributes.dropped, span.droppedAttributesCount),
+      truncatedValuesCount: attributes.truncated,
       scopeName: span.scopeName,
       droppedEventsCount: countOf(span.droppedEventsCount ?? 0),
       droppedLinksCount: countOf(span.droppedLinksCount ?? 0),
@@ -311,12 +304,16 @@ function traceStarted(tally: Tally): TraceEventCase {
 }
 
 /**
- * TraceCompleted when the trace has a root, the root has ended and nothing
- * runs: the first completion, or a restatement of it after late spans.
+ * TraceCompleted when nothing runs and either the trace has a root that has
+ * ended (the first completion), or the trace was completed already (a
+ * restatement after late spans). A trace without a local root is completed
+ * first by the saga, at its timeout; after that its late spans restate the
+ * completion like any other's, so that they are exported too.
  */
 function completionAfter(state: TraceState, tally: Tally): TraceEventCase | undefined {
-  if (tally.rootSpanId === "") return undefined;
-  const root = state.spans.get(tally.rootSpanId);
+  const restated = state.status === "completed";
+  if (tally.rootSpanId === "" && !restated) return undefined;
+  const root = tally.rootSpanId === "" ? undefined : state.spans.get(tally.rootSpanId);
   if (root?.status === "running" && !tally.ended?.has(root.spanId)) return undefined;
   if (state.runningSpanCount - (tally.ended?.size ?? 0) !== 0) return undefined;
   let errors = tally.newErrors;
@@ -325,7 +322,6 @@ function completionAfter(state: TraceState, tally: Tally): TraceEventCase | unde
     if (span.hasError) errors++;
     if (span.status === "orphaned") orphans++;
   }
-  const restated = state.status === "completed";
   return {
     case: "traceCompleted",
     value: {

@@ -108,6 +108,26 @@ describe("where the span came from", () => {
   });
 });
 
+describe("the resource is exempt from the attribute limits (OpenTelemetry: resource attributes SHOULD be)", () => {
+  it("keeps every resource attribute, whole, and counts none of them on the span", () => {
+    const many = Array.from({ length: 130 }, (_, i) => attr(`r${i}`, "value"));
+    const provenance = { scopeVersion: "", scopeAttributes: [], scopeDroppedAttributesCount: 0, scopeSchemaUrl: "", resourceSchemaUrl: "", resourceDroppedAttributesCount: 1 };
+    given([], { limits: { countLimit: 128, valueLengthLimit: 2 } })
+      .when(recordFinished(finishedSpan(ROOT, { resourceAttributes: many, attributes: [attr("a", "b")], provenance })))
+      .then([otlpStarted(), spanStarted(ROOT, { resourceAttributes: many, attributes: [attr("a", "b")], provenance }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+});
+
+describe("Span.flags", () => {
+  it("are stored as reported, the is-remote bits too, and left unset when the reporter left them unset", () => {
+    const { events } = given([])
+      .when(recordFinished(finishedSpan(ROOT, { flags: 0x01 }), child({ flags: 0x01 }), finishedSpan(GRANDCHILD, { parentSpanId: REMOTE_PARENT, flags: 0x301, parentIsRemote: true })))
+      .thenAccepted();
+    const flags = events.flatMap((e) => (e.case === "spanStarted" ? [e.value.flags] : []));
+    expect(flags).toEqual([0x01, 0x01, 0x301]);
+  });
+});
+
 describe("parents and children arrive in any order", () => {
   it("a child reported before its parent in one batch is recorded after it, with a local parent", () => {
     given([])
@@ -248,6 +268,37 @@ describe("a completed trace takes finished spans as late arrivals", () => {
   it("the restated completion leaves when and why it completed, and counts the late spans", () => {
     const state = foldTrace(TRACE, [...completed, spanStarted(CHILD, { parentSpanId: ROOT }), spanEnded(CHILD), traceCompleted({ spans: 2, late: 1 })]);
     expect(state).toMatchObject({ status: "completed", completedAtVersion: 4, completionReason: TraceCompletionReason.ROOT_ENDED, lateSpanCount: 1 });
+  });
+
+  it("a trace without a local root, closed by the saga, completes again for its late spans, keeping its reason", () => {
+    // Begun in a service that does not report here: the saga closed it at its timeout.
+    const closed = [otlpStarted({ service: "payments" }), spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }), spanEnded(CHILD), traceCompleted({ spans: 1, reason: TraceCompletionReason.TIMED_OUT })];
+    const late = finishedSpan(GRANDCHILD, { parentSpanId: REMOTE_PARENT, startTime: T0 + ms(1), endTime: T0 + ms(30) });
+    const outcome = given(closed)
+      .when(recordFinished(late))
+      .then([
+        spanStarted(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, startTime: T0 + ms(1) }),
+        spanEnded(GRANDCHILD, { endTime: T0 + ms(30) }),
+        traceCompleted({ spans: 2, end: T0 + ms(30), late: 1, reason: TraceCompletionReason.TIMED_OUT }),
+      ]);
+    expect(outcome).toMatchObject({ recorded: 1, traceCompleted: true });
+    // And once more for the next late batch, counting every late span.
+    const restated = [...closed, spanStarted(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, startTime: T0 + ms(1) }), spanEnded(GRANDCHILD, { endTime: T0 + ms(30) }), traceCompleted({ spans: 2, end: T0 + ms(30), late: 1, reason: TraceCompletionReason.TIMED_OUT })];
+    given(restated)
+      .when(recordFinished(finishedSpan(ROOT, { parentSpanId: CHILD, startTime: T0 + ms(2), endTime: T0 + ms(3) })))
+      .then([
+        spanStarted(ROOT, { parentSpanId: CHILD, startTime: T0 + ms(2) }),
+        spanEnded(ROOT, { endTime: T0 + ms(3) }),
+        traceCompleted({ spans: 3, end: T0 + ms(30), late: 2, reason: TraceCompletionReason.TIMED_OUT }),
+      ]);
+    // A re-report of a late span writes nothing, not even a completion.
+    given(restated).when(recordFinished(late)).then([]);
+  });
+
+  it("a trace without a local root that is not completed yet stays open for the saga", () => {
+    given([otlpStarted({ service: "payments" }), spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }), spanEnded(CHILD)])
+      .when(recordFinished(finishedSpan(GRANDCHILD, { parentSpanId: CHILD })))
+      .then([spanStarted(GRANDCHILD, { parentSpanId: CHILD }), spanEnded(GRANDCHILD)]);
   });
 
   it("while the lifecycle API still refuses a new span there", () => {

@@ -105,6 +105,11 @@ function lateTime(command: TraceCommand): TraceError | undefined {
 /** The time fields of the commands, whichever each has. */
 const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 
+/** OTLP's Span.flags: the W3C trace flags in bits 0-7, "is-remote known" in bit 8, "the parent is remote" in bit 9. */
+const W3C_TRACE_FLAGS = 0xff;
+const HAS_IS_REMOTE = 0x100;
+const IS_REMOTE = 0x200;
+
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
 /** A link's attributes under the same limits as the span's; what is dropped is counted on the link. */
@@ -143,7 +148,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
     return accept([], {
       type: "SpanStarted",
       spanId: cmd.spanId,
-      flags: existing.flags,
+      flags: existing.flags & W3C_TRACE_FLAGS,
       version: existing.startedAtVersion,
       traceStarted: existing.startedTrace,
       limited: existing.startLimited,
@@ -162,7 +167,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
 
   const startTime = cmd.startTime === 0n ? ctx.now : cmd.startTime;
   const limited = limitAttributes(cmd.attributes, ctx.limits);
-  const resource = limitAttributes(cmd.resourceAttributes, ctx.limits);
+  const parentIsRemote = cmd.parentSpanId !== "" && !parentKnown;
   const events: TraceEventCase[] = [];
   const traceStarted = state.status === "empty";
   const traceId = hexToBytes(cmd.traceId);
@@ -185,7 +190,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       traceId,
       spanId: hexToBytes(cmd.spanId),
       parentSpanId: cmd.parentSpanId === "" ? new Uint8Array(0) : hexToBytes(cmd.parentSpanId),
-      parentIsRemote: cmd.parentSpanId !== "" && !parentKnown,
+      parentIsRemote,
       name: cmd.name,
       kind: cmd.kind,
       serviceName: cmd.serviceName,
@@ -193,10 +198,12 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       attributes: list(limited.attributes),
       tracestate: cmd.tracestate,
       links: cmd.links.map((link) => limitedLink(link, ctx.limits)),
-      resourceAttributes: list(resource.attributes),
-      flags: cmd.flags,
-      droppedAttributesCount: limited.dropped + resource.dropped,
-      truncatedValuesCount: limited.truncated + resource.truncated,
+      // As given: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
+      resourceAttributes: list(cmd.resourceAttributes),
+      // OTLP's Span.flags: the W3C trace flags, and whether the parent is remote, which is known here.
+      flags: (cmd.flags & W3C_TRACE_FLAGS) | HAS_IS_REMOTE | (parentIsRemote ? IS_REMOTE : 0),
+      droppedAttributesCount: limited.dropped,
+      truncatedValuesCount: limited.truncated,
       scopeName: cmd.scopeName,
       droppedEventsCount: 0,
       droppedLinksCount: 0,
@@ -214,7 +221,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
     flags: cmd.flags,
     version: state.version + events.length,
     traceStarted,
-    limited: limited.dropped + limited.truncated + resource.dropped + resource.truncated,
+    limited: limited.dropped + limited.truncated,
   });
 }
 

@@ -39,9 +39,16 @@ import {
 import { MAX_ATTRIBUTE_DEPTH } from "./span-validation.js";
 import { bytesToHex, hexToBytes } from "./w3c-ids.js";
 
+/**
+ * SpanStarted as StartSpan writes it: the lifecycle API always knows whether the
+ * parent is remote, so the flags carry OTLP's is-remote bits (Span.flags bits 8 and 9).
+ */
+const started = (spanId: string, fields: Parameters<typeof spanStarted>[1] = {}) =>
+  spanStarted(spanId, { ...fields, flags: (fields.flags ?? 1) | 0x100 | (fields.parentIsRemote ? 0x200 : 0) });
+
 describe("starting spans", () => {
   it("the first span of an unknown trace starts the trace", () => {
-    const outcome = given([]).when(startSpan(ROOT)).then([traceStarted(), spanStarted(ROOT)]);
+    const outcome = given([]).when(startSpan(ROOT)).then([traceStarted(), started(ROOT)]);
     expect(outcome).toMatchObject({ type: "SpanStarted", version: 2, traceStarted: true });
   });
 
@@ -50,18 +57,41 @@ describe("starting spans", () => {
       .when(startSpan(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, serviceName: "payments" }))
       .then([
         traceStarted({ origin: TraceOrigin.REMOTE_PARENT, service: "payments" }),
-        spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, serviceName: "payments" }),
+        started(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, serviceName: "payments" }),
       ]);
   });
 
   it("a child of a span in the trace starts with a local parent", () => {
     given([traceStarted(), spanStarted(ROOT)])
       .when(startSpan(CHILD, { parentSpanId: ROOT }))
-      .then([spanStarted(CHILD, { parentSpanId: ROOT })]);
+      .then([started(CHILD, { parentSpanId: ROOT })]);
   });
 
   it("a start time of zero means now", () => {
-    given([]).when(startSpan(ROOT, { startTime: 0n })).then([traceStarted({ at: NOW }), spanStarted(ROOT, { startTime: NOW })]);
+    given([]).when(startSpan(ROOT, { startTime: 0n })).then([traceStarted({ at: NOW }), started(ROOT, { startTime: NOW })]);
+  });
+});
+
+describe("the span's flags (OTLP's Span.flags)", () => {
+  it("say whether the parent is remote (bits 8 and 9), as the lifecycle API always knows; the traceparent's flags stay W3C's", () => {
+    const flagsOf = (outcome: { events: { case: string; value: unknown }[] }) => outcome.events.flatMap((e) => (e.case === "spanStarted" ? [(e.value as { flags: number }).flags] : []));
+    const root = given([]).when(startSpan(ROOT)).thenAccepted();
+    expect(flagsOf(root)).toEqual([0x101]);
+    expect(root.outcome).toMatchObject({ flags: 0x01 });
+    expect(flagsOf(given([]).when(startSpan(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, flags: 0 })).thenAccepted())).toEqual([0x300]);
+    expect(flagsOf(given([traceStarted(), spanStarted(ROOT)]).when(startSpan(CHILD, { parentSpanId: ROOT, parentIsRemote: true })).thenAccepted())).toEqual([0x101]);
+    // A retried start answers with the W3C flags it started with.
+    expect(given([traceStarted(), started(ROOT)]).when(startSpan(ROOT)).then([])).toMatchObject({ flags: 0x01 });
+  });
+});
+
+describe("the resource is exempt from the attribute limits (OpenTelemetry: resource attributes SHOULD be)", () => {
+  it("keeps every resource attribute, whole, and counts none of them as the span's", () => {
+    const many = Array.from({ length: 130 }, (_, i) => attr(`r${i}`, "value"));
+    const outcome = given([], { limits: { countLimit: 128, valueLengthLimit: 2 } })
+      .when(startSpan(ROOT, { resourceAttributes: many }))
+      .then([traceStarted(), started(ROOT, { resourceAttributes: many })]);
+    expect(outcome).toMatchObject({ limited: 0 });
   });
 });
 
@@ -100,13 +130,13 @@ describe("the parent belongs to the trace or is explicitly remote", () => {
   it("an unknown parent marked remote is accepted as remote", () => {
     given([traceStarted(), spanStarted(ROOT)])
       .when(startSpan(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }))
-      .then([spanStarted(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true })]);
+      .then([started(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true })]);
   });
 
   it("a parent marked remote that is in the trace is recorded as local", () => {
     given([traceStarted(), spanStarted(ROOT)])
       .when(startSpan(CHILD, { parentSpanId: ROOT, parentIsRemote: true }))
-      .then([spanStarted(CHILD, { parentSpanId: ROOT, parentIsRemote: false })]);
+      .then([started(CHILD, { parentSpanId: ROOT, parentIsRemote: false })]);
   });
 
   it("a span cannot be its own parent", () => {

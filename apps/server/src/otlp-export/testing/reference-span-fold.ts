@@ -7,15 +7,18 @@
 // - ids, parent, name, kind, times, tracestate, links: as started (the name as
 //   the end gave it, if it renamed the span); kind and status codes have OTLP's
 //   numbers already.
-// - flags: the W3C trace flags, plus OTLP's "has is_remote" bit and "is_remote"
-//   when the parent came from another system.
+// - flags: as stored: the W3C trace flags, and OTLP's "has is_remote" and
+//   "is_remote" bits as the reporter sent them (an OTLP span: unset when it did
+//   not say) or as the lifecycle API set them (it always knows).
 // - attributes: those given at start, updated while running and added at end,
 //   in first-set order, a later value replacing an earlier one; dropped counts
 //   add up (shortened values are not "dropped" in OTLP's sense); the events and links the
 //   reporter dropped, as SpanStarted counts them.
 // - recorded errors become OTLP exception events (exception.type, .message,
 //   .stacktrace, .escaped and the error's own attributes), in log order with
-//   the span's other events.
+//   the span's other events; an exception.escaped among the error's own
+//   attributes (OTLP ingest keeps there one that is not a bool true) is sent
+//   as it is, in place of the one the escaped flag would add.
 // - a cancelled or orphaned span keeps its status; why it stopped is in the
 //   attribute traceledger.span.end_reason (and traceledger.span.orphan_reason).
 
@@ -68,10 +71,7 @@ export class OtlpSpanFold {
         const e = event.value;
         const attributes = new Map<string, OtlpKeyValue>();
         for (const kv of e.attributes) attributes.set(kv.key, toOtlpKeyValue(kv));
-        const flags =
-          (e.flags & OtlpSpanFlags.TRACE_FLAGS_MASK) |
-          OtlpSpanFlags.CONTEXT_HAS_IS_REMOTE_MASK |
-          (e.parentIsRemote ? OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK : 0);
+        const flags = e.flags & (OtlpSpanFlags.TRACE_FLAGS_MASK | OtlpSpanFlags.CONTEXT_HAS_IS_REMOTE_MASK | OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK);
         this.drafts.set(bytesToHex(e.spanId), {
           attributes,
           serviceName: e.serviceName,
@@ -129,7 +129,7 @@ export class OtlpSpanFold {
         if (e.errorType) attributes.push(otlpString("exception.type", e.errorType));
         if (e.message) attributes.push(otlpString("exception.message", e.message));
         if (e.stacktrace) attributes.push(otlpString("exception.stacktrace", e.stacktrace));
-        if (e.escaped) attributes.push(otlpBool("exception.escaped", true));
+        if (e.escaped && !e.attributes.some((kv) => kv.key === "exception.escaped")) attributes.push(otlpBool("exception.escaped", true));
         const taken = new Set(attributes.map((kv) => kv.key));
         for (const kv of e.attributes) if (!taken.has(kv.key)) attributes.push(toOtlpKeyValue(kv));
         draft.span.events.push(otlpEvent(e.timeUnixNano, "exception", attributes, e.droppedAttributesCount));

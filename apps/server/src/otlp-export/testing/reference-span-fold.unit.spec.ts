@@ -83,10 +83,16 @@ describe("OtlpSpanFold", () => {
     expect(spans.map((s) => s.endVersion)).toEqual([7, 6, 10]);
   });
 
-  it("sets the W3C flags and OTLP's is-remote bits", () => {
-    const spans = fold([traceStarted(), spanStarted(ROOT, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, flags: 1 }), spanStarted(CHILD, { parentSpanId: ROOT, flags: 0 })]).spans();
-    expect(spans[0]!.span.flags).toBe(0x301);
-    expect(spans[1]!.span.flags).toBe(0x100);
+  it("sends the stored flags: the W3C flags and OTLP's is-remote bits where they were set, and no others", () => {
+    const spans = fold([
+      traceStarted(),
+      spanStarted(ROOT, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, flags: 0x301 }),
+      spanStarted(CHILD, { parentSpanId: ROOT, flags: 0x100 }),
+      // An OTLP span whose reporter did not say whether the parent is remote.
+      spanStarted(GRANDCHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, flags: 0x01 }),
+      spanStarted("00000000000000a1", { parentSpanId: ROOT, flags: 0xfffff001 }),
+    ]).spans();
+    expect(spans.map((s) => s.span.flags)).toEqual([0x301, 0x100, 0x01, 0x001]);
   });
 
   it("turns a recorded error into an OpenTelemetry exception event beside the other events", () => {
