@@ -174,7 +174,7 @@ async function run(job: ListJob): Promise<ListResult> {
                t.span_count, t.error_count, t.running_span_count, t.service_names
           from trace_summaries t
          where true
-         order by t.start_time desc, t.trace_id desc
+         order by coalesce(t.listed_start_time, t.start_time) desc nulls last, t.trace_id desc nulls last
          limit ${51}`;
       return rows.length;
     });

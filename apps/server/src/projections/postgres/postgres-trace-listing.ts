@@ -1,7 +1,11 @@
 // ListTraces over the projection tables: filters on trace_summaries, span
-// filters as EXISTS over span_index, newest first, keyset paging. The page
-// token carries the last row's (start_time, trace_id) and a hash of the
-// filters, so a token cannot be replayed against a different query.
+// filters as EXISTS over span_index, newest first, keyset paging. Newest by the
+// start time each trace was first listed with (coalesce(listed_start_time,
+// start_time), see projection-schema.ts), which never changes: start_time itself
+// moves earlier when a span that started before the others comes later, and
+// paging on it would list such a trace again on a later page. The page token
+// carries the last row's (listing key, trace_id) and a hash of the filters, so a
+// token cannot be replayed against a different query.
 
 import { MAX_INT64 } from "../../event-store/rules.js";
 import { createHash } from "node:crypto";
@@ -25,8 +29,12 @@ import { attributeText } from "../attribute-text.js";
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 
+/** The listing's order, as trace_summaries_listing_order_idx has it. */
+const LISTED_AT = "coalesce(t.listed_start_time, t.start_time)";
+
 interface Row {
   trace_id: Buffer;
+  listed_at: bigint;
   state: number;
   start_time: bigint;
   end_time: bigint;
@@ -44,40 +52,78 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
       if (request.pageSize < 0) {
         throw invalidArgument("INVALID_PAGE_SIZE", `page_size must not be negative (got ${request.pageSize}); 0 means ${DEFAULT_PAGE}`, { page_size: String(request.pageSize) });
       }
+      if (request.state !== TraceState.UNSPECIFIED && TraceState[request.state] === undefined) {
+        throw invalidArgument("INVALID_TRACE_STATE", `state ${request.state} is not a TraceState (1 open, 2 completed; 0 lists both)`, { state: String(request.state) });
+      }
+      if (request.status !== StatusCode.UNSPECIFIED && StatusCode[request.status] === undefined) {
+        throw invalidArgument("INVALID_STATUS_CODE", `status ${request.status} is not a StatusCode (1 OK, 2 ERROR; 0 lists both)`, { status: String(request.status) });
+      }
       const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : Math.min(request.pageSize, MAX_PAGE);
       const filterHash = hashFilters(request);
       const after = request.pageToken ? readToken(request.pageToken, filterHash) : undefined;
       const now = clock();
       // A null-prototype object: a filter on the key "__proto__" is a key like any other.
       const attributes = Object.create(null) as Record<string, string>;
-      for (const kv of request.attributes) attributes[withoutNul(kv.key)] = withoutNul(attributeText(kv.value));
+      // Every given attribute must be on the span: a key given twice with two values matches no span.
+      let conflicting = false;
+      for (const kv of request.attributes) {
+        const key = withoutNul(kv.key);
+        const value = withoutNul(attributeText(kv.value));
+        if (key in attributes && attributes[key] !== value) conflicting = true;
+        attributes[key] = value;
+      }
       const hasAttributes = request.attributes.length > 0;
-      // Open traces are as long as they have been running so far.
-      const duration = sql`(case when t.state = 1 then greatest(t.end_time, ${now.toString()}::int8) else t.end_time end - t.start_time)`;
+      const min = request.startTimeMinUnixNano > 0n ? int8(request.startTimeMinUnixNano) : undefined;
+      const max = request.startTimeMaxUnixNano > 0n ? int8(request.startTimeMaxUnixNano) : undefined;
+      // The span of time the trace covers so far, as GetTrace has it (trace-view.ts,
+      // traceWithoutSpans): up to now while the trace is open and a span runs, else to
+      // the latest end (an open trace with nothing running does not grow with the clock).
+      const duration = sql`(case when t.state = 1 and t.running_span_count > 0 then greatest(t.end_time, ${now.toString()}::int8) else t.end_time end - t.start_time)`;
       // A span filter's selectivity is only known from its value: PostgreSQL's generic
       // plan for the prepared statement guesses and walks trace_summaries newest first,
       // probing span_index per trace (60 ms for a filter matching 1% of 100,000 traces,
       // measured), where a plan made for the value reads the GIN or name index (5-12 ms).
       // The extra round trips (~0.3 ms) are paid only by span-filtered calls.
-      const pageQuery = (db: Sql) => db<Row[]>`
-        select t.trace_id, t.state, t.start_time, t.end_time, t.root_name, t.root_service_name,
-               t.span_count, t.error_count, t.running_span_count, t.service_names
-          from trace_summaries t
-         where true
-           ${after ? sql`and (t.start_time, t.trace_id) < (${after.startTime.toString()}::int8, ${Buffer.from(after.traceId, "hex")})` : sql``}
-           ${request.startTimeMinUnixNano > 0n ? sql`and t.start_time >= ${int8(request.startTimeMinUnixNano)}::int8` : sql``}
-           ${request.startTimeMaxUnixNano > 0n ? sql`and t.start_time < ${int8(request.startTimeMaxUnixNano)}::int8` : sql``}
+      const filters = sql`
+           ${conflicting ? sql`and false` : sql``}
+           ${after ? sql`and (${sql.unsafe(LISTED_AT)}, t.trace_id) < (${after.listedAt.toString()}::int8, ${Buffer.from(after.traceId, "hex")})` : sql``}
+           ${min !== undefined ? sql`and t.start_time >= ${min}::int8` : sql``}
+           ${max !== undefined ? sql`and t.start_time < ${max}::int8` : sql``}
            ${request.state !== TraceState.UNSPECIFIED ? sql`and t.state = ${request.state}` : sql``}
            ${request.status === StatusCode.ERROR ? sql`and t.error_count > 0` : request.status === StatusCode.OK ? sql`and t.error_count = 0` : sql``}
            ${request.minDurationNano > 0n ? sql`and ${duration} >= ${int8(request.minDurationNano)}::int8` : sql``}
            ${request.maxDurationNano > 0n ? sql`and ${duration} <= ${int8(request.maxDurationNano)}::int8` : sql``}
            ${request.serviceName ? sql`and ${listedText(request.serviceName)} = any(t.service_names)` : sql``}
            ${request.spanName ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.name = ${listedText(request.spanName)})` : sql``}
-           ${hasAttributes ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.attributes @> ${sql.json(attributes)}::jsonb)` : sql``}
-         -- nulls last to match the index (the columns are never null, but the planner
+           ${hasAttributes ? sql`and exists (select 1 from span_index s where s.trace_id = t.trace_id and s.attributes @> ${sql.json(attributes)}::jsonb)` : sql``}`;
+      // The rows of the filters within the listing key's bounds, newest first.
+      const rowsWithin = (bounds: typeof filters) => sql`
+        select t.trace_id, ${sql.unsafe(LISTED_AT)} as listed_at, t.state, t.start_time, t.end_time, t.root_name, t.root_service_name,
+               t.span_count, t.error_count, t.running_span_count, t.service_names
+          from trace_summaries t
+         where true ${bounds} ${filters}
+         -- nulls last to match the index (the key is never null, but the planner
          -- only uses an index whose null order matches the ORDER BY).
-         order by t.start_time desc nulls last, t.trace_id desc nulls last
+         order by ${sql.unsafe(LISTED_AT)} desc nulls last, t.trace_id desc nulls last
          limit ${pageSize + 1}`;
+      // The time filters look at start_time; the rows are read in the listing key's
+      // order, and bounded by it: the key is never before start_time (start_time only
+      // moves earlier), so a trace that started at or after the minimum has its key
+      // there too; and a trace that started before the maximum has its key there too
+      // unless its start moved (listed_start_time set), which few do: those are read
+      // apart (their own small index), so neither read walks the traces out of range.
+      const keyFromMin = min !== undefined ? sql`and ${sql.unsafe(LISTED_AT)} >= ${min}::int8` : sql``;
+      const pageQuery = (db: Sql) =>
+        max === undefined
+          ? db<Row[]>`${rowsWithin(keyFromMin)}`
+          : db<Row[]>`
+              select * from (
+                (${rowsWithin(sql`and ${sql.unsafe(LISTED_AT)} < ${max}::int8 ${keyFromMin}`)})
+                union all
+                (${rowsWithin(sql`and t.listed_start_time is not null and ${sql.unsafe(LISTED_AT)} >= ${max}::int8`)})
+              ) u
+              order by u.listed_at desc, u.trace_id desc
+              limit ${pageSize + 1}`;
       const spanFiltered = hasAttributes || request.spanName !== "";
       const rows = spanFiltered
         ? await sql.begin(async (tx) => {
@@ -102,7 +148,7 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
             serviceNames: r.service_names,
           }),
         ),
-        nextPageToken: rows.length > pageSize && last ? writeToken(last.start_time, bytesToHex(last.trace_id), filterHash) : "",
+        nextPageToken: rows.length > pageSize && last ? writeToken(last.listed_at, bytesToHex(last.trace_id), filterHash) : "",
       });
     },
   };
@@ -113,8 +159,9 @@ function int8(value: bigint): string {
   return (value > MAX_INT64 ? MAX_INT64 : value).toString();
 }
 
+/** As the SQL `duration` above, and GetTrace. */
 function durationOf(r: Row, now: bigint): bigint {
-  const end = r.state === TraceState.OPEN && now > r.end_time ? now : r.end_time;
+  const end = r.state === TraceState.OPEN && r.running_span_count > 0 && now > r.end_time ? now : r.end_time;
   return end > r.start_time ? end - r.start_time : 0n;
 }
 
@@ -123,17 +170,22 @@ function hashFilters(request: ListTracesRequest): string {
   return createHash("sha256").update(toBinary(ListTracesRequestSchema, filters)).digest("base64url").slice(0, 12);
 }
 
-function writeToken(startTime: bigint, traceId: string, filterHash: string): string {
-  return Buffer.from(`v1:${startTime}:${traceId}:${filterHash}`).toString("base64url");
+function writeToken(listedAt: bigint, traceId: string, filterHash: string): string {
+  return Buffer.from(`v2:${listedAt}:${traceId}:${filterHash}`).toString("base64url");
 }
 
-function readToken(token: string, filterHash: string): { startTime: bigint; traceId: string } {
-  const match = /^v1:(\d+):([0-9a-f]{32}):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
+/**
+ * v2 carries the listing key. v1 (before the listing key existed) carried start_time,
+ * which is the listing key of every trace whose start never moved: read the same way,
+ * so a listing paged across an upgrade goes on.
+ */
+function readToken(token: string, filterHash: string): { listedAt: bigint; traceId: string } {
+  const match = /^v[12]:(\d+):([0-9a-f]{32}):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
   if (!match) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
   if (match[3] !== filterHash) {
     throw invalidArgument("INVALID_PAGE_TOKEN", "page_token belongs to a listing with other filters; send the same filters or start over", { page_token: token });
   }
-  const startTime = BigInt(match[1]!);
-  if (startTime > MAX_INT64) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  return { startTime, traceId: match[2]! };
+  const listedAt = BigInt(match[1]!);
+  if (listedAt > MAX_INT64) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  return { listedAt, traceId: match[2]! };
 }

@@ -39,14 +39,22 @@ export const spanIndex = pgTable(
   ],
 );
 
-/** One row per trace: the ListTraces result rows, newest first. */
+/** One row per trace: the ListTraces result rows, newest first (by the start time each was first listed with). */
 export const traceSummaries = pgTable(
   "trace_summaries",
   {
     traceId: bytea("trace_id").primaryKey(),
     /** 1 open, 2 completed (traceledger.v1.TraceState). */
     state: smallint("state").notNull(),
+    /** The earliest start of any span: shown, and what the time filters look at. */
     startTime: bigint("start_time", { mode: "bigint" }).notNull(),
+    /**
+     * The start_time the trace was first listed with, once an earlier span has moved
+     * start_time before it; null while start_time is still that (nearly every trace).
+     * ListTraces orders and pages on coalesce(listed_start_time, start_time), which
+     * never changes once the trace is listed: a trace cannot move between pages.
+     */
+    listedStartTime: bigint("listed_start_time", { mode: "bigint" }),
     /** The latest end of an ended span; zero if none ended. */
     endTime: bigint("end_time", { mode: "bigint" }).notNull(),
     rootName: text("root_name").notNull(),
@@ -56,5 +64,12 @@ export const traceSummaries = pgTable(
     runningSpanCount: integer("running_span_count").notNull(),
     serviceNames: text("service_names").array().notNull(),
   },
-  (t) => [index("trace_summaries_start_time_idx").on(t.startTime.desc(), t.traceId.desc())],
+  (t) => [
+    // The listing's order (newest first, keyset paging), and the time filters' ranges.
+    index("trace_summaries_listing_order_idx").on(sql`coalesce(${t.listedStartTime}, ${t.startTime}) desc nulls last`, t.traceId.desc()),
+    // The few traces whose start moved: those a start_time_max filter reads apart.
+    index("trace_summaries_start_moved_idx")
+      .on(sql`coalesce(${t.listedStartTime}, ${t.startTime}) desc nulls last`, t.traceId.desc())
+      .where(sql`${t.listedStartTime} is not null`),
+  ],
 );

@@ -231,6 +231,11 @@ async function insertSummaries(tx: Tx, rows: readonly TraceSummaryRow[]): Promis
         as u(t, state, st, et, rn, rs, spans, errors, running, lo, hi)
     on conflict (trace_id) do update set
       state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
+      -- start_time moves (earlier: a span that started before the others came later) while the
+      -- trace's place in the listing must not: the first time it moves, listed_start_time keeps
+      -- the start the trace was listed with (projection-schema.ts); unchanged otherwise (HOT).
+      listed_start_time = case when excluded.start_time = trace_summaries.start_time then trace_summaries.listed_start_time
+                               else coalesce(trace_summaries.listed_start_time, trace_summaries.start_time) end,
       root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
       error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
 }
@@ -250,6 +255,9 @@ async function regroupSummaries(tx: Tx, traceIds: readonly string[], delta: List
      group by s.trace_id
     on conflict (trace_id) do update set
       state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
+      -- The trace keeps its place in the listing: see insertSummaries.
+      listed_start_time = case when excluded.start_time = trace_summaries.start_time then trace_summaries.listed_start_time
+                               else coalesce(trace_summaries.listed_start_time, trace_summaries.start_time) end,
       root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
       error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
 }

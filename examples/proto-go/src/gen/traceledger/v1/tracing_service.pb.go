@@ -1845,16 +1845,18 @@ type ListTracesRequest struct {
 	ServiceName string `protobuf:"bytes,3,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
 	// Only traces with a span of this name.
 	SpanName string `protobuf:"bytes,4,opt,name=span_name,json=spanName,proto3" json:"span_name,omitempty"`
-	// Only traces with a span that has all of these attributes with these values.
+	// Only traces with a span that has all of these attributes with these values
+	// (a key given twice with two values matches no span).
 	Attributes []*KeyValue `protobuf:"bytes,5,rep,name=attributes,proto3" json:"attributes,omitempty"`
-	// Only traces that lasted at least this long, in nanoseconds.
+	// Only traces whose duration_nano (see TraceSummary) is at least this, in nanoseconds.
 	MinDurationNano uint64 `protobuf:"varint,6,opt,name=min_duration_nano,json=minDurationNano,proto3" json:"min_duration_nano,omitempty"`
-	// Only traces that lasted at most this long, in nanoseconds; zero means no limit.
+	// Only traces whose duration_nano is at most this, in nanoseconds; zero means no limit.
 	MaxDurationNano uint64 `protobuf:"varint,7,opt,name=max_duration_nano,json=maxDurationNano,proto3" json:"max_duration_nano,omitempty"`
 	// ERROR lists only traces with at least one error; OK only traces with none;
-	// unspecified lists both.
+	// unspecified lists both; any other number is INVALID_ARGUMENT.
 	Status StatusCode `protobuf:"varint,8,opt,name=status,proto3,enum=traceledger.v1.StatusCode" json:"status,omitempty"`
-	// Only traces in this state; unspecified lists both open and completed traces.
+	// Only traces in this state; unspecified lists both open and completed
+	// traces; any other number is INVALID_ARGUMENT.
 	State TraceState `protobuf:"varint,9,opt,name=state,proto3,enum=traceledger.v1.TraceState" json:"state,omitempty"`
 	// Only traces that started at or after this time.
 	StartTimeMinUnixNano uint64 `protobuf:"fixed64,10,opt,name=start_time_min_unix_nano,json=startTimeMinUnixNano,proto3" json:"start_time_min_unix_nano,omitempty"`
@@ -1971,7 +1973,11 @@ func (x *ListTracesRequest) GetStartTimeMaxUnixNano() uint64 {
 	return 0
 }
 
-// ListTracesResponse is one page of traces, newest first.
+// ListTracesResponse is one page of traces, newest first: by the start time
+// each trace had when it was first listed, then by trace id, both descending.
+// A trace keeps its place when a span that started earlier arrives later (its
+// start_time_unix_nano moves, its place does not), so the pages of one listing
+// never show a trace twice.
 type ListTracesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The traces of this page.
@@ -2035,7 +2041,8 @@ type GetTraceEventsRequest struct {
 	AfterVersion uint64 `protobuf:"varint,2,opt,name=after_version,json=afterVersion,proto3" json:"after_version,omitempty"`
 	// Only events up to and including this version; zero means the latest.
 	ToVersion uint64 `protobuf:"varint,3,opt,name=to_version,json=toVersion,proto3" json:"to_version,omitempty"`
-	// The maximum number of events to return; zero means 500, and more than 5000 is read as 5000.
+	// The maximum number of events to return; zero means 500, and more than 5000
+	// is read as 5000. A page holds fewer when its events pass 2 MiB.
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of a previous response, to continue that listing.
 	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

@@ -73,7 +73,8 @@ type TracingServiceClient interface {
 	// or time of its event stream.
 	GetTrace(ctx context.Context, in *GetTraceRequest, opts ...grpc.CallOption) (*GetTraceResponse, error)
 	// ListTraces finds traces by service, span name, attributes, duration,
-	// status and time, newest first, one page at a time.
+	// status and time, newest first (by the start time each trace had when it
+	// was first listed), one page at a time.
 	ListTraces(ctx context.Context, in *ListTracesRequest, opts ...grpc.CallOption) (*ListTracesResponse, error)
 	// GetTraceEvents returns the stored events of a trace in order: its audit trail.
 	GetTraceEvents(ctx context.Context, in *GetTraceEventsRequest, opts ...grpc.CallOption) (*GetTraceEventsResponse, error)
@@ -251,7 +252,8 @@ type TracingServiceServer interface {
 	// or time of its event stream.
 	GetTrace(context.Context, *GetTraceRequest) (*GetTraceResponse, error)
 	// ListTraces finds traces by service, span name, attributes, duration,
-	// status and time, newest first, one page at a time.
+	// status and time, newest first (by the start time each trace had when it
+	// was first listed), one page at a time.
 	ListTraces(context.Context, *ListTracesRequest) (*ListTracesResponse, error)
 	// GetTraceEvents returns the stored events of a trace in order: its audit trail.
 	GetTraceEvents(context.Context, *GetTraceEventsRequest) (*GetTraceEventsResponse, error)

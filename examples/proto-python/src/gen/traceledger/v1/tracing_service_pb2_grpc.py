@@ -182,7 +182,8 @@ class TracingServiceServicer:
 
     def ListTraces(self, request, context):
         """ListTraces finds traces by service, span name, attributes, duration,
-        status and time, newest first, one page at a time.
+        status and time, newest first (by the start time each trace had when it
+        was first listed), one page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1093,21 +1093,22 @@ export type ListTracesRequest = Message<"traceledger.v1.ListTracesRequest"> & {
   spanName: string;
 
   /**
-   * Only traces with a span that has all of these attributes with these values.
+   * Only traces with a span that has all of these attributes with these values
+   * (a key given twice with two values matches no span).
    *
    * @generated from field: repeated traceledger.v1.KeyValue attributes = 5;
    */
   attributes: KeyValue[];
 
   /**
-   * Only traces that lasted at least this long, in nanoseconds.
+   * Only traces whose duration_nano (see TraceSummary) is at least this, in nanoseconds.
    *
    * @generated from field: uint64 min_duration_nano = 6;
    */
   minDurationNano: bigint;
 
   /**
-   * Only traces that lasted at most this long, in nanoseconds; zero means no limit.
+   * Only traces whose duration_nano is at most this, in nanoseconds; zero means no limit.
    *
    * @generated from field: uint64 max_duration_nano = 7;
    */
@@ -1115,14 +1116,15 @@ export type ListTracesRequest = Message<"traceledger.v1.ListTracesRequest"> & {
 
   /**
    * ERROR lists only traces with at least one error; OK only traces with none;
-   * unspecified lists both.
+   * unspecified lists both; any other number is INVALID_ARGUMENT.
    *
    * @generated from field: traceledger.v1.StatusCode status = 8;
    */
   status: StatusCode;
 
   /**
-   * Only traces in this state; unspecified lists both open and completed traces.
+   * Only traces in this state; unspecified lists both open and completed
+   * traces; any other number is INVALID_ARGUMENT.
    *
    * @generated from field: traceledger.v1.TraceState state = 9;
    */
@@ -1151,7 +1153,11 @@ export const ListTracesRequestSchema: GenMessage<ListTracesRequest> = /*@__PURE_
   messageDesc(file_traceledger_v1_tracing_service, 19);
 
 /**
- * ListTracesResponse is one page of traces, newest first.
+ * ListTracesResponse is one page of traces, newest first: by the start time
+ * each trace had when it was first listed, then by trace id, both descending.
+ * A trace keeps its place when a span that started earlier arrives later (its
+ * start_time_unix_nano moves, its place does not), so the pages of one listing
+ * never show a trace twice.
  *
  * @generated from message traceledger.v1.ListTracesResponse
  */
@@ -1206,7 +1212,8 @@ export type GetTraceEventsRequest = Message<"traceledger.v1.GetTraceEventsReques
   toVersion: bigint;
 
   /**
-   * The maximum number of events to return; zero means 500, and more than 5000 is read as 5000.
+   * The maximum number of events to return; zero means 500, and more than 5000
+   * is read as 5000. A page holds fewer when its events pass 2 MiB.
    *
    * @generated from field: int32 page_size = 4;
    */
@@ -1411,7 +1418,8 @@ export const TracingService: GenService<{
   },
   /**
    * ListTraces finds traces by service, span name, attributes, duration,
-   * status and time, newest first, one page at a time.
+   * status and time, newest first (by the start time each trace had when it
+   * was first listed), one page at a time.
    *
    * @generated from rpc traceledger.v1.TracingService.ListTraces
    */
