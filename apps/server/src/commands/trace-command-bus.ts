@@ -10,6 +10,7 @@
 
 import type { AttributeLimits } from "../domain/trace/attribute-limits.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import { traceIdProblem } from "../domain/trace/span-validation.js";
 import { decideTrace } from "../domain/trace/trace-decide.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../domain/trace/trace-state.js";
@@ -119,6 +120,8 @@ export class TraceCommandBus {
 
   submit(command: TraceCommand): Promise<CommandResult> {
     if (this.closed) return Promise.resolve(shuttingDown(command.traceId));
+    const refused = refusedBeforeTheStore(command);
+    if (refused) return Promise.resolve(refused);
     return new Promise((resolve) => {
       this.queue.push({ command, group: new ResultGroup(1, (results) => resolve(results[0]!)), index: 0, conflicts: 0 });
       this.schedule();
@@ -134,7 +137,11 @@ export class TraceCommandBus {
     if (this.closed) return Promise.resolve(commands.map((c) => shuttingDown(c.traceId)));
     return new Promise((resolve) => {
       const group = new ResultGroup(commands.length, resolve);
-      for (let i = 0; i < commands.length; i++) this.queue.push({ command: commands[i]!, group, index: i, conflicts: 0 });
+      for (let i = 0; i < commands.length; i++) {
+        const refused = refusedBeforeTheStore(commands[i]!);
+        if (refused) group.settle(i, refused);
+        else this.queue.push({ command: commands[i]!, group, index: i, conflicts: 0 });
+      }
       this.schedule();
     });
   }
@@ -444,4 +451,14 @@ function internal(traceId: string, cause: unknown): CommandResult {
 function shuttingDown(traceId: string): CommandResult {
   const error: CommandError = { kind: "unavailable", reason: "SHUTTING_DOWN", message: "the server is shutting down", metadata: { trace_id: traceId } };
   return { ok: false, traceId, error };
+}
+
+/**
+ * A command that names no valid trace is refused before its batch touches the
+ * store, whose stream ids must be trace ids: there it would fail the whole
+ * group commit, every other caller's commands with it.
+ */
+function refusedBeforeTheStore(command: TraceCommand): CommandResult | undefined {
+  const problem = traceIdProblem(command.traceId);
+  return problem ? { ok: false, traceId: command.traceId, error: problem } : undefined;
 }

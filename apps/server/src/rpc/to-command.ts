@@ -49,7 +49,8 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
   let traceId = bytesToHex(r.traceId);
   let parentSpanId = bytesToHex(r.parentSpanId);
   let parentIsRemote = r.parentIsRemote;
-  let flags = SAMPLED;
+  // Without a traceparent the span takes its local parent's flags (decided with the trace's state).
+  let flags: number | undefined;
   if (r.traceparent !== "") {
     const parent = fromTraceparent(r.traceparent, traceId, { field: "parent_span_id", hex: parentSpanId });
     if (isTraceError(parent)) return parent;

@@ -345,3 +345,31 @@ describe("Connect JSON requests the HTTP door refuses", () => {
     expect(await eventIds(trace.traceId)).toEqual(before);
   });
 });
+
+describe("a trace id of the wrong length", () => {
+  // The store's stream ids are trace ids: such a command used to reach it and fail the whole
+  // group commit as STORE_UNAVAILABLE, every other caller's commands in it too.
+  it("is refused alone, as INVALID_TRACE_ID, in a batch and beside another caller's command", async () => {
+    const unary = await e2e.client.endSpan({ traceId: Buffer.from("deadbeef", "hex"), spanId: newSpanId() }).catch((e: unknown) => e);
+    expect(connectError(unary)).toMatchObject({ code: "invalid_argument", reason: "INVALID_TRACE_ID" });
+
+    const traceId = newTraceId();
+    const batch = await e2e.client.ingestBatch({
+      commands: [
+        { command: { case: "startTrace", value: { traceId, spanId: newSpanId(), name: "fine", serviceName: "wrong-length" } } },
+        { command: { case: "endSpan", value: { traceId: Buffer.from("deadbeef", "hex"), spanId: newSpanId() } } },
+      ],
+    });
+    expect(batch.results.map((r) => r.result.case)).toEqual(["startTrace", "error"]);
+    expect(batch.results[1]!.result.value).toMatchObject({ reason: "INVALID_TRACE_ID" });
+    expect((await e2e.client.getTrace({ traceId })).trace!.spans.map((s) => s.name)).toEqual(["fine"]);
+
+    const other = newTraceId();
+    const [good, bad] = await Promise.allSettled([
+      e2e.client.startTrace({ traceId: other, spanId: newSpanId(), name: "other caller", serviceName: "wrong-length" }),
+      e2e.client.recordError({ traceId: Buffer.from("00ff", "hex"), spanId: newSpanId(), errorType: "E" }),
+    ]);
+    expect(good.status).toBe("fulfilled");
+    expect(bad.status === "rejected" && connectError(bad.reason).reason).toBe("INVALID_TRACE_ID");
+  });
+});

@@ -69,6 +69,20 @@ describe("a trace across three services", () => {
   });
 });
 
+describe("W3C trace flags", () => {
+  it("a child named by trace_id + parent_span_id takes its local parent's flags, as one named by the parent's traceparent does", async () => {
+    const traceId = newTraceId();
+    const parentId = newSpanId();
+    const parent = await e2e.client.startSpan({ traceparent: `00-${hex(traceId)}-${hex(newSpanId())}-00`, spanId: parentId, name: "unsampled", serviceName: "flags" });
+    const byTraceparent = await e2e.client.startSpan({ traceparent: parent.traceparent, spanId: newSpanId(), name: "c1", serviceName: "flags" });
+    const byIds = await e2e.client.startSpan({ traceId, parentSpanId: parentId, spanId: newSpanId(), name: "c2", serviceName: "flags" });
+    expect([parent.traceparent.slice(-2), byTraceparent.traceparent.slice(-2), byIds.traceparent.slice(-2)]).toEqual(["00", "00", "00"]);
+    const root = await e2e.client.startTrace({ name: "sampled root", serviceName: "flags" });
+    const child = await e2e.client.startSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: "child", serviceName: "flags" });
+    expect(child.traceparent.slice(-2)).toBe("01");
+  });
+});
+
 describe("retries", () => {
   it("answers the same StartSpan twice with the same result and stores it once", async () => {
     const root = await e2e.client.startTrace({ name: "root", serviceName: "retry" });

@@ -116,7 +116,7 @@ export function setSpanAttributes(spanId: string, fields: Partial<SetSpanAttribu
 export function finishedSpan(spanId: string, fields: Partial<FinishedSpan> = {}): FinishedSpan {
   const { type: _type, traceId: _traceId, ...started } = startSpan(spanId);
   const { endTime, statusCode, statusMessage } = endSpan(spanId);
-  return { ...started, parentIsRemote: undefined, endTime, statusCode, statusMessage, droppedAttributesCount: 0, events: [], ...fields };
+  return { ...started, flags: started.flags ?? 1, parentIsRemote: undefined, endTime, statusCode, statusMessage, droppedAttributesCount: 0, events: [], ...fields };
 }
 
 export function finishedEvent(eventId: string, fields: Partial<FinishedSpanEvent> = {}): FinishedSpanEvent {

@@ -15,6 +15,11 @@ export const MAX_TIME_UNIX_NANO = (1n << 63n) - 1n;
  */
 export const MAX_ATTRIBUTE_DEPTH = 32;
 
+export function traceIdProblem(traceId: string): TraceError | undefined {
+  if (isValidTraceId(traceId)) return undefined;
+  return traceError("invalid_argument", "INVALID_TRACE_ID", `trace id "${traceId}" is not 32 lowercase hex characters, not all zero`, { trace_id: traceId });
+}
+
 export function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVALID_PARENT_SPAN_ID", what: string): TraceError | undefined {
   if (isValidSpanId(spanId)) return undefined;
   return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero`, { [what.replaceAll(" ", "_")]: spanId });

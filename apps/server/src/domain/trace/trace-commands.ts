@@ -20,8 +20,11 @@ export interface StartSpan {
   readonly links: readonly SpanLink[];
   readonly resourceAttributes: readonly KeyValue[];
   readonly tracestate: string;
-  /** W3C trace flags; bit 0 is sampled. */
-  readonly flags: number;
+  /**
+   * W3C trace flags; bit 0 is sampled. Undefined when the request gave none (no
+   * traceparent): the span then takes its parent's, or sampled for a new trace.
+   */
+  readonly flags?: number;
   readonly scopeName: string;
   /** The instrumentation scope's version; empty when not given. */
   readonly scopeVersion?: string;

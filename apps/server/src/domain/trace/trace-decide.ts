@@ -31,8 +31,8 @@ import { traceError, type TraceError } from "./trace-error.js";
 import type { TraceEventCase } from "./trace-event.js";
 import { errorFingerprint, eventFingerprint, type SpanState, type TraceState } from "./trace-state.js";
 import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finished-spans.js";
-import { attributeProblem, endReasonProblem, kindProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem, statusCodeProblem } from "./span-validation.js";
-import { hexToBytes, isValidTraceId } from "./w3c-ids.js";
+import { attributeProblem, endReasonProblem, kindProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem, statusCodeProblem, traceIdProblem } from "./span-validation.js";
+import { hexToBytes } from "./w3c-ids.js";
 
 interface DecideContext {
   /** The current time, Unix nanoseconds: used where a command says "now" (0). */
@@ -57,9 +57,8 @@ export type Decision =
   | { readonly ok: false; readonly error: TraceError };
 
 export function decideTrace(command: TraceCommand, state: TraceState, ctx: DecideContext): Decision {
-  if (!isValidTraceId(command.traceId)) {
-    return reject(traceError("invalid_argument", "INVALID_TRACE_ID", `trace id "${command.traceId}" is not 32 lowercase hex characters, not all zero`, { trace_id: command.traceId }));
-  }
+  const badTraceId = traceIdProblem(command.traceId);
+  if (badTraceId) return reject(badTraceId);
   const late = lateTime(command);
   if (late) return reject(late);
   switch (command.type) {
@@ -107,6 +106,7 @@ const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 
 /** OTLP's Span.flags: the W3C trace flags in bits 0-7, "is-remote known" in bit 8, "the parent is remote" in bit 9. */
 const W3C_TRACE_FLAGS = 0xff;
+const SAMPLED = 0x01;
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
@@ -168,6 +168,8 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
   const startTime = cmd.startTime === 0n ? ctx.now : cmd.startTime;
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   const parentIsRemote = cmd.parentSpanId !== "" && !parentKnown;
+  // Flags not given (no traceparent): a local parent's, as its traceparent would have carried them.
+  const traceFlags = (cmd.flags ?? (parentKnown ? state.spans.get(cmd.parentSpanId)!.flags : SAMPLED)) & W3C_TRACE_FLAGS;
   const events: TraceEventCase[] = [];
   const traceStarted = state.status === "empty";
   const traceId = hexToBytes(cmd.traceId);
@@ -201,7 +203,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       // As given: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
       resourceAttributes: list(cmd.resourceAttributes),
       // OTLP's Span.flags: the W3C trace flags, and whether the parent is remote, which is known here.
-      flags: (cmd.flags & W3C_TRACE_FLAGS) | HAS_IS_REMOTE | (parentIsRemote ? IS_REMOTE : 0),
+      flags: traceFlags | HAS_IS_REMOTE | (parentIsRemote ? IS_REMOTE : 0),
       droppedAttributesCount: limited.dropped,
       truncatedValuesCount: limited.truncated,
       scopeName: cmd.scopeName,
@@ -218,7 +220,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
   return accept(events, {
     type: "SpanStarted",
     spanId: cmd.spanId,
-    flags: cmd.flags,
+    flags: traceFlags,
     version: state.version + events.length,
     traceStarted,
     limited: limited.dropped + limited.truncated,
