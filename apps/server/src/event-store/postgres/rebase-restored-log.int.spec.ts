@@ -59,7 +59,7 @@ describe("rebaseRestoredLog", () => {
 
     expect(await rebaseRestoredLog(db.sql)).toBe(5);
     const checkpoint = await store.loadCheckpoint("reader");
-    expect(checkpoint).toEqual({ transactionId: 0n, position: BigInt(stored[2]!.position) - 1n });
+    expect(checkpoint).toEqual({ transactionId: 0n, position: BigInt(stored[1]!.position) });
     const [inFlight] = await db.sql<{ tx_id: string; position: string }[]>`select tx_id::text, position::text from subscriber_in_flight where subscriber_id = 'reader'`;
     // The mark covered the restored events up to the third, and the event this cluster wrote (its id sorted before): it may cover more, never less.
     expect(inFlight).toEqual({ tx_id: "0", position: "5" });
@@ -93,5 +93,22 @@ describe("rebaseRestoredLog", () => {
     expect(await rebaseRestoredLog(db.sql)).toBe(5);
     const seen = await readFrom(store, await store.loadCheckpoint("early"));
     for (const unread of ["02@1", "03@1", "04@1", "05@1"]) expect(seen).toContain(unread);
+  });
+
+  it("moves a checkpoint onto an event, not into a gap of positions, so a reader stopping on it finds it", async () => {
+    await db.truncate();
+    await db.sql`delete from subscriber_in_flight`;
+    const store = new PostgresEventStore(db.sql, { clock });
+    for (let n = 1; n <= 2; n++) await store.append({ streamId: stream(n), expectedVersion: "no_stream", events: [event()] });
+    // Lost races and aborted appends use positions up: a gap before the next event.
+    await db.sql`select nextval('events_position_seq') from generate_series(1, 3)`;
+    for (let n = 3; n <= 4; n++) await store.append({ streamId: stream(n), expectedVersion: "no_stream", events: [event()] });
+    await db.sql`update events set tx_id = (4000000000 + position)::text::xid8`;
+    const stored = await db.sql<{ tx_id: string; position: string }[]>`select tx_id::text, position::text from events order by position`;
+    // Read up to the second event: the first unread one is after the gap.
+    expect(await store.saveCheckpoint("gap-reader", START_OF_LOG, { transactionId: BigInt(stored[1]!.tx_id), position: BigInt(stored[1]!.position) })).toBe(true);
+    expect(await rebaseRestoredLog(db.sql)).toBe(4);
+    expect(await store.loadCheckpoint("gap-reader")).toEqual({ transactionId: 0n, position: BigInt(stored[1]!.position) });
+    expect(await readFrom(store, await store.loadCheckpoint("gap-reader"))).toEqual(["03@1", "04@1"]);
   });
 });

@@ -8,9 +8,10 @@
 //
 // At start-up, with every event committed, the old ids can be set to 0: all of
 // them sort before anything the new cluster writes, in the order of their
-// positions. Checkpoints on the log are moved to just before the first event
-// they had not read (an event after it may come again: every subscriber takes
-// an event twice), and in-flight marks to the last event they covered. Events
+// positions. Checkpoints on the log are moved to the event just before the
+// first one they had not read (an event after it may come again: every
+// subscriber takes an event twice), and in-flight marks to the last event they
+// covered. Events
 // this cluster wrote in the meantime (an older traceledger kept writing while
 // its subscribers stalled) have the highest positions, so they sort after
 // every restored one, and a subscriber that had read all the restored log
@@ -48,12 +49,18 @@ export async function rebaseRestoredLog(sql: Sql): Promise<number> {
     // order and those with ids below `next`. Ids cannot tell every restored event from a new
     // one (an old cluster's early ids can be below `next` too), so this errs towards reading
     // again: an event may come twice, none is skipped.
+    // The new checkpoint is the event just before the first unread one (or the start of the log):
+    // an event's position, never one between events, as a reader that stops on reaching its
+    // checkpoint (the saga's replay) must find it. Positions have gaps (a lost race or an aborted
+    // append uses sequence values up).
     await tx`
       update subscriber_checkpoints c
          set tx_id = '0',
              position = coalesce(
-               (select min(e.position) - 1 from events e
-                 where e.tx_id <> '0' and ((e.tx_id, e.position) > (c.tx_id, c.position) or e.tx_id < ${next}::xid8)),
+               (select coalesce((select max(p.position) from events p where p.position < u.first), 0)
+                  from (select min(e.position) as first from events e
+                         where e.tx_id <> '0' and ((e.tx_id, e.position) > (c.tx_id, c.position) or e.tx_id < ${next}::xid8)) u
+                 where u.first is not null),
                (select coalesce(max(e.position), 0) from events e))
        where c.tx_id <> '0'`;
     // An in-flight mark says which events may have had effects: it may cover more, not less.
