@@ -295,7 +295,10 @@ export class TraceCommandBus {
    * not the whole group commit as a retryable store failure: every sender
    * would retry it, and fail the other traces of its batches, forever.
    */
-  private decideSafely(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
+  private decideSafely(traceId: string, entries: Pending[], state: TraceState | UnreadableTrace, now: bigint): TraceWork {
+    if (state instanceof UnreadableTrace) {
+      return { traceId, entries, state: initialTraceState(traceId), expectedVersion: 0, events: [], decided: [], results: entries.map(() => internal(traceId, state.cause)), failed: true };
+    }
     try {
       return this.decide(traceId, entries, state, now);
     } catch (error) {
@@ -361,8 +364,8 @@ export class TraceCommandBus {
   }
 
   /** The state of each trace; those it did not read (assumed empty) are added to `unread`. */
-  private async loadStates(traces: Map<string, Pending[]>, unread: Set<string>): Promise<Map<string, TraceState>> {
-    const states = new Map<string, TraceState>();
+  private async loadStates(traces: Map<string, Pending[]>, unread: Set<string>): Promise<Map<string, TraceState | UnreadableTrace>> {
+    const states = new Map<string, TraceState | UnreadableTrace>();
     const loads: Array<Promise<void>> = [];
     for (const [traceId, entries] of traces) {
       const cached = this.cache.get(traceId);
@@ -382,10 +385,19 @@ export class TraceCommandBus {
     return states;
   }
 
-  private async load(traceId: string): Promise<TraceState> {
+  /**
+   * The trace's state from its events. A store that fails fails the batch (it is
+   * an outage); an event this server cannot read (a type a newer replica wrote,
+   * a damaged payload) fails only its own trace's commands.
+   */
+  private async load(traceId: string): Promise<TraceState | UnreadableTrace> {
     const stored = await this.options.store.readStream(traceId);
     let state = initialTraceState(traceId);
-    for (const event of stored) state = evolveTrace(state, decodeStored(event));
+    try {
+      for (const event of stored) state = evolveTrace(state, decodeStored(event));
+    } catch (error) {
+      return new UnreadableTrace(error);
+    }
     return state;
   }
 
@@ -412,6 +424,11 @@ function startsNewTrace(command: TraceCommand): boolean {
 function toNewEvent(traceId: string, event: TraceEventCase): NewEvent {
   const { type, payload } = encodeTraceEvent(event);
   return { eventId: traceEventId(traceId, event), type, payload, occurredAt: occurredAt(event) };
+}
+
+/** A trace whose stored events could not be folded. */
+class UnreadableTrace {
+  constructor(readonly cause: unknown) {}
 }
 
 function decodeStored(event: StoredEvent): TraceEventCase {

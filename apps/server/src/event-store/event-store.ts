@@ -75,6 +75,15 @@ export interface ReadAllResult {
   readonly events: readonly StoredEvent[];
   /** Pass back to continue after these events; unchanged when nothing was read. */
   readonly checkpoint: GlobalCheckpoint;
+  /**
+   * The read's horizon, Unix nanoseconds on the store's clock (that of recordedAt): every
+   * event recorded at or before it that was not before `checkpoint` was visible to this
+   * read, in the slice or after it (a later read gets those). A writer's transaction still
+   * running when the read began holds it back to about that transaction's start. Absent
+   * when the store cannot tell (a page answered from memory; a running transaction whose
+   * start this connection may not see): the read then says nothing about time.
+   */
+  readonly horizon?: bigint;
 }
 
 export interface EventStore {

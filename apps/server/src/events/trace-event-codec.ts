@@ -23,6 +23,15 @@ for (const field of TraceEventSchema.fields) {
   kinds.set(field.message.name, { case: field.localName as TraceEventCase["case"], schema: field.message, fieldNumber: field.number });
 }
 
+/**
+ * Whether this server knows the event type. Readers of the log skip the types
+ * they do not know (a newer replica's, during a rolling upgrade) rather than
+ * stop for every trace; the aggregate refuses to decide a trace holding one.
+ */
+export function isTraceEventType(type: string): boolean {
+  return kinds.has(type);
+}
+
 export function eventKind(type: string): EventKind {
   const kind = kinds.get(type);
   if (!kind) throw new Error(`unknown trace event type "${type}"`);

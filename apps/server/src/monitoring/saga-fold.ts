@@ -24,6 +24,7 @@ import {
 import type { StoredEvent } from "../event-store/event-store.js";
 import { isTraceStream } from "../events/reserved-streams.js";
 import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
+import { isTraceEventType } from "../events/trace-event-codec.js";
 import { decodeForSaga } from "./saga-event-decoder.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -36,7 +37,7 @@ export class SagaFold {
   /** lastTick + tickNs, kept rather than added up for every event. */
   private nextTick: bigint;
   private newestRecorded = 0n;
-  private readonly input: Mutable<TraceEventRecorded> = { type: "TraceEventRecorded", traceId: "", event: NO_EVENT, recordedAt: 0n };
+  private readonly input: Mutable<TraceEventRecorded> = { type: "TraceEventRecorded", traceId: "", event: NO_EVENT, recordedAt: 0n, version: 0 };
 
   constructor(
     config: MonitoringConfig,
@@ -60,7 +61,8 @@ export class SagaFold {
 
   /** Feeds one stored event (events of reserved streams are skipped); outputs go to `out`. */
   event(stored: StoredEvent, out: MonitoringOutput[]): void {
-    if (!isTraceStream(stored.streamId)) return;
+    // A type this server does not know (a newer replica's) is skipped, as by every reader of the log.
+    if (!isTraceStream(stored.streamId) || !isTraceEventType(stored.type)) return;
     if (stored.recordedAt >= this.nextTick && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
     if (stored.recordedAt > this.newestRecorded) this.newestRecorded = stored.recordedAt;
     const event = decodeForSaga(stored.type, stored.payload);
@@ -69,6 +71,7 @@ export class SagaFold {
     input.traceId = stored.streamId;
     input.event = event;
     input.recordedAt = stored.recordedAt;
+    input.version = stored.version;
     const feed = this.feed?.watched ? this.feed : undefined;
     if (!feed) {
       collect(handleMonitoringInput(this.state, input), out);

@@ -48,7 +48,7 @@ export interface SagaRunnerOptions {
   /** Where CloseOrphanedSpan and CloseTrace go: the command bus. */
   readonly commands: MonitoringCommandSink;
   readonly config: MonitoringConfig;
-  /** Unix nanoseconds: the saga's only source of time. */
+  /** Unix nanoseconds: the saga's only source of time (its ticks, held back to the store's read horizon when that is earlier). */
   readonly clock: () => bigint;
   /** How often time passes for the saga; also the spacing of the ticks a replay gives. */
   readonly tickIntervalMs: number;
@@ -90,6 +90,8 @@ export class SagaRunner {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly rest = new WakeableSleep();
+  /** The last step's tick was due by the clock but held back by the log's horizon (or skipped for want of one). */
+  private tickHeldBack = false;
   /** performance.now() when the background loop's last step began. */
   private lastStep = 0;
   private readyResolve!: () => void;
@@ -153,7 +155,7 @@ export class SagaRunner {
   async step(forceTick = false): Promise<void> {
     await this.leaseStep();
     if (this.role === "leader") await this.settle();
-    const caughtUpAt = await this.catchUp();
+    const horizon = await this.catchUp();
     if (this.previous) {
       this.fold.caughtUp();
       // Held alerts the catch-up decided again were stored as duplicates, and counted by nobody.
@@ -161,9 +163,14 @@ export class SagaRunner {
       this.handOver(this.previous);
     }
     this.readyResolve();
-    if (forceTick || caughtUpAt - this.fold.lastTickAt >= this.tickNs) {
+    // Time passes for the saga only as far as the log is known complete: a transaction held
+    // open elsewhere holds ticks back (until it ends) rather than letting them judge spans
+    // by ends that are committed or on their way but not readable yet.
+    const due = horizon !== undefined && (forceTick || horizon - this.fold.lastTickAt >= this.tickNs);
+    this.tickHeldBack = !due && this.options.clock() - this.fold.lastTickAt >= this.tickNs;
+    if (due && horizon !== undefined) {
       const out: MonitoringOutput[] = [];
-      this.fold.tick(caughtUpAt, out);
+      this.fold.tick(horizon, out);
       this.collect(out);
       if (this.role === "leader") await this.settle();
     }
@@ -194,7 +201,10 @@ export class SagaRunner {
         while (this.running && performance.now() < until) await this.rest.sleep(until - performance.now());
         continue;
       }
-      const untilTick = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
+      // A tick held back by the log's horizon is looked for again a tick interval later, not at once.
+      const untilTick = this.tickHeldBack
+        ? Math.max(this.options.tickIntervalMs, Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6)
+        : Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
       const untilLease = this.lastLeaseAction + this.leaseEveryMs() - performance.now();
       await this.rest.sleep(Math.max(0, Math.min(pauseMs, untilTick, untilLease)));
     }
@@ -219,8 +229,13 @@ export class SagaRunner {
     }
   }
 
-  /** Reads the log to its end; returns the clock as it was before the read that found nothing more. */
-  private async catchUp(): Promise<bigint> {
+  /**
+   * Reads the log to its end; returns the time up to which it is known complete: the clock as
+   * it was before the read that found nothing more, or the store's horizon for that read when
+   * earlier (a transaction still running held the read back). Undefined when the store could
+   * not tell: no tick then.
+   */
+  private async catchUp(): Promise<bigint | undefined> {
     const { store, clock, observer } = this.options;
     for (;;) {
       const readAt = clock();
@@ -234,7 +249,12 @@ export class SagaRunner {
       if (this.role === "leader") await this.settle();
       const last = slice.events[slice.events.length - 1];
       if (observer) observer.setSubscriberLag(MONITORING_SUBSCRIBER, last ? Math.max(0, Number(clock() - last.recordedAt) / 1e9) : 0);
-      if (slice.events.length < this.batchSize) return readAt;
+      if (slice.events.length < this.batchSize) {
+        // A page the store had in memory says nothing about what came after it: ask again.
+        if (slice.horizon === undefined && slice.events.length > 0) continue;
+        if (slice.horizon === undefined) return undefined;
+        return slice.horizon < readAt ? slice.horizon : readAt;
+      }
     }
   }
 

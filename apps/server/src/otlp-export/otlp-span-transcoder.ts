@@ -104,6 +104,9 @@ export class OtlpSpanTranscoder {
       case "TraceStarted":
         break;
       default:
+        // Unlike the listing and the saga (views rebuilt from the log), export cannot skip
+        // what it does not know without losing it for good: it waits for a replica that does
+        // (a newer one takes the export lease as a rolling upgrade goes on).
         throw new Error(`unmapped trace event type "${type}"`);
     }
     return this;

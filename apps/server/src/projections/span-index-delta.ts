@@ -12,7 +12,7 @@
 
 import { StatusCode } from "@traceledger/proto";
 import { isTraceStream } from "../events/reserved-streams.js";
-import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import { decodeTraceEvent, isTraceEventType } from "../events/trace-event-codec.js";
 import { JsonMembers } from "./json-members.js";
 import { ListingEventKind, listingEventOf, readListingEvent } from "./listing-event-reader.js";
 
@@ -95,7 +95,7 @@ export function listingDelta(events: Iterable<LoggedEvent>): ListingDelta {
         spansOf.set(trace, (spans = new Map()));
       } else spans = spansOf.get(trace)!;
     }
-    if (!trace) continue;
+    if (!trace || !isTraceEventType(stored.type)) continue;
     const e = readListingEvent(stored.type, stored.payload, members) ?? listingEventOf(decodeTraceEvent(stored.type, stored.payload), members);
     if (e.kind === ListingEventKind.Other) continue;
     if (e.kind === ListingEventKind.TraceCompleted) {

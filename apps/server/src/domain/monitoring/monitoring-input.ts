@@ -12,12 +12,16 @@ export interface TraceEventRecorded {
   readonly event: SagaTraceEvent;
   /** When the store recorded it, Unix nanoseconds. */
   readonly recordedAt: bigint;
+  /** Its version in the trace's stream: a CloseTrace names the last one the saga read. */
+  readonly version: number;
 }
 
 /**
  * The passing of time, Unix nanoseconds. `now` is a watermark: every event
  * recorded at or before it has already been given to the saga. Otherwise a
  * span whose end is committed but not yet read would look slow or orphaned.
+ * So the runner ticks at the read's horizon, not at the wall clock, when a
+ * transaction still running held its read of the log back (saga-runner.ts).
  */
 export interface Tick {
   readonly type: "Tick";

@@ -45,7 +45,12 @@ export interface TraceTrack extends Recency {
   operationSpanId: string;
   hasLocalRoot: boolean;
   readonly running: Map<string, ActiveSpan>;
+  /** The later of its start and when the saga learned of it: a trace reported after the fact is not slow for that. */
+  readonly openSince: bigint;
+  /** The stream version of the last event of it the saga read: what a CloseTrace expects. */
+  version: number;
   slowAlertId: string | undefined;
+  /** A CloseTrace was given at `version`; any later event of the trace makes it idle no more. */
   closeRequested: boolean;
 }
 
@@ -256,16 +261,19 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       if (trace) {
         if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
         touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+        read(trace, input);
       } else {
-        state.traces.set(traceId, newTrace(traceId, e.startTimeUnixNano, e.serviceName, at));
+        state.traces.set(traceId, newTrace(traceId, e.startTimeUnixNano, e.serviceName, at, input.version));
       }
       return;
     }
     case "spanStarted": {
       const e = event.value;
       let trace = state.traces.get(traceId);
-      if (trace) touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-      else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, e.serviceName, at)));
+      if (trace) {
+        touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+        read(trace, input);
+      } else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, e.serviceName, at, input.version)));
       const spanId = spanIdHex(e.spanId);
       if (trace.running.has(spanId)) return;
       if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
@@ -299,6 +307,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const trace = state.traces.get(traceId);
       if (!trace) return;
       touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      read(trace, input);
       const finished = finish(state, trace, spanIdHex(e.spanId));
       if (!finished) return;
       const span = endedAs(finished, e.name);
@@ -321,6 +330,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const trace = state.traces.get(traceId);
       if (!trace) return;
       touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      read(trace, input);
       // An orphan has no outcome: it counts neither as a call nor as a latency.
       finish(state, trace, spanIdHex(event.value.spanId));
       return;
@@ -329,7 +339,10 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
     case "spanEventRecorded":
     case "spanAttributeUpdated": {
       const trace = state.traces.get(traceId);
-      if (trace) touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+      if (trace) {
+        touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
+        read(trace, input);
+      }
       return;
     }
     case "traceCompleted": {
@@ -342,7 +355,13 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
   }
 }
 
-function newTrace(traceId: string, startTime: bigint, service: string, at: bigint): TraceTrack {
+/** An event of the trace was read: a close asked for before it was judged on an older version. */
+function read(trace: TraceTrack, input: TraceEventRecorded): void {
+  trace.version = input.version;
+  trace.closeRequested = false;
+}
+
+function newTrace(traceId: string, startTime: bigint, service: string, at: bigint, version: number): TraceTrack {
   return {
     lastActivity: at,
     grainEnd: grainEndOf(at, TRACE_GRAIN_NS),
@@ -353,6 +372,8 @@ function newTrace(traceId: string, startTime: bigint, service: string, at: bigin
     operationSpanId: "",
     hasLocalRoot: false,
     running: new Map(),
+    openSince: startTime > at ? startTime : at,
+    version,
     slowAlertId: undefined,
     closeRequested: false,
   };

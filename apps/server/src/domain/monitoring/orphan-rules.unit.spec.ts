@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CHILD, GRANDCHILD, REMOTE_PARENT, ROOT } from "../testing/trace-fixtures.js";
 import { monitoringConfig } from "./monitoring-config.js";
 import { pendingCommands } from "./pending-commands.js";
-import { completed, ended, errored, orphaned, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
+import { atVersion, completed, ended, errored, orphaned, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
 import { given, run } from "./testing/monitoring-specification.js";
 
 // Slow-span alerts would join every tick here; they have their own specs.
@@ -100,6 +100,27 @@ describe("orphans: a trace without a local root is closed when idle", () => {
     const { state } = run([...remote, tick(T0 + s(62)), completed({ end: T0 + s(1) })], idleConfig);
     expect(state.traces.size).toBe(0);
     expect(pendingCommands(state)).toEqual([]);
-    expect(pendingCommands(run([...remote, tick(T0 + s(62))], idleConfig).state)).toEqual([{ type: "CloseTrace", traceId: TRACE }]);
+    expect(pendingCommands(run([...remote, tick(T0 + s(62))], idleConfig).state)).toEqual([{ type: "CloseTrace", traceId: TRACE, expectedVersion: 0 }]);
+  });
+
+  // The same trace with its stream versions, as the runner reads them from the store.
+  const versioned = remote.map((input, i) => atVersion(input, i + 1));
+
+  it("CloseTrace names the stream version of the last event the saga read of the trace", () => {
+    given(versioned, idleConfig).when(tick(T0 + s(61.5))).then([{ type: "CloseTrace", traceId: TRACE, expectedVersion: 3 }]);
+    expect(pendingCommands(run([...versioned, tick(T0 + s(62))], idleConfig).state)).toEqual([{ type: "CloseTrace", traceId: TRACE, expectedVersion: 3 }]);
+  });
+
+  it("a close the aggregate did not carry out (a span had started: the trace moved on) is given again once the trace is idle again", () => {
+    const movedOn = [
+      ...versioned,
+      tick(T0 + s(62)),
+      atVersion(started(GRANDCHILD, { parent: CHILD, start: T0 + s(61.9), at: T0 + s(62.1) }), 4),
+      atVersion(ended(GRANDCHILD, { end: T0 + s(70) }), 5),
+    ];
+    // Running, then idle for less than the timeout: nothing pending, nothing given.
+    expect(pendingCommands(run(movedOn.slice(0, 5), idleConfig).state)).toEqual([]);
+    given(movedOn, idleConfig).when(tick(T0 + s(129))).thenNothing();
+    given(movedOn, idleConfig).when(tick(T0 + s(131))).then([{ type: "CloseTrace", traceId: TRACE, expectedVersion: 5 }]);
   });
 });

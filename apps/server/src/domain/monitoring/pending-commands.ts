@@ -15,6 +15,6 @@ export function pendingCommands(state: MonitoringState): MonitoringCommand[] {
       if (span.closeRequested) commands.push({ type: "CloseOrphanedSpan", traceId: span.traceId, spanId: span.spanId, reason: "timeout" });
     }
   }
-  for (const trace of state.traces.values()) if (trace.closeRequested) commands.push({ type: "CloseTrace", traceId: trace.traceId });
+  for (const trace of state.traces.values()) if (trace.closeRequested) commands.push({ type: "CloseTrace", traceId: trace.traceId, expectedVersion: trace.version });
   return commands;
 }

@@ -1,6 +1,12 @@
 // Slow spans and slow traces. An open span is flagged by the first tick after
 // it passes its threshold, while it still runs; its end resolves the alert with
-// the final duration. A span or trace that was already over its threshold when
+// the final duration. A tick judges only the time the saga has seen the span
+// run: from the later of its start and when the saga learned of it (openSince).
+// A start reported after the fact (a buffering client, a start time in the
+// past) says nothing of when the span ended, and its end may be on its way as
+// late: so such a span is raised on a tick only once it has been open, as far
+// as the saga knows, for its threshold since then; if its end comes first, the
+// end decides from the real duration. A span or trace that was already over its threshold when
 // it ended (nobody saw it run: OTLP, or it ended between ticks) is raised and
 // resolved at its end, with the same id and content a tick would have given,
 // so which alerts exist does not depend on how often the saga ticks.
@@ -13,7 +19,7 @@ import type { MonitoringOutput } from "./monitoring-output.js";
 import type { ActiveSpan, MonitoringState, TraceTrack } from "./monitoring-state.js";
 
 export function slowSpanOnTick(span: ActiveSpan, now: bigint, out: MonitoringOutput[]): void {
-  if (span.slowAlertId === undefined && now - span.startTime > span.slowThresholdNs) out.push(slowSpanRaised(span));
+  if (span.slowAlertId === undefined && now - span.openSince > span.slowThresholdNs) out.push(slowSpanRaised(span));
 }
 
 /** The span ended or was orphaned `durationNs` after its start. */
@@ -28,7 +34,8 @@ export function slowSpanOnFinish(span: ActiveSpan, end: bigint, durationNs: bigi
 
 export function slowTraceOnTick(trace: TraceTrack, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
   const threshold = state.config.slowTraceThresholdNs;
-  if (trace.slowAlertId === undefined && now - trace.startTime > threshold) out.push(slowTraceRaised(traceSubject(trace.traceId, trace), trace.startTime, threshold));
+  // openSince is never before startTime: a trace seen as it began is judged from its start.
+  if (trace.slowAlertId === undefined && now - trace.openSince > threshold) out.push(slowTraceRaised(traceSubject(trace.traceId, trace), trace.startTime, threshold));
 }
 
 export function slowTraceOnCompleted(

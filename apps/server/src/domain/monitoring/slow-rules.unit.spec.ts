@@ -59,6 +59,31 @@ describe("slow span: flagged while it still runs", () => {
   });
 });
 
+describe("slow span: a start reported after the fact", () => {
+  // Started at T0, reported 7 s later (a buffering client): past its 5 s threshold before the saga knew of it.
+  const late = [traceBegan({ at: T0 + s(7) }), started(ROOT, { at: T0 + s(7) })];
+
+  it("a tick right after the saga learned of it raises nothing: its end may be on its way as late", () => {
+    given(late).when(tick(T0 + s(7.2))).thenNothing();
+  });
+
+  it("an end within its threshold, reported after the fact too, decides nothing", () => {
+    given([...late, tick(T0 + s(7.2))])
+      .when(ended(ROOT, { end: T0 + s(1), at: T0 + s(7.4) }))
+      .thenNothing();
+  });
+
+  it("open for its threshold since the saga learned of it, it is raised while it runs, dated when it became slow", () => {
+    given([...late, tick(T0 + s(11))]).when(tick(T0 + s(12.5))).then([slowRoot]);
+  });
+
+  it("an end past its threshold, before any tick raised it, raises and resolves it at once", () => {
+    given([...late, tick(T0 + s(7.2))])
+      .when(ended(ROOT, { end: T0 + s(8), at: T0 + s(8) }))
+      .then([slowRoot, { type: "AlertResolved", alertId: slowRoot.alertId, at: T0 + s(8), reason: "span_ended", value: 8e9 }]);
+  });
+});
+
 describe("slow span: thresholds per service and per operation", () => {
   const config = monitoringConfig({
     slowSpan: { byService: { payments: s(1) }, byOperation: { payments: { "refund card": s(30) } } },
@@ -121,6 +146,15 @@ describe("slow trace", () => {
         { ...slowTrace, subject: { ...slowTrace.subject, operation: "POST /checkout/{cart}" } },
         { type: "AlertResolved", alertId: slowTrace.alertId, reason: "trace_completed", value: 11e9 },
       ]);
+  });
+
+  it("a trace reported after the fact is judged from when the saga learned of it", () => {
+    // Started at T0, reported 15 s later: past the trace's 10 s and the span's 5 s.
+    const late = [traceBegan({ at: T0 + s(15) }), started(ROOT, { at: T0 + s(15) })];
+    given(late).when(tick(T0 + s(15.5))).thenNothing();
+    given([...late, tick(T0 + s(15.5))])
+      .when(tick(T0 + s(25.5)))
+      .then([slowTrace, slowRoot]);
   });
 
   it("a trace without a local root, waiting with nothing running, is idle rather than slow", () => {

@@ -88,10 +88,17 @@ export interface CloseOrphanedSpan {
   readonly reason: "timeout" | "trace_closed";
 }
 
-/** Issued by the monitoring saga: close a trace at its timeout, orphaning what is still open. */
+/**
+ * Issued by the monitoring saga: complete a trace begun elsewhere that has been idle past its
+ * timeout (reason TIMED_OUT). Conditional: the saga judged it idle at `expectedVersion`, the
+ * stream version of the last event it had read of the trace. A trace that has moved on since
+ * (a span started in it after the saga's read), or that has a span running, is left as it is:
+ * closing never ends a running span (only CloseOrphanedSpan does).
+ */
 export interface CloseTrace {
   readonly type: "CloseTrace";
   readonly traceId: string;
+  readonly expectedVersion: number;
 }
 
 /** An event of a finished span, as its reporter recorded it. */

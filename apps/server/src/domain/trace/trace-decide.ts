@@ -49,7 +49,8 @@ export type CommandOutcome =
   | { type: "EventRecorded"; eventId: string; version: number }
   | { type: "AttributesSet"; updateId: string; version: number; limited: number }
   | { type: "SpanClosed"; version: number; alreadyEnded: boolean }
-  | { type: "TraceClosed"; version: number; alreadyCompleted: boolean }
+  /** movedOn: the trace is past the version the close expected, or has a span running: nothing was done. */
+  | { type: "TraceClosed"; version: number; alreadyCompleted: boolean; movedOn: boolean }
   | FinishedSpansRecorded;
 
 export type Decision =
@@ -75,7 +76,7 @@ export function decideTrace(command: TraceCommand, state: TraceState, ctx: Decid
     case "CloseOrphanedSpan":
       return closeOrphanedSpan(command, state, ctx);
     case "CloseTrace":
-      return closeTrace(command, state, ctx);
+      return closeTrace(command, state);
     case "RecordFinishedSpans": {
       const { events, outcome } = recordFinishedSpans(command, state, ctx.limits);
       return accept(events, outcome);
@@ -403,21 +404,20 @@ function closeOrphanedSpan(cmd: CloseOrphanedSpan, state: TraceState, ctx: Decid
   return accept(events, { type: "SpanClosed", version: state.version + events.length, alreadyEnded: false });
 }
 
-function closeTrace(cmd: CloseTrace, state: TraceState, ctx: DecideContext): Decision {
+/**
+ * Completes an idle trace as the saga saw it: only at the version it judged, and only with
+ * nothing running. The saga decides on a log it reads behind the writers, so a span may have
+ * started since; such a close does nothing, and the saga, reading the new events, judges the
+ * trace again. A running span is never ended here: CloseOrphanedSpan alone orphans spans.
+ */
+function closeTrace(cmd: CloseTrace, state: TraceState): Decision {
   if (state.status === "empty") return reject(traceNotFound(cmd.traceId));
-  if (state.status === "completed") return accept([], { type: "TraceClosed", version: state.completedAtVersion, alreadyCompleted: true });
-  const events: TraceEventCase[] = [];
-  let endTime = state.endTime;
-  let orphans = 0;
-  for (const span of state.spans.values()) {
-    if (span.status !== "running") continue;
-    const closed = ctx.now > span.startTime ? ctx.now : span.startTime;
-    if (closed > endTime) endTime = closed;
-    events.push(orphaned(cmd.traceId, span, closed, OrphanReason.TRACE_CLOSED));
-    orphans++;
+  if (state.status === "completed") return accept([], { type: "TraceClosed", version: state.completedAtVersion, alreadyCompleted: true, movedOn: false });
+  if (state.version !== cmd.expectedVersion || state.runningSpanCount > 0) {
+    return accept([], { type: "TraceClosed", version: state.version, alreadyCompleted: false, movedOn: true });
   }
-  events.push(completed(state, endTime, TraceCompletionReason.TIMED_OUT, { extraErrors: 0, extraOrphans: orphans }));
-  return accept(events, { type: "TraceClosed", version: state.version + events.length, alreadyCompleted: false });
+  const events = [completed(state, state.endTime, TraceCompletionReason.TIMED_OUT, { extraErrors: 0, extraOrphans: 0 })];
+  return accept(events, { type: "TraceClosed", version: state.version + 1, alreadyCompleted: false, movedOn: false });
 }
 
 /**

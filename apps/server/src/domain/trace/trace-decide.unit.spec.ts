@@ -407,11 +407,40 @@ describe("orphans and closing a trace (commands of the saga)", () => {
       .then([]);
   });
 
-  it("closing a trace orphans every open span and completes it as timed out", () => {
-    const { events } = given(runningTrace(), { now: T0 + ms(100) })
-      .when({ type: "CloseTrace", traceId: TRACE })
+  /** A trace begun elsewhere whose one span ran from T0 to T0 + 5 ms: version 3, nothing running. */
+  const idleRemoteTrace = () => [
+    traceStarted({ origin: TraceOrigin.REMOTE_PARENT }),
+    spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }),
+    spanEnded(CHILD, { endTime: T0 + ms(5) }),
+  ];
+
+  it("closing an idle trace at the version the saga judged completes it as timed out", () => {
+    const { events, outcome } = given(idleRemoteTrace(), { now: T0 + ms(60_000) })
+      .when({ type: "CloseTrace", traceId: TRACE, expectedVersion: 3 })
       .thenAccepted();
-    expect(events.map((e) => e.case)).toEqual(["spanOrphaned", "spanOrphaned", "traceCompleted"]);
-    expect(events[2]!.value).toMatchObject({ spanCount: 2, orphanedSpanCount: 2, reason: TraceCompletionReason.TIMED_OUT, durationNano: ms(100) });
+    expect(events.map((e) => e.case)).toEqual(["traceCompleted"]);
+    expect(events[0]!.value).toMatchObject({ spanCount: 1, orphanedSpanCount: 0, reason: TraceCompletionReason.TIMED_OUT, durationNano: ms(5) });
+    expect(outcome).toEqual({ type: "TraceClosed", version: 4, alreadyCompleted: false, movedOn: false });
+  });
+
+  it("closing a trace that moved past the version the saga judged (a span started since) does nothing", () => {
+    const history = [...idleRemoteTrace(), spanStarted(GRANDCHILD, { parentSpanId: CHILD })];
+    const outcome = given(history, { now: T0 + ms(60_000) })
+      .when({ type: "CloseTrace", traceId: TRACE, expectedVersion: 3 })
+      .then([]);
+    expect(outcome).toEqual({ type: "TraceClosed", version: 4, alreadyCompleted: false, movedOn: true });
+  });
+
+  it("closing a trace never ends a span still running in it: only CloseOrphanedSpan orphans", () => {
+    const outcome = given(runningTrace(), { now: T0 + ms(100) })
+      .when({ type: "CloseTrace", traceId: TRACE, expectedVersion: 3 })
+      .then([]);
+    expect(outcome).toEqual({ type: "TraceClosed", version: 3, alreadyCompleted: false, movedOn: true });
+  });
+
+  it("closing a trace already completed changes nothing", () => {
+    const history = [...idleRemoteTrace(), traceCompleted({ end: T0 + ms(5), spans: 1 })];
+    const outcome = given(history).when({ type: "CloseTrace", traceId: TRACE, expectedVersion: 3 }).then([]);
+    expect(outcome).toEqual({ type: "TraceClosed", version: 4, alreadyCompleted: true, movedOn: false });
   });
 });

@@ -147,7 +147,8 @@ export class InMemoryEventStore implements EventStore {
     if (start === -1) start = this.log.length;
     const events = this.log.slice(start, start + limit).map(copy);
     const last = events[events.length - 1];
-    return { events, checkpoint: last ? { transactionId: 0n, position: last.position } : checkpoint };
+    // Nothing is ever written out of order here: the log as read is complete up to now.
+    return { events, checkpoint: last ? { transactionId: 0n, position: last.position } : checkpoint, horizon: this.clock() };
   }
 
   async loadCheckpoint(subscriberId: string, shard = 0): Promise<GlobalCheckpoint> {

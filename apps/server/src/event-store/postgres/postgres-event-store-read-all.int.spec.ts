@@ -72,3 +72,48 @@ describe("PostgresEventStore.readAll, framed pages", () => {
     expect(() => new PostgresEventStore(db.sql, { readAllPayloadBudget: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe("PostgresEventStore.readAll, its horizon", () => {
+  const now = () => BigInt(Date.now()) * 1_000_000n;
+
+  it("is the time of the read when no transaction holds it back", async () => {
+    const store = new PostgresEventStore(db.sql);
+    await store.append({ streamId: streamId(), expectedVersion: "no_stream", events: [event(3)] });
+    const before = now();
+    const read = await store.readAll(START_OF_LOG, 10);
+    expect(read.events).toHaveLength(1);
+    // Other test files share the cluster: their short writes may hold it back a little.
+    expect(read.horizon).toBeDefined();
+    expect(read.horizon!).toBeGreaterThan(before - 2_000_000_000n);
+    expect(read.horizon!).toBeLessThanOrEqual(now());
+    expect((await store.readAll(read.checkpoint, 10)).horizon).toBeDefined();
+  });
+
+  it("stays before every event the read could not see: a transaction held open elsewhere holds it at that transaction's start", async () => {
+    const store = new PostgresEventStore(db.sql);
+    const held = await db.client(1).reserve();
+    try {
+      const began = now();
+      await held`begin`;
+      await held`select pg_current_xact_id()`;
+      await new Promise((r) => setTimeout(r, 300));
+      // Committed, but after the held transaction took its id: below the read's horizon no more.
+      const s = streamId();
+      await store.append({ streamId: s, expectedVersion: "no_stream", events: [event(3)] });
+      const [written] = await store.readStream(s);
+      await new Promise((r) => setTimeout(r, 200));
+      const read = await store.readAll(START_OF_LOG, 10);
+      expect(read.events).toEqual([]);
+      expect(read.horizon).toBeDefined();
+      expect(read.horizon!).toBeLessThan(written!.recordedAt);
+      expect(read.horizon!).toBeGreaterThan(began - 100_000_000n);
+      await held`commit`;
+      const after = await store.readAll(START_OF_LOG, 10);
+      expect(after.events.map((e) => e.eventId)).toEqual([written!.eventId]);
+      expect(after.horizon!).toBeGreaterThan(written!.recordedAt);
+    } finally {
+      await held`rollback`.catch(() => undefined);
+      held.release();
+    }
+  });
+});

@@ -24,7 +24,10 @@
 // is never skipped (Emmett's approach). A page comes back as one framed value, not a
 // row per event (read-all-frames.ts): ~1.7 us of Node CPU per event against ~5-6
 // (tools/bench/read-all.ts). With the readAllWindow option, the latest pages stay in
-// memory for the other readers following the log (read-all-window.ts).
+// memory for the other readers following the log (read-all-window.ts). Each page read
+// from PostgreSQL also says up to when the log is known complete (its horizon: about the
+// start of the oldest transaction it could not see past, HELD_BACK_SQL), which the
+// monitoring saga's clock follows; a page from memory says nothing about that.
 
 import {
   type AppendError,
@@ -162,6 +165,26 @@ from req r left join found f on f.ord = r.ord
 const READ_ALL_AFTER = `(e.tx_id, e.position) > ($1::xid8, $2::int8) and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
 
 /**
+ * How far back the read's horizon is held, in microseconds before the statement's end, or
+ * null when nothing holds it: the oldest start of the transactions whose events this read
+ * could not see. Those are the ones with a transaction id (pg_snapshot_xmin is the oldest
+ * of them, cluster-wide, and the read stops below it) and this server's own statements
+ * still running in this database (an append has no id until it writes: it may be waiting
+ * on a lock). -1 when one of them belongs to a role whose transaction start this one may
+ * not see (it needs pg_read_all_stats): the horizon is then unknown. One read of the
+ * server's activity per page (pg_stat_get_activity, not the view: no joins), no round trip.
+ */
+const HELD_BACK_SQL = `
+select case when bool_or(a.xact_start is null) then -1::int8
+            else greatest(0, (extract(epoch from clock_timestamp() - min(a.xact_start)) * 1000000)::int8) end
+from pg_stat_get_activity(null) a
+where a.pid <> pg_backend_pid()
+  and (a.backend_xid is not null
+       or (a.state = 'active' and a.application_name = current_setting('application_name')
+           and a.datid = (select d.oid from pg_database d where d.datname = current_database())))
+`;
+
+/**
  * One page of the global log, $1 the checkpoint's transaction id, $2 its position, $3 the
  * limit, $4 the page's payload budget in bytes: events after the checkpoint in (tx_id,
  * position) order, at most $3 of them, and only as long as the payloads before each fit in
@@ -175,7 +198,8 @@ const READ_ALL_AFTER = `(e.tx_id, e.position) > ($1::xid8, $2::int8) and e.tx_id
  * as an init plan runs when first needed). Both scans see the statement's snapshot.
  */
 const READ_ALL_SQL = `
-select count(*)::int4 as count, encode(string_agg(${EVENT_FRAME_SQL}, ''::bytea order by e.tx_id, e.position), 'base64') as events
+select count(*)::int4 as count, encode(string_agg(${EVENT_FRAME_SQL}, ''::bytea order by e.tx_id, e.position), 'base64') as events,
+  (${HELD_BACK_SQL}) as held_back_us
 from (
   select e.tx_id, e.position, e.trace_id, e.version, e.event_id, e.occurred_at, e.recorded_at, e.type, e.payload
   from events e
@@ -231,6 +255,8 @@ interface ReadAllRow {
   count: number;
   /** The framed events in base64 (with line breaks); null when count is 0. */
   events: string | null;
+  /** See HELD_BACK_SQL; int8 (bigint or string, by client). */
+  held_back_us: bigint | string | null;
 }
 
 type Pending = PendingAppend;
@@ -430,17 +456,20 @@ export class PostgresEventStore implements EventStore {
         this.onReadAll?.(kept.events.length, true);
         return kept;
       }
+      const before = this.clock();
       const [row] = (await this.sql.unsafe(
         READ_ALL_SQL,
         [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit, this.readAllPayloadBudget] as never[],
         { prepare: true },
       )) as unknown as [ReadAllRow];
-      if (row.count === 0) return { events: [], checkpoint };
+      const horizon = horizonOf(before, row.held_back_us);
+      if (row.count === 0) return horizon === undefined ? { events: [], checkpoint } : { events: [], checkpoint, horizon };
       const framed = Buffer.from(row.events!, "base64");
       const page = unframeEvents(framed, row.count);
+      // A page answered from memory later carries no horizon: it is not this read's.
       this.window?.remember(checkpoint, page.events, page.transactionIds, framed.length);
       this.onReadAll?.(row.count, false);
-      return { events: page.events, checkpoint: page.last! };
+      return horizon === undefined ? { events: page.events, checkpoint: page.last! } : { events: page.events, checkpoint: page.last!, horizon };
     });
   }
 
@@ -505,6 +534,17 @@ function toStoredEvent(row: EventRow, streamId?: StreamId): StoredEvent {
     recordedAt: toBigInt(row.recorded_at),
     position: toBigInt(row.position),
   };
+}
+
+/**
+ * The read's horizon on the store's clock: `before` (read before the statement) less how
+ * long the oldest transaction it could not see had been running when the statement ended
+ * (measured by PostgreSQL, so the two clocks need not agree); undefined when unknown.
+ */
+function horizonOf(before: bigint, heldBackUs: bigint | string | null): bigint | undefined {
+  if (heldBackUs === null) return before;
+  const us = toBigInt(heldBackUs);
+  return us < 0n ? undefined : before - us * 1000n;
 }
 
 /** int8 arrives as bigint with the client from createPostgresClient, as a string otherwise. */

@@ -20,8 +20,13 @@ export const spanIdOf = (n: number): string => n.toString(16).padStart(16, "0");
 /** The n-th trace id (n >= 1): 32 lowercase hex characters. */
 export const traceIdOf = (n: number): string => n.toString(16).padStart(32, "0");
 
-function recorded(event: TraceEventCase, at: bigint, traceId: string = TRACE): TraceEventRecorded {
-  return { type: "TraceEventRecorded", traceId, event, recordedAt: at };
+function recorded(event: TraceEventCase, at: bigint, traceId: string = TRACE, version = 0): TraceEventRecorded {
+  return { type: "TraceEventRecorded", traceId, event, recordedAt: at, version };
+}
+
+/** The same input at stream version `version` (0 unless given: most specs do not care). */
+export function atVersion(input: TraceEventRecorded, version: number): TraceEventRecorded {
+  return { ...input, version };
 }
 
 export function tick(now: bigint): Tick {

@@ -83,7 +83,7 @@ export function simulate(options: SimulationOptions): Simulation {
     for (const event of decision.events) {
       evolveTrace(state, event);
       if (event.case === "traceCompleted") traces.delete(command.traceId);
-      feed({ type: "TraceEventRecorded", traceId: command.traceId, event, recordedAt: now }, now);
+      feed({ type: "TraceEventRecorded", traceId: command.traceId, event, recordedAt: now, version: state.version }, now);
     }
   };
 
