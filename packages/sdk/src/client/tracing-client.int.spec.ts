@@ -2,29 +2,17 @@
 // real server: gRPC to the gRPC port, Connect to the HTTP port.
 
 import { SpanState, StatusCode } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
-import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { describe, expect, it } from "vitest";
+import { serverPerFile } from "../../test/support/server-per-file.js";
 import { eventually } from "../../test/support/eventually.js";
 import { bytes, getTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
 import { newSpanId, newTraceId } from "../ids/random-ids.js";
 import { createTracer } from "../trace/create-tracer.js";
 import { createTracingClient, type TransportKind } from "./tracing-client.js";
 
-let database: TestDatabase;
-let server: Traceledger;
+const e2e = serverPerFile();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startServer(database);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
-
-const urlFor = (transport: TransportKind) => `http://${transport === "grpc" ? server.grpcAddress : server.httpAddress}`;
+const urlFor = (transport: TransportKind) => `http://${transport === "grpc" ? e2e.server.grpcAddress : e2e.server.httpAddress}`;
 
 describe.each<TransportKind>(["grpc", "connect"])("over %s", (transport) => {
   it("starts a span with client-chosen ids, shows it running, and ends it", async () => {

@@ -87,6 +87,21 @@ function endOf(of: SpanCommand): SpanCommand {
 
 const unavailable = () => new ConnectError("connection refused", Code.Unavailable);
 
+/** `server` behind a gate: the main sender's calls, or the calls made alongside it, wait for release(). */
+function gated(server: ScriptedTransport, held: "main" | "alongside"): { transport: CommandTransport; release: () => void } {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const transport: CommandTransport = {
+    prepare: (commands, alongside = false) => {
+      const prepared = server.prepare(commands);
+      const waits = alongside === (held === "alongside");
+      return { count: prepared.count, send: () => (waits ? gate.then(() => prepared.send()) : prepared.send()) };
+    },
+    close: () => {},
+  };
+  return { transport, release };
+}
+
 describe("BatchingSink", () => {
   it("ships at the interval, in order, and counts what was acknowledged", async () => {
     const transport = new ScriptedTransport();
@@ -364,15 +379,7 @@ describe("BatchingSink", () => {
 
   it("sends such a start in a call of its own beside the batch in flight", async () => {
     const server = new ScriptedTransport();
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const transport: CommandTransport = {
-      prepare: (commands, alongside) => {
-        const prepared = server.prepare(commands);
-        return { count: prepared.count, send: async () => (alongside ? prepared.send() : gate.then(() => prepared.send())) };
-      },
-      close: () => {},
-    };
+    const { transport, release } = gated(server, "main");
     const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
     const backlog = [start(), start()];
     for (const c of backlog) sink.submit(c);
@@ -392,15 +399,7 @@ describe("BatchingSink", () => {
 
   it("holds a span's later commands while its start is in flight on its own", async () => {
     const server = new ScriptedTransport();
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const transport: CommandTransport = {
-      prepare: (commands, alongside) => {
-        const prepared = server.prepare(commands);
-        return { count: prepared.count, send: async () => (alongside ? gate.then(() => prepared.send()) : prepared.send()) };
-      },
-      close: () => {},
-    };
+    const { transport, release } = gated(server, "alongside");
     const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
     const remote = start({ parentIsRemote: true });
     sink.submit(remote);

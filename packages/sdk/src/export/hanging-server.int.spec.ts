@@ -4,52 +4,31 @@
 // what was queued arrives once the server answers again, once.
 
 import { SpanState } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import { getTrace } from "../../test/support/trace-reader.js";
-import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { lockEventsTable } from "../../test/support/locked-events-table.js";
+import { serverPerFile } from "../../test/support/server-per-file.js";
 import { createTracingClient } from "../client/tracing-client.js";
 import { createTracer } from "../trace/create-tracer.js";
 
-let database: TestDatabase;
-let server: Traceledger;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startServer(database);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
+const e2e = serverPerFile();
 
 describe("a server that never answers", () => {
   it("has every deadline retried until it answers again, and loses nothing", async () => {
     const warnings: string[] = [];
     const tracer = createTracer({
       serviceName: "patient-app",
-      url: `http://${server.grpcAddress}`,
+      url: `http://${e2e.server.grpcAddress}`,
       env: {},
       timeoutMs: 150,
       // maxAttempts is left at 10: the hang outlasts it several times over.
       batch: { flushIntervalMs: 20, initialBackoffMs: 10, maxBackoffMs: 20 },
       onWarning: (message) => warnings.push(message),
     });
-    const reader = createTracingClient({ url: `http://${server.grpcAddress}` });
-    const locker = database.client(1);
-    let release = () => {};
+    const reader = createTracingClient({ url: `http://${e2e.server.grpcAddress}` });
+    const lock = await lockEventsTable(e2e.database);
     try {
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let onLocked = () => {};
-      const locked = new Promise<void>((resolve) => (onLocked = resolve));
-      const holding = locker.begin(async (tx) => {
-        await tx`lock table events in exclusive mode`;
-        onLocked();
-        await released;
-      });
-      await locked;
 
       const traceIds = Array.from({ length: 5 }, (_, i) => tracer.withSpan(`while hanging ${i}`, (span) => span.spanContext().traceId));
       // Far more deadlines than maxAttempts allows a batch that could be at fault.
@@ -57,8 +36,7 @@ describe("a server that never answers", () => {
       expect(tracer.stats()).toMatchObject({ failed: 0, dropped: 0, sent: 0 });
       expect(warnings.filter((w) => w.includes("retrying until it is back"))).toHaveLength(1);
 
-      release();
-      await holding;
+      await lock.release();
       await tracer.forceFlush(10_000);
       for (const traceId of traceIds) {
         await eventually(async () => {
@@ -68,7 +46,7 @@ describe("a server that never answers", () => {
       }
       expect(tracer.stats()).toMatchObject({ failed: 0, dropped: 0, queued: 0, sent: 10 });
     } finally {
-      release();
+      await lock.release();
       reader.close();
       await tracer.shutdown(1_000);
     }

@@ -18,6 +18,7 @@ import { SpanState } from "@traceledger/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
 import { eventually } from "../../test/support/eventually.js";
+import { lockEventsTable, type LockedEventsTable } from "../../test/support/locked-events-table.js";
 import { getTrace } from "../../test/support/trace-reader.js";
 import { createTestDatabase, portOf, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
 import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
@@ -124,23 +125,14 @@ async function batchInFlightWhenTheServerGoesDown(options: {
     onWarning: (message) => warnings.push(message),
   });
   const reader: TracingClient = createTracingClient({ url: `http://${server!.grpcAddress}` });
-  const locker = database.client(1);
-  let release = () => {};
+  let lock: LockedEventsTable | undefined;
   try {
     const before = spanIn("before");
     await tracer.forceFlush();
     await eventually(async () => expect((await getTrace(reader, before))?.spans).toHaveLength(1));
 
     // The event table locked: the next batch reaches the server and waits there.
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let onLocked = () => {};
-    const locked = new Promise<void>((resolve) => (onLocked = resolve));
-    const holding = locker.begin(async (tx) => {
-      await tx`lock table events in exclusive mode`;
-      onLocked();
-      await released;
-    });
-    await locked;
+    lock = await lockEventsTable(database);
     const inFlight = spanIn("in flight when the server went down");
     await eventually(async () => {
       const [row] = await database.sql<Array<{ waiting: number }>>`
@@ -156,8 +148,7 @@ async function batchInFlightWhenTheServerGoesDown(options: {
     await eventually(() => expect(tracer!.stats().retried + tracer!.stats().failed).toBeGreaterThan(0));
     expect(tracer.stats().failed, warnings.join("\n")).toBe(0);
     expect(warnings.filter((w) => w.includes("retrying until it is back"))).toHaveLength(1);
-    release();
-    await holding;
+    await lock.release();
     await down;
 
     // Back, on the same database and port: the batch arrives, and what came after it.
@@ -174,7 +165,7 @@ async function batchInFlightWhenTheServerGoesDown(options: {
     expect(unhandled).toEqual([]);
     return { warnings };
   } finally {
-    release();
+    await lock?.release();
     reader.close();
   }
 }

@@ -4,31 +4,19 @@
 // their own end.
 
 import { SpanEndReason, SpanState } from "@traceledger/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import { getTrace, spanNamed } from "../../test/support/trace-reader.js";
-import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { serverPerFile } from "../../test/support/server-per-file.js";
 import { createTracingClient } from "../client/tracing-client.js";
 import { createTracer } from "../trace/create-tracer.js";
 
-let database: TestDatabase;
-let server: Traceledger;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startServer(database);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
+const e2e = serverPerFile();
 
 describe("shutdown with spans open", () => {
   it("ends them as CANCELLED, whether their start had shipped or not", async () => {
-    const tracer = createTracer({ serviceName: "stopping-app", url: `http://${server.grpcAddress}`, env: {} });
-    const reader = createTracingClient({ url: `http://${server.grpcAddress}` });
+    const tracer = createTracer({ serviceName: "stopping-app", url: `http://${e2e.server.grpcAddress}`, env: {} });
+    const reader = createTracingClient({ url: `http://${e2e.server.grpcAddress}` });
     try {
       const root = tracer.startSpan("serve", { kind: "server" });
       const done = tracer.startSpan("done", { parent: root });

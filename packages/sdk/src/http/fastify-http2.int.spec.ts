@@ -6,11 +6,10 @@
 
 import { connect, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import Fastify, { type FastifyInstance } from "fastify";
-import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
+import { SpanKind, StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
-import { eventually } from "../../test/support/eventually.js";
-import { attributesOf, getTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
+import { attributesOf, completedTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
 import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
 import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
 import { getActiveSpan } from "../context/active-context.js";
@@ -75,15 +74,6 @@ async function get(path: string, headers: Record<string, string> = {}) {
   }
 }
 
-async function completedTrace(traceId: string, spans: number) {
-  return eventually(async () => {
-    const trace = await getTrace(reader, traceId);
-    expect(trace?.spans).toHaveLength(spans);
-    expect(trace!.spans.every((s) => s.state === SpanState.ENDED)).toBe(true);
-    return trace!;
-  });
-}
-
 describe("Fastify with http2: true", () => {
   it("continues the caller's trace in a span named from the route, with the HTTP/1.1 attributes", async () => {
     const response = await get("/items/42?expand=1", {
@@ -97,7 +87,7 @@ describe("Fastify with http2: true", () => {
     expect(header.value.traceId).toBe(CALLER_TRACE);
 
     // The caller's span is not stored: the trace holds the request span and its work.
-    const trace = await completedTrace(CALLER_TRACE, 2);
+    const trace = await completedTrace(reader, CALLER_TRACE, 2);
     const span = spanNamed(trace, "GET /items/:id");
     expect(hex(span.spanId)).toBe(header.value.spanId);
     expect(hex(span.parentSpanId)).toBe(CALLER_SPAN);
@@ -127,7 +117,7 @@ describe("Fastify with http2: true", () => {
     expect(response.headers[":status"]).toBe(500);
     const header = parseTraceparent(String(response.headers["traceparent"] ?? ""));
     if (!header.ok) throw new Error(header.reason);
-    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET /broken");
+    const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET /broken");
     expect(span.status?.code).toBe(StatusCode.ERROR);
     expect(span.errors[0]).toMatchObject({ errorType: "Error", message: "inventory down", escaped: true });
     expect(attributesOf(span)["http.response.status_code"]).toBe(500n);

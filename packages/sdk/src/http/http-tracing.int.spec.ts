@@ -10,12 +10,11 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import { connect as connectHttp2, createServer as createHttp2Server, type Http2Server } from "node:http2";
 import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
-import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
+import { SpanKind, StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
-import { eventually } from "../../test/support/eventually.js";
 import { close, listen } from "../../test/support/http-servers.js";
-import { attributesOf, getTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
+import { attributesOf, completedTrace, getTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
 import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
 import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
 import { getActiveSpan } from "../context/active-context.js";
@@ -182,15 +181,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function completedTrace(traceId: string, spans: number) {
-  return eventually(async () => {
-    const trace = await getTrace(reader, traceId);
-    expect(trace?.spans).toHaveLength(spans);
-    expect(trace!.spans.every((s) => s.state === SpanState.ENDED)).toBe(true);
-    return trace!;
-  });
-}
-
 describe("A (Express) calls B (Fastify)", () => {
   it("produces one trace: A's request span, B's request span as its child, B's work below", async () => {
     const response = await fetch(`${urlA}/orders/42?expand=1`, { headers: { "user-agent": "sdk-test" } });
@@ -201,7 +191,7 @@ describe("A (Express) calls B (Fastify)", () => {
     // A sent its own request span as the parent.
     expect(body.sentTraceparent).toBe(`00-${aHeader.value.traceId}-${aHeader.value.spanId}-01`);
 
-    const trace = await completedTrace(aHeader.value.traceId, 3);
+    const trace = await completedTrace(reader, aHeader.value.traceId, 3);
     const a = spanNamed(trace, "GET /orders/:id");
     const b = spanNamed(trace, "GET /items/:id");
     const work = spanNamed(trace, "load item");
@@ -236,7 +226,7 @@ describe("A (Express) calls B (Fastify)", () => {
     expect(response.status).toBe(500);
     const header = parseTraceparent(response.headers.get("traceparent") ?? "");
     if (!header.ok) throw new Error(header.reason);
-    const trace = await completedTrace(header.value.traceId, 2);
+    const trace = await completedTrace(reader, header.value.traceId, 2);
     const b = spanNamed(trace, "GET /broken");
     expect(b.status?.code).toBe(StatusCode.ERROR);
     expect(b.errors[0]).toMatchObject({ errorType: "Error", message: "inventory down", escaped: true });
@@ -248,7 +238,7 @@ describe("A (Express) calls B (Fastify)", () => {
     expect(response.status).toBe(500);
     const header = parseTraceparent(response.headers.get("traceparent") ?? "");
     if (!header.ok) throw new Error(header.reason);
-    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET /explode");
+    const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET /explode");
     expect(span.status?.code).toBe(StatusCode.ERROR);
     expect(span.errors[0]).toMatchObject({ errorType: "RangeError", message: "no such order" });
   });
@@ -262,7 +252,7 @@ describe("A (Express) calls B (Fastify)", () => {
       expect(response.status).toBe(code);
       const header = parseTraceparent(response.headers.get("traceparent") ?? "");
       if (!header.ok) throw new Error(header.reason);
-      const span = spanNamed(await completedTrace(header.value.traceId, 1), name);
+      const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), name);
       expect(span.status?.code ?? StatusCode.UNSPECIFIED).toBe(StatusCode.UNSPECIFIED);
       expect(span.errors[0]).toMatchObject({ errorType, message, escaped: true });
       expect(attributesOf(span)["http.response.status_code"]).toBe(BigInt(code));
@@ -279,7 +269,7 @@ describe("A (Express) calls B (Fastify)", () => {
       expect(response.status).toBe(200);
       const header = parseTraceparent(response.headers.get("traceparent") ?? "");
       if (!header.ok) throw new Error(header.reason);
-      const span = spanNamed(await completedTrace(header.value.traceId, 1), `GET ${route}`);
+      const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), `GET ${route}`);
       expect(attributesOf(span)).toMatchObject({ "http.route": route, "url.path": path });
     }
   });
@@ -290,7 +280,7 @@ describe("A (Express) calls B (Fastify)", () => {
       expect(response.status).toBe(404);
       const header = parseTraceparent(response.headers.get("traceparent") ?? "");
       if (!header.ok) throw new Error(header.reason);
-      const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+      const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET");
       expect(attributesOf(span)["url.path"]).toBe("/no/such/page/123");
       expect(attributesOf(span)["http.route"]).toBeUndefined();
     }
@@ -313,7 +303,7 @@ describe("a node:http handler", () => {
     if (!header.ok) throw new Error(header.reason);
     expect(header.value.traceId).toBe(traceId);
     expect(((await response.json()) as { active: string }).active).toBe(header.value.spanId);
-    const span = spanNamed(await completedTrace(traceId, 1), "GET");
+    const span = spanNamed(await completedTrace(reader, traceId, 1), "GET");
     expect(hex(span.parentSpanId)).toBe("00f067aa0ba902b7");
     expect(span.parentIsRemote).toBe(true);
     expect(span.tracestate).toBe("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
@@ -333,7 +323,7 @@ describe("a node:http handler", () => {
     });
     const header = parseTraceparent(traceparent);
     if (!header.ok) throw new Error(header.reason);
-    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+    const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET");
     expect(attributesOf(span)["url.path"]).toBe("/users/42");
     expect(JSON.stringify(span, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value))).not.toMatch(/alice|s3cret|internal\.example|token/);
   });
@@ -343,7 +333,7 @@ describe("a node:http handler", () => {
     expect(response.status).toBe(500);
     const header = parseTraceparent(response.headers.get("traceparent") ?? "");
     if (!header.ok) throw new Error(header.reason);
-    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+    const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET");
     expect(span.status?.code).toBe(StatusCode.ERROR);
     expect(span.errors[0]?.message).toBe("handler failed");
   });
@@ -355,7 +345,7 @@ describe("a node:http handler", () => {
     await expect(response.text()).rejects.toThrow();
     const header = parseTraceparent(response.headers.get("traceparent") ?? "");
     if (!header.ok) throw new Error(header.reason);
-    const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+    const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET");
     expect(span.status).toMatchObject({ code: StatusCode.ERROR, message: "database cursor died" });
     expect(span.errors[0]).toMatchObject({ message: "database cursor died", escaped: true });
     expect(attributesOf(span)["http.response.status_code"]).toBe(200n);
@@ -369,7 +359,7 @@ describe("a node:http handler", () => {
     if (!header.ok) throw new Error(header.reason);
     expect(header.value.traceId).toBe(traceId);
     expect((JSON.parse(ok.body) as { active: string }).active).toBe(header.value.spanId);
-    const span = spanNamed(await completedTrace(traceId, 1), "GET");
+    const span = spanNamed(await completedTrace(reader, traceId, 1), "GET");
     expect(hex(span.parentSpanId)).toBe("00f067aa0ba902b7");
     expect(span.parentIsRemote).toBe(true);
     expect(span.tracestate).toBe("rojo=00f067aa0ba902b7");
@@ -389,7 +379,7 @@ describe("a node:http handler", () => {
       expect(response.status).toBe(code);
       const header = parseTraceparent(response.headers.get("traceparent") ?? "");
       if (!header.ok) throw new Error(header.reason);
-      const span = spanNamed(await completedTrace(header.value.traceId, 1), "GET");
+      const span = spanNamed(await completedTrace(reader, header.value.traceId, 1), "GET");
       expect(span.status).toMatchObject({ code: StatusCode.ERROR, message });
     }
   });

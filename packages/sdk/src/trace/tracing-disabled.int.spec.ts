@@ -6,27 +6,15 @@
 import { createServer, type Server } from "node:http";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import type { Interceptor } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
+import { describe, expect, it } from "vitest";
 import { close, listen } from "../../test/support/http-servers.js";
-import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { serverPerFile } from "../../test/support/server-per-file.js";
 import { traceHttpHandler } from "../http/node-http.js";
 import { TraceledgerSpanProcessor } from "../otel/traceledger-span-processor.js";
 import { injectContext } from "../propagation/w3c-propagator.js";
 import { createTracer } from "./create-tracer.js";
 
-let database: TestDatabase;
-let server: Traceledger;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startServer(database);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
+const e2e = serverPerFile();
 
 async function workload(env: Record<string, string>): Promise<{ calls: number; injected: Record<string, string> }> {
   let calls = 0;
@@ -34,7 +22,7 @@ async function workload(env: Record<string, string>): Promise<{ calls: number; i
     calls++;
     return next(request);
   };
-  const url = `http://${server.grpcAddress}`;
+  const url = `http://${e2e.server.grpcAddress}`;
   const tracer = createTracer({ serviceName: "quiet", url, env, interceptors: [counting] });
   const processor = new TraceledgerSpanProcessor({ url, env, interceptors: [counting] });
   const provider = new BasicTracerProvider({ spanProcessors: [processor] });

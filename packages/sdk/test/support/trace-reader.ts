@@ -2,8 +2,10 @@
 // found by name.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Span as SpanView, Trace } from "@traceledger/proto";
+import { SpanState, type Span as SpanView, type Trace } from "@traceledger/proto";
+import { expect } from "vitest";
 import type { TracingClient } from "../../src/client/tracing-client.js";
+import { eventually } from "./eventually.js";
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 export const bytes = (hexId: string): Uint8Array => Buffer.from(hexId, "hex");
@@ -26,4 +28,14 @@ export function spanNamed(trace: Trace | undefined, name: string): SpanView {
 
 export function attributesOf(span: SpanView): Record<string, unknown> {
   return Object.fromEntries(span.attributes.map((kv) => [kv.key, kv.value?.value.value]));
+}
+
+/** The trace once it has `spans` spans, every one ended. */
+export function completedTrace(client: TracingClient, traceId: string, spans: number): Promise<Trace> {
+  return eventually(async () => {
+    const trace = await getTrace(client, traceId);
+    expect(trace?.spans).toHaveLength(spans);
+    expect(trace!.spans.every((s) => s.state === SpanState.ENDED)).toBe(true);
+    return trace!;
+  });
 }
