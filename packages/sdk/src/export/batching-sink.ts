@@ -4,15 +4,17 @@
 // - A batch leaves when the queue holds `maxBatchSize` commands, when
 //   `flushIntervalMs` has passed since the first queued command, on flushSoon(),
 //   forceFlush() and shutdown(). One batch is in flight at a time, which keeps
-//   the commands of a span in order (start before end) across retries.
+//   the commands of a span in order (start before end) across retries (the one
+//   exception, urgent starts, is below).
 // - A batch never exceeds `maxBatchBytes`; a command larger than that on its own
 //   is dropped at once (counted, with a warning) instead of being sent.
-// - A call that fails because the server cannot be reached, is UNAVAILABLE, or
+// - A call that fails because the server cannot be reached, is UNAVAILABLE,
 //   went away under the call (its connection or stream cut: CANCELED without the
-//   sink having cancelled it) is retried until the server is back (or shutdown()
-//   runs out of time): nothing else could be sent meanwhile, and the queue stays
-//   bounded. A call failing with DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED is
-//   retried up to `maxAttempts` tries, as the batch itself may be the cause;
+//   sink having cancelled it), or let its deadline pass without an answer
+//   (DEADLINE_EXCEEDED) is retried until the server answers (or shutdown() runs
+//   out of time): nothing else could be sent meanwhile, and the queue stays
+//   bounded. A call failing with RESOURCE_EXHAUSTED (load shedding) is retried up
+//   to `maxAttempts` tries, as the batch itself may be the cause;
 //   RESOURCE_EXHAUSTED for a message over the server's limit is final. Retries
 //   use exponential backoff with jitter and the same bytes; commands carry
 //   client-chosen ids, so the server recognises a retry. Commands the server
@@ -26,8 +28,9 @@
 //   down costs the application nothing but the queue.
 // - Starts of spans continuing another process's trace jump the queue, in a
 //   call of their own beside the batch in flight, so that a backlog here does
-//   not let the caller complete the trace before they land. The span's later
-//   commands wait until that call has settled.
+//   not let the caller complete the trace before they land. The later commands
+//   of that trace (the span's own, its children's starts) wait until that call
+//   has settled.
 // - shutdown() ends the spans still open with reason CANCELLED, so that they do
 //   not stay running on the server until it closes them as orphans.
 
@@ -83,7 +86,7 @@ export class BatchingSink implements CommandSink {
   private readonly queue: CommandQueue;
   /** The batches being sent (the main one, an urgent one), until their commands are settled or put back. */
   private readonly inFlightBatches = new Set<readonly SpanCommand[]>();
-  /** Spans whose start is in flight in an urgent call: nothing else of theirs may leave before it settles. */
+  /** Traces with a start in flight in an urgent call: nothing else of theirs may leave before it settles (a child's start needs its parent's). */
   private readonly held = new Set<string>();
   private sending = false;
   private again = false;
@@ -323,15 +326,20 @@ export class BatchingSink implements CommandSink {
     while (this.queue.urgentLength > 0 && !this.stopping.signal.aborted) {
       const taken = this.take(this.queue.peekUrgent(this.options.maxBatchSize), true);
       if (taken === undefined) continue;
-      for (const c of taken.batch) this.held.add(c.spanId);
+      for (const c of taken.batch) this.held.add(c.traceId);
       let requeued: SpanCommand[];
       try {
         requeued = await this.sendBatch(taken.batch, taken.send);
       } finally {
-        for (const c of taken.batch) this.held.delete(c.spanId);
+        for (const c of taken.batch) this.held.delete(c.traceId);
       }
-      // Starts to retry are back at the front of the queue: the main loop sends them, in order.
-      if (requeued.length > 0) break;
+      // Starts to retry are back at the front of the queue: the main loop sends them, in order,
+      // after the backoff (it may be idle, its timer run out on the commands held meanwhile).
+      if (requeued.length > 0) {
+        await this.sleep(backoffMs(this.options, Math.max(...requeued.map((c) => c.retries ?? 1))));
+        this.flushSoon();
+        break;
+      }
     }
   }
 

@@ -397,7 +397,7 @@ describe("BatchingSink", () => {
     expect(server.calls).toEqual([[remote], backlog, [child, remoteEnd]]);
   });
 
-  it("holds a span's later commands while its start is in flight on its own", async () => {
+  it("holds its trace's later commands (its own, a child's start) while its start is in flight on its own", async () => {
     const server = new ScriptedTransport();
     const { transport, release } = gated(server, "alongside");
     const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
@@ -405,8 +405,11 @@ describe("BatchingSink", () => {
     sink.submit(remote);
     await new Promise((resolve) => setImmediate(resolve));
     expect(sink.stats().inFlight).toBe(1);
-    const other = start();
+    // A child's start needs its parent's stored first (the server refuses PARENT_SPAN_NOT_FOUND).
+    const child = start({ traceId: remote.traceId });
+    const other = start({ traceId: "c".repeat(32) });
     const remoteEnd = endOf(remote);
+    sink.submit(child);
     sink.submit(remoteEnd);
     sink.submit(other);
     const flushed = sink.forceFlush();
@@ -414,7 +417,19 @@ describe("BatchingSink", () => {
     expect(server.calls).toEqual([]);
     release();
     await flushed;
-    expect(server.calls).toEqual([[remote], [remoteEnd, other]]);
+    expect(server.calls).toEqual([[remote], [child, remoteEnd, other]]);
+  });
+
+  it("sends again an urgent start the server asked to retry, with no further submit, and a flush waits for it", async () => {
+    const transport = new ScriptedTransport([[{ code: Code.Aborted, reason: "CONFLICT", message: "try again" }]]);
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
+    const remote = start({ parentIsRemote: true });
+    sink.submit(remote);
+    // Nothing else happens: no submit, no flush, and the main sender's timer is far off.
+    for (let i = 0; i < 100 && transport.calls.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(transport.calls).toEqual([[remote], [remote]]);
+    await sink.forceFlush(2_000);
+    expect(sink.stats()).toMatchObject({ sent: 1, retried: 1, queued: 0 });
   });
 
   it("resolves forceFlush only when every command queued before it has settled, whatever settled after it", async () => {

@@ -7,8 +7,9 @@
 //   may end its root, completing the trace, as soon as this process answers,
 //   and a completed trace accepts no new spans. Nothing of the span itself can
 //   be queued before its start, so jumping ahead keeps each span's own commands
-//   in order; while such a start is in flight on its own, the span's later
-//   commands are held back (see peek).
+//   in order; while such a start is in flight on its own, the later commands of
+//   its trace (the span's own, and its children's starts, which need their
+//   parent's) are held back (see peek).
 // - A full queue refuses whole spans, not their ends. A start is refused once
 //   `capacity` commands wait, and then every later command of that span is
 //   refused with it (no end arrives for a span the server never saw). The end of
@@ -64,13 +65,13 @@ export class CommandQueue {
 
   /**
    * The first `max` commands in shipping order, left in the queue. It stops
-   * before the first command of a span in `held` (whose start is in flight in
-   * another call), as that command must not reach the server before its start.
+   * before the first command of a trace in `held` (a start of it is in flight in
+   * another call), as that command may need the start to be stored first.
    */
   peek(max: number, held: ReadonlySet<string>): SpanCommand[] {
     const commands = this.urgent.length === 0 ? (this.normal.length > max ? this.normal.slice(0, max) : this.normal) : this.urgent.concat(this.normal).slice(0, max);
     if (held.size === 0) return commands;
-    const stop = commands.findIndex((c) => held.has(c.spanId));
+    const stop = commands.findIndex((c) => held.has(c.traceId));
     return stop < 0 ? commands : commands.slice(0, stop);
   }
 
