@@ -32,6 +32,9 @@ export function eventsToken(version: number, hash: string): string {
 
 /** The version of the last event of the previous page. */
 export function readEventsToken(token: string, hash: string): number {
+  // The previous release's tokens (a bare version) still continue a listing paged across an upgrade.
+  const previous = /^v1:(\d+)$/.exec(Buffer.from(token, "base64url").toString());
+  if (previous && BigInt(previous[1]!) <= MAX_STREAM_VERSION) return Number(previous[1]);
   return readVersionToken("e1", token, hash);
 }
 

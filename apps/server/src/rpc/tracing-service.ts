@@ -189,13 +189,20 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       const traceId = traceIdOf(request.traceId);
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
       let after = streamVersionOf(request.afterVersion);
-      // Resumed at or past the end of a completed trace: nothing to wait for.
-      if (after > 0 && (await completedBy(deps.store, traceId, after))) return;
+      // The trace's version when last looked at, for a watcher resumed past its end: the
+      // feed's poll must wake it on any later write (by another replica too), not only past `after`.
+      let head = Infinity;
+      if (after > 0) {
+        const end = await pastTheEnd(deps.store, traceId, after);
+        // Resumed at or past the end of a completed trace: nothing to wait for.
+        if (end.completed) return;
+        head = end.head;
+      }
       while (!signal.aborted) {
         // Listen before reading, so a local write between the read and the wait still wakes
         // us; writes by other replicas are found by the feed's shared poll, which compares
-        // the trace's version with what this watcher has read by then.
-        const following = deps.changes.follow(traceId, () => after, signal);
+        // the trace's version with what this watcher has seen by then.
+        const following = deps.changes.follow(traceId, () => Math.min(after, head), signal);
         try {
           const events = await deps.store.readStream(traceId, { afterVersion: after, limit: DEFAULT_EVENTS_PAGE });
           for (const stored of events) {
@@ -203,8 +210,12 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
             after = stored.version;
             if (stored.type === "TraceCompleted") return;
           }
-          // Waiting past the end of the trace, which has just completed: nothing more will come.
-          if (events.length === 0 && after > 0 && (await completedBy(deps.store, traceId, after))) return;
+          if (events.length === 0 && after > 0) {
+            // Waiting past the end of the trace: once it completes, nothing more will come.
+            const end = await pastTheEnd(deps.store, traceId, after);
+            if (end.completed) return;
+            head = end.head;
+          }
           if (events.length < DEFAULT_EVENTS_PAGE) await following.changed;
         } finally {
           following.cancel();
@@ -249,10 +260,14 @@ function pageWithin(events: readonly StoredEvent[], pageSize: number, maxBytes: 
   return events.slice(0, count);
 }
 
-/** True when the trace's last event is TraceCompleted and `after` is at or past it. */
-async function completedBy(store: EventStore, traceId: string, after: number): Promise<boolean> {
+/**
+ * The trace's version, and whether `after` is at or past its end with its last event
+ * TraceCompleted (nothing can follow it). Infinity as the head when `after` is before it.
+ */
+async function pastTheEnd(store: EventStore, traceId: string, after: number): Promise<{ completed: boolean; head: number }> {
   const head = await store.streamVersion(traceId);
-  if (head === 0 || after < head) return false;
+  if (after < head) return { completed: false, head: Infinity };
+  if (head === 0) return { completed: false, head };
   const [last] = await store.readStream(traceId, { afterVersion: head - 1, toVersion: head });
-  return last?.type === "TraceCompleted";
+  return { completed: last?.type === "TraceCompleted", head };
 }

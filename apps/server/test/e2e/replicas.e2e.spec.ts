@@ -212,6 +212,23 @@ describe("two servers in one process on one database", () => {
     const grandchild = await clientA.startSpan({ traceId, parentSpanId: child, spanId: newSpanId(), name: "grandchild", serviceName: "replicas" });
     expect(grandchild.traceVersion).toBe(5n);
   });
+
+  it("ends a WatchTrace waiting past the end of a trace once the other replica completes it", async () => {
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    await clientA.startTrace({ traceId, spanId, name: "root", serviceName: "replicas" });
+    const abort = new AbortController();
+    try {
+      // Resumed from a version the trace has not reached, on the replica that does not write it.
+      const watch = readIterable(clientB.watchTrace({ traceId, afterVersion: 100n }, { signal: abort.signal }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await clientA.endSpan({ traceId, spanId })).traceCompleted).toBe(true);
+      // Within B's shared poll (1 s) and a loaded machine's slack.
+      expect(await watch.ending(5_000, "the watch on the other replica to end once the trace completed")).toEqual({ ok: true });
+    } finally {
+      abort.abort();
+    }
+  });
 });
 
 describe("two server processes on one database", () => {

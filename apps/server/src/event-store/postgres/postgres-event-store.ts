@@ -171,11 +171,12 @@ const READ_ALL_AFTER = `(e.tx_id, e.position) > ($1::xid8, $2::int8) and e.tx_id
  * of them, cluster-wide, and the read stops below it) and this server's own statements
  * still running in this database (an append has no id until it writes: it may be waiting
  * on a lock). -1 when one of them belongs to a role whose transaction start this one may
- * not see (it needs pg_read_all_stats): the horizon is then unknown. One read of the
+ * not see (it needs pg_read_all_stats), or a prepared (two-phase) transaction holds an id
+ * (it has no session to show its start): the horizon is then unknown. One read of the
  * server's activity per page (pg_stat_get_activity, not the view: no joins), no round trip.
  */
 const HELD_BACK_SQL = `
-select case when bool_or(a.xact_start is null) then -1::int8
+select case when exists (select 1 from pg_prepared_xacts) or bool_or(a.xact_start is null) then -1::int8
             else greatest(0, (extract(epoch from clock_timestamp() - min(a.xact_start)) * 1000000)::int8) end
 from pg_stat_get_activity(null) a
 where a.pid <> pg_backend_pid()

@@ -65,6 +65,9 @@ export const traceSummaries = pgTable(
     serviceNames: text("service_names").array().notNull(),
   },
   (t) => [
+    // The order of the previous release's ListTraces, kept while replicas of it may still run
+    // against this database (a rolling upgrade); nothing here reads it. Drop it in a later release.
+    index("trace_summaries_start_time_idx").on(t.startTime.desc(), t.traceId.desc()),
     // The listing's order (newest first, keyset paging), and the time filters' ranges.
     index("trace_summaries_listing_order_idx").on(sql`coalesce(${t.listedStartTime}, ${t.startTime}) desc nulls last`, t.traceId.desc()),
     // The few traces whose start moved: those a start_time_max filter reads apart.
