@@ -80,8 +80,9 @@ export interface ReadAllResult {
    * event recorded at or before it that was not before `checkpoint` was visible to this
    * read, in the slice or after it (a later read gets those). A writer's transaction still
    * running when the read began holds it back to about that transaction's start. Absent
-   * when the store cannot tell (a page answered from memory; a running transaction whose
-   * start this connection may not see): the read then says nothing about time.
+   * when the store cannot tell (a page answered from memory; a page its byte budget cut
+   * short; a running transaction whose start this connection may not see): the read then
+   * says nothing about time.
    */
   readonly horizon?: bigint;
 }

@@ -76,6 +76,17 @@ describe("PostgresEventStore.readAll, framed pages", () => {
 describe("PostgresEventStore.readAll, its horizon", () => {
   const now = () => BigInt(Date.now()) * 1_000_000n;
 
+  it("is absent from a page the payload budget cut short: what follows it may have been recorded before the horizon", async () => {
+    const store = new PostgresEventStore(db.sql, { readAllPayloadBudget: 100 });
+    await store.append({ streamId: streamId(), expectedVersion: "no_stream", events: [40, 40, 40, 10].map((n) => event(n)) });
+    const cut = await store.readAll(START_OF_LOG, 10);
+    expect(cut.events.map((e) => e.payload.length)).toEqual([40, 40, 40]);
+    expect(cut.horizon).toBeUndefined();
+    const rest = await store.readAll(cut.checkpoint, 10);
+    expect(rest.events.map((e) => e.payload.length)).toEqual([10]);
+    expect(rest.horizon).toBeDefined();
+  });
+
   it("is the time of the read when no transaction holds it back", async () => {
     const store = new PostgresEventStore(db.sql);
     await store.append({ streamId: streamId(), expectedVersion: "no_stream", events: [event(3)] });

@@ -470,7 +470,12 @@ export class PostgresEventStore implements EventStore {
       // A page answered from memory later carries no horizon: it is not this read's.
       this.window?.remember(checkpoint, page.events, page.transactionIds, framed.length);
       this.onReadAll?.(row.count, false);
-      return horizon === undefined ? { events: page.events, checkpoint: page.last! } : { events: page.events, checkpoint: page.last!, horizon };
+      // Nor does a page the payload budget cut short: events visible to this read, recorded
+      // before its horizon, may come after it (a reader would take the page for the end).
+      if (horizon === undefined || (row.count < limit && payloadBytes(page.events) >= this.readAllPayloadBudget)) {
+        return { events: page.events, checkpoint: page.last! };
+      }
+      return { events: page.events, checkpoint: page.last!, horizon };
     });
   }
 
@@ -542,6 +547,12 @@ function toStoredEvent(row: EventRow, streamId?: StreamId): StoredEvent {
  * long the oldest transaction it could not see had been running when the statement ended
  * (measured by PostgreSQL, so the two clocks need not agree); undefined when unknown.
  */
+function payloadBytes(events: readonly StoredEvent[]): number {
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) bytes += events[i]!.payload.length;
+  return bytes;
+}
+
 function horizonOf(before: bigint, heldBackUs: bigint | string | null): bigint | undefined {
   if (heldBackUs === null) return before;
   const us = toBigInt(heldBackUs);
