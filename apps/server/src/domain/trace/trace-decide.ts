@@ -229,15 +229,16 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
 }
 
 function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision {
-  const found = findSpan(cmd.traceId, cmd.spanId, state);
-  if (!found.ok) return found;
-  const span = found.span;
+  // The request first, then the trace (AIP-193): a bad request is INVALID_ARGUMENT whatever the span.
   const invalid =
     statusCodeProblem(cmd.statusCode, cmd.spanId) ??
     endReasonProblem(cmd.endReason, cmd.spanId) ??
     (cmd.name !== "" && cmd.name.trim() === "" ? traceError("invalid_argument", "INVALID_SPAN_NAME", "the span's new name must not be blank; send an empty name to keep the one it started with", { span_id: cmd.spanId }) : undefined) ??
     attributeProblem(cmd.attributes, cmd.spanId);
   if (invalid) return reject(invalid);
+  const found = findSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
+  const span = found.span;
   const endReason = cmd.endReason === SpanEndReason.UNSPECIFIED ? SpanEndReason.COMPLETED : cmd.endReason;
   if (span.status === "ended") {
     const same =
@@ -285,10 +286,10 @@ function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): D
   const fingerprint = errorFingerprint(cmd.errorType, cmd.message, cmd.stacktrace, cmd.escaped, cmd.attributes.length);
   const prior = priorRequest(state, cmd.traceId, cmd.spanId, `error:${errorId}`, fingerprint, "error id", errorId, cmd.time);
   if (prior) return prior.ok ? accept([], { type: "ErrorRecorded", errorId, version: prior.version }) : prior;
-  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
-  if (!found.ok) return found;
   const invalid = attributeProblem(cmd.attributes, cmd.spanId);
   if (invalid) return reject(invalid);
+  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   return accept(
     [
@@ -321,10 +322,10 @@ function addSpanEvent(cmd: AddSpanEvent, state: TraceState, ctx: DecideContext):
   const eventId = cmd.eventId || ctx.newId();
   const prior = priorRequest(state, cmd.traceId, cmd.spanId, `event:${eventId}`, eventFingerprint(cmd.name, cmd.attributes.length), "event id", eventId, cmd.time);
   if (prior) return prior.ok ? accept([], { type: "EventRecorded", eventId, version: prior.version }) : prior;
-  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
-  if (!found.ok) return found;
   const invalid = attributeProblem(cmd.attributes, cmd.spanId);
   if (invalid) return reject(invalid);
+  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   return accept(
     [
@@ -365,10 +366,10 @@ function setSpanAttributes(cmd: SetSpanAttributes, state: TraceState, ctx: Decid
     if (!same) return reject(requestIdReused(cmd.traceId, cmd.spanId, "update id", updateId));
     return accept([], { type: "AttributesSet", updateId, version: accepted.version, limited: accepted.limited });
   }
-  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
-  if (!found.ok) return found;
   const invalid = attributeProblem(cmd.attributes, cmd.spanId);
   if (invalid) return reject(invalid);
+  const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
+  if (!found.ok) return found;
   const limited = limitAttributes(cmd.attributes, ctx.limits, found.span.attributeKeys);
   return accept(
     [

@@ -444,3 +444,16 @@ describe("orphans and closing a trace (commands of the saga)", () => {
     expect(outcome).toEqual({ type: "TraceClosed", version: 4, alreadyCompleted: true, movedOn: false });
   });
 });
+
+describe("a bad request is refused as such before the trace is looked at (AIP-193)", () => {
+  it("is INVALID_ARGUMENT on a span or trace that does not exist, not NOT_FOUND", () => {
+    const emptyKey = [attr("", "x")];
+    given([]).when(endSpan(CHILD, { statusCode: 99 as never })).thenRejected("INVALID_STATUS_CODE");
+    given(runningTrace()).when(endSpan(GRANDCHILD, { attributes: emptyKey })).thenRejected("INVALID_ATTRIBUTE");
+    given(runningTrace()).when(recordError(GRANDCHILD, { attributes: emptyKey })).thenRejected("INVALID_ATTRIBUTE");
+    given(runningTrace()).when(addSpanEvent(GRANDCHILD, { attributes: emptyKey })).thenRejected("INVALID_ATTRIBUTE");
+    given(runningTrace()).when(setSpanAttributes(GRANDCHILD, { attributes: emptyKey })).thenRejected("INVALID_ATTRIBUTE");
+    // A well-formed request on a span that does not exist is still NOT_FOUND.
+    given(runningTrace()).when(endSpan(GRANDCHILD)).thenRejected("SPAN_NOT_FOUND");
+  });
+});
