@@ -7,7 +7,7 @@ import { SpanState } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import { getTrace } from "../../test/support/trace-reader.js";
-import { lockEventsTable } from "../../test/support/locked-events-table.js";
+import { holdEventWrites } from "../../../../apps/server/test/e2e/support/held-event-writes.js";
 import { serverPerFile } from "../../test/support/server-per-file.js";
 import { createTracingClient } from "../client/tracing-client.js";
 import { createTracer } from "../trace/create-tracer.js";
@@ -27,7 +27,7 @@ describe("a server that never answers", () => {
       onWarning: (message) => warnings.push(message),
     });
     const reader = createTracingClient({ url: `http://${e2e.server.grpcAddress}` });
-    const lock = await lockEventsTable(e2e.database);
+    const lock = await holdEventWrites(e2e.database.client(1));
     try {
 
       const traceIds = Array.from({ length: 5 }, (_, i) => tracer.withSpan(`while hanging ${i}`, (span) => span.spanContext().traceId));

@@ -18,7 +18,7 @@ import { SpanState } from "@traceledger/proto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
 import { eventually } from "../../test/support/eventually.js";
-import { lockEventsTable, type LockedEventsTable } from "../../test/support/locked-events-table.js";
+import { holdEventWrites, type HeldEventWrites } from "../../../../apps/server/test/e2e/support/held-event-writes.js";
 import { getTrace } from "../../test/support/trace-reader.js";
 import { createTestDatabase, portOf, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
 import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
@@ -125,22 +125,16 @@ async function batchInFlightWhenTheServerGoesDown(options: {
     onWarning: (message) => warnings.push(message),
   });
   const reader: TracingClient = createTracingClient({ url: `http://${server!.grpcAddress}` });
-  let lock: LockedEventsTable | undefined;
+  let lock: HeldEventWrites | undefined;
   try {
     const before = spanIn("before");
     await tracer.forceFlush();
     await eventually(async () => expect((await getTrace(reader, before))?.spans).toHaveLength(1));
 
     // The event table locked: the next batch reaches the server and waits there.
-    lock = await lockEventsTable(database);
+    lock = await holdEventWrites(database.client(2));
     const inFlight = spanIn("in flight when the server went down");
-    await eventually(async () => {
-      const [row] = await database.sql<Array<{ waiting: number }>>`
-        select count(*)::int as waiting from pg_locks
-        where not granted and relation = 'events'::regclass
-          and database = (select oid from pg_database where datname = current_database())`;
-      expect(row!.waiting).toBeGreaterThan(0);
-    });
+    await lock.appendWaiting();
     expect(tracer.stats().inFlight).toBe(2);
 
     // Down, with the call open: the SDK sees the call fail, and keeps the batch.
