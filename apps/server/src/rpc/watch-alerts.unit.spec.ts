@@ -7,7 +7,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { WatchAlertsRequestSchema, type MonitoringService, type WatchAlertsResponse } from "@traceledger/proto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AlertRaised } from "../domain/monitoring/index.js";
 import type { EventStore } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
@@ -15,7 +15,7 @@ import { ActiveSpanFeed } from "../monitoring/active-span-feed.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "../monitoring/monitoring-stream.js";
 import type { SagaRunner } from "../monitoring/saga-runner.js";
 import { createMonitoringService } from "./monitoring-service.js";
-import { countingReplica, readInBackground, sleep, until } from "./testing/idle-watchers.js";
+import { countingReplica, readInBackground, sleep, stopAfterTest, until } from "./testing/idle-watchers.js";
 
 const POLL_MS = 200;
 const WATCHERS = 20;
@@ -50,16 +50,10 @@ function watch(service: Monitoring, signal: AbortSignal): WatchAlertsResponse[] 
   return readInBackground(service.watchAlerts!(create(WatchAlertsRequestSchema, { afterVersion: 0n }), { signal } as HandlerContext) as AsyncIterable<WatchAlertsResponse>);
 }
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const stop of stops.splice(0)) stop.abort();
-});
-
 describe("WatchAlerts on a replica whose saga does not store the alerts", () => {
   it("idle watchers cost the store one question per poll in all, not a read each, and see another replica's alert within a poll and a local one at once", async () => {
     const shared = new InMemoryEventStore({ clock });
-    const stop = new AbortController();
-    stops.push(stop);
+    const stop = stopAfterTest();
 
     const counted = countingReplica(shared, POLL_MS);
     const changes = counted.changes;

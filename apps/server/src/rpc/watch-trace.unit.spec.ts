@@ -6,13 +6,13 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { StartSpanRequestSchema, StartTraceRequestSchema, WatchTraceRequestSchema, type TracingService, type WatchTraceResponse } from "@traceledger/proto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
 import type { EventStore } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
-import { countingReplica, readInBackground, sleep, until } from "./testing/idle-watchers.js";
+import { countingReplica, readInBackground, sleep, stopAfterTest, until } from "./testing/idle-watchers.js";
 import { createTracingService } from "./tracing-service.js";
 
 const POLL_MS = 200;
@@ -38,16 +38,10 @@ function watch(service: Tracing, traceId: Uint8Array, signal: AbortSignal): Watc
   return readInBackground(service.watchTrace!(create(WatchTraceRequestSchema, { traceId }), { signal } as HandlerContext) as AsyncIterable<WatchTraceResponse>);
 }
 
-const stops: AbortController[] = [];
-afterEach(() => {
-  for (const stop of stops.splice(0)) stop.abort();
-});
-
 describe("WatchTrace on a replica that does not write the trace", () => {
   it("idle watchers cost the store one question per poll in all, not a read each, and see another replica's write within a poll", async () => {
     const shared = new InMemoryEventStore({ clock });
-    const stop = new AbortController();
-    stops.push(stop);
+    const stop = stopAfterTest();
 
     // Replica A writes; replica B only watches, so nothing local ever wakes B's watchers.
     const a = replica(shared, new TraceChangeFeed(), stop.signal);

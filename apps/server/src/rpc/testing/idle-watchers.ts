@@ -4,6 +4,7 @@
 // background. Idle watchers must cost the store the poll's questions, not a
 // read each.
 
+import { onTestFinished } from "vitest";
 import type { EventStore } from "../../event-store/event-store.js";
 import { TraceChangeFeed } from "../../live/trace-change-feed.js";
 import { until as pollUntil } from "../../../test/e2e/support/wait.js";
@@ -36,6 +37,13 @@ export function countingReplica(shared: EventStore, pollMs: number): CountingRep
     },
   });
   return { store, changes, reads: () => reads, questions: () => questions };
+}
+
+/** A shutdown for the test's replicas, aborted when the test ends (its watchers end with it). */
+export function stopAfterTest(): AbortController {
+  const stop = new AbortController();
+  onTestFinished(() => stop.abort());
+  return stop;
 }
 
 /** Reads a server stream in the background: the messages received so far. */
