@@ -8,9 +8,8 @@ import { connect, type Http2Server, type Http2ServerRequest, type Http2ServerRes
 import Fastify, { type FastifyInstance } from "fastify";
 import { SpanKind, StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
 import { attributesOf, completedTrace, hex, spanNamed } from "../../test/support/trace-reader.js";
-import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { serverPerFile } from "../../test/support/server-per-file.js";
 import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
 import { getActiveSpan } from "../context/active-context.js";
 import { createTracer } from "../trace/create-tracer.js";
@@ -21,18 +20,15 @@ import { fastifyTracing } from "./fastify.js";
 const CALLER_TRACE = "6bf92f3577b34da6a3ce929d0e0e4738";
 const CALLER_SPAN = "00f067aa0ba902b8";
 
-let database: TestDatabase;
-let server: Traceledger;
+const e2e = serverPerFile();
 let reader: TracingClient;
 let tracer: Tracer;
 let app: FastifyInstance<Http2Server, Http2ServerRequest, Http2ServerResponse>;
 let url: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startServer(database);
-  reader = createTracingClient({ url: `http://${server.grpcAddress}` });
-  tracer = createTracer({ serviceName: "inventory", url: `http://${server.grpcAddress}`, env: {} });
+  reader = createTracingClient({ url: `http://${e2e.server.grpcAddress}` });
+  tracer = createTracer({ serviceName: "inventory", url: `http://${e2e.server.grpcAddress}`, env: {} });
   app = Fastify({ http2: true });
   await app.register(fastifyTracing(tracer));
   app.get<{ Params: { id: string } }>("/items/:id", async (request) => {
@@ -50,8 +46,6 @@ afterAll(async () => {
   await app?.close();
   await tracer?.shutdown();
   reader?.close();
-  await server?.stop();
-  await database?.drop();
 });
 
 /** One HTTP/2 GET: the response headers and body. */
