@@ -17,6 +17,8 @@ export type SpanKindNumber = 0 | 1 | 2 | 3 | 4 | 5;
 export type StatusCodeNumber = 0 | 1 | 2;
 /** Numbers of traceledger.v1.SpanEndReason. */
 export type EndReasonNumber = 0 | 1 | 2;
+/** SPAN_END_REASON_CANCELLED: the operation was cut short (by its caller, or the process stopping). */
+export const END_REASON_CANCELLED = 2;
 
 interface SpanTarget {
   readonly traceId: string;

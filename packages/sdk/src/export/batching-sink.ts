@@ -35,7 +35,7 @@
 //   not stay running on the server until it closes them as orphans.
 
 import { Code } from "@connectrpc/connect";
-import type { SpanCommand } from "../commands/span-command.js";
+import { END_REASON_CANCELLED, type SpanCommand } from "../commands/span-command.js";
 import { nowUnixNano } from "../trace/clock.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import type { CommandSink, TracingStats } from "./command-sink.js";
@@ -135,6 +135,7 @@ export class BatchingSink implements CommandSink {
     else if (this.timer === undefined && !this.sending) this.armTimer();
   }
 
+  /** Asks for what is queued to be shipped soon rather than at the next interval. */
   flushSoon(): void {
     if (this.sending) {
       this.again = true;
@@ -224,7 +225,7 @@ export class BatchingSink implements CommandSink {
         endTimeUnixNano: now > span.startTimeUnixNano ? now : span.startTimeUnixNano,
         statusCode: 0,
         statusMessage: "",
-        endReason: 2,
+        endReason: END_REASON_CANCELLED,
       });
       if (refusal !== undefined) this.drop(1, refusal);
     }

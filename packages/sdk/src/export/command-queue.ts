@@ -69,7 +69,14 @@ export class CommandQueue {
    * another call), as that command may need the start to be stored first.
    */
   peek(max: number, held: ReadonlySet<string>): SpanCommand[] {
-    const commands = this.urgent.length === 0 ? (this.normal.length > max ? this.normal.slice(0, max) : this.normal) : this.urgent.concat(this.normal).slice(0, max);
+    const commands =
+      this.urgent.length === 0
+        ? this.normal.length > max
+          ? this.normal.slice(0, max)
+          : this.normal
+        : this.urgent.length >= max
+          ? this.urgent.slice(0, max)
+          : this.urgent.concat(this.normal.slice(0, max - this.urgent.length));
     if (held.size === 0) return commands;
     const stop = commands.findIndex((c) => held.has(c.traceId));
     return stop < 0 ? commands : commands.slice(0, stop);

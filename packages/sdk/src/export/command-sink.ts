@@ -7,8 +7,6 @@ import type { SpanCommand } from "../commands/span-command.js";
 export interface CommandSink {
   /** Queues a command. Never throws; a command that cannot be queued is dropped and counted. */
   submit(command: SpanCommand): void;
-  /** Asks for what is queued to be shipped soon rather than at the next interval. */
-  flushSoon(): void;
   /** Ships what is queued now; resolves when it is acknowledged, failed, or `timeoutMs` passed. Never rejects. */
   forceFlush(timeoutMs?: number): Promise<void>;
   /** Ships what is queued and stops accepting commands. Never rejects. */

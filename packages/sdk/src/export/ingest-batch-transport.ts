@@ -13,10 +13,11 @@ import type { CommandTransport, PreparedSend } from "./command-transport.js";
 
 export function ingestBatchTransport(client: TracingClient, options: { maxBatchBytes: number; ownsClient: boolean }): CommandTransport {
   const writer = new ProtoWriter(64 * 1024);
+  // The urgent sender's, beside the main one's: each has one call in flight at a time (retried with its bytes).
+  const alongsideWriter = new ProtoWriter(4 * 1024);
   return {
     prepare(commands: readonly SpanCommand[], alongside = false): PreparedSend {
-      // A send beside the main one (a few urgent starts) gets a small buffer of its own.
-      const { batch, taken, tooLarge } = encodeBatch(alongside ? new ProtoWriter(4 * 1024) : writer, commands, options.maxBatchBytes);
+      const { batch, taken, tooLarge } = encodeBatch(alongside ? alongsideWriter : writer, commands, options.maxBatchBytes);
       const message = batchMessage<Message<typeof RAW_TYPE_NAME>>(RAW_TYPE_NAME, batch);
       const first = commands[0];
       return {

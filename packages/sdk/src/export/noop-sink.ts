@@ -6,7 +6,6 @@ import { EMPTY_STATS } from "./command-sink.js";
 
 export class NoopSink implements CommandSink {
   submit(): void {}
-  flushSoon(): void {}
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }

@@ -35,8 +35,6 @@ export interface RetryPolicy {
  */
 export type CallFailureKind = "outage" | "transient" | "tooLarge" | "final";
 
-/** Whole-call failures that are transient besides an outage: the server is shedding load. */
-const RETRYABLE_CALL_CODES: ReadonlySet<number> = new Set([Code.ResourceExhausted]);
 /** Per-command failures that are transient; ABORTED is the server's "conflict, try again". */
 const RETRYABLE_COMMAND_CODES: ReadonlySet<number> = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
 /**
@@ -84,7 +82,8 @@ export function callFailureKind(error: unknown, signal: AbortSignal): CallFailur
   if (e.code === Code.Unavailable || e.code === Code.DeadlineExceeded || isConnectionError(error)) return "outage";
   if (e.code === Code.Canceled && !signal.aborted) return "outage";
   if (e.code === Code.ResourceExhausted && MESSAGE_TOO_LARGE.test(e.rawMessage)) return "tooLarge";
-  return RETRYABLE_CALL_CODES.has(e.code) ? "transient" : "final";
+  // Besides an outage, only load shedding is transient.
+  return e.code === Code.ResourceExhausted ? "transient" : "final";
 }
 
 export function isRetryableCommandCode(code: number): boolean {

@@ -20,7 +20,7 @@ import type { ReadableSpan, Span as OtelSpan, SpanProcessor } from "@opentelemet
 import type { AttributeValue, Attributes } from "../commands/attributes.js";
 import { createResource, type Resource } from "../commands/resource.js";
 import type { SpanKindNumber, SpanLinkData, StartSpanCommand, StatusCodeNumber } from "../commands/span-command.js";
-import { resolveExportConfig, type ExportOptions } from "../config/tracer-config.js";
+import { DEFAULT_SERVICE_NAME, resolveExportConfig, type ExportOptions } from "../config/tracer-config.js";
 import type { CommandSink, TracingStats } from "../export/command-sink.js";
 import { createSink } from "../export/create-sink.js";
 
@@ -35,7 +35,6 @@ export interface TraceledgerSpanProcessorOptions extends ExportOptions {
 }
 
 const UNKNOWN_SERVICE = "unknown_service";
-const DEFAULT_SERVICE_NAME = "unknown_service:node";
 
 interface Started {
   readonly command: StartSpanCommand;

@@ -4,7 +4,7 @@
 // start and its end. A rename after that travels with the end.
 
 import { copyAttributes, type AttributeValue, type Attributes } from "../commands/attributes.js";
-import type { StartSpanCommand, StatusCodeNumber } from "../commands/span-command.js";
+import { END_REASON_CANCELLED, type StartSpanCommand, type StatusCodeNumber } from "../commands/span-command.js";
 import type { CommandSink } from "../export/command-sink.js";
 import { newRequestId } from "../ids/random-ids.js";
 import { formatTraceparent } from "../w3c/traceparent.js";
@@ -136,7 +136,7 @@ export class RecordingSpan implements Span {
       endTimeUnixNano: endTime,
       statusCode: this.statusCode,
       statusMessage: this.statusMessage,
-      endReason: options.cancelled === true ? 2 : 0,
+      endReason: options.cancelled === true ? END_REASON_CANCELLED : 0,
       attributes: copyAttributes(options.attributes),
       // A start that has shipped carries the name it had then: the end renames the span.
       name: this.start.sealed && this.currentName !== this.start.name ? this.currentName : undefined,

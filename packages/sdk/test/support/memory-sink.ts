@@ -11,7 +11,6 @@ export class MemorySink implements CommandSink {
   submit(command: SpanCommand): void {
     this.commands.push(command);
   }
-  flushSoon(): void {}
   /** Seals everything, as shipping a batch would. */
   forceFlush(): Promise<void> {
     for (const c of this.commands) if (c.type === "startSpan") c.sealed = true;
