@@ -1,8 +1,8 @@
 // The commands waiting to ship, in the order they go out, and the rule for
 // what a full queue refuses. The batching sink owns one.
 //
-// - Two lanes. Starts of spans whose parent is in another process (a SERVER or
-//   CONSUMER span continuing a caller's trace) ship before everything else
+// - Two lanes. Starts of spans whose parent is in another process (typically a
+//   SERVER or CONSUMER span continuing a caller's trace) ship before everything else
 //   queued, even in a call of their own beside the batch in flight: the caller
 //   may end its root, completing the trace, as soon as this process answers,
 //   and a completed trace accepts no new spans. Nothing of the span itself can
