@@ -202,9 +202,8 @@ export class SagaRunner {
         continue;
       }
       // A tick held back by the log's horizon is looked for again a tick interval later, not at once.
-      const untilTick = this.tickHeldBack
-        ? Math.max(this.options.tickIntervalMs, Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6)
-        : Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
+      const tickDueMs = Number(this.fold.lastTickAt + this.tickNs - this.options.clock()) / 1e6;
+      const untilTick = this.tickHeldBack ? Math.max(this.options.tickIntervalMs, tickDueMs) : tickDueMs;
       const untilLease = this.lastLeaseAction + this.leaseEveryMs() - performance.now();
       await this.rest.sleep(Math.max(0, Math.min(pauseMs, untilTick, untilLease)));
     }

@@ -128,9 +128,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
   }
 
   const enabledRaw = read("OTLP_EXPORT_ENABLED");
-  const switchProblems: string[] = [];
-  const asked = enabledRaw === undefined ? endpoint.explicit : (readBoolean("OTLP_EXPORT_ENABLED", enabledRaw, switchProblems) ?? false);
-  allProblems.push(...switchProblems);
+  const asked = enabledRaw === undefined ? endpoint.explicit : (readBoolean("OTLP_EXPORT_ENABLED", enabledRaw, allProblems) ?? false);
 
   const rateRaw = read("OTLP_EXPORT_SAMPLE_RATE");
   let rate = base.sampleRate;

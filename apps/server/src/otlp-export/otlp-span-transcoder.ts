@@ -7,6 +7,7 @@
 // otlp-export/testing/reference-span-fold.ts writes with protobuf-es, and a
 // spec holds this reader to it on random traces.
 
+import { OtlpSpanFlags } from "@traceledger/proto/otlp";
 import { fromBinary } from "@bufbuild/protobuf";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { OrphanReason, SpanEndReason, TraceCompletedSchema } from "@traceledger/proto";
@@ -67,7 +68,7 @@ const LEN = WireType.LengthDelimited;
 const tag = (field: number, wireType: WireType) => (field << 3) | wireType;
 const EMPTY: Uint8Array = new Uint8Array(0);
 /** OTLP's Span.flags bits: the W3C trace flags (0-7), "is-remote known" (8) and "the parent is remote" (9). */
-const SPAN_FLAGS = 0x3ff;
+const SPAN_FLAGS = OtlpSpanFlags.TRACE_FLAGS_MASK | OtlpSpanFlags.CONTEXT_HAS_IS_REMOTE_MASK | OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK;
 const EXCEPTION_ESCAPED = "exception.escaped";
 
 const END_REASON = "traceledger.span.end_reason";

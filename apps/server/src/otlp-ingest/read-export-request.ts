@@ -11,6 +11,7 @@
 // are read once and shared by all their spans. Field order on the wire is free, so a
 // resource or scope that comes after its spans is still applied to them.
 
+import { OtlpSpanFlags } from "@traceledger/proto/otlp";
 import type { KeyValue, SpanLink } from "@traceledger/proto";
 import { linkProblem } from "../domain/trace/span-validation.js";
 import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent, SpanProvenance } from "../domain/trace/trace-commands.js";
@@ -286,7 +287,7 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, prov
     spanId,
     parentSpanId,
     // Span.flags bit 8 says whether bit 9 (the parent is remote) is known.
-    parentIsRemote: (flags & 0x100) === 0 ? undefined : (flags & 0x200) !== 0,
+    parentIsRemote: (flags & OtlpSpanFlags.CONTEXT_HAS_IS_REMOTE_MASK) === 0 ? undefined : (flags & OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK) !== 0,
     // OTLP: "Empty value is equivalent to an unknown span name"; the log's spans all have one.
     name: name.trim() === "" ? UNNAMED : name,
     kind,

@@ -189,15 +189,9 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       const traceId = traceIdOf(request.traceId);
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
       let after = streamVersionOf(request.afterVersion);
-      // The trace's version when last looked at, for a watcher resumed past its end: the
-      // feed's poll must wake it on any later write (by another replica too), not only past `after`.
+      // The trace's version when last looked at, for a watcher at or past its end: the feed's
+      // poll must wake it on any later write (by another replica too), not only past `after`.
       let head = Infinity;
-      if (after > 0) {
-        const end = await pastTheEnd(deps.store, traceId, after);
-        // Resumed at or past the end of a completed trace: nothing to wait for.
-        if (end.completed) return;
-        head = end.head;
-      }
       while (!signal.aborted) {
         // Listen before reading, so a local write between the read and the wait still wakes
         // us; writes by other replicas are found by the feed's shared poll, which compares
@@ -211,7 +205,8 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
             if (stored.type === "TraceCompleted") return;
           }
           if (events.length === 0 && after > 0) {
-            // Waiting past the end of the trace: once it completes, nothing more will come.
+            // At or past the end of the trace (resumed there, or caught up): once it has
+            // completed, nothing more will come.
             const end = await pastTheEnd(deps.store, traceId, after);
             if (end.completed) return;
             head = end.head;

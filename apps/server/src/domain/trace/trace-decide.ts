@@ -6,6 +6,7 @@
 // Event payloads are literals with every field, not protobuf-es create()
 // (reflection): every ingested span passes through here.
 
+import { OtlpSpanFlags } from "@traceledger/proto/otlp";
 import { attributesDigest } from "./content-digest.js";
 import {
   OrphanReason,
@@ -105,11 +106,8 @@ function lateTime(command: TraceCommand): TraceError | undefined {
 /** The time fields of the commands, whichever each has. */
 const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 
-/** OTLP's Span.flags: the W3C trace flags in bits 0-7, "is-remote known" in bit 8, "the parent is remote" in bit 9. */
-const W3C_TRACE_FLAGS = 0xff;
+/** The W3C "sampled" trace flag. */
 const SAMPLED = 0x01;
-const HAS_IS_REMOTE = 0x100;
-const IS_REMOTE = 0x200;
 
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
@@ -149,7 +147,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
     return accept([], {
       type: "SpanStarted",
       spanId: cmd.spanId,
-      flags: existing.flags & W3C_TRACE_FLAGS,
+      flags: existing.flags & OtlpSpanFlags.TRACE_FLAGS_MASK,
       version: existing.startedAtVersion,
       traceStarted: existing.startedTrace,
       limited: existing.startLimited,
@@ -170,7 +168,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   const parentIsRemote = cmd.parentSpanId !== "" && !parentKnown;
   // Flags not given (no traceparent): a local parent's, as its traceparent would have carried them.
-  const traceFlags = (cmd.flags ?? (parentKnown ? state.spans.get(cmd.parentSpanId)!.flags : SAMPLED)) & W3C_TRACE_FLAGS;
+  const traceFlags = (cmd.flags ?? (parentKnown ? state.spans.get(cmd.parentSpanId)!.flags : SAMPLED)) & OtlpSpanFlags.TRACE_FLAGS_MASK;
   const events: TraceEventCase[] = [];
   const traceStarted = state.status === "empty";
   const traceId = hexToBytes(cmd.traceId);
@@ -204,7 +202,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       // As given: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
       resourceAttributes: list(cmd.resourceAttributes),
       // OTLP's Span.flags: the W3C trace flags, and whether the parent is remote, which is known here.
-      flags: traceFlags | HAS_IS_REMOTE | (parentIsRemote ? IS_REMOTE : 0),
+      flags: traceFlags | OtlpSpanFlags.CONTEXT_HAS_IS_REMOTE_MASK | (parentIsRemote ? OtlpSpanFlags.CONTEXT_IS_REMOTE_MASK : 0),
       droppedAttributesCount: limited.dropped,
       truncatedValuesCount: limited.truncated,
       scopeName: cmd.scopeName,

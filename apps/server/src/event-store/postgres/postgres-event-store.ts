@@ -542,17 +542,17 @@ function toStoredEvent(row: EventRow, streamId?: StreamId): StoredEvent {
   };
 }
 
-/**
- * The read's horizon on the store's clock: `before` (read before the statement) less how
- * long the oldest transaction it could not see had been running when the statement ended
- * (measured by PostgreSQL, so the two clocks need not agree); undefined when unknown.
- */
 function payloadBytes(events: readonly StoredEvent[]): number {
   let bytes = 0;
   for (let i = 0; i < events.length; i++) bytes += events[i]!.payload.length;
   return bytes;
 }
 
+/**
+ * The read's horizon on the store's clock: `before` (read before the statement) less how
+ * long the oldest transaction it could not see had been running when the statement ended
+ * (measured by PostgreSQL, so the two clocks need not agree); undefined when unknown.
+ */
 function horizonOf(before: bigint, heldBackUs: bigint | string | null): bigint | undefined {
   if (heldBackUs === null) return before;
   const us = toBigInt(heldBackUs);

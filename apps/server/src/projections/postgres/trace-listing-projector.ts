@@ -209,6 +209,20 @@ async function applyDelta(tx: Tx, delta: ListingDelta, trustNew: boolean): Promi
 }
 
 
+/**
+ * A summary computed again replaces the stored one, but its state never goes back, and
+ * its place in the listing stays: start_time moves (earlier: a span that started before
+ * the others came later), so the first time it moves listed_start_time keeps the start the
+ * trace was listed with (projection-schema.ts); unchanged otherwise (a HOT update).
+ */
+const SUMMARY_UPSERT = `
+    on conflict (trace_id) do update set
+      state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
+      listed_start_time = case when excluded.start_time = trace_summaries.start_time then trace_summaries.listed_start_time
+                               else coalesce(trace_summaries.listed_start_time, trace_summaries.start_time) end,
+      root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
+      error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
+
 /** Traces whose every span is in this slice: their rows as computed here. */
 async function insertSummaries(tx: Tx, rows: readonly TraceSummaryRow[]): Promise<void> {
   // Each row's service names are a slice [lo:hi] of one flat array, parsed once (an InitPlan).
@@ -229,15 +243,7 @@ async function insertSummaries(tx: Tx, rows: readonly TraceSummaryRow[]): Promis
                   ${plainArray(rows.map((r) => r.spanCount))}::int4[], ${plainArray(rows.map((r) => r.errorCount))}::int4[],
                   ${plainArray(rows.map((r) => r.runningSpanCount))}::int4[], ${plainArray(lo)}::int4[], ${plainArray(hi)}::int4[])
         as u(t, state, st, et, rn, rs, spans, errors, running, lo, hi)
-    on conflict (trace_id) do update set
-      state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
-      -- start_time moves (earlier: a span that started before the others came later) while the
-      -- trace's place in the listing must not: the first time it moves, listed_start_time keeps
-      -- the start the trace was listed with (projection-schema.ts); unchanged otherwise (HOT).
-      listed_start_time = case when excluded.start_time = trace_summaries.start_time then trace_summaries.listed_start_time
-                               else coalesce(trace_summaries.listed_start_time, trace_summaries.start_time) end,
-      root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
-      error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
+    ${tx.unsafe(SUMMARY_UPSERT)}`;
 }
 
 /** Traces that gained spans: everything recomputed from span_index. */
@@ -253,13 +259,7 @@ async function regroupSummaries(tx: Tx, traceIds: readonly string[], delta: List
       from unnest(${plainArray(traceIds)}::text[], ${plainArray(completed)}::int2[]) as c(t, state)
       join span_index s on s.trace_id = decode(c.t, 'hex')
      group by s.trace_id
-    on conflict (trace_id) do update set
-      state = greatest(trace_summaries.state, excluded.state), start_time = excluded.start_time, end_time = excluded.end_time,
-      -- The trace keeps its place in the listing: see insertSummaries.
-      listed_start_time = case when excluded.start_time = trace_summaries.start_time then trace_summaries.listed_start_time
-                               else coalesce(trace_summaries.listed_start_time, trace_summaries.start_time) end,
-      root_name = excluded.root_name, root_service_name = excluded.root_service_name, span_count = excluded.span_count,
-      error_count = excluded.error_count, running_span_count = excluded.running_span_count, service_names = excluded.service_names`;
+    ${tx.unsafe(SUMMARY_UPSERT)}`;
 }
 
 /**
