@@ -54,6 +54,13 @@ export function endStreamOnShutdown(
  * moves it, this finds nothing and the grace period bounds such streams, as before;
  * test/e2e/shutdown-stalled-watch.e2e.spec.ts would then fail.
  */
+/** Keeps `call` in `openStreams` until it ends (grpc-js reports every end of a call as "cancelled", a normal one too). */
+export function trackOpenStream(call: ServerWritableStream<unknown, unknown>, openStreams: Set<ServerWritableStream<unknown, unknown>> | undefined): void {
+  if (!openStreams) return;
+  openStreams.add(call);
+  call.once("cancelled", () => openStreams.delete(call));
+}
+
 export function resetStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): boolean {
   const stream = http2StreamOf(call);
   if (stream === undefined || stream.closed || stream.destroyed) return false;

@@ -5,7 +5,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Server, ServerCredentials, type ServiceDefinition, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { setMaxListeners } from "node:events";
-import { resetStream, SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
+import { resetStream, SHUTTING_DOWN, STREAM_END_MS, trackOpenStream } from "./end-stream-on-shutdown.js";
 import { createHealthService, type ServingStatus } from "./grpc-health.js";
 import { reflectionImplementation } from "./grpc-reflection.js";
 import { grpcServiceDefinition } from "./grpc-service-definition.js";
@@ -117,9 +117,7 @@ function trackingStreams(
     Object.entries(implementation).map(([name, handler]) => {
       if (!definition[name]?.responseStream) return [name, handler];
       const track = (call: ServerWritableStream<unknown, unknown>): void => {
-        openStreams.add(call);
-        // grpc-js reports every end of a call as "cancelled", a normal one too.
-        call.once("cancelled", () => openStreams.delete(call));
+        trackOpenStream(call, openStreams);
         (handler as (call: ServerWritableStream<unknown, unknown>) => void)(call);
       };
       return [name, track];

@@ -18,6 +18,7 @@ import { once } from "node:events";
 import { grpcCallContext } from "./grpc-handler-context.js";
 import { appendHeadersToMetadata } from "./grpc-metadata.js";
 import { MalformedRequest, type GrpcRequest } from "./grpc-service-definition.js";
+import { trackOpenStream } from "./end-stream-on-shutdown.js";
 import { toGrpcStatus } from "./grpc-status.js";
 import { publicError, type InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
@@ -77,9 +78,7 @@ function serverStreamingHandler(method: DescMethod, impl: ServerStreamingImpl, o
   return (call) => {
     const { context, done } = grpcCallContext(call, method, options.streamShutdown);
     const sent = { header: false };
-    // grpc-js reports every end of a call as "cancelled", a normal one too (once its status is sent).
-    options.openStreams?.add(call);
-    call.once("cancelled", () => options.openStreams?.delete(call));
+    trackOpenStream(call as ServerWritableStream<unknown, unknown>, options.openStreams);
     void (async () => {
       try {
         await writeAll(call, impl(decoded(call.request), context), method.output, context, sent);
