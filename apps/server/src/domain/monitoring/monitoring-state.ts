@@ -260,8 +260,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const trace = state.traces.get(traceId);
       if (trace) {
         if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
-        touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-        read(trace, input);
+        traceRead(state, trace, input, at);
       } else {
         state.traces.set(traceId, newTrace(traceId, e.startTimeUnixNano, e.serviceName, at, input.version));
       }
@@ -271,8 +270,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const e = event.value;
       let trace = state.traces.get(traceId);
       if (trace) {
-        touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-        read(trace, input);
+        traceRead(state, trace, input, at);
       } else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, e.serviceName, at, input.version)));
       const spanId = spanIdHex(e.spanId);
       if (trace.running.has(spanId)) return;
@@ -306,8 +304,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const e = event.value;
       const trace = state.traces.get(traceId);
       if (!trace) return;
-      touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-      read(trace, input);
+      traceRead(state, trace, input, at);
       const finished = finish(state, trace, spanIdHex(e.spanId));
       if (!finished) return;
       const span = endedAs(finished, e.name);
@@ -329,8 +326,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
     case "spanOrphaned": {
       const trace = state.traces.get(traceId);
       if (!trace) return;
-      touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-      read(trace, input);
+      traceRead(state, trace, input, at);
       // An orphan has no outcome: it counts neither as a call nor as a latency.
       finish(state, trace, spanIdHex(event.value.spanId));
       return;
@@ -340,8 +336,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
     case "spanAttributeUpdated": {
       const trace = state.traces.get(traceId);
       if (trace) {
-        touch(state.traces, traceId, trace, at, TRACE_GRAIN_NS);
-        read(trace, input);
+        traceRead(state, trace, input, at);
       }
       return;
     }
@@ -356,7 +351,9 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
 }
 
 /** An event of the trace was read: a close asked for before it was judged on an older version. */
-function read(trace: TraceTrack, input: TraceEventRecorded): void {
+/** A trace had an event: it is recent again, at this version, and no close asked for before it stands. */
+function traceRead(state: MonitoringState, trace: TraceTrack, input: TraceEventRecorded, at: bigint): void {
+  touch(state.traces, trace.traceId, trace, at, TRACE_GRAIN_NS);
   trace.version = input.version;
   trace.closeRequested = false;
 }
