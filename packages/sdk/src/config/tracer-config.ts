@@ -122,7 +122,7 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
   } else {
     serviceName =
       resourceServiceName(options.resourceAttributes) ??
-      (nonEmpty(env["OTEL_SERVICE_NAME"]) ? env["OTEL_SERVICE_NAME"]!.trim() : undefined) ??
+      setting(env, "OTEL_SERVICE_NAME") ??
       resourceServiceName(exportConfig.resourceAttributes) ??
       DEFAULT_SERVICE_NAME;
   }
@@ -183,7 +183,7 @@ function resolveExport(options: ExportOptions, env: Readonly<Record<string, stri
     else problems.push(`TRACING_ENABLED=${JSON.stringify(env["TRACING_ENABLED"])} must be true or false`);
   }
 
-  const fromEnv = (name: string) => (nonEmpty(env[name]) ? env[name]!.trim() : undefined);
+  const fromEnv = (name: string) => setting(env, name);
   const url = options.url ?? fromEnv("TRACELEDGER_URL") ?? DEFAULT_URL;
   const transport = (options.transport ?? fromEnv("TRACELEDGER_TRANSPORT") ?? "grpc") as TransportKind;
   let timeoutMs: number = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -276,4 +276,9 @@ function isRate(value: unknown): value is number {
 
 function defaultWarn(message: string): void {
   console.warn(message);
+}
+
+/** An environment variable's value, trimmed; undefined when unset or blank. */
+function setting(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  return nonEmpty(env[name]) ? env[name]!.trim() : undefined;
 }
