@@ -20,7 +20,7 @@ import { GetTraceRequestSchema, TracingService, type GetTraceRequest } from "@tr
 import { TraceCommandBus } from "../../apps/server/src/commands/trace-command-bus.js";
 import { loadConfig } from "../../apps/server/src/config/server-config.js";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../apps/server/src/domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../apps/server/src/domain/trace/span-limits.js";
 import { eventIdentity } from "../../apps/server/src/domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState } from "../../apps/server/src/domain/trace/trace-state.js";
 import { bytesToHex, hexToBytes } from "../../apps/server/src/domain/trace/w3c-ids.js";
@@ -149,7 +149,7 @@ async function main() {
 
     // ---- projection rebuild ----
     const traces = quick ? 500 : 3000;
-    const bus = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_ATTRIBUTE_LIMITS });
+    const bus = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS });
     for (let t = 0; t < traces; t += 250) {
       const chunk = Array.from({ length: Math.min(250, traces - t) }, (_, k) => (0x10000 + t + k).toString(16).padStart(32, "0"));
       await Promise.all(

@@ -22,7 +22,7 @@ import { IngestBatchRequestSchema } from "@traceledger/proto";
 import { randomBytes, randomUUID } from "node:crypto";
 import { Session } from "node:inspector/promises";
 import { TraceCommandBus } from "../../apps/server/src/commands/trace-command-bus.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../apps/server/src/domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../apps/server/src/domain/trace/span-limits.js";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import { isTraceError } from "../../apps/server/src/domain/trace/trace-error.js";
 import type { TraceCommand } from "../../apps/server/src/domain/trace/trace-commands.js";
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       store,
       clock: () => BigInt(Date.now()) * 1_000_000n,
       newId: randomUUID,
-      limits: DEFAULT_ATTRIBUTE_LIMITS, // the server's defaults: 128 attributes, no length limit
+      limits: DEFAULT_SPAN_LIMITS, // the server's defaults: 128 attributes, no length limit
       observer: new CommandBusMetrics(new ServerMetrics()),
       onAppended: () => {},
       cacheSize: CACHE_SIZE,

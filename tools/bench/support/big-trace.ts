@@ -4,7 +4,7 @@
 
 import { KeyValueSchema, SpanKind, StatusCode } from "@traceledger/proto";
 import { create } from "@bufbuild/protobuf";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../../apps/server/src/domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../../apps/server/src/domain/trace/span-limits.js";
 import type { TraceCommand } from "../../../apps/server/src/domain/trace/trace-commands.js";
 import { decideTrace } from "../../../apps/server/src/domain/trace/trace-decide.js";
 import type { TraceEventCase } from "../../../apps/server/src/domain/trace/trace-event.js";
@@ -44,7 +44,7 @@ export function bigTraceEvents(traceId: string, spans: number, t0 = 1_764_000_00
   let state = initialTraceState(traceId);
   const events: TraceEventCase[] = [];
   for (const command of commands) {
-    const decision = decideTrace(command, state, { now: t0, newId: () => "n", limits: DEFAULT_ATTRIBUTE_LIMITS });
+    const decision = decideTrace(command, state, { now: t0, newId: () => "n", limits: DEFAULT_SPAN_LIMITS });
     if (!decision.ok) throw new Error(`${command.type}: ${decision.error.message}`);
     for (const event of decision.events) {
       events.push(event);

@@ -6,7 +6,7 @@
 
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Sql } from "../../../apps/server/src/database/open-database.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../../apps/server/src/domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../../apps/server/src/domain/trace/span-limits.js";
 import { decideTrace } from "../../../apps/server/src/domain/trace/trace-decide.js";
 import { initialTraceState } from "../../../apps/server/src/domain/trace/trace-state.js";
 import { encodeTraceEvent, occurredAt } from "../../../apps/server/src/events/trace-event-codec.js";
@@ -23,7 +23,7 @@ export function serverEventsOfOneRequest(t0: bigint): TraceEvents[] {
   const read = readExportRequest(otlpTemplate(t0).bytes);
   const out: TraceEvents[] = [];
   for (const [traceId, spans] of read.traces) {
-    const decision = decideTrace({ type: "RecordFinishedSpans", traceId, spans }, initialTraceState(traceId), { now: t0, newId: () => "n", limits: DEFAULT_ATTRIBUTE_LIMITS });
+    const decision = decideTrace({ type: "RecordFinishedSpans", traceId, spans }, initialTraceState(traceId), { now: t0, newId: () => "n", limits: DEFAULT_SPAN_LIMITS });
     if (!decision.ok) throw new Error(decision.error.message);
     if (decision.outcome.type !== "FinishedSpansRecorded" || decision.outcome.rejected.length > 0) throw new Error("the workload has rejected spans");
     out.push({ events: decision.events.map((e) => ({ ...encodeTraceEvent(e), occurredAt: occurredAt(e) })) });

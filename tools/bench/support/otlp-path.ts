@@ -8,7 +8,7 @@
 // derived id), fold (evolveTrace over the events, as the bus does after commit).
 
 import { randomBytes } from "node:crypto";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../../apps/server/src/domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../../apps/server/src/domain/trace/span-limits.js";
 import { decideTrace } from "../../../apps/server/src/domain/trace/trace-decide.js";
 import { eventIdentity } from "../../../apps/server/src/domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState } from "../../../apps/server/src/domain/trace/trace-state.js";
@@ -34,7 +34,7 @@ export function measureOtlpPath(requests: number): Record<PathStage, number> {
       if (depth === 0) return void (sink += read.spanCount);
       for (const [traceId, spans] of read.traces) {
         let state = initialTraceState(traceId);
-        const decision = decideTrace({ type: "RecordFinishedSpans", traceId, spans }, state, { now: 1n, newId: () => "n", limits: DEFAULT_ATTRIBUTE_LIMITS });
+        const decision = decideTrace({ type: "RecordFinishedSpans", traceId, spans }, state, { now: 1n, newId: () => "n", limits: DEFAULT_SPAN_LIMITS });
         if (!decision.ok) throw new Error(decision.error.message);
         if (depth === 1) {
           sink += decision.events.length;

@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type postgres from "postgres";
 import type { Sql } from "../../../apps/server/src/database/open-database.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../../apps/server/src/domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../../apps/server/src/domain/trace/span-limits.js";
 import { decideTrace } from "../../../apps/server/src/domain/trace/trace-decide.js";
 import { isTraceError } from "../../../apps/server/src/domain/trace/trace-error.js";
 import { eventIdentity } from "../../../apps/server/src/domain/trace/trace-event.js";
@@ -53,7 +53,7 @@ export function serverEventsOfOneTrace(t0: bigint): { starts: EventTemplate[]; e
     for (const wire of commands) {
       const command = batchCommand(wire);
       if (isTraceError(command)) throw new Error(command.message);
-      const decision = decideTrace(command, state, { now: t0, newId: () => "n", limits: DEFAULT_ATTRIBUTE_LIMITS });
+      const decision = decideTrace(command, state, { now: t0, newId: () => "n", limits: DEFAULT_SPAN_LIMITS });
       if (!decision.ok) throw new Error(decision.error.message);
       for (const event of decision.events) {
         deriveEventId(hex, eventIdentity(event, bytesToHex)); // as the server does; the ceiling uses random ids

@@ -8,7 +8,7 @@
 // for it. A version conflict (another process wrote the trace) reloads the
 // trace and decides its commands again, a bounded number of times.
 
-import type { AttributeLimits } from "../domain/trace/attribute-limits.js";
+import type { SpanLimits } from "../domain/trace/span-limits.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { traceIdProblem } from "../domain/trace/span-validation.js";
 import { decideTrace } from "../domain/trace/trace-decide.js";
@@ -25,7 +25,7 @@ export interface TraceCommandBusOptions {
   /** Unix nanoseconds. */
   readonly clock: () => bigint;
   readonly newId: () => string;
-  readonly limits: AttributeLimits;
+  readonly limits: SpanLimits;
   /** The most commands one group commit carries. Default 2,000. */
   readonly maxBatchCommands?: number;
   /** Group commits in flight at once. Default 2: one being written while the next is decided. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
 import { VersionConflictError, type AppendRequest, type EventStore } from "../event-store/event-store.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import { TRACE } from "../domain/testing/trace-specification.js";
 import { CHILD, GRANDCHILD, ROOT, endSpan, finishedSpan, recordError, recordFinished, startSpan } from "../domain/testing/trace-fixtures.js";
 import { TraceCommandBus, type TraceCommandBusOptions } from "./trace-command-bus.js";
@@ -10,7 +10,7 @@ const clock = () => 1_764_000_000_000_000_000n;
 
 function bus(store: EventStore, options: Partial<TraceCommandBusOptions> = {}) {
   let n = 0;
-  return new TraceCommandBus({ store, clock, newId: () => `id-${++n}`, limits: DEFAULT_ATTRIBUTE_LIMITS, ...options });
+  return new TraceCommandBus({ store, clock, newId: () => `id-${++n}`, limits: DEFAULT_SPAN_LIMITS, ...options });
 }
 
 /** The in-memory store, counting group commits. */

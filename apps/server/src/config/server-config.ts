@@ -20,6 +20,10 @@ export interface ServerConfig {
   readonly serviceName: string;
   readonly attributeCountLimit: number;
   readonly attributeValueLengthLimit: number;
+  /** The most events a running span takes, and separately the most errors. */
+  readonly eventCountLimit: number;
+  /** The most links a span keeps. */
+  readonly linkCountLimit: number;
   readonly maxMessageBytes: number;
   readonly maxBatchCommands: number;
   /** OTLP ingest: spans waiting to be stored, across exports, before new exports are told to retry later. */
@@ -60,6 +64,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: "OTEL_SERVICE_NAME", default: "traceledger", help: "The server's own service name in its logs." },
   { name: "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", default: "128", help: "Most attributes a span keeps; extra ones are dropped and counted." },
   { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept: UTF-16 characters of a string, bytes of a bytes value; longer ones are shortened and counted. Unset: no limit." },
+  { name: "OTEL_SPAN_EVENT_COUNT_LIMIT", default: "128", help: "Most events a span holds, and separately the most errors: past it, AddSpanEvent (RecordError) gets FAILED_PRECONDITION and an OTLP span's extra events are dropped and counted." },
+  { name: "OTEL_SPAN_LINK_COUNT_LIMIT", default: "128", help: "Most links a span keeps; extra ones are dropped and counted." },
   { name: "TRACELEDGER_MAX_MESSAGE_BYTES", default: "4194304", help: "Largest request message accepted; larger ones get RESOURCE_EXHAUSTED." },
   { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },
   { name: "TRACELEDGER_OTLP_MAX_PENDING_SPANS", default: "50000", help: "OTLP ingest: spans waiting to be stored before further exports get UNAVAILABLE / 503 with Retry-After." },
@@ -130,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     serviceName: read("OTEL_SERVICE_NAME"),
     attributeCountLimit: integer("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, 100_000),
     attributeValueLengthLimit,
+    eventCountLimit: integer("OTEL_SPAN_EVENT_COUNT_LIMIT", 0, 100_000),
+    linkCountLimit: integer("OTEL_SPAN_LINK_COUNT_LIMIT", 0, 100_000),
     maxMessageBytes: integer("TRACELEDGER_MAX_MESSAGE_BYTES", 1024, 256 * 1024 * 1024),
     maxBatchCommands: integer("TRACELEDGER_MAX_BATCH_COMMANDS", 1, 1_000_000),
     otlpMaxPendingSpans: integer("TRACELEDGER_OTLP_MAX_PENDING_SPANS", 1, 100_000_000),

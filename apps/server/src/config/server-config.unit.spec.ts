@@ -7,6 +7,7 @@ describe("server configuration from the environment", () => {
     expect(config).toMatchObject({ host: "127.0.0.1", grpcPort: 7317, httpPort: 7318, databaseUrl: undefined, tracingEnabled: true, sampleRate: 1 });
     expect(config.attributeCountLimit).toBe(128);
     expect(config.attributeValueLengthLimit).toBe(Infinity);
+    expect([config.eventCountLimit, config.linkCountLimit]).toEqual([128, 128]);
     expect([config.grpcPort, config.httpPort]).not.toContain(4317);
     expect([config.grpcPort, config.httpPort]).not.toContain(4318);
   });
@@ -18,13 +19,16 @@ describe("server configuration from the environment", () => {
       TRACING_SAMPLE_RATE: "0.25",
       OTEL_SERVICE_NAME: "tl-1",
       OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "256",
+      OTEL_SPAN_EVENT_COUNT_LIMIT: "0",
+      OTEL_SPAN_LINK_COUNT_LIMIT: "32",
     });
     expect(config).toMatchObject({ databaseUrl: "postgres://u:p@db:5432/traces", tracingEnabled: false, sampleRate: 0.25, serviceName: "tl-1", attributeValueLengthLimit: 256 });
+    expect([config.eventCountLimit, config.linkCountLimit]).toEqual([0, 32]);
   });
 
   it("refuses bad values with one message naming every variable, value and accepted range", () => {
     const bad = () =>
-      loadConfig({ TRACELEDGER_GRPC_PORT: "70000", TRACING_ENABLED: "yes", TRACING_SAMPLE_RATE: "2", DATABASE_URL: "mysql://x", TRACELEDGER_LOG_LEVEL: "loud" });
+      loadConfig({ TRACELEDGER_GRPC_PORT: "70000", TRACING_ENABLED: "yes", TRACING_SAMPLE_RATE: "2", DATABASE_URL: "mysql://x", TRACELEDGER_LOG_LEVEL: "loud", OTEL_SPAN_EVENT_COUNT_LIMIT: "-1" });
     expect(bad).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -34,7 +38,7 @@ describe("server configuration from the environment", () => {
       }
       return "";
     })();
-    for (const fragment of ['TRACELEDGER_GRPC_PORT="70000"', 'TRACING_ENABLED="yes"', 'TRACING_SAMPLE_RATE="2"', "DATABASE_URL must start with postgres://", 'TRACELEDGER_LOG_LEVEL="loud"']) {
+    for (const fragment of ['TRACELEDGER_GRPC_PORT="70000"', 'TRACING_ENABLED="yes"', 'TRACING_SAMPLE_RATE="2"', "DATABASE_URL must start with postgres://", 'TRACELEDGER_LOG_LEVEL="loud"', 'OTEL_SPAN_EVENT_COUNT_LIMIT="-1"']) {
       expect(message).toContain(fragment);
     }
     expect(message).not.toContain("mysql://x");

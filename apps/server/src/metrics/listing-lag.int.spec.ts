@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import { endSpan, startSpan } from "../domain/testing/trace-fixtures.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
@@ -30,7 +30,7 @@ describe("trace-listing lag", () => {
     let storeNow = BASE;
     let projectorNow = BASE;
     const store = new PostgresEventStore(db.sql, { clock: () => storeNow });
-    const bus = new TraceCommandBus({ store, clock: () => storeNow, newId: () => crypto.randomUUID(), limits: DEFAULT_ATTRIBUTE_LIMITS });
+    const bus = new TraceCommandBus({ store, clock: () => storeNow, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS });
     const traceId = "00000000000000000000000000001a90";
     // Events recorded at BASE, and the last one at BASE + 1 s.
     expect((await bus.submit(startSpan("00000000000000a1", { traceId, startTime: BASE }))).ok).toBe(true);

@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import type { AppendRequest } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
 import { plainRouter } from "../rpc/transport/plain-routes.js";
@@ -48,7 +48,7 @@ function request(spans: number): Uint8Array {
 }
 
 function ingestOver(store: InMemoryEventStore, maxPendingSpans = 1000) {
-  const bus = new TraceCommandBus({ store, clock, newId: () => `id-${++n}`, limits: DEFAULT_ATTRIBUTE_LIMITS });
+  const bus = new TraceCommandBus({ store, clock, newId: () => `id-${++n}`, limits: DEFAULT_SPAN_LIMITS });
   return new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans });
 }
 

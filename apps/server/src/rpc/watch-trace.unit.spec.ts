@@ -8,7 +8,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { StartSpanRequestSchema, StartTraceRequestSchema, WatchTraceRequestSchema, type TracingService, type WatchTraceResponse } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import type { EventStore } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
 import { TraceChangeFeed } from "../live/trace-change-feed.js";
@@ -27,7 +27,7 @@ function replica(store: EventStore, changes: TraceChangeFeed, shutdown: AbortSig
     store,
     clock,
     newId: () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, "0")}`,
-    limits: DEFAULT_ATTRIBUTE_LIMITS,
+    limits: DEFAULT_SPAN_LIMITS,
     onAppended: (traceId) => changes.notify(traceId),
   });
   return createTracingService({ bus, store, changes, listing: { listTraces: () => Promise.reject(new Error("unused")) }, traces: { read: () => Promise.reject(new Error("unused")) }, clock, shutdown });

@@ -141,7 +141,12 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       store,
       clock,
       newId: randomUUID,
-      limits: { countLimit: config.attributeCountLimit, valueLengthLimit: config.attributeValueLengthLimit },
+      limits: {
+        countLimit: config.attributeCountLimit,
+        valueLengthLimit: config.attributeValueLengthLimit,
+        eventCountLimit: config.eventCountLimit,
+        linkCountLimit: config.linkCountLimit,
+      },
       observer: new CommandBusMetrics(metrics),
       onAppended: (traceId) => {
         changes.notify(traceId);

@@ -6,7 +6,7 @@
 import { expect } from "vitest";
 import { create, toJson } from "@bufbuild/protobuf";
 import { TraceEventSchema } from "@traceledger/proto";
-import { DEFAULT_ATTRIBUTE_LIMITS, type AttributeLimits } from "../trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS, type SpanLimits } from "../trace/span-limits.js";
 import type { TraceCommand } from "../trace/trace-commands.js";
 import { decideTrace, type CommandOutcome, type Decision } from "../trace/trace-decide.js";
 import type { TraceErrorReason } from "../trace/trace-error.js";
@@ -18,7 +18,8 @@ export const NOW = 1_764_000_000_000_000_000n;
 
 interface SpecOptions {
   readonly now?: bigint;
-  readonly limits?: AttributeLimits;
+  /** Limits that differ from the defaults (DEFAULT_SPAN_LIMITS). */
+  readonly limits?: Partial<SpanLimits>;
 }
 
 export function given(history: TraceEventCase[], options: SpecOptions = {}) {
@@ -29,7 +30,7 @@ export function given(history: TraceEventCase[], options: SpecOptions = {}) {
       const decision = decideTrace(command, state, {
         now: options.now ?? NOW,
         newId: () => `generated-${++n}`,
-        limits: options.limits ?? DEFAULT_ATTRIBUTE_LIMITS,
+        limits: { ...DEFAULT_SPAN_LIMITS, ...options.limits },
       });
       return new Then(decision, state, history);
     },

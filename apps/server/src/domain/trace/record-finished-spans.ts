@@ -17,6 +17,11 @@
 // - A span already recorded with the same start and end is recognised and
 //   writes nothing, so an exporter's retry is stored once. A span the lifecycle
 //   API started and that is still running is ended by its finished report.
+// - The span limits cut a new span's events, errors and links to the first so
+//   many, counted as dropped on its SpanStarted, as its sender's SDK would have.
+//   A running span ended by its report takes the report's events whole: its
+//   SpanStarted is stored, with nowhere left to count drops, and the report is
+//   bounded by the request's size, unlike the span's growth call by call.
 //
 // Event payloads are built as literals with every field (like the trace view):
 // protobuf-es create() is reflection, and this runs for every ingested span.
@@ -35,7 +40,8 @@ import {
   type TraceCompleted,
   type TraceStarted,
 } from "@traceledger/proto";
-import { countOf, limitAttributes, type AttributeLimits, type LimitedAttributes } from "./attribute-limits.js";
+import { countOf, limitAttributes, type LimitedAttributes } from "./attribute-limits.js";
+import type { SpanLimits } from "./span-limits.js";
 import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
 import type { FinishedSpan, RecordFinishedSpans } from "./trace-commands.js";
 import { traceError, type TraceError } from "./trace-error.js";
@@ -63,7 +69,7 @@ export interface FinishedSpansRecorded {
 
 interface Tally {
   readonly traceIdBytes: Uint8Array;
-  readonly limits: AttributeLimits;
+  readonly limits: SpanLimits;
   readonly events: TraceEventCase[];
   /** Spans recorded by this command, by id: later spans of the command see them. */
   readonly added: Map<string, FinishedSpan>;
@@ -88,7 +94,7 @@ interface Tally {
  */
 const NOTHING: LimitedAttributes = { attributes: [], dropped: 0, truncated: 0 };
 
-export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState, limits: AttributeLimits): { events: TraceEventCase[]; outcome: FinishedSpansRecorded } {
+export function recordFinishedSpans(cmd: RecordFinishedSpans, state: TraceState, limits: SpanLimits): { events: TraceEventCase[]; outcome: FinishedSpansRecorded } {
   const tally: Tally = {
     traceIdBytes: hexToBytes(cmd.traceId),
     limits,
@@ -170,6 +176,9 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
     tally.scope = limitAttributes(provenance.scopeAttributes, tally.limits);
   }
   const scope = provenance === undefined ? NOTHING : tally.scope;
+  const { linkCountLimit, eventCountLimit } = tally.limits;
+  const links = span.links.length > linkCountLimit ? span.links.slice(0, linkCountLimit) : span.links;
+  const droppedEvents = span.events.length > eventCountLimit ? eventsPastLimit(span, eventCountLimit) : 0;
   tally.events.push({
     case: "spanStarted",
     value: {
@@ -184,15 +193,15 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       startTimeUnixNano: span.startTime,
       attributes: attributes.attributes,
       tracestate: span.tracestate,
-      links: span.links as SpanLink[],
+      links: links as SpanLink[],
       // As reported: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
       resourceAttributes: span.resourceAttributes as KeyValue[],
       flags: span.flags,
       droppedAttributesCount: countOf(attributes.dropped, span.droppedAttributesCount),
       truncatedValuesCount: attributes.truncated,
       scopeName: span.scopeName,
-      droppedEventsCount: countOf(span.droppedEventsCount ?? 0),
-      droppedLinksCount: countOf(span.droppedLinksCount ?? 0),
+      droppedEventsCount: countOf(span.droppedEventsCount ?? 0, droppedEvents),
+      droppedLinksCount: countOf(span.droppedLinksCount ?? 0, span.links.length - links.length),
       scopeVersion: provenance?.scopeVersion ?? "",
       scopeAttributes: scope.attributes,
       // A shortened scope value is kept shortened and not counted: the scope has no truncated count.
@@ -202,7 +211,7 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       resourceDroppedAttributesCount: countOf(provenance?.resourceDroppedAttributesCount ?? 0),
     } satisfies SpanStarted,
   });
-  const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally);
+  const hasErrorEvent = pushSpanEvents(span, spanIdBytes, undefined, tally, eventCountLimit);
   tally.events.push(spanEnded(span, spanIdBytes, NOTHING, tally));
   tally.added.set(span.spanId, span);
   if (hasErrorEvent || span.statusCode === StatusCode.ERROR) tally.newErrors++;
@@ -214,7 +223,7 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
 /** A span the lifecycle API started, still running, now reported finished: what it did not record yet, then its end. */
 function endRunning(existing: SpanState, span: FinishedSpan, tally: Tally): "recorded" {
   const spanIdBytes = hexToBytes(span.spanId);
-  const hasErrorEvent = pushSpanEvents(span, spanIdBytes, existing, tally);
+  const hasErrorEvent = pushSpanEvents(span, spanIdBytes, existing, tally, Infinity);
   tally.events.push(spanEnded(span, spanIdBytes, limitAttributes(span.attributes, tally.limits, existing.attributeKeys), tally, span.name === existing.name ? "" : span.name));
   (tally.ended ??= new Map()).set(span.spanId, span);
   if (!existing.hasError && (hasErrorEvent || span.statusCode === StatusCode.ERROR)) tally.newErrors++;
@@ -222,10 +231,16 @@ function endRunning(existing: SpanState, span: FinishedSpan, tally: Tally): "rec
   return "recorded";
 }
 
-/** Pushes the span's events and errors not already on `existing`; true when the span has an error among them. */
-function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: SpanState | undefined, tally: Tally): boolean {
+/**
+ * Pushes the span's events and errors not already on `existing`, the first `limit`
+ * of each; true when the span holds an error among them.
+ */
+function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: SpanState | undefined, tally: Tally, limit: number): boolean {
   let hasError = false;
+  let events = 0;
+  let errors = 0;
   for (const e of span.events) {
+    if ((e.type === "error" ? errors++ : events++) >= limit) continue;
     const time = e.time === 0n ? span.startTime : e.time;
     const limited = limitAttributes(e.attributes, tally.limits);
     if (e.type === "error") {
@@ -267,6 +282,14 @@ function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: S
     }
   }
   return hasError;
+}
+
+/** How many of the span's events and errors the limit leaves out (each kind has its own `limit`). */
+function eventsPastLimit(span: FinishedSpan, limit: number): number {
+  let errors = 0;
+  for (const e of span.events) if (e.type === "error") errors++;
+  const events = span.events.length - errors;
+  return Math.max(0, events - limit) + Math.max(0, errors - limit);
 }
 
 /** `name`: the span's new name when a lifecycle span is renamed by its report, else "". */

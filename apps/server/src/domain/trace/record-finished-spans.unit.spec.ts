@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
+import { create } from "@bufbuild/protobuf";
+import { SpanLinkSchema, StatusCode, TraceCompletionReason, TraceOrigin } from "@traceledger/proto";
 import { given, TRACE } from "../testing/trace-specification.js";
 import {
   CHILD,
@@ -23,6 +24,7 @@ import {
   traceStarted,
 } from "../testing/trace-fixtures.js";
 import { foldTrace } from "./trace-state.js";
+import { hexToBytes } from "./w3c-ids.js";
 
 const otlpStarted = (fields: { service?: string; at?: bigint } = {}) => traceStarted({ origin: TraceOrigin.OTLP, ...fields });
 const child = (fields = {}) => finishedSpan(CHILD, { parentSpanId: ROOT, ...fields });
@@ -62,6 +64,31 @@ describe("what the reporter dropped", () => {
     given([])
       .when(recordFinished(finishedSpan(ROOT, { droppedEventsCount: 3, droppedLinksCount: 128 })))
       .then([otlpStarted(), spanStarted(ROOT, { droppedEvents: 3, droppedLinks: 128 }), spanEnded(ROOT), traceCompleted({ spans: 1 })]);
+  });
+
+  it("past the span limits, the first events, errors and links are kept and the rest counted with the reporter's drops", () => {
+    const link = (n: number) => create(SpanLinkSchema, { traceId: hexToBytes("0af7651916cd43dd8448eb211c80319c"), spanId: new Uint8Array(8).fill(n) });
+    const links = [link(1), link(2), link(3)];
+    const reported = [finishedEvent("e1"), finishedError("x1"), finishedEvent("e2"), finishedEvent("e3"), finishedError("x2"), finishedError("x3"), finishedEvent("e4")];
+    given([], { limits: { eventCountLimit: 2, linkCountLimit: 1 } })
+      .when(recordFinished(finishedSpan(ROOT, { events: reported, links, droppedEventsCount: 1, droppedLinksCount: 5, statusCode: StatusCode.ERROR })))
+      .then([
+        otlpStarted(),
+        spanStarted(ROOT, { links: links.slice(0, 1), droppedEvents: 1 + 2 + 1, droppedLinks: 5 + 2 }),
+        eventRecorded(ROOT, { eventId: "e1" }),
+        errorOccurred(ROOT, { errorId: "x1" }),
+        eventRecorded(ROOT, { eventId: "e2" }),
+        errorOccurred(ROOT, { errorId: "x2" }),
+        spanEnded(ROOT, { statusCode: StatusCode.ERROR }),
+        traceCompleted({ spans: 1, errors: 1 }),
+      ]);
+  });
+
+  it("a running span ended by its report takes the report's events whole (its start is stored: no drop could be counted)", () => {
+    const reported = [finishedEvent("e1"), finishedEvent("e2"), finishedEvent("e3")];
+    given(runningTrace(), { limits: { eventCountLimit: 1 } })
+      .when(recordFinished(child({ events: reported })))
+      .then([eventRecorded(CHILD, { eventId: "e1" }), eventRecorded(CHILD, { eventId: "e2" }), eventRecorded(CHILD, { eventId: "e3" }), spanEnded(CHILD)]);
   });
 });
 

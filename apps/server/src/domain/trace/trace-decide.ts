@@ -18,6 +18,7 @@ import {
   type SpanLink,
 } from "@traceledger/proto";
 import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
+import type { SpanLimits } from "./span-limits.js";
 import type {
   AddSpanEvent,
   CloseOrphanedSpan,
@@ -40,7 +41,7 @@ interface DecideContext {
   readonly now: bigint;
   /** A fresh id for a request the client did not name. */
   readonly newId: () => string;
-  readonly limits: AttributeLimits;
+  readonly limits: SpanLimits;
 }
 
 export type CommandOutcome =
@@ -166,6 +167,8 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
 
   const startTime = cmd.startTime === 0n ? ctx.now : cmd.startTime;
   const limited = limitAttributes(cmd.attributes, ctx.limits);
+  // As OpenTelemetry's SDKs do: the first links kept, the rest counted.
+  const keptLinks = cmd.links.length > ctx.limits.linkCountLimit ? cmd.links.slice(0, ctx.limits.linkCountLimit) : cmd.links;
   const parentIsRemote = cmd.parentSpanId !== "" && !parentKnown;
   // Flags not given (no traceparent): a local parent's, as its traceparent would have carried them.
   const traceFlags = (cmd.flags ?? (parentKnown ? state.spans.get(cmd.parentSpanId)!.flags : SAMPLED)) & OtlpSpanFlags.TRACE_FLAGS_MASK;
@@ -198,7 +201,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       startTimeUnixNano: startTime,
       attributes: list(limited.attributes),
       tracestate: cmd.tracestate,
-      links: cmd.links.map((link) => limitedLink(link, ctx.limits)),
+      links: keptLinks.map((link) => limitedLink(link, ctx.limits)),
       // As given: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
       resourceAttributes: list(cmd.resourceAttributes),
       // OTLP's Span.flags: the W3C trace flags, and whether the parent is remote, which is known here.
@@ -207,7 +210,7 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
       truncatedValuesCount: limited.truncated,
       scopeName: cmd.scopeName,
       droppedEventsCount: 0,
-      droppedLinksCount: 0,
+      droppedLinksCount: cmd.links.length - keptLinks.length,
       scopeVersion: cmd.scopeVersion ?? "",
       scopeAttributes: [],
       scopeDroppedAttributesCount: 0,
@@ -288,6 +291,7 @@ function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): D
   if (invalid) return reject(invalid);
   const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
+  if (found.span.errorCount >= ctx.limits.eventCountLimit) return reject(limitReached("SPAN_ERROR_LIMIT_REACHED", "errors", cmd.traceId, cmd.spanId, ctx.limits.eventCountLimit));
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   return accept(
     [
@@ -324,6 +328,7 @@ function addSpanEvent(cmd: AddSpanEvent, state: TraceState, ctx: DecideContext):
   if (invalid) return reject(invalid);
   const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
+  if (found.span.eventCount >= ctx.limits.eventCountLimit) return reject(limitReached("SPAN_EVENT_LIMIT_REACHED", "events", cmd.traceId, cmd.spanId, ctx.limits.eventCountLimit));
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   return accept(
     [
@@ -496,6 +501,19 @@ function priorRequest(state: TraceState, traceId: string, spanId: string, key: s
   const sameTime = time === 0n || accepted.time === undefined || accepted.time === time;
   if (accepted.fingerprint !== fingerprint || !sameTime) return reject(requestIdReused(traceId, spanId, idName, id));
   return { ok: true as const, version: accepted.version };
+}
+
+/**
+ * A running span full of events (or errors): refused, not dropped and counted as
+ * OpenTelemetry's SDKs do, since a count kept only in memory would be lost by a
+ * restart or another replica, and one event per drop would grow the log as before.
+ */
+function limitReached(reason: "SPAN_EVENT_LIMIT_REACHED" | "SPAN_ERROR_LIMIT_REACHED", what: string, traceId: string, spanId: string, limit: number): TraceError {
+  return traceError("failed_precondition", reason, `span ${spanId} already holds ${limit} ${what}, its limit (OTEL_SPAN_EVENT_COUNT_LIMIT); nothing was recorded`, {
+    trace_id: traceId,
+    span_id: spanId,
+    limit: String(limit),
+  });
 }
 
 function alreadyEnded(traceId: string, spanId: string): TraceError {

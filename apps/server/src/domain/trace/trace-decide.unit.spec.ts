@@ -457,3 +457,43 @@ describe("a bad request is refused as such before the trace is looked at (AIP-19
     given(runningTrace()).when(endSpan(GRANDCHILD)).thenRejected("SPAN_NOT_FOUND");
   });
 });
+
+describe("a span's events, errors and links are bounded (OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT)", () => {
+  const limits = { eventCountLimit: 2, linkCountLimit: 2 };
+  const twoEvents = () => [...runningTrace(), eventRecorded(CHILD, { eventId: "e1" }), eventRecorded(CHILD, { eventId: "e2" })];
+
+  it("a running span full of events refuses another, writing nothing, and names the limit", () => {
+    const error = given(twoEvents(), { limits }).when(addSpanEvent(CHILD, { eventId: "e3" })).thenRejected("SPAN_EVENT_LIMIT_REACHED");
+    expect(error.kind).toBe("failed_precondition");
+    expect(error.metadata).toEqual({ trace_id: TRACE, span_id: CHILD, limit: "2" });
+  });
+
+  it("a retry of an event it took is still answered with its version", () => {
+    const outcome = given(twoEvents(), { limits }).when(addSpanEvent(CHILD, { eventId: "e2" })).then([]);
+    expect(outcome).toMatchObject({ type: "EventRecorded", eventId: "e2", version: runningTrace().length + 2 });
+  });
+
+  it("errors have a limit of their own: a span full of events still takes an error, and a span full of errors refuses one", () => {
+    given(twoEvents(), { limits }).when(recordError(CHILD, { errorId: "x1" })).then([errorOccurred(CHILD, { errorId: "x1" })]);
+    const twoErrors = [...runningTrace(), errorOccurred(CHILD, { errorId: "x1" }), errorOccurred(CHILD, { errorId: "x2" })];
+    given(twoErrors, { limits }).when(recordError(CHILD, { errorId: "x3" })).thenRejected("SPAN_ERROR_LIMIT_REACHED");
+    given(twoErrors, { limits }).when(addSpanEvent(CHILD, { eventId: "e1" })).then([eventRecorded(CHILD, { eventId: "e1" })]);
+  });
+
+  it("other spans of the trace keep their own room", () => {
+    given(twoEvents(), { limits }).when(addSpanEvent(ROOT, { eventId: "e3" })).then([eventRecorded(ROOT, { eventId: "e3" })]);
+  });
+
+  it("a bad request or an ended span is reported before the limit", () => {
+    given(twoEvents(), { limits }).when(addSpanEvent(CHILD, { eventId: "e3", name: " " })).thenRejected("INVALID_EVENT_NAME");
+    given([...twoEvents(), spanEnded(CHILD)], { limits }).when(addSpanEvent(CHILD, { eventId: "e3" })).thenRejected("SPAN_ALREADY_ENDED");
+  });
+
+  it("a start keeps its first links and counts the rest as dropped", () => {
+    const link = (n: number): SpanLink => create(SpanLinkSchema, { traceId: hexToBytes("0af7651916cd43dd8448eb211c80319c"), spanId: new Uint8Array(8).fill(n) });
+    const links = [link(1), link(2), link(3), link(4)];
+    given([], { limits })
+      .when(startSpan(ROOT, { links }))
+      .then([traceStarted(), started(ROOT, { links: links.slice(0, 2), droppedLinks: 2 })]);
+  });
+});

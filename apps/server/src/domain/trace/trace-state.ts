@@ -44,6 +44,10 @@ interface SpanCommon {
   /** Accepted requests by kind and id: "error:<id>", "event:<id>", "attributes:<id>"; created on first use. */
   readonly requests: Map<string, AcceptedRequest> | undefined;
   hasError: boolean;
+  /** Events (SpanEventRecorded) the span holds: the event count limit bounds them. */
+  eventCount: number;
+  /** Errors (SpanErrorOccurred) the span holds: bounded by the same limit, apart. */
+  errorCount: number;
 }
 
 interface RunningSpan extends SpanCommon {
@@ -160,6 +164,8 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         attributeKeys: keys,
         requests: undefined,
         hasError: false,
+        eventCount: 0,
+        errorCount: 0,
         endTime: 0n,
         statusCode: StatusCode.UNSPECIFIED,
         statusMessage: "",
@@ -216,6 +222,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
       span.hasError = true;
+      span.errorCount++;
       requestsOf(span).set(`error:${e.errorId}`, {
         fingerprint: errorFingerprint(e.errorType, e.message, e.stacktrace, e.escaped, e.attributes.length + e.droppedAttributesCount),
         time: e.timeUnixNano,
@@ -228,6 +235,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
       const e = event.value;
       const span = state.spans.get(bytesToHex(e.spanId));
       if (!span) return state;
+      span.eventCount++;
       requestsOf(span).set(`event:${e.eventId}`, {
         fingerprint: eventFingerprint(e.name, e.attributes.length + e.droppedAttributesCount),
         time: e.timeUnixNano,

@@ -7,7 +7,7 @@ import { SpanKind, StatusCode } from "@traceledger/proto";
 import { TraceCommandBus } from "../../commands/trace-command-bus.js";
 import type { Sql } from "../../database/open-database.js";
 import { monitoringConfig, type MonitoringConfigInput, type MonitoringEvent } from "../../domain/monitoring/index.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../domain/trace/span-limits.js";
 import type { EndSpan, RecordError, StartSpan } from "../../domain/trace/trace-commands.js";
 import type { EventStore } from "../../event-store/event-store.js";
 import { PostgresEventStore } from "../../event-store/postgres/postgres-event-store.js";
@@ -40,7 +40,7 @@ export interface Harness {
 export function sagaHarness(sql: Sql, config: MonitoringConfigInput = {}, store?: EventStore): Harness {
   const clock = new ManualClock();
   const pgStore = new PostgresEventStore(sql, { clock: clock.read });
-  const bus = new TraceCommandBus({ store: store ?? pgStore, clock: clock.read, newId: randomUUID, limits: DEFAULT_ATTRIBUTE_LIMITS });
+  const bus = new TraceCommandBus({ store: store ?? pgStore, clock: clock.read, newId: randomUUID, limits: DEFAULT_SPAN_LIMITS });
   const saga = monitoringConfig(config);
   return {
     clock,

@@ -11,7 +11,7 @@ import { ListTracesRequestSchema, StatusCode, TraceState } from "@traceledger/pr
 import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/test-database.js";
 import { TraceCommandBus } from "../../commands/trace-command-bus.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../domain/trace/span-limits.js";
 import { attr, endSpan, startSpan } from "../../domain/testing/trace-fixtures.js";
 import type { TraceCommand } from "../../domain/trace/trace-commands.js";
 import { bytesToHex } from "../../domain/trace/w3c-ids.js";
@@ -59,7 +59,7 @@ async function outcome(call: Promise<{ traces: unknown[] }>): Promise<string> {
 beforeAll(async () => {
   db = await createTestDatabase();
   store = new PostgresEventStore(db.sql, { clock });
-  bus = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_ATTRIBUTE_LIMITS });
+  bus = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS });
   projector = new TraceListingProjector({ sql: db.sql, store, clock, batchSize: 50 });
   listing = createPostgresTraceListing(db.sql, clock);
 });

@@ -9,6 +9,7 @@ import type { TraceCommand } from "../../domain/trace/trace-commands.js";
 import { isTraceError } from "../../domain/trace/trace-error.js";
 import { batchCommand } from "../to-command.js";
 import { readIngestBatch, readIngestBatchLazily } from "./read-ingest-batch.js";
+import { DEFAULT_SPAN_LIMITS } from "../../domain/trace/span-limits.js";
 
 const TRACE = Buffer.from("4bf92f3577b34da6a3ce929d0e0e4736", "hex");
 const ROOT = Buffer.from("00f067aa0ba902b7", "hex");
@@ -127,7 +128,7 @@ describe("readIngestBatch on the gRPC door's bytes", () => {
       let state: TraceState = initialTraceState(TRACE.toString("hex"));
       const out: string[] = [];
       for (const command of list as TraceCommand[]) {
-        const decision = decideTrace(command, state, { now: T0 + 100n, newId: () => "id", limits: { countLimit: 128, valueLengthLimit: 0 } });
+        const decision = decideTrace(command, state, { now: T0 + 100n, newId: () => "id", limits: { ...DEFAULT_SPAN_LIMITS, valueLengthLimit: 0 } });
         if (!decision.ok) throw new Error(decision.error.message);
         for (const event of decision.events) {
           out.push(Buffer.from(encodeTraceEvent(event).payload).toString("hex"));

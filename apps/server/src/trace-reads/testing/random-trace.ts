@@ -21,7 +21,7 @@ import {
   T0,
 } from "../../domain/testing/trace-fixtures.js";
 import { TRACE } from "../../domain/testing/trace-specification.js";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../domain/trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../domain/trace/span-limits.js";
 import { seededRandom } from "../../domain/testing/seeded-random.js";
 import type { TraceCommand } from "../../domain/trace/trace-commands.js";
 import { decideTrace } from "../../domain/trace/trace-decide.js";
@@ -49,7 +49,7 @@ export function randomTraceEvents(seed: number, steps: number, traceId = TRACE):
   let n = 0;
   const run = (anyTrace: TraceCommand): boolean => {
     const command = { ...anyTrace, traceId };
-    const decision = decideTrace(command, state, { now: T0 + ms(50), newId: () => `id-${n++}`, limits: DEFAULT_ATTRIBUTE_LIMITS });
+    const decision = decideTrace(command, state, { now: T0 + ms(50), newId: () => `id-${n++}`, limits: DEFAULT_SPAN_LIMITS });
     if (!decision.ok) return false;
     for (const event of decision.events) {
       events.push(event);

@@ -5,7 +5,7 @@
 // order) and everything it decided, ready to be replayed.
 
 import { SpanKind, StatusCode } from "@traceledger/proto";
-import { DEFAULT_ATTRIBUTE_LIMITS } from "../../trace/attribute-limits.js";
+import { DEFAULT_SPAN_LIMITS } from "../../trace/span-limits.js";
 import type { TraceCommand } from "../../trace/trace-commands.js";
 import { decideTrace } from "../../trace/trace-decide.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../../trace/trace-state.js";
@@ -74,7 +74,7 @@ export function simulate(options: SimulationOptions): Simulation {
 
   const execute = (command: TraceCommand, now: bigint) => {
     const state = traces.get(command.traceId) ?? initialTraceState(command.traceId);
-    const decision = decideTrace(command, state, { now, newId: () => `sim-${++ids}`, limits: DEFAULT_ATTRIBUTE_LIMITS });
+    const decision = decideTrace(command, state, { now, newId: () => `sim-${++ids}`, limits: DEFAULT_SPAN_LIMITS });
     if (!decision.ok) {
       rejected.set(decision.error.reason, (rejected.get(decision.error.reason) ?? 0) + 1);
       return;

@@ -296,10 +296,11 @@ type SpanStarted struct {
 	TruncatedValuesCount uint32 `protobuf:"varint,15,opt,name=truncated_values_count,json=truncatedValuesCount,proto3" json:"truncated_values_count,omitempty"`
 	// The name of the instrumentation scope (library) that created the span, if known.
 	ScopeName string `protobuf:"bytes,16,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
-	// Events the reporter dropped before sending the span (OTLP's dropped_events_count).
+	// Events the reporter dropped before sending the span (OTLP's dropped_events_count),
+	// plus those past traceledger's event count limit in a finished span's report.
 	DroppedEventsCount uint32 `protobuf:"varint,17,opt,name=dropped_events_count,json=droppedEventsCount,proto3" json:"dropped_events_count,omitempty"`
-	// Links the reporter dropped, or traceledger left out as naming no span (OTLP's
-	// dropped_links_count).
+	// Links the reporter dropped, past traceledger's link count limit, or left out as
+	// naming no span (OTLP's dropped_links_count).
 	DroppedLinksCount uint32 `protobuf:"varint,18,opt,name=dropped_links_count,json=droppedLinksCount,proto3" json:"dropped_links_count,omitempty"`
 	// The version of the instrumentation scope, if known.
 	ScopeVersion string `protobuf:"bytes,19,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`

@@ -352,9 +352,11 @@ type Span struct {
 	LimitedAttributesCount uint32 `protobuf:"varint,21,opt,name=limited_attributes_count,json=limitedAttributesCount,proto3" json:"limited_attributes_count,omitempty"`
 	// The name of the instrumentation scope that created the span.
 	ScopeName string `protobuf:"bytes,22,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
-	// Events dropped before the span reached traceledger (by its reporter's limits).
+	// Events and errors dropped by the span's reporter, or by traceledger's event count
+	// limit (OTEL_SPAN_EVENT_COUNT_LIMIT) when the span arrived finished (OTLP).
 	DroppedEventsCount uint32 `protobuf:"varint,23,opt,name=dropped_events_count,json=droppedEventsCount,proto3" json:"dropped_events_count,omitempty"`
-	// Links dropped before the span reached traceledger, or left out as naming no span.
+	// Links dropped by the span's reporter or by traceledger's link count limit
+	// (OTEL_SPAN_LINK_COUNT_LIMIT), or left out as naming no span.
 	DroppedLinksCount uint32 `protobuf:"varint,24,opt,name=dropped_links_count,json=droppedLinksCount,proto3" json:"dropped_links_count,omitempty"`
 	// The version of the instrumentation scope that created the span.
 	ScopeVersion string `protobuf:"bytes,25,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`

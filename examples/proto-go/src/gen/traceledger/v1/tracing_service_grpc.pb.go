@@ -57,9 +57,11 @@ type TracingServiceClient interface {
 	// EndSpan ends a running span with its outcome. When the root span has ended
 	// and no span is running, the trace completes.
 	EndSpan(ctx context.Context, in *EndSpanRequest, opts ...grpc.CallOption) (*EndSpanResponse, error)
-	// RecordError records an error or exception on a running span.
+	// RecordError records an error or exception on a running span (at most
+	// OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
 	RecordError(ctx context.Context, in *RecordErrorRequest, opts ...grpc.CallOption) (*RecordErrorResponse, error)
-	// AddSpanEvent records a timestamped event on a running span.
+	// AddSpanEvent records a timestamped event on a running span (at most
+	// OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
 	AddSpanEvent(ctx context.Context, in *AddSpanEventRequest, opts ...grpc.CallOption) (*AddSpanEventResponse, error)
 	// SetSpanAttributes sets attributes on a running span.
 	SetSpanAttributes(ctx context.Context, in *SetSpanAttributesRequest, opts ...grpc.CallOption) (*SetSpanAttributesResponse, error)
@@ -236,9 +238,11 @@ type TracingServiceServer interface {
 	// EndSpan ends a running span with its outcome. When the root span has ended
 	// and no span is running, the trace completes.
 	EndSpan(context.Context, *EndSpanRequest) (*EndSpanResponse, error)
-	// RecordError records an error or exception on a running span.
+	// RecordError records an error or exception on a running span (at most
+	// OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
 	RecordError(context.Context, *RecordErrorRequest) (*RecordErrorResponse, error)
-	// AddSpanEvent records a timestamped event on a running span.
+	// AddSpanEvent records a timestamped event on a running span (at most
+	// OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
 	AddSpanEvent(context.Context, *AddSpanEventRequest) (*AddSpanEventResponse, error)
 	// SetSpanAttributes sets attributes on a running span.
 	SetSpanAttributes(context.Context, *SetSpanAttributesRequest) (*SetSpanAttributesResponse, error)

@@ -141,14 +141,16 @@ class TracingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordError(self, request, context):
-        """RecordError records an error or exception on a running span.
+        """RecordError records an error or exception on a running span (at most
+        OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AddSpanEvent(self, request, context):
-        """AddSpanEvent records a timestamped event on a running span.
+        """AddSpanEvent records a timestamped event on a running span (at most
+        OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

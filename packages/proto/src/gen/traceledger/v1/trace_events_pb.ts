@@ -180,15 +180,16 @@ export type SpanStarted = Message<"traceledger.v1.SpanStarted"> & {
   scopeName: string;
 
   /**
-   * Events the reporter dropped before sending the span (OTLP's dropped_events_count).
+   * Events the reporter dropped before sending the span (OTLP's dropped_events_count),
+   * plus those past traceledger's event count limit in a finished span's report.
    *
    * @generated from field: uint32 dropped_events_count = 17;
    */
   droppedEventsCount: number;
 
   /**
-   * Links the reporter dropped, or traceledger left out as naming no span (OTLP's
-   * dropped_links_count).
+   * Links the reporter dropped, past traceledger's link count limit, or left out as
+   * naming no span (OTLP's dropped_links_count).
    *
    * @generated from field: uint32 dropped_links_count = 18;
    */

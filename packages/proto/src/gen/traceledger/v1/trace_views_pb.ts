@@ -283,14 +283,16 @@ export type Span = Message<"traceledger.v1.Span"> & {
   scopeName: string;
 
   /**
-   * Events dropped before the span reached traceledger (by its reporter's limits).
+   * Events and errors dropped by the span's reporter, or by traceledger's event count
+   * limit (OTEL_SPAN_EVENT_COUNT_LIMIT) when the span arrived finished (OTLP).
    *
    * @generated from field: uint32 dropped_events_count = 23;
    */
   droppedEventsCount: number;
 
   /**
-   * Links dropped before the span reached traceledger, or left out as naming no span.
+   * Links dropped by the span's reporter or by traceledger's link count limit
+   * (OTEL_SPAN_LINK_COUNT_LIMIT), or left out as naming no span.
    *
    * @generated from field: uint32 dropped_links_count = 24;
    */

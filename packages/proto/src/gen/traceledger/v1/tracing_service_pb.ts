@@ -1362,7 +1362,8 @@ export const TracingService: GenService<{
     output: typeof EndSpanResponseSchema;
   },
   /**
-   * RecordError records an error or exception on a running span.
+   * RecordError records an error or exception on a running span (at most
+   * OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
    *
    * @generated from rpc traceledger.v1.TracingService.RecordError
    */
@@ -1372,7 +1373,8 @@ export const TracingService: GenService<{
     output: typeof RecordErrorResponseSchema;
   },
   /**
-   * AddSpanEvent records a timestamped event on a running span.
+   * AddSpanEvent records a timestamped event on a running span (at most
+   * OTEL_SPAN_EVENT_COUNT_LIMIT per span: past it, FAILED_PRECONDITION).
    *
    * @generated from rpc traceledger.v1.TracingService.AddSpanEvent
    */
