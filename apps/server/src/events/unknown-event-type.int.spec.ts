@@ -1,6 +1,7 @@
 // An event type this server does not know (a newer replica wrote it during a
 // rolling upgrade): the views rebuilt from the log (the ListTraces projector,
-// the saga) skip it and read on, for every trace; GetTraceEvents names it
+// the saga, GetTrace's view) skip it and read on, for every trace (before,
+// GetTrace answered INTERNAL at every moment after it); GetTraceEvents names it
 // without a body; the aggregate refuses to decide the trace that holds it
 // (INTERNAL, that trace alone) rather than fold it wrongly; export stops at it
 // rather than lose it (otlp-span-transcoder.unit.spec.ts). Before, the
@@ -13,6 +14,9 @@ import { createTestDatabase, type TestDatabase } from "../../test/support/test-d
 import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "../monitoring/testing/saga-harness.js";
 import { TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { toEnvelope } from "../rpc/event-envelope.js";
+import { createTraceReader } from "../trace-reads/create-trace-reader.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { GetTraceResponseSchema, SpanState } from "@traceledger/proto";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -56,6 +60,22 @@ describe("an event type this server does not know", () => {
       ["traceledger.v1.SpanStarted", "spanStarted"],
       ["traceledger.v1.SpanLinkAdded", undefined],
     ]);
+    await h.close();
+  });
+
+  it("is skipped by GetTrace's view, which counts its version and shows the rest, now and as of its version", async () => {
+    const h = sagaHarness(db.sql);
+    const [t1, s1] = [traceIdOf(), spanIdOf()];
+    await submit(h, startSpan(t1, s1, h.clock.now));
+    await h.store.append({ streamId: t1, expectedVersion: "any", events: [{ eventId: randomUUID(), type: "SpanLinkAdded", payload: new Uint8Array([10, 0]), occurredAt: h.clock.now }] });
+    const reads = createTraceReader(db.sql, { clock: h.clock.read, cacheBytes: 1 << 20, snapshotEvery: 2, onError: (error) => expect.fail(String(error)) });
+    // Versions: 1 TraceStarted, 2 SpanStarted, 3 the unknown event.
+    for (const moment of [{ kind: "now" }, { kind: "version", version: 3 }] as const) {
+      const trace = fromBinary(GetTraceResponseSchema, (await reads.read(t1, moment))!).trace!;
+      expect(trace.version, JSON.stringify(moment)).toBe(3n);
+      expect(trace.spans.map((s) => s.state)).toEqual([SpanState.RUNNING]);
+    }
+    await reads.close();
     await h.close();
   });
 

@@ -60,6 +60,12 @@ export class TraceViewBuilder {
     this.spans.set(bytesToHex(span.spanId), { span, attributes, flags: parseInt(span.traceparent.slice(-2), 16) || 0 });
   }
 
+  /** Counts an event the view does not show (an unknown type's): its version passes. */
+  skip(): this {
+    this.version++;
+    return this;
+  }
+
   apply(event: TraceEventCase): this {
     this.version++;
     switch (event.case) {

@@ -115,6 +115,19 @@ describe("TraceReader on PostgreSQL", () => {
     expect(await reader.read(traceId, { kind: "time", at: recorded[1]! - 1n })).toBeUndefined();
   });
 
+  it("reads a version past an open trace's as the trace as it is: running spans measured to now", async () => {
+    const traceId = newTraceId();
+    const events = randomTraceEvents(23, 40, traceId).filter((e) => e.case !== "traceCompleted" && e.case !== "spanEnded" && e.case !== "spanOrphaned");
+    const recorded = await appendAll(new PostgresEventStore(db.sql, { clock: storeClock }), traceId, events);
+    const { reader, snapshots } = readers({ every: 8 });
+    const head = events.length;
+    expect(await reader.read(traceId, { kind: "version", version: head })).toEqual(expected(traceId, events, head, recorded[head]!));
+    for (const version of [head + 1, 2 ** 31 - 1]) {
+      expect(await reader.read(traceId, { kind: "version", version }), `version ${version}`).toEqual(expected(traceId, events, head, NOW));
+    }
+    await snapshots.idle();
+  });
+
   it("sees events another replica appended after this one cached the trace", async () => {
     const traceId = newTraceId();
     const events = randomTraceEvents(23, 70, traceId);
@@ -168,8 +181,9 @@ describe("TraceReader on PostgreSQL", () => {
     // A snapshot written late, after its events were deleted; then the stream starts again, shorter.
     await db.sql`insert into trace_view_snapshots (trace_id, version, format, recorded_at, view) values (${id}, ${stored!.version}, ${VIEW_FORMAT}, 0, ${stored!.view})`;
     expect(await reader.read(traceId, { kind: "now" })).toBeUndefined();
-    const recorded = await appendAll(new PostgresEventStore(db.sql, { clock: storeClock }), traceId, events.slice(0, 5));
+    await appendAll(new PostgresEventStore(db.sql, { clock: storeClock }), traceId, events.slice(0, 5));
     expect(await reader.read(traceId, { kind: "now" })).toEqual(expected(traceId, events, 5, NOW));
-    expect(await reader.read(traceId, { kind: "version", version: stored!.version })).toEqual(expected(traceId, events, 5, recorded[5]!));
+    // Past the stream's version: the trace as it is (5 events), not the snapshot.
+    expect(await reader.read(traceId, { kind: "version", version: stored!.version })).toEqual(expected(traceId, events, 5, NOW));
   });
 });

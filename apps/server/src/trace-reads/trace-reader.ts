@@ -12,10 +12,10 @@
 // trace read now: the likeliest starts of the next reads.
 
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
-import { decodeTraceEvent } from "../events/trace-event-codec.js";
+import { decodeTraceEvent, isTraceEventType } from "../events/trace-event-codec.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
 import type { TraceViewCache } from "./trace-view-cache.js";
-import { TraceViewState } from "./trace-view-state.js";
+import { SKIPPED, TraceViewState } from "./trace-view-state.js";
 import type { ViewEvent, ViewStore } from "./view-store.js";
 
 export type TraceMoment =
@@ -70,7 +70,9 @@ export class TraceReader {
     }
     const state = this.fold(start, sources.events, sources.head);
     if (state.version === 0) return undefined;
-    const at = moment.kind === "now" ? this.options.clock() : moment.kind === "time" ? moment.at : state.recordedAt;
+    // A version past the stream's is the trace as it is: its running spans measured to now.
+    const asItIs = moment.kind === "now" || (moment.kind === "version" && moment.version > sources.head);
+    const at = asItIs ? this.options.clock() : moment.kind === "time" ? moment.at : state.recordedAt;
     const response = state.responseBytes(at);
     // The newest state is where the next read of a live trace starts. A past view is kept only
     // if it is at a snapshot version (fold); keeping every one cost random as-of reads 25% more
@@ -83,11 +85,11 @@ export class TraceReader {
   private fold(start: TraceViewState, events: readonly ViewEvent[], head: number): TraceViewState {
     let state = start;
     const writer = this.options.snapshots;
-    let batch: TraceEventCase[] = [];
+    let batch: (TraceEventCase | typeof SKIPPED)[] = [];
     let expected = start.version;
     for (const event of events) {
       if (event.version !== ++expected) throw new Error(`trace ${start.traceId}: event version ${event.version} follows version ${expected - 1}`);
-      batch.push(decodeTraceEvent(event.type, event.payload));
+      batch.push(isTraceEventType(event.type) ? decodeTraceEvent(event.type, event.payload) : SKIPPED);
       if (event.version % this.every === 0 && (writer || this.options.cache)) {
         state = state.apply(batch, event.recordedAt);
         batch = [];

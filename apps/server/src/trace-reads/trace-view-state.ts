@@ -33,6 +33,13 @@ const ENTRY_OVERHEAD = 120;
 /** Where the spans are: parsed entries, or the stored snapshot they are still part of. */
 type Spans = { entries: readonly SpanEntry[]; byId?: Map<string, SpanEntry> } | { snapshot: Buffer; spansAt: number; count: number };
 
+/**
+ * An event of a type this server does not know (a newer replica's, during a rolling
+ * upgrade): the view skips it, as the other readers of the log do, instead of failing
+ * every read of its trace.
+ */
+export const SKIPPED = Symbol("an event of an unknown type");
+
 export class TraceViewState {
   private memo: { at: bigint | undefined; bytes: Uint8Array } | undefined;
   readonly runningSpans: number;
@@ -113,8 +120,12 @@ export class TraceViewState {
     return this.parsed().entries;
   }
 
-  /** The state after these events, the next ones of the stream; the last was recorded at `recordedAt`. */
-  apply(events: readonly TraceEventCase[], recordedAt: bigint): TraceViewState {
+  /**
+   * The state after these events, the next ones of the stream; the last was recorded at
+   * `recordedAt`. SKIPPED stands for an event of a type this server does not know: it
+   * takes its version and shows nothing.
+   */
+  apply(events: readonly (TraceEventCase | typeof SKIPPED)[], recordedAt: bigint): TraceViewState {
     if (events.length === 0) return this;
     const entries = this.entries;
     const byId = this.byId();
@@ -124,6 +135,7 @@ export class TraceViewState {
     const adoptedIds = new Set<string>();
     const seqOf = new Map<string, number>();
     for (const event of events) {
+      if (event === SKIPPED) continue;
       const spanId = spanIdOf(event);
       if (spanId === undefined) continue;
       const existing = byId.get(spanId);
@@ -134,7 +146,10 @@ export class TraceViewState {
       if (event.case === "spanStarted" && !existing && !seqOf.has(spanId)) seqOf.set(spanId, nextSeq + seqOf.size);
     }
     for (const span of decodeSpans(adopted)) builder.adopt(span);
-    for (const event of events) builder.apply(event);
+    for (const event of events) {
+      if (event === SKIPPED) builder.skip();
+      else builder.apply(event);
+    }
 
     // build() measures running spans to its `now`: at 0 their duration is 0 and not written.
     const built = builder.build(0n).spans;

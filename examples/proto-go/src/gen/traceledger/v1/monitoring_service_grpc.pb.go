@@ -44,7 +44,7 @@ type MonitoringServiceClient interface {
 	// WatchActiveSpans streams the running spans: first a snapshot, then every
 	// span that starts, changes (becomes slow, is being closed) or stops.
 	WatchActiveSpans(ctx context.Context, in *WatchActiveSpansRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActiveSpansResponse], error)
-	// ListAlerts lists alerts, open or all, newest first, one page at a time.
+	// ListAlerts lists alerts (open, resolved, or both), newest first, one page at a time.
 	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
 	// WatchAlerts streams the events of the monitoring stream in order, starting
 	// after a given version so a client can resume where it stopped.
@@ -136,7 +136,7 @@ type MonitoringServiceServer interface {
 	// WatchActiveSpans streams the running spans: first a snapshot, then every
 	// span that starts, changes (becomes slow, is being closed) or stops.
 	WatchActiveSpans(*WatchActiveSpansRequest, grpc.ServerStreamingServer[WatchActiveSpansResponse]) error
-	// ListAlerts lists alerts, open or all, newest first, one page at a time.
+	// ListAlerts lists alerts (open, resolved, or both), newest first, one page at a time.
 	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
 	// WatchAlerts streams the events of the monitoring stream in order, starting
 	// after a given version so a client can resume where it stopped.

@@ -92,7 +92,7 @@ class MonitoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAlerts(self, request, context):
-        """ListAlerts lists alerts, open or all, newest first, one page at a time.
+        """ListAlerts lists alerts (open, resolved, or both), newest first, one page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -549,7 +549,7 @@ export const MonitoringService: GenService<{
     output: typeof WatchActiveSpansResponseSchema;
   },
   /**
-   * ListAlerts lists alerts, open or all, newest first, one page at a time.
+   * ListAlerts lists alerts (open, resolved, or both), newest first, one page at a time.
    *
    * @generated from rpc traceledger.v1.MonitoringService.ListAlerts
    */
