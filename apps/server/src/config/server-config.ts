@@ -4,6 +4,7 @@
 // naming the variable, what it got and what it accepts.
 
 import { isIP } from "node:net";
+import { parseAllowedOrigins } from "../rpc/transport/cors.js";
 import { loadOtlpExportConfig, OTLP_EXPORT_SETTINGS, type OtlpExportConfig } from "../otlp-export/otlp-export-config.js";
 import { DEFAULT_DATA_DIR } from "../database/embedded-database.js";
 import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
@@ -12,6 +13,8 @@ export interface ServerConfig {
   readonly host: string;
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** Origins whose pages may call the HTTP port from a browser (CORS); ["*"] for any; empty for none. */
+  readonly corsAllowedOrigins: readonly string[];
   /** External PostgreSQL; when absent the server starts an embedded one. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -56,6 +59,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_HOST", default: "127.0.0.1", help: "Address both ports listen on (an IP address or a host name); 0.0.0.0 to accept remote clients." },
   { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, MonitoringService, OTLP/gRPC TraceService, health, reflection. 0 picks a free port." },
   { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, OTLP/HTTP POST /v1/traces, /healthz, /readyz, /metrics. 0 picks a free port." },
+  { name: "TRACELEDGER_CORS_ALLOWED_ORIGINS", default: "", help: "Comma-separated origins (https://app.example.com) whose web pages may call the HTTP port (gRPC-Web, Connect, OTLP/HTTP from a browser); * for any. Unset: same-origin only." },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
   { name: "TRACELEDGER_DATA_DIR", default: DEFAULT_DATA_DIR, help: "Data folder of the embedded PostgreSQL (created on first run)." },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
@@ -119,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   if (isIP(host) === 0 && !HOST_NAME.test(host)) {
     problems.push(`TRACELEDGER_HOST=${JSON.stringify(host)} must be an IP address or a host name`);
   }
+  const cors = parseAllowedOrigins(read("TRACELEDGER_CORS_ALLOWED_ORIGINS"));
+  if ("problem" in cors) problems.push(`TRACELEDGER_CORS_ALLOWED_ORIGINS: ${cors.problem}`);
   const logLevel = read("TRACELEDGER_LOG_LEVEL") as LogLevel;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     problems.push(`TRACELEDGER_LOG_LEVEL=${JSON.stringify(logLevel)} must be debug, info, warn or error`);
@@ -129,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     host,
     grpcPort: integer("TRACELEDGER_GRPC_PORT", 0, 65535),
     httpPort: integer("TRACELEDGER_HTTP_PORT", 0, 65535),
+    corsAllowedOrigins: "origins" in cors ? cors.origins : [],
     databaseUrl,
     dataDir: read("TRACELEDGER_DATA_DIR"),
     tracingEnabled,

@@ -21,14 +21,18 @@ describe("server configuration from the environment", () => {
       OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "256",
       OTEL_SPAN_EVENT_COUNT_LIMIT: "0",
       OTEL_SPAN_LINK_COUNT_LIMIT: "32",
+      TRACELEDGER_CORS_ALLOWED_ORIGINS: " https://app.example.com, http://localhost:3000 ",
     });
+    expect(config.corsAllowedOrigins).toEqual(["https://app.example.com", "http://localhost:3000"]);
+    expect(loadConfig({}).corsAllowedOrigins).toEqual([]);
+    expect(loadConfig({ TRACELEDGER_CORS_ALLOWED_ORIGINS: "*" }).corsAllowedOrigins).toEqual(["*"]);
     expect(config).toMatchObject({ databaseUrl: "postgres://u:p@db:5432/traces", tracingEnabled: false, sampleRate: 0.25, serviceName: "tl-1", attributeValueLengthLimit: 256 });
     expect([config.eventCountLimit, config.linkCountLimit]).toEqual([0, 32]);
   });
 
   it("refuses bad values with one message naming every variable, value and accepted range", () => {
     const bad = () =>
-      loadConfig({ TRACELEDGER_GRPC_PORT: "70000", TRACING_ENABLED: "yes", TRACING_SAMPLE_RATE: "2", DATABASE_URL: "mysql://x", TRACELEDGER_LOG_LEVEL: "loud", OTEL_SPAN_EVENT_COUNT_LIMIT: "-1" });
+      loadConfig({ TRACELEDGER_GRPC_PORT: "70000", TRACING_ENABLED: "yes", TRACING_SAMPLE_RATE: "2", DATABASE_URL: "mysql://x", TRACELEDGER_LOG_LEVEL: "loud", OTEL_SPAN_EVENT_COUNT_LIMIT: "-1", TRACELEDGER_CORS_ALLOWED_ORIGINS: "https://app.example.com/" });
     expect(bad).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -38,7 +42,7 @@ describe("server configuration from the environment", () => {
       }
       return "";
     })();
-    for (const fragment of ['TRACELEDGER_GRPC_PORT="70000"', 'TRACING_ENABLED="yes"', 'TRACING_SAMPLE_RATE="2"', "DATABASE_URL must start with postgres://", 'TRACELEDGER_LOG_LEVEL="loud"', 'OTEL_SPAN_EVENT_COUNT_LIMIT="-1"']) {
+    for (const fragment of ['TRACELEDGER_GRPC_PORT="70000"', 'TRACING_ENABLED="yes"', 'TRACING_SAMPLE_RATE="2"', "DATABASE_URL must start with postgres://", 'TRACELEDGER_LOG_LEVEL="loud"', 'OTEL_SPAN_EVENT_COUNT_LIMIT="-1"', 'TRACELEDGER_CORS_ALLOWED_ORIGINS: "https://app.example.com/" is not an origin']) {
       expect(message).toContain(fragment);
     }
     expect(message).not.toContain("mysql://x");

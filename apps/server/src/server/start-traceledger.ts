@@ -180,6 +180,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       grpcPort: config.grpcPort,
       httpPort: config.httpPort,
       maxMessageBytes: config.maxMessageBytes,
+      cors: { allowedOrigins: config.corsAllowedOrigins },
       shutdownError: () => withErrorInfo(Code.Unavailable, "SHUTTING_DOWN", SHUTTING_DOWN),
       services: [
         serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log), { IngestBatch: readIngestBatchLazily }),

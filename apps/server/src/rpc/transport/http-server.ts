@@ -9,6 +9,7 @@ import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/
 import { setMaxListeners } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { withCors, type CorsPolicy } from "./cors.js";
 import { SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
 import { hostPort } from "./host-port.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
@@ -31,6 +32,8 @@ interface HttpServerOptions {
   readonly onInternalError?: InternalErrorHandler;
   /** What ends the streams still open at close (UNAVAILABLE). Default: the code and message alone; the app adds its ErrorInfo. */
   readonly shutdownError?: () => ConnectError;
+  /** Which other origins' pages may call, RPCs and plain routes alike. Default: none (CORS off). */
+  readonly cors?: CorsPolicy;
 }
 
 export interface HttpServer {
@@ -80,7 +83,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   let closing: Promise<void> | undefined;
-  const server = createServer(handler);
+  const server = createServer(withCors(handler, options.cors ?? { allowedOrigins: [] }));
   // A keep-alive connection that finishes its last request during close would
   // otherwise idle until its timeout and hold close() open.
   server.on("request", (request, response) => {

@@ -1,6 +1,7 @@
 // Both doors for the same services, started and stopped together.
 
 import type { ConnectError } from "@connectrpc/connect";
+import type { CorsPolicy } from "./cors.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
 import type { PlainRoute } from "./plain-routes.js";
@@ -24,6 +25,8 @@ interface ServeOptions {
   readonly onInternalError?: InternalErrorHandler;
   /** What ends the streams still open at close (UNAVAILABLE), on both doors. */
   readonly shutdownError?: () => ConnectError;
+  /** Which other origins' pages may call the HTTP port (browsers). Default: none. */
+  readonly cors?: CorsPolicy;
 }
 
 export interface Servers {
@@ -63,6 +66,7 @@ export async function startServers(options: ServeOptions): Promise<Servers> {
     routes: [...probeRoutes(readiness), ...(options.plainRoutes ?? [])],
     onInternalError: options.onInternalError,
     shutdownError: options.shutdownError,
+    cors: options.cors,
     ...limits,
   }).catch(async (error: unknown) => {
     await grpc.close(0);
