@@ -67,6 +67,12 @@ interface OpenDatabaseOptions {
 
 interface Database {
   readonly sql: Sql;
+  /**
+   * One connection of its own for the readiness probe (connected on first use): when
+   * ingest keeps the pool busy, a probe queued behind it would time out and take a
+   * healthy replica out of service.
+   */
+  readonly probe: Sql;
   /** "external" for DATABASE_URL, "embedded" for the local cluster. */
   readonly kind: "external" | "embedded";
   /** Where it is, without the password, for logs. */
@@ -96,7 +102,16 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     } finally {
       options.signal?.removeEventListener("abort", giveUp);
     }
-    return { sql, kind: "external", description, close: () => sql.end({ timeout: 5 }) };
+    const probe = probeClient(url);
+    return {
+      sql,
+      probe,
+      kind: "external",
+      description,
+      close: async () => {
+        await Promise.all([sql.end({ timeout: 5 }), probe.end({ timeout: 1 })]);
+      },
+    };
   }
 
   const embedded = await startEmbeddedDatabase(options.embedded);
@@ -106,13 +121,15 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     const description = `embedded PostgreSQL in ${embedded.dataDir} on 127.0.0.1:${embedded.port}, database ${name}`;
     const sql = createPostgresClient(embedded.url(name), options.client);
     await checkConnection(sql, description);
+    const probe = probeClient(embedded.url(name));
     return {
       sql,
+      probe,
       kind: "embedded",
       description,
       embedded,
       close: async () => {
-        await sql.end({ timeout: 5 });
+        await Promise.all([sql.end({ timeout: 5 }), probe.end({ timeout: 1 })]);
         await embedded.stop();
       },
     };
@@ -120,6 +137,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     await embedded.stop();
     throw error;
   }
+}
+
+/** Its own application name: the log's readers count this server's statements by theirs (HELD_BACK_SQL), and a probe writes nothing. */
+function probeClient(url: string): Sql {
+  return createPostgresClient(url, { max: 1, applicationName: "traceledger-probe" });
 }
 
 /** Creates the database if it does not exist (connects to the cluster's `postgres` database). */

@@ -203,7 +203,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
         ),
       ],
       plainRoutes: [metricsRoute(metrics), otlpTracesRoute(otlpIngest, { maxBodyBytes: config.maxMessageBytes })],
-      ready: () => databaseReadiness(database.sql),
+      ready: () => databaseReadiness(database.probe),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
     if (interrupted?.aborted) {
