@@ -74,6 +74,8 @@ export class TraceReader {
     const asItIs = moment.kind === "now" || (moment.kind === "version" && moment.version > sources.head);
     const at = asItIs ? this.options.clock() : moment.kind === "time" ? moment.at : state.recordedAt;
     const response = state.responseBytes(at);
+    // A cached state answered (an as-of read at a base): it now keeps that answer too.
+    cache?.remeasure(state);
     // The newest state is where the next read of a live trace starts. A past view is kept only
     // if it is at a snapshot version (fold); keeping every one cost random as-of reads 25% more
     // CPU (garbage collection of retained states) for little reuse.

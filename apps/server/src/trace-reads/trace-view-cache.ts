@@ -14,7 +14,7 @@ type CachedRole = "base" | "head";
 
 interface Cached {
   readonly state: TraceViewState;
-  readonly size: number;
+  size: number;
   readonly role: CachedRole;
 }
 
@@ -67,6 +67,25 @@ export class TraceViewCache {
     keys.add(key);
     this.byTrace.set(state.traceId, keys);
     if (keys.size > this.perTrace) this.remove(keys.values().next().value!);
+    this.evictOverBudget();
+  }
+
+  /**
+   * Counts what a cached state holds now: answering from it keeps its encoded answer
+   * (responseBytes' memo), which its size at put() did not include. Without this a
+   * cache of as-of reads could hold about twice its budget.
+   */
+  remeasure(state: TraceViewState): void {
+    const entry = this.states.get(keyOf(state));
+    if (entry?.state !== state) return;
+    const size = state.sizeBytes;
+    this.bytes += size - entry.size;
+    entry.size = size;
+    if (size > this.maxBytes) this.remove(keyOf(state));
+    this.evictOverBudget();
+  }
+
+  private evictOverBudget(): void {
     for (const [oldest] of this.states) {
       if (this.bytes <= this.maxBytes) break;
       this.remove(oldest);

@@ -20,6 +20,20 @@ describe("the view cache", () => {
     expect(cache.best(OTHER)).toBeUndefined();
   });
 
+  it("counts the answer a cached state keeps once it has answered, and stays within its budget", () => {
+    const [a, b] = states(TRACE, 30, 31);
+    const cache = new TraceViewCache(a!.sizeBytes + b!.sizeBytes + 10);
+    cache.put(a!, "base");
+    cache.put(b!, "base");
+    const sizeAtPut = a!.sizeBytes;
+    a!.responseBytes(a!.recordedAt); // an as-of-version read answered from the cached state keeps its answer
+    expect(a!.sizeBytes).toBeGreaterThan(sizeAtPut);
+    cache.remeasure(a!);
+    expect(cache.sizeBytes).toBeLessThanOrEqual(a!.sizeBytes + b!.sizeBytes + 10);
+    expect(cache.best(TRACE, 30)).toBeUndefined(); // over budget: a, the least recently used, went
+    expect(cache.best(TRACE)).toBe(b);
+  });
+
   it("evicts the least recently used states beyond its byte budget, and keeps a few versions per trace", () => {
     const [a, b] = states(TRACE, 30, 31);
     const [c] = states(OTHER, 30);
