@@ -9,7 +9,7 @@ import { TracingService } from "@traceledger/proto";
 import { ErrorInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { hexToBytes } from "../../domain/trace/w3c-ids.js";
-import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
+import { createGrpcServer, MAX_CONCURRENT_STREAMS, type GrpcServer } from "./grpc-server.js";
 import { serviceRegistration } from "./service-registration.js";
 import { CallLog } from "./testing/call-log.js";
 import { callUnary, foreignTracingClient } from "./testing/foreign-clients.js";
@@ -232,6 +232,24 @@ describe("message size limits", () => {
     } finally {
       manager.abort();
       await defaults.close(0);
+    }
+  });
+});
+
+describe("one connection's streams", () => {
+  it("are bounded: the server's HTTP/2 settings say how many may be open at once", async () => {
+    const { connect } = await import("node:http2");
+    const session = connect(`http://${server.address}`);
+    try {
+      const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve, reject) => {
+        session.once("remoteSettings", resolve);
+        session.once("error", reject);
+      });
+      // grpc-js's default is 2^32 - 1: 20,000 idle watch streams on one connection stalled the server.
+      expect(settings.maxConcurrentStreams).toBe(MAX_CONCURRENT_STREAMS);
+      expect(MAX_CONCURRENT_STREAMS).toBeLessThanOrEqual(1000);
+    } finally {
+      session.close();
     }
   });
 });

@@ -45,10 +45,17 @@ export interface GrpcServer {
   close(gracePeriodMs: number): Promise<void>;
 }
 
+/** The most streams (calls) one HTTP/2 connection may have open at once. */
+export const MAX_CONCURRENT_STREAMS = 1000;
+
 export async function createGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const server = new Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    // grpc-js advertises no limit (2^32 - 1): one connection opening 20,000 idle WatchTrace
+    // streams stalled the server for seconds. Far above what a client multiplexes (the SDK,
+    // the benchmarks: at most 64 calls in flight); a client past it waits for a free stream.
+    "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
   });
   const streamShutdown = new AbortController();
   // One listener per open stream; many streams are normal, not a leak.

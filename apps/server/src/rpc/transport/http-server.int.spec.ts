@@ -173,3 +173,30 @@ describe("plain routes", () => {
     await unknown.body?.cancel();
   });
 });
+
+describe("requests that never finish arriving", () => {
+  it("are answered 408 and their connection closed once the request timeout passes", async () => {
+    const slow = await createHttpServer({
+      host: "127.0.0.1",
+      port: 0,
+      services: [serviceRegistration(TracingService, testTracingService(new CallLog()))],
+      routes: [],
+      requestTimeouts: { headersMs: 300, requestMs: 600 },
+    });
+    try {
+      const [host, port] = [slow.address.split(":")[0]!, slow.port];
+      const { connect } = await import("node:net");
+      const socket = connect(port, host);
+      // A procedure's body, of which only the start ever comes: connect waits to read it whole.
+      socket.write(`POST /traceledger.v1.TracingService/StartTrace HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`);
+      const answer = await new Promise<string>((resolve) => {
+        let text = "";
+        socket.on("data", (chunk) => (text += String(chunk)));
+        socket.on("close", () => resolve(text));
+      });
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+    } finally {
+      await slow.close(0);
+    }
+  });
+});

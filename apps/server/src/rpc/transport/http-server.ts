@@ -34,6 +34,8 @@ interface HttpServerOptions {
   readonly shutdownError?: () => ConnectError;
   /** Which other origins' pages may call, RPCs and plain routes alike. Default: none (CORS off). */
   readonly cors?: CorsPolicy;
+  /** How long a request's headers, and the whole request, may take (408 after). Default 10 s and 60 s. */
+  readonly requestTimeouts?: { readonly headersMs: number; readonly requestMs: number };
 }
 
 export interface HttpServer {
@@ -48,6 +50,10 @@ export interface HttpServer {
    */
   close(gracePeriodMs: number): Promise<void>;
 }
+
+/** How long a request's headers may take to arrive, and its whole request (not a stream's answer). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const onInternalError = options.onInternalError ?? logInternalError;
@@ -83,7 +89,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   let closing: Promise<void> | undefined;
-  const server = createServer(withCors(handler, options.cors ?? { allowedOrigins: [] }));
+  const server = createServer(
+    {
+      // Node 20 waits 60 s for a request's headers and 300 s for its body: a client that
+      // sends a large body slowly and stalls pins that memory for five minutes per connection.
+      headersTimeout: options.requestTimeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: options.requestTimeouts?.requestMs ?? REQUEST_TIMEOUT_MS,
+      // Node checks them every 30 s by default, which would let a stalled request live 30 s longer.
+      connectionsCheckingInterval: Math.min(5_000, options.requestTimeouts?.headersMs ?? HEADERS_TIMEOUT_MS),
+    },
+    withCors(handler, options.cors ?? { allowedOrigins: [] }),
+  );
   // A keep-alive connection that finishes its last request during close would
   // otherwise idle until its timeout and hold close() open.
   server.on("request", (request, response) => {
