@@ -2,15 +2,28 @@
 // log keeps as they were sent. PostgreSQL's text and jsonb cannot hold U+0000,
 // and a btree entry cannot pass ~2.7 KB: a span name or a service name breaking
 // either made a projector fail the same slice forever, so nothing after it was
-// ever listed. The log keeps the truth (GetTrace shows it); the listings keep
-// U+0000 as U+FFFD and names by their first MAX_LISTED_TEXT_BYTES bytes, and
-// their filters look values up the same way.
+// ever listed. So did a span's attributes past jsonb's 255 MiB per object (100
+// values of 3.5 MB). The log keeps the truth (GetTrace shows it); the listings
+// keep U+0000 as U+FFFD, and names, attribute keys and attribute values by their
+// first MAX_LISTED_TEXT_BYTES bytes, and their filters look values up the same way.
 
 export const MAX_LISTED_TEXT_BYTES = 1024;
 
 /** U+0000 as U+FFFD, the rest as it is. */
 export function withoutNul(text: string): string {
   return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
+/**
+ * Where listedText would cut UTF-8 bytes src[start, end): at most MAX_LISTED_TEXT_BYTES
+ * of them, ending at a character boundary (never inside a multi-byte character).
+ */
+export function listedTextEnd(src: Uint8Array, start: number, end: number): number {
+  if (end - start <= MAX_LISTED_TEXT_BYTES) return end;
+  let cut = start + MAX_LISTED_TEXT_BYTES;
+  // A continuation byte (10xxxxxx) at the cut belongs to a character that would not fit whole.
+  while (cut > start && (src[cut]! & 0xc0) === 0x80) cut--;
+  return cut;
 }
 
 /** withoutNul, cut to at most MAX_LISTED_TEXT_BYTES bytes of UTF-8 at a character boundary. */

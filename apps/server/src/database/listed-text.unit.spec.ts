@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { listedText, MAX_LISTED_TEXT_BYTES, withoutNul } from "./listed-text.js";
+import { listedText, listedTextEnd, MAX_LISTED_TEXT_BYTES, withoutNul } from "./listed-text.js";
 
 describe("listedText", () => {
   it("keeps ordinary text as it is", () => {
@@ -19,5 +19,15 @@ describe("listedText", () => {
     const mixed = listedText("a" + "é".repeat(600)); // 1 + 2 bytes each: 1023 fits, the next é would pass
     expect(Buffer.byteLength(mixed)).toBe(1023);
     expect(mixed.endsWith("é")).toBe(true);
+  });
+});
+
+describe("listedTextEnd", () => {
+  it("cuts UTF-8 bytes where listedText cuts the text", () => {
+    for (const text of ["short", "x".repeat(5000), "🎉".repeat(300), "a" + "é".repeat(600), "ab" + "€".repeat(400)]) {
+      const bytes = Buffer.concat([Buffer.from("prefix"), Buffer.from(text)]);
+      const end = listedTextEnd(bytes, 6, bytes.length);
+      expect(bytes.subarray(6, end).toString("utf8"), text.slice(0, 8)).toBe(listedText(text));
+    }
   });
 });

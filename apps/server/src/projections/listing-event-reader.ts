@@ -10,7 +10,7 @@
 // answer undefined, and the caller decodes the payload the shared way and
 // takes the same fields from the messages (listingEventOf).
 
-import { withoutNul } from "../database/listed-text.js";
+import { listedText, listedTextEnd } from "../database/listed-text.js";
 import { StatusCode } from "@traceledger/proto";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
@@ -95,7 +95,7 @@ function attributeMember(): void {
   }
   if (position() !== end) throw WIRE_GIVE_UP;
   out.byte(0x22);
-  if (keyStart >= 0) out.escapedBytes(src, keyStart, keyEnd);
+  if (keyStart >= 0) out.escapedBytes(src, keyStart, listedTextEnd(src, keyStart, keyEnd));
   out.byte(0x22);
   out.byte(0x3a);
   if (valueAt < 0) {
@@ -113,11 +113,11 @@ function attributeMember(): void {
     }
     if (stringEnd === valueEnd) {
       out.byte(0x22);
-      out.escapedBytes(src, position(), stringEnd);
+      out.escapedBytes(src, position(), listedTextEnd(src, position(), stringEnd));
       out.byte(0x22);
     } else {
       seek(valueAt);
-      out.utf8(JSON.stringify(withoutNul(anyValueText())));
+      out.utf8(JSON.stringify(listedText(anyValueText())));
     }
   }
   seek(end);
@@ -330,7 +330,7 @@ const EMPTY_BUFFER = Buffer.alloc(0) as SlicingBuffer;
 /** The same fields taken from a decoded event (the shared reader's, or protobuf-es's). */
 export function listingEventOf(decoded: TraceEventCase, members: JsonMembers): ListingEvent {
   const written = (attributes: readonly { key: string; value?: Parameters<typeof attributeText>[0] }[]) => {
-    members.utf8(attributes.map((kv) => `${JSON.stringify(withoutNul(kv.key))}:${JSON.stringify(withoutNul(attributeText(kv.value)))}`).join(","));
+    members.utf8(attributes.map((kv) => `${JSON.stringify(listedText(kv.key))}:${JSON.stringify(listedText(attributeText(kv.value)))}`).join(","));
     return members.length;
   };
   switch (decoded.case) {

@@ -23,7 +23,7 @@ import type { Sql } from "../../database/open-database.js";
 import { bytesToHex } from "../../domain/trace/w3c-ids.js";
 import { invalidArgument } from "../../rpc/rpc-error.js";
 import type { TraceListing } from "../../rpc/tracing-service.js";
-import { listedText, withoutNul } from "../../database/listed-text.js";
+import { listedText } from "../../database/listed-text.js";
 import { attributeText } from "../attribute-text.js";
 
 const DEFAULT_PAGE = 50;
@@ -67,8 +67,8 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
       // Every given attribute must be on the span: a key given twice with two values matches no span.
       let conflicting = false;
       for (const kv of request.attributes) {
-        const key = withoutNul(kv.key);
-        const value = withoutNul(attributeText(kv.value));
+        const key = listedText(kv.key);
+        const value = listedText(attributeText(kv.value));
         if (key in attributes && attributes[key] !== value) conflicting = true;
         attributes[key] = value;
       }
