@@ -16,6 +16,11 @@
 // the rest of the log decides them again or has been read (stored-alerts.ts):
 // folded at the checkpoint, one stored after it would be judged by the spans
 // before it.
+//
+// A rebuild reads the whole log and may outlast the lease (a million events
+// took 20 s against a 15 s lease): it renews the lease between the pages it
+// reads, as leaseStep would, and gives up at once when a renewal finds the
+// lease gone, rather than finish and act beside the replica that took it.
 
 import type { CommandResult } from "../commands/command-result.js";
 import { pendingCommands, type MonitoringCommand, type MonitoringConfig, type MonitoringEvent, type MonitoringOutput } from "../domain/monitoring/index.js";
@@ -336,7 +341,11 @@ export class SagaRunner {
 
   private async becomeLeader(claim: LeaseClaim): Promise<void> {
     const checkpoint = await this.options.store.loadCheckpoint(MONITORING_SUBSCRIBER);
-    const fold = await this.replay(checkpoint);
+    const fold = await this.replay(checkpoint, claim);
+    if (!fold) {
+      this.options.log?.warn("monitoring: the lease was lost while rebuilding the saga's state; this replica stays a follower", { holder: this.options.holder });
+      return;
+    }
     this.previous ??= this.fold;
     this.fold = fold;
     this.position = this.committed = checkpoint;
@@ -356,14 +365,28 @@ export class SagaRunner {
     observer.setOpenAlerts(open);
   }
 
-  /** A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it. */
-  private async replay(checkpoint: GlobalCheckpoint): Promise<SagaFold> {
+  /**
+   * While a rebuild holds `claim` without acting on it: renews it when leaseStep would have,
+   * so a rebuild keeps its lease as long as its pages keep coming. False once it is lost.
+   */
+  private async keepLease(claim: LeaseClaim): Promise<boolean> {
+    if (performance.now() - this.lastLeaseAction < this.leaseEveryMs()) return true;
+    this.lastLeaseAction = performance.now();
+    return this.options.lease.renew(claim, this.options.leaseMs);
+  }
+
+  /**
+   * A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it;
+   * undefined when the lease was lost meanwhile (the replica that took it rebuilds its own).
+   */
+  private async replay(checkpoint: GlobalCheckpoint, claim: LeaseClaim): Promise<SagaFold | undefined> {
     const { store, config, log } = this.options;
     const fold = new SagaFold(config, this.tickNs);
     const discard: MonitoringOutput[] = [];
     let from = START_OF_LOG;
     let events = 0;
     while (compareCheckpoints(from, checkpoint) < 0) {
+      if (!(await this.keepLease(claim))) return undefined;
       const slice = await store.readAll(from, this.batchSize);
       if (slice.events.length === 0) {
         log?.error("monitoring: the log ends before the saga's checkpoint; continuing from its end", { checkpoint });
@@ -386,6 +409,7 @@ export class SagaRunner {
     }
     let alerts = 0;
     for (let after = 0; ; ) {
+      if (!(await this.keepLease(claim))) return undefined;
       const page = await store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: 1000 });
       for (const stored of page) fold.fold(decodeAlertEvent(stored.type, stored.payload));
       alerts += page.length;
