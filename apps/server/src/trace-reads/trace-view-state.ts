@@ -109,10 +109,14 @@ export class TraceViewState {
     return this.runningSpans === 0;
   }
 
+  /** The number of spans, known without parsing a snapshot's. */
+  get spanCount(): number {
+    return "snapshot" in this.spans ? this.spans.count : this.spans.entries.length;
+  }
+
   /** Approximate memory held, for the read cache's budget. */
   get sizeBytes(): number {
-    const count = "snapshot" in this.spans ? this.spans.count : this.spans.entries.length;
-    return this.spanBytes + count * ENTRY_OVERHEAD + (this.memo?.bytes.length ?? 0);
+    return this.spanBytes + this.spanCount * ENTRY_OVERHEAD + (this.memo?.bytes.length ?? 0);
   }
 
   /** The spans, ordered as the view lists them: by start time, then by when they started in the stream. */
@@ -124,6 +128,10 @@ export class TraceViewState {
    * The state after these events, the next ones of the stream; the last was recorded at
    * `recordedAt`. SKIPPED stands for an event of a type this server does not know: it
    * takes its version and shows nothing.
+   *
+   * Besides the spans the events touch, this costs a pass over every span (the new
+   * list, and the index built when the new state is applied to in turn): callers
+   * folding a long stream apply it in few large batches (see TraceReader's fold).
    */
   apply(events: readonly (TraceEventCase | typeof SKIPPED)[], recordedAt: bigint): TraceViewState {
     if (events.length === 0) return this;
