@@ -475,6 +475,22 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
         expect((await store.readStream(other))[0]!.recordedAt).toBe(later - 3_000n);
       });
 
+      it("stops at a byte budget, with the event that reaches it and always the first", async () => {
+        const s = streamId();
+        const sized = [10, 20, 30, 40, 50].map((n) => newEvent({ payload: new Uint8Array(n).fill(n) }));
+        await store.append(request(s, "no_stream", sized));
+        const versions = async (options: Parameters<EventStore["readStream"]>[1]) =>
+          (await store.readStream(s, options)).map((e) => e.version);
+        expect(await versions({ maxBytes: 30 })).toEqual([1, 2]);
+        expect(await versions({ maxBytes: 31 })).toEqual([1, 2, 3]);
+        expect(await versions({ maxBytes: 1 })).toEqual([1]);
+        expect(await versions({ afterVersion: 2, maxBytes: 60 })).toEqual([3, 4]);
+        expect(await versions({ maxBytes: 1_000 })).toEqual([1, 2, 3, 4, 5]);
+        expect(await versions({ maxBytes: 1_000, limit: 2 })).toEqual([1, 2]);
+        expectStored(await store.readStream(s, { afterVersion: 1, maxBytes: 25 }), s, sized.slice(1, 3), 2);
+        await expect(store.readStream(s, { maxBytes: 0 })).rejects.toThrow();
+      });
+
       it("rejects malformed options", async () => {
         await expect(store.readStream("xyz")).rejects.toThrow();
         await expect(store.readStream(streamId(), { afterVersion: -1 })).rejects.toThrow();

@@ -57,6 +57,12 @@ export interface ReadStreamOptions {
   readonly recordedAtOrBefore?: bigint;
   /** At most this many events. */
   readonly limit?: number;
+  /**
+   * Stops once the payloads read reach this many bytes: the event that reaches it is the
+   * last one returned (so a caller can tell the budget, not the stream, ended the read),
+   * and the first always comes. Bounds what a page of large events holds in memory.
+   */
+  readonly maxBytes?: number;
 }
 
 /**

@@ -77,7 +77,7 @@ function appearsBefore(events: AppendRequest["events"], i: number): boolean {
 }
 
 export function assertReadStreamOptions(options: ReadStreamOptions): void {
-  const { afterVersion, toVersion, limit, recordedAtOrBefore } = options;
+  const { afterVersion, toVersion, limit, recordedAtOrBefore, maxBytes } = options;
   if (afterVersion !== undefined && !(Number.isInteger(afterVersion) && afterVersion >= 0)) {
     throw new RangeError(`afterVersion must be a non-negative integer, got ${String(afterVersion)}`);
   }
@@ -86,6 +86,9 @@ export function assertReadStreamOptions(options: ReadStreamOptions): void {
   }
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
     throw new RangeError(`limit must be a non-negative integer, got ${String(limit)}`);
+  }
+  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) {
+    throw new RangeError(`maxBytes must be a positive integer, got ${String(maxBytes)}`);
   }
   if (recordedAtOrBefore !== undefined && typeof recordedAtOrBefore !== "bigint") {
     throw new TypeError("recordedAtOrBefore must be a bigint of Unix nanoseconds");

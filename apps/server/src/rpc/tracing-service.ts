@@ -175,7 +175,8 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       // A token continues this very request: the same trace and range.
       const hash = filterHash(traceId, request.afterVersion, request.toVersion);
       const after = request.pageToken ? readEventsToken(request.pageToken, hash) : streamVersionOf(request.afterVersion);
-      const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1 };
+      // The byte budget stops the read too (one event past it tells that more follow).
+      const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1, maxBytes: pageBytes };
       const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
       const page = pageWithin(events, pageSize, pageBytes);
       const more = events.length > page.length;
@@ -198,7 +199,8 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
         // the trace's version with what this watcher has seen by then.
         const following = deps.changes.follow(traceId, () => Math.min(after, head), signal);
         try {
-          const events = await deps.store.readStream(traceId, { afterVersion: after, limit: DEFAULT_EVENTS_PAGE });
+          // Bounded in bytes too: a watcher that does not read holds its page in memory.
+          const events = await deps.store.readStream(traceId, { afterVersion: after, limit: DEFAULT_EVENTS_PAGE, maxBytes: pageBytes });
           for (const stored of events) {
             yield create(WatchTraceResponseSchema, { event: toEnvelope(stored) });
             after = stored.version;
@@ -211,7 +213,7 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
             if (end.completed) return;
             head = end.head;
           }
-          if (events.length < DEFAULT_EVENTS_PAGE) await following.changed;
+          if (events.length < DEFAULT_EVENTS_PAGE && payloadBytes(events) < pageBytes) await following.changed;
         } finally {
           following.cancel();
         }
@@ -244,6 +246,12 @@ function traceIdOf(bytes: Uint8Array): string {
  * within `maxBytes`: stock gRPC clients refuse answers over 4 MiB, and one event
  * may be as large as a request (AIP-158 lets a page be short).
  */
+function payloadBytes(events: readonly StoredEvent[]): number {
+  let bytes = 0;
+  for (const event of events) bytes += event.payload.length;
+  return bytes;
+}
+
 function pageWithin(events: readonly StoredEvent[], pageSize: number, maxBytes: number): StoredEvent[] {
   let bytes = 0;
   let count = 0;

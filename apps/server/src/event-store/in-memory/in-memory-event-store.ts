@@ -129,7 +129,13 @@ export class InMemoryEventStore implements EventStore {
     const to = options.toVersion ?? Number.MAX_SAFE_INTEGER;
     const asOf = options.recordedAtOrBefore;
     const selected = events.filter((e) => e.version > after && e.version <= to && (asOf === undefined || e.recordedAt <= asOf));
-    return (options.limit === undefined ? selected : selected.slice(0, options.limit)).map(copy);
+    const limited = options.limit === undefined ? selected : selected.slice(0, options.limit);
+    if (options.maxBytes !== undefined) {
+      let bytes = 0;
+      const within = limited.findIndex((e) => (bytes += e.payload.length) >= options.maxBytes!);
+      if (within >= 0) limited.length = within + 1;
+    }
+    return limited.map(copy);
   }
 
   async streamVersion(streamId: StreamId): Promise<number> {

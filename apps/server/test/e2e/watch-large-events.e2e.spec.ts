@@ -1,0 +1,42 @@
+// Reads of a trace's log are bounded in bytes as well as in events
+// (EventStore.readStream's maxBytes): GetTraceEvents reads about a page's budget
+// instead of up to 5,001 events, and WatchTrace holds at most a budget's worth per
+// watcher. A watcher whose page was cut by bytes reads on at once rather than wait
+// for the next write. Here the budget is 128 KiB (half of a 256 KiB message limit)
+// and each event carries ~60 KB.
+
+import { describe, expect, it } from "vitest";
+import { newSpanId, newTraceId } from "./support/ids.js";
+import { serverPerFile } from "./support/server-per-file.js";
+
+const e2e = serverPerFile({ TRACELEDGER_MAX_MESSAGE_BYTES: String(256 * 1024), OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "100000" });
+
+describe("a trace of large events", () => {
+  it("is watched to its end, page after page cut by bytes, and paged by GetTraceEvents", async () => {
+    const traceId = newTraceId();
+    const root = newSpanId();
+    await e2e.client.startSpan({ traceId, spanId: root, name: "big", serviceName: "bytes" });
+    const big = "x".repeat(60_000);
+    for (let i = 0; i < 8; i++) {
+      await e2e.client.addSpanEvent({ traceId, spanId: root, eventId: `e${i}`, name: "chunk", attributes: [{ key: "data", value: { value: { case: "stringValue", value: big } } }] });
+    }
+    await e2e.client.endSpan({ traceId, spanId: root });
+
+    const seen: string[] = [];
+    for await (const response of e2e.client.watchTrace({ traceId, afterVersion: 0n }, { timeoutMs: 15_000 })) seen.push(response.event!.type);
+    expect(seen).toHaveLength(12);
+    expect(seen.at(-1)).toBe("traceledger.v1.TraceCompleted");
+
+    const pages: number[] = [];
+    let pageToken = "";
+    do {
+      const page = await e2e.client.getTraceEvents({ traceId, pageToken });
+      pages.push(page.events.length);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    expect(pages.reduce((a, b) => a + b, 0)).toBe(12);
+    // ~60 KB each against a 128 KiB page: two large events a page, with the small ones beside them.
+    expect(Math.max(...pages)).toBeLessThanOrEqual(4);
+    expect(pages.length).toBeGreaterThanOrEqual(4);
+  });
+});
