@@ -29,6 +29,8 @@ export interface ServerConfig {
   readonly linkCountLimit: number;
   readonly maxMessageBytes: number;
   readonly maxBatchCommands: number;
+  /** Server streams (WatchTrace, WatchActiveSpans, WatchAlerts) open at once in the process. */
+  readonly maxOpenStreams: number;
   /** OTLP ingest: spans waiting to be stored, across exports, before new exports are told to retry later. */
   readonly otlpMaxPendingSpans: number;
   readonly shutdownGraceMs: number;
@@ -72,6 +74,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "OTEL_SPAN_LINK_COUNT_LIMIT", default: "128", help: "Most links a span keeps; extra ones are dropped and counted." },
   { name: "TRACELEDGER_MAX_MESSAGE_BYTES", default: "4194304", help: "Largest request message accepted; larger ones get RESOURCE_EXHAUSTED." },
   { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },
+  { name: "TRACELEDGER_MAX_OPEN_STREAMS", default: "1000", help: "Most server streams (WatchTrace, WatchActiveSpans, WatchAlerts) open at once, both ports together; more get RESOURCE_EXHAUSTED (TOO_MANY_STREAMS)." },
   { name: "TRACELEDGER_OTLP_MAX_PENDING_SPANS", default: "50000", help: "OTLP ingest: spans waiting to be stored before further exports get UNAVAILABLE / 503 with Retry-After." },
   { name: "TRACELEDGER_SHUTDOWN_GRACE_MS", default: "10000", help: "How long shutdown waits for in-flight calls before closing connections." },
   { name: "TRACELEDGER_LOG_LEVEL", default: "info", help: "debug, info, warn or error." },
@@ -147,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     linkCountLimit: integer("OTEL_SPAN_LINK_COUNT_LIMIT", 0, 100_000),
     maxMessageBytes: integer("TRACELEDGER_MAX_MESSAGE_BYTES", 1024, 256 * 1024 * 1024),
     maxBatchCommands: integer("TRACELEDGER_MAX_BATCH_COMMANDS", 1, 1_000_000),
+    maxOpenStreams: integer("TRACELEDGER_MAX_OPEN_STREAMS", 1, 1_000_000),
     otlpMaxPendingSpans: integer("TRACELEDGER_OTLP_MAX_PENDING_SPANS", 1, 100_000_000),
     shutdownGraceMs: integer("TRACELEDGER_SHUTDOWN_GRACE_MS", 0, 600_000),
     logLevel,

@@ -11,6 +11,7 @@ import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { openDatabase } from "../database/open-database.js";
 import { databaseReadiness } from "./database-readiness.js";
+import { StreamBudget, withStreamBudget } from "./stream-budget.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
 import { rebaseRestoredLog } from "../event-store/postgres/rebase-restored-log.js";
 import { migrate } from "../event-store/postgres/migrate.js";
@@ -174,6 +175,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       maxAnswerBytes: config.maxMessageBytes,
     });
     const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans });
+    const streams = new StreamBudget(config.maxOpenStreams);
     // Not cut short (binding is quick): ports bound meanwhile must be closed again, below.
     const servers = await startServers({
       host: config.host,
@@ -183,21 +185,25 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       cors: { allowedOrigins: config.corsAllowedOrigins },
       shutdownError: () => withErrorInfo(Code.Unavailable, "SHUTTING_DOWN", SHUTTING_DOWN),
       services: [
-        serviceRegistration(TracingService, withCallLogging(TracingService, tracing, log), { IngestBatch: readIngestBatchLazily }),
+        serviceRegistration(TracingService, withCallLogging(TracingService, withStreamBudget(TracingService, tracing, streams), log), { IngestBatch: readIngestBatchLazily }),
         serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), { Export: readExportRequestLazily }),
         serviceRegistration(
           MonitoringService,
           withCallLogging(
             MonitoringService,
-            createMonitoringService({
-              runner: monitoring.runner,
-              feed: monitoring.feed,
-              store,
-              alerts: (query) => monitoring.alerts(query),
-              changes,
-              clock,
-              shutdown: shutdown.signal,
-            }),
+            withStreamBudget(
+              MonitoringService,
+              createMonitoringService({
+                runner: monitoring.runner,
+                feed: monitoring.feed,
+                store,
+                alerts: (query) => monitoring.alerts(query),
+                changes,
+                clock,
+                shutdown: shutdown.signal,
+              }),
+              streams,
+            ),
             log,
           ),
         ),
