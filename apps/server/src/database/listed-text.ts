@@ -19,11 +19,20 @@ export function withoutNul(text: string): string {
  * of them, ending at a character boundary (never inside a multi-byte character).
  */
 export function listedTextEnd(src: Uint8Array, start: number, end: number): number {
-  if (end - start <= MAX_LISTED_TEXT_BYTES) return end;
-  let cut = start + MAX_LISTED_TEXT_BYTES;
-  // A continuation byte (10xxxxxx) at the cut belongs to a character that would not fit whole.
-  while (cut > start && (src[cut]! & 0xc0) === 0x80) cut--;
-  return cut;
+  // Each byte becomes at most 3 (U+0000 is listed as U+FFFD): short text is kept whole.
+  if ((end - start) * 3 <= MAX_LISTED_TEXT_BYTES) return end;
+  let bytes = 0;
+  let at = start;
+  while (at < end) {
+    const b = src[at]!;
+    // The bytes this character takes in the source, and in the listing.
+    const length = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    const listed = b === 0 ? 3 : length;
+    if (bytes + listed > MAX_LISTED_TEXT_BYTES) break;
+    bytes += listed;
+    at += length;
+  }
+  return Math.min(at, end);
 }
 
 /** withoutNul, cut to at most MAX_LISTED_TEXT_BYTES bytes of UTF-8 at a character boundary. */

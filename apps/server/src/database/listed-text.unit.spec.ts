@@ -24,10 +24,10 @@ describe("listedText", () => {
 
 describe("listedTextEnd", () => {
   it("cuts UTF-8 bytes where listedText cuts the text", () => {
-    for (const text of ["short", "x".repeat(5000), "🎉".repeat(300), "a" + "é".repeat(600), "ab" + "€".repeat(400)]) {
+    for (const text of ["short", "x".repeat(5000), "🎉".repeat(300), "a" + "é".repeat(600), "ab" + "€".repeat(400), "\u0000".repeat(600), "x".repeat(1000) + "\u0000".repeat(10), "a\u0000é".repeat(300)]) {
       const bytes = Buffer.concat([Buffer.from("prefix"), Buffer.from(text)]);
       const end = listedTextEnd(bytes, 6, bytes.length);
-      expect(bytes.subarray(6, end).toString("utf8"), text.slice(0, 8)).toBe(listedText(text));
+      expect(withoutNul(bytes.subarray(6, end).toString("utf8")), JSON.stringify(text.slice(0, 8))).toBe(listedText(text));
     }
   });
 });

@@ -175,8 +175,10 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       // A token continues this very request: the same trace and range.
       const hash = filterHash(traceId, request.afterVersion, request.toVersion);
       const after = request.pageToken ? readEventsToken(request.pageToken, hash) : streamVersionOf(request.afterVersion);
-      // The byte budget stops the read too (one event past it tells that more follow).
-      const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1, maxBytes: pageBytes };
+      // The byte budget stops the read too. The store stops at the event that reaches its
+      // budget; one byte more than the page's makes it read the event past a page that fills
+      // the budget exactly, which tells that more follow.
+      const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1, maxBytes: pageBytes + 1 };
       const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
       const page = pageWithin(events, pageSize, pageBytes);
       const more = events.length > page.length;
@@ -241,17 +243,17 @@ function traceIdOf(bytes: Uint8Array): string {
   return traceId;
 }
 
-/**
- * The first `pageSize` events, or fewer (at least one) so that the page stays
- * within `maxBytes`: stock gRPC clients refuse answers over 4 MiB, and one event
- * may be as large as a request (AIP-158 lets a page be short).
- */
 function payloadBytes(events: readonly StoredEvent[]): number {
   let bytes = 0;
   for (const event of events) bytes += event.payload.length;
   return bytes;
 }
 
+/**
+ * The first `pageSize` events, or fewer (at least one) so that the page stays
+ * within `maxBytes`: stock gRPC clients refuse answers over 4 MiB, and one event
+ * may be as large as a request (AIP-158 lets a page be short).
+ */
 function pageWithin(events: readonly StoredEvent[], pageSize: number, maxBytes: number): StoredEvent[] {
   let bytes = 0;
   let count = 0;
