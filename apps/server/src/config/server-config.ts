@@ -70,7 +70,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "OTEL_SERVICE_NAME", default: "traceledger", help: "The server's own service name in its logs." },
   { name: "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", default: "128", help: "Most attributes a span keeps; extra ones are dropped and counted." },
   { name: "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", default: "", help: "Longest attribute value kept: UTF-16 characters of a string, bytes of a bytes value; longer ones are shortened and counted. Unset: no limit." },
-  { name: "OTEL_SPAN_EVENT_COUNT_LIMIT", default: "128", help: "Most events a span holds, and separately the most errors: past it, AddSpanEvent (RecordError) gets FAILED_PRECONDITION and an OTLP span's extra events are dropped and counted." },
+  { name: "OTEL_SPAN_EVENT_COUNT_LIMIT", default: "128", help: "Most events a span holds, and separately the most errors (at least 1): past it, AddSpanEvent (RecordError) gets FAILED_PRECONDITION and an OTLP span's extra events are dropped and counted." },
   { name: "OTEL_SPAN_LINK_COUNT_LIMIT", default: "128", help: "Most links a span keeps; extra ones are dropped and counted." },
   { name: "TRACELEDGER_MAX_MESSAGE_BYTES", default: "4194304", help: "Largest request message accepted; larger ones get RESOURCE_EXHAUSTED." },
   { name: "TRACELEDGER_MAX_BATCH_COMMANDS", default: "10000", help: "Most commands one IngestBatch call may carry." },

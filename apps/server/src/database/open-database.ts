@@ -22,7 +22,8 @@ interface ClientOptions {
  * no notice logging.
  */
 export function createPostgresClient(url: string, options: ClientOptions = {}): Sql {
-  return postgres(url, {
+  const sockets = new Set<net.Socket>();
+  const sql: Sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? "traceledger" },
@@ -32,8 +33,32 @@ export function createPostgresClient(url: string, options: ClientOptions = {}): 
     // server answered nothing for that long. Here 0.1 s doubling to at most 2 s, jittered.
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 2),
     // Not in postgres.js's type definitions, documented in its README ("Custom socket").
-    ...({ socket: connectNoDelay } as object),
+    ...({ socket: (o: Parameters<typeof connectNoDelay>[0]) => tracked(connectNoDelay(o), sockets) } as object),
   });
+  socketsOf.set(sql, sockets);
+  return sql;
+}
+
+/** Each client's open sockets, for dropConnections. */
+const socketsOf = new WeakMap<Sql, Set<net.Socket>>();
+
+function tracked(socket: net.Socket, sockets: Set<net.Socket>): net.Socket {
+  sockets.add(socket);
+  socket.once("close", () => sockets.delete(socket));
+  return socket;
+}
+
+/**
+ * Destroys the client's open connections: their queries fail with `reason`, and
+ * postgres.js connects anew for the next. The way out of a connection the network
+ * lost without a reset: it looks open, what is written to it waits unacknowledged
+ * until TCP gives up (about 15 minutes on Linux), and every later query of the
+ * connection queues behind it. Neither a statement_timeout (the query never reaches
+ * PostgreSQL) nor TCP keepalive (it waits while data is unacknowledged) ends it.
+ * A socket under TLS is destroyed with its TLS socket.
+ */
+export function dropConnections(sql: Sql, reason: string): void {
+  for (const socket of socketsOf.get(sql) ?? []) socket.destroy(new Error(reason));
 }
 
 /**

@@ -41,7 +41,7 @@ import {
   type TraceStarted,
 } from "@traceledger/proto";
 import { countOf, limitAttributes, type LimitedAttributes } from "./attribute-limits.js";
-import type { SpanLimits } from "./span-limits.js";
+import { errorCountLimit, type SpanLimits } from "./span-limits.js";
 import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
 import type { FinishedSpan, RecordFinishedSpans } from "./trace-commands.js";
 import { traceError, type TraceError } from "./trace-error.js";
@@ -233,14 +233,14 @@ function endRunning(existing: SpanState, span: FinishedSpan, tally: Tally): "rec
 
 /**
  * Pushes the span's events and errors not already on `existing`, the first `limit`
- * of each; true when the span holds an error among them.
+ * events and the first `errorCountLimit(limit)` errors; true when the span holds an error among them.
  */
 function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: SpanState | undefined, tally: Tally, limit: number): boolean {
   let hasError = false;
   let events = 0;
   let errors = 0;
   for (const e of span.events) {
-    if ((e.type === "error" ? errors++ : events++) >= limit) continue;
+    if (e.type === "error" ? errors++ >= errorCountLimit(limit) : events++ >= limit) continue;
     const time = e.time === 0n ? span.startTime : e.time;
     const limited = limitAttributes(e.attributes, tally.limits);
     if (e.type === "error") {
@@ -284,12 +284,12 @@ function pushSpanEvents(span: FinishedSpan, spanIdBytes: Uint8Array, existing: S
   return hasError;
 }
 
-/** How many of the span's events and errors the limit leaves out (each kind has its own `limit`). */
+/** How many of the span's events and errors the limit leaves out (each kind has its own room). */
 function eventsPastLimit(span: FinishedSpan, limit: number): number {
   let errors = 0;
   for (const e of span.events) if (e.type === "error") errors++;
   const events = span.events.length - errors;
-  return Math.max(0, events - limit) + Math.max(0, errors - limit);
+  return Math.max(0, events - limit) + Math.max(0, errors - errorCountLimit(limit));
 }
 
 /** `name`: the span's new name when a lifecycle span is renamed by its report, else "". */

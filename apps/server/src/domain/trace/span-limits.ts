@@ -16,3 +16,13 @@ export interface SpanLimits extends AttributeLimits {
 }
 
 export const DEFAULT_SPAN_LIMITS: SpanLimits = { ...DEFAULT_ATTRIBUTE_LIMITS, eventCountLimit: 128, linkCountLimit: 128 };
+
+/**
+ * The most errors a span holds: as many as events, and at least one. That a span
+ * failed is not a detail a limit may drop: with events limited to 0, an OTLP span
+ * whose only sign of failure is an exception event would be stored as if it had
+ * not failed, and counted in no error count.
+ */
+export function errorCountLimit(eventCountLimit: number): number {
+  return Math.max(1, eventCountLimit);
+}

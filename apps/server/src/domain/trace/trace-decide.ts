@@ -18,7 +18,7 @@ import {
   type SpanLink,
 } from "@traceledger/proto";
 import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
-import type { SpanLimits } from "./span-limits.js";
+import { errorCountLimit, type SpanLimits } from "./span-limits.js";
 import type {
   AddSpanEvent,
   CloseOrphanedSpan,
@@ -291,7 +291,8 @@ function recordError(cmd: RecordError, state: TraceState, ctx: DecideContext): D
   if (invalid) return reject(invalid);
   const found = findRunningSpan(cmd.traceId, cmd.spanId, state);
   if (!found.ok) return found;
-  if (found.span.errorCount >= ctx.limits.eventCountLimit) return reject(limitReached("SPAN_ERROR_LIMIT_REACHED", "errors", cmd.traceId, cmd.spanId, ctx.limits.eventCountLimit));
+  const errorLimit = errorCountLimit(ctx.limits.eventCountLimit);
+  if (found.span.errorCount >= errorLimit) return reject(limitReached("SPAN_ERROR_LIMIT_REACHED", "errors", cmd.traceId, cmd.spanId, errorLimit));
   const limited = limitAttributes(cmd.attributes, ctx.limits);
   return accept(
     [

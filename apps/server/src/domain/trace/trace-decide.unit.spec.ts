@@ -480,6 +480,16 @@ describe("a span's events, errors and links are bounded (OTEL_SPAN_EVENT_COUNT_L
     given(twoErrors, { limits }).when(addSpanEvent(CHILD, { eventId: "e1" })).then([eventRecorded(CHILD, { eventId: "e1" })]);
   });
 
+  it("with events limited to 0 a span still takes one error: that it failed is not dropped", () => {
+    const none = { eventCountLimit: 0, linkCountLimit: 0 };
+    given(runningTrace(), { limits: none }).when(addSpanEvent(CHILD, { eventId: "e1" })).thenRejected("SPAN_EVENT_LIMIT_REACHED");
+    given(runningTrace(), { limits: none }).when(recordError(CHILD, { errorId: "x1" })).then([errorOccurred(CHILD, { errorId: "x1" })]);
+    const error = given([...runningTrace(), errorOccurred(CHILD, { errorId: "x1" })], { limits: none })
+      .when(recordError(CHILD, { errorId: "x2" }))
+      .thenRejected("SPAN_ERROR_LIMIT_REACHED");
+    expect(error.metadata).toMatchObject({ limit: "1" });
+  });
+
   it("other spans of the trace keep their own room", () => {
     given(twoEvents(), { limits }).when(addSpanEvent(ROOT, { eventId: "e3" })).then([eventRecorded(ROOT, { eventId: "e3" })]);
   });
