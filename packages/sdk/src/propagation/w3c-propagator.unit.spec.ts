@@ -39,6 +39,17 @@ describe("extractContext", () => {
     expect(extractContext({ traceparent: `${PARENT}, ${PARENT}` }).spanContext).toBeUndefined();
   });
 
+  it("ignores a repeated future-version traceparent that node:http2 or Fetch Headers joined into one value", () => {
+    const [first, second] = [`cc-${TRACE}-${SPAN}-01-x`, `cc-${TRACE}-${SPAN}-01-y`];
+    // node:http2's request headers (and node:http's req.headers) hold the lines joined with ", ".
+    expect(extractContext({ traceparent: `${first}, ${second}`, tracestate: "foo=1" }).spanContext).toBeUndefined();
+    const headers = new Headers();
+    headers.append("traceparent", first);
+    headers.append("traceparent", second);
+    expect(extractContext(headers).spanContext).toBeUndefined();
+    expect(extractContext({ traceparent: first }).spanContext?.traceId).toBe(TRACE);
+  });
+
   it("ignores an invalid traceparent but keeps the baggage, which does not depend on it", () => {
     const context = extractContext({ traceparent: `00-${"0".repeat(32)}-${SPAN}-01`, tracestate: "foo=1", baggage: "k=v" });
     expect(context.spanContext).toBeUndefined();

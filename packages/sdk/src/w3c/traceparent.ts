@@ -9,7 +9,8 @@
 //
 // Version 00 must be exactly these 55 characters. A higher version is parsed by
 // its first four fields, which must be followed by the end of the value or by a
-// "-" (the spec's "Versioning of traceparent"); what follows is not interpreted.
+// "-" (the spec's "Versioning of traceparent"); what follows is not interpreted,
+// except that it may hold no "," (the mark of a repeated header).
 // Surrounding spaces and tabs are optional whitespace of the header field.
 // We always send version 00.
 
@@ -41,6 +42,10 @@ export function parseTraceparent(header: string): ParseResult<Traceparent> {
   if (value.length > VERSION_00_LENGTH && value[VERSION_00_LENGTH] !== "-") {
     return refused("fields after trace-flags must be separated by '-'");
   }
+  // traceparent is not a list, so a comma can only come from a repeated header whose
+  // lines were joined (node's `req.headers`, node:http2, Fetch `Headers.get`). Version
+  // 00's exact length already refuses that; a higher version's open tail would not.
+  if (value.includes(",", VERSION_00_LENGTH)) return refused("a traceparent holds no ',': the header was repeated");
   const traceId = value.slice(3, 35);
   const spanId = value.slice(36, 52);
   const flags = value.slice(53, 55);

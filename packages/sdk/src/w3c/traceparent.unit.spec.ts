@@ -58,6 +58,8 @@ describe("parseTraceparent refuses", () => {
     ["'_' instead of '-' between fields", `00_${TRACE}_${SPAN}_01`],
     ["a missing separator after the trace-id", `00-${TRACE}${SPAN}-01-0`],
     ["two traceparents joined by a comma", `00-${TRACE}-${SPAN}-01, 00-${TRACE}-${SPAN}-01`],
+    ["two future-version traceparents joined by a comma", `cc-${TRACE}-${SPAN}-01-x, cc-${TRACE}-${SPAN}-01-y`],
+    ["a future version joined to a version 00 by a comma", `cc-${TRACE}-${SPAN}-01-,00-${TRACE}-${SPAN}-01`],
     ["an empty value", ""],
     ["only whitespace", " \t "],
     ["a future version shorter than 55 characters", `cc-${TRACE}-${SPAN}-1`],

@@ -1,6 +1,7 @@
 // The W3C traceparent header: version-traceid-parentid-flags. Version 00 is
 // parsed strictly; a later version is parsed by its first four fields as the
-// specification asks, and ff is never valid.
+// specification asks, and ff is never valid. Formatting writes version 00 with
+// the sampled flag only.
 
 import { isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 
@@ -15,9 +16,15 @@ type TraceparentParse = { ok: true; value: Traceparent } | { ok: false; problem:
 
 const VERSION_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const LATER_VERSION = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+// Only HTTP's optional whitespace (space, tab), not every character String#trim removes
+// (line breaks, no-break spaces, BOMs), which make a value no traceparent.
+const OWS = /^[ \t]+|[ \t]+$/g;
+
+/** The sampled bit; the other flags are reserved and sent as zero, as the spec says. */
+const SAMPLED = 0x01;
 
 export function parseTraceparent(header: string): TraceparentParse {
-  const value = header.trim();
+  const value = header.replace(OWS, "");
   let traceId: string;
   let spanId: string;
   let flags: string;
@@ -26,7 +33,9 @@ export function parseTraceparent(header: string): TraceparentParse {
     [, traceId = "", spanId = "", flags = ""] = v00;
   } else {
     const later = LATER_VERSION.exec(value);
-    if (!later || later[1] === "00") return { ok: false, problem: `"${header}" is not a W3C traceparent (version-traceid-spanid-flags in lowercase hex)` };
+    // A later version's tail is not interpreted, but a "," in it can only come from a
+    // repeated header whose lines were joined (node's req.headers): traceparent is no list.
+    if (!later || later[1] === "00" || value.includes(",")) return { ok: false, problem: `"${header}" is not a W3C traceparent (version-traceid-spanid-flags in lowercase hex)` };
     if (later[1] === "ff") return { ok: false, problem: "traceparent version ff is invalid" };
     [, , traceId = "", spanId = "", flags = ""] = later;
   }
@@ -36,5 +45,5 @@ export function parseTraceparent(header: string): TraceparentParse {
 }
 
 export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
-  return `00-${traceId}-${spanId}-${(flags & 0xff).toString(16).padStart(2, "0")}`;
+  return `00-${traceId}-${spanId}-${(flags & SAMPLED).toString(16).padStart(2, "0")}`;
 }
