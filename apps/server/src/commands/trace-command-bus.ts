@@ -7,6 +7,10 @@
 // order against the evolving state, and a trace with a batch in flight waits
 // for it. A version conflict (another process wrote the trace) reloads the
 // trace and decides its commands again, a bounded number of times.
+//
+// The store work of a batch has a deadline (store-deadline.ts): one held by a
+// database connection the network lost would otherwise hold its callers, its
+// traces and a commit slot until TCP gives up, about 15 minutes.
 
 import type { SpanLimits } from "../domain/trace/span-limits.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
@@ -18,6 +22,7 @@ import type { AppendError, AppendRequest, AppendResult, EventStore, NewEvent, St
 import { decodeTraceEvent, encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
 import { traceEventId } from "../events/trace-event-id.js";
 import type { CommandError, CommandResult, InfrastructureError } from "./command-result.js";
+import { StoreDeadlineExceeded, withinStoreDeadline } from "./store-deadline.js";
 import { TraceStateCache } from "./trace-state-cache.js";
 
 export interface TraceCommandBusOptions {
@@ -36,6 +41,18 @@ export interface TraceCommandBusOptions {
   readonly cacheSize?: number;
   /** Completed traces' states kept in memory (see trace-state-cache.ts). Default 2,000. */
   readonly completedCacheSize?: number;
+  /**
+   * How long each store operation of a batch (reading its traces, the group commit, a
+   * refusal's check) may take; then the batch's commands are answered UNAVAILABLE
+   * (STORE_UNAVAILABLE) and onStoreDeadline is called. Default 30,000 ms.
+   */
+  readonly storeDeadlineMs?: number;
+  /**
+   * Called when a store operation missed its deadline: what it waits on is most likely a
+   * database connection the network lost. The owner drops the store's connections, which
+   * also frees whatever else waits on them. Must not throw.
+   */
+  readonly onStoreDeadline?: () => void;
   /** Called after events are durable, in stream order per trace. */
   readonly onAppended?: (traceId: string, events: readonly AppendedEvent[]) => void;
   /** Told about commits as they happen, for metrics. */
@@ -110,8 +127,10 @@ export class TraceCommandBus {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly maxConflicts: number;
+  private readonly storeDeadlineMs: number;
 
   constructor(private readonly options: TraceCommandBusOptions) {
+    this.storeDeadlineMs = options.storeDeadlineMs ?? 30_000;
     this.maxBatch = options.maxBatchCommands ?? 2000;
     this.maxInFlight = options.maxInFlightBatches ?? 2;
     this.maxConflicts = options.maxConflictRetries ?? 5;
@@ -210,7 +229,7 @@ export class TraceCommandBus {
     try {
       // States not read from the store for this batch: cached ones, and new traces assumed empty.
       const unread = new Set([...traces.keys()].filter((traceId) => this.cache.has(traceId)));
-      const states = await this.loadStates(traces, unread);
+      const states = await this.timely(this.loadStates(traces, unread));
       const now = this.options.clock();
       const work: TraceWork[] = [];
       for (const [traceId, entries] of traces) work.push(this.decideSafely(traceId, entries, states.get(traceId)!, now));
@@ -221,7 +240,7 @@ export class TraceCommandBus {
         expectedVersion: w.expectedVersion === 0 ? "no_stream" : w.expectedVersion,
         events: w.events,
       }));
-      const appended = requests.length > 0 ? await this.append(requests) : [];
+      const appended = requests.length > 0 ? await this.timely(this.append(requests)) : [];
       const conflicted: Pending[] = [];
       writes.forEach((w, i) => {
         const result = appended[i]!;
@@ -235,7 +254,7 @@ export class TraceCommandBus {
         this.committed(w, result);
       });
       const readOnly = work.filter((w) => w.events.length === 0);
-      const stale = await this.staleRejections(readOnly, unread);
+      const stale = await this.timely(this.staleRejections(readOnly, unread));
       for (const w of readOnly) {
         if (stale.has(w.traceId)) {
           this.cache.delete(w.traceId);
@@ -256,6 +275,11 @@ export class TraceCommandBus {
     } finally {
       for (const traceId of traces.keys()) this.busy.delete(traceId);
     }
+  }
+
+  /** A store operation of a batch, within the store deadline. */
+  private timely<T>(operation: Promise<T>): Promise<T> {
+    return withinStoreDeadline(operation, this.storeDeadlineMs, () => this.options.onStoreDeadline?.());
   }
 
   private async append(requests: AppendRequest[]): Promise<Array<AppendResult | AppendError>> {
@@ -446,11 +470,12 @@ function aborted(traceId: string, attempts: number): CommandResult {
 }
 
 function unavailable(traceId: string, cause: unknown): CommandResult {
+  const late = cause instanceof StoreDeadlineExceeded;
   const error: CommandError = {
     kind: "unavailable",
     reason: "STORE_UNAVAILABLE",
-    message: `the event store could not be written: ${cause instanceof Error ? cause.message : String(cause)}`,
-    metadata: { trace_id: traceId },
+    message: late ? cause.message : `the event store could not be written: ${cause instanceof Error ? cause.message : String(cause)}`,
+    metadata: late ? { trace_id: traceId, deadline_ms: String(cause.deadlineMs) } : { trace_id: traceId },
   };
   return { ok: false, traceId, error };
 }

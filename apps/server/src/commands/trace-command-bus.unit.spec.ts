@@ -130,6 +130,30 @@ describe("TraceCommandBus", () => {
     expect(await b.submit(startSpan(ROOT))).toMatchObject({ ok: true, outcome: { version: 2, traceStarted: true } });
   });
 
+  it("answers UNAVAILABLE when the store leaves a batch unanswered past the deadline, tells its owner, and writes again", async () => {
+    const store = new InMemoryEventStore({ clock });
+    await bus(store).submit(startSpan(ROOT));
+    let missed = 0;
+    const b = bus(store, { storeDeadlineMs: 50, onStoreDeadline: () => missed++ });
+    // A read (the cold bus loads TRACE for a child) and an append that never answer, as on a lost connection.
+    const readStream = store.readStream.bind(store);
+    const appendMany = store.appendMany.bind(store);
+    store.readStream = () => new Promise(() => {});
+    const loading = await b.submit(startSpan(CHILD, { parentSpanId: ROOT }));
+    store.readStream = readStream;
+    store.appendMany = () => new Promise(() => {});
+    const other = "0af7651916cd43dd8448eb211c80319c";
+    const appending = await b.submit(startSpan(ROOT, { traceId: other }));
+    for (const result of [loading, appending]) {
+      expect(result).toMatchObject({ ok: false, error: { kind: "unavailable", reason: "STORE_UNAVAILABLE", message: expect.stringContaining("may have been stored: retry"), metadata: { deadline_ms: "50" } } });
+    }
+    expect(missed).toBe(2);
+    // The slots and the traces are free again: the retries go through.
+    store.appendMany = appendMany;
+    expect(await b.submit(startSpan(CHILD, { parentSpanId: ROOT }))).toMatchObject({ ok: true });
+    expect(await b.submit(startSpan(ROOT, { traceId: other }))).toMatchObject({ ok: true });
+  });
+
   it("fails only the trace whose command makes deciding throw, as INTERNAL_ERROR; the other traces of the batch commit", async () => {
     const store = new InMemoryEventStore({ clock });
     const b = bus(store);

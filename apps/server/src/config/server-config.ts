@@ -18,6 +18,8 @@ export interface ServerConfig {
   /** External PostgreSQL; when absent the server starts an embedded one. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** How long the store work of a write (reading its trace, appending) may go unanswered before its callers are told to retry and the database connections are dropped. */
+  readonly appendDeadlineMs: number;
   readonly tracingEnabled: boolean;
   readonly sampleRate: number;
   readonly serviceName: string;
@@ -64,6 +66,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_CORS_ALLOWED_ORIGINS", default: "", help: "Comma-separated origins (https://app.example.com) whose web pages may call the HTTP port (gRPC-Web, Connect, OTLP/HTTP from a browser); * for any. Unset: same-origin only." },
   { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
   { name: "TRACELEDGER_DATA_DIR", default: DEFAULT_DATA_DIR, help: "Data folder of the embedded PostgreSQL (created on first run)." },
+  {
+    name: "TRACELEDGER_APPEND_DEADLINE_MS",
+    default: "30000",
+    help: "A write whose database work (reading its trace, appending its events) is unanswered this long, most likely on a connection the network lost, gets UNAVAILABLE (STORE_UNAVAILABLE: retry), and the server's database connections are dropped. 1000 to 3600000.",
+  },
   { name: "TRACING_ENABLED", default: "true", help: "true or false: whether traces leave traceledger (OTLP export)." },
   { name: "TRACING_SAMPLE_RATE", default: "1.0", help: "Share (0 to 1) of ordinary traces the OTLP export sends, unless OTLP_EXPORT_SAMPLE_RATE is set. (SDKs read their own TRACING_SAMPLE_RATE, in their process.)" },
   ...OTLP_EXPORT_SETTINGS,
@@ -141,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     corsAllowedOrigins: "origins" in cors ? cors.origins : [],
     databaseUrl,
     dataDir: read("TRACELEDGER_DATA_DIR"),
+    appendDeadlineMs: integer("TRACELEDGER_APPEND_DEADLINE_MS", 1000, 3_600_000),
     tracingEnabled,
     sampleRate,
     serviceName: read("OTEL_SERVICE_NAME"),

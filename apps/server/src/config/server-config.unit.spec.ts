@@ -55,6 +55,14 @@ describe("server configuration from the environment", () => {
     }
   });
 
+  it("takes an append deadline of 1 s to 1 h, 30 s unless set", () => {
+    expect(loadConfig({}).appendDeadlineMs).toBe(30_000);
+    expect(loadConfig({ TRACELEDGER_APPEND_DEADLINE_MS: "1000" }).appendDeadlineMs).toBe(1000);
+    for (const raw of ["999", "3600001", "5s", "-1"]) {
+      expect(() => loadConfig({ TRACELEDGER_APPEND_DEADLINE_MS: raw })).toThrow(`TRACELEDGER_APPEND_DEADLINE_MS=${JSON.stringify(raw)} is not a whole number between 1000 and 3600000`);
+    }
+  });
+
   it("refuses the same port for both doors", () => {
     expect(() => loadConfig({ TRACELEDGER_GRPC_PORT: "9000", TRACELEDGER_HTTP_PORT: "9000" })).toThrow(/must differ/);
   });

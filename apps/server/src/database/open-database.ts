@@ -56,6 +56,13 @@ function tracked(socket: net.Socket, sockets: Set<net.Socket>): net.Socket {
  * connection queues behind it. Neither a statement_timeout (the query never reaches
  * PostgreSQL) nor TCP keepalive (it waits while data is unacknowledged) ends it.
  * A socket under TLS is destroyed with its TLS socket.
+ *
+ * With an error, not without: postgres.js 3.4.9 then fails the queries while the socket
+ * is still there. A socket closed without one made a transaction's rollback, written
+ * after it, throw out of a setImmediate (TypeError in nextWrite, porsager/postgres#1154,
+ * #1208), and that ends the process. The price: each counts as a failed connection
+ * attempt, so the client's reconnect backoff, which they share, grows with each: with
+ * the ten of the pool dropped at once, queries wait up to its 2 s cap for a connection.
  */
 export function dropConnections(sql: Sql, reason: string): void {
   for (const socket of socketsOf.get(sql) ?? []) socket.destroy(new Error(reason));

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { MonitoringService, TracingService } from "@traceledger/proto";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { openDatabase } from "../database/open-database.js";
+import { dropConnections, openDatabase } from "../database/open-database.js";
 import { databaseReadiness } from "./database-readiness.js";
 import { StreamBudget, withStreamBudget } from "./stream-budget.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
@@ -149,6 +149,16 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
         linkCountLimit: config.linkCountLimit,
       },
       observer: new CommandBusMetrics(metrics),
+      storeDeadlineMs: config.appendDeadlineMs,
+      // Most likely a connection the network lost. All of the pool's are dropped: postgres.js
+      // tells which backend (pid) a pending statement went to, not which socket, and under
+      // TLS the socket's bytes do not say either. Nor is a lost connection often alone (a
+      // failover loses every one, idle ones too, each of which would hold its next statement
+      // for another deadline). What else was in flight fails once; its owners retry.
+      onStoreDeadline: () => {
+        log.warn("the database left an append unanswered past its deadline: its calls were told to retry, and the database connections were dropped", { deadlineMs: config.appendDeadlineMs });
+        dropConnections(database.sql, `the database left an append unanswered for ${config.appendDeadlineMs} ms`);
+      },
       onAppended: (traceId) => {
         changes.notify(traceId);
         projector.wake();

@@ -5,60 +5,18 @@
 // Linux), every later probe queued behind it, and a replica whose database was
 // fine answered 503 all that while.
 
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../src/server/start-traceledger.js";
+import { startSilentRelay, type SilentRelay } from "../support/silent-relay.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { startServer } from "./support/in-process-server.js";
 
-/**
- * Forwards to PostgreSQL; silence() stops the probe's open connections both ways
- * and keeps them open, as a lost connection looks from the server's side.
- */
-async function relayTo(target: URL) {
-  const probes: Array<[Socket, Socket]> = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => {});
-      socket.on("close", () => sockets.delete(socket));
-    }
-    // The startup message names the client: only the probe's connection is silenced.
-    client.once("data", (startup: Buffer) => {
-      if (startup.includes("traceledger-probe")) probes.push([client, upstream]);
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = new URL(target);
-  url.hostname = "127.0.0.1";
-  url.port = String((server.address() as { port: number }).port);
-  return {
-    url: url.toString(),
-    silence: () => {
-      for (const [client, upstream] of probes.splice(0)) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
-      }
-    },
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
-}
-
 let db: TestDatabase;
-let relay: Awaited<ReturnType<typeof relayTo>>;
+let relay: SilentRelay;
 let server: Traceledger;
 beforeAll(async () => {
   db = await createTestDatabase();
-  relay = await relayTo(new URL(db.url));
+  relay = await startSilentRelay(db.url);
   server = await startServer(relay.url);
 });
 afterAll(async () => {
@@ -77,7 +35,8 @@ async function readyz(): Promise<{ status: number; ms: number }> {
 describe("/readyz when the probe's connection goes silent", () => {
   it("answers 503 promptly, then ready again over a new connection", async () => {
     expect((await readyz()).status).toBe(200);
-    relay.silence();
+    // Only the probe's connection: the pool's stay as they were.
+    expect(relay.silence("traceledger-probe")).toBe(1);
 
     const first = await readyz();
     expect(first.status).toBe(503);
