@@ -65,7 +65,8 @@ function tracked(socket: net.Socket, sockets: Set<net.Socket>): net.Socket {
  * the ten of the pool dropped at once, queries wait up to its 2 s cap for a connection.
  */
 export function dropConnections(sql: Sql, reason: string): void {
-  for (const socket of socketsOf.get(sql) ?? []) socket.destroy(new Error(reason));
+  // The code tells callers (the RPC layer's error mapping) that the database was unreachable.
+  for (const socket of socketsOf.get(sql) ?? []) socket.destroy(Object.assign(new Error(reason), { code: "CONNECTION_DROPPED" }));
 }
 
 /**

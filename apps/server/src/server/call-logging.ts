@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "../log/logger.js";
+import { isDatabaseUnavailable } from "../rpc/transport/database-unavailable.js";
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unavailable]);
 
@@ -54,7 +55,8 @@ function begin(context: HandlerContext): string {
 }
 
 function failed(log: Logger, procedure: string, requestId: string, error: unknown, started: number): void {
-  const e = ConnectError.from(error);
+  // As the client is answered (public-error.ts): a database outage is UNAVAILABLE, not UNKNOWN.
+  const e = isDatabaseUnavailable(error) ? new ConnectError(error instanceof Error ? error.message : String(error), Code.Unavailable) : ConnectError.from(error);
   const fields = { procedure, request_id: requestId, code: Code[e.code], message: e.rawMessage, ms: round(performance.now() - started) };
   if (SERVER_FAULTS.has(e.code)) log.error("call failed", fields);
   else log.info("call rejected", fields);

@@ -3,9 +3,12 @@
 // may throw anything (an AbortError, say); the client is owed the reason the
 // call was aborted for. Anything else is a bug or an outage whose message may
 // name tables, hosts or stack frames, so the client gets a bare INTERNAL and
-// the server's log gets the error.
+// the server's log gets the error; an outage of the database is UNAVAILABLE
+// STORE_UNAVAILABLE instead, as a write's is, so clients know to retry.
 
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { withErrorInfo } from "../rpc-error.js";
+import { isDatabaseUnavailable } from "./database-unavailable.js";
 
 /** Receives every unexpected error, with the procedure ("pkg.Service/Method") it came from. */
 export type InternalErrorHandler = (error: unknown, procedure: string) => void;
@@ -18,6 +21,7 @@ export function publicError(thrown: unknown, procedure: string, onInternalError:
   if (thrown instanceof ConnectError) return thrown;
   if (signal?.aborted) return ConnectError.from(signal.reason);
   onInternalError(thrown, procedure);
+  if (isDatabaseUnavailable(thrown)) return withErrorInfo(Code.Unavailable, "STORE_UNAVAILABLE", "the database could not be reached; retry later");
   return new ConnectError("internal error", Code.Internal, undefined, undefined, thrown);
 }
 
