@@ -14,6 +14,14 @@ interface ClientOptions {
   readonly max?: number;
   /** Shown in pg_stat_activity. Default "traceledger". */
   readonly applicationName?: string;
+  /**
+   * PostgreSQL's idle_in_transaction_session_timeout for the client's sessions. Default
+   * 60,000 ms: every transaction of ours runs its statements back to back within
+   * milliseconds, so one idle that long lost its client (a connection the network
+   * dropped), and ending it frees the rows it locked: a saga or export lease, a
+   * projector's checkpoint. Without it they stay locked until the database's TCP gives up.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
 }
 
 /**
@@ -26,7 +34,10 @@ export function createPostgresClient(url: string, options: ClientOptions = {}): 
   const sql: Sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? "traceledger" },
+    connection: {
+      application_name: options.applicationName ?? "traceledger",
+      idle_in_transaction_session_timeout: String(options.idleInTransactionTimeoutMs ?? 60_000),
+    },
     types: { bigint: postgres.BigInt },
     // Seconds before reconnecting after the n-th failed attempt in a row. postgres.js's own
     // grows to 10-20 s, and a query waits for the next attempt: after a database restart the

@@ -36,4 +36,30 @@ describe("the server's PostgreSQL client", () => {
       await tcp.down().catch(() => {});
     }
   });
+
+  it("has PostgreSQL end a transaction left idle, which frees the rows it locked", async () => {
+    const sql = createPostgresClient(db.url, { max: 2, idleInTransactionTimeoutMs: 300 });
+    const other = createPostgresClient(db.url, { max: 1 });
+    try {
+      await sql`create table if not exists idle_lock (id int primary key)`;
+      await sql`insert into idle_lock values (1) on conflict do nothing`;
+      // As a transaction whose connection the network lost looks from PostgreSQL: a lock, then nothing.
+      const held = sql
+        .begin(async (tx) => {
+          await tx`select id from idle_lock where id = 1 for update`;
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          await tx`select 1`;
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      // nowait: fails at once (55P03) while the idle transaction still holds the row.
+      expect(await other`select id from idle_lock where id = 1 for update nowait`).toEqual([{ id: 1 }]);
+      expect(await held).toBeInstanceOf(Error);
+    } finally {
+      await Promise.all([sql.end({ timeout: 1 }), other.end({ timeout: 1 })]);
+    }
+  });
 });
