@@ -36,7 +36,7 @@ export function createPostgresClient(url: string, options: ClientOptions = {}): 
     onnotice: () => {},
     connection: {
       application_name: options.applicationName ?? "traceledger",
-      idle_in_transaction_session_timeout: String(options.idleInTransactionTimeoutMs ?? 60_000),
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
     },
     types: { bigint: postgres.BigInt },
     // Seconds before reconnecting after the n-th failed attempt in a row. postgres.js's own
