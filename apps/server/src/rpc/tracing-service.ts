@@ -21,10 +21,11 @@ import type { CommandOutcome } from "../domain/trace/trace-decide.js";
 import type { TraceError } from "../domain/trace/trace-error.js";
 import { isTraceError, traceError } from "../domain/trace/trace-error.js";
 import { bytesToHex, isValidTraceId } from "../domain/trace/w3c-ids.js";
-import type { EventStore, ReadStreamOptions, StoredEvent } from "../event-store/event-store.js";
+import type { EventStore, StoredEvent } from "../event-store/event-store.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { toEnvelope } from "./event-envelope.js";
+import { encodeEventsPage, readEventsPage } from "./events-page.js";
 import { eventsToken, filterHash, readEventsToken } from "./page-tokens.js";
 import { streamVersionOf } from "./stream-version.js";
 import { invalidArgument, toConnectError, withErrorInfo } from "./rpc-error.js";
@@ -178,14 +179,15 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       // The byte budget stops the read too. The store stops at the event that reaches its
       // budget; one byte more than the page's makes it read the event past a page that fills
       // the budget exactly, which tells that more follow.
-      const options: ReadStreamOptions = { afterVersion: after, limit: pageSize + 1, maxBytes: pageBytes + 1 };
-      const events = await deps.store.readStream(traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
+      const options = { afterVersion: after, limit: pageSize + 1, maxBytes: pageBytes + 1 };
+      // A long page in several statements, so that taking in its rows does not hold the event loop.
+      const events = await readEventsPage(deps.store, traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
       const page = pageWithin(events, pageSize, pageBytes);
       const more = events.length > page.length;
-      return create(GetTraceEventsResponseSchema, {
-        events: page.map(toEnvelope),
-        nextPageToken: more ? eventsToken(page[page.length - 1]!.version, hash) : "",
-      });
+      const nextPageToken = more ? eventsToken(page[page.length - 1]!.version, hash) : "";
+      // A page longer than the default is encoded in parts, letting other calls run between them; sent as it is.
+      if (page.length > DEFAULT_EVENTS_PAGE) return preEncodedMessage(GetTraceEventsResponseSchema, await encodeEventsPage(page, nextPageToken));
+      return create(GetTraceEventsResponseSchema, { events: page.map(toEnvelope), nextPageToken });
     },
 
     async *watchTrace(request, context) {

@@ -12,10 +12,16 @@
 // trace read now: the likeliest starts of the next reads. On a big trace, only
 // some of those versions get a state of their own (fold, BATCH_PER_SPAN): the
 // cost of a read stays linear in its events.
+//
+// A read of a big trace (tens of thousands of spans) takes seconds of CPU: after
+// its statement, it runs in time slices (time-slices.ts), letting the event loop
+// turn between them, so other calls (ingest acks too) wait one slice, not the read.
+// A usual read is shorter than a slice and runs as before, without pausing.
 
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { decodeTraceEvent, isTraceEventType } from "../events/trace-event-codec.js";
 import type { SnapshotWriter } from "./snapshot-writer.js";
+import { DEFAULT_SLICE_MS, TimeSlices } from "./time-slices.js";
 import type { TraceViewCache } from "./trace-view-cache.js";
 import { SKIPPED, TraceViewState } from "./trace-view-state.js";
 import type { ViewEvent, ViewStore } from "./view-store.js";
@@ -37,7 +43,12 @@ interface TraceReaderOptions {
   readonly snapshots?: SnapshotWriter;
   /** A snapshot every this many versions. Default 128. */
   readonly snapshotEvery?: number;
+  /** How long a read runs before it lets the event loop turn (time-slices.ts). Default 10 ms; 0 at every step. */
+  readonly sliceMs?: number;
 }
+
+/** Events decoded between two looks at the time slice: 1-3 us each. */
+const EVENTS_PER_STEP = 256;
 
 /**
  * A state at a snapshot version costs a pass over all its spans (TraceViewState.apply
@@ -88,12 +99,14 @@ export class TraceReader {
       start = TraceViewState.fromSnapshot(traceId, snapshot.view, snapshot.recordedAt);
       cache?.put(start, "base");
     }
-    const state = this.fold(start, sources.events, sources.head);
+    // The loop was free while the statement ran: the first slice starts now.
+    const slices = new TimeSlices(this.options.sliceMs ?? DEFAULT_SLICE_MS);
+    const state = await this.fold(start, sources.events, sources.head, slices);
     if (state.version === 0) return undefined;
     // A version past the stream's is the trace as it is: its running spans measured to now.
     const asItIs = moment.kind === "now" || (moment.kind === "version" && moment.version > sources.head);
     const at = asItIs ? this.options.clock() : moment.kind === "time" ? moment.at : state.recordedAt;
-    const response = state.responseBytes(at);
+    const response = await slices.run(state.responseSteps(at));
     // A cached state answered (an as-of read at a base): it now keeps that answer too.
     cache?.remeasure(state);
     // The newest state is where the next read of a live trace starts. A past view is kept only
@@ -104,30 +117,61 @@ export class TraceReader {
   }
 
   /** Applies the events, offering the states at snapshot versions (and at the end of a completed trace) on the way. */
-  private fold(start: TraceViewState, events: readonly ViewEvent[], head: number): TraceViewState {
+  private async fold(start: TraceViewState, events: readonly ViewEvent[], head: number, slices: TimeSlices): Promise<TraceViewState> {
     let state = start;
     const writer = this.options.snapshots;
-    const keeps = writer !== undefined || this.options.cache !== undefined;
     const last = events[events.length - 1];
     // The last snapshot version these events reach: its state is always made (BATCH_PER_SPAN).
-    const lastSnapshot = last ? last.version - (last.version % this.every) : 0;
+    const cuts: Cuts = { keeps: writer !== undefined || this.options.cache !== undefined, every: this.every, lastSnapshot: last ? last.version - (last.version % this.every) : 0 };
     let batch: (TraceEventCase | typeof SKIPPED)[] = [];
-    let expected = start.version;
-    for (const event of events) {
-      if (event.version !== ++expected) throw new Error(`trace ${start.traceId}: event version ${event.version} follows version ${expected - 1}`);
-      batch.push(isTraceEventType(event.type) ? decodeTraceEvent(event.type, event.payload) : SKIPPED);
-      if (keeps && event.version % this.every === 0 && (event.version === lastSnapshot || batch.length >= state.spanCount * BATCH_PER_SPAN)) {
-        state = state.apply(batch, event.recordedAt);
+    for (let next = 0; next < events.length; ) {
+      const decoded = decodeStep(state, events, next, batch, cuts);
+      next += decoded;
+      const event = events[next - 1]!;
+      if (isCut(cuts, event.version, batch.length, state.spanCount)) {
+        state = await slices.run(state.applySteps(batch, event.recordedAt));
         batch = [];
         writer?.offer(state);
         // Where snapshots are is where later reads start: worth keeping here too.
         this.options.cache?.put(state, "base");
-      }
+      } else if (slices.due) await slices.pause();
     }
     if (last && batch.length > 0) {
-      state = state.apply(batch, last.recordedAt);
+      state = await slices.run(state.applySteps(batch, last.recordedAt));
       if (writer && state.progress.completed && state.version === head) writer.offer(state);
     }
     return state;
   }
+}
+
+/** Where a fold makes a state of its own (see BATCH_PER_SPAN). */
+interface Cuts {
+  /** Whether states on the way are kept (offered as snapshots, cached). */
+  readonly keeps: boolean;
+  readonly every: number;
+  /** The last snapshot version the fold reaches. */
+  readonly lastSnapshot: number;
+}
+
+/** Whether the fold makes a state after the event at `version`, with `batched` events waiting for it. */
+function isCut(cuts: Cuts, version: number, batched: number, spans: number): boolean {
+  return cuts.keeps && version % cuts.every === 0 && (version === cuts.lastSnapshot || batched >= spans * BATCH_PER_SPAN);
+}
+
+/**
+ * Decodes events from `from` into the batch: a step's worth, or fewer when one of them
+ * is where a state is due. Returns how many it decoded. `state` is the fold's last state:
+ * the events must follow its version.
+ */
+function decodeStep(state: TraceViewState, events: readonly ViewEvent[], from: number, batch: (TraceEventCase | typeof SKIPPED)[], cuts: Cuts): number {
+  const to = Math.min(events.length, from + EVENTS_PER_STEP);
+  const first = state.version + batch.length + 1;
+  for (let i = from; i < to; i++) {
+    const event = events[i]!;
+    const expected = first + i - from;
+    if (event.version !== expected) throw new Error(`trace ${state.traceId}: event version ${event.version} follows version ${expected - 1}`);
+    batch.push(isTraceEventType(event.type) ? decodeTraceEvent(event.type, event.payload) : SKIPPED);
+    if (isCut(cuts, event.version, batch.length, state.spanCount)) return i - from + 1;
+  }
+  return to - from;
 }

@@ -23,12 +23,13 @@ const recordedAt = (version: number) => T0 + BigInt(version);
  */
 function countApplies() {
   const work = { applies: 0, spansPassed: 0, events: 0 };
-  const apply = TraceViewState.prototype.apply;
-  vi.spyOn(TraceViewState.prototype, "apply").mockImplementation(function (this: TraceViewState, batch, at) {
+  // apply() and the reader's time-sliced applies both go through applySteps().
+  const applySteps = TraceViewState.prototype.applySteps;
+  vi.spyOn(TraceViewState.prototype, "applySteps").mockImplementation(function (this: TraceViewState, batch, at) {
     work.applies++;
     work.spansPassed += this.spanCount;
     work.events += batch.length;
-    return apply.call(this, batch, at);
+    return applySteps.call(this, batch, at);
   });
   return work;
 }

@@ -6,6 +6,7 @@ import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { buildTraceView } from "../projections/trace-view.js";
 import { seededRandom } from "../domain/testing/seeded-random.js";
 import { randomTraceEvents, TRACE } from "./testing/random-trace.js";
+import { wideTraceEvents } from "./testing/wide-trace.js";
 import { TraceViewState } from "./trace-view-state.js";
 
 /** What a full fold of the first `version` events answers, encoded as GetTrace sends it. */
@@ -81,5 +82,28 @@ describe("a trace view resumed from a snapshot", () => {
     const untouched = after.entries.filter((entry) => before.entries.includes(entry));
     expect(untouched.length).toBeGreaterThan(0);
     expectSameView(after.responseBytes(T0 + ms(5)), fullFold(events, events.length, T0 + ms(5)), "after");
+  });
+});
+
+describe("a trace view applied in steps", () => {
+  it("answers as the full fold when its events touch thousands of stored spans, decoded and encoded a few at a time", () => {
+    // Every span started first and ended after: the ends touch 3,000 spans of the snapshot at once.
+    const wide = wideTraceEvents(3000, TRACE);
+    const events = [...wide.filter((e) => e.case === "spanStarted"), ...wide.filter((e) => e.case !== "spanStarted")];
+    const started = 3000;
+    const open = TraceViewState.empty(TRACE).apply(events.slice(0, started), recordedAt(started));
+    expectSameView(open.responseBytes(T0 + ms(5)), fullFold(events, started, T0 + ms(5)), "all started");
+
+    const resumed = TraceViewState.fromSnapshot(TRACE, open.snapshotBytes(), recordedAt(started));
+    const steps = resumed.applySteps(events.slice(started), recordedAt(events.length));
+    let pauses = 0;
+    let next = steps.next();
+    for (; !next.done; next = steps.next()) pauses++;
+    // Points to pause at least every 256 events applied and every 128 spans decoded or encoded.
+    expect(pauses).toBeGreaterThanOrEqual(Math.floor((events.length - started) / 256) + 2 * Math.floor(started / 128));
+    const done = next.value;
+    expect(done.stable).toBe(true);
+    expectSameView(done.responseBytes(T0 + ms(5)), fullFold(events, events.length, T0 + ms(5)), "all ended");
+    expectSameView(TraceViewState.fromSnapshot(TRACE, done.snapshotBytes(), 0n).responseBytes(T0), fullFold(events, events.length, 0n), "its snapshot");
   });
 });

@@ -6,19 +6,28 @@
 
 import type { Interceptor } from "@connectrpc/connect";
 
-/** The source's messages until signal aborts; then the abort reason is thrown. */
+/**
+ * The source's messages until signal aborts; then the abort reason is thrown.
+ *
+ * One listener for the whole stream rejects the wait under way. A race of each
+ * wait against one promise of the abort would leave a reaction on that promise
+ * per message, all kept (each holding its message) until the stream ends, then
+ * all run at once: 110 ms of the event loop after a WatchTrace of 127,000 events.
+ */
 export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
   const iterator = source[Symbol.asyncIterator]();
-  const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-  aborted.catch(() => undefined);
+  let interrupt: ((reason: unknown) => void) | undefined;
+  const onAbort = () => interrupt?.(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
   let done = false;
   try {
     for (;;) {
       signal.throwIfAborted();
-      const next = await Promise.race([iterator.next(), aborted]);
+      const next = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        interrupt = reject;
+        iterator.next().then(resolve, reject);
+      });
+      interrupt = undefined;
       if (next.done === true) {
         done = true;
         break;
@@ -26,6 +35,8 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSi
       yield next.value;
     }
   } finally {
+    interrupt = undefined;
+    signal.removeEventListener("abort", onAbort);
     // Lets the implementation run its finally blocks once it wakes; not
     // awaited, as it may be the stuck one.
     if (!done) iterator.return?.()?.catch(() => undefined);

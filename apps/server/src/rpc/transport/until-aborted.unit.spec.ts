@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { untilAborted } from "./until-aborted.js";
 
@@ -51,5 +53,31 @@ describe("untilAborted", () => {
       yield 2;
     }
     expect(await collect(untilAborted(polite(abort.signal), abort.signal))).toEqual({ values: [1], error: "deadline" });
+  });
+
+  it("keeps nothing of the messages it has passed on while the stream goes on", async () => {
+    // Before, each message's wait raced one promise of the abort, which kept a reaction per
+    // message (and through it the message) until the stream ended, then ran them all at once.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const sent: Array<WeakRef<object>> = [];
+    async function* live() {
+      for (let i = 0; i < 2000; i++) {
+        const message = { i, payload: new Uint8Array(256) };
+        sent.push(new WeakRef(message));
+        yield message;
+      }
+      await new Promise(() => undefined); // a watcher waiting for more
+    }
+    const abort = new AbortController();
+    const stream = untilAborted(live(), abort.signal)[Symbol.asyncIterator]();
+    for (let i = 0; i < 2000; i++) await stream.next();
+    const waiting = stream.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    const kept = sent.filter((ref) => ref.deref() !== undefined).length;
+    abort.abort("client cancelled");
+    await expect(waiting).rejects.toBe("client cancelled");
+    expect(kept).toBeLessThan(5);
   });
 });

@@ -6,30 +6,45 @@
 // of 278 KB is 24 KB stored. postgres.js reads bytea as hex text, so the bytes on
 // the wire are what a read pays for (measured: ~2 ms of Node CPU to take in a
 // 278 KB view, 0.3 ms to inflate it from 24 KB).
+//
+// A big trace must not hold the event loop while it is taken in: its events come
+// in rows of EVENTS_PER_ROW (postgres.js parses a row as it arrives, and a single
+// value of 127,000 events took 0.5 s to parse), unframed in time slices, and a
+// big snapshot is inflated in zlib's threads (a 17 MB view took 0.3 s inline).
 
 import { promisify } from "node:util";
-import { deflateRaw, inflateRawSync } from "node:zlib";
+import { createInflateRaw, deflateRaw, inflateRawSync } from "node:zlib";
 import type { Sql } from "../../database/open-database.js";
+import { TimeSlices } from "../time-slices.js";
 import type { ViewEvent, ViewSnapshot, ViewSources, ViewSourcesQuery, ViewStore } from "../view-store.js";
 import { VIEW_FORMAT } from "../view-format.js";
 
 const deflate = promisify(deflateRaw);
 const INT4_MAX = 2_147_483_647;
 const INT8_MAX = 9_223_372_036_854_775_807n;
+/** Events per result row: ~150 KB for spans of a few attributes, ~3 ms to parse and unframe. */
+const EVENTS_PER_ROW = 1024;
+/** Snapshots stored larger than this are inflated off the event loop (inline: ~0.3 ms per 24 KB). */
+const INLINE_INFLATE_BYTES = 64 * 1024;
+/** Output chunks of an inflate off the loop: each is one callback on it, and one copy into the view. */
+const INFLATE_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * $1 trace id, $2 format, $3 the version the reader already holds (0 for none),
- * $4 the highest version wanted, $5 the latest recorded_at wanted. One row: the
- * stream's version now (0 when it does not exist), the snapshot if any, and the
- * events after max($3, snapshot) in version order, framed into one bytea (below).
- * recorded_at never decreases along a stream, so "recorded at or before $5" is a
- * prefix. A snapshot past the stream's version is not of this stream (its events
- * were deleted, the snapshot was not): never used.
+ * $4 the highest version wanted, $5 the latest recorded_at wanted. Rows: each
+ * has the stream's version now (0 when it does not exist) and the snapshot's
+ * version and time if any; the first also its view. Then the events after
+ * max($3, snapshot) in version order, EVENTS_PER_ROW versions a row, framed into
+ * one bytea (below): one row for a usual read. Rows come in no given order (an
+ * ORDER BY would sort their values); the reader orders them. recorded_at never
+ * decreases along a stream, so "recorded at or before $5" is a prefix (rows past
+ * it count 0 events). A snapshot past the stream's version is not of this
+ * stream (its events were deleted, the snapshot was not): never used.
  *
- * The events travel as one value, each framed as int8 recorded_at, int2 type
- * length, the type's UTF-8 bytes, int4 payload length, the payload (the *send
- * functions write big-endian): postgres.js spends ~5 us of CPU per result row,
- * so 64 events as rows cost 350-470 us against 140-210 us as one value (measured).
+ * Each event is framed as int8 recorded_at, int2 type length, the type's UTF-8
+ * bytes, int4 payload length, the payload (the *send functions write
+ * big-endian): postgres.js spends ~5 us of CPU per result row, so 64 events as
+ * rows cost 350-470 us against 140-210 us as one value (measured).
  */
 const VIEW_SOURCES_SQL = `
 with head as (
@@ -43,17 +58,23 @@ snap as (
   limit 1
 ),
 tail as (
-  select e.version, e.recorded_at, e.type, e.payload from events e
-  where e.trace_id = $1 and e.version > greatest($3, coalesce((select snap.version from snap), 0))
-    and e.version <= $4 and e.recorded_at <= $5
+  select greatest($3, coalesce((select snap.version from snap), 0)) + 1 as first,
+         least($4, (select version from head)) as last
 )
 select (select version from head) as head,
-       snap.version as snapshot_version, snap.recorded_at as snapshot_recorded_at, snap.view as snapshot_view,
+       snap.version as snapshot_version, snap.recorded_at as snapshot_recorded_at,
+       case when r.first is null or r.first = tail.first then snap.view end as snapshot_view,
        t.first_version, t.last_version, t.count, t.events
-from (select min(version) as first_version, max(version) as last_version, count(*)::int4 as count,
-             string_agg(int8send(recorded_at) || int2send(octet_length(type)::int2) || convert_to(type, 'UTF8')
-                        || int4send(octet_length(payload)) || payload, ''::bytea order by version) as events
-        from tail) t
+from tail
+left join lateral generate_series(tail.first, tail.last, ${EVENTS_PER_ROW}) as r(first) on true
+left join lateral (
+  select min(e.version) as first_version, max(e.version) as last_version, count(*)::int4 as count,
+         string_agg(int8send(e.recorded_at) || int2send(octet_length(e.type)::int2) || convert_to(e.type, 'UTF8')
+                    || int4send(octet_length(e.payload)) || e.payload, ''::bytea order by e.version) as events
+    from events e
+   where e.trace_id = $1 and e.version >= r.first and e.version <= least(r.first::int8 + ${EVENTS_PER_ROW - 1}, tail.last)
+     and e.recorded_at <= $5
+) t on true
 left join snap on true
 `;
 
@@ -72,7 +93,7 @@ export class PostgresViewStore implements ViewStore {
   constructor(private readonly sql: Sql) {}
 
   async load(query: ViewSourcesQuery): Promise<ViewSources> {
-    const [row] = (await this.sql.unsafe(
+    const rows = (await this.sql.unsafe(
       VIEW_SOURCES_SQL,
       [
         Buffer.from(query.traceId, "hex"),
@@ -83,14 +104,23 @@ export class PostgresViewStore implements ViewStore {
       ] as never[],
       { prepare: true },
     )) as unknown as SourcesRow[];
+    const lead = rows.find((row) => row.snapshot_view !== null) ?? rows[0]!;
     const snapshot: ViewSnapshot | undefined =
-      row!.snapshot_version === null
-        ? undefined
-        : { version: row!.snapshot_version, recordedAt: BigInt(row!.snapshot_recorded_at!), view: view(inflateRawSync(row!.snapshot_view!)) };
-    if (row!.count > 0 && row!.last_version! - row!.first_version! + 1 !== row!.count) {
-      throw new Error(`trace ${query.traceId}: versions ${row!.first_version}..${row!.last_version} hold ${row!.count} events`);
+      lead.snapshot_version === null ? undefined : { version: lead.snapshot_version, recordedAt: BigInt(lead.snapshot_recorded_at!), view: await inflated(lead.snapshot_view!) };
+    // The rows with events, in version order; together they must hold every version from the first to the last.
+    const parts = rows.filter((row) => row.count > 0).sort((a, b) => a.first_version! - b.first_version!);
+    const slices = new TimeSlices();
+    const events: ViewEvent[] = [];
+    for (const [i, row] of parts.entries()) {
+      const contiguous = i === 0 || row.first_version === parts[i - 1]!.last_version! + 1;
+      if (!contiguous || row.last_version! - row.first_version! + 1 !== row.count) {
+        const count = parts.reduce((n, part) => n + part.count, 0);
+        throw new Error(`trace ${query.traceId}: versions ${parts[0]!.first_version}..${parts.at(-1)!.last_version} hold ${count} events`);
+      }
+      if (i > 0 && slices.due) await slices.pause();
+      unframe(row.events!, row.first_version!, row.count, events);
     }
-    return { head: row!.head, snapshot, events: row!.events ? unframe(row!.events, row!.first_version!, row!.count) : [] };
+    return { head: lead.head, snapshot, events };
   }
 
   async save(traceId: string, snapshot: ViewSnapshot): Promise<void> {
@@ -110,9 +140,34 @@ function view(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** The events framed by VIEW_SOURCES_SQL, versions first, first + 1, ... */
-function unframe(framed: Buffer, firstVersion: number, count: number): ViewEvent[] {
-  const events: ViewEvent[] = [];
+/**
+ * A stored view, inflated: inline when small, else in zlib's threads, its chunks
+ * then copied into one buffer in time slices (zlib's own concatenation of a 17 MB
+ * view held the loop ~45 ms).
+ */
+async function inflated(stored: Buffer): Promise<Uint8Array> {
+  if (stored.length <= INLINE_INFLATE_BYTES) return view(inflateRawSync(stored));
+  const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES });
+  inflater.end(stored);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of inflater as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  const out = new Uint8Array(size);
+  const slices = new TimeSlices();
+  let at = 0;
+  for (const chunk of chunks) {
+    if (slices.due) await slices.pause();
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** The events framed by VIEW_SOURCES_SQL, versions first, first + 1, ..., added to `events`. */
+function unframe(framed: Buffer, firstVersion: number, count: number, events: ViewEvent[]): void {
   let at = 0;
   for (let i = 0; i < count; i++) {
     const recordedAt = framed.readBigInt64BE(at);
@@ -125,5 +180,4 @@ function unframe(framed: Buffer, firstVersion: number, count: number): ViewEvent
     at += payloadLength;
   }
   if (at !== framed.length) throw new Error(`framed events: ${framed.length - at} bytes left over after ${count} events`);
-  return events;
 }
