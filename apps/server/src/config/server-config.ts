@@ -45,6 +45,8 @@ export interface ServerConfig {
   readonly viewCacheBytes: number;
   /** GetTrace stores a view snapshot every this many versions of a read trace; 0 stores none. */
   readonly viewSnapshotEvery: number;
+  /** How long a trace is kept after its last event, in nanoseconds; undefined keeps every trace. */
+  readonly retentionNs: bigint | undefined;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -88,6 +90,11 @@ export const SETTINGS: readonly Setting[] = [
   ...MONITORING_SETTINGS,
   { name: "TRACELEDGER_VIEW_CACHE_MB", default: "64", help: "Memory for GetTrace's cache of recently read traces, in MiB; 0 turns it off." },
   { name: "TRACELEDGER_VIEW_SNAPSHOT_EVERY", default: "128", help: "GetTrace stores a snapshot of a trace it reads every this many events (time travel starts there); 0: none." },
+  {
+    name: "TRACELEDGER_RETENTION",
+    default: "",
+    help: "Delete a trace (its events, listing rows, snapshots) this long after its last event: a whole number with s, m, h or d, e.g. 7d or 36h; only once every subscriber of the log (listing, saga, export) has read it. Must outlast the longest span. Unset: keep every trace.",
+  },
 ];
 
 export class ConfigError extends Error {
@@ -141,6 +148,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   }
 
   const tracingEnabled = boolean("TRACING_ENABLED");
+  const retentionRaw = read("TRACELEDGER_RETENTION");
+  const retentionNs = retentionRaw === "" ? undefined : parseRetention(retentionRaw);
+  if (retentionNs === null) {
+    problems.push(`TRACELEDGER_RETENTION=${JSON.stringify(retentionRaw)} must be a whole number of seconds, minutes, hours or days, from 1s to 36500d (e.g. 7d, 36h, 90m)`);
+  }
   const config: ServerConfig = {
     host,
     grpcPort: integer("TRACELEDGER_GRPC_PORT", 0, 65535),
@@ -166,12 +178,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     monitoring: loadMonitoringSettings(env, problems),
     viewCacheBytes: integer("TRACELEDGER_VIEW_CACHE_MB", 0, 1_000_000) * 1024 * 1024,
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),
+    retentionNs: retentionNs ?? undefined,
   };
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`TRACELEDGER_GRPC_PORT and TRACELEDGER_HTTP_PORT are both ${config.grpcPort}; they must differ`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;
+}
+
+const RETENTION_UNIT_NS: Readonly<Record<string, bigint>> = { s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };
+const MAX_RETENTION_NS = 36_500n * RETENTION_UNIT_NS.d!;
+
+/** "7d", "36h", "90m", "30s" in nanoseconds; null when it is none of those or out of range. */
+function parseRetention(raw: string): bigint | null {
+  const match = /^(\d{1,9})\s*([smhd])$/i.exec(raw);
+  if (!match) return null;
+  const ns = BigInt(match[1]!) * RETENTION_UNIT_NS[match[2]!.toLowerCase()]!;
+  return ns < RETENTION_UNIT_NS.s! || ns > MAX_RETENTION_NS ? null : ns;
 }
 
 export function helpText(): string {

@@ -63,6 +63,17 @@ describe("server configuration from the environment", () => {
     }
   });
 
+  it("keeps every trace unless TRACELEDGER_RETENTION says for how long after its last event", () => {
+    expect(loadConfig({}).retentionNs).toBeUndefined();
+    expect(loadConfig({ TRACELEDGER_RETENTION: "7d" }).retentionNs).toBe(7n * 86_400n * 1_000_000_000n);
+    expect(loadConfig({ TRACELEDGER_RETENTION: "36H" }).retentionNs).toBe(36n * 3600n * 1_000_000_000n);
+    expect(loadConfig({ TRACELEDGER_RETENTION: " 90m " }).retentionNs).toBe(90n * 60n * 1_000_000_000n);
+    expect(loadConfig({ TRACELEDGER_RETENTION: "1s" }).retentionNs).toBe(1_000_000_000n);
+    for (const raw of ["7", "0s", "1.5h", "7 days", "-1d", "36501d", "1w"]) {
+      expect(() => loadConfig({ TRACELEDGER_RETENTION: raw })).toThrow(`TRACELEDGER_RETENTION=${JSON.stringify(raw)} must be a whole number of seconds, minutes, hours or days`);
+    }
+  });
+
   it("refuses the same port for both doors", () => {
     expect(() => loadConfig({ TRACELEDGER_GRPC_PORT: "9000", TRACELEDGER_HTTP_PORT: "9000" })).toThrow(/must differ/);
   });

@@ -37,6 +37,8 @@ export class ServerMetrics {
   private readonly appendDuration: Histogram;
   private readonly eventsAppended: Counter;
   private readonly logEventsRead: Counter<"source">;
+  private readonly tracesExpired: Counter;
+  private readonly eventsExpired: Counter;
   private readonly openAlerts = new Map<string, number>();
 
   constructor(options: ServerMetricsOptions = {}) {
@@ -100,6 +102,16 @@ export class ServerMetrics {
     // Both sources from the start, at 0: a series that appears only with its first event
     // hides that first increase from rate(), and a server without the window exports none.
     for (const source of ["database", "window"]) this.logEventsRead.inc({ source }, 0);
+    this.tracesExpired = new Counter({
+      name: "traceledger_retention_traces_deleted_total",
+      help: "Traces this replica deleted because their last event was older than TRACELEDGER_RETENTION.",
+      registers,
+    });
+    this.eventsExpired = new Counter({
+      name: "traceledger_retention_events_deleted_total",
+      help: "Events of the traces in traceledger_retention_traces_deleted_total.",
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -131,6 +143,12 @@ export class ServerMetrics {
   /** The global log handed out `events` events, read from PostgreSQL or taken from the read window. */
   logRead(events: number, fromWindow: boolean): void {
     this.logEventsRead.inc({ source: fromWindow ? "window" : "database" }, events);
+  }
+
+  /** Expired traces deleted (retention). */
+  tracesDeleted(traces: number, events: number): void {
+    this.tracesExpired.inc(traces);
+    this.eventsExpired.inc(events);
   }
 
   /** One successful group commit: its wall time and how many events it wrote. */

@@ -39,6 +39,9 @@ import { otlpTracesRoute } from "../otlp-ingest/otlp-http-route.js";
 import { readExportRequestLazily } from "../otlp-ingest/export-request-bytes.js";
 import { OtlpIngest } from "../otlp-ingest/otlp-ingest.js";
 import { createOtlpTraceService } from "../otlp-ingest/otlp-trace-service.js";
+import { TraceRetention } from "../retention/trace-retention.js";
+import { MONITORING_SUBSCRIBER } from "../monitoring/saga-runner.js";
+import { OTLP_EXPORT_SUBSCRIBER } from "../otlp-export/start-otlp-export.js";
 
 export interface Traceledger {
   readonly grpcAddress: string;
@@ -236,6 +239,22 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
     if (config.otlpExport.enabled) {
       otlpExport = startOtlpExport({ config: config.otlpExport, sql: database.sql, store, log, clock, lag: metrics });
     }
+    const retention =
+      config.retentionNs === undefined
+        ? undefined
+        : new TraceRetention({
+            sql: database.sql,
+            retentionNs: config.retentionNs,
+            subscribers: [
+              TRACE_LISTING_SUBSCRIBER,
+              ...(config.monitoring.enabled ? [MONITORING_SUBSCRIBER] : []),
+              ...(config.otlpExport.enabled ? [OTLP_EXPORT_SUBSCRIBER] : []),
+            ],
+            clock,
+            log,
+            onDeleted: ({ traces: deleted, events }) => metrics.tracesDeleted(deleted, events),
+          });
+    retention?.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -250,6 +269,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
           shutdown.abort();
           changes.wakeAll();
           await servers.close(config.shutdownGraceMs);
+          await retention?.stop();
           // Before the bus closes: a leader's last commands go through it.
           await monitoring.stop();
           await traces.close();

@@ -1,0 +1,184 @@
+// Trace retention on a real PostgreSQL: expired traces go whole (events, listing
+// rows, view snapshots), everything else stays, nothing a subscriber has not read
+// goes, and a delete keeps appends out while it runs.
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
+import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
+import type { GlobalCheckpoint } from "../event-store/event-store.js";
+import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
+import { deriveEventId } from "../events/event-id.js";
+import { MONITORING_STREAM_ID } from "../events/reserved-streams.js";
+import { encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
+import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
+import { createTraceReader } from "../trace-reads/create-trace-reader.js";
+import { wideTraceEvents } from "../trace-reads/testing/wide-trace.js";
+import { TraceRetention } from "./trace-retention.js";
+
+const SEC = 1_000_000_000n;
+const HOUR = 3600n * SEC;
+const DAY = 24n * HOUR;
+const BASE = 1_764_000_000n * SEC;
+
+let db: TestDatabase;
+let now = BASE;
+const clock = () => now;
+let store: PostgresEventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  store = new PostgresEventStore(db.sql, { clock });
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+beforeEach(async () => {
+  await db.truncate();
+  await db.sql`delete from span_index`;
+  await db.sql`delete from trace_summaries`;
+  await db.sql`delete from trace_view_snapshots`;
+  now = BASE;
+});
+
+const traceId = (n: number) => n.toString(16).padStart(32, "0");
+
+/** Appends `events` to the trace after `after`, recorded at `at`. */
+async function append(id: string, events: readonly TraceEventCase[], after: number, at: bigint): Promise<void> {
+  now = at;
+  await store.append({
+    streamId: id,
+    expectedVersion: after === 0 ? "no_stream" : after,
+    events: events.map((event) => ({ eventId: deriveEventId(id, eventIdentity(event, bytesToHex)), ...encodeTraceEvent(event), occurredAt: occurredAt(event) })),
+  });
+}
+
+async function rows(id: string) {
+  const trace = Buffer.from(id, "hex");
+  const [row] = await db.sql<Array<{ events: number; spans: number; summaries: number; snapshots: number }>>`
+    select (select count(*)::int from events where trace_id = ${trace}) as events,
+           (select count(*)::int from span_index where trace_id = ${trace}) as spans,
+           (select count(*)::int from trace_summaries where trace_id = ${trace}) as summaries,
+           (select count(*)::int from trace_view_snapshots where trace_id = ${trace}) as snapshots`;
+  return row!;
+}
+
+async function checkpointOf(subscriber: string): Promise<GlobalCheckpoint> {
+  return store.loadCheckpoint(subscriber);
+}
+
+/** Lists every trace (the projector's checkpoint moves past them all). */
+async function project(): Promise<void> {
+  await new TraceListingProjector({ sql: db.sql, store, clock }).catchUp();
+}
+
+function retention(subscribers: readonly string[] = [TRACE_LISTING_SUBSCRIBER], overrides: { lockTimeoutMs?: number } = {}) {
+  return new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers, clock, scanPage: 7, deleteBatch: 2, ...overrides });
+}
+
+describe("TraceRetention", () => {
+  it("deletes traces whose last event is older than the retention, whole, and keeps the rest", async () => {
+    const old = [traceId(1), traceId(2), traceId(3)];
+    for (const id of old) await append(id, wideTraceEvents(4, id), 0, BASE);
+    // Started as long ago, but written to yesterday: kept whole.
+    const long = traceId(4);
+    const longEvents = wideTraceEvents(6, long);
+    await append(long, longEvents.slice(0, 5), 0, BASE);
+    await append(long, longEvents.slice(5), 5, BASE + 9n * DAY);
+    const fresh = traceId(5);
+    await append(fresh, wideTraceEvents(3, fresh), 0, BASE + 9n * DAY);
+    // The monitoring stream is never expired, however old.
+    await db.sql`insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at)
+      values (${Buffer.from(MONITORING_STREAM_ID, "hex")}, 1, gen_random_uuid(), 'AlertRaised', '\\x00'::bytea, 0, ${BASE.toString()})`;
+    await project();
+    // Snapshots written by GetTrace reads, of an old trace and of the long one.
+    now = BASE + 10n * DAY;
+    const reader = createTraceReader(db.sql, { clock, cacheBytes: 1 << 20, snapshotEvery: 2, onError: (error) => { throw error; } });
+    expect(await reader.read(old[0]!, { kind: "now" })).toBeDefined();
+    expect(await reader.read(long, { kind: "now" })).toBeDefined();
+    await reader.close();
+    expect((await rows(old[0]!)).snapshots).toBeGreaterThan(0);
+    const before = { long: await rows(long), fresh: await rows(fresh) };
+
+    const pass = await retention().pass();
+
+    expect(pass).toEqual({ traces: 3, events: old.length * wideTraceEvents(4).length, heldBackBy: undefined });
+    for (const id of old) expect(await rows(id)).toEqual({ events: 0, spans: 0, summaries: 0, snapshots: 0 });
+    expect(await rows(long)).toEqual(before.long);
+    expect(await rows(fresh)).toEqual(before.fresh);
+    expect((await store.readStream(MONITORING_STREAM_ID)).length).toBe(1);
+    // Nothing left to do.
+    expect(await retention().pass()).toMatchObject({ traces: 0, events: 0 });
+  });
+
+  it("answers GetTrace of a deleted trace as not found, even from a replica that had it cached", async () => {
+    const id = traceId(7);
+    await append(id, wideTraceEvents(5, id), 0, BASE);
+    // A subscriber's checkpoint is the place of the last event it read: that event stays.
+    await append(traceId(6), wideTraceEvents(2, traceId(6)), 0, BASE + 8n * DAY);
+    await project();
+    const reader = createTraceReader(db.sql, { clock, cacheBytes: 1 << 20, snapshotEvery: 0, onError: () => undefined });
+    expect(await reader.read(id, { kind: "now" })).toBeDefined();
+    expect(await retention().pass()).toMatchObject({ traces: 1 });
+    expect(await reader.read(id, { kind: "now" })).toBeUndefined();
+    await reader.close();
+  });
+
+  it("keeps what a subscriber has not read: traces at or past the oldest checkpoint, everything while one it needs has none", async () => {
+    const read = traceId(8);
+    const unread = traceId(9);
+    await append(read, wideTraceEvents(3, read), 0, BASE);
+    await project();
+    const listed = await checkpointOf(TRACE_LISTING_SUBSCRIBER);
+    // The exporter read up to `read`'s last event; `unread` came after it (and the projector read it).
+    await db.sql`insert into subscriber_checkpoints (subscriber_id, shard, tx_id, position, updated_at)
+      values ('otlp-export', 0, ${listed.transactionId.toString()}::xid8, ${listed.position.toString()}, 0)`;
+    await append(unread, wideTraceEvents(3, unread), 0, BASE);
+    await project();
+    now = BASE + 8n * DAY;
+
+    // The monitoring saga runs here and has no checkpoint yet: nothing may go.
+    expect(await retention([TRACE_LISTING_SUBSCRIBER, "monitoring-saga"]).pass()).toMatchObject({ traces: 0, heldBackBy: "monitoring-saga" });
+    // The exporter's checkpoint is the oldest: it holds `unread` back, though this replica does
+    // not export, and `read` too, as its last event is the checkpoint itself.
+    expect(await retention().pass()).toMatchObject({ traces: 0, heldBackBy: "otlp-export" });
+    expect((await rows(read)).events).toBeGreaterThan(0);
+    await db.sql`update subscriber_checkpoints set position = position + 1 where subscriber_id = 'otlp-export'`;
+    expect(await retention().pass()).toMatchObject({ traces: 1 });
+    expect((await rows(read)).events).toBe(0);
+    expect((await rows(unread)).events).toBeGreaterThan(0);
+  });
+
+  it("does not delete while an append to the table is under way, and an append after the delete finds the trace gone", async () => {
+    const id = traceId(10);
+    const events = wideTraceEvents(3, id);
+    await append(id, events.slice(0, 3), 0, BASE);
+    await project();
+    now = BASE + 8n * DAY;
+    // Another trace's append, not yet committed, holds the lock appends take.
+    const writer = db.client(1);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let began!: () => void;
+    const begun = new Promise<void>((resolve) => (began = resolve));
+    const transaction = writer.begin(async (tx) => {
+      await tx`insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at)
+        values (${Buffer.from(traceId(11), "hex")}, 1, gen_random_uuid(), 'Opaque', '\\x00'::bytea, 0, ${now.toString()})`;
+      began();
+      await held;
+    });
+    await begun;
+    await expect(retention(undefined, { lockTimeoutMs: 200 }).pass()).rejects.toThrow(/lock timeout/);
+    expect((await rows(id)).events).toBe(3);
+    release();
+    await transaction;
+    await project();
+
+    expect(await retention().pass()).toMatchObject({ traces: 1 });
+    // A writer that read version 3 before the delete: its append no longer fits the trace.
+    await expect(append(id, events.slice(3), 3, now)).rejects.toThrow(/version/i);
+    expect((await rows(id)).events).toBe(0);
+  });
+});

@@ -1,0 +1,150 @@
+// Trace retention (TRACELEDGER_RETENTION): traces whose last event was recorded
+// longer ago than the retention period are deleted whole, events, listing rows
+// and view snapshots, so the log, the listing and the saga's rebuild on a
+// takeover stay bounded. Off unless configured: the log is the product's record.
+//
+// Nothing a subscriber of the trace log has not read yet is deleted: a trace is
+// kept while any of its events lies at or past the oldest checkpoint of the
+// listing projector, the monitoring saga and the OTLP exporter (each that this
+// replica runs must have one; one stored by a subscriber that no replica runs
+// any more, export turned off, holds retention back too: see docs/operations.md).
+// A trace expires by its last event, not its start, so a long trace that is
+// still written to stays; a span still running when its trace expires is gone
+// with it (the retention period must outlast the longest span).
+//
+// Every replica runs the job; their deletes serialize on the lock the delete
+// takes (expire-traces.ts), and the second finds nothing left to do.
+
+import type { Sql } from "../database/open-database.js";
+import { compareCheckpoints } from "../event-store/rules.js";
+import { START_OF_LOG, type GlobalCheckpoint } from "../event-store/event-store.js";
+import type { Logger } from "../log/logger.js";
+import { MONITORING_SUBSCRIBER } from "../monitoring/saga-runner.js";
+import { OTLP_EXPORT_SUBSCRIBER } from "../otlp-export/start-otlp-export.js";
+import { TRACE_LISTING_SUBSCRIBER } from "../projections/postgres/trace-listing-projector.js";
+import { WakeableSleep } from "../subscription/wakeable-sleep.js";
+import { deleteExpiredTraces, loadCheckpoints, recordedAtOrAfter, scanForExpiry, type ExpiryResult } from "./postgres/expire-traces.js";
+
+export interface TraceRetentionOptions {
+  readonly sql: Sql;
+  /** How long a trace is kept after its last event, in nanoseconds. */
+  readonly retentionNs: bigint;
+  /** The subscribers of the trace log whose checkpoints bound what may go; those this replica runs. */
+  readonly subscribers: readonly string[];
+  /** Unix nanoseconds, on the store's clock (that of recorded_at). */
+  readonly clock: () => bigint;
+  /** Time between passes. Default: a tenth of the retention, between 1 s and 10 min. */
+  readonly intervalMs?: number;
+  /** Events of the log looked at per page. Default 5,000. */
+  readonly scanPage?: number;
+  /** Traces deleted per transaction (appends wait meanwhile). Default 200. */
+  readonly deleteBatch?: number;
+  /** How long a delete waits for appends under way before it gives up until the next pass. Default 2,000 ms. */
+  readonly lockTimeoutMs?: number;
+  readonly log?: Logger;
+  readonly onDeleted?: (result: ExpiryResult) => void;
+}
+
+/** Subscribers of the trace log that may hold retention back even when this replica does not run them. */
+export const TRACE_LOG_SUBSCRIBERS: readonly string[] = [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER, OTLP_EXPORT_SUBSCRIBER];
+
+export interface RetentionPass extends ExpiryResult {
+  /**
+   * The subscriber that holds expired traces back, if one does: its checkpoint (or the start
+   * of the log, when it has none) is at an event recorded before the cutoff.
+   */
+  readonly heldBackBy: string | undefined;
+}
+
+/** A subscriber that holds retention back is named in the log at most this often. */
+const WARN_EVERY_MS = 600_000;
+
+export class TraceRetention {
+  private readonly sleep = new WakeableSleep();
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private warnedAt = -Infinity;
+
+  constructor(private readonly options: TraceRetentionOptions) {}
+
+  get intervalMs(): number {
+    if (this.options.intervalMs !== undefined) return this.options.intervalMs;
+    const tenth = Number(this.options.retentionNs / 10_000_000n);
+    return Math.min(600_000, Math.max(1_000, tenth));
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.sleep.wake();
+    await this.running;
+  }
+
+  /** One pass: every expired trace below the horizon deleted, a batch at a time. */
+  async pass(): Promise<RetentionPass> {
+    const { sql, clock, retentionNs } = this.options;
+    const cutoff = clock() - retentionNs;
+    const { horizon, heldBy } = await this.horizon();
+    const page = this.options.scanPage ?? 5000;
+    const batch = this.options.deleteBatch ?? 200;
+    let traces = 0;
+    let events = 0;
+    let after = START_OF_LOG;
+    for (;;) {
+      if (this.stopped) break;
+      const scan = await scanForExpiry(sql, after, horizon, cutoff, page);
+      for (let i = 0; i < scan.candidates.length && !this.stopped; i += batch) {
+        const deleted = await deleteExpiredTraces(sql, scan.candidates.slice(i, i + batch), cutoff, horizon, this.options.lockTimeoutMs ?? 2000);
+        traces += deleted.traces;
+        events += deleted.events;
+        if (deleted.traces > 0) this.options.onDeleted?.(deleted);
+      }
+      if (scan.reachedCutoff) return { traces, events, heldBackBy: undefined };
+      if (scan.last === undefined || scan.scanned < page) break;
+      after = scan.last;
+    }
+    // The pass ran into the horizon: does a subscriber stand at an event already expired?
+    const at = heldBy === undefined ? undefined : await recordedAtOrAfter(sql, horizon);
+    return { traces, events, heldBackBy: at !== undefined && at < cutoff ? heldBy : undefined };
+  }
+
+  /** The oldest checkpoint of the trace log's subscribers (START_OF_LOG if one this replica runs has none), and whose it is. */
+  private async horizon(): Promise<{ horizon: GlobalCheckpoint; heldBy: string | undefined }> {
+    const ids = [...new Set([...this.options.subscribers, ...TRACE_LOG_SUBSCRIBERS])];
+    const checkpoints = await loadCheckpoints(this.options.sql, ids);
+    let horizon: GlobalCheckpoint | undefined;
+    let heldBy: string | undefined;
+    for (const id of this.options.subscribers) {
+      if (!checkpoints.has(id)) return { horizon: START_OF_LOG, heldBy: id };
+    }
+    for (const [id, checkpoint] of checkpoints) {
+      if (horizon === undefined || compareCheckpoints(checkpoint, horizon) < 0) {
+        horizon = checkpoint;
+        heldBy = id;
+      }
+    }
+    return { horizon: horizon ?? START_OF_LOG, heldBy };
+  }
+
+  private async loop(): Promise<void> {
+    const log = this.options.log;
+    while (!this.stopped) {
+      await this.sleep.sleep(this.intervalMs);
+      if (this.stopped) break;
+      try {
+        const result = await this.pass();
+        if (result.traces > 0) log?.info("retention: expired traces deleted", { traces: result.traces, events: result.events });
+        if (result.heldBackBy !== undefined && performance.now() - this.warnedAt >= WARN_EVERY_MS) {
+          this.warnedAt = performance.now();
+          log?.warn("retention: expired traces are kept because a subscriber of the log has not read them yet", { subscriber: result.heldBackBy });
+        }
+      } catch (error) {
+        // A lock that was not granted in time, a lost connection: the next pass tries again.
+        log?.warn("retention: a pass failed; the next one tries again", { error });
+      }
+    }
+  }
+}
