@@ -37,7 +37,7 @@ export interface TraceRetentionOptions {
   readonly intervalMs?: number;
   /** Events of the log looked at per page. Default 5,000. */
   readonly scanPage?: number;
-  /** Traces deleted per transaction (appends wait meanwhile). Default 200. */
+  /** Traces deleted per transaction (appends wait meanwhile). Default 50. */
   readonly deleteBatch?: number;
   /** How long a delete waits for appends under way before it gives up until the next pass. Default 2,000 ms. */
   readonly lockTimeoutMs?: number;
@@ -55,6 +55,9 @@ export interface RetentionPass extends ExpiryResult {
    */
   readonly heldBackBy: string | undefined;
 }
+
+/** The least rest between two deletes, for the appends that waited. */
+const MIN_REST_MS = 5;
 
 /** A subscriber that holds retention back is named in the log at most this often. */
 const WARN_EVERY_MS = 600_000;
@@ -89,7 +92,7 @@ export class TraceRetention {
     const cutoff = clock() - retentionNs;
     const { horizon, heldBy } = await this.horizon();
     const page = this.options.scanPage ?? 5000;
-    const batch = this.options.deleteBatch ?? 200;
+    const batch = this.options.deleteBatch ?? 50;
     let traces = 0;
     let events = 0;
     let after = START_OF_LOG;
@@ -97,10 +100,13 @@ export class TraceRetention {
       if (this.stopped) break;
       const scan = await scanForExpiry(sql, after, horizon, cutoff, page);
       for (let i = 0; i < scan.candidates.length && !this.stopped; i += batch) {
+        const started = performance.now();
         const deleted = await deleteExpiredTraces(sql, scan.candidates.slice(i, i + batch), cutoff, horizon, this.options.lockTimeoutMs ?? 2000);
         traces += deleted.traces;
         events += deleted.events;
         if (deleted.traces > 0) this.options.onDeleted?.(deleted);
+        // Appends waited while it ran: they get at least as long before the next delete.
+        await this.sleep.sleep(Math.max(MIN_REST_MS, performance.now() - started));
       }
       if (scan.reachedCutoff) return { traces, events, heldBackBy: undefined };
       if (scan.last === undefined || scan.scanned < page) break;

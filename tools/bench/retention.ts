@@ -1,0 +1,151 @@
+// Trace retention (apps/server/src/retention): how fast a pass deletes expired
+// traces, against how fast the same events were appended in the same run (the
+// rate retention must keep up with), and what its lock costs a writer: the
+// latency of one-event appends made one after another, first with no pass
+// running (baseline), then during a pass.
+//
+//   npx tsx tools/bench/retention.ts [--quick] [--traces=N] [--batch=N]
+//
+// The log is the ingest workload's (support/pg-ceiling.ts: 12 events per trace,
+// the lifecycle layout), recorded 10 days ago, listed by the ListTraces projector
+// (so span_index and trace_summaries rows go too); retention 7 days. --batch is
+// the traces deleted per transaction (the server's default 50).
+
+import { randomBytes, randomUUID } from "node:crypto";
+import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
+import { bytesToHex } from "../../apps/server/src/domain/trace/w3c-ids.js";
+import type { AppendRequest } from "../../apps/server/src/event-store/event-store.js";
+import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
+import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
+import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../../apps/server/src/projections/postgres/trace-listing-projector.js";
+import { TraceRetention } from "../../apps/server/src/retention/trace-retention.js";
+import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine, processTreeCpuSeconds } from "./support/bench-env.js";
+import { TRACES_PER_BATCH } from "./support/ingest-workload.js";
+import { serverEventsOfOneTrace } from "./support/pg-ceiling.js";
+import { percentile } from "./support/stats.js";
+
+const arg = (name: string, fallback: number) => {
+  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return found ? Number(found.split("=")[1]) : fallback;
+};
+const quick = process.argv.includes("--quick");
+const TRACES = arg("traces", quick ? 5000 : 20_000);
+const BATCH = arg("batch", 50);
+const DAY = 86_400n * 1_000_000_000n;
+const NOW = BigInt(Date.now()) * 1_000_000n;
+
+async function main(): Promise<void> {
+  const db = await openBenchDatabase("tl_bench_retention");
+  const sql = createPostgresClient(db.url, { max: 6, applicationName: "traceledger-bench" });
+  let now = NOW - 10n * DAY;
+  const store = new PostgresEventStore(sql, { clock: () => now });
+  try {
+    await migrate(sql);
+    process.stdout.write(`${machineLine(`${num(TRACES)} traces, ${BATCH} per delete`)}\n${await postgresSettingsLine(sql, db.kind)}\n`);
+    const seedStart = performance.now();
+    const seeded = await seed(store);
+    const seedMs = performance.now() - seedStart;
+    const listed = await new TraceListingProjector({ sql, store, batchSize: 2000 }).catchUp();
+    now = NOW;
+    const writer = new Writer(store);
+    // Recent traces after the old ones: the projector's checkpoint passes every old trace.
+    for (let i = 0; i < 20; i++) await writer.once();
+    await new TraceListingProjector({ sql, store, batchSize: 2000 }).catchUp();
+    await sql`vacuum analyze events`;
+    await sql`vacuum analyze span_index`;
+    await sql`vacuum analyze trace_summaries`;
+    process.stdout.write(`  seeded ${num(seeded)} events (${num(TRACES)} traces) in ${ms(seedMs)} ms; listed ${num(listed)}\n`);
+
+    const baseline = await writer.during(() => new Promise((resolve) => setTimeout(resolve, 3000)));
+    const retention = new TraceRetention({ sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER], clock: () => now, deleteBatch: BATCH });
+    const pgBefore = await processTreeCpuSeconds(db.postmasterPid);
+    const cpuBefore = process.cpuUsage();
+    let passMs = 0;
+    const during = await writer.during(async () => {
+      const t0 = performance.now();
+      const pass = await retention.pass();
+      passMs = performance.now() - t0;
+      if (pass.traces !== TRACES) throw new Error(`the pass deleted ${pass.traces} traces, not ${TRACES}`);
+    });
+    const cpu = process.cpuUsage(cpuBefore);
+    const pgCpu = (await processTreeCpuSeconds(db.postmasterPid)) - pgBefore;
+    const [left] = await sql<Array<{ events: number; spans: number; summaries: number }>>`
+      select (select count(*)::int from events) as events, (select count(*)::int from span_index) as spans, (select count(*)::int from trace_summaries) as summaries`;
+
+    const line = (label: string, samples: number[]) =>
+      `| ${label} | ${num(samples.length)} | ${ms(percentile(samples, 50))} | ${ms(percentile(samples, 99))} | ${ms(Math.max(...samples))} |`;
+    process.stdout.write(
+      [
+        "",
+        "| what | events | time ms | events/s | this process's CPU us per event (the pass and the writer) | PostgreSQL CPU us per event |",
+        "|---|---|---|---|---|---|",
+        `| baseline: append (group commits of ${TRACES_PER_BATCH * 2} traces' events) | ${num(seeded)} | ${ms(seedMs)} | ${num((seeded / seedMs) * 1000)} | | |`,
+        `| retention pass: find + delete (events, listing rows) | ${num(seeded)} | ${ms(passMs)} | ${num((seeded / passMs) * 1000)} | ${((cpu.user + cpu.system) / seeded).toFixed(2)} | ${(((pgCpu * 1e6) / seeded)).toFixed(2)} |`,
+        "",
+        "One-event appends, one after another (ms):",
+        "",
+        "| while | appends | p50 | p99 | max |",
+        "|---|---|---|---|---|",
+        line("nothing else (baseline, 3 s)", baseline),
+        line("a retention pass runs", during),
+        "",
+        `Left after the pass: ${num(left!.events)} events, ${num(left!.spans)} span_index rows, ${num(left!.summaries)} trace_summaries rows (the recent traces).`,
+        "",
+      ].join("\n"),
+    );
+  } finally {
+    await sql.end({ timeout: 5 });
+    await db.close();
+  }
+}
+
+/** The lifecycle layout: each batch starts 50 traces and ends the previous batch's 50. */
+async function seed(store: PostgresEventStore): Promise<number> {
+  const { starts, ends } = serverEventsOfOneTrace(NOW - 10n * DAY);
+  let previous: string[] = [];
+  let stored = 0;
+  for (let done = 0; done <= TRACES; done += TRACES_PER_BATCH) {
+    const fresh = done < TRACES ? Array.from({ length: Math.min(TRACES_PER_BATCH, TRACES - done) }, () => bytesToHex(randomBytes(16))) : [];
+    const requests: AppendRequest[] = [
+      ...fresh.map((streamId) => ({ streamId, expectedVersion: 0, events: starts.map((e) => ({ eventId: randomUUID(), ...e })) })),
+      ...previous.map((streamId) => ({ streamId, expectedVersion: starts.length, events: ends.map((e) => ({ eventId: randomUUID(), ...e })) })),
+    ];
+    for (const result of await store.appendMany(requests)) {
+      if (result instanceof Error) throw result;
+      stored += result.positions.length;
+    }
+    previous = fresh;
+  }
+  return stored;
+}
+
+/** Appends one event to a new trace at a time, timing each, while some work runs. */
+class Writer {
+  private readonly template = serverEventsOfOneTrace(NOW).starts[0]!;
+
+  constructor(private readonly store: PostgresEventStore) {}
+
+  async once(): Promise<number> {
+    const t0 = performance.now();
+    const [result] = await this.store.appendMany([{ streamId: bytesToHex(randomBytes(16)), expectedVersion: 0, events: [{ eventId: randomUUID(), ...this.template }] }]);
+    if (result instanceof Error) throw result;
+    return performance.now() - t0;
+  }
+
+  async during(work: () => Promise<unknown>): Promise<number[]> {
+    const samples: number[] = [];
+    let done = false;
+    const loop = (async () => {
+      while (!done) samples.push(await this.once());
+    })();
+    try {
+      await work();
+    } finally {
+      done = true;
+      await loop;
+    }
+    return samples;
+  }
+}
+
+await main();
