@@ -14,19 +14,15 @@
 // 20k events/s. --profile samples this process's CPU during the projector's
 // rounds only (not seeding, not readAll alone) and prints where it went.
 
-import { randomBytes, randomUUID } from "node:crypto";
 import { Session } from "node:inspector/promises";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
-import type { AppendRequest } from "../../apps/server/src/event-store/event-store.js";
 import { START_OF_LOG } from "../../apps/server/src/event-store/event-store.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
 import { TraceListingProjector } from "../../apps/server/src/projections/postgres/trace-listing-projector.js";
-import { bytesToHex } from "../../apps/server/src/domain/trace/w3c-ids.js";
 import { profileReport } from "./support/cpu-profile.js";
 import { machineLine, num, openBenchDatabase, processTreeCpuSeconds } from "./support/bench-env.js";
-import { TRACES_PER_BATCH } from "./support/ingest-workload.js";
-import { serverEventsOfOneTrace } from "./support/pg-ceiling.js";
+import { seedLifecycleLog } from "./support/lifecycle-log.js";
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -45,7 +41,7 @@ async function main(): Promise<void> {
   try {
     await migrate(sql);
     const store = new PostgresEventStore(sql);
-    const events = await seed(store);
+    const events = await seedLifecycleLog(store, TRACES, BigInt(Date.now()) * 1_000_000n);
     process.stdout.write(`  stored ${num(events)} events\n`);
     await sql`vacuum analyze events`;
 
@@ -101,25 +97,5 @@ async function main(): Promise<void> {
   }
 }
 
-/** The lifecycle layout: each batch starts 50 traces and ends the previous batch's 50. */
-async function seed(store: PostgresEventStore): Promise<number> {
-  const t0 = BigInt(Date.now()) * 1_000_000n;
-  const { starts, ends } = serverEventsOfOneTrace(t0);
-  let previous: string[] = [];
-  let stored = 0;
-  for (let done = 0; done <= TRACES; done += TRACES_PER_BATCH) {
-    const fresh = done < TRACES ? Array.from({ length: TRACES_PER_BATCH }, () => bytesToHex(randomBytes(16))) : [];
-    const requests: AppendRequest[] = [
-      ...fresh.map((streamId) => ({ streamId, expectedVersion: 0, events: starts.map((e) => ({ eventId: randomUUID(), ...e })) })),
-      ...previous.map((streamId) => ({ streamId, expectedVersion: starts.length, events: ends.map((e) => ({ eventId: randomUUID(), ...e })) })),
-    ];
-    for (const result of await store.appendMany(requests)) {
-      if (result instanceof Error) throw result;
-      stored += result.positions.length;
-    }
-    previous = fresh;
-  }
-  return stored;
-}
 
 await main();

@@ -14,7 +14,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createPostgresClient } from "../../apps/server/src/database/open-database.js";
 import { bytesToHex } from "../../apps/server/src/domain/trace/w3c-ids.js";
-import type { AppendRequest } from "../../apps/server/src/event-store/event-store.js";
 import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../../apps/server/src/projections/postgres/trace-listing-projector.js";
@@ -22,6 +21,7 @@ import { TraceRetention } from "../../apps/server/src/retention/trace-retention.
 import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine, processTreeCpuSeconds } from "./support/bench-env.js";
 import { TRACES_PER_BATCH } from "./support/ingest-workload.js";
 import { serverEventsOfOneTrace } from "./support/pg-ceiling.js";
+import { seedLifecycleLog } from "./support/lifecycle-log.js";
 import { percentile } from "./support/stats.js";
 
 const arg = (name: string, fallback: number) => {
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     await migrate(sql);
     process.stdout.write(`${machineLine(`${num(TRACES)} traces, ${BATCH} per delete`)}\n${await postgresSettingsLine(sql, db.kind)}\n`);
     const seedStart = performance.now();
-    const seeded = await seed(store);
+    const seeded = await seedLifecycleLog(store, TRACES, NOW - 10n * DAY);
     const seedMs = performance.now() - seedStart;
     const listed = await new TraceListingProjector({ sql, store, batchSize: 2000 }).catchUp();
     now = NOW;
@@ -99,25 +99,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** The lifecycle layout: each batch starts 50 traces and ends the previous batch's 50. */
-async function seed(store: PostgresEventStore): Promise<number> {
-  const { starts, ends } = serverEventsOfOneTrace(NOW - 10n * DAY);
-  let previous: string[] = [];
-  let stored = 0;
-  for (let done = 0; done <= TRACES; done += TRACES_PER_BATCH) {
-    const fresh = done < TRACES ? Array.from({ length: Math.min(TRACES_PER_BATCH, TRACES - done) }, () => bytesToHex(randomBytes(16))) : [];
-    const requests: AppendRequest[] = [
-      ...fresh.map((streamId) => ({ streamId, expectedVersion: 0, events: starts.map((e) => ({ eventId: randomUUID(), ...e })) })),
-      ...previous.map((streamId) => ({ streamId, expectedVersion: starts.length, events: ends.map((e) => ({ eventId: randomUUID(), ...e })) })),
-    ];
-    for (const result of await store.appendMany(requests)) {
-      if (result instanceof Error) throw result;
-      stored += result.positions.length;
-    }
-    previous = fresh;
-  }
-  return stored;
-}
 
 /** Appends one event to a new trace at a time, timing each, while some work runs. */
 class Writer {
