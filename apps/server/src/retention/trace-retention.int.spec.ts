@@ -104,7 +104,7 @@ describe("TraceRetention", () => {
 
     const pass = await retention().pass();
 
-    expect(pass).toEqual({ traces: 3, events: old.length * wideTraceEvents(4).length, heldBackBy: undefined });
+    expect(pass).toEqual({ traces: 3, events: old.length * wideTraceEvents(4).length, heldBackBy: undefined, busy: false });
     for (const id of old) expect(await rows(id)).toEqual({ events: 0, spans: 0, summaries: 0, snapshots: 0 });
     expect(await rows(long)).toEqual(before.long);
     expect(await rows(fresh)).toEqual(before.fresh);
@@ -151,7 +151,7 @@ describe("TraceRetention", () => {
     expect((await rows(unread)).events).toBeGreaterThan(0);
   });
 
-  it("does not delete while an append to the table is under way, and an append after the delete finds the trace gone", async () => {
+  it("does not delete while an append to the table is under way (the pass ends busy), and an append after the delete finds the trace gone", async () => {
     const id = traceId(10);
     const events = wideTraceEvents(3, id);
     await append(id, events.slice(0, 3), 0, BASE);
@@ -170,7 +170,7 @@ describe("TraceRetention", () => {
       await held;
     });
     await begun;
-    await expect(retention(undefined, { lockTimeoutMs: 200 }).pass()).rejects.toThrow(/lock timeout/);
+    expect(await retention(undefined, { lockTimeoutMs: 200 }).pass()).toMatchObject({ traces: 0, busy: true });
     expect((await rows(id)).events).toBe(3);
     release();
     await transaction;
@@ -180,5 +180,30 @@ describe("TraceRetention", () => {
     // A writer that read version 3 before the delete: its append no longer fits the trace.
     await expect(append(id, events.slice(3), 3, now)).rejects.toThrow(/version/i);
     expect((await rows(id)).events).toBe(0);
+  });
+
+  it("leaves the table to a vacuum: the pass ends busy within its lock timeout and tries again later", async () => {
+    const id = traceId(12);
+    await append(id, wideTraceEvents(3, id), 0, BASE);
+    await append(traceId(13), wideTraceEvents(2, traceId(13)), 0, BASE + 8n * DAY);
+    await project();
+    // VACUUM holds SHARE UPDATE EXCLUSIVE for as long as it runs; this session stands for it.
+    const vacuum = db.client(1);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const transaction = vacuum.begin(async (tx) => {
+      await tx`lock table events in share update exclusive mode`;
+      locked();
+      await held;
+    });
+    await holding;
+    const started = performance.now();
+    expect(await retention(undefined, { lockTimeoutMs: 150 }).pass()).toMatchObject({ traces: 0, busy: true });
+    expect(performance.now() - started).toBeLessThan(1000);
+    release();
+    await transaction;
+    expect(await retention().pass()).toMatchObject({ traces: 1, busy: false });
   });
 });

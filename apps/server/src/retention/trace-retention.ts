@@ -39,7 +39,7 @@ export interface TraceRetentionOptions {
   readonly scanPage?: number;
   /** Traces deleted per transaction (appends wait meanwhile). Default 50. */
   readonly deleteBatch?: number;
-  /** How long a delete waits for appends under way before it gives up until the next pass. Default 2,000 ms. */
+  /** How long a delete waits for the lock (appends under way, a vacuum) before the pass gives up until the next. Default 200 ms. */
   readonly lockTimeoutMs?: number;
   readonly log?: Logger;
   readonly onDeleted?: (result: ExpiryResult) => void;
@@ -54,6 +54,8 @@ export interface RetentionPass extends ExpiryResult {
    * of the log, when it has none) is at an event recorded before the cutoff.
    */
   readonly heldBackBy: string | undefined;
+  /** Whether the pass stopped early because the lock on `events` was not granted in time. */
+  readonly busy: boolean;
 }
 
 /** The least rest between two deletes, for the appends that waited. */
@@ -101,20 +103,22 @@ export class TraceRetention {
       const scan = await scanForExpiry(sql, after, horizon, cutoff, page);
       for (let i = 0; i < scan.candidates.length && !this.stopped; i += batch) {
         const started = performance.now();
-        const deleted = await deleteExpiredTraces(sql, scan.candidates.slice(i, i + batch), cutoff, horizon, this.options.lockTimeoutMs ?? 2000);
+        const deleted = await deleteExpiredTraces(sql, scan.candidates.slice(i, i + batch), cutoff, horizon, this.options.lockTimeoutMs ?? 200);
+        // Something holds the table longer than appends do (a vacuum, a long transaction): later.
+        if (deleted === "busy") return { traces, events, heldBackBy: undefined, busy: true };
         traces += deleted.traces;
         events += deleted.events;
         if (deleted.traces > 0) this.options.onDeleted?.(deleted);
         // Appends waited while it ran: they get at least as long before the next delete.
         await this.sleep.sleep(Math.max(MIN_REST_MS, performance.now() - started));
       }
-      if (scan.reachedCutoff) return { traces, events, heldBackBy: undefined };
+      if (scan.reachedCutoff) return { traces, events, heldBackBy: undefined, busy: false };
       if (scan.last === undefined || scan.scanned < page) break;
       after = scan.last;
     }
     // The pass ran into the horizon: does a subscriber stand at an event already expired?
     const at = heldBy === undefined ? undefined : await recordedAtOrAfter(sql, horizon);
-    return { traces, events, heldBackBy: at !== undefined && at < cutoff ? heldBy : undefined };
+    return { traces, events, heldBackBy: at !== undefined && at < cutoff ? heldBy : undefined, busy: false };
   }
 
   /** The oldest checkpoint of the trace log's subscribers (START_OF_LOG if one this replica runs has none), and whose it is. */
@@ -143,6 +147,7 @@ export class TraceRetention {
       try {
         const result = await this.pass();
         if (result.traces > 0) log?.info("retention: expired traces deleted", { traces: result.traces, events: result.events });
+        if (result.busy) log?.debug("retention: the events table was busy (a vacuum, a long transaction); the next pass goes on");
         if (result.heldBackBy !== undefined && performance.now() - this.warnedAt >= WARN_EVERY_MS) {
           this.warnedAt = performance.now();
           log?.warn("retention: expired traces are kept because a subscriber of the log has not read them yet", { subscriber: result.heldBackBy });

@@ -11,7 +11,8 @@
 // the appends under way, and appends that come meanwhile wait for its commit,
 // then see the trace gone (an expected version no longer matches: the command
 // is decided again on the empty trace). Reads (readAll, GetTrace) do not wait.
-// lock_timeout bounds how long appends queue behind a delete that waits.
+// lock_timeout bounds how long appends queue behind a delete that waits (a vacuum of
+// the table, or a long transaction writing to it, holds a conflicting lock).
 
 import type { Sql } from "../../database/open-database.js";
 import type { GlobalCheckpoint } from "../../event-store/event-store.js";
@@ -35,6 +36,8 @@ export interface ExpiryResult {
 }
 
 const MONITORING_STREAM = Buffer.from(MONITORING_STREAM_ID, "hex");
+/** SQLSTATE of a lock not granted within lock_timeout. */
+const LOCK_NOT_AVAILABLE = "55P03";
 
 /**
  * $1/$2 after this place, $3/$4 before this one (the horizon), $5 the page size,
@@ -98,19 +101,30 @@ export async function scanForExpiry(sql: Sql, after: GlobalCheckpoint, horizon: 
   };
 }
 
-/** Deletes the candidates that are still expired, whole, under the lock that keeps appends out meanwhile. */
-export async function deleteExpiredTraces(sql: Sql, candidates: readonly string[], cutoff: bigint, horizon: GlobalCheckpoint, lockTimeoutMs: number): Promise<ExpiryResult> {
+/**
+ * Deletes the candidates that are still expired, whole, under the lock that keeps appends
+ * out meanwhile; "busy" (nothing deleted) when the lock was not granted within
+ * `lockTimeoutMs`: appends queue behind a lock that is waited for, so the wait stays short,
+ * and shorter than deadlock_timeout (1 s), after which PostgreSQL would cancel an
+ * autovacuum of the table that holds it up.
+ */
+export async function deleteExpiredTraces(sql: Sql, candidates: readonly string[], cutoff: bigint, horizon: GlobalCheckpoint, lockTimeoutMs: number): Promise<ExpiryResult | "busy"> {
   if (candidates.length === 0) return { traces: 0, events: 0 };
-  return sql.begin(async (tx) => {
-    await tx.unsafe(`set local lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
-    await tx.unsafe("lock table events in share row exclusive mode");
-    const [row] = (await tx.unsafe(
-      DELETE_SQL,
-      [textArrayLiteral(candidates), cutoff.toString(), horizon.transactionId.toString(), horizon.position.toString()] as never[],
-      { prepare: true },
-    )) as unknown as Array<{ traces: number; events: number }>;
-    return { traces: row!.traces, events: row!.events };
-  }) as Promise<ExpiryResult>;
+  try {
+    return (await sql.begin(async (tx) => {
+      await tx.unsafe(`set local lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+      await tx.unsafe("lock table events in share row exclusive mode");
+      const [row] = (await tx.unsafe(
+        DELETE_SQL,
+        [textArrayLiteral(candidates), cutoff.toString(), horizon.transactionId.toString(), horizon.position.toString()] as never[],
+        { prepare: true },
+      )) as unknown as Array<{ traces: number; events: number }>;
+      return { traces: row!.traces, events: row!.events };
+    })) as ExpiryResult;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return "busy";
+    throw error;
+  }
 }
 
 /** When the first event at or after `place` (in the log's order) was recorded; undefined past the log's end. */
