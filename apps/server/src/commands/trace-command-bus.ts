@@ -254,7 +254,7 @@ export class TraceCommandBus {
         this.committed(w, result);
       });
       const readOnly = work.filter((w) => w.events.length === 0);
-      const stale = await this.timely(this.staleRejections(readOnly, unread));
+      const stale = await this.timely(this.staleAnswers(readOnly, unread));
       for (const w of readOnly) {
         if (stale.has(w.traceId)) {
           this.cache.delete(w.traceId);
@@ -294,16 +294,16 @@ export class TraceCommandBus {
   }
 
   /**
-   * A rejection decided on a state that was not read (cached, or a new trace
-   * assumed empty) writes nothing, so no version conflict would reveal that
-   * the trace is not what the state says: changed by another process, or
-   * there all along. Before answering one, check the stream's version; a
-   * stale state reloads.
+   * An answer decided on a state that was not read (cached, or a new trace
+   * assumed empty) that writes nothing, a rejection or a duplicate acknowledged
+   * again, meets no version conflict that would reveal that the trace is not
+   * what the state says: changed by another process, there all along, or
+   * deleted by retention since (a duplicate would then be acknowledged and
+   * stored nowhere). Before answering one, check the stream's version; a stale
+   * state reloads.
    */
-  private async staleRejections(readOnly: TraceWork[], unread: Set<string>): Promise<Set<string>> {
-    const suspects = readOnly.filter(
-      (w) => !w.failed && unread.has(w.traceId) && w.results.some((r) => !r.ok && r.error.kind !== "invalid_argument"),
-    );
+  private async staleAnswers(readOnly: TraceWork[], unread: Set<string>): Promise<Set<string>> {
+    const suspects = readOnly.filter((w) => !w.failed && unread.has(w.traceId) && w.results.some((r) => r.ok || r.error.kind !== "invalid_argument"));
     const stale = new Set<string>();
     await Promise.all(
       suspects.map(async (w) => {

@@ -2,6 +2,8 @@
 // rows, view snapshots), everything else stays, nothing a subscriber has not read
 // goes, and a delete keeps appends out while it runs.
 
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GetTraceResponseSchema, TraceSchema } from "@traceledger/proto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
@@ -14,6 +16,13 @@ import { encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { createTraceReader } from "../trace-reads/create-trace-reader.js";
 import { wideTraceEvents } from "../trace-reads/testing/wide-trace.js";
+import { TraceCommandBus } from "../commands/trace-command-bus.js";
+import { endSpan, startSpan } from "../domain/testing/trace-fixtures.js";
+import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
+import { buildTraceView } from "../projections/trace-view.js";
+import { PostgresViewStore } from "../trace-reads/postgres/postgres-view-store.js";
+import { TraceReader } from "../trace-reads/trace-reader.js";
+import { TraceViewCache } from "../trace-reads/trace-view-cache.js";
 import { TraceRetention } from "./trace-retention.js";
 
 const SEC = 1_000_000_000n;
@@ -205,5 +214,59 @@ describe("TraceRetention", () => {
     release();
     await transaction;
     expect(await retention().pass()).toMatchObject({ traces: 1, busy: false });
+  });
+
+  describe("a trace id used again after its trace was deleted (a span sent again, a reused id)", () => {
+    /** What GetTrace must answer for the stream as it is now. */
+    async function fullFold(id: string, events: readonly TraceEventCase[]): Promise<Uint8Array> {
+      return toBinary(GetTraceResponseSchema, create(GetTraceResponseSchema, { trace: buildTraceView(id, events, now) }));
+    }
+
+    it("is read as the new stream by a replica that had the old one cached", async () => {
+      const id = traceId(20);
+      await append(id, wideTraceEvents(3, id), 0, BASE);
+      await append(traceId(21), wideTraceEvents(2, traceId(21)), 0, BASE + 8n * DAY);
+      await project();
+      const cached = new TraceReader({ store: new PostgresViewStore(db.sql), clock, cache: new TraceViewCache(1 << 22) });
+      expect(await cached.read(id, { kind: "now" })).toBeDefined();
+      expect(await retention().pass()).toMatchObject({ traces: 1 });
+      const again = wideTraceEvents(5, id);
+      await append(id, again, 0, BASE + 8n * DAY);
+      expect(Buffer.from((await cached.read(id, { kind: "now" }))!)).toEqual(Buffer.from(await fullFold(id, again)));
+    });
+
+    it("is not read through a snapshot of the old stream stored after the deletion", async () => {
+      const id = traceId(22);
+      const old = wideTraceEvents(3, id);
+      await append(id, old, 0, BASE);
+      await append(traceId(23), wideTraceEvents(2, traceId(23)), 0, BASE + 8n * DAY);
+      await project();
+      const views = new PostgresViewStore(db.sql);
+      const [last] = await store.readStream(id, { afterVersion: old.length - 1 });
+      expect(await retention().pass()).toMatchObject({ traces: 1 });
+      // A read that raced the deletion stores its snapshot of the old stream after it.
+      await views.save(id, { version: old.length, recordedAt: last!.recordedAt, view: toBinary(TraceSchema, buildTraceView(id, old, 0n)) });
+      const again = wideTraceEvents(5, id);
+      await append(id, again, 0, BASE + 8n * DAY);
+      const fresh = new TraceReader({ store: views, clock });
+      expect(Buffer.from((await fresh.read(id, { kind: "now" }))!)).toEqual(Buffer.from(await fullFold(id, again)));
+    });
+
+    it("stores a span sent again, though the command bus had the deleted trace cached", async () => {
+      const id = traceId(24);
+      const span = "00000000000000a1";
+      const commands = [startSpan(span, { traceId: id, startTime: BASE }), endSpan(span, { traceId: id, endTime: BASE + 1000n })];
+      const bus = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS });
+      now = BASE;
+      for (const command of commands) expect(await bus.submit(command)).toMatchObject({ ok: true });
+      const stored = (await rows(id)).events;
+      await append(traceId(25), wideTraceEvents(2, traceId(25)), 0, BASE + 8n * DAY);
+      await project();
+      expect(await retention().pass()).toMatchObject({ traces: 1 });
+      // The re-send is acknowledged as before, and this time stored again.
+      for (const command of commands) expect(await bus.submit(command)).toMatchObject({ ok: true });
+      expect((await rows(id)).events).toBe(stored);
+      await bus.close();
+    });
   });
 });

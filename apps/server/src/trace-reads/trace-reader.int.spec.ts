@@ -155,13 +155,14 @@ describe("TraceReader on PostgreSQL", () => {
     const other = randomTraceEvents(99, 40, traceId);
     const { reader } = readers({ every: 1_000_000, cache: false });
     const otherTrace = buildTraceView(traceId, other.slice(0, version), 0n);
-    await viewStore.save(traceId, { version, recordedAt: 0n, view: toBinary(TraceSchema, otherTrace) });
+    // A snapshot carries the time of the event at its version (one with another time is of another stream).
+    const [stored] = await new PostgresEventStore(db.sql).readStream(traceId, { afterVersion: version - 1, toVersion: version });
+    await viewStore.save(traceId, { version, recordedAt: stored!.recordedAt, view: toBinary(TraceSchema, otherTrace) });
     const viaSnapshot = await reader.read(traceId, { kind: "version", version });
-    expect(viaSnapshot).toEqual(toBinary(GetTraceResponseSchema, create(GetTraceResponseSchema, { trace: buildTraceView(traceId, other.slice(0, version), 0n) })));
+    expect(viaSnapshot).toEqual(toBinary(GetTraceResponseSchema, create(GetTraceResponseSchema, { trace: buildTraceView(traceId, other.slice(0, version), stored!.recordedAt) })));
 
     // The same row under another format: not used.
     await db.sql`update trace_view_snapshots set format = ${VIEW_FORMAT + 1} where trace_id = ${Buffer.from(traceId, "hex")}`;
-    const [stored] = await new PostgresEventStore(db.sql).readStream(traceId, { afterVersion: version - 1, toVersion: version });
     expect(await reader.read(traceId, { kind: "version", version })).toEqual(expected(traceId, events, version, stored!.recordedAt));
   });
 

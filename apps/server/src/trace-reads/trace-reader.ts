@@ -87,8 +87,9 @@ export class TraceReader {
       if (base) cache!.forget(traceId);
       return undefined;
     }
-    if (base && sources.head < base.version) {
-      // The stream is shorter than what was folded: it is not the stream the cache saw.
+    if (base && (sources.head < base.version || sources.afterRecordedAt !== base.recordedAt)) {
+      // The stream is shorter than what was folded, or its event at that version is not the
+      // one folded: it is not the stream the cache saw (deleted by retention, begun again).
       cache!.forget(traceId);
       base = undefined;
       sources = await this.options.store.load({ traceId, toVersion, after: 0, recordedAtOrBefore: until });

@@ -29,7 +29,13 @@ export interface ViewSourcesQuery {
 export interface ViewSources {
   /** The stream's version now; 0 when it does not exist. */
   readonly head: number;
-  /** The newest snapshot past `after` within the bounds, if any. */
+  /**
+   * When the event at `after` was recorded; undefined when there is none. A state the
+   * reader holds at `after` with another time is of another stream under the same id
+   * (a trace deleted by retention and begun again).
+   */
+  readonly afterRecordedAt?: bigint | undefined;
+  /** The newest snapshot past `after` within the bounds, if any, of this stream (its time is that of the event at its version). */
   readonly snapshot: ViewSnapshot | undefined;
   /** The events past max(after, snapshot) within the bounds, in version order. */
   readonly events: readonly ViewEvent[];

@@ -39,7 +39,11 @@ const INFLATE_CHUNK_BYTES = 1024 * 1024;
  * ORDER BY would sort their values); the reader orders them. recorded_at never
  * decreases along a stream, so "recorded at or before $5" is a prefix (rows past
  * it count 0 events). A snapshot past the stream's version is not of this
- * stream (its events were deleted, the snapshot was not): never used.
+ * stream (its events were deleted, the snapshot was not): never used. Nor is one
+ * whose time is not that of the event at its version: a trace deleted by retention
+ * and begun again under its id is another stream, and a snapshot of the old one
+ * (stored by a read that raced the deletion) must not serve it. Each row also says
+ * when the event at $3 was recorded, for the same check of the reader's own state.
  *
  * Each event is framed as int8 recorded_at, int2 type length, the type's UTF-8
  * bytes, int4 payload length, the payload (the *send functions write
@@ -54,6 +58,7 @@ snap as (
   select s.version, s.recorded_at, s.view from trace_view_snapshots s
   where s.trace_id = $1 and s.format = $2 and s.version > $3 and s.version <= $4 and s.recorded_at <= $5
     and s.version <= (select version from head)
+    and s.recorded_at = (select e.recorded_at from events e where e.trace_id = $1 and e.version = s.version)
   order by s.version desc
   limit 1
 ),
@@ -62,6 +67,7 @@ tail as (
          least($4, (select version from head)) as last
 )
 select (select version from head) as head,
+       (select e.recorded_at from events e where e.trace_id = $1 and e.version = $3) as after_recorded_at,
        snap.version as snapshot_version, snap.recorded_at as snapshot_recorded_at,
        case when r.first is null or r.first = tail.first then snap.view end as snapshot_view,
        t.first_version, t.last_version, t.count, t.events
@@ -80,6 +86,7 @@ left join snap on true
 
 interface SourcesRow {
   head: number;
+  after_recorded_at: bigint | null;
   snapshot_version: number | null;
   snapshot_recorded_at: bigint | null;
   snapshot_view: Buffer | null;
@@ -120,7 +127,7 @@ export class PostgresViewStore implements ViewStore {
       if (i > 0 && slices.due) await slices.pause();
       unframe(row.events!, row.first_version!, row.count, events);
     }
-    return { head: lead.head, snapshot, events };
+    return { head: lead.head, afterRecordedAt: lead.after_recorded_at === null ? undefined : BigInt(lead.after_recorded_at), snapshot, events };
   }
 
   async save(traceId: string, snapshot: ViewSnapshot): Promise<void> {

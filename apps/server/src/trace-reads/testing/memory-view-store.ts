@@ -28,7 +28,7 @@ export class MemoryViewStore implements ViewStore {
     const from = snapshot?.version ?? query.after;
     const events = this.events.slice(from).filter((event) => within(event.version, event.recordedAt));
     this.loads.push({ snapshot: snapshot?.version ?? 0, events: events.length });
-    return { head: this.events.length, snapshot, events };
+    return { head: this.events.length, afterRecordedAt: this.events[query.after - 1]?.recordedAt, snapshot, events };
   }
 
   async save(_traceId: string, snapshot: ViewSnapshot): Promise<void> {
