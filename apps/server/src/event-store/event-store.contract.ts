@@ -129,6 +129,15 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
         expect(await store.readStream(streamId())).toEqual([]);
       });
 
+      it("reports many streams' versions at once, in the order asked, 0 for those that do not exist", async () => {
+        const [a, b, missing] = [streamId(), streamId(), streamId()];
+        await store.append(request(a, "no_stream", events(2)));
+        await store.append(request(b, "no_stream", events(5)));
+        expect(await store.streamVersions([b, missing, a, b])).toEqual([5, 0, 2, 5]);
+        expect(await store.streamVersions([])).toEqual([]);
+        await expect(store.streamVersions(["not hex"])).rejects.toThrow();
+      });
+
       it("continues a stream at the expected version", async () => {
         const s = streamId();
         const first = events(2);

@@ -106,6 +106,8 @@ export interface EventStore {
   readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** The current version of a stream, 0 when it does not exist. */
   streamVersion(streamId: StreamId): Promise<number>;
+  /** The current versions of many streams in one round trip, in their order; 0 for one that does not exist. */
+  streamVersions(streamIds: readonly StreamId[]): Promise<number[]>;
   /**
    * Events after `checkpoint` in global order, never skipping an event that
    * commits later with a smaller position.

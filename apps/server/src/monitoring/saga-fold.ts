@@ -10,6 +10,7 @@ import {
   activeSpanView,
   adoptStoredAlerts,
   foldStoredAlert,
+  forgetTrace,
   handleMonitoringInput,
   initialMonitoringState,
   spanIdHex,
@@ -130,7 +131,15 @@ export class SagaFold {
     adoptStoredAlerts(this.state);
   }
 
-  runningCount(): number {
+  /** Forgets traces whose events are gone from the log (forgetTrace); watchers see their running spans stop. */
+  forget(traceIds: readonly string[]): void {
+    for (const traceId of traceIds) {
+      const spans = forgetTrace(this.state, traceId);
+      if (this.feed?.watched) for (const span of spans) this.feed.publish(stopped(span, "ended"));
+    }
+  }
+
+    runningCount(): number {
     let count = 0;
     for (const trace of this.state.liveTraces) count += trace.running.size;
     return count;

@@ -95,6 +95,8 @@ export class SagaRunner {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly rest = new WakeableSleep();
+  /** The fold that was checked against the log once it had caught up (forgetVanishedTraces). */
+  private checked: SagaFold | undefined;
   /** The last step's tick was due by the clock but held back by the log's horizon (or skipped for want of one). */
   private tickHeldBack = false;
   /** performance.now() when the background loop's last step began. */
@@ -161,6 +163,7 @@ export class SagaRunner {
     await this.leaseStep();
     if (this.role === "leader") await this.settle();
     const horizon = await this.catchUp();
+    if (this.fold !== this.checked) await this.forgetVanishedTraces(this.fold);
     if (this.previous) {
       this.fold.caughtUp();
       // Held alerts the catch-up decided again were stored as duplicates, and counted by nobody.
@@ -260,6 +263,24 @@ export class SagaRunner {
         return slice.horizon < readAt ? slice.horizon : readAt;
       }
     }
+  }
+
+  /**
+   * A fold that read the log from its start (a replica's first, a new leader's rebuild)
+   * read below every subscriber's checkpoint, where retention deletes: a trace deleted
+   * between two of its pages left only its first events in the fold (a span running for
+   * ever, a close refused as TRACE_NOT_FOUND). Once it has caught up, traces it holds that
+   * the log no longer has are forgotten; a trace deleted after that was folded whole.
+   */
+  private async forgetVanishedTraces(fold: SagaFold): Promise<void> {
+    const traceIds = [...fold.state.traces.keys()];
+    const versions = await this.options.store.streamVersions(traceIds);
+    const gone = traceIds.filter((_, i) => versions[i] === 0);
+    if (gone.length > 0) {
+      fold.forget(gone);
+      this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone.length });
+    }
+    this.checked = fold;
   }
 
   /** A leader keeps what the saga decided until it is durable; a follower only folded it. */

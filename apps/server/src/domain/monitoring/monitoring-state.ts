@@ -350,6 +350,19 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
   }
 }
 
+/**
+ * Forgets a trace whose events are gone from the log (retention deleted them while a fold
+ * from the start of the log was reading it, so that only its first events were folded):
+ * what no fold of the log as it is now would hold. Returns its running spans.
+ */
+export function forgetTrace(state: MonitoringState, traceId: string): ActiveSpan[] {
+  const trace = state.traces.get(traceId);
+  if (!trace) return [];
+  state.traces.delete(traceId);
+  state.liveTraces.delete(trace);
+  return [...trace.running.values()];
+}
+
 /** An event of the trace was read: a close asked for before it was judged on an older version. */
 /** A trace had an event: it is recent again, at this version, and no close asked for before it stands. */
 function traceRead(state: MonitoringState, trace: TraceTrack, input: TraceEventRecorded, at: bigint): void {

@@ -144,6 +144,12 @@ export class InMemoryEventStore implements EventStore {
     return this.streams.get(streamId)?.events.length ?? 0;
   }
 
+  async streamVersions(streamIds: readonly StreamId[]): Promise<number[]> {
+    this.assertOpen();
+    for (const streamId of streamIds) assertStreamId(streamId);
+    return streamIds.map((streamId) => this.streams.get(streamId)?.events.length ?? 0);
+  }
+
   async readAll(checkpoint: GlobalCheckpoint, limit: number): Promise<ReadAllResult> {
     this.assertOpen();
     assertCheckpoint(checkpoint);

@@ -125,6 +125,13 @@ select w.won, w.versions, (select array_agg(position order by trace_id, version)
 from (select array_agg(ord)::text as won, array_agg(version)::text as versions from won) w
 `;
 
+/** $1 stream ids (hex): each one's version, 0 for none, in their order. */
+const STREAM_VERSIONS_SQL = `
+select coalesce((select max(e.version) from events e where e.trace_id = decode(s.id, 'hex')), 0) as version
+from unnest($1::text[]) with ordinality as s(id, ord)
+order by s.ord
+`;
+
 /**
  * For requests that did not go in: the stream's version now, and which of their event
  * ids the stream holds, where, and with the same content or not.
@@ -456,6 +463,15 @@ export class PostgresEventStore implements EventStore {
       const [row] = await this.sql<{ version: number }[]>`
         select max(version) as version from events where trace_id = ${Buffer.from(streamId, "hex")}`;
       return row?.version ?? 0;
+    });
+  }
+
+  async streamVersions(streamIds: readonly StreamId[]): Promise<number[]> {
+    return this.track(async () => {
+      for (const streamId of streamIds) assertStreamId(streamId);
+      if (streamIds.length === 0) return [];
+      const rows = await this.sql.unsafe(STREAM_VERSIONS_SQL, [textArrayLiteral(streamIds)] as never[], { prepare: true });
+      return (rows as unknown as Array<{ version: number }>).map((row) => row.version);
     });
   }
 

@@ -1,0 +1,86 @@
+// The saga against retention (apps/server/src/retention): a fold that reads the log
+// from its start (a new leader's rebuild, a replica's first catch-up) reads below
+// every checkpoint, where retention deletes. A trace deleted between two of its
+// pages left only its first events folded: a span running for ever that no close
+// could end (TRACE_NOT_FOUND). Once caught up, the fold forgets such traces.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
+import { START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
+import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
+import { TraceRetention, type RetentionPass } from "../retention/trace-retention.js";
+import { MONITORING_SUBSCRIBER } from "./saga-runner.js";
+import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf } from "./testing/saga-harness.js";
+
+const DAY = 86_400n * SECOND;
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe("a saga fold read from the start of the log while retention deletes", () => {
+  it("forgets a trace whose last events were deleted between two of its pages: no running span is left that the log does not have", async () => {
+    const h = sagaHarness(db.sql);
+    const base = h.clock.now;
+    // A span whose start and end lie pages apart in the log, all of it soon expired.
+    const expired = traceIdOf();
+    const root = spanIdOf();
+    expect((await h.bus.submit(startSpan(expired, root, base))).ok).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const [traceId, spanId] = [traceIdOf(), spanIdOf()];
+      await h.bus.submit(startSpan(traceId, spanId, base));
+      await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
+    }
+    expect((await h.bus.submit(endSpan(expired, root, base + 2_000_000n))).ok).toBe(true);
+    h.clock.now = base + 8n * DAY;
+    const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
+    await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
+    await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
+    // The first leader reads it all and stores its checkpoint; the listing too.
+    const first = h.runner({ holder: "first" });
+    await first.step(true);
+    expect(first.isLeader).toBe(true);
+    await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+    await first.stop();
+
+    // The next leader rebuilds in pages of 3 events; another replica's retention pass runs after its first page.
+    const retention = new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER], clock: h.clock.read });
+    let pass: RetentionPass | undefined;
+    const racing = new Proxy(h.store, {
+      get(target, property, receiver) {
+        if (property === "readAll") {
+          return async (from: GlobalCheckpoint, limit: number) => {
+            if (pass === undefined && from.position !== START_OF_LOG.position) pass = await retention.pass();
+            return target.readAll(from, limit);
+          };
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as EventStore;
+    const next = h.runner({ holder: "next", store: racing, batchSize: 3 });
+    await next.step(true);
+    expect(next.isLeader).toBe(true);
+    expect(pass).toMatchObject({ traces: 5 });
+    expect(await h.store.streamVersion(expired)).toBe(0);
+    expect(next.state.traces.has(expired)).toBe(false);
+    expect([...next.state.liveTraces].flatMap((trace) => [...trace.running.keys()])).toEqual([]);
+
+    // Past the orphan timeout: nothing to close, as for a replica that reads the log as it is now.
+    h.clock.advance(400n * SECOND);
+    await next.step(true);
+    expect([...next.state.liveTraces]).toEqual([]);
+    const fresher = h.runner({ holder: "fresher" });
+    await fresher.step(true);
+    expect(fresher.state.liveTraces.size).toBe(0);
+    await next.stop();
+    await fresher.stop();
+    await h.close();
+  });
+});
