@@ -28,7 +28,14 @@ export class StreamTailCache {
       this.tails.set(event.streamId, { events: [copy(event)] });
     } else {
       const last = tail.events[tail.events.length - 1]!;
-      if (event.version <= last.version) return; // seen already (a redelivered slice)
+      if (event.version <= last.version) {
+        // Seen already (a redelivered slice); unless it is another event at that version: the
+        // trace was deleted by retention and begun again under its id, a new stream.
+        if (tail.events[event.version - 1]!.eventId === event.eventId) return;
+        this.drop(event.streamId);
+        this.add(event);
+        return;
+      }
       if (event.version !== last.version + 1) {
         this.drop(event.streamId); // a gap: this tail cannot serve any more
         return;

@@ -60,4 +60,20 @@ describe("StreamTailCache", () => {
     cache.add(event(A, 1));
     expect(cache.read(A, 1)).toBeUndefined();
   });
+
+  it("starts over when a trace id begins again with other events (its trace deleted by retention)", () => {
+    const cache = new StreamTailCache(100);
+    for (let v = 1; v <= 4; v++) cache.add(event(A, v));
+    const again = (version: number): StoredEvent => ({ ...event(A, version), eventId: `again ${version}`, payload: new Uint8Array([100 + version]) });
+    cache.add(again(1));
+    cache.add(again(2));
+    expect(cache.read(A, 2)!.map((e) => e.eventId)).toEqual(["again 1", "again 2"]);
+    expect(cache.read(A, 3)).toBeUndefined();
+    expect(cache.eventCount).toBe(2);
+    // Found out at its first event too.
+    cache.add({ ...event(B, 1) });
+    cache.add({ ...event(B, 2), eventId: "other 2" });
+    cache.add({ ...event(B, 1), eventId: "other 1" });
+    expect(cache.read(B, 1)![0]!.eventId).toBe("other 1");
+  });
 });

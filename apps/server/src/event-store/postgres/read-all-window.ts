@@ -7,7 +7,10 @@
 // Why serving from memory is exact: a page holds every event between its starting
 // checkpoint and its last event, because readAll stops below the oldest transaction
 // still running, so nothing can commit into that range later, and the log is never
-// rewritten. Pages that follow one another (one ends where the next starts) therefore
+// rewritten (retention deletes only whole traces strictly before every subscriber's
+// checkpoint; a page kept here may still show such a trace to a reader that starts
+// from the start of the log, as PostgreSQL may between two of its pages: the saga
+// forgets, once caught up, traces that are gone). Pages that follow one another (one ends where the next starts) therefore
 // form one stretch of the log with no holes, and any read that starts inside it can be
 // answered from it: the events after the reader's checkpoint, as many as it asked for.
 // A read outside the stretch goes to PostgreSQL. Only a read that starts exactly at the
