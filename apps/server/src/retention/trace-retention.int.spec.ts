@@ -5,6 +5,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetTraceResponseSchema, TraceSchema } from "@traceledger/proto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { TransactionSql } from "postgres";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { eventIdentity, type TraceEventCase } from "../domain/trace/trace-event.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
@@ -76,6 +77,26 @@ async function rows(id: string) {
 
 async function checkpointOf(subscriber: string): Promise<GlobalCheckpoint> {
   return store.loadCheckpoint(subscriber);
+}
+
+/** Runs `statement` in a transaction of another session and keeps it open (its locks held) until commit(). */
+async function holdInAnotherSession(statement: (tx: TransactionSql) => Promise<unknown>): Promise<{ commit(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let ran!: () => void;
+  const running = new Promise<void>((resolve) => (ran = resolve));
+  const transaction = db.client(1).begin(async (tx) => {
+    await statement(tx);
+    ran();
+    await held;
+  });
+  await running;
+  return {
+    commit: async () => {
+      release();
+      await transaction;
+    },
+  };
 }
 
 /** Lists every trace (the projector's checkpoint moves past them all). */
@@ -167,22 +188,11 @@ describe("TraceRetention", () => {
     await project();
     now = BASE + 8n * DAY;
     // Another trace's append, not yet committed, holds the lock appends take.
-    const writer = db.client(1);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let began!: () => void;
-    const begun = new Promise<void>((resolve) => (began = resolve));
-    const transaction = writer.begin(async (tx) => {
-      await tx`insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at)
-        values (${Buffer.from(traceId(11), "hex")}, 1, gen_random_uuid(), 'Opaque', '\\x00'::bytea, 0, ${now.toString()})`;
-      began();
-      await held;
-    });
-    await begun;
+    const append11 = await holdInAnotherSession((tx) => tx`insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at)
+        values (${Buffer.from(traceId(11), "hex")}, 1, gen_random_uuid(), 'Opaque', '\\x00'::bytea, 0, ${now.toString()})`);
     expect(await retention(undefined, { lockTimeoutMs: 200 }).pass()).toMatchObject({ traces: 0, busy: true });
     expect((await rows(id)).events).toBe(3);
-    release();
-    await transaction;
+    await append11.commit();
     await project();
 
     expect(await retention().pass()).toMatchObject({ traces: 1 });
@@ -197,22 +207,11 @@ describe("TraceRetention", () => {
     await append(traceId(13), wideTraceEvents(2, traceId(13)), 0, BASE + 8n * DAY);
     await project();
     // VACUUM holds SHARE UPDATE EXCLUSIVE for as long as it runs; this session stands for it.
-    const vacuum = db.client(1);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const holding = new Promise<void>((resolve) => (locked = resolve));
-    const transaction = vacuum.begin(async (tx) => {
-      await tx`lock table events in share update exclusive mode`;
-      locked();
-      await held;
-    });
-    await holding;
+    const vacuum = await holdInAnotherSession((tx) => tx`lock table events in share update exclusive mode`);
     const started = performance.now();
     expect(await retention(undefined, { lockTimeoutMs: 150 }).pass()).toMatchObject({ traces: 0, busy: true });
     expect(performance.now() - started).toBeLessThan(1000);
-    release();
-    await transaction;
+    await vacuum.commit();
     expect(await retention().pass()).toMatchObject({ traces: 1, busy: false });
   });
 
