@@ -42,6 +42,13 @@ export interface TraceCommandBusOptions {
   /** Completed traces' states kept in memory (see trace-state-cache.ts). Default 2,000. */
   readonly completedCacheSize?: number;
   /**
+   * A cached state whose trace's last event is older than this is read again before a
+   * command is decided on it. Set with retention (half its period): a trace idle for
+   * the period may be deleted and begun again by another replica up to the very version
+   * cached, which no version check would tell. Default: cached states are trusted.
+   */
+  readonly cacheTrustNs?: bigint;
+  /**
    * How long each store operation of a batch (reading its traces, the group commit, a
    * refusal's check) may take; then the batch's commands are answered UNAVAILABLE
    * (STORE_UNAVAILABLE) and onStoreDeadline is called. Default 30,000 ms.
@@ -227,9 +234,16 @@ export class TraceCommandBus {
       else traces.set(entry.command.traceId, [entry]);
     }
     try {
+      const trust = this.options.cacheTrustNs;
+      if (trust !== undefined) {
+        const cutoff = this.options.clock() - trust;
+        for (const traceId of traces.keys()) this.cache.deleteIfIdleSince(traceId, cutoff);
+      }
       // States not read from the store for this batch: cached ones, and new traces assumed empty.
       const unread = new Set([...traces.keys()].filter((traceId) => this.cache.has(traceId)));
-      const states = await this.timely(this.loadStates(traces, unread));
+      // When each trace's last event was recorded, at the latest known: what the cache keeps with its state.
+      const lastEventAt = new Map<string, bigint>();
+      const states = await this.timely(this.loadStates(traces, unread, lastEventAt));
       const now = this.options.clock();
       const work: TraceWork[] = [];
       for (const [traceId, entries] of traces) work.push(this.decideSafely(traceId, entries, states.get(traceId)!, now));
@@ -251,7 +265,7 @@ export class TraceCommandBus {
           conflicted.push(...w.entries);
           return;
         }
-        this.committed(w, result);
+        this.committed(w, result, now);
       });
       const readOnly = work.filter((w) => w.events.length === 0);
       const stale = await this.timely(this.staleAnswers(readOnly, unread));
@@ -260,7 +274,7 @@ export class TraceCommandBus {
           this.cache.delete(w.traceId);
           conflicted.push(...w.entries);
         } else {
-          this.answer(w);
+          this.answer(w, lastEventAt.get(w.traceId) ?? now);
         }
       }
       this.retry(conflicted);
@@ -350,13 +364,14 @@ export class TraceCommandBus {
     return work;
   }
 
-  private committed(work: TraceWork, result: AppendResult): void {
+  /** `now` is the batch's clock, read before the append: its events were recorded at or after it. */
+  private committed(work: TraceWork, result: AppendResult, now: bigint): void {
     if (result.nextVersion !== work.state.version) {
       this.cache.delete(work.traceId);
     } else {
-      this.remember(work.traceId, work.state);
+      this.cache.remember(work.traceId, work.state, now);
     }
-    this.answer(work);
+    this.answer(work, now);
     const observer = this.options.observer;
     if (observer) observeSafely(() => observer.committed(work.state, work.decided));
     if (this.options.onAppended) {
@@ -368,8 +383,8 @@ export class TraceCommandBus {
     }
   }
 
-  private answer(work: TraceWork): void {
-    if (work.events.length === 0 && !work.failed) this.remember(work.traceId, work.state);
+  private answer(work: TraceWork, lastEventAt: bigint): void {
+    if (work.events.length === 0 && !work.failed) this.cache.remember(work.traceId, work.state, lastEventAt);
     const { entries, results } = work;
     for (let i = 0; i < entries.length; i++) entries[i]!.group.settle(entries[i]!.index, results[i]!);
   }
@@ -388,13 +403,14 @@ export class TraceCommandBus {
   }
 
   /** The state of each trace; those it did not read (assumed empty) are added to `unread`. */
-  private async loadStates(traces: Map<string, Pending[]>, unread: Set<string>): Promise<Map<string, TraceState | UnreadableTrace>> {
+  private async loadStates(traces: Map<string, Pending[]>, unread: Set<string>, lastEventAt: Map<string, bigint>): Promise<Map<string, TraceState | UnreadableTrace>> {
     const states = new Map<string, TraceState | UnreadableTrace>();
     const loads: Array<Promise<void>> = [];
     for (const [traceId, entries] of traces) {
       const cached = this.cache.get(traceId);
       if (cached) {
         states.set(traceId, cached);
+        lastEventAt.set(traceId, this.cache.lastEventAt(traceId)!);
       } else if (entries[0]!.conflicts === 0 && startsNewTrace(entries[0]!.command)) {
         // A start without a local parent usually opens a new trace: assume the
         // stream is empty and let the expected version catch the exception,
@@ -402,7 +418,12 @@ export class TraceCommandBus {
         states.set(traceId, initialTraceState(traceId));
         unread.add(traceId);
       } else {
-        loads.push(this.load(traceId).then((state) => void states.set(traceId, state)));
+        loads.push(
+          this.load(traceId).then(({ state, lastRecordedAt }) => {
+            states.set(traceId, state);
+            if (lastRecordedAt !== undefined) lastEventAt.set(traceId, lastRecordedAt);
+          }),
+        );
       }
     }
     await Promise.all(loads);
@@ -414,19 +435,16 @@ export class TraceCommandBus {
    * an outage); an event this server cannot read (a type a newer replica wrote,
    * a damaged payload) fails only its own trace's commands.
    */
-  private async load(traceId: string): Promise<TraceState | UnreadableTrace> {
+  private async load(traceId: string): Promise<{ state: TraceState | UnreadableTrace; lastRecordedAt: bigint | undefined }> {
     const stored = await this.options.store.readStream(traceId);
+    const lastRecordedAt = stored[stored.length - 1]?.recordedAt;
     let state = initialTraceState(traceId);
     try {
       for (const event of stored) state = evolveTrace(state, decodeStored(event));
     } catch (error) {
-      return new UnreadableTrace(error);
+      return { state: new UnreadableTrace(error), lastRecordedAt };
     }
-    return state;
-  }
-
-  private remember(traceId: string, state: TraceState): void {
-    this.cache.remember(traceId, state);
+    return { state, lastRecordedAt };
   }
 }
 

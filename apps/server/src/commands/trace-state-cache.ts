@@ -5,12 +5,22 @@
 // was old-generation garbage for the collector to trace and sweep (about 2 us per
 // event stored on the ingest write path). A trace that is not cached is read and
 // folded from the store, so what is kept changes cost, never answers.
+//
+// Each state keeps when its trace's last event is known to have been recorded (at
+// the latest): with retention, a trace idle that long may have been deleted, and
+// begun again under its id by another replica, up to the very version cached.
 
 import type { TraceState } from "../domain/trace/trace-state.js";
 
+interface Entry {
+  readonly state: TraceState;
+  /** Unix nanoseconds: the trace's last event was recorded at or after this. */
+  readonly lastEventAt: bigint;
+}
+
 export class TraceStateCache {
-  private readonly open = new Map<string, TraceState>();
-  private readonly completed = new Map<string, TraceState>();
+  private readonly open = new Map<string, Entry>();
+  private readonly completed = new Map<string, Entry>();
 
   constructor(
     private readonly openSize: number,
@@ -18,7 +28,18 @@ export class TraceStateCache {
   ) {}
 
   get(traceId: string): TraceState | undefined {
-    return this.open.get(traceId) ?? this.completed.get(traceId);
+    return (this.open.get(traceId) ?? this.completed.get(traceId))?.state;
+  }
+
+  /** When the cached trace's last event was recorded, at the latest known. */
+  lastEventAt(traceId: string): bigint | undefined {
+    return (this.open.get(traceId) ?? this.completed.get(traceId))?.lastEventAt;
+  }
+
+  /** Drops the trace's state if its last event was recorded before `cutoff`. */
+  deleteIfIdleSince(traceId: string, cutoff: bigint): void {
+    const at = this.lastEventAt(traceId);
+    if (at !== undefined && at < cutoff) this.delete(traceId);
   }
 
   has(traceId: string): boolean {
@@ -31,15 +52,15 @@ export class TraceStateCache {
   }
 
   /** Keeps the state as the most recently used of its kind. */
-  remember(traceId: string, state: TraceState): void {
+  remember(traceId: string, state: TraceState, lastEventAt: bigint): void {
     this.delete(traceId);
-    if (state.status === "completed") put(this.completed, traceId, state, this.completedSize);
-    else put(this.open, traceId, state, this.openSize);
+    if (state.status === "completed") put(this.completed, traceId, { state, lastEventAt }, this.completedSize);
+    else put(this.open, traceId, { state, lastEventAt }, this.openSize);
   }
 }
 
-function put(map: Map<string, TraceState>, traceId: string, state: TraceState, size: number): void {
-  map.set(traceId, state);
+function put(map: Map<string, Entry>, traceId: string, entry: Entry, size: number): void {
+  map.set(traceId, entry);
   if (map.size > size) {
     const oldest = map.keys().next().value;
     if (oldest !== undefined) map.delete(oldest);

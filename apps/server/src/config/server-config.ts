@@ -180,6 +180,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),
     retentionNs: retentionNs ?? undefined,
   };
+  // A span is closed as an orphan, and a trace begun elsewhere as idle, only while its trace
+  // is kept: retention no longer than those would delete a trace the saga still tracks.
+  const monitoring = config.monitoring;
+  if (config.retentionNs !== undefined && monitoring.enabled) {
+    const longest = monitoring.saga.orphanTimeoutNs > monitoring.saga.traceIdleTimeoutNs ? monitoring.saga.orphanTimeoutNs : monitoring.saga.traceIdleTimeoutNs;
+    if (config.retentionNs <= longest) {
+      problems.push(
+        `TRACELEDGER_RETENTION=${JSON.stringify(retentionRaw)} must be longer than MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS (${longest / 1_000_000n} ms): the saga closes spans and traces only while they are kept`,
+      );
+    }
+  }
   if (config.grpcPort !== 0 && config.grpcPort === config.httpPort) {
     problems.push(`TRACELEDGER_GRPC_PORT and TRACELEDGER_HTTP_PORT are both ${config.grpcPort}; they must differ`);
   }

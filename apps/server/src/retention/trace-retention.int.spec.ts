@@ -267,5 +267,27 @@ describe("TraceRetention", () => {
       expect((await rows(id)).events).toBe(stored);
       await bus.close();
     });
+    it("decides on the new stream, not on a cached state of the deleted one at the same version", async () => {
+      const id = traceId(26);
+      const [old, other] = ["00000000000000b1", "00000000000000b2"];
+      const trust = { cacheTrustNs: 7n * DAY / 2n };
+      const cached = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS, ...trust });
+      now = BASE;
+      expect(await cached.submit(startSpan(old, { traceId: id, startTime: BASE }))).toMatchObject({ ok: true });
+      expect(await store.streamVersion(id)).toBe(2);
+      await append(traceId(27), wideTraceEvents(2, traceId(27)), 0, BASE + 8n * DAY);
+      await project();
+      expect(await retention().pass()).toMatchObject({ traces: 1 });
+      // Another replica begins the trace again: version 2 again, another span.
+      const elsewhere = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS, ...trust });
+      expect(await elsewhere.submit(startSpan(other, { traceId: id, startTime: now }))).toMatchObject({ ok: true });
+      expect(await store.streamVersion(id)).toBe(2);
+      // This replica's cached state (version 2, the old span) is not what the trace is now.
+      expect(await cached.submit(endSpan(old, { traceId: id, endTime: now }))).toMatchObject({ ok: false, error: { reason: "SPAN_NOT_FOUND" } });
+      expect(await cached.submit(endSpan(other, { traceId: id, endTime: now + 1000n }))).toMatchObject({ ok: true });
+      expect((await store.readStream(id)).map((e) => e.type)).toEqual(["TraceStarted", "SpanStarted", "SpanEnded", "TraceCompleted"]);
+      await cached.close();
+      await elsewhere.close();
+    });
   });
 });

@@ -153,6 +153,8 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       },
       observer: new CommandBusMetrics(metrics),
       storeDeadlineMs: config.appendDeadlineMs,
+      // With retention, a trace idle for its period may be deleted and begun again elsewhere.
+      ...(config.retentionNs === undefined ? {} : { cacheTrustNs: config.retentionNs / 2n }),
       // Most likely a connection the network lost. All of the pool's are dropped: postgres.js
       // tells which backend (pid) a pending statement went to, not which socket, and under
       // TLS the socket's bytes do not say either. Nor is a lost connection often alone (a

@@ -20,7 +20,9 @@ let client: TracingClient;
 beforeAll(async () => {
   db = await createTestDatabase();
   // No export: an exporter with no collector to take its spans would hold every trace back.
-  server = await startServer(db.url, { TRACELEDGER_RETENTION: "3s", TRACING_ENABLED: "false" });
+  // No saga: with it, retention must outlast its orphan timeout (minutes), and this runs in seconds
+  // (src/retention/trace-retention.int.spec.ts and src/monitoring/saga-retention.int.spec.ts cover it).
+  server = await startServer(db.url, { TRACELEDGER_RETENTION: "3s", TRACING_ENABLED: "false", MONITORING_ENABLED: "false" });
   client = connectClient(server.grpcAddress);
 });
 
