@@ -64,6 +64,8 @@ export class SagaFold {
   event(stored: StoredEvent, out: MonitoringOutput[]): void {
     // A type this server does not know (a newer replica's) is skipped, as by every reader of the log.
     if (!isTraceStream(stored.streamId) || !isTraceEventType(stored.type)) return;
+    // A trace held here whose stream starts again: retention deleted it and its id was used again.
+    if (stored.version === 1 && this.state.traces.has(stored.streamId)) this.forget([stored.streamId]);
     if (stored.recordedAt >= this.nextTick && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
     if (stored.recordedAt > this.newestRecorded) this.newestRecorded = stored.recordedAt;
     const event = decodeForSaga(stored.type, stored.payload);

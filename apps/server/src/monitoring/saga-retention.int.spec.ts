@@ -71,6 +71,8 @@ describe("a saga fold read from the start of the log while retention deletes", (
     expect(await h.store.streamVersion(expired)).toBe(0);
     expect(next.state.traces.has(expired)).toBe(false);
     expect([...next.state.liveTraces].flatMap((trace) => [...trace.running.keys()])).toEqual([]);
+    // What the rebuild raised on the half-read trace (and never stored) went with it.
+    expect([...next.state.openAlerts.values()].filter((alert) => "traceId" in alert.subject && alert.subject.traceId === expired)).toEqual([]);
 
     // Past the orphan timeout: nothing to close, as for a replica that reads the log as it is now.
     h.clock.advance(400n * SECOND);
@@ -81,6 +83,55 @@ describe("a saga fold read from the start of the log while retention deletes", (
     expect(fresher.state.liveTraces.size).toBe(0);
     await next.stop();
     await fresher.stop();
+    await h.close();
+  });
+
+  it("starts a trace over when its id begins again in the log, deleted and used again before the fold caught up", async () => {
+    const h = sagaHarness(db.sql);
+    const base = h.clock.now;
+    const reused = traceIdOf();
+    const root = spanIdOf();
+    expect((await h.bus.submit(startSpan(reused, root, base))).ok).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const [traceId, spanId] = [traceIdOf(), spanIdOf()];
+      await h.bus.submit(startSpan(traceId, spanId, base));
+      await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
+    }
+    expect((await h.bus.submit(endSpan(reused, root, base + 2_000_000n))).ok).toBe(true);
+    h.clock.now = base + 8n * DAY;
+    const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
+    await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
+    await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
+    const first = h.runner({ holder: "first" });
+    await first.step(true);
+    await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+    await first.stop();
+
+    const retention = new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER], clock: h.clock.read });
+    const again = spanIdOf();
+    let passed = false;
+    const racing = new Proxy(h.store, {
+      get(target, property, receiver) {
+        if (property === "readAll") {
+          return async (from: GlobalCheckpoint, limit: number) => {
+            if (!passed && from.position !== START_OF_LOG.position) {
+              passed = true;
+              await retention.pass();
+              // The id is used again at once: the log has it again before the fold has caught up.
+              expect((await h.bus.submit(startSpan(reused, again, h.clock.now))).ok).toBe(true);
+            }
+            return target.readAll(from, limit);
+          };
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as EventStore;
+    const next = h.runner({ holder: "next", store: racing, batchSize: 3 });
+    await next.step(true);
+    expect(passed).toBe(true);
+    expect([...(next.state.traces.get(reused)?.running.keys() ?? [])]).toEqual([again]);
+    await next.stop();
     await h.close();
   });
 });

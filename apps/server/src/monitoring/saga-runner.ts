@@ -279,6 +279,7 @@ export class SagaRunner {
     if (gone.length > 0) {
       fold.forget(gone);
       this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone.length });
+      if (this.role === "leader") this.reportOpenAlerts(fold);
     }
     this.checked = fold;
   }

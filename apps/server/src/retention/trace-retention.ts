@@ -23,7 +23,7 @@ import { MONITORING_SUBSCRIBER } from "../monitoring/saga-runner.js";
 import { OTLP_EXPORT_SUBSCRIBER } from "../otlp-export/start-otlp-export.js";
 import { TRACE_LISTING_SUBSCRIBER } from "../projections/postgres/trace-listing-projector.js";
 import { WakeableSleep } from "../subscription/wakeable-sleep.js";
-import { deleteExpiredTraces, loadCheckpoints, recordedAtOrAfter, scanForExpiry, type ExpiryResult } from "./postgres/expire-traces.js";
+import { deleteExpiredTraces, loadCheckpoints, recordedAfter, scanForExpiry, type ExpiryResult } from "./postgres/expire-traces.js";
 
 export interface TraceRetentionOptions {
   readonly sql: Sql;
@@ -116,8 +116,8 @@ export class TraceRetention {
       if (scan.last === undefined || scan.scanned < page) break;
       after = scan.last;
     }
-    // The pass ran into the horizon: does a subscriber stand at an event already expired?
-    const at = heldBy === undefined ? undefined : await recordedAtOrAfter(sql, horizon);
+    // The pass ran into the horizon: does a subscriber stand before an event already expired?
+    const at = heldBy === undefined ? undefined : await recordedAfter(sql, horizon);
     return { traces, events, heldBackBy: at !== undefined && at < cutoff ? heldBy : undefined, busy: false };
   }
 

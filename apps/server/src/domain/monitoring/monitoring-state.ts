@@ -360,6 +360,10 @@ export function forgetTrace(state: MonitoringState, traceId: string): ActiveSpan
   if (!trace) return [];
   state.traces.delete(traceId);
   state.liveTraces.delete(trace);
+  // Its alerts go too, unresolved: raised on a half-read trace, by a replay that stored nothing.
+  for (const [alertId, alert] of state.openAlerts) {
+    if ((alert.kind === "slow_span" || alert.kind === "slow_trace" || alert.kind === "critical_error") && alert.subject.traceId === traceId) state.openAlerts.delete(alertId);
+  }
   return [...trace.running.values()];
 }
 

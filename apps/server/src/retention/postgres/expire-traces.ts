@@ -24,7 +24,11 @@ export interface ExpiryScan {
   /** Where the page ended (the next page starts after it); undefined when it was empty. */
   readonly last: GlobalCheckpoint | undefined;
   readonly scanned: number;
-  /** Whether the page reached an event recorded at or after the cutoff: later pages are newer. */
+  /**
+   * Whether every event of the page was recorded at or after the cutoff: later pages are
+   * newer. (Not at the first such event: a replica whose clock runs ahead writes events
+   * that look newer among older ones.)
+   */
   readonly reachedCutoff: boolean;
   /** Traces with an event in the page recorded before the cutoff (hex ids). */
   readonly candidates: readonly string[];
@@ -53,7 +57,7 @@ with page as (
 ),
 last as (select tx_id, position from page order by tx_id desc, position desc limit 1)
 select (select tx_id::text from last) as last_tx, (select position::text from last) as last_position,
-       count(*)::int as scanned, coalesce(bool_or(recorded_at >= $6::int8), false) as reached_cutoff,
+       count(*)::int as scanned, coalesce(bool_and(recorded_at >= $6::int8), false) as reached_cutoff,
        coalesce(array_agg(distinct encode(trace_id, 'hex')) filter (where recorded_at < $6::int8 and trace_id <> $7::bytea), '{}') as candidates
 from page
 `;
@@ -127,11 +131,11 @@ export async function deleteExpiredTraces(sql: Sql, candidates: readonly string[
   }
 }
 
-/** When the first event at or after `place` (in the log's order) was recorded; undefined past the log's end. */
-export async function recordedAtOrAfter(sql: Sql, place: GlobalCheckpoint): Promise<bigint | undefined> {
+/** When the first event after `place` (in the log's order) was recorded; undefined past the log's end. */
+export async function recordedAfter(sql: Sql, place: GlobalCheckpoint): Promise<bigint | undefined> {
   const [row] = await sql<Array<{ recorded_at: bigint }>>`
     select recorded_at from events
-    where (tx_id, position) >= (${place.transactionId.toString()}::xid8, ${place.position.toString()}::int8)
+    where (tx_id, position) > (${place.transactionId.toString()}::xid8, ${place.position.toString()}::int8)
     order by tx_id, position limit 1`;
   return row?.recorded_at;
 }
