@@ -93,7 +93,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: "TRACELEDGER_RETENTION",
     default: "",
-    help: "Delete a trace (its events, listing rows, snapshots) this long after its last event: a whole number with s, m, h or d, e.g. 7d or 36h; only once every subscriber of the log (listing, saga, export) has read it. Must outlast the longest span. Unset: keep every trace.",
+    help: "Delete a trace (its events, listing rows, snapshots) this long after its last event: a whole number with s, m, h or d, e.g. 7d or 36h; only once every subscriber of the log (listing, saga, export) has read it. Must outlast the longest span, and be at least twice MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS. Unset: keep every trace.",
   },
 ];
 
@@ -185,9 +185,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const monitoring = config.monitoring;
   if (config.retentionNs !== undefined && monitoring.enabled) {
     const longest = monitoring.saga.orphanTimeoutNs > monitoring.saga.traceIdleTimeoutNs ? monitoring.saga.orphanTimeoutNs : monitoring.saga.traceIdleTimeoutNs;
-    if (config.retentionNs <= longest) {
+    // Twice the longer timeout: the saga measures from when it learnt of a span, its ticks and
+    // closes take their time, and retention measures from when the last event was recorded.
+    if (config.retentionNs < 2n * longest) {
       problems.push(
-        `TRACELEDGER_RETENTION=${JSON.stringify(retentionRaw)} must be longer than MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS (${longest / 1_000_000n} ms): the saga closes spans and traces only while they are kept`,
+        `TRACELEDGER_RETENTION=${JSON.stringify(retentionRaw)} must be at least twice MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS (${(2n * longest) / 1_000_000n} ms): the saga closes spans and traces only while they are kept`,
       );
     }
   }

@@ -69,12 +69,12 @@ describe("server configuration from the environment", () => {
     expect(loadConfig({ TRACELEDGER_RETENTION: "36H" }).retentionNs).toBe(36n * 3600n * 1_000_000_000n);
     expect(loadConfig({ TRACELEDGER_RETENTION: " 90m " }).retentionNs).toBe(90n * 60n * 1_000_000_000n);
     expect(loadConfig({ TRACELEDGER_RETENTION: "1s", MONITORING_ENABLED: "false" }).retentionNs).toBe(1_000_000_000n);
-    expect(() => loadConfig({ TRACELEDGER_RETENTION: "300s" })).toThrow(
-      'TRACELEDGER_RETENTION="300s" must be longer than MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS (300000 ms)',
+    expect(() => loadConfig({ TRACELEDGER_RETENTION: "599s" })).toThrow(
+      'TRACELEDGER_RETENTION="599s" must be at least twice MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS (600000 ms)',
     );
-    expect(loadConfig({ TRACELEDGER_RETENTION: "301s" }).retentionNs).toBe(301n * 1_000_000_000n);
+    expect(loadConfig({ TRACELEDGER_RETENTION: "10m" }).retentionNs).toBe(600n * 1_000_000_000n);
     expect(loadConfig({ TRACELEDGER_RETENTION: "30s", MONITORING_ENABLED: "false" }).retentionNs).toBe(30n * 1_000_000_000n);
-    expect(loadConfig({ TRACELEDGER_RETENTION: "30s", MONITORING_ORPHAN_TIMEOUT_MS: "10000", MONITORING_TRACE_IDLE_TIMEOUT_MS: "20000" }).retentionNs).toBe(30n * 1_000_000_000n);
+    expect(loadConfig({ TRACELEDGER_RETENTION: "40s", MONITORING_ORPHAN_TIMEOUT_MS: "10000", MONITORING_TRACE_IDLE_TIMEOUT_MS: "20000" }).retentionNs).toBe(40n * 1_000_000_000n);
     for (const raw of ["7", "0s", "1.5h", "7 days", "-1d", "36501d", "1w"]) {
       expect(() => loadConfig({ TRACELEDGER_RETENTION: raw })).toThrow(`TRACELEDGER_RETENTION=${JSON.stringify(raw)} must be a whole number of seconds, minutes, hours or days`);
     }

@@ -134,4 +134,26 @@ describe("a saga fold read from the start of the log while retention deletes", (
     await next.stop();
     await h.close();
   });
+
+  it("forgets a trace whose close is refused because the trace is gone", async () => {
+    const h = sagaHarness(db.sql, { orphanTimeoutNs: 60n * SECOND });
+    // After every event the other cases stored (the saga's time never goes back).
+    h.clock.now += 30n * DAY;
+    const gone = traceIdOf();
+    const span = spanIdOf();
+    expect((await h.bus.submit(startSpan(gone, span, h.clock.now))).ok).toBe(true);
+    const leader = h.runner({ holder: "leader" });
+    await leader.step(true);
+    h.clock.advance(10n * SECOND);
+    await leader.step(true);
+    expect(leader.state.traces.get(gone)?.running.has(span)).toBe(true);
+    // Deleted under the saga (a start time far ahead of the clock makes its orphan close come late).
+    await db.sql`delete from events where trace_id = ${Buffer.from(gone, "hex")}`;
+    h.clock.advance(120n * SECOND);
+    await leader.step(true);
+    await leader.step(true);
+    expect(leader.state.traces.has(gone)).toBe(false);
+    await leader.stop();
+    await h.close();
+  });
 });

@@ -341,13 +341,21 @@ export class SagaRunner {
   private async sendCommands(commands: readonly MonitoringCommand[]): Promise<MonitoringCommand[]> {
     const results = await Promise.all(commands.map((c) => this.options.commands.submit(c)));
     const again: MonitoringCommand[] = [];
+    const gone: string[] = [];
     results.forEach((result, i) => {
       if (result.ok) return;
       const { kind, reason } = result.error;
       if (kind === "aborted" || kind === "unavailable") again.push(commands[i]!);
       // Rejected by the aggregate's rules (the span or trace is gone): nothing to retry.
       else this.options.log?.debug("monitoring: a saga command was refused", { command: commands[i]!.type, trace_id: result.traceId, reason });
+      // The trace itself is gone (retention deleted it while the saga still tracked a span of
+      // it): no close can ever end what the saga holds of it, so it forgets it.
+      if (reason === "TRACE_NOT_FOUND") gone.push(result.traceId);
     });
+    if (gone.length > 0) {
+      this.fold.forget(gone);
+      this.reportOpenAlerts(this.fold);
+    }
     return again;
   }
 
