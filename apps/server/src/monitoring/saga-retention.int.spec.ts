@@ -24,46 +24,69 @@ afterAll(async () => {
   await db?.drop();
 });
 
+type Harness = ReturnType<typeof sagaHarness>;
+
+/**
+ * A trace whose span starts and ends pages apart in the log (four short traces between),
+ * all recorded 8 days before a fresh trace; a first leader has read it all and stored its
+ * checkpoint, the listing too. Returns the soon-expired trace and its root span.
+ */
+async function logWithAnExpiringTrace(h: Harness): Promise<{ expired: string; root: string }> {
+  const base = h.clock.now;
+  const expired = traceIdOf();
+  const root = spanIdOf();
+  expect((await h.bus.submit(startSpan(expired, root, base))).ok).toBe(true);
+  for (let i = 0; i < 4; i++) {
+    const [traceId, spanId] = [traceIdOf(), spanIdOf()];
+    await h.bus.submit(startSpan(traceId, spanId, base));
+    await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
+  }
+  expect((await h.bus.submit(endSpan(expired, root, base + 2_000_000n))).ok).toBe(true);
+  h.clock.now = base + 8n * DAY;
+  const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
+  await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
+  await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
+  const first = h.runner({ holder: "first" });
+  await first.step(true);
+  expect(first.isLeader).toBe(true);
+  await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+  await first.stop();
+  return { expired, root };
+}
+
+/** The harness's store, with `meanwhile` run once before the first read of the log past its start. */
+function racingStore(h: Harness, meanwhile: () => Promise<void>): EventStore {
+  let ran = false;
+  return new Proxy(h.store, {
+    get(target, property, receiver) {
+      if (property === "readAll") {
+        return async (from: GlobalCheckpoint, limit: number) => {
+          if (!ran && from.position !== START_OF_LOG.position) {
+            ran = true;
+            await meanwhile();
+          }
+          return target.readAll(from, limit);
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as EventStore;
+}
+
+const retentionOf = (h: Harness) =>
+  new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER], clock: h.clock.read });
+
 describe("a saga fold read from the start of the log while retention deletes", () => {
   it("forgets a trace whose last events were deleted between two of its pages: no running span is left that the log does not have", async () => {
     const h = sagaHarness(db.sql);
-    const base = h.clock.now;
-    // A span whose start and end lie pages apart in the log, all of it soon expired.
-    const expired = traceIdOf();
-    const root = spanIdOf();
-    expect((await h.bus.submit(startSpan(expired, root, base))).ok).toBe(true);
-    for (let i = 0; i < 4; i++) {
-      const [traceId, spanId] = [traceIdOf(), spanIdOf()];
-      await h.bus.submit(startSpan(traceId, spanId, base));
-      await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
-    }
-    expect((await h.bus.submit(endSpan(expired, root, base + 2_000_000n))).ok).toBe(true);
-    h.clock.now = base + 8n * DAY;
-    const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
-    await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
-    await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
-    // The first leader reads it all and stores its checkpoint; the listing too.
-    const first = h.runner({ holder: "first" });
-    await first.step(true);
-    expect(first.isLeader).toBe(true);
-    await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
-    await first.stop();
-
+    const { expired } = await logWithAnExpiringTrace(h);
     // The next leader rebuilds in pages of 3 events; another replica's retention pass runs after its first page.
-    const retention = new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER], clock: h.clock.read });
+    const retention = retentionOf(h);
     let pass: RetentionPass | undefined;
-    const racing = new Proxy(h.store, {
-      get(target, property, receiver) {
-        if (property === "readAll") {
-          return async (from: GlobalCheckpoint, limit: number) => {
-            if (pass === undefined && from.position !== START_OF_LOG.position) pass = await retention.pass();
-            return target.readAll(from, limit);
-          };
-        }
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as EventStore;
+    const racing = racingStore(h, async () => {
+      pass = await retention.pass();
+    });
     const next = h.runner({ holder: "next", store: racing, batchSize: 3 });
     await next.step(true);
     expect(next.isLeader).toBe(true);
@@ -88,45 +111,16 @@ describe("a saga fold read from the start of the log while retention deletes", (
 
   it("starts a trace over when its id begins again in the log, deleted and used again before the fold caught up", async () => {
     const h = sagaHarness(db.sql);
-    const base = h.clock.now;
-    const reused = traceIdOf();
-    const root = spanIdOf();
-    expect((await h.bus.submit(startSpan(reused, root, base))).ok).toBe(true);
-    for (let i = 0; i < 4; i++) {
-      const [traceId, spanId] = [traceIdOf(), spanIdOf()];
-      await h.bus.submit(startSpan(traceId, spanId, base));
-      await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
-    }
-    expect((await h.bus.submit(endSpan(reused, root, base + 2_000_000n))).ok).toBe(true);
-    h.clock.now = base + 8n * DAY;
-    const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
-    await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
-    await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
-    const first = h.runner({ holder: "first" });
-    await first.step(true);
-    await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
-    await first.stop();
-
-    const retention = new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER], clock: h.clock.read });
+    const { expired: reused } = await logWithAnExpiringTrace(h);
+    const retention = retentionOf(h);
     const again = spanIdOf();
     let passed = false;
-    const racing = new Proxy(h.store, {
-      get(target, property, receiver) {
-        if (property === "readAll") {
-          return async (from: GlobalCheckpoint, limit: number) => {
-            if (!passed && from.position !== START_OF_LOG.position) {
-              passed = true;
-              await retention.pass();
-              // The id is used again at once: the log has it again before the fold has caught up.
-              expect((await h.bus.submit(startSpan(reused, again, h.clock.now))).ok).toBe(true);
-            }
-            return target.readAll(from, limit);
-          };
-        }
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as EventStore;
+    const racing = racingStore(h, async () => {
+      passed = true;
+      await retention.pass();
+      // The id is used again at once: the log has it again before the fold has caught up.
+      expect((await h.bus.submit(startSpan(reused, again, h.clock.now))).ok).toBe(true);
+    });
     const next = h.runner({ holder: "next", store: racing, batchSize: 3 });
     await next.step(true);
     expect(passed).toBe(true);
