@@ -46,7 +46,7 @@ export interface TraceRetentionOptions {
 }
 
 /** Subscribers of the trace log that may hold retention back even when this replica does not run them. */
-export const TRACE_LOG_SUBSCRIBERS: readonly string[] = [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER, OTLP_EXPORT_SUBSCRIBER];
+const TRACE_LOG_SUBSCRIBERS: readonly string[] = [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER, OTLP_EXPORT_SUBSCRIBER];
 
 export interface RetentionPass extends ExpiryResult {
   /**

@@ -6,22 +6,19 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { GetTraceEventsRequestSchema, GetTraceEventsResponseSchema, type GetTraceEventsResponse } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
-import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import { seededRandom } from "../domain/testing/seeded-random.js";
-import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import { eventIdentity } from "../domain/trace/trace-event.js";
 import { bytesToHex, hexToBytes } from "../domain/trace/w3c-ids.js";
 import type { ReadStreamOptions } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
 import { deriveEventId } from "../events/event-id.js";
 import { encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
-import { TraceChangeFeed } from "../live/trace-change-feed.js";
 import { wideTraceEvents } from "../trace-reads/testing/wide-trace.js";
 import { TimeSlices } from "../trace-reads/time-slices.js";
 import { toEnvelope } from "./event-envelope.js";
 import { encodeEventsPage, readEventsPage } from "./events-page.js";
 import { isPreEncoded } from "./transport/pre-encoded-message.js";
-import { createTracingService } from "./tracing-service.js";
+import { eventsService } from "./testing/events-service.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4737";
 const clock = () => 1_764_000_000_000_000_000n;
@@ -104,16 +101,7 @@ describe("a long GetTraceEvents page", () => {
 
   it("pages through a trace with pages of thousands of events as with pages of the default size", async () => {
     const { store, events } = await stores();
-    const bus = new TraceCommandBus({ store, clock, newId: () => "unused", limits: DEFAULT_SPAN_LIMITS });
-    const service = createTracingService({
-      bus,
-      store,
-      changes: new TraceChangeFeed(),
-      listing: { listTraces: () => Promise.reject(new Error("unused")) },
-      traces: { read: () => Promise.reject(new Error("unused")) },
-      clock,
-      shutdown: new AbortController().signal,
-    });
+    const { service, close } = eventsService(store, clock);
     /** Every page's bytes as the transports send them, and what a client decodes from them. */
     const pages = async (pageSize: number) => {
       const answers: Array<{ bytes: Buffer; page: GetTraceEventsResponse; preEncoded: boolean }> = [];
@@ -145,6 +133,6 @@ describe("a long GetTraceEvents page", () => {
     const listed = (answers: typeof usual) => Buffer.from(toBinary(GetTraceEventsResponseSchema, create(GetTraceEventsResponseSchema, { events: answers.flatMap((a) => a.page.events) })));
     expect(same(listed(usual), expectedBytes(0, events.length, ""))).toBe(true);
     expect(same(listed(long), expectedBytes(0, events.length, ""))).toBe(true);
-    await bus.close();
+    await close();
   });
 });

@@ -8,12 +8,9 @@ import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { GetTraceEventsRequestSchema, type GetTraceEventsResponse } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
-import { TraceCommandBus } from "../commands/trace-command-bus.js";
-import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import { hexToBytes } from "../domain/trace/w3c-ids.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
-import { TraceChangeFeed } from "../live/trace-change-feed.js";
-import { createTracingService } from "./tracing-service.js";
+import { eventsService } from "./testing/events-service.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const clock = () => 1_764_000_000_000_000_000n;
@@ -23,18 +20,8 @@ describe("GetTraceEvents paging by bytes", () => {
     const store = new InMemoryEventStore({ clock });
     const events = [1, 2, 3, 4, 5].map((n) => ({ eventId: `00000000-0000-4000-8000-00000000000${n}`, type: "Opaque", payload: new Uint8Array(512).fill(n), occurredAt: 1n }));
     await store.append({ streamId: TRACE, expectedVersion: "no_stream", events });
-    const bus = new TraceCommandBus({ store, clock, newId: () => "unused", limits: DEFAULT_SPAN_LIMITS });
     // An answer limit of 2 KiB makes pages of 1 KiB: two 512-byte events fill one exactly.
-    const service = createTracingService({
-      bus,
-      store,
-      changes: new TraceChangeFeed(),
-      listing: { listTraces: () => Promise.reject(new Error("unused")) },
-      traces: { read: () => Promise.reject(new Error("unused")) },
-      clock,
-      shutdown: new AbortController().signal,
-      maxAnswerBytes: 2048,
-    });
+    const { service, close } = eventsService(store, clock, { maxAnswerBytes: 2048 });
     const pages: bigint[][] = [];
     let pageToken = "";
     do {
@@ -43,6 +30,6 @@ describe("GetTraceEvents paging by bytes", () => {
       pageToken = page.nextPageToken;
     } while (pageToken !== "" && pages.length < 10);
     expect(pages).toEqual([[1n, 2n], [3n, 4n], [5n]]);
-    await bus.close();
+    await close();
   });
 });

@@ -21,7 +21,7 @@ export function runToEnd<T>(steps: Steps<T>): T {
 }
 
 /** One turn of the event loop: what waits (I/O, timers) runs first. */
-export function turnOfTheLoop(): Promise<void> {
+function turnOfTheLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
