@@ -17,6 +17,7 @@ import { AlertWebhook } from "./alert-webhook.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import type { MonitoringSettings } from "./monitoring-settings.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
+import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { SagaRunner, type MonitoringCommandSink } from "./saga-runner.js";
 
 interface MonitoringRuntimeOptions {
@@ -65,6 +66,8 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
     observer: options.observer,
     feed,
     log,
+    snapshots: new PostgresSagaSnapshotStore(sql),
+    snapshotEveryEvents: settings.snapshotEveryEvents,
     onAlertsStored: () => {
       changes.notify(MONITORING_STREAM_ID);
       alertListing.wake();

@@ -13,6 +13,13 @@ import { bigint, customType, index, integer, pgTable, primaryKey, smallint, text
 /** bytea: drizzle 0.45 has no built-in column for it. */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
+/** xid8, held as bigint (as in the event store's schema). */
+const xid8 = customType<{ data: bigint; driverData: string }>({
+  dataType: () => "xid8",
+  toDriver: (value) => value.toString(),
+  fromDriver: (value) => BigInt(value),
+});
+
 /**
  * Leases on background work: the holder acts until expires_at, renewing as it
  * goes; anyone may take an expired lease. Times are the database's clock, so
@@ -58,3 +65,26 @@ export const monitoringAlerts = pgTable(
     index("monitoring_alerts_open_idx").on(t.raisedVersion.desc()).where(sql`${t.state} = 1`),
   ],
 );
+
+/**
+ * The saga's state as its leader held it at a checkpoint it had committed, so a new
+ * leader or a starting replica folds the log from there instead of from its start.
+ * One row per subscriber, replaced as the leader goes; derived data: a missing row,
+ * or one of another format or configuration, only makes a rebuild read more of the log.
+ */
+export const sagaSnapshots = pgTable("saga_snapshots", {
+  subscriberId: text("subscriber_id").primaryKey(),
+  /** SAGA_SNAPSHOT_FORMAT of the code that wrote it; readers use only their own. */
+  format: smallint("format").notNull(),
+  /** A digest of the saga configuration it was folded under (thresholds live in the state). */
+  configDigest: text("config_digest").notNull(),
+  /** The log position the state reflects: the committed checkpoint it was taken at. */
+  txId: xid8("tx_id").notNull(),
+  position: bigint("position", { mode: "bigint" }).notNull(),
+  /** Events the state's fold had read from the start of the log: for logs and metrics. */
+  events: bigint("events", { mode: "bigint" }).notNull(),
+  /** Unix nanoseconds, from the leader's clock. */
+  writtenAt: bigint("written_at", { mode: "bigint" }).notNull(),
+  /** The fold's state (v8 serialisation, deflate-compressed). */
+  state: bytea("state").notNull(),
+});

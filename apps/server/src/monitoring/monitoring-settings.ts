@@ -12,6 +12,8 @@ export interface MonitoringSettings {
   readonly leaseMs: number;
   /** Empty: no webhook. */
   readonly webhookUrl: string;
+  /** The leader snapshots its state every this many events read; 0: never. */
+  readonly snapshotEveryEvents: number;
 }
 
 interface Setting {
@@ -38,6 +40,11 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
   { name: "MONITORING_TRACE_IDLE_TIMEOUT_MS", default: "60000", help: "A trace begun elsewhere (no local root) is closed once nothing has run in it for longer than this." },
   { name: "MONITORING_TICK_MS", default: "1000", help: "How often the saga looks at the clock: the delay of slow-span and orphan detection." },
   { name: "MONITORING_LEASE_MS", default: "15000", help: "The saga's lease: with replicas, another takes over within this long after the leader dies." },
+  {
+    name: "MONITORING_SNAPSHOT_EVERY_EVENTS",
+    default: "250000",
+    help: "The saga's leader stores a snapshot of its state every this many events of the log (at most every 30 s), so a new leader or a starting replica folds the log from there; 0: never (each folds the whole log).",
+  },
   { name: "ALERT_WEBHOOK_URL", default: "", help: "http(s) URL: every alert event is POSTed there as JSON, at least once, with an Idempotency-Key header." },
 ];
 
@@ -124,6 +131,7 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
     tickIntervalMs: integer("MONITORING_TICK_MS", 10, 60_000),
     leaseMs: integer("MONITORING_LEASE_MS", 300, 600_000),
     webhookUrl,
+    snapshotEveryEvents: integer("MONITORING_SNAPSHOT_EVERY_EVENTS", 0, 1_000_000_000),
   };
 }
 

@@ -27,6 +27,7 @@ import { isTraceStream } from "../events/reserved-streams.js";
 import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
 import { isTraceEventType } from "../events/trace-event-codec.js";
 import { decodeForSaga } from "./saga-event-decoder.js";
+import type { SagaFoldImage } from "./saga-snapshot.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const NO_EVENT: TraceEventRecorded["event"] = { case: "spanEventRecorded", value: {} };
@@ -39,15 +40,37 @@ export class SagaFold {
   private nextTick: bigint;
   private newestRecorded = 0n;
   private readonly input: Mutable<TraceEventRecorded> = { type: "TraceEventRecorded", traceId: "", event: NO_EVENT, recordedAt: 0n, version: 0 };
+  /** Events of the log given to this fold, counted from the log's start (a restored fold's snapshot included). */
+  eventsRead: number;
+  /** eventsRead of the snapshot this fold was restored from; 0 for a fold from the start. */
+  readonly restoredEvents: number;
 
   constructor(
     config: MonitoringConfig,
     private readonly tickNs: bigint,
     /** Told about every change of the running spans, when someone watches. */
     private feed?: ActiveSpanFeed,
+    /** Go on from a snapshot's image (taken by image() under the same config and tickNs) instead of the start. */
+    restored?: { readonly image: SagaFoldImage; readonly events: number },
   ) {
-    this.state = initialMonitoringState(config);
-    this.nextTick = tickNs;
+    if (restored) {
+      const { image } = restored;
+      this.state = { config, ...image.state };
+      this.lastTick = image.lastTick;
+      this.nextTick = image.nextTick;
+      this.newestRecorded = image.newestRecorded;
+      this.eventsRead = this.restoredEvents = restored.events;
+    } else {
+      this.state = initialMonitoringState(config);
+      this.nextTick = tickNs;
+      this.eventsRead = this.restoredEvents = 0;
+    }
+  }
+
+  /** The fold as it is now, without its configuration: what a snapshot keeps (saga-snapshot.ts). */
+  image(): SagaFoldImage {
+    const { config: _config, ...state } = this.state;
+    return { lastTick: this.lastTick, nextTick: this.nextTick, newestRecorded: this.newestRecorded, state };
   }
 
   /** From now on, watchers are told about changes (a replay tells nobody). */
@@ -62,6 +85,7 @@ export class SagaFold {
 
   /** Feeds one stored event (events of reserved streams are skipped); outputs go to `out`. */
   event(stored: StoredEvent, out: MonitoringOutput[]): void {
+    this.eventsRead++;
     // A type this server does not know (a newer replica's) is skipped, as by every reader of the log.
     if (!isTraceStream(stored.streamId) || !isTraceEventType(stored.type)) return;
     // A trace held here whose stream starts again: retention deleted it and its id was used again.
@@ -141,7 +165,7 @@ export class SagaFold {
     }
   }
 
-    runningCount(): number {
+  runningCount(): number {
     let count = 0;
     for (const trace of this.state.liveTraces) count += trace.running.size;
     return count;

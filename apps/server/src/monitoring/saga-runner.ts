@@ -17,7 +17,10 @@
 // folded at the checkpoint, one stored after it would be judged by the spans
 // before it.
 //
-// A rebuild reads the whole log and may outlast the lease (a million events
+// A rebuild starts from the leader's latest snapshot of its state when there is one
+// this server can trust (saga-snapshot.ts), written at a committed checkpoint every
+// snapshotEveryEvents events; a starting replica's first fold does too. Without one it
+// reads the whole log, and may outlast the lease (a million events
 // took 20 s against a 15 s lease): it renews the lease between the pages it
 // reads, as leaseStep would, and gives up at once when a renewal finds the
 // lease gone, rather than finish and act beside the replica that took it.
@@ -35,6 +38,8 @@ import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
+import { compressImage, decodeImage, encodeImage, SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
+import { TimeSlices } from "../trace-reads/time-slices.js";
 import { failurePauseMs } from "../retry/failure-pause.js";
 
 /** The saga's checkpoint (subscriber id) and lease name. */
@@ -70,7 +75,15 @@ export interface SagaRunnerOptions {
   readonly log?: Logger;
   /** Called after alert events are durable (wakes alert watchers, the alert listing, the webhook). */
   readonly onAlertsStored?: () => void;
+  /** Where the leader keeps a snapshot of its state and rebuilds start from; none: every rebuild folds the whole log. */
+  readonly snapshots?: SagaSnapshotStore;
+  /** The leader writes a snapshot once its fold has read this many events since the last; 0: never. Default 250,000. */
+  readonly snapshotEveryEvents?: number;
+  /** And at most once per this long. Default 30 s. */
+  readonly snapshotMinIntervalMs?: number;
 }
+
+export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 250_000;
 
 type Role = "follower" | "leader";
 
@@ -101,6 +114,13 @@ export class SagaRunner {
   private tickHeldBack = false;
   /** performance.now() when the background loop's last step began. */
   private lastStep = 0;
+  private readonly configDigest: string;
+  /** The fold's eventsRead when the leader last wrote a snapshot, or rebuilt from one. */
+  private snapshotEvents = 0;
+  /** performance.now() of the last snapshot written (or attempted). */
+  private snapshotAt = -Infinity;
+  /** The first step looked for a snapshot to start the follower's fold from. */
+  private snapshotLookedFor = false;
   private readyResolve!: () => void;
   /** Settles once the first catch-up is done: the state shows the log as it was at start. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
@@ -109,6 +129,7 @@ export class SagaRunner {
     this.tickNs = BigInt(options.tickIntervalMs) * 1_000_000n;
     this.batchSize = options.batchSize ?? 5000;
     this.fold = new SagaFold(options.config, this.tickNs, options.feed);
+    this.configDigest = sagaConfigDigest(options.config, this.tickNs);
   }
 
   get isLeader(): boolean {
@@ -161,6 +182,7 @@ export class SagaRunner {
    */
   async step(forceTick = false): Promise<void> {
     await this.leaseStep();
+    if (!this.snapshotLookedFor) await this.startFromSnapshot();
     if (this.role === "leader") await this.settle();
     const horizon = await this.catchUp();
     if (this.fold !== this.checked) await this.forgetVanishedTraces(this.fold);
@@ -182,8 +204,86 @@ export class SagaRunner {
       this.collect(out);
       if (this.role === "leader") await this.settle();
     }
+    if (this.snapshotDue()) await this.writeSnapshot();
     // Every replica holds the count; only the leader reports it, so a sum over replicas is right.
     this.options.observer?.setActiveSpans(this.role === "leader" ? this.fold.runningCount() : 0);
+  }
+
+  /** A replica's first fold goes on from the leader's snapshot rather than from the log's start. */
+  private async startFromSnapshot(): Promise<void> {
+    // A leader already rebuilt (from the snapshot, if any) when it took the lease.
+    if (this.role === "follower" && this.fold.eventsRead === 0) {
+      const restored = await this.restore(undefined, this.options.feed);
+      if (restored) {
+        this.fold = restored.fold;
+        this.position = restored.checkpoint;
+      }
+    }
+    this.snapshotLookedFor = true;
+  }
+
+  /**
+   * A fold restored from the stored snapshot, when there is one this server can trust
+   * at or before `upTo`. A store that cannot be read throws (the step is retried); a
+   * snapshot that cannot be used is passed over, and the fold starts from the log's start.
+   */
+  private async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined): Promise<{ fold: SagaFold; checkpoint: GlobalCheckpoint } | undefined> {
+    const { snapshots, config, log } = this.options;
+    const snapshot = await snapshots?.load(MONITORING_SUBSCRIBER);
+    if (!snapshot) return undefined;
+    const position = { tx_id: snapshot.checkpoint.transactionId.toString(), position: snapshot.checkpoint.position.toString() };
+    if (snapshot.format !== SAGA_SNAPSHOT_FORMAT || snapshot.configDigest !== this.configDigest) {
+      log?.info("monitoring: the saga's snapshot was folded under another format or configuration; folding the log from its start", { format: snapshot.format });
+      return undefined;
+    }
+    if (upTo && compareCheckpoints(snapshot.checkpoint, upTo) > 0) {
+      log?.warn("monitoring: the saga's snapshot is past its checkpoint; folding the log from its start", { snapshot: position });
+      return undefined;
+    }
+    try {
+      const image = await decodeImage(snapshot.image);
+      log?.info("monitoring: the saga's state goes on from its snapshot", { ...position, events: snapshot.events });
+      return { fold: new SagaFold(config, this.tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint };
+    } catch (error) {
+      log?.warn("monitoring: the saga's snapshot could not be decoded; folding the log from its start", { error });
+      return undefined;
+    }
+  }
+
+  private snapshotDue(): boolean {
+    const every = this.options.snapshotEveryEvents ?? DEFAULT_SNAPSHOT_EVERY_EVENTS;
+    return (
+      this.options.snapshots !== undefined &&
+      every > 0 &&
+      this.role === "leader" &&
+      this.previous === undefined &&
+      this.fold.eventsRead - this.snapshotEvents >= every &&
+      performance.now() - this.snapshotAt >= (this.options.snapshotMinIntervalMs ?? 30_000) &&
+      // What the state holds is durable: every output stored or sent, the checkpoint at the fold.
+      this.pendingAlerts.length === 0 &&
+      this.pendingCommands.length === 0 &&
+      compareCheckpoints(this.committed, this.position) === 0
+    );
+  }
+
+  /** Stores the leader's state at its committed checkpoint; a failure only leaves the older snapshot. */
+  private async writeSnapshot(): Promise<void> {
+    const { snapshots, clock, log } = this.options;
+    const claim = this.claim!;
+    const checkpoint = this.committed;
+    const events = this.fold.eventsRead;
+    this.snapshotEvents = events;
+    this.snapshotAt = performance.now();
+    try {
+      // In time slices, between which the loop turns; the fold changes only in a step, and this
+      // step goes no further until the bytes are taken, so they are the state at the checkpoint.
+      const serialized = await new TimeSlices().run(encodeImage(this.fold.image()));
+      const image = await compressImage(serialized);
+      const saved = await snapshots!.save(claim, { format: SAGA_SNAPSHOT_FORMAT, configDigest: this.configDigest, checkpoint, events, writtenAt: clock(), image });
+      if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: serialized.length });
+    } catch (error) {
+      log?.warn("monitoring: could not store a snapshot of the saga's state; a rebuild folds more of the log", { error });
+    }
   }
 
   private async follow(): Promise<void> {
@@ -381,6 +481,7 @@ export class SagaRunner {
     this.position = this.committed = checkpoint;
     this.pendingAlerts = [];
     this.pendingCommands = pendingCommands(fold.state);
+    this.snapshotEvents = fold.restoredEvents;
     this.claim = claim;
     this.role = "leader";
     this.reportOpenAlerts(fold);
@@ -411,9 +512,10 @@ export class SagaRunner {
    */
   private async replay(checkpoint: GlobalCheckpoint, claim: LeaseClaim): Promise<SagaFold | undefined> {
     const { store, config, log } = this.options;
-    const fold = new SagaFold(config, this.tickNs);
+    const restored = await this.restore(checkpoint, undefined);
+    const fold = restored?.fold ?? new SagaFold(config, this.tickNs);
     const discard: MonitoringOutput[] = [];
-    let from = START_OF_LOG;
+    let from = restored?.checkpoint ?? START_OF_LOG;
     let events = 0;
     while (compareCheckpoints(from, checkpoint) < 0) {
       if (!(await this.keepLease(claim))) return undefined;
@@ -446,7 +548,7 @@ export class SagaRunner {
       if (page.length < 1000) break;
       after = page[page.length - 1]!.version;
     }
-    log?.info("monitoring: saga state rebuilt", { events, alert_events: alerts, running_spans: fold.runningCount() });
+    log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return fold;
   }
 

@@ -1,0 +1,54 @@
+// The saga's snapshot in `saga_snapshots` (migration 0010), one row per subscriber.
+// A write is one statement that proves the lease (holder, token, unexpired) as the
+// in-flight marker does, so a leader that lost its lease cannot replace its
+// successor's snapshot with its own.
+
+import type { Sql } from "../database/open-database.js";
+import type { SagaSnapshot, SagaSnapshotStore } from "./saga-snapshot.js";
+
+interface SnapshotRow {
+  format: number;
+  config_digest: string;
+  tx_id: string;
+  position: string;
+  events: string;
+  written_at: string;
+  state: Buffer;
+}
+
+export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
+  constructor(private readonly sql: Sql) {}
+
+  async load(subscriberId: string): Promise<SagaSnapshot | undefined> {
+    const [row] = await this.sql<SnapshotRow[]>`
+      select format, config_digest, tx_id::text as tx_id, position::text as position, events::text as events,
+             written_at::text as written_at, state
+        from saga_snapshots where subscriber_id = ${subscriberId}`;
+    if (!row) return undefined;
+    return {
+      format: row.format,
+      configDigest: row.config_digest,
+      checkpoint: { transactionId: BigInt(row.tx_id), position: BigInt(row.position) },
+      events: Number(row.events),
+      writtenAt: BigInt(row.written_at),
+      image: row.state,
+    };
+  }
+
+  async save(claim: { subscriberId: string; shard: number; holder: string; token: bigint }, snapshot: SagaSnapshot): Promise<boolean> {
+    const rows = await this.sql`
+      insert into saga_snapshots as s (subscriber_id, format, config_digest, tx_id, position, events, written_at, state)
+      select ${claim.subscriberId}, ${snapshot.format}, ${snapshot.configDigest}, ${snapshot.checkpoint.transactionId.toString()}::xid8,
+             ${snapshot.checkpoint.position.toString()}::int8, ${snapshot.events}::int8, ${snapshot.writtenAt.toString()}::int8, ${snapshot.image}
+       where exists (
+         select 1 from leases
+          where name = ${claim.subscriberId} and shard = ${claim.shard}
+            and holder = ${claim.holder} and token = ${claim.token.toString()}::int8
+            and expires_at > clock_timestamp())
+      on conflict (subscriber_id) do update
+        set format = excluded.format, config_digest = excluded.config_digest, tx_id = excluded.tx_id,
+            position = excluded.position, events = excluded.events, written_at = excluded.written_at, state = excluded.state
+      returning 1`;
+    return rows.length === 1;
+  }
+}

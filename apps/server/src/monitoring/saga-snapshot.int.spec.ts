@@ -1,0 +1,311 @@
+// The saga's snapshot on PostgreSQL, with the real runner, lease and command bus.
+// A snapshot must be the fold exactly (a fold restored from it and given the rest of
+// the log equals the fold that read it all, Map orders included), a new leader or a starting
+// replica must go on from it and decide what a fold from the log's start decides,
+// and a snapshot the server cannot trust must be passed over, never decided on.
+
+import { StatusCode } from "@traceledger/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { monitoringConfig, type MonitoringOutput, type MonitoringState } from "../domain/monitoring/index.js";
+import { START_OF_LOG, type StoredEvent } from "../event-store/event-store.js";
+import { createLogger } from "../log/logger.js";
+import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
+import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
+import { SagaFold } from "./saga-fold.js";
+import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
+import { runToEnd } from "../trace-reads/time-slices.js";
+import { compressImage, decodeImage, encodeImage } from "./saga-snapshot.js";
+import { endSpan, recordError, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
+
+let db: TestDatabase;
+let snapshots: PostgresSagaSnapshotStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  snapshots = new PostgresSagaSnapshotStore(db.sql);
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+// Every rule of the saga gets to act within a few seconds: slow spans and traces, error rates,
+// latency baselines, critical errors, orphans and idle traces begun elsewhere.
+const CONFIG = {
+  slowSpan: { defaultNs: 2n * SECOND },
+  slowTraceThresholdNs: 3n * SECOND,
+  errorRate: { threshold: 0.1, windowNs: 20n * SECOND, bucketNs: 5n * SECOND, minSamples: 10 },
+  criticalErrorTypes: ["DataLoss"],
+  orphanTimeoutNs: 8n * SECOND,
+  traceIdleTimeoutNs: 6n * SECOND,
+};
+const TICK_NS = SECOND;
+
+async function fresh(): Promise<Harness> {
+  await db.sql`truncate events, subscriber_checkpoints, leases, monitoring_alerts, span_index, trace_summaries, saga_snapshots`;
+  return sagaHarness(db.sql, CONFIG);
+}
+
+async function submit(h: Harness, commands: Parameters<Harness["bus"]["submitAll"]>[0]): Promise<void> {
+  for (const result of await h.bus.submitAll(commands)) if (!result.ok) throw new Error(`${result.error.reason}: ${result.error.message}`);
+}
+
+interface Traffic {
+  /** `seconds` of traffic from `from` on; the runner (if any) steps and ticks after each, as a leader runs. */
+  run(runner: SagaRunner | undefined, from: number, seconds: number): Promise<void>;
+}
+
+/**
+ * Seconds of traffic, the clock moving a second on after each: eight calls of "GET /orders",
+ * three of them failing while the second is under 5; a "batch" span that runs for three
+ * seconds; every fourth second a span that never ends (the saga closes it as an orphan), a
+ * trace begun elsewhere (closed once idle) and a critical error.
+ */
+function traffic(h: Harness): Traffic {
+  const long: { traceId: string; spanId: string }[] = [];
+  const second = async (n: number) => {
+    const t = h.clock.now;
+    const calls = Array.from({ length: 8 }, () => ({ traceId: traceIdOf(), spanId: spanIdOf() }));
+    const batch = { traceId: traceIdOf(), spanId: spanIdOf() };
+    await submit(h, [...calls.map((c) => startSpan(c.traceId, c.spanId, t)), startSpan(batch.traceId, batch.spanId, t, { serviceName: "batch" })]);
+    await submit(h, calls.map((c, i) => endSpan(c.traceId, c.spanId, t + BigInt(1 + i) * 1_000_000n, n < 5 && i < 3 ? StatusCode.ERROR : StatusCode.OK)));
+    if (n % 4 === 0) {
+      const [lost, remote, remoteSpan, broken, brokenSpan] = [traceIdOf(), traceIdOf(), spanIdOf(), traceIdOf(), spanIdOf()];
+      await submit(h, [
+        startSpan(lost, spanIdOf(), t, { serviceName: "lost" }),
+        startSpan(remote, remoteSpan, t, { serviceName: "edge", parentSpanId: spanIdOf(), parentIsRemote: true }),
+        startSpan(broken, brokenSpan, t, { serviceName: "store" }),
+      ]);
+      await submit(h, [
+        recordError(broken, brokenSpan, t + 1_000_000n, "DataLoss"),
+        endSpan(broken, brokenSpan, t + 2_000_000n, StatusCode.ERROR),
+        endSpan(remote, remoteSpan, t + 3_000_000n),
+      ]);
+    }
+    long.push(batch);
+    if (long.length > 3) {
+      const done = long.shift()!;
+      await submit(h, [endSpan(done.traceId, done.spanId, t)]);
+    }
+    h.clock.advance(SECOND);
+  };
+  return {
+    async run(runner, from, seconds) {
+      for (let n = from; n < from + seconds; n++) {
+        await second(n);
+        await runner?.step(true);
+      }
+    },
+  };
+}
+
+async function allEvents(h: Harness): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (let checkpoint = START_OF_LOG; ; ) {
+    const slice = await h.store.readAll(checkpoint, 1000);
+    events.push(...slice.events);
+    if (slice.events.length < 1000) return events;
+    checkpoint = slice.checkpoint;
+  }
+}
+
+/** What the saga holds, in a form two folds can be compared by whatever ticks they were given. */
+function held(state: MonitoringState) {
+  return {
+    running: [...state.liveTraces].flatMap((t) => [...t.running.values()].map((s) => `${s.traceId}/${s.spanId} close:${s.closeRequested} slow:${s.slowAlertId ?? "-"}`)).sort(),
+    traces: [...state.traces.values()].map((t) => `${t.traceId} v${t.version} close:${t.closeRequested}`).sort(),
+    openAlerts: [...state.openAlerts.keys()].sort(),
+    services: [...state.services.values()].map((s) => `${s.service} ${JSON.stringify(s.errors)} ${s.errorAlertId ?? "-"}`).sort(),
+    operations: [...state.operations.values()].map((o) => `${o.service}/${o.operation} n=${o.baseline.samples} mean=${o.baseline.meanNs}`).sort(),
+  };
+}
+
+/**
+ * A value with its Maps and Sets as arrays of their entries: deep equality then sees their
+ * order too, which is state here (traces and statistics are kept in order of last activity).
+ */
+function inOrder(value: unknown): unknown {
+  if (value instanceof Map) return { map: [...value].map(([k, v]) => [k, inOrder(v)]) };
+  if (value instanceof Set) return { set: [...value].map(inOrder) };
+  if (Array.isArray(value)) return value.map(inOrder);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inOrder(v)]));
+  return value;
+}
+
+interface LogLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+function logged(): { lines: LogLine[]; log: SagaRunnerOptions["log"] } {
+  const lines: LogLine[] = [];
+  return { lines, log: createLogger("debug", {}, (line) => lines.push(JSON.parse(line) as LogLine)) };
+}
+
+const rebuilt = (lines: readonly LogLine[]) => lines.filter((l) => l.msg === "monitoring: saga state rebuilt");
+
+async function takeLease(runner: SagaRunner): Promise<void> {
+  await runner.step(true);
+  expect(runner.isLeader).toBe(true);
+}
+
+describe("the saga's snapshot", () => {
+  it("is the fold exactly: restored at any event and given the rest, it is the very fold that read everything", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const leader = h.runner({ holder: "a" });
+    await t.run(leader, 0, 14);
+    await leader.stop();
+    const events = await allEvents(h);
+    expect(events.length).toBeGreaterThan(300);
+    const config = monitoringConfig(CONFIG);
+
+    const whole = new SagaFold(config, TICK_NS);
+    const wholeOutputs: MonitoringOutput[][] = [];
+    for (const event of events) {
+      const out: MonitoringOutput[] = [];
+      whole.event(event, out);
+      wholeOutputs.push(out);
+    }
+    // Every kind of state was there to be kept: open and resolved alerts of each rule, spans and traces the leader closed.
+    const kinds = new Set(wholeOutputs.flat().map((o) => (o.type === "AlertRaised" ? o.kind : o.type)));
+    for (const kind of ["critical_error", "error_rate", "slow_span", "slow_trace", "AlertResolved"]) expect(kinds).toContain(kind);
+    const types = new Set(events.map((e) => e.type));
+    for (const type of ["SpanOrphaned", "TraceCompleted"]) expect(types).toContain(type);
+
+    for (const cut of [1, Math.floor(events.length / 3), Math.floor(events.length / 2), events.length - 7]) {
+      const before = new SagaFold(config, TICK_NS);
+      for (const event of events.slice(0, cut)) before.event(event, []);
+      if (cut > events.length / 3) expect(before.state.traces.size).toBeGreaterThan(6);
+      // In parts of 3 traces: the state holds a few more open ones than that.
+      const image = await decodeImage(await compressImage(runToEnd(encodeImage(before.image(), 3))));
+      const restored = new SagaFold(config, TICK_NS, undefined, { image, events: cut });
+      expect(restored.eventsRead).toBe(cut);
+      for (let i = cut; i < events.length; i++) {
+        const out: MonitoringOutput[] = [];
+        restored.event(events[i]!, out);
+        expect(out, `outputs of event ${i} after a restore at ${cut}`).toEqual(wholeOutputs[i]);
+      }
+      expect(inOrder(restored.image()), `state after a restore at ${cut}`).toStrictEqual(inOrder(whole.image()));
+      // The running-span index shares its traces with the trace map, as in the fold that read everything.
+      for (const trace of restored.state.liveTraces) expect(restored.state.traces.get(trace.traceId)).toBe(trace);
+    }
+    await h.close();
+  });
+
+  it("is written by the leader at its committed checkpoint, and a new leader goes on from it to the state a fold from the start reaches", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 100, snapshotMinIntervalMs: 0 });
+    await t.run(a, 0, 12);
+    const snapshot = await snapshots.load(MONITORING_SUBSCRIBER);
+    expect(snapshot).toBeDefined();
+    const checkpoint = await h.store.loadCheckpoint(MONITORING_SUBSCRIBER);
+    // Written after a step's commit: at most the checkpoint, never past it.
+    expect(snapshot!.checkpoint.transactionId <= checkpoint.transactionId).toBe(true);
+    expect(snapshot!.events).toBeGreaterThan(100);
+    await a.stop();
+    // The log goes on while nobody leads.
+    await t.run(undefined, 12, 3);
+
+    const { lines, log } = logged();
+    const b = h.runner({ holder: "b", snapshots, snapshotEveryEvents: 0, log });
+    await takeLease(b);
+    const [rebuild] = rebuilt(lines);
+    expect(rebuild).toMatchObject({ from_snapshot: snapshot!.events });
+    // Only what came after the snapshot was read again.
+    const total = (await allEvents(h)).length;
+    expect(rebuild!.events as number).toBeLessThan(total - snapshot!.events + 1);
+    await t.run(b, 15, 12);
+    // Reads the effects of the closes its last tick sent (no tick: the clock has not moved).
+    await b.step();
+    await b.stop();
+
+    const { lines: cLines, log: cLog } = logged();
+    const c = h.runner({ holder: "c", log: cLog });
+    await takeLease(c);
+    expect(rebuilt(cLines)[0]).toMatchObject({ from_snapshot: 0 });
+    expect(held(b.state)).toEqual(held(c.state));
+    expect(held(b.state).running.length).toBeGreaterThan(0);
+    // No alert was decided twice: each raise and each resolution is stored once.
+    const alerts = await h.alerts();
+    const keys = alerts.map((e) => `${e.type} ${e.alertId}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    await c.stop();
+    await h.close();
+  });
+
+  it("lets a starting replica's first fold go on from it while another replica leads", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    await t.run(a, 0, 9);
+    const snapshot = await snapshots.load(MONITORING_SUBSCRIBER);
+    expect(snapshot).toBeDefined();
+    await t.run(a, 9, 2);
+
+    const { lines, log } = logged();
+    const follower = h.runner({ holder: "f", snapshots, log });
+    await follower.step(true);
+    expect(follower.isLeader).toBe(false);
+    expect(lines.find((l) => l.msg === "monitoring: the saga's state goes on from its snapshot")).toMatchObject({ events: expect.any(Number) });
+    await a.step(true);
+    expect(held(follower.state)).toEqual(held(a.state));
+    await a.stop();
+    await follower.stop();
+    await h.close();
+  });
+
+  it("is passed over when folded under another configuration, unreadable, or past the checkpoint", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    await t.run(a, 0, 6);
+    await a.stop();
+    expect(await snapshots.load(MONITORING_SUBSCRIBER)).toBeDefined();
+    const takeOver = async (holder: string, options: Partial<SagaRunnerOptions> = {}) => {
+      const { lines, log } = logged();
+      const runner = h.runner({ holder, snapshots, snapshotEveryEvents: 0, log, ...options });
+      await takeLease(runner);
+      await runner.stop();
+      return lines;
+    };
+
+    // Thresholds live in the state (a span's slow threshold is fixed at its start).
+    const other = await takeOver("b", { config: monitoringConfig({ ...CONFIG, slowSpan: { defaultNs: 3n * SECOND } }) });
+    expect(rebuilt(other)[0]).toMatchObject({ from_snapshot: 0 });
+    expect(other.some((l) => l.msg.includes("another format or configuration"))).toBe(true);
+    // So does the spacing of the ticks a replay gives.
+    expect(rebuilt(await takeOver("c", { tickIntervalMs: 2000 }))[0]).toMatchObject({ from_snapshot: 0 });
+
+    const trusted = await takeOver("d");
+    expect((rebuilt(trusted)[0]!.from_snapshot as number) > 0).toBe(true);
+
+    await db.sql`update saga_snapshots set state = '\\x0102'::bytea`;
+    const corrupt = await takeOver("e");
+    expect(corrupt.find((l) => l.level === "warn")?.msg).toContain("could not be decoded");
+    expect(rebuilt(corrupt)[0]).toMatchObject({ from_snapshot: 0 });
+
+    await db.sql`update saga_snapshots set state = ${await compressImage(runToEnd(encodeImage(new SagaFold(monitoringConfig(CONFIG), TICK_NS).image())))}, tx_id = (tx_id::text::int8 + 1000000)::text::xid8`;
+    const ahead = await takeOver("f");
+    expect(ahead.find((l) => l.level === "warn")?.msg).toContain("past its checkpoint");
+    expect(rebuilt(ahead)[0]).toMatchObject({ from_snapshot: 0 });
+    await h.close();
+  });
+
+  it("is written only by the lease's holder: a replica that lost the lease replaces nothing", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    await t.run(a, 0, 6);
+    const [lease] = await db.sql<{ token: string }[]>`select token::text as token from leases where name = ${MONITORING_SUBSCRIBER}`;
+    const stored = (await snapshots.load(MONITORING_SUBSCRIBER))!;
+    const stale = { subscriberId: MONITORING_SUBSCRIBER, shard: 0, holder: "a", token: BigInt(lease!.token) - 1n };
+    expect(await snapshots.save(stale, { ...stored, events: 1 })).toBe(false);
+    expect(await snapshots.save({ ...stale, holder: "z", token: BigInt(lease!.token) }, { ...stored, events: 1 })).toBe(false);
+    expect((await snapshots.load(MONITORING_SUBSCRIBER))!.events).toBe(stored.events);
+    await a.stop();
+    await h.close();
+  });
+});
