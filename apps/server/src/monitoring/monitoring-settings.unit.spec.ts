@@ -12,7 +12,7 @@ describe("monitoring settings from the environment", () => {
   it("default to the original design: 5 s slow span, 10 s slow trace, 10% error rate", () => {
     const { settings, problems } = load({});
     expect(problems).toEqual([]);
-    expect(settings).toMatchObject({ enabled: true, tickIntervalMs: 1000, leaseMs: 15_000, webhookUrl: "" });
+    expect(settings).toMatchObject({ enabled: true, tickIntervalMs: 1000, leaseMs: 15_000, webhookUrl: "", snapshotEveryEvents: 250_000 });
     expect(settings.saga.slowSpan.defaultNs).toBe(5000n * MS);
     expect(settings.saga.slowTraceThresholdNs).toBe(10_000n * MS);
     expect(settings.saga.errorRate).toMatchObject({ threshold: 0.1, minSamples: 20, windowNs: 60_000n * MS, bucketNs: 10_000n * MS });
@@ -35,6 +35,11 @@ describe("monitoring settings from the environment", () => {
     expect(settings.saga.errorRate.threshold).toBe(0.05);
     expect([...settings.saga.criticalErrorTypes]).toEqual(["OutOfMemoryError", "DataLoss"]);
     expect(settings.webhookUrl).toBe("https://hooks.example/alerts");
+  });
+
+  it("take 0 for never writing the saga's snapshot, and refuse what is not a count of events", () => {
+    expect(load({ MONITORING_SNAPSHOT_EVERY_EVENTS: "0" })).toMatchObject({ settings: { snapshotEveryEvents: 0 }, problems: [] });
+    expect(load({ MONITORING_SNAPSHOT_EVERY_EVENTS: "1e6" }).problems).toEqual(['MONITORING_SNAPSHOT_EVERY_EVENTS="1e6" is not a whole number between 0 and 1000000000']);
   });
 
   it("refuse an override past a day, and one given twice (which of the two would win is not obvious)", () => {

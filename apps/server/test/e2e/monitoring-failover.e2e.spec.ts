@@ -5,7 +5,9 @@
 // raise and resolve: B takes the lease once it expires and carries on. No alert
 // may be lost or doubled: the monitoring stream holds exactly one AlertRaised
 // and one AlertResolved per slow span, and the webhook receiver got every one
-// of those events (at least once, told apart by key).
+// of those events (at least once, told apart by key). A stores a snapshot of its
+// state once it has read a few events (before it alerts), and B's rebuild goes on
+// from it: the alerts A stored after it are folded over it, not decided again.
 
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
@@ -53,6 +55,7 @@ function env(): Record<string, string> {
     MONITORING_SLOW_TRACE_MS: "600000",
     MONITORING_TICK_MS: "50",
     MONITORING_LEASE_MS: "1500",
+    MONITORING_SNAPSHOT_EVERY_EVENTS: "5",
     ALERT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
   };
 }
@@ -107,6 +110,7 @@ describe("the saga across two server processes", () => {
       );
 
       await b.waitForOutput(TOOK_LEASE, 30_000);
+      await b.waitForOutput("the saga's state goes on from its snapshot", 30_000);
       const expected = 4 * SLOW_SPANS;
       await readUntil(expected, "every span's alert raised and resolved");
       await until(30_000, "the webhook to have every alert event", () => (new Set(delivered).size >= expected ? true : undefined), 50);
