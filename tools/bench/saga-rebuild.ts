@@ -175,6 +175,7 @@ async function main(): Promise<void> {
       format: SAGA_SNAPSHOT_FORMAT,
       configDigest: sagaConfigDigest(CONFIG, tickNs),
       checkpoint: end,
+      alertsVersion: 0,
       events: fold.eventsRead,
       writtenAt: now(),
       image,

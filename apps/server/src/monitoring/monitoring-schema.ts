@@ -81,6 +81,8 @@ export const sagaSnapshots = pgTable("saga_snapshots", {
   /** The log position the state reflects: the committed checkpoint it was taken at. */
   txId: xid8("tx_id").notNull(),
   position: bigint("position", { mode: "bigint" }).notNull(),
+  /** The monitoring stream's version when it was taken: the alert events the state already holds. */
+  alertsVersion: integer("alerts_version").notNull().default(0),
   /** Events the state's fold had read from the start of the log: for logs and metrics. */
   events: bigint("events", { mode: "bigint" }).notNull(),
   /** Unix nanoseconds, from the leader's clock. */

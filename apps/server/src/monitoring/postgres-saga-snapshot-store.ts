@@ -11,6 +11,7 @@ interface SnapshotRow {
   config_digest: string;
   tx_id: string;
   position: string;
+  alerts_version: number;
   events: string;
   written_at: string;
   state: Buffer;
@@ -21,7 +22,7 @@ export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
 
   async load(subscriberId: string): Promise<SagaSnapshot | undefined> {
     const [row] = await this.sql<SnapshotRow[]>`
-      select format, config_digest, tx_id::text as tx_id, position::text as position, events::text as events,
+      select format, config_digest, tx_id::text as tx_id, position::text as position, alerts_version, events::text as events,
              written_at::text as written_at, state
         from saga_snapshots where subscriber_id = ${subscriberId}`;
     if (!row) return undefined;
@@ -29,6 +30,7 @@ export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
       format: row.format,
       configDigest: row.config_digest,
       checkpoint: { transactionId: BigInt(row.tx_id), position: BigInt(row.position) },
+      alertsVersion: row.alerts_version,
       events: Number(row.events),
       writtenAt: BigInt(row.written_at),
       image: row.state,
@@ -37,9 +39,9 @@ export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
 
   async save(claim: { subscriberId: string; shard: number; holder: string; token: bigint }, snapshot: SagaSnapshot): Promise<boolean> {
     const rows = await this.sql`
-      insert into saga_snapshots as s (subscriber_id, format, config_digest, tx_id, position, events, written_at, state)
+      insert into saga_snapshots as s (subscriber_id, format, config_digest, tx_id, position, alerts_version, events, written_at, state)
       select ${claim.subscriberId}, ${snapshot.format}, ${snapshot.configDigest}, ${snapshot.checkpoint.transactionId.toString()}::xid8,
-             ${snapshot.checkpoint.position.toString()}::int8, ${snapshot.events}::int8, ${snapshot.writtenAt.toString()}::int8, ${snapshot.image}
+             ${snapshot.checkpoint.position.toString()}::int8, ${snapshot.alertsVersion}, ${snapshot.events}::int8, ${snapshot.writtenAt.toString()}::int8, ${snapshot.image}
        where exists (
          select 1 from leases
           where name = ${claim.subscriberId} and shard = ${claim.shard}
@@ -47,7 +49,7 @@ export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
             and expires_at > clock_timestamp())
       on conflict (subscriber_id) do update
         set format = excluded.format, config_digest = excluded.config_digest, tx_id = excluded.tx_id,
-            position = excluded.position, events = excluded.events, written_at = excluded.written_at, state = excluded.state
+            position = excluded.position, alerts_version = excluded.alerts_version, events = excluded.events, written_at = excluded.written_at, state = excluded.state
       returning 1`;
     return rows.length === 1;
   }

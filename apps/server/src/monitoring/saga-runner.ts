@@ -227,7 +227,10 @@ export class SagaRunner {
    * at or before `upTo`. A store that cannot be read throws (the step is retried); a
    * snapshot that cannot be used is passed over, and the fold starts from the log's start.
    */
-  private async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined): Promise<{ fold: SagaFold; checkpoint: GlobalCheckpoint } | undefined> {
+  private async restore(
+    upTo: GlobalCheckpoint | undefined,
+    feed: ActiveSpanFeed | undefined,
+  ): Promise<{ fold: SagaFold; checkpoint: GlobalCheckpoint; alertsVersion: number } | undefined> {
     const { snapshots, config, log } = this.options;
     const snapshot = await snapshots?.load(MONITORING_SUBSCRIBER);
     if (!snapshot) return undefined;
@@ -243,7 +246,7 @@ export class SagaRunner {
     try {
       const image = await decodeImage(snapshot.image);
       log?.info("monitoring: the saga's state goes on from its snapshot", { ...position, events: snapshot.events });
-      return { fold: new SagaFold(config, this.tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint };
+      return { fold: new SagaFold(config, this.tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint, alertsVersion: snapshot.alertsVersion };
     } catch (error) {
       log?.warn("monitoring: the saga's snapshot could not be decoded; folding the log from its start", { error });
       return undefined;
@@ -268,7 +271,7 @@ export class SagaRunner {
 
   /** Stores the leader's state at its committed checkpoint; a failure only leaves the older snapshot. */
   private async writeSnapshot(): Promise<void> {
-    const { snapshots, clock, log } = this.options;
+    const { snapshots, store, clock, log } = this.options;
     const claim = this.claim!;
     const checkpoint = this.committed;
     const events = this.fold.eventsRead;
@@ -277,9 +280,18 @@ export class SagaRunner {
     try {
       // In time slices, between which the loop turns; the fold changes only in a step, and this
       // step goes no further until the bytes are taken, so they are the state at the checkpoint.
+      const [alertsVersion] = await store.streamVersions([MONITORING_STREAM_ID]);
       const serialized = await new TimeSlices().run(encodeImage(this.fold.image()));
       const image = await compressImage(serialized);
-      const saved = await snapshots!.save(claim, { format: SAGA_SNAPSHOT_FORMAT, configDigest: this.configDigest, checkpoint, events, writtenAt: clock(), image });
+      const saved = await snapshots!.save(claim, {
+        format: SAGA_SNAPSHOT_FORMAT,
+        configDigest: this.configDigest,
+        checkpoint,
+        alertsVersion: alertsVersion!,
+        events,
+        writtenAt: clock(),
+        image,
+      });
       if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: serialized.length });
     } catch (error) {
       log?.warn("monitoring: could not store a snapshot of the saga's state; a rebuild folds more of the log", { error });
@@ -540,7 +552,8 @@ export class SagaRunner {
       from = slice.checkpoint;
     }
     let alerts = 0;
-    for (let after = 0; ; ) {
+    // The alert events a snapshot holds are not folded again.
+    for (let after = restored?.alertsVersion ?? 0; ; ) {
       if (!(await this.keepLease(claim))) return undefined;
       const page = await store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: 1000 });
       for (const stored of page) fold.fold(decodeAlertEvent(stored.type, stored.payload));

@@ -206,6 +206,8 @@ describe("the saga's snapshot", () => {
     expect(snapshot!.checkpoint.transactionId <= checkpoint.transactionId).toBe(true);
     expect(snapshot!.events).toBeGreaterThan(100);
     await a.stop();
+    const alertEvents = (await h.alerts()).length;
+    expect(snapshot!.alertsVersion).toBeGreaterThan(0);
     // The log goes on while nobody leads.
     await t.run(undefined, 12, 3);
 
@@ -214,6 +216,8 @@ describe("the saga's snapshot", () => {
     await takeLease(b);
     const [rebuild] = rebuilt(lines);
     expect(rebuild).toMatchObject({ from_snapshot: snapshot!.events });
+    // Nor are the alert events it holds folded again.
+    expect(rebuild!.alert_events).toBe(alertEvents - snapshot!.alertsVersion);
     // Only what came after the snapshot was read again.
     const total = (await allEvents(h)).length;
     expect(rebuild!.events as number).toBeLessThan(total - snapshot!.events + 1);

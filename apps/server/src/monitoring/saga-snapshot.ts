@@ -36,6 +36,12 @@ export interface SagaSnapshot {
   readonly configDigest: string;
   /** The committed checkpoint the state reflects. */
   readonly checkpoint: GlobalCheckpoint;
+  /**
+   * The monitoring stream's version when it was taken. The state holds every alert event up
+   * to it that the leader knew of; one stored there by a replica that had lost the lease is
+   * one the leader decides too, with the same id and content, as it reads on.
+   */
+  readonly alertsVersion: number;
   /** Events read from the start of the log to reach it. */
   readonly events: number;
   /** Unix nanoseconds. */

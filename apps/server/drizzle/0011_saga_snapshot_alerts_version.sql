@@ -1,0 +1,1 @@
+ALTER TABLE "saga_snapshots" ADD COLUMN "alerts_version" integer DEFAULT 0 NOT NULL;
