@@ -66,7 +66,8 @@ export function createMonitoringRuntime(options: MonitoringRuntimeOptions): Moni
     observer: options.observer,
     feed,
     log,
-    snapshots: new PostgresSagaSnapshotStore(sql),
+    // 0 turns snapshots off, reading too: an operator who distrusts the stored one can say so.
+    snapshots: settings.snapshotEveryEvents > 0 ? new PostgresSagaSnapshotStore(sql) : undefined,
     snapshotEveryEvents: settings.snapshotEveryEvents,
     onAlertsStored: () => {
       changes.notify(MONITORING_STREAM_ID);

@@ -43,7 +43,7 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
   {
     name: "MONITORING_SNAPSHOT_EVERY_EVENTS",
     default: "250000",
-    help: "The saga's leader stores a snapshot of its state every this many events of the log (at most every 30 s), so a new leader or a starting replica folds the log from there; 0: never (each folds the whole log).",
+    help: "The saga's leader stores a snapshot of its state every this many events of the log (at most every 30 s), so a new leader or a starting replica folds the log from there; 0: none is written or read (each folds the whole log).",
   },
   { name: "ALERT_WEBHOOK_URL", default: "", help: "http(s) URL: every alert event is POSTed there as JSON, at least once, with an Idempotency-Key header." },
 ];

@@ -38,7 +38,8 @@ import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
-import { compressImage, decodeImage, encodeImage, SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
+import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
 import { TimeSlices } from "../trace-reads/time-slices.js";
 import { failurePauseMs } from "../retry/failure-pause.js";
 

@@ -10,11 +10,13 @@ import { monitoringConfig, type MonitoringOutput, type MonitoringState } from ".
 import { START_OF_LOG, type StoredEvent } from "../event-store/event-store.js";
 import { createLogger } from "../log/logger.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
+import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { SagaFold } from "./saga-fold.js";
+import { SAGA_SNAPSHOT_FORMAT } from "./saga-snapshot.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
 import { runToEnd } from "../trace-reads/time-slices.js";
-import { compressImage, decodeImage, encodeImage } from "./saga-snapshot.js";
+import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
 import { endSpan, recordError, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
 
 let db: TestDatabase;
@@ -115,8 +117,12 @@ function held(state: MonitoringState) {
     running: [...state.liveTraces].flatMap((t) => [...t.running.values()].map((s) => `${s.traceId}/${s.spanId} close:${s.closeRequested} slow:${s.slowAlertId ?? "-"}`)).sort(),
     traces: [...state.traces.values()].map((t) => `${t.traceId} v${t.version} close:${t.closeRequested}`).sort(),
     openAlerts: [...state.openAlerts.keys()].sort(),
+    statisticAlerts: [...state.statisticAlerts.keys()].sort(),
+    heldAlerts: [...state.heldAlerts.values()].map((e) => `${e.type} ${e.alertId}`).sort(),
     services: [...state.services.values()].map((s) => `${s.service} ${JSON.stringify(s.errors)} ${s.errorAlertId ?? "-"}`).sort(),
-    operations: [...state.operations.values()].map((o) => `${o.service}/${o.operation} n=${o.baseline.samples} mean=${o.baseline.meanNs}`).sort(),
+    operations: [...state.operations.values()]
+      .map((o) => `${o.service}/${o.operation} n=${o.baseline.samples} mean=${o.baseline.meanNs} streak=${o.normalStreak} ${JSON.stringify(o.errors)} ${o.errorAlertId ?? "-"} ${o.anomalyAlertId ?? "-"}`)
+      .sort(),
   };
 }
 
@@ -145,8 +151,12 @@ function logged(): { lines: LogLine[]; log: SagaRunnerOptions["log"] } {
 
 const rebuilt = (lines: readonly LogLine[]) => lines.filter((l) => l.msg === "monitoring: saga state rebuilt");
 
+/** Steps until the runner holds the lease (one held by a dead replica expires on the database's clock). */
 async function takeLease(runner: SagaRunner): Promise<void> {
-  await runner.step(true);
+  for (let i = 0; i < 100 && !runner.isLeader; i++) {
+    await runner.step(true);
+    if (!runner.isLeader) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   expect(runner.isLeader).toBe(true);
 }
 
@@ -174,6 +184,104 @@ describe("the saga's snapshot", () => {
     const types = new Set(events.map((e) => e.type));
     for (const type of ["SpanOrphaned", "TraceCompleted"]) expect(types).toContain(type);
 
+    // What a snapshot of this format holds. A field added, removed or renamed fails here: bump
+    // SAGA_SNAPSHOT_FORMAT (stored snapshots of the old shape are then passed over) and update the list.
+    const image = whole.image();
+    const [trace] = [...image.state.liveTraces];
+    const [operation] = [...image.state.operations.values()];
+    const keys = (o: object | undefined) => Object.keys(o ?? {}).sort();
+    expect({
+      format: SAGA_SNAPSHOT_FORMAT,
+      fold: keys(image),
+      state: keys(image.state),
+      trace: keys(trace),
+      span: keys([...trace!.running.values()][0]),
+      operation: keys(operation),
+      baseline: keys(operation?.baseline),
+      errors: keys(operation?.errors),
+      service: keys([...image.state.services.values()][0]),
+    }).toMatchInlineSnapshot(`
+      {
+        "baseline": [
+          "meanNs",
+          "samples",
+          "varianceNs2",
+        ],
+        "errors": [
+          "bucketOf",
+          "ended",
+          "errored",
+        ],
+        "fold": [
+          "lastTick",
+          "newestRecorded",
+          "nextTick",
+          "state",
+        ],
+        "format": 2,
+        "operation": [
+          "anomalyAlertId",
+          "baseline",
+          "errorAlertId",
+          "errors",
+          "grainEnd",
+          "lastActivity",
+          "lastBucket",
+          "normalStreak",
+          "operation",
+          "service",
+        ],
+        "service": [
+          "errorAlertId",
+          "errors",
+          "grainEnd",
+          "lastActivity",
+          "lastBucket",
+          "service",
+        ],
+        "span": [
+          "closeRequested",
+          "criticalAlertIds",
+          "kind",
+          "name",
+          "openSince",
+          "operationKey",
+          "service",
+          "slowAlertId",
+          "slowThresholdNs",
+          "spanId",
+          "startTime",
+          "traceId",
+        ],
+        "state": [
+          "clock",
+          "heldAlerts",
+          "liveTraces",
+          "openAlerts",
+          "operations",
+          "services",
+          "statisticAlerts",
+          "tickedBucket",
+          "traces",
+        ],
+        "trace": [
+          "closeRequested",
+          "grainEnd",
+          "hasLocalRoot",
+          "lastActivity",
+          "openSince",
+          "operation",
+          "operationSpanId",
+          "running",
+          "service",
+          "slowAlertId",
+          "startTime",
+          "traceId",
+          "version",
+        ],
+      }
+    `);
+
     for (const cut of [1, Math.floor(events.length / 3), Math.floor(events.length / 2), events.length - 7]) {
       const before = new SagaFold(config, TICK_NS);
       for (const event of events.slice(0, cut)) before.event(event, []);
@@ -197,7 +305,19 @@ describe("the saga's snapshot", () => {
   it("is written by the leader at its committed checkpoint, and a new leader goes on from it to the state a fold from the start reaches", async () => {
     const h = await fresh();
     const t = traffic(h);
-    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 100, snapshotMinIntervalMs: 0 });
+    let dead = false;
+    const lease = new PostgresSubscriptionLease(db.sql, h.clock.read);
+    const a = h.runner({
+      holder: "a",
+      leaseMs: 1000,
+      // Dies (as a process would) between storing its alerts and moving its checkpoint, once `dead`.
+      lease: Object.assign(Object.create(lease) as PostgresSubscriptionLease, {
+        commitCheckpoint: (...args: Parameters<PostgresSubscriptionLease["commitCheckpoint"]>) => (dead ? Promise.reject(new Error("SIGKILL")) : lease.commitCheckpoint(...args)),
+      }),
+      snapshots,
+      snapshotEveryEvents: 100,
+      snapshotMinIntervalMs: 0,
+    });
     await t.run(a, 0, 12);
     const snapshot = await snapshots.load(MONITORING_SUBSCRIBER);
     expect(snapshot).toBeDefined();
@@ -205,14 +325,20 @@ describe("the saga's snapshot", () => {
     // Written after a step's commit: at most the checkpoint, never past it.
     expect(snapshot!.checkpoint.transactionId <= checkpoint.transactionId).toBe(true);
     expect(snapshot!.events).toBeGreaterThan(100);
-    await a.stop();
+    const stored = (await h.alerts()).length;
+    dead = true;
+    await t.run(undefined, 12, 1);
+    await expect(a.step(true)).rejects.toThrow("SIGKILL");
     const alertEvents = (await h.alerts()).length;
+    // A second with a critical error: A stored alerts past its checkpoint before it died.
+    expect(alertEvents).toBeGreaterThan(stored);
     expect(snapshot!.alertsVersion).toBeGreaterThan(0);
     // The log goes on while nobody leads.
-    await t.run(undefined, 12, 3);
+    await t.run(undefined, 13, 2);
 
     const { lines, log } = logged();
-    const b = h.runner({ holder: "b", snapshots, snapshotEveryEvents: 0, log });
+    // A 1 s lease, as A's: it tries to take it three times a second.
+    const b = h.runner({ holder: "b", snapshots, snapshotEveryEvents: 0, log, leaseMs: 1000 });
     await takeLease(b);
     const [rebuild] = rebuilt(lines);
     expect(rebuild).toMatchObject({ from_snapshot: snapshot!.events });

@@ -2,26 +2,22 @@
 // had committed, so taking the lease (or starting a replica) folds the log from that
 // checkpoint rather than from the log's start, which grows for ever without retention.
 //
-// The state is plain data (Maps in recency order, a Set sharing the Map's trace
-// objects, bigints), which the structured-clone serialisation of node:v8 keeps whole,
-// identity and order included. It is written in parts (the open traces a few hundred
-// at a time) and read the same way, so a state of a hundred thousand running spans
-// does not hold the event loop for the whole of it. Nothing decides on an image it
+// The image's bytes are saga-image-codec.ts's. Nothing decides on an image it
 // cannot trust: another SAGA_SNAPSHOT_FORMAT (the state's shape or meaning changed),
 // another configuration (thresholds are kept per span in the state) or bytes that do
 // not decode make the reader fold from the start, as before snapshots.
 
 import { createHash } from "node:crypto";
-import { deserialize, serialize } from "node:v8";
-import { promisify } from "node:util";
-import { deflateRaw, inflateRaw } from "node:zlib";
+import { serialize } from "node:v8";
 import type { MonitoringConfig, MonitoringState } from "../domain/monitoring/index.js";
-import type { TraceTrack } from "../domain/monitoring/monitoring-state.js";
 import type { GlobalCheckpoint } from "../event-store/event-store.js";
-import { TimeSlices, type Steps } from "../trace-reads/time-slices.js";
 
-/** Bump whenever MonitoringState, or what its fields mean, changes. */
-export const SAGA_SNAPSHOT_FORMAT = 1;
+/**
+ * Bump whenever the image's bytes (saga-image-codec.ts), MonitoringState's shape or what its
+ * fields mean change: a snapshot of another format is passed over. saga-snapshot.int.spec.ts
+ * lists the state's fields and fails when they change, as a reminder.
+ */
+export const SAGA_SNAPSHOT_FORMAT = 2;
 
 /** What a SagaFold is, besides its configuration. */
 export interface SagaFoldImage {
@@ -57,95 +53,27 @@ export interface SagaSnapshotStore {
   save(claim: { subscriberId: string; shard: number; holder: string; token: bigint }, snapshot: SagaSnapshot): Promise<boolean>;
 }
 
-const deflate = promisify(deflateRaw);
-const inflate = promisify(inflateRaw);
-
-/** Open traces per serialised part: each part is a small piece of a time slice. */
-const TRACES_PER_PART = 500;
-
-interface ImageHead extends Omit<SagaFoldImage, "state"> {
-  readonly state: Omit<MonitoringState, "config" | "traces" | "liveTraces">;
-  /** liveTraces, by trace id, in the Set's order. */
-  readonly liveTraceIds: readonly string[];
-  readonly traceParts: number;
-}
-
-/**
- * The image as bytes: a part with everything but the open traces, then the traces
- * (entries of the Map, in its order) a few hundred per part, each part a length and a
- * v8 serialisation. Steps, so the leader's event loop turns between parts; the caller
- * must not change the fold until they end (the runner changes it only inside a step).
- */
-export function* encodeImage(image: SagaFoldImage, tracesPerPart = TRACES_PER_PART): Steps<Buffer> {
-  const { traces, liveTraces, ...rest } = image.state;
-  const entries = [...traces];
-  const parts: Buffer[] = [];
-  const head: ImageHead = {
-    lastTick: image.lastTick,
-    nextTick: image.nextTick,
-    newestRecorded: image.newestRecorded,
-    state: rest,
-    liveTraceIds: [...liveTraces].map((t) => t.traceId),
-    traceParts: Math.ceil(entries.length / tracesPerPart),
-  };
-  parts.push(framed(serialize(head)));
-  for (let first = 0; first < entries.length; first += tracesPerPart) {
-    yield;
-    parts.push(framed(serialize(entries.slice(first, first + tracesPerPart))));
-  }
-  return Buffer.concat(parts);
-}
-
-export function compressImage(encoded: Buffer): Promise<Buffer> {
-  return deflate(encoded);
-}
-
-/** Throws when the bytes are not an image (corrupt, or written by an incompatible Node). */
-export async function decodeImage(compressed: Buffer, slices: TimeSlices = new TimeSlices()): Promise<SagaFoldImage> {
-  const bytes = await inflate(compressed);
-  return slices.run(readImage(bytes));
-}
-
-function* readImage(bytes: Buffer): Steps<SagaFoldImage> {
-  let offset = 0;
-  const part = (): unknown => {
-    if (offset + 4 > bytes.length) throw new Error("the saga snapshot ends before its last part");
-    const length = bytes.readUInt32BE(offset);
-    if (offset + 4 + length > bytes.length) throw new Error("the saga snapshot ends inside a part");
-    const value = deserialize(bytes.subarray(offset + 4, offset + 4 + length)) as unknown;
-    offset += 4 + length;
-    return value;
-  };
-  const head = part() as ImageHead;
-  if (typeof head !== "object" || head === null || typeof head.lastTick !== "bigint" || !Array.isArray(head.liveTraceIds) || !(head.state?.services instanceof Map)) {
-    throw new Error("the saga snapshot does not begin with a fold's image");
-  }
-  const traces: MonitoringState["traces"] = new Map();
-  for (let i = 0; i < head.traceParts; i++) {
-    yield;
-    for (const [traceId, track] of part() as [string, TraceTrack][]) traces.set(traceId, track);
-  }
-  if (offset !== bytes.length) throw new Error("the saga snapshot has bytes after its last part");
-  const liveTraces: MonitoringState["liveTraces"] = new Set();
-  for (const traceId of head.liveTraceIds) {
-    const track = traces.get(traceId);
-    if (!track) throw new Error(`the saga snapshot lists trace ${traceId} as running but does not hold it`);
-    liveTraces.add(track);
-  }
-  return { lastTick: head.lastTick, nextTick: head.nextTick, newestRecorded: head.newestRecorded, state: { ...head.state, traces, liveTraces } };
-}
-
-function framed(bytes: Buffer): Buffer {
-  const length = Buffer.allocUnsafe(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-
 /**
  * Identifies the configuration and tick spacing a state was folded under: a span's
  * slow threshold is fixed when it starts, and ticks fall at the spacing's multiples,
  * so a state folded under other settings is not what a fold from the start would hold.
  */
 export function sagaConfigDigest(config: MonitoringConfig, tickNs: bigint): string {
-  return createHash("sha256").update(serialize([config, tickNs])).digest("hex");
+  return createHash("sha256").update(serialize([canonical(config), tickNs])).digest("hex");
+}
+
+/** Maps and Sets as sorted entries: the same settings written in another order are the same configuration. */
+function canonical(value: unknown): unknown {
+  if (value instanceof Map) return { map: [...value].map(([k, v]) => [k, canonical(v)] as const).sort(([a], [b]) => compare(a, b)) };
+  if (value instanceof Set) return { set: [...value].map(canonical).sort(compare) };
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v)] as const).sort(([a], [b]) => compare(a, b)));
+  }
+  return value;
+}
+
+function compare(a: unknown, b: unknown): number {
+  const [x, y] = [String(a), String(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
