@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     let t = performance.now();
     const steps = encodeImage(fold.image());
     let longestPartMs = 0;
-    let serialized: Buffer;
+    let serialized: Buffer[];
     for (;;) {
       const partStart = performance.now();
       const next = steps.next();
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
         "",
         "| a snapshot's part | ms | bytes |",
         "|---|---|---|",
-        `| serialise the state (v8, in parts; the longest part ${ms(longestPartMs)} ms) | ${ms(serializeMs)} | ${num(serialized.length)} |`,
+        `| serialise the state (v8, in parts; the longest part ${ms(longestPartMs)} ms) | ${ms(serializeMs)} | ${num(serialized.reduce((sum, c) => sum + c.length, 0))} |`,
         `| compress (deflate, zlib's thread pool) | ${ms(compressMs)} | ${num(image.length)} |`,
         `| store (one upsert proving the lease) | ${ms(saveMs)} | |`,
         `| load, inflate, deserialise (in 10 ms slices) | ${ms(restoreMs)} | |`,

@@ -13,12 +13,11 @@
 
 import { deserialize, serialize } from "node:v8";
 import { promisify } from "node:util";
-import { deflateRaw, inflateRaw } from "node:zlib";
+import { createDeflateRaw, inflateRaw } from "node:zlib";
 import type { ActiveSpan, TraceTrack } from "../domain/monitoring/monitoring-state.js";
 import { TimeSlices, type Steps } from "../trace-reads/time-slices.js";
 import type { SagaFoldImage } from "./saga-snapshot.js";
 
-const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
 
 /** Records per part: a part takes a few milliseconds to write or read. */
@@ -47,17 +46,19 @@ type ImageRecord = [number, unknown, unknown] | [number, unknown, undefined, num
 const SPAN = -1;
 
 /**
- * The image as bytes. Steps, so the event loop can turn between parts; the caller must
- * not change the fold until they end (the runner changes it only inside a step).
+ * The image as bytes, in chunks (a head, then each part's length and bytes): tens of
+ * megabytes are never copied into one buffer on the event loop. Steps, so the loop can
+ * turn between parts; the caller must not change the fold until they end (the runner
+ * changes it only inside a step).
  */
-export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): Steps<Buffer> {
+export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): Steps<Buffer[]> {
   const scalars: Record<string, unknown> = {};
   const collections: { name: string; kind: "map" | "set" }[] = [];
   const parts: Buffer[] = [];
   let records: ImageRecord[] = [];
   const written = new Map<object, { collection: number; key: unknown }>();
   const flush = () => {
-    parts.push(framed(serialize(records)));
+    parts.push(...framed(serialize(records)));
     records = [];
   };
   for (const [name, value] of Object.entries(image.state)) {
@@ -93,12 +94,23 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
     }
   }
   if (records.length > 0) flush();
-  const head: ImageHead = { lastTick: image.lastTick, nextTick: image.nextTick, newestRecorded: image.newestRecorded, scalars, collections, parts: parts.length };
-  return Buffer.concat([framed(serialize(head)), ...parts]);
+  const head: ImageHead = { lastTick: image.lastTick, nextTick: image.nextTick, newestRecorded: image.newestRecorded, scalars, collections, parts: parts.length / 2 };
+  return [...framed(serialize(head)), ...parts];
 }
 
-export function compressImage(encoded: Buffer): Promise<Buffer> {
-  return deflate(encoded);
+/** Deflates the chunks in zlib's threads, one after the other. */
+export async function compressImage(chunks: readonly Buffer[]): Promise<Buffer> {
+  const deflate = createDeflateRaw();
+  const out: Buffer[] = [];
+  deflate.on("data", (chunk: Buffer) => out.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    deflate.on("end", resolve);
+    deflate.on("error", reject);
+  });
+  for (const chunk of chunks) if (!deflate.write(chunk)) await new Promise((resolve) => deflate.once("drain", resolve));
+  deflate.end();
+  await done;
+  return Buffer.concat(out);
 }
 
 /** Throws when the bytes are not an image (corrupt, or written by an incompatible Node). */
@@ -153,8 +165,9 @@ function* readImage(bytes: Buffer): Steps<SagaFoldImage> {
   return { lastTick: head.lastTick, nextTick: head.nextTick, newestRecorded: head.newestRecorded, state: state as unknown as ImageState };
 }
 
-function framed(bytes: Buffer): Buffer {
+/** A part's length, then its bytes. */
+function framed(bytes: Buffer): [Buffer, Buffer] {
   const length = Buffer.allocUnsafe(4);
   length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
+  return [length, bytes];
 }

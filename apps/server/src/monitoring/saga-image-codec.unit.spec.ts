@@ -24,7 +24,7 @@ function imageOf(state: MonitoringState): SagaFoldImage {
 }
 
 /** Encodes with `partRecords` per part; also counts the parts (the points where the loop may turn). */
-function encode(image: SagaFoldImage, partRecords: number): { bytes: Buffer; pauses: number } {
+function encode(image: SagaFoldImage, partRecords: number): { bytes: Buffer[]; pauses: number } {
   const steps = encodeImage(image, partRecords);
   let pauses = 0;
   for (;;) {
@@ -84,9 +84,9 @@ describe("the saga's image codec", () => {
   });
 
   it("refuses bytes that are not a whole image", async () => {
-    const { bytes } = encode(imageOf(busyState(3, 4)), 5);
-    await expect(decodeImage(await compressImage(bytes.subarray(0, bytes.length - 3)))).rejects.toThrow(/ends inside a part|ends before its last part/);
-    await expect(decodeImage(await compressImage(Buffer.concat([bytes, Buffer.from([0, 0, 0, 0])])))).rejects.toThrow(/bytes after its last part/);
+    const bytes = Buffer.concat(encode(imageOf(busyState(3, 4)), 5).bytes);
+    await expect(decodeImage(await compressImage([bytes.subarray(0, bytes.length - 3)]))).rejects.toThrow(/ends inside a part|ends before its last part/);
+    await expect(decodeImage(await compressImage([bytes, Buffer.from([0, 0, 0, 0])]))).rejects.toThrow(/bytes after its last part/);
     await expect(decodeImage(Buffer.from("not deflate"))).rejects.toThrow();
   });
 });

@@ -282,8 +282,8 @@ export class SagaRunner {
       // In time slices, between which the loop turns; the fold changes only in a step, and this
       // step goes no further until the bytes are taken, so they are the state at the checkpoint.
       const [alertsVersion] = await store.streamVersions([MONITORING_STREAM_ID]);
-      const serialized = await new TimeSlices().run(encodeImage(this.fold.image()));
-      const image = await compressImage(serialized);
+      const chunks = await new TimeSlices().run(encodeImage(this.fold.image()));
+      const image = await compressImage(chunks);
       const saved = await snapshots!.save(claim, {
         format: SAGA_SNAPSHOT_FORMAT,
         configDigest: this.configDigest,
@@ -293,7 +293,7 @@ export class SagaRunner {
         writtenAt: clock(),
         image,
       });
-      if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: serialized.length });
+      if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: chunks.reduce((sum, c) => sum + c.length, 0) });
     } catch (error) {
       log?.warn("monitoring: could not store a snapshot of the saga's state; a rebuild folds more of the log", { error });
     }
