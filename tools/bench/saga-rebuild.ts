@@ -25,7 +25,8 @@ import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/p
 import { createLogger } from "../../apps/server/src/log/logger.js";
 import { PostgresSagaSnapshotStore } from "../../apps/server/src/monitoring/postgres-saga-snapshot-store.js";
 import { SagaFold } from "../../apps/server/src/monitoring/saga-fold.js";
-import { DEFAULT_SNAPSHOT_EVERY_EVENTS, MONITORING_SUBSCRIBER, SagaRunner } from "../../apps/server/src/monitoring/saga-runner.js";
+import { MONITORING_SUBSCRIBER, SagaRunner } from "../../apps/server/src/monitoring/saga-runner.js";
+import { DEFAULT_SNAPSHOT_EVERY_EVENTS } from "../../apps/server/src/monitoring/saga-snapshot-keeper.js";
 import { compressImage, decodeImage, encodeImage } from "../../apps/server/src/monitoring/saga-image-codec.js";
 import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest } from "../../apps/server/src/monitoring/saga-snapshot.js";
 import { PostgresSubscriptionLease } from "../../apps/server/src/subscription/postgres/postgres-subscription-lease.js";

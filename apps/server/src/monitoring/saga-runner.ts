@@ -18,7 +18,7 @@
 // before it.
 //
 // A rebuild starts from the leader's latest snapshot of its state when there is one
-// this server can trust (saga-snapshot.ts), written at a committed checkpoint every
+// this server can trust (saga-snapshot-keeper.ts), written at a committed checkpoint every
 // snapshotEveryEvents events; a starting replica's first fold does too. Without one it
 // reads the whole log, and may outlast the lease (a million events
 // took 20 s against a 15 s lease): it renews the lease between the pages it
@@ -38,9 +38,8 @@ import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
-import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
-import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
-import { TimeSlices } from "../trace-reads/time-slices.js";
+import type { SagaSnapshotStore } from "./saga-snapshot.js";
+import { DEFAULT_SNAPSHOT_EVERY_EVENTS, SagaSnapshotKeeper } from "./saga-snapshot-keeper.js";
 import { failurePauseMs } from "../retry/failure-pause.js";
 
 /** The saga's checkpoint (subscriber id) and lease name. */
@@ -84,8 +83,6 @@ export interface SagaRunnerOptions {
   readonly snapshotMinIntervalMs?: number;
 }
 
-export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 250_000;
-
 type Role = "follower" | "leader";
 
 export class SagaRunner {
@@ -115,11 +112,7 @@ export class SagaRunner {
   private tickHeldBack = false;
   /** performance.now() when the background loop's last step began. */
   private lastStep = 0;
-  private readonly configDigest: string;
-  /** The fold's eventsRead when the leader last wrote a snapshot, or rebuilt from one. */
-  private snapshotEvents = 0;
-  /** performance.now() of the last snapshot written (or attempted). */
-  private snapshotAt = -Infinity;
+  private readonly snapshots: SagaSnapshotKeeper | undefined;
   /** The first step looked for a snapshot to start the follower's fold from. */
   private snapshotLookedFor = false;
   private readyResolve!: () => void;
@@ -130,7 +123,19 @@ export class SagaRunner {
     this.tickNs = BigInt(options.tickIntervalMs) * 1_000_000n;
     this.batchSize = options.batchSize ?? 5000;
     this.fold = new SagaFold(options.config, this.tickNs, options.feed);
-    this.configDigest = sagaConfigDigest(options.config, this.tickNs);
+    this.snapshots =
+      options.snapshots &&
+      new SagaSnapshotKeeper({
+        snapshots: options.snapshots,
+        subscriberId: MONITORING_SUBSCRIBER,
+        store: options.store,
+        config: options.config,
+        tickNs: this.tickNs,
+        clock: options.clock,
+        everyEvents: options.snapshotEveryEvents ?? DEFAULT_SNAPSHOT_EVERY_EVENTS,
+        minIntervalMs: options.snapshotMinIntervalMs ?? 30_000,
+        log: options.log,
+      });
   }
 
   get isLeader(): boolean {
@@ -205,7 +210,8 @@ export class SagaRunner {
       this.collect(out);
       if (this.role === "leader") await this.settle();
     }
-    if (this.snapshotDue()) await this.writeSnapshot();
+    // The fold does not change until the write settles: this step waits for it.
+    if (this.snapshotDue()) await this.snapshots!.write(this.fold, this.claim!, this.committed);
     // Every replica holds the count; only the leader reports it, so a sum over replicas is right.
     this.options.observer?.setActiveSpans(this.role === "leader" ? this.fold.runningCount() : 0);
   }
@@ -214,7 +220,7 @@ export class SagaRunner {
   private async startFromSnapshot(): Promise<void> {
     // A leader already rebuilt (from the snapshot, if any) when it took the lease.
     if (this.role === "follower" && this.fold.eventsRead === 0) {
-      const restored = await this.restore(undefined, this.options.feed);
+      const restored = await this.snapshots?.restore(undefined, this.options.feed);
       if (restored) {
         this.fold = restored.fold;
         this.position = restored.checkpoint;
@@ -223,80 +229,17 @@ export class SagaRunner {
     this.snapshotLookedFor = true;
   }
 
-  /**
-   * A fold restored from the stored snapshot, when there is one this server can trust
-   * at or before `upTo`. A store that cannot be read throws (the step is retried); a
-   * snapshot that cannot be used is passed over, and the fold starts from the log's start.
-   */
-  private async restore(
-    upTo: GlobalCheckpoint | undefined,
-    feed: ActiveSpanFeed | undefined,
-  ): Promise<{ fold: SagaFold; checkpoint: GlobalCheckpoint; alertsVersion: number } | undefined> {
-    const { snapshots, config, log } = this.options;
-    const snapshot = await snapshots?.load(MONITORING_SUBSCRIBER);
-    if (!snapshot) return undefined;
-    const position = { tx_id: snapshot.checkpoint.transactionId.toString(), position: snapshot.checkpoint.position.toString() };
-    if (snapshot.format !== SAGA_SNAPSHOT_FORMAT || snapshot.configDigest !== this.configDigest) {
-      log?.info("monitoring: the saga's snapshot was folded under another format or configuration; folding the log from its start", { format: snapshot.format });
-      return undefined;
-    }
-    if (upTo && compareCheckpoints(snapshot.checkpoint, upTo) > 0) {
-      log?.warn("monitoring: the saga's snapshot is past its checkpoint; folding the log from its start", { snapshot: position });
-      return undefined;
-    }
-    try {
-      const image = await decodeImage(snapshot.image);
-      log?.info("monitoring: the saga's state goes on from its snapshot", { ...position, events: snapshot.events });
-      return { fold: new SagaFold(config, this.tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint, alertsVersion: snapshot.alertsVersion };
-    } catch (error) {
-      log?.warn("monitoring: the saga's snapshot could not be decoded; folding the log from its start", { error });
-      return undefined;
-    }
-  }
-
   private snapshotDue(): boolean {
-    const every = this.options.snapshotEveryEvents ?? DEFAULT_SNAPSHOT_EVERY_EVENTS;
     return (
-      this.options.snapshots !== undefined &&
-      every > 0 &&
+      this.snapshots !== undefined &&
       this.role === "leader" &&
       this.previous === undefined &&
-      this.fold.eventsRead - this.snapshotEvents >= every &&
-      performance.now() - this.snapshotAt >= (this.options.snapshotMinIntervalMs ?? 30_000) &&
       // What the state holds is durable: every output stored or sent, the checkpoint at the fold.
       this.pendingAlerts.length === 0 &&
       this.pendingCommands.length === 0 &&
-      compareCheckpoints(this.committed, this.position) === 0
+      compareCheckpoints(this.committed, this.position) === 0 &&
+      this.snapshots.due(this.fold)
     );
-  }
-
-  /** Stores the leader's state at its committed checkpoint; a failure only leaves the older snapshot. */
-  private async writeSnapshot(): Promise<void> {
-    const { snapshots, store, clock, log } = this.options;
-    const claim = this.claim!;
-    const checkpoint = this.committed;
-    const events = this.fold.eventsRead;
-    this.snapshotEvents = events;
-    this.snapshotAt = performance.now();
-    try {
-      // In time slices, between which the loop turns; the fold changes only in a step, and this
-      // step goes no further until the bytes are taken, so they are the state at the checkpoint.
-      const [alertsVersion] = await store.streamVersions([MONITORING_STREAM_ID]);
-      const chunks = await new TimeSlices().run(encodeImage(this.fold.image()));
-      const image = await compressImage(chunks);
-      const saved = await snapshots!.save(claim, {
-        format: SAGA_SNAPSHOT_FORMAT,
-        configDigest: this.configDigest,
-        checkpoint,
-        alertsVersion: alertsVersion!,
-        events,
-        writtenAt: clock(),
-        image,
-      });
-      if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: chunks.reduce((sum, c) => sum + c.length, 0) });
-    } catch (error) {
-      log?.warn("monitoring: could not store a snapshot of the saga's state; a rebuild folds more of the log", { error });
-    }
   }
 
   private async follow(): Promise<void> {
@@ -494,7 +437,7 @@ export class SagaRunner {
     this.position = this.committed = checkpoint;
     this.pendingAlerts = [];
     this.pendingCommands = pendingCommands(fold.state);
-    this.snapshotEvents = fold.restoredEvents;
+    this.snapshots?.rebuilt(fold);
     this.claim = claim;
     this.role = "leader";
     this.reportOpenAlerts(fold);
@@ -525,7 +468,7 @@ export class SagaRunner {
    */
   private async replay(checkpoint: GlobalCheckpoint, claim: LeaseClaim): Promise<SagaFold | undefined> {
     const { store, config, log } = this.options;
-    const restored = await this.restore(checkpoint, undefined);
+    const restored = await this.snapshots?.restore(checkpoint, undefined);
     const fold = restored?.fold ?? new SagaFold(config, this.tickNs);
     const discard: MonitoringOutput[] = [];
     let from = restored?.checkpoint ?? START_OF_LOG;

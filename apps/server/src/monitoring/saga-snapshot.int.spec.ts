@@ -424,7 +424,7 @@ describe("the saga's snapshot", () => {
     await h.close();
   });
 
-  it("is written only by the lease's holder: a replica that lost the lease replaces nothing", async () => {
+  it("is written only by the lease's holder while it holds it: a replica that lost the lease replaces nothing", async () => {
     const h = await fresh();
     const t = traffic(h);
     const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
@@ -434,7 +434,12 @@ describe("the saga's snapshot", () => {
     const stale = { subscriberId: MONITORING_SUBSCRIBER, shard: 0, holder: "a", token: BigInt(lease!.token) - 1n };
     expect(await snapshots.save(stale, { ...stored, events: 1 })).toBe(false);
     expect(await snapshots.save({ ...stale, holder: "z", token: BigInt(lease!.token) }, { ...stored, events: 1 })).toBe(false);
-    expect((await snapshots.load(MONITORING_SUBSCRIBER))!.events).toBe(stored.events);
+    // The holder's own token, once its lease has expired.
+    const holder = { ...stale, token: BigInt(lease!.token) };
+    expect(await snapshots.save(holder, { ...stored, events: 2 })).toBe(true);
+    await db.sql`update leases set expires_at = clock_timestamp() - interval '1 second' where name = ${MONITORING_SUBSCRIBER}`;
+    expect(await snapshots.save(holder, { ...stored, events: 1 })).toBe(false);
+    expect((await snapshots.load(MONITORING_SUBSCRIBER))!.events).toBe(2);
     await a.stop();
     await h.close();
   });

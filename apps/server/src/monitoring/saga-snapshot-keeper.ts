@@ -1,0 +1,113 @@
+// The saga runner's snapshots (saga-snapshot.ts): when its leader writes one, what it
+// writes, and the fold a rebuild or a starting replica goes on from. The runner decides
+// when its state is durable enough to be written; this decides the rest.
+
+import type { LeaseClaim } from "../subscription/subscription-lease.js";
+import type { MonitoringConfig } from "../domain/monitoring/index.js";
+import type { EventStore, GlobalCheckpoint } from "../event-store/event-store.js";
+import { compareCheckpoints } from "../event-store/rules.js";
+import type { Logger } from "../log/logger.js";
+import { TimeSlices } from "../trace-reads/time-slices.js";
+import type { ActiveSpanFeed } from "./active-span-feed.js";
+import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
+import { SagaFold } from "./saga-fold.js";
+import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
+
+export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 250_000;
+
+export interface SagaSnapshotKeeperOptions {
+  readonly snapshots: SagaSnapshotStore;
+  /** The saga's subscriber id: the snapshot's row. */
+  readonly subscriberId: string;
+  readonly store: EventStore;
+  readonly config: MonitoringConfig;
+  readonly tickNs: bigint;
+  readonly clock: () => bigint;
+  /** A snapshot once the fold has read this many events since the last; 0: never. */
+  readonly everyEvents: number;
+  /** And at most once per this long. */
+  readonly minIntervalMs: number;
+  readonly log?: Logger;
+}
+
+/** A fold restored from a snapshot, and where in the log and the monitoring stream it stands. */
+export interface RestoredFold {
+  readonly fold: SagaFold;
+  readonly checkpoint: GlobalCheckpoint;
+  readonly alertsVersion: number;
+}
+
+export class SagaSnapshotKeeper {
+  private readonly configDigest: string;
+  /** The fold's eventsRead when a snapshot was last written, or rebuilt from. */
+  private writtenAtEvents = 0;
+  /** performance.now() of the last write (or attempt). */
+  private writtenAt = -Infinity;
+
+  constructor(private readonly options: SagaSnapshotKeeperOptions) {
+    this.configDigest = sagaConfigDigest(options.config, options.tickNs);
+  }
+
+  /** A new leader's fold: the next snapshot is due `everyEvents` after the one it was rebuilt from. */
+  rebuilt(fold: SagaFold): void {
+    this.writtenAtEvents = fold.restoredEvents;
+  }
+
+  due(fold: SagaFold): boolean {
+    const { everyEvents, minIntervalMs } = this.options;
+    return everyEvents > 0 && fold.eventsRead - this.writtenAtEvents >= everyEvents && performance.now() - this.writtenAt >= minIntervalMs;
+  }
+
+  /**
+   * Stores `fold`, whose state is durable at `checkpoint`, while `claim` holds the lease; a
+   * failure only leaves the older snapshot. The caller must not change the fold until this
+   * settles: it is read in time slices, between which the event loop turns.
+   */
+  async write(fold: SagaFold, claim: LeaseClaim, checkpoint: GlobalCheckpoint): Promise<void> {
+    const { snapshots, store, clock, log } = this.options;
+    const events = fold.eventsRead;
+    this.writtenAtEvents = events;
+    this.writtenAt = performance.now();
+    try {
+      const [alertsVersion] = await store.streamVersions([MONITORING_STREAM_ID]);
+      const chunks = await new TimeSlices().run(encodeImage(fold.image()));
+      const image = await compressImage(chunks);
+      const saved = await snapshots.save(
+        claim,
+        { format: SAGA_SNAPSHOT_FORMAT, configDigest: this.configDigest, checkpoint, alertsVersion: alertsVersion!, events, writtenAt: clock(), image },
+      );
+      if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: chunks.reduce((sum, c) => sum + c.length, 0) });
+    } catch (error) {
+      log?.warn("monitoring: could not store a snapshot of the saga's state; a rebuild folds more of the log", { error });
+    }
+  }
+
+  /**
+   * A fold restored from the stored snapshot, when there is one this server can trust at or
+   * before `upTo`. A store that cannot be read throws (the caller's step is retried); a
+   * snapshot that cannot be used is passed over, and the fold starts from the log's start.
+   */
+  async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined): Promise<RestoredFold | undefined> {
+    const { snapshots, subscriberId, config, tickNs, log } = this.options;
+    const snapshot = await snapshots.load(subscriberId);
+    if (!snapshot) return undefined;
+    const position = { tx_id: snapshot.checkpoint.transactionId.toString(), position: snapshot.checkpoint.position.toString() };
+    if (snapshot.format !== SAGA_SNAPSHOT_FORMAT || snapshot.configDigest !== this.configDigest) {
+      log?.info("monitoring: the saga's snapshot was folded under another format or configuration; folding the log from its start", { format: snapshot.format });
+      return undefined;
+    }
+    if (upTo && compareCheckpoints(snapshot.checkpoint, upTo) > 0) {
+      log?.warn("monitoring: the saga's snapshot is past its checkpoint; folding the log from its start", { snapshot: position });
+      return undefined;
+    }
+    try {
+      const image = await decodeImage(snapshot.image);
+      log?.info("monitoring: the saga's state goes on from its snapshot", { ...position, events: snapshot.events });
+      return { fold: new SagaFold(config, tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint, alertsVersion: snapshot.alertsVersion };
+    } catch (error) {
+      log?.warn("monitoring: the saga's snapshot could not be decoded; folding the log from its start", { error });
+      return undefined;
+    }
+  }
+}
