@@ -8,6 +8,7 @@ import { handleMonitoringInput, initialMonitoringState, monitoringConfig, type M
 import { ended, errored, s, spanIdOf, started, T0, tick, traceBegan, traceIdOf } from "../domain/monitoring/testing/monitoring-fixtures.js";
 import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
 import { sagaConfigDigest, type SagaFoldImage } from "./saga-snapshot.js";
+import { inOrder } from "./testing/in-order.js";
 
 const SECOND = 1_000_000_000n;
 const CONFIG = monitoringConfig({ slowSpan: { defaultNs: 2n * SECOND }, criticalErrorTypes: ["DataLoss"], errorRate: { minSamples: 2 } });
@@ -32,14 +33,6 @@ function encode(image: SagaFoldImage, partRecords: number): { bytes: Buffer[]; p
     if (next.done) return { bytes: next.value, pauses };
     pauses++;
   }
-}
-
-function inOrder(value: unknown): unknown {
-  if (value instanceof Map) return { map: [...value].map(([k, v]) => [k, inOrder(v)]) };
-  if (value instanceof Set) return { set: [...value].map(inOrder) };
-  if (Array.isArray(value)) return value.map(inOrder);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inOrder(v)]));
-  return value;
 }
 
 /** Traces with running spans (slow), errors (error-rate alerts, critical errors on spans still running), traces begun elsewhere. */

@@ -18,6 +18,7 @@ import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "
 import { runToEnd } from "../trace-reads/time-slices.js";
 import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
 import { endSpan, recordError, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
+import { inOrder } from "./testing/in-order.js";
 
 let db: TestDatabase;
 let snapshots: PostgresSagaSnapshotStore;
@@ -124,18 +125,6 @@ function held(state: MonitoringState) {
       .map((o) => `${o.service}/${o.operation} n=${o.baseline.samples} mean=${o.baseline.meanNs} streak=${o.normalStreak} ${JSON.stringify(o.errors)} ${o.errorAlertId ?? "-"} ${o.anomalyAlertId ?? "-"}`)
       .sort(),
   };
-}
-
-/**
- * A value with its Maps and Sets as arrays of their entries: deep equality then sees their
- * order too, which is state here (traces and statistics are kept in order of last activity).
- */
-function inOrder(value: unknown): unknown {
-  if (value instanceof Map) return { map: [...value].map(([k, v]) => [k, inOrder(v)]) };
-  if (value instanceof Set) return { set: [...value].map(inOrder) };
-  if (Array.isArray(value)) return value.map(inOrder);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inOrder(v)]));
-  return value;
 }
 
 interface LogLine {
