@@ -39,7 +39,8 @@ import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
 import type { SagaSnapshotStore } from "./saga-snapshot.js";
-import { DEFAULT_SNAPSHOT_EVERY_EVENTS, SagaSnapshotKeeper } from "./saga-snapshot-keeper.js";
+import { DEFAULT_SNAPSHOT_EVERY_EVENTS, RestoreAbandoned, SagaSnapshotKeeper, type RestoredFold } from "./saga-snapshot-keeper.js";
+import { DEFAULT_SLICE_MS, TimeSlices } from "../trace-reads/time-slices.js";
 import { failurePauseMs } from "../retry/failure-pause.js";
 
 /** The saga's checkpoint (subscriber id) and lease name. */
@@ -468,7 +469,17 @@ export class SagaRunner {
    */
   private async replay(checkpoint: GlobalCheckpoint, claim: LeaseClaim): Promise<SagaFold | undefined> {
     const { store, config, log } = this.options;
-    const restored = await this.snapshots?.restore(checkpoint, undefined);
+    let restored: RestoredFold | undefined;
+    try {
+      // A big state takes a while to decode: the lease is kept meanwhile, as between pages.
+      const keepingLease = new TimeSlices(DEFAULT_SLICE_MS, async () => {
+        if (!(await this.keepLease(claim))) throw new RestoreAbandoned();
+      });
+      restored = await this.snapshots?.restore(checkpoint, undefined, keepingLease);
+    } catch (error) {
+      if (error instanceof RestoreAbandoned) return undefined;
+      throw error;
+    }
     const fold = restored?.fold ?? new SagaFold(config, this.tickNs);
     const discard: MonitoringOutput[] = [];
     let from = restored?.checkpoint ?? START_OF_LOG;

@@ -7,7 +7,7 @@ import type { MonitoringConfig } from "../domain/monitoring/index.js";
 import type { EventStore, GlobalCheckpoint } from "../event-store/event-store.js";
 import { compareCheckpoints } from "../event-store/rules.js";
 import type { Logger } from "../log/logger.js";
-import { TimeSlices } from "../trace-reads/time-slices.js";
+import { DEFAULT_SLICE_MS, TimeSlices } from "../trace-reads/time-slices.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
@@ -30,6 +30,9 @@ export interface SagaSnapshotKeeperOptions {
   readonly minIntervalMs: number;
   readonly log?: Logger;
 }
+
+/** Thrown by a restore's pause hook to give the restore up (a rebuild that lost its lease). */
+export class RestoreAbandoned extends Error {}
 
 /** A fold restored from a snapshot, and where in the log and the monitoring stream it stands. */
 export interface RestoredFold {
@@ -87,8 +90,10 @@ export class SagaSnapshotKeeper {
    * A fold restored from the stored snapshot, when there is one this server can trust at or
    * before `upTo`. A store that cannot be read throws (the caller's step is retried); a
    * snapshot that cannot be used is passed over, and the fold starts from the log's start.
+   * A big state is decoded in time slices; `slices` may renew a lease at each pause, and give
+   * the restore up by throwing RestoreAbandoned.
    */
-  async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined): Promise<RestoredFold | undefined> {
+  async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined, slices = new TimeSlices(DEFAULT_SLICE_MS)): Promise<RestoredFold | undefined> {
     const { snapshots, subscriberId, config, tickNs, log } = this.options;
     const snapshot = await snapshots.load(subscriberId);
     if (!snapshot) return undefined;
@@ -102,10 +107,11 @@ export class SagaSnapshotKeeper {
       return undefined;
     }
     try {
-      const image = await decodeImage(snapshot.image);
+      const image = await decodeImage(snapshot.image, slices);
       log?.info("monitoring: the saga's state goes on from its snapshot", { ...position, events: snapshot.events });
       return { fold: new SagaFold(config, tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint, alertsVersion: snapshot.alertsVersion };
     } catch (error) {
+      if (error instanceof RestoreAbandoned) throw error;
       log?.warn("monitoring: the saga's snapshot could not be decoded; folding the log from its start", { error });
       return undefined;
     }

@@ -13,10 +13,11 @@ import { createTestDatabase, type TestDatabase } from "../../test/support/test-d
 import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { SagaFold } from "./saga-fold.js";
-import { SAGA_SNAPSHOT_FORMAT } from "./saga-snapshot.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest } from "./saga-snapshot.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
-import { runToEnd } from "../trace-reads/time-slices.js";
+import { runToEnd, TimeSlices } from "../trace-reads/time-slices.js";
 import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
+import { RestoreAbandoned, SagaSnapshotKeeper } from "./saga-snapshot-keeper.js";
 import { endSpan, recordError, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
 import { inOrder } from "./testing/in-order.js";
 
@@ -410,6 +411,35 @@ describe("the saga's snapshot", () => {
     const ahead = await takeOver("f");
     expect(ahead.find((l) => l.level === "warn")?.msg).toContain("past its checkpoint");
     expect(rebuilt(ahead)[0]).toMatchObject({ from_snapshot: 0 });
+    await h.close();
+  });
+
+  it("is decoded in time slices a rebuild renews its lease in, and given up at once when the lease is lost", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const a = h.runner({ holder: "a" });
+    await t.run(a, 0, 6);
+    await a.stop();
+    // The state in parts of 3 records, so that decoding it pauses (a real one pauses every 1,000).
+    const config = monitoringConfig(CONFIG);
+    const fold = new SagaFold(config, TICK_NS);
+    for (const event of await allEvents(h)) fold.event(event, []);
+    const lease = new PostgresSubscriptionLease(db.sql, h.clock.read);
+    const claim = (await lease.claim(MONITORING_SUBSCRIBER, 0, "writer", 60_000))!;
+    const image = await compressImage(runToEnd(encodeImage(fold.image(), 3)));
+    const checkpoint = await h.store.loadCheckpoint(MONITORING_SUBSCRIBER);
+    const snapshot = { format: SAGA_SNAPSHOT_FORMAT, configDigest: sagaConfigDigest(config, TICK_NS), checkpoint, alertsVersion: 0, events: fold.eventsRead, writtenAt: 0n, image };
+    expect(await snapshots.save(claim, snapshot)).toBe(true);
+    await lease.release(claim);
+
+    const keeper = new SagaSnapshotKeeper({ snapshots, subscriberId: MONITORING_SUBSCRIBER, store: h.store, config, tickNs: TICK_NS, clock: h.clock.read, everyEvents: 0, minIntervalMs: 0 });
+    let pauses = 0;
+    const restored = await keeper.restore(undefined, undefined, new TimeSlices(0, async () => void pauses++));
+    expect(pauses).toBeGreaterThan(3);
+    expect(inOrder(restored!.fold.image())).toStrictEqual(inOrder(fold.image()));
+    // A lost lease is not a snapshot that cannot be decoded: the rebuild ends, it does not fold the log instead.
+    const abandoned = keeper.restore(undefined, undefined, new TimeSlices(0, () => Promise.reject(new RestoreAbandoned())));
+    await expect(abandoned).rejects.toBeInstanceOf(RestoreAbandoned);
     await h.close();
   });
 

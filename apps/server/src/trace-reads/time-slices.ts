@@ -29,7 +29,11 @@ function turnOfTheLoop(): Promise<void> {
 export class TimeSlices {
   private started = performance.now();
 
-  constructor(private readonly sliceMs = DEFAULT_SLICE_MS) {}
+  constructor(
+    private readonly sliceMs = DEFAULT_SLICE_MS,
+    /** Runs at each pause, after the loop turned: work that must not wait for the end (a lease's renewal). */
+    private readonly atPause?: () => Promise<void>,
+  ) {}
 
   /** True once the current slice has lasted its time. */
   get due(): boolean {
@@ -38,6 +42,7 @@ export class TimeSlices {
 
   async pause(): Promise<void> {
     await turnOfTheLoop();
+    await this.atPause?.();
     this.started = performance.now();
   }
 
