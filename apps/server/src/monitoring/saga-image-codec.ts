@@ -86,7 +86,8 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
       } else {
         records.push([collection, key, entry]);
       }
-      if (typeof entry === "object" && entry !== null && !written.has(entry)) written.set(entry, { collection, key });
+      // Only a Map's values can be referred to: a reference names its key.
+      if (value instanceof Map && typeof entry === "object" && entry !== null && !written.has(entry)) written.set(entry, { collection, key });
       if (records.length >= partRecords) {
         flush();
         yield;
