@@ -44,6 +44,12 @@ export class SagaFold {
   eventsRead: number;
   /** eventsRead of the snapshot this fold was restored from; 0 for a fold from the start. */
   readonly restoredEvents: number;
+  /**
+   * The longest prefix of the monitoring stream (its version) whose alert events this state
+   * holds: set by a rebuild, moved on by the leader's own appends while nobody else's come
+   * between. What a snapshot records, and a rebuild from it folds the stream after.
+   */
+  alertsKnown = 0;
 
   constructor(
     config: MonitoringConfig,
@@ -51,7 +57,7 @@ export class SagaFold {
     /** Told about every change of the running spans, when someone watches. */
     private feed?: ActiveSpanFeed,
     /** Go on from a snapshot's image (taken by image() under the same config and tickNs) instead of the start. */
-    restored?: { readonly image: SagaFoldImage; readonly events: number },
+    restored?: { readonly image: SagaFoldImage; readonly events: number; readonly alertsVersion: number },
   ) {
     if (restored) {
       const { image } = restored;
@@ -60,6 +66,7 @@ export class SagaFold {
       this.nextTick = image.nextTick;
       this.newestRecorded = image.newestRecorded;
       this.eventsRead = this.restoredEvents = restored.events;
+      this.alertsKnown = restored.alertsVersion;
     } else {
       this.state = initialMonitoringState(config);
       this.nextTick = tickNs;

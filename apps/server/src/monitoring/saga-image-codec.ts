@@ -13,12 +13,17 @@
 
 import { deserialize, serialize } from "node:v8";
 import { promisify } from "node:util";
-import { createDeflateRaw, inflateRaw } from "node:zlib";
+import { createDeflate, inflate as inflateCallback } from "node:zlib";
+import { DEFAULT_MONITORING_CONFIG, initialMonitoringState } from "../domain/monitoring/index.js";
 import type { ActiveSpan, TraceTrack } from "../domain/monitoring/monitoring-state.js";
 import { TimeSlices, type Steps } from "../trace-reads/time-slices.js";
 import type { SagaFoldImage } from "./saga-snapshot.js";
 
-const inflate = promisify(inflateRaw);
+// zlib's format, not raw deflate: its Adler-32 check refuses bytes changed on the way.
+const inflate = promisify(inflateCallback);
+
+/** The bytes are not an image this code can read (corrupt, cut, another layout). */
+export class SnapshotUnreadable extends Error {}
 
 /** Records per part: a part takes a few milliseconds to write or read. */
 const PART_RECORDS = 1000;
@@ -101,7 +106,7 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
 
 /** Deflates the chunks in zlib's threads, one after the other. */
 export async function compressImage(chunks: readonly Buffer[]): Promise<Buffer> {
-  const deflate = createDeflateRaw();
+  const deflate = createDeflate();
   const out: Buffer[] = [];
   deflate.on("data", (chunk: Buffer) => out.push(chunk));
   const done = new Promise<void>((resolve, reject) => {
@@ -114,10 +119,37 @@ export async function compressImage(chunks: readonly Buffer[]): Promise<Buffer> 
   return Buffer.concat(out);
 }
 
-/** Throws when the bytes are not an image (corrupt, or written by an incompatible Node). */
+/**
+ * Throws SnapshotUnreadable when the bytes are not a whole image of the state's shape; what
+ * the slices' pause hook throws is passed on as it is.
+ */
 export async function decodeImage(compressed: Buffer, slices: TimeSlices = new TimeSlices()): Promise<SagaFoldImage> {
-  const bytes = await inflate(compressed);
-  return slices.run(readImage(bytes));
+  let bytes: Buffer;
+  try {
+    bytes = await inflate(compressed);
+  } catch (error) {
+    throw new SnapshotUnreadable(`the saga snapshot does not inflate: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return slices.run(unreadableOnError(readImage(bytes)));
+}
+
+function* unreadableOnError<T>(steps: Steps<T>): Steps<T> {
+  try {
+    return yield* steps;
+  } catch (error) {
+    throw error instanceof SnapshotUnreadable ? error : new SnapshotUnreadable(`the saga snapshot does not decode: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** What a state's fields are (a Map, a Set, a bigint...), from a fresh one: a decoded state must match. */
+const STATE_SHAPE: ReadonlyMap<string, string> = new Map(
+  Object.entries(initialMonitoringState(DEFAULT_MONITORING_CONFIG))
+    .filter(([name]) => name !== "config")
+    .map(([name, value]) => [name, kindOf(value)]),
+);
+
+function kindOf(value: unknown): string {
+  return value instanceof Map ? "map" : value instanceof Set ? "set" : typeof value;
 }
 
 function* readImage(bytes: Buffer): Steps<SagaFoldImage> {
@@ -163,6 +195,11 @@ function* readImage(bytes: Buffer): Steps<SagaFoldImage> {
   if (offset !== bytes.length) throw new Error("the saga snapshot has bytes after its last part");
   const state: Record<string, unknown> = { ...head.scalars };
   head.collections.forEach((c, i) => (state[c.name] = built[i]));
+  if (typeof head.nextTick !== "bigint" || typeof head.newestRecorded !== "bigint") throw new SnapshotUnreadable("the saga snapshot's tick fields are not times");
+  const fields = Object.keys(state);
+  if (fields.length !== STATE_SHAPE.size || fields.some((name) => STATE_SHAPE.get(name) !== kindOf(state[name]))) {
+    throw new SnapshotUnreadable(`the saga snapshot's state has fields ${fields.join(", ")}, not those of this server's state`);
+  }
   return { lastTick: head.lastTick, nextTick: head.nextTick, newestRecorded: head.newestRecorded, state: state as unknown as ImageState };
 }
 

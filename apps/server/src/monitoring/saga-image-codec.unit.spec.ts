@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { handleMonitoringInput, initialMonitoringState, monitoringConfig, type MonitoringInput, type MonitoringState } from "../domain/monitoring/index.js";
 import { ended, errored, s, spanIdOf, started, T0, tick, traceBegan, traceIdOf } from "../domain/monitoring/testing/monitoring-fixtures.js";
-import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
+import { compressImage, decodeImage, encodeImage, SnapshotUnreadable } from "./saga-image-codec.js";
 import { sagaConfigDigest, type SagaFoldImage } from "./saga-snapshot.js";
 import { inOrder } from "./testing/in-order.js";
 
@@ -76,11 +76,21 @@ describe("the saga's image codec", () => {
     expect(encode(imageOf(manyOperations), 1000).pauses).toBeGreaterThanOrEqual(3);
   });
 
-  it("refuses bytes that are not a whole image", async () => {
+  it("refuses bytes that are not a whole image of this server's state, changed ones too", async () => {
     const bytes = Buffer.concat(encode(imageOf(busyState(3, 4)), 5).bytes);
     await expect(decodeImage(await compressImage([bytes.subarray(0, bytes.length - 3)]))).rejects.toThrow(/ends inside a part|ends before its last part/);
     await expect(decodeImage(await compressImage([bytes, Buffer.from([0, 0, 0, 0])]))).rejects.toThrow(/bytes after its last part/);
-    await expect(decodeImage(Buffer.from("not deflate"))).rejects.toThrow();
+    await expect(decodeImage(Buffer.from("not deflate"))).rejects.toBeInstanceOf(SnapshotUnreadable);
+    // Changed bytes fail zlib's checksum rather than decode to another state.
+    const compressed = await compressImage([bytes]);
+    for (const at of [compressed.length - 1, Math.floor(compressed.length / 2)]) {
+      const changed = Buffer.from(compressed);
+      changed[at]! ^= 0x10;
+      await expect(decodeImage(changed)).rejects.toBeInstanceOf(SnapshotUnreadable);
+    }
+    // A whole image of some other state is not this server's state.
+    const other = { lastTick: 1n, nextTick: 2n, newestRecorded: 3n, state: { traces: new Map() } } as unknown as SagaFoldImage;
+    await expect(decodeImage(await compressImage(encode(other, 5).bytes))).rejects.toThrow(/not those of this server's state/);
   });
 });
 

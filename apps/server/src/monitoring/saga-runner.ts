@@ -28,7 +28,7 @@
 import type { CommandResult } from "../commands/command-result.js";
 import { pendingCommands, type MonitoringCommand, type MonitoringConfig, type MonitoringEvent, type MonitoringOutput } from "../domain/monitoring/index.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
-import { EventIdConflictError, START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
+import { EventIdConflictError, START_OF_LOG, type AppendResult, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
 import { compareCheckpoints } from "../event-store/rules.js";
 import type { Logger } from "../log/logger.js";
 import type { LeaseClaim, SubscriptionLease } from "../subscription/subscription-lease.js";
@@ -378,6 +378,7 @@ export class SagaRunner {
     try {
       const result = await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: all.map(toNewAlertEvent) });
       if (!result.duplicate) for (const event of all) count(observer, event);
+      this.knownThrough(result, all.length);
       return;
     } catch (error) {
       if (!(error instanceof EventIdConflictError)) throw error;
@@ -387,11 +388,21 @@ export class SagaRunner {
       try {
         const result = await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(event)] });
         if (!result.duplicate) count(observer, event);
+        this.knownThrough(result, 1);
       } catch (error) {
         if (!(error instanceof EventIdConflictError)) throw error;
         log?.warn("monitoring: an alert event was stored before with other content; keeping the stored one", { alert_id: event.alertId, type: event.type });
       }
     }
+  }
+
+  /**
+   * The fold holds the stream's alerts up to where its own `count` events were appended, when
+   * they came right after what it held: another replica's (one that lost the lease, perhaps
+   * with other settings) in between stop the prefix there, so a rebuild from a snapshot folds them.
+   */
+  private knownThrough(result: AppendResult, count: number): void {
+    if (!result.duplicate && result.nextVersion - count === this.fold.alertsKnown) this.fold.alertsKnown = result.nextVersion;
   }
 
   /** Sends commands; returns those to send again (the bus was busy or unavailable). */
@@ -508,13 +519,13 @@ export class SagaRunner {
     }
     let alerts = 0;
     // The alert events a snapshot holds are not folded again.
-    for (let after = restored?.alertsVersion ?? 0; ; ) {
+    for (let after = fold.alertsKnown; ; ) {
       if (!(await this.keepLease(claim))) return undefined;
       const page = await store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: 1000 });
       for (const stored of page) fold.fold(decodeAlertEvent(stored.type, stored.payload));
       alerts += page.length;
+      if (page.length > 0) fold.alertsKnown = after = page[page.length - 1]!.version;
       if (page.length < 1000) break;
-      after = page[page.length - 1]!.version;
     }
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return fold;

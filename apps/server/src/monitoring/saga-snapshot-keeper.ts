@@ -9,9 +9,8 @@ import { compareCheckpoints } from "../event-store/rules.js";
 import type { Logger } from "../log/logger.js";
 import { DEFAULT_SLICE_MS, TimeSlices } from "../trace-reads/time-slices.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
-import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
-import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
+import { compressImage, decodeImage, encodeImage, SnapshotUnreadable } from "./saga-image-codec.js";
 import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 250_000;
@@ -38,7 +37,6 @@ export class RestoreAbandoned extends Error {}
 export interface RestoredFold {
   readonly fold: SagaFold;
   readonly checkpoint: GlobalCheckpoint;
-  readonly alertsVersion: number;
 }
 
 export class SagaSnapshotKeeper {
@@ -68,17 +66,16 @@ export class SagaSnapshotKeeper {
    * settles: it is read in time slices, between which the event loop turns.
    */
   async write(fold: SagaFold, claim: LeaseClaim, checkpoint: GlobalCheckpoint): Promise<void> {
-    const { snapshots, store, clock, log } = this.options;
+    const { snapshots, clock, log } = this.options;
     const events = fold.eventsRead;
     this.writtenAtEvents = events;
     this.writtenAt = performance.now();
     try {
-      const [alertsVersion] = await store.streamVersions([MONITORING_STREAM_ID]);
       const chunks = await new TimeSlices().run(encodeImage(fold.image()));
       const image = await compressImage(chunks);
       const saved = await snapshots.save(
         claim,
-        { format: SAGA_SNAPSHOT_FORMAT, configDigest: this.configDigest, checkpoint, alertsVersion: alertsVersion!, events, writtenAt: clock(), image },
+        { format: SAGA_SNAPSHOT_FORMAT, configDigest: this.configDigest, checkpoint, alertsVersion: fold.alertsKnown, events, writtenAt: clock(), image },
       );
       if (saved) log?.debug("monitoring: stored a snapshot of the saga's state", { events, bytes: image.length, serialized_bytes: chunks.reduce((sum, c) => sum + c.length, 0) });
     } catch (error) {
@@ -109,9 +106,10 @@ export class SagaSnapshotKeeper {
     try {
       const image = await decodeImage(snapshot.image, slices);
       log?.info("monitoring: the saga's state goes on from its snapshot", { ...position, events: snapshot.events });
-      return { fold: new SagaFold(config, tickNs, feed, { image, events: snapshot.events }), checkpoint: snapshot.checkpoint, alertsVersion: snapshot.alertsVersion };
+      return { fold: new SagaFold(config, tickNs, feed, { image, events: snapshot.events, alertsVersion: snapshot.alertsVersion }), checkpoint: snapshot.checkpoint };
     } catch (error) {
-      if (error instanceof RestoreAbandoned) throw error;
+      // Only the bytes' own faults: a lease lost or a database error meanwhile is the caller's.
+      if (!(error instanceof SnapshotUnreadable)) throw error;
       log?.warn("monitoring: the saga's snapshot could not be decoded; folding the log from its start", { error });
       return undefined;
     }

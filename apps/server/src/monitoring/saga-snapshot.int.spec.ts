@@ -6,12 +6,13 @@
 
 import { StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { monitoringConfig, type MonitoringOutput, type MonitoringState } from "../domain/monitoring/index.js";
+import { monitoringConfig, type MonitoringEvent, type MonitoringOutput, type MonitoringState } from "../domain/monitoring/index.js";
 import { START_OF_LOG, type StoredEvent } from "../event-store/event-store.js";
 import { createLogger } from "../log/logger.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
+import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
 import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest } from "./saga-snapshot.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
@@ -208,7 +209,7 @@ describe("the saga's snapshot", () => {
           "nextTick",
           "state",
         ],
-        "format": 2,
+        "format": 3,
         "operation": [
           "anomalyAlertId",
           "baseline",
@@ -278,7 +279,7 @@ describe("the saga's snapshot", () => {
       if (cut > events.length / 3) expect(before.state.traces.size).toBeGreaterThan(6);
       // In parts of 3 traces: the state holds a few more open ones than that.
       const image = await decodeImage(await compressImage(runToEnd(encodeImage(before.image(), 3))));
-      const restored = new SagaFold(config, TICK_NS, undefined, { image, events: cut });
+      const restored = new SagaFold(config, TICK_NS, undefined, { image, events: cut, alertsVersion: 0 });
       expect(restored.eventsRead).toBe(cut);
       for (let i = cut; i < events.length; i++) {
         const out: MonitoringOutput[] = [];
@@ -353,6 +354,44 @@ describe("the saga's snapshot", () => {
     const keys = alerts.map((e) => `${e.type} ${e.alertId}`);
     expect(new Set(keys).size).toBe(keys.length);
     await c.stop();
+    await h.close();
+  });
+
+  it("holds the alerts of the stream only up to one another replica stored: a rebuild from it folds that one too", async () => {
+    const h = await fresh();
+    const t = traffic(h);
+    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    await t.run(a, 0, 4);
+    // Stored by a replica that lost the lease (with other settings, say): an alert A never decides.
+    const foreign: MonitoringEvent = {
+      type: "AlertRaised",
+      alertId: `slow_span:${traceIdOf()}:${spanIdOf()}`,
+      kind: "slow_span",
+      subject: { type: "span", traceId: traceIdOf(), spanId: spanIdOf(), service: "elsewhere", operation: "GET /x" },
+      at: h.clock.now,
+      value: 1,
+      threshold: 1,
+      unit: "ns",
+      message: "stored by a replica that lost the lease",
+    };
+    await h.store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(foreign)] });
+    // A goes on storing alerts of its own after it, and snapshots.
+    await t.run(a, 4, 6);
+    const snapshot = (await snapshots.load(MONITORING_SUBSCRIBER))!;
+    const stream = await h.alerts();
+    const foreignAt = stream.findIndex((e) => e.alertId === foreign.alertId) + 1;
+    expect(stream.length).toBeGreaterThan(foreignAt);
+    expect(snapshot.alertsVersion).toBe(foreignAt - 1);
+    await a.stop();
+
+    const b = h.runner({ holder: "b", snapshots, snapshotEveryEvents: 0 });
+    await takeLease(b);
+    await b.stop();
+    const c = h.runner({ holder: "c" });
+    await takeLease(c);
+    await c.stop();
+    expect(b.state.openAlerts.has(foreign.alertId)).toBe(true);
+    expect(held(b.state)).toEqual(held(c.state));
     await h.close();
   });
 

@@ -17,7 +17,7 @@ import type { GlobalCheckpoint } from "../event-store/event-store.js";
  * fields mean change: a snapshot of another format is passed over. saga-snapshot.int.spec.ts
  * lists the state's fields and fails when they change, as a reminder.
  */
-export const SAGA_SNAPSHOT_FORMAT = 2;
+export const SAGA_SNAPSHOT_FORMAT = 3;
 
 /** What a SagaFold is, besides its configuration. */
 export interface SagaFoldImage {
