@@ -1,7 +1,7 @@
 // The bytes of a SagaFoldImage. The state is plain data, which node:v8's
 // structured-clone serialisation keeps whole (bigints, Maps in their order). It is
-// written as records, a Map entry or Set member each, in parts of PART_RECORDS
-// records, one v8 serialisation per part, and read back the same way, so the event
+// written as records, a Map entry or Set member each, in parts of at most PART_RECORDS
+// records and about PART_BYTES, one v8 serialisation per part, and read back the same way, so the event
 // loop turns between parts (TimeSlices): a state of a hundred thousand running
 // spans or operations holds the loop a few milliseconds at a time, not a second.
 //
@@ -25,8 +25,15 @@ const inflate = promisify(inflateCallback);
 /** The bytes are not an image this code can read (corrupt, cut, another layout). */
 export class SnapshotUnreadable extends Error {}
 
-/** Records per part: a part takes a few milliseconds to write or read. */
+/** Records per part at most: a part takes a few milliseconds to write or read. */
 const PART_RECORDS = 1000;
+/**
+ * And bytes per part, about: records differ in size (an operation's error-rate window holds
+ * three numbers per bucket, and a window may have thousands of buckets), so each collection
+ * starts with a part of FIRST_RECORDS record and sizes the next by what a record took.
+ */
+const PART_BYTES = 256 * 1024;
+const FIRST_RECORDS = 1;
 
 type ImageState = SagaFoldImage["state"];
 
@@ -62,8 +69,12 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
   const parts: Buffer[] = [];
   let records: ImageRecord[] = [];
   const written = new Map<object, { collection: number; key: unknown }>();
+  /** Records in the part being filled: set at each collection's start and after each part. */
+  let budget: number;
   const flush = () => {
-    parts.push(...framed(serialize(records)));
+    const bytes = serialize(records);
+    parts.push(...framed(bytes));
+    budget = Math.max(1, Math.min(partRecords, Math.floor((PART_BYTES * records.length) / bytes.length)));
     records = [];
   };
   for (const [name, value] of Object.entries(image.state)) {
@@ -73,6 +84,7 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
     }
     const collection = collections.length;
     collections.push({ name, kind: value instanceof Map ? "map" : "set" });
+    budget = Math.min(FIRST_RECORDS, partRecords);
     const entries: Iterable<[unknown, unknown]> = value instanceof Map ? value : [...value].map((member: unknown) => [undefined, member]);
     for (const [key, entry] of entries) {
       const earlier = typeof entry === "object" && entry !== null ? written.get(entry) : undefined;
@@ -82,7 +94,7 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
         const track = entry as TraceTrack;
         records.push([collection, key, { ...track, running: undefined }]);
         for (const span of track.running) {
-          if (records.length >= partRecords) {
+          if (records.length >= budget) {
             flush();
             yield;
           }
@@ -93,7 +105,7 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
       }
       // Only a Map's values can be referred to: a reference names its key.
       if (value instanceof Map && typeof entry === "object" && entry !== null && !written.has(entry)) written.set(entry, { collection, key });
-      if (records.length >= partRecords) {
+      if (records.length >= budget) {
         flush();
         yield;
       }

@@ -76,6 +76,22 @@ describe("the saga's image codec", () => {
     expect(encode(imageOf(manyOperations), 1000).pauses).toBeGreaterThanOrEqual(3);
   });
 
+  it("sizes parts by bytes too: operations whose error-rate windows hold thousands of buckets", () => {
+    // An hour's window of 1 s buckets: three arrays of 3,600 numbers per service and operation.
+    const hourly = monitoringConfig({ errorRate: { windowNs: 3600n * SECOND, bucketNs: SECOND } });
+    const state = initialMonitoringState(hourly);
+    for (let n = 1; n <= 200; n++) {
+      const traceId = traceIdOf(n);
+      handleMonitoringInput(state, started(spanIdOf(n), { traceId, start: T0, name: `job ${n}` }));
+      handleMonitoringInput(state, ended(spanIdOf(n), { traceId, end: T0 + s(1) }));
+    }
+    expect(state.operations.size).toBe(200);
+    const chunks = encode(imageOf(state), 1000).bytes;
+    const largest = Math.max(...chunks.map((c) => c.length));
+    // One part of 1,000 such records would be over 10 MB; parts stay near 256 KiB.
+    expect(largest).toBeLessThan(600 * 1024);
+  });
+
   it("refuses bytes that are not a whole image of this server's state, changed ones too", async () => {
     const bytes = Buffer.concat(encode(imageOf(busyState(3, 4)), 5).bytes);
     await expect(decodeImage(await compressImage([bytes.subarray(0, bytes.length - 3)]))).rejects.toThrow(/ends inside a part|ends before its last part/);
