@@ -81,12 +81,12 @@ export const sagaSnapshots = pgTable("saga_snapshots", {
   /** The log position the state reflects: the committed checkpoint it was taken at. */
   txId: xid8("tx_id").notNull(),
   position: bigint("position", { mode: "bigint" }).notNull(),
-  /** The monitoring stream's version when it was taken: the alert events the state already holds. */
+  /** The prefix of the monitoring stream (its version) whose alert events the state holds. */
   alertsVersion: integer("alerts_version").notNull().default(0),
   /** Events the state's fold had read from the start of the log: for logs and metrics. */
   events: bigint("events", { mode: "bigint" }).notNull(),
   /** Unix nanoseconds, from the leader's clock. */
   writtenAt: bigint("written_at", { mode: "bigint" }).notNull(),
-  /** The fold's state (v8 serialisation, deflate-compressed). */
+  /** The fold's image (saga-image-codec.ts: v8 serialisation in parts, zlib-compressed). */
   state: bytea("state").notNull(),
 });

@@ -37,7 +37,7 @@ export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
     };
   }
 
-  async save(claim: { subscriberId: string; shard: number; holder: string; token: bigint }, snapshot: SagaSnapshot): Promise<boolean> {
+  async save(claim: Parameters<SagaSnapshotStore["save"]>[0], snapshot: SagaSnapshot): Promise<boolean> {
     const rows = await this.sql`
       insert into saga_snapshots as s (subscriber_id, format, config_digest, tx_id, position, alerts_version, events, written_at, state)
       select ${claim.subscriberId}, ${snapshot.format}, ${snapshot.configDigest}, ${snapshot.checkpoint.transactionId.toString()}::xid8,

@@ -12,6 +12,8 @@
 // a reference to it, so the restored state shares the objects the live one shares.
 
 import { deserialize, serialize } from "node:v8";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createDeflate, inflate as inflateCallback } from "node:zlib";
 import { DEFAULT_MONITORING_CONFIG, initialMonitoringState } from "../domain/monitoring/index.js";
@@ -118,16 +120,10 @@ export function* encodeImage(image: SagaFoldImage, partRecords = PART_RECORDS): 
 
 /** Deflates the chunks in zlib's threads, one after the other. */
 export async function compressImage(chunks: readonly Buffer[]): Promise<Buffer> {
-  const deflate = createDeflate();
   const out: Buffer[] = [];
-  deflate.on("data", (chunk: Buffer) => out.push(chunk));
-  const done = new Promise<void>((resolve, reject) => {
-    deflate.on("end", resolve);
-    deflate.on("error", reject);
+  await pipeline(Readable.from(chunks), createDeflate(), async (deflated: AsyncIterable<Buffer>) => {
+    for await (const chunk of deflated) out.push(chunk);
   });
-  for (const chunk of chunks) if (!deflate.write(chunk)) await new Promise((resolve) => deflate.once("drain", resolve));
-  deflate.end();
-  await done;
   return Buffer.concat(out);
 }
 
@@ -175,9 +171,8 @@ function* readImage(bytes: Buffer): Steps<SagaFoldImage> {
     return value;
   };
   const head = part() as ImageHead;
-  if (typeof head !== "object" || head === null || typeof head.lastTick !== "bigint" || !Array.isArray(head.collections) || typeof head.parts !== "number") {
-    throw new Error("the saga snapshot does not begin with a fold's image");
-  }
+  const times = typeof head === "object" && head !== null && [head.lastTick, head.nextTick, head.newestRecorded].every((t) => typeof t === "bigint");
+  if (!times || !Array.isArray(head.collections) || typeof head.parts !== "number") throw new Error("the saga snapshot does not begin with a fold's image");
   const built = head.collections.map((c) => (c.kind === "map" ? new Map<unknown, unknown>() : new Set<unknown>()));
   const traces = built[head.collections.findIndex((c) => c.name === "traces")] as Map<unknown, TraceTrack> | undefined;
   for (let i = 0; i < head.parts; i++) {
@@ -207,7 +202,6 @@ function* readImage(bytes: Buffer): Steps<SagaFoldImage> {
   if (offset !== bytes.length) throw new Error("the saga snapshot has bytes after its last part");
   const state: Record<string, unknown> = { ...head.scalars };
   head.collections.forEach((c, i) => (state[c.name] = built[i]));
-  if (typeof head.nextTick !== "bigint" || typeof head.newestRecorded !== "bigint") throw new SnapshotUnreadable("the saga snapshot's tick fields are not times");
   const fields = Object.keys(state);
   if (fields.length !== STATE_SHAPE.size || fields.some((name) => STATE_SHAPE.get(name) !== kindOf(state[name]))) {
     throw new SnapshotUnreadable(`the saga snapshot's state has fields ${fields.join(", ")}, not those of this server's state`);

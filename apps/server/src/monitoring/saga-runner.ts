@@ -129,7 +129,6 @@ export class SagaRunner {
       new SagaSnapshotKeeper({
         snapshots: options.snapshots,
         subscriberId: MONITORING_SUBSCRIBER,
-        store: options.store,
         config: options.config,
         tickNs: this.tickNs,
         clock: options.clock,

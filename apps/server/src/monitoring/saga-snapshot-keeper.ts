@@ -4,10 +4,10 @@
 
 import type { LeaseClaim } from "../subscription/subscription-lease.js";
 import type { MonitoringConfig } from "../domain/monitoring/index.js";
-import type { EventStore, GlobalCheckpoint } from "../event-store/event-store.js";
+import type { GlobalCheckpoint } from "../event-store/event-store.js";
 import { compareCheckpoints } from "../event-store/rules.js";
 import type { Logger } from "../log/logger.js";
-import { DEFAULT_SLICE_MS, TimeSlices } from "../trace-reads/time-slices.js";
+import { TimeSlices } from "../trace-reads/time-slices.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { SagaFold } from "./saga-fold.js";
 import { compressImage, decodeImage, encodeImage, SnapshotUnreadable } from "./saga-image-codec.js";
@@ -19,7 +19,6 @@ export interface SagaSnapshotKeeperOptions {
   readonly snapshots: SagaSnapshotStore;
   /** The saga's subscriber id: the snapshot's row. */
   readonly subscriberId: string;
-  readonly store: EventStore;
   readonly config: MonitoringConfig;
   readonly tickNs: bigint;
   readonly clock: () => bigint;
@@ -33,7 +32,7 @@ export interface SagaSnapshotKeeperOptions {
 /** Thrown by a restore's pause hook to give the restore up (a rebuild that lost its lease). */
 export class RestoreAbandoned extends Error {}
 
-/** A fold restored from a snapshot, and where in the log and the monitoring stream it stands. */
+/** A fold restored from a snapshot, and where in the log it stands. */
 export interface RestoredFold {
   readonly fold: SagaFold;
   readonly checkpoint: GlobalCheckpoint;
@@ -44,7 +43,7 @@ export class SagaSnapshotKeeper {
   /** The fold's eventsRead when a snapshot was last written, or rebuilt from. */
   private writtenAtEvents = 0;
   /** performance.now() of the last write (or attempt). */
-  private writtenAt = -Infinity;
+  private lastWriteAt = -Infinity;
 
   constructor(private readonly options: SagaSnapshotKeeperOptions) {
     this.configDigest = sagaConfigDigest(options.config, options.tickNs);
@@ -57,7 +56,7 @@ export class SagaSnapshotKeeper {
 
   due(fold: SagaFold): boolean {
     const { everyEvents, minIntervalMs } = this.options;
-    return everyEvents > 0 && fold.eventsRead - this.writtenAtEvents >= everyEvents && performance.now() - this.writtenAt >= minIntervalMs;
+    return everyEvents > 0 && fold.eventsRead - this.writtenAtEvents >= everyEvents && performance.now() - this.lastWriteAt >= minIntervalMs;
   }
 
   /**
@@ -69,7 +68,7 @@ export class SagaSnapshotKeeper {
     const { snapshots, clock, log } = this.options;
     const events = fold.eventsRead;
     this.writtenAtEvents = events;
-    this.writtenAt = performance.now();
+    this.lastWriteAt = performance.now();
     try {
       const chunks = await new TimeSlices().run(encodeImage(fold.image()));
       const image = await compressImage(chunks);
@@ -90,7 +89,7 @@ export class SagaSnapshotKeeper {
    * A big state is decoded in time slices; `slices` may renew a lease at each pause, and give
    * the restore up by throwing RestoreAbandoned.
    */
-  async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined, slices = new TimeSlices(DEFAULT_SLICE_MS)): Promise<RestoredFold | undefined> {
+  async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined, slices = new TimeSlices()): Promise<RestoredFold | undefined> {
     const { snapshots, subscriberId, config, tickNs, log } = this.options;
     const snapshot = await snapshots.load(subscriberId);
     if (!snapshot) return undefined;

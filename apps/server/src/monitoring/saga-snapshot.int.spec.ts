@@ -46,10 +46,15 @@ const CONFIG = {
 };
 const TICK_NS = SECOND;
 
-async function fresh(): Promise<Harness> {
+/** An empty database, a harness on it and its traffic. */
+async function fresh(): Promise<{ h: Harness; t: Traffic }> {
   await db.sql`truncate events, subscriber_checkpoints, leases, monitoring_alerts, span_index, trace_summaries, saga_snapshots`;
-  return sagaHarness(db.sql, CONFIG);
+  const h = sagaHarness(db.sql, CONFIG);
+  return { h, t: traffic(h) };
 }
+
+/** A runner's options for a leader that snapshots as soon as it has read 50 events since the last. */
+const snapshotting = (): Partial<SagaRunnerOptions> => ({ snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
 
 async function submit(h: Harness, commands: Parameters<Harness["bus"]["submitAll"]>[0]): Promise<void> {
   for (const result of await h.bus.submitAll(commands)) if (!result.ok) throw new Error(`${result.error.reason}: ${result.error.message}`);
@@ -153,8 +158,7 @@ async function takeLease(runner: SagaRunner): Promise<void> {
 
 describe("the saga's snapshot", () => {
   it("is the fold exactly: restored at any event and given the rest, it is the very fold that read everything", async () => {
-    const h = await fresh();
-    const t = traffic(h);
+    const { h, t } = await fresh();
     const leader = h.runner({ holder: "a" });
     await t.run(leader, 0, 14);
     await leader.stop();
@@ -294,8 +298,7 @@ describe("the saga's snapshot", () => {
   });
 
   it("is written by the leader at its committed checkpoint, and a new leader goes on from it to the state a fold from the start reaches", async () => {
-    const h = await fresh();
-    const t = traffic(h);
+    const { h, t } = await fresh();
     let dead = false;
     const lease = new PostgresSubscriptionLease(db.sql, h.clock.read);
     const a = h.runner({
@@ -358,9 +361,8 @@ describe("the saga's snapshot", () => {
   });
 
   it("holds the alerts of the stream only up to one another replica stored: a rebuild from it folds that one too", async () => {
-    const h = await fresh();
-    const t = traffic(h);
-    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    const { h, t } = await fresh();
+    const a = h.runner({ holder: "a", ...snapshotting() });
     await t.run(a, 0, 4);
     // Stored by a replica that lost the lease (with other settings, say): an alert A never decides.
     const foreign: MonitoringEvent = {
@@ -396,9 +398,8 @@ describe("the saga's snapshot", () => {
   });
 
   it("lets a starting replica's first fold go on from it while another replica leads", async () => {
-    const h = await fresh();
-    const t = traffic(h);
-    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    const { h, t } = await fresh();
+    const a = h.runner({ holder: "a", ...snapshotting() });
     await t.run(a, 0, 9);
     const snapshot = await snapshots.load(MONITORING_SUBSCRIBER);
     expect(snapshot).toBeDefined();
@@ -417,9 +418,8 @@ describe("the saga's snapshot", () => {
   });
 
   it("is passed over when folded under another configuration, unreadable, or past the checkpoint", async () => {
-    const h = await fresh();
-    const t = traffic(h);
-    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    const { h, t } = await fresh();
+    const a = h.runner({ holder: "a", ...snapshotting() });
     await t.run(a, 0, 6);
     await a.stop();
     expect(await snapshots.load(MONITORING_SUBSCRIBER)).toBeDefined();
@@ -454,8 +454,7 @@ describe("the saga's snapshot", () => {
   });
 
   it("is decoded in time slices a rebuild renews its lease in, and given up at once when the lease is lost", async () => {
-    const h = await fresh();
-    const t = traffic(h);
+    const { h, t } = await fresh();
     const a = h.runner({ holder: "a" });
     await t.run(a, 0, 6);
     await a.stop();
@@ -471,7 +470,7 @@ describe("the saga's snapshot", () => {
     expect(await snapshots.save(claim, snapshot)).toBe(true);
     await lease.release(claim);
 
-    const keeper = new SagaSnapshotKeeper({ snapshots, subscriberId: MONITORING_SUBSCRIBER, store: h.store, config, tickNs: TICK_NS, clock: h.clock.read, everyEvents: 0, minIntervalMs: 0 });
+    const keeper = new SagaSnapshotKeeper({ snapshots, subscriberId: MONITORING_SUBSCRIBER, config, tickNs: TICK_NS, clock: h.clock.read, everyEvents: 0, minIntervalMs: 0 });
     let pauses = 0;
     const restored = await keeper.restore(undefined, undefined, new TimeSlices(0, async () => void pauses++));
     expect(pauses).toBeGreaterThan(3);
@@ -483,9 +482,8 @@ describe("the saga's snapshot", () => {
   });
 
   it("is written only by the lease's holder while it holds it: a replica that lost the lease replaces nothing", async () => {
-    const h = await fresh();
-    const t = traffic(h);
-    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 50, snapshotMinIntervalMs: 0 });
+    const { h, t } = await fresh();
+    const a = h.runner({ holder: "a", ...snapshotting() });
     await t.run(a, 0, 6);
     const [lease] = await db.sql<{ token: string }[]>`select token::text as token from leases where name = ${MONITORING_SUBSCRIBER}`;
     const stored = (await snapshots.load(MONITORING_SUBSCRIBER))!;

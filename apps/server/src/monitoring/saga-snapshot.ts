@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { serialize } from "node:v8";
 import type { MonitoringConfig, MonitoringState } from "../domain/monitoring/index.js";
 import type { GlobalCheckpoint } from "../event-store/event-store.js";
+import type { LeaseClaim } from "../subscription/subscription-lease.js";
 
 /**
  * Bump whenever the image's bytes (saga-image-codec.ts), MonitoringState's shape or what its
@@ -32,17 +33,13 @@ export interface SagaSnapshot {
   readonly configDigest: string;
   /** The committed checkpoint the state reflects. */
   readonly checkpoint: GlobalCheckpoint;
-  /**
-   * The monitoring stream's version when it was taken. The state holds every alert event up
-   * to it that the leader knew of; one stored there by a replica that had lost the lease is
-   * one the leader decides too, with the same id and content, as it reads on.
-   */
+  /** The prefix of the monitoring stream (its version) whose alert events the state holds (SagaFold.alertsKnown). */
   readonly alertsVersion: number;
   /** Events read from the start of the log to reach it. */
   readonly events: number;
   /** Unix nanoseconds. */
   readonly writtenAt: bigint;
-  /** The image, serialised and compressed (encodeImage). */
+  /** The image, serialised and compressed (saga-image-codec.ts). */
   readonly image: Buffer;
 }
 
@@ -50,7 +47,7 @@ export interface SagaSnapshot {
 export interface SagaSnapshotStore {
   load(subscriberId: string): Promise<SagaSnapshot | undefined>;
   /** False when the lease was no longer held: nothing written. */
-  save(claim: { subscriberId: string; shard: number; holder: string; token: bigint }, snapshot: SagaSnapshot): Promise<boolean>;
+  save(claim: Pick<LeaseClaim, "subscriberId" | "shard" | "holder" | "token">, snapshot: SagaSnapshot): Promise<boolean>;
 }
 
 /**
