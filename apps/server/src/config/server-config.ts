@@ -47,6 +47,8 @@ export interface ServerConfig {
   readonly viewSnapshotEvery: number;
   /** How long a trace is kept after its last event, in nanoseconds; undefined keeps every trace. */
   readonly retentionNs: bigint | undefined;
+  /** How long a resolved alert is kept after its resolution, in nanoseconds; undefined keeps every alert. */
+  readonly alertRetentionNs: bigint | undefined;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -94,6 +96,11 @@ export const SETTINGS: readonly Setting[] = [
     name: "TRACELEDGER_RETENTION",
     default: "",
     help: "Delete a trace (its events, listing rows, snapshots) this long after its last event: a whole number with s, m, h or d, e.g. 7d or 36h; only once every subscriber of the log (listing, saga, export) has read it. Must outlast the longest span, and be at least twice MONITORING_ORPHAN_TIMEOUT_MS and MONITORING_TRACE_IDLE_TIMEOUT_MS. Unset: keep every trace.",
+  },
+  {
+    name: "TRACELEDGER_ALERT_RETENTION",
+    default: "",
+    help: "Delete a resolved alert (its events in the monitoring stream, its ListAlerts row) this long after its resolution: a whole number with s, m, h or d, or forever; an open alert is kept however old. Unset: the same as TRACELEDGER_RETENTION (forever when that is unset).",
   },
 ];
 
@@ -153,6 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   if (retentionNs === null) {
     problems.push(`TRACELEDGER_RETENTION=${JSON.stringify(retentionRaw)} must be a whole number of seconds, minutes, hours or days, from 1s to 36500d (e.g. 7d, 36h, 90m)`);
   }
+  const alertRetentionRaw = read("TRACELEDGER_ALERT_RETENTION");
+  const alertRetentionNs = alertRetentionRaw === "" ? retentionNs : alertRetentionRaw.toLowerCase() === "forever" ? undefined : parseRetention(alertRetentionRaw);
+  if (alertRetentionRaw !== "" && alertRetentionNs === null) {
+    problems.push(`TRACELEDGER_ALERT_RETENTION=${JSON.stringify(alertRetentionRaw)} must be forever or a whole number of seconds, minutes, hours or days, from 1s to 36500d (e.g. 30d, 36h)`);
+  }
   const config: ServerConfig = {
     host,
     grpcPort: integer("TRACELEDGER_GRPC_PORT", 0, 65535),
@@ -179,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     viewCacheBytes: integer("TRACELEDGER_VIEW_CACHE_MB", 0, 1_000_000) * 1024 * 1024,
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),
     retentionNs: retentionNs ?? undefined,
+    alertRetentionNs: alertRetentionNs ?? undefined,
   };
   // A span is closed as an orphan, and a trace begun elsewhere as idle, only while its trace
   // is kept: retention no longer than those would delete a trace the saga still tracks.

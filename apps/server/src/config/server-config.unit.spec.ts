@@ -80,6 +80,19 @@ describe("server configuration from the environment", () => {
     }
   });
 
+  it("keeps resolved alerts as long as traces unless TRACELEDGER_ALERT_RETENTION says otherwise", () => {
+    const DAY = 86_400n * 1_000_000_000n;
+    expect(loadConfig({}).alertRetentionNs).toBeUndefined();
+    expect(loadConfig({ TRACELEDGER_RETENTION: "7d" }).alertRetentionNs).toBe(7n * DAY);
+    expect(loadConfig({ TRACELEDGER_RETENTION: "7d", TRACELEDGER_ALERT_RETENTION: "90d" }).alertRetentionNs).toBe(90n * DAY);
+    expect(loadConfig({ TRACELEDGER_RETENTION: "7d", TRACELEDGER_ALERT_RETENTION: "Forever" }).alertRetentionNs).toBeUndefined();
+    // Alerts alone, the log kept whole; no floor from the saga's timeouts (only resolved alerts go).
+    expect(loadConfig({ TRACELEDGER_ALERT_RETENTION: "30s" })).toMatchObject({ retentionNs: undefined, alertRetentionNs: 30n * 1_000_000_000n });
+    for (const raw of ["0s", "never", "7", "1w"]) {
+      expect(() => loadConfig({ TRACELEDGER_ALERT_RETENTION: raw })).toThrow(`TRACELEDGER_ALERT_RETENTION=${JSON.stringify(raw)} must be forever or a whole number`);
+    }
+  });
+
   it("refuses the same port for both doors", () => {
     expect(() => loadConfig({ TRACELEDGER_GRPC_PORT: "9000", TRACELEDGER_HTTP_PORT: "9000" })).toThrow(/must differ/);
   });

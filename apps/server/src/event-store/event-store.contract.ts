@@ -138,6 +138,18 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
         await expect(store.streamVersions(["not hex"])).rejects.toThrow();
       });
 
+      it("tells which of the event ids asked a stream holds, not another stream's", async () => {
+        const [a, b] = [streamId(), streamId()];
+        const [first, second] = events(2);
+        const [elsewhere] = events(1);
+        await store.append(request(a, "no_stream", [first!, second!]));
+        await store.append(request(b, "no_stream", [elsewhere!]));
+        const present = await store.presentEventIds(a, [second!.eventId, elsewhere!.eventId, randomUUID()]);
+        expect([...present]).toEqual([second!.eventId]);
+        expect(await store.presentEventIds(streamId(), [first!.eventId])).toEqual(new Set());
+        expect(await store.presentEventIds(a, [])).toEqual(new Set());
+      });
+
       it("continues a stream at the expected version", async () => {
         const s = streamId();
         const first = events(2);

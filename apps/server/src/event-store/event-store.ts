@@ -108,6 +108,8 @@ export interface EventStore {
   streamVersion(streamId: StreamId): Promise<number>;
   /** The current versions of many streams in one round trip, in their order; 0 for one that does not exist. */
   streamVersions(streamIds: readonly StreamId[]): Promise<number[]>;
+  /** Which of `eventIds` the stream holds now: an event deleted by retention is not among them. */
+  presentEventIds(streamId: StreamId, eventIds: readonly string[]): Promise<Set<string>>;
   /**
    * Events after `checkpoint` in global order, never skipping an event that
    * commits later with a smaller position.

@@ -39,6 +39,7 @@ export class ServerMetrics {
   private readonly logEventsRead: Counter<"source">;
   private readonly tracesExpired: Counter;
   private readonly eventsExpired: Counter;
+  private readonly alertsExpired: Counter;
   private readonly openAlerts = new Map<string, number>();
 
   constructor(options: ServerMetricsOptions = {}) {
@@ -112,6 +113,11 @@ export class ServerMetrics {
       help: "Events of the traces in traceledger_retention_traces_deleted_total.",
       registers,
     });
+    this.alertsExpired = new Counter({
+      name: "traceledger_retention_alerts_deleted_total",
+      help: "Resolved alerts this replica deleted (both events, the ListAlerts row) because they were resolved longer ago than TRACELEDGER_ALERT_RETENTION.",
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -149,6 +155,10 @@ export class ServerMetrics {
   tracesDeleted(traces: number, events: number): void {
     this.tracesExpired.inc(traces);
     this.eventsExpired.inc(events);
+  }
+
+  alertsDeleted(alerts: number): void {
+    this.alertsExpired.inc(alerts);
   }
 
   /** One successful group commit: its wall time and how many events it wrote. */

@@ -23,7 +23,7 @@ import { toAlertEnvelope } from "./alert-envelope.js";
 import { MONITORING_STREAM_ID } from "./monitoring-stream.js";
 import { isRetryableStatus, retryDelayMs, type BackoffPolicy } from "./retry-delay.js";
 
-const ALERT_WEBHOOK_SUBSCRIBER = "alert-webhook";
+export const ALERT_WEBHOOK_SUBSCRIBER = "alert-webhook";
 
 interface AlertWebhookOptions {
   readonly url: string;

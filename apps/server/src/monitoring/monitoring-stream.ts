@@ -12,7 +12,7 @@ import { encodeAlertEvent } from "./alert-codec.js";
 
 export { MONITORING_STREAM_ID };
 
-export function alertEventId(event: MonitoringEvent): string {
+export function alertEventId(event: Pick<MonitoringEvent, "type" | "alertId">): string {
   return deriveEventId(MONITORING_STREAM_ID, `${event.type}:${event.alertId}`);
 }
 

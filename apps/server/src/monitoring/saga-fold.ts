@@ -9,6 +9,7 @@ import { SpanEndReason } from "@traceledger/proto";
 import {
   activeSpanView,
   adoptStoredAlerts,
+  forgetDeletedAlerts,
   foldStoredAlert,
   forgetTrace,
   handleMonitoringInput,
@@ -157,6 +158,11 @@ export class SagaFold {
    */
   fold(event: MonitoringEvent): void {
     foldStoredAlert(this.state, event);
+  }
+
+  /** Alerts this fold holds open whose events retention deleted (forgetDeletedAlerts): resolved since. */
+  forgetDeletedAlerts(alertIds: Iterable<string>): void {
+    forgetDeletedAlerts(this.state, alertIds);
   }
 
   /** A rebuilt fold has read the log to its end: stored alerts still held are folded. */

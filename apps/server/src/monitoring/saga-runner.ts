@@ -36,7 +36,7 @@ import { WakeableSleep } from "../subscription/wakeable-sleep.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { decodeAlertEvent } from "./alert-codec.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
-import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
+import { alertEventId, MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold, viewOf } from "./saga-fold.js";
 import type { SagaSnapshotStore } from "./saga-snapshot.js";
 import { DEFAULT_SNAPSHOT_EVERY_EVENTS, RestoreAbandoned, SagaSnapshotKeeper, type RestoredFold } from "./saga-snapshot-keeper.js";
@@ -491,6 +491,8 @@ export class SagaRunner {
       throw error;
     }
     const fold = restored?.fold ?? new SagaFold(config, this.tickNs);
+    // Their raises were stored before the snapshot was (it is written only then): see below.
+    const openInSnapshot = [...fold.state.openAlerts.keys()];
     const discard: MonitoringOutput[] = [];
     let from = restored?.checkpoint ?? START_OF_LOG;
     let events = 0;
@@ -526,8 +528,27 @@ export class SagaRunner {
       if (page.length > 0) fold.alertsKnown = after = page[page.length - 1]!.version;
       if (page.length < 1000) break;
     }
+    // Retention deletes a resolved alert, raise and resolution, once its readers have read
+    // it; a snapshot older than that still holds it open, and its resolution was not there to fold.
+    await this.forgetDeletedAlerts(fold, openInSnapshot);
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return fold;
+  }
+
+  /** Alerts the snapshot held open, still open, whose raise is gone from the stream: resolved and deleted since. */
+  private async forgetDeletedAlerts(fold: SagaFold, openInSnapshot: readonly string[]): Promise<void> {
+    const open = openInSnapshot.filter((alertId) => fold.state.openAlerts.has(alertId));
+    if (open.length === 0) return;
+    const deleted: string[] = [];
+    for (let i = 0; i < open.length; i += 5000) {
+      const some = open.slice(i, i + 5000);
+      const raises = some.map((alertId) => alertEventId({ type: "AlertRaised", alertId }));
+      const present = await this.options.store.presentEventIds(MONITORING_STREAM_ID, raises);
+      some.forEach((alertId, k) => present.has(raises[k]!) || deleted.push(alertId));
+    }
+    if (deleted.length === 0) return;
+    fold.forgetDeletedAlerts(deleted);
+    this.options.log?.info("monitoring: alerts the snapshot held open were resolved and deleted since", { alerts: deleted.length });
   }
 
   /** The rebuilt fold has caught up: it answers readers now, and watchers are told how it differs. */

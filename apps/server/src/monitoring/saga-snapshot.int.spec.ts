@@ -11,6 +11,8 @@ import { START_OF_LOG, type StoredEvent } from "../event-store/event-store.js";
 import { createLogger } from "../log/logger.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
+import { AlertRetention } from "../retention/alert-retention.js";
+import { ALERT_LISTING_SUBSCRIBER, AlertListingProjector } from "./alert-listing-projector.js";
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
@@ -394,6 +396,52 @@ describe("the saga's snapshot", () => {
     await c.stop();
     expect(b.state.openAlerts.has(foreign.alertId)).toBe(true);
     expect(held(b.state)).toEqual(held(c.state));
+    await h.close();
+  });
+
+  it("may hold open an alert that was resolved and deleted by retention since: a rebuild from it lets go of that alert", async () => {
+    const { h, t } = await fresh();
+    const a = h.runner({ holder: "a" });
+    await t.run(a, 0, 4);
+    // An alert stored by a replica that lost the lease: B folds it when it takes the lease.
+    const subject = { type: "span" as const, traceId: traceIdOf(), spanId: spanIdOf(), service: "elsewhere", operation: "GET /x" };
+    const raised: MonitoringEvent = { type: "AlertRaised", alertId: `slow_span:${subject.traceId}:${subject.spanId}`, kind: "slow_span", subject, at: h.clock.now, value: 1, threshold: 1, unit: "ns", message: "stored elsewhere" };
+    await h.store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(raised)] });
+    await a.stop();
+    const b = h.runner({ holder: "b", ...snapshotting() });
+    await takeLease(b);
+    expect(b.state.openAlerts.has(raised.alertId)).toBe(true);
+    await t.run(b, 4, 3);
+    // Resolved by that replica too: B does not fold it (it folds the stream only when it rebuilds).
+    const resolved: MonitoringEvent = { type: "AlertResolved", alertId: raised.alertId, kind: "slow_span", subject, at: h.clock.now, reason: "span_ended", value: 2, unit: "ns" };
+    await h.store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(resolved)] });
+    await t.run(b, 7, 3);
+    await b.stop();
+    const snapshot = (await snapshots.load(MONITORING_SUBSCRIBER))!;
+    const resolvedAt = (await h.alerts()).findIndex((e) => e.type === "AlertResolved" && e.alertId === raised.alertId) + 1;
+    expect(snapshot.alertsVersion).toBeLessThan(resolvedAt);
+
+    // Every alert resolved a second ago or more goes, the foreign one with them.
+    await new AlertListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+    h.clock.advance(2n * SECOND);
+    const retention = new AlertRetention({ sql: db.sql, retentionNs: SECOND, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: h.clock.read });
+    expect((await retention.pass()).alerts).toBeGreaterThan(1);
+    expect((await h.alerts()).some((e) => e.alertId === raised.alertId)).toBe(false);
+
+    const { lines, log } = logged();
+    const c = h.runner({ holder: "c", snapshots, snapshotEveryEvents: 0, log });
+    await takeLease(c);
+    expect(rebuilt(lines)[0]).toMatchObject({ from_snapshot: snapshot.events });
+    expect(c.state.openAlerts.has(raised.alertId)).toBe(false);
+    expect(lines.find((l) => l.msg === "monitoring: alerts the snapshot held open were resolved and deleted since")).toMatchObject({ alerts: expect.any(Number) });
+    // Reads the effects of the closes its first tick sent (no tick: the clock has not moved).
+    await c.step();
+    await c.stop();
+    // The same state as a rebuild from the log's start, which never saw the deleted alerts.
+    const d = h.runner({ holder: "d" });
+    await takeLease(d);
+    await d.stop();
+    expect(held(c.state)).toEqual(held(d.state));
     await h.close();
   });
 

@@ -16,14 +16,14 @@
 // takes (expire-traces.ts), and the second finds nothing left to do.
 
 import type { Sql } from "../database/open-database.js";
-import { compareCheckpoints } from "../event-store/rules.js";
 import { START_OF_LOG, type GlobalCheckpoint } from "../event-store/event-store.js";
 import type { Logger } from "../log/logger.js";
 import { MONITORING_SUBSCRIBER } from "../monitoring/saga-runner.js";
+import { RetentionLoop, retentionIntervalMs } from "./retention-loop.js";
 import { OTLP_EXPORT_SUBSCRIBER } from "../otlp-export/start-otlp-export.js";
 import { TRACE_LISTING_SUBSCRIBER } from "../projections/postgres/trace-listing-projector.js";
-import { WakeableSleep } from "../subscription/wakeable-sleep.js";
-import { deleteExpiredTraces, loadCheckpoints, recordedAfter, scanForExpiry, type ExpiryResult } from "./postgres/expire-traces.js";
+import { oldestCheckpoint } from "./oldest-checkpoint.js";
+import { deleteExpiredTraces, recordedAfter, scanForExpiry, type ExpiryResult } from "./postgres/expire-traces.js";
 
 export interface TraceRetentionOptions {
   readonly sql: Sql;
@@ -46,7 +46,7 @@ export interface TraceRetentionOptions {
 }
 
 /** Subscribers of the trace log that may hold retention back even when this replica does not run them. */
-const TRACE_LOG_SUBSCRIBERS: readonly string[] = [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER, OTLP_EXPORT_SUBSCRIBER];
+export const TRACE_LOG_SUBSCRIBERS: readonly string[] = [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER, OTLP_EXPORT_SUBSCRIBER];
 
 export interface RetentionPass extends ExpiryResult {
   /**
@@ -65,27 +65,28 @@ const MIN_REST_MS = 5;
 const WARN_EVERY_MS = 600_000;
 
 export class TraceRetention {
-  private readonly sleep = new WakeableSleep();
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: RetentionLoop;
   private warnedAt = -Infinity;
 
-  constructor(private readonly options: TraceRetentionOptions) {}
+  constructor(private readonly options: TraceRetentionOptions) {
+    this.loop = new RetentionLoop(
+      () => this.intervalMs,
+      () => this.passAndLog(),
+      // A lock that was not granted in time, a lost connection: the next pass tries again.
+      (error) => options.log?.warn("retention: a pass failed; the next one tries again", { error }),
+    );
+  }
 
   get intervalMs(): number {
-    if (this.options.intervalMs !== undefined) return this.options.intervalMs;
-    const tenth = Number(this.options.retentionNs / 10_000_000n);
-    return Math.min(600_000, Math.max(1_000, tenth));
+    return this.options.intervalMs ?? retentionIntervalMs(this.options.retentionNs);
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleep.wake();
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass: every expired trace below the horizon deleted, a batch at a time. */
@@ -99,9 +100,9 @@ export class TraceRetention {
     let events = 0;
     let after = START_OF_LOG;
     for (;;) {
-      if (this.stopped) break;
+      if (this.loop.stopped) break;
       const scan = await scanForExpiry(sql, after, horizon, cutoff, page);
-      for (let i = 0; i < scan.candidates.length && !this.stopped; i += batch) {
+      for (let i = 0; i < scan.candidates.length && !this.loop.stopped; i += batch) {
         const started = performance.now();
         const deleted = await deleteExpiredTraces(sql, scan.candidates.slice(i, i + batch), cutoff, horizon, this.options.lockTimeoutMs ?? 200);
         // Something holds the table longer than appends do (a vacuum, a long transaction): later.
@@ -110,7 +111,7 @@ export class TraceRetention {
         events += deleted.events;
         if (deleted.traces > 0) this.options.onDeleted?.(deleted);
         // Appends waited while it ran: they get at least as long before the next delete.
-        await this.sleep.sleep(Math.max(MIN_REST_MS, performance.now() - started));
+        await this.loop.sleep.sleep(Math.max(MIN_REST_MS, performance.now() - started));
       }
       if (scan.reachedCutoff) return { traces, events, heldBackBy: undefined, busy: false };
       if (scan.last === undefined || scan.scanned < page) break;
@@ -123,39 +124,18 @@ export class TraceRetention {
 
   /** The oldest checkpoint of the trace log's subscribers (START_OF_LOG if one this replica runs has none), and whose it is. */
   private async horizon(): Promise<{ horizon: GlobalCheckpoint; heldBy: string | undefined }> {
-    const ids = [...new Set([...this.options.subscribers, ...TRACE_LOG_SUBSCRIBERS])];
-    const checkpoints = await loadCheckpoints(this.options.sql, ids);
-    let horizon: GlobalCheckpoint | undefined;
-    let heldBy: string | undefined;
-    for (const id of this.options.subscribers) {
-      if (!checkpoints.has(id)) return { horizon: START_OF_LOG, heldBy: id };
-    }
-    for (const [id, checkpoint] of checkpoints) {
-      if (horizon === undefined || compareCheckpoints(checkpoint, horizon) < 0) {
-        horizon = checkpoint;
-        heldBy = id;
-      }
-    }
-    return { horizon: horizon ?? START_OF_LOG, heldBy };
+    const { checkpoint, heldBy } = await oldestCheckpoint(this.options.sql, this.options.subscribers, TRACE_LOG_SUBSCRIBERS);
+    return { horizon: checkpoint ?? START_OF_LOG, heldBy };
   }
 
-  private async loop(): Promise<void> {
+  private async passAndLog(): Promise<void> {
     const log = this.options.log;
-    while (!this.stopped) {
-      await this.sleep.sleep(this.intervalMs);
-      if (this.stopped) break;
-      try {
-        const result = await this.pass();
-        if (result.traces > 0) log?.info("retention: expired traces deleted", { traces: result.traces, events: result.events });
-        if (result.busy) log?.debug("retention: the events table was busy (a vacuum, a long transaction); the next pass goes on");
-        if (result.heldBackBy !== undefined && performance.now() - this.warnedAt >= WARN_EVERY_MS) {
-          this.warnedAt = performance.now();
-          log?.warn("retention: expired traces are kept because a subscriber of the log has not read them yet", { subscriber: result.heldBackBy });
-        }
-      } catch (error) {
-        // A lock that was not granted in time, a lost connection: the next pass tries again.
-        log?.warn("retention: a pass failed; the next one tries again", { error });
-      }
+    const result = await this.pass();
+    if (result.traces > 0) log?.info("retention: expired traces deleted", { traces: result.traces, events: result.events });
+    if (result.busy) log?.debug("retention: the events table was busy (a vacuum, a long transaction); the next pass goes on");
+    if (result.heldBackBy !== undefined && performance.now() - this.warnedAt >= WARN_EVERY_MS) {
+      this.warnedAt = performance.now();
+      log?.warn("retention: expired traces are kept because a subscriber of the log has not read them yet", { subscriber: result.heldBackBy });
     }
   }
 }

@@ -39,7 +39,10 @@ import { otlpTracesRoute } from "../otlp-ingest/otlp-http-route.js";
 import { readExportRequestLazily } from "../otlp-ingest/export-request-bytes.js";
 import { OtlpIngest } from "../otlp-ingest/otlp-ingest.js";
 import { createOtlpTraceService } from "../otlp-ingest/otlp-trace-service.js";
+import { AlertRetention } from "../retention/alert-retention.js";
 import { TraceRetention } from "../retention/trace-retention.js";
+import { ALERT_LISTING_SUBSCRIBER } from "../monitoring/alert-listing-projector.js";
+import { ALERT_WEBHOOK_SUBSCRIBER } from "../monitoring/alert-webhook.js";
 import { MONITORING_SUBSCRIBER } from "../monitoring/saga-runner.js";
 import { OTLP_EXPORT_SUBSCRIBER } from "../otlp-export/start-otlp-export.js";
 
@@ -241,22 +244,40 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
     if (config.otlpExport.enabled) {
       otlpExport = startOtlpExport({ config: config.otlpExport, sql: database.sql, store, log, clock, lag: metrics });
     }
+    // The readers of the log on this replica: retention deletes nothing they have not read.
+    const logSubscribers = [
+      TRACE_LISTING_SUBSCRIBER,
+      ...(config.monitoring.enabled ? [MONITORING_SUBSCRIBER] : []),
+      ...(config.otlpExport.enabled ? [OTLP_EXPORT_SUBSCRIBER] : []),
+    ];
     const retention =
       config.retentionNs === undefined
         ? undefined
         : new TraceRetention({
             sql: database.sql,
             retentionNs: config.retentionNs,
-            subscribers: [
-              TRACE_LISTING_SUBSCRIBER,
-              ...(config.monitoring.enabled ? [MONITORING_SUBSCRIBER] : []),
-              ...(config.otlpExport.enabled ? [OTLP_EXPORT_SUBSCRIBER] : []),
-            ],
+            subscribers: logSubscribers,
             clock,
             log,
             onDeleted: ({ traces: deleted, events }) => metrics.tracesDeleted(deleted, events),
           });
     retention?.start();
+    const alertRetention =
+      config.alertRetentionNs === undefined
+        ? undefined
+        : new AlertRetention({
+            sql: database.sql,
+            retentionNs: config.alertRetentionNs,
+            logSubscribers,
+            streamReaders: [
+              ...(config.monitoring.enabled ? [ALERT_LISTING_SUBSCRIBER] : []),
+              ...(config.monitoring.enabled && config.monitoring.webhookUrl !== "" ? [ALERT_WEBHOOK_SUBSCRIBER] : []),
+            ],
+            clock,
+            log,
+            onDeleted: ({ alerts }) => metrics.alertsDeleted(alerts),
+          });
+    alertRetention?.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -272,6 +293,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
           changes.wakeAll();
           await servers.close(config.shutdownGraceMs);
           await retention?.stop();
+          await alertRetention?.stop();
           // Before the bus closes: a leader's last commands go through it.
           await monitoring.stop();
           await traces.close();

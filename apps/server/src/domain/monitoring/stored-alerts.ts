@@ -20,7 +20,7 @@
 // A raise and its resolution that the replay has neither open nor held are
 // dropped together: both were before the checkpoint, or the log decides both.
 
-import type { MonitoringEvent } from "./monitoring-events.js";
+import type { AlertResolved, MonitoringEvent } from "./monitoring-events.js";
 import { evolveMonitoring, type MonitoringState, type StatisticAlertEvent } from "./monitoring-state.js";
 
 /** Folds one stored alert event into a state rebuilt by replay, or holds it (see above). */
@@ -56,5 +56,20 @@ export function adoptStoredAlerts(state: MonitoringState): void {
   state.heldAlerts.clear();
   for (const event of held) {
     if (event.type === "AlertRaised" || state.openAlerts.has(event.alertId)) evolveMonitoring(state, event);
+  }
+}
+
+/**
+ * Alerts a snapshot held open whose events are gone from the stream. Retention deletes an
+ * alert only once it is resolved, its raise and resolution together, so each was resolved
+ * after the snapshot: the state lets go of it as its resolution would have. (Nothing is
+ * stored: the resolution was, and has gone with the raise.)
+ */
+export function forgetDeletedAlerts(state: MonitoringState, alertIds: Iterable<string>): void {
+  for (const alertId of alertIds) {
+    const open = state.openAlerts.get(alertId);
+    if (!open) continue;
+    const resolved = { type: "AlertResolved", alertId, kind: open.kind, subject: open.subject, at: state.clock, reason: "idle", value: 0, unit: open.unit } as AlertResolved;
+    evolveMonitoring(state, resolved);
   }
 }

@@ -150,6 +150,13 @@ export class InMemoryEventStore implements EventStore {
     return streamIds.map((streamId) => this.streams.get(streamId)?.events.length ?? 0);
   }
 
+  async presentEventIds(streamId: StreamId, eventIds: readonly string[]): Promise<Set<string>> {
+    this.assertOpen();
+    assertStreamId(streamId);
+    const asked = new Set(eventIds);
+    return new Set((this.streams.get(streamId)?.events ?? []).map((e) => e.eventId).filter((id) => asked.has(id)));
+  }
+
   async readAll(checkpoint: GlobalCheckpoint, limit: number): Promise<ReadAllResult> {
     this.assertOpen();
     assertCheckpoint(checkpoint);

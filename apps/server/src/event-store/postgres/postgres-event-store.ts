@@ -475,6 +475,16 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
+  async presentEventIds(streamId: StreamId, eventIds: readonly string[]): Promise<Set<string>> {
+    return this.track(async () => {
+      assertStreamId(streamId);
+      if (eventIds.length === 0) return new Set<string>();
+      const rows = await this.sql<Array<{ event_id: string }>>`
+        select event_id from events where trace_id = ${Buffer.from(streamId, "hex")} and event_id = any(${uuidArray(eventIds)}::uuid[])`;
+      return new Set(rows.map((row) => row.event_id));
+    });
+  }
+
   async readAll(checkpoint: GlobalCheckpoint, limit: number): Promise<ReadAllResult> {
     return this.track(async () => {
       assertCheckpoint(checkpoint);
