@@ -444,7 +444,8 @@ export const ListAlertsResponseSchema: GenMessage<ListAlertsResponse> = /*@__PUR
 export type WatchAlertsRequest = Message<"traceledger.v1.WatchAlertsRequest"> & {
   /**
    * Only events after this version of the monitoring stream; zero replays every
-   * alert event ever stored before following live.
+   * alert event still kept before following live. Alert retention deletes a
+   * resolved alert's two events together, so versions may skip.
    *
    * @generated from field: uint64 after_version = 1;
    */
