@@ -787,7 +787,8 @@ func (x *ListAlertsResponse) GetAsOfVersion() uint64 {
 type WatchAlertsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only events after this version of the monitoring stream; zero replays every
-	// alert event ever stored before following live.
+	// alert event still kept before following live. Alert retention deletes a
+	// resolved alert's two events together, so versions may skip.
 	AfterVersion  uint64 `protobuf:"varint,1,opt,name=after_version,json=afterVersion,proto3" json:"after_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
