@@ -2,13 +2,16 @@
 // from its start (a new leader's rebuild, a replica's first catch-up) reads below
 // every checkpoint, where retention deletes. A trace deleted between two of its
 // pages left only its first events folded: a span running for ever that no close
-// could end (TRACE_NOT_FOUND). Once caught up, the fold forgets such traces.
+// could end (TRACE_NOT_FOUND). Once caught up, the fold forgets such traces. A
+// follower that falls behind every checkpoint later reads there too: it asks the log
+// about the traces it would close, and forgets those that are gone.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
 import { START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { TraceRetention, type RetentionPass } from "../retention/trace-retention.js";
+import { createLogger } from "../log/logger.js";
 import { MONITORING_SUBSCRIBER } from "./saga-runner.js";
 import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf } from "./testing/saga-harness.js";
 
@@ -72,6 +75,12 @@ function racingStore(h: Harness, meanwhile: () => Promise<void>): EventStore {
       return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   }) as EventStore;
+}
+
+/** A logger that keeps its lines. */
+function loggedLines(): { lines: Array<Record<string, unknown>>; log: ReturnType<typeof createLogger> } {
+  const lines: Array<Record<string, unknown>> = [];
+  return { lines, log: createLogger("debug", {}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) };
 }
 
 const retentionOf = (h: Harness) =>
@@ -147,6 +156,68 @@ describe("a saga fold read from the start of the log while retention deletes", (
     await leader.step(true);
     await leader.step(true);
     expect(leader.state.traces.has(gone)).toBe(false);
+    await leader.stop();
+    await h.close();
+  });
+});
+
+describe("a follower that falls behind every checkpoint while retention deletes", () => {
+  it("forgets a trace deleted between two of its reads once it would close it: no span runs for ever on that replica", async () => {
+    const h = sagaHarness(db.sql);
+    // After every event the other cases stored: a span the saga learns of late is not an orphan at once.
+    h.clock.now += 60n * DAY;
+    const base = h.clock.now;
+    const leader = h.runner({ holder: "leader" });
+    await leader.step(true);
+    expect(leader.isLeader).toBe(true);
+    // The follower reads in pages of 3; retention runs (on any replica) between its first and second page of one step.
+    let armed = false;
+    let reads = 0;
+    let pass: RetentionPass | undefined;
+    const retention = retentionOf(h);
+    const behind: EventStore = new Proxy(h.store, {
+      get(target, property, receiver) {
+        if (property === "readAll") {
+          return async (from: GlobalCheckpoint, limit: number) => {
+            if (armed && ++reads === 2) pass = await retention.pass();
+            return target.readAll(from, limit);
+          };
+        }
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as EventStore;
+    const { lines, log } = loggedLines();
+    const follower = h.runner({ holder: "follower", store: behind, batchSize: 3, log });
+    await follower.step(true);
+    expect(follower.isLeader).toBe(false);
+
+    // A trace whose end comes pages after its start, 8 days ago; the leader and the listing read it all.
+    const [expired, root] = [traceIdOf(), spanIdOf()];
+    expect((await h.bus.submit(startSpan(expired, root, base))).ok).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      const [traceId, spanId] = [traceIdOf(), spanIdOf()];
+      await h.bus.submit(startSpan(traceId, spanId, base));
+      await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
+    }
+    expect((await h.bus.submit(endSpan(expired, root, base + 2_000_000n))).ok).toBe(true);
+    h.clock.now = base + 8n * DAY;
+    const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
+    await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
+    await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
+    await leader.step(true);
+    await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+
+    // The follower had not read any of it: it reads the start, then the rest is gone. Its clock is
+    // 8 days past the start by the fresh trace, so the span looks orphaned at once.
+    armed = true;
+    await follower.step(true);
+    expect(pass!.traces).toBeGreaterThanOrEqual(4);
+    expect(await h.store.streamVersion(expired)).toBe(0);
+    expect(follower.state.traces.has(expired)).toBe(false);
+    expect([...follower.state.liveTraces].flatMap((trace) => [...trace.running.keys()])).toEqual([]);
+    expect(lines.filter((l) => l.msg === "monitoring: forgot traces deleted from the log while this replica was behind")).toEqual([expect.objectContaining({ traces: expect.any(Number) })]);
+    await follower.stop();
     await leader.stop();
     await h.close();
   });

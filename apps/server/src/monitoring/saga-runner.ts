@@ -109,6 +109,8 @@ export class SagaRunner {
   private readonly rest = new WakeableSleep();
   /** The fold that was checked against the log once it had caught up (forgetVanishedTraces). */
   private checked: SagaFold | undefined;
+  /** Traces a follower's fold would close (forgetClosedTracesGone). */
+  private readonly closesToCheck = new Set<string>();
   /** The last step's tick was due by the clock but held back by the log's horizon (or skipped for want of one). */
   private tickHeldBack = false;
   /** performance.now() when the background loop's last step began. */
@@ -210,6 +212,7 @@ export class SagaRunner {
       this.collect(out);
       if (this.role === "leader") await this.settle();
     }
+    if (this.closesToCheck.size > 0) await this.forgetClosedTracesGone();
     // The fold does not change until the write settles: this step waits for it.
     if (this.snapshotDue()) await this.snapshots!.write(this.fold, this.claim!, this.committed);
     // Every replica holds the count; only the leader reports it, so a sum over replicas is right.
@@ -340,9 +343,30 @@ export class SagaRunner {
     this.checked = fold;
   }
 
+  /**
+   * A follower that fell behind every subscriber's checkpoint (a long pause, a lost database)
+   * reads where retention deletes: a trace deleted between two of its reads leaves a span in its
+   * fold that nothing ends. Only a close would show it (the span looks orphaned): the leader
+   * forgets a trace whose close is refused as not found; a follower, which sends no close, asks
+   * the log whether the traces it would close are still there.
+   */
+  private async forgetClosedTracesGone(): Promise<void> {
+    const traceIds = [...this.closesToCheck];
+    // Cleared once answered: a failed read is asked again at the next step.
+    const versions = await this.options.store.streamVersions(traceIds);
+    this.closesToCheck.clear();
+    const gone = traceIds.filter((_, i) => versions[i] === 0);
+    if (gone.length === 0) return;
+    this.fold.forget(gone);
+    this.options.log?.info("monitoring: forgot traces deleted from the log while this replica was behind", { traces: gone.length });
+  }
+
   /** A leader keeps what the saga decided until it is durable; a follower only folded it. */
   private collect(outputs: readonly MonitoringOutput[]): void {
-    if (this.role !== "leader") return;
+    if (this.role !== "leader") {
+      for (const output of outputs) if (output.type === "CloseOrphanedSpan" || output.type === "CloseTrace") this.closesToCheck.add(output.traceId);
+      return;
+    }
     for (const output of outputs) {
       if (output.type === "AlertRaised" || output.type === "AlertResolved") this.pendingAlerts.push(output);
       else this.pendingCommands.push(output);
