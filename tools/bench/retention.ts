@@ -22,7 +22,7 @@ import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine, processT
 import { TRACES_PER_BATCH } from "./support/ingest-workload.js";
 import { serverEventsOfOneTrace } from "./support/pg-ceiling.js";
 import { seedLifecycleLog } from "./support/lifecycle-log.js";
-import { percentile } from "./support/stats.js";
+import { latenciesDuring, latencyRow } from "./support/latencies-during.js";
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -72,8 +72,6 @@ async function main(): Promise<void> {
     const [left] = await sql<Array<{ events: number; spans: number; summaries: number }>>`
       select (select count(*)::int from events) as events, (select count(*)::int from span_index) as spans, (select count(*)::int from trace_summaries) as summaries`;
 
-    const line = (label: string, samples: number[]) =>
-      `| ${label} | ${num(samples.length)} | ${ms(percentile(samples, 50))} | ${ms(percentile(samples, 99))} | ${ms(Math.max(...samples))} |`;
     process.stdout.write(
       [
         "",
@@ -86,8 +84,8 @@ async function main(): Promise<void> {
         "",
         "| while | appends | p50 | p99 | max |",
         "|---|---|---|---|---|",
-        line("nothing else (baseline, 3 s)", baseline),
-        line("a retention pass runs", during),
+        latencyRow("nothing else (baseline, 3 s)", baseline),
+        latencyRow("a retention pass runs", during),
         "",
         `Left after the pass: ${num(left!.events)} events, ${num(left!.spans)} span_index rows, ${num(left!.summaries)} trace_summaries rows (the recent traces).`,
         "",
@@ -106,26 +104,13 @@ class Writer {
 
   constructor(private readonly store: PostgresEventStore) {}
 
-  async once(): Promise<number> {
-    const t0 = performance.now();
+  async once(): Promise<void> {
     const [result] = await this.store.appendMany([{ streamId: bytesToHex(randomBytes(16)), expectedVersion: 0, events: [{ eventId: randomUUID(), ...this.template }] }]);
     if (result instanceof Error) throw result;
-    return performance.now() - t0;
   }
 
-  async during(work: () => Promise<unknown>): Promise<number[]> {
-    const samples: number[] = [];
-    let done = false;
-    const loop = (async () => {
-      while (!done) samples.push(await this.once());
-    })();
-    try {
-      await work();
-    } finally {
-      done = true;
-      await loop;
-    }
-    return samples;
+  during(work: () => Promise<unknown>): Promise<number[]> {
+    return latenciesDuring(() => this.once(), work);
   }
 }
 

@@ -12,7 +12,7 @@ import { START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-s
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { TraceRetention, type RetentionPass } from "../retention/trace-retention.js";
 import { createLogger } from "../log/logger.js";
-import { MONITORING_SUBSCRIBER } from "./saga-runner.js";
+import { MONITORING_SUBSCRIBER, type SagaRunner } from "./saga-runner.js";
 import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf } from "./testing/saga-harness.js";
 
 const DAY = 86_400n * SECOND;
@@ -34,7 +34,7 @@ type Harness = ReturnType<typeof sagaHarness>;
  * all recorded 8 days before a fresh trace; a first leader has read it all and stored its
  * checkpoint, the listing too. Returns the soon-expired trace and its root span.
  */
-async function logWithAnExpiringTrace(h: Harness): Promise<{ expired: string; root: string }> {
+async function logWithAnExpiringTrace(h: Harness, reader?: SagaRunner): Promise<{ expired: string; root: string }> {
   const base = h.clock.now;
   const expired = traceIdOf();
   const root = spanIdOf();
@@ -49,22 +49,25 @@ async function logWithAnExpiringTrace(h: Harness): Promise<{ expired: string; ro
   const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
   await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
   await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
-  const first = h.runner({ holder: "first" });
+  const first = reader ?? h.runner({ holder: "first" });
   await first.step(true);
   expect(first.isLeader).toBe(true);
   await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
-  await first.stop();
+  if (!reader) await first.stop();
   return { expired, root };
 }
 
-/** The harness's store, with `meanwhile` run once before the first read of the log past its start. */
-function racingStore(h: Harness, meanwhile: () => Promise<void>): EventStore {
+/**
+ * The harness's store, with `meanwhile` run once before a read of the log: by default the
+ * first past its start.
+ */
+function racingStore(h: Harness, meanwhile: () => Promise<void>, now = (from: GlobalCheckpoint) => from.position !== START_OF_LOG.position): EventStore {
   let ran = false;
   return new Proxy(h.store, {
     get(target, property, receiver) {
       if (property === "readAll") {
         return async (from: GlobalCheckpoint, limit: number) => {
-          if (!ran && from.position !== START_OF_LOG.position) {
+          if (!ran && now(from)) {
             ran = true;
             await meanwhile();
           }
@@ -166,7 +169,6 @@ describe("a follower that falls behind every checkpoint while retention deletes"
     const h = sagaHarness(db.sql);
     // After every event the other cases stored: a span the saga learns of late is not an orphan at once.
     h.clock.now += 60n * DAY;
-    const base = h.clock.now;
     const leader = h.runner({ holder: "leader" });
     await leader.step(true);
     expect(leader.isLeader).toBe(true);
@@ -175,38 +177,13 @@ describe("a follower that falls behind every checkpoint while retention deletes"
     let reads = 0;
     let pass: RetentionPass | undefined;
     const retention = retentionOf(h);
-    const behind: EventStore = new Proxy(h.store, {
-      get(target, property, receiver) {
-        if (property === "readAll") {
-          return async (from: GlobalCheckpoint, limit: number) => {
-            if (armed && ++reads === 2) pass = await retention.pass();
-            return target.readAll(from, limit);
-          };
-        }
-        const value = Reflect.get(target, property, receiver) as unknown;
-        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as EventStore;
+    const behind = racingStore(h, async () => void (pass = await retention.pass()), () => armed && ++reads === 2);
     const { lines, log } = loggedLines();
     const follower = h.runner({ holder: "follower", store: behind, batchSize: 3, log });
     await follower.step(true);
     expect(follower.isLeader).toBe(false);
-
     // A trace whose end comes pages after its start, 8 days ago; the leader and the listing read it all.
-    const [expired, root] = [traceIdOf(), spanIdOf()];
-    expect((await h.bus.submit(startSpan(expired, root, base))).ok).toBe(true);
-    for (let i = 0; i < 3; i++) {
-      const [traceId, spanId] = [traceIdOf(), spanIdOf()];
-      await h.bus.submit(startSpan(traceId, spanId, base));
-      await h.bus.submit(endSpan(traceId, spanId, base + 1000n));
-    }
-    expect((await h.bus.submit(endSpan(expired, root, base + 2_000_000n))).ok).toBe(true);
-    h.clock.now = base + 8n * DAY;
-    const [fresh, freshSpan] = [traceIdOf(), spanIdOf()];
-    await h.bus.submit(startSpan(fresh, freshSpan, h.clock.now));
-    await h.bus.submit(endSpan(fresh, freshSpan, h.clock.now + 1000n));
-    await leader.step(true);
-    await new TraceListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+    const { expired } = await logWithAnExpiringTrace(h, leader);
 
     // The follower had not read any of it: it reads the start, then the rest is gone. Its clock is
     // 8 days past the start by the fresh trace, so the span looks orphaned at once.
