@@ -515,8 +515,6 @@ export class SagaRunner {
       throw error;
     }
     const fold = restored?.fold ?? new SagaFold(config, this.tickNs);
-    // Their raises were stored before the snapshot was (it is written only then): see below.
-    const openInSnapshot = [...fold.state.openAlerts.keys()];
     const discard: MonitoringOutput[] = [];
     let from = restored?.checkpoint ?? START_OF_LOG;
     let events = 0;
@@ -552,27 +550,33 @@ export class SagaRunner {
       if (page.length > 0) fold.alertsKnown = after = page[page.length - 1]!.version;
       if (page.length < 1000) break;
     }
-    // Retention deletes a resolved alert, raise and resolution, once its readers have read
-    // it; a snapshot older than that still holds it open, and its resolution was not there to fold.
-    await this.forgetDeletedAlerts(fold, openInSnapshot);
+    await this.forgetAlertsNotStored(fold);
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return fold;
   }
 
-  /** Alerts the snapshot held open, still open, whose raise is gone from the stream: resolved and deleted since. */
-  private async forgetDeletedAlerts(fold: SagaFold, openInSnapshot: readonly string[]): Promise<void> {
-    const open = openInSnapshot.filter((alertId) => fold.state.openAlerts.has(alertId));
-    if (open.length === 0) return;
-    const deleted: string[] = [];
+  /**
+   * A rebuilt state's open alerts are the stream's: every alert it holds open, or holds a stored
+   * raise of, must still have its raise there. Retention deletes a resolved alert, raise and
+   * resolution together, once its readers have read it, so a rebuild can hold one open that the
+   * stream no longer resolves: from a snapshot older than the deletion, from a replay that
+   * decides its raise again from traces still kept (the tick that resolved it is not replayed),
+   * or from a page of the stream read before a pass deleted the page its resolution was on.
+   * Such an alert is let go: kept open, it would be resolved again and stored a second time.
+   */
+  private async forgetAlertsNotStored(fold: SagaFold): Promise<void> {
+    const held = [...fold.state.heldAlerts.values()].filter((e) => e.type === "AlertRaised").map((e) => e.alertId);
+    const open = [...new Set([...fold.state.openAlerts.keys(), ...held])];
+    const gone: string[] = [];
     for (let i = 0; i < open.length; i += 5000) {
       const some = open.slice(i, i + 5000);
       const raises = some.map((alertId) => alertEventId({ type: "AlertRaised", alertId }));
       const present = await this.options.store.presentEventIds(MONITORING_STREAM_ID, raises);
-      some.forEach((alertId, k) => present.has(raises[k]!) || deleted.push(alertId));
+      some.forEach((alertId, k) => present.has(raises[k]!) || gone.push(alertId));
     }
-    if (deleted.length === 0) return;
-    fold.forgetDeletedAlerts(deleted);
-    this.options.log?.info("monitoring: alerts the snapshot held open were resolved and deleted since", { alerts: deleted.length });
+    if (gone.length === 0) return;
+    fold.forgetDeletedAlerts(gone);
+    this.options.log?.info("monitoring: let go of alerts the rebuilt state held open whose raise is no longer stored", { alerts: gone.length });
   }
 
   /** The rebuilt fold has caught up: it answers readers now, and watchers are told how it differs. */

@@ -433,7 +433,7 @@ describe("the saga's snapshot", () => {
     await takeLease(c);
     expect(rebuilt(lines)[0]).toMatchObject({ from_snapshot: snapshot.events });
     expect(c.state.openAlerts.has(raised.alertId)).toBe(false);
-    expect(lines.find((l) => l.msg === "monitoring: alerts the snapshot held open were resolved and deleted since")).toMatchObject({ alerts: expect.any(Number) });
+    expect(lines.find((l) => l.msg === "monitoring: let go of alerts the rebuilt state held open whose raise is no longer stored")).toMatchObject({ alerts: expect.any(Number) });
     // Reads the effects of the closes its first tick sent (no tick: the clock has not moved).
     await c.step();
     await c.stop();

@@ -10,10 +10,10 @@
 // replica runs must have a checkpoint, as for traces. The stream's last event
 // is never deleted: its version is the stream's, and appends go on from it.
 //
-// Readers from an old version (WatchAlerts resumed, a rebuild of the saga from a
-// snapshot) find deleted alerts gone, raise and resolution together: the saga's
-// rebuild lets go of an alert its snapshot holds open whose events are gone
-// (saga-runner.ts), since only resolved alerts are deleted.
+// Readers from an old version (WatchAlerts resumed, a rebuild of the saga) find
+// deleted alerts gone, raise and resolution together: the saga's rebuild lets go
+// of an alert it holds open whose raise is gone (saga-runner.ts), since only
+// resolved alerts are deleted.
 
 import type { Sql } from "../database/open-database.js";
 import { START_OF_LOG } from "../event-store/event-store.js";

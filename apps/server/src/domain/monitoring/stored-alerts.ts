@@ -60,13 +60,14 @@ export function adoptStoredAlerts(state: MonitoringState): void {
 }
 
 /**
- * Alerts a snapshot held open whose events are gone from the stream. Retention deletes an
- * alert only once it is resolved, its raise and resolution together, so each was resolved
- * after the snapshot: the state lets go of it as its resolution would have. (Nothing is
- * stored: the resolution was, and has gone with the raise.)
+ * Alerts a rebuilt state holds open, or holds a stored raise of, whose raise is gone from the
+ * stream. Retention deletes an alert only once it is resolved, its raise and resolution
+ * together: the state lets go of each as its resolution would have, and of a held raise.
+ * (Nothing is stored: the resolution was, and has gone with the raise.)
  */
 export function forgetDeletedAlerts(state: MonitoringState, alertIds: Iterable<string>): void {
   for (const alertId of alertIds) {
+    if (state.heldAlerts.get(alertId)?.type === "AlertRaised") state.heldAlerts.delete(alertId);
     const open = state.openAlerts.get(alertId);
     if (!open) continue;
     const resolved = { type: "AlertResolved", alertId, kind: open.kind, subject: open.subject, at: state.clock, reason: "idle", value: 0, unit: open.unit } as AlertResolved;
