@@ -9,7 +9,7 @@ import { SpanEndReason } from "@traceledger/proto";
 import {
   activeSpanView,
   adoptStoredAlerts,
-  forgetDeletedAlerts,
+  forgetAlertsNotStored,
   foldStoredAlert,
   forgetTrace,
   handleMonitoringInput,
@@ -160,9 +160,9 @@ export class SagaFold {
     foldStoredAlert(this.state, event);
   }
 
-  /** Alerts this fold holds open whose events retention deleted (forgetDeletedAlerts): resolved since. */
-  forgetDeletedAlerts(alertIds: Iterable<string>): void {
-    forgetDeletedAlerts(this.state, alertIds);
+  /** Alerts this fold holds open whose raise the stream does not have: let go (forgetAlertsNotStored). */
+  forgetAlertsNotStored(alertIds: Iterable<string>): void {
+    forgetAlertsNotStored(this.state, alertIds);
   }
 
   /** A rebuilt fold has read the log to its end: stored alerts still held are folded. */

@@ -562,7 +562,9 @@ export class SagaRunner {
    * stream no longer resolves: from a snapshot older than the deletion, from a replay that
    * decides its raise again from traces still kept (the tick that resolved it is not replayed),
    * or from a page of the stream read before a pass deleted the page its resolution was on.
-   * Such an alert is let go: kept open, it would be resolved again and stored a second time.
+   * A replay may also decide a raise no leader stored: the last one moved its checkpoint, then
+   * died before storing what its next tick decided. Such an alert is let go (kept open, it would
+   * be resolved again without a raise), and decided again where the rules still say so.
    */
   private async forgetAlertsNotStored(fold: SagaFold): Promise<void> {
     const held = [...fold.state.heldAlerts.values()].filter((e) => e.type === "AlertRaised").map((e) => e.alertId);
@@ -575,7 +577,7 @@ export class SagaRunner {
       some.forEach((alertId, k) => present.has(raises[k]!) || gone.push(alertId));
     }
     if (gone.length === 0) return;
-    fold.forgetDeletedAlerts(gone);
+    fold.forgetAlertsNotStored(gone);
     this.options.log?.info("monitoring: let go of alerts the rebuilt state held open whose raise is no longer stored", { alerts: gone.length });
   }
 

@@ -27,4 +27,4 @@ export type {
 export { activeSpans, activeSpanView } from "./active-spans.js";
 export type { ActiveSpanView } from "./active-spans.js";
 export { pendingCommands } from "./pending-commands.js";
-export { adoptStoredAlerts, foldStoredAlert, forgetDeletedAlerts } from "./stored-alerts.js";
+export { adoptStoredAlerts, foldStoredAlert, forgetAlertsNotStored } from "./stored-alerts.js";

@@ -60,17 +60,31 @@ export function adoptStoredAlerts(state: MonitoringState): void {
 }
 
 /**
- * Alerts a rebuilt state holds open, or holds a stored raise of, whose raise is gone from the
- * stream. Retention deletes an alert only once it is resolved, its raise and resolution
- * together: the state lets go of each as its resolution would have, and of a held raise.
- * (Nothing is stored: the resolution was, and has gone with the raise.)
+ * Alerts a rebuilt state holds open, or holds a stored raise of, whose raise is not in the
+ * stream: retention deleted it with its resolution (it deletes only resolved alerts), or the
+ * replay decided a raise no leader stored (one died between moving its checkpoint and storing
+ * its tick's alerts; another configuration before). Each is let go as if never raised, so the
+ * state holds the stream's open alerts and the rules decide again what they still say: a span
+ * still running and slow is raised again at the next tick, with the same id, and stored; an
+ * ended one's alert is gone with it. Never resolved: no resolution is stored for a raise the
+ * stream does not have.
  */
-export function forgetDeletedAlerts(state: MonitoringState, alertIds: Iterable<string>): void {
+export function forgetAlertsNotStored(state: MonitoringState, alertIds: Iterable<string>): void {
   for (const alertId of alertIds) {
     if (state.heldAlerts.get(alertId)?.type === "AlertRaised") state.heldAlerts.delete(alertId);
     const open = state.openAlerts.get(alertId);
     if (!open) continue;
     const resolved = { type: "AlertResolved", alertId, kind: open.kind, subject: open.subject, at: state.clock, reason: "idle", value: 0, unit: open.unit } as AlertResolved;
     evolveMonitoring(state, resolved);
+    // What the resolution leaves to the span's or trace's end.
+    const subject = open.subject;
+    if (subject.type === "trace") {
+      const trace = state.traces.get(subject.traceId);
+      if (trace?.slowAlertId === alertId) trace.slowAlertId = undefined;
+    } else if (subject.type === "span") {
+      const span = state.traces.get(subject.traceId)?.running.get(subject.spanId);
+      if (span?.slowAlertId === alertId) span.slowAlertId = undefined;
+      if (span?.criticalAlertIds?.includes(alertId)) span.criticalAlertIds = span.criticalAlertIds.filter((id) => id !== alertId);
+    }
   }
 }

@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 import { monitoringConfig } from "./monitoring-config.js";
 import type { MonitoringEvent } from "./monitoring-events.js";
 import type { MonitoringInput } from "./monitoring-input.js";
-import { callEnded, calls, callStarted, s, T0 } from "./testing/monitoring-fixtures.js";
+import { ROOT } from "../testing/trace-fixtures.js";
+import { handleMonitoringInput } from "./distributed-tracing-saga.js";
+import { foldStoredAlert, forgetAlertsNotStored } from "./stored-alerts.js";
+import { callEnded, calls, callStarted, ended, errored, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
 import { givenRebuilt, run } from "./testing/monitoring-specification.js";
 
 const BUCKET = T0 + s(0.01);
@@ -71,5 +74,40 @@ describe("what the log never decides again (another config before the change of 
     ]);
     // Before that, it is held: not open, not judged.
     givenRebuilt([...log, ...running(21)], stored).when(ends(21)).thenNothing();
+  });
+});
+
+describe("an alert a rebuilt state holds open whose raise the stream does not have", () => {
+  const slowId = `slow_span:${TRACE}:${ROOT}`;
+  const critical = monitoringConfig({ criticalErrorTypes: ["OutOfMemoryError"] });
+
+  it("is let go; a span still slow is raised again at the next tick, with the same id, and its end resolves it", () => {
+    // The replay's tick raised it; the leader that would have stored it died first.
+    const { state } = run([traceBegan(), started(ROOT), tick(T0 + s(6))]);
+    expect([...state.openAlerts.keys()]).toEqual([slowId]);
+    forgetAlertsNotStored(state, [slowId]);
+    expect(state.openAlerts.size).toBe(0);
+    const raised = handleMonitoringInput(state, tick(T0 + s(7)));
+    expect(raised.map((o) => o.type === "AlertRaised" && o.alertId)).toEqual([slowId]);
+    const resolved = handleMonitoringInput(state, ended(ROOT, { end: T0 + s(8) }));
+    expect(resolved.map((o) => `${o.type} ${"alertId" in o ? o.alertId : ""}`)).toEqual([`AlertResolved ${slowId}`]);
+  });
+
+  it("is let go whole for an alert raised by an event: the span's end resolves nothing the stream does not have", () => {
+    const { state } = run([traceBegan(), started(ROOT), errored(ROOT, { time: T0 + s(1), errorType: "OutOfMemoryError", errorId: "oom-1" })], critical);
+    const [id] = [...state.openAlerts.keys()];
+    expect(id).toBe(`critical_error:${TRACE}:${ROOT}:oom-1`);
+    forgetAlertsNotStored(state, [id!]);
+    expect(handleMonitoringInput(state, ended(ROOT, { end: T0 + s(2) })).filter((o) => o.type === "AlertResolved")).toEqual([]);
+  });
+
+  it("leaves a held raise out, and an alert it is not asked about open", () => {
+    const log = calls(20, { from: BUCKET, errors: 5 });
+    const stored = alertsOf(log);
+    const { state } = run(calls(10, { from: BUCKET }));
+    for (const event of stored) foldStoredAlert(state, event);
+    expect(state.heldAlerts.size).toBe(2);
+    forgetAlertsNotStored(state, [stored[0]!.alertId]);
+    expect([...state.heldAlerts.keys()]).toEqual([stored[1]!.alertId]);
   });
 });
