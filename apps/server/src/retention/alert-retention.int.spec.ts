@@ -167,6 +167,19 @@ describe("AlertRetention", () => {
     expect(await listed()).toEqual(["9"]);
   });
 
+  it("names no reader as holding alerts back when what it has not read is only old open alerts", async () => {
+    await store_(BASE, raised(1, BASE), resolved(1, BASE), raised(2, BASE), raised(3, BASE));
+    await readEverything();
+    await moveTo(ALERT_WEBHOOK_SUBSCRIBER, { transactionId: 0n, position: 2n });
+    now = BASE + 10n * DAY;
+    expect(await retention().pass()).toEqual({ alerts: 1, events: 2, heldBackBy: undefined });
+    // Alert 2 resolved, and another stored after it (the stream's last event is never deleted).
+    await store_(now, resolved(2, now), raised(4, now));
+    await readEverything();
+    now = BASE + 20n * DAY;
+    expect(await retention().pass()).toEqual({ alerts: 0, events: 0, heldBackBy: ALERT_WEBHOOK_SUBSCRIBER });
+  });
+
   it("waits for a listing projector run here that has no checkpoint yet, and for nobody that never ran", async () => {
     await store_(BASE, raised(1, BASE), resolved(1, BASE), raised(2, BASE));
     const end = (await store.readAll(START_OF_LOG, 100)).checkpoint;

@@ -21,7 +21,7 @@ import type { Logger } from "../log/logger.js";
 import { ALERT_LISTING_SUBSCRIBER } from "../monitoring/alert-listing-projector.js";
 import { ALERT_WEBHOOK_SUBSCRIBER } from "../monitoring/alert-webhook.js";
 import { oldestCheckpoint } from "./oldest-checkpoint.js";
-import { alertRecordedAt, deleteAlerts, monitoringStreamHead, scanExpiredAlerts, type AlertExpiryResult } from "./postgres/expire-alerts.js";
+import { deleteAlerts, monitoringStreamHead, scanExpiredAlerts, type AlertExpiryResult } from "./postgres/expire-alerts.js";
 import { RetentionLoop, retentionIntervalMs } from "./retention-loop.js";
 import { TRACE_LOG_SUBSCRIBERS } from "./trace-retention.js";
 
@@ -97,10 +97,11 @@ export class AlertRetention {
       if (scan.scanned < page || scan.last >= upTo) break;
       after = scan.last;
     }
-    // The pass ran into what a reader of the stream has read: does it stand before an expired alert?
+    // The pass ran into what a reader of the stream has read: does it stand before an expired
+    // alert (a resolution; an old open raise is no reason)? One page past it says.
     if (read >= head - 1) return { alerts, events, heldBackBy: undefined };
-    const next = await alertRecordedAt(sql, upTo + 1);
-    return { alerts, events, heldBackBy: next !== undefined && next < cutoff ? stream.heldBy : undefined };
+    const beyond = await scanExpiredAlerts(sql, upTo, head - 1, log.checkpoint ?? START_OF_LOG, cutoff, page);
+    return { alerts, events, heldBackBy: beyond.alertIds.length > 0 ? stream.heldBy : undefined };
   }
 
   private async passAndLog(): Promise<void> {

@@ -82,12 +82,6 @@ export async function deleteAlerts(sql: Sql, alertIds: readonly string[], upTo: 
   }) as Promise<AlertExpiryResult>;
 }
 
-/** When the monitoring stream's event at `version` was recorded; undefined when it has none there. */
-export async function alertRecordedAt(sql: Sql, version: number): Promise<bigint | undefined> {
-  const [row] = await sql<Array<{ recorded_at: bigint }>>`select recorded_at from events where trace_id = ${MONITORING_STREAM} and version >= ${version} order by version limit 1`;
-  return row?.recorded_at;
-}
-
 /** The monitoring stream's version (its last event's); 0 when it has none. */
 export async function monitoringStreamHead(sql: Sql): Promise<number> {
   const [row] = await sql<Array<{ version: number }>>`
