@@ -6,7 +6,6 @@
 import type { Sql } from "../database/open-database.js";
 import { START_OF_LOG, type GlobalCheckpoint } from "../event-store/event-store.js";
 import { compareCheckpoints } from "../event-store/rules.js";
-import { loadCheckpoints } from "./postgres/expire-traces.js";
 
 export interface OldestCheckpoint {
   /** Undefined when no reader has a checkpoint and none is run here: nothing bounds the pass. */
@@ -29,4 +28,12 @@ export async function oldestCheckpoint(sql: Sql, run: readonly string[], known: 
     }
   }
   return { checkpoint, heldBy };
+}
+
+/** The subscribers' checkpoints (shard 0) by id; a subscriber without one is absent. */
+async function loadCheckpoints(sql: Sql, subscriberIds: readonly string[]): Promise<Map<string, GlobalCheckpoint>> {
+  const rows = await sql<Array<{ subscriber_id: string; tx_id: string; position: string }>>`
+    select subscriber_id, tx_id::text as tx_id, position::text as position
+    from subscriber_checkpoints where shard = 0 and subscriber_id = any(${subscriberIds as string[]})`;
+  return new Map(rows.map((row) => [row.subscriber_id, { transactionId: BigInt(row.tx_id), position: BigInt(row.position) }]));
 }

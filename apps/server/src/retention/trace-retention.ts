@@ -19,10 +19,10 @@ import type { Sql } from "../database/open-database.js";
 import { START_OF_LOG, type GlobalCheckpoint } from "../event-store/event-store.js";
 import type { Logger } from "../log/logger.js";
 import { MONITORING_SUBSCRIBER } from "../monitoring/saga-runner.js";
-import { RetentionLoop, retentionIntervalMs } from "./retention-loop.js";
 import { OTLP_EXPORT_SUBSCRIBER } from "../otlp-export/start-otlp-export.js";
 import { TRACE_LISTING_SUBSCRIBER } from "../projections/postgres/trace-listing-projector.js";
 import { oldestCheckpoint } from "./oldest-checkpoint.js";
+import { RetentionLoop, retentionIntervalMs } from "./retention-loop.js";
 import { deleteExpiredTraces, recordedAfter, scanForExpiry, type ExpiryResult } from "./postgres/expire-traces.js";
 
 export interface TraceRetentionOptions {

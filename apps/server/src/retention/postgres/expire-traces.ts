@@ -139,11 +139,3 @@ export async function recordedAfter(sql: Sql, place: GlobalCheckpoint): Promise<
     order by tx_id, position limit 1`;
   return row?.recorded_at;
 }
-
-/** The subscribers' checkpoints (shard 0) by id; a subscriber without one is absent. */
-export async function loadCheckpoints(sql: Sql, subscriberIds: readonly string[]): Promise<Map<string, GlobalCheckpoint>> {
-  const rows = await sql<Array<{ subscriber_id: string; tx_id: string; position: string }>>`
-    select subscriber_id, tx_id::text as tx_id, position::text as position
-    from subscriber_checkpoints where shard = 0 and subscriber_id = any(${subscriberIds as string[]})`;
-  return new Map(rows.map((row) => [row.subscriber_id, { transactionId: BigInt(row.tx_id), position: BigInt(row.position) }]));
-}
