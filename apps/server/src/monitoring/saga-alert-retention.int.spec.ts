@@ -10,9 +10,11 @@ import { createTestDatabase, type TestDatabase } from "../../test/support/test-d
 import type { MonitoringEvent } from "../domain/monitoring/index.js";
 import { START_OF_LOG, type EventStore } from "../event-store/event-store.js";
 import { AlertRetention } from "../retention/alert-retention.js";
+import { TraceRetention } from "../retention/trace-retention.js";
 import { ALERT_LISTING_SUBSCRIBER, AlertListingProjector } from "./alert-listing-projector.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
+import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner } from "./saga-runner.js";
 import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
 
@@ -150,6 +152,54 @@ describe("a saga rebuild after alert retention deleted alerts", () => {
     expect([...b.state.openAlerts.keys()]).toEqual([y!.alertId]);
     expect(c.open[0]).toEqual({ slow_span: 1 });
     await b.stop();
+    await h.close();
+  });
+
+  it("forgets a trace deleted since its snapshot before it lets go of its alerts: a slow span whose end is gone is not raised again", async () => {
+    const h = await fresh({ slowSpan: { defaultNs: 2n * SECOND } });
+    const snapshots = new PostgresSagaSnapshotStore(db.sql);
+    // A raises the slow-span alert of S and snapshots while S runs.
+    const a = h.runner({ holder: "a", snapshots, snapshotEveryEvents: 1, snapshotMinIntervalMs: 0 });
+    await takeLease(a);
+    const [trace, span] = [traceIdOf(), spanIdOf()];
+    expect((await h.bus.submit(startSpan(trace, span, h.clock.now))).ok).toBe(true);
+    await a.step(true);
+    h.clock.advance(3n * SECOND);
+    await a.step(true);
+    await a.step(true);
+    const slowId = `slow_span:${trace}:${span}`;
+    expect((await h.alerts()).map((e) => `${e.type} ${e.alertId}`)).toEqual([`AlertRaised ${slowId}`]);
+    expect((await snapshots.load(MONITORING_SUBSCRIBER))?.events).toBeGreaterThan(0);
+    await a.stop();
+    // Another leader, without snapshots, sees S end and resolves the alert; another alert comes after it.
+    const a2 = h.runner({ holder: "a2" });
+    await takeLease(a2);
+    expect((await h.bus.submit(endSpan(trace, span, h.clock.now))).ok).toBe(true);
+    await a2.step(true);
+    await h.store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(slowSpanRaised(h.clock.now))] });
+    await a2.step(true);
+    await a2.stop();
+    expect((await h.alerts()).map((e) => e.type)).toEqual(["AlertRaised", "AlertResolved", "AlertRaised"]);
+
+    // The trace and the alert both expire.
+    await new AlertListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
+    h.clock.advance(2n * SECOND);
+    expect(await new TraceRetention({ sql: db.sql, retentionNs: SECOND, subscribers: [MONITORING_SUBSCRIBER], clock: h.clock.read }).pass()).toMatchObject({ traces: 1 });
+    expect(await retentionOf(h).pass()).toMatchObject({ alerts: 1 });
+    // Traffic while nobody leads: the next leader's catch-up ticks on it.
+    const [other, otherSpan] = [traceIdOf(), spanIdOf()];
+    expect((await h.bus.submit(startSpan(other, otherSpan, h.clock.now))).ok).toBe(true);
+    h.clock.advance(SECOND);
+    expect((await h.bus.submit(endSpan(other, otherSpan, h.clock.now))).ok).toBe(true);
+
+    // C goes on from A's snapshot: S runs there, its alert open, its trace gone from the log.
+    const c = h.runner({ holder: "c", snapshots, snapshotEveryEvents: 0 });
+    await takeLease(c);
+    await c.step(true);
+    expect((await h.alerts()).filter((e) => e.alertId === slowId)).toEqual([]);
+    expect(c.state.traces.has(trace)).toBe(false);
+    expect(c.state.openAlerts.has(slowId)).toBe(false);
+    await c.stop();
     await h.close();
   });
 });

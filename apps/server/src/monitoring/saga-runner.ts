@@ -332,15 +332,20 @@ export class SagaRunner {
    * the log no longer has are forgotten; a trace deleted after that was folded whole.
    */
   private async forgetVanishedTraces(fold: SagaFold): Promise<void> {
+    if ((await this.forgetTracesGone(fold)) > 0 && this.role === "leader") this.reportOpenAlerts(fold);
+    this.checked = fold;
+  }
+
+  /** Forgets the traces the fold holds that the log no longer has; returns how many. */
+  private async forgetTracesGone(fold: SagaFold): Promise<number> {
     const traceIds = [...fold.state.traces.keys()];
     const versions = await this.options.store.streamVersions(traceIds);
     const gone = traceIds.filter((_, i) => versions[i] === 0);
     if (gone.length > 0) {
       fold.forget(gone);
       this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone.length });
-      if (this.role === "leader") this.reportOpenAlerts(fold);
     }
-    this.checked = fold;
+    return gone.length;
   }
 
   /**
@@ -550,6 +555,10 @@ export class SagaRunner {
       if (page.length > 0) fold.alertsKnown = after = page[page.length - 1]!.version;
       if (page.length < 1000) break;
     }
+    // First the traces retention deleted under the rebuild (or since its snapshot): their alerts
+    // go with them, unresolved. Let go as not stored instead, a slow one would be raised again
+    // on a span whose end is gone, and never resolved.
+    await this.forgetTracesGone(fold);
     await this.forgetAlertsNotStored(fold);
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return fold;

@@ -70,10 +70,12 @@ export function adoptStoredAlerts(state: MonitoringState): void {
  * stream does not have.
  */
 export function forgetAlertsNotStored(state: MonitoringState, alertIds: Iterable<string>): void {
+  const subjects = new Set<string>();
   for (const alertId of alertIds) {
     if (state.heldAlerts.get(alertId)?.type === "AlertRaised") state.heldAlerts.delete(alertId);
     const open = state.openAlerts.get(alertId);
     if (!open) continue;
+    if (open.kind === "error_rate" || open.kind === "latency_anomaly") subjects.add(statisticKey(open.kind, open.subject));
     const resolved = { type: "AlertResolved", alertId, kind: open.kind, subject: open.subject, at: state.clock, reason: "idle", value: 0, unit: open.unit } as AlertResolved;
     evolveMonitoring(state, resolved);
     // What the resolution leaves to the span's or trace's end.
@@ -87,4 +89,15 @@ export function forgetAlertsNotStored(state: MonitoringState, alertIds: Iterable
       if (span?.criticalAlertIds?.includes(alertId)) span.criticalAlertIds = span.criticalAlertIds.filter((id) => id !== alertId);
     }
   }
+  // A statistic alert let go (decided by a replay under other settings than the stored one's)
+  // leaves its subject free: the stream's own episode there, held until the log decides it
+  // again, is the open one now. Left held, the next errors would open a second episode.
+  if (subjects.size === 0) return;
+  for (const held of [...state.heldAlerts.values()]) {
+    if (held.type === "AlertRaised" && subjects.has(statisticKey(held.kind, held.subject))) evolveMonitoring(state, held);
+  }
+}
+
+function statisticKey(kind: string, subject: AlertResolved["subject"]): string {
+  return subject.type === "operation" ? `${kind}\u0000${subject.service}\u0000${subject.operation}` : `${kind}\u0000${subject.type}\u0000${subject.service}`;
 }

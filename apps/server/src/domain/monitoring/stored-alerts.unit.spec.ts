@@ -111,3 +111,24 @@ describe("an alert a rebuilt state holds open whose raise the stream does not ha
     expect([...state.heldAlerts.keys()]).toEqual([stored[1]!.alertId]);
   });
 });
+
+describe("an error-rate alert a replay decided under other settings, let go as not stored", () => {
+  // 30 calls, the last 12 failing. At 10% (20 samples at least) the new leader raises at call
+  // 20 (2 in 20); the old leader's 25% raised at call 24 (6 in 24).
+  const log = calls(30, { from: BUCKET, errors: 12 });
+  const storedByOld = alertsOf(log, monitoringConfig({ errorRate: { threshold: 0.25 } }));
+  const decidedByNew = alertsOf(log);
+
+  it("leaves the stream's own episode on the subject open, so further errors do not open a second one", () => {
+    expect(storedByOld.map((e) => e.type)).toEqual(["AlertRaised", "AlertRaised"]);
+    expect(decidedByNew.map((e) => e.alertId)).not.toEqual(storedByOld.map((e) => e.alertId));
+    const { state } = run(log);
+    for (const event of storedByOld) foldStoredAlert(state, event);
+    expect(state.heldAlerts.size).toBe(2);
+    forgetAlertsNotStored(state, decidedByNew.map((e) => e.alertId));
+    expect([...state.openAlerts.keys()].sort()).toEqual(storedByOld.map((e) => e.alertId).sort());
+    expect(state.heldAlerts.size).toBe(0);
+    const more = [...running(31), ends(31, true)].flatMap((input) => handleMonitoringInput(state, input));
+    expect(more.filter((o) => o.type === "AlertRaised")).toEqual([]);
+  });
+});
