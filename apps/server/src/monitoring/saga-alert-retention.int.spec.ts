@@ -1,8 +1,10 @@
-// The saga's rebuild against alert retention (apps/server/src/retention/alert-retention.ts):
-// retention deletes a resolved alert, raise and resolution together, so a rebuild may hold
-// open an alert the stream no longer resolves. It must let it go, not resolve it again
-// (a second resolution stored, posted to the webhook, counted) nor keep it open for ever.
-// The case of a snapshot older than the deletion is in saga-snapshot.int.spec.ts.
+// A saga rebuild's open alerts are the stream's. Alert retention
+// (apps/server/src/retention/alert-retention.ts) deletes a resolved alert, raise and
+// resolution together, so a rebuild may hold open an alert the stream no longer resolves: it
+// must let it go, not resolve it again (a second resolution stored, posted to the webhook,
+// counted) nor keep it open for ever. A replay may also decide a raise the last leader died
+// before storing: the new leader stores it. The case of a snapshot older than a deletion is
+// in saga-snapshot.int.spec.ts too.
 
 import { StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,7 +73,7 @@ function resolutionOf(raised: MonitoringEvent, at: bigint): MonitoringEvent {
 const retentionOf = (h: Harness) =>
   new AlertRetention({ sql: db.sql, retentionNs: SECOND, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: h.clock.read });
 
-describe("a saga rebuild after alert retention deleted alerts", () => {
+describe("a saga rebuild holds open only the alerts whose raise the stream has", () => {
   it("lets go of an error-rate alert its replay raises again from traces still kept, which a tick had resolved: no second resolution", async () => {
     const h = await fresh({ errorRate: { threshold: 0.1, windowNs: 20n * SECOND, bucketNs: 5n * SECOND, minSamples: 10 } });
     const a = h.runner({ holder: "a" });
@@ -200,6 +202,54 @@ describe("a saga rebuild after alert retention deleted alerts", () => {
     expect(c.state.traces.has(trace)).toBe(false);
     expect(c.state.openAlerts.has(slowId)).toBe(false);
     await c.stop();
+    await h.close();
+  });
+
+  it("stores a raise its replay decided that the last leader died before storing (no retention involved)", async () => {
+    const h = await fresh({ slowSpan: { defaultNs: 5n * SECOND } });
+    // A dies storing alerts once `dead`: after it committed its checkpoint, before its tick's raise is stored.
+    let dead = false;
+    const dying = new Proxy(h.store, {
+      get(target, property) {
+        if (property === "append") {
+          return (request: Parameters<EventStore["append"]>[0]) =>
+            dead && request.streamId === MONITORING_STREAM_ID ? Promise.reject(new Error("SIGKILL")) : target.append(request);
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as EventStore;
+    const t0 = h.clock.now;
+    const a = h.runner({ holder: "a", store: dying, leaseMs: 1000 });
+    await takeLease(a);
+    const [trace, span] = [traceIdOf(), spanIdOf()];
+    expect((await h.bus.submit(startSpan(trace, span, t0))).ok).toBe(true);
+    await a.step(true);
+    // A ticks at 4.8 s (next tick due at 5.8 s), then reads two events (5.2 s, 5.7 s) and commits past them.
+    h.clock.now = t0 + 4_800_000_000n;
+    await a.step(true);
+    const [other, otherSpan] = [traceIdOf(), spanIdOf()];
+    h.clock.now = t0 + 5_200_000_000n;
+    expect((await h.bus.submit(startSpan(other, otherSpan, h.clock.now))).ok).toBe(true);
+    h.clock.now = t0 + 5_700_000_000n;
+    expect((await h.bus.submit(endSpan(other, otherSpan, h.clock.now))).ok).toBe(true);
+    await a.step();
+    // Its tick at 5.85 s finds the span slow; the raise is never stored.
+    h.clock.now = t0 + 5_850_000_000n;
+    dead = true;
+    await expect(a.step()).rejects.toThrow("SIGKILL");
+    expect(await h.alerts()).toEqual([]);
+
+    // B's replay ticks at 5.2 s, inside the checkpoint, and decides the raise itself. (A 1 s
+    // lease, as A's: B tries to take it three times a second.)
+    const b = h.runner({ holder: "b", leaseMs: 1000 });
+    await takeLease(b);
+    await b.step(true);
+    expect((await h.bus.submit(endSpan(trace, span, h.clock.now))).ok).toBe(true);
+    await b.step(true);
+    const slowId = `slow_span:${trace}:${span}`;
+    expect((await h.alerts()).map((e) => `${e.type} ${e.alertId}`)).toEqual([`AlertRaised ${slowId}`, `AlertResolved ${slowId}`]);
+    await b.stop();
     await h.close();
   });
 });
