@@ -21,8 +21,8 @@ import { ALERT_LISTING_SUBSCRIBER, AlertListingProjector } from "../../apps/serv
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "../../apps/server/src/monitoring/monitoring-stream.js";
 import { MONITORING_SUBSCRIBER } from "../../apps/server/src/monitoring/saga-runner.js";
 import { AlertRetention } from "../../apps/server/src/retention/alert-retention.js";
-import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine, processTreeCpuSeconds } from "./support/bench-env.js";
-import { latenciesDuring, latencyRow } from "./support/latencies-during.js";
+import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine } from "./support/bench-env.js";
+import { latenciesDuring, latencyRow, passUnderWrites } from "./support/latencies-during.js";
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -79,20 +79,13 @@ async function main(): Promise<void> {
     process.stdout.write(`  stored ${num(events.length)} alert events in ${ms(seedMs)} ms; listed ${num(listed)} in ${ms(listMs)} ms\n`);
 
     // A saga storing one new alert's raise at a time.
-    const writer = { during: (work: () => Promise<unknown>) => latenciesDuring(() => append([slowSpanAlert(now)[0]]), work) };
-    const baseline = await writer.during(() => new Promise((resolve) => setTimeout(resolve, 3000)));
+    const storeOneAlert = () => append([slowSpanAlert(now)[0]]);
+    const baseline = await latenciesDuring(storeOneAlert, () => new Promise((resolve) => setTimeout(resolve, 3000)));
     const retention = new AlertRetention({ sql, retentionNs: 7n * DAY, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: () => now });
-    const pgBefore = await processTreeCpuSeconds(db.postmasterPid);
-    const cpuBefore = process.cpuUsage();
-    let passMs = 0;
-    const during = await writer.during(async () => {
-      const t0 = performance.now();
+    const { passMs, cpuUs, postgresCpuSeconds: pgCpu, latencies: during } = await passUnderWrites(db.postmasterPid, storeOneAlert, async () => {
       const pass = await retention.pass();
-      passMs = performance.now() - t0;
       if (pass.alerts !== ALERTS) throw new Error(`the pass deleted ${pass.alerts} alerts, not ${ALERTS}`);
     });
-    const cpu = process.cpuUsage(cpuBefore);
-    const pgCpu = (await processTreeCpuSeconds(db.postmasterPid)) - pgBefore;
     const [left] = await sql<Array<{ events: number; rows: number }>>`
       select (select count(*)::int from events where trace_id = ${Buffer.from(MONITORING_STREAM_ID, "hex")}) as events, (select count(*)::int from monitoring_alerts) as rows`;
 
@@ -104,7 +97,7 @@ async function main(): Promise<void> {
         "|---|---|---|---|---|---|",
         `| baseline: store (appends of ${PER_APPEND}) | ${num(n)} | ${ms(seedMs)} | ${num((n / seedMs) * 1000)} | | |`,
         `| baseline: list (the ListAlerts projector) | ${num(n)} | ${ms(listMs)} | ${num((n / listMs) * 1000)} | | |`,
-        `| retention pass: find + delete (both events, the ListAlerts row) | ${num(n)} | ${ms(passMs)} | ${num((n / passMs) * 1000)} | ${((cpu.user + cpu.system) / n).toFixed(2)} | ${((pgCpu * 1e6) / n).toFixed(2)} |`,
+        `| retention pass: find + delete (both events, the ListAlerts row) | ${num(n)} | ${ms(passMs)} | ${num((n / passMs) * 1000)} | ${(cpuUs / n).toFixed(2)} | ${((pgCpu * 1e6) / n).toFixed(2)} |`,
         "",
         "A saga's alert appends (one raise each), one after another (ms):",
         "",

@@ -18,11 +18,11 @@ import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../../apps/server/src/projections/postgres/trace-listing-projector.js";
 import { TraceRetention } from "../../apps/server/src/retention/trace-retention.js";
-import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine, processTreeCpuSeconds } from "./support/bench-env.js";
+import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine } from "./support/bench-env.js";
 import { TRACES_PER_BATCH } from "./support/ingest-workload.js";
 import { serverEventsOfOneTrace } from "./support/pg-ceiling.js";
 import { seedLifecycleLog } from "./support/lifecycle-log.js";
-import { latenciesDuring, latencyRow } from "./support/latencies-during.js";
+import { latenciesDuring, latencyRow, passUnderWrites } from "./support/latencies-during.js";
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -58,17 +58,10 @@ async function main(): Promise<void> {
 
     const baseline = await writer.during(() => new Promise((resolve) => setTimeout(resolve, 3000)));
     const retention = new TraceRetention({ sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER], clock: () => now, deleteBatch: BATCH });
-    const pgBefore = await processTreeCpuSeconds(db.postmasterPid);
-    const cpuBefore = process.cpuUsage();
-    let passMs = 0;
-    const during = await writer.during(async () => {
-      const t0 = performance.now();
+    const { passMs, cpuUs, postgresCpuSeconds: pgCpu, latencies: during } = await passUnderWrites(db.postmasterPid, () => writer.once(), async () => {
       const pass = await retention.pass();
-      passMs = performance.now() - t0;
       if (pass.traces !== TRACES) throw new Error(`the pass deleted ${pass.traces} traces, not ${TRACES}`);
     });
-    const cpu = process.cpuUsage(cpuBefore);
-    const pgCpu = (await processTreeCpuSeconds(db.postmasterPid)) - pgBefore;
     const [left] = await sql<Array<{ events: number; spans: number; summaries: number }>>`
       select (select count(*)::int from events) as events, (select count(*)::int from span_index) as spans, (select count(*)::int from trace_summaries) as summaries`;
 
@@ -78,7 +71,7 @@ async function main(): Promise<void> {
         "| what | events | time ms | events/s | this process's CPU us per event (the pass and the writer) | PostgreSQL CPU us per event |",
         "|---|---|---|---|---|---|",
         `| baseline: append (group commits of ${TRACES_PER_BATCH * 2} traces' events) | ${num(seeded)} | ${ms(seedMs)} | ${num((seeded / seedMs) * 1000)} | | |`,
-        `| retention pass: find + delete (events, listing rows) | ${num(seeded)} | ${ms(passMs)} | ${num((seeded / passMs) * 1000)} | ${((cpu.user + cpu.system) / seeded).toFixed(2)} | ${(((pgCpu * 1e6) / seeded)).toFixed(2)} |`,
+        `| retention pass: find + delete (events, listing rows) | ${num(seeded)} | ${ms(passMs)} | ${num((seeded / passMs) * 1000)} | ${(cpuUs / seeded).toFixed(2)} | ${(((pgCpu * 1e6) / seeded)).toFixed(2)} |`,
         "",
         "One-event appends, one after another (ms):",
         "",
