@@ -490,7 +490,25 @@ function alertRaised(state: MonitoringState, alert: AlertRaised): void {
   }
 }
 
-function alertResolved(state: MonitoringState, resolved: AlertResolved): void {
+/**
+ * Drops an open alert as if it had never been raised (stored-alerts.ts, forgetAlertsNotStored):
+ * what a resolution clears, and what it leaves to the span's or trace's end, so the rules may
+ * raise it again.
+ */
+export function unraiseAlert(state: MonitoringState, alert: AlertRaised): void {
+  alertResolved(state, alert);
+  const subject = alert.subject;
+  if (subject.type === "trace") {
+    const trace = state.traces.get(subject.traceId);
+    if (trace?.slowAlertId === alert.alertId) trace.slowAlertId = undefined;
+  } else if (subject.type === "span") {
+    const span = state.traces.get(subject.traceId)?.running.get(subject.spanId);
+    if (span?.slowAlertId === alert.alertId) span.slowAlertId = undefined;
+    if (span?.criticalAlertIds?.includes(alert.alertId)) span.criticalAlertIds = span.criticalAlertIds.filter((id) => id !== alert.alertId);
+  }
+}
+
+function alertResolved(state: MonitoringState, resolved: Pick<AlertResolved, "alertId" | "kind" | "subject">): void {
   state.openAlerts.delete(resolved.alertId);
   state.statisticAlerts.delete(resolved.alertId);
   const subject = resolved.subject;

@@ -20,8 +20,8 @@
 // A raise and its resolution that the replay has neither open nor held are
 // dropped together: both were before the checkpoint, or the log decides both.
 
-import type { AlertResolved, MonitoringEvent } from "./monitoring-events.js";
-import { evolveMonitoring, type MonitoringState, type StatisticAlertEvent } from "./monitoring-state.js";
+import type { AlertSubject, MonitoringEvent } from "./monitoring-events.js";
+import { evolveMonitoring, unraiseAlert, type MonitoringState, type StatisticAlertEvent } from "./monitoring-state.js";
 
 /** Folds one stored alert event into a state rebuilt by replay, or holds it (see above). */
 export function foldStoredAlert(state: MonitoringState, event: MonitoringEvent): void {
@@ -76,18 +76,7 @@ export function forgetAlertsNotStored(state: MonitoringState, alertIds: Iterable
     const open = state.openAlerts.get(alertId);
     if (!open) continue;
     if (open.kind === "error_rate" || open.kind === "latency_anomaly") subjects.add(statisticKey(open.kind, open.subject));
-    const resolved = { type: "AlertResolved", alertId, kind: open.kind, subject: open.subject, at: state.clock, reason: "idle", value: 0, unit: open.unit } as AlertResolved;
-    evolveMonitoring(state, resolved);
-    // What the resolution leaves to the span's or trace's end.
-    const subject = open.subject;
-    if (subject.type === "trace") {
-      const trace = state.traces.get(subject.traceId);
-      if (trace?.slowAlertId === alertId) trace.slowAlertId = undefined;
-    } else if (subject.type === "span") {
-      const span = state.traces.get(subject.traceId)?.running.get(subject.spanId);
-      if (span?.slowAlertId === alertId) span.slowAlertId = undefined;
-      if (span?.criticalAlertIds?.includes(alertId)) span.criticalAlertIds = span.criticalAlertIds.filter((id) => id !== alertId);
-    }
+    unraiseAlert(state, open);
   }
   // A statistic alert let go (decided by a replay under other settings than the stored one's)
   // leaves its subject free: the stream's own episode there, held until the log decides it
@@ -98,6 +87,6 @@ export function forgetAlertsNotStored(state: MonitoringState, alertIds: Iterable
   }
 }
 
-function statisticKey(kind: string, subject: AlertResolved["subject"]): string {
+function statisticKey(kind: string, subject: AlertSubject): string {
   return subject.type === "operation" ? `${kind}\u0000${subject.service}\u0000${subject.operation}` : `${kind}\u0000${subject.type}\u0000${subject.service}`;
 }
