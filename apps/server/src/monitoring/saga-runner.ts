@@ -328,23 +328,25 @@ export class SagaRunner {
    * A fold that read the log from its start (a replica's first, a new leader's rebuild)
    * read below every subscriber's checkpoint, where retention deletes: a trace deleted
    * between two of its pages left only its first events in the fold (a span running for
-   * ever, a close refused as TRACE_NOT_FOUND). Once it has caught up, traces it holds that
-   * the log no longer has are forgotten; a trace deleted after that was folded whole.
+   * ever, a close refused as TRACE_NOT_FOUND). Once it has read to where it stops reading
+   * below the checkpoints (a replica's first catch-up; a rebuild at the checkpoint it replays
+   * to), traces it holds that the log no longer has are forgotten; a trace deleted after that
+   * was folded whole.
    */
   private async forgetVanishedTraces(fold: SagaFold): Promise<void> {
-    if ((await this.forgetTracesGone(fold)) > 0 && this.role === "leader") this.reportOpenAlerts(fold);
+    const gone = await this.forgetTracesGone(fold, [...fold.state.traces.keys()]);
+    if (gone > 0) {
+      this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone });
+      if (this.role === "leader") this.reportOpenAlerts(fold);
+    }
     this.checked = fold;
   }
 
-  /** Forgets the traces the fold holds that the log no longer has; returns how many. */
-  private async forgetTracesGone(fold: SagaFold): Promise<number> {
-    const traceIds = [...fold.state.traces.keys()];
+  /** Forgets those of `traceIds` the log no longer has; returns how many. */
+  private async forgetTracesGone(fold: SagaFold, traceIds: readonly string[]): Promise<number> {
     const versions = await this.options.store.streamVersions(traceIds);
     const gone = traceIds.filter((_, i) => versions[i] === 0);
-    if (gone.length > 0) {
-      fold.forget(gone);
-      this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone.length });
-    }
+    if (gone.length > 0) fold.forget(gone);
     return gone.length;
   }
 
@@ -356,14 +358,10 @@ export class SagaRunner {
    * the log whether the traces it would close are still there.
    */
   private async forgetClosedTracesGone(): Promise<void> {
-    const traceIds = [...this.closesToCheck];
+    const gone = await this.forgetTracesGone(this.fold, [...this.closesToCheck]);
     // Cleared once answered: a failed read is asked again at the next step.
-    const versions = await this.options.store.streamVersions(traceIds);
     this.closesToCheck.clear();
-    const gone = traceIds.filter((_, i) => versions[i] === 0);
-    if (gone.length === 0) return;
-    this.fold.forget(gone);
-    this.options.log?.info("monitoring: forgot traces deleted from the log while this replica was behind", { traces: gone.length });
+    if (gone > 0) this.options.log?.info("monitoring: forgot traces deleted from the log while this replica was behind", { traces: gone });
   }
 
   /** A leader keeps what the saga decided until it is durable; a follower only folded it. */
@@ -557,8 +555,9 @@ export class SagaRunner {
     }
     // First the traces retention deleted under the rebuild (or since its snapshot): their alerts
     // go with them, unresolved. Let go as not stored instead, a slow one would be raised again
-    // on a span whose end is gone, and never resolved.
-    await this.forgetTracesGone(fold);
+    // on a span whose end is gone, and never resolved. This is the rebuilt fold's one check
+    // (forgetVanishedTraces): a trace deleted later lay wholly before the checkpoint read here.
+    await this.forgetVanishedTraces(fold);
     await this.forgetAlertsNotStored(fold);
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return fold;
