@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     // A saga storing one new alert's raise at a time.
     const storeOneAlert = () => append([slowSpanAlert(now)[0]]);
     const baseline = await latenciesDuring(storeOneAlert, () => new Promise((resolve) => setTimeout(resolve, 3000)));
-    const retention = new AlertRetention({ sql, retentionNs: 7n * DAY, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: () => now });
+    const retention = new AlertRetention({ sql, store, retentionNs: 7n * DAY, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: () => now });
     const { passMs, cpuUs, postgresCpuSeconds: pgCpu, latencies: during } = await passUnderWrites(db.postmasterPid, storeOneAlert, async () => {
       const pass = await retention.pass();
       if (pass.alerts !== ALERTS) throw new Error(`the pass deleted ${pass.alerts} alerts, not ${ALERTS}`);

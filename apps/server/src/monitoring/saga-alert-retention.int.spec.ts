@@ -71,7 +71,7 @@ function resolutionOf(raised: MonitoringEvent, at: bigint): MonitoringEvent {
 
 /** A pass that deletes every alert resolved a second or more ago, once the listing and the saga have read it. */
 const retentionOf = (h: Harness) =>
-  new AlertRetention({ sql: db.sql, retentionNs: SECOND, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: h.clock.read });
+  new AlertRetention({ sql: db.sql, store: h.store, retentionNs: SECOND, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: h.clock.read });
 
 describe("a saga rebuild holds open only the alerts whose raise the stream has", () => {
   it("lets go of an error-rate alert its replay raises again from traces still kept, which a tick had resolved: no second resolution", async () => {

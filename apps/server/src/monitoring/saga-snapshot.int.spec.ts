@@ -424,7 +424,7 @@ describe("the saga's snapshot", () => {
     // Every alert resolved a second ago or more goes, the foreign one with them.
     await new AlertListingProjector({ sql: db.sql, store: h.store, clock: h.clock.read }).catchUp();
     h.clock.advance(2n * SECOND);
-    const retention = new AlertRetention({ sql: db.sql, retentionNs: SECOND, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: h.clock.read });
+    const retention = new AlertRetention({ sql: db.sql, store: h.store, retentionNs: SECOND, logSubscribers: [MONITORING_SUBSCRIBER], streamReaders: [ALERT_LISTING_SUBSCRIBER], clock: h.clock.read });
     expect((await retention.pass()).alerts).toBeGreaterThan(1);
     expect((await h.alerts()).some((e) => e.alertId === raised.alertId)).toBe(false);
 

@@ -96,6 +96,7 @@ async function moveTo(subscriber: string, to: GlobalCheckpoint): Promise<void> {
 function retention(overrides: { streamReaders?: readonly string[]; logSubscribers?: readonly string[] } = {}) {
   return new AlertRetention({
     sql: db.sql,
+    store,
     retentionNs: 7n * DAY,
     logSubscribers: overrides.logSubscribers ?? [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER],
     streamReaders: overrides.streamReaders ?? [ALERT_LISTING_SUBSCRIBER],

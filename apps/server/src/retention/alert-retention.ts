@@ -16,17 +16,20 @@
 // resolved alerts are deleted.
 
 import type { Sql } from "../database/open-database.js";
-import { START_OF_LOG } from "../event-store/event-store.js";
+import { START_OF_LOG, type EventStore } from "../event-store/event-store.js";
+import { MONITORING_STREAM_ID } from "../events/reserved-streams.js";
 import type { Logger } from "../log/logger.js";
 import { ALERT_LISTING_SUBSCRIBER } from "../monitoring/alert-listing-projector.js";
 import { ALERT_WEBHOOK_SUBSCRIBER } from "../monitoring/alert-webhook.js";
 import { oldestCheckpoint } from "./oldest-checkpoint.js";
-import { deleteAlerts, monitoringStreamHead, scanExpiredAlerts, type AlertExpiryResult } from "./postgres/expire-alerts.js";
+import { deleteAlerts, scanExpiredAlerts, type AlertExpiryResult } from "./postgres/expire-alerts.js";
 import { RetentionLoop, retentionIntervalMs } from "./retention-loop.js";
 import { TRACE_LOG_SUBSCRIBERS } from "./trace-retention.js";
 
 export interface AlertRetentionOptions {
   readonly sql: Sql;
+  /** The monitoring stream's version (its last event is never deleted). */
+  readonly store: Pick<EventStore, "streamVersion">;
   /** How long an alert is kept after its resolution, in nanoseconds. */
   readonly retentionNs: bigint;
   /** The subscribers of the log this replica runs (their checkpoints bound what may go). */
@@ -80,7 +83,7 @@ export class AlertRetention {
     const cutoff = clock() - retentionNs;
     const log = await oldestCheckpoint(sql, this.options.logSubscribers, TRACE_LOG_SUBSCRIBERS);
     const stream = await oldestCheckpoint(sql, this.options.streamReaders, STREAM_READERS);
-    const head = await monitoringStreamHead(sql);
+    const head = await this.options.store.streamVersion(MONITORING_STREAM_ID);
     const read = stream.checkpoint === undefined ? head : Number(stream.checkpoint.position);
     const upTo = Math.min(head - 1, read);
     const page = this.options.scanPage ?? 1000;

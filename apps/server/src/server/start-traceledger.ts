@@ -267,6 +267,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
         ? undefined
         : new AlertRetention({
             sql: database.sql,
+            store,
             retentionNs: config.alertRetentionNs,
             logSubscribers,
             streamReaders: [

@@ -81,10 +81,3 @@ export async function deleteAlerts(sql: Sql, alertIds: readonly string[], upTo: 
     return { alerts: gone.filter((row) => row.type === "AlertResolved").length, events: gone.length };
   }) as Promise<AlertExpiryResult>;
 }
-
-/** The monitoring stream's version (its last event's); 0 when it has none. */
-export async function monitoringStreamHead(sql: Sql): Promise<number> {
-  const [row] = await sql<Array<{ version: number }>>`
-    select version from events where trace_id = ${MONITORING_STREAM} order by version desc limit 1`;
-  return row?.version ?? 0;
-}
