@@ -22,7 +22,7 @@ import { MONITORING_STREAM_ID, toNewAlertEvent } from "../../apps/server/src/mon
 import { MONITORING_SUBSCRIBER } from "../../apps/server/src/monitoring/saga-runner.js";
 import { AlertRetention } from "../../apps/server/src/retention/alert-retention.js";
 import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine } from "./support/bench-env.js";
-import { latenciesDuring, latencyRow, passUnderWrites } from "./support/latencies-during.js";
+import { latenciesDuring, latencyTable, passUnderWrites } from "./support/latencies-during.js";
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -101,10 +101,7 @@ async function main(): Promise<void> {
         "",
         "A saga's alert appends (one raise each), one after another (ms):",
         "",
-        "| while | appends | p50 | p99 | max |",
-        "|---|---|---|---|---|",
-        latencyRow("nothing else (baseline, 3 s)", baseline),
-        latencyRow("a retention pass runs", during),
+        ...latencyTable("appends", baseline, during),
         "",
         `Left after the pass: ${num(left!.events)} alert events, ${num(left!.rows)} ListAlerts rows (the open and recent alerts).`,
         "",

@@ -22,7 +22,7 @@ import { machineLine, ms, num, openBenchDatabase, postgresSettingsLine } from ".
 import { TRACES_PER_BATCH } from "./support/ingest-workload.js";
 import { serverEventsOfOneTrace } from "./support/pg-ceiling.js";
 import { seedLifecycleLog } from "./support/lifecycle-log.js";
-import { latenciesDuring, latencyRow, passUnderWrites } from "./support/latencies-during.js";
+import { latenciesDuring, latencyTable, passUnderWrites } from "./support/latencies-during.js";
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -75,10 +75,7 @@ async function main(): Promise<void> {
         "",
         "One-event appends, one after another (ms):",
         "",
-        "| while | appends | p50 | p99 | max |",
-        "|---|---|---|---|---|",
-        latencyRow("nothing else (baseline, 3 s)", baseline),
-        latencyRow("a retention pass runs", during),
+        ...latencyTable("appends", baseline, during),
         "",
         `Left after the pass: ${num(left!.events)} events, ${num(left!.spans)} span_index rows, ${num(left!.summaries)} trace_summaries rows (the recent traces).`,
         "",

@@ -25,8 +25,13 @@ export async function latenciesDuring(once: () => Promise<unknown>, work: () => 
 }
 
 /** A markdown row: label, count, p50, p99, max. */
-export function latencyRow(label: string, samples: readonly number[]): string {
+function latencyRow(label: string, samples: readonly number[]): string {
   return `| ${label} | ${num(samples.length)} | ${ms(percentile(samples, 50))} | ${ms(percentile(samples, 99))} | ${ms(Math.max(...samples))} |`;
+}
+
+/** The writer's latencies with nothing else running and while the pass ran, as a markdown table of `writes` (ms). */
+export function latencyTable(writes: string, baseline: readonly number[], during: readonly number[]): string[] {
+  return [`| while | ${writes} | p50 | p99 | max |`, "|---|---|---|---|---|", latencyRow("nothing else (baseline, 3 s)", baseline), latencyRow("a retention pass runs", during)];
 }
 
 export interface PassUnderWrites {
