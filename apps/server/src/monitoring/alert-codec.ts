@@ -54,6 +54,7 @@ const REASONS: Readonly<Record<ResolveReason, AlertResolveReason>> = {
   insufficient_samples: AlertResolveReason.INSUFFICIENT_SAMPLES,
   back_to_baseline: AlertResolveReason.BACK_TO_BASELINE,
   idle: AlertResolveReason.IDLE,
+  trace_deleted: AlertResolveReason.TRACE_DELETED,
 };
 
 export function alertKindName(kind: AlertKind): DomainKind | undefined {

@@ -11,7 +11,7 @@ import {
   adoptStoredAlerts,
   forgetAlertsNotStored,
   foldStoredAlert,
-  forgetTrace,
+  forgetTraces,
   handleMonitoringInput,
   initialMonitoringState,
   spanIdHex,
@@ -97,7 +97,7 @@ export class SagaFold {
     // A type this server does not know (a newer replica's) is skipped, as by every reader of the log.
     if (!isTraceStream(stored.streamId) || !isTraceEventType(stored.type)) return;
     // A trace held here whose stream starts again: retention deleted it and its id was used again.
-    if (stored.version === 1 && this.state.traces.has(stored.streamId)) this.forget([stored.streamId]);
+    if (stored.version === 1 && this.state.traces.has(stored.streamId)) this.forget([stored.streamId], out);
     if (stored.recordedAt >= this.nextTick && this.newestRecorded > this.lastTick) this.tick(this.newestRecorded, out);
     if (stored.recordedAt > this.newestRecorded) this.newestRecorded = stored.recordedAt;
     const event = decodeForSaga(stored.type, stored.payload);
@@ -170,12 +170,13 @@ export class SagaFold {
     adoptStoredAlerts(this.state);
   }
 
-  /** Forgets traces whose events are gone from the log (forgetTrace); watchers see their running spans stop. */
-  forget(traceIds: readonly string[]): void {
-    for (const traceId of traceIds) {
-      const spans = forgetTrace(this.state, traceId);
-      if (this.feed?.watched) for (const span of spans) this.feed.publish(stopped(span, "ended"));
-    }
+  /**
+   * Forgets traces whose events are gone from the log (forgetTraces): their open alerts'
+   * resolutions go to `out`; watchers see their running spans stop.
+   */
+  forget(traceIds: Iterable<string>, out: MonitoringOutput[]): void {
+    const spans = forgetTraces(this.state, traceIds, out);
+    if (this.feed?.watched) for (const span of spans) this.feed.publish(stopped(span, "ended"));
   }
 
   runningCount(): number {

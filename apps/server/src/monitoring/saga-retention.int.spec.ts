@@ -159,7 +159,55 @@ describe("a saga fold read from the start of the log while retention deletes", (
     await leader.step(true);
     await leader.step(true);
     expect(leader.state.traces.has(gone)).toBe(false);
+    // Its span was slow (and so was the trace): those alerts cannot end with them any more, and are resolved as deleted.
+    const about = (await h.alerts()).filter((e) => "traceId" in e.subject && e.subject.traceId === gone);
+    const raised = about.filter((e) => e.type === "AlertRaised");
+    expect(raised.map((e) => e.kind).sort()).toEqual(["slow_span", "slow_trace"]);
+    expect(about.filter((e) => e.type === "AlertResolved")).toEqual(
+      raised.map((e) => expect.objectContaining({ alertId: e.alertId, reason: "trace_deleted", value: 0, unit: "ns" })),
+    );
+    expect([...leader.state.openAlerts.values()].filter((e) => "traceId" in e.subject && e.subject.traceId === gone)).toEqual([]);
     await leader.stop();
+    await h.close();
+  });
+});
+
+describe("a new leader whose alerts' trace the log no longer has", () => {
+  it("resolves them as deleted when it rebuilds: the last leader stored their raises, then the trace went before it resolved them", async () => {
+    const h = sagaHarness(db.sql, { orphanTimeoutNs: 60n * SECOND });
+    // After every event the other cases stored (the saga's time never goes back).
+    h.clock.now += 90n * DAY;
+    const gone = traceIdOf();
+    const span = spanIdOf();
+    expect((await h.bus.submit(startSpan(gone, span, h.clock.now))).ok).toBe(true);
+    const a = h.runner({ holder: "a" });
+    await a.step(true);
+    h.clock.advance(6n * SECOND);
+    await a.step(true);
+    const raised = (await h.alerts()).filter((e) => e.type === "AlertRaised" && "traceId" in e.subject && e.subject.traceId === gone);
+    expect(raised.map((e) => e.kind)).toEqual(["slow_span"]);
+    // Deleted under the saga; the leader goes before any close of its own is refused.
+    await db.sql`delete from events where trace_id = ${Buffer.from(gone, "hex")}`;
+    await a.stop();
+
+    const { lines, log } = loggedLines();
+    const b = h.runner({ holder: "b", log });
+    await b.step(true);
+    expect(b.isLeader).toBe(true);
+    // Its replay never saw the trace: the raise came back from the stream alone.
+    expect(b.state.traces.has(gone)).toBe(false);
+    expect(b.state.openAlerts.has(raised[0]!.alertId)).toBe(false);
+    const resolved = (await h.alerts()).filter((e) => e.type === "AlertResolved" && e.alertId === raised[0]!.alertId);
+    expect(resolved).toEqual([expect.objectContaining({ reason: "trace_deleted", kind: "slow_span", value: 0 })]);
+    expect(lines.find((l) => l.msg === "monitoring: forgot traces deleted from the log while it was read from its start")).toMatchObject({ traces: 1, alerts_resolved: 1 });
+    // A replica that later rebuilds finds it resolved: nothing more is stored.
+    await b.stop();
+    const c = h.runner({ holder: "c" });
+    await c.step(true);
+    expect(c.isLeader).toBe(true);
+    expect(c.state.openAlerts.has(raised[0]!.alertId)).toBe(false);
+    expect((await h.alerts()).filter((e) => e.alertId === raised[0]!.alertId)).toHaveLength(2);
+    await c.stop();
     await h.close();
   });
 });

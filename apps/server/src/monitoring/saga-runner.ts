@@ -26,7 +26,7 @@
 // lease gone, rather than finish and act beside the replica that took it.
 
 import type { CommandResult } from "../commands/command-result.js";
-import { pendingCommands, type MonitoringCommand, type MonitoringConfig, type MonitoringEvent, type MonitoringOutput } from "../domain/monitoring/index.js";
+import { pendingCommands, tracesWithOpenAlerts, type MonitoringCommand, type MonitoringConfig, type MonitoringEvent, type MonitoringOutput } from "../domain/monitoring/index.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { EventIdConflictError, START_OF_LOG, type AppendResult, type EventStore, type GlobalCheckpoint } from "../event-store/event-store.js";
 import { compareCheckpoints } from "../event-store/rules.js";
@@ -193,7 +193,7 @@ export class SagaRunner {
     if (!this.snapshotLookedFor) await this.startFromSnapshot();
     if (this.role === "leader") await this.settle();
     const horizon = await this.catchUp();
-    if (this.fold !== this.checked) await this.forgetVanishedTraces(this.fold);
+    if (this.fold !== this.checked) this.collect(await this.forgetVanishedTraces(this.fold));
     if (this.previous) {
       this.fold.caughtUp();
       // Held alerts the catch-up decided again were stored as duplicates, and counted by nobody.
@@ -331,22 +331,29 @@ export class SagaRunner {
    * ever, a close refused as TRACE_NOT_FOUND). Once it has read to where it stops reading
    * below the checkpoints (a replica's first catch-up; a rebuild at the checkpoint it replays
    * to), traces it holds that the log no longer has are forgotten; a trace deleted after that
-   * was folded whole.
+   * was folded whole. So are the traces of the alerts it holds open that the log no longer
+   * has: a raise read back from the stream whose trace a leader forgot (its close refused)
+   * and died before storing the resolution. Returns the resolutions of their open alerts
+   * ("trace_deleted"), which a leader stores.
    */
-  private async forgetVanishedTraces(fold: SagaFold): Promise<void> {
-    const gone = await this.forgetTracesGone(fold, [...fold.state.traces.keys()]);
+  private async forgetVanishedTraces(fold: SagaFold): Promise<MonitoringOutput[]> {
+    const out: MonitoringOutput[] = [];
+    const traceIds = new Set(fold.state.traces.keys());
+    for (const traceId of tracesWithOpenAlerts(fold.state)) traceIds.add(traceId);
+    const gone = await this.forgetTracesGone(fold, [...traceIds], out);
     if (gone > 0) {
-      this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone });
+      this.options.log?.info("monitoring: forgot traces deleted from the log while it was read from its start", { traces: gone, alerts_resolved: out.length });
       if (this.role === "leader") this.reportOpenAlerts(fold);
     }
     this.checked = fold;
+    return out;
   }
 
-  /** Forgets those of `traceIds` the log no longer has; returns how many. */
-  private async forgetTracesGone(fold: SagaFold, traceIds: readonly string[]): Promise<number> {
+  /** Forgets those of `traceIds` the log no longer has (their alerts' resolutions into `out`); returns how many. */
+  private async forgetTracesGone(fold: SagaFold, traceIds: readonly string[], out: MonitoringOutput[]): Promise<number> {
     const versions = await this.options.store.streamVersions(traceIds);
     const gone = traceIds.filter((_, i) => versions[i] === 0);
-    if (gone.length > 0) fold.forget(gone);
+    if (gone.length > 0) fold.forget(gone, out);
     return gone.length;
   }
 
@@ -358,7 +365,8 @@ export class SagaRunner {
    * the log whether the traces it would close are still there.
    */
   private async forgetClosedTracesGone(): Promise<void> {
-    const gone = await this.forgetTracesGone(this.fold, [...this.closesToCheck]);
+    // A follower stores nothing: the resolutions of the traces' alerts are the leader's to store.
+    const gone = await this.forgetTracesGone(this.fold, [...this.closesToCheck], []);
     // Cleared once answered: a failed read is asked again at the next step.
     this.closesToCheck.clear();
     if (gone > 0) this.options.log?.info("monitoring: forgot traces deleted from the log while this replica was behind", { traces: gone });
@@ -447,7 +455,10 @@ export class SagaRunner {
       if (reason === "TRACE_NOT_FOUND") gone.push(result.traceId);
     });
     if (gone.length > 0) {
-      this.fold.forget(gone);
+      // Their open alerts are resolved ("trace_deleted"), stored at the next settle.
+      const out: MonitoringOutput[] = [];
+      this.fold.forget(gone, out);
+      this.collect(out);
       this.reportOpenAlerts(this.fold);
     }
     return again;
@@ -465,15 +476,17 @@ export class SagaRunner {
 
   private async becomeLeader(claim: LeaseClaim): Promise<void> {
     const checkpoint = await this.options.store.loadCheckpoint(MONITORING_SUBSCRIBER);
-    const fold = await this.replay(checkpoint, claim);
-    if (!fold) {
+    const rebuilt = await this.replay(checkpoint, claim);
+    if (!rebuilt) {
       this.options.log?.warn("monitoring: the lease was lost while rebuilding the saga's state; this replica stays a follower", { holder: this.options.holder });
       return;
     }
+    const { fold, resolutions } = rebuilt;
     this.previous ??= this.fold;
     this.fold = fold;
     this.position = this.committed = checkpoint;
-    this.pendingAlerts = [];
+    // What the rebuild resolved for traces the log no longer has: stored at the first settle.
+    this.pendingAlerts = resolutions;
     this.pendingCommands = pendingCommands(fold.state);
     this.snapshots?.rebuilt(fold);
     this.claim = claim;
@@ -501,10 +514,11 @@ export class SagaRunner {
   }
 
   /**
-   * A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it;
-   * undefined when the lease was lost meanwhile (the replica that took it rebuilds its own).
+   * A fresh fold of the log up to `checkpoint`, with the monitoring stream folded over it, and
+   * the resolutions of alerts whose trace the log no longer has; undefined when the lease was
+   * lost meanwhile (the replica that took it rebuilds its own).
    */
-  private async replay(checkpoint: GlobalCheckpoint, claim: LeaseClaim): Promise<SagaFold | undefined> {
+  private async replay(checkpoint: GlobalCheckpoint, claim: LeaseClaim): Promise<{ fold: SagaFold; resolutions: MonitoringEvent[] } | undefined> {
     const { store, config, log } = this.options;
     let restored: RestoredFold | undefined;
     try {
@@ -553,14 +567,15 @@ export class SagaRunner {
       if (page.length > 0) fold.alertsKnown = after = page[page.length - 1]!.version;
       if (page.length < 1000) break;
     }
-    // First the traces retention deleted under the rebuild (or since its snapshot): their alerts
-    // go with them, unresolved. Let go as not stored instead, a slow one would be raised again
-    // on a span whose end is gone, and never resolved. This is the rebuilt fold's one check
+    // First what the stream does not have is let go, so that every alert still open has its
+    // raise stored; then the traces retention deleted under the rebuild (or since its snapshot)
+    // are forgotten, and their alerts resolved. Both at the checkpoint, before any tick: a slow
+    // span of a deleted trace let go is not raised again. This is the rebuilt fold's one check
     // (forgetVanishedTraces): a trace deleted later lay wholly before the checkpoint read here.
-    await this.forgetVanishedTraces(fold);
     await this.forgetAlertsNotStored(fold);
+    const resolutions = (await this.forgetVanishedTraces(fold)).filter((output): output is MonitoringEvent => output.type === "AlertResolved");
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
-    return fold;
+    return { fold, resolutions };
   }
 
   /**

@@ -366,12 +366,15 @@ describe("the saga's snapshot", () => {
     const { h, t } = await fresh();
     const a = h.runner({ holder: "a", ...snapshotting() });
     await t.run(a, 0, 4);
-    // Stored by a replica that lost the lease (with other settings, say): an alert A never decides.
+    // Stored by a replica that lost the lease (with other settings, say): an alert A never decides,
+    // about a span in the log (one whose trace the log does not have is resolved as deleted).
+    const [foreignTrace, foreignSpan] = [traceIdOf(), spanIdOf()];
+    expect((await h.bus.submit(startSpan(foreignTrace, foreignSpan, h.clock.now, { serviceName: "elsewhere" }))).ok).toBe(true);
     const foreign: MonitoringEvent = {
       type: "AlertRaised",
-      alertId: `slow_span:${traceIdOf()}:${spanIdOf()}`,
+      alertId: `slow_span:${foreignTrace}:${foreignSpan}`,
       kind: "slow_span",
-      subject: { type: "span", traceId: traceIdOf(), spanId: spanIdOf(), service: "elsewhere", operation: "GET /x" },
+      subject: { type: "span", traceId: foreignTrace, spanId: foreignSpan, service: "elsewhere", operation: "GET /x" },
       at: h.clock.now,
       value: 1,
       threshold: 1,
@@ -403,8 +406,11 @@ describe("the saga's snapshot", () => {
     const { h, t } = await fresh();
     const a = h.runner({ holder: "a" });
     await t.run(a, 0, 4);
-    // An alert stored by a replica that lost the lease: B folds it when it takes the lease.
+    // An alert stored by a replica that lost the lease, about a span in the log (ended: no tick
+    // raises it again): B folds it when it takes the lease.
     const subject = { type: "span" as const, traceId: traceIdOf(), spanId: spanIdOf(), service: "elsewhere", operation: "GET /x" };
+    expect((await h.bus.submit(startSpan(subject.traceId, subject.spanId, h.clock.now, { serviceName: "elsewhere" }))).ok).toBe(true);
+    expect((await h.bus.submit(endSpan(subject.traceId, subject.spanId, h.clock.now + 1000n))).ok).toBe(true);
     const raised: MonitoringEvent = { type: "AlertRaised", alertId: `slow_span:${subject.traceId}:${subject.spanId}`, kind: "slow_span", subject, at: h.clock.now, value: 1, threshold: 1, unit: "ns", message: "stored elsewhere" };
     await h.store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(raised)] });
     await a.stop();

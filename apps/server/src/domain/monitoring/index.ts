@@ -4,7 +4,7 @@
 export { distributedTracingSaga, handleMonitoringInput } from "./distributed-tracing-saga.js";
 export type { DistributedTracingSaga } from "./distributed-tracing-saga.js";
 export { decideMonitoring } from "./monitoring-decide.js";
-export { evolveMonitoring, forgetTrace, initialMonitoringState, spanIdHex } from "./monitoring-state.js";
+export { evolveMonitoring, forgetTraces, initialMonitoringState, spanIdHex, tracesWithOpenAlerts } from "./monitoring-state.js";
 export type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
 export { DEFAULT_MONITORING_CONFIG, monitoringConfig, slowSpanThresholdNs } from "./monitoring-config.js";
 export type { AnomalyConfig, ErrorRateConfig, MonitoringConfig, MonitoringConfigInput, SlowSpanThresholds } from "./monitoring-config.js";

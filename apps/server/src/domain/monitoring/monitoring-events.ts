@@ -91,7 +91,9 @@ export type ResolveReason =
   /** Enough spans in a row within the latency band (value: the last duration). */
   | "back_to_baseline"
   /** The operation had no span for the retention period (value: 0). */
-  | "idle";
+  | "idle"
+  /** The alert's trace was deleted by retention while the alert was open (value: 0). */
+  | "trace_deleted";
 
 export interface AlertResolved {
   readonly type: "AlertResolved";

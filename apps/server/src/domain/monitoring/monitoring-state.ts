@@ -351,20 +351,40 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
 }
 
 /**
- * Forgets a trace whose events are gone from the log (retention deleted them while a fold
- * from the start of the log was reading it, so that only its first events were folded):
- * what no fold of the log as it is now would hold. Returns its running spans.
+ * Forgets traces whose events are gone from the log (retention deleted them: while a fold
+ * from the start of the log was reading them, or while a span of theirs still ran): what
+ * no fold of the log as it is now would hold. Their open alerts (a slow span or trace, a
+ * critical error) can no longer end with a span or the trace, so each is resolved now,
+ * reason "trace_deleted", into `out` for the leader to store, at the saga's time (the raise's
+ * own, if later); the value is zero. An alert held whose trace the state no longer tracks
+ * (its raise read back from the stream) is resolved too. Returns the traces' running spans.
  */
-export function forgetTrace(state: MonitoringState, traceId: string): ActiveSpan[] {
-  const trace = state.traces.get(traceId);
-  if (!trace) return [];
-  state.traces.delete(traceId);
-  state.liveTraces.delete(trace);
-  // Its alerts go too, unresolved: raised on a half-read trace, by a replay that stored nothing.
-  for (const [alertId, alert] of state.openAlerts) {
-    if ((alert.kind === "slow_span" || alert.kind === "slow_trace" || alert.kind === "critical_error") && alert.subject.traceId === traceId) state.openAlerts.delete(alertId);
+export function forgetTraces(state: MonitoringState, traceIds: Iterable<string>, out: MonitoringOutput[]): ActiveSpan[] {
+  const gone = new Set(traceIds);
+  if (gone.size === 0) return [];
+  const spans: ActiveSpan[] = [];
+  for (const traceId of gone) {
+    const trace = state.traces.get(traceId);
+    if (!trace) continue;
+    state.traces.delete(traceId);
+    state.liveTraces.delete(trace);
+    for (const span of trace.running.values()) spans.push(span);
   }
-  return [...trace.running.values()];
+  for (const alert of [...state.openAlerts.values()]) {
+    if ((alert.subject.type !== "span" && alert.subject.type !== "trace") || !gone.has(alert.subject.traceId)) continue;
+    const at = state.clock > alert.at ? state.clock : alert.at;
+    const resolved: AlertResolved = { type: "AlertResolved", alertId: alert.alertId, kind: alert.kind, subject: alert.subject, at, reason: "trace_deleted", value: 0, unit: alert.unit };
+    alertResolved(state, resolved);
+    out.push(resolved);
+  }
+  return spans;
+}
+
+/** The trace ids of the open alerts about one span or trace. */
+export function tracesWithOpenAlerts(state: MonitoringState): Set<string> {
+  const traceIds = new Set<string>();
+  for (const alert of state.openAlerts.values()) if (alert.subject.type === "span" || alert.subject.type === "trace") traceIds.add(alert.subject.traceId);
+  return traceIds;
 }
 
 /** An event of the trace was read: a close asked for before it was judged on an older version. */

@@ -224,6 +224,9 @@ const (
 	AlertResolveReason_ALERT_RESOLVE_REASON_BACK_TO_BASELINE AlertResolveReason = 6
 	// The operation had no span for the retention period; the value is zero.
 	AlertResolveReason_ALERT_RESOLVE_REASON_IDLE AlertResolveReason = 7
+	// The alert's trace was deleted (TRACELEDGER_RETENTION) while the alert was
+	// open, so nothing is left to end it; the value is zero.
+	AlertResolveReason_ALERT_RESOLVE_REASON_TRACE_DELETED AlertResolveReason = 8
 )
 
 // Enum value maps for AlertResolveReason.
@@ -237,6 +240,7 @@ var (
 		5: "ALERT_RESOLVE_REASON_INSUFFICIENT_SAMPLES",
 		6: "ALERT_RESOLVE_REASON_BACK_TO_BASELINE",
 		7: "ALERT_RESOLVE_REASON_IDLE",
+		8: "ALERT_RESOLVE_REASON_TRACE_DELETED",
 	}
 	AlertResolveReason_value = map[string]int32{
 		"ALERT_RESOLVE_REASON_UNSPECIFIED":          0,
@@ -247,6 +251,7 @@ var (
 		"ALERT_RESOLVE_REASON_INSUFFICIENT_SAMPLES": 5,
 		"ALERT_RESOLVE_REASON_BACK_TO_BASELINE":     6,
 		"ALERT_RESOLVE_REASON_IDLE":                 7,
+		"ALERT_RESOLVE_REASON_TRACE_DELETED":        8,
 	}
 )
 
@@ -1218,7 +1223,7 @@ const file_traceledger_v1_monitoring_events_proto_rawDesc = "" +
 	"\x16ALERT_UNIT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ALERT_UNIT_NANOSECONDS\x10\x01\x12\x14\n" +
 	"\x10ALERT_UNIT_RATIO\x10\x02\x12\x14\n" +
-	"\x10ALERT_UNIT_COUNT\x10\x03*\xd4\x02\n" +
+	"\x10ALERT_UNIT_COUNT\x10\x03*\xfc\x02\n" +
 	"\x12AlertResolveReason\x12$\n" +
 	" ALERT_RESOLVE_REASON_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fALERT_RESOLVE_REASON_SPAN_ENDED\x10\x01\x12&\n" +
@@ -1227,7 +1232,8 @@ const file_traceledger_v1_monitoring_events_proto_rawDesc = "" +
 	"$ALERT_RESOLVE_REASON_BELOW_THRESHOLD\x10\x04\x12-\n" +
 	")ALERT_RESOLVE_REASON_INSUFFICIENT_SAMPLES\x10\x05\x12)\n" +
 	"%ALERT_RESOLVE_REASON_BACK_TO_BASELINE\x10\x06\x12\x1d\n" +
-	"\x19ALERT_RESOLVE_REASON_IDLE\x10\aB[ZYgithub.com/traceledger/traceledger/examples/proto-go/src/gen/traceledger/v1;traceledgerv1b\x06proto3"
+	"\x19ALERT_RESOLVE_REASON_IDLE\x10\a\x12&\n" +
+	"\"ALERT_RESOLVE_REASON_TRACE_DELETED\x10\bB[ZYgithub.com/traceledger/traceledger/examples/proto-go/src/gen/traceledger/v1;traceledgerv1b\x06proto3"
 
 var (
 	file_traceledger_v1_monitoring_events_proto_rawDescOnce sync.Once

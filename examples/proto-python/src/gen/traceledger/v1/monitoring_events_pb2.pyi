@@ -40,6 +40,7 @@ class AlertResolveReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALERT_RESOLVE_REASON_INSUFFICIENT_SAMPLES: _ClassVar[AlertResolveReason]
     ALERT_RESOLVE_REASON_BACK_TO_BASELINE: _ClassVar[AlertResolveReason]
     ALERT_RESOLVE_REASON_IDLE: _ClassVar[AlertResolveReason]
+    ALERT_RESOLVE_REASON_TRACE_DELETED: _ClassVar[AlertResolveReason]
 ALERT_KIND_UNSPECIFIED: AlertKind
 ALERT_KIND_SLOW_SPAN: AlertKind
 ALERT_KIND_SLOW_TRACE: AlertKind
@@ -62,6 +63,7 @@ ALERT_RESOLVE_REASON_BELOW_THRESHOLD: AlertResolveReason
 ALERT_RESOLVE_REASON_INSUFFICIENT_SAMPLES: AlertResolveReason
 ALERT_RESOLVE_REASON_BACK_TO_BASELINE: AlertResolveReason
 ALERT_RESOLVE_REASON_IDLE: AlertResolveReason
+ALERT_RESOLVE_REASON_TRACE_DELETED: AlertResolveReason
 
 class SpanSubject(_message.Message):
     __slots__ = ("trace_id", "span_id", "service_name", "span_name")
