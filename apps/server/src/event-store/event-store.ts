@@ -85,7 +85,10 @@ export interface ReadAllResult {
    * The read's horizon, Unix nanoseconds on the store's clock (that of recordedAt): every
    * event recorded at or before it that was not before `checkpoint` was visible to this
    * read, in the slice or after it (a later read gets those). A writer's transaction still
-   * running when the read began holds it back to about that transaction's start. Absent
+   * running when the read began holds it back to about that transaction's start, and an
+   * append of the same store that the database has not received yet to just before its
+   * recorded time (another replica's such append is not known: replicas' clocks and
+   * transit times are assumed small against the saga's tick). Absent
    * when the store cannot tell (a page answered from memory; a page its byte budget cut
    * short; a running transaction whose start this connection may not see): the read then
    * says nothing about time.

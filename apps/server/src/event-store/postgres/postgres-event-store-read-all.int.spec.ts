@@ -100,6 +100,38 @@ describe("PostgresEventStore.readAll, its horizon", () => {
     expect((await store.readAll(read.checkpoint, 10)).horizon).toBeDefined();
   });
 
+  it("stays before an append of the same store that PostgreSQL has not received yet (waiting for a connection, or on its way)", async () => {
+    // The store's first statement, its append, waits at the client until the gate opens.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = false;
+    const sql = new Proxy(db.sql, {
+      get(target, property, receiver) {
+        if (property !== "unsafe") return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<typeof target.unsafe>) => {
+          if (held) return target.unsafe(...args);
+          held = true;
+          return gate.then(() => target.unsafe(...args));
+        };
+      },
+    });
+    const store = new PostgresEventStore(sql);
+    const s = streamId();
+    const appending = store.append({ streamId: s, expectedVersion: "no_stream", events: [event(3)] });
+    await new Promise((r) => setTimeout(r, 50));
+    const read = await store.readAll(START_OF_LOG, 10);
+    expect(read.events).toEqual([]);
+    open();
+    await appending;
+    const [written] = await store.readStream(s);
+    expect(read.horizon).toBeDefined();
+    expect(read.horizon!).toBeLessThan(written!.recordedAt);
+    // Once in, it holds nothing back.
+    const after = await store.readAll(START_OF_LOG, 10);
+    expect(after.events.map((e) => e.eventId)).toEqual([written!.eventId]);
+    expect(after.horizon!).toBeGreaterThan(written!.recordedAt);
+  });
+
   it("stays before every event the read could not see: a transaction held open elsewhere holds it at that transaction's start", async () => {
     const store = new PostgresEventStore(db.sql);
     const held = await db.client(1).reserve();

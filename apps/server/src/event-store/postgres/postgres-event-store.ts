@@ -26,8 +26,9 @@
 // (tools/bench/read-all.ts). With the readAllWindow option, the latest pages stay in
 // memory for the other readers following the log (read-all-window.ts). Each page read
 // from PostgreSQL also says up to when the log is known complete (its horizon: about the
-// start of the oldest transaction it could not see past, HELD_BACK_SQL), which the
-// monitoring saga's clock follows; a page from memory says nothing about that.
+// start of the oldest transaction it could not see past, HELD_BACK_SQL, and before the
+// oldest append of this store that PostgreSQL may not know of yet), which the monitoring
+// saga's clock follows; a page from memory says nothing about that.
 
 import {
   type AppendError,
@@ -295,6 +296,13 @@ export class PostgresEventStore implements EventStore {
   private readonly onReadAll: ((events: number, fromWindow: boolean) => void) | undefined;
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /**
+   * The recorded time each append statement of this store under way was given, taken before
+   * it is sent: one may wait for a connection, or be on its way, while a read elsewhere
+   * already ends, and PostgreSQL cannot show the read what it has not received.
+   */
+  private readonly appendsUnderWay = new Map<number, bigint>();
+  private nextAppend = 0;
 
   /** The client belongs to the caller, who closes it after closing the store. */
   constructor(
@@ -336,8 +344,11 @@ export class PostgresEventStore implements EventStore {
       // In stream order (see append-rounds.ts); what inspect sends back again may not be.
       const sorted = attempt === 1 ? todo : [...todo].sort((a, b) => (a.request.streamId < b.request.streamId ? -1 : 1));
       let row: AppendRow;
+      const now = this.clock();
+      const underWay = this.nextAppend++;
+      this.appendsUnderWay.set(underWay, now);
       try {
-        [row] = (await this.sql.unsafe(APPEND_SQL, appendParameters(sorted, this.clock()), {
+        [row] = (await this.sql.unsafe(APPEND_SQL, appendParameters(sorted, now), {
           prepare: true,
         })) as unknown as [AppendRow];
       } catch (error) {
@@ -358,6 +369,8 @@ export class PostgresEventStore implements EventStore {
         }
         if (code === "40P01") continue; // a deadlock with another batch: nothing was written
         throw error;
+      } finally {
+        this.appendsUnderWay.delete(underWay);
       }
       // The new version of each request that went in, by row (0 for the others).
       const versionOf = new Array<number>(sorted.length).fill(0);
@@ -495,12 +508,15 @@ export class PostgresEventStore implements EventStore {
         return kept;
       }
       const before = this.clock();
+      // Taken with `before`: an append that began later was stamped at or after it, and one that
+      // ended before the statement began is visible to it.
+      const oldestAppend = this.oldestAppendUnderWay();
       const [row] = (await this.sql.unsafe(
         READ_ALL_SQL,
         [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit, this.readAllPayloadBudget] as never[],
         { prepare: true },
       )) as unknown as [ReadAllRow];
-      const horizon = horizonOf(before, row.held_back_us);
+      const horizon = horizonBefore(horizonOf(before, row.held_back_us), oldestAppend);
       if (row.count === 0) return horizon === undefined ? { events: [], checkpoint } : { events: [], checkpoint, horizon };
       const framed = Buffer.from(row.events!, "base64");
       const page = unframeEvents(framed, row.count);
@@ -514,6 +530,12 @@ export class PostgresEventStore implements EventStore {
       }
       return { events: page.events, checkpoint: page.last!, horizon };
     });
+  }
+
+  private oldestAppendUnderWay(): bigint | undefined {
+    let oldest: bigint | undefined;
+    for (const at of this.appendsUnderWay.values()) if (oldest === undefined || at < oldest) oldest = at;
+    return oldest;
   }
 
   async loadCheckpoint(subscriberId: string, shard = 0): Promise<GlobalCheckpoint> {
@@ -594,6 +616,11 @@ function horizonOf(before: bigint, heldBackUs: bigint | string | null): bigint |
   if (heldBackUs === null) return before;
   const us = toBigInt(heldBackUs);
   return us < 0n ? undefined : before - us * 1000n;
+}
+
+/** A horizon held back to just before the recorded time of an append still under way, if earlier. */
+function horizonBefore(horizon: bigint | undefined, oldestAppend: bigint | undefined): bigint | undefined {
+  return horizon !== undefined && oldestAppend !== undefined && oldestAppend <= horizon ? oldestAppend - 1n : horizon;
 }
 
 /** int8 arrives as bigint with the client from createPostgresClient, as a string otherwise. */
