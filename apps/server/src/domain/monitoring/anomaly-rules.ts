@@ -61,9 +61,11 @@ export function anomalyOnEnd(span: ActiveSpan, end: bigint, durationNs: bigint, 
 /** An episode on an operation that went quiet ends when its statistics would be forgotten. */
 export function anomalyOnTick(alert: AnomalyAlert, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
   const op = state.operations.get(operationKey(alert.subject.service, alert.subject.operation));
-  const retention = state.config.statsRetentionNs;
-  if (op !== undefined && op.lastActivity + retention >= now) return;
-  out.push(idleResolved(alert, op === undefined ? now : op.lastActivity + retention));
+  // Without statistics behind it (adopted from the stream, its spans since deleted), it ends
+  // as if its own span had been the operation's last: a time fixed by the raise, not the tick.
+  const idleSince = op === undefined ? alert.at + state.config.statsRetentionNs : op.lastActivity + state.config.statsRetentionNs;
+  if (idleSince >= now) return;
+  out.push(idleResolved(alert, idleSince));
 }
 
 /**

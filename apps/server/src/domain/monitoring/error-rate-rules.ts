@@ -33,7 +33,14 @@ export function errorRateOnEnd(span: ActiveSpan, isError: boolean, at: bigint, s
 /** Time passed: an open alert may resolve as old buckets leave the window. */
 export function errorRateOnTick(alert: ErrorRateAlert, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
   const stats = errorRateStatsOf(state, alert.subject);
-  if (stats === undefined) return;
+  if (stats === undefined) {
+    // Adopted from the stream with no statistics behind it (raised under other settings, its
+    // spans since deleted): resolved where its own bucket has left the window, a time fixed by
+    // the raise, so every leader stores the same resolution whenever its ticks come.
+    const at = BigInt(bucketOf(state, alert.at) + bucketCount(state.config)) * state.config.errorRate.bucketNs;
+    if (at <= now) out.push(rateResolved(alert.alertId, alert.subject, at, "insufficient_samples", 0));
+    return;
+  }
   const resolved = resolutionAtBoundaries(stats, alert.alertId, alert.subject, bucketOf(state, now), state);
   if (resolved) out.push(resolved);
 }

@@ -132,3 +132,44 @@ describe("an error-rate alert a replay decided under other settings, let go as n
     expect(more.filter((o) => o.type === "AlertRaised")).toEqual([]);
   });
 });
+
+describe("a statistic alert adopted from the stream with no statistics behind it", () => {
+  // Raised by a leader under other settings; the new leader's log has none of its spans
+  // (retention deleted them), so it holds the raise, and adopts it once caught up.
+  const stored = alertsOf(calls(20, { from: BUCKET, errors: 5 }));
+  const config = monitoringConfig();
+  const boundary = (raisedAt: bigint) => (raisedAt / config.errorRate.bucketNs + BigInt(config.errorRate.windowNs / config.errorRate.bucketNs)) * config.errorRate.bucketNs;
+
+  it("resolves an error-rate alert once the window no longer holds its raise, at that boundary, whenever the tick comes", () => {
+    const raised = stored.filter((e) => e.type === "AlertRaised");
+    expect(raised).toHaveLength(2);
+    const at = boundary(raised[0]!.at);
+    const expected = raised.map((e) => ({ type: "AlertResolved" as const, alertId: e.alertId, reason: "insufficient_samples" as const, at, value: 0 }));
+    // Not before: the raise may still be in the window.
+    givenRebuilt([tick(BUCKET)], stored, { caughtUp: true }).when(tick(at - 1n)).thenNothing();
+    givenRebuilt([tick(BUCKET)], stored, { caughtUp: true }).when(tick(at)).then(expected);
+    givenRebuilt([tick(BUCKET)], stored, { caughtUp: true }).when(tick(at + s(3600))).then(expected);
+  });
+
+  it("resolves an anomaly alert as idle when its operation would have been forgotten, whenever the tick comes", () => {
+    const raised = stored[0] as Extract<MonitoringEvent, { kind: "error_rate" }>;
+    const anomaly: MonitoringEvent = {
+      type: "AlertRaised",
+      alertId: "latency_anomaly:checkout:GET%20%2F:t:s",
+      kind: "latency_anomaly",
+      subject: { type: "operation", service: "checkout", operation: "GET /" },
+      at: raised.at,
+      value: 2,
+      threshold: 1,
+      unit: "ns",
+      samples: 30,
+      exemplar: raised.exemplar,
+      message: "slow",
+    };
+    const at = anomaly.at + config.statsRetentionNs;
+    const expected = [{ type: "AlertResolved" as const, alertId: anomaly.alertId, reason: "idle" as const, at }];
+    givenRebuilt([tick(BUCKET)], [anomaly], { caughtUp: true }).when(tick(at - 1n)).thenNothing();
+    givenRebuilt([tick(BUCKET)], [anomaly], { caughtUp: true }).when(tick(at + 1n)).then(expected);
+    givenRebuilt([tick(BUCKET)], [anomaly], { caughtUp: true }).when(tick(at + s(3600))).then(expected);
+  });
+});
