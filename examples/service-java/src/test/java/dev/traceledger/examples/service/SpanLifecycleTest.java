@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
@@ -33,9 +34,23 @@ class SpanLifecycleTest {
   private ManagedChannel channel;
 
   @BeforeEach
-  void start() throws IOException {
+  void start() throws IOException, InterruptedException {
     grpc = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(traceledger).build().start();
     channel = Grpc.newChannelBuilder("127.0.0.1:" + grpc.getPort(), InsecureChannelCredentials.create()).build();
+    awaitReady(channel);
+  }
+
+  /**
+   * Connects before a test's calls: on a busy machine a cold channel's first connection took
+   * longer than a call's 500 ms deadline (CI saw AddSpanEvent miss it), and the tests without
+   * retries would then lose a call for a reason that is not theirs.
+   */
+  private static void awaitReady(ManagedChannel channel) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (channel.getState(true) != ConnectivityState.READY) {
+      assertTrue(System.nanoTime() < until, "the channel did not connect within 30 s");
+      Thread.sleep(5);
+    }
   }
 
   @AfterEach
