@@ -86,6 +86,29 @@ function loggedLines(): { lines: Array<Record<string, unknown>>; log: ReturnType
   return { lines, log: createLogger("debug", {}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) };
 }
 
+/**
+ * A leader that has read a span running for `runningNs` (slow after 5 s, its trace after 10 s),
+ * `days` after the harness's start (after every event the other cases stored: the saga's time
+ * never goes back); then the trace is deleted under it.
+ */
+async function leaderOfATraceDeletedUnderIt(days: bigint, runningNs: bigint): Promise<{ h: Harness; leader: SagaRunner; gone: string; span: string }> {
+  const h = sagaHarness(db.sql, { orphanTimeoutNs: 60n * SECOND });
+  h.clock.now += days * DAY;
+  const [gone, span] = [traceIdOf(), spanIdOf()];
+  expect((await h.bus.submit(startSpan(gone, span, h.clock.now))).ok).toBe(true);
+  const leader = h.runner({ holder: "leader" });
+  await leader.step(true);
+  h.clock.advance(runningNs);
+  await leader.step(true);
+  expect(leader.state.traces.get(gone)?.running.has(span)).toBe(true);
+  // Deleted under the saga (a start time far ahead of the clock would make its orphan close come late).
+  await db.sql`delete from events where trace_id = ${Buffer.from(gone, "hex")}`;
+  return { h, leader, gone, span };
+}
+
+/** The monitoring stream's events about one trace. */
+const alertsAbout = async (h: Harness, traceId: string) => (await h.alerts()).filter((e) => "traceId" in e.subject && e.subject.traceId === traceId);
+
 const retentionOf = (h: Harness) =>
   new TraceRetention({ sql: db.sql, retentionNs: 7n * DAY, subscribers: [TRACE_LISTING_SUBSCRIBER, MONITORING_SUBSCRIBER], clock: h.clock.read });
 
@@ -142,25 +165,13 @@ describe("a saga fold read from the start of the log while retention deletes", (
   });
 
   it("forgets a trace whose close is refused because the trace is gone", async () => {
-    const h = sagaHarness(db.sql, { orphanTimeoutNs: 60n * SECOND });
-    // After every event the other cases stored (the saga's time never goes back).
-    h.clock.now += 30n * DAY;
-    const gone = traceIdOf();
-    const span = spanIdOf();
-    expect((await h.bus.submit(startSpan(gone, span, h.clock.now))).ok).toBe(true);
-    const leader = h.runner({ holder: "leader" });
-    await leader.step(true);
-    h.clock.advance(10n * SECOND);
-    await leader.step(true);
-    expect(leader.state.traces.get(gone)?.running.has(span)).toBe(true);
-    // Deleted under the saga (a start time far ahead of the clock makes its orphan close come late).
-    await db.sql`delete from events where trace_id = ${Buffer.from(gone, "hex")}`;
+    const { h, leader, gone } = await leaderOfATraceDeletedUnderIt(30n, 10n * SECOND);
     h.clock.advance(120n * SECOND);
     await leader.step(true);
     await leader.step(true);
     expect(leader.state.traces.has(gone)).toBe(false);
     // Its span was slow (and so was the trace): those alerts cannot end with them any more, and are resolved as deleted.
-    const about = (await h.alerts()).filter((e) => "traceId" in e.subject && e.subject.traceId === gone);
+    const about = await alertsAbout(h, gone);
     const raised = about.filter((e) => e.type === "AlertRaised");
     expect(raised.map((e) => e.kind).sort()).toEqual(["slow_span", "slow_trace"]);
     expect(about.filter((e) => e.type === "AlertResolved")).toEqual(
@@ -174,20 +185,10 @@ describe("a saga fold read from the start of the log while retention deletes", (
 
 describe("a new leader whose alerts' trace the log no longer has", () => {
   it("resolves them as deleted when it rebuilds: the last leader stored their raises, then the trace went before it resolved them", async () => {
-    const h = sagaHarness(db.sql, { orphanTimeoutNs: 60n * SECOND });
-    // After every event the other cases stored (the saga's time never goes back).
-    h.clock.now += 90n * DAY;
-    const gone = traceIdOf();
-    const span = spanIdOf();
-    expect((await h.bus.submit(startSpan(gone, span, h.clock.now))).ok).toBe(true);
-    const a = h.runner({ holder: "a" });
-    await a.step(true);
-    h.clock.advance(6n * SECOND);
-    await a.step(true);
-    const raised = (await h.alerts()).filter((e) => e.type === "AlertRaised" && "traceId" in e.subject && e.subject.traceId === gone);
+    const { h, leader: a, gone } = await leaderOfATraceDeletedUnderIt(90n, 6n * SECOND);
+    const raised = (await alertsAbout(h, gone)).filter((e) => e.type === "AlertRaised");
     expect(raised.map((e) => e.kind)).toEqual(["slow_span"]);
-    // Deleted under the saga; the leader goes before any close of its own is refused.
-    await db.sql`delete from events where trace_id = ${Buffer.from(gone, "hex")}`;
+    // The leader goes before any close of its own is refused.
     await a.stop();
 
     const { lines, log } = loggedLines();
