@@ -55,6 +55,7 @@ const REASONS: Readonly<Record<ResolveReason, AlertResolveReason>> = {
   back_to_baseline: AlertResolveReason.BACK_TO_BASELINE,
   idle: AlertResolveReason.IDLE,
   trace_deleted: AlertResolveReason.TRACE_DELETED,
+  unknown: AlertResolveReason.UNSPECIFIED,
 };
 
 export function alertKindName(kind: AlertKind): DomainKind | undefined {
@@ -158,7 +159,9 @@ function fromAlertResolvedMessage(m: AlertResolvedMessage): AlertResolved {
     kind: known(alertKindName(m.kind), "alert kind", m.kind),
     subject: fromSubjectMessage(m.subject),
     at: m.timeUnixNano,
-    reason: known(reverse(REASONS, m.reason), "resolve reason", m.reason),
+    // A reason only says why: one this build does not know (a newer replica's, in a rolling
+    // upgrade) is read as unknown, so the saga's rebuild and ListAlerts read on past it.
+    reason: reverse(REASONS, m.reason) ?? "unknown",
     value: m.value,
     unit: known(reverse(UNITS, m.unit), "alert unit", m.unit),
   };

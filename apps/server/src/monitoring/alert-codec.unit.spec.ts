@@ -2,8 +2,8 @@
 // its protobuf message unchanged, so the monitoring stream can be folded back
 // into the saga's state; and the message carries what clients read.
 
-import { fromBinary } from "@bufbuild/protobuf";
-import { AlertKind, AlertRaisedSchema, AlertSeverity, AlertUnit } from "@traceledger/proto";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { AlertKind, AlertRaisedSchema, AlertResolvedSchema, AlertResolveReason, AlertSeverity, AlertUnit } from "@traceledger/proto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { monitoringConfig, type MonitoringEvent } from "../domain/monitoring/index.js";
 import { simulate } from "../domain/monitoring/testing/monitoring-simulation.js";
@@ -43,6 +43,15 @@ describe("alert events as stored", () => {
     const resolution = events.find((e) => e.type === "AlertResolved" && e.alertId === critical.alertId)!;
     expect(alertEventId(resolution)).not.toBe(stored.eventId);
     expect(new Set(events.map(alertEventId)).size).toBe(events.length);
+  });
+
+  it("read a resolve reason this build does not know (a newer replica's) as unknown: the saga and ListAlerts read on", () => {
+    const resolution = events.find((e) => e.type === "AlertResolved")!;
+    const message = fromBinary(AlertResolvedSchema, encodeAlertEvent(resolution).payload);
+    message.reason = 99 as AlertResolveReason;
+    const decoded = decodeAlertEvent("AlertResolved", toBinary(AlertResolvedSchema, message));
+    expect(decoded).toEqual({ ...resolution, reason: "unknown" });
+    expect(fromBinary(AlertResolvedSchema, encodeAlertEvent(decoded).payload).reason).toBe(AlertResolveReason.UNSPECIFIED);
   });
 
   it("refuse a type they do not know", () => {

@@ -93,7 +93,9 @@ export type ResolveReason =
   /** The operation had no span for the retention period (value: 0). */
   | "idle"
   /** The alert's trace was deleted by retention while the alert was open (value: 0). */
-  | "trace_deleted";
+  | "trace_deleted"
+  /** Read from the stream: a reason this build does not know (a newer replica's), or none. Never decided here. */
+  | "unknown";
 
 export interface AlertResolved {
   readonly type: "AlertResolved";
