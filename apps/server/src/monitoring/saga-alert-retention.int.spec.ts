@@ -160,7 +160,7 @@ describe("a saga rebuild holds open only the alerts whose raise the stream has",
     await h.close();
   });
 
-  it("forgets a trace deleted since its snapshot before it lets go of its alerts: a slow span whose end is gone is not raised again", async () => {
+  it("lets go of the alerts of a trace deleted since its snapshot and forgets the trace, both before any tick: a slow span whose end is gone is not raised again", async () => {
     const h = await fresh({ slowSpan: { defaultNs: 2n * SECOND } });
     const snapshots = new PostgresSagaSnapshotStore(db.sql);
     // A raises the slow-span alert of S and snapshots while S runs.
