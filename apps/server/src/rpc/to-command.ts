@@ -12,13 +12,16 @@ import type {
 } from "@traceledger/proto";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { isTraceError, traceError, type TraceError } from "../domain/trace/trace-error.js";
+import { TraceFlag } from "../domain/trace/traceparent.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import { fromTraceparent, newSpanId, newTraceId, spanRef } from "./request-ids.js";
 
-const SAMPLED = 1;
+const { SAMPLED, RANDOM_TRACE_ID } = TraceFlag;
 
 export function startTraceCommand(r: StartTraceRequest): TraceCommand {
   const traceId = r.traceId.length > 0 ? bytesToHex(r.traceId) : newTraceId(r.requestId);
+  // Random when the caller says so, or when the server picked it (no id, no request_id to derive it from).
+  const random = r.randomTraceId || (r.traceId.length === 0 && r.requestId === "");
   return {
     type: "StartSpan",
     traceId,
@@ -33,7 +36,7 @@ export function startTraceCommand(r: StartTraceRequest): TraceCommand {
     links: r.links,
     resourceAttributes: r.resourceAttributes,
     tracestate: r.tracestate,
-    flags: SAMPLED,
+    flags: random ? SAMPLED | RANDOM_TRACE_ID : SAMPLED,
     scopeName: r.scopeName,
     ...(r.scopeVersion !== "" ? { scopeVersion: r.scopeVersion } : {}),
     ...derivedFrom(r),
@@ -49,8 +52,9 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
   let traceId = bytesToHex(r.traceId);
   let parentSpanId = bytesToHex(r.parentSpanId);
   let parentIsRemote = r.parentIsRemote;
-  // Without a traceparent the span takes its local parent's flags (decided with the trace's state).
-  let flags: number | undefined;
+  // Without a traceparent the span takes its local parent's flags (decided with the trace's
+  // state), unless the caller says its trace id is random (Level 2's flag, which no parent lacks).
+  let flags = r.randomTraceId ? SAMPLED | RANDOM_TRACE_ID : undefined;
   if (r.traceparent !== "") {
     const parent = fromTraceparent(r.traceparent, traceId, { field: "parent_span_id", hex: parentSpanId });
     if (isTraceError(parent)) return parent;

@@ -77,9 +77,30 @@ describe("W3C trace flags", () => {
     const byTraceparent = await e2e.client.startSpan({ traceparent: parent.traceparent, spanId: newSpanId(), name: "c1", serviceName: "flags" });
     const byIds = await e2e.client.startSpan({ traceId, parentSpanId: parentId, spanId: newSpanId(), name: "c2", serviceName: "flags" });
     expect([parent.traceparent.slice(-2), byTraceparent.traceparent.slice(-2), byIds.traceparent.slice(-2)]).toEqual(["00", "00", "00"]);
-    const root = await e2e.client.startTrace({ name: "sampled root", serviceName: "flags" });
+    const root = await e2e.client.startTrace({ name: "sampled root", serviceName: "flags", requestId: `derived-${hex(newSpanId())}` });
     const child = await e2e.client.startSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: "child", serviceName: "flags" });
-    expect(child.traceparent.slice(-2)).toBe("01");
+    expect([root.traceparent.slice(-2), child.traceparent.slice(-2)]).toEqual(["01", "01"]);
+  });
+
+  it("carries Level 2's random trace-id flag: set for a trace id picked at random, by the server or by a caller that says so, and kept for the trace", async () => {
+    // The server picks the id: random. From request_id: derived, not random. The caller's own: as it says.
+    const picked = await e2e.client.startTrace({ name: "picked", serviceName: "flags" });
+    const derived = await e2e.client.startTrace({ name: "derived", serviceName: "flags", requestId: `derived-${hex(newSpanId())}` });
+    const own = await e2e.client.startTrace({ traceId: newTraceId(), name: "own", serviceName: "flags", randomTraceId: true });
+    const unsaid = await e2e.client.startTrace({ traceId: newTraceId(), name: "unsaid", serviceName: "flags" });
+    expect([picked, derived, own, unsaid].map((r) => r.traceparent.slice(-2))).toEqual(["03", "01", "03", "01"]);
+    // Children keep it: by ids, by traceparent, and a root span whose caller says its id is random.
+    const byIds = await e2e.client.startSpan({ traceId: picked.traceId, parentSpanId: picked.spanId, name: "c1", serviceName: "flags" });
+    const byTraceparent = await e2e.client.startSpan({ traceparent: own.traceparent, name: "c2", serviceName: "flags" });
+    const root = await e2e.client.startSpan({ traceId: newTraceId(), spanId: newSpanId(), name: "sdk root", serviceName: "flags", randomTraceId: true });
+    expect([byIds, byTraceparent, root].map((r) => r.traceparent.slice(-2))).toEqual(["03", "03", "03"]);
+    // The flag a foreign parent sent is carried on; its reserved bits are not.
+    const foreign = await e2e.client.startSpan({ traceparent: `00-${hex(newTraceId())}-${hex(newSpanId())}-ff`, name: "c3", serviceName: "flags" });
+    expect(foreign.traceparent.slice(-2)).toBe("03");
+    // Stored with the span (what OTLP export sends as Span.flags' low byte).
+    const events = (await e2e.client.getTraceEvents({ traceId: picked.traceId })).events;
+    const started = events.flatMap((e) => (e.event?.event.case === "spanStarted" ? [e.event.event.value.flags & 0xff] : []));
+    expect(started).toEqual([3, 3]);
   });
 });
 

@@ -54,6 +54,8 @@ export interface StartSpanCommand extends SpanTarget {
   readonly scopeName: string;
   /** The scope's version; empty or absent when not known. */
   readonly scopeVersion?: string;
+  /** The trace id was picked at random (Trace Context Level 2's flag): the server stores and propagates the flag. */
+  readonly randomTraceId?: boolean;
   /** Set when the command is encoded into a batch: later changes go as their own commands. */
   sealed: boolean;
 }

@@ -189,7 +189,7 @@ describe("A (Express) calls B (Fastify)", () => {
     const aHeader = parseTraceparent(response.headers.get("traceparent") ?? "");
     if (!aHeader.ok) throw new Error(aHeader.reason);
     // A sent its own request span as the parent.
-    expect(body.sentTraceparent).toBe(`00-${aHeader.value.traceId}-${aHeader.value.spanId}-01`);
+    expect(body.sentTraceparent).toBe(`00-${aHeader.value.traceId}-${aHeader.value.spanId}-03`);
 
     const trace = await completedTrace(reader, aHeader.value.traceId, 3);
     const a = spanNamed(trace, "GET /orders/:id");

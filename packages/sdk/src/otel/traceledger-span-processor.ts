@@ -23,6 +23,7 @@ import type { SpanKindNumber, SpanLinkData, StartSpanCommand, StatusCodeNumber }
 import { DEFAULT_SERVICE_NAME, resolveExportConfig, type ExportOptions } from "../config/tracer-config.js";
 import type { CommandSink, TracingStats } from "../export/command-sink.js";
 import { createSink } from "../export/create-sink.js";
+import { TraceFlags } from "../w3c/span-context.js";
 
 export interface TraceledgerSpanProcessorOptions extends ExportOptions {
   /**
@@ -168,6 +169,7 @@ export class TraceledgerSpanProcessor implements SpanProcessor {
       ),
       scopeName: span.instrumentationScope?.name ?? "",
       scopeVersion: span.instrumentationScope?.version ?? "",
+      randomTraceId: (context.traceFlags & TraceFlags.RANDOM_TRACE_ID) !== 0,
       sealed: false,
     };
   }

@@ -64,7 +64,9 @@ export class Tracer {
     const spanId = newSpanId();
     const traceState = parent?.context.traceState;
     const sampled = parent ? isSampled(parent.context) : this.sampler.shouldSample(traceId);
-    if (!sampled) return new NonRecordingSpan({ traceId, spanId, traceFlags: TraceFlags.NONE, ...(traceState ? { traceState } : {}) }, name);
+    // A trace id of ours is random; one from a parent is as the parent says.
+    const random = parent ? parent.context.traceFlags & TraceFlags.RANDOM_TRACE_ID : TraceFlags.RANDOM_TRACE_ID;
+    if (!sampled) return new NonRecordingSpan({ traceId, spanId, traceFlags: random, ...(traceState ? { traceState } : {}) }, name);
 
     const kind = KINDS[options.kind ?? "internal"] ?? 1;
     const start: StartSpanCommand = {
@@ -83,11 +85,12 @@ export class Tracer {
       resource: this.resource,
       scopeName: this.config.scopeName,
       scopeVersion: this.config.scopeVersion,
+      randomTraceId: random !== 0,
       sealed: false,
     };
     // A start with a remote parent ships at once, ahead of any backlog (export/command-queue.ts).
     this.sink.submit(start);
-    return new RecordingSpan(this.sink, start, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, ...(traceState ? { traceState } : {}) });
+    return new RecordingSpan(this.sink, start, { traceId, spanId, traceFlags: TraceFlags.SAMPLED | random, ...(traceState ? { traceState } : {}) });
   }
 
   /** Ends `span` (the same as span.end()). */

@@ -22,7 +22,20 @@ describe("Tracer", () => {
     expect(start!.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(start!.spanId).toBe(span.spanContext().spanId);
     expect(start!.resource?.attributes["service.name"]).toBe("unit");
-    expect(span.traceparent()).toBe(`00-${start!.traceId}-${start!.spanId}-01`);
+    // Sampled, and its trace id random (Trace Context Level 2), which the server is told too.
+    expect(span.traceparent()).toBe(`00-${start!.traceId}-${start!.spanId}-03`);
+    expect(start!.randomTraceId).toBe(true);
+  });
+
+  it("keeps a parent's random trace-id flag (Level 2) as the parent has it, set or not", () => {
+    const { tracer, sink } = tracerWith();
+    const without = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
+    const withIt = { spanContext: { ...without.spanContext, traceFlags: 3 } };
+    const a = tracer.startSpan("a", { parent: without });
+    const b = tracer.startSpan("b", { parent: withIt });
+    const c = tracer.startSpan("c", { parent: b });
+    expect([a, b, c].map((span) => span.traceparent().slice(-2))).toEqual(["01", "03", "03"]);
+    expect(sink.ofType("startSpan").map((s) => s.randomTraceId)).toEqual([false, true, true]);
   });
 
   it("gives children the active span as parent, across awaits", async () => {

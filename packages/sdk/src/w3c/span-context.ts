@@ -8,7 +8,7 @@ export interface SpanContext {
   readonly traceId: string;
   /** 16 lowercase hex characters, not all zero. */
   readonly spanId: string;
-  /** The W3C trace-flags byte; bit 0 is `sampled`. */
+  /** The W3C trace-flags byte; bit 0 is `sampled`, bit 1 (Level 2) `random trace-id`. */
   readonly traceFlags: number;
   /** The W3C tracestate carried with the span, if any. */
   readonly traceState?: TraceState;
@@ -20,6 +20,11 @@ export interface SpanContext {
 export const TraceFlags = {
   NONE: 0x00,
   SAMPLED: 0x01,
+  /**
+   * Trace Context Level 2: at least the right-most 7 bytes of the trace id were picked at
+   * random (the SDK's own ids are, from crypto). The same for every span of a trace.
+   */
+  RANDOM_TRACE_ID: 0x02,
 } as const;
 
 const TRACE_ID = /^[0-9a-f]{32}$/;

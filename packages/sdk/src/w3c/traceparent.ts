@@ -62,7 +62,7 @@ export function formatTraceparent(context: Pick<SpanContext, "traceId" | "spanId
   if (!isValidTraceId(context.traceId)) throw new TypeError(`invalid trace id ${JSON.stringify(context.traceId)}`);
   if (!isValidSpanId(context.spanId)) throw new TypeError(`invalid span id ${JSON.stringify(context.spanId)}`);
   // Only the bits this SDK understands: the spec has the others sent as zero, whatever arrived.
-  const flags = context.traceFlags & TraceFlags.SAMPLED;
+  const flags = context.traceFlags & (TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID);
   return `00-${context.traceId}-${context.spanId}-${flags < 16 ? "0" : ""}${flags.toString(16)}`;
 }
 

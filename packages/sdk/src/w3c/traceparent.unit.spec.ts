@@ -70,11 +70,13 @@ describe("parseTraceparent refuses", () => {
 });
 
 describe("formatTraceparent", () => {
-  it("writes version 00 with two-digit flags, the reserved bits zero whatever arrived", () => {
+  it("writes version 00 with two-digit flags, sampled and Level 2's random trace-id kept, the reserved bits zero whatever arrived", () => {
     expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 1 })).toBe(`00-${TRACE}-${SPAN}-01`);
     expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0 })).toBe(`00-${TRACE}-${SPAN}-00`);
-    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xab })).toBe(`00-${TRACE}-${SPAN}-01`);
-    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xfe })).toBe(`00-${TRACE}-${SPAN}-00`);
+    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 3 })).toBe(`00-${TRACE}-${SPAN}-03`);
+    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xab })).toBe(`00-${TRACE}-${SPAN}-03`);
+    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xfe })).toBe(`00-${TRACE}-${SPAN}-02`);
+    expect(formatTraceparent({ traceId: TRACE, spanId: SPAN, traceFlags: 0xfc })).toBe(`00-${TRACE}-${SPAN}-00`);
   });
 
   it("refuses ids that could not be parsed back", () => {

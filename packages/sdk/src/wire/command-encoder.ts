@@ -109,6 +109,7 @@ function encodeStartSpan(w: ProtoWriter, c: StartSpanCommand): void {
   if (c.resource) w.raw(encodedResource(c.resource));
   w.stringField(15, c.scopeName);
   if (c.scopeVersion) w.stringField(16, c.scopeVersion);
+  w.boolField(17, c.randomTraceId === true);
 }
 
 function encodeLink(w: ProtoWriter, field: number, link: SpanLinkData): void {

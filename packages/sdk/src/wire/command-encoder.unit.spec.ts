@@ -64,6 +64,7 @@ describe("encodeBatch", () => {
         resource: createResource({ "service.name": "checkout", pid: 12 }),
         scopeName: "scope",
         scopeVersion: "3.2.1",
+        randomTraceId: true,
         sealed: false,
       },
     ]);
@@ -80,6 +81,7 @@ describe("encodeBatch", () => {
     expect(start.startTimeUnixNano).toBe(1_700_000_000_123_456_789n);
     expect(start.scopeName).toBe("scope");
     expect(start.scopeVersion).toBe("3.2.1");
+    expect(start.randomTraceId).toBe(true);
     const attrs = attributeMap(start.attributes);
     expect(attrs["s"]).toEqual({ case: "stringValue", value: "text" });
     expect(attrs["empty"]).toEqual({ case: "stringValue", value: "" });

@@ -1,14 +1,15 @@
 // The W3C traceparent header: version-traceid-parentid-flags. Version 00 is
 // parsed strictly; a later version is parsed by its first four fields as the
 // specification asks, and ff is never valid. Formatting writes version 00 with
-// the sampled flag only.
+// the flags Trace Context Level 2 defines, sampled and random trace-id; the
+// others are reserved and sent as zero.
 
 import { isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 
 export interface Traceparent {
   readonly traceId: string;
   readonly spanId: string;
-  /** The trace flags byte; bit 0 is "sampled". */
+  /** The trace flags byte; bit 0 is "sampled", bit 1 "random trace-id". */
   readonly flags: number;
 }
 
@@ -20,8 +21,14 @@ const LATER_VERSION = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2}
 // (line breaks, no-break spaces, BOMs), which make a value no traceparent.
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-/** The sampled bit; the other flags are reserved and sent as zero, as the spec says. */
-const SAMPLED = 0x01;
+export const TraceFlag = {
+  SAMPLED: 0x01,
+  /** Level 2: at least the right-most 7 bytes of the trace id were picked at random; kept for the whole trace. */
+  RANDOM_TRACE_ID: 0x02,
+} as const;
+
+/** The flags a traceparent carries on; the others are reserved and sent as zero, as the spec says. */
+const KNOWN_FLAGS = TraceFlag.SAMPLED | TraceFlag.RANDOM_TRACE_ID;
 
 export function parseTraceparent(header: string): TraceparentParse {
   const value = header.replace(OWS, "");
@@ -45,5 +52,5 @@ export function parseTraceparent(header: string): TraceparentParse {
 }
 
 export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
-  return `00-${traceId}-${spanId}-${(flags & SAMPLED).toString(16).padStart(2, "0")}`;
+  return `00-${traceId}-${spanId}-${(flags & KNOWN_FLAGS).toString(16).padStart(2, "0")}`;
 }

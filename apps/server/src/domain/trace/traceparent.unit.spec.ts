@@ -41,8 +41,9 @@ describe("W3C traceparent", () => {
     expect(parseTraceparent(formatTraceparent(TRACE, SPAN, 0))).toMatchObject({ ok: true, value: { flags: 0 } });
   });
 
-  it("formats the sampled flag only: the reserved flags a parent sent are written as zero", () => {
-    expect(formatTraceparent(TRACE, SPAN, 0xff)).toBe(`00-${TRACE}-${SPAN}-01`);
-    expect(formatTraceparent(TRACE, SPAN, 0xfe)).toBe(`00-${TRACE}-${SPAN}-00`);
+  it("formats the sampled and random trace-id flags (Level 2) only: the reserved flags a parent sent are written as zero", () => {
+    expect(formatTraceparent(TRACE, SPAN, 0xff)).toBe(`00-${TRACE}-${SPAN}-03`);
+    expect(formatTraceparent(TRACE, SPAN, 0xfe)).toBe(`00-${TRACE}-${SPAN}-02`);
+    expect(formatTraceparent(TRACE, SPAN, 0xfc)).toBe(`00-${TRACE}-${SPAN}-00`);
   });
 });

@@ -154,6 +154,7 @@ function readStartTrace(c: ProtobufCursor, end: number): StartTraceRequest {
     links: [],
     scopeName: "",
     scopeVersion: "",
+    randomTraceId: false,
   };
   while (c.pos < end) {
     const tag = c.tag();
@@ -206,6 +207,10 @@ function readStartTrace(c: ProtobufCursor, end: number): StartTraceRequest {
         expect(tag, 2);
         r.scopeVersion = c.string();
         break;
+      case 14:
+        expect(tag, 0);
+        r.randomTraceId = c.int64() !== 0n;
+        break;
       default:
         // Links (11) and fields this server does not know.
         throw unusual;
@@ -234,6 +239,7 @@ function readStartSpan(c: ProtobufCursor, end: number): StartSpanRequest {
     requestId: "",
     scopeName: "",
     scopeVersion: "",
+    randomTraceId: false,
   };
   while (c.pos < end) {
     const tag = c.tag();
@@ -297,6 +303,10 @@ function readStartSpan(c: ProtobufCursor, end: number): StartSpanRequest {
       case 16:
         expect(tag, 2);
         r.scopeVersion = c.string();
+        break;
+      case 17:
+        expect(tag, 0);
+        r.randomTraceId = c.int64() !== 0n;
         break;
       default:
         // Links (12) and fields this server does not know.

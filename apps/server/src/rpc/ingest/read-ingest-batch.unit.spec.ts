@@ -48,6 +48,7 @@ const everyKind: CommandInit[] = [
         tracestate: "vendor=1",
         scopeName: "@opentelemetry/instrumentation-http",
         scopeVersion: "0.203.0",
+        randomTraceId: true,
       },
     },
   },
@@ -55,7 +56,7 @@ const everyKind: CommandInit[] = [
   {
     command: {
       case: "startSpan",
-      value: { traceId: TRACE, spanId: CHILD, parentSpanId: ROOT, name: "SELECT", kind: -3 as SpanKind, serviceName: "orders", startTimeUnixNano: T0 + 1n, attributes: [str("db.system", "postgresql")], requestId: "r1", scopeName: "s", scopeVersion: "1.0.0" },
+      value: { traceId: TRACE, spanId: CHILD, parentSpanId: ROOT, name: "SELECT", kind: -3 as SpanKind, serviceName: "orders", startTimeUnixNano: T0 + 1n, attributes: [str("db.system", "postgresql")], requestId: "r1", scopeName: "s", scopeVersion: "1.0.0", randomTraceId: true },
     },
   },
   { command: { case: "startSpan", value: { traceparent: `00-${TRACE.toString("hex")}-${ROOT.toString("hex")}-01`, parentIsRemote: true, name: "remote child", tracestate: "a=b", requestId: "r2" } } },

@@ -51,7 +51,12 @@ type StartTraceRequest struct {
 	// The name of the instrumentation scope that creates the span.
 	ScopeName string `protobuf:"bytes,12,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
 	// The version of that instrumentation scope.
-	ScopeVersion  string `protobuf:"bytes,13,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
+	ScopeVersion string `protobuf:"bytes,13,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
+	// True when the caller picked trace_id at random (at least its right-most 7
+	// bytes): W3C Trace Context Level 2's random trace-id flag, set in the trace
+	// flags and the traceparent. A trace id the server picks at random has it
+	// whatever this says; one it derives from request_id does not.
+	RandomTraceId bool `protobuf:"varint,14,opt,name=random_trace_id,json=randomTraceId,proto3" json:"random_trace_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -177,6 +182,13 @@ func (x *StartTraceRequest) GetScopeVersion() string {
 	return ""
 }
 
+func (x *StartTraceRequest) GetRandomTraceId() bool {
+	if x != nil {
+		return x.RandomTraceId
+	}
+	return false
+}
+
 // StartTraceResponse identifies the new trace and its root span.
 type StartTraceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -297,7 +309,13 @@ type StartSpanRequest struct {
 	// The name of the instrumentation scope that creates the span.
 	ScopeName string `protobuf:"bytes,15,opt,name=scope_name,json=scopeName,proto3" json:"scope_name,omitempty"`
 	// The version of that instrumentation scope.
-	ScopeVersion  string `protobuf:"bytes,16,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
+	ScopeVersion string `protobuf:"bytes,16,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
+	// True when trace_id was picked at random (at least its right-most 7 bytes):
+	// W3C Trace Context Level 2's random trace-id flag, set in the span's trace
+	// flags and traceparent. Ignored when traceparent is given, which carries the
+	// flag itself; false leaves the flags to the parent span in the trace, or to
+	// sampled alone.
+	RandomTraceId bool `protobuf:"varint,17,opt,name=random_trace_id,json=randomTraceId,proto3" json:"random_trace_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -442,6 +460,13 @@ func (x *StartSpanRequest) GetScopeVersion() string {
 		return x.ScopeVersion
 	}
 	return ""
+}
+
+func (x *StartSpanRequest) GetRandomTraceId() bool {
+	if x != nil {
+		return x.RandomTraceId
+	}
+	return false
 }
 
 // StartSpanResponse identifies the new span.
@@ -2276,7 +2301,7 @@ var File_traceledger_v1_tracing_service_proto protoreflect.FileDescriptor
 
 const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"\n" +
-	"$traceledger/v1/tracing_service.proto\x12\x0etraceledger.v1\x1a\x1ftraceledger/v1/attributes.proto\x1a\x1ftraceledger/v1/span_types.proto\x1a!traceledger/v1/trace_events.proto\x1a traceledger/v1/trace_views.proto\"\x95\x04\n" +
+	"$traceledger/v1/tracing_service.proto\x12\x0etraceledger.v1\x1a\x1ftraceledger/v1/attributes.proto\x1a\x1ftraceledger/v1/span_types.proto\x1a!traceledger/v1/trace_events.proto\x1a traceledger/v1/trace_views.proto\"\xbd\x04\n" +
 	"\x11StartTraceRequest\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12\x12\n" +
@@ -2297,13 +2322,14 @@ const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"\x05links\x18\v \x03(\v2\x18.traceledger.v1.SpanLinkR\x05links\x12\x1d\n" +
 	"\n" +
 	"scope_name\x18\f \x01(\tR\tscopeName\x12#\n" +
-	"\rscope_version\x18\r \x01(\tR\fscopeVersion\"\xc9\x01\n" +
+	"\rscope_version\x18\r \x01(\tR\fscopeVersion\x12&\n" +
+	"\x0frandom_trace_id\x18\x0e \x01(\bR\rrandomTraceId\"\xc9\x01\n" +
 	"\x12StartTraceResponse\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12 \n" +
 	"\vtraceparent\x18\x03 \x01(\tR\vtraceparent\x12#\n" +
 	"\rtrace_version\x18\x04 \x01(\x04R\ftraceVersion\x128\n" +
-	"\x18limited_attributes_count\x18\x05 \x01(\rR\x16limitedAttributesCount\"\x86\x05\n" +
+	"\x18limited_attributes_count\x18\x05 \x01(\rR\x16limitedAttributesCount\"\xae\x05\n" +
 	"\x10StartSpanRequest\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12$\n" +
@@ -2327,7 +2353,8 @@ const file_traceledger_v1_tracing_service_proto_rawDesc = "" +
 	"request_id\x18\x0e \x01(\tR\trequestId\x12\x1d\n" +
 	"\n" +
 	"scope_name\x18\x0f \x01(\tR\tscopeName\x12#\n" +
-	"\rscope_version\x18\x10 \x01(\tR\fscopeVersion\"\xed\x01\n" +
+	"\rscope_version\x18\x10 \x01(\tR\fscopeVersion\x12&\n" +
+	"\x0frandom_trace_id\x18\x11 \x01(\bR\rrandomTraceId\"\xed\x01\n" +
 	"\x11StartSpanResponse\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
 	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12 \n" +

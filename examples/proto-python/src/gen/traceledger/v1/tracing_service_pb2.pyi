@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class StartTraceRequest(_message.Message):
-    __slots__ = ("trace_id", "span_id", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "resource_attributes", "request_id", "tracestate", "links", "scope_name", "scope_version")
+    __slots__ = ("trace_id", "span_id", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "resource_attributes", "request_id", "tracestate", "links", "scope_name", "scope_version", "random_trace_id")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,7 @@ class StartTraceRequest(_message.Message):
     LINKS_FIELD_NUMBER: _ClassVar[int]
     SCOPE_NAME_FIELD_NUMBER: _ClassVar[int]
     SCOPE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RANDOM_TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     name: str
@@ -38,7 +39,8 @@ class StartTraceRequest(_message.Message):
     links: _containers.RepeatedCompositeFieldContainer[_span_types_pb2.SpanLink]
     scope_name: str
     scope_version: str
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., request_id: _Optional[str] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., scope_name: _Optional[str] = ..., scope_version: _Optional[str] = ...) -> None: ...
+    random_trace_id: bool
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., request_id: _Optional[str] = ..., tracestate: _Optional[str] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., scope_name: _Optional[str] = ..., scope_version: _Optional[str] = ..., random_trace_id: _Optional[bool] = ...) -> None: ...
 
 class StartTraceResponse(_message.Message):
     __slots__ = ("trace_id", "span_id", "traceparent", "trace_version", "limited_attributes_count")
@@ -55,7 +57,7 @@ class StartTraceResponse(_message.Message):
     def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., traceparent: _Optional[str] = ..., trace_version: _Optional[int] = ..., limited_attributes_count: _Optional[int] = ...) -> None: ...
 
 class StartSpanRequest(_message.Message):
-    __slots__ = ("trace_id", "span_id", "parent_span_id", "traceparent", "parent_is_remote", "tracestate", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "links", "resource_attributes", "request_id", "scope_name", "scope_version")
+    __slots__ = ("trace_id", "span_id", "parent_span_id", "traceparent", "parent_is_remote", "tracestate", "name", "kind", "service_name", "start_time_unix_nano", "attributes", "links", "resource_attributes", "request_id", "scope_name", "scope_version", "random_trace_id")
     TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAN_ID_FIELD_NUMBER: _ClassVar[int]
     PARENT_SPAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +74,7 @@ class StartSpanRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SCOPE_NAME_FIELD_NUMBER: _ClassVar[int]
     SCOPE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RANDOM_TRACE_ID_FIELD_NUMBER: _ClassVar[int]
     trace_id: bytes
     span_id: bytes
     parent_span_id: bytes
@@ -88,7 +91,8 @@ class StartSpanRequest(_message.Message):
     request_id: str
     scope_name: str
     scope_version: str
-    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., traceparent: _Optional[str] = ..., parent_is_remote: _Optional[bool] = ..., tracestate: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., request_id: _Optional[str] = ..., scope_name: _Optional[str] = ..., scope_version: _Optional[str] = ...) -> None: ...
+    random_trace_id: bool
+    def __init__(self, trace_id: _Optional[bytes] = ..., span_id: _Optional[bytes] = ..., parent_span_id: _Optional[bytes] = ..., traceparent: _Optional[str] = ..., parent_is_remote: _Optional[bool] = ..., tracestate: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[_span_types_pb2.SpanKind, str]] = ..., service_name: _Optional[str] = ..., start_time_unix_nano: _Optional[int] = ..., attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., links: _Optional[_Iterable[_Union[_span_types_pb2.SpanLink, _Mapping]]] = ..., resource_attributes: _Optional[_Iterable[_Union[_attributes_pb2.KeyValue, _Mapping]]] = ..., request_id: _Optional[str] = ..., scope_name: _Optional[str] = ..., scope_version: _Optional[str] = ..., random_trace_id: _Optional[bool] = ...) -> None: ...
 
 class StartSpanResponse(_message.Message):
     __slots__ = ("trace_id", "span_id", "traceparent", "trace_version", "trace_started", "limited_attributes_count")
