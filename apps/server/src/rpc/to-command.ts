@@ -20,8 +20,9 @@ const { SAMPLED, RANDOM_TRACE_ID } = TraceFlag;
 
 export function startTraceCommand(r: StartTraceRequest): TraceCommand {
   const traceId = r.traceId.length > 0 ? bytesToHex(r.traceId) : newTraceId(r.requestId);
-  // Random when the caller says so, or when the server picked it (no id, no request_id to derive it from).
-  const random = r.randomTraceId || (r.traceId.length === 0 && r.requestId === "");
+  // Random when the server picked it (no id, no request_id to derive it from), or when the
+  // caller gave its own and says so; never one derived from request_id.
+  const random = r.traceId.length > 0 ? r.randomTraceId : r.requestId === "";
   return {
     type: "StartSpan",
     traceId,
@@ -53,8 +54,8 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
   let parentSpanId = bytesToHex(r.parentSpanId);
   let parentIsRemote = r.parentIsRemote;
   // Without a traceparent the span takes its local parent's flags (decided with the trace's
-  // state), unless the caller says its trace id is random (Level 2's flag, which no parent lacks).
-  let flags = r.randomTraceId ? SAMPLED | RANDOM_TRACE_ID : undefined;
+  // state); random_trace_id counts only without one (a root, a remote parent named by id).
+  let flags: number | undefined;
   if (r.traceparent !== "") {
     const parent = fromTraceparent(r.traceparent, traceId, { field: "parent_span_id", hex: parentSpanId });
     if (isTraceError(parent)) return parent;
@@ -63,7 +64,8 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
     // A traceparent may come from any system; the domain records the parent as
     // local when it is in the trace.
     parentIsRemote = true;
-    flags = parent.flags;
+    // The flags Level 2 defines; the reserved ones are not carried on (nor stored and exported).
+    flags = parent.flags & (SAMPLED | RANDOM_TRACE_ID);
   }
   if (traceId === "") return traceError("invalid_argument", "INVALID_TRACE_ID", "trace_id or traceparent is required; use StartTrace to begin a new trace");
   return {
@@ -81,6 +83,7 @@ export function startSpanCommand(r: StartSpanRequest): TraceCommand | TraceError
     resourceAttributes: r.resourceAttributes,
     tracestate: r.tracestate,
     flags,
+    ...(flags === undefined && r.randomTraceId ? { randomTraceId: true } : {}),
     scopeName: r.scopeName,
     ...(r.scopeVersion !== "" ? { scopeVersion: r.scopeVersion } : {}),
     ...derivedFrom(r),

@@ -97,6 +97,13 @@ describe("W3C trace flags", () => {
     // The flag a foreign parent sent is carried on; its reserved bits are not.
     const foreign = await e2e.client.startSpan({ traceparent: `00-${hex(newTraceId())}-${hex(newSpanId())}-ff`, name: "c3", serviceName: "flags" });
     expect(foreign.traceparent.slice(-2)).toBe("03");
+    // A local parent's flags win over the caller's word: an unsampled trace stays unsampled, one
+    // without the flag stays without it. And an id derived from request_id is never random.
+    const unsampled = await e2e.client.startSpan({ traceparent: `00-${hex(newTraceId())}-${hex(newSpanId())}-00`, name: "unsampled", serviceName: "flags" });
+    const underUnsampled = await e2e.client.startSpan({ traceId: unsampled.traceId, parentSpanId: unsampled.spanId, name: "c4", serviceName: "flags", randomTraceId: true });
+    const underUnsaid = await e2e.client.startSpan({ traceId: unsaid.traceId, parentSpanId: unsaid.spanId, name: "c5", serviceName: "flags", randomTraceId: true });
+    const derivedAnyway = await e2e.client.startTrace({ name: "derived", serviceName: "flags", requestId: `derived-${hex(newSpanId())}`, randomTraceId: true });
+    expect([underUnsampled, underUnsaid, derivedAnyway].map((r) => r.traceparent.slice(-2))).toEqual(["00", "01", "01"]);
     // Stored with the span (what OTLP export sends as Span.flags' low byte).
     const events = (await e2e.client.getTraceEvents({ traceId: picked.traceId })).events;
     const started = events.flatMap((e) => (e.event?.event.case === "spanStarted" ? [e.event.event.value.flags & 0xff] : []));

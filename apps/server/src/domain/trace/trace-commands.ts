@@ -25,6 +25,12 @@ export interface StartSpan {
    * traceparent): the span then takes its parent's, or sampled for a new trace.
    */
   readonly flags?: number;
+  /**
+   * Without flags: the caller picked the trace id at random (Trace Context Level 2's random
+   * trace-id flag). Used only where no local parent gives the flags: a span's flags follow its
+   * parent's, as its traceparent would have carried them.
+   */
+  readonly randomTraceId?: boolean;
   readonly scopeName: string;
   /** The instrumentation scope's version; empty when not given. */
   readonly scopeVersion?: string;

@@ -109,6 +109,7 @@ const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 
 /** The W3C "sampled" trace flag. */
 const SAMPLED = 0x01;
+const RANDOM_TRACE_ID = 0x02;
 
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
@@ -170,8 +171,9 @@ function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decis
   // As OpenTelemetry's SDKs do: the first links kept, the rest counted.
   const keptLinks = cmd.links.length > ctx.limits.linkCountLimit ? cmd.links.slice(0, ctx.limits.linkCountLimit) : cmd.links;
   const parentIsRemote = cmd.parentSpanId !== "" && !parentKnown;
-  // Flags not given (no traceparent): a local parent's, as its traceparent would have carried them.
-  const traceFlags = (cmd.flags ?? (parentKnown ? state.spans.get(cmd.parentSpanId)!.flags : SAMPLED)) & OtlpSpanFlags.TRACE_FLAGS_MASK;
+  // Flags not given (no traceparent): a local parent's, as its traceparent would have carried them;
+  // else sampled, and random trace-id when the caller says so.
+  const traceFlags = (cmd.flags ?? (parentKnown ? state.spans.get(cmd.parentSpanId)!.flags : cmd.randomTraceId ? SAMPLED | RANDOM_TRACE_ID : SAMPLED)) & OtlpSpanFlags.TRACE_FLAGS_MASK;
   const events: TraceEventCase[] = [];
   const traceStarted = state.status === "empty";
   const traceId = hexToBytes(cmd.traceId);

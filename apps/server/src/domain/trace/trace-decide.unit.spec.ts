@@ -13,6 +13,7 @@ import {
   type KeyValue,
   type SpanLink,
 } from "@traceledger/proto";
+import type { StartSpan } from "./trace-commands.js";
 import { given, NOW, TRACE } from "../testing/trace-specification.js";
 import {
   CHILD,
@@ -82,6 +83,23 @@ describe("the span's flags (OTLP's Span.flags)", () => {
     expect(flagsOf(given([traceStarted(), spanStarted(ROOT)]).when(startSpan(CHILD, { parentSpanId: ROOT, parentIsRemote: true })).thenAccepted())).toEqual([0x101]);
     // A retried start answers with the W3C flags it started with.
     expect(given([traceStarted(), started(ROOT)]).when(startSpan(ROOT)).then([])).toMatchObject({ flags: 0x01 });
+  });
+
+  it("take Level 2's random trace-id flag from the caller only where no local parent gives the flags", () => {
+    const flagsOf = (outcome: { events: { case: string; value: unknown }[] }) => outcome.events.flatMap((e) => (e.case === "spanStarted" ? [(e.value as { flags: number }).flags & 0xff] : []));
+    // Started without a traceparent: no flags of its own.
+    const random = (spanId: string, fields: Partial<StartSpan> = {}): StartSpan => {
+      const { flags, ...command } = startSpan(spanId, { ...fields, randomTraceId: true });
+      return fields.flags === undefined ? command : { ...command, flags };
+    };
+    // A root, and a child of a remote parent named by id: sampled and random.
+    expect(flagsOf(given([]).when(random(ROOT)).thenAccepted())).toEqual([0x03]);
+    expect(flagsOf(given([]).when(random(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true })).thenAccepted())).toEqual([0x03]);
+    // A local parent's flags win, the sampled bit with them: one trace, one random bit.
+    expect(flagsOf(given([traceStarted(), spanStarted(ROOT, { flags: 0x00 })]).when(random(CHILD, { parentSpanId: ROOT })).thenAccepted())).toEqual([0x00]);
+    expect(flagsOf(given([traceStarted(), spanStarted(ROOT, { flags: 0x01 })]).when(random(CHILD, { parentSpanId: ROOT })).thenAccepted())).toEqual([0x01]);
+    // Flags a traceparent gave are the span's.
+    expect(flagsOf(given([]).when(random(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true, flags: 0x01 })).thenAccepted())).toEqual([0x01]);
   });
 });
 

@@ -54,8 +54,8 @@ type StartTraceRequest struct {
 	ScopeVersion string `protobuf:"bytes,13,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
 	// True when the caller picked trace_id at random (at least its right-most 7
 	// bytes): W3C Trace Context Level 2's random trace-id flag, set in the trace
-	// flags and the traceparent. A trace id the server picks at random has it
-	// whatever this says; one it derives from request_id does not.
+	// flags and the traceparent. Read only with a trace_id: a trace id the server
+	// picks at random has the flag, one it derives from request_id does not.
 	RandomTraceId bool `protobuf:"varint,14,opt,name=random_trace_id,json=randomTraceId,proto3" json:"random_trace_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -312,9 +312,8 @@ type StartSpanRequest struct {
 	ScopeVersion string `protobuf:"bytes,16,opt,name=scope_version,json=scopeVersion,proto3" json:"scope_version,omitempty"`
 	// True when trace_id was picked at random (at least its right-most 7 bytes):
 	// W3C Trace Context Level 2's random trace-id flag, set in the span's trace
-	// flags and traceparent. Ignored when traceparent is given, which carries the
-	// flag itself; false leaves the flags to the parent span in the trace, or to
-	// sampled alone.
+	// flags and traceparent. Read only where nothing else gives the flags: a
+	// traceparent carries them, and a parent span in the trace gives its own.
 	RandomTraceId bool `protobuf:"varint,17,opt,name=random_trace_id,json=randomTraceId,proto3" json:"random_trace_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

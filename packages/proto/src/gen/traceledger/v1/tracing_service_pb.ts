@@ -122,8 +122,8 @@ export type StartTraceRequest = Message<"traceledger.v1.StartTraceRequest"> & {
   /**
    * True when the caller picked trace_id at random (at least its right-most 7
    * bytes): W3C Trace Context Level 2's random trace-id flag, set in the trace
-   * flags and the traceparent. A trace id the server picks at random has it
-   * whatever this says; one it derives from request_id does not.
+   * flags and the traceparent. Read only with a trace_id: a trace id the server
+   * picks at random has the flag, one it derives from request_id does not.
    *
    * @generated from field: bool random_trace_id = 14;
    */
@@ -311,9 +311,8 @@ export type StartSpanRequest = Message<"traceledger.v1.StartSpanRequest"> & {
   /**
    * True when trace_id was picked at random (at least its right-most 7 bytes):
    * W3C Trace Context Level 2's random trace-id flag, set in the span's trace
-   * flags and traceparent. Ignored when traceparent is given, which carries the
-   * flag itself; false leaves the flags to the parent span in the trace, or to
-   * sampled alone.
+   * flags and traceparent. Read only where nothing else gives the flags: a
+   * traceparent carries them, and a parent span in the trace gives its own.
    *
    * @generated from field: bool random_trace_id = 17;
    */
