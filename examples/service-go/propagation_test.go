@@ -64,12 +64,21 @@ func TestAnUnsampledCallerGetsNoSpanButItsTraceGoesOnUnsampled(t *testing.T) {
 		t.Fatalf("next service got traceparent %q tracestate %q: want the caller's trace, a new parent, flags 00", sent, seen().Get("tracestate"))
 	}
 
+	// Unsampled with the random trace-id flag (Level 2): the flag is passed on, still unsampled.
+	randomUnsampled := "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-02"
+	if status, body := getWith(t, service.URL+"/work", headers("traceparent", randomUnsampled)); status != http.StatusOK {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+	if sent := seen().Get("traceparent"); !strings.HasPrefix(sent, randomUnsampled[:36]) || !strings.HasSuffix(sent, "-02") || sent == randomUnsampled {
+		t.Fatalf("next service got traceparent %q: want the caller's trace, a new parent, flags 02", sent)
+	}
+
 	// The calls leave in order: once a sampled request's span has ended in
 	// traceledger, any call of the unsampled one would have arrived before it.
 	getWith(t, service.URL+"/work", headers("traceparent", incoming))
 	ledger.WaitFor(t, 5*time.Second, func(calls []standin.Call) bool { return len(calls) > 0 && calls[len(calls)-1].Method == "EndSpan" })
 	for _, c := range ledger.Calls() {
-		if traceOf(c) == unsampled[3:35] {
+		if traceOf(c) == unsampled[3:35] || traceOf(c) == randomUnsampled[3:35] {
 			t.Fatalf("the unsampled trace reached traceledger: %s %v", c.Method, c.Request)
 		}
 	}
@@ -102,11 +111,15 @@ func TestTraceContextReachesTheNextServiceAndTraceledgerAsTheGatewaySendsIt(t *t
 	}{
 		{"tracestate lines are combined", headers("traceparent", incoming, "tracestate", "vendor=abc", "tracestate", "other=1"), true, "01", "vendor=abc,other=1"},
 		{"an invalid tracestate is dropped", headers("traceparent", incoming, "tracestate", "Vendor=abc"), true, "01", ""},
-		{"an invalid traceparent drops the tracestate", headers("traceparent", "00-"+trace+"-xyz-01", "tracestate", "vendor=abc"), false, "01", ""},
-		{"a repeated traceparent is invalid", headers("traceparent", incoming, "traceparent", incoming, "tracestate", "vendor=abc"), false, "01", ""},
-		{"version ff is invalid", headers("traceparent", "ff"+incoming[2:], "tracestate", "vendor=abc"), false, "01", ""},
+		// A new trace's id is all crypto-random: sampled, with the random trace-id flag (Level 2).
+		{"an invalid traceparent drops the tracestate", headers("traceparent", "00-"+trace+"-xyz-01", "tracestate", "vendor=abc"), false, "03", ""},
+		{"a repeated traceparent is invalid", headers("traceparent", incoming, "traceparent", incoming, "tracestate", "vendor=abc"), false, "03", ""},
+		{"version ff is invalid", headers("traceparent", "ff"+incoming[2:], "tracestate", "vendor=abc"), false, "03", ""},
+		{"no traceparent starts a new trace", headers("tracestate", "vendor=abc"), false, "03", ""},
 		{"a later version is read by its first fields", headers("traceparent", "cc-"+trace+"-"+parent+"-01-what-comes-next", "tracestate", "vendor=abc"), true, "01", "vendor=abc"},
-		{"unknown flags are sent as zero", headers("traceparent", "00-"+trace+"-"+parent+"-03"), true, "01", ""},
+		{"the random trace-id flag is passed on", headers("traceparent", "00-"+trace+"-"+parent+"-03"), true, "03", ""},
+		{"reserved flags are sent as zero", headers("traceparent", "00-"+trace+"-"+parent+"-ff"), true, "03", ""},
+		{"reserved flags are sent as zero, without the random trace-id flag", headers("traceparent", "00-"+trace+"-"+parent+"-fd"), true, "01", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if status, body := getWith(t, service.URL+"/work", c.in); status != http.StatusOK {
@@ -127,6 +140,10 @@ func TestTraceContextReachesTheNextServiceAndTraceledgerAsTheGatewaySendsIt(t *t
 			}
 			if !c.sameTrace && start.Traceparent != "" {
 				t.Errorf("StartSpan's parent %q, want a root", start.Traceparent)
+			}
+			// The server stores the random trace-id flag from random_trace_id where no traceparent gives it (a root).
+			if start.RandomTraceId != (c.flags == "03") {
+				t.Errorf("StartSpan's random_trace_id %v, want it with flags %s", start.RandomTraceId, c.flags)
 			}
 			if start.Tracestate != c.tracestate {
 				t.Errorf("StartSpan's tracestate %q, want %q", start.Tracestate, c.tracestate)

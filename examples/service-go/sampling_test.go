@@ -50,8 +50,8 @@ func TestAtSampleRateZeroARequestWithoutTraceparentIsPropagatedUnsampledAndNotRe
 
 	status, body := getWith(t, url, http.Header{})
 	sent := seen().Get("traceparent")
-	if status != http.StatusOK || body["traceparent"] != sent || !strings.HasSuffix(sent, "-00") || len(sent) != 55 {
-		t.Fatalf("status %d, body %v; the next service got traceparent %q: want a new trace with flags 00", status, body, sent)
+	if status != http.StatusOK || body["traceparent"] != sent || !strings.HasSuffix(sent, "-02") || len(sent) != 55 {
+		t.Fatalf("status %d, body %v; the next service got traceparent %q: want a new trace with flags 02 (unsampled, random trace id)", status, body, sent)
 	}
 	// A sampled caller still wins over the rate: its trace is recorded.
 	if status, body := getWith(t, url, headers("traceparent", incoming)); status != http.StatusOK || !strings.HasSuffix(seen().Get("traceparent"), "-01") {

@@ -98,23 +98,29 @@ func (s *Span) Inject(h http.Header) {
 // sampled flag is followed, as the gateway's SDK does: in a trace it did not
 // sample, the span gets its own id and is propagated (flags 00) but not recorded.
 // A new trace is sampled by its id at the sample rate (see Sampler), and
-// likewise propagated with flags 00 and not recorded when it is not.
+// likewise propagated unsampled and not recorded when it is not. The random
+// trace-id flag (W3C Trace Context Level 2) is kept from the caller, and set on
+// a new trace, whose id is all crypto-random: flags 03 sampled, 02 not.
 func (l *Lifecycle) StartSpan(ctx context.Context, name string, incoming http.Header) *Span {
 	var parent SpanRef
 	hasParent := false
 	if lines := incoming.Values("traceparent"); len(lines) == 1 {
 		parent, hasParent = ParseTraceparent(lines[0])
 	}
-	span := &Span{SpanRef: SpanRef{Flags: Sampled}, recorded: true}
+	// A new trace's id is 16 bytes from crypto/rand, so it has the random trace-id flag.
+	span := &Span{SpanRef: SpanRef{Flags: Sampled | RandomTraceID}, recorded: true}
 	rand.Read(span.SpanID[:])
 	if !hasParent {
 		rand.Read(span.TraceID[:])
 		if !l.sampler.Sample(span.TraceID) {
-			span.Flags, span.recorded = 0, false
+			// Still random: the flag says how the id was picked, not whether it is recorded.
+			span.Flags, span.recorded = RandomTraceID, false
 		}
 	} else {
-		// Only the flag understood here is passed on; W3C has unknown ones sent as zero.
-		span.TraceID, span.Flags = parent.TraceID, parent.Flags&Sampled
+		// The caller's sampled and random trace-id flags are passed on unchanged (the
+		// random one belongs to the trace, whoever picked its id); W3C has the
+		// reserved ones sent as zero.
+		span.TraceID, span.Flags = parent.TraceID, parent.Flags&(Sampled|RandomTraceID)
 		span.Tracestate = Tracestate(incoming.Values("tracestate"))
 		span.recorded = parent.Flags&Sampled != 0
 	}
@@ -124,6 +130,10 @@ func (l *Lifecycle) StartSpan(ctx context.Context, name string, incoming http.He
 	req := &tracev1.StartSpanRequest{
 		TraceId: span.TraceID[:], SpanId: span.SpanID[:], Name: name,
 		Kind: tracev1.SpanKind_SPAN_KIND_SERVER, ServiceName: l.service,
+		// The server stores the flag with the span. It reads this only where no traceparent and
+		// no parent span in the trace give the flags: here, a root span; with a parent, the
+		// traceparent below carries the same flags, so setting it too is harmless.
+		RandomTraceId: span.Flags&RandomTraceID != 0,
 	}
 	if hasParent {
 		// Sets the parent; a parent this trace does not know yet is recorded as remote. With the

@@ -6,8 +6,15 @@ import (
 	"strings"
 )
 
-// Sampled is the W3C trace-flags bit that asks downstream services to record.
-const Sampled byte = 0x01
+// The W3C trace-flags bits understood here; the others are reserved and sent as zero.
+const (
+	// Sampled asks downstream services to record.
+	Sampled byte = 0x01
+	// RandomTraceID (W3C Trace Context Level 2) says that at least the right-most
+	// 7 bytes of the trace id were picked at random. It belongs to the trace: set
+	// by whoever picked the id, then passed on unchanged by every span of it.
+	RandomTraceID byte = 0x02
+)
 
 // SpanRef names a span by its W3C ids.
 type SpanRef struct {
