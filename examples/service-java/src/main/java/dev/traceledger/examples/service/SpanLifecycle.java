@@ -110,8 +110,9 @@ public final class SpanLifecycle {
    * Starts a SERVER span, the child of the caller's traceparent (its header lines: a new root when
    * it is absent, repeated or invalid). The caller's sampled flag is followed, as the gateway's SDK
    * does: in a trace it did not sample, the span gets its own id and is propagated (flags 00) but
-   * not recorded. A new trace is sampled by its id at the sample rate, and likewise propagated with
-   * flags 00 and not recorded when it is not.
+   * not recorded. A new trace is sampled by its id at the sample rate, and likewise propagated
+   * (flags 02) and not recorded when it is not. The random trace-id flag (Level 2's bit 1) is set
+   * on every new trace, whose id is random, and a caller's is passed on unchanged.
    */
   public Span startServerSpan(String name, List<String> traceparent, List<String> tracestate) {
     var parent = Traceparent.parentOf(traceparent);
@@ -126,7 +127,10 @@ public final class SpanLifecycle {
         .setTracestate(span.tracestate)
         .setScopeName("traceledger-example-java")
         .addResourceAttributes(text("service.name", serviceName))
-        .addResourceAttributes(text("telemetry.sdk.language", "java"));
+        .addResourceAttributes(text("telemetry.sdk.language", "java"))
+        // Whether the trace id is random: traceledger stores it with the span where no traceparent
+        // and no parent in the trace give the flags (here, a root span).
+        .setRandomTraceId(span.context.randomTraceId());
     // Sets the parent (as version 00, whatever version it came in); a parent this trace does not
     // know yet is recorded as remote. With the flags this span passes on: traceledger stores the
     // span with them.
@@ -205,10 +209,10 @@ public final class SpanLifecycle {
     return stub.withDeadlineAfter(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  /** A new trace, sampled or not by its id. */
+  /** A new trace, sampled or not by its id; its id is random either way (flags 03 or 02). */
   private Traceparent newRoot() {
     Traceparent root = Traceparent.newRoot();
-    return sampler.sample(root.traceId()) ? root : new Traceparent(root.traceId(), root.spanId(), 0);
+    return sampler.sample(root.traceId()) ? root : new Traceparent(root.traceId(), root.spanId(), Traceparent.RANDOM_TRACE_ID);
   }
 
   private static String randomId() {

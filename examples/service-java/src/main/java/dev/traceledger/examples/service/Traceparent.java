@@ -19,7 +19,13 @@ public record Traceparent(String traceId, String spanId, int flags) {
       Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?");
   private static final String ZERO_TRACE_ID = "0".repeat(32);
   private static final String ZERO_SPAN_ID = "0".repeat(16);
+  /** Trace-flags bit 0: the caller may have recorded the span. */
   static final int SAMPLED = 0x01;
+  /**
+   * Trace-flags bit 1 (W3C Trace Context Level 2): at least the right-most 7 bytes of the trace id
+   * were picked at random. Set on a trace this service starts, and passed on unchanged.
+   */
+  static final int RANDOM_TRACE_ID = 0x02;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public Traceparent {
@@ -54,21 +60,30 @@ public record Traceparent(String traceId, String spanId, int flags) {
     return Optional.of(new Traceparent(traceId, spanId, Integer.parseInt(m.group(first + 2), 16)));
   }
 
-  /** A new root context: random trace and span ids, sampled. */
+  /**
+   * A new root context: random trace and span ids, sampled, and flagged as having a random trace
+   * id (flags 03).
+   */
   public static Traceparent newRoot() {
-    return new Traceparent(randomHex(16, ZERO_TRACE_ID), randomHex(8, ZERO_SPAN_ID), SAMPLED);
+    return new Traceparent(randomHex(16, ZERO_TRACE_ID), randomHex(8, ZERO_SPAN_ID), SAMPLED | RANDOM_TRACE_ID);
   }
 
   public boolean sampled() {
     return (flags & SAMPLED) != 0;
   }
 
+  /** Whether the trace-flags say the trace id was picked at random (Level 2's bit 1). */
+  public boolean randomTraceId() {
+    return (flags & RANDOM_TRACE_ID) != 0;
+  }
+
   /**
-   * A child of this span: same trace, a new random span id, and only the flag understood here
-   * (sampled): W3C has unknown flags sent as zero.
+   * A child of this span: same trace, a new random span id, and only the flags understood here,
+   * sampled and random trace-id, both kept as they came (the random flag is the trace's, so it is
+   * passed on unchanged); W3C has the other, reserved, flags sent as zero.
    */
   public Traceparent newChild() {
-    return new Traceparent(traceId, randomHex(8, ZERO_SPAN_ID), flags & SAMPLED);
+    return new Traceparent(traceId, randomHex(8, ZERO_SPAN_ID), flags & (SAMPLED | RANDOM_TRACE_ID));
   }
 
   /** The header value to send downstream, always version 00. */

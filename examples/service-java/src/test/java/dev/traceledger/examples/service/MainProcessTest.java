@@ -79,7 +79,8 @@ class MainProcessTest {
 
       assertEquals(200, client.send(HttpRequest.newBuilder(work).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());
       String sent = seen.get(0);
-      assertTrue(sent.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00"), "the next service got traceparent " + sent + ": want a new trace with flags 00");
+      // Not sampled, but its trace id is random: flags 02 (Level 2's random trace-id flag).
+      assertTrue(sent.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-02"), "the next service got traceparent " + sent + ": want a new trace with flags 02");
       // A sampled caller still wins over the rate: its trace is recorded.
       String caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
       assertEquals(200, client.send(HttpRequest.newBuilder(work).header("traceparent", caller).GET().build(), HttpResponse.BodyHandlers.ofString()).statusCode());

@@ -78,6 +78,36 @@ class SpanLifecycleTest {
   }
 
   @Test
+  void aNewRootHasARandomTraceIdSampledOrNot() {
+    var sampled = new SpanLifecycle(channel, "java", 1);
+    var root = sampled.startServerSpan("GET /work", List.of(), List.of());
+    sampled.end(root, StatusCode.STATUS_CODE_OK, "", List.of());
+    assertTrue(sampled.close(Duration.ofSeconds(5)), "the queue drained");
+    assertEquals(0x03, root.context().flags());
+    var start = (StartSpanRequest) traceledger.callsOf(root.context().spanId()).get(0).request();
+    assertEquals("", start.getTraceparent(), "a root span has no parent");
+    assertTrue(start.getRandomTraceId(), "traceledger is told the root's trace id is random");
+
+    var unsampled = new SpanLifecycle(channel, "java", 0);
+    var quiet = unsampled.startServerSpan("GET /work", List.of(), List.of());
+    assertTrue(unsampled.close(Duration.ofSeconds(5)), "the queue drained");
+    assertEquals(0x02, quiet.context().flags(), "not sampled, but its trace id is random");
+    assertFalse(quiet.recorded());
+    assertTrue(traceledger.callsOf(quiet.context().spanId()).isEmpty());
+  }
+
+  @Test
+  void aChildTellsTraceledgerTheFlagsItPassesOn() {
+    var lifecycle = new SpanLifecycle(channel, "java");
+    var child = lifecycle.startServerSpan("GET /work", List.of("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff"), List.of());
+    assertTrue(lifecycle.close(Duration.ofSeconds(5)), "the queue drained");
+    assertEquals(0x03, child.context().flags(), "sampled and random trace-id kept, reserved bits zero");
+    var start = (StartSpanRequest) traceledger.callsOf(child.context().spanId()).get(0).request();
+    assertEquals("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03", start.getTraceparent());
+    assertTrue(start.getRandomTraceId());
+  }
+
+  @Test
   void aRejectedStartLeavesTheSpanUnrecorded() {
     traceledger.startFailure = Status.INVALID_ARGUMENT;
     var lifecycle = new SpanLifecycle(channel, "java");

@@ -1,6 +1,7 @@
 package dev.traceledger.examples.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,15 +79,30 @@ class TraceparentTest {
   }
 
   @Test
-  void aChildSendsUnknownFlagsAsZero() {
-    assertEquals(0x01, new Traceparent(TRACE, SPAN, 0x03).newChild().flags());
-    assertEquals(0x00, new Traceparent(TRACE, SPAN, 0xfe).newChild().flags());
+  void aChildKeepsTheSampledAndRandomTraceIdFlags() {
+    assertEquals(0x01, new Traceparent(TRACE, SPAN, 0x01).newChild().flags());
+    assertEquals(0x02, new Traceparent(TRACE, SPAN, 0x02).newChild().flags());
+    assertEquals(0x03, new Traceparent(TRACE, SPAN, 0x03).newChild().flags());
+    assertEquals("00-" + TRACE + "-", new Traceparent(TRACE, SPAN, 0x03).newChild().format().substring(0, 36));
+    assertTrue(new Traceparent(TRACE, SPAN, 0x03).newChild().format().endsWith("-03"));
+    assertTrue(new Traceparent(TRACE, SPAN, 0x03).newChild().randomTraceId());
+    assertFalse(new Traceparent(TRACE, SPAN, 0x01).newChild().randomTraceId());
   }
 
   @Test
-  void aNewRootIsSampledWithValidIds() {
+  void aChildSendsReservedFlagsAsZero() {
+    assertEquals(0x03, new Traceparent(TRACE, SPAN, 0xff).newChild().flags());
+    assertTrue(new Traceparent(TRACE, SPAN, 0xff).newChild().format().endsWith("-03"));
+    assertEquals(0x02, new Traceparent(TRACE, SPAN, 0xfe).newChild().flags());
+    assertEquals(0x00, new Traceparent(TRACE, SPAN, 0xfc).newChild().flags());
+  }
+
+  @Test
+  void aNewRootIsSampledWithARandomTraceIdAndValidIds() {
     Traceparent root = Traceparent.newRoot();
-    assertEquals(0x01, root.flags());
+    assertEquals(0x03, root.flags());
+    assertTrue(root.format().endsWith("-03"), root.format());
+    assertTrue(root.sampled() && root.randomTraceId());
     assertTrue(Traceparent.parse(root.format()).isPresent());
     assertNotEquals(root.traceId(), Traceparent.newRoot().traceId());
   }

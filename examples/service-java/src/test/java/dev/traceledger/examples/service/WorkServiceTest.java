@@ -137,6 +137,8 @@ class WorkServiceTest {
     Traceparent span = Traceparent.parse(JsonParser.parseString(response.body()).getAsJsonObject().get("traceparent").getAsString()).orElseThrow();
     StartSpanRequest start = startOf("back");
     assertEquals("", start.getTraceparent(), "a root span has no parent");
+    assertEquals(0x03, span.flags(), "a new root is sampled and its trace id random");
+    assertTrue(start.getRandomTraceId(), "traceledger is told the root's trace id is random");
     assertEquals(span.traceId(), RecordingTracingService.hex(start.getTraceId()));
     assertEquals(span.spanId(), RecordingTracingService.hex(start.getSpanId()));
   }
@@ -212,6 +214,18 @@ class WorkServiceTest {
         "the unsampled trace reached traceledger: " + traceledger.calls());
   }
 
+  @Test
+  void anUnsampledCallersRandomTraceIdFlagGoesOnUnchanged() throws Exception {
+    String unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
+    HttpResponse<String> response = get(front, "/work", Map.of("traceparent", unsampled));
+
+    assertEquals(200, response.statusCode());
+    JsonObject body = JsonParser.parseString(response.body()).getAsJsonObject();
+    for (String own : List.of(body.get("traceparent").getAsString(), body.getAsJsonObject("downstream").get("traceparent").getAsString())) {
+      assertTrue(own.startsWith(unsampled.substring(0, 36)) && own.endsWith("-02") && !own.equals(unsampled), own);
+    }
+  }
+
   private static final String TRACE = "0af7651916cd43dd8448eb211c80319c";
   private static final String PARENT = "b7ad6b7169203331";
 
@@ -219,11 +233,13 @@ class WorkServiceTest {
     return Stream.of(
         Arguments.of("tracestate lines are combined", List.of("traceparent", INCOMING, "tracestate", "vendor=x", "tracestate", "other=1"), true, "01", "vendor=x,other=1"),
         Arguments.of("an invalid tracestate is dropped", List.of("traceparent", INCOMING, "tracestate", "Vendor=x"), true, "01", ""),
-        Arguments.of("an invalid traceparent drops the tracestate", List.of("traceparent", "00-" + TRACE + "-xyz-01", "tracestate", "vendor=x"), false, "01", ""),
-        Arguments.of("a repeated traceparent is invalid", List.of("traceparent", INCOMING, "traceparent", INCOMING, "tracestate", "vendor=x"), false, "01", ""),
-        Arguments.of("version ff is invalid", List.of("traceparent", "ff" + INCOMING.substring(2), "tracestate", "vendor=x"), false, "01", ""),
+        // A new root's trace id is random: sampled and random trace-id (03).
+        Arguments.of("an invalid traceparent drops the tracestate", List.of("traceparent", "00-" + TRACE + "-xyz-01", "tracestate", "vendor=x"), false, "03", ""),
+        Arguments.of("a repeated traceparent is invalid", List.of("traceparent", INCOMING, "traceparent", INCOMING, "tracestate", "vendor=x"), false, "03", ""),
+        Arguments.of("version ff is invalid", List.of("traceparent", "ff" + INCOMING.substring(2), "tracestate", "vendor=x"), false, "03", ""),
         Arguments.of("a later version is read by its first fields", List.of("traceparent", "cc-" + TRACE + "-" + PARENT + "-01-what-comes-next", "tracestate", "vendor=x"), true, "01", "vendor=x"),
-        Arguments.of("unknown flags are sent as zero", List.of("traceparent", "00-" + TRACE + "-" + PARENT + "-03"), true, "01", ""));
+        Arguments.of("the random trace-id flag is passed on", List.of("traceparent", "00-" + TRACE + "-" + PARENT + "-03"), true, "03", ""),
+        Arguments.of("reserved flags are sent as zero", List.of("traceparent", "00-" + TRACE + "-" + PARENT + "-ff"), true, "03", ""));
   }
 
   /** What reaches the next service and traceledger, for the headers a caller may send: as the gateway's SDK does it. */
@@ -247,9 +263,12 @@ class WorkServiceTest {
       assertEquals("", frontStart.getTraceparent(), "a new root");
     }
     assertEquals(tracestate, frontStart.getTracestate());
+    boolean random = (Integer.parseInt(flags, 16) & 0x02) != 0;
+    assertEquals(random, frontStart.getRandomTraceId(), "random_trace_id follows the flags the span passes on");
     StartSpanRequest backStart = startOf("back"); // what the next service was sent
     assertEquals(own, backStart.getTraceparent());
     assertEquals(tracestate, backStart.getTracestate());
+    assertEquals(random, backStart.getRandomTraceId());
   }
 
   @Test
