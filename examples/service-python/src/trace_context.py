@@ -8,7 +8,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# trace-flags: bit 0 "sampled"; bit 1, W3C Trace Context Level 2's "random trace-id"
+# (https://www.w3.org/TR/trace-context-2/): at least the right-most 7 bytes of the
+# trace id were picked at random. Both are propagated unchanged for a trace; the
+# other (reserved) bits are sent as zero.
 SAMPLED = 0x01
+RANDOM_TRACE_ID = 0x02
 
 # The first four fields; version 00 is exactly these 55 characters.
 _FIELDS = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")

@@ -24,7 +24,7 @@ import grpc
 
 from sampling import Sampler
 from span_sender import DEFAULT_RETRY, RetryPolicy, SpanSender
-from trace_context import SAMPLED, SpanRef, combine_tracestate, format_traceparent, parent_of
+from trace_context import RANDOM_TRACE_ID, SAMPLED, SpanRef, combine_tracestate, format_traceparent, parent_of
 from traceledger.v1.attributes_pb2 import AnyValue, KeyValue
 from traceledger.v1.span_types_pb2 import SpanKind, Status, StatusCode
 from traceledger.v1.tracing_service_pb2 import (
@@ -94,17 +94,20 @@ class Lifecycle:
         """A SERVER span, the child of the caller's traceparent (its header lines: a
         root span when it is missing, repeated or invalid). The caller's sampled flag
         is followed, as the gateway's SDK does: in a trace it did not sample, the span
-        gets its own id and is propagated (flags 00) but not recorded. A new trace is
-        sampled by its id at the sample rate, and likewise propagated with flags 00 and
-        not recorded when it is not."""
+        gets its own id and is propagated (flags 00, or 02 with the random trace-id
+        flag) but not recorded. The caller's flags are passed on as W3C Trace Context
+        Level 2 has it: sampled and random trace-id unchanged, the reserved bits zero.
+        A new trace has a random id (flag 02), and is sampled by it at the sample
+        rate: propagated with flags 03, or 02 and not recorded when it is not sampled."""
         parent = parent_of(traceparent)
         if parent is None:
             trace_id = os.urandom(16)
             sampled = self._sampler.sample(trace_id)
-            span = Span(SpanRef(trace_id, os.urandom(8), SAMPLED if sampled else 0), recorded=sampled)
+            flags = RANDOM_TRACE_ID | (SAMPLED if sampled else 0)
+            span = Span(SpanRef(trace_id, os.urandom(8), flags), recorded=sampled)
         else:
-            # Only the flag understood here is passed on; W3C has unknown ones sent as zero.
-            ref = SpanRef(parent.trace_id, os.urandom(8), parent.flags & SAMPLED)
+            # Only the flags understood here are passed on; W3C has the reserved ones sent as zero.
+            ref = SpanRef(parent.trace_id, os.urandom(8), parent.flags & (SAMPLED | RANDOM_TRACE_ID))
             span = Span(ref, combine_tracestate(tracestate), recorded=(parent.flags & SAMPLED) != 0)
         if not span.recorded:
             return span
@@ -118,6 +121,9 @@ class Lifecycle:
                 # With the flags this span passes on: traceledger stores the span with them.
                 traceparent=format_traceparent(parent.trace_id, parent.span_id, span.ref.flags) if parent else "",
                 tracestate=span.tracestate,
+                # Counts only where neither a traceparent nor a parent in the trace gives the
+                # flags (a root span here): traceledger then stores the span with the flag.
+                random_trace_id=(span.ref.flags & RANDOM_TRACE_ID) != 0,
                 name=name,
                 kind=SpanKind.SPAN_KIND_SERVER,
                 service_name=self._service_name,

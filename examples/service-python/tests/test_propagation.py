@@ -109,16 +109,33 @@ def test_an_unsampled_caller_gets_no_span_but_its_trace_goes_on_unsampled(tracel
     assert [m for m, r in calls if trace_of(m, r) == UNSAMPLED[3:35]] == []
 
 
+def test_an_unsampled_caller_with_a_random_trace_id_keeps_the_flag_and_gets_no_span(traceledger: StandinTraceledger, service_port: int) -> None:
+    unsampled_random = UNSAMPLED[:-2] + "02"
+    assert get(service_port, "/work", [("traceparent", unsampled_random)]) == 200
+    [sent] = Next.seen["traceparent"]
+    assert sent.startswith(UNSAMPLED[:36]) and sent.endswith("-02") and sent != unsampled_random
+
+    get(service_port, "/work", [("traceparent", INCOMING)])
+    calls = traceledger.wait_for(lambda calls: bool(calls) and calls[-1][0] == "EndSpan")
+    assert [m for m, r in calls if trace_of(m, r) == UNSAMPLED[3:35]] == []
+
+
+# A new trace's id is random (os.urandom): W3C Trace Context Level 2's random trace-id flag
+# is set on it, "03" at the default sample rate. A caller's flags are passed on as they came,
+# sampled and random trace-id, the reserved bits as zero.
 @pytest.mark.parametrize(
     "headers, same_trace, flags, tracestate",
     [
         pytest.param([("traceparent", INCOMING), ("tracestate", "vendor=abc"), ("tracestate", "other=1")], True, "01", "vendor=abc,other=1", id="tracestate lines are combined"),
         pytest.param([("traceparent", INCOMING), ("tracestate", "Vendor=abc")], True, "01", "", id="an invalid tracestate is dropped"),
-        pytest.param([("traceparent", f"00-{TRACE}-xyz-01"), ("tracestate", "vendor=abc")], False, "01", "", id="an invalid traceparent drops the tracestate"),
-        pytest.param([("traceparent", INCOMING), ("traceparent", INCOMING), ("tracestate", "vendor=abc")], False, "01", "", id="a repeated traceparent is invalid"),
-        pytest.param([("traceparent", "ff" + INCOMING[2:]), ("tracestate", "vendor=abc")], False, "01", "", id="version ff is invalid"),
+        pytest.param([("tracestate", "vendor=abc")], False, "03", "", id="a new trace has a random trace id"),
+        pytest.param([("traceparent", f"00-{TRACE}-xyz-01"), ("tracestate", "vendor=abc")], False, "03", "", id="an invalid traceparent drops the tracestate"),
+        pytest.param([("traceparent", INCOMING), ("traceparent", INCOMING), ("tracestate", "vendor=abc")], False, "03", "", id="a repeated traceparent is invalid"),
+        pytest.param([("traceparent", "ff" + INCOMING[2:]), ("tracestate", "vendor=abc")], False, "03", "", id="version ff is invalid"),
         pytest.param([("traceparent", f"cc-{TRACE}-{PARENT}-01-what-comes-next"), ("tracestate", "vendor=abc")], True, "01", "vendor=abc", id="a later version is read by its first fields"),
-        pytest.param([("traceparent", f"00-{TRACE}-{PARENT}-03")], True, "01", "", id="unknown flags are sent as zero"),
+        pytest.param([("traceparent", f"00-{TRACE}-{PARENT}-03")], True, "03", "", id="the random trace-id flag is kept"),
+        pytest.param([("traceparent", f"00-{TRACE}-{PARENT}-ff")], True, "03", "", id="reserved flags are sent as zero"),
+        pytest.param([("traceparent", f"00-{TRACE}-{PARENT}-05")], True, "01", "", id="a reserved flag is not taken for random trace-id"),
     ],
 )
 def test_trace_context_reaches_the_next_service_and_traceledger_as_the_gateway_sends_it(
@@ -129,6 +146,8 @@ def test_trace_context_reaches_the_next_service_and_traceledger_as_the_gateway_s
     assert own.startswith(f"00-{TRACE}-") == same_trace and own.endswith(f"-{flags}")
     assert Next.seen["tracestate"] == ([tracestate] if tracestate else [])
     start = start_of(traceledger, own)
-    # The parent as traceledger gets it carries the flags the span passes on (it stores them).
+    # The parent as traceledger gets it carries the flags the span passes on (it stores them);
+    # a root span has no traceparent, and random_trace_id gives traceledger the flag instead.
     assert start.traceparent == (f"00-{TRACE}-{PARENT}-{flags}" if same_trace else "")
+    assert start.random_trace_id == (flags == "03")
     assert start.tracestate == tracestate

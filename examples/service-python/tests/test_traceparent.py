@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trace_context import SAMPLED, SpanRef, format_traceparent, parent_of, parse_traceparent
+from trace_context import RANDOM_TRACE_ID, SAMPLED, SpanRef, format_traceparent, parent_of, parse_traceparent
 
 TRACE_ID = bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736")
 SPAN_ID = bytes.fromhex("00f067aa0ba902b7")
@@ -15,11 +15,16 @@ HEADER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 def test_formats_version_00_with_lowercase_hex_and_two_digit_flags() -> None:
     assert format_traceparent(TRACE_ID, SPAN_ID) == HEADER
     assert format_traceparent(TRACE_ID, SPAN_ID, 0) == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    assert format_traceparent(TRACE_ID, SPAN_ID, SAMPLED | RANDOM_TRACE_ID) == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"
+    assert format_traceparent(TRACE_ID, SPAN_ID, RANDOM_TRACE_ID) == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02"
 
 
 def test_parses_the_callers_span_and_flags() -> None:
     assert parse_traceparent(HEADER) == SpanRef(TRACE_ID, SPAN_ID, SAMPLED)
     assert parse_traceparent(" \t" + HEADER[:-2] + "00 ") == SpanRef(TRACE_ID, SPAN_ID, 0)
+    assert parse_traceparent(HEADER[:-2] + "03") == SpanRef(TRACE_ID, SPAN_ID, SAMPLED | RANDOM_TRACE_ID)
+    # All the flags as they came: the lifecycle decides which it passes on.
+    assert parse_traceparent(HEADER[:-2] + "ff") == SpanRef(TRACE_ID, SPAN_ID, 0xFF)
 
 
 def test_outgoing_traceparent_names_the_new_span_and_keeps_the_flags() -> None:
