@@ -101,9 +101,10 @@ func fullStartSpanRequest(t *testing.T) *tracev1.StartSpanRequest {
 			kv("service.name", str("orders")),
 			kv("host.cores", i64(2)),
 		},
-		RequestId:    "req-0001",
-		ScopeName:    "traceledger-example",
-		ScopeVersion: "1.4.0",
+		RequestId:     "req-0001",
+		ScopeName:     "traceledger-example",
+		ScopeVersion:  "1.4.0",
+		RandomTraceId: true,
 	}
 }
 

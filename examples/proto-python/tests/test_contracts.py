@@ -122,6 +122,7 @@ def start_span_request() -> StartSpanRequest:
         request_id="req-7f3c",
         scope_name="traceledger.example",
         scope_version="1.4.0",
+        random_trace_id=True,
     )
 
 
