@@ -34,6 +34,7 @@ import type { TraceEventCase } from "./trace-event.js";
 import { errorFingerprint, eventFingerprint, type SpanState, type TraceState } from "./trace-state.js";
 import { recordFinishedSpans, type FinishedSpansRecorded } from "./record-finished-spans.js";
 import { attributeProblem, endReasonProblem, kindProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem, statusCodeProblem, traceIdProblem } from "./span-validation.js";
+import { TraceFlag } from "./traceparent.js";
 import { hexToBytes } from "./w3c-ids.js";
 
 interface DecideContext {
@@ -108,8 +109,7 @@ function lateTime(command: TraceCommand): TraceError | undefined {
 const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 
 /** The W3C "sampled" trace flag. */
-const SAMPLED = 0x01;
-const RANDOM_TRACE_ID = 0x02;
+const { SAMPLED, RANDOM_TRACE_ID } = TraceFlag;
 
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
 
