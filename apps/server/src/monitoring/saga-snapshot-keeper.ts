@@ -11,7 +11,7 @@ import { TimeSlices } from "../trace-reads/time-slices.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { SagaFold } from "./saga-fold.js";
 import { compressImage, decodeImage, encodeImage, SnapshotUnreadable } from "./saga-image-codec.js";
-import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshot, type SagaSnapshotStore } from "./saga-snapshot.js";
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 250_000;
 
@@ -84,14 +84,25 @@ export class SagaSnapshotKeeper {
 
   /**
    * A fold restored from the stored snapshot, when there is one this server can trust at or
-   * before `upTo`. A store that cannot be read throws (the caller's step is retried); a
-   * snapshot that cannot be used is passed over, and the fold starts from the log's start.
+   * before `upTo`. A store that cannot be reached throws (the caller's step is retried); one
+   * the database refuses to read, and a snapshot that cannot be used, are passed over, and
+   * the fold starts from the log's start.
    * A big state is decoded in time slices; `slices` may renew a lease at each pause, and give
    * the restore up by throwing RestoreAbandoned.
    */
   async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined, slices = new TimeSlices()): Promise<RestoredFold | undefined> {
     const { snapshots, subscriberId, config, tickNs, log } = this.options;
-    const snapshot = await snapshots.load(subscriberId);
+    let snapshot: SagaSnapshot | undefined;
+    try {
+      snapshot = await snapshots.load(subscriberId);
+    } catch (error) {
+      // The database answered and refused (the table gone, a right revoked, a row it cannot
+      // read): that does not pass by itself, and retrying would keep the replica unready for
+      // good, while the log can still be folded from its start. A lost connection is retried.
+      if (!refusedByDatabase(error)) throw error;
+      log?.warn("monitoring: the saga's snapshot could not be read; folding the log from its start", { error });
+      return undefined;
+    }
     if (!snapshot) return undefined;
     const position = { tx_id: snapshot.checkpoint.transactionId.toString(), position: snapshot.checkpoint.position.toString() };
     if (snapshot.format !== SAGA_SNAPSHOT_FORMAT || snapshot.configDigest !== this.configDigest) {
@@ -113,4 +124,13 @@ export class SagaSnapshotKeeper {
       return undefined;
     }
   }
+}
+
+/**
+ * An error PostgreSQL answered with that retrying will not mend: SQLSTATE classes 42 (no such
+ * table, no right), 22 (data exception), 0A (not supported) and XX (internal, data corrupted).
+ */
+function refusedByDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && /^(42|22|0A|XX)[0-9A-Z]{3}$/.test(code);
 }

@@ -16,7 +16,7 @@ import { ALERT_LISTING_SUBSCRIBER, AlertListingProjector } from "./alert-listing
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
-import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest } from "./saga-snapshot.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
 import { runToEnd, TimeSlices } from "../trace-reads/time-slices.js";
 import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
@@ -504,6 +504,43 @@ describe("the saga's snapshot", () => {
     const ahead = await takeOver("f");
     expect(ahead.find((l) => l.level === "warn")?.msg).toContain("past its checkpoint");
     expect(rebuilt(ahead)[0]).toMatchObject({ from_snapshot: 0 });
+    await h.close();
+  });
+
+  it("is passed over when the database refuses to read it (the table gone, a right revoked), not when it cannot be reached", async () => {
+    const { h, t } = await fresh();
+    const a = h.runner({ holder: "a", ...snapshotting() });
+    await t.run(a, 0, 9);
+    expect(await snapshots.load(MONITORING_SUBSCRIBER)).toBeDefined();
+    await db.sql`alter table saga_snapshots rename to saga_snapshots_away`;
+    try {
+      // A starting replica becomes ready, folding the log from its start, with the leader's state.
+      const { lines, log } = logged();
+      const follower = h.runner({ holder: "f", snapshots, log });
+      await follower.step(true);
+      expect(follower.isLeader).toBe(false);
+      await follower.ready;
+      expect(lines.find((l) => l.level === "warn")).toMatchObject({ msg: "monitoring: the saga's snapshot could not be read; folding the log from its start" });
+      await a.step(true);
+      expect(held(follower.state)).toEqual(held(a.state));
+      await follower.stop();
+      // So does a new leader's rebuild.
+      await a.stop();
+      const b = h.runner({ holder: "b", snapshots, snapshotEveryEvents: 0, log });
+      await takeLease(b);
+      expect(rebuilt(lines).at(-1)).toMatchObject({ from_snapshot: 0 });
+      await b.stop();
+    } finally {
+      await db.sql`alter table saga_snapshots_away rename to saga_snapshots`;
+    }
+    // A store that cannot be reached fails the step, which is retried: the snapshot may be readable soon.
+    const unreachable: SagaSnapshotStore = {
+      load: () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })),
+      save: (claim, snapshot) => snapshots.save(claim, snapshot),
+    };
+    const c = h.runner({ holder: "c", snapshots: unreachable });
+    await expect(c.step(true)).rejects.toThrow("ECONNREFUSED");
+    await c.stop();
     await h.close();
   });
 
