@@ -193,7 +193,9 @@ export class SagaRunner {
     if (!this.snapshotLookedFor) await this.startFromSnapshot();
     if (this.role === "leader") await this.settle();
     const horizon = await this.catchUp();
-    if (this.fold !== this.checked) this.collect(await this.forgetVanishedTraces(this.fold));
+    // Only a follower's first fold is unchecked here (a leader's was checked in its rebuild):
+    // what it resolves is the leader's to store.
+    if (this.fold !== this.checked) await this.forgetVanishedTraces(this.fold);
     if (this.previous) {
       this.fold.caughtUp();
       // Held alerts the catch-up decided again were stored as duplicates, and counted by nobody.
@@ -336,8 +338,8 @@ export class SagaRunner {
    * and died before storing the resolution. Returns the resolutions of their open alerts
    * ("trace_deleted"), which a leader stores.
    */
-  private async forgetVanishedTraces(fold: SagaFold): Promise<MonitoringOutput[]> {
-    const out: MonitoringOutput[] = [];
+  private async forgetVanishedTraces(fold: SagaFold): Promise<MonitoringEvent[]> {
+    const out: MonitoringEvent[] = [];
     const traceIds = new Set(fold.state.traces.keys());
     for (const traceId of tracesWithOpenAlerts(fold.state)) traceIds.add(traceId);
     const gone = await this.forgetTracesGone(fold, [...traceIds], out);
@@ -573,7 +575,7 @@ export class SagaRunner {
     // span of a deleted trace let go is not raised again. This is the rebuilt fold's one check
     // (forgetVanishedTraces): a trace deleted later lay wholly before the checkpoint read here.
     await this.forgetAlertsNotStored(fold);
-    const resolutions = (await this.forgetVanishedTraces(fold)).filter((output): output is MonitoringEvent => output.type === "AlertResolved");
+    const resolutions = await this.forgetVanishedTraces(fold);
     log?.info("monitoring: saga state rebuilt", { events, from_snapshot: fold.restoredEvents, alert_events: alerts, running_spans: fold.runningCount() });
     return { fold, resolutions };
   }

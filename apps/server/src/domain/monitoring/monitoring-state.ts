@@ -371,7 +371,8 @@ export function forgetTraces(state: MonitoringState, traceIds: Iterable<string>,
     for (const span of trace.running.values()) spans.push(span);
   }
   for (const alert of [...state.openAlerts.values()]) {
-    if ((alert.subject.type !== "span" && alert.subject.type !== "trace") || !gone.has(alert.subject.traceId)) continue;
+    const traceId = traceOf(alert);
+    if (traceId === undefined || !gone.has(traceId)) continue;
     const at = state.clock > alert.at ? state.clock : alert.at;
     const resolved: AlertResolved = { type: "AlertResolved", alertId: alert.alertId, kind: alert.kind, subject: alert.subject, at, reason: "trace_deleted", value: 0, unit: alert.unit };
     alertResolved(state, resolved);
@@ -383,8 +384,16 @@ export function forgetTraces(state: MonitoringState, traceIds: Iterable<string>,
 /** The trace ids of the open alerts about one span or trace. */
 export function tracesWithOpenAlerts(state: MonitoringState): Set<string> {
   const traceIds = new Set<string>();
-  for (const alert of state.openAlerts.values()) if (alert.subject.type === "span" || alert.subject.type === "trace") traceIds.add(alert.subject.traceId);
+  for (const alert of state.openAlerts.values()) {
+    const traceId = traceOf(alert);
+    if (traceId !== undefined) traceIds.add(traceId);
+  }
   return traceIds;
+}
+
+/** The trace an alert about one span or trace is about; none for a service or an operation. */
+function traceOf(alert: AlertRaised): string | undefined {
+  return alert.subject.type === "span" || alert.subject.type === "trace" ? alert.subject.traceId : undefined;
 }
 
 /** An event of the trace was read: a close asked for before it was judged on an older version. */
