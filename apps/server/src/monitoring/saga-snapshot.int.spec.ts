@@ -5,7 +5,9 @@
 // and a snapshot the server cannot trust must be passed over, never decided on.
 
 import { StatusCode } from "@traceledger/proto";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresClient } from "../database/open-database.js";
 import { monitoringConfig, type MonitoringEvent, type MonitoringOutput, type MonitoringState } from "../domain/monitoring/index.js";
 import { START_OF_LOG, type StoredEvent } from "../event-store/event-store.js";
 import { createLogger } from "../log/logger.js";
@@ -16,7 +18,7 @@ import { ALERT_LISTING_SUBSCRIBER, AlertListingProjector } from "./alert-listing
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
-import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest } from "./saga-snapshot.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
 import { runToEnd, TimeSlices } from "../trace-reads/time-slices.js";
 import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
@@ -145,6 +147,17 @@ interface LogLine {
 function logged(): { lines: LogLine[]; log: SagaRunnerOptions["log"] } {
   const lines: LogLine[] = [];
   return { lines, log: createLogger("debug", {}, (line) => lines.push(JSON.parse(line) as LogLine)) };
+}
+
+/** A port on 127.0.0.1 that was just freed: nothing listens there. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
 }
 
 const rebuilt = (lines: readonly LogLine[]) => lines.filter((l) => l.msg === "monitoring: saga state rebuilt");
@@ -533,14 +546,18 @@ describe("the saga's snapshot", () => {
     } finally {
       await db.sql`alter table saga_snapshots_away rename to saga_snapshots`;
     }
-    // A store that cannot be reached fails the step, which is retried: the snapshot may be readable soon.
-    const unreachable: SagaSnapshotStore = {
-      load: () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })),
-      save: (claim, snapshot) => snapshots.save(claim, snapshot),
-    };
-    const c = h.runner({ holder: "c", snapshots: unreachable });
-    await expect(c.step(true)).rejects.toThrow("ECONNREFUSED");
-    await c.stop();
+    // A store that cannot be reached (a client for a port nobody listens on) fails the step,
+    // which is retried: the snapshot may be readable soon.
+    const closed = new URL(db.url);
+    closed.port = String(await closedPort());
+    const nowhere = createPostgresClient(closed.toString(), { max: 1 });
+    try {
+      const c = h.runner({ holder: "c", snapshots: new PostgresSagaSnapshotStore(nowhere) });
+      await expect(c.step(true)).rejects.toThrow("ECONNREFUSED");
+      await c.stop();
+    } finally {
+      await nowhere.end({ timeout: 1 });
+    }
     await h.close();
   });
 
