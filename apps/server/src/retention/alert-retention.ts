@@ -54,12 +54,8 @@ export interface AlertRetentionPass extends AlertExpiryResult {
 /** Readers of the monitoring stream that may hold retention back even when this replica does not run them. */
 const STREAM_READERS: readonly string[] = [ALERT_LISTING_SUBSCRIBER, ALERT_WEBHOOK_SUBSCRIBER];
 
-/** A reader that holds retention back is named in the log at most this often. */
-const WARN_EVERY_MS = 600_000;
-
 export class AlertRetention {
   private readonly loop: RetentionLoop;
-  private warnedAt = -Infinity;
 
   constructor(private readonly options: AlertRetentionOptions) {
     this.loop = new RetentionLoop(
@@ -111,9 +107,6 @@ export class AlertRetention {
     const log = this.options.log;
     const result = await this.pass();
     if (result.alerts > 0) log?.info("retention: resolved alerts deleted", { alerts: result.alerts, events: result.events });
-    if (result.heldBackBy !== undefined && performance.now() - this.warnedAt >= WARN_EVERY_MS) {
-      this.warnedAt = performance.now();
-      log?.warn("retention: expired alerts are kept because a reader has not read them yet", { reader: result.heldBackBy });
-    }
+    this.loop.heldBack(result.heldBackBy, (reader) => log?.warn("retention: expired alerts are kept because a reader has not read them yet", { reader }));
   }
 }

@@ -11,10 +11,14 @@ export function retentionIntervalMs(periodNs: bigint): number {
   return Math.min(600_000, Math.max(1_000, tenth));
 }
 
+/** What holds a pass back (a reader that has not read the expired data) is named in the log at most this often. */
+const WARN_EVERY_MS = 600_000;
+
 export class RetentionLoop {
   readonly sleep = new WakeableSleep();
   private running: Promise<void> | undefined;
   private stopRequested = false;
+  private warnedAt = -Infinity;
 
   constructor(
     private readonly intervalMs: () => number,
@@ -28,6 +32,13 @@ export class RetentionLoop {
 
   start(): void {
     this.running ??= this.run();
+  }
+
+  /** Calls `warn` with what held the last pass back, if anything did, at most every 10 minutes. */
+  heldBack(by: string | undefined, warn: (by: string) => void): void {
+    if (by === undefined || performance.now() - this.warnedAt < WARN_EVERY_MS) return;
+    this.warnedAt = performance.now();
+    warn(by);
   }
 
   async stop(): Promise<void> {

@@ -61,12 +61,8 @@ export interface RetentionPass extends ExpiryResult {
 /** The least rest between two deletes, for the appends that waited. */
 const MIN_REST_MS = 5;
 
-/** A subscriber that holds retention back is named in the log at most this often. */
-const WARN_EVERY_MS = 600_000;
-
 export class TraceRetention {
   private readonly loop: RetentionLoop;
-  private warnedAt = -Infinity;
 
   constructor(private readonly options: TraceRetentionOptions) {
     this.loop = new RetentionLoop(
@@ -133,9 +129,6 @@ export class TraceRetention {
     const result = await this.pass();
     if (result.traces > 0) log?.info("retention: expired traces deleted", { traces: result.traces, events: result.events });
     if (result.busy) log?.debug("retention: the events table was busy (a vacuum, a long transaction); the next pass goes on");
-    if (result.heldBackBy !== undefined && performance.now() - this.warnedAt >= WARN_EVERY_MS) {
-      this.warnedAt = performance.now();
-      log?.warn("retention: expired traces are kept because a subscriber of the log has not read them yet", { subscriber: result.heldBackBy });
-    }
+    this.loop.heldBack(result.heldBackBy, (subscriber) => log?.warn("retention: expired traces are kept because a subscriber of the log has not read them yet", { subscriber }));
   }
 }
