@@ -4,7 +4,7 @@
 // successor's snapshot with its own.
 
 import type { Sql } from "../database/open-database.js";
-import type { SagaSnapshot, SagaSnapshotStore } from "./saga-snapshot.js";
+import type { LoadedSnapshot, SagaSnapshot, SagaSnapshotStore } from "./saga-snapshot.js";
 
 interface SnapshotRow {
   format: number;
@@ -14,16 +14,19 @@ interface SnapshotRow {
   alerts_version: number;
   events: string;
   written_at: string;
-  state: Buffer;
+  state: Buffer | null;
 }
 
 export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
   constructor(private readonly sql: Sql) {}
 
-  async load(subscriberId: string): Promise<SagaSnapshot | undefined> {
+  async load(subscriberId: string, wanted?: Pick<SagaSnapshot, "format" | "configDigest">): Promise<LoadedSnapshot | undefined> {
+    const state = wanted
+      ? this.sql`case when format = ${wanted.format} and config_digest = ${wanted.configDigest} then state end`
+      : this.sql`state`;
     const [row] = await this.sql<SnapshotRow[]>`
       select format, config_digest, tx_id::text as tx_id, position::text as position, alerts_version, events::text as events,
-             written_at::text as written_at, state
+             written_at::text as written_at, ${state} as state
         from saga_snapshots where subscriber_id = ${subscriberId}`;
     if (!row) return undefined;
     return {
@@ -33,7 +36,7 @@ export class PostgresSagaSnapshotStore implements SagaSnapshotStore {
       alertsVersion: row.alerts_version,
       events: Number(row.events),
       writtenAt: BigInt(row.written_at),
-      image: row.state,
+      image: row.state ?? undefined,
     };
   }
 

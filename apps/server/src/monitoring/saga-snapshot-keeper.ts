@@ -11,7 +11,7 @@ import { TimeSlices } from "../trace-reads/time-slices.js";
 import type { ActiveSpanFeed } from "./active-span-feed.js";
 import { SagaFold } from "./saga-fold.js";
 import { compressImage, decodeImage, encodeImage, SnapshotUnreadable } from "./saga-image-codec.js";
-import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshot, type SagaSnapshotStore } from "./saga-snapshot.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type LoadedSnapshot, type SagaSnapshotStore } from "./saga-snapshot.js";
 
 export const DEFAULT_SNAPSHOT_EVERY_EVENTS = 250_000;
 
@@ -92,9 +92,9 @@ export class SagaSnapshotKeeper {
    */
   async restore(upTo: GlobalCheckpoint | undefined, feed: ActiveSpanFeed | undefined, slices = new TimeSlices()): Promise<RestoredFold | undefined> {
     const { snapshots, subscriberId, config, tickNs, log } = this.options;
-    let snapshot: SagaSnapshot | undefined;
+    let snapshot: LoadedSnapshot | undefined;
     try {
-      snapshot = await snapshots.load(subscriberId);
+      snapshot = await snapshots.load(subscriberId, { format: SAGA_SNAPSHOT_FORMAT, configDigest: this.configDigest });
     } catch (error) {
       // The database answered and refused (the table gone, a right revoked, a row it cannot
       // read): that does not pass by itself, and retrying would keep the replica unready for
@@ -105,7 +105,7 @@ export class SagaSnapshotKeeper {
     }
     if (!snapshot) return undefined;
     const position = { tx_id: snapshot.checkpoint.transactionId.toString(), position: snapshot.checkpoint.position.toString() };
-    if (snapshot.format !== SAGA_SNAPSHOT_FORMAT || snapshot.configDigest !== this.configDigest) {
+    if (snapshot.format !== SAGA_SNAPSHOT_FORMAT || snapshot.configDigest !== this.configDigest || !snapshot.image) {
       log?.info("monitoring: the saga's snapshot was folded under another format or configuration; folding the log from its start", { format: snapshot.format });
       return undefined;
     }

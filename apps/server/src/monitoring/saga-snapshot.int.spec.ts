@@ -18,7 +18,7 @@ import { ALERT_LISTING_SUBSCRIBER, AlertListingProjector } from "./alert-listing
 import { PostgresSagaSnapshotStore } from "./postgres-saga-snapshot-store.js";
 import { MONITORING_STREAM_ID, toNewAlertEvent } from "./monitoring-stream.js";
 import { SagaFold } from "./saga-fold.js";
-import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest } from "./saga-snapshot.js";
+import { SAGA_SNAPSHOT_FORMAT, sagaConfigDigest, type SagaSnapshotStore } from "./saga-snapshot.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner, type SagaRunnerOptions } from "./saga-runner.js";
 import { runToEnd, TimeSlices } from "../trace-reads/time-slices.js";
 import { compressImage, decodeImage, encodeImage } from "./saga-image-codec.js";
@@ -490,9 +490,19 @@ describe("the saga's snapshot", () => {
     await t.run(a, 0, 6);
     await a.stop();
     expect(await snapshots.load(MONITORING_SUBSCRIBER)).toBeDefined();
+    // What the runner's reads of the real store brought back: a snapshot it cannot use comes without its image.
+    const fetched: (Buffer | undefined)[] = [];
+    const watched: SagaSnapshotStore = {
+      load: async (...args) => {
+        const snapshot = await snapshots.load(...args);
+        fetched.push(snapshot?.image);
+        return snapshot;
+      },
+      save: (...args) => snapshots.save(...args),
+    };
     const takeOver = async (holder: string, options: Partial<SagaRunnerOptions> = {}) => {
       const { lines, log } = logged();
-      const runner = h.runner({ holder, snapshots, snapshotEveryEvents: 0, log, ...options });
+      const runner = h.runner({ holder, snapshots: watched, snapshotEveryEvents: 0, log, ...options });
       await takeLease(runner);
       await runner.stop();
       return lines;
@@ -502,11 +512,13 @@ describe("the saga's snapshot", () => {
     const other = await takeOver("b", { config: monitoringConfig({ ...CONFIG, slowSpan: { defaultNs: 3n * SECOND } }) });
     expect(rebuilt(other)[0]).toMatchObject({ from_snapshot: 0 });
     expect(other.some((l) => l.msg.includes("another format or configuration"))).toBe(true);
+    expect(fetched).toEqual([undefined]);
     // So does the spacing of the ticks a replay gives.
     expect(rebuilt(await takeOver("c", { tickIntervalMs: 2000 }))[0]).toMatchObject({ from_snapshot: 0 });
 
     const trusted = await takeOver("d");
     expect((rebuilt(trusted)[0]!.from_snapshot as number) > 0).toBe(true);
+    expect(fetched[2]).toBeInstanceOf(Buffer);
 
     await db.sql`update saga_snapshots set state = '\\x0102'::bytea`;
     const corrupt = await takeOver("e");
@@ -594,7 +606,8 @@ describe("the saga's snapshot", () => {
     const a = h.runner({ holder: "a", ...snapshotting() });
     await t.run(a, 0, 6);
     const [lease] = await db.sql<{ token: string }[]>`select token::text as token from leases where name = ${MONITORING_SUBSCRIBER}`;
-    const stored = (await snapshots.load(MONITORING_SUBSCRIBER))!;
+    const loaded = (await snapshots.load(MONITORING_SUBSCRIBER))!;
+    const stored = { ...loaded, image: loaded.image! };
     const stale = { subscriberId: MONITORING_SUBSCRIBER, shard: 0, holder: "a", token: BigInt(lease!.token) - 1n };
     expect(await snapshots.save(stale, { ...stored, events: 1 })).toBe(false);
     expect(await snapshots.save({ ...stale, holder: "z", token: BigInt(lease!.token) }, { ...stored, events: 1 })).toBe(false);

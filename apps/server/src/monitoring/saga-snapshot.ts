@@ -43,9 +43,16 @@ export interface SagaSnapshot {
   readonly image: Buffer;
 }
 
+/** A stored snapshot as `load` found it: without its image when that is not of the wanted format and configuration. */
+export type LoadedSnapshot = Omit<SagaSnapshot, "image"> & { readonly image: Buffer | undefined };
+
 /** Reads and writes the saga's one snapshot; writes only while `claim`'s lease is held. */
 export interface SagaSnapshotStore {
-  load(subscriberId: string): Promise<SagaSnapshot | undefined>;
+  /**
+   * With `wanted`, the image (megabytes for a big state) is fetched only when the snapshot was
+   * folded under that format and configuration: a replica that cannot use it does not pay for it.
+   */
+  load(subscriberId: string, wanted?: Pick<SagaSnapshot, "format" | "configDigest">): Promise<LoadedSnapshot | undefined>;
   /** False when the lease was no longer held: nothing written. */
   save(claim: Pick<LeaseClaim, "subscriberId" | "shard" | "holder" | "token">, snapshot: SagaSnapshot): Promise<boolean>;
 }
