@@ -26,7 +26,7 @@ from sampling import Sampler
 from span_sender import DEFAULT_RETRY, RetryPolicy, SpanSender
 from trace_context import RANDOM_TRACE_ID, SAMPLED, SpanRef, combine_tracestate, format_traceparent, parent_of
 from traceledger.v1.attributes_pb2 import AnyValue, KeyValue
-from traceledger.v1.span_types_pb2 import SpanKind, Status, StatusCode
+from traceledger.v1.span_types_pb2 import SpanEndReason, SpanKind, Status, StatusCode
 from traceledger.v1.tracing_service_pb2 import (
     AddSpanEventRequest,
     EndSpanRequest,
@@ -145,10 +145,16 @@ class Lifecycle:
             request = RecordErrorRequest(traceparent=span.traceparent, error_id=os.urandom(8).hex(), error_type=error_type, message=message)
             self._sender.enqueue(self._stub.RecordError, request)
 
-    def end_span(self, span: Span, error: str | None = None) -> None:
+    def end_span(self, span: Span, error: str | None = None, cancelled: bool = False) -> None:
+        """Status ERROR with error; else OK, or left unset when cancelled: a span whose
+        caller hung up did not fail, it was cut short (as the gateway's SDK has it)."""
         if span.recorded:
-            status = Status(code=StatusCode.STATUS_CODE_ERROR, message=error) if error else Status(code=StatusCode.STATUS_CODE_OK)
-            self._sender.enqueue(self._stub.EndSpan, EndSpanRequest(traceparent=span.traceparent, status=status))
+            if error:
+                status: Status | None = Status(code=StatusCode.STATUS_CODE_ERROR, message=error)
+            else:
+                status = None if cancelled else Status(code=StatusCode.STATUS_CODE_OK)
+            reason = SpanEndReason.SPAN_END_REASON_CANCELLED if cancelled else SpanEndReason.SPAN_END_REASON_UNSPECIFIED
+            self._sender.enqueue(self._stub.EndSpan, EndSpanRequest(traceparent=span.traceparent, status=status, end_reason=reason))
 
     def close(self, grace_s: float = DRAIN_TIMEOUT_S) -> None:
         """Sends what is still queued, waiting at most grace_s, and closes the channel."""

@@ -46,7 +46,7 @@ class RecordingLifecycle(Lifecycle):
     def record_error(self, span: Span, error_type: str, message: str) -> None:
         self.calls.append(("error", error_type))
 
-    def end_span(self, span: Span, error: str | None = None) -> None:
+    def end_span(self, span: Span, error: str | None = None, cancelled: bool = False) -> None:
         self.calls.append(("end", error))
 
     def close(self, grace_s: float = 0) -> None:
