@@ -2,11 +2,12 @@
 // answers with: bad data (never retry), too large, unsupported encoding or
 // method, unavailable (retry, after retryAfterSeconds), or a fault of ours. Both doors map it: the gRPC
 // door to a status code, the HTTP door to an HTTP status, each with one
-// google.rpc.ErrorInfo.
+// google.rpc.ErrorInfo (and a google.rpc.BadRequest for bad data, which the
+// specification asks of OTLP/HTTP).
 
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
+import type { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
 import { ERROR_DOMAIN } from "../rpc/rpc-error.js";
 
 type OtlpFailureKind = "bad_data" | "too_large" | "unsupported" | "unavailable" | "internal";
@@ -35,11 +36,23 @@ export class OtlpFailure extends Error {
   }
 }
 
-/** The details of a failure, the same on both doors: one ErrorInfo, and a RetryInfo (Retry-After's delay) when a retry can succeed. */
+/**
+ * The details of a failure, the same on both doors: one ErrorInfo; a RetryInfo (Retry-After's
+ * delay) when a retry can succeed; a BadRequest for bad data, whose one violation is the request
+ * as a whole (field left empty): what could not be read says where in its description.
+ */
 export function failureDetails(failure: OtlpFailure): {
   readonly errorInfo: MessageInitShape<typeof ErrorInfoSchema>;
   readonly retryInfo?: MessageInitShape<typeof RetryInfoSchema>;
+  readonly badRequest?: MessageInitShape<typeof BadRequestSchema>;
 } {
   const errorInfo = { reason: failure.reason, domain: ERROR_DOMAIN, metadata: { ...failure.metadata } };
-  return failure.kind === "unavailable" ? { errorInfo, retryInfo: { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } } } : { errorInfo };
+  switch (failure.kind) {
+    case "unavailable":
+      return { errorInfo, retryInfo: { retryDelay: { seconds: BigInt(failure.retryAfterSeconds) } } };
+    case "bad_data":
+      return { errorInfo, badRequest: { fieldViolations: [{ field: "", description: failure.message }] } };
+    default:
+      return { errorInfo };
+  }
 }

@@ -31,8 +31,9 @@ export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOption
   return {
     method: "POST",
     path: OTLP_TRACES_PATH,
+    // In the request's encoding too (the specification: the response's Content-Type is the request's).
     refuse: (response, status, message) =>
-      fail(response, "protobuf", status === 405 ? new OtlpFailure("unsupported", "METHOD_NOT_ALLOWED", `${message}; OTLP/HTTP exports are POSTed`) : new OtlpFailure("internal", "INTERNAL", message), status),
+      fail(response, requestEncoding(response.req) ?? "protobuf", status === 405 ? new OtlpFailure("unsupported", "METHOD_NOT_ALLOWED", `${message}; OTLP/HTTP exports are POSTed`) : new OtlpFailure("internal", "INTERNAL", message), status),
     handle: async (request, response) => {
       const encoding = requestEncoding(request);
       if (encoding === undefined) {

@@ -7,7 +7,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@traceledger/proto/google-rpc";
 import { ExportTraceServiceResponseSchema, type OtlpTraceService } from "@traceledger/proto/otlp";
 import { exportRequestBytes } from "./export-request-bytes.js";
 import { failureDetails, OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
@@ -31,7 +31,11 @@ export function createOtlpTraceService(ingest: OtlpIngest): ServiceImpl<typeof O
 }
 
 function otlpConnectError(failure: OtlpFailure): ConnectError {
-  const { errorInfo, retryInfo } = failureDetails(failure);
-  const details = [{ desc: ErrorInfoSchema, value: errorInfo }, ...(retryInfo ? [{ desc: RetryInfoSchema, value: retryInfo }] : [])];
+  const { errorInfo, retryInfo, badRequest } = failureDetails(failure);
+  const details = [
+    { desc: ErrorInfoSchema, value: errorInfo },
+    ...(retryInfo ? [{ desc: RetryInfoSchema, value: retryInfo }] : []),
+    ...(badRequest ? [{ desc: BadRequestSchema, value: badRequest }] : []),
+  ];
   return new ConnectError(failure.message, otlpFailureCode[failure.kind], undefined, details);
 }

@@ -6,7 +6,7 @@
 import { create, createRegistry, fromBinary, fromJson, toBinary, toJson, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { credentials, Client as GrpcClient, type ServiceError } from "@grpc/grpc-js";
-import { ErrorInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
+import { BadRequestSchema, ErrorInfoSchema, RpcStatusSchema } from "@traceledger/proto/google-rpc";
 import {
   ExportTraceServiceRequestSchema,
   ExportTraceServiceResponseSchema,
@@ -60,10 +60,11 @@ async function statusOf(response: Response) {
   const bytes = new Uint8Array(await response.arrayBuffer());
   const status =
     type === "application/json"
-      ? fromJson(RpcStatusSchema, JSON.parse(Buffer.from(bytes).toString("utf8")), { registry: createRegistry(ErrorInfoSchema) })
+      ? fromJson(RpcStatusSchema, JSON.parse(Buffer.from(bytes).toString("utf8")), { registry: createRegistry(ErrorInfoSchema, BadRequestSchema) })
       : fromBinary(RpcStatusSchema, bytes);
   const infos = status.details.map((any) => anyUnpack(any, ErrorInfoSchema)).filter((info) => info !== undefined);
-  return { code: status.code, message: status.message, reasons: infos.map((info) => info.reason), type };
+  const violations = status.details.flatMap((any) => anyUnpack(any, BadRequestSchema)?.fieldViolations ?? []).map(({ field, description }) => ({ field, description }));
+  return { code: status.code, message: status.message, reasons: infos.map((info) => info.reason), violations, type };
 }
 
 function grpcExport(body: Uint8Array): Promise<{ response?: ExportTraceServiceResponse; error?: ServiceError }> {
@@ -83,10 +84,15 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     const before = await storedEvents();
     const binary = await post(Buffer.from("not protobuf, just text that looks like nothing"), { "content-type": "application/x-protobuf" });
     expect(binary.status).toBe(400);
-    expect(await statusOf(binary)).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/x-protobuf" });
+    // The specification: the details SHOULD hold a google.rpc.BadRequest saying what was wrong.
+    const binaryStatus = await statusOf(binary);
+    expect(binaryStatus).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/x-protobuf" });
+    expect(binaryStatus.violations).toEqual([{ field: "", description: binaryStatus.message }]);
     const json = await post("{ not json", { "content-type": "application/json" });
     expect(json.status).toBe(400);
-    expect(await statusOf(json)).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/json" });
+    const jsonStatus = await statusOf(json);
+    expect(jsonStatus).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"], type: "application/json" });
+    expect(jsonStatus.violations).toEqual([{ field: "", description: expect.stringContaining("not JSON") }]);
     const badGzip = await post(Buffer.from("not gzip"), { "content-type": "application/x-protobuf", "content-encoding": "gzip" });
     expect(badGzip.status).toBe(400);
     const badDeflate = await post(Buffer.from("not deflate"), { "content-type": "application/x-protobuf", "content-encoding": "deflate" });
@@ -130,7 +136,11 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`);
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
-    expect(await statusOf(response)).toMatchObject({ code: 3, reasons: ["METHOD_NOT_ALLOWED"], type: "application/x-protobuf" });
+    expect(await statusOf(response)).toMatchObject({ code: 3, reasons: ["METHOD_NOT_ALLOWED"], type: "application/x-protobuf", violations: [] });
+    // Answered in the request's encoding, as every OTLP/HTTP response.
+    const json = await fetch(`http://${e2e.server.httpAddress}/v1/traces`, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(json.status).toBe(405);
+    expect(await statusOf(json)).toMatchObject({ reasons: ["METHOD_NOT_ALLOWED"], type: "application/json" });
   });
 
   it("a gRPC request that does not decode: INVALID_ARGUMENT, nothing stored", async () => {
@@ -138,6 +148,8 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     const { error } = await grpcExport(Buffer.from([0x0a, 0x7f, 0x01, 0x02]));
     expect(error).toBeDefined();
     expect(grpcJsError(error!).code).toBe("invalid_argument");
+    const details = fromBinary(RpcStatusSchema, error!.metadata.get("grpc-status-details-bin")[0] as Buffer).details;
+    expect(details.flatMap((any) => anyUnpack(any, BadRequestSchema)?.fieldViolations ?? []).map((v) => v.description)).toEqual([error!.details]);
     expect(await storedEvents()).toBe(before);
   });
 
