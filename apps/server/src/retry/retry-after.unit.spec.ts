@@ -14,6 +14,20 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wednesday, 25-Nov-26 12:01:00 GMT", NOW)).toBe(60_000);
   });
 
+  it("reads asctime's form, which names no zone, as GMT whatever the machine's time zone", () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ["UTC", "America/New_York", "Asia/Tokyo"]) {
+        process.env.TZ = tz;
+        expect(parseRetryAfter("Wed Nov 25 12:02:00 2026", NOW), tz).toBe(120_000);
+        expect(parseRetryAfter("Wed Nov  4 12:00:00 2026", Date.parse("2026-11-04T11:59:59Z")), tz).toBe(1000);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("makes a date in the past a wait of zero", () => {
     expect(parseRetryAfter("Wed, 25 Nov 2026 11:59:00 GMT", NOW)).toBe(0);
   });
