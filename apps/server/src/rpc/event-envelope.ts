@@ -4,6 +4,14 @@ import { hexToBytes } from "../domain/trace/w3c-ids.js";
 import type { StoredEvent } from "../event-store/event-store.js";
 import { decodeTraceEvent, isTraceEventType } from "../events/trace-event-codec.js";
 
+/**
+ * At most what an EventEnvelope adds to its event's stored bytes, encoded as an element of a
+ * repeated field: its id, trace id, version, position, two times, type name, the event's and
+ * the element's tags and lengths (about 150 bytes at their largest). Pages are budgeted with it:
+ * 5,000 small events are twice their payloads.
+ */
+export const ENVELOPE_BYTES = 160;
+
 /** A stored event as the wire's EventEnvelope. */
 export function toEnvelope(stored: StoredEvent): EventEnvelope {
   return create(EventEnvelopeSchema, {

@@ -24,7 +24,7 @@ import { bytesToHex, isValidTraceId } from "../domain/trace/w3c-ids.js";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
-import { toEnvelope } from "./event-envelope.js";
+import { ENVELOPE_BYTES, toEnvelope } from "./event-envelope.js";
 import { encodeEventsPage, readEventsPage } from "./events-page.js";
 import { eventsToken, filterHash, readEventsToken } from "./page-tokens.js";
 import { streamVersionOf } from "./stream-version.js";
@@ -183,8 +183,13 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
       // A long page in several statements, so that taking in its rows does not hold the event loop.
       const events = await readEventsPage(deps.store, traceId, request.toVersion > 0n ? { ...options, toVersion: streamVersionOf(request.toVersion) } : options);
       const page = pageWithin(events, pageSize, pageBytes);
-      const more = events.length > page.length;
-      const nextPageToken = more ? eventsToken(page[page.length - 1]!.version, hash) : "";
+      const last = page[page.length - 1];
+      // The read stops at the event that reaches its byte budget: when that is the page's own
+      // last event (one event larger than a page), whether more follow is asked apart.
+      const more =
+        events.length > page.length ||
+        (last !== undefined && events.length < options.limit && payloadBytes(events) >= options.maxBytes && (await hasEventsAfter(deps.store, traceId, last.version, request.toVersion)));
+      const nextPageToken = more ? eventsToken(last!.version, hash) : "";
       // A page longer than the default is encoded in parts, letting other calls run between them; sent as it is.
       if (page.length > DEFAULT_EVENTS_PAGE) return preEncodedMessage(GetTraceEventsResponseSchema, await encodeEventsPage(page, nextPageToken));
       return create(GetTraceEventsResponseSchema, { events: page.map(toEnvelope), nextPageToken });
@@ -253,18 +258,26 @@ function payloadBytes(events: readonly StoredEvent[]): number {
 
 /**
  * The first `pageSize` events, or fewer (at least one) so that the page stays
- * within `maxBytes`: stock gRPC clients refuse answers over 4 MiB, and one event
- * may be as large as a request (AIP-158 lets a page be short).
+ * within `maxBytes` as encoded, each event with its envelope: stock gRPC clients
+ * refuse answers over 4 MiB, and one event may be as large as a request (AIP-158
+ * lets a page be short).
  */
 function pageWithin(events: readonly StoredEvent[], pageSize: number, maxBytes: number): StoredEvent[] {
   let bytes = 0;
   let count = 0;
   for (const event of events) {
-    if (count === pageSize || (count > 0 && bytes + event.payload.length > maxBytes)) break;
-    bytes += event.payload.length;
+    const size = event.payload.length + ENVELOPE_BYTES;
+    if (count === pageSize || (count > 0 && bytes + size > maxBytes)) break;
+    bytes += size;
     count++;
   }
   return events.slice(0, count);
+}
+
+/** Whether the trace has an event after `version`, up to `toVersion` (0: the latest). */
+async function hasEventsAfter(store: EventStore, traceId: string, version: number, toVersion: bigint): Promise<boolean> {
+  const head = await store.streamVersion(traceId);
+  return (toVersion > 0n ? Math.min(head, Number(toVersion)) : head) > version;
 }
 
 /**

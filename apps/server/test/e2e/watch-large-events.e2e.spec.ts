@@ -3,7 +3,8 @@
 // instead of up to 5,001 events, and WatchTrace holds at most a budget's worth per
 // watcher. A watcher whose page was cut by bytes reads on at once rather than wait
 // for the next write. Here the budget is 128 KiB (half of a 256 KiB message limit)
-// and each event carries ~60 KB.
+// and each event carries ~60 KB; a page of small events counts their envelopes too,
+// which are as large as the events themselves.
 
 import { describe, expect, it } from "vitest";
 import { newSpanId, newTraceId } from "./support/ids.js";
@@ -38,5 +39,29 @@ describe("a trace of large events", () => {
     // ~60 KB each against a 128 KiB page: two large events a page, with the small ones beside them.
     expect(Math.max(...pages)).toBeLessThanOrEqual(4);
     expect(pages.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("pages thousands of small events within the answer limit, whatever page_size asks", async () => {
+    const traceId = newTraceId();
+    const root = newSpanId();
+    await e2e.client.startSpan({ traceId, spanId: root, name: "many", serviceName: "bytes" });
+    for (let n = 0; n < 3; n++) {
+      const spans = Array.from({ length: 500 }, () => newSpanId());
+      await e2e.client.ingestBatch({
+        commands: spans.flatMap((spanId) => [
+          { command: { case: "startSpan" as const, value: { traceId, parentSpanId: root, spanId, name: "s", serviceName: "bytes" } } },
+          { command: { case: "endSpan" as const, value: { traceId, spanId } } },
+        ]),
+      });
+    }
+    let read = 0;
+    let pageToken = "";
+    do {
+      // Before envelopes were counted, a page of 5,000 was 2,000+ events and over 256 KiB: RESOURCE_EXHAUSTED.
+      const page = await e2e.client.getTraceEvents({ traceId, pageSize: 5000, pageToken });
+      read += page.events.length;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    expect(read).toBe(3002);
   });
 });
