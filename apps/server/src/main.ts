@@ -41,8 +41,11 @@ async function main(): Promise<number> {
   // at once; they are taken off as soon as it is loaded (below). SIGHUP (the terminal
   // closed) is a request to stop too. A second signal while stopping means "now": exit at
   // once; the embedded PostgreSQL gets its fast shutdown on the way out
-  // (embedded-database.ts), so it is not left behind.
+  // (embedded-database.ts), so it is not left behind. The same signal again within
+  // SAME_SIGNAL_MS is the first one delivered twice: under `npm start`, Ctrl-C reaches the
+  // whole process group and npm forwards its own copy a few milliseconds later.
   const interrupt = new AbortController();
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
   // Set once started; until then a signal interrupts the start-up.
   let server: Traceledger | undefined = undefined;
   let stopping = false;
@@ -76,6 +79,8 @@ async function main(): Promise<number> {
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    if (first?.signal === signal && performance.now() - first.at < SAME_SIGNAL_MS) return;
+    first ??= { signal, at: performance.now() };
     if (stopping) {
       log.warn("second signal while stopping: exiting now, without draining", { signal });
       process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
@@ -137,6 +142,9 @@ async function main(): Promise<number> {
  * a signal with no listener at all, even for a moment, kills the process (libuv restores
  * the default action), and one that reaches a listener's handle as it is closed is lost.
  */
+/** How close together two deliveries of one signal are taken as one (npm's forwarded copy comes within milliseconds). */
+const SAME_SIGNAL_MS = 250;
+
 function takeSignals(handler: (signal: NodeJS.Signals) => void): void {
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     if (!process.listeners(signal).includes(handler)) process.on(signal, handler);

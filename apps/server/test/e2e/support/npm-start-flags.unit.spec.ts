@@ -23,6 +23,7 @@ describe("npmStartNodeFlags", () => {
       "--stack-size=2000",
     ]);
     expect(flagsOf({ start: "node --import tsx apps/server/src/main.ts" })).toEqual([]);
+    expect(flagsOf({ start: "exec node --max-semi-space-size=64 --import tsx apps/server/src/main.ts" })).toEqual(["--max-semi-space-size=64"]);
   });
 
   it("refuses a start script that does not run the server with node", () => {

@@ -36,8 +36,15 @@ export interface ServerProcess {
 /** A server process that may not listen yet (see launchServer). */
 export type LaunchedServer = Omit<ServerProcess, "grpcAddress" | "httpAddress">;
 
+interface LaunchOptions {
+  /** Its own process group, as a shell gives a foreground job: signalGroup reaches everything in it. */
+  readonly detached?: boolean;
+  /** Started by `npm start` itself (npm, its shell, then node): signals sent to `pid` reach npm. */
+  readonly viaNpm?: boolean;
+}
+
 /** Starts a server process and resolves once it listens (at most `ms`). */
-export async function spawnServer(databaseUrl: string, overrides: Record<string, string> = {}, ms = 45_000, options: { detached?: boolean } = {}): Promise<ServerProcess> {
+export async function spawnServer(databaseUrl: string, overrides: Record<string, string> = {}, ms = 45_000, options: LaunchOptions = {}): Promise<ServerProcess> {
   const { server, listening } = launch(databaseUrl, overrides, options);
   try {
     const addresses = await within(
@@ -58,25 +65,20 @@ export async function spawnServer(databaseUrl: string, overrides: Record<string,
 }
 
 /** Starts a server process and returns at once, for tests about its start-up itself. */
-export function launchServer(databaseUrl: string, overrides: Record<string, string> = {}, options: { detached?: boolean } = {}): LaunchedServer {
+export function launchServer(databaseUrl: string, overrides: Record<string, string> = {}, options: LaunchOptions = {}): LaunchedServer {
   return launch(databaseUrl, overrides, options).server;
 }
 
 function launch(
   databaseUrl: string,
   overrides: Record<string, string>,
-  options: { detached?: boolean },
+  options: LaunchOptions,
 ): { server: LaunchedServer; listening: Promise<{ grpc: string; http: string }> } {
   const env: NodeJS.ProcessEnv = { ...process.env, ...serverEnv(databaseUrl, { TRACELEDGER_LOG_LEVEL: "info", ...overrides }) };
   // The test runner's own hooks must not reach the server process.
   delete env["NODE_OPTIONS"];
-  const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", "apps/server/src/main.ts"], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, as a shell gives a foreground job: signalGroup reaches everything in it.
-    detached: options.detached ?? false,
-  });
+  const [command, args] = options.viaNpm ? ["npm", ["run", "--silent", "start"]] : [process.execPath, [...NODE_FLAGS, "--import", "tsx", "apps/server/src/main.ts"]];
+  const child: ChildProcess = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false });
   const lines: string[] = [];
   const lineWaiters = new Set<() => void>();
   const addLine = (line: string) => {
