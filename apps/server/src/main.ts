@@ -34,6 +34,7 @@ async function main(): Promise<number> {
     throw error;
   }
   const log = createLogger(config.logLevel, { service: config.serviceName });
+  for (const warning of config.warnings) log.warn(warning);
 
   // Signals are ours from here on, start-up included: a stop asked for while PostgreSQL
   // starts or migrations run stops what was started and exits 0, as any graceful stop.

@@ -8,6 +8,7 @@ import { parseAllowedOrigins } from "../rpc/transport/cors.js";
 import { loadOtlpExportConfig, OTLP_EXPORT_SETTINGS, type OtlpExportConfig } from "../otlp-export/otlp-export-config.js";
 import { DEFAULT_DATA_DIR } from "../database/embedded-database.js";
 import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
+import { isDecimal, isWholeNumber, parseBoolean } from "./setting-values.js";
 
 export interface ServerConfig {
   readonly host: string;
@@ -49,9 +50,12 @@ export interface ServerConfig {
   readonly retentionNs: bigint | undefined;
   /** How long a resolved alert is kept after its resolution, in nanoseconds; undefined keeps every alert. */
   readonly alertRetentionNs: bigint | undefined;
+  /** Settings that are valid but likely not what was meant, to log at start-up. */
+  readonly warnings: readonly string[];
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
+const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"] satisfies LogLevel[];
 
 interface Setting {
   readonly name: string;
@@ -61,6 +65,12 @@ interface Setting {
 
 /** A DNS name (RFC 1123 labels), such as "localhost" or "tl.internal"; what a listen address may be besides an IP. */
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/**
+ * Labels of digits only: meant as an IPv4 address, never a host name (no top-level domain is
+ * numeric). One that isIP refuses (256.1.1.1, 127.1, 010.0.0.1) would otherwise fail at bind
+ * with "Name resolution failed", or be read by getaddrinfo's inet_aton in its own way.
+ */
+const NUMERIC_LABELS = /^\d+(?:\.\d+)*$/;
 
 /** Every variable the server reads, in the order --help lists them. */
 export const SETTINGS: readonly Setting[] = [
@@ -118,24 +128,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const integer = (name: string, min: number, max: number): number => {
     const raw = read(name);
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) {
+    if (!isWholeNumber(raw) || value < min || value > max) {
       problems.push(`${name}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
       return min;
     }
     return value;
   };
   const boolean = (name: string): boolean => {
-    const raw = read(name).toLowerCase();
-    if (raw === "true" || raw === "1") return true;
-    if (raw === "false" || raw === "0") return false;
-    problems.push(`${name}=${JSON.stringify(read(name))} must be true or false`);
-    return true;
+    const raw = read(name);
+    const value = parseBoolean(raw);
+    if (value === undefined) problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+    return value ?? true;
   };
 
+  // Decimal notation, as MONITORING_ERROR_RATE_THRESHOLD; empty is unset (the default), as for every setting.
   const sampleRaw = read("TRACING_SAMPLE_RATE");
-  const sampleRate = Number(sampleRaw);
-  if (!Number.isFinite(sampleRate) || sampleRate < 0 || sampleRate > 1 || sampleRaw === "") {
-    problems.push(`TRACING_SAMPLE_RATE=${JSON.stringify(sampleRaw)} must be a number between 0 and 1`);
+  let sampleRate = Number(sampleRaw);
+  if (!isDecimal(sampleRaw) || sampleRate > 1) {
+    problems.push(`TRACING_SAMPLE_RATE=${JSON.stringify(sampleRaw)} must be a number from 0 to 1 in decimal notation (0, 0.25, .5, 1)`);
+    sampleRate = 1;
   }
   const lengthRaw = read("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT");
   const attributeValueLengthLimit = lengthRaw === "" ? Infinity : integer("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 1, 1 << 30);
@@ -144,14 +155,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     problems.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(databaseUrl.split(":")[0] + ":...")})`);
   }
   const host = read("TRACELEDGER_HOST");
-  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
+  if (isIP(host) === 0 && NUMERIC_LABELS.test(host)) {
+    problems.push(`TRACELEDGER_HOST=${JSON.stringify(host)} looks like an IPv4 address but is not one: four numbers from 0 to 255 without leading zeros (e.g. 10.0.0.5)`);
+  } else if (isIP(host) === 0 && !HOST_NAME.test(host)) {
     problems.push(`TRACELEDGER_HOST=${JSON.stringify(host)} must be an IP address or a host name`);
   }
   const cors = parseAllowedOrigins(read("TRACELEDGER_CORS_ALLOWED_ORIGINS"));
   if ("problem" in cors) problems.push(`TRACELEDGER_CORS_ALLOWED_ORIGINS: ${cors.problem}`);
-  const logLevel = read("TRACELEDGER_LOG_LEVEL") as LogLevel;
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
-    problems.push(`TRACELEDGER_LOG_LEVEL=${JSON.stringify(logLevel)} must be debug, info, warn or error`);
+  // Any letter case, as the booleans.
+  const logLevelRaw = read("TRACELEDGER_LOG_LEVEL");
+  const logLevel = logLevelRaw.toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`TRACELEDGER_LOG_LEVEL=${JSON.stringify(logLevelRaw)} must be debug, info, warn or error (any letter case)`);
   }
 
   const tracingEnabled = boolean("TRACING_ENABLED");
@@ -192,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),
     retentionNs: retentionNs ?? undefined,
     alertRetentionNs: alertRetentionNs ?? undefined,
+    warnings: [],
   };
   // A span is closed as an orphan, and a trace begun elsewhere as idle, only while its trace
   // is kept: retention no longer than those would delete a trace the saga still tracks.
@@ -210,7 +226,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     problems.push(`TRACELEDGER_GRPC_PORT and TRACELEDGER_HTTP_PORT are both ${config.grpcPort}; they must differ`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
-  return config;
+  return { ...config, warnings: startupWarnings(env, config) };
+}
+
+/** Valid settings that likely do not do what was meant: main.ts logs each at start-up. */
+function startupWarnings(env: NodeJS.ProcessEnv, config: ServerConfig): string[] {
+  const warnings: string[] = [];
+  // Documented (TRACING_ENABLED=false turns export off whatever else is set), but silent
+  // otherwise. Whether export was asked for is the export config's own rule, read again as if
+  // tracing were on; its problems were reported by the first reading when they count.
+  if (!config.tracingEnabled && loadOtlpExportConfig(env, [], { tracingEnabled: true, sampleRate: config.sampleRate }).enabled) {
+    warnings.push("OTLP export is off because TRACING_ENABLED=false (OTLP_EXPORT_ENABLED or an OTLP endpoint variable asks for it); set TRACING_ENABLED=true to export");
+  }
+  return warnings;
 }
 
 const RETENTION_UNIT_NS: Readonly<Record<string, bigint>> = { s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };
@@ -230,7 +258,7 @@ export function helpText(): string {
   return [
     "traceledger server: span-lifecycle tracing on an event store.",
     "",
-    "usage: npm start [-- --demo]      (node --import tsx apps/server/src/main.ts [--demo] [--help])",
+    "usage: npm start [-- --demo]      (node --max-semi-space-size=64 --import tsx apps/server/src/main.ts [--demo] [--help])",
     "",
     "  --demo   after start-up, send a small trace across three pretend services and print it",
     "  --help   print this text",
@@ -238,6 +266,6 @@ export function helpText(): string {
     "environment:",
     ...lines,
     "",
-    "SIGTERM or SIGINT shuts down gracefully: stop accepting, drain calls, close watchers, stop PostgreSQL.",
+    "SIGTERM, SIGINT or SIGHUP shuts down gracefully: stop accepting, drain calls, close watchers, stop PostgreSQL (exit 0).",
   ].join("\n");
 }

@@ -55,6 +55,43 @@ describe("server configuration from the environment", () => {
     }
   });
 
+  it("refuses a host of numbers and dots that is no IPv4 address, rather than failing its name resolution at bind", () => {
+    for (const host of ["255.255.255.255", "10.0.0.1.nip.io", "1a.2.3.4"]) expect(loadConfig({ TRACELEDGER_HOST: host }).host).toBe(host);
+    for (const host of ["256.1.1.1", "1.2.3.4.5", "127.1", "010.0.0.1", "1234"]) {
+      expect(() => loadConfig({ TRACELEDGER_HOST: host })).toThrow(`TRACELEDGER_HOST=${JSON.stringify(host)} looks like an IPv4 address but is not one`);
+    }
+  });
+
+  it("reads log levels in any letter case, as booleans, and reports a bad one as given", () => {
+    expect(loadConfig({ TRACELEDGER_LOG_LEVEL: "DEBUG" }).logLevel).toBe("debug");
+    expect(loadConfig({ TRACELEDGER_LOG_LEVEL: "Warn" }).logLevel).toBe("warn");
+    expect(loadConfig({ TRACING_ENABLED: "False" }).tracingEnabled).toBe(false);
+    expect(() => loadConfig({ TRACELEDGER_LOG_LEVEL: "LOUD" })).toThrow('TRACELEDGER_LOG_LEVEL="LOUD" must be debug, info, warn or error (any letter case)');
+  });
+
+  it("takes a sample rate in decimal notation only; empty is unset", () => {
+    for (const [raw, rate] of [["0", 0], ["1", 1], ["0.25", 0.25], [".5", 0.5], ["1.0", 1], [" 0.5 ", 0.5], ["", 1], ["  ", 1]] as const) {
+      expect(loadConfig({ TRACING_SAMPLE_RATE: raw }).sampleRate).toBe(rate);
+    }
+    for (const raw of ["0x1", "0b1", "0o1", "Infinity", "1e-3", "-0", "+0.5", "1.", "1.01", "0.5.1"]) {
+      expect(() => loadConfig({ TRACING_SAMPLE_RATE: raw })).toThrow(`TRACING_SAMPLE_RATE=${JSON.stringify(raw)} must be a number from 0 to 1 in decimal notation (0, 0.25, .5, 1)`);
+    }
+    // Whole-number settings take decimal digits only.
+    for (const raw of ["0x10", "1e3", "0b1", "Infinity"]) expect(() => loadConfig({ TRACELEDGER_GRPC_PORT: raw })).toThrow(`TRACELEDGER_GRPC_PORT=${JSON.stringify(raw)} is not a whole number`);
+  });
+
+  it("warns at start-up when export is asked for but TRACING_ENABLED=false turns it off", () => {
+    const warning = "OTLP export is off because TRACING_ENABLED=false (OTLP_EXPORT_ENABLED or an OTLP endpoint variable asks for it); set TRACING_ENABLED=true to export";
+    for (const env of [{ OTLP_EXPORT_ENABLED: "true" }, { OTLP_ENDPOINT: "http://collector:4318/v1/traces" }, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }]) {
+      const config = loadConfig({ ...env, TRACING_ENABLED: "false" });
+      expect(config.otlpExport.enabled).toBe(false);
+      expect(config.warnings).toEqual([warning]);
+      expect(loadConfig(env).warnings).toEqual([]);
+    }
+    expect(loadConfig({ TRACING_ENABLED: "false" }).warnings).toEqual([]);
+    expect(loadConfig({ TRACING_ENABLED: "false", OTLP_EXPORT_ENABLED: "false", OTLP_ENDPOINT: "http://collector:4318/v1/traces" }).warnings).toEqual([]);
+  });
+
   it("takes an append deadline of 1 s to 1 h, 30 s unless set", () => {
     expect(loadConfig({}).appendDeadlineMs).toBe(30_000);
     expect(loadConfig({ TRACELEDGER_APPEND_DEADLINE_MS: "1000" }).appendDeadlineMs).toBe(1000);
@@ -100,5 +137,11 @@ describe("server configuration from the environment", () => {
   it("documents every setting in --help", () => {
     const help = helpText();
     for (const setting of SETTINGS) expect(help).toContain(setting.name);
+  });
+
+  it("says in --help which signals stop gracefully and how to start main.ts without npm", () => {
+    const help = helpText();
+    expect(help).toContain("SIGTERM, SIGINT or SIGHUP");
+    expect(help).toContain("node --max-semi-space-size=64 --import tsx apps/server/src/main.ts");
   });
 });

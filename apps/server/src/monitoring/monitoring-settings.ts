@@ -3,6 +3,7 @@
 // server-config.ts lists them in --help and reports their problems with the
 // rest, so a bad value stops the server with every problem named at once.
 
+import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
 import { monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
 
 export interface MonitoringSettings {
@@ -59,7 +60,7 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
   const integer = (name: string, min: number, max: number): number => {
     const raw = read(name);
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) {
+    if (!isWholeNumber(raw) || value < min || value > max) {
       problems.push(`${name}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
       return Number(MONITORING_SETTINGS.find((s) => s.name === name)!.default);
     }
@@ -67,13 +68,15 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
   };
   const DAY_MS = 86_400_000;
 
-  const enabledRaw = read("MONITORING_ENABLED").toLowerCase();
-  const enabled = enabledRaw === "true" || enabledRaw === "1";
-  if (!enabled && enabledRaw !== "false" && enabledRaw !== "0") problems.push(`MONITORING_ENABLED=${JSON.stringify(enabledRaw)} must be true or false`);
+  const enabledRaw = read("MONITORING_ENABLED");
+  const enabledValue = parseBoolean(enabledRaw);
+  // Reported as given (YES, not yes).
+  if (enabledValue === undefined) problems.push(`MONITORING_ENABLED=${JSON.stringify(enabledRaw)} must be true or false`);
+  const enabled = enabledValue ?? false;
 
   const thresholdRaw = read("MONITORING_ERROR_RATE_THRESHOLD");
   let threshold = Number(thresholdRaw);
-  if (!/^\d*\.?\d+$/.test(thresholdRaw) || !(threshold > 0 && threshold < 1)) {
+  if (!isDecimal(thresholdRaw) || !(threshold > 0 && threshold < 1)) {
     problems.push(`MONITORING_ERROR_RATE_THRESHOLD=${JSON.stringify(thresholdRaw)} must be a number between 0 and 1 (exclusive)`);
     threshold = 0.1;
   }

@@ -51,6 +51,19 @@ describe("monitoring settings from the environment", () => {
     ]);
   });
 
+  it("report a bad value as given, letter case included", () => {
+    expect(load({ MONITORING_ENABLED: "YES" }).problems).toEqual(['MONITORING_ENABLED="YES" must be true or false']);
+    expect(load({ MONITORING_ENABLED: "False" })).toMatchObject({ settings: { enabled: false }, problems: [] });
+  });
+
+  it("take the error-rate threshold in decimal notation only, and whole numbers in decimal digits only", () => {
+    expect(load({ MONITORING_ERROR_RATE_THRESHOLD: ".5" })).toMatchObject({ settings: { saga: { errorRate: { threshold: 0.5 } } }, problems: [] });
+    for (const raw of ["0x0.1", "1e-1", "Infinity", "-0.1"]) {
+      expect(load({ MONITORING_ERROR_RATE_THRESHOLD: raw }).problems).toEqual([`MONITORING_ERROR_RATE_THRESHOLD=${JSON.stringify(raw)} must be a number between 0 and 1 (exclusive)`]);
+    }
+    expect(load({ MONITORING_TICK_MS: "0x10" }).problems).toEqual(['MONITORING_TICK_MS="0x10" is not a whole number between 10 and 60000']);
+  });
+
   it("name every bad value", () => {
     const { problems } = load({
       MONITORING_ENABLED: "yes",

@@ -13,6 +13,7 @@
 // OpenTelemetry SDKs may hold values they take and we do not (http/json), and
 // must not stop a server that exports nothing.
 
+import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
 import { parseOtlpCompression, type OtlpCompression } from "./otlp-compression.js";
 import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
 import type { TailSamplingPolicy } from "./tail-sampling.js";
@@ -94,7 +95,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
   const integer = (name: string, min: number, max: number): number => {
     const raw = withDefault(name);
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) {
+    if (!isWholeNumber(raw) || value < min || value > max) {
       problems.push(`${name}=${JSON.stringify(raw)} is not a whole number between ${min} and ${max}`);
       return min;
     }
@@ -134,7 +135,7 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
   let rate = base.sampleRate;
   if (rateRaw !== undefined) {
     rate = Number(rateRaw);
-    if (!Number.isFinite(rate) || rate < 0 || rate > 1) problems.push(`OTLP_EXPORT_SAMPLE_RATE=${JSON.stringify(rateRaw)} must be a number between 0 and 1`);
+    if (!isDecimal(rateRaw) || rate > 1) problems.push(`OTLP_EXPORT_SAMPLE_RATE=${JSON.stringify(rateRaw)} must be a number from 0 to 1 in decimal notation (0, 0.25, .5, 1)`);
   }
 
   const retryInitialMs = integer("OTLP_EXPORT_RETRY_INITIAL_MS", 1, 600_000);
@@ -165,11 +166,9 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
 }
 
 function readBoolean(name: string, raw: string, problems: string[]): boolean | undefined {
-  const text = raw.toLowerCase();
-  if (text === "true" || text === "1") return true;
-  if (text === "false" || text === "0") return false;
-  problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
-  return undefined;
+  const value = parseBoolean(raw);
+  if (value === undefined) problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+  return value;
 }
 
 /** OTLP_ENDPOINT, the traces endpoint and the base endpoint, in that order; else the protocol's default. */

@@ -101,7 +101,7 @@ describe("OTLP export settings", () => {
       'OTLP_ENDPOINT="collector:4318" must be an http:// or https:// URL',
       "OTLP_PROTOCOL=http/json is not supported for export",
       'OTLP_HEADERS is not a list of key=value pairs: "authorization" is not key=value',
-      'OTLP_EXPORT_SAMPLE_RATE="1.5" must be a number between 0 and 1',
+      'OTLP_EXPORT_SAMPLE_RATE="1.5" must be a number from 0 to 1 in decimal notation',
       'OTLP_EXPORT_MAX_BATCH_SPANS="0" is not a whole number between 1 and 100000',
       "OTLP_EXPORT_RETRY_MAX_MS (100) must not be below OTLP_EXPORT_RETRY_INITIAL_MS (5000)",
       'OTEL_EXPORTER_OTLP_TIMEOUT="soon"',
@@ -111,6 +111,10 @@ describe("OTLP export settings", () => {
     expect(problems({ OTLP_EXPORT_ENABLED: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" })).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="thrift" must be http/protobuf or grpc');
     expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" })).toContain('OTEL_EXPORTER_OTLP_ENDPOINT="not a url" is not a URL');
     expect(problems({ OTLP_EXPORT_ENABLED: "maybe" })).toContain('OTLP_EXPORT_ENABLED="maybe" must be true or false');
+    // Decimal notation only, as TRACING_SAMPLE_RATE: what Number() would also read is refused.
+    for (const raw of ["0x1", "1e-3", "Infinity", "-0"]) {
+      expect(problems({ OTLP_EXPORT_ENABLED: "true", OTLP_EXPORT_SAMPLE_RATE: raw })).toContain(`OTLP_EXPORT_SAMPLE_RATE=${JSON.stringify(raw)} must be a number from 0 to 1`);
+    }
   });
 
   it("check the other settings only when export runs: an environment shared with OpenTelemetry SDKs must not stop a server that exports nothing", () => {

@@ -24,6 +24,10 @@ describe("parseOtlpHeaders (OTEL_EXPORTER_OTLP_HEADERS format)", () => {
     expect(parseOtlpHeaders("x-empty=")).toEqual({ "x-empty": "" });
   });
 
+  it("names every bad pair, not only the first", () => {
+    expect(() => parseOtlpHeaders("a=b%ZZ,ok=1,=x")).toThrow('the value of a has a malformed percent-encoding; "" is not a valid header name');
+  });
+
   it.each([
     ["no-equals-sign", /is not key=value/],
     ["=value", /not a valid header name/],
