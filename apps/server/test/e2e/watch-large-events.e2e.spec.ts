@@ -64,4 +64,24 @@ describe("a trace of large events", () => {
     } while (pageToken !== "");
     expect(read).toBe(3002);
   });
+
+  it("answers a Connect JSON client what a binary client gets, though its JSON is larger than the message limit", async () => {
+    const traceId = newTraceId();
+    const root = newSpanId();
+    // 60,000 control characters: 60 KB in protobuf, 360 KB escaped in JSON, past the 256 KiB limit.
+    const control = "\u0001".repeat(60_000);
+    await e2e.client.startSpan({ traceId, spanId: root, name: "escaped", serviceName: "bytes", attributes: [{ key: "data", value: { value: { case: "stringValue", value: control } } }] });
+    const post = (method: string, body: object) =>
+      fetch(`http://${e2e.server.httpAddress}/traceledger.v1.TracingService/${method}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const id = Buffer.from(traceId).toString("base64");
+    const trace = await post("GetTrace", { traceId: id });
+    expect(trace.status).toBe(200);
+    const text = await trace.text();
+    expect(text.length).toBeGreaterThan(256 * 1024);
+    const view = JSON.parse(text) as { trace: { spans: { attributes: { value: { stringValue: string } }[] }[] } };
+    expect(view.trace.spans[0]!.attributes[0]!.value.stringValue).toBe(control);
+    const events = await post("GetTraceEvents", { traceId: id });
+    expect(events.status).toBe(200);
+    expect(((await events.json()) as { events: unknown[] }).events).toHaveLength(2);
+  });
 });

@@ -51,6 +51,15 @@ export interface HttpServer {
   close(gracePeriodMs: number): Promise<void>;
 }
 
+/**
+ * Answers are bounded by what they hold, in protobuf bytes (GetTrace's TRACE_TOO_LARGE,
+ * GetTraceEvents' page budget). The same answer in JSON is larger: bytes in base64, a
+ * control character in a string escaped in six bytes. Connect's own cap on what it writes,
+ * which fails a call with a bare RESOURCE_EXHAUSTED, is a backstop set past that, so that a
+ * JSON client gets what a binary client gets.
+ */
+const JSON_ANSWER_EXPANSION = 8;
+
 /** How long a request's headers may take to arrive, and its whole request (not a stream's answer). */
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 60_000;
@@ -67,7 +76,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     grpcWeb: true,
     connect: true,
     readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    writeMaxBytes: (options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) * JSON_ANSWER_EXPANSION,
     interceptors: [publicErrorInterceptor(onInternalError), untilAbortedInterceptor(), preEncodedJsonInterceptor()],
   };
   const handler = connectNodeAdapter({
