@@ -12,6 +12,7 @@
 // sent, or no answer at all) is ERROR.
 
 import type { ActiveContext } from "../context/active-context.js";
+import { bindListenersToContext } from "../context/bind-emitter.js";
 import { extractContext } from "../propagation/w3c-propagator.js";
 import { errorMessage } from "../trace/error-details.js";
 import type { Span } from "../trace/span.js";
@@ -50,6 +51,9 @@ export function startRequestSpan<Req extends HttpServerRequest>(
     attributes: extra ? { ...requestAttributes(request, route), ...extra } : requestAttributes(request, route),
   });
   if (isValidSpanContext(span.spanContext()) && !response.headersSent) response.setHeader("traceparent", span.traceparent());
+  // What the handler listens for on them (a body read by hand) runs in the request's context.
+  bindListenersToContext(request);
+  bindListenersToContext(response);
 
   let finished = false;
   let escaped: string | undefined;
