@@ -474,6 +474,8 @@ export class SagaRunner {
     // Not durable, and the next leader decides them again from its checkpoint.
     this.pendingAlerts = [];
     this.pendingCommands = [];
+    // The leader shows the open alerts (dashboards take the max over replicas): not this one now.
+    this.options.observer?.setOpenAlerts(new Map());
   }
 
   private async becomeLeader(claim: LeaseClaim): Promise<void> {

@@ -171,6 +171,37 @@ describe("a new saga leader and the error-rate alert of the old one", () => {
     await h.close();
   });
 
+  it("A, which lost the lease to B, no longer shows the alerts it had open in its gauge: B shows them", async () => {
+    const h = await fresh();
+    const gauges = { a: new Map<string, number>(), b: new Map<string, number>() };
+    const observing = (gauge: Map<string, number>): MonitoringObserver => ({
+      alertRaised: (kind) => gauge.set(kind, (gauge.get(kind) ?? 0) + 1),
+      alertResolved: (kind) => gauge.set(kind, (gauge.get(kind) ?? 0) - 1),
+      setActiveSpans: () => {},
+      setOpenAlerts: (counts) => {
+        for (const kind of gauge.keys()) if (!counts.has(kind)) gauge.set(kind, 0);
+        counts.forEach((n, k) => gauge.set(k, n));
+      },
+      setSubscriberLag: () => {},
+    });
+    const a = h.runner({ holder: "a", leaseMs: 600, observer: observing(gauges.a) });
+    await run(h, a, 5, 3);
+    expect(gauges.a.get("error_rate")).toBe(2);
+    // A's lease runs out (a stalled process, a lost connection) and B takes it; A learns so at its next step.
+    await db.sql`update leases set expires_at = clock_timestamp() - interval '1 second' where name = ${MONITORING_SUBSCRIBER}`;
+    const b = h.runner({ holder: "b", observer: observing(gauges.b) });
+    await takeOver(b);
+    // A renews (and so finds the lease gone) a third of its lease after its last renewal.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await a.step(true);
+    expect(a.isLeader).toBe(false);
+    expect(gauges.a.get("error_rate")).toBe(0);
+    expect(gauges.b.get("error_rate")).toBe(2);
+    await a.stop();
+    await b.stop();
+    await h.close();
+  });
+
   it("B runs with another threshold than A: the alert A stored and B's log never raises is still B's to resolve", async () => {
     const h = await fresh();
     // A alerts above 5%: one call in ten failing raises.
