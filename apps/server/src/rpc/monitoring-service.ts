@@ -138,15 +138,20 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
       const kind = request.kind === AlertKind.UNSPECIFIED ? "" : alertKindName(request.kind);
       if (kind === undefined) throw invalidArgument("INVALID_ALERT_KIND", `kind ${request.kind} is not an AlertKind`, { kind: String(request.kind) });
       const hash = filterHash("alerts", request.state, request.kind, request.serviceName);
-      const beforeVersion = request.pageToken ? readAlertToken(request.pageToken, hash) : 0;
+      const place = request.pageToken ? readAlertToken(request.pageToken, hash) : undefined;
       await readyRunner();
-      const page = await deps.alerts({ state: request.state, kind, service: request.serviceName, beforeVersion, limit: pageSize + 1 });
+      const page = await deps.alerts({ state: request.state, kind, service: request.serviceName, beforeVersion: place?.raisedVersion ?? 0, limit: pageSize + 1 });
       const rows = page.rows.slice(0, pageSize);
       const last = rows[rows.length - 1];
+      // The listing's version is its first page's: an alert raised after it is on none of the
+      // later pages (they go back in time), so WatchAlerts from a later page's own version would
+      // miss it. From the first page's it may repeat what later pages show, and misses nothing.
+      // (The lower of the two: a later page read from a replica whose projector is behind.)
+      const asOfVersion = place?.asOfVersion !== undefined && place.asOfVersion < page.asOfVersion ? place.asOfVersion : page.asOfVersion;
       return create(ListAlertsResponseSchema, {
         alerts: rows.map(alertMessage),
-        nextPageToken: page.rows.length > pageSize && last ? alertToken(last.raisedVersion, hash) : "",
-        asOfVersion: page.asOfVersion,
+        nextPageToken: page.rows.length > pageSize && last ? alertToken({ raisedVersion: last.raisedVersion, asOfVersion }, hash) : "",
+        asOfVersion,
       });
     },
 

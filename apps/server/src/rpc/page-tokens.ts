@@ -38,13 +38,27 @@ export function readEventsToken(token: string, hash: string): number {
   return readVersionToken("e1", token, hash);
 }
 
-export function alertToken(raisedVersion: number, hash: string): string {
-  return Buffer.from(`a1:${raisedVersion}:${hash}`).toString("base64url");
+/** Where a ListAlerts listing stands: the last alert's raised version, and the listing's as_of_version. */
+export interface AlertPlace {
+  readonly raisedVersion: number;
+  /** Undefined for a token of the previous release, which did not carry it. */
+  readonly asOfVersion: bigint | undefined;
 }
 
-/** The raised version of the last alert of the previous page. */
-export function readAlertToken(token: string, hash: string): number {
-  return readVersionToken("a1", token, hash);
+export function alertToken(place: { readonly raisedVersion: number; readonly asOfVersion: bigint }, hash: string): string {
+  return Buffer.from(`a2:${place.raisedVersion}:${place.asOfVersion}:${hash}`).toString("base64url");
+}
+
+/** The raised version of the last alert of the previous page, and the listing's as_of_version. */
+export function readAlertToken(token: string, hash: string): AlertPlace {
+  const match = /^a2:(\d+):(\d+):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
+  // The previous release's tokens (no as_of_version) still continue a listing paged across an upgrade.
+  if (!match) return { raisedVersion: readVersionToken("a1", token, hash), asOfVersion: undefined };
+  checkHash(token, match[3], hash);
+  if (BigInt(match[1]!) > MAX_STREAM_VERSION || BigInt(match[2]!) > MAX_STREAM_VERSION) {
+    throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  }
+  return { raisedVersion: Number(match[1]), asOfVersion: BigInt(match[2]!) };
 }
 
 function readVersionToken(kind: string, token: string, hash: string): number {

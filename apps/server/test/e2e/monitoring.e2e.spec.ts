@@ -141,6 +141,35 @@ describe("monitoring on the real server", () => {
     await tracing.endSpan({ ...second });
   });
 
+  it("gives every page of a listing the first page's as_of_version: WatchAlerts from it misses no alert raised while paging", async () => {
+    const spans = [0, 1, 2].map(() => ({ traceId: newTraceId(), spanId: newSpanId() }));
+    const listedCount = (n: number) => until(10_000, `${n} alerts listed`, async () => ((await monitoring.listAlerts({ serviceName: "paged-alerts" })).alerts.length === n ? true : undefined));
+    for (const span of spans.slice(0, 2)) {
+      await tracing.startTrace({ ...span, name: "slow", serviceName: "paged-alerts" });
+      await nextAlert("a slow-span alert", raisedFor(span.spanId, AlertKind.SLOW_SPAN));
+    }
+    await listedCount(2);
+    const first = await monitoring.listAlerts({ serviceName: "paged-alerts", pageSize: 1 });
+    // Raised between the pages: newer than the first page, so on none of the later ones.
+    await tracing.startTrace({ ...spans[2]!, name: "slow", serviceName: "paged-alerts" });
+    await nextAlert("the third slow-span alert", raisedFor(spans[2]!.spanId, AlertKind.SLOW_SPAN));
+    await listedCount(3);
+    const second = await monitoring.listAlerts({ serviceName: "paged-alerts", pageSize: 1, pageToken: first.nextPageToken });
+    expect(second.alerts).toHaveLength(1);
+    expect(second.asOfVersion).toBe(first.asOfVersion);
+    const watch = new AbortController();
+    const resumed = readIterable(monitoring.watchAlerts({ afterVersion: second.asOfVersion }, { signal: watch.signal }));
+    try {
+      for (;;) {
+        const { event } = await resumed.next(10_000, "the third alert's raise, resumed from the listing");
+        if (event && raisedFor(spans[2]!.spanId, AlertKind.SLOW_SPAN)(event)) break;
+      }
+    } finally {
+      watch.abort();
+    }
+    for (const span of spans) await tracing.endSpan({ ...span });
+  });
+
   it("closes a span left open past the orphan timeout with an orphaned end, and its trace completes", async () => {
     const traceId = newTraceId();
     const spanId = newSpanId();

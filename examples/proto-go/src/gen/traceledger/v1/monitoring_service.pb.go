@@ -726,7 +726,10 @@ type ListAlertsResponse struct {
 	// The token for the next page; empty when there are no more alerts.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// The version of the monitoring stream this listing reflects: WatchAlerts
-	// with after_version set to it continues exactly after this listing.
+	// with after_version set to it continues after this listing, missing
+	// nothing. Every page of a listing carries its first page's (an alert raised
+	// while paging is on no later page), so later pages may already show some of
+	// what WatchAlerts from it then repeats.
 	AsOfVersion   uint64 `protobuf:"varint,3,opt,name=as_of_version,json=asOfVersion,proto3" json:"as_of_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

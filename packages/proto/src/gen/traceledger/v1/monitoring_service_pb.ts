@@ -422,7 +422,10 @@ export type ListAlertsResponse = Message<"traceledger.v1.ListAlertsResponse"> & 
 
   /**
    * The version of the monitoring stream this listing reflects: WatchAlerts
-   * with after_version set to it continues exactly after this listing.
+   * with after_version set to it continues after this listing, missing
+   * nothing. Every page of a listing carries its first page's (an alert raised
+   * while paging is on no later page), so later pages may already show some of
+   * what WatchAlerts from it then repeats.
    *
    * @generated from field: uint64 as_of_version = 3;
    */
