@@ -12,7 +12,7 @@ import { spanKindLabel, statusCodeLabel } from "./span-label-values.js";
 
 export class CommandBusMetrics implements TraceCommandBusObserver {
   /** service -> span name -> kind and status -> series. */
-  private readonly series = new Map<string, Map<string, Map<number, SpanSeries>>>();
+  private readonly series = new Map<string, Map<string, Map<string, SpanSeries>>>();
 
   constructor(private readonly metrics: ServerMetrics) {}
 
@@ -40,7 +40,8 @@ export class CommandBusMetrics implements TraceCommandBusObserver {
     if (!byName) this.series.set(service, (byName = new Map()));
     let byKindAndCode = byName.get(name);
     if (!byKindAndCode) byName.set(name, (byKindAndCode = new Map()));
-    const key = kind * 64 + code;
+    // OTLP keeps enum values this server does not know: any number, so not packed into one.
+    const key = `${kind}:${code}`;
     let series = byKindAndCode.get(key);
     if (!series) {
       series = this.metrics.spanSeries({ service_name: service, span_name: name, span_kind: spanKindLabel(kind), status_code: statusCodeLabel(code) });

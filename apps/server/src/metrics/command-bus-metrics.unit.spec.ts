@@ -62,6 +62,21 @@ describe("CommandBusMetrics", () => {
     expect((await scrape(metrics)).samples("calls_total")[0]!.value).toBe(3);
   });
 
+  it("keeps spans of kinds and statuses this server does not know (OTLP keeps them) in series of their own", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const observer = new CommandBusMetrics(metrics);
+    // Kind 0 with status 64 and kind 1 with status 0: one series when both were packed as kind * 64 + status.
+    const a = spanStarted(ROOT, { kind: 0 as SpanKind, startTime: T0 });
+    const b = spanStarted(CHILD, { parentSpanId: ROOT, kind: 1 as SpanKind, startTime: T0 });
+    commit(observer, [traceStarted(), a, b], [spanEnded(ROOT, { endTime: T0 + ms(1), statusCode: 64 as StatusCode })]);
+    commit(observer, [traceStarted(), a, b, spanEnded(ROOT, { endTime: T0 + ms(1), statusCode: 64 as StatusCode })], [spanEnded(CHILD, { endTime: T0 + ms(1), statusCode: StatusCode.UNSPECIFIED })]);
+    const calls = (await scrape(metrics)).samples("calls_total").map((s) => [s.labels["span_kind"], s.labels["status_code"], s.value]);
+    expect(calls).toEqual([
+      ["SPAN_KIND_UNSPECIFIED", "STATUS_CODE_64", 1],
+      ["SPAN_KIND_INTERNAL", "STATUS_CODE_UNSET", 1],
+    ]);
+  });
+
   it("counts an orphan apart, not as a call", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     const observer = new CommandBusMetrics(metrics);

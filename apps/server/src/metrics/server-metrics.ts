@@ -5,6 +5,7 @@
 // read ours unchanged; the rest carry a traceledger_ prefix.
 // docs/operations.md documents every metric; the choices are argued there.
 
+import { LabelledCounter } from "./labelled-counter.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { SpanMetrics, type SpanLabels, type SpanSeries } from "./span-metrics.js";
 
@@ -28,7 +29,7 @@ interface ServerMetricsOptions {
 export class ServerMetrics {
   private readonly registry = new Registry();
   private readonly spans = new SpanMetrics(SPAN_DURATION_BUCKETS);
-  private readonly orphaned: Counter<"service_name" | "span_name">;
+  private readonly orphaned = new LabelledCounter(["service_name", "span_name"]);
   private readonly activeSpans: Gauge;
   private readonly alertsRaised: Counter<"kind">;
   private readonly alertsResolved: Counter<"kind">;
@@ -48,12 +49,9 @@ export class ServerMetrics {
     this.registry.registerMetric(
       this.spans.durationMetric("duration_seconds", "Durations of the spans counted in calls_total, in seconds (spanmetrics connector naming, unit s)."),
     );
-    this.orphaned = new Counter({
-      name: "traceledger_spans_orphaned_total",
-      help: "Spans closed as orphans (never ended by their service), committed by this replica.",
-      labelNames: ["service_name", "span_name"],
-      registers,
-    });
+    this.registry.registerMetric(
+      this.orphaned.metric("traceledger_spans_orphaned_total", "Spans closed as orphans (never ended by their service), committed by this replica."),
+    );
     this.activeSpans = new Gauge({
       name: "traceledger_active_spans",
       help: "Spans started and not yet ended, as tracked by the monitoring saga (set by its running instance).",

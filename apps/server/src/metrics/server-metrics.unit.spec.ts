@@ -56,6 +56,24 @@ describe("ServerMetrics", () => {
     expect(seriesOf(family(families, "calls_total"))).toEqual([]);
   });
 
+  it("keeps services and span names apart whatever characters they hold", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    // Each pair was one series: a NUL-joined key for calls, prom-client's "name:value," key for orphans.
+    metrics.spanEnded({ ...CHECKOUT_OK, service_name: "nul\u0000a", span_name: "b" }, 1);
+    metrics.spanEnded({ ...CHECKOUT_OK, service_name: "nul", span_name: "a\u0000b" }, 1);
+    metrics.spanOrphaned("a,span_name:b", "c");
+    metrics.spanOrphaned("a", "b,span_name:c");
+    const families = await scrape(metrics);
+    expect(seriesOf(family(families, "calls_total")).map((s) => [s.labels["service_name"], s.labels["span_name"], s.value])).toEqual([
+      ["nul\u0000a", "b", 1],
+      ["nul", "a\u0000b", 1],
+    ]);
+    expect(seriesOf(family(families, "traceledger_spans_orphaned_total")).map((s) => [s.labels["service_name"], s.labels["span_name"], s.value])).toEqual([
+      ["a,span_name:b", "c", 1],
+      ["a", "b,span_name:c", 1],
+    ]);
+  });
+
   it("counts alerts raised and resolved by kind and keeps the open ones in a gauge that never goes below zero", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     metrics.alertRaised("slow_span");

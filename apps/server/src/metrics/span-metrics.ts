@@ -65,7 +65,8 @@ export class SpanMetrics {
 
   /** The series of these labels, created on first use. Keep it to record without a lookup. */
   seriesOf(labels: SpanLabels): SpanSeries {
-    const key = `${labels.service_name}\u0000${labels.span_name}\u0000${labels.span_kind}\u0000${labels.status_code}`;
+    // As a JSON array: names may hold any character, so no separator keeps two label sets apart.
+    const key = JSON.stringify([labels.service_name, labels.span_name, labels.span_kind, labels.status_code]);
     let series = this.series.get(key);
     if (!series) {
       series = new SpanSeries({ ...labels }, this.bounds);
