@@ -1,15 +1,17 @@
-// The W3C `tracestate` header (https://www.w3.org/TR/trace-context/#tracestate-header):
+// The W3C `tracestate` header, Trace Context Level 2
+// (https://www.w3.org/TR/trace-context-2/#tracestate-header):
 //
-//   list             = list-member 0*31( OWS "," OWS list-member )
-//   list-member      = (key "=" value) / OWS
-//   key              = simple-key / multi-tenant-key
-//   simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
-//   multi-tenant-key = tenant-id "@" system-id
-//   tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
-//   system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
-//   value            = 0*255(chr) nblk-chr
-//   nblk-chr         = %x21-2B / %x2D-3C / %x3E-7E
-//   chr              = %x20 / nblk-chr
+//   list        = list-member 0*31( OWS "," OWS list-member )
+//   list-member = (key "=" value) / OWS
+//   key         = ( lcalpha / DIGIT ) 0*255( keychar )
+//   keychar     = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+//   value       = 0*255(chr) nblk-chr
+//   nblk-chr    = %x21-2B / %x2D-3C / %x3E-7E
+//   chr         = %x20 / nblk-chr
+//
+// Level 2 dropped Level 1's split into simple keys and multi-tenant keys
+// (`tenant@system`): "@" is an ordinary key character, any key may start with a
+// digit, and a key has at most 256 characters. Every Level 1 key is still valid.
 //
 // A header that breaks any rule (bad key or value, a duplicated key, more than 32
 // members) is discarded whole, as the W3C test suite expects. Empty members are
@@ -25,12 +27,11 @@ export const TRACESTATE_MAX_LENGTH = 512;
 /** Members longer than this are the first to go when the header must be shortened. */
 const LARGE_MEMBER_LENGTH = 128;
 
-const SIMPLE_KEY = /^[a-z][a-z0-9_\-*/]{0,255}$/;
-const MULTI_TENANT_KEY = /^[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}$/;
+const KEY = /^[a-z0-9][a-z0-9_\-*/@]{0,255}$/;
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
 function isValidTraceStateKey(key: string): boolean {
-  return SIMPLE_KEY.test(key) || MULTI_TENANT_KEY.test(key);
+  return KEY.test(key);
 }
 
 function isValidTraceStateValue(value: string): boolean {
