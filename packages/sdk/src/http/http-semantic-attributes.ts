@@ -1,7 +1,9 @@
 // OpenTelemetry HTTP server semantic conventions (stable, v1.23+): the
 // attributes of a request span and its name, `{method} {route}` with the route
 // template when the framework knows it, else `{method}` alone: a raw path (ids,
-// tokens) would make names of unbounded cardinality.
+// tokens) would make names of unbounded cardinality. `url.query` is recorded
+// when the request has one, with the values the conventions call sensitive
+// (pre-signed URLs' signatures and access key ids) replaced by `REDACTED`.
 
 import type { Attributes } from "../commands/attributes.js";
 import type { HttpServerRequest } from "./server-messages.js";
@@ -12,22 +14,66 @@ const KNOWN_METHODS = new Set(["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "P
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /**
- * The path of the request target, without the query or fragment. An
- * absolute-form target (`http://user:password@host/path?query`) gives its path
- * alone: its user info and host must not reach span names or attributes.
+ * The request target without its scheme and authority: an absolute-form target
+ * (`http://user:password@host/path?query`) gives `/path?query`, as its user info
+ * and host must not reach span names or attributes.
  */
-export function requestPath(request: HttpServerRequest): string {
-  let target = request.url ?? "/";
+function originTarget(request: HttpServerRequest): string {
+  const target = request.url ?? "/";
   const scheme = ABSOLUTE_FORM.exec(target);
-  if (scheme !== null) {
-    // The authority (user info, host, port) runs to the first "/", "?" or "#"; WHATWG URLs end it at "\" too.
-    const rest = target.slice(scheme[0].length);
-    const pathStart = rest.search(/[/\\?#]/);
-    target = pathStart < 0 ? "" : rest.slice(pathStart);
-  }
+  if (scheme === null) return target;
+  // The authority (user info, host, port) runs to the first "/", "?" or "#"; WHATWG URLs end it at "\" too.
+  const rest = target.slice(scheme[0].length);
+  const pathStart = rest.search(/[/\\?#]/);
+  return pathStart < 0 ? "" : rest.slice(pathStart);
+}
+
+/** The path of the request target, without the query or fragment (and without an absolute-form target's authority). */
+export function requestPath(request: HttpServerRequest): string {
+  const target = originTarget(request);
   const end = target.search(/[?#]/);
   const path = end < 0 ? target : target.slice(0, end);
   return path === "" ? "/" : path;
+}
+
+/**
+ * Query keys whose values the conventions say to redact by default (`url.query`):
+ * request signatures and access key ids of pre-signed URLs (AWS S3, Azure SAS, Google Cloud Storage).
+ */
+const SENSITIVE_QUERY_KEYS = new Set(["awsaccesskeyid", "signature", "sig", "x-goog-signature"]);
+const REDACTED = "REDACTED";
+
+/**
+ * The query of the request target, without the leading "?" (undefined when it has
+ * none, or an empty one), as sent but for the values of the sensitive keys, which
+ * become `REDACTED` (the key stays: `q=1&sig=REDACTED`). Keys are compared
+ * percent-decoded and in any case, so an encoded or differently cased spelling is
+ * redacted too.
+ */
+export function requestQuery(request: HttpServerRequest): string | undefined {
+  const target = originTarget(request);
+  const start = target.indexOf("?");
+  if (start < 0) return undefined;
+  const end = target.indexOf("#", start);
+  const query = target.slice(start + 1, end < 0 ? undefined : end);
+  if (query === "") return undefined;
+  return query
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq < 0) return pair;
+      const key = pair.slice(0, eq);
+      return SENSITIVE_QUERY_KEYS.has(decodeQueryKey(key).toLowerCase()) ? `${key}=${REDACTED}` : pair;
+    })
+    .join("&");
+}
+
+function decodeQueryKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, " "));
+  } catch {
+    return key; // a malformed escape: compare it as sent
+  }
 }
 
 /** The method as the conventions record it: known methods as such, others as "_OTHER". */
@@ -56,6 +102,8 @@ export function requestAttributes(request: HttpServerRequest, route: string | un
     "url.path": requestPath(request),
     "url.scheme": scheme,
   };
+  const query = requestQuery(request);
+  if (query !== undefined) attributes["url.query"] = query;
   if (original !== undefined) attributes["http.request.method_original"] = original;
   if (route !== undefined) attributes["http.route"] = route;
   if (host.address) attributes["server.address"] = host.address;

@@ -9,12 +9,17 @@
 // a 5xx; a 4xx is the client's mistake, not a failure of the server, so it
 // leaves the status UNSET even when a handler threw (the error is still
 // recorded). An error that escaped with no 4xx or 5xx answer (a 2xx already
-// sent, or no answer at all) is ERROR.
+// sent, or no answer at all) is ERROR, and so is a response the connection
+// closed under before it was complete ("the request ... failed sending the
+// response fully"). A failed request carries `error.type`: the type of the
+// error that escaped, else the 5xx code as a string, else `aborted` for a
+// response cut short. The status description is left empty where the status
+// code says it all (a plain 5xx); it is the escaped error's message otherwise.
 
 import type { ActiveContext } from "../context/active-context.js";
 import { bindListenersToContext } from "../context/bind-emitter.js";
 import { extractContext } from "../propagation/w3c-propagator.js";
-import { errorMessage } from "../trace/error-details.js";
+import { errorDetails, errorMessage } from "../trace/error-details.js";
 import type { Span } from "../trace/span.js";
 import type { Tracer } from "../trace/tracer.js";
 import { isValidSpanContext } from "../w3c/span-context.js";
@@ -56,18 +61,22 @@ export function startRequestSpan<Req extends HttpServerRequest>(
   bindListenersToContext(response);
 
   let finished = false;
-  let escaped: string | undefined;
+  let escaped: Failure | undefined;
   let knownRoute = route;
   const finish = (statusCode: number, cancelled = false) => {
     if (finished) return;
     finished = true;
+    const attributes: Record<string, string | number> = {};
+    if (statusCode > 0) attributes["http.response.status_code"] = statusCode;
+    const failure = failureOf(statusCode, cancelled, escaped);
     // A status the handler set (an ERROR with its own message, or a final OK) is the
-    // application's word; the response code only fills in an unset status.
-    const clientError = statusCode >= 400 && statusCode < 500;
-    if (span.status().code === "unset" && (statusCode >= 500 || (escaped !== undefined && !clientError))) {
-      span.setStatus({ code: "error", message: escaped ?? `HTTP ${statusCode}` });
+    // application's word; the response only fills in an unset status. A final OK
+    // says the request did not fail: no error.type then.
+    if (failure !== undefined && span.status().code !== "ok") {
+      if (span.status().code === "unset") span.setStatus({ code: "error", message: failure.message });
+      attributes["error.type"] = failure.type;
     }
-    span.end({ attributes: statusCode > 0 ? { "http.response.status_code": statusCode } : undefined, cancelled });
+    span.end({ attributes, cancelled });
   };
   response.once("finish", () => finish(response.statusCode));
   response.once("close", () => {
@@ -86,8 +95,31 @@ export function startRequestSpan<Req extends HttpServerRequest>(
     },
     fail(error: unknown) {
       span.recordError(error, { escaped: true });
-      escaped ??= errorMessage(error);
+      // The same type as the recorded error's, as the conventions ask of error.type.
+      escaped ??= { type: errorDetails(error).type, message: errorMessage(error) };
     },
     finish: (statusCode: number) => finish(statusCode),
   };
+}
+
+/** What a failed request records: `error.type`, and the status description (none where the status code says it). */
+interface Failure {
+  readonly type: string;
+  readonly message?: string;
+}
+
+/** `error.type` of a response cut short: the connection closed before the response was complete. */
+const ABORTED_ERROR_TYPE = "aborted";
+
+/**
+ * Why the request failed, or undefined when it did not: an error that escaped
+ * (unless answered with a 4xx, the client's error), a 5xx, or a response the
+ * connection closed under (statusCode 0 when no headers went out).
+ */
+function failureOf(statusCode: number, cancelled: boolean, escaped: Failure | undefined): Failure | undefined {
+  const clientError = statusCode >= 400 && statusCode < 500;
+  if (escaped !== undefined && !clientError) return escaped;
+  if (statusCode >= 500) return { type: String(statusCode) };
+  if (cancelled) return { type: ABORTED_ERROR_TYPE, message: "connection closed before the response was complete" };
+  return undefined;
 }
