@@ -111,6 +111,7 @@ func TestTraceContextReachesTheNextServiceAndTraceledgerAsTheGatewaySendsIt(t *t
 	}{
 		{"tracestate lines are combined", headers("traceparent", incoming, "tracestate", "vendor=abc", "tracestate", "other=1"), true, "01", "vendor=abc,other=1"},
 		{"an invalid tracestate is dropped", headers("traceparent", incoming, "tracestate", "Vendor=abc"), true, "01", ""},
+		{"Level 2 tracestate keys are kept", headers("traceparent", incoming, "tracestate", "1vendor=x,rojo=00f067aa0ba902b7", "tracestate", "foo@bar@baz=1"), true, "01", "1vendor=x,rojo=00f067aa0ba902b7,foo@bar@baz=1"},
 		// A new trace's id is all crypto-random: sampled, with the random trace-id flag (Level 2).
 		{"an invalid traceparent drops the tracestate", headers("traceparent", "00-"+trace+"-xyz-01", "tracestate", "vendor=abc"), false, "03", ""},
 		{"a repeated traceparent is invalid", headers("traceparent", incoming, "traceparent", incoming, "tracestate", "vendor=abc"), false, "03", ""},

@@ -5,11 +5,19 @@ import (
 	"strings"
 )
 
-// The W3C tracestate grammar (https://www.w3.org/TR/trace-context/#tracestate-header).
+// The W3C tracestate grammar, Trace Context Level 2
+// (https://www.w3.org/TR/trace-context-2/#tracestate-header), as the gateway's
+// SDK reads it (packages/sdk/src/w3c/trace-state.ts):
+//
+//	key     = ( lcalpha / DIGIT ) 0*255( keychar )
+//	keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+//
+// Level 1's split into simple and multi-tenant (`tenant@system`) keys is gone:
+// "@" is an ordinary key character, any key may start with a digit, and a key
+// has at most 256 characters. Every Level 1 key is still valid.
 var (
-	simpleKey      = regexp.MustCompile(`^[a-z][a-z0-9_\-*/]{0,255}$`)
-	multiTenantKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}$`)
-	stateValue     = regexp.MustCompile(`^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$`)
+	stateKey   = regexp.MustCompile(`^[a-z0-9][a-z0-9_\-*/@]{0,255}$`)
+	stateValue = regexp.MustCompile(`^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$`)
 )
 
 const (
@@ -35,7 +43,7 @@ func Tracestate(lines []string) string {
 				continue
 			}
 			key, value, ok := strings.Cut(member, "=")
-			if !ok || !(simpleKey.MatchString(key) || multiTenantKey.MatchString(key)) || !stateValue.MatchString(value) || seen[key] {
+			if !ok || !stateKey.MatchString(key) || !stateValue.MatchString(value) || seen[key] {
 				return ""
 			}
 			seen[key] = true

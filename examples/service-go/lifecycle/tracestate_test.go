@@ -16,6 +16,25 @@ func TestTracestateLinesAreCombinedInOrder(t *testing.T) {
 	}
 }
 
+// W3C Trace Context Level 2 keys: ( lcalpha / DIGIT ) 0*255( keychar ), "@" an
+// ordinary keychar; Level 1's simple / multi-tenant split is gone.
+func TestTracestateKeysFollowLevel2(t *testing.T) {
+	long := strings.Repeat("k", 256)
+	for _, c := range []struct{ in, want string }{
+		{"1vendor=x,rojo=00f067aa0ba902b7", "1vendor=x,rojo=00f067aa0ba902b7"},
+		{"foo@bar@baz=1", "foo@bar@baz=1"},
+		{long + "=v", long + "=v"},
+		{"1" + long[1:] + "=v", "1" + long[1:] + "=v"},                                           // 256 characters, starting with a digit
+		{"tenant@" + strings.Repeat("s", 20) + "=v", "tenant@" + strings.Repeat("s", 20) + "=v"}, // Level 1 capped the system at 14
+		{"t@1sys=v,a@=1", "t@1sys=v,a@=1"},
+		{"vendor=abc,congo=t61rcWkgMzE", "vendor=abc,congo=t61rcWkgMzE"}, // Level 1 keys stay valid
+	} {
+		if got := Tracestate([]string{c.in}); got != c.want {
+			t.Errorf("%q gave %q; want %q", c.in, got, c.want)
+		}
+	}
+}
+
 func TestAnInvalidTracestateIsDroppedWhole(t *testing.T) {
 	many := make([]string, 33)
 	for i := range many {
@@ -23,7 +42,11 @@ func TestAnInvalidTracestateIsDroppedWhole(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"vendor=abc", "Upper=1"},
-		{"vendor=abc", "vendor=def"}, // a key may appear once
+		{"vEndor=1"},                      // no uppercase anywhere in a key
+		{"vendor=abc,@vendor=1"},          // a key starts with a letter or digit
+		{"_vendor=1"},                     // ... not "@" or "_"
+		{strings.Repeat("k", 257) + "=v"}, // a key has at most 256 characters
+		{"vendor=abc", "vendor=def"},      // a key may appear once
 		{"novalue"},
 		{"k=a=b"},
 		{strings.Join(many, ",")},

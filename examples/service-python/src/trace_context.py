@@ -19,8 +19,11 @@ RANDOM_TRACE_ID = 0x02
 _FIELDS = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _VERSION_00_LENGTH = 55
 
-_SIMPLE_KEY = re.compile(r"[a-z][a-z0-9_\-*/]{0,255}")
-_MULTI_TENANT_KEY = re.compile(r"[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}")
+# Trace Context Level 2 (https://www.w3.org/TR/trace-context-2/#key), as the SDK's
+# packages/sdk/src/w3c/trace-state.ts: key = ( lcalpha / DIGIT ) 0*255( keychar ),
+# keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@". Level 1's split into simple
+# and multi-tenant (tenant@system) keys is gone; every Level 1 key is still valid.
+_KEY = re.compile(r"[a-z0-9][a-z0-9_\-*/@]{0,255}")
 _VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
 _MAX_MEMBERS = 32
 # What the spec asks vendors to propagate at least; no more is sent.
@@ -84,8 +87,7 @@ def combine_tracestate(lines: Sequence[str]) -> str:
             if member == "":
                 continue
             key, eq, value = member.partition("=")
-            valid_key = _SIMPLE_KEY.fullmatch(key) or _MULTI_TENANT_KEY.fullmatch(key)
-            if not eq or not valid_key or not _VALUE.fullmatch(value) or key in keys:
+            if not eq or not _KEY.fullmatch(key) or not _VALUE.fullmatch(value) or key in keys:
                 return ""
             keys.add(key)
             members.append(member)

@@ -14,9 +14,27 @@ def test_header_lines_are_combined_in_order() -> None:
 
 
 @pytest.mark.parametrize(
+    "header",
+    [
+        "1vendor=x,rojo=00f067aa0ba902b7",  # a key may start with a digit
+        "foo@bar@baz=1",  # "@" is an ordinary key character, any number of times
+        "a" + "b" * 255 + "=1",  # a key has at most 256 characters
+        "vendor@=1,0@x=2,a-b_c*d/e@f=3",
+    ],
+)
+def test_keys_are_read_by_level_2(header: str) -> None:
+    """Trace Context Level 2's one key rule: (lcalpha / DIGIT) 0*255(keychar)."""
+    assert combine_tracestate([header]) == header
+
+
+@pytest.mark.parametrize(
     "lines",
     [
         ["vendor=abc", "Upper=1"],
+        ["vEndor=1"],  # lowercase only
+        ["@vendor=1"],  # a key starts with a letter or digit
+        ["_vendor=1"],
+        ["a" + "b" * 256 + "=1"],  # 257 characters
         ["vendor=abc", "vendor=def"],  # a key may appear once
         ["novalue"],
         ["k=a=b"],

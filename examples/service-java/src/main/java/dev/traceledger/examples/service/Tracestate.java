@@ -7,12 +7,14 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The W3C tracestate header (https://www.w3.org/TR/trace-context/#tracestate-header) by the same
- * rules as the gateway's SDK (packages/sdk/src/w3c/trace-state.ts).
+ * The W3C tracestate header, Trace Context Level 2
+ * (https://www.w3.org/TR/trace-context-2/#tracestate-header), by the same rules as the gateway's
+ * SDK (packages/sdk/src/w3c/trace-state.ts). A key is {@code ( lcalpha / DIGIT ) 0*255( keychar )},
+ * keychar being lcalpha, DIGIT, "_", "-", "*", "/" or "@": Level 1's split into simple and
+ * multi-tenant keys is gone, and every Level 1 key is still valid.
  */
 final class Tracestate {
-  private static final Pattern SIMPLE_KEY = Pattern.compile("[a-z][a-z0-9_\\-*/]{0,255}");
-  private static final Pattern MULTI_TENANT_KEY = Pattern.compile("[a-z0-9][a-z0-9_\\-*/]{0,240}@[a-z][a-z0-9_\\-*/]{0,13}");
+  private static final Pattern KEY = Pattern.compile("[a-z0-9][a-z0-9_\\-*/@]{0,255}");
   private static final Pattern VALUE = Pattern.compile("[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]");
   private static final int MAX_MEMBERS = 32;
   /** What the spec asks vendors to propagate at least; no more is sent. */
@@ -38,8 +40,7 @@ final class Tracestate {
         int eq = member.indexOf('=');
         if (eq < 0) return "";
         String key = member.substring(0, eq);
-        boolean validKey = SIMPLE_KEY.matcher(key).matches() || MULTI_TENANT_KEY.matcher(key).matches();
-        if (!validKey || !VALUE.matcher(member.substring(eq + 1)).matches() || !keys.add(key)) return "";
+        if (!KEY.matcher(key).matches() || !VALUE.matcher(member.substring(eq + 1)).matches() || !keys.add(key)) return "";
         members.add(member);
         if (members.size() > MAX_MEMBERS) return "";
       }

@@ -20,9 +20,27 @@ class TracestateTest {
     assertEquals("", Tracestate.combine(null));
   }
 
+  /** Keys as Trace Context Level 2 has them: any may start with a digit, "@" is an ordinary key character. */
+  static Stream<String> keptWhole() {
+    return Stream.of(
+        "1vendor=x,rojo=00f067aa0ba902b7",
+        "foo@bar@baz=1",
+        "k" + "x".repeat(255) + "=1"); // a 256-character key, the longest allowed
+  }
+
+  @ParameterizedTest
+  @MethodSource("keptWhole")
+  void aLevel2KeyIsKept(String header) {
+    assertEquals(header, Tracestate.combine(List.of(header)));
+  }
+
   static Stream<List<String>> invalid() {
     return Stream.of(
         List.of("vendor=abc", "Upper=1"),
+        List.of("vendOr=1"), // an uppercase letter anywhere in a key
+        List.of("@vendor=1"), // a key starts with a lowercase letter or a digit
+        List.of("_vendor=1"),
+        List.of("k" + "x".repeat(256) + "=1"), // 257 characters
         List.of("vendor=abc", "vendor=def"), // a key may appear once
         List.of("novalue"),
         List.of("k=a=b"),
