@@ -27,6 +27,7 @@ import type { StoredEvent } from "../event-store/event-store.js";
 import { isTraceStream } from "../events/reserved-streams.js";
 import type { ActiveSpanFeed, StopReason } from "./active-span-feed.js";
 import { isTraceEventType } from "../events/trace-event-codec.js";
+import type { SagaTraceEvent } from "../domain/monitoring/saga-trace-event.js";
 import { decodeForSaga } from "./saga-event-decoder.js";
 import type { SagaFoldImage } from "./saga-snapshot.js";
 
@@ -84,6 +85,23 @@ export class SagaFold {
   /** From now on, watchers are told about changes (a replay tells nobody). */
   attach(feed: ActiveSpanFeed | undefined): void {
     this.feed = feed;
+    this.stops = undefined;
+  }
+
+  /**
+   * Why spans stopped while this fold told nobody (`traceId/spanId` -> reason), kept from
+   * rememberStops() until attach(): a new leader's catch-up, after which watchers are told
+   * of the spans that stopped meanwhile with their own reasons (cancelled, orphaned).
+   */
+  private stops: Map<string, StopReason> | undefined;
+
+  rememberStops(): void {
+    this.stops ??= new Map();
+  }
+
+  /** The reason a span stopped for while remembered (rememberStops), if it did. */
+  stopReason(traceId: string, spanId: string): StopReason | undefined {
+    return this.stops?.get(`${traceId}/${spanId}`);
   }
 
   /** When the last tick was: the runner ticks again one interval later. */
@@ -109,6 +127,7 @@ export class SagaFold {
     input.version = stored.version;
     const feed = this.feed?.watched ? this.feed : undefined;
     if (!feed) {
+      if (this.stops) this.rememberStop(stored.streamId, event);
       collect(handleMonitoringInput(this.state, input), out);
       return;
     }
@@ -139,6 +158,24 @@ export class SagaFold {
         break;
     }
     this.publishOutputs(outputs, feed);
+  }
+
+  /** Before the event is folded: the reason of each running span it stops. */
+  private rememberStop(traceId: string, event: SagaTraceEvent): void {
+    const stops = this.stops!;
+    switch (event.case) {
+      case "spanEnded":
+        stops.set(`${traceId}/${spanIdHex(event.value.spanId)}`, event.value.endReason === SpanEndReason.CANCELLED ? "cancelled" : "ended");
+        break;
+      case "spanOrphaned":
+        stops.set(`${traceId}/${spanIdHex(event.value.spanId)}`, "orphaned");
+        break;
+      case "traceCompleted":
+        for (const spanId of this.state.traces.get(traceId)?.running.keys() ?? []) stops.set(`${traceId}/${spanId}`, "orphaned");
+        break;
+      default:
+        break;
+    }
   }
 
   /** Time passed up to `now`, Unix nanoseconds: every event recorded by then has been given. */

@@ -487,6 +487,8 @@ export class SagaRunner {
     }
     const { fold, resolutions } = rebuilt;
     this.previous ??= this.fold;
+    // Its catch-up tells nobody; the hand-over tells watchers of the spans it saw stop, and why.
+    fold.rememberStops();
     this.fold = fold;
     this.position = this.committed = checkpoint;
     // What the rebuild resolved for traces the log no longer has: stored at the first settle.
@@ -612,8 +614,13 @@ export class SagaRunner {
   private handOver(previous: SagaFold): void {
     this.previous = undefined;
     const feed = this.options.feed;
+    if (feed?.watched) this.tellWatchers(previous, feed);
+    // Then it tells them itself (and forgets why the spans of its catch-up stopped).
     this.fold.attach(feed);
-    if (!feed?.watched) return;
+  }
+
+  /** How the rebuilt fold's running spans differ from those `previous` told of. */
+  private tellWatchers(previous: SagaFold, feed: ActiveSpanFeed): void {
     const gone = new Map<string, { traceId: string; spanId: string; service: string }>();
     for (const trace of previous.state.liveTraces) for (const span of trace.running.values()) gone.set(`${span.traceId}/${span.spanId}`, span);
     for (const trace of this.fold.state.liveTraces) {
@@ -622,7 +629,12 @@ export class SagaRunner {
         feed.publish({ type: "upserted", span: viewOf(span) });
       }
     }
-    for (const span of gone.values()) feed.publish({ type: "stopped", traceId: span.traceId, spanId: span.spanId, service: span.service, reason: "ended" });
+    for (const span of gone.values()) {
+      // Stopped during the catch-up with a reason; stopped before the rebuild's checkpoint (the
+      // previous fold had not read so far), or forgotten with a deleted trace: ended.
+      const reason = this.fold.stopReason(span.traceId, span.spanId) ?? "ended";
+      feed.publish({ type: "stopped", traceId: span.traceId, spanId: span.spanId, service: span.service, reason });
+    }
   }
 }
 

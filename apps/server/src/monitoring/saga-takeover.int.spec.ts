@@ -7,12 +7,14 @@
 // between storing them and moving it is the case that went wrong
 // (domain/monitoring/stored-alerts.ts).
 
-import { StatusCode } from "@traceledger/proto";
+import { SpanEndReason, StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { monitoringConfig, type MonitoringEvent } from "../domain/monitoring/index.js";
 import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
 import type { SubscriptionLease } from "../subscription/subscription-lease.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
+import { ActiveSpanFeed } from "./active-span-feed.js";
+import { viewOf } from "./saga-fold.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner } from "./saga-runner.js";
 import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf, type Harness } from "./testing/saga-harness.js";
@@ -197,6 +199,38 @@ describe("a new saga leader and the error-rate alert of the old one", () => {
     expect(a.isLeader).toBe(false);
     expect(gauges.a.get("error_rate")).toBe(0);
     expect(gauges.b.get("error_rate")).toBe(2);
+    await a.stop();
+    await b.stop();
+    await h.close();
+  });
+
+  it("B, taking the lease, tells its watchers why the spans that stopped while it caught up stopped", async () => {
+    const h = await fresh();
+    const a = h.runner({ holder: "a", leaseMs: 2000 });
+    const spans = ["cancelled", "ended"].map((name, i) => ({ name, traceId: traceIdOf(900 + i), spanId: spanIdOf(900 + i) }));
+    for (const span of spans) expect((await h.bus.submit(startSpan(span.traceId, span.spanId, h.clock.now, { name: span.name }))).ok).toBe(true);
+    await a.step(true);
+    // B follows, and has both running; a watcher of its feed knows them.
+    const feed = new ActiveSpanFeed();
+    const b = h.runner({ holder: "b", leaseMs: 2000, feed });
+    await b.step(true);
+    expect(b.state.liveTraces.size).toBe(2);
+    const watcher = feed.watch("");
+    // As WatchActiveSpans does: the snapshot it sent is known (a stop is told only of a span told of).
+    watcher.markKnown([...b.state.liveTraces].flatMap((trace) => [...trace.running.values()].map(viewOf)));
+    // Both stop after A's checkpoint and before B reads again; then B takes the lease over: its
+    // rebuild goes to A's checkpoint, where both still run, and its catch-up reads them stop.
+    h.clock.advance(SECOND);
+    expect((await h.bus.submit({ ...endSpan(spans[0]!.traceId, spans[0]!.spanId, h.clock.now), endReason: SpanEndReason.CANCELLED })).ok).toBe(true);
+    expect((await h.bus.submit(endSpan(spans[1]!.traceId, spans[1]!.spanId, h.clock.now))).ok).toBe(true);
+    await db.sql`update leases set expires_at = clock_timestamp() - interval '1 second' where name = ${MONITORING_SUBSCRIBER}`;
+    // B's next step claims the lease (a third of it since its last try) before it reads on as a follower.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await b.step();
+    expect(b.isLeader).toBe(true);
+    const stops = watcher.take(10).map((c) => (c.type === "stopped" ? `${spans.find((s) => s.spanId === c.spanId)?.name}: ${c.reason}` : c.type));
+    expect(stops.sort()).toEqual(["cancelled: cancelled", "ended: ended"]);
+    watcher.close();
     await a.stop();
     await b.stop();
     await h.close();
