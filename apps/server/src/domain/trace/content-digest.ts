@@ -12,31 +12,39 @@ export function textDigest(text: string): string {
   return (h >>> 0).toString(16);
 }
 
-/** The attributes' keys and values, in order. */
+/**
+ * The attributes' keys and values, in order. Each text is written with its length first, so
+ * that no two lists write the same text (["a", "b"] and ["a<sep>b"] did with separators alone).
+ */
 export function attributesDigest(attributes: readonly KeyValue[]): string {
   let text = "";
-  for (const kv of attributes) text += `${kv.key}\u0001${valueText(kv.value)}\u0002`;
+  for (const kv of attributes) text += `${sized(kv.key)}${valueText(kv.value)}`;
   return textDigest(text);
+}
+
+function sized(text: string): string {
+  return `${text.length}:${text}`;
 }
 
 function valueText(value: AnyValue | undefined): string {
   const v = value?.value;
   switch (v?.case) {
     case "stringValue":
-      return `s${v.value}`;
+      return `s${sized(v.value)}`;
     case "boolValue":
       return `b${v.value ? 1 : 0}`;
     case "intValue":
-      return `i${v.value}`;
+      return `i${v.value};`;
     case "doubleValue":
-      return `d${v.value}`;
+      // String(-0) is "0": the two are different values to send again.
+      return `d${Object.is(v.value, -0) ? "-0" : v.value};`;
     case "bytesValue":
-      return `x${bytesToHex(v.value)}`;
+      return `x${sized(bytesToHex(v.value))}`;
     case "arrayValue":
-      return `[${v.value.values.map(valueText).join("\u0003")}]`;
+      return `[${v.value.values.length}:${v.value.values.map(valueText).join("")}`;
     case "kvlistValue":
-      return `{${v.value.values.map((kv) => `${kv.key}\u0001${valueText(kv.value)}`).join("\u0003")}}`;
+      return `{${v.value.values.length}:${v.value.values.map((kv) => `${sized(kv.key)}${valueText(kv.value)}`).join("")}`;
     default:
-      return "";
+      return "-";
   }
 }
