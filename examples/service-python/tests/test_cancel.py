@@ -9,10 +9,10 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from loopback_server import serve
 from service import Service, handler_for
 from standin_traceledger import StandinTraceledger
 from traceledger.v1.span_types_pb2 import SpanEndReason
@@ -44,15 +44,6 @@ class WaitsForItsCallerToGo(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-def serve(server: ThreadingHTTPServer) -> Iterator[int]:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_caller_that_hangs_up_ends_the_span_cancelled_not_failed() -> None:

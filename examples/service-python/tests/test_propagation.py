@@ -6,13 +6,13 @@ grpcio server."""
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from loopback_server import serve
 from service import Service, handler_for
 from standin_traceledger import StandinTraceledger
 from trace_context import parse_traceparent
@@ -38,15 +38,6 @@ class Next(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-
-def serve(server: ThreadingHTTPServer) -> Iterator[int]:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import pytest
 
 from sampling import Sampler, parse_sample_rate
 from standin_traceledger import StandinTraceledger
-from test_propagation import INCOMING, Next, serve, trace_of
+from loopback_server import serve
+from test_propagation import INCOMING, Next, trace_of
 
 SERVICE = Path(__file__).resolve().parents[1] / "src" / "service.py"
 
