@@ -134,7 +134,8 @@ export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
   } else if (nonEmpty(env["TRACING_SAMPLE_RATE"])) {
     const raw = env["TRACING_SAMPLE_RATE"]!.trim();
     const value = Number(raw);
-    if (!isRate(value)) problems.push(`TRACING_SAMPLE_RATE=${JSON.stringify(raw)} must be a number between 0 and 1`);
+    // Decimal notation only, as the server reads the same variable: Number() would also take 0x1, 1e-3, -0.
+    if (!/^\d*\.?\d+$/.test(raw) || !isRate(value)) problems.push(`TRACING_SAMPLE_RATE=${JSON.stringify(raw)} must be a number between 0 and 1 in decimal notation (0, 0.25, .5, 1)`);
     else sampleRate = value;
   }
 

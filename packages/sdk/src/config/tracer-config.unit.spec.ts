@@ -104,6 +104,9 @@ describe("resolveTracerConfig", () => {
 
   it("names the environment variable when a bad value came from it", () => {
     expect(() => resolveTracerConfig({ env: { TRACING_SAMPLE_RATE: "half" } })).toThrow(/TRACING_SAMPLE_RATE="half" must be a number between 0 and 1/);
+    // Decimal notation only, as the server has it.
+    for (const raw of ["0x1", "1e-3", "-0", "Infinity"]) expect(() => resolveTracerConfig({ env: { TRACING_SAMPLE_RATE: raw } })).toThrow(`TRACING_SAMPLE_RATE=${JSON.stringify(raw)}`);
+    for (const [raw, rate] of [["0.25", 0.25], [".5", 0.5], ["1", 1], ["0", 0]] as const) expect(resolveTracerConfig({ env: { TRACING_SAMPLE_RATE: raw } }).sampleRate).toBe(rate);
     expect(() => resolveTracerConfig({ env: { TRACELEDGER_TIMEOUT_MS: "soon" } })).toThrow(/TRACELEDGER_TIMEOUT_MS/);
     expect(() => resolveTracerConfig({ env: { TRACELEDGER_HEADERS: "novalue" } })).toThrow(/TRACELEDGER_HEADERS/);
   });
