@@ -4,6 +4,7 @@
 // Here a series is keyed by its values as a JSON array, which no two label sets share.
 
 import type { Metric } from "prom-client";
+import { collectedMetric } from "./collected-metric.js";
 
 export class LabelledCounter<Label extends string> {
   private readonly series = new Map<string, { readonly labels: Readonly<Record<Label, string>>; value: number }>();
@@ -18,9 +19,7 @@ export class LabelledCounter<Label extends string> {
   }
 
   metric(name: string, help: string): Metric {
-    const collect = () => ({ name, help, type: "counter", aggregator: "sum", values: [...this.series.values()].map((s) => ({ metricName: name, labels: { ...s.labels }, value: s.value })) });
-    // The Registry only reads name, help, type and get() (and reset() on resetMetrics).
-    const metric = { name, help, type: "counter", aggregator: "sum", get: () => Promise.resolve(collect()), reset: () => this.series.clear() };
-    return metric as unknown as Metric;
+    const values = () => [...this.series.values()].map((s) => ({ metricName: name, labels: { ...s.labels }, value: s.value }));
+    return collectedMetric(name, help, "counter", values, () => this.series.clear());
   }
 }

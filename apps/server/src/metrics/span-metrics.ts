@@ -6,13 +6,7 @@
 // object with the fields and get() its Registry formats.
 
 import type { Metric } from "prom-client";
-
-/** One sample line, as prom-client's Registry formats it. */
-interface Sample {
-  readonly metricName: string;
-  readonly labels: Readonly<Record<string, string | number>>;
-  readonly value: number;
-}
+import { collectedMetric, type Sample } from "./collected-metric.js";
 
 /** The spanmetrics labels: OpenTelemetry's enum names, as the connector writes them. */
 export interface SpanLabels {
@@ -100,24 +94,16 @@ export class SpanMetrics {
     });
   }
 
-  private collected(
-    name: string,
-    help: string,
-    type: "counter" | "histogram",
-    values: (all: SpanSeries[]) => Sample[],
-  ): Metric {
-    const metric = {
+  private collected(name: string, help: string, type: "counter" | "histogram", values: (all: SpanSeries[]) => Sample[]): Metric {
+    return collectedMetric(
       name,
       help,
       type,
-      aggregator: "sum",
-      get: () => Promise.resolve({ name, help, type, aggregator: "sum", values: values([...this.series.values()]) }),
+      () => values([...this.series.values()]),
       // Zeroes rather than forgets: callers hold SpanSeries handles.
-      reset: () => {
+      () => {
         for (const series of this.series.values()) series.reset();
       },
-    };
-    // The Registry only reads name, help, type and get() (and reset() on resetMetrics).
-    return metric as unknown as Metric;
+    );
   }
 }
