@@ -170,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   }
 
   const tracingEnabled = boolean("TRACING_ENABLED");
+  // Settings that are valid but likely not what was meant: main.ts logs each at start-up.
+  const warnings: string[] = [];
   const retentionRaw = read("TRACELEDGER_RETENTION");
   const retentionNs = retentionRaw === "" ? undefined : parseRetention(retentionRaw);
   if (retentionNs === null) {
@@ -201,13 +203,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     otlpMaxPendingSpans: integer("TRACELEDGER_OTLP_MAX_PENDING_SPANS", 1, 100_000_000),
     shutdownGraceMs: integer("TRACELEDGER_SHUTDOWN_GRACE_MS", 0, 600_000),
     logLevel,
-    otlpExport: loadOtlpExportConfig(env, problems, { tracingEnabled, sampleRate }),
+    otlpExport: loadOtlpExportConfig(env, problems, { tracingEnabled, sampleRate }, warnings),
     monitoring: loadMonitoringSettings(env, problems),
     viewCacheBytes: integer("TRACELEDGER_VIEW_CACHE_MB", 0, 1_000_000) * 1024 * 1024,
     viewSnapshotEvery: integer("TRACELEDGER_VIEW_SNAPSHOT_EVERY", 0, 1_000_000),
     retentionNs: retentionNs ?? undefined,
     alertRetentionNs: alertRetentionNs ?? undefined,
-    warnings: [],
+    warnings,
   };
   // A span is closed as an orphan, and a trace begun elsewhere as idle, only while its trace
   // is kept: retention no longer than those would delete a trace the saga still tracks.
@@ -226,19 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     problems.push(`TRACELEDGER_GRPC_PORT and TRACELEDGER_HTTP_PORT are both ${config.grpcPort}; they must differ`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
-  return { ...config, warnings: startupWarnings(env, config) };
-}
-
-/** Valid settings that likely do not do what was meant: main.ts logs each at start-up. */
-function startupWarnings(env: NodeJS.ProcessEnv, config: ServerConfig): string[] {
-  const warnings: string[] = [];
-  // Documented (TRACING_ENABLED=false turns export off whatever else is set), but silent
-  // otherwise. Whether export was asked for is the export config's own rule, read again as if
-  // tracing were on; its problems were reported by the first reading when they count.
-  if (!config.tracingEnabled && loadOtlpExportConfig(env, [], { tracingEnabled: true, sampleRate: config.sampleRate }).enabled) {
-    warnings.push("OTLP export is off because TRACING_ENABLED=false (OTLP_EXPORT_ENABLED or an OTLP endpoint variable asks for it); set TRACING_ENABLED=true to export");
-  }
-  return warnings;
+  return config;
 }
 
 const RETENTION_UNIT_NS: Readonly<Record<string, bigint>> = { s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n, d: 86_400_000_000_000n };

@@ -83,8 +83,12 @@ interface OtlpExportBase {
   readonly sampleRate: number;
 }
 
-/** Reads the exporter's settings; appends a message to `problems` for each bad value of a setting in use. */
-export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string[], base: OtlpExportBase): OtlpExportConfig {
+/**
+ * Reads the exporter's settings; appends a message to `problems` for each bad value of a setting
+ * in use, and to `warnings` when export was asked for and TRACING_ENABLED=false turns it off
+ * (documented, but silent otherwise).
+ */
+export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string[], base: OtlpExportBase, warnings: string[] = []): OtlpExportConfig {
   // Bad values of the export settings count only when export runs (see the header).
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
@@ -162,6 +166,9 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
     },
   };
   if (config.enabled) allProblems.push(...problems);
+  if (asked && !base.tracingEnabled) {
+    warnings.push("OTLP export is off because TRACING_ENABLED=false (OTLP_EXPORT_ENABLED or an OTLP endpoint variable asks for it); set TRACING_ENABLED=true to export");
+  }
   return config;
 }
 
