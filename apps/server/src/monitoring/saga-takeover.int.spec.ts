@@ -13,6 +13,8 @@ import { monitoringConfig, type MonitoringEvent } from "../domain/monitoring/ind
 import { PostgresSubscriptionLease } from "../subscription/postgres/postgres-subscription-lease.js";
 import type { SubscriptionLease } from "../subscription/subscription-lease.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
+import { matching, parsePrometheusText, seriesOf } from "../../test/support/prometheus-text.js";
+import { ServerMetrics } from "../metrics/server-metrics.js";
 import { ActiveSpanFeed } from "./active-span-feed.js";
 import { viewOf } from "./saga-fold.js";
 import type { MonitoringObserver } from "./monitoring-observer.js";
@@ -175,30 +177,23 @@ describe("a new saga leader and the error-rate alert of the old one", () => {
 
   it("A, which lost the lease to B, no longer shows the alerts it had open in its gauge: B shows them", async () => {
     const h = await fresh();
-    const gauges = { a: new Map<string, number>(), b: new Map<string, number>() };
-    const observing = (gauge: Map<string, number>): MonitoringObserver => ({
-      alertRaised: (kind) => gauge.set(kind, (gauge.get(kind) ?? 0) + 1),
-      alertResolved: (kind) => gauge.set(kind, (gauge.get(kind) ?? 0) - 1),
-      setActiveSpans: () => {},
-      setOpenAlerts: (counts) => {
-        for (const kind of gauge.keys()) if (!counts.has(kind)) gauge.set(kind, 0);
-        counts.forEach((n, k) => gauge.set(k, n));
-      },
-      setSubscriberLag: () => {},
-    });
-    const a = h.runner({ holder: "a", leaseMs: 600, observer: observing(gauges.a) });
+    // Each replica's own metrics, as /metrics shows them.
+    const metrics = { a: new ServerMetrics({ processMetrics: false }), b: new ServerMetrics({ processMetrics: false }) };
+    const openErrorRateAlerts = async (replica: ServerMetrics) =>
+      matching(seriesOf(parsePrometheusText(await replica.render()).get("traceledger_alerts_open")!), { kind: "error_rate" })[0]?.value;
+    const a = h.runner({ holder: "a", leaseMs: 600, observer: metrics.a });
     await run(h, a, 5, 3);
-    expect(gauges.a.get("error_rate")).toBe(2);
+    expect(await openErrorRateAlerts(metrics.a)).toBe(2);
     // A's lease runs out (a stalled process, a lost connection) and B takes it; A learns so at its next step.
     await db.sql`update leases set expires_at = clock_timestamp() - interval '1 second' where name = ${MONITORING_SUBSCRIBER}`;
-    const b = h.runner({ holder: "b", observer: observing(gauges.b) });
+    const b = h.runner({ holder: "b", observer: metrics.b });
     await takeOver(b);
     // A renews (and so finds the lease gone) a third of its lease after its last renewal.
     await new Promise((resolve) => setTimeout(resolve, 250));
     await a.step(true);
     expect(a.isLeader).toBe(false);
-    expect(gauges.a.get("error_rate")).toBe(0);
-    expect(gauges.b.get("error_rate")).toBe(2);
+    expect(await openErrorRateAlerts(metrics.a)).toBe(0);
+    expect(await openErrorRateAlerts(metrics.b)).toBe(2);
     await a.stop();
     await b.stop();
     await h.close();
