@@ -9,10 +9,9 @@ import select
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
-from loopback_server import serve
+from loopback_server import QuietHandler, serve
 from service import Service, handler_for
 from standin_traceledger import StandinTraceledger
 from traceledger.v1.span_types_pb2 import SpanEndReason
@@ -24,7 +23,7 @@ INCOMING = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 NEXT_WAITS_S = 3.0
 
 
-class WaitsForItsCallerToGo(BaseHTTPRequestHandler):
+class WaitsForItsCallerToGo(QuietHandler):
     """The next service: answers only once its own caller (the service) has gone."""
 
     reached = threading.Event()
@@ -37,13 +36,7 @@ class WaitsForItsCallerToGo(BaseHTTPRequestHandler):
             if select.select([self.connection], [], [], 0.05)[0] and self.connection.recv(1, socket.MSG_PEEK) == b"":
                 WaitsForItsCallerToGo.saw_hang_up.set()
                 return  # nobody is left to answer
-        self.send_response(200)
-        self.send_header("content-length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.answer_empty_json()
 
 
 def test_a_caller_that_hangs_up_ends_the_span_cancelled_not_failed() -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import http.client
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from loopback_server import serve
+from loopback_server import QuietHandler, serve
 from service import Service, handler_for
 from standin_traceledger import StandinTraceledger
 from trace_context import parse_traceparent
@@ -24,20 +24,14 @@ INCOMING = f"00-{TRACE}-{PARENT}-01"
 UNSAMPLED = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
 
 
-class Next(BaseHTTPRequestHandler):
+class Next(QuietHandler):
     """The next service: keeps the trace headers of its last call."""
 
     seen: dict[str, list[str]] = {}
 
     def do_GET(self) -> None:
         Next.seen = {name: self.headers.get_all(name, []) for name in ("traceparent", "tracestate")}
-        self.send_response(200)
-        self.send_header("content-length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.answer_empty_json()
 
 
 @pytest.fixture

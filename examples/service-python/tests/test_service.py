@@ -21,6 +21,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
+from loopback_server import QuietHandler
 from service import Service, handler_for
 from span_sender import RetryPolicy
 from trace_context import SpanRef
@@ -91,15 +92,9 @@ class Slow(BaseHTTPRequestHandler):
         pass
 
 
-class Answering(BaseHTTPRequestHandler):
+class Answering(QuietHandler):
     def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("content-length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.answer_empty_json()
 
 
 @pytest.fixture
