@@ -55,18 +55,20 @@ export function readAlertToken(token: string, hash: string): AlertPlace {
   // The previous release's tokens (no as_of_version) still continue a listing paged across an upgrade.
   if (!match) return { raisedVersion: readVersionToken("a1", token, hash), asOfVersion: undefined };
   checkHash(token, match[3], hash);
-  if (BigInt(match[1]!) > MAX_STREAM_VERSION || BigInt(match[2]!) > MAX_STREAM_VERSION) {
-    throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  }
-  return { raisedVersion: Number(match[1]), asOfVersion: BigInt(match[2]!) };
+  return { raisedVersion: Number(versionIn(token, match[1]!)), asOfVersion: versionIn(token, match[2]!) };
 }
 
 function readVersionToken(kind: string, token: string, hash: string): number {
   const match = /^(\w+):(\d+):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
   checkHash(token, match?.[1] === kind ? match[3] : undefined, hash);
-  // A position no stream reaches was not issued here (the hash alone anyone can compute).
-  if (BigInt(match![2]!) > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  return Number(match![2]);
+  return Number(versionIn(token, match![2]!));
+}
+
+/** A version a token carries: one no stream reaches was not issued here (the hash alone anyone can compute). */
+function versionIn(token: string, digits: string): bigint {
+  const version = BigInt(digits);
+  if (version > MAX_STREAM_VERSION) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
+  return version;
 }
 
 function checkHash(token: string, found: string | undefined, hash: string): void {
