@@ -9,9 +9,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { close, listen } from "../../test/support/http-servers.js";
-import { MemorySink } from "../../test/support/memory-sink.js";
-import { resolveTracerConfig } from "../config/tracer-config.js";
-import { Tracer } from "../trace/tracer.js";
+import { memoryTracer, type MemorySink } from "../../test/support/memory-sink.js";
+import type { Tracer } from "../trace/tracer.js";
 import { expressTracing } from "./express.js";
 import { traceHttpHandler } from "./node-http.js";
 
@@ -19,11 +18,6 @@ const servers: Server[] = [];
 afterEach(async () => {
   for (const server of servers.splice(0)) await close(server);
 });
-
-function tracerWith(): { tracer: Tracer; sink: MemorySink } {
-  const sink = new MemorySink();
-  return { tracer: new Tracer(resolveTracerConfig({ serviceName: "body", env: {} }), sink), sink };
-}
 
 /** Reads the body by hand and starts a span once it has all come. */
 function readBodyThenTrace(tracer: Tracer, request: IncomingMessage, done: () => void): void {
@@ -53,7 +47,7 @@ function parentsOf(sink: MemorySink): { parent: string; request: string | undefi
 
 describe("a request's own events run inside its span", () => {
   it("node:http: a span started when the body has been read is the request span's child", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer({ serviceName: "body" });
     const server = createServer(traceHttpHandler(tracer, (request, response) => readBodyThenTrace(tracer, request, () => response.end("ok"))));
     servers.push(server);
     const url = await listen(server);
@@ -62,7 +56,7 @@ describe("a request's own events run inside its span", () => {
   });
 
   it("node:http started inside a span: requests' body work joins each request's span, not the span the server started in", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer({ serviceName: "body" });
     const server = createServer(traceHttpHandler(tracer, (request, response) => readBodyThenTrace(tracer, request, () => response.end("ok"))));
     servers.push(server);
     const url = await tracer.withSpan("startup", () => listen(server));
@@ -74,7 +68,7 @@ describe("a request's own events run inside its span", () => {
   });
 
   it("Express: the same in a route that reads its body by hand", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer({ serviceName: "body" });
     const app = express();
     const tracing = expressTracing(tracer);
     app.use(tracing.requests);
@@ -87,7 +81,7 @@ describe("a request's own events run inside its span", () => {
   });
 
   it("a listener taken off by the function it was added with is gone", async () => {
-    const { tracer } = tracerWith();
+    const { tracer } = memoryTracer({ serviceName: "body" });
     let called = 0;
     const server = createServer(
       traceHttpHandler(tracer, (request, response) => {

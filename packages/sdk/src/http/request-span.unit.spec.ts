@@ -11,11 +11,9 @@ import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import { close, listen } from "../../test/support/http-servers.js";
-import { MemorySink } from "../../test/support/memory-sink.js";
+import { memoryTracer, type MemorySink } from "../../test/support/memory-sink.js";
 import { END_REASON_CANCELLED, type EndSpanCommand, type StartSpanCommand } from "../commands/span-command.js";
-import { resolveTracerConfig } from "../config/tracer-config.js";
 import { getActiveSpan } from "../context/active-context.js";
-import { Tracer } from "../trace/tracer.js";
 import { expressTracing } from "./express.js";
 import { requestQuery } from "./http-semantic-attributes.js";
 import { traceHttpHandler } from "./node-http.js";
@@ -29,13 +27,8 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await close(server);
 });
 
-function tracerWith(): { tracer: Tracer; sink: MemorySink } {
-  const sink = new MemorySink();
-  return { tracer: new Tracer(resolveTracerConfig({ serviceName: "ends", env: {} }), sink), sink };
-}
-
 async function serve(handler: (request: IncomingMessage, response: ServerResponse) => unknown): Promise<{ url: string; sink: MemorySink }> {
-  const { tracer, sink } = tracerWith();
+  const { tracer, sink } = memoryTracer({ serviceName: "ends" });
   const server = createServer(traceHttpHandler(tracer, handler));
   servers.push(server);
   return { url: await listen(server), sink };
@@ -112,7 +105,7 @@ describe("error.type and status of a request span", () => {
   });
 
   it("Express: a route's thrown error gives error.type its type name", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer({ serviceName: "ends" });
     const app = express();
     const tracing = expressTracing(tracer);
     app.use(tracing.requests);
@@ -129,7 +122,7 @@ describe("error.type and status of a request span", () => {
   });
 
   it("a 4xx, even with a thrown error, and a 2xx are no failures: status unset, no error.type", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer({ serviceName: "ends" });
     const app = express();
     const tracing = expressTracing(tracer);
     app.use(tracing.requests);

@@ -2,20 +2,13 @@
 // attributes folded into unsent starts, ends, and the disabled no-op.
 
 import { describe, expect, it } from "vitest";
-import { MemorySink } from "../../test/support/memory-sink.js";
-import { resolveTracerConfig, type TracerOptions } from "../config/tracer-config.js";
+import { memoryTracer } from "../../test/support/memory-sink.js";
 import { getActiveBaggage, getActiveSpan, withPropagatedContext } from "../context/active-context.js";
 import { Baggage } from "../w3c/baggage.js";
-import { Tracer } from "./tracer.js";
-
-function tracerWith(options: TracerOptions = {}): { tracer: Tracer; sink: MemorySink } {
-  const sink = new MemorySink();
-  return { tracer: new Tracer(resolveTracerConfig({ serviceName: "unit", env: {}, ...options }), sink), sink };
-}
 
 describe("Tracer", () => {
   it("starts a root span with fresh ids and the service's resource", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const span = tracer.startSpan("root", { kind: "server", attributes: { a: 1 } });
     const [start] = sink.ofType("startSpan");
     expect(start).toMatchObject({ name: "root", kind: 2, serviceName: "unit", parentSpanId: "", parentIsRemote: false, attributes: { a: 1 } });
@@ -28,7 +21,7 @@ describe("Tracer", () => {
   });
 
   it("keeps a parent's random trace-id flag (Level 2) as the parent has it, set or not", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const without = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
     const withIt = { spanContext: { ...without.spanContext, traceFlags: 3 } };
     const a = tracer.startSpan("a", { parent: without });
@@ -39,7 +32,7 @@ describe("Tracer", () => {
   });
 
   it("gives children the active span as parent, across awaits", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     await tracer.withSpan("parent", async (parent) => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       expect(getActiveSpan()).toBe(parent);
@@ -58,7 +51,7 @@ describe("Tracer", () => {
   });
 
   it("starts a new trace for parent: null", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     tracer.withSpan("outer", () => tracer.startSpan("detached", { parent: null }).end());
     const [outer, detached] = sink.ofType("startSpan");
     expect(detached!.traceId).not.toBe(outer!.traceId);
@@ -66,7 +59,7 @@ describe("Tracer", () => {
   });
 
   it("records what fn throws, sets ERROR, ends the span and rethrows", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     await expect(
       tracer.withSpan("fails", async () => {
         throw new RangeError("out of range");
@@ -86,7 +79,7 @@ describe("Tracer", () => {
   });
 
   it("rethrows values that cannot be made strings unchanged, and still records them and ends the span", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const bare = Object.create(null) as object;
     const badMessage = new TypeError("hidden");
     Object.defineProperty(badMessage, "message", {
@@ -133,7 +126,7 @@ describe("Tracer", () => {
   });
 
   it("records errors with their context on the active span", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     class PaymentError extends Error {}
     tracer.withSpan("pay", () => {
       tracer.recordError(new PaymentError("declined"), { attributes: { "card.brand": "visa" } });
@@ -145,7 +138,7 @@ describe("Tracer", () => {
   });
 
   it("folds attributes and renames into a start that has not shipped; after, attributes go on their own and a rename with the end", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const span = tracer.startSpan("GET /users/42", { attributes: { a: 1 } });
     span.setAttributes({ b: 2 }).updateName("GET /users/:id");
     expect(sink.commands).toHaveLength(1);
@@ -160,7 +153,7 @@ describe("Tracer", () => {
   });
 
   it("sends no name with the end when the span kept the one its start carried", async () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const early = tracer.startSpan("GET /a");
     early.updateName("GET /:page");
     early.end(); // renamed before its start shipped: the start has the name
@@ -172,7 +165,7 @@ describe("Tracer", () => {
   });
 
   it("ends once, never before the start, and ignores changes after the end", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const span = tracer.startSpan("s", { startTime: new Date(Date.now() + 60_000) });
     span.end({ time: Date.now(), attributes: { done: true }, status: { code: "ok" } });
     span.end();
@@ -187,13 +180,13 @@ describe("Tracer", () => {
   });
 
   it("marks cancelled spans", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     tracer.startSpan("abandoned").end({ cancelled: true });
     expect(sink.ofType("endSpan")[0]!.endReason).toBe(2);
   });
 
   it("keeps a status of OK, and UNSET never overrides", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const span = tracer.startSpan("s");
     span.setStatus({ code: "error", message: "x" }).setStatus({ code: "unset" });
     span.end();
@@ -204,21 +197,21 @@ describe("Tracer", () => {
   });
 
   it("continues an extracted context as a remote parent (the sink ships such a start ahead of its backlog)", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const parent = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true } };
     tracer.startSpan("entry", { parent, kind: "server" });
     expect(sink.ofType("startSpan")[0]).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentSpanId: "00f067aa0ba902b7", parentIsRemote: true });
   });
 
   it("treats a span of another tracer as a remote parent (its start went through another queue)", () => {
-    const a = tracerWith();
-    const b = tracerWith();
+    const a = memoryTracer();
+    const b = memoryTracer();
     a.tracer.withSpan("in a", () => b.tracer.startSpan("in b").end());
     expect(b.sink.ofType("startSpan")[0]).toMatchObject({ parentSpanId: a.sink.ofType("startSpan")[0]!.spanId, parentIsRemote: true });
   });
 
   it("is a no-op when disabled, passing the incoming context through", () => {
-    const { tracer, sink } = tracerWith({ enabled: false });
+    const { tracer, sink } = memoryTracer({ enabled: false });
     const root = tracer.startSpan("root");
     expect(root.isRecording()).toBe(false);
     expect(root.traceparent()).toBe("");
@@ -230,7 +223,7 @@ describe("Tracer", () => {
   });
 
   it("makes an extracted context the parent of spans started inside withPropagatedContext", () => {
-    const { tracer, sink } = tracerWith();
+    const { tracer, sink } = memoryTracer();
     const remote = { spanContext: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, isRemote: true }, baggage: Baggage.EMPTY.set("k", "v") };
     withPropagatedContext(remote, () => {
       expect(getActiveBaggage()?.getValue("k")).toBe("v");

@@ -4,6 +4,8 @@
 import type { SpanCommand } from "../../src/commands/span-command.js";
 import type { CommandSink, TracingStats } from "../../src/export/command-sink.js";
 import { EMPTY_STATS } from "../../src/export/command-sink.js";
+import { resolveTracerConfig, type TracerOptions } from "../../src/config/tracer-config.js";
+import { Tracer } from "../../src/trace/tracer.js";
 
 export class MemorySink implements CommandSink {
   readonly commands: SpanCommand[] = [];
@@ -25,4 +27,10 @@ export class MemorySink implements CommandSink {
   ofType<T extends SpanCommand["type"]>(type: T): Array<Extract<SpanCommand, { type: T }>> {
     return this.commands.filter((c): c is Extract<SpanCommand, { type: T }> => c.type === type);
   }
+}
+
+/** A tracer shipping into a MemorySink, for unit tests of the tracer and the integrations. */
+export function memoryTracer(options: TracerOptions = {}): { tracer: Tracer; sink: MemorySink } {
+  const sink = new MemorySink();
+  return { tracer: new Tracer(resolveTracerConfig({ serviceName: "unit", env: {}, ...options }), sink), sink };
 }
