@@ -58,7 +58,7 @@ export function gatewayHandler(options: GatewayOptions): (request: IncomingMessa
       span.setStatus({ code: "error", message: `${serviceName} failed` });
       answer(response, 500, { service: serviceName, status: 500 });
     } else if (downstream.status >= 500) {
-      // Set before answering: the middleware fills in "HTTP 502" only when no status was set.
+      // Set before answering: the middleware sets ERROR, with no description, only when no status was set.
       span.setStatus({ code: "error", message: `downstream failed: ${downstream.status}` });
       answer(response, 502, { service: serviceName, status: 502 });
     } else {
