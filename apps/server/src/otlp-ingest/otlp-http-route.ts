@@ -48,8 +48,7 @@ export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOption
       try {
         const received = await readBody(request, options.maxBodyBytes);
         const body = coding === "gzip" || coding === "deflate" ? await decompressLimited(coding, received, options.maxBodyBytes) : received;
-        const bytes = encoding === "json" ? otlpJsonToBinary(body.toString("utf8")) : body;
-        const result = await ingest.export(bytes);
+        const result = encoding === "json" ? await exportJson(ingest, body) : await ingest.export(body);
         const message = create(ExportTraceServiceResponseSchema, {
           partialSuccess: result.rejectedSpans > 0 ? { rejectedSpans: BigInt(result.rejectedSpans), errorMessage: result.errorMessage } : undefined,
         });
@@ -61,6 +60,11 @@ export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOption
       }
     },
   };
+}
+
+function exportJson(ingest: OtlpIngest, body: Buffer): ReturnType<OtlpIngest["export"]> {
+  const { bytes, refused } = otlpJsonToBinary(body.toString("utf8"));
+  return ingest.export(bytes, refused);
 }
 
 function requestEncoding(request: IncomingMessage): OtlpEncoding | undefined {

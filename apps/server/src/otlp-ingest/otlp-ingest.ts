@@ -13,7 +13,7 @@
 import type { CommandError, CommandResult, InfrastructureError } from "../commands/command-result.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { OtlpFailure } from "./otlp-failure.js";
-import { partialSuccess, type PartialSuccess } from "./partial-success.js";
+import { partialSuccess, type PartialSuccess, type Rejection } from "./partial-success.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 import { readExportRequest } from "./read-export-request.js";
 
@@ -32,8 +32,13 @@ export class OtlpIngest {
 
   constructor(private readonly options: OtlpIngestOptions) {}
 
-  /** Stores an ExportTraceServiceRequest; throws OtlpFailure when the export fails as a whole. */
-  async export(request: Uint8Array): Promise<PartialSuccess> {
+  /**
+   * Stores an ExportTraceServiceRequest; throws OtlpFailure when the export
+   * fails as a whole. `refusedBefore` are spans of the same request refused
+   * before it was encoded (OTLP/JSON's ids that are not hex), reported with
+   * the rest.
+   */
+  async export(request: Uint8Array, refusedBefore: readonly Rejection[] = []): Promise<PartialSuccess> {
     let read: ReturnType<typeof readExportRequest> | undefined;
     try {
       read = readExportRequest(request);
@@ -41,15 +46,16 @@ export class OtlpIngest {
       if (error instanceof MalformedOtlp) throw new OtlpFailure("bad_data", "MALFORMED_OTLP", `the request is not an OTLP ExportTraceServiceRequest: ${error.message}`);
       throw error;
     }
-    const total = read.spanCount;
-    if (total === 0) return partialSuccess(0, []);
-    if (this.pending > 0 && this.pending + total > this.options.maxPendingSpans) {
+    const stored = read.spanCount;
+    const total = stored + refusedBefore.length;
+    if (stored === 0) return partialSuccess(total, refusedBefore);
+    if (this.pending > 0 && this.pending + stored > this.options.maxPendingSpans) {
       throw new OtlpFailure("unavailable", "INGEST_OVERLOADED", `${this.pending} spans are waiting to be stored; retry later`, {
         pending_spans: String(this.pending),
         max_pending_spans: String(this.options.maxPendingSpans),
       });
     }
-    this.pending += total;
+    this.pending += stored;
     // Only the span counts are kept across the wait: what is read and decided
     // lives until the commit, and the less of it there is, the less the
     // young-generation GC copies.
@@ -64,10 +70,10 @@ export class OtlpIngest {
       read = undefined;
       results = await this.options.submitAll(commands);
     } finally {
-      this.pending -= total;
+      this.pending -= stored;
     }
 
-    const rejected: Array<{ readonly spanId: string; readonly error: { readonly reason: string; readonly message: string } }> = [];
+    const rejected: Rejection[] = [...refusedBefore];
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!;
       if (result.ok) {

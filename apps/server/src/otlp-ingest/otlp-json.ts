@@ -7,10 +7,18 @@
 
 import { fromJson, toBinary, type JsonValue } from "@bufbuild/protobuf";
 import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import type { Rejection } from "./partial-success.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 
+export interface OtlpJsonRequest {
+  /** The binary ExportTraceServiceRequest of the spans kept. */
+  readonly bytes: Uint8Array;
+  /** Spans taken out for an id that is not hex, to be reported in partial_success. */
+  readonly refused: readonly Rejection[];
+}
+
 /** The binary ExportTraceServiceRequest of an OTLP/JSON body; throws MalformedOtlp. */
-export function otlpJsonToBinary(text: string): Uint8Array {
+export function otlpJsonToBinary(text: string): OtlpJsonRequest {
   let json: unknown;
   try {
     json = JSON.parse(quoteLongIntegers(text));
@@ -18,16 +26,21 @@ export function otlpJsonToBinary(text: string): Uint8Array {
     throw new MalformedOtlp(`the body is not JSON: ${(error as Error).message}`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new MalformedOtlp("the body is not a JSON object");
+  const refused: Rejection[] = [];
   for (const resourceSpans of list(json, "resourceSpans", "resource_spans")) {
     for (const scopeSpans of list(resourceSpans, "scopeSpans", "scope_spans")) {
-      for (const span of list(scopeSpans, "spans")) {
-        idsToBase64(span, ["traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id"]);
-        for (const link of list(span, "links")) idsToBase64(link, ["traceId", "trace_id", "spanId", "span_id"]);
+      const spans = list(scopeSpans, "spans");
+      let kept = 0;
+      for (const span of spans) {
+        const problem = idProblem(span);
+        if (problem) refused.push(problem);
+        else spans[kept++] = span;
       }
+      spans.length = kept;
     }
   }
   try {
-    return toBinary(ExportTraceServiceRequestSchema, fromJson(ExportTraceServiceRequestSchema, json as JsonValue, { ignoreUnknownFields: true }));
+    return { bytes: toBinary(ExportTraceServiceRequestSchema, fromJson(ExportTraceServiceRequestSchema, json as JsonValue, { ignoreUnknownFields: true })), refused };
   } catch (error) {
     throw new MalformedOtlp(`the body is not an OTLP/JSON ExportTraceServiceRequest: ${(error as Error).message}`);
   }
@@ -81,21 +94,56 @@ function list(parent: unknown, ...names: string[]): unknown[] {
 }
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-/** One zero byte, in base64. */
-const NOT_AN_ID = "AA==";
+/** Ids as received are quoted in messages; a long one is cut to this many characters. */
+const QUOTED_ID_CHARS = 48;
 
 /**
- * Hex ids become base64 for the proto3 reader. An id that is not hex becomes
- * one zero byte, a length no id has: the span is then rejected for that id, on
- * its own, like a span whose binary id has the wrong length. (Not empty: an
- * empty parent span id means "no parent", and would make the span a root.)
+ * Turns a span's hex ids (and its links') into base64 for the proto3 reader,
+ * or says which one is not hex. Such a span is refused here, on its own, with
+ * the id as it was sent: past this point it would only be bytes. (Hex of the
+ * wrong length passes: the store's rules refuse it, quoting the same hex.)
  */
-function idsToBase64(message: unknown, fields: readonly string[]): void {
-  if (typeof message !== "object" || message === null) return;
-  const record = message as Record<string, unknown>;
-  for (const field of fields) {
-    const value = record[field];
-    if (typeof value !== "string") continue;
-    record[field] = HEX.test(value) ? Buffer.from(value, "hex").toString("base64") : NOT_AN_ID;
+function idProblem(span: unknown): Rejection | undefined {
+  if (typeof span !== "object" || span === null) return undefined;
+  const record = span as Record<string, unknown>;
+  const own = fieldOf(record, "spanId", "span_id");
+  const spanId = typeof own === "string" ? (HEX.test(own) ? own.toLowerCase() : quoted(own)) : "";
+  const checks: Array<[Record<string, unknown>, string, string, string, string]> = [
+    [record, "traceId", "trace_id", "INVALID_TRACE_ID", "trace id"],
+    [record, "spanId", "span_id", "INVALID_SPAN_ID", "span id"],
+    [record, "parentSpanId", "parent_span_id", "INVALID_PARENT_SPAN_ID", "parent span id"],
+  ];
+  list(span, "links").forEach((link, n) => {
+    if (typeof link !== "object" || link === null) return;
+    const fields = link as Record<string, unknown>;
+    checks.push([fields, "traceId", "trace_id", "INVALID_SPAN_ID", `link ${n}'s trace id`], [fields, "spanId", "span_id", "INVALID_SPAN_ID", `link ${n}'s span id`]);
+  });
+  for (const [holder, camel, snake, reason, what] of checks) {
+    const value = fieldOf(holder, camel, snake);
+    if (typeof value !== "string" || HEX.test(value)) continue;
+    const hint = looksLikeBase64Id(value) ? " (OTLP/JSON writes ids as hex, not base64)" : "";
+    return { spanId, error: { reason, message: `${what} "${quoted(value)}" is not hex${hint}` } };
   }
+  for (const [holder, camel, snake] of checks) {
+    for (const name of [camel, snake]) {
+      const value = holder[name];
+      if (typeof value === "string") holder[name] = Buffer.from(value, "hex").toString("base64");
+    }
+  }
+  return undefined;
+}
+
+/** The proto3 JSON mapping's form of a 16- or 8-byte id: the usual mistake. */
+function looksLikeBase64Id(value: string): boolean {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return false;
+  const length = Buffer.from(value, "base64").length;
+  return length === 16 || length === 8;
+}
+
+function fieldOf(record: Record<string, unknown>, camel: string, snake: string): unknown {
+  return record[camel] ?? record[snake];
+}
+
+function quoted(value: string): string {
+  return value.length > QUOTED_ID_CHARS ? `${value.slice(0, QUOTED_ID_CHARS)}...` : value;
 }

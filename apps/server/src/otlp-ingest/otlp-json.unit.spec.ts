@@ -7,7 +7,7 @@ const TRACE = "5B8EFFF798038103D269B633813FC60C";
 const SPAN = "EEE19B7EC3C1B174";
 
 function readJson(body: unknown) {
-  return readExportRequest(otlpJsonToBinary(JSON.stringify(body)));
+  return readExportRequest(otlpJsonToBinary(JSON.stringify(body)).bytes);
 }
 
 describe("OTLP/JSON", () => {
@@ -60,21 +60,30 @@ describe("OTLP/JSON", () => {
 
   it("keeps nanosecond times sent as JSON numbers exact, and leaves numbers inside strings alone", () => {
     const text = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${TRACE}","spanId":"${SPAN}","name":"n 1764000000000000001","startTimeUnixNano":1764000000000000001,"endTimeUnixNano": -0,"attributes":[{"key":"d","value":{"doubleValue":1.5e3}}]}]}]}]}`;
-    const [span] = readExportRequest(otlpJsonToBinary(text)).traces.get(TRACE.toLowerCase())!;
+    const [span] = readExportRequest(otlpJsonToBinary(text).bytes).traces.get(TRACE.toLowerCase())!;
     expect(span).toMatchObject({ name: "n 1764000000000000001", startTime: 1_764_000_000_000_000_001n, endTime: 0n });
     expect(span!.attributes[0]!.value!.value).toEqual({ case: "doubleValue", value: 1500 });
   });
 
-  it("turns an id that is not hex into one of a length no id has, so the span is rejected on its own, never made a root", () => {
-    const read = readJson({
+  it("refuses a span with an id that is not hex on its own, quoting the id as sent, and keeps the others", () => {
+    const { bytes, refused } = otlpJsonToBinary(JSON.stringify({
       resourceSpans: [{ scopeSpans: [{ spans: [
         { traceId: TRACE, spanId: "W7F3bRzn1nQ=", name: "base64 id" },
-        { traceId: TRACE, spanId: SPAN, parentSpanId: "not-hex!", name: "base64 parent" },
+        { traceId: TRACE, spanId: SPAN, parentSpanId: "not-hex!", name: "bad parent" },
+        { trace_id: "zz".repeat(40), span_id: SPAN, name: "long bad trace id, snake case" },
+        { traceId: TRACE, spanId: SPAN, name: "bad link", links: [{ traceId: TRACE, spanId: SPAN }, { traceId: TRACE, spanId: "xyz" }] },
+        { traceId: TRACE, spanId: SPAN, name: "kept" },
       ] }] }],
-    });
-    const [badId, badParent] = read.traces.get(TRACE.toLowerCase())!;
-    expect(badId!.spanId).toBe("00");
-    expect(badParent!.parentSpanId).toBe("00");
+    }));
+    expect(refused).toEqual([
+      { spanId: "W7F3bRzn1nQ=", error: { reason: "INVALID_SPAN_ID", message: 'span id "W7F3bRzn1nQ=" is not hex (OTLP/JSON writes ids as hex, not base64)' } },
+      { spanId: SPAN.toLowerCase(), error: { reason: "INVALID_PARENT_SPAN_ID", message: 'parent span id "not-hex!" is not hex' } },
+      { spanId: SPAN.toLowerCase(), error: { reason: "INVALID_TRACE_ID", message: `trace id "${"zz".repeat(24)}..." is not hex` } },
+      { spanId: SPAN.toLowerCase(), error: { reason: "INVALID_SPAN_ID", message: `link 1's span id "xyz" is not hex` } },
+    ]);
+    const kept = readExportRequest(bytes);
+    expect(kept.spanCount).toBe(1);
+    expect(kept.traces.get(TRACE.toLowerCase())!.map((span) => span.name)).toEqual(["kept"]);
   });
 
   it.each([

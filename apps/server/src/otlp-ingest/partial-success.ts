@@ -9,6 +9,12 @@ interface Refusal {
   readonly message: string;
 }
 
+/** A span refused: its id (hex, or as received when that is not hex) and why. */
+export interface Rejection {
+  readonly spanId: string;
+  readonly error: Refusal;
+}
+
 export interface PartialSuccess {
   readonly rejectedSpans: number;
   /** Empty when nothing was rejected. */
@@ -17,7 +23,7 @@ export interface PartialSuccess {
 
 const MAX_REASONS = 5;
 
-export function partialSuccess(totalSpans: number, rejections: ReadonlyArray<{ readonly spanId: string; readonly error: Refusal }>): PartialSuccess {
+export function partialSuccess(totalSpans: number, rejections: readonly Rejection[]): PartialSuccess {
   if (rejections.length === 0) return { rejectedSpans: 0, errorMessage: "" };
   const byReason = new Map<string, { count: number; example: string }>();
   for (const { spanId, error } of rejections) {

@@ -208,6 +208,24 @@ describe("spans the domain rejects are reported in partial_success; the rest are
     await expectStoredOnlyGood(traceId);
   });
 
+  it("over OTLP/JSON, a span whose id is not hex is refused on its own, the id quoted as sent", async () => {
+    const traceId = newTraceId();
+    const root = newSpanId();
+    const json = JSON.parse(jsonWithHexIds(exportRequest([span({ traceId, spanId: root, name: "root" }), span({ traceId, parentSpanId: root, name: "base64 id" })]))) as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Record<string, string>> }> }>;
+    };
+    const sent = json.resourceSpans[0]!.scopeSpans[0]!.spans[1]!;
+    sent.spanId = Buffer.from(sent.spanId!, "hex").toString("base64");
+    const response = await post(JSON.stringify(json), { "content-type": "application/json" });
+    expect(response.status).toBe(200);
+    const result = fromJson(ExportTraceServiceResponseSchema, (await response.json()) as JsonValue);
+    expect(result.partialSuccess?.rejectedSpans).toBe(1n);
+    expect(result.partialSuccess?.errorMessage).toBe(
+      `1 of 2 spans rejected: INVALID_SPAN_ID x1 (e.g. span ${sent.spanId}: span id "${sent.spanId}" is not hex (OTLP/JSON writes ids as hex, not base64))`,
+    );
+    expect((await e2e.client.getTrace({ traceId })).trace!.spans.map((s) => s.name)).toEqual(["root"]);
+  });
+
   it("over gRPC", async () => {
     const { traceId, request } = mixedBatch();
     const { response, error } = await grpcExport(toBinary(ExportTraceServiceRequestSchema, request));
