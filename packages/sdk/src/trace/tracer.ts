@@ -103,7 +103,13 @@ export class Tracer {
    * pick it as their parent), and ends it when fn returns or its promise
    * settles. What fn throws is recorded (escaped), sets the status to ERROR, and
    * is thrown on unchanged.
+   *
+   * Any thenable fn returns is awaited inside the span, so the answer is a
+   * Promise of its value, typed so: a lazy one, such as a query builder, runs
+   * at once and is timed by the span (chain the builder inside fn).
    */
+  withSpan<T>(name: string, fn: (span: Span) => PromiseLike<T>, options?: StartSpanOptions): Promise<T>;
+  withSpan<T>(name: string, fn: (span: Span) => T, options?: StartSpanOptions): T;
   withSpan<T>(name: string, fn: (span: Span) => T, options: StartSpanOptions = {}): T {
     const span = this.startSpan(name, options);
     const current = activeContext();

@@ -1,7 +1,7 @@
 // The tracer's behaviour on its own: parents from AsyncLocalStorage, errors,
 // attributes folded into unsent starts, ends, and the disabled no-op.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { memoryTracer } from "../../test/support/memory-sink.js";
 import { getActiveBaggage, getActiveSpan, withPropagatedContext } from "../context/active-context.js";
 import { Baggage } from "../w3c/baggage.js";
@@ -48,6 +48,28 @@ describe("Tracer", () => {
     expect(child!.parentIsRemote).toBe(false);
     expect(sink.ofType("endSpan").map((e) => e.spanId)).toEqual([grandchild!.spanId, child!.spanId, parent!.spanId]);
     expect(getActiveSpan()).toBeUndefined();
+  });
+
+  it("awaits a lazy thenable (a query builder) inside the span, and its answer is typed as the Promise it is", async () => {
+    const { tracer, sink } = memoryTracer();
+    let ran = 0;
+    class QueryBuilder implements PromiseLike<number[]> {
+      where(): this {
+        return this;
+      }
+      then<A = number[], B = never>(ok?: ((rows: number[]) => A | PromiseLike<A>) | null, failed?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+        ran++;
+        return Promise.resolve([1, 2]).then(ok, failed);
+      }
+    }
+    const answer = tracer.withSpan("query", () => new QueryBuilder().where());
+    expectTypeOf(answer).toEqualTypeOf<Promise<number[]>>();
+    expect(answer).toBeInstanceOf(Promise);
+    expect(ran).toBe(1);
+    expect(sink.ofType("endSpan")).toHaveLength(0);
+    expect(await answer).toEqual([1, 2]);
+    expect(sink.ofType("endSpan")).toHaveLength(1);
+    expectTypeOf(tracer.withSpan("sync", () => 7)).toEqualTypeOf<number>();
   });
 
   it("starts a new trace for parent: null", () => {
