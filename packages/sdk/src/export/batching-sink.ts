@@ -482,9 +482,15 @@ export class BatchingSink implements CommandSink {
     });
   }
 
-  /** Starts a last flush when the event loop empties (a script that never called shutdown). */
-  flushBeforeExit(): void {
-    if (this.queue.length > 0 && !this.sending) void this.flushWithin(this.options.shutdownTimeoutMs, false);
+  /**
+   * The event loop emptied and shutdown() was never called: the process is
+   * about to exit, so it gets the shutdown it forgot (open spans ended as
+   * CANCELLED, the queue shipped within shutdownTimeoutMs, the client closed).
+   * A plain flush would be bounded only by each call's deadline, and retried
+   * without end while the server hangs.
+   */
+  shutdownBeforeExit(): void {
+    if (this.queue.length > 0 || this.queue.hasOpenSpans) void this.shutdown();
   }
 }
 
@@ -493,15 +499,14 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Sinks with something queued when the event loop empties get one last flush,
- * so a short script or job that never calls shutdown() still ships its spans.
- * One listener for all sinks; each sink tries once.
+ * Sinks with something queued or spans open when the event loop empties are
+ * shut down, so a short script or job that never calls shutdown() still ships
+ * its spans, leaves none running, and exits in time. One listener for all sinks.
  */
 const exitFlush = new (class {
   // Weak references: a tracer dropped without shutdown() must not be kept alive here.
   private readonly sinks = new Set<WeakRef<BatchingSink>>();
   private readonly refs = new WeakMap<BatchingSink, WeakRef<BatchingSink>>();
-  private readonly tried = new WeakSet<BatchingSink>();
   private listening = false;
   add(sink: BatchingSink): void {
     const ref = new WeakRef(sink);
@@ -516,9 +521,7 @@ const exitFlush = new (class {
             this.sinks.delete(ref);
             continue;
           }
-          if (this.tried.has(s)) continue;
-          this.tried.add(s);
-          s.flushBeforeExit();
+          s.shutdownBeforeExit();
         }
       });
     }

@@ -129,6 +129,11 @@ export class CommandQueue {
     return Math.min(oldestStampOf(this.urgent), oldestStampOf(this.normal));
   }
 
+  /** Whether a span's start left the queue and its end has not. */
+  get hasOpenSpans(): boolean {
+    return this.open.size > 0;
+  }
+
   /** The spans accepted whose end was not (sent or queued), forgetting them. */
   takeOpenSpans(): OpenSpan[] {
     this.noteLeaving(this.urgent, this.urgent.length);
