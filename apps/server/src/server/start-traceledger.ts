@@ -203,8 +203,12 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       cors: { allowedOrigins: config.corsAllowedOrigins },
       shutdownError: () => withErrorInfo(Code.Unavailable, "SHUTTING_DOWN", SHUTTING_DOWN),
       services: [
-        serviceRegistration(TracingService, withCallLogging(TracingService, withStreamBudget(TracingService, tracing, streams), log), { IngestBatch: readIngestBatchLazily }),
-        serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), { Export: readExportRequestLazily }),
+        serviceRegistration(TracingService, withCallLogging(TracingService, withStreamBudget(TracingService, tracing, streams), log), { grpcRequestReaders: { IngestBatch: readIngestBatchLazily } }),
+        // OTLP's specification: receivers of OTLP/JSON must ignore fields with unknown names.
+        serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), {
+          grpcRequestReaders: { Export: readExportRequestLazily },
+          ignoreUnknownJsonFields: true,
+        }),
         serviceRegistration(
           MonitoringService,
           withCallLogging(

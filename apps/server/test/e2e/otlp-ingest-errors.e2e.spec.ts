@@ -226,6 +226,17 @@ describe("spans the domain rejects are reported in partial_success; the rest are
     expect((await e2e.client.getTrace({ traceId })).trace!.spans.map((s) => s.name)).toEqual(["root"]);
   });
 
+  it("Export in Connect JSON on the HTTP port ignores field names it does not know, as OTLP asks of receivers", async () => {
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    const body = {
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.from(traceId).toString("base64"), spanId: Buffer.from(spanId).toString("base64"), name: "from a newer exporter", startTimeUnixNano: String(T0), endTimeUnixNano: String(T0 + 1000n), fieldOfOtlp2: 1 }] }], fieldOfOtlp2: "x" }],
+    };
+    const response = await fetch(`http://${e2e.server.httpAddress}${EXPORT_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect(response.status).toBe(200);
+    expect((await e2e.client.getTrace({ traceId })).trace!.spans.map((s) => s.name)).toEqual(["from a newer exporter"]);
+  });
+
   it("over gRPC", async () => {
     const { traceId, request } = mixedBatch();
     const { response, error } = await grpcExport(toBinary(ExportTraceServiceRequestSchema, request));

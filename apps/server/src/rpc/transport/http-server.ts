@@ -89,7 +89,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           // streams get it, so unary calls can finish within the grace period.
           const streaming = method.kind !== "unary";
           if (streaming) streamingPaths.add(`/${registration.service.typeName}/${method.method.name}`);
-          router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, shutdownSignal: streamShutdown.signal } : protocols);
+          const jsonOptions = { ignoreUnknownFields: registration.ignoreUnknownJsonFields };
+          router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, jsonOptions, shutdownSignal: streamShutdown.signal } : { ...protocols, jsonOptions });
         }
       }
     },

@@ -16,6 +16,19 @@ export interface ServiceRegistration {
   readonly implementation: Partial<ServiceImpl<DescService>>;
   /** By method name; methods left out are decoded by protobuf-es. */
   readonly grpcRequestReaders?: Readonly<Record<string, GrpcRequestReader>>;
+  /**
+   * Whether a JSON request may carry field names and enum names the contract
+   * does not have. False refuses them (INVALID_ARGUMENT), as the proto3 JSON
+   * mapping does by default: ignored, a misspelt name would be stored as if
+   * absent (an enum name as 0, its default).
+   */
+  readonly ignoreUnknownJsonFields: boolean;
+}
+
+export interface RegistrationOptions {
+  readonly grpcRequestReaders?: Readonly<Record<string, GrpcRequestReader>>;
+  /** Default false; see ServiceRegistration. */
+  readonly ignoreUnknownJsonFields?: boolean;
 }
 
 /**
@@ -26,7 +39,12 @@ export interface ServiceRegistration {
 export function serviceRegistration<S extends DescService>(
   service: S,
   implementation: Partial<ServiceImpl<S>>,
-  grpcRequestReaders?: Readonly<Record<string, GrpcRequestReader>>,
+  options: RegistrationOptions = {},
 ): ServiceRegistration {
-  return { service, implementation: implementation as Partial<ServiceImpl<DescService>>, grpcRequestReaders };
+  return {
+    service,
+    implementation: implementation as Partial<ServiceImpl<DescService>>,
+    grpcRequestReaders: options.grpcRequestReaders,
+    ignoreUnknownJsonFields: options.ignoreUnknownJsonFields ?? false,
+  };
 }
