@@ -356,7 +356,7 @@ function completionAfter(state: TraceState, tally: Tally): TraceEventCase | unde
       spanCount: state.spans.size + tally.added.size,
       errorCount: errors,
       orphanedSpanCount: orphans,
-      reason: restated ? state.completionReason : TraceCompletionReason.ROOT_ENDED,
+      reason: restated ? state.completionReason : root?.status === "orphaned" ? TraceCompletionReason.TIMED_OUT : TraceCompletionReason.ROOT_ENDED,
       lateSpanCount: restated ? state.lateSpanCount + tally.added.size : 0,
     } satisfies TraceCompleted,
   };

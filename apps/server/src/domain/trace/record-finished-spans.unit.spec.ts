@@ -297,6 +297,13 @@ describe("a completed trace takes finished spans as late arrivals", () => {
     expect(state).toMatchObject({ status: "completed", completedAtVersion: 4, completionReason: TraceCompletionReason.ROOT_ENDED, lateSpanCount: 1 });
   });
 
+  it("a trace whose root was closed as an orphan completes as TIMED_OUT when its last span is reported", () => {
+    const rootClosed = given(runningTrace(), { now: T0 + ms(60_000) }).when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId: ROOT, reason: "timeout" }).thenAccepted().events;
+    const { events } = given([...runningTrace(), ...rootClosed]).when(recordFinished(child({ endTime: T0 + ms(70_000) }))).thenAccepted();
+    expect(events.map((e) => e.case)).toEqual(["spanEnded", "traceCompleted"]);
+    expect(events[1]!.value).toMatchObject({ orphanedSpanCount: 1, reason: TraceCompletionReason.TIMED_OUT });
+  });
+
   it("a trace without a local root, closed by the saga, completes again for its late spans, keeping its reason", () => {
     // Begun in a service that does not report here: the saga closed it at its timeout.
     const closed = [otlpStarted({ service: "payments" }), spanStarted(CHILD, { parentSpanId: REMOTE_PARENT, parentIsRemote: true }), spanEnded(CHILD), traceCompleted({ spans: 1, reason: TraceCompletionReason.TIMED_OUT })];

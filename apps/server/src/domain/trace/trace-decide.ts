@@ -431,6 +431,7 @@ function closeTrace(cmd: CloseTrace, state: TraceState): Decision {
  * The TraceCompleted event that ending `spanId` causes, if any: the root has
  * ended (or ends now) and no other span runs. A trace without a local root
  * (it began in another system) is never completed here; the saga closes it.
+ * A root closed as an orphan means the trace timed out, not that it ended.
  */
 function completionAfter(state: TraceState, spanId: string, endTime: bigint, ends: { withError: boolean; asOrphan: boolean }) {
   if (state.rootSpanId === "" || state.runningSpanCount !== 1) return undefined;
@@ -438,7 +439,9 @@ function completionAfter(state: TraceState, spanId: string, endTime: bigint, end
   if (!root || (root.status === "running" && root.spanId !== spanId)) return undefined;
   const span = state.spans.get(spanId);
   const pending = { extraErrors: ends.withError && span && !span.hasError ? 1 : 0, extraOrphans: ends.asOrphan ? 1 : 0 };
-  return completed(state, endTime > state.endTime ? endTime : state.endTime, TraceCompletionReason.ROOT_ENDED, pending);
+  const rootOrphaned = root.status === "orphaned" || (root.spanId === spanId && ends.asOrphan);
+  const reason = rootOrphaned ? TraceCompletionReason.TIMED_OUT : TraceCompletionReason.ROOT_ENDED;
+  return completed(state, endTime > state.endTime ? endTime : state.endTime, reason, pending);
 }
 
 function completed(state: TraceState, endTime: bigint, reason: TraceCompletionReason, pending: { extraErrors: number; extraOrphans: number }): TraceEventCase {

@@ -14,6 +14,7 @@ import {
   type SpanLink,
 } from "@traceledger/proto";
 import type { StartSpan } from "./trace-commands.js";
+import type { TraceEventCase } from "./trace-event.js";
 import { given, NOW, TRACE } from "../testing/trace-specification.js";
 import {
   CHILD,
@@ -417,6 +418,22 @@ describe("orphans and closing a trace (commands of the saga)", () => {
     expect(orphaned.openDurationNano).toBe(ms(60_000));
     expect(events[1]!.value).toMatchObject({ spanCount: 2, orphanedSpanCount: 1, reason: TraceCompletionReason.ROOT_ENDED });
     expect(outcome).toEqual({ type: "SpanClosed", version: 6, alreadyEnded: false });
+  });
+
+  it("a trace whose root was closed as an orphan completes as TIMED_OUT, whichever span is last", () => {
+    const closeAt = { now: T0 + ms(60_000) };
+    const orphan = (history: TraceEventCase[], spanId: string) =>
+      given(history, closeAt).when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId, reason: "timeout" }).thenAccepted().events;
+    // The child first, then the root: the root's close completes the trace.
+    const childClosed = [...runningTrace(), ...orphan(runningTrace(), CHILD)];
+    const rootLast = orphan(childClosed, ROOT);
+    expect(rootLast.map((e) => e.case)).toEqual(["spanOrphaned", "traceCompleted"]);
+    expect(rootLast[1]!.value).toMatchObject({ orphanedSpanCount: 2, reason: TraceCompletionReason.TIMED_OUT });
+    // The root first, then the child ends by itself: still the root's timeout that closed the trace.
+    const rootClosed = [...runningTrace(), ...orphan(runningTrace(), ROOT)];
+    const { events } = given(rootClosed).when(endSpan(CHILD)).thenAccepted();
+    expect(events.map((e) => e.case)).toEqual(["spanEnded", "traceCompleted"]);
+    expect(events[1]!.value).toMatchObject({ orphanedSpanCount: 1, reason: TraceCompletionReason.TIMED_OUT });
   });
 
   it("closing a span that already ended changes nothing", () => {

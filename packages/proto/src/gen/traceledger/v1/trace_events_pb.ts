@@ -937,14 +937,17 @@ export enum TraceCompletionReason {
   UNSPECIFIED = 0,
 
   /**
-   * The root span ended and no other span was open.
+   * The root span ended, and no other span was left running (spans closed as
+   * orphans after the root ended are counted in orphaned_span_count).
    *
    * @generated from enum value: TRACE_COMPLETION_REASON_ROOT_ENDED = 1;
    */
   ROOT_ENDED = 1,
 
   /**
-   * The trace was closed at its timeout and its open spans were orphaned.
+   * The trace was closed by the server's timeouts: its root span never ended
+   * and was closed as an orphan, or a trace begun in another system (no local
+   * root) stayed idle past the trace idle timeout.
    *
    * @generated from enum value: TRACE_COMPLETION_REASON_TIMED_OUT = 2;
    */
