@@ -41,8 +41,12 @@ type MonitoringServiceClient interface {
 	// ListActiveSpans lists the spans that are still running, longest running
 	// first, one page at a time.
 	ListActiveSpans(ctx context.Context, in *ListActiveSpansRequest, opts ...grpc.CallOption) (*ListActiveSpansResponse, error)
-	// WatchActiveSpans streams the running spans: first a snapshot, then every
-	// span that starts, changes (becomes slow, is being closed) or stops.
+	// WatchActiveSpans streams the running spans: first a snapshot, then the
+	// spans that start, change (become slow, are being closed) or stop. It
+	// follows the running set, not each event: a span that starts and stops
+	// before the watcher is sent its start (ended in the same commit, or read
+	// by the saga in one slice of the log, or while the watcher is slow) is
+	// not mentioned at all; WatchTrace or GetTraceEvents have every event.
 	WatchActiveSpans(ctx context.Context, in *WatchActiveSpansRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActiveSpansResponse], error)
 	// ListAlerts lists alerts (open, resolved, or both), newest first, one page at a time.
 	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
@@ -133,8 +137,12 @@ type MonitoringServiceServer interface {
 	// ListActiveSpans lists the spans that are still running, longest running
 	// first, one page at a time.
 	ListActiveSpans(context.Context, *ListActiveSpansRequest) (*ListActiveSpansResponse, error)
-	// WatchActiveSpans streams the running spans: first a snapshot, then every
-	// span that starts, changes (becomes slow, is being closed) or stops.
+	// WatchActiveSpans streams the running spans: first a snapshot, then the
+	// spans that start, change (become slow, are being closed) or stop. It
+	// follows the running set, not each event: a span that starts and stops
+	// before the watcher is sent its start (ended in the same commit, or read
+	// by the saga in one slice of the log, or while the watcher is slow) is
+	// not mentioned at all; WatchTrace or GetTraceEvents have every event.
 	WatchActiveSpans(*WatchActiveSpansRequest, grpc.ServerStreamingServer[WatchActiveSpansResponse]) error
 	// ListAlerts lists alerts (open, resolved, or both), newest first, one page at a time.
 	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)

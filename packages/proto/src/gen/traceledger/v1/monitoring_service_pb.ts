@@ -542,8 +542,12 @@ export const MonitoringService: GenService<{
     output: typeof ListActiveSpansResponseSchema;
   },
   /**
-   * WatchActiveSpans streams the running spans: first a snapshot, then every
-   * span that starts, changes (becomes slow, is being closed) or stops.
+   * WatchActiveSpans streams the running spans: first a snapshot, then the
+   * spans that start, change (become slow, are being closed) or stop. It
+   * follows the running set, not each event: a span that starts and stops
+   * before the watcher is sent its start (ended in the same commit, or read
+   * by the saga in one slice of the log, or while the watcher is slow) is
+   * not mentioned at all; WatchTrace or GetTraceEvents have every event.
    *
    * @generated from rpc traceledger.v1.MonitoringService.WatchActiveSpans
    */
