@@ -33,7 +33,8 @@ export function readKeyValue(c: ProtobufCursor, depth = 1): KeyValue {
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) key = c.string();
-    else if (tag === 0x12) value = readAnyValue(c, depth);
+    // A value given twice is read into the first, as protobuf merges a message field.
+    else if (tag === 0x12) value = readAnyValue(c, depth, value);
     else c.skip(tag & 7);
   }
   c.endOf(end);
@@ -65,12 +66,14 @@ export function readKeyValueLazily(c: ProtobufCursor): KeyValue | undefined {
   const invalidBefore = c.invalidUtf8;
   let key = "";
   let valueAt = -1;
+  let values = 0;
   emptyNestedKey = false;
   while (c.pos < end) {
     const tag = c.tag();
     if (tag === 0x0a) key = c.string();
     else if (tag === 0x12) {
       valueAt = c.pos;
+      values++;
       try {
         checkAnyValue(c, 1);
       } catch (error) {
@@ -83,7 +86,9 @@ export function readKeyValueLazily(c: ProtobufCursor): KeyValue | undefined {
   }
   c.endOf(end);
   if (key === "" || emptyNestedKey) return undefined;
-  if (c.invalidUtf8 !== invalidBefore) {
+  // A value given twice is one value, merged (read at once): decoded from one place it would
+  // be only the last, and the checks and limits would see less than the stored bytes hold.
+  if (c.invalidUtf8 !== invalidBefore || values > 1) {
     c.pos = at;
     return readKeyValue(c);
   }
@@ -216,11 +221,16 @@ function checkKeyValue(c: ProtobufCursor, depth: number): void {
   if (!keyed) emptyNestedKey = true;
 }
 
-/** Reads one AnyValue whose length prefix the cursor stands at, into objects. */
-function readAnyValue(c: ProtobufCursor, depth: number): AnyValue {
+/**
+ * Reads one AnyValue whose length prefix the cursor stands at, into objects;
+ * into `merged`, when the same field gave an AnyValue before (protobuf's rule
+ * for a message field given twice: fields read later replace a oneof member,
+ * except the same list member, whose entries add up).
+ */
+function readAnyValue(c: ProtobufCursor, depth: number, merged?: AnyValue): AnyValue {
   checkDepth(depth);
   const end = c.lengthEnd();
-  let value: AnyValue["value"] = { case: undefined };
+  let value: AnyValue["value"] = merged?.value ?? { case: undefined };
   while (c.pos < end) {
     const tag = c.tag();
     const fieldNumber = tag >>> 3;
@@ -252,7 +262,9 @@ function readAnyValue(c: ProtobufCursor, depth: number): AnyValue {
           else c.skip(inner & 7);
         }
         c.endOf(arrayEnd);
-        value = { case: "arrayValue", value: { $typeName: "traceledger.v1.ArrayValue", values } };
+        // The same message member again merges into it (its repeated field grows), as protobuf reads it.
+        if (value.case === "arrayValue") value.value.values.push(...values);
+        else value = { case: "arrayValue", value: { $typeName: "traceledger.v1.ArrayValue", values } };
         break;
       }
       case 6: {
@@ -265,7 +277,8 @@ function readAnyValue(c: ProtobufCursor, depth: number): AnyValue {
           else c.skip(inner & 7);
         }
         c.endOf(listEnd);
-        value = { case: "kvlistValue", value: { $typeName: "traceledger.v1.KeyValueList", values } };
+        if (value.case === "kvlistValue") value.value.values.push(...values);
+        else value = { case: "kvlistValue", value: { $typeName: "traceledger.v1.KeyValueList", values } };
         break;
       }
       case 7:
