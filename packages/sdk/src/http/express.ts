@@ -20,7 +20,7 @@ import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runInContext } from "../context/active-context.js";
 import type { Tracer } from "../trace/tracer.js";
-import type { HttpTracingOptions } from "./http-tracing-options.js";
+import { methodNames, type HttpTracingOptions } from "./http-tracing-options.js";
 import { startRequestSpan, type RequestSpan } from "./request-span.js";
 
 type Next = (error?: unknown) => void;
@@ -34,9 +34,10 @@ export interface ExpressTracing {
 
 export function expressTracing(tracer: Tracer, options: HttpTracingOptions = {}): ExpressTracing {
   const spans = new WeakMap<IncomingMessage, RequestSpan>();
+  const methods = methodNames(options);
   return {
     requests(request, response, next) {
-      const traced = startRequestSpan(tracer, request, response, undefined, options);
+      const traced = startRequestSpan(tracer, request, response, undefined, options, methods);
       if (traced === undefined) {
         next();
         return;

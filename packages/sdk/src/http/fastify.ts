@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runInContext } from "../context/active-context.js";
 import type { Tracer } from "../trace/tracer.js";
-import type { HttpTracingOptions } from "./http-tracing-options.js";
+import { methodNames, type HttpTracingOptions } from "./http-tracing-options.js";
 import { startRequestSpan, type RequestSpan } from "./request-span.js";
 
 interface FastifyRequestLike {
@@ -36,9 +36,10 @@ export type FastifyTracingPlugin = ((instance: FastifyInstanceLike, options: unk
 
 export function fastifyTracing(tracer: Tracer, options: HttpTracingOptions = {}): FastifyTracingPlugin {
   const spans = new WeakMap<IncomingMessage, RequestSpan>();
+  const methods = methodNames(options);
   const plugin = (instance: FastifyInstanceLike, _options: unknown, done: HookDone) => {
     instance.addHook("onRequest", (request, reply, next) => {
-      const traced = startRequestSpan(tracer, request.raw, reply.raw, request.routeOptions?.url, options);
+      const traced = startRequestSpan(tracer, request.raw, reply.raw, request.routeOptions?.url, options, methods);
       if (traced === undefined) {
         next();
         return;

@@ -8,7 +8,30 @@
 import type { Attributes } from "../commands/attributes.js";
 import type { HttpServerRequest } from "./server-messages.js";
 
-const KNOWN_METHODS = new Set(["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY"]);
+/** RFC 9110's methods, PATCH (RFC 5789) and QUERY: the conventions' known methods by default. */
+export const DEFAULT_KNOWN_METHODS: readonly string[] = ["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY"];
+
+/**
+ * Which request methods are recorded as themselves. Methods are case-sensitive:
+ * a `get` (HTTP/2 lets a client send one; Node's HTTP/1 parser refuses it) is
+ * not GET, and is recorded as `_OTHER` with the method as sent in
+ * `http.request.method_original`, as the conventions ask.
+ */
+export class MethodNames {
+  private readonly known: ReadonlySet<string>;
+
+  constructor(known: readonly string[]) {
+    this.known = new Set(known);
+  }
+
+  /** The method as the conventions record it: known methods as such, others as "_OTHER". */
+  of(request: HttpServerRequest): { method: string; original?: string } {
+    const original = request.method ?? "GET";
+    return this.known.has(original) ? { method: original } : { method: "_OTHER", original };
+  }
+}
+
+export const DEFAULT_METHOD_NAMES = new MethodNames(DEFAULT_KNOWN_METHODS);
 
 /** `scheme://` of an absolute-form request target (RFC 9112 3.2.2), as proxies are sent and servers must accept. */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -76,22 +99,14 @@ function decodeQueryKey(key: string): string {
   }
 }
 
-/** The method as the conventions record it: known methods as such, others as "_OTHER". */
-export function requestMethod(request: HttpServerRequest): { method: string; original?: string } {
-  const original = request.method ?? "GET";
-  const upper = original.toUpperCase();
-  if (KNOWN_METHODS.has(upper)) return upper === original ? { method: upper } : { method: upper, original };
-  return { method: "_OTHER", original };
-}
-
-export function serverSpanName(request: HttpServerRequest, route: string | undefined): string {
-  const { method } = requestMethod(request);
+export function serverSpanName(request: HttpServerRequest, route: string | undefined, methods: MethodNames = DEFAULT_METHOD_NAMES): string {
+  const { method } = methods.of(request);
   const name = method === "_OTHER" ? "HTTP" : method;
   return route === undefined ? name : `${name} ${route}`;
 }
 
-export function requestAttributes(request: HttpServerRequest, route: string | undefined): Attributes {
-  const { method, original } = requestMethod(request);
+export function requestAttributes(request: HttpServerRequest, route: string | undefined, methods: MethodNames = DEFAULT_METHOD_NAMES): Attributes {
+  const { method, original } = methods.of(request);
   const socket = request.socket as (HttpServerRequest["socket"] & { encrypted?: boolean }) | undefined;
   const scheme = socket?.encrypted ? "https" : "http";
   // HTTP/2 names the host in the `:authority` pseudo-header; its clients seldom send a `host`.

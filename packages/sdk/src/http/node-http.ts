@@ -21,7 +21,7 @@ import type { IncomingMessage } from "node:http";
 import { runInContext } from "../context/active-context.js";
 import { errorMessage } from "../trace/error-details.js";
 import type { Tracer } from "../trace/tracer.js";
-import type { HttpTracingOptions } from "./http-tracing-options.js";
+import { methodNames, type HttpTracingOptions } from "./http-tracing-options.js";
 import { startRequestSpan } from "./request-span.js";
 import type { HttpServerRequest, HttpServerResponse, ResponseFor } from "./server-messages.js";
 
@@ -35,8 +35,9 @@ export function traceHttpHandler<Req extends HttpServerRequest = IncomingMessage
   handler: HttpRequestHandler<Req, Res>,
   options: HttpTracingOptions<Req> = {},
 ): (request: Req, response: Res) => void {
+  const methods = methodNames(options);
   return (request, response) => {
-    const traced = startRequestSpan(tracer, request, response, undefined, options);
+    const traced = startRequestSpan(tracer, request, response, undefined, options, methods);
     if (traced === undefined) {
       handler(request, response);
       return;

@@ -23,7 +23,7 @@ import { errorDetails, errorMessage } from "../trace/error-details.js";
 import type { Span } from "../trace/span.js";
 import type { Tracer } from "../trace/tracer.js";
 import { isValidSpanContext } from "../w3c/span-context.js";
-import { requestAttributes, requestPath, serverSpanName } from "./http-semantic-attributes.js";
+import { requestAttributes, requestPath, serverSpanName, type MethodNames } from "./http-semantic-attributes.js";
 import { isExcluded, type HttpTracingOptions } from "./http-tracing-options.js";
 import type { HttpServerRequest, HttpServerResponse } from "./server-messages.js";
 
@@ -46,14 +46,16 @@ export function startRequestSpan<Req extends HttpServerRequest>(
   response: HttpServerResponse,
   route: string | undefined,
   options: HttpTracingOptions<Req>,
+  methods: MethodNames,
 ): RequestSpan | undefined {
   if (isExcluded(requestPath(request), options.excludePaths)) return undefined;
   const parent = extractContext(request);
   const extra = options.requestAttributes?.(request);
-  const span = tracer.startSpan(serverSpanName(request, route), {
+  const attributes = requestAttributes(request, route, methods);
+  const span = tracer.startSpan(serverSpanName(request, route, methods), {
     kind: "server",
     parent,
-    attributes: extra ? { ...requestAttributes(request, route), ...extra } : requestAttributes(request, route),
+    attributes: extra ? { ...attributes, ...extra } : attributes,
   });
   if (isValidSpanContext(span.spanContext()) && !response.headersSent) response.setHeader("traceparent", span.traceparent());
   // What the handler listens for on them (a body read by hand) runs in the request's context.
@@ -90,7 +92,7 @@ export function startRequestSpan<Req extends HttpServerRequest>(
       // Told again for each handler of the route: once the start has shipped, every change costs a command.
       if (template === knownRoute) return;
       knownRoute = template;
-      span.updateName(serverSpanName(request, template));
+      span.updateName(serverSpanName(request, template, methods));
       span.setAttribute("http.route", template);
     },
     fail(error: unknown) {
