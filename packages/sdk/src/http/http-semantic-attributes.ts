@@ -4,8 +4,13 @@
 // tokens) would make names of unbounded cardinality. `url.query` is recorded
 // when the request has one, with the values the conventions call sensitive
 // (pre-signed URLs' signatures and access key ids) replaced by `REDACTED`.
+// `server.address`/`server.port`, `url.scheme` and `client.address` describe the
+// client's request: from a reverse proxy's `Forwarded` (or `X-Forwarded-Host`,
+// `-Proto`, `-For`) header when there is one, as the conventions ask, else from
+// `:authority` or `Host` and the connection.
 
 import type { Attributes } from "../commands/attributes.js";
+import { firstForwarded, forwardedForAddress } from "./forwarded-header.js";
 import type { HttpServerRequest } from "./server-messages.js";
 
 /** RFC 9110's methods, PATCH (RFC 5789) and QUERY: the conventions' known methods by default. */
@@ -108,10 +113,15 @@ export function serverSpanName(request: HttpServerRequest, route: string | undef
 export function requestAttributes(request: HttpServerRequest, route: string | undefined, methods: MethodNames = DEFAULT_METHOD_NAMES): Attributes {
   const { method, original } = methods.of(request);
   const socket = request.socket as (HttpServerRequest["socket"] & { encrypted?: boolean }) | undefined;
-  const scheme = socket?.encrypted ? "https" : "http";
+  // Behind a reverse proxy, the client's request is the one the proxy describes
+  // (Forwarded, else X-Forwarded-*); the conventions ask for it first.
+  const forwardedHeader = firstHeader(request, "forwarded");
+  const forwarded = forwardedHeader === undefined ? {} : firstForwarded(forwardedHeader);
+  const scheme = forwarded.proto ?? firstListed(request, "x-forwarded-proto")?.toLowerCase() ?? (socket?.encrypted ? "https" : "http");
   // HTTP/2 names the host in the `:authority` pseudo-header; its clients seldom send a `host`.
-  const host = hostAndPort(firstHeader(request, ":authority") ?? firstHeader(request, "host"));
-  const forwardedFor = firstHeader(request, "x-forwarded-for")?.split(",")[0]?.trim();
+  const hostHeader = forwarded.host ?? firstListed(request, "x-forwarded-host") ?? firstHeader(request, ":authority") ?? firstHeader(request, "host");
+  const host = hostAndPort(hostHeader);
+  const forwardedFor = (forwarded.for !== undefined ? forwardedForAddress(forwarded.for) : undefined) ?? firstListed(request, "x-forwarded-for");
   const attributes: Record<string, string | number> = {
     "http.request.method": method,
     "url.path": requestPath(request),
@@ -122,7 +132,8 @@ export function requestAttributes(request: HttpServerRequest, route: string | un
   if (original !== undefined) attributes["http.request.method_original"] = original;
   if (route !== undefined) attributes["http.route"] = route;
   if (host.address) attributes["server.address"] = host.address;
-  const port = host.port ?? socket?.localPort;
+  // A host named without a port is at its scheme's default one, not at the port this process listens on.
+  const port = host.port ?? (host.address ? DEFAULT_PORTS[scheme] : undefined) ?? socket?.localPort;
   if (port !== undefined) attributes["server.port"] = port;
   const userAgent = firstHeader(request, "user-agent");
   if (userAgent) attributes["user_agent.original"] = userAgent;
@@ -137,6 +148,14 @@ function firstHeader(request: HttpServerRequest, name: string): string | undefin
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** The first entry of a comma-separated header (X-Forwarded-*: the client's, proxies append theirs). */
+function firstListed(request: HttpServerRequest, name: string): string | undefined {
+  const first = firstHeader(request, name)?.split(",", 1)[0]?.trim();
+  return first === "" ? undefined : first;
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443 };
 
 /** "example.com:8080", "[::1]:80" or "example.com" -> address and port. */
 function hostAndPort(host: string | undefined): { address?: string; port?: number } {
