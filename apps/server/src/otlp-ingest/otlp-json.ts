@@ -119,10 +119,12 @@ function idProblem(span: unknown): Rejection | undefined {
     checks.push([fields, "traceId", "trace_id", "INVALID_SPAN_ID", `link ${n}'s trace id`], [fields, "spanId", "span_id", "INVALID_SPAN_ID", `link ${n}'s span id`]);
   });
   for (const [holder, camel, snake, reason, what] of checks) {
-    const value = fieldOf(holder, camel, snake);
-    if (typeof value !== "string" || HEX.test(value)) continue;
-    const hint = looksLikeBase64Id(value) ? " (OTLP/JSON writes ids as hex, not base64)" : "";
-    return { spanId, error: { reason, message: `${what} "${quoted(value)}" is not hex${hint}` } };
+    for (const name of [camel, snake]) {
+      const value = holder[name];
+      if (typeof value !== "string" || HEX.test(value)) continue;
+      const hint = looksLikeBase64Id(value) ? " (OTLP/JSON writes ids as hex, not base64)" : "";
+      return { spanId, error: { reason, message: `${what} "${quoted(value)}" is not hex${hint}` } };
+    }
   }
   for (const [holder, camel, snake] of checks) {
     for (const name of [camel, snake]) {
