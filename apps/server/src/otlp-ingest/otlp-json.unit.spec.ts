@@ -86,6 +86,11 @@ describe("OTLP/JSON", () => {
     expect(kept.traces.get(TRACE.toLowerCase())!.map((span) => span.name)).toEqual(["kept"]);
   });
 
+  it("checks an id under both of its names when a span has both", () => {
+    const { refused } = otlpJsonToBinary(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, trace_id: "zz", spanId: SPAN, name: "both" }] }] }] }));
+    expect(refused.map((r) => r.error.message)).toEqual(['trace id "zz" is not hex']);
+  });
+
   it.each([
     ["not JSON", "{"],
     ["not an object", "[1, 2]"],
