@@ -1,6 +1,7 @@
 package dev.traceledger.examples.service;
 
 import com.sun.net.httpserver.HttpServer;
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -9,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +37,9 @@ public final class WorkService implements AutoCloseable {
   }
 
   /**
-   * Binds the HTTP port and starts serving. The channel starts connecting at once: the span calls
-   * have a short deadline, which a cold connection set up by the first request could miss.
+   * Binds the HTTP port and starts serving, then waits (up to {@link #CONNECT_WAIT}) for the channel
+   * to connect: the span calls have a short deadline, which a cold connection set up by the first
+   * request could miss.
    */
   public static WorkService start(ServiceConfig config) throws IOException {
     ManagedChannel channel = Grpc.newChannelBuilder(config.traceledgerTarget(), InsecureChannelCredentials.create()).build();
@@ -61,7 +64,34 @@ public final class WorkService implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext("/", handler);
     server.start();
+    awaitConnection(channel, CONNECT_WAIT);
     return new WorkService(server, executor, tracing, channel, otel);
+  }
+
+  /**
+   * How long start-up waits for traceledger's connection before it says it is listening. On a busy
+   * machine a cold connection took longer than a call's 500 ms deadline, and the first request's
+   * start, which is not retried after a deadline, was lost.
+   */
+  static final Duration CONNECT_WAIT = Duration.ofSeconds(3);
+
+  /** Waits until the channel is connected, or failed to connect (traceledger is away), or {@code wait} has passed. */
+  private static void awaitConnection(ManagedChannel channel, Duration wait) {
+    long until = System.nanoTime() + wait.toNanos();
+    ConnectivityState state = channel.getState(true);
+    while (state != ConnectivityState.READY && state != ConnectivityState.TRANSIENT_FAILURE && state != ConnectivityState.SHUTDOWN) {
+      long left = until - System.nanoTime();
+      if (left <= 0) return;
+      CountDownLatch changed = new CountDownLatch(1);
+      channel.notifyWhenStateChanged(state, changed::countDown);
+      try {
+        if (!changed.await(left, TimeUnit.NANOSECONDS)) return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      state = channel.getState(false);
+    }
   }
 
   public int port() {

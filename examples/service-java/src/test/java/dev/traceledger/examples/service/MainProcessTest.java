@@ -7,7 +7,11 @@ import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -99,6 +103,62 @@ class MainProcessTest {
       grpc.shutdownNow();
       next.stop(0);
     }
+  }
+
+  /**
+   * A first connection to traceledger slower than a call's 500 ms deadline (a busy machine, a
+   * cold JVM) lost the first request's start: the service said it was listening before it was
+   * connected. Here a proxy holds each new connection for two seconds before passing it on.
+   */
+  @Test
+  void aSlowFirstConnectionToTraceledgerDoesNotLoseTheFirstSpan() throws Exception {
+    RecordingTracingService traceledger = new RecordingTracingService();
+    Server grpc = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(traceledger).build().start();
+    try (ServerSocket slow = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread proxy = new Thread(() -> {
+        while (!slow.isClosed()) {
+          try {
+            Socket client = slow.accept();
+            Thread.sleep(2000);
+            Socket upstream = new Socket(InetAddress.getLoopbackAddress(), grpc.getPort());
+            pipe(client, upstream);
+            pipe(upstream, client);
+          } catch (IOException | InterruptedException e) {
+            return;
+          }
+        }
+      }, "slow-proxy");
+      proxy.setDaemon(true);
+      proxy.start();
+      Process process = launch("PORT", "0", "TRACELEDGER_GRPC", "127.0.0.1:" + slow.getLocalPort());
+      try (var stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        Matcher m = Pattern.compile("\\{\"listening\":(\\d+)}").matcher(stdout.readLine());
+        assertTrue(m.matches());
+        String caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var work = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + m.group(1) + "/work")).header("traceparent", caller).GET().build();
+        assertEquals(200, HttpClient.newHttpClient().send(work, HttpResponse.BodyHandlers.ofString()).statusCode());
+        process.toHandle().destroy();
+        assertTrue(process.waitFor(15, TimeUnit.SECONDS), "exits on SIGTERM");
+        assertEquals(List.of("StartSpan", "AddSpanEvent", "EndSpan"), traceledger.calls().stream().map(RecordingTracingService.Call::method).toList());
+      } finally {
+        process.destroyForcibly();
+      }
+    } finally {
+      grpc.shutdownNow();
+    }
+  }
+
+  /** Copies {@code from} to {@code to} on a daemon thread until either closes. */
+  private static void pipe(Socket from, Socket to) {
+    Thread thread = new Thread(() -> {
+      try (from; to) {
+        from.getInputStream().transferTo(to.getOutputStream());
+      } catch (IOException e) {
+        // one side closed: so does the other
+      }
+    }, "pipe");
+    thread.setDaemon(true);
+    thread.start();
   }
 
   @Test
