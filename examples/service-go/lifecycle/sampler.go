@@ -3,22 +3,26 @@ package lifecycle
 import (
 	"encoding/binary"
 	"fmt"
-	"math/big"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 )
 
 // Sampler is head sampling of new traces, as the gateway's SDK does it
-// (packages/sdk/src/sampling/trace-id-ratio-sampler.ts): a new trace is
-// recorded when the last 8 bytes of its id, read as an unsigned 64-bit
-// big-endian integer, are below rate × 2^64. The decision depends on the trace
-// id alone, so every service with the same rate decides the same for the same
-// trace. A span with a parent follows the parent's sampled flag instead.
+// (packages/sdk/src/sampling/trace-id-ratio-sampler.ts) and as OpenTelemetry's
+// consistent probability sampling does: a new trace is recorded when the last 7
+// bytes of its id (56 bits, unsigned, big-endian) are at least the rejection
+// threshold 2^56 - round(rate × 2^56). The decision depends on the trace id
+// alone, so every service with the same rate decides the same for the same
+// trace, and so does traceledger's export sampling. A span with a parent
+// follows the parent's sampled flag instead.
 type Sampler struct {
-	all       bool   // rate 1: every trace, even the one whose last 8 bytes are 2^64 - 1
-	threshold uint64 // otherwise: floor(rate × 2^64); 0 samples none
+	all  bool   // rate 1: every trace
+	kept uint64 // otherwise: how many of the 2^56 randomness values are kept; 0 samples none
 }
+
+const randomness = uint64(1) << 56
 
 // NewSampler samples new traces at rate, from 0 (none) to 1 (all); a rate
 // outside that range (or NaN) counts as its nearest end, NaN as 0, as the SDK's.
@@ -29,15 +33,14 @@ func NewSampler(rate float64) Sampler {
 	if rate >= 1 {
 		return Sampler{all: true}
 	}
-	// rate × 2^64 exactly (a float64 times a power of two), truncated: the SDK's
-	// Math.floor(rate * 2^32 * 2^32). Below 2^64 since rate < 1, so it fits.
-	threshold, _ := new(big.Float).SetMantExp(big.NewFloat(rate), 64).Uint64()
-	return Sampler{threshold: threshold}
+	// rate × 2^56 exactly (a power-of-two scaling), rounded half up as the SDK's
+	// Math.round (math.Round rounds half away from zero: the same for a positive).
+	return Sampler{kept: uint64(math.Round(math.Ldexp(rate, 56)))}
 }
 
 // Sample reports whether a new trace with this id is recorded.
 func (s Sampler) Sample(traceID [16]byte) bool {
-	return s.all || binary.BigEndian.Uint64(traceID[8:]) < s.threshold
+	return s.all || (s.kept > 0 && binary.BigEndian.Uint64(traceID[8:])&(randomness-1) >= randomness-s.kept)
 }
 
 // A plain decimal number: the same text then gives the same float64 in every

@@ -37,8 +37,8 @@ func TestTheSamplerDecidesAsTheGatewaysSDKForTheSameTraceIDs(t *testing.T) {
 			t.Errorf("rate %s, trace %s: sampled %v, the SDK says %v", fields[0], fields[1], got, want)
 		}
 	}
-	if len(lines) != 83 {
-		t.Fatalf("%d decisions, want the SDK's 83", len(lines))
+	if len(lines) != 85 {
+		t.Fatalf("%d decisions, want the SDK's 85", len(lines))
 	}
 }
 

@@ -1,35 +1,39 @@
 """Head sampling of new traces, as the gateway's SDK does it
-(packages/sdk/src/sampling/trace-id-ratio-sampler.ts): a new trace is recorded
-when the last 8 bytes of its id, read as an unsigned 64-bit big-endian integer,
-are below rate x 2^64. The decision depends on the trace id alone, so every
-service with the same rate decides the same for the same trace. A span with a
-parent follows the parent's sampled flag instead."""
+(packages/sdk/src/sampling/trace-id-ratio-sampler.ts) and as OpenTelemetry's
+consistent probability sampling does: a new trace is recorded when the last 7
+bytes of its id (56 bits, unsigned, big-endian) are at least the rejection
+threshold 2^56 - round(rate x 2^56). The decision depends on the trace id
+alone, so every service with the same rate decides the same for the same trace,
+and so does traceledger's export sampling. A span with a parent follows the
+parent's sampled flag instead."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from fractions import Fraction
 
 # A plain decimal number: the same text then gives the same float in every
 # language of the chain (each rounds decimals correctly), so the same decisions.
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+_RANDOMNESS = 1 << 56
 
 
 class Sampler:
     """Samples new traces at a rate from 0 (none) to 1 (all)."""
 
     def __init__(self, rate: float) -> None:
-        # rate 1 takes every trace, even the one whose last 8 bytes are 2^64 - 1.
         self._all = rate >= 1
-        # Otherwise floor(rate x 2^64), the SDK's Math.floor(rate * 2^32 * 2^32): ldexp
-        # scales the float by a power of two, exactly, and int() of a float is exact.
-        # Python ints do not overflow; below 2^64 anyway since rate < 1. NaN samples none.
-        self._threshold = int(math.ldexp(rate, 64)) if 0 < rate < 1 else 0
+        # How many of the 2^56 randomness values are kept: rate x 2^56 rounded half up, as the
+        # SDK's Math.round. Fraction keeps it exact (x + 0.5 in floats is not, past 2^52).
+        # NaN and 0 keep none.
+        self._kept = math.floor(Fraction(rate) * _RANDOMNESS + Fraction(1, 2)) if 0 < rate < 1 else 0
 
     def sample(self, trace_id: bytes) -> bool:
         """Whether a new trace with this id (16 bytes) is recorded."""
-        return self._all or int.from_bytes(trace_id[8:16], "big") < self._threshold
+        return self._all or (self._kept > 0 and int.from_bytes(trace_id[9:16], "big") >= _RANDOMNESS - self._kept)
 
 
 def parse_sample_rate(raw: str | None) -> float:

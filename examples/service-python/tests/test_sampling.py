@@ -35,7 +35,7 @@ def sdk_decisions() -> list[tuple[str, str, bool]]:
 
 def test_the_sampler_decides_as_the_gateways_sdk_for_the_same_trace_ids() -> None:
     decisions = sdk_decisions()
-    assert len(decisions) == 83
+    assert len(decisions) == 85
     for rate, trace_id, sampled in decisions:
         assert Sampler(parse_sample_rate(rate)).sample(bytes.fromhex(trace_id)) == sampled, (rate, trace_id)
 

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { TraceCompletedSchema } from "@traceledger/proto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sampledByTraceId, tailSamplingDecision, type TailSamplingPolicy } from "./tail-sampling.js";
 
@@ -24,6 +25,19 @@ const completed = (fields: { errorCount?: number; orphanedSpanCount?: number; du
   });
 
 describe("tail sampling", () => {
+  // The decisions the SDK and the example services in Go, Python and Java are held to: export at a
+  // rate keeps exactly the traces a head sampler at that rate keeps.
+  it("keeps the traces a head sampler at the same rate keeps (examples/testdata/sdk-sampling-decisions.txt)", () => {
+    const lines = readFileSync(new URL("../../../../examples/testdata/sdk-sampling-decisions.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+    expect(lines).toHaveLength(85);
+    for (const line of lines) {
+      const [rate, traceId, sampled] = line.split(" ");
+      expect(sampledByTraceId(Buffer.from(traceId!, "hex"), Number(rate)), line).toBe(sampled === "true");
+    }
+  });
+
   it("keeps a trace when its randomness reaches the threshold (1 - rate) * 2^56", () => {
     expect(sampledByTraceId(traceIdWith(HALF), 0.5)).toBe(true);
     expect(sampledByTraceId(traceIdWith(HALF - 1n), 0.5)).toBe(false);

@@ -1,6 +1,7 @@
 // Head sampling: decided by the trace id alone (so every service agrees),
 // parent-based, and free for unsampled spans.
 
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MemorySink } from "../../test/support/memory-sink.js";
 import { resolveTracerConfig } from "../config/tracer-config.js";
@@ -14,14 +15,35 @@ function tracer(sampleRate: number): { tracer: Tracer; sink: MemorySink } {
 }
 
 describe("traceIdRatioSampler", () => {
-  it("decides from the last 8 bytes of the trace id against rate * 2^64", () => {
+  it("keeps the ids whose last 7 bytes are at least 2^56 - rate * 2^56 (OpenTelemetry's threshold)", () => {
     const half = traceIdRatioSampler(0.5);
-    expect(half.shouldSample("ffffffffffffffff7fffffffffffffff")).toBe(true); // 2^63 - 1
-    expect(half.shouldSample("00000000000000008000000000000000")).toBe(false); // 2^63
-    expect(half.shouldSample("ffffffffffffffff0000000000000000")).toBe(true);
+    expect(half.shouldSample("ffffffffffffffffff7fffffffffffff")).toBe(false); // 2^55 - 1
+    expect(half.shouldSample("00000000000000000080000000000000")).toBe(true); // 2^55
+    expect(half.shouldSample("0000000000000000ff00000000000000")).toBe(false); // the 8th byte from the end is not read
     const quarter = traceIdRatioSampler(0.25);
-    expect(quarter.shouldSample("00000000000000003fffffffffffffff")).toBe(true);
-    expect(quarter.shouldSample("00000000000000004000000000000000")).toBe(false);
+    expect(quarter.shouldSample("000000000000000000bfffffffffffff")).toBe(false);
+    expect(quarter.shouldSample("000000000000000000c0000000000000")).toBe(true);
+  });
+
+  it("decides as the shared decisions the server's export and the example services are held to", () => {
+    const lines = readFileSync(new URL("../../../../examples/testdata/sdk-sampling-decisions.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+    expect(lines).toHaveLength(85);
+    for (const line of lines) {
+      const [rate, traceId, sampled] = line.split(" ");
+      expect(traceIdRatioSampler(Number(rate)).shouldSample(traceId!), line).toBe(sampled === "true");
+    }
+  });
+
+  it("keeps every trace a lower rate keeps", () => {
+    const ids = Array.from({ length: 5_000 }, () => newTraceId());
+    const rates = [0.01, 0.1, 0.3, 0.5, 0.9];
+    for (let i = 1; i < rates.length; i++) {
+      const lower = traceIdRatioSampler(rates[i - 1]!);
+      const higher = traceIdRatioSampler(rates[i]!);
+      for (const id of ids) if (lower.shouldSample(id)) expect(higher.shouldSample(id)).toBe(true);
+    }
   });
 
   it("always and never at the ends of the range", () => {

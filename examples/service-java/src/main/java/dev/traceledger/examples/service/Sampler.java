@@ -1,15 +1,16 @@
 package dev.traceledger.examples.service;
 
-import java.math.BigDecimal;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
  * Head sampling of new traces, as the gateway's SDK does it
- * (packages/sdk/src/sampling/trace-id-ratio-sampler.ts): a new trace is recorded when the last 8
- * bytes of its id, read as an unsigned 64-bit big-endian integer, are below rate × 2^64. The
+ * (packages/sdk/src/sampling/trace-id-ratio-sampler.ts) and as OpenTelemetry's consistent
+ * probability sampling does: a new trace is recorded when the last 7 bytes of its id (56 bits,
+ * unsigned, big-endian) are at least the rejection threshold 2^56 - round(rate × 2^56). The
  * decision depends on the trace id alone, so every service with the same rate decides the same for
- * the same trace. A span with a parent follows the parent's sampled flag instead.
+ * the same trace, and so does traceledger's export sampling. A span with a parent follows the
+ * parent's sampled flag instead.
  */
 public final class Sampler {
   /**
@@ -18,25 +19,23 @@ public final class Sampler {
    * take "0x1p-2", "0.5d" or "NaN".
    */
   private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
-  private static final BigDecimal TWO_POW_64 = new BigDecimal(java.math.BigInteger.ONE.shiftLeft(64));
+  private static final long RANDOMNESS = 1L << 56;
 
-  /** Rate 1: every trace, even the one whose last 8 bytes are 2^64 - 1. */
+  /** Rate 1: every trace. */
   private final boolean all;
-  /** Otherwise floor(rate × 2^64), as an unsigned 64-bit value; 0 samples none. */
-  private final long threshold;
+  /** Otherwise how many of the 2^56 randomness values are kept; 0 samples none. */
+  private final long kept;
 
   /** Samples new traces at rate, from 0 (none) to 1 (all); NaN samples none, as the SDK's. */
   public Sampler(double rate) {
     all = rate >= 1;
-    // new BigDecimal(double) is the double's exact value, and so is its product with 2^64; the
-    // SDK's Math.floor(rate * 2^32 * 2^32) is that truncated. Below 2^64 since rate < 1: its low 64
-    // bits are then the whole of it, compared unsigned. (A (long) cast would stop at 2^63 - 1.)
-    threshold = rate > 0 && rate < 1 ? new BigDecimal(rate).multiply(TWO_POW_64).toBigInteger().longValue() : 0;
+    // rate × 2^56 exactly (scalb scales by a power of two), rounded half up as the SDK's Math.round.
+    kept = rate > 0 && rate < 1 ? Math.round(Math.scalb(rate, 56)) : 0;
   }
 
   /** Whether a new trace with this id (32 lowercase hex digits) is recorded. */
   public boolean sample(String traceId) {
-    return all || Long.compareUnsigned(HexFormat.fromHexDigitsToLong(traceId, 16, 32), threshold) < 0;
+    return all || (kept > 0 && HexFormat.fromHexDigitsToLong(traceId, 18, 32) >= RANDOMNESS - kept);
   }
 
   /**
