@@ -124,7 +124,9 @@ export class Tracer {
         throw error;
       }
       if (isPromiseLike(result)) {
-        return result.then(
+        // Promise.resolve adopts any thenable into a real Promise: one whose then() returns
+        // nothing, or throws, still settles the span (and the caller gets a Promise, as typed).
+        return Promise.resolve(result).then(
           (value) => {
             span.end();
             return value;

@@ -65,11 +65,25 @@ describe("Tracer", () => {
     const answer = tracer.withSpan("query", () => new QueryBuilder().where());
     expectTypeOf(answer).toEqualTypeOf<Promise<number[]>>();
     expect(answer).toBeInstanceOf(Promise);
-    expect(ran).toBe(1);
     expect(sink.ofType("endSpan")).toHaveLength(0);
     expect(await answer).toEqual([1, 2]);
+    expect(ran).toBe(1);
     expect(sink.ofType("endSpan")).toHaveLength(1);
     expectTypeOf(tracer.withSpan("sync", () => 7)).toEqualTypeOf<number>();
+  });
+
+  it("settles the span for a thenable whose then() returns nothing, or throws", async () => {
+    const { tracer, sink } = memoryTracer();
+    const quiet = { then(ok: (value: string) => void) { ok("done"); } } as unknown as PromiseLike<string>;
+    const answer = tracer.withSpan("quiet thenable", () => quiet);
+    expect(answer).toBeInstanceOf(Promise);
+    expect(await answer).toBe("done");
+    const broken = { then() { throw new TypeError("then broke"); } } as unknown as PromiseLike<string>;
+    await expect(tracer.withSpan("broken thenable", () => broken)).rejects.toThrow("then broke");
+    const ends = sink.ofType("endSpan");
+    expect(ends).toHaveLength(2);
+    expect(ends.map((end) => end.statusCode)).toEqual([0, 2]);
+    expect(sink.ofType("recordError").map((e) => e.errorType)).toEqual(["TypeError"]);
   });
 
   it("starts a new trace for parent: null", () => {
