@@ -32,8 +32,19 @@ export interface InjectOptions {
  * Writes traceparent, tracestate and baggage into `carrier` (headers or a metadata object).
  * With a span to propagate, a tracestate or baggage the carrier already holds is removed
  * when the context has none; with no span, only a baggage is written and nothing removed.
+ * Never throws: a missing carrier, or one that refuses the writes (frozen, headers already
+ * sent), is left as it is; tracing must not fail the message it rides on.
  */
-export function injectContext(carrier: Carrier, options: InjectOptions = {}): void {
+export function injectContext(carrier: Carrier | null | undefined, options: InjectOptions = {}): void {
+  if ((typeof carrier !== "object" && typeof carrier !== "function") || carrier === null) return;
+  try {
+    injectInto(carrier, options);
+  } catch {
+    // Left as it is: see above.
+  }
+}
+
+function injectInto(carrier: Carrier, options: InjectOptions): void {
   const span = options.span ?? getActiveSpan();
   const context = span === undefined ? undefined : "spanContext" in span && typeof span.spanContext === "function" ? span.spanContext() : (span as SpanContext);
   const baggage = options.baggage ?? getActiveBaggage();

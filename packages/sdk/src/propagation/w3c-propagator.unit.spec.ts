@@ -145,6 +145,18 @@ describe("injectContext", () => {
     );
   });
 
+  it("never throws into the application: no carrier, a frozen one, or one whose writes fail", () => {
+    expect.assertions(4);
+    tracer.withSpan("op", () => {
+      expect(() => injectContext(undefined)).not.toThrow();
+      expect(() => injectContext(null)).not.toThrow();
+      const frozen = Object.freeze({ job: "report" });
+      expect(() => injectContext(frozen)).not.toThrow();
+      const sent = { setHeader: () => { throw new Error("Cannot set headers after they are sent to the client"); } };
+      expect(() => injectContext(sent)).not.toThrow();
+    });
+  });
+
   it("writes nothing outside a span", () => {
     const carrier = {};
     injectContext(carrier);
