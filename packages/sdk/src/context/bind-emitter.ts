@@ -57,6 +57,9 @@ function adder(name: string): Method {
     // node's `once` wrapper: the listener it wraps removes it too.
     const wrapped = (listener as { listener?: unknown }).listener;
     if (typeof wrapped === "function") remember(this, wrapped as Listener, event, copy);
+    // listeners() and listenerCount(event, fn) look through `.listener`, as they do for
+    // node's own once wrappers: they show the function the caller added, not the copy.
+    (copy as { listener?: unknown }).listener = typeof wrapped === "function" ? wrapped : listener;
     return add.call(this, event, copy);
   };
 }

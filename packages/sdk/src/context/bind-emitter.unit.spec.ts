@@ -21,6 +21,20 @@ describe("bindListenersToContext", () => {
     expect(seen).toEqual(["a", "b", "a"]);
   });
 
+  it("shows the functions added, not their bound copies, to listeners() and listenerCount()", () => {
+    const emitter = new EventEmitter();
+    bindListenersToContext(emitter);
+    const onEnd = () => {};
+    const onceEnd = () => {};
+    emitter.on("end", onEnd);
+    emitter.once("end", onceEnd);
+    expect(emitter.listeners("end")).toEqual([onEnd, onceEnd]);
+    expect(emitter.listenerCount("end", onEnd)).toBe(1);
+    expect(emitter.listenerCount("end", onceEnd)).toBe(1);
+    emitter.off("end", onEnd);
+    expect(emitter.listeners("end")).toEqual([onceEnd]);
+  });
+
   it("keeps once, twice-added and removal by the original function as EventEmitter has them", () => {
     const emitter = new EventEmitter();
     bindListenersToContext(emitter);
