@@ -2,9 +2,9 @@
 // server: an OTel span shows as RUNNING while it runs, and its end, events,
 // exceptions, status and final attributes arrive when it ends.
 
-import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, SpanKind as OtelSpanKind, SpanStatusCode, trace, type Span as OtelApiSpan } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, ParentBasedSampler, type Sampler } from "@opentelemetry/sdk-trace-base";
 import { SpanKind, SpanState, StatusCode } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
@@ -32,6 +32,13 @@ beforeAll(async () => {
     spanProcessors: [processor],
   });
 });
+
+/** A provider with a processor of its own, whose stats count only the test's spans. */
+function ownProvider(sampler?: Sampler): { provider: BasicTracerProvider; processor: TraceledgerSpanProcessor } {
+  const own = new TraceledgerSpanProcessor({ url: `http://${server.grpcAddress}`, batch: { flushIntervalMs: 20 }, env: {} });
+  const resource = resourceFromAttributes({ "service.name": "otel-own" });
+  return { provider: new BasicTracerProvider({ resource, spanProcessors: [own], ...(sampler ? { sampler } : {}) }), processor: own };
+}
 
 afterAll(async () => {
   await provider?.shutdown();
@@ -190,5 +197,132 @@ describe("TraceledgerSpanProcessor", () => {
     const span = spanNamed(await eventually(async () => (await getTrace(reader, "11111111111111111111111111111111"))!), "remote child");
     expect(hex(span.parentSpanId)).toBe("2222222222222222");
     expect(span.parentIsRemote).toBe(true);
+  });
+
+  describe("a parent whose start this processor never sent", () => {
+    // The server refuses a span whose local parent it does not know (PARENT_SPAN_NOT_FOUND),
+    // and with it the whole subtree: such a parent must go as remote, whatever OTel says.
+
+    it("keeps a sampled child of a parent the sampler left out (ParentBasedSampler, localParentNotSampled: AlwaysOn), and its own child", async () => {
+      const { provider: own, processor: ownProcessor } = ownProvider(new ParentBasedSampler({ root: new AlwaysOffSampler(), localParentNotSampled: new AlwaysOnSampler() }));
+      try {
+        const tracer = own.getTracer("sampling");
+        let child!: OtelApiSpan;
+        tracer.startActiveSpan("unsampled root", (root) => {
+          expect(root.spanContext().traceFlags & 1).toBe(0);
+          tracer.startActiveSpan("sampled child", (span) => {
+            child = span;
+            tracer.startSpan("grandchild").end();
+            span.end();
+          });
+          root.end();
+        });
+        await ownProcessor.forceFlush();
+        const t = await eventually(async () => {
+          const found = await getTrace(reader, child.spanContext().traceId);
+          expect(found?.spans.map((s) => [s.name, s.state]).sort()).toEqual([["grandchild", SpanState.ENDED], ["sampled child", SpanState.ENDED]]);
+          return found!;
+        }, 3000);
+        expect(spanNamed(t, "sampled child").parentIsRemote).toBe(true);
+        // A parent this processor did send stays local.
+        expect(hex(spanNamed(t, "grandchild").parentSpanId)).toBe(child.spanContext().spanId);
+        expect(spanNamed(t, "grandchild").parentIsRemote).toBe(false);
+        expect(ownProcessor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+      } finally {
+        await own.shutdown();
+      }
+    });
+
+    it("keeps a child of a parent set by hand with trace.setSpanContext() and no isRemote (ids read from a message)", async () => {
+      const { provider: own, processor: ownProcessor } = ownProvider();
+      try {
+        const parent = trace.setSpanContext(context.active(), { traceId: "c".repeat(32), spanId: "d".repeat(16), traceFlags: 1 });
+        own.getTracer("manual").startSpan("manual child", {}, parent).end();
+        await ownProcessor.forceFlush();
+        const span = await eventually(async () => {
+          const found = spanNamed(await getTrace(reader, "c".repeat(32)), "manual child");
+          expect(found.state).toBe(SpanState.ENDED);
+          return found;
+        }, 3000);
+        expect(hex(span.parentSpanId)).toBe("d".repeat(16));
+        expect(span.parentIsRemote).toBe(true);
+        expect(ownProcessor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+      } finally {
+        await own.shutdown();
+      }
+    });
+
+    it("keeps a child of a span from a provider without this processor", async () => {
+      const { provider: own, processor: ownProcessor } = ownProvider();
+      const other = new BasicTracerProvider(); // records, but not through this processor
+      try {
+        const foreign = other.getTracer("other").startSpan("foreign parent");
+        own.getTracer("mine").startSpan("child of a foreign span", {}, trace.setSpan(context.active(), foreign)).end();
+        foreign.end();
+        await ownProcessor.forceFlush();
+        const span = await eventually(async () => {
+          const found = spanNamed(await getTrace(reader, foreign.spanContext().traceId), "child of a foreign span");
+          expect(found.state).toBe(SpanState.ENDED);
+          return found;
+        }, 3000);
+        expect(hex(span.parentSpanId)).toBe(foreign.spanContext().spanId);
+        expect(span.parentIsRemote).toBe(true);
+        expect(ownProcessor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+      } finally {
+        await own.shutdown();
+        await other.shutdown();
+      }
+    });
+  });
+
+  it("drops a link to an invalid span context that says nothing else, instead of losing the span and its children to INVALID_SPAN_ID", async () => {
+    const { provider: own, processor: ownProcessor } = ownProvider();
+    try {
+      const tracer = own.getTracer("links");
+      const invalid = { traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 };
+      const valid = { traceId: "a".repeat(32), spanId: "b".repeat(16), traceFlags: 1 };
+      // What a consumer links to when nothing was extracted: trace.getSpanContext(extracted) ?? INVALID_SPAN_CONTEXT.
+      const span = tracer.startSpan("with an invalid link", {
+        links: [{ context: invalid }, { context: invalid, attributes: { "messaging.message.id": "m-1" } }, { context: valid }],
+      });
+      tracer.startSpan("its child", {}, trace.setSpan(context.active(), span)).end();
+      span.end();
+      await ownProcessor.forceFlush();
+      const t = await eventually(async () => {
+        const found = await getTrace(reader, span.spanContext().traceId);
+        expect(found?.spans.map((s) => [s.name, s.state]).sort()).toEqual([["its child", SpanState.ENDED], ["with an invalid link", SpanState.ENDED]]);
+        return found!;
+      }, 3000);
+      // The invalid context with an attribute is a link OTel's API says to record; the server stores it.
+      const links = spanNamed(t, "with an invalid link").links.map((l) => [hex(l.spanId), attributesOf({ ...spanNamed(t, "with an invalid link"), attributes: l.attributes })]);
+      expect(links).toEqual([
+        ["0".repeat(16), { "messaging.message.id": "m-1" }],
+        ["b".repeat(16), {}],
+      ]);
+      expect(ownProcessor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+    } finally {
+      await own.shutdown();
+    }
+  });
+
+  it("sends the links added with addLink() and addLinks() while the span's start has not shipped", async () => {
+    const { provider: own, processor: ownProcessor } = ownProvider();
+    try {
+      const tracer = own.getTracer("links");
+      const span = tracer.startSpan("linked later", { links: [{ context: { traceId: "a".repeat(32), spanId: "1".repeat(16), traceFlags: 1 } }] });
+      span.addLink({ context: { traceId: "a".repeat(32), spanId: "2".repeat(16), traceFlags: 1 }, attributes: { why: "added after start" } });
+      span.addLinks([{ context: { traceId: "a".repeat(32), spanId: "3".repeat(16), traceFlags: 1 } }]);
+      span.end();
+      await ownProcessor.forceFlush();
+      const t = await eventually(async () => {
+        const found = await getTrace(reader, span.spanContext().traceId);
+        expect(spanNamed(found, "linked later").state).toBe(SpanState.ENDED);
+        return found!;
+      });
+      expect(spanNamed(t, "linked later").links.map((l) => hex(l.spanId))).toEqual(["1".repeat(16), "2".repeat(16), "3".repeat(16)]);
+      expect(ownProcessor.stats()).toMatchObject({ dropped: 0, failed: 0 });
+    } finally {
+      await own.shutdown();
+    }
   });
 });
