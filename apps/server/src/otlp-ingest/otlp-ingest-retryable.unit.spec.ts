@@ -98,6 +98,16 @@ describe("retryable failures", () => {
     expect(await ingest.export(request(4))).toEqual({ rejectedSpans: 0, errorMessage: "" });
   });
 
+  it("an export of more spans than may wait, while none waits, is stored: refused, it would be refused on every retry", async () => {
+    const store = new InMemoryEventStore({ clock });
+    const ingest = ingestOver(store, 2);
+    const body = request(3);
+    // request() gives each request a trace of its own, its bytes all n.
+    const traceId = Buffer.alloc(16, n).toString("hex");
+    expect(await ingest.export(body)).toEqual({ rejectedSpans: 0, errorMessage: "" });
+    expect((await store.readStream(traceId)).filter((e) => e.type === "SpanStarted")).toHaveLength(3);
+  });
+
   it("a domain rejection is not retryable: it is a success with partial_success", async () => {
     const ingest = ingestOver(new InMemoryEventStore({ clock }));
     const bad = toBinary(
@@ -105,5 +115,14 @@ describe("retryable failures", () => {
       create(ExportTraceServiceRequestSchema, { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16), spanId: Buffer.alloc(8, 1), name: "x" }] }] }] }),
     );
     expect(await ingest.export(bad)).toMatchObject({ rejectedSpans: 1 });
+  });
+
+  it("a trace refused as a whole rejects each of its spans: partial_success counts them all", async () => {
+    const ingest = ingestOver(new InMemoryEventStore({ clock }));
+    const spans = [1, 2, 3].map((i) => ({ traceId: Buffer.alloc(16), spanId: Buffer.alloc(8, i), name: `op ${i}`, startTimeUnixNano: clock(), endTimeUnixNano: clock() + 1n }));
+    const bad = toBinary(ExportTraceServiceRequestSchema, create(ExportTraceServiceRequestSchema, { resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    const result = await ingest.export(bad);
+    expect(result.rejectedSpans).toBe(3);
+    expect(result.errorMessage).toMatch(/^3 of 3 spans rejected: INVALID_TRACE_ID x3 /);
   });
 });

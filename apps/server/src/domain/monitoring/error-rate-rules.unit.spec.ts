@@ -155,3 +155,20 @@ describe("error rate: per service and per operation", () => {
       .then([{ type: "AlertRaised", kind: "error_rate", subject: { type: "service", service: "payments" }, samples: 20, errors: 3 }]);
   });
 });
+
+describe("error rate: a window of 60 s, six buckets", () => {
+  // 19 errored calls in the bucket that begins at BUCKET: one short of the minimum sample size.
+  const errored = calls(19, { from: BUCKET, errors: 19 });
+  const failsAt = (start: bigint) => given([...errored, ...callStarted(20, { start })]).when(callEnded(20, { start, end: start + ms, error: true })[0]!);
+
+  it("holds the span's bucket and the five before it: an error five buckets later is judged with those 19", () => {
+    failsAt(BUCKET + s(50)).then([
+      { type: "AlertRaised", kind: "error_rate", subject: { type: "service" }, samples: 20, errors: 20 },
+      { type: "AlertRaised", kind: "error_rate", subject: { type: "operation" }, samples: 20, errors: 20 },
+    ]);
+  });
+
+  it("not the bucket one window before: an error six buckets later is judged alone, too few to decide anything", () => {
+    failsAt(BUCKET + s(60)).thenNothing();
+  });
+});

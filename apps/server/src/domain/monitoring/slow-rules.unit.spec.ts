@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CHILD, REMOTE_PARENT, ROOT } from "../testing/trace-fixtures.js";
 import { monitoringConfig } from "./monitoring-config.js";
 import { completed, ended, orphaned, s, started, T0, tick, traceBegan, TRACE } from "./testing/monitoring-fixtures.js";
-import { given } from "./testing/monitoring-specification.js";
+import { given, givenRebuilt } from "./testing/monitoring-specification.js";
 
 const rootRunning = [traceBegan(), started(ROOT)];
 const slowRoot = {
@@ -155,6 +155,13 @@ describe("slow trace", () => {
     given([...late, tick(T0 + s(15.5))])
       .when(tick(T0 + s(25.5)))
       .then([slowTrace, slowRoot]);
+  });
+
+  it("an open alert a new leader took from the stream, with no trace behind it, is not raised a second time at completion", () => {
+    // The old leader raised it and stored it; the new one's replay has not seen the trace.
+    const stored = { ...slowTrace, value: 10e9, unit: "ns", message: 'trace "POST /checkout" of checkout has run longer than 10 s' } as const;
+    const then = givenRebuilt([], [stored], { caughtUp: true }).when(completed({ end: T0 + s(15) }));
+    expect(then.outputs.filter((o) => o.type === "AlertRaised")).toEqual([]);
   });
 
   it("a trace without a local root, waiting with nothing running, is idle rather than slow", () => {

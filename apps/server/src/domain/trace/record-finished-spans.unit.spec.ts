@@ -223,6 +223,12 @@ describe("joining the lifecycle API", () => {
     given(runningTrace()).when(recordFinished(finishedSpan(ROOT))).then([spanEnded(ROOT)]);
   });
 
+  it("a running lifecycle span that recorded an error, ended by a report with status ERROR, is one span with an error", () => {
+    given([traceStarted(), spanStarted(ROOT), errorOccurred(ROOT)])
+      .when(recordFinished(finishedSpan(ROOT, { statusCode: StatusCode.ERROR })))
+      .then([spanEnded(ROOT, { statusCode: StatusCode.ERROR }), traceCompleted({ spans: 1, errors: 1 })]);
+  });
+
   it("a report under another name renames the running lifecycle span as it ends it", () => {
     given(runningTrace())
       .when(recordFinished(finishedSpan(ROOT, { name: "POST /checkout/{cart}" })))
@@ -388,6 +394,12 @@ describe("invalid spans are rejected one by one", () => {
 
   it("a batch of only bad spans writes nothing, not even the trace's start", () => {
     given([]).when(recordFinished(finishedSpan(ROOT, { endTime: T0 - 1n }))).then([]);
+  });
+
+  it("a span that ends as it starts (zero duration) is not a bad time range", () => {
+    given([])
+      .when(recordFinished(finishedSpan(ROOT, { endTime: T0 })))
+      .then([otlpStarted(), spanStarted(ROOT), spanEnded(ROOT, { endTime: T0 }), traceCompleted({ spans: 1, end: T0 })]);
   });
 
   it("a bad trace id rejects the whole command", () => {

@@ -139,6 +139,10 @@ describe("a span starts once", () => {
   it("a second root is rejected", () => {
     given(runningTrace()).when(startSpan(GRANDCHILD)).thenRejected("ROOT_SPAN_EXISTS");
   });
+
+  it("a span id another service started is rejected, not answered as a retry of that start", () => {
+    given(runningTrace()).when(startSpan(CHILD, { parentSpanId: ROOT, serviceName: "inventory" })).thenRejected("SPAN_ID_REUSED");
+  });
 });
 
 describe("the parent belongs to the trace or is explicitly remote", () => {
@@ -212,6 +216,14 @@ describe("a span ends once", () => {
 
   it("an end before the start is rejected", () => {
     given(runningTrace()).when(endSpan(CHILD, { endTime: T0 - 1n })).thenRejected("INVALID_TIME_RANGE");
+  });
+
+  it("an end of 'now' on a span that started ahead of the server's clock ends it at its start, not before it", () => {
+    const ahead = NOW + ms(60_000);
+    const outcome = given([...runningTrace(), spanStarted(GRANDCHILD, { parentSpanId: ROOT, startTime: ahead })])
+      .when(endSpan(GRANDCHILD, { endTime: 0n }))
+      .then([spanEnded(GRANDCHILD, { endTime: ahead })]);
+    expect(outcome).toMatchObject({ durationNano: 0n, traceCompleted: false });
   });
 
   it("enum values the contract does not define are rejected; ORPHANED is traceledger's to give", () => {
@@ -394,6 +406,18 @@ describe("TraceCompleted", () => {
 
   it("is not emitted while a span is still open", () => {
     given(runningTrace()).when(endSpan(ROOT)).then([spanEnded(ROOT)]);
+  });
+
+  it("ends at the latest end of its spans, not at the end of the span that completed it", () => {
+    given([...runningTrace(), spanEnded(ROOT, { endTime: T0 + ms(8) })])
+      .when(endSpan(CHILD, { endTime: T0 + ms(3) }))
+      .then([spanEnded(CHILD, { endTime: T0 + ms(3) }), traceCompleted({ end: T0 + ms(8), spans: 2 })]);
+  });
+
+  it("counts spans with an error, not errors: a span that recorded one and ends with status ERROR counts once", () => {
+    given([...runningTrace(), spanEnded(CHILD), errorOccurred(ROOT)])
+      .when(endSpan(ROOT, { endTime: T0 + ms(8), statusCode: StatusCode.ERROR }))
+      .then([spanEnded(ROOT, { endTime: T0 + ms(8), statusCode: StatusCode.ERROR }), traceCompleted({ end: T0 + ms(8), spans: 2, errors: 1 })]);
   });
 
   it("is not emitted for a trace that began in another system: the saga closes those", () => {

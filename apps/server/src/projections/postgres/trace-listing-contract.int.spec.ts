@@ -150,6 +150,22 @@ describe("paging while a listed trace gains an earlier span", () => {
   });
 });
 
+describe("the start-time filters on a trace whose start moved earlier", () => {
+  it("keep the maximum exclusive: a trace whose start moved to exactly the maximum did not start before it", async () => {
+    const id = traceId(0xe11);
+    const t = BASE + 400n * SEC;
+    await submit([startSpan("00000000000000a1", { traceId: id, startTime: t + SEC, serviceName: "moved", name: "root" })]);
+    // Listed with its root's start; then a span of another clock moves its start to exactly t.
+    await submit([startSpan("00000000000000c1", { traceId: id, parentSpanId: "00000000000000a1", startTime: t, serviceName: "moved", name: "early" })]);
+    expect((await list({ serviceName: "moved" })).traces.map((x) => x.startTimeUnixNano)).toEqual([t]);
+    expect({
+      before: await ids({ serviceName: "moved", startTimeMaxUnixNano: t }),
+      beforeNext: await ids({ serviceName: "moved", startTimeMaxUnixNano: t + 1n }),
+      atOrAfter: await ids({ serviceName: "moved", startTimeMinUnixNano: t }),
+    }).toEqual({ before: [], beforeNext: [id], atOrAfter: [id] });
+  });
+});
+
 describe("enum filters", () => {
   it("refuses a state or status that is not a value of its enum with INVALID_ARGUMENT", async () => {
     await submit([startSpan("00000000000000a1", { traceId: traceId(0xf01), startTime: BASE + 200n * SEC, serviceName: "enum", name: "enum" })]);
