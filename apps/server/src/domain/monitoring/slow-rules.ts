@@ -47,9 +47,14 @@ export function slowTraceOnCompleted(
 ): void {
   const threshold = state.config.slowTraceThresholdNs;
   const subject = traceSubject(traceId, trace);
+  // Open in the stream though this leader knows nothing of the trace (adopted, its events
+  // before what it read): the completion resolves it all the same.
+  const adopted = trace?.slowAlertId === undefined ? state.openAlerts.get(slowTraceAlertId(traceId)) : undefined;
   if (trace?.slowAlertId !== undefined) {
     out.push(resolvedAlert(trace.slowAlertId, "slow_trace", subject, completed.endTime, "trace_completed", completed.durationNs));
-  } else if (completed.durationNs > threshold && !state.openAlerts.has(slowTraceAlertId(traceId))) {
+  } else if (adopted !== undefined) {
+    out.push(resolvedAlert(adopted.alertId, "slow_trace", adopted.subject, completed.endTime, "trace_completed", completed.durationNs));
+  } else if (completed.durationNs > threshold) {
     const raised = slowTraceRaised(subject, completed.startTime, threshold);
     out.push(raised, resolvedAlert(raised.alertId, "slow_trace", subject, completed.endTime, "trace_completed", completed.durationNs));
   }

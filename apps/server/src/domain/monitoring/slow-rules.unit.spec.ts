@@ -157,11 +157,12 @@ describe("slow trace", () => {
       .then([slowTrace, slowRoot]);
   });
 
-  it("an open alert a new leader took from the stream, with no trace behind it, is not raised a second time at completion", () => {
+  it("an open alert a new leader took from the stream, with no trace behind it, is resolved at completion, not raised again", () => {
     // The old leader raised it and stored it; the new one's replay has not seen the trace.
     const stored = { ...slowTrace, value: 10e9, unit: "ns", message: 'trace "POST /checkout" of checkout has run longer than 10 s' } as const;
     const then = givenRebuilt([], [stored], { caughtUp: true }).when(completed({ end: T0 + s(15) }));
     expect(then.outputs.filter((o) => o.type === "AlertRaised")).toEqual([]);
+    expect(then.outputs.filter((o) => o.type === "AlertResolved")).toMatchObject([{ alertId: stored.alertId, reason: "trace_completed", subject: stored.subject }]);
   });
 
   it("a trace without a local root, waiting with nothing running, is idle rather than slow", () => {
