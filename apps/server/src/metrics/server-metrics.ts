@@ -41,6 +41,9 @@ export class ServerMetrics {
   private readonly tracesExpired: Counter;
   private readonly eventsExpired: Counter;
   private readonly alertsExpired: Counter;
+  private readonly otlpExportSpans: Counter<"outcome" | "reason">;
+  private readonly otlpExportRetries: Counter<"reason">;
+  private readonly otlpExportSampledOut: Counter;
   private readonly openAlerts = new Map<string, number>();
 
   constructor(options: ServerMetricsOptions = {}) {
@@ -116,6 +119,27 @@ export class ServerMetrics {
       help: "Resolved alerts this replica deleted (both events, the ListAlerts row) because they were resolved longer ago than TRACELEDGER_ALERT_RETENTION.",
       registers,
     });
+    // The OTLP exporter's counts: they move on the replica that holds its lease, while it does.
+    // Labels are kinds from short fixed lists, never a collector's own message.
+    this.otlpExportSpans = new Counter({
+      name: "traceledger_otlp_export_spans_total",
+      help: "Spans the OTLP exporter settled, by outcome: exported (the collector accepted them), dropped (refused for good; reason: http_400, grpc_invalid_argument, partial_success, local, ...), resent (sent again though the collector may already have them, also counted in exported or dropped; reason: ambiguous_retry or redelivered).",
+      labelNames: ["outcome", "reason"],
+      registers,
+    });
+    // From the start, at 0: rate() then sees the first export (see traceledger_log_events_read_total).
+    this.otlpExportSpans.inc({ outcome: "exported" }, 0);
+    this.otlpExportRetries = new Counter({
+      name: "traceledger_otlp_export_retries_total",
+      help: "OTLP export requests that failed in a retryable way and are sent again, by reason: http_429, http_502, http_503, http_504, grpc_<code> (grpc_unavailable, ...), network, timeout.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.otlpExportSampledOut = new Counter({
+      name: "traceledger_otlp_export_traces_sampled_out_total",
+      help: "Completed traces the OTLP exporter's tail sampling kept from leaving.",
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -157,6 +181,30 @@ export class ServerMetrics {
 
   alertsDeleted(alerts: number): void {
     this.alertsExpired.inc(alerts);
+  }
+
+  /** OTLP export: spans the collector accepted. */
+  otlpSpansExported(count: number): void {
+    this.otlpExportSpans.inc({ outcome: "exported" }, count);
+  }
+
+  /** OTLP export: spans refused for good; `reason` a kind from a short fixed list (http_400, partial_success, ...). */
+  otlpSpansDropped(count: number, reason: string): void {
+    this.otlpExportSpans.inc({ outcome: "dropped", reason }, count);
+  }
+
+  /** OTLP export: spans sent again that the collector may already have (`reason`: ambiguous_retry or redelivered). */
+  otlpSpansResent(count: number, reason: string): void {
+    this.otlpExportSpans.inc({ outcome: "resent", reason }, count);
+  }
+
+  /** OTLP export: one retry of a request; `reason` a kind from a short fixed list (http_503, grpc_unavailable, network, timeout). */
+  otlpExportRetried(reason: string): void {
+    this.otlpExportRetries.inc({ reason });
+  }
+
+  otlpTracesSampledOut(count: number): void {
+    this.otlpExportSampledOut.inc(count);
   }
 
   /** One successful group commit: its wall time and how many events it wrote. */

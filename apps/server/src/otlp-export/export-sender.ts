@@ -19,7 +19,7 @@ type SendResult =
       /** An earlier attempt may have reached the collector: this request may be a duplicate. */
       readonly possiblyDuplicated: boolean;
     }
-  | { readonly kind: "failed"; readonly reason: string };
+  | { readonly kind: "failed"; readonly reason: string; readonly reasonKind: string };
 
 interface ExportSenderOptions {
   readonly transport: OtlpTransport;
@@ -45,9 +45,11 @@ export class ExportSender {
       const outcome = await transport.export(body);
       switch (outcome.kind) {
         case "accepted":
-          if (retries > 0) observer?.exportRecovered?.(retries);
+          if (retries > 0) observer?.exportRecovered?.(retries, "accepted");
           return { kind: "accepted", rejectedSpans: outcome.rejectedSpans, message: outcome.message, possiblyDuplicated };
         case "failed":
+          // The outage (if this request had retries) is over too: the collector answers, if only to refuse.
+          if (retries > 0) observer?.exportRecovered?.(retries, "refused");
           return outcome;
         case "retryable": {
           possiblyDuplicated ||= outcome.ambiguous;
@@ -55,7 +57,7 @@ export class ExportSender {
             outcome.retryAfterMs !== undefined
               ? requestedWaitMs(outcome.retryAfterMs, this.options.backoff, this.options.maxRetryAfterMs ?? 300_000)
               : fullJitterBackoffMs(retries, this.options.backoff, this.options.random);
-          observer?.exportRetried?.(outcome.reason, waitMs);
+          observer?.exportRetried?.(outcome.reason, waitMs, outcome.reasonKind, retries + 1);
           await sleep(waitMs, signal);
         }
       }

@@ -17,7 +17,7 @@ function scripted(outcomes: ExportOutcome[], onExport?: () => void): OtlpTranspo
   return transport;
 }
 
-const unavailable = (extra: Partial<Extract<ExportOutcome, { kind: "retryable" }>> = {}): ExportOutcome => ({ kind: "retryable", reason: "HTTP 503", ambiguous: false, ...extra });
+const unavailable = (extra: Partial<Extract<ExportOutcome, { kind: "retryable" }>> = {}): ExportOutcome => ({ kind: "retryable", reason: "HTTP 503", reasonKind: "http_503", ambiguous: false, ...extra });
 const body = new Uint8Array([1, 2, 3]);
 
 function sender(transport: OtlpTransport, waits: number[], events: string[] = []) {
@@ -28,7 +28,10 @@ function sender(transport: OtlpTransport, waits: number[], events: string[] = []
     sleep: async (ms) => {
       waits.push(ms);
     },
-    observer: { exportRetried: (reason, ms) => events.push(`retry ${reason} ${ms}`), exportRecovered: (n) => events.push(`recovered after ${n}`) },
+    observer: {
+      exportRetried: (reason, ms, kind, retry) => events.push(`retry ${retry} ${reason} (${kind}) ${ms}`),
+      exportRecovered: (n, outcome) => events.push(`${outcome} after ${n}`),
+    },
   });
 }
 
@@ -43,7 +46,21 @@ describe("ExportSender", () => {
     // Retry-After as given, but at least the first backoff step (100, not 0); otherwise half
     // (random 0.5) of 100 * 2^retry, capped at 1000.
     expect(waits).toEqual([7000, 100, 200, 100, 500]);
-    expect(events.at(-1)).toBe("recovered after 5");
+    expect(events).toEqual([
+      "retry 1 HTTP 503 (http_503) 7000",
+      "retry 2 HTTP 503 (http_503) 100",
+      "retry 3 HTTP 503 (http_503) 200",
+      "retry 4 HTTP 503 (http_503) 100",
+      "retry 5 HTTP 503 (http_503) 500",
+      "accepted after 5",
+    ]);
+  });
+
+  it("reports the end of the retries when the request is finally refused for good, not only when accepted", async () => {
+    const events: string[] = [];
+    const result = await sender(scripted([unavailable(), { kind: "failed", reason: "HTTP 400: bad", reasonKind: "http_400" }]), [], events).send(body, new AbortController().signal);
+    expect(result).toEqual({ kind: "failed", reason: "HTTP 400: bad", reasonKind: "http_400" });
+    expect(events).toEqual(["retry 1 HTTP 503 (http_503) 50", "refused after 1"]);
   });
 
   it("caps a requested wait at maxRetryAfterMs", async () => {
@@ -54,11 +71,15 @@ describe("ExportSender", () => {
   });
 
   it("never retries a final refusal", async () => {
-    const transport = scripted([{ kind: "failed", reason: "HTTP 400: bad" }]);
+    const transport = scripted([{ kind: "failed", reason: "HTTP 400: bad", reasonKind: "http_400" }]);
     const waits: number[] = [];
-    expect(await sender(transport, waits).send(body, new AbortController().signal)).toEqual({ kind: "failed", reason: "HTTP 400: bad" });
+    expect(await sender(transport, waits).send(body, new AbortController().signal)).toEqual({ kind: "failed", reason: "HTTP 400: bad", reasonKind: "http_400" });
     expect(transport.calls).toBe(1);
     expect(waits).toEqual([]);
+    // Nothing was retried: no outage to end.
+    const events: string[] = [];
+    await sender(scripted([{ kind: "failed", reason: "HTTP 400: bad", reasonKind: "http_400" }]), [], events).send(body, new AbortController().signal);
+    expect(events).toEqual([]);
   });
 
   it("reports a possible duplicate when an earlier attempt may have reached the collector", async () => {

@@ -15,7 +15,7 @@
 
 import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
 import { parseOtlpCompression, type OtlpCompression } from "./otlp-compression.js";
-import { OtlpHeadersError, parseOtlpHeaders } from "./otlp-headers.js";
+import { OtlpHeadersError, parseOtlpHeaders, unsendableHeaders } from "./otlp-headers.js";
 import type { TailSamplingPolicy } from "./tail-sampling.js";
 
 type OtlpProtocol = "http/protobuf" | "grpc";
@@ -131,6 +131,8 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
     if (!(error instanceof OtlpHeadersError)) throw error;
     problems.push(`${headersName} is not a list of key=value pairs: ${error.message}`);
   }
+  const unsendable = unsendableHeaders(headers, protocol);
+  if (unsendable.length > 0) problems.push(`${headersName} has headers ${protocol} export cannot send: ${unsendable.join("; ")}`);
 
   const enabledRaw = read("OTLP_EXPORT_ENABLED");
   const asked = enabledRaw === undefined ? endpoint.explicit : (readBoolean("OTLP_EXPORT_ENABLED", enabledRaw, allProblems) ?? false);

@@ -117,6 +117,38 @@ describe("OTLP export settings", () => {
     }
   });
 
+  it("refuse over grpc the header names gRPC metadata cannot carry, and HTTP/1 connection headers, naming the variable that was read", () => {
+    const grpc = { OTLP_PROTOCOL: "grpc", OTLP_ENDPOINT: "http://collector:4317" };
+    expect(problems({ ...grpc, OTLP_HEADERS: "x-tenant|id=acme,x-ok=1" })).toContain(
+      'OTLP_HEADERS has headers grpc export cannot send: "x-tenant|id" is not a gRPC metadata key (only a-z, 0-9, "-", "_" and ".")',
+    );
+    expect(problems({ ...grpc, OTEL_EXPORTER_OTLP_HEADERS: "api~key=1,x*y=2" })).toContain(
+      'OTEL_EXPORTER_OTLP_HEADERS has headers grpc export cannot send: "api~key" is not a gRPC metadata key (only a-z, 0-9, "-", "_" and "."); "x*y" is not a gRPC metadata key',
+    );
+    expect(problems({ ...grpc, OTLP_HEADERS: "connection=close" })).toContain('"connection" is an HTTP/1 connection header, which HTTP/2 (gRPC) cannot send');
+    expect(problems({ ...grpc, OTLP_HEADERS: "content-length=10" })).toContain(`"content-length" is the exporter's own`);
+    // What grpc-js takes: lower-case letters (names are case-insensitive), digits, - _ . and binary -bin keys.
+    expect(loadConfig({ ...grpc, OTLP_HEADERS: "X-Tenant.Id_2=acme,x-trace-bin=abc" }).otlpExport.headers).toEqual({ "x-tenant.id_2": "acme", "x-trace-bin": "abc" });
+    // Over HTTP the same name is a valid header.
+    expect(loadConfig({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: "x-tenant|id=acme" }).otlpExport.headers).toEqual({ "x-tenant|id": "acme" });
+    // Not when export does not run.
+    expect(loadConfig({ ...grpc, OTLP_EXPORT_ENABLED: "false", OTLP_HEADERS: "x-tenant|id=acme" }).otlpExport.enabled).toBe(false);
+  });
+
+  it.each(["expect=100-continue", "transfer-encoding=chunked", "keep-alive=timeout%3D5", "upgrade=h2c", "Connection=upgrade", "content-length=10"])(
+    "refuse over http/protobuf a header Node's fetch will not send (%s)",
+    (header) => {
+      const name = header.split("=")[0]!.toLowerCase();
+      expect(problems({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: header })).toMatch(
+        new RegExp(`OTLP_HEADERS has headers http/protobuf export cannot send: "${name}" (is a header Node's fetch refuses to send|can only be close or keep-alive|is the exporter's own)`),
+      );
+    },
+  );
+
+  it("take connection: close or keep-alive over http/protobuf, which fetch sends", () => {
+    expect(loadConfig({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: "connection=Close" }).otlpExport.headers).toEqual({ connection: "Close" });
+  });
+
   it("check the other settings only when export runs: an environment shared with OpenTelemetry SDKs must not stop a server that exports nothing", () => {
     const shared = { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_COMPRESSION: "zstd", OTEL_EXPORTER_OTLP_TIMEOUT: "soon" };
     expect(loadConfig(shared).otlpExport.enabled).toBe(false);

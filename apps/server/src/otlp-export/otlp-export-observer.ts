@@ -10,16 +10,24 @@ export type ResendCause =
 export interface OtlpExportObserver {
   /** The collector accepted these spans. */
   spansExported?(count: number): void;
-  /** The collector refused these spans for good (a non-retryable answer, or a partial success); they are not sent again. */
-  spansDropped?(count: number, reason: string): void;
+  /**
+   * The collector refused these spans for good (a non-retryable answer, or a partial success), or
+   * the request could not be made at all; they are not sent again. `reasonKind` is `reason` as a
+   * metric label from a short fixed list (http_400, grpc_invalid_argument, partial_success, local).
+   */
+  spansDropped?(count: number, reason: string, reasonKind: string): void;
   /** The collector took every span but said something (a partial success with no rejected span: OTLP's warning). */
   collectorWarned?(message: string): void;
   /** Spans sent that the collector may already have: possible duplicates, an upper bound. */
   spansResent?(count: number, cause: ResendCause): void;
   /** Completed traces that tail sampling kept from leaving (counted at their first completion). */
   tracesSampledOut?(count: number): void;
-  /** A request failed in a retryable way and will be sent again after a wait. */
-  exportRetried?(reason: string, waitMs: number): void;
-  /** A request was accepted after retries: the collector is back. */
-  exportRecovered?(retries: number): void;
+  /**
+   * A request failed in a retryable way and will be sent again after a wait. `reasonKind` is
+   * `reason` as a metric label (http_503, grpc_unavailable, network, timeout); `retry` counts this
+   * request's retries, 1 for its first (an outage begins).
+   */
+  exportRetried?(reason: string, waitMs: number, reasonKind: string, retry: number): void;
+  /** A request that was retried is settled: accepted, or refused for good. Either way the collector answers again. */
+  exportRecovered?(retries: number, outcome: "accepted" | "refused"): void;
 }

@@ -6,6 +6,12 @@
 
 /** A header name: an HTTP token (RFC 9110 tchar). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A gRPC metadata key as grpc-js takes it (names are in lower case by then). */
+const GRPC_KEY = /^[0-9a-z_.-]+$/;
+/** HTTP/2 connection-specific headers: Node's http2 refuses them, so grpc-js never starts the call (and retries it until its deadline, every time). */
+const HTTP2_CONNECTION_HEADERS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]);
+/** Headers Node's fetch (undici) throws for on every request; connection is taken only as close or keep-alive. */
+const FETCH_REFUSED = new Set(["expect", "transfer-encoding", "keep-alive", "upgrade"]);
 
 export class OtlpHeadersError extends Error {
   override readonly name = "OtlpHeadersError";
@@ -47,4 +53,24 @@ function parseEntry(entry: string): { key: string; value: string } | string {
   // anything but printable ASCII, and either would fail every export (or the start-up) later.
   if (!/^[\x20-\x7e]*$/.test(value)) return `the value of ${key} must be printable ASCII once percent-decoded (no line breaks, tabs, control or non-ASCII characters)`;
   return { key, value };
+}
+
+/**
+ * What in `headers` (from parseOtlpHeaders) the transport of `protocol` cannot send, one message
+ * per header: names outside gRPC's metadata keys, and headers the transport refuses (Node's fetch
+ * throws for expect, transfer-encoding, ...; HTTP/2 forbids connection headers). Each would fail
+ * every export, so the configuration refuses them at start-up. Content-Length is the exporter's:
+ * it depends on each request's body.
+ */
+export function unsendableHeaders(headers: Readonly<Record<string, string>>, protocol: "http/protobuf" | "grpc"): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === "content-length") problems.push(`"content-length" is the exporter's own (each request's body sets it)`);
+    else if (protocol === "grpc") {
+      if (!GRPC_KEY.test(name)) problems.push(`"${name}" is not a gRPC metadata key (only a-z, 0-9, "-", "_" and ".")`);
+      else if (HTTP2_CONNECTION_HEADERS.has(name)) problems.push(`"${name}" is an HTTP/1 connection header, which HTTP/2 (gRPC) cannot send`);
+    } else if (FETCH_REFUSED.has(name)) problems.push(`"${name}" is a header Node's fetch refuses to send`);
+    else if (name === "connection" && !/^(close|keep-alive)$/i.test(value)) problems.push(`"connection" can only be close or keep-alive (Node's fetch refuses other values)`);
+  }
+  return problems;
 }

@@ -4,7 +4,9 @@
 // honouring Retry-After; every other status final, a redirect included (it is
 // not followed). A connection that cannot be
 // made is retryable; a timeout or a connection lost after sending is too, but
-// marked ambiguous (the collector may have taken the request). With gzip, the
+// marked ambiguous (the collector may have taken the request). A request fetch
+// refuses to make (a header it will not send: the configuration refuses those at
+// start-up) is final: it would fail the same way for ever. With gzip, the
 // body is compressed on libuv's thread pool, not the event loop: a 1.8 MB
 // request took 16 ms of CPU to gzip, which the server's RPCs would otherwise wait out.
 
@@ -31,6 +33,8 @@ interface OtlpHttpTransportOptions {
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 /** Failures before the request could have been delivered. */
 const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+/** undici refusing the request itself (a header it will not send, a bad content-length): no collector saw it, and none ever will. */
+const LOCAL = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED", "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH", "ERR_INVALID_URL"]);
 const gzipAsync = promisify(gzip);
 
 export class OtlpHttpTransport implements OtlpTransport {
@@ -77,14 +81,18 @@ export class OtlpHttpTransport implements OtlpTransport {
     if (status >= 200 && status < 300) return accepted(bytes, response.headers.get("content-type"));
     if (RETRYABLE_STATUSES.has(status)) {
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
-      return { kind: "retryable", reason: `HTTP ${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      return { kind: "retryable", reason: `HTTP ${status}`, reasonKind: `http_${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
     if (status >= 300 && status < 400) {
       const location = response.headers.get("location");
-      return { kind: "failed", reason: `HTTP ${status}: the collector redirects${location ? ` to ${location}` : ""}; set the endpoint to where it redirects` };
+      return {
+        kind: "failed",
+        reason: `HTTP ${status}: the collector redirects${location ? ` to ${location}` : ""}; set the endpoint to where it redirects`,
+        reasonKind: httpStatusKind(status),
+      };
     }
     const detail = errorMessage(bytes, response.headers.get("content-type"));
-    return { kind: "failed", reason: detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}` };
+    return { kind: "failed", reason: detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`, reasonKind: httpStatusKind(status) };
   }
 
   async close(): Promise<void> {}
@@ -120,15 +128,26 @@ function isProtobuf(contentType: string | null): boolean {
   return type === "application/x-protobuf" || type === "application/protobuf";
 }
 
+/** A metric label for a status: one of a few hundred at most, and the odd status a server makes up counted together. */
+function httpStatusKind(status: number): string {
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? `http_${status}` : "http_other";
+}
+
 function networkFailure(error: unknown, timeoutMs: number): ExportOutcome {
   if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return { kind: "retryable", reason: `no answer within ${timeoutMs} ms`, ambiguous: true };
+    return { kind: "retryable", reason: `no answer within ${timeoutMs} ms`, reasonKind: "timeout", ambiguous: true };
   }
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code ?? "";
+  // fetch wraps every network failure in TypeError("fetch failed") with the cause; a TypeError
+  // without one is its own refusal of the arguments (a header name or value it will not take).
+  if (LOCAL.has(code) || (error instanceof TypeError && cause === undefined)) {
+    return { kind: "failed", reason: `the request could not be made: ${cause?.message || (error as Error).message}${code ? ` (${code})` : ""}`, reasonKind: "local" };
+  }
   return {
     kind: "retryable",
     reason: `network: ${code || cause?.message || (error as Error).message}`,
+    reasonKind: "network",
     ambiguous: !NOT_SENT.has(code),
   };
 }

@@ -90,11 +90,11 @@ export class OtlpTraceExporter implements SubscriptionHandler {
       const count = request.spanCount;
       const result = await this.options.sender.send(request.bytes, context.signal);
       if (result.kind === "failed") {
-        observer?.spansDropped?.(count, result.reason);
+        observer?.spansDropped?.(count, result.reason, result.reasonKind);
         continue;
       }
       if (result.possiblyDuplicated) observer?.spansResent?.(count, "ambiguous_retry");
-      if (result.rejectedSpans > 0) observer?.spansDropped?.(result.rejectedSpans, `partial success: ${result.message || "no message"}`);
+      if (result.rejectedSpans > 0) observer?.spansDropped?.(result.rejectedSpans, `partial success: ${result.message || "no message"}`, "partial_success");
       else if (result.message !== "") observer?.collectorWarned?.(result.message);
       observer?.spansExported?.(Math.max(0, count - result.rejectedSpans));
     }

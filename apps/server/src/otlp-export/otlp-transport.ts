@@ -15,6 +15,8 @@ export type ExportOutcome =
       readonly kind: "retryable";
       /** For logs and counts, e.g. "HTTP 503" or "grpc UNAVAILABLE". */
       readonly reason: string;
+      /** The reason's kind, a metric label from a short fixed list: http_503, grpc_unavailable, network, timeout. */
+      readonly reasonKind: string;
       /** The wait the collector asked for (Retry-After, RetryInfo), if it did. */
       readonly retryAfterMs?: number;
       /** The request may have reached the collector (a timeout, a dropped connection): a retry may duplicate it. */
@@ -24,6 +26,8 @@ export type ExportOutcome =
       readonly kind: "failed";
       /** Why the collector refused it, e.g. "HTTP 400: invalid span id"; never retried. */
       readonly reason: string;
+      /** The reason's kind, a metric label from a short fixed list: http_400, grpc_invalid_argument, local (the request could not be made). */
+      readonly reasonKind: string;
     };
 
 export interface OtlpTransport {

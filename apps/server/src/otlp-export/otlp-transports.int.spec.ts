@@ -3,6 +3,7 @@
 
 import { create, toBinary } from "@bufbuild/protobuf";
 import { status as GrpcCode } from "@grpc/grpc-js";
+import { spawn } from "node:child_process";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
@@ -114,29 +115,47 @@ describe("OtlpHttpTransport", () => {
     [504, { "retry-after": "0" }, 0],
   ])("retries HTTP %i (Retry-After %j)", async (status, headers, retryAfterMs) => {
     const outcome = await answerWith(receiver, transport, { kind: "status", status, headers });
-    expect(outcome).toEqual({ kind: "retryable", reason: `HTTP ${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    expect(outcome).toEqual({ kind: "retryable", reason: `HTTP ${status}`, reasonKind: `http_${status}`, ambiguous: false, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   });
 
   it.each([400, 401, 403, 404, 413, 500, 501])("never retries HTTP %i, and keeps the collector's message", async (status) => {
-    expect(await answerWith(receiver, transport, { kind: "status", status, message: "no thanks" })).toEqual({ kind: "failed", reason: `HTTP ${status}: no thanks` });
+    expect(await answerWith(receiver, transport, { kind: "status", status, message: "no thanks" })).toEqual({ kind: "failed", reason: `HTTP ${status}: no thanks`, reasonKind: `http_${status}` });
   });
 
   it.each([301, 302, 307, 308])("does not follow a redirect (HTTP %i): it is final, and says where to", async (status) => {
     const before = receiver.requests.length;
     const outcome = await answerWith(receiver, transport, { kind: "status", status, headers: { location: "https://elsewhere.example/v1/traces" } });
-    expect(outcome).toEqual({ kind: "failed", reason: `HTTP ${status}: the collector redirects to https://elsewhere.example/v1/traces; set the endpoint to where it redirects` });
+    expect(outcome).toEqual({
+      kind: "failed",
+      reason: `HTTP ${status}: the collector redirects to https://elsewhere.example/v1/traces; set the endpoint to where it redirects`,
+      reasonKind: `http_${status}`,
+    });
     // One request, the POST: nothing was sent after the redirect.
     expect(receiver.requests.length - before).toBe(1);
   });
 
   it("retries when nobody listens, as not delivered", async () => {
     const nobody = new OtlpHttpTransport({ url: `http://127.0.0.1:${await closedPort()}/v1/traces`, headers: {}, timeoutMs: 2000 });
-    expect(await nobody.export(BODY)).toEqual({ kind: "retryable", reason: "network: ECONNREFUSED", ambiguous: false });
+    expect(await nobody.export(BODY)).toEqual({ kind: "retryable", reason: "network: ECONNREFUSED", reasonKind: "network", ambiguous: false });
   });
 
   it("retries when the collector does not answer in time, as possibly delivered", async () => {
     const impatient = new OtlpHttpTransport({ url: receiver.url, headers: {}, timeoutMs: 200 });
-    expect(await answerWith(receiver, impatient, { kind: "hang" })).toEqual({ kind: "retryable", reason: "no answer within 200 ms", ambiguous: true });
+    expect(await answerWith(receiver, impatient, { kind: "hang" })).toEqual({ kind: "retryable", reason: "no answer within 200 ms", reasonKind: "timeout", ambiguous: true });
+  });
+
+  // The configuration refuses these headers at start-up; were one to get through, every
+  // request would fail the same way, and retrying it would stall the export for ever.
+  it.each([
+    ["expect", "100-continue", "UND_ERR_NOT_SUPPORTED"],
+    ["transfer-encoding", "chunked", "UND_ERR_INVALID_ARG"],
+    ["content-length", "99999", "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH"],
+  ])("refuses for good a request fetch will not make (%s: %s), which never reached the collector", async (name, value, code) => {
+    const refusing = new OtlpHttpTransport({ url: receiver.url, headers: { [name]: value }, timeoutMs: 2000 });
+    const before = receiver.requests.length;
+    expect(await answerWith(receiver, refusing, { kind: "accept" })).toEqual({ kind: "failed", reason: expect.stringContaining(`the request could not be made: `) as string, reasonKind: "local" });
+    expect(await refusing.export(BODY)).toMatchObject({ reason: expect.stringContaining(code) as string });
+    expect(receiver.requests.length).toBe(before);
   });
 });
 
@@ -163,6 +182,15 @@ describe("OtlpGrpcTransport", () => {
     expect(await answerWith(receiver, transport, { kind: "grpc", code, message: "busy" })).toMatchObject({ kind: "retryable", ambiguous: false });
   });
 
+  it("retries an UNAVAILABLE the collector answered (its back-pressure) as not delivered, labelled by code", async () => {
+    expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.UNAVAILABLE, message: "data refused due to high memory usage" })).toEqual({
+      kind: "retryable",
+      reason: "grpc UNAVAILABLE: data refused due to high memory usage",
+      reasonKind: "grpc_unavailable",
+      ambiguous: false,
+    });
+  });
+
   it.each([GrpcCode.CANCELLED, GrpcCode.DATA_LOSS])("retries code %i, as possibly delivered", async (code) => {
     expect(await answerWith(receiver, transport, { kind: "grpc", code, message: "lost" })).toMatchObject({ kind: "retryable", ambiguous: true });
   });
@@ -171,10 +199,11 @@ describe("OtlpGrpcTransport", () => {
     expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.RESOURCE_EXHAUSTED, message: "limiter", retryDelayMs: 1500 })).toEqual({
       kind: "retryable",
       reason: "grpc RESOURCE_EXHAUSTED: limiter",
+      reasonKind: "grpc_resource_exhausted",
       ambiguous: false,
       retryAfterMs: 1500,
     });
-    expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.RESOURCE_EXHAUSTED, message: "quota" })).toEqual({ kind: "failed", reason: "grpc RESOURCE_EXHAUSTED: quota" });
+    expect(await answerWith(receiver, transport, { kind: "grpc", code: GrpcCode.RESOURCE_EXHAUSTED, message: "quota" })).toEqual({ kind: "failed", reason: "grpc RESOURCE_EXHAUSTED: quota", reasonKind: "grpc_resource_exhausted" });
   });
 
   it("honours RetryInfo on UNAVAILABLE too", async () => {
@@ -191,10 +220,42 @@ describe("OtlpGrpcTransport", () => {
     await impatient.close();
   });
 
-  it("retries when nobody listens", async () => {
+  it("retries when nobody listens, as not delivered", async () => {
     const nobody = new OtlpGrpcTransport({ endpoint: `http://127.0.0.1:${await closedPort()}`, headers: {}, timeoutMs: 2000 });
-    expect(await nobody.export(BODY)).toMatchObject({ kind: "retryable", reason: expect.stringMatching(/^grpc UNAVAILABLE/), ambiguous: false });
+    expect(await nobody.export(BODY)).toMatchObject({ kind: "retryable", reason: expect.stringMatching(/^grpc UNAVAILABLE: No connection established/), ambiguous: false });
     await nobody.close();
+  });
+
+  it("retries when the collector's name does not resolve, as not delivered", async () => {
+    const nowhere = new OtlpGrpcTransport({ endpoint: "http://collector.invalid:4317", headers: {}, timeoutMs: 5000 });
+    expect(await nowhere.export(BODY)).toMatchObject({ kind: "retryable", reason: expect.stringMatching(/^grpc UNAVAILABLE: Name resolution failed/), ambiguous: false });
+    await nowhere.close();
+  });
+
+  it("retries a connection dropped after the collector read the request (its process killed), as possibly delivered", async () => {
+    // A collector in a process of its own that dies (SIGKILL, as the OOM killer) once it has read the whole request.
+    const collector = spawn(process.execPath, [
+      "-e",
+      `const s = require("node:http2").createServer();
+       s.on("stream", (stream) => { stream.resume(); stream.on("end", () => process.kill(process.pid, "SIGKILL")); });
+       s.listen(0, "127.0.0.1", () => process.stdout.write("port " + s.address().port + "\\n"));`,
+    ]);
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        collector.once("exit", (code) => reject(new Error(`the collector exited (${code}) before listening`)));
+        collector.stdout.on("data", (data: Buffer) => {
+          const found = /port (\d+)/.exec(data.toString());
+          if (found) resolve(Number(found[1]));
+        });
+      });
+      const exited = new Promise((resolve) => collector.once("exit", (_, signal) => resolve(signal)));
+      const dropped = new OtlpGrpcTransport({ endpoint: `http://127.0.0.1:${port}`, headers: {}, timeoutMs: 10_000 });
+      expect(await dropped.export(BODY)).toEqual({ kind: "retryable", reason: "grpc UNAVAILABLE: Connection dropped", reasonKind: "grpc_unavailable", ambiguous: true });
+      expect(await exited).toBe("SIGKILL");
+      await dropped.close();
+    } finally {
+      if (collector.exitCode === null && collector.signalCode === null) collector.kill("SIGKILL");
+    }
   });
 });
 

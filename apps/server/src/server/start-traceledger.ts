@@ -24,6 +24,7 @@ import { createMonitoringRuntime, type MonitoringRuntime } from "../monitoring/m
 import { logReadWindow } from "./log-read-window.js";
 import { CommandBusMetrics } from "../metrics/command-bus-metrics.js";
 import { metricsRoute } from "../metrics/metrics-route.js";
+import { otlpExportMetrics } from "../metrics/otlp-export-metrics.js";
 import { ServerMetrics } from "../metrics/server-metrics.js";
 import { createPostgresTraceListing } from "../projections/postgres/postgres-trace-listing.js";
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
@@ -246,7 +247,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
     monitoring.start();
     servers.setServing(true);
     if (config.otlpExport.enabled) {
-      otlpExport = startOtlpExport({ config: config.otlpExport, sql: database.sql, store, log, clock, lag: metrics });
+      otlpExport = startOtlpExport({ config: config.otlpExport, sql: database.sql, store, log, clock, lag: metrics, observer: otlpExportMetrics(metrics) });
     }
     // The readers of the log on this replica: retention deletes nothing they have not read.
     const logSubscribers = [
