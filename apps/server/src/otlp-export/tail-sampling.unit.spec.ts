@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { TraceCompletedSchema } from "@traceledger/proto";
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { samplingDecisions } from "../../test/support/sampling-decisions.js";
 import { sampledByTraceId, tailSamplingDecision, type TailSamplingPolicy } from "./tail-sampling.js";
 
 /** A trace id whose last 7 bytes (its randomness) are `randomness`. */
@@ -28,14 +28,9 @@ describe("tail sampling", () => {
   // The decisions the SDK and the example services in Go, Python and Java are held to: export at a
   // rate keeps exactly the traces a head sampler at that rate keeps.
   it("keeps the traces a head sampler at the same rate keeps (examples/testdata/sdk-sampling-decisions.txt)", () => {
-    const lines = readFileSync(new URL("../../../../examples/testdata/sdk-sampling-decisions.txt", import.meta.url), "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
-    expect(lines).toHaveLength(85);
-    for (const line of lines) {
-      const [rate, traceId, sampled] = line.split(" ");
-      expect(sampledByTraceId(Buffer.from(traceId!, "hex"), Number(rate)), line).toBe(sampled === "true");
-    }
+    const decisions = samplingDecisions();
+    expect(decisions).toHaveLength(85);
+    for (const { line, rate, traceId, sampled } of decisions) expect(sampledByTraceId(Buffer.from(traceId, "hex"), rate), line).toBe(sampled);
   });
 
   it("keeps a trace when its randomness reaches the threshold (1 - rate) * 2^56", () => {

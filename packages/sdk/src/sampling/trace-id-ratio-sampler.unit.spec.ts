@@ -1,8 +1,8 @@
 // Head sampling: decided by the trace id alone (so every service agrees),
 // parent-based, and free for unsampled spans.
 
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { samplingDecisions } from "../../../../apps/server/test/support/sampling-decisions.js";
 import { MemorySink } from "../../test/support/memory-sink.js";
 import { resolveTracerConfig } from "../config/tracer-config.js";
 import { newTraceId } from "../ids/random-ids.js";
@@ -26,14 +26,9 @@ describe("traceIdRatioSampler", () => {
   });
 
   it("decides as the shared decisions the server's export and the example services are held to", () => {
-    const lines = readFileSync(new URL("../../../../examples/testdata/sdk-sampling-decisions.txt", import.meta.url), "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "" && !line.startsWith("#"));
-    expect(lines).toHaveLength(85);
-    for (const line of lines) {
-      const [rate, traceId, sampled] = line.split(" ");
-      expect(traceIdRatioSampler(Number(rate)).shouldSample(traceId!), line).toBe(sampled === "true");
-    }
+    const decisions = samplingDecisions();
+    expect(decisions).toHaveLength(85);
+    for (const { line, rate, traceId, sampled } of decisions) expect(traceIdRatioSampler(rate).shouldSample(traceId), line).toBe(sampled);
   });
 
   it("keeps every trace a lower rate keeps", () => {
