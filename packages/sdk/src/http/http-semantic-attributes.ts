@@ -36,8 +36,6 @@ export class MethodNames {
   }
 }
 
-export const DEFAULT_METHOD_NAMES = new MethodNames(DEFAULT_KNOWN_METHODS);
-
 /** `scheme://` of an absolute-form request target (RFC 9112 3.2.2), as proxies are sent and servers must accept. */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
@@ -104,13 +102,13 @@ function decodeQueryKey(key: string): string {
   }
 }
 
-export function serverSpanName(request: HttpServerRequest, route: string | undefined, methods: MethodNames = DEFAULT_METHOD_NAMES): string {
+export function serverSpanName(request: HttpServerRequest, route: string | undefined, methods: MethodNames): string {
   const { method } = methods.of(request);
   const name = method === "_OTHER" ? "HTTP" : method;
   return route === undefined ? name : `${name} ${route}`;
 }
 
-export function requestAttributes(request: HttpServerRequest, route: string | undefined, methods: MethodNames = DEFAULT_METHOD_NAMES): Attributes {
+export function requestAttributes(request: HttpServerRequest, route: string | undefined, methods: MethodNames): Attributes {
   const { method, original } = methods.of(request);
   const socket = request.socket as (HttpServerRequest["socket"] & { encrypted?: boolean }) | undefined;
   // Behind a reverse proxy, the client's request is the one the proxy describes
