@@ -209,6 +209,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
         serviceRegistration(OtlpTraceService, withCallLogging(OtlpTraceService, createOtlpTraceService(otlpIngest), log), {
           grpcRequestReaders: { Export: readExportRequestLazily },
           ignoreUnknownJsonFields: true,
+          malformedRequestReason: "MALFORMED_OTLP",
         }),
         serviceRegistration(
           MonitoringService,

@@ -3,7 +3,7 @@
 // ours declares them.
 
 import { create, isMessage, type DescMessage, type DescMethod, type Message, type MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createServiceImplSpec, type HandlerContext, type MethodImplSpec } from "@connectrpc/connect";
+import { createServiceImplSpec, type HandlerContext, type MethodImplSpec } from "@connectrpc/connect";
 import {
   status,
   type handleServerStreamingCall,
@@ -20,6 +20,7 @@ import { appendHeadersToMetadata } from "./grpc-metadata.js";
 import { MalformedRequest, type GrpcRequest } from "./grpc-service-definition.js";
 import { trackOpenStream } from "./end-stream-on-shutdown.js";
 import { toGrpcStatus } from "./grpc-status.js";
+import { binaryDecodeFailure, malformedRequest } from "./malformed-request.js";
 import { publicError, type InternalErrorHandler } from "./public-error.js";
 import type { ServiceRegistration } from "./service-registration.js";
 import { untilAborted } from "./until-aborted.js";
@@ -36,12 +37,17 @@ interface GrpcHandlerOptions {
   readonly openStreams?: Set<ServerWritableStream<unknown, unknown>>;
 }
 
-export function grpcServiceImplementation(registration: ServiceRegistration, options: GrpcHandlerOptions): UntypedServiceImplementation {
-  const spec = createServiceImplSpec(registration.service, registration.implementation);
-  return Object.fromEntries(Object.values(spec.methods).map((method) => [method.method.name, grpcMethodHandler(method, options)]));
+interface MethodHandlerOptions extends GrpcHandlerOptions {
+  readonly malformedRequestReason: string;
 }
 
-function grpcMethodHandler(spec: MethodImplSpec, options: GrpcHandlerOptions): UntypedHandleCall {
+export function grpcServiceImplementation(registration: ServiceRegistration, options: GrpcHandlerOptions): UntypedServiceImplementation {
+  const spec = createServiceImplSpec(registration.service, registration.implementation);
+  const withReason = { ...options, malformedRequestReason: registration.malformedRequestReason };
+  return Object.fromEntries(Object.values(spec.methods).map((method) => [method.method.name, grpcMethodHandler(method, withReason)]));
+}
+
+function grpcMethodHandler(spec: MethodImplSpec, options: MethodHandlerOptions): UntypedHandleCall {
   switch (spec.kind) {
     case "unary":
       return unaryHandler(spec.method, spec.impl, options);
@@ -57,12 +63,12 @@ function grpcMethodHandler(spec: MethodImplSpec, options: GrpcHandlerOptions): U
 type UnaryImpl = Extract<MethodImplSpec, { kind: "unary" }>["impl"];
 type ServerStreamingImpl = Extract<MethodImplSpec, { kind: "server_streaming" }>["impl"];
 
-function unaryHandler(method: DescMethod, impl: UnaryImpl, options: GrpcHandlerOptions): handleUnaryCall<GrpcRequest, Message> {
+function unaryHandler(method: DescMethod, impl: UnaryImpl, options: MethodHandlerOptions): handleUnaryCall<GrpcRequest, Message> {
   return (call, callback) => {
     const { context, done } = grpcCallContext(call, method);
     void (async () => {
       try {
-        const response = normalize(method.output, await impl(decoded(call.request), context));
+        const response = normalize(method.output, await impl(decoded(call.request, method, options.malformedRequestReason), context));
         sendResponseHeader(call, context);
         callback(null, response, appendHeadersToMetadata(context.responseTrailer));
       } catch (thrown) {
@@ -74,14 +80,14 @@ function unaryHandler(method: DescMethod, impl: UnaryImpl, options: GrpcHandlerO
   };
 }
 
-function serverStreamingHandler(method: DescMethod, impl: ServerStreamingImpl, options: GrpcHandlerOptions): handleServerStreamingCall<GrpcRequest, Message> {
+function serverStreamingHandler(method: DescMethod, impl: ServerStreamingImpl, options: MethodHandlerOptions): handleServerStreamingCall<GrpcRequest, Message> {
   return (call) => {
     const { context, done } = grpcCallContext(call, method, options.streamShutdown);
     const sent = { header: false };
     trackOpenStream(call as ServerWritableStream<unknown, unknown>, options.openStreams);
     void (async () => {
       try {
-        await writeAll(call, impl(decoded(call.request), context), method.output, context, sent);
+        await writeAll(call, impl(decoded(call.request, method, options.malformedRequestReason), context), method.output, context, sent);
         call.end(appendHeadersToMetadata(context.responseTrailer));
       } catch (thrown) {
         call.emit("error", failure(thrown, method, context, options, sent));
@@ -105,9 +111,11 @@ async function writeAll(
   }
 }
 
-function decoded(request: GrpcRequest): Message {
+function decoded(request: GrpcRequest, method: DescMethod, malformedRequestReason: string): Message {
   if (request instanceof MalformedRequest) {
-    throw new ConnectError("the request message could not be decoded", Code.InvalidArgument, undefined, undefined, request.cause);
+    const type = method.input.typeName;
+    const detail = request.cause instanceof Error ? request.cause.message : String(request.cause);
+    throw malformedRequest(malformedRequestReason, type, binaryDecodeFailure(type, detail));
   }
   return request;
 }

@@ -10,6 +10,7 @@ import { setMaxListeners } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { withCors, type CorsPolicy } from "./cors.js";
+import { withDecodeErrorInfo } from "./decode-error-info.js";
 import { SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
 import { hostPort } from "./host-port.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
@@ -83,6 +84,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     ...protocols,
     routes: (router) => {
       for (const registration of options.services) {
+        const first = router.handlers.length;
         const spec = createServiceImplSpec(registration.service, registration.implementation);
         for (const method of Object.values(spec.methods)) {
           // connect's shutdownSignal aborts every call it is given to; only
@@ -92,6 +94,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           const jsonOptions = { ignoreUnknownFields: registration.ignoreUnknownJsonFields };
           router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, jsonOptions, shutdownSignal: streamShutdown.signal } : { ...protocols, jsonOptions });
         }
+        // The adapter serves router.handlers as they stand once this callback returns.
+        const added = router.handlers.splice(first);
+        router.handlers.push(...added.map((handler) => withDecodeErrorInfo(handler, registration.malformedRequestReason)));
       }
     },
     // Only HTTP/1.1 requests reach this server, so the router's node:http types hold.

@@ -2,6 +2,7 @@
 
 import type { DescService, Message } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import { MALFORMED_REQUEST } from "./malformed-request.js";
 
 /**
  * Reads a request's bytes into the method's input message on the gRPC door,
@@ -23,12 +24,16 @@ export interface ServiceRegistration {
    * absent (an enum name as 0, its default).
    */
   readonly ignoreUnknownJsonFields: boolean;
+  /** ErrorInfo.reason of a request that does not decode, on either door. */
+  readonly malformedRequestReason: string;
 }
 
 export interface RegistrationOptions {
   readonly grpcRequestReaders?: Readonly<Record<string, GrpcRequestReader>>;
   /** Default false; see ServiceRegistration. */
   readonly ignoreUnknownJsonFields?: boolean;
+  /** Default MALFORMED_REQUEST. */
+  readonly malformedRequestReason?: string;
 }
 
 /**
@@ -46,5 +51,6 @@ export function serviceRegistration<S extends DescService>(
     implementation: implementation as Partial<ServiceImpl<DescService>>,
     grpcRequestReaders: options.grpcRequestReaders,
     ignoreUnknownJsonFields: options.ignoreUnknownJsonFields ?? false,
+    malformedRequestReason: options.malformedRequestReason ?? MALFORMED_REQUEST,
   };
 }
