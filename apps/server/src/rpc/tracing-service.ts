@@ -16,6 +16,7 @@ import {
 } from "@traceledger/proto";
 import type { CommandResult } from "../commands/command-result.js";
 import type { TraceCommandBus } from "../commands/trace-command-bus.js";
+import { hexReadAsBase64Hint } from "../domain/trace/hex-read-as-base64.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import type { CommandOutcome } from "../domain/trace/trace-decide.js";
 import type { TraceError } from "../domain/trace/trace-error.js";
@@ -245,7 +246,9 @@ function momentOf(asOf: GetTraceRequest["asOf"], now: bigint): TraceMoment {
 function traceIdOf(bytes: Uint8Array): string {
   const traceId = bytesToHex(bytes);
   if (!isValidTraceId(traceId)) {
-    throw invalidArgument("INVALID_TRACE_ID", `trace_id must be 16 bytes, not all zero (got ${bytes.length} bytes)`, { trace_id: traceId });
+    throw invalidArgument("INVALID_TRACE_ID", `trace_id must be 16 bytes, not all zero (got ${bytes.length} bytes${hexReadAsBase64Hint(traceId, 16)})`, {
+      trace_id: traceId,
+    });
   }
   return traceId;
 }

@@ -350,6 +350,18 @@ describe("Connect JSON requests the HTTP door refuses", () => {
     expect(await eventIds(trace.traceId)).toEqual(before);
   });
 
+  // JSON carries bytes as base64, and 32 hex digits are valid base64 too (24 bytes).
+  it.each([
+    ["GetTrace's trace id", "GetTrace", (hexId: string) => ({ traceId: hexId })],
+    ["StartSpan's trace id", "StartSpan", (hexId: string) => ({ traceId: hexId, spanId: "AQIDBAUGBwg=", name: "x", serviceName: "errors" })],
+  ])("%s written as hex -> INVALID_TRACE_ID saying what to send instead", async (_, method, request) => {
+    const hexId = hex(newTraceId());
+    const response = await postJson(e2e.server.httpAddress, method, request(hexId));
+    expect(response.status).toBe(400);
+    expect(connectJsonError(response.body)).toMatchObject({ code: "invalid_argument", reason: "INVALID_TRACE_ID" });
+    expect((response.body as { message: string }).message).toContain(`"${hexId}" looks like a hex id, but JSON carries bytes as base64: send "${Buffer.from(hexId, "hex").toString("base64")}"`);
+  });
+
   it("a content type that is not Connect -> HTTP 415, nothing written", async () => {
     const trace = await runningTrace();
     const before = await eventIds(trace.traceId);

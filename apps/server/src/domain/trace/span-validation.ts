@@ -2,6 +2,7 @@
 // applies the same way: W3C ids, attribute keys, links.
 
 import { SpanEndReason, SpanKind, StatusCode, type AnyValue, type KeyValue, type SpanLink } from "@traceledger/proto";
+import { hexReadAsBase64Hint } from "./hex-read-as-base64.js";
 import { traceError, type TraceError } from "./trace-error.js";
 import { bytesToHex, isValidSpanId, isValidTraceId } from "./w3c-ids.js";
 
@@ -17,12 +18,16 @@ export const MAX_ATTRIBUTE_DEPTH = 32;
 
 export function traceIdProblem(traceId: string): TraceError | undefined {
   if (isValidTraceId(traceId)) return undefined;
-  return traceError("invalid_argument", "INVALID_TRACE_ID", `trace id "${traceId}" is not 32 lowercase hex characters, not all zero`, { trace_id: traceId });
+  return traceError("invalid_argument", "INVALID_TRACE_ID", `trace id "${traceId}" is not 32 lowercase hex characters, not all zero${hexReadAsBase64Hint(traceId, 16)}`, {
+    trace_id: traceId,
+  });
 }
 
 export function spanIdProblem(spanId: string, reason: "INVALID_SPAN_ID" | "INVALID_PARENT_SPAN_ID", what: string): TraceError | undefined {
   if (isValidSpanId(spanId)) return undefined;
-  return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero`, { [what.replaceAll(" ", "_")]: spanId });
+  return traceError("invalid_argument", reason, `${what} "${spanId}" is not 16 lowercase hex characters, not all zero${hexReadAsBase64Hint(spanId, 8)}`, {
+    [what.replaceAll(" ", "_")]: spanId,
+  });
 }
 
 export function attributeProblem(attributes: readonly KeyValue[], spanId: string): TraceError | undefined {
