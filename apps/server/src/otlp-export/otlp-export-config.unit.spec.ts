@@ -145,6 +145,12 @@ describe("OTLP export settings", () => {
     },
   );
 
+  it("refuse over http/protobuf a Host, which Node's fetch silently replaces with the endpoint's", () => {
+    expect(problems({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: "Host=tenant.collector.example" })).toContain(
+      `OTLP_HEADERS has headers http/protobuf export cannot send: "host" is replaced by Node's fetch with the endpoint's host (name the host in OTLP_ENDPOINT)`,
+    );
+  });
+
   it("take connection: close or keep-alive over http/protobuf, which fetch sends", () => {
     expect(loadConfig({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: "connection=Close" }).otlpExport.headers).toEqual({ connection: "Close" });
   });

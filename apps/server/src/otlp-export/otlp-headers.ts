@@ -59,7 +59,7 @@ function parseEntry(entry: string): { key: string; value: string } | string {
  * What in `headers` (from parseOtlpHeaders) the transport of `protocol` cannot send, one message
  * per header: names outside gRPC's metadata keys, and headers the transport refuses (Node's fetch
  * throws for expect, transfer-encoding, ...; HTTP/2 forbids connection headers). Each would fail
- * every export, so the configuration refuses them at start-up. Content-Length is the exporter's:
+ * every export, so the configuration refuses them at start-up; so is a Host, which fetch drops. Content-Length is the exporter's:
  * it depends on each request's body.
  */
 export function unsendableHeaders(headers: Readonly<Record<string, string>>, protocol: "http/protobuf" | "grpc"): string[] {
@@ -70,6 +70,8 @@ export function unsendableHeaders(headers: Readonly<Record<string, string>>, pro
       if (!GRPC_KEY.test(name)) problems.push(`"${name}" is not a gRPC metadata key (only a-z, 0-9, "-", "_" and ".")`);
       else if (HTTP2_CONNECTION_HEADERS.has(name)) problems.push(`"${name}" is an HTTP/1 connection header, which HTTP/2 (gRPC) cannot send`);
     } else if (FETCH_REFUSED.has(name)) problems.push(`"${name}" is a header Node's fetch refuses to send`);
+    // fetch drops it without a word and sends the endpoint's own: a virtual host belongs in the endpoint's URL.
+    else if (name === "host") problems.push(`"host" is replaced by Node's fetch with the endpoint's host (name the host in OTLP_ENDPOINT)`);
     else if (name === "connection" && !/^(close|keep-alive)$/i.test(value)) problems.push(`"connection" can only be close or keep-alive (Node's fetch refuses other values)`);
   }
   return problems;

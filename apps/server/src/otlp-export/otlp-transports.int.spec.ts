@@ -159,6 +159,20 @@ describe("OtlpHttpTransport", () => {
   });
 });
 
+// Why the configuration refuses a Host header: fetch sends the endpoint's, without a word.
+describe("Node's fetch and a configured Host", () => {
+  it("sends the endpoint's host instead", async () => {
+    const receiver = await startOtlpHttpReceiver();
+    try {
+      const transport = new OtlpHttpTransport({ url: receiver.url, headers: { host: "tenant.collector.example" }, timeoutMs: 2000 });
+      expect(await answerWith(receiver, transport, { kind: "accept" })).toMatchObject({ kind: "accepted" });
+      expect(receiver.requests.at(-1)?.headers.host).toBe(new URL(receiver.url).host);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe("OtlpGrpcTransport", () => {
   let receiver: OtlpReceiver;
   let transport: OtlpGrpcTransport;
