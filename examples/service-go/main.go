@@ -51,6 +51,11 @@ func main() {
 	if err != nil {
 		log.Fatalf("listen: %v", err)
 	}
+	// Connected first: a first request over a connection still being set up could
+	// miss its start's deadline, and lose its span.
+	if !lc.AwaitConnection(ctx, lifecycle.ConnectWait) {
+		log.Printf("traceledger: not connected at start-up (away, or slower than %v)", lifecycle.ConnectWait)
+	}
 	line, _ := json.Marshal(map[string]int{"listening": listener.Addr().(*net.TCPAddr).Port})
 	os.Stdout.Write(append(line, '\n'))
 

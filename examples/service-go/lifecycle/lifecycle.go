@@ -22,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 
 	tracev1 "github.com/traceledger/traceledger/examples/proto-go/src/gen/traceledger/v1"
@@ -34,6 +35,11 @@ const DefaultTimeout = 500 * time.Millisecond
 // DrainTimeout is how long Close waits for the calls still queued: a stopping
 // service ends its spans, but a traceledger that is away must not keep it alive.
 const DrainTimeout = 5 * time.Second
+
+// ConnectWait is the most a starting service waits for AwaitConnection: a first
+// call made over a connection still being set up could miss its DefaultTimeout,
+// and a start lost to a deadline is not retried (see RetryPolicy).
+const ConnectWait = 3 * time.Second
 
 // Lifecycle makes the span calls over one gRPC connection (plaintext h2c).
 type Lifecycle struct {
@@ -67,6 +73,29 @@ func NewWithRetry(target, serviceName string, retry RetryPolicy) (*Lifecycle, er
 		conn: conn, client: tracev1.NewTracingServiceClient(conn), service: serviceName,
 		timeout: DefaultTimeout, sender: newSender(DefaultTimeout, retry), sampler: NewSampler(1),
 	}, nil
+}
+
+// AwaitConnection connects now and waits until the connection is ready, or has
+// failed (traceledger is away: the sender's retries cover that, so no waiting
+// for it), or wait has passed, or ctx is done. It reports whether it is ready.
+// A service calls it before it says it is listening: on a busy machine a cold
+// connection took longer than a call's deadline, and the first span was lost.
+func (l *Lifecycle) AwaitConnection(ctx context.Context, wait time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	l.conn.Connect()
+	for {
+		switch state := l.conn.GetState(); state {
+		case connectivity.Ready:
+			return true
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			return false
+		default:
+			if !l.conn.WaitForStateChange(ctx, state) {
+				return false
+			}
+		}
+	}
 }
 
 // SetSampleRate sets the head sampling of the traces this service starts, 0..1

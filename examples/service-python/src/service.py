@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "proto-python" / "s
 from draining_server import DrainingHTTPServer
 from otel_work import OtelWork
 from sampling import parse_sample_rate
-from traceledger_lifecycle import Lifecycle, Span
+from traceledger_lifecycle import CONNECT_WAIT_S, Lifecycle, Span
 
 # Bounded: a stuck request must not keep a stopping service alive for ever.
 DRAIN_TIMEOUT_S = 10.0
@@ -226,6 +226,10 @@ def main() -> None:
     # SIGTERM stops accepting like Ctrl-C does. shutdown() waits for serve_forever to return, and
     # serve_forever runs on this (the signal handler's) thread, so it is called from another one.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    # Connected first: a first request over a connection still being set up could miss
+    # its start's deadline, and lose its span.
+    if not lifecycle.await_connection():
+        print(f"traceledger: not connected at start-up (away, or slower than {CONNECT_WAIT_S:g} s)", file=sys.stderr)
     print(json.dumps({"listening": server.server_address[1]}, separators=(",", ":")), flush=True)
     try:
         server.serve_forever()

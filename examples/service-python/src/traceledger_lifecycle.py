@@ -41,6 +41,13 @@ DEFAULT_TIMEOUT_S = 0.5
 # How long close() waits for the calls still queued: a stopping service ends its
 # spans, but a traceledger that is away must not keep it alive.
 DRAIN_TIMEOUT_S = 5.0
+# The most a starting service waits in await_connection: a first call made over a
+# connection still being set up could miss its DEFAULT_TIMEOUT_S, and a start lost
+# to a deadline is not retried (span_sender.py).
+CONNECT_WAIT_S = 3.0
+# The states that end that wait: connected, or failed to (traceledger is away: the
+# sender's retries cover that, so it is not waited for).
+_SETTLED = (grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE, grpc.ChannelConnectivity.SHUTDOWN)
 # grpcio waits up to 2 minutes between reconnections by default, far past the
 # retries: after an outage, reconnect within a second of traceledger's return.
 # The "min" is gRPC's minimum connect timeout (doc/connection-backoff.md), the time
@@ -89,6 +96,27 @@ class Lifecycle:
         self._service_name = service_name
         self._timeout_s = timeout_s
         self._sender = SpanSender(timeout_s, retry)
+
+    def await_connection(self, wait_s: float = CONNECT_WAIT_S) -> bool:
+        """Connects now and waits until the channel is ready, or has failed to connect,
+        or wait_s has passed; whether it is ready. A service calls it before it says it
+        is listening: on a busy machine a cold connection took longer than a call's
+        deadline, and the first span was lost."""
+        settled = threading.Event()
+        last: list[grpc.ChannelConnectivity] = []
+
+        def changed(state: grpc.ChannelConnectivity) -> None:
+            last.append(state)
+            if state in _SETTLED:
+                settled.set()
+
+        # Called at once with the current state, then on each change, from grpcio's thread.
+        self._channel.subscribe(changed, try_to_connect=True)
+        try:
+            settled.wait(wait_s)
+        finally:
+            self._channel.unsubscribe(changed)
+        return bool(last) and last[-1] == grpc.ChannelConnectivity.READY
 
     def start_span(self, name: str, traceparent: Sequence[str], tracestate: Sequence[str] = ()) -> Span:
         """A SERVER span, the child of the caller's traceparent (its header lines: a
