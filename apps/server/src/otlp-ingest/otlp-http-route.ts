@@ -3,7 +3,8 @@
 // Answers as the OTLP specification says: 200 with an
 // ExportTraceServiceResponse in the request's encoding (partial_success set
 // only when spans were rejected); 400 for a body that does not decode, 413 for
-// one over the limit (compressed or not), 415 for another content type or
+// one over the limit (compressed or not) or past the expansion budget
+// (expansion-budget.ts), 415 for another content type or
 // encoding, 405 for another method, 503 with Retry-After only when a retry can
 // succeed, 500 for a fault of ours. Every failure body is a google.rpc.Status.
 

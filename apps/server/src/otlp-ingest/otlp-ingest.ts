@@ -12,6 +12,7 @@
 
 import type { CommandError, CommandResult, InfrastructureError } from "../commands/command-result.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
+import { expandedBytesBudget, ExpansionTooLarge } from "./expansion-budget.js";
 import { OtlpFailure } from "./otlp-failure.js";
 import { partialSuccess, type PartialSuccess, type Rejection } from "./partial-success.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
@@ -25,12 +26,17 @@ interface OtlpIngestOptions {
    * export that would pass it is refused as retryable (OTLP's throttling).
    */
   readonly maxPendingSpans: number;
+  /** TRACELEDGER_MAX_MESSAGE_BYTES (default 4 MiB): sets the budget of resource and scope bytes copied into spans (expansion-budget.ts). */
+  readonly maxMessageBytes?: number;
 }
 
 export class OtlpIngest {
   private pending = 0;
+  private readonly expansionBudget: number;
 
-  constructor(private readonly options: OtlpIngestOptions) {}
+  constructor(private readonly options: OtlpIngestOptions) {
+    this.expansionBudget = expandedBytesBudget(options.maxMessageBytes);
+  }
 
   /**
    * Stores an ExportTraceServiceRequest; throws OtlpFailure when the export
@@ -41,9 +47,17 @@ export class OtlpIngest {
   async export(request: Uint8Array, refusedBefore: readonly Rejection[] = []): Promise<PartialSuccess> {
     let read: ReturnType<typeof readExportRequest> | undefined;
     try {
-      read = readExportRequest(request);
+      read = readExportRequest(request, this.expansionBudget);
     } catch (error) {
       if (error instanceof MalformedOtlp) throw new OtlpFailure("bad_data", "MALFORMED_OTLP", `the request is not an OTLP ExportTraceServiceRequest: ${error.message}`);
+      // Not retryable, as OTLP has a request too large: the same request would be refused again.
+      if (error instanceof ExpansionTooLarge) {
+        throw new OtlpFailure("too_large", "REQUEST_TOO_LARGE", error.message, {
+          max_expanded_bytes: String(error.budget),
+          shared_bytes_per_span: String(error.sharedBytes),
+          spans: String(error.spans),
+        });
+      }
       throw error;
     }
     const stored = read.spanCount;

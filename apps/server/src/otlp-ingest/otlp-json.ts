@@ -97,42 +97,82 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 /** Ids as received are quoted in messages; a long one is cut to this many characters. */
 const QUOTED_ID_CHARS = 48;
 
+const ID_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ["traceId", "trace_id"],
+  ["spanId", "span_id"],
+];
+
 /**
  * Turns a span's hex ids (and its links') into base64 for the proto3 reader,
- * or says which one is not hex. Such a span is refused here, on its own, with
- * the id as it was sent: past this point it would only be bytes. (Hex of the
- * wrong length passes: the store's rules refuse it, quoting the same hex.)
+ * or says which of the span's own is not hex. Such a span is refused here, on
+ * its own, with the id as it was sent: past this point it would only be bytes.
+ * (Hex of the wrong length passes: the store's rules refuse it, quoting the
+ * same hex.) A link with an id that is not hex is left out and counted in the
+ * span's dropped links, as one whose ids have other lengths is (read-export-request.ts).
  */
 function idProblem(span: unknown): Rejection | undefined {
   if (typeof span !== "object" || span === null) return undefined;
   const record = span as Record<string, unknown>;
   const own = fieldOf(record, "spanId", "span_id");
   const spanId = typeof own === "string" ? (HEX.test(own) ? own.toLowerCase() : quoted(own)) : "";
-  const checks: Array<[Record<string, unknown>, string, string, string, string]> = [
-    [record, "traceId", "trace_id", "INVALID_TRACE_ID", "trace id"],
-    [record, "spanId", "span_id", "INVALID_SPAN_ID", "span id"],
-    [record, "parentSpanId", "parent_span_id", "INVALID_PARENT_SPAN_ID", "parent span id"],
+  const checks: Array<[string, string, string, string]> = [
+    ["traceId", "trace_id", "INVALID_TRACE_ID", "trace id"],
+    ["spanId", "span_id", "INVALID_SPAN_ID", "span id"],
+    ["parentSpanId", "parent_span_id", "INVALID_PARENT_SPAN_ID", "parent span id"],
   ];
-  list(span, "links").forEach((link, n) => {
-    if (typeof link !== "object" || link === null) return;
-    const fields = link as Record<string, unknown>;
-    checks.push([fields, "traceId", "trace_id", "INVALID_SPAN_ID", `link ${n}'s trace id`], [fields, "spanId", "span_id", "INVALID_SPAN_ID", `link ${n}'s span id`]);
-  });
-  for (const [holder, camel, snake, reason, what] of checks) {
+  for (const [camel, snake, reason, what] of checks) {
     for (const name of [camel, snake]) {
-      const value = holder[name];
+      const value = record[name];
       if (typeof value !== "string" || HEX.test(value)) continue;
       const hint = looksLikeBase64Id(value) ? " (OTLP/JSON writes ids as hex, not base64)" : "";
       return { spanId, error: { reason, message: `${what} "${quoted(value)}" is not hex${hint}` } };
     }
   }
-  for (const [holder, camel, snake] of checks) {
-    for (const name of [camel, snake]) {
-      const value = holder[name];
-      if (typeof value === "string") holder[name] = Buffer.from(value, "hex").toString("base64");
+  for (const [camel, snake] of checks) toBase64(record, camel, snake);
+  const links = list(span, "links");
+  let kept = 0;
+  for (const link of links) {
+    if (typeof link === "object" && link !== null) {
+      const fields = link as Record<string, unknown>;
+      if (hasNonHexId(fields)) continue;
+      for (const [camel, snake] of ID_FIELDS) toBase64(fields, camel, snake);
     }
+    links[kept++] = link;
+  }
+  if (kept < links.length) {
+    countDroppedLinks(record, links.length - kept);
+    links.length = kept;
   }
   return undefined;
+}
+
+function hasNonHexId(link: Record<string, unknown>): boolean {
+  for (const [camel, snake] of ID_FIELDS) {
+    for (const name of [camel, snake]) {
+      const value = link[name];
+      if (typeof value === "string" && !HEX.test(value)) return true;
+    }
+  }
+  return false;
+}
+
+function toBase64(holder: Record<string, unknown>, camel: string, snake: string): void {
+  for (const name of [camel, snake]) {
+    const value = holder[name];
+    if (typeof value === "string") holder[name] = Buffer.from(value, "hex").toString("base64");
+  }
+}
+
+/**
+ * Adds links left out to the span's dropped_links_count, a uint32 (at most
+ * 2^32 - 1). A count that is not a plain number is left for the reader to refuse.
+ */
+function countDroppedLinks(span: Record<string, unknown>, leftOut: number): void {
+  const name = "droppedLinksCount" in span ? "droppedLinksCount" : "dropped_links_count" in span ? "dropped_links_count" : "droppedLinksCount";
+  const sent = span[name];
+  const count = sent === undefined || sent === null ? 0 : typeof sent === "number" ? sent : typeof sent === "string" && /^\d+$/.test(sent) ? Number(sent) : NaN;
+  if (!Number.isInteger(count) || count < 0 || count > 0xffff_ffff) return;
+  span[name] = Math.min(count + leftOut, 0xffff_ffff);
 }
 
 /** The proto3 JSON mapping's form of a 16- or 8-byte id: the usual mistake. */

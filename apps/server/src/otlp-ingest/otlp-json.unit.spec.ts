@@ -71,7 +71,6 @@ describe("OTLP/JSON", () => {
         { traceId: TRACE, spanId: "W7F3bRzn1nQ=", name: "base64 id" },
         { traceId: TRACE, spanId: SPAN, parentSpanId: "not-hex!", name: "bad parent" },
         { trace_id: "zz".repeat(40), span_id: SPAN, name: "long bad trace id, snake case" },
-        { traceId: TRACE, spanId: SPAN, name: "bad link", links: [{ traceId: TRACE, spanId: SPAN }, { traceId: TRACE, spanId: "xyz" }] },
         { traceId: TRACE, spanId: SPAN, name: "kept" },
       ] }] }],
     }));
@@ -79,11 +78,31 @@ describe("OTLP/JSON", () => {
       { spanId: "W7F3bRzn1nQ=", error: { reason: "INVALID_SPAN_ID", message: 'span id "W7F3bRzn1nQ=" is not hex (OTLP/JSON writes ids as hex, not base64)' } },
       { spanId: SPAN.toLowerCase(), error: { reason: "INVALID_PARENT_SPAN_ID", message: 'parent span id "not-hex!" is not hex' } },
       { spanId: SPAN.toLowerCase(), error: { reason: "INVALID_TRACE_ID", message: `trace id "${"zz".repeat(24)}..." is not hex` } },
-      { spanId: SPAN.toLowerCase(), error: { reason: "INVALID_SPAN_ID", message: `link 1's span id "xyz" is not hex` } },
     ]);
     const kept = readExportRequest(bytes);
     expect(kept.spanCount).toBe(1);
     expect(kept.traces.get(TRACE.toLowerCase())!.map((span) => span.name)).toEqual(["kept"]);
+  });
+
+  it("leaves out a link whose id is not hex and counts it in the span's dropped links, as a link with ids of other lengths; the span is kept", () => {
+    const linked = { traceId: TRACE, spanId: SPAN };
+    const { bytes, refused } = otlpJsonToBinary(JSON.stringify({
+      resourceSpans: [{ scopeSpans: [{ spans: [
+        { traceId: TRACE, spanId: SPAN, name: "non-hex links", links: [linked, { traceId: "zz", spanId: SPAN }, { trace_id: TRACE, span_id: "W7F3bRzn1nQ=" }] },
+        { traceId: TRACE, spanId: SPAN, name: "reported drops kept", droppedLinksCount: "7", links: [{ traceId: TRACE, spanId: "xyz" }] },
+        { traceId: TRACE, spanId: SPAN, name: "snake case count", dropped_links_count: 2, links: [{ traceId: TRACE, spanId: "xyz" }] },
+        { traceId: TRACE, spanId: SPAN, name: "short hex link", links: [{ traceId: "0102", spanId: SPAN }] },
+      ] }] }],
+    }));
+    expect(refused).toEqual([]);
+    const spans = readExportRequest(bytes).traces.get(TRACE.toLowerCase())!;
+    expect(spans.map((span) => [span.name, span.links.length, span.droppedLinksCount])).toEqual([
+      ["non-hex links", 1, 2],
+      ["reported drops kept", 0, 8],
+      ["snake case count", 0, 3],
+      ["short hex link", 0, 1],
+    ]);
+    expect(Buffer.from(spans[0]!.links[0]!.spanId).toString("hex")).toBe(SPAN.toLowerCase());
   });
 
   it("checks an id under both of its names when a span has both", () => {

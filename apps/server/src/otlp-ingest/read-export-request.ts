@@ -10,12 +10,15 @@
 // attributes, with the schema URLs and dropped counts (the span's provenance),
 // are read once and shared by all their spans. Field order on the wire is free, so a
 // resource or scope that comes after its spans is still applied to them.
+// Being stored with each span, they are counted against the request's
+// expansion budget (expansion-budget.ts) before its spans are read.
 
 import { OtlpSpanFlags } from "@traceledger/proto/otlp";
 import type { KeyValue, SpanLink } from "@traceledger/proto";
 import { linkProblem } from "../domain/trace/span-validation.js";
 import type { FinishedSpan, FinishedSpanError, FinishedSpanEvent, SpanProvenance } from "../domain/trace/trace-commands.js";
 import { markSharedAttributes } from "../events/trace-event-writer.js";
+import { ExpansionTooLarge } from "./expansion-budget.js";
 import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
 import { readKeyValueLazily, stringAttribute } from "./read-attributes.js";
 import { finishedSpanEvent } from "./span-event-mapping.js";
@@ -54,11 +57,15 @@ const NO_RESOURCE: Resource = { attributes: [], serviceName: UNKNOWN_SERVICE, dr
 
 const NO_SCOPE: Scope = { name: "", version: "", attributes: [], droppedAttributesCount: 0 };
 
-/** Throws MalformedOtlp when the bytes are not an ExportTraceServiceRequest. */
-export function readExportRequest(body: Uint8Array): OtlpSpans {
+/**
+ * Throws MalformedOtlp when the bytes are not an ExportTraceServiceRequest, and
+ * ExpansionTooLarge when its resources and scopes, stored with each of their
+ * spans, come to more than `expansionBudget` bytes.
+ */
+export function readExportRequest(body: Uint8Array, expansionBudget = Infinity): OtlpSpans {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const c = new ProtobufCursor(buf);
-  const out: ReadState = { traces: new Map<string, FinishedSpan[]>(), spanCount: 0, traceId: { start: 0, end: 0, hex: "" } };
+  const out: ReadState = { traces: new Map<string, FinishedSpan[]>(), spanCount: 0, traceId: { start: 0, end: 0, hex: "" }, expanded: 0, expansionBudget };
   while (c.pos < c.end) {
     const tag = c.tag();
     if (tag === 0x0a) readResourceSpans(c, out);
@@ -73,26 +80,37 @@ interface ReadState {
   spanCount: number;
   /** The trace id read last: the next span's is usually the same. */
   readonly traceId: HexMemo;
+  /** Bytes of resources and scopes so far, once per span they are stored with. */
+  expanded: number;
+  readonly expansionBudget: number;
 }
 
 function readResourceSpans(c: ProtobufCursor, out: ReadState): void {
   const end = c.lengthEnd();
   let resource = NO_RESOURCE;
   let schemaUrl = "";
+  // As encoded (the last of each, as read): what each of its spans stores of it.
+  let resourceBytes = 0;
+  let schemaUrlBytes = 0;
   const scopes: number[] = [];
   while (c.pos < end) {
+    const at = c.pos;
     const tag = c.tag();
-    if (tag === 0x0a) resource = readResource(c);
-    else if (tag === 0x12) {
+    if (tag === 0x0a) {
+      resource = readResource(c);
+      resourceBytes = c.pos - at;
+    } else if (tag === 0x12) {
       scopes.push(c.pos);
       c.pos = c.lengthEnd();
-    } else if (tag === 0x1a) schemaUrl = c.string();
-    else c.skip(tag & 7);
+    } else if (tag === 0x1a) {
+      schemaUrl = c.string();
+      schemaUrlBytes = c.pos - at;
+    } else c.skip(tag & 7);
   }
   c.endOf(end);
   for (const start of scopes) {
     c.pos = start;
-    readScopeSpans(c, resource, schemaUrl, out);
+    readScopeSpans(c, resource, schemaUrl, resourceBytes + schemaUrlBytes, out);
   }
   c.pos = end;
 }
@@ -117,21 +135,32 @@ function readResource(c: ProtobufCursor): Resource {
   return { attributes, serviceName: stringAttribute(attributes, "service.name") || UNKNOWN_SERVICE, droppedAttributesCount: dropped };
 }
 
-function readScopeSpans(c: ProtobufCursor, resource: Resource, resourceSchemaUrl: string, out: ReadState): void {
+/** `resourceBytes`: the resource's bytes (and its schema URL's) each span stores. */
+function readScopeSpans(c: ProtobufCursor, resource: Resource, resourceSchemaUrl: string, resourceBytes: number, out: ReadState): void {
   const end = c.lengthEnd();
   let scope = NO_SCOPE;
   let schemaUrl = "";
+  let scopeBytes = 0;
+  let schemaUrlBytes = 0;
   const spans: number[] = [];
   while (c.pos < end) {
+    const at = c.pos;
     const tag = c.tag();
-    if (tag === 0x0a) scope = readScope(c);
-    else if (tag === 0x12) {
+    if (tag === 0x0a) {
+      scope = readScope(c);
+      scopeBytes = c.pos - at;
+    } else if (tag === 0x12) {
       spans.push(c.pos);
       c.pos = c.lengthEnd();
-    } else if (tag === 0x1a) schemaUrl = c.string();
-    else c.skip(tag & 7);
+    } else if (tag === 0x1a) {
+      schemaUrl = c.string();
+      schemaUrlBytes = c.pos - at;
+    } else c.skip(tag & 7);
   }
   c.endOf(end);
+  const shared = resourceBytes + scopeBytes + schemaUrlBytes;
+  out.expanded += shared * spans.length;
+  if (out.expanded > out.expansionBudget) throw new ExpansionTooLarge(shared, spans.length, out.expansionBudget);
   const provenance = provenanceOf(resource, resourceSchemaUrl, scope, schemaUrl);
   for (const start of spans) {
     c.pos = start;

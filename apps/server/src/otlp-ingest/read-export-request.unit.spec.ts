@@ -2,12 +2,15 @@ import { create, toBinary, toJson, type MessageInitShape } from "@bufbuild/proto
 import { KeyValueSchema, SpanLinkSchema, type KeyValue } from "@traceledger/proto";
 import {
   ExportTraceServiceRequestSchema,
+  InstrumentationScopeSchema,
   OtlpKeyValueSchema,
   OtlpSpanLinkSchema,
+  OtlpResourceSchema,
   ResourceSpansSchema,
 } from "@traceledger/proto/otlp";
 import { describe, expect, it } from "vitest";
 import { lengthDelimited } from "../../test/support/protobuf-field.js";
+import { ExpansionTooLarge } from "./expansion-budget.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 import { MAX_ATTRIBUTE_DEPTH } from "../domain/trace/span-validation.js";
 import { readExportRequest, UNKNOWN_SERVICE, UNNAMED } from "./read-export-request.js";
@@ -374,6 +377,38 @@ describe("readExportRequest", () => {
     // Field 99 (varint) and field 100 (length-delimited) at the top level.
     const unknown = Buffer.from([0x98, 0x06, 0x01, 0xa2, 0x06, 0x02, 0x68, 0x69]);
     expect(readExportRequest(Buffer.concat([unknown, known])).spanCount).toBe(1);
+  });
+
+  it("counts the resource and scope bytes (schema URLs too, as encoded) each span stores against the expansion budget, and throws past it", () => {
+    const resource = { attributes: [str("service.name", "a"), str("blob", "x".repeat(300))] };
+    const scope1 = { name: "s1", attributes: [str("k", "v")] };
+    const spans = (n: number) => Array.from({ length: n }, () => ({ traceId: TRACE_A, spanId: ROOT, name: "x" }));
+    const bytes = request([
+      {
+        resource,
+        schemaUrl: "https://r",
+        scopeSpans: [
+          { scope: scope1, schemaUrl: "https://s", spans: spans(3) },
+          { scope: { name: "s2" }, spans: spans(2) },
+        ],
+      },
+    ]);
+    // A field as encoded: its tag, its length, its bytes.
+    const field = (length: number) => 1 + varint(length).length + length;
+    const r = field(toBinary(OtlpResourceSchema, create(OtlpResourceSchema, resource)).length) + field("https://r".length);
+    const s1 = field(toBinary(InstrumentationScopeSchema, create(InstrumentationScopeSchema, scope1)).length) + field("https://s".length);
+    const s2 = field(toBinary(InstrumentationScopeSchema, create(InstrumentationScopeSchema, { name: "s2" })).length);
+    const expanded = (r + s1) * 3 + (r + s2) * 2;
+    expect(readExportRequest(bytes, expanded).spanCount).toBe(5);
+    const past = (() => {
+      try {
+        readExportRequest(bytes, expanded - 1);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(past).toBeInstanceOf(ExpansionTooLarge);
+    expect(past).toMatchObject({ sharedBytes: r + s2, spans: 2, budget: expanded - 1 });
   });
 
   it("reads an empty request as no spans", () => {

@@ -193,7 +193,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       maxBatchCommands: config.maxBatchCommands,
       maxAnswerBytes: config.maxMessageBytes,
     });
-    const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans });
+    const otlpIngest = new OtlpIngest({ submitAll: (commands) => bus.submitAll(commands), maxPendingSpans: config.otlpMaxPendingSpans, maxMessageBytes: config.maxMessageBytes });
     const streams = new StreamBudget(config.maxOpenStreams);
     // Not cut short (binding is quick): ports bound meanwhile must be closed again, below.
     const servers = await startServers({

@@ -40,9 +40,11 @@ function span(fields: SpanInit = {}): SpanInit {
   return { traceId: newTraceId(), spanId: newSpanId(), name: "op", kind: 2, startTimeUnixNano: T0, endTimeUnixNano: T0 + 1_000n, ...fields };
 }
 
-function exportRequest(spans: SpanInit[]) {
+/** `resourceBlob`: the length of one more resource attribute, as a Kubernetes resource detector might add. */
+function exportRequest(spans: SpanInit[], resourceBlob = 0) {
+  const blob = resourceBlob > 0 ? [{ key: "k8s.blob", value: { value: { case: "stringValue" as const, value: "x".repeat(resourceBlob) } } }] : [];
   return create(ExportTraceServiceRequestSchema, {
-    resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { value: { case: "stringValue", value: "edge" } } }] }, scopeSpans: [{ spans }] }],
+    resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { value: { case: "stringValue", value: "edge" } } }, ...blob] }, scopeSpans: [{ spans }] }],
   });
 }
 
@@ -162,6 +164,55 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     const { error } = await grpcExport(body);
     expect(error?.code).toBe(8); // RESOURCE_EXHAUSTED
     expect(await storedEvents()).toBe(before);
+  });
+
+  describe("a request whose resource, stored with each of its spans, would pass 4 x the message limit (at least 16 MiB): too large, nothing stored", () => {
+    // 100 KiB of resource with each of 200 spans: 20 MiB stored from a body of 110 KiB.
+    const amplifying = () => toBinary(ExportTraceServiceRequestSchema, exportRequest(Array.from({ length: 200 }, () => span()), 100 * 1024));
+
+    it.each(["application/x-protobuf", "application/json"])("over HTTP (%s): 413", async (type) => {
+      const before = await storedEvents();
+      const body = amplifying();
+      expect(body.length).toBeLessThan(MAX_BYTES);
+      const sent = type === "application/json" ? jsonWithHexIds(fromBinary(ExportTraceServiceRequestSchema, body)) : body;
+      const response = await post(sent, { "content-type": type });
+      expect(response.status).toBe(413);
+      expect(response.headers.get("retry-after")).toBeNull();
+      const status = await statusOf(response);
+      expect(status).toMatchObject({ code: 8, reasons: ["REQUEST_TOO_LARGE"] });
+      expect(status.message).toContain("resource and scope are stored with each of its spans, more than 16777216 bytes");
+      expect(await storedEvents()).toBe(before);
+    });
+
+    it("over gRPC: RESOURCE_EXHAUSTED without a RetryInfo", async () => {
+      const before = await storedEvents();
+      const { error } = await grpcExport(amplifying());
+      expect(grpcJsError(error!)).toMatchObject({ code: "resource_exhausted", reason: "REQUEST_TOO_LARGE", metadata: { max_expanded_bytes: "16777216", spans: "200" } });
+      const details = fromBinary(RpcStatusSchema, error!.metadata.get("grpc-status-details-bin")[0] as Buffer).details;
+      expect(details.map((any) => any.typeUrl)).toEqual(["type.googleapis.com/google.rpc.ErrorInfo"]);
+      expect(await storedEvents()).toBe(before);
+    });
+
+    it("a stock exporter's batch with an ordinary resource is stored, on both doors: 4 KiB with each of 512 spans", async () => {
+      for (const door of ["http", "grpc"] as const) {
+        const traceId = newTraceId();
+        const root = newSpanId();
+        const spans = Array.from({ length: 512 }, (_, i) => span(i === 0 ? { traceId, spanId: root } : { traceId, parentSpanId: root }));
+        const body = toBinary(ExportTraceServiceRequestSchema, exportRequest(spans, 4 * 1024));
+        if (door === "http") {
+          const response = await post(body, { "content-type": "application/x-protobuf" });
+          expect(response.status).toBe(200);
+          expect(fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer())).partialSuccess).toBeUndefined();
+        } else {
+          const { response, error } = await grpcExport(body);
+          expect(error).toBeUndefined();
+          expect(response!.partialSuccess).toBeUndefined();
+        }
+        // TraceStarted, each span's SpanStarted and SpanEnded, TraceCompleted.
+        const [row] = await e2e.db.sql<{ n: number }[]>`select count(*)::int4 as n from events where trace_id = ${Buffer.from(traceId)}`;
+        expect(row!.n).toBe(2 + 2 * 512);
+      }
+    });
   });
 
   it("an empty request is a success with partial_success left unset", async () => {

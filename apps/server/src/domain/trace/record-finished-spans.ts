@@ -22,6 +22,8 @@
 //   A running span ended by its report takes the report's events whole: its
 //   SpanStarted is stored, with nowhere left to count drops, and the report is
 //   bounded by the request's size, unlike the span's growth call by call.
+//   Attributes (the span's, its events', errors', links' and scope's) go
+//   through the attribute limits as StartSpan's do; the resource's are exempt.
 //
 // Event payloads are built as literals with every field (like the trace view):
 // protobuf-es create() is reflection, and this runs for every ingested span.
@@ -41,6 +43,7 @@ import {
   type TraceStarted,
 } from "@traceledger/proto";
 import { countOf, limitAttributes, type LimitedAttributes } from "./attribute-limits.js";
+import { limitedLink } from "./limited-link.js";
 import { errorCountLimit, type SpanLimits } from "./span-limits.js";
 import { attributeProblem, linkProblem, MAX_TIME_UNIX_NANO, spanIdProblem } from "./span-validation.js";
 import type { FinishedSpan, RecordFinishedSpans } from "./trace-commands.js";
@@ -177,7 +180,8 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
   }
   const scope = provenance === undefined ? NOTHING : tally.scope;
   const { linkCountLimit, eventCountLimit } = tally.limits;
-  const links = span.links.length > linkCountLimit ? span.links.slice(0, linkCountLimit) : span.links;
+  const kept = span.links.length > linkCountLimit ? span.links.slice(0, linkCountLimit) : span.links;
+  const links = kept.length === 0 ? kept : kept.map((link) => limitedLink(link, tally.limits));
   const droppedEvents = span.events.length > eventCountLimit ? eventsPastLimit(span, eventCountLimit) : 0;
   tally.events.push({
     case: "spanStarted",
@@ -194,14 +198,14 @@ function record(span: FinishedSpan, state: TraceState, tally: Tally): "recorded"
       attributes: attributes.attributes,
       tracestate: span.tracestate,
       links: links as SpanLink[],
-      // As reported: OpenTelemetry's attribute limits exempt the resource (its size is bounded by the request's).
+      // As reported: OpenTelemetry's attribute limits exempt the resource (what a request stores of it is bounded: otlp-ingest/expansion-budget.ts).
       resourceAttributes: span.resourceAttributes as KeyValue[],
       flags: span.flags,
       droppedAttributesCount: countOf(attributes.dropped, span.droppedAttributesCount),
       truncatedValuesCount: attributes.truncated,
       scopeName: span.scopeName,
       droppedEventsCount: countOf(span.droppedEventsCount ?? 0, droppedEvents),
-      droppedLinksCount: countOf(span.droppedLinksCount ?? 0, span.links.length - links.length),
+      droppedLinksCount: countOf(span.droppedLinksCount ?? 0, span.links.length - kept.length),
       scopeVersion: provenance?.scopeVersion ?? "",
       scopeAttributes: scope.attributes,
       // A shortened scope value is kept shortened and not counted: the scope has no truncated count.

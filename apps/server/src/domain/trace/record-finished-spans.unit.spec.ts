@@ -84,6 +84,23 @@ describe("what the reporter dropped", () => {
       ]);
   });
 
+  it("a link's attributes go through the same limits as the span's, what is dropped added to the link's own count", () => {
+    const reported = create(SpanLinkSchema, {
+      traceId: hexToBytes("0af7651916cd43dd8448eb211c80319c"),
+      spanId: new Uint8Array(8).fill(1),
+      attributes: [attr("a", "long value"), attr("b", "ok"), attr("c", "dropped"), attr("d", "dropped")],
+      droppedAttributesCount: 3,
+    });
+    const untouched = create(SpanLinkSchema, { traceId: hexToBytes("0af7651916cd43dd8448eb211c80319c"), spanId: new Uint8Array(8).fill(2), attributes: [attr("e", "ok")] });
+    const { events } = given([], { limits: { countLimit: 2, valueLengthLimit: 4 } })
+      .when(recordFinished(finishedSpan(ROOT, { links: [reported, untouched] })))
+      .thenAccepted();
+    const [link, other] = (events[1]!.value as { links: Array<typeof reported> }).links;
+    expect(link!.attributes).toEqual([attr("a", "long"), attr("b", "ok")]);
+    expect(link!.droppedAttributesCount).toBe(3 + 2);
+    expect(other).toBe(untouched);
+  });
+
   it("a running span ended by its report takes the report's events whole (its start is stored: no drop could be counted)", () => {
     const reported = [finishedEvent("e1"), finishedEvent("e2"), finishedEvent("e3")];
     given(runningTrace(), { limits: { eventCountLimit: 1 } })
