@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SpanEndReason, SpanState, StatusCode, TraceState } from "@traceledger/proto";
+import { toBinary } from "@bufbuild/protobuf";
+import { SpanEndReason, SpanSchema, SpanState, StatusCode, TraceSchema, TraceState } from "@traceledger/proto";
+import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { NOW, TRACE } from "../domain/testing/trace-specification.js";
 import {
   CHILD,
@@ -17,7 +19,7 @@ import {
   traceStarted,
 } from "../domain/testing/trace-fixtures.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import { buildTraceView } from "./trace-view.js";
+import { buildTraceView, TraceViewBuilder } from "./trace-view.js";
 
 describe("the trace view folded from events", () => {
   it("shows running spans while they run, measured to now", () => {
@@ -95,5 +97,53 @@ describe("the trace view folded from events", () => {
     expect(buildTraceView(TRACE, events.slice(0, 3), NOW).spans).toHaveLength(2);
     expect(buildTraceView(TRACE, events, NOW).spans[1]!.state).toBe(SpanState.ENDED);
     expect(buildTraceView(TRACE, [], NOW).state).toBe(TraceState.UNSPECIFIED);
+  });
+});
+
+/** The event with the dropped and truncated counts its reporter (or our limits) gave it. */
+function counted(event: TraceEventCase, dropped: number, truncated = 0): TraceEventCase {
+  Object.assign(event.value, { droppedAttributesCount: dropped, truncatedValuesCount: truncated });
+  return event;
+}
+
+describe("a span's limited attributes count", () => {
+  const MAX = 0xffff_ffff;
+  // An OTLP span may say it dropped 2^32 - 1 attributes; what its start, end, events, errors
+  // and updates add to that would not fit the uint32 field, and GetTrace failed to encode it.
+  const events = (): TraceEventCase[] => [
+    traceStarted(),
+    counted(spanStarted(ROOT), MAX, 1),
+    counted(eventRecorded(ROOT, { time: T0 + ms(1) }), 1, 1),
+    counted(errorOccurred(ROOT, { time: T0 + ms(2) }), 2),
+    counted(attributesUpdated(ROOT), 3),
+    counted(spanEnded(ROOT, { endTime: T0 + ms(3) }), MAX, MAX),
+  ];
+
+  it("stops at 2^32 - 1 however many counts are summed into it, and the trace encodes", () => {
+    for (let version = 2; version <= events().length; version++) {
+      const trace = buildTraceView(TRACE, events().slice(0, version), NOW);
+      expect(trace.spans[0]!.limitedAttributesCount, `version ${version}`).toBe(MAX);
+      expect(() => toBinary(TraceSchema, trace)).not.toThrow();
+    }
+  });
+
+  it("sums what it can below the cap as before", () => {
+    const small = [traceStarted(), counted(spanStarted(ROOT), 2, 1), counted(eventRecorded(ROOT), 1, 1), counted(spanEnded(ROOT), 3)];
+    expect(buildTraceView(TRACE, small, NOW).spans[0]!.limitedAttributesCount).toBe(8);
+  });
+
+  it("stops at 2^32 - 1 too when the fold resumes from a snapshot's spans", () => {
+    const all = events();
+    for (let at = 2; at < all.length; at++) {
+      const before = new TraceViewBuilder(TRACE);
+      for (const e of all.slice(0, at)) before.apply(e);
+      const snapshot = before.build(NOW);
+      const resumed = new TraceViewBuilder(TRACE, before.progress);
+      for (const span of snapshot.spans) resumed.adopt(span);
+      for (const e of all.slice(at)) resumed.apply(e);
+      const span = resumed.build(NOW).spans[0]!;
+      expect(span.limitedAttributesCount, `resumed at ${at}`).toBe(MAX);
+      expect(() => toBinary(SpanSchema, span)).not.toThrow();
+    }
   });
 });

@@ -24,8 +24,11 @@ export const spanIndex = pgTable(
     endTime: bigint("end_time", { mode: "bigint" }).notNull().default(sql`0`),
     /** 1 running, 2 ended, 3 orphaned (traceledger.v1.SpanState). */
     state: smallint("state").notNull(),
-    /** traceledger.v1.StatusCode. */
-    statusCode: smallint("status_code").notNull().default(0),
+    /**
+     * traceledger.v1.StatusCode, or any int32 an OTLP span came with (OTLP lets
+     * receivers keep codes they do not know): an integer, not a smallint (migration 0012).
+     */
+    statusCode: integer("status_code").notNull().default(0),
     hasError: boolean("has_error").notNull().default(false),
     /** Attribute key -> value as text, for containment filters. */
     attributes: jsonb("attributes").notNull().default(sql`'{}'::jsonb`),

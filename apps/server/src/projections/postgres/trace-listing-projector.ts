@@ -160,7 +160,7 @@ async function writeSpans(tx: Tx, spans: readonly SpanDelta[], members: JsonMemb
                   ${textArray(spans.map((d) => d.parentSpanId))}::text[], ${textArray(spans.map((d) => d.name))}::text[],
                   ${textArray(spans.map((d) => d.serviceName))}::text[], ${plainArray(spans.map((d) => d.startTime))}::int8[],
                   ${plainArray(spans.map((d) => d.endTime))}::int8[], ${plainArray(spans.map((d) => d.state))}::int2[],
-                  ${plainArray(spans.map((d) => d.statusCode))}::int2[], ${plainArray(spans.map((d) => (d.hasError ? "t" : "f")))}::bool[])
+                  ${plainArray(spans.map((d) => d.statusCode))}::int4[], ${plainArray(spans.map((d) => (d.hasError ? "t" : "f")))}::bool[])
         with ordinality as u(t, s, p, n, svc, st, et, state, code, err, i)
     ${
       merge
