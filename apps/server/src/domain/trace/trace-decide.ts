@@ -15,9 +15,9 @@ import {
   TraceCompletionReason,
   TraceOrigin,
   type KeyValue,
-  type SpanLink,
 } from "@traceledger/proto";
-import { limitAttributes, type AttributeLimits } from "./attribute-limits.js";
+import { limitAttributes } from "./attribute-limits.js";
+import { limitedLink } from "./limited-link.js";
 import { errorCountLimit, type SpanLimits } from "./span-limits.js";
 import type {
   AddSpanEvent,
@@ -112,13 +112,6 @@ const TIME_FIELDS = ["startTime", "endTime", "time"] as const;
 const { SAMPLED, RANDOM_TRACE_ID } = TraceFlag;
 
 const snakeCase = (field: string) => `${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_unix_nano`;
-
-/** A link's attributes under the same limits as the span's; what is dropped is counted on the link. */
-function limitedLink(link: SpanLink, limits: AttributeLimits): SpanLink {
-  const limited = limitAttributes(link.attributes, limits);
-  if (limited.dropped === 0 && limited.truncated === 0) return link;
-  return { ...link, attributes: limited.attributes, droppedAttributesCount: link.droppedAttributesCount + limited.dropped };
-}
 
 function startSpan(cmd: StartSpan, state: TraceState, ctx: DecideContext): Decision {
   const invalid =

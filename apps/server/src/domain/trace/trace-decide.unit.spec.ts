@@ -267,6 +267,15 @@ describe("links and attribute values", () => {
     given([]).when(startSpan(ROOT, { links: [link(new Uint8Array(5).fill(1), SPAN_B, { attributes: [attr("a", 1)] })] })).thenRejected("INVALID_SPAN_ID");
   });
 
+  it("a link's dropped count, the client's plus what the limit drops, stays at most 2^32 - 1 (a uint32)", () => {
+    const many = Array.from({ length: 130 }, (_, i) => attr(`k${i}`, "v"));
+    const reported = create(SpanLinkSchema, { traceId: TRACE_B, spanId: SPAN_B, attributes: many, droppedAttributesCount: 0xffff_fffe });
+    const started = given([]).when(startSpan(ROOT, { links: [reported] })).thenAccepted().events.find((e) => e.case === "spanStarted");
+    const links = (started!.value as { links: SpanLink[] }).links;
+    expect(links[0]).toMatchObject({ droppedAttributesCount: 0xffff_ffff });
+    expect(links[0]!.attributes).toHaveLength(128);
+  });
+
   it("a value nesting arrays and maps past the depth limit is refused, at any depth of the command", () => {
     const nested = (depth: number): KeyValue => {
       let value = create(AnyValueSchema, { value: { case: "stringValue", value: "bottom" } });

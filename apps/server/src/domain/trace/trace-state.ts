@@ -6,6 +6,7 @@
 // and does no I/O, but it is not copy-on-write: copying a 1,000-span trace for
 // every event would make replay quadratic. Callers keep events, not old states.
 
+import { countOf } from "./attribute-limits.js";
 import { attributesDigest, textDigest } from "./content-digest.js";
 import { OrphanReason, SpanEndReason, StatusCode, TraceCompletionReason, type SpanKind } from "@traceledger/proto";
 import type { TraceEventCase } from "./trace-event.js";
@@ -158,7 +159,9 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         startTime: e.startTimeUnixNano,
         flags: e.flags,
         startedAtVersion: state.version,
-        startLimited: e.droppedAttributesCount + e.truncatedValuesCount,
+        // Capped as stored counts are: an OTLP reporter may have dropped 2^32 - 1 already,
+        // and the retried start's answer carries this in a uint32.
+        startLimited: countOf(e.droppedAttributesCount, e.truncatedValuesCount),
         // TraceStarted is always version 1, so the span at version 2 started the trace.
         startedTrace: state.version === 2,
         attributeKeys: keys,
@@ -227,7 +230,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         fingerprint: errorFingerprint(e.errorType, e.message, e.stacktrace, e.escaped, e.attributes.length + e.droppedAttributesCount),
         time: e.timeUnixNano,
         version: state.version,
-        limited: e.droppedAttributesCount + e.truncatedValuesCount,
+        limited: countOf(e.droppedAttributesCount, e.truncatedValuesCount),
       });
       return state;
     }
@@ -240,7 +243,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         fingerprint: eventFingerprint(e.name, e.attributes.length + e.droppedAttributesCount),
         time: e.timeUnixNano,
         version: state.version,
-        limited: e.droppedAttributesCount + e.truncatedValuesCount,
+        limited: countOf(e.droppedAttributesCount, e.truncatedValuesCount),
       });
       return state;
     }
@@ -254,7 +257,7 @@ export function evolveTrace(state: TraceState, event: TraceEventCase): TraceStat
         keptKeys: e.attributes.map((kv) => kv.key),
         keptDigest: attributesDigest(e.attributes),
         version: state.version,
-        limited: e.droppedAttributesCount + e.truncatedValuesCount,
+        limited: countOf(e.droppedAttributesCount, e.truncatedValuesCount),
       });
       return state;
     }

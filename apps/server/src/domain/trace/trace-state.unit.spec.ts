@@ -16,6 +16,7 @@ import {
   runningTrace,
   spanEnded,
   spanStarted,
+  startSpan,
   traceCompleted,
   traceStarted,
 } from "../testing/trace-fixtures.js";
@@ -64,5 +65,12 @@ describe("a retried error or event is recognised by the attributes it gave, kept
     const recorded = [...runningTrace(), ...first];
     expect(given(recorded).when(addSpanEvent(CHILD, { attributes: many })).then([])).toEqual({ type: "EventRecorded", eventId: "ev-1", version: 4 });
     given(recorded).when(addSpanEvent(CHILD, { attributes: many.slice(0, 128) })).thenRejected("REQUEST_ID_REUSED");
+  });
+});
+
+describe("the limited-attribute counts a retry is answered with (a uint32 in the answer)", () => {
+  it("stay at most 2^32 - 1 when an OTLP reporter's dropped count fills it and values were shortened too", () => {
+    const reported = [...runningTrace(), spanStarted(GRANDCHILD, { parentSpanId: ROOT, dropped: 0xffff_ffff, truncated: 1 })];
+    expect(given(reported).when(startSpan(GRANDCHILD, { parentSpanId: ROOT })).then([])).toMatchObject({ limited: 0xffff_ffff });
   });
 });
