@@ -4,7 +4,7 @@
 // rest, so a bad value stops the server with every problem named at once.
 
 import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
-import { monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
+import { MAX_ERROR_RATE_BUCKETS, monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
 
 export interface MonitoringSettings {
   readonly enabled: boolean;
@@ -33,7 +33,11 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
   },
   { name: "MONITORING_SLOW_TRACE_MS", default: "10000", help: "A trace still running after longer than this raises a slow-trace alert." },
   { name: "MONITORING_ERROR_RATE_THRESHOLD", default: "0.1", help: "Error-rate alert above this share of errored spans (per service and per operation), strictly between 0 and 1." },
-  { name: "MONITORING_ERROR_RATE_WINDOW_MS", default: "60000", help: "The sliding window of the error rate; a whole number of buckets." },
+  {
+    name: "MONITORING_ERROR_RATE_WINDOW_MS",
+    default: "60000",
+    help: `The sliding window of the error rate; a whole number of buckets, at most ${MAX_ERROR_RATE_BUCKETS} (each service and operation keeps a count per bucket).`,
+  },
   { name: "MONITORING_ERROR_RATE_BUCKET_MS", default: "10000", help: "The step the error-rate window slides by." },
   { name: "MONITORING_ERROR_RATE_MIN_SAMPLES", default: "20", help: "With fewer ended spans than this in the window, no error-rate alert is raised and an open one resolves (INSUFFICIENT_SAMPLES)." },
   { name: "MONITORING_CRITICAL_ERROR_TYPES", default: "", help: "Comma-separated error types that raise an alert at once, e.g. \"OutOfMemoryError,DataLoss\"." },
@@ -119,13 +123,21 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
     // Statistics outlive their window (the saga requires it), an hour at least.
     statsRetentionNs: BigInt(Math.max(3_600_000, windowMs)) * MS,
   };
+  // The rules the two variables can break together: the window must be whole buckets, and not too many.
+  const buckets = Math.ceil(windowMs / bucketMs);
+  if (buckets > MAX_ERROR_RATE_BUCKETS) {
+    problems.push(
+      `MONITORING_ERROR_RATE_WINDOW_MS (${windowMs}) is ${buckets} buckets of MONITORING_ERROR_RATE_BUCKET_MS (${bucketMs}): at most ${MAX_ERROR_RATE_BUCKETS} are allowed (each service and operation keeps a count per bucket); use larger buckets or a shorter window`,
+    );
+  }
   let saga: MonitoringConfig;
   try {
     saga = monitoringConfig(input);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    // The one rule the variables can break together: the window must be whole buckets.
-    problems.push(`MONITORING_ERROR_RATE_WINDOW_MS (${windowMs}) must be a whole multiple of MONITORING_ERROR_RATE_BUCKET_MS (${bucketMs}): ${error.message}`);
+    if (windowMs % bucketMs !== 0) {
+      problems.push(`MONITORING_ERROR_RATE_WINDOW_MS (${windowMs}) must be a whole multiple of MONITORING_ERROR_RATE_BUCKET_MS (${bucketMs}): ${error.message}`);
+    } else if (buckets <= MAX_ERROR_RATE_BUCKETS) throw error;
     saga = monitoringConfig({ ...input, errorRate: { threshold } });
   }
   return {

@@ -51,6 +51,20 @@ describe("monitoring settings from the environment", () => {
     ]);
   });
 
+  it("refuse an error-rate window of more than 1000 buckets, naming both settings: each service and operation counts every bucket", () => {
+    // A day in 1 ms buckets: 86,400,000 counters per operation, allocated at the first ended span.
+    expect(load({ MONITORING_ERROR_RATE_WINDOW_MS: "86400000", MONITORING_ERROR_RATE_BUCKET_MS: "1" }).problems).toEqual([
+      "MONITORING_ERROR_RATE_WINDOW_MS (86400000) is 86400000 buckets of MONITORING_ERROR_RATE_BUCKET_MS (1): at most 1000 are allowed (each service and operation keeps a count per bucket); use larger buckets or a shorter window",
+    ]);
+    expect(load({ MONITORING_ERROR_RATE_WINDOW_MS: "1001", MONITORING_ERROR_RATE_BUCKET_MS: "1" }).problems).toHaveLength(1);
+    expect(load({ MONITORING_ERROR_RATE_WINDOW_MS: "1000", MONITORING_ERROR_RATE_BUCKET_MS: "1" })).toMatchObject({ settings: { saga: { errorRate: { windowNs: 1000n * MS, bucketNs: MS } } }, problems: [] });
+    // Not whole buckets and too many: both are named at once.
+    expect(load({ MONITORING_ERROR_RATE_WINDOW_MS: "2000001", MONITORING_ERROR_RATE_BUCKET_MS: "2" }).problems).toEqual([
+      expect.stringContaining("MONITORING_ERROR_RATE_WINDOW_MS (2000001) is 1000001 buckets of MONITORING_ERROR_RATE_BUCKET_MS (2): at most 1000"),
+      expect.stringContaining("MONITORING_ERROR_RATE_WINDOW_MS (2000001) must be a whole multiple of MONITORING_ERROR_RATE_BUCKET_MS (2)"),
+    ]);
+  });
+
   it("report a bad value as given, letter case included", () => {
     expect(load({ MONITORING_ENABLED: "YES" }).problems).toEqual(['MONITORING_ENABLED="YES" must be true or false']);
     expect(load({ MONITORING_ENABLED: "False" })).toMatchObject({ settings: { enabled: false }, problems: [] });

@@ -4,7 +4,7 @@
 // The configuration digest ignores the order settings were written in.
 
 import { describe, expect, it } from "vitest";
-import { handleMonitoringInput, initialMonitoringState, monitoringConfig, type MonitoringInput, type MonitoringState } from "../domain/monitoring/index.js";
+import { handleMonitoringInput, initialMonitoringState, MAX_ERROR_RATE_BUCKETS, monitoringConfig, type MonitoringInput, type MonitoringState } from "../domain/monitoring/index.js";
 import { ended, errored, s, spanIdOf, started, T0, tick, traceBegan, traceIdOf } from "../domain/monitoring/testing/monitoring-fixtures.js";
 import { compressImage, decodeImage, encodeImage, SnapshotUnreadable } from "./saga-image-codec.js";
 import { sagaConfigDigest, type SagaFoldImage } from "./saga-snapshot.js";
@@ -76,10 +76,10 @@ describe("the saga's image codec", () => {
     expect(encode(imageOf(manyOperations), 1000).pauses).toBeGreaterThanOrEqual(3);
   });
 
-  it("sizes parts by bytes too: operations whose error-rate windows hold thousands of buckets", () => {
-    // An hour's window of 1 s buckets: three arrays of 3,600 numbers per service and operation.
-    const hourly = monitoringConfig({ errorRate: { windowNs: 3600n * SECOND, bucketNs: SECOND } });
-    const state = initialMonitoringState(hourly);
+  it("sizes parts by bytes too: operations whose error-rate windows hold the most buckets allowed", () => {
+    // 1,000 s in 1 s buckets: three arrays of 1,000 numbers per service and operation.
+    const widest = monitoringConfig({ errorRate: { windowNs: BigInt(MAX_ERROR_RATE_BUCKETS) * SECOND, bucketNs: SECOND } });
+    const state = initialMonitoringState(widest);
     for (let n = 1; n <= 200; n++) {
       const traceId = traceIdOf(n);
       handleMonitoringInput(state, started(spanIdOf(n), { traceId, start: T0, name: `job ${n}` }));

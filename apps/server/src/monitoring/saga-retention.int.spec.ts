@@ -12,6 +12,7 @@ import { START_OF_LOG, type EventStore, type GlobalCheckpoint } from "../event-s
 import { TRACE_LISTING_SUBSCRIBER, TraceListingProjector } from "../projections/postgres/trace-listing-projector.js";
 import { TraceRetention, type RetentionPass } from "../retention/trace-retention.js";
 import { createLogger } from "../log/logger.js";
+import { ServerMetrics } from "../metrics/server-metrics.js";
 import { MONITORING_SUBSCRIBER, type SagaRunner } from "./saga-runner.js";
 import { endSpan, sagaHarness, SECOND, spanIdOf, startSpan, traceIdOf } from "./testing/saga-harness.js";
 
@@ -244,6 +245,50 @@ describe("a follower that falls behind every checkpoint while retention deletes"
     expect([...follower.state.liveTraces].flatMap((trace) => [...trace.running.keys()])).toEqual([]);
     expect(lines.filter((l) => l.msg === "monitoring: forgot traces deleted from the log while this replica was behind")).toEqual([expect.objectContaining({ traces: expect.any(Number) })]);
     await follower.stop();
+    await leader.stop();
+    await h.close();
+  });
+});
+
+describe("the open-alert gauge once a refused close made the leader forget a trace", () => {
+  it("shows the alerts the state holds open: the deleted trace's resolutions are counted once, and take nothing more off it", async () => {
+    const h = sagaHarness(db.sql, { orphanTimeoutNs: 60n * SECOND });
+    // After every event the other cases stored (the saga's time never goes back).
+    h.clock.now += 120n * DAY;
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const leader = h.runner({ holder: "leader", observer: metrics });
+    const kinds = ["slow_span", "slow_trace"];
+    const sample = async (name: string) => {
+      const text = await metrics.render();
+      return kinds.map((kind) => Number(new RegExp(`^${name}\\{kind="${kind}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? 0));
+    };
+    const openInState = () => kinds.map((kind) => [...leader.state.openAlerts.values()].filter((e) => e.kind === kind).length);
+    const [gone, a] = [traceIdOf(), spanIdOf()];
+    const [kept, b] = [traceIdOf(), spanIdOf()];
+    expect((await h.bus.submit(startSpan(gone, a, h.clock.now))).ok).toBe(true);
+    await leader.step(true);
+    h.clock.advance(50n * SECOND);
+    await leader.step(true);
+    expect((await h.bus.submit(startSpan(kept, b, h.clock.now))).ok).toBe(true);
+    await leader.step(true);
+    h.clock.advance(7n * SECOND);
+    await leader.step(true);
+    expect(await sample("traceledger_alerts_open")).toEqual(openInState());
+    const [raisedBefore, resolvedBefore] = [await sample("traceledger_alerts_raised_total"), await sample("traceledger_alerts_resolved_total")];
+    await db.sql`delete from events where trace_id = ${Buffer.from(gone, "hex")}`;
+    // The gone span's orphan close is refused (TRACE_NOT_FOUND): its alerts are resolved as deleted, and
+    // the kept trace turns slow meanwhile.
+    h.clock.advance(5n * SECOND);
+    for (let i = 0; i < 3; i++) await leader.step(true);
+    expect(leader.state.traces.has(gone)).toBe(false);
+    const keptOpen = [...leader.state.openAlerts.values()].filter((e) => "traceId" in e.subject && e.subject.traceId === kept);
+    expect(keptOpen.map((e) => e.kind).sort()).toEqual(kinds);
+    expect((await alertsAbout(h, gone)).filter((e) => e.type === "AlertResolved").map((e) => "reason" in e && e.reason)).toEqual(["trace_deleted", "trace_deleted"]);
+    expect(await sample("traceledger_alerts_open")).toEqual(openInState());
+    // Each stored event counted once: the two deleted-trace resolutions, the kept trace's slow-trace raise.
+    const delta = (after: number[], before: number[]) => after.map((n, i) => n - before[i]!);
+    expect(delta(await sample("traceledger_alerts_resolved_total"), resolvedBefore)).toEqual([1, 1]);
+    expect(delta(await sample("traceledger_alerts_raised_total"), raisedBefore)).toEqual([0, 1]);
     await leader.stop();
     await h.close();
   });

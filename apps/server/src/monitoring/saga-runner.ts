@@ -219,6 +219,7 @@ export class SagaRunner {
     if (this.snapshotDue()) await this.snapshots!.write(this.fold, this.claim!, this.committed);
     // Every replica holds the count; only the leader reports it, so a sum over replicas is right.
     this.options.observer?.setActiveSpans(this.role === "leader" ? this.fold.runningCount() : 0);
+    if (this.role === "leader") this.reportOpenAlerts(this.fold);
   }
 
   /** A replica's first fold goes on from the leader's snapshot rather than from the log's start. */
@@ -414,6 +415,7 @@ export class SagaRunner {
     try {
       const result = await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: all.map(toNewAlertEvent) });
       if (!result.duplicate) for (const event of all) count(observer, event);
+      this.reportOpenAlerts(this.fold);
       this.knownThrough(result, all.length);
       return;
     } catch (error) {
@@ -424,6 +426,7 @@ export class SagaRunner {
       try {
         const result = await store.append({ streamId: MONITORING_STREAM_ID, expectedVersion: "any", events: [toNewAlertEvent(event)] });
         if (!result.duplicate) count(observer, event);
+        this.reportOpenAlerts(this.fold);
         this.knownThrough(result, 1);
       } catch (error) {
         if (!(error instanceof EventIdConflictError)) throw error;
@@ -500,7 +503,12 @@ export class SagaRunner {
     this.reportOpenAlerts(fold);
   }
 
-  /** The open-alert gauge of a new leader starts from what it rebuilt, not from the raises it happened to store. */
+  /**
+   * The open-alert gauge is the leader's state, set outright: after every store of alert events
+   * and every step, not counted up and down by the events stored. A new leader did not witness
+   * the raises it rebuilt, and an alert resolved in the state (a trace forgotten as deleted)
+   * is resolved there before its resolution is stored: counting that too would take it off twice.
+   */
   private reportOpenAlerts(fold: SagaFold): void {
     const observer = this.options.observer;
     if (!observer) return;

@@ -63,6 +63,8 @@ beforeAll(async () => {
   await once(receiver, "listening");
   server = await startServer(db.url, {
     MONITORING_SLOW_SPAN_MS: "400",
+    // A span of checkout-renamed is slow after 10 minutes, unless it ends as POST /pay/{id}.
+    MONITORING_SLOW_SPAN_OVERRIDES: "checkout-renamed=600000,checkout-renamed/POST /pay/{id}=100",
     MONITORING_SLOW_TRACE_MS: "600000",
     MONITORING_ORPHAN_TIMEOUT_MS: "4000",
     MONITORING_ERROR_RATE_MIN_SAMPLES: "5",
@@ -122,6 +124,30 @@ describe("monitoring on the real server", () => {
     const resolved = await nextAlert("the slow-span resolution", (e) => e.event?.event.case === "alertResolved" && e.event.event.value.alertId === raised.event!.event.value!.alertId);
     expect(resolved.event!.event.value).toMatchObject({ reason: AlertResolveReason.SPAN_ENDED });
     expect(resolved.streamVersion).toBeGreaterThan(raised.streamVersion);
+  });
+
+  it("judges a span renamed as it ends by its final name's override when that is lower: an HTTP server span that learnt its route", async () => {
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    await tracing.startTrace({ traceId, spanId, name: "POST", serviceName: "checkout-renamed" });
+    // Running, it has its start name's threshold: the service's 10 minutes.
+    const listed = await until(10_000, "the span to be listed", async () => {
+      const { spans } = await monitoring.listActiveSpans({ serviceName: "checkout-renamed" });
+      return spans.length > 0 ? spans : undefined;
+    }, 20);
+    expect(listed.map((s) => s.slowThresholdNano)).toEqual([600_000_000_000n]);
+    // Longer than the final name's 100 ms, and ticks (every 50 ms) watched it run under "POST" without raising.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await tracing.endSpan({ traceId, spanId, name: "POST /pay/{id}", status: { code: StatusCode.OK } });
+    const raised = await nextAlert("the renamed span's slow-span alert", raisedFor(spanId, AlertKind.SLOW_SPAN));
+    expect(raised.event!.event.case === "alertRaised" && raised.event!.event.value).toMatchObject({
+      alertId: `slow_span:${hex(traceId)}:${hex(spanId)}`,
+      threshold: 100_000_000,
+      message: 'span "POST /pay/{id}" of checkout-renamed has run longer than 100 ms',
+      subject: { subject: { case: "span", value: { spanName: "POST /pay/{id}" } } },
+    });
+    const resolved = await nextAlert("its resolution", (e) => e.event?.event.case === "alertResolved" && e.event.event.value.alertId === raised.event!.event.value!.alertId);
+    expect(resolved.event!.event.value).toMatchObject({ reason: AlertResolveReason.SPAN_ENDED });
   });
 
   it("lists the alerts of a service whose name PostgreSQL's text cannot hold as it is (U+0000, past a btree entry), and those after it", async () => {

@@ -55,6 +55,13 @@ export interface MonitoringConfig {
 
 const SECOND = 1_000_000_000n;
 
+/**
+ * The most buckets an error-rate window may have (the default has 6). Each service and each
+ * operation keeps a count per bucket, allocated at its first ended span, and every ended span
+ * sums its window's: a day in 1 ms buckets would be 86,400,000 per operation.
+ */
+export const MAX_ERROR_RATE_BUCKETS = 1000;
+
 export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = {
   slowSpan: { defaultNs: 5n * SECOND, byService: new Map(), byOperation: new Map() },
   slowTraceThresholdNs: 10n * SECOND,
@@ -139,6 +146,7 @@ function validate(c: MonitoringConfig): void {
 
   const e = c.errorRate;
   if (e.windowNs % e.bucketNs !== 0n) throw new RangeError("monitoring config: errorRate.windowNs must be a whole number of buckets");
+  if (e.windowNs / e.bucketNs > BigInt(MAX_ERROR_RATE_BUCKETS)) throw new RangeError(`monitoring config: errorRate.windowNs must be at most ${MAX_ERROR_RATE_BUCKETS} buckets`);
   if (!(e.threshold > 0 && e.threshold < 1)) throw new RangeError(`monitoring config: errorRate.threshold must be between 0 and 1, got ${e.threshold}`);
   if (!(e.resolveAt >= 0 && e.resolveAt <= e.threshold)) throw new RangeError("monitoring config: errorRate.resolveAt must be between 0 and the threshold");
   // A window that always holds a sample could keep an alert open with no traffic at all.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MONITORING_CONFIG, monitoringConfig, slowSpanThresholdNs } from "./monitoring-config.js";
+import { DEFAULT_MONITORING_CONFIG, MAX_ERROR_RATE_BUCKETS, monitoringConfig, slowSpanThresholdNs } from "./monitoring-config.js";
 
 const SECOND = 1_000_000_000n;
 
@@ -27,6 +27,10 @@ describe("monitoring config", () => {
 
   it("rejects values the rules cannot work with", () => {
     expect(() => monitoringConfig({ errorRate: { windowNs: 65n * SECOND } })).toThrow(/whole number of buckets/);
+    // A counter per bucket for each service and operation: a day in 1 ms buckets would not fit in memory.
+    expect(() => monitoringConfig({ errorRate: { windowNs: 86_400n * SECOND, bucketNs: 1_000_000n }, statsRetentionNs: 86_400n * SECOND })).toThrow(/at most 1000 buckets/);
+    expect(monitoringConfig({ errorRate: { windowNs: 1000n * SECOND, bucketNs: SECOND } }).errorRate.windowNs).toBe(1000n * SECOND);
+    expect(Number(DEFAULT_MONITORING_CONFIG.errorRate.windowNs / DEFAULT_MONITORING_CONFIG.errorRate.bucketNs)).toBeLessThanOrEqual(MAX_ERROR_RATE_BUCKETS / 100);
     expect(() => monitoringConfig({ errorRate: { threshold: 1.5 } })).toThrow(RangeError);
     expect(() => monitoringConfig({ errorRate: { threshold: 0.1, resolveAt: 0.2 } })).toThrow(/resolveAt/);
     expect(() => monitoringConfig({ errorRate: { minSamples: 0 } })).toThrow(/minSamples/);

@@ -14,7 +14,7 @@ import type { MonitoringOutput } from "./monitoring-output.js";
 import { endedAs, isIdle, spanIdHex, startedOperationKey, type ActiveSpan, type MonitoringState } from "./monitoring-state.js";
 import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
 import type { SagaSpanId, SagaSpanStarted } from "./saga-trace-event.js";
-import { slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
+import { slowSpanOnEnd, slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
 
 const NOTHING: readonly MonitoringOutput[] = Object.freeze([]);
 // Most ended spans and completed traces decide nothing: the rules write into
@@ -63,8 +63,9 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
       out.length = 0;
       const end = event.value.endTimeUnixNano;
       const durationNs = end > span.startTime ? end - span.startTime : 0n;
-      finished(span, end, durationNs, "span_ended", out);
       const ended = endedAs(span, event.value.name);
+      slowSpanOnEnd(span, ended, end, durationNs, state.config, out);
+      criticalErrorsOnFinish(span, end, durationNs, "span_ended", out);
       errorRateOnEnd(ended, event.value.status?.code === StatusCode.ERROR, at, state, out);
       anomalyOnEnd(ended, end, durationNs, at, state, out);
       return decided(out);

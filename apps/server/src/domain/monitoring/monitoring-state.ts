@@ -150,7 +150,8 @@ export function startedOperationKey(service: string, spanName: string): string {
  * The span as its end counts it: under the name the end gave, when it renamed
  * the span (an HTTP server span that learnt its route). Its operation's error
  * rate and latency baseline are the final name's; what was raised while it ran
- * (a slow span) keeps the name it had then.
+ * (a slow span) keeps the name it had then, and a slow span raised at its end may
+ * take the final name's threshold (slow-rules.ts).
  */
 export function endedAs(span: ActiveSpan, name: string | undefined): ActiveSpan {
   if (name === undefined || name === "" || name === span.name) return span;

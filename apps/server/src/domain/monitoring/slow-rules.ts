@@ -10,10 +10,15 @@
 // it ended (nobody saw it run: OTLP, or it ended between ticks) is raised and
 // resolved at its end, with the same id and content a tick would have given,
 // so which alerts exist does not depend on how often the saga ticks.
+// A span renamed as it ends (an HTTP server span that learnt its route) ran
+// under its start name and threshold; its end, if nothing was raised, judges it
+// against the lower of that and its final name's: what a tick would have raised
+// is still raised, and an override for the final name is not lost.
 
 import { slowSpanAlertId, slowTraceAlertId } from "./alert-ids.js";
 import { formatDuration } from "./alert-text.js";
 import { resolvedAlert, spanSubject } from "./alert-parts.js";
+import { slowSpanThresholdNs, type MonitoringConfig } from "./monitoring-config.js";
 import type { AlertRaised, ResolveReason, TraceSubject } from "./monitoring-events.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import type { ActiveSpan, MonitoringState, TraceTrack } from "./monitoring-state.js";
@@ -30,6 +35,20 @@ export function slowSpanOnFinish(span: ActiveSpan, end: bigint, durationNs: bigi
     const raised = slowSpanRaised(span);
     out.push(raised, resolvedAlert(raised.alertId, "slow_span", raised.subject, end, reason, durationNs));
   }
+}
+
+/**
+ * The span ended; `ended` is it as its end named it (the span itself when not renamed). With
+ * nothing raised while it ran and a final name whose threshold is lower, it is judged as that:
+ * raised (at its end) by the final name and that threshold, with the same alert id.
+ */
+export function slowSpanOnEnd(span: ActiveSpan, ended: ActiveSpan, end: bigint, durationNs: bigint, config: MonitoringConfig, out: MonitoringOutput[]): void {
+  let judged = span;
+  if (ended !== span && span.slowAlertId === undefined) {
+    const finalThreshold = slowSpanThresholdNs(config, ended.service, ended.name);
+    if (finalThreshold < span.slowThresholdNs) judged = { ...ended, slowThresholdNs: finalThreshold };
+  }
+  slowSpanOnFinish(judged, end, durationNs, "span_ended", out);
 }
 
 export function slowTraceOnTick(trace: TraceTrack, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {

@@ -111,6 +111,43 @@ describe("slow span: thresholds per service and per operation", () => {
   });
 });
 
+describe("slow span: renamed as it ends (an HTTP server span that learnt its route)", () => {
+  // Started as "POST /checkout" (the default 5 s), ended as "POST /checkout/{cart}" (1 s), or as "GET /export" (30 s).
+  const config = monitoringConfig({ slowSpan: { byOperation: { checkout: { "POST /checkout/{cart}": s(1), "GET /export": s(30) } } } });
+  const route = "POST /checkout/{cart}";
+  const slowAsRoute = { ...slowRoot, subject: { ...slowRoot.subject, operation: route }, at: T0 + s(1), value: 1e9, threshold: 1e9 };
+
+  it("a final name with a lower threshold judges the span at its end: raised by that name and threshold, and resolved", () => {
+    const [raised] = given(rootRunning, config)
+      .when(ended(ROOT, { end: T0 + s(2.5), renamedTo: route }))
+      .then([slowAsRoute, { type: "AlertResolved", alertId: slowRoot.alertId, kind: "slow_span", at: T0 + s(2.5), reason: "span_ended", value: 2.5e9 }]);
+    expect(raised).toMatchObject({ message: `span "${route}" of checkout has run longer than 1 s` });
+  });
+
+  it("so does it when ticks watched it run under its start name, below that name's threshold", () => {
+    given([...rootRunning, tick(T0 + s(2))], config)
+      .when(ended(ROOT, { end: T0 + s(2.5), renamedTo: route }))
+      .then([slowAsRoute, { type: "AlertResolved", alertId: slowRoot.alertId, reason: "span_ended", value: 2.5e9 }]);
+  });
+
+  it("within both thresholds it decides nothing", () => {
+    given(rootRunning, config).when(ended(ROOT, { end: T0 + s(0.9), renamedTo: route })).thenNothing();
+  });
+
+  it("a final name with a higher threshold does not spare it: the start name's, which a tick would have used, still applies", () => {
+    given(rootRunning, config)
+      .when(ended(ROOT, { end: T0 + s(7), renamedTo: "GET /export" }))
+      .then([slowRoot, { type: "AlertResolved", alertId: slowRoot.alertId, reason: "span_ended", value: 7e9 }]);
+    given(rootRunning, config).when(ended(ROOT, { end: T0 + s(4), renamedTo: "GET /export" })).thenNothing();
+  });
+
+  it("an alert raised while it ran keeps its start name and threshold, and is only resolved", () => {
+    given([...rootRunning, tick(T0 + s(6))], config)
+      .when(ended(ROOT, { end: T0 + s(8), renamedTo: route }))
+      .then([{ type: "AlertResolved", alertId: slowRoot.alertId, reason: "span_ended", subject: slowRoot.subject, value: 8e9 }]);
+  });
+});
+
 describe("slow trace", () => {
   const slowTrace = {
     type: "AlertRaised",
