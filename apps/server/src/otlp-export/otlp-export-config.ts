@@ -15,6 +15,7 @@
 
 import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
 import { parseOtlpCompression, type OtlpCompression } from "./otlp-compression.js";
+import { takeEndpointCredentials, withoutUserinfo } from "./otlp-endpoint-credentials.js";
 import { OtlpHeadersError, parseOtlpHeaders, unsendableHeaders } from "./otlp-headers.js";
 import type { TailSamplingPolicy } from "./tail-sampling.js";
 
@@ -22,9 +23,10 @@ type OtlpProtocol = "http/protobuf" | "grpc";
 
 export interface OtlpExportConfig {
   readonly enabled: boolean;
-  /** The full URL requests go to (for gRPC, scheme, host and port). */
+  /** The full URL requests go to (for gRPC, scheme, host and port), without credentials: safe to log. */
   readonly endpoint: string;
   readonly protocol: OtlpProtocol;
+  /** Configured ones, and the endpoint's credentials as `authorization`. */
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: OtlpCompression;
   /** How long one request may take. */
@@ -53,7 +55,7 @@ const DEFAULT_GRPC_ENDPOINT = "http://localhost:4317";
 /** In the order --help lists them. */
 export const OTLP_EXPORT_SETTINGS: readonly OtlpExportSetting[] = [
   { name: "OTLP_EXPORT_ENABLED", default: "", help: "true or false. Unset: export runs when an endpoint variable below is set (and TRACING_ENABLED is true)." },
-  { name: "OTLP_ENDPOINT", default: "", help: `Full URL of the collector's traces endpoint. Unset: ${DEFAULT_HTTP_ENDPOINT} (http/protobuf) or ${DEFAULT_GRPC_ENDPOINT} (grpc).` },
+  { name: "OTLP_ENDPOINT", default: "", help: `Full URL of the collector's traces endpoint; user:password@ in it (percent-encoded) is sent as HTTP Basic authorization. Unset: ${DEFAULT_HTTP_ENDPOINT} (http/protobuf) or ${DEFAULT_GRPC_ENDPOINT} (grpc).` },
   { name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "", help: "Used as OTLP_ENDPOINT when that is unset." },
   { name: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "", help: "Base URL used when both above are unset; http/protobuf appends /v1/traces." },
   { name: "OTLP_PROTOCOL", default: "", help: "http/protobuf or grpc. Unset: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf." },
@@ -133,6 +135,11 @@ export function loadOtlpExportConfig(env: NodeJS.ProcessEnv, allProblems: string
   }
   const unsendable = unsendableHeaders(headers, protocol);
   if (unsendable.length > 0) problems.push(`${headersName} has headers ${protocol} export cannot send: ${unsendable.join("; ")}`);
+  if (endpoint.authorization !== undefined) {
+    // Which one was meant is not ours to guess, and sending the two would be a malformed request.
+    if ("authorization" in headers) problems.push(`${endpoint.name} has credentials (user:password@), sent as an authorization header, and ${headersName} sets authorization too: keep one`);
+    else headers = { ...headers, authorization: endpoint.authorization };
+  }
 
   const enabledRaw = read("OTLP_EXPORT_ENABLED");
   const asked = enabledRaw === undefined ? endpoint.explicit : (readBoolean("OTLP_EXPORT_ENABLED", enabledRaw, allProblems) ?? false);
@@ -180,8 +187,16 @@ function readBoolean(name: string, raw: string, problems: string[]): boolean | u
   return value;
 }
 
-/** OTLP_ENDPOINT, the traces endpoint and the base endpoint, in that order; else the protocol's default. */
-function resolveEndpoint(read: (name: string) => string | undefined, protocol: OtlpProtocol, problems: string[]): { url: string; explicit: boolean } {
+/**
+ * OTLP_ENDPOINT, the traces endpoint and the base endpoint, in that order; else the protocol's
+ * default. Credentials in it come back as an authorization header value, not in `url`; messages
+ * about it never carry them.
+ */
+function resolveEndpoint(
+  read: (name: string) => string | undefined,
+  protocol: OtlpProtocol,
+  problems: string[],
+): { url: string; explicit: boolean; name?: string; authorization?: string } {
   const full = read("OTLP_ENDPOINT") ? "OTLP_ENDPOINT" : read("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : undefined;
   const baseUrl = read("OTEL_EXPORTER_OTLP_ENDPOINT");
   const name = full ?? (baseUrl ? "OTEL_EXPORTER_OTLP_ENDPOINT" : undefined);
@@ -191,13 +206,19 @@ function resolveEndpoint(read: (name: string) => string | undefined, protocol: O
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`${name}=${JSON.stringify(raw)} is not a URL (for example ${protocol === "grpc" ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT})`);
-    return { url: raw, explicit: true };
+    problems.push(`${name}=${JSON.stringify(withoutUserinfo(raw))} is not a URL (for example ${protocol === "grpc" ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT})`);
+    return { url: withoutUserinfo(raw), explicit: true };
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    problems.push(`${name}=${JSON.stringify(raw)} must be an http:// or https:// URL`);
+    problems.push(`${name}=${JSON.stringify(withoutUserinfo(raw))} must be an http:// or https:// URL`);
   }
+  const taken = takeEndpointCredentials(url);
+  if (taken === "malformed") {
+    problems.push(`${name} has a user name or password with a malformed percent-encoding (write a '%' in them as %25)`);
+    url.username = "";
+    url.password = "";
+  } else url = taken.url;
   // The specification's rule for the base endpoint: the signal's path is appended for OTLP/HTTP.
   if (!full && protocol === "http/protobuf") url.pathname = `${url.pathname.replace(/\/$/, "")}/v1/traces`;
-  return { url: url.toString(), explicit: true };
+  return { url: url.toString(), explicit: true, name, ...(taken !== "malformed" && taken.authorization ? { authorization: taken.authorization } : {}) };
 }

@@ -100,7 +100,7 @@ describe("OTLP export settings", () => {
     for (const fragment of [
       'OTLP_ENDPOINT="collector:4318" must be an http:// or https:// URL',
       "OTLP_PROTOCOL=http/json is not supported for export",
-      'OTLP_HEADERS is not a list of key=value pairs: "authorization" is not key=value',
+      'OTLP_HEADERS is not a list of key=value pairs: entry 1 is not key=value',
       'OTLP_EXPORT_SAMPLE_RATE="1.5" must be a number from 0 to 1 in decimal notation',
       'OTLP_EXPORT_MAX_BATCH_SPANS="0" is not a whole number between 1 and 100000',
       "OTLP_EXPORT_RETRY_MAX_MS (100) must not be below OTLP_EXPORT_RETRY_INITIAL_MS (5000)",
@@ -163,6 +163,53 @@ describe("OTLP export settings", () => {
     // Once export runs, they are what it would use: refused.
     const message = problems({ ...shared, OTLP_ENDPOINT: "http://collector:4318/v1/traces" });
     for (const name of Object.keys(shared)) expect(message).toContain(name);
+  });
+
+  it("send credentials in the endpoint's URL as HTTP Basic authorization, and keep them out of the stored endpoint", () => {
+    const basic = (userPass: string) => `Basic ${Buffer.from(userPass, "utf8").toString("base64")}`;
+    expect(loadConfig({ OTLP_ENDPOINT: "http://svc:S3CRETPW@collector:4318/v1/traces", OTLP_HEADERS: "x-tenant=acme" }).otlpExport).toMatchObject({
+      enabled: true,
+      endpoint: "http://collector:4318/v1/traces",
+      headers: { "x-tenant": "acme", authorization: basic("svc:S3CRETPW") },
+    });
+    // Percent-decoded, as ALERT_WEBHOOK_URL's; over grpc too (grpc-js would drop them without a word).
+    expect(loadConfig({ OTLP_PROTOCOL: "grpc", OTLP_ENDPOINT: "https://me%40corp:p%3Aw%2Fd@collector:4317" }).otlpExport).toMatchObject({
+      endpoint: "https://collector:4317/",
+      headers: { authorization: basic("me@corp:p:w/d") },
+    });
+    // The standard names too; the base endpoint still gets /v1/traces.
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://u:pw@c:4318/x" }).otlpExport).toMatchObject({ endpoint: "http://c:4318/x", headers: { authorization: basic("u:pw") } });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://u@c:4318/otlp" }).otlpExport).toMatchObject({ endpoint: "http://c:4318/otlp/v1/traces", headers: { authorization: basic("u:") } });
+    expect(loadConfig({ OTLP_ENDPOINT: "http://collector:4318/v1/traces" }).otlpExport.headers).toEqual({});
+  });
+
+  it("refuse credentials in the endpoint together with an authorization header, naming both variables and echoing neither secret", () => {
+    const message = problems({ OTLP_ENDPOINT: "http://svc:S3CRETPW@collector:4318/v1/traces", OTLP_HEADERS: "Authorization=Bearer%20tok_SECRET" });
+    expect(message).toContain("OTLP_ENDPOINT has credentials (user:password@), sent as an authorization header, and OTLP_HEADERS sets authorization too");
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://u:pw@c:4318", OTEL_EXPORTER_OTLP_TRACES_HEADERS: "authorization=x" })).toContain(
+      "OTEL_EXPORTER_OTLP_ENDPOINT has credentials (user:password@), sent as an authorization header, and OTEL_EXPORTER_OTLP_TRACES_HEADERS sets authorization too",
+    );
+    const bad = [
+      message,
+      problems({ OTLP_ENDPOINT: "ftp://svc:S3CRETPW@collector:21/x" }),
+      problems({ OTLP_ENDPOINT: "svc:S3CRETPW@collector:4318" }),
+      problems({ OTLP_ENDPOINT: "http://svc:S3CRETPW@collector:43189999/v1/traces" }),
+      problems({ OTLP_ENDPOINT: "http://svc:S3CRET%ZZ@collector:4318/v1/traces" }),
+    ];
+    for (const text of bad) expect(text).not.toMatch(/S3CRET|tok_SECRET/);
+    expect(bad[1]).toContain('OTLP_ENDPOINT="ftp://***@collector:21/x" must be an http:// or https:// URL');
+    expect(bad[3]).toContain('OTLP_ENDPOINT="http://***@collector:43189999/v1/traces" is not a URL');
+    expect(bad[4]).toContain("OTLP_ENDPOINT has a user name or password with a malformed percent-encoding");
+  });
+
+  it("never echo a mistyped OTLP_HEADERS' value, only the entry's position and what looks like its name", () => {
+    const message = problems({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: "Authorization: Bearer tok_SECRET123" });
+    expect(message).toContain('OTLP_HEADERS is not a list of key=value pairs: entry 1 ("Authorization") is not key=value');
+    expect(message).not.toContain("tok_SECRET123");
+    // A comma inside the token splits it: the tail is not echoed either.
+    const split = problems({ OTLP_ENDPOINT: "http://collector:4318/v1/traces", OTLP_HEADERS: "authorization=Bearer%20tok_A,SECRET_TAIL" });
+    expect(split).toContain("entry 2 is not key=value");
+    expect(split).not.toContain("SECRET_TAIL");
   });
 
   it("are all listed in --help", () => {

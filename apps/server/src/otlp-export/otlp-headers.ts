@@ -2,7 +2,9 @@
 // our OTLP_HEADERS): as the OpenTelemetry specification defines them, a W3C
 // Baggage-like list `key1=value1,key2=value2`, each value percent-decoded,
 // surrounding whitespace ignored. Baggage's `;property` metadata is not part of
-// the format, so a ';' is simply part of a value.
+// the format, so a ';' is simply part of a value. A message about a bad entry
+// never quotes its value, which is often a secret (an API key, a token): only its
+// position and what looks like its name.
 
 /** A header name: an HTTP token (RFC 9110 tchar). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -24,9 +26,9 @@ export class OtlpHeadersError extends Error {
 export function parseOtlpHeaders(text: string): Record<string, string> {
   const headers: Record<string, string> = {};
   const problems: string[] = [];
-  for (const entry of text.split(",")) {
+  for (const [index, entry] of text.split(",").entries()) {
     if (entry.trim() === "") continue;
-    const header = parseEntry(entry);
+    const header = parseEntry(entry, index + 1);
     if (typeof header === "string") problems.push(header);
     else headers[header.key] = header.value;
   }
@@ -34,14 +36,16 @@ export function parseOtlpHeaders(text: string): Record<string, string> {
   return headers;
 }
 
-/** One `key=value` pair, or what is wrong with it. */
-function parseEntry(entry: string): { key: string; value: string } | string {
+/** One `key=value` pair (the `position`th in the list, from 1), or what is wrong with it. */
+function parseEntry(entry: string, position: number): { key: string; value: string } | string {
   const equals = entry.indexOf("=");
-  if (equals < 0) return `"${entry.trim()}" is not key=value`;
+  const name = nameOf(entry);
+  const described = `entry ${position}${name ? ` (${JSON.stringify(name)})` : ""}`;
+  if (equals < 0) return `${described} is not key=value (write ${name || "name"}=value, with a space in the value as %20 and a comma as %2C)`;
   // Header names are case-insensitive: in lower case, "X-Key" and "x-key" are one header,
   // and a configured "Content-Type" is the exporter's own content-type, not a second one.
   const key = entry.slice(0, equals).trim().toLowerCase();
-  if (!TOKEN.test(key)) return `"${key}" is not a valid header name`;
+  if (!TOKEN.test(key)) return `${described} has no valid header name before "="`;
   const raw = entry.slice(equals + 1).trim();
   let value: string;
   try {
@@ -53,6 +57,16 @@ function parseEntry(entry: string): { key: string; value: string } | string {
   // anything but printable ASCII, and either would fail every export (or the start-up) later.
   if (!/^[\x20-\x7e]*$/.test(value)) return `the value of ${key} must be printable ASCII once percent-decoded (no line breaks, tabs, control or non-ASCII characters)`;
   return { key, value };
+}
+
+/**
+ * What looks like a bad entry's header name, to name it by: the text before its first ':', '='
+ * or whitespace, when one follows it. An entry with none of them may as well be the tail of a
+ * value cut at a ',' (a token holding a comma), so it gets no name.
+ */
+function nameOf(entry: string): string | undefined {
+  const match = /^\s*([^\s:=]+)\s*[\s:=]/.exec(entry);
+  return match?.[1];
 }
 
 /**

@@ -25,13 +25,32 @@ describe("parseOtlpHeaders (OTEL_EXPORTER_OTLP_HEADERS format)", () => {
   });
 
   it("names every bad pair, not only the first", () => {
-    expect(() => parseOtlpHeaders("a=b%ZZ,ok=1,=x")).toThrow('the value of a has a malformed percent-encoding; "" is not a valid header name');
+    expect(() => parseOtlpHeaders("a=b%ZZ,ok=1,=x")).toThrow('the value of a has a malformed percent-encoding; entry 3 has no valid header name before "="');
+  });
+
+  it.each([
+    ["Authorization: Bearer tok_SECRET123", 'entry 1 ("Authorization") is not key=value (write Authorization=value'],
+    ["x=1,Authorization Bearer tok_SECRET123", 'entry 2 ("Authorization") is not key=value'],
+    ["authorization=Bearer%20tok_A,tok_SECRET123", "entry 2 is not key=value"],
+    ["tok_SECRET123", "entry 1 is not key=value"],
+    ["Authorization: Bearer tok_SECRET123=", 'entry 1 ("Authorization") has no valid header name before "="'],
+    ["Authorization: tok_SECRET123%ZZ=1", 'entry 1 ("Authorization") has no valid header name before "="'],
+  ])("names a bad entry by its position and what looks like its name, never its value (%j)", (text, message) => {
+    let thrown: unknown;
+    try {
+      parseOtlpHeaders(text);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(OtlpHeadersError);
+    expect((thrown as Error).message).toContain(message);
+    expect((thrown as Error).message).not.toMatch(/SECRET|tok_A|Bearer/);
   });
 
   it.each([
     ["no-equals-sign", /is not key=value/],
-    ["=value", /not a valid header name/],
-    ["bad key=1", /not a valid header name/],
+    ["=value", /no valid header name before "="/],
+    ["bad key=1", /no valid header name before "="/],
     ["k=%E0%A4%A", /malformed percent-encoding/],
     ["k=a%0D%0Ab", /printable ASCII/],
     ["k=a%09b", /printable ASCII/],
