@@ -16,6 +16,7 @@
 
 import { toJsonString } from "@bufbuild/protobuf";
 import { MonitoringEventEnvelopeSchema } from "@traceledger/proto";
+import { takeUrlCredentials } from "../config/url-credentials.js";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
 import type { Logger } from "../log/logger.js";
 import { WakeableSleep } from "../subscription/wakeable-sleep.js";
@@ -156,10 +157,8 @@ export class AlertWebhook {
 
 /** The URL without its credentials, and those as an HTTP Basic authorization header. */
 function webhookTarget(raw: string): { url: string; authorization?: string } {
-  const url = new URL(raw);
-  if (url.username === "" && url.password === "") return { url: raw };
-  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-  url.username = "";
-  url.password = "";
-  return { url: url.toString(), authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` };
+  // The settings refused a URL whose credentials do not percent-decode.
+  const taken = takeUrlCredentials(new URL(raw));
+  if (taken === "malformed") throw new Error("ALERT_WEBHOOK_URL has a user name or password with a malformed percent-encoding");
+  return taken.authorization === undefined ? { url: raw } : { url: taken.url.toString(), authorization: taken.authorization };
 }

@@ -4,6 +4,7 @@
 // rest, so a bad value stops the server with every problem named at once.
 
 import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
+import { takeUrlCredentials, withoutUserinfo } from "../config/url-credentials.js";
 import { MAX_ERROR_RATE_BUCKETS, monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
 
 export interface MonitoringSettings {
@@ -106,7 +107,11 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
   }
 
   const webhookUrl = read("ALERT_WEBHOOK_URL");
-  if (webhookUrl !== "" && !isHttpUrl(webhookUrl)) problems.push(`ALERT_WEBHOOK_URL=${JSON.stringify(webhookUrl)} must be an http:// or https:// URL`);
+  // Messages never quote the credentials a webhook URL may carry.
+  if (webhookUrl !== "" && !isHttpUrl(webhookUrl)) problems.push(`ALERT_WEBHOOK_URL=${JSON.stringify(withoutUserinfo(webhookUrl))} must be an http:// or https:// URL`);
+  else if (webhookUrl !== "" && takeUrlCredentials(new URL(webhookUrl)) === "malformed") {
+    problems.push("ALERT_WEBHOOK_URL has a user name or password with a malformed percent-encoding (write a '%' in them as %25)");
+  }
 
   const windowMs = integer("MONITORING_ERROR_RATE_WINDOW_MS", 1, DAY_MS);
   const bucketMs = integer("MONITORING_ERROR_RATE_BUCKET_MS", 1, DAY_MS);

@@ -98,4 +98,12 @@ describe("monitoring settings from the environment", () => {
       'MONITORING_TICK_MS="0" is not a whole number between 10 and 60000',
     ]);
   });
+
+  it("refuse a webhook URL whose credentials do not percent-decode, and never quote them", () => {
+    expect(load({ ALERT_WEBHOOK_URL: "https://hook:%ZZsecret@hooks.example/alerts" }).problems).toEqual([
+      "ALERT_WEBHOOK_URL has a user name or password with a malformed percent-encoding (write a '%' in them as %25)",
+    ]);
+    const [notHttp] = load({ ALERT_WEBHOOK_URL: "ftp://hook:secret@hooks.example/alerts" }).problems;
+    expect(notHttp).toBe('ALERT_WEBHOOK_URL="ftp://***@hooks.example/alerts" must be an http:// or https:// URL');
+  });
 });

@@ -14,8 +14,8 @@
 // must not stop a server that exports nothing.
 
 import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
+import { takeUrlCredentials, withoutUserinfo } from "../config/url-credentials.js";
 import { parseOtlpCompression, type OtlpCompression } from "./otlp-compression.js";
-import { takeEndpointCredentials, withoutUserinfo } from "./otlp-endpoint-credentials.js";
 import { OtlpHeadersError, parseOtlpHeaders, unsendableHeaders } from "./otlp-headers.js";
 import type { TailSamplingPolicy } from "./tail-sampling.js";
 
@@ -212,7 +212,7 @@ function resolveEndpoint(
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     problems.push(`${name}=${JSON.stringify(withoutUserinfo(raw))} must be an http:// or https:// URL`);
   }
-  const taken = takeEndpointCredentials(url);
+  const taken = takeUrlCredentials(url);
   if (taken === "malformed") {
     problems.push(`${name} has a user name or password with a malformed percent-encoding (write a '%' in them as %25)`);
     url.username = "";

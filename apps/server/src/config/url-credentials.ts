@@ -1,14 +1,14 @@
-// Credentials in the OTLP endpoint's URL (https://user:pass@collector/v1/traces),
-// taken as ALERT_WEBHOOK_URL takes them: sent as HTTP Basic authorization and kept
-// out of the URL. Left in, Node's fetch refuses the URL (every export fails),
-// grpc-js ignores them without a word, and the endpoint is logged, password and all.
+// Credentials in a URL the server sends to (OTLP_ENDPOINT, ALERT_WEBHOOK_URL:
+// https://user:pass@collector/v1/traces): sent as HTTP Basic authorization and kept
+// out of the URL. Left in, Node's fetch refuses the URL (every request fails),
+// grpc-js ignores them without a word, and the URL is logged, password and all.
 
 /** The URL without its user name and password, and those as an authorization header value (none when it had none). */
-export function takeEndpointCredentials(url: URL): { readonly url: URL; readonly authorization?: string } | "malformed" {
+export function takeUrlCredentials(url: URL): { readonly url: URL; readonly authorization?: string } | "malformed" {
   if (url.username === "" && url.password === "") return { url };
   let credentials: string;
   try {
-    // Percent-decoded, as the webhook's: a '@' or ':' in a password can only be written encoded.
+    // Percent-decoded: a '@' or ':' in a password can only be written encoded.
     credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
   } catch {
     return "malformed";
