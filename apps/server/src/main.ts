@@ -7,6 +7,7 @@ import { helpText, loadConfig, ConfigError } from "./config/server-config.js";
 import { runDemo } from "./demo/run-demo.js";
 import { createLogger } from "./log/logger.js";
 import { loadEmbeddedPostgres } from "./database/load-embedded-postgres.js";
+import { PortInUseError } from "./rpc/transport/serve.js";
 import { StartInterrupted, startTraceledger, type Traceledger } from "./server/start-traceledger.js";
 
 /** How long shutdown may take past the grace period (the bus's last commits, the saga's outputs, PostgreSQL's stop). */
@@ -153,10 +154,16 @@ function takeSignals(handler: (signal: NodeJS.Signals) => void): void {
   }
 }
 
+/** What a failed start prints: for a taken port, also the setting that moves it. */
+function startFailure(error: unknown): string {
+  if (error instanceof PortInUseError) return `${error.message} (set ${error.door === "gRPC" ? "TRACELEDGER_GRPC_PORT" : "TRACELEDGER_HTTP_PORT"}, 0 for any free port)`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`traceledger failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`traceledger failed to start: ${startFailure(error)}`);
     process.exit(1);
   },
 );

@@ -1,8 +1,11 @@
 // grpc.health.v1.Health on the gRPC door, as grpc_health_probe or a load
-// balancer would call it: a stock grpc-js client loading health.proto.
+// balancer would call it: a stock grpc-js client loading health.proto. What the
+// app declared serving answers NOT_SERVING while its readiness check (the one
+// /readyz uses) says not ready: a gRPC readiness probe must agree with /readyz.
 import { status, type Client } from "@grpc/grpc-js";
 import { TracingService } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { READINESS_CACHE_MS } from "./grpc-health.js";
 import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
 import { serviceRegistration } from "./service-registration.js";
 import { CallLog } from "./testing/call-log.js";
@@ -93,6 +96,73 @@ describe("gRPC health checking", () => {
     const ended = await reader.status;
     expect(ended.code).toBe(status.UNAVAILABLE);
     expect(ended.details).toBe("the server is shutting down");
+    await closed;
+  });
+});
+
+describe("gRPC health with the app's readiness check", () => {
+  let ready: boolean;
+  let asked: number;
+  let gated: GrpcServer;
+  let client: Client;
+  const checkGated = async (service: string) => (await callUnary<{ status: string }>(client, "Check", { service })).response?.status;
+
+  beforeAll(async () => {
+    ready = true;
+    asked = 0;
+    gated = await createGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      services: [serviceRegistration(TracingService, testTracingService(new CallLog()))],
+      ready: () => {
+        asked += 1;
+        return ready ? { ready: true } : { ready: false, reason: "the database is unreachable" };
+      },
+    });
+    client = foreignHealthClient(gated.address);
+  });
+  afterAll(async () => {
+    client.close();
+    await gated.close(0);
+  });
+
+  it("answers NOT_SERVING while not ready, though declared serving, asking at most once per READINESS_CACHE_MS", async () => {
+    gated.setServing(true);
+    const before = asked;
+    expect(await Promise.all([checkGated(""), checkGated(SERVICE), checkGated(""), checkGated(SERVICE)])).toEqual(["SERVING", "SERVING", "SERVING", "SERVING"]);
+    expect(asked - before).toBe(1);
+    ready = false;
+    await expect.poll(() => checkGated(SERVICE), { timeout: 3 * READINESS_CACHE_MS, interval: 100 }).toBe("NOT_SERVING");
+    expect(await checkGated("")).toBe("NOT_SERVING");
+    const { response } = await callUnary<{ statuses: Record<string, { status: string }> }>(client, "List", {});
+    expect(response?.statuses).toEqual({ "": { status: "NOT_SERVING" }, [SERVICE]: { status: "NOT_SERVING" } });
+    ready = true;
+    await expect.poll(() => checkGated(""), { timeout: 3 * READINESS_CACHE_MS, interval: 100 }).toBe("SERVING");
+  });
+
+  it("Watch sends each change of readiness, and nothing asks for it with no watcher or check", async () => {
+    gated.setServing(true);
+    const call = (client as unknown as { Watch(request: object): WatchCall }).Watch({ service: SERVICE });
+    const reader = streamReader<{ status: string }>(call);
+    expect((await reader.next()).status).toBe("SERVING");
+    ready = false;
+    expect((await reader.next()).status).toBe("NOT_SERVING");
+    ready = true;
+    expect((await reader.next()).status).toBe("SERVING");
+    call.cancel();
+    await reader.status;
+    const idle = asked;
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * READINESS_CACHE_MS));
+    expect(asked).toBe(idle);
+  });
+
+  it("is NOT_SERVING at close whatever the readiness", async () => {
+    gated.setServing(true);
+    const reader = streamReader<{ status: string }>((client as unknown as { Watch(request: object): WatchCall }).Watch({ service: "" }));
+    expect((await reader.next()).status).toBe("SERVING");
+    const closed = gated.close(1_000);
+    expect((await reader.next()).status).toBe("NOT_SERVING");
+    expect((await reader.status).code).toBe(status.UNAVAILABLE);
     await closed;
   });
 });

@@ -1,19 +1,40 @@
 // grpc.health.v1.Health: Check, List and Watch over a status per service and
 // one for the server as a whole (the empty name). Every status starts
 // NOT_SERVING: the app declares itself serving once it is ready, and not
-// serving again when it starts to shut down.
+// serving again when it starts to shut down. Between the two, what the app
+// declared serving is also subject to its readiness check (the one /readyz
+// answers by): while that says not ready (the database unreachable) every
+// status is NOT_SERVING, so a Kubernetes gRPC probe, Envoy or a client's own
+// health checking sends the calls to a replica that can serve them.
 
 import { status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { EventEmitter } from "node:events";
 import { endStreamOnShutdown } from "./end-stream-on-shutdown.js";
+import type { ReadinessCheck } from "./probe-routes.js";
 
 export type ServingStatus = "SERVING" | "NOT_SERVING";
+
+/**
+ * How long one readiness answer stands: probes and load balancers calling Check
+ * often, from many places, ask the database at most once a second; watchers
+ * learn of a change within a second or so.
+ */
+export const READINESS_CACHE_MS = 1000;
 
 interface HealthCheckRequest {
   service?: string;
 }
 interface HealthCheckResponse {
   status: ServingStatus | "SERVICE_UNKNOWN";
+}
+
+interface HealthOptions {
+  /** Ends the Watch streams (UNAVAILABLE). */
+  readonly streamShutdown: AbortSignal;
+  /** The app's readiness; it must settle promptly (Check waits for it). Default: ready whenever declared serving. */
+  readonly ready?: ReadinessCheck;
+  /** Default READINESS_CACHE_MS. */
+  readonly readinessCacheMs?: number;
 }
 
 interface HealthService {
@@ -24,44 +45,114 @@ interface HealthService {
   setAll(status: ServingStatus): void;
 }
 
-export function createHealthService(serviceNames: readonly string[], streamShutdown: AbortSignal): HealthService {
-  const statuses = new Map<string, ServingStatus>(["", ...serviceNames].map((name) => [name, "NOT_SERVING"]));
+export function createHealthService(serviceNames: readonly string[], options: HealthOptions): HealthService {
+  const { streamShutdown, ready: readinessCheck } = options;
+  const cacheMs = options.readinessCacheMs ?? READINESS_CACHE_MS;
+  // What the app declared; what is answered also depends on the readiness below.
+  const declared = new Map<string, ServingStatus>(["", ...serviceNames].map((name) => [name, "NOT_SERVING"]));
   const changes = new EventEmitter().setMaxListeners(0);
   const setStatus = (service: string, status: ServingStatus): void => {
-    if (statuses.get(service) === status) return;
-    statuses.set(service, status);
+    if (declared.get(service) === status) return;
+    declared.set(service, status);
     changes.emit("change", service);
+  };
+
+  // The last readiness answer, when it came, and the check under way (one at a time).
+  let ready = readinessCheck === undefined;
+  let checkedAt = -Infinity;
+  let checking: Promise<boolean> | undefined;
+  const readiness = (maxAgeMs = cacheMs): Promise<boolean> => {
+    if (readinessCheck === undefined || performance.now() - checkedAt < maxAgeMs) return Promise.resolve(ready);
+    checking ??= (async () => {
+      let answer: boolean;
+      try {
+        answer = (await readinessCheck()).ready;
+      } catch {
+        answer = false;
+      }
+      checkedAt = performance.now();
+      checking = undefined;
+      if (answer !== ready) {
+        ready = answer;
+        changes.emit("readiness");
+      }
+      return answer;
+    })();
+    return checking;
+  };
+  const anyServing = (): boolean => [...declared.values()].includes("SERVING");
+  /** The status to answer for `service` by the last readiness answer (undefined: unknown). */
+  const statusNow = (service: string): ServingStatus | undefined => {
+    const status = declared.get(service);
+    return status === "SERVING" && !ready ? "NOT_SERVING" : status;
+  };
+  /** Runs `then` once readiness is current for `services`: at once unless one is declared serving and the answer is stale. */
+  const current = (services: readonly string[], then: () => void): void => {
+    if (readinessCheck === undefined || performance.now() - checkedAt < cacheMs || !services.some((service) => declared.get(service) === "SERVING")) then();
+    else void readiness().then(then);
+  };
+
+  // Watchers hear of readiness changes by a poll, run only while there are watchers.
+  let watchers = 0;
+  let poll: NodeJS.Timeout | undefined;
+  const watching = (delta: 1 | -1): void => {
+    watchers += delta;
+    if (readinessCheck === undefined) return;
+    if (watchers > 0 && poll === undefined) {
+      poll = setInterval(() => {
+        if (anyServing()) void readiness(0);
+      }, cacheMs);
+      poll.unref();
+    } else if (watchers === 0 && poll !== undefined) {
+      clearInterval(poll);
+      poll = undefined;
+    }
   };
 
   const implementation = {
     Check(call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) {
       const service = call.request.service ?? "";
-      const status = statuses.get(service);
-      if (status) callback(null, { status });
-      else callback({ code: grpcStatus.NOT_FOUND, details: `unknown service "${service}"` });
+      current([service], () => {
+        const status = statusNow(service);
+        if (status) callback(null, { status });
+        else callback({ code: grpcStatus.NOT_FOUND, details: `unknown service "${service}"` });
+      });
     },
     List(_call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) {
-      callback(null, { statuses: Object.fromEntries([...statuses].map(([service, status]) => [service, { status }])) });
+      current([...declared.keys()], () => {
+        callback(null, { statuses: Object.fromEntries([...declared.keys()].map((service) => [service, { status: statusNow(service) }])) });
+      });
     },
     Watch(call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) {
       const service = call.request.service ?? "";
       let last: HealthCheckResponse["status"] | undefined;
-      const send = (): void => {
-        const status = statuses.get(service) ?? "SERVICE_UNKNOWN";
-        if (status !== last) call.write({ status });
-        last = status;
-      };
+      let ended = false;
+      // Synchronous when it can be: at close, NOT_SERVING must be written before the stream ends.
+      const send = (): void =>
+        current([service], () => {
+          const status = statusNow(service) ?? "SERVICE_UNKNOWN";
+          if (ended || status === last) return;
+          last = status;
+          call.write({ status });
+        });
       const onChange = (changed: string): void => {
         if (changed === service) send();
       };
       changes.on("change", onChange);
-      endStreamOnShutdown(call, streamShutdown, () => changes.off("change", onChange));
+      changes.on("readiness", send);
+      watching(1);
+      endStreamOnShutdown(call, streamShutdown, () => {
+        ended = true;
+        changes.off("change", onChange);
+        changes.off("readiness", send);
+        watching(-1);
+      });
       if (!streamShutdown.aborted) send();
     },
   };
   return {
     implementation,
     setStatus,
-    setAll: (status) => [...statuses.keys()].forEach((service) => setStatus(service, status)),
+    setAll: (status) => [...declared.keys()].forEach((service) => setStatus(service, status)),
   };
 }

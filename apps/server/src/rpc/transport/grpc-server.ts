@@ -3,7 +3,9 @@
 // plus the standard health and reflection services that generic tools expect.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Server, ServerCredentials, type ServiceDefinition, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials, setLogger, type ServiceDefinition, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
+// Not in grpc-js's index (only setLogger is): what bind() restores after its scoped filter.
+import { getLogger } from "@grpc/grpc-js/build/src/logging.js";
 import { setMaxListeners } from "node:events";
 import { resetStream, SHUTTING_DOWN, STREAM_END_MS, trackOpenStream } from "./end-stream-on-shutdown.js";
 import { createHealthService, type ServingStatus } from "./grpc-health.js";
@@ -12,6 +14,7 @@ import { grpcServiceDefinition } from "./grpc-service-definition.js";
 import { grpcServiceImplementation } from "./grpc-service-implementation.js";
 import { hostPort } from "./host-port.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
+import type { ReadinessCheck } from "./probe-routes.js";
 import { logInternalError, type InternalErrorHandler } from "./public-error.js";
 import { createReflectionIndex } from "./reflection-index.js";
 import type { ServiceRegistration } from "./service-registration.js";
@@ -22,6 +25,11 @@ interface GrpcServerOptions {
   /** 0 picks a free port; the bound one is on the result. */
   readonly port: number;
   readonly services: readonly ServiceRegistration[];
+  /**
+   * The app's readiness (/readyz's): health answers NOT_SERVING while it says not ready, also
+   * for what setServing declared serving. Asked at most once per READINESS_CACHE_MS. Default: ready.
+   */
+  readonly ready?: ReadinessCheck;
   /** Larger requests fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
   readonly maxReceiveMessageBytes?: number;
   /** Larger responses fail with RESOURCE_EXHAUSTED. Default 4 MiB. */
@@ -35,7 +43,10 @@ export interface GrpcServer {
   /** host:port as bound. */
   readonly address: string;
   readonly port: number;
-  /** Health status of one service by full name, of the server as a whole (""), or of all when service is omitted. */
+  /**
+   * Health status of one service by full name, of the server as a whole (""), or of all when
+   * service is omitted. Serving is answered only while `ready` also says so.
+   */
   setServing(serving: boolean, service?: string): void;
   /**
    * Stops accepting calls, ends server streams with UNAVAILABLE (resetting, after
@@ -68,7 +79,7 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
   }
   const health = createHealthService(
     options.services.map((r) => r.service.typeName),
-    streamShutdown.signal,
+    { streamShutdown: streamShutdown.signal, ...(options.ready ? { ready: options.ready } : {}) },
   );
   const reflection = reflectionImplementation(
     createReflectionIndex(options.services.map((r) => r.service)),
@@ -132,10 +143,32 @@ function trackingStreams(
   );
 }
 
-function bind(server: Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+/**
+ * grpc-js both rejects and logs a failed bind to stderr ("E No address added out of total 1
+ * resolved"), beside the app's own report of the rejection. That one message is dropped while
+ * the bind runs; every other message still reaches grpc-js's logger.
+ */
+const BIND_FAILED = "No address added out of total";
+
+async function bind(server: Server, address: string): Promise<number> {
+  const logger = getLogger();
+  setLogger({
+    ...logger,
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (!(typeof message === "string" && message.startsWith(BIND_FAILED))) logger.error?.(message, ...rest);
+    },
   });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    });
+  } catch (error) {
+    // grpc-js names the listen error in its message alone; `code` as Node's own listen error has it.
+    if (error instanceof Error && error.message.includes("EADDRINUSE")) throw Object.assign(error, { code: "EADDRINUSE" as const });
+    throw error;
+  } finally {
+    setLogger(logger);
+  }
 }
 
 // tryShutdown closes the listener and sends GOAWAY, then waits for open calls;

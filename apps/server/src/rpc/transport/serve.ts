@@ -4,6 +4,7 @@ import type { ConnectError } from "@connectrpc/connect";
 import type { CorsPolicy } from "./cors.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
+import { hostPort } from "./host-port.js";
 import type { PlainRoute } from "./plain-routes.js";
 import { probeRoutes, type ReadinessCheck } from "./probe-routes.js";
 import type { InternalErrorHandler } from "./public-error.js";
@@ -18,7 +19,7 @@ interface ServeOptions {
   readonly services: readonly ServiceRegistration[];
   /** Routes beside /healthz and /readyz on the HTTP port (for example /metrics, POST /v1/traces). */
   readonly plainRoutes?: readonly PlainRoute[];
-  /** The app's own readiness; /readyz also requires setServing(true). */
+  /** The app's own readiness, for /readyz and gRPC health alike; both also require setServing(true). */
   readonly ready: ReadinessCheck;
   /** Per message, both directions, both doors. Default 4 MiB. */
   readonly maxMessageBytes?: number;
@@ -29,6 +30,20 @@ interface ServeOptions {
   readonly cors?: CorsPolicy;
 }
 
+/** What startServers throws when a port is taken: which door, at which address. */
+export class PortInUseError extends Error {
+  override readonly name = "PortInUseError";
+  /** As Node's own listen error has it. */
+  readonly code = "EADDRINUSE";
+  constructor(
+    readonly door: "gRPC" | "HTTP",
+    readonly address: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the ${door} port ${address} is in use`, options);
+  }
+}
+
 export interface Servers {
   /** host:port of the gRPC door (h2c). */
   readonly grpcAddress: string;
@@ -36,7 +51,8 @@ export interface Servers {
   readonly httpAddress: string;
   /**
    * Serving status for gRPC health and /readyz, for all services or one by
-   * full name. Both start not serving; say so once the app is ready.
+   * full name. Both start not serving; say so once the app is ready. Both
+   * answer serving only while `ready` also says so.
    */
   setServing(serving: boolean, service?: string): void;
   /**
@@ -53,9 +69,12 @@ export async function startServers(options: ServeOptions): Promise<Servers> {
     host: options.host,
     port: options.grpcPort,
     services: options.services,
+    ready: options.ready,
     onInternalError: options.onInternalError,
     shutdownError: options.shutdownError,
     ...limits,
+  }).catch((error: unknown) => {
+    throw portInUse(error, "gRPC", options.host, options.grpcPort);
   });
   let serving = false;
   const readiness: ReadinessCheck = () => (serving ? options.ready() : { ready: false, reason: "not serving" });
@@ -70,7 +89,7 @@ export async function startServers(options: ServeOptions): Promise<Servers> {
     ...limits,
   }).catch(async (error: unknown) => {
     await grpc.close(0);
-    throw error;
+    throw portInUse(error, "HTTP", options.host, options.httpPort);
   });
 
   return {
@@ -85,4 +104,9 @@ export async function startServers(options: ServeOptions): Promise<Servers> {
       await Promise.all([grpc.close(gracePeriodMs), http.close(gracePeriodMs)]);
     },
   };
+}
+
+/** A PortInUseError for Node's (or grpc-js's) EADDRINUSE; any other error as it is. */
+function portInUse(error: unknown, door: PortInUseError["door"], host: string, port: number): unknown {
+  return (error as { code?: unknown } | undefined)?.code === "EADDRINUSE" ? new PortInUseError(door, hostPort(host, port), { cause: error }) : error;
 }
