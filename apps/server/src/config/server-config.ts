@@ -8,6 +8,7 @@ import { parseAllowedOrigins } from "../rpc/transport/cors.js";
 import { loadOtlpExportConfig, OTLP_EXPORT_SETTINGS, type OtlpExportConfig } from "../otlp-export/otlp-export-config.js";
 import { DEFAULT_DATA_DIR } from "../database/embedded-database.js";
 import { loadMonitoringSettings, MONITORING_SETTINGS, type MonitoringSettings } from "../monitoring/monitoring-settings.js";
+import { databaseUrlProblem } from "./database-url.js";
 import { isDecimal, isWholeNumber, parseBoolean } from "./setting-values.js";
 
 export interface ServerConfig {
@@ -78,7 +79,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: "TRACELEDGER_GRPC_PORT", default: "7317", help: "gRPC port (grpc-js, h2c): TracingService, MonitoringService, OTLP/gRPC TraceService, health, reflection. 0 picks a free port." },
   { name: "TRACELEDGER_HTTP_PORT", default: "7318", help: "HTTP/1.1 port: Connect JSON and gRPC-Web, OTLP/HTTP POST /v1/traces, /healthz, /readyz, /metrics. 0 picks a free port." },
   { name: "TRACELEDGER_CORS_ALLOWED_ORIGINS", default: "", help: "Comma-separated origins (https://app.example.com) whose web pages may call the HTTP port (gRPC-Web, Connect, OTLP/HTTP from a browser); * for any. Unset: same-origin only." },
-  { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
+  { name: "DATABASE_URL", default: "", help: "PostgreSQL 14+ URL, postgres://user:password@host:5432/database; percent-encode @ # / ? % : in the user name and password. Unset: start the embedded PostgreSQL in TRACELEDGER_DATA_DIR." },
   { name: "TRACELEDGER_DATA_DIR", default: DEFAULT_DATA_DIR, help: "Data folder of the embedded PostgreSQL (created on first run)." },
   {
     name: "TRACELEDGER_APPEND_DEADLINE_MS",
@@ -151,9 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const lengthRaw = read("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT");
   const attributeValueLengthLimit = lengthRaw === "" ? Infinity : integer("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 1, 1 << 30);
   const databaseUrl = read("DATABASE_URL") || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${JSON.stringify(databaseUrl.split(":")[0] + ":...")})`);
-  }
+  const databaseUrlIssue = databaseUrl === undefined ? undefined : databaseUrlProblem(databaseUrl);
+  if (databaseUrlIssue !== undefined) problems.push(databaseUrlIssue);
   const host = read("TRACELEDGER_HOST");
   if (isIP(host) === 0 && NUMERIC_LABELS.test(host)) {
     problems.push(`TRACELEDGER_HOST=${JSON.stringify(host)} looks like an IPv4 address but is not one: four numbers from 0 to 255 without leading zeros (e.g. 10.0.0.5)`);

@@ -48,6 +48,52 @@ describe("server configuration from the environment", () => {
     expect(message).not.toContain("mysql://x");
   });
 
+  it("refuses a DATABASE_URL the PostgreSQL client cannot use, naming the variable and never quoting the password", () => {
+    const problem = (url: string): string => {
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      return "";
+    };
+    const encode = "percent-encode @ # / ? % : in the user name and password";
+    const cases: Array<[url: string, secret: string, says: string[]]> = [
+      ["postgres://app:s3cret@127.0.0.1:99999/traceledger", "s3cret", ["DATABASE_URL's port is not a whole number from 1 to 65535"]],
+      ["postgres://app:s3cret@127.0.0.1:0/traceledger", "s3cret", ["DATABASE_URL's port is not a whole number from 1 to 65535"]],
+      ["postgres://app:pa%zzss@127.0.0.1:5432/traceledger", "zzss", ['DATABASE_URL\'s password has a "%" that does not start a %XX escape', encode]],
+      ["postgres://a%zzpp:s3cret@127.0.0.1:5432/traceledger", "s3cret", ['DATABASE_URL\'s user name has a "%"', encode]],
+      ["postgres://app:p@ss#w0rd@127.0.0.1:5432/traceledger", "ss#w0rd", ['DATABASE_URL holds a "#"', encode]],
+      ["postgres://app:p@ss/w0rd@127.0.0.1:5432/traceledger", "w0rd", ['DATABASE_URL holds an "@" after its host', encode]],
+      ["postgres://app:p@ss?w0rd@127.0.0.1:5432/traceledger", "w0rd", ['DATABASE_URL holds an "@" after its host', encode]],
+      ["postgres://app:se/cret@127.0.0.1:5432/traceledger", "cret", ['DATABASE_URL holds an "@" after its host', encode]],
+      ["postgres://app:s3cret@127.0.0.1:5x432/traceledger", "s3cret", ["DATABASE_URL's port is not a whole number", encode]],
+      ["postgres://app:s3cret@/traceledger", "s3cret", ["DATABASE_URL names no host"]],
+      ["postgres://app:s3cret@h1:5432,/traceledger", "s3cret", ["DATABASE_URL names no host"]],
+      ["postgres://app:s3cret@[::1]:5432/traceledger", "s3cret", ["DATABASE_URL's host is an IPv6 address"]],
+      ["postgres://app:s3cret@db host/traceledger", "s3cret", ["DATABASE_URL is not a URL the PostgreSQL client can read", encode]],
+    ];
+    for (const [url, secret, says] of cases) {
+      const message = problem(url);
+      for (const text of says) expect(message, url).toContain(text);
+      expect(message, url).not.toContain(secret);
+    }
+    // What the client reads as meant: an @ in a user name or password (Azure's user@server) is
+    // taken up to the last @; several hosts; no host at all (PGHOST or localhost, as libpq).
+    for (const url of [
+      "postgres://u:p@db:5432/traces",
+      "postgresql://app@server:p@ss@db.example.com/traces?sslmode=require",
+      "postgres://app:p%40ss%23w0rd%2F%3F%25%3A@127.0.0.1/traceledger",
+      "postgres://app:pw@db1:5432,db2:5433/traces",
+      "postgres://app:pw@db:/traces",
+      "postgres:///traces",
+      "postgres://localhost",
+    ]) {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl, url).toBe(url);
+    }
+  });
+
   it("takes an IP address or a host name to listen on, and refuses anything else before a port opens", () => {
     for (const host of ["0.0.0.0", "127.0.0.1", "::1", "::", "localhost", "tl-1.internal"]) expect(loadConfig({ TRACELEDGER_HOST: host }).host).toBe(host);
     for (const host of ["local host", "http://127.0.0.1", "127.0.0.1:7317", "-bad.example", "a..b"]) {

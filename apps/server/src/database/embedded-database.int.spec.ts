@@ -44,6 +44,15 @@ describe("embedded PostgreSQL", () => {
     await writeFile(path.join(root, "not-postgres", "file.txt"), "hello");
     await expect(startEmbeddedDatabase({ dataDir: path.join(root, "not-postgres") })).rejects.toThrow(/holds no PostgreSQL cluster/);
 
+    // initdb killed (kill -9 of its process group) before it wrote global/pg_control: PG_VERSION
+    // and empty folders, no data; PostgreSQL would refuse it on every start.
+    const unfinished = path.join(root, "unfinished-initdb");
+    await mkdir(path.join(unfinished, "global"), { recursive: true });
+    await writeFile(path.join(unfinished, "PG_VERSION"), "18\n");
+    await expect(startEmbeddedDatabase({ dataDir: unfinished })).rejects.toThrow(
+      new RegExp(`the data folder ${unfinished} holds an initialisation that did not finish .*no data.*remove it`),
+    );
+
     await writeFile(path.join(root, "a-file"), "");
     await expect(startEmbeddedDatabase({ dataDir: path.join(root, "a-file", "data") })).rejects.toThrow(/not writable/);
     // A file system that will not hold folders (Node's recursive mkdir loops forever there).

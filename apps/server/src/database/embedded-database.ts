@@ -201,6 +201,12 @@ async function inspectDataDir(dataDir: string): Promise<"empty" | "ready"> {
       `the data folder ${dataDir} is not empty and holds no PostgreSQL cluster (no PG_VERSION); remove it or choose another`,
     );
   }
+  if (await isUnfinishedInitdb(dataDir)) {
+    throw new EmbeddedDatabaseError(
+      `the data folder ${dataDir} holds an initialisation that did not finish (initdb was stopped before it wrote ` +
+        `global/pg_control), so it has no data: remove it, and the next start initialises it anew`,
+    );
+  }
   const version = (await readFile(path.join(dataDir, "PG_VERSION"), "utf8")).trim();
   if (version !== "18") {
     throw new EmbeddedDatabaseError(
@@ -209,6 +215,25 @@ async function inspectDataDir(dataDir: string): Promise<"empty" | "ready"> {
     );
   }
   return "ready";
+}
+
+/**
+ * initdb writes PG_VERSION first and global/pg_control only when it bootstraps the catalogs:
+ * a folder with the one and not the other was left by an initdb killed on the way (kill -9
+ * of its process group, a power loss), and PostgreSQL refuses it on every start. With no file
+ * in global/ either, no catalog was ever written there: a cluster that lost its pg_control is
+ * not taken for one, and gets PostgreSQL's own error.
+ */
+async function isUnfinishedInitdb(dataDir: string): Promise<boolean> {
+  const global = path.join(dataDir, "global");
+  let entries: string[];
+  try {
+    entries = await readdir(global);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw error;
+  }
+  return entries.length === 0;
 }
 
 /**

@@ -5,6 +5,7 @@
 import net from "node:net";
 import postgres from "postgres";
 import { type EmbeddedDatabase, type EmbeddedDatabaseOptions, startEmbeddedDatabase } from "./embedded-database.js";
+import { redactDatabaseUrl } from "./redact-database-url.js";
 
 /** A postgres.js client whose int8 values are bigint (see createPostgresClient). */
 export type Sql = postgres.Sql<{ bigint: bigint }>;
@@ -134,7 +135,7 @@ export class DatabaseConnectionError extends Error {
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const url = options.databaseUrl ?? process.env["DATABASE_URL"] ?? "";
   if (url !== "") {
-    const description = redact(url);
+    const description = redactDatabaseUrl(url);
     const sql = createPostgresClient(url, options.client);
     // A server that accepts and never answers would hold the check for postgres.js's 30 s
     // connect timeout, then the process's shutdown overrun.
@@ -223,17 +224,6 @@ async function checkConnection(sql: Sql, description: string): Promise<void> {
       `cannot connect to ${description}: ${error instanceof Error ? error.message : String(error)}${hint}`,
       { cause: error },
     );
-  }
-}
-
-/** The URL with its password replaced, for messages and logs. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "the DATABASE_URL (not a valid URL)";
   }
 }
 
