@@ -62,6 +62,12 @@ describe.each(["v1", "v1alpha"] as const)("server reflection %s", (version) => {
     expect(response.list_services_response?.service).toEqual([{ name: "traceledger.v1.TracingService" }]);
   });
 
+  // grpcurl decodes an error's details (grpc-status-details-bin) by reflection.
+  it("serves the google.rpc files of the details errors carry", async () => {
+    expect(files(await ask({ file_containing_symbol: "google.rpc.ErrorInfo" }))[0]?.name).toBe("google/rpc/error_details.proto");
+    expect(files(await ask({ file_containing_symbol: "google.rpc.Status" }))[0]?.name).toBe("google/rpc/status.proto");
+  });
+
   it("sends the file declaring a service with its dependencies, enough to rebuild the service", async () => {
     const response = await ask({ file_containing_symbol: "traceledger.v1.TracingService" });
     expect(response.original_request).toMatchObject({ file_containing_symbol: "traceledger.v1.TracingService" });

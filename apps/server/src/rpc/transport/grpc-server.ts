@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Server, ServerCredentials, setLogger, type ServiceDefinition, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 // Not in grpc-js's index (only setLogger is): what bind() restores after its scoped filter.
 import { getLogger } from "@grpc/grpc-js/build/src/logging.js";
+import { file_google_rpc_error_details, file_google_rpc_status } from "@traceledger/proto/google-rpc";
 import { setMaxListeners } from "node:events";
 import { resetStream, SHUTTING_DOWN, STREAM_END_MS, trackOpenStream } from "./end-stream-on-shutdown.js";
 import { createHealthService, type ServingStatus } from "./grpc-health.js";
@@ -19,6 +20,9 @@ import { logInternalError, type InternalErrorHandler } from "./public-error.js";
 import { createReflectionIndex } from "./reflection-index.js";
 import type { ServiceRegistration } from "./service-registration.js";
 import { standardServiceDefinition } from "./standard-protos.js";
+
+/** What errors carry (grpc-status-details-bin), for reflection clients to decode. */
+const ERROR_DETAIL_FILES = [file_google_rpc_status, file_google_rpc_error_details];
 
 interface GrpcServerOptions {
   readonly host: string;
@@ -82,7 +86,7 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     { streamShutdown: streamShutdown.signal, ...(options.ready ? { ready: options.ready } : {}) },
   );
   const reflection = reflectionImplementation(
-    createReflectionIndex(options.services.map((r) => r.service)),
+    createReflectionIndex(options.services.map((r) => r.service), ERROR_DETAIL_FILES),
     streamShutdown.signal,
   );
   // Their streams (Health.Watch, ServerReflectionInfo) are cut at close like the app's: a client

@@ -21,7 +21,11 @@ export interface ReflectionIndex {
   fileDescriptor(fileName: string): Uint8Array;
 }
 
-export function createReflectionIndex(services: readonly DescService[]): ReflectionIndex {
+/**
+ * `moreFiles`: files no served method names but clients still look up, such as the
+ * google.rpc error details in grpc-status-details-bin (grpcurl decodes ErrorInfo by them).
+ */
+export function createReflectionIndex(services: readonly DescService[], moreFiles: readonly DescFile[] = []): ReflectionIndex {
   const files = new Map<string, DescFile>();
   const collect = (file: DescFile): void => {
     if (files.has(file.proto.name)) return;
@@ -29,6 +33,7 @@ export function createReflectionIndex(services: readonly DescService[]): Reflect
     file.dependencies.forEach(collect);
   };
   services.forEach((service) => collect(service.file));
+  moreFiles.forEach(collect);
 
   const symbols = new Map<string, string>();
   const extensions = new Map<string, Map<number, string>>();
