@@ -7,7 +7,13 @@
 //   the commands of a span in order (start before end) across retries (the one
 //   exception, urgent starts, is below).
 // - A batch never exceeds `maxBatchBytes`; a command larger than that on its own
-//   is dropped at once (counted, with a warning) instead of being sent.
+//   is dropped at once (counted, with a warning) instead of being sent (a start
+//   with its span's later commands and its children: command-queue.ts).
+// - A server that takes fewer commands per call than `maxBatchSize` refuses the
+//   batch whole (INVALID_ARGUMENT, BATCH_TOO_LARGE, nothing applied). Its
+//   commands go back to the front of the queue, in their order, and from then on
+//   batches carry at most what the server said it takes (half as many, if it did
+//   not say), so nothing is lost to a limit a retry of the same bytes would hit.
 // - A call that fails because the server cannot be reached, is UNAVAILABLE,
 //   went away under the call (its connection or stream cut: CANCELED without the
 //   sink having cancelled it), or let its deadline pass without an answer
@@ -21,11 +27,11 @@
 //   rejects one by one are counted as failed, unless the code is retryable: then
 //   they (and the later commands of the same trace in that batch, which may have
 //   failed because of them) go back to the front, up to `maxAttempts` tries.
-// - A full queue refuses new spans whole, but still takes the ends of spans it
-//   holds or has sent (command-queue.ts); what it refuses is counted as dropped,
-//   with one rate-limited warning; the batch in flight is kept. Nothing here
-//   throws into the application, and every promise is handled: a server that is
-//   down costs the application nothing but the queue.
+// - A full queue refuses new spans whole (with their children), but still takes
+//   the ends of spans it holds or has sent (command-queue.ts); what it refuses is
+//   counted as dropped, with one rate-limited warning; the batch in flight is
+//   kept. Nothing here throws into the application, and every promise is
+//   handled: a server that is down costs the application nothing but the queue.
 // - Starts of spans continuing another process's trace jump the queue, in a
 //   call of their own beside the batch in flight, so that a backlog here does
 //   not let the caller complete the trace before they land. The later commands
@@ -39,10 +45,10 @@ import { END_REASON_CANCELLED, type SpanCommand } from "../commands/span-command
 import { nowUnixNano } from "../trace/clock.js";
 import type { CommandFailure } from "../wire/batch-results.js";
 import type { CommandSink, TracingStats } from "./command-sink.js";
-import { CommandQueue, oldestStampOf, stampAll } from "./command-queue.js";
+import { CommandQueue, oldestStampOf, stampAll, type Refusal } from "./command-queue.js";
 import type { CommandTransport, PreparedSend } from "./command-transport.js";
 import { RateLimitedWarning } from "./rate-limited-warning.js";
-import { backoffMs, callFailureKind, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
+import { backoffMs, batchCommandLimitOf, callFailureKind, isRetryableCommandCode, type RetryPolicy } from "./retry-policy.js";
 
 export interface BatchingOptions extends RetryPolicy {
   /**
@@ -50,7 +56,7 @@ export interface BatchingOptions extends RetryPolicy {
    * ends of spans already accepted are still taken, up to twice as many.
    */
   readonly maxQueueSize: number;
-  /** Most commands in one call; a full batch ships at once. Default 1,024. */
+  /** Most commands in one call; a full batch ships at once. Default 1,024 (lowered to the server's limit if it takes fewer). */
   readonly maxBatchSize: number;
   /** Most bytes in one call; a command larger on its own is dropped. Default 1 MiB (the server accepts 4 MiB). */
   readonly maxBatchBytes: number;
@@ -75,6 +81,9 @@ export const DEFAULT_BATCHING: Omit<BatchingOptions, "warn"> = {
   shutdownTimeoutMs: 5_000,
   warningIntervalMs: 60_000,
 };
+
+/** sendWithRetries' answer when the server took none of the batch as it carries too many commands: send them again, fewer at a time. */
+const SEND_FEWER = Symbol("send fewer");
 
 interface Waiter {
   /** Its flush: resolved once no command stamped with it (or an earlier one) is left unsettled. */
@@ -104,6 +113,9 @@ export class BatchingSink implements CommandSink {
   private readonly failWarning: RateLimitedWarning;
   private readonly outageWarning: RateLimitedWarning;
   private readonly tooLargeWarning: RateLimitedWarning;
+  private readonly batchSizeWarning: RateLimitedWarning;
+  /** Most commands in one call: maxBatchSize, or the fewer the server said it takes. */
+  private batchSize: number;
   private shutdownPromise: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
 
@@ -116,6 +128,8 @@ export class BatchingSink implements CommandSink {
     this.failWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
     this.outageWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
     this.tooLargeWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    this.batchSizeWarning = new RateLimitedWarning(options.warn, options.warningIntervalMs);
+    this.batchSize = options.maxBatchSize;
     this.queue = new CommandQueue(options.maxQueueSize);
     exitFlush.add(this);
   }
@@ -127,11 +141,11 @@ export class BatchingSink implements CommandSink {
     }
     const refusal = this.queue.offer(command);
     if (refusal !== undefined) {
-      this.drop(1, `${refusal}; is ${this.describeTarget} reachable?`);
+      this.dropRefused(refusal);
       return;
     }
     if (command.type === "startSpan" && command.parentIsRemote) this.sendUrgentSoon();
-    if (this.queue.length >= this.options.maxBatchSize) this.flushSoon();
+    if (this.queue.length >= this.batchSize) this.flushSoon();
     else if (this.timer === undefined && !this.sending) this.armTimer();
   }
 
@@ -227,7 +241,7 @@ export class BatchingSink implements CommandSink {
         statusMessage: "",
         endReason: END_REASON_CANCELLED,
       });
-      if (refusal !== undefined) this.drop(1, refusal);
+      if (refusal !== undefined) this.drop(1, refusal.reason);
     }
   }
 
@@ -274,14 +288,14 @@ export class BatchingSink implements CommandSink {
         if (this.queue.length === 0) this.wakeWaiters();
         // After an internal error, the next try waits for the timer: starting again at once
         // would spin on the same error without ever yielding to the application.
-        else if (!broken && (this.again || this.waiters.length > 0 || this.queue.length >= this.options.maxBatchSize)) this.startSending();
+        else if (!broken && (this.again || this.waiters.length > 0 || this.queue.length >= this.batchSize)) this.startSending();
         else if (!this.stopping.signal.aborted) this.armTimer();
       });
   }
 
   private async sendLoop(): Promise<void> {
     while (this.queue.length > 0 && !this.stopping.signal.aborted) {
-      const candidates = this.queue.peek(this.options.maxBatchSize, this.held);
+      const candidates = this.queue.peek(this.batchSize, this.held);
       if (candidates.length === 0) {
         // The next command belongs to a span whose start is in flight in an urgent call.
         if (!this.urgentSending) throw new Error("commands held for an urgent call that is not running");
@@ -293,7 +307,7 @@ export class BatchingSink implements CommandSink {
       const requeued = await this.sendBatch(taken.batch, taken.send);
       if (requeued.length > 0) await this.sleep(backoffMs(this.options, Math.max(...requeued.map((c) => c.retries ?? 1))));
       // Between batches, only keep going if there is a full batch or someone waits.
-      if (this.queue.length < this.options.maxBatchSize && !this.again && this.waiters.length === 0) break;
+      if (this.queue.length < this.batchSize && !this.again && this.waiters.length === 0) break;
       this.again = false;
     }
   }
@@ -325,7 +339,7 @@ export class BatchingSink implements CommandSink {
   /** Ships the urgent starts in calls of their own, whatever the main loop is doing. */
   private async sendUrgentLoop(): Promise<void> {
     while (this.queue.urgentLength > 0 && !this.stopping.signal.aborted) {
-      const taken = this.take(this.queue.peekUrgent(this.options.maxBatchSize), true);
+      const taken = this.take(this.queue.peekUrgent(this.batchSize), true);
       if (taken === undefined) continue;
       for (const c of taken.batch) this.held.add(c.traceId);
       let requeued: SpanCommand[];
@@ -365,27 +379,42 @@ export class BatchingSink implements CommandSink {
     if (prepared.unsendable !== undefined) {
       this.queue.forgetStarts(batch);
       this.drop(batch.length, prepared.unsendable, this.tooLargeWarning);
+      // The server would reject the rest of such a span, and its children, for want of its start.
+      const withIt = this.queue.dropSpans(batch, "unsendable");
+      if (withIt > 0) this.drop(withIt, `the start of their span was dropped (${prepared.unsendable})`, this.tooLargeWarning);
       return undefined;
     }
     return { batch, send: prepared.send };
   }
 
-  /** Sends one batch with its retries and settles it; returns the commands put back to be sent again. */
+  /** Sends one batch with its retries and settles it; returns the commands put back to be sent again after a backoff. */
   private async sendBatch(batch: SpanCommand[], send: PreparedSend["send"]): Promise<SpanCommand[]> {
     this.inFlightBatches.add(batch);
     const results = await this.sendWithRetries(batch, send);
-    const requeued = results === undefined ? [] : this.settleResults(batch, results);
-    this.queue.putBack(requeued);
+    let requeued: SpanCommand[] = [];
+    if (results === SEND_FEWER) {
+      // Nothing of it was applied: all of it goes back, in order, to leave at once in smaller batches.
+      this.queue.putBack(batch);
+      this.counts.retried += batch.length;
+      this.flushSoon();
+    } else if (results !== undefined) {
+      requeued = this.settleResults(batch, results);
+      this.queue.putBack(requeued);
+    }
     this.inFlightBatches.delete(batch);
     this.wakeWaiters();
     return requeued;
   }
 
-  /** The per-command results, or undefined when the call failed for good (the batch is then settled). */
+  /**
+   * The per-command results; undefined when the call failed for good (the batch
+   * is then settled); SEND_FEWER when the server refused it as carrying more
+   * commands than it takes (batchSize is then lowered).
+   */
   private async sendWithRetries(
     batch: SpanCommand[],
     send: (signal: AbortSignal) => Promise<Array<CommandFailure | undefined>>,
-  ): Promise<Array<CommandFailure | undefined> | undefined> {
+  ): Promise<Array<CommandFailure | undefined> | typeof SEND_FEWER | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         this.counts.rpcs++;
@@ -394,6 +423,11 @@ export class BatchingSink implements CommandSink {
         if (this.stopping.signal.aborted) {
           this.drop(batch.length, "shutdown ran out of time");
           return undefined;
+        }
+        const limit = batchCommandLimitOf(error);
+        if (limit !== undefined && batch.length > 1) {
+          this.lowerBatchSize(limit, batch.length);
+          return SEND_FEWER;
         }
         const kind = callFailureKind(error, this.stopping.signal);
         if (kind === "tooLarge" || kind === "final" || (kind === "transient" && attempt >= this.options.maxAttempts)) this.queue.forgetStarts(batch);
@@ -445,6 +479,23 @@ export class BatchingSink implements CommandSink {
     this.counts.sent += sent;
     this.counts.retried += requeued.length;
     return requeued;
+  }
+
+  /** The server refused `sent` commands in one call, saying it takes at most `limit` (0: it did not say). */
+  private lowerBatchSize(limit: number, sent: number): void {
+    const size = limit > 0 && limit < sent ? limit : Math.max(1, Math.floor(sent / 2));
+    if (size >= this.batchSize) return;
+    this.batchSize = size;
+    const said = limit > 0 ? `takes at most ${limit} commands per call` : `refused ${sent} commands in one call as too many`;
+    this.batchSizeWarning.warn(
+      `traceledger: ${this.describeTarget} ${said} (TRACELEDGER_MAX_BATCH_COMMANDS); sending them again, and every batch from now on, ${size} at a time (batch.maxBatchSize is ${this.options.maxBatchSize})`,
+    );
+  }
+
+  /** Counts a command the queue refused, under the warning of what dropped its span. */
+  private dropRefused(refusal: Refusal): void {
+    if (refusal.cause === "unsendable") this.drop(1, refusal.reason, this.tooLargeWarning);
+    else this.drop(1, `${refusal.reason}; is ${this.describeTarget} reachable?`);
   }
 
   private drop(count: number, why: string, warning = this.dropWarning): void {

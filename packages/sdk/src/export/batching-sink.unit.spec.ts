@@ -3,6 +3,7 @@
 // a failure.
 
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SpanCommand } from "../commands/span-command.js";
 import type { CommandFailure } from "../wire/batch-results.js";
@@ -59,12 +60,12 @@ function end(traceId = "t".repeat(32), spanId = String(++seq).padStart(16, "0"))
   return { type: "endSpan", traceId, spanId, endTimeUnixNano: 1n, statusCode: 0, statusMessage: "", endReason: 0 };
 }
 
-function start(options: { parentIsRemote?: boolean; traceId?: string } = {}): SpanCommand & { type: "startSpan" } {
+function start(options: { parentIsRemote?: boolean; traceId?: string; parent?: SpanCommand } = {}): SpanCommand & { type: "startSpan" } {
   return {
     type: "startSpan",
-    traceId: options.traceId ?? "t".repeat(32),
+    traceId: options.parent?.traceId ?? options.traceId ?? "t".repeat(32),
     spanId: String(++seq).padStart(16, "0"),
-    parentSpanId: options.parentIsRemote ? "p".repeat(16) : "",
+    parentSpanId: options.parent?.spanId ?? (options.parentIsRemote ? "p".repeat(16) : ""),
     parentIsRemote: options.parentIsRemote ?? false,
     tracestate: "",
     name: "work",
@@ -86,6 +87,16 @@ function endOf(of: SpanCommand): SpanCommand {
 }
 
 const unavailable = () => new ConnectError("connection refused", Code.Unavailable);
+
+/** A server taking at most `limit` commands per call, refusing more as the traceledger server does; `says` puts the limit in the ErrorInfo. */
+function takesAtMost(limit: number, says = true): (commands: SpanCommand[]) => Array<CommandFailure | undefined> {
+  return (commands) => {
+    if (commands.length <= limit) return commands.map(() => undefined);
+    throw new ConnectError(`a batch may carry at most ${limit} commands, got ${commands.length}`, Code.InvalidArgument, undefined, [
+      { desc: ErrorInfoSchema, value: { reason: "BATCH_TOO_LARGE", domain: "traceledger.dev", metadata: says ? { max_commands: String(limit), commands: String(commands.length) } : {} } },
+    ]);
+  };
+}
 
 /** `server` behind a gate: the main sender's calls, or the calls made alongside it, wait for release(). */
 function gated(server: ScriptedTransport, held: "main" | "alongside"): { transport: CommandTransport; release: () => void } {
@@ -214,6 +225,32 @@ describe("BatchingSink", () => {
     await sink.forceFlush();
     expect(transport.calls).toHaveLength(3);
     expect(sink.stats()).toMatchObject({ sent: 1, failed: 1, retried: 1 });
+  });
+
+  it("sends again, in batches of the server's size, a batch the server refused as carrying more commands than it takes", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 20 }, () => takesAtMost(2)));
+    const sink = sinkWith(transport, { maxBatchSize: 5, flushIntervalMs: 600_000 });
+    const commands = [start(), end(), end(), end(), end()];
+    for (const c of commands) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls.map((c) => c.length)).toEqual([5, 2, 2, 1]);
+    expect(transport.calls.slice(1).flat()).toEqual(commands);
+    expect(sink.stats()).toMatchObject({ sent: 5, failed: 0, dropped: 0, retried: 5, queued: 0 });
+    expect(warnings.filter((w) => w.includes("at most 2 commands"))).toHaveLength(1);
+    // From then on a batch is full, and ships, at the server's size.
+    for (let i = 0; i < 2; i++) sink.submit(end());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(transport.calls.map((c) => c.length)).toEqual([5, 2, 2, 1, 2]);
+    expect(sink.stats()).toMatchObject({ sent: 7, failed: 0 });
+  });
+
+  it("halves its batches while the server refuses them as too many commands without saying its limit", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 20 }, () => takesAtMost(3, false)));
+    const sink = sinkWith(transport, { maxBatchSize: 8, flushIntervalMs: 600_000 });
+    for (let i = 0; i < 8; i++) sink.submit(end());
+    await sink.forceFlush();
+    expect(transport.calls.map((c) => c.length)).toEqual([8, 4, 2, 2, 2, 2]);
+    expect(sink.stats()).toMatchObject({ sent: 8, failed: 0 });
   });
 
   it("drops a command the transport cannot send at all, and sends the rest", async () => {
@@ -350,6 +387,59 @@ describe("BatchingSink", () => {
     sink.submit(endOf(late));
     await sink.forceFlush();
     expect(sink.stats()).toMatchObject({ sent: 8, dropped: 4, queued: 0 });
+  });
+
+  it("drops the later children of a span whose start it refused, whole, rather than send what the server must reject", async () => {
+    const transport = new ScriptedTransport();
+    // A queue this small must still remember the whole subtree (its parent first).
+    const sink = sinkWith(transport, { maxQueueSize: 2, maxBatchSize: 2, flushIntervalMs: 600_000 });
+    const kept = [start(), start()];
+    for (const c of kept) sink.submit(c);
+    const refused = start();
+    sink.submit(refused);
+    await sink.forceFlush();
+    // Room again, but the span's subtree has no parent on the server: it goes with it.
+    const child = start({ parent: refused });
+    const grandchild = start({ parent: child });
+    const dropped = [child, grandchild, event(grandchild), endOf(grandchild), event(child), endOf(child), endOf(refused)];
+    for (const c of dropped) sink.submit(c);
+    // A span of its own, and a child of an accepted span, are still taken.
+    const other = start();
+    const keptChild = start({ parent: kept[0] });
+    for (const c of [other, keptChild]) sink.submit(c);
+    await sink.forceFlush();
+    expect(transport.calls.flat()).toEqual([...kept, other, keptChild]);
+    expect(sink.stats()).toMatchObject({ sent: 4, dropped: 1 + dropped.length, failed: 0, queued: 0 });
+    expect(warnings.filter((w) => w.includes("dropped"))).toHaveLength(1);
+  });
+
+  it("drops with a start it cannot send the commands of its span and of its children, queued already or later", async () => {
+    const server = new ScriptedTransport();
+    const bigStarts = new Set<SpanCommand>();
+    const transport: CommandTransport = {
+      prepare: (commands) => {
+        const at = commands.findIndex((c) => bigStarts.has(c));
+        if (at === 0) return { count: 1, unsendable: "it is too large", send: () => Promise.reject(new Error("never sent")) };
+        return server.prepare(at < 0 ? commands : commands.slice(0, at));
+      },
+      close: () => {},
+    };
+    const sink = sinkWith(transport, { flushIntervalMs: 600_000 });
+    const before = start();
+    const big = start();
+    bigStarts.add(big);
+    const child = start({ parent: big });
+    const queuedWithIt = [child, event(child), start({ parent: child }), endOf(child)];
+    const other = start();
+    for (const c of [before, big, ...queuedWithIt, other]) sink.submit(c);
+    await sink.forceFlush();
+    const later = start({ parent: big });
+    for (const c of [later, endOf(later), event(big), endOf(big)]) sink.submit(c);
+    await sink.forceFlush();
+    expect(server.calls.flat()).toEqual([before, other]);
+    expect(sink.stats()).toMatchObject({ sent: 2, dropped: 1 + queuedWithIt.length + 4, failed: 0, queued: 0 });
+    expect(warnings.filter((w) => w.includes("dropped"))).toHaveLength(1);
+    expect(warnings[0]).toContain("it is too large");
   });
 
   it("bounds the ends it takes into a full queue at twice its size", async () => {

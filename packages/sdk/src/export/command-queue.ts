@@ -17,6 +17,16 @@
 //   refusing it would leave the span running on the server until it is closed
 //   as an orphan. Other commands of accepted spans (events, errors, attributes)
 //   are refused while the queue is full; the span still ends with its status.
+// - A dropped start takes its subtree with it: the starts of its children in
+//   this process (parent local, not remote), and theirs, are refused too, as the
+//   server would reject them (PARENT_SPAN_NOT_FOUND), and so are their later
+//   commands. That holds for a start the sender drops as well (dropSpans(): too
+//   large to send), which also removes what of the subtree is queued already.
+//   A dropped span is remembered until its end is refused (or, beyond `memory`
+//   of them, at least DROPPED_MEMORY_FLOOR, the oldest is forgotten): a subtree
+//   takes an entry per open span, which a tiny queue's capacity would not hold.
+//   A child started after its parent ended is no longer known to belong to a
+//   dropped span.
 // - A flush stamps the commands queued when it is called (stamp()), so that it
 //   can wait for exactly those, however the lanes and retries reorder them.
 //   Stamping at flush time, not when a command is accepted, keeps the
@@ -31,11 +41,23 @@ import type { SpanCommand, StartSpanCommand } from "../commands/span-command.js"
 /** A span whose start was accepted and whose end has not been seen: its start command. */
 export type OpenSpan = Pick<StartSpanCommand, "traceId" | "spanId" | "startTimeUnixNano">;
 
+/** Why a span was dropped: the queue was full, or its start could not be sent at all (too large). */
+export type DropCause = "queueFull" | "unsendable";
+
+/** Why the queue refused a command. */
+export interface Refusal {
+  readonly reason: string;
+  readonly cause: DropCause;
+}
+
+/** Dropped spans remembered at the least, whatever the capacity: ids cost bytes, a forgotten root costs its subtree's rejections. */
+const DROPPED_MEMORY_FLOOR = 1024;
+
 export class CommandQueue {
   private urgent: SpanCommand[] = [];
   private normal: SpanCommand[] = [];
-  /** Span ids whose start was refused; their later commands are refused too. Oldest first. */
-  private readonly refusedSpans = new Set<string>();
+  /** Span ids whose start was dropped, with why; their later commands and children are refused too. Oldest first. */
+  private readonly droppedSpans = new Map<string, DropCause>();
   /** Starts that left the queue, by span id, until their end leaves it. Oldest first. */
   private readonly open = new Map<string, StartSpanCommand>();
 
@@ -50,7 +72,7 @@ export class CommandQueue {
   }
 
   /** Accepts `command`, or says why it is refused. */
-  offer(command: SpanCommand): string | undefined {
+  offer(command: SpanCommand): Refusal | undefined {
     const refusal = this.refusal(command);
     if (refusal !== undefined) return refusal;
     if (command.type === "startSpan" && command.parentIsRemote) this.urgent.push(command);
@@ -143,22 +165,55 @@ export class CommandQueue {
     return spans;
   }
 
-  private refusal(command: SpanCommand): string | undefined {
+  private refusal(command: SpanCommand): Refusal | undefined {
     const full = this.length >= this.capacity;
     if (command.type === "startSpan") {
+      const parentDropped = command.parentIsRemote || this.droppedSpans.size === 0 ? undefined : this.droppedSpans.get(command.parentSpanId);
+      if (parentDropped !== undefined) {
+        this.rememberDropped(command.spanId, parentDropped);
+        return { reason: "the start of its parent span was dropped", cause: parentDropped };
+      }
       if (!full) return undefined;
-      this.refusedSpans.add(command.spanId);
-      if (this.refusedSpans.size > this.memory) this.refusedSpans.delete(this.refusedSpans.keys().next().value!);
-      return `the queue is full (${this.capacity} commands)`;
+      this.rememberDropped(command.spanId, "queueFull");
+      return { reason: `the queue is full (${this.capacity} commands)`, cause: "queueFull" };
     }
     const ends = command.type === "endSpan";
-    if (this.refusedSpans.size > 0 && this.refusedSpans.has(command.spanId)) {
-      if (ends) this.refusedSpans.delete(command.spanId);
-      return "the start of its span was dropped";
+    const dropped = this.droppedSpans.size === 0 ? undefined : this.droppedSpans.get(command.spanId);
+    if (dropped !== undefined) {
+      if (ends) this.droppedSpans.delete(command.spanId);
+      return { reason: "the start of its span was dropped", cause: dropped };
     }
     if (!full) return undefined;
     if (ends && this.length < 2 * this.capacity) return undefined;
-    return `the queue is full (${this.capacity} commands)`;
+    return { reason: `the queue is full (${this.capacity} commands)`, cause: "queueFull" };
+  }
+
+  /**
+   * Remembers the spans of these starts as dropped (the sender could not send
+   * them), so that what comes later of them and of their children is refused,
+   * and removes what of them is queued already; returns how many commands it
+   * removed.
+   */
+  dropSpans(starts: readonly SpanCommand[], cause: DropCause): number {
+    const ids = new Set<string>();
+    for (const c of starts) if (c.type === "startSpan") ids.add(c.spanId);
+    if (ids.size === 0) return 0;
+    // Queue order puts a span's start before its children's: one pass finds the whole subtree.
+    const keep = (c: SpanCommand): boolean => {
+      if (c.type === "startSpan" && !c.parentIsRemote && ids.has(c.parentSpanId)) ids.add(c.spanId);
+      else if (!ids.has(c.spanId)) return true;
+      if (c.type === "endSpan") ids.delete(c.spanId);
+      return false;
+    };
+    const before = this.length;
+    this.normal = this.normal.filter(keep);
+    for (const id of ids) this.rememberDropped(id, cause);
+    return before - this.length;
+  }
+
+  private rememberDropped(spanId: string, cause: DropCause): void {
+    this.droppedSpans.set(spanId, cause);
+    if (this.droppedSpans.size > Math.max(this.memory, DROPPED_MEMORY_FLOOR)) this.droppedSpans.delete(this.droppedSpans.keys().next().value!);
   }
 
   /** Forgets the spans of these starts: they failed or were dropped, so the server has no span to end. */

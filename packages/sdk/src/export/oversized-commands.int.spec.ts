@@ -1,7 +1,8 @@
 // Large commands against the real server and its message limit (4 MiB by
 // default). A command that would take a batch past maxBatchBytes waits for the
 // next batch, so the commands queued before it still arrive; a command over the
-// limit on its own is dropped before it is sent. A server with a smaller limit
+// limit on its own is dropped before it is sent (a start, with the rest of its
+// span and its children: the server would reject them). A server with a smaller limit
 // than the SDK's batches refuses the request with RESOURCE_EXHAUSTED, which is
 // final for that request: the same bytes are not sent again.
 
@@ -81,6 +82,38 @@ describe("a command too large for a batch", () => {
     expect(bulkySpan.errors).toEqual([]);
     await endedSpans(reader, after.spanContext().traceId, 1);
     expect(warnings.filter((w) => w.includes("a recordError command") && w.includes("batch.maxBatchBytes"))).toHaveLength(1);
+  });
+});
+
+describe("a start too large for a batch", () => {
+  let server: Traceledger;
+  let reader: TracingClient;
+  beforeAll(async () => ({ server, reader } = await serverWith()));
+
+  it("is dropped with its span's later commands and its children, none sent to be rejected", async () => {
+    const warnings: string[] = [];
+    const tracer = tracerWith({ serviceName: "big-start", url: `http://${server.grpcAddress}`, batch: { maxBatchBytes: 1024 } }, warnings);
+    // Its children queued behind it...
+    const queuedWith = tracer.startSpan("upload", { parent: null, attributes: { blob: "x".repeat(4000) } });
+    tracer.withSpan("child", (child) => child.addEvent("tick"), { parent: queuedWith });
+    queuedWith.end();
+    // ...or started once it was dropped.
+    const droppedFirst = tracer.startSpan("upload", { parent: null, attributes: { blob: "x".repeat(4000) } });
+    await tracer.forceFlush(10_000);
+    await tracer.withSpan("child", async () => tracer.withSpan("grandchild", () => 1), { parent: droppedFirst });
+    droppedFirst.addEvent("done");
+    droppedFirst.end();
+    const fine = tracer.startSpan("fine", { parent: null });
+    fine.end();
+    await tracer.forceFlush(10_000);
+
+    // upload, child (start, event, end), upload end; upload, child and grandchild (start and end each), upload event and end.
+    expect(tracer.stats()).toMatchObject({ sent: 2, dropped: 5 + 7, failed: 0, queued: 0 });
+    expect(warnings.some((w) => w.includes("PARENT_SPAN_NOT_FOUND") || w.includes("SPAN_NOT_FOUND"))).toBe(false);
+    expect(warnings.filter((w) => w.includes("batch.maxBatchBytes"))).toHaveLength(1);
+    expect(await getTrace(reader, queuedWith.spanContext().traceId)).toBeUndefined();
+    expect(await getTrace(reader, droppedFirst.spanContext().traceId)).toBeUndefined();
+    await endedSpans(reader, fine.spanContext().traceId, 1);
   });
 });
 

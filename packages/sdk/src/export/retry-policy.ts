@@ -4,6 +4,7 @@
 // a retry of a command the server did apply is recognised and not applied twice.
 
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
 
 export interface RetryPolicy {
   /**
@@ -84,6 +85,22 @@ export function callFailureKind(error: unknown, signal: AbortSignal): CallFailur
   if (e.code === Code.ResourceExhausted && MESSAGE_TOO_LARGE.test(e.rawMessage)) return "tooLarge";
   // Besides an outage, only load shedding is transient.
   return e.code === Code.ResourceExhausted ? "transient" : "final";
+}
+
+/**
+ * When the server refused an IngestBatch call for carrying more commands than
+ * it takes (TRACELEDGER_MAX_BATCH_COMMANDS: INVALID_ARGUMENT with ErrorInfo
+ * reason BATCH_TOO_LARGE, nothing applied): the most it takes, from the
+ * ErrorInfo's `max_commands`, or 0 when it does not say. Undefined for any other
+ * failure. The same commands in smaller batches would be taken.
+ */
+export function batchCommandLimitOf(error: unknown): number | undefined {
+  const e = ConnectError.from(error);
+  if (e.code !== Code.InvalidArgument) return undefined;
+  const info = e.findDetails(ErrorInfoSchema).find((i) => i.reason === "BATCH_TOO_LARGE" && i.domain === "traceledger.dev");
+  if (info === undefined) return undefined;
+  const limit = Number(info.metadata.max_commands);
+  return Number.isSafeInteger(limit) && limit > 0 ? limit : 0;
 }
 
 export function isRetryableCommandCode(code: number): boolean {

@@ -24,10 +24,12 @@ interface FastifyReplyLike {
 }
 
 type HookDone = (error?: Error) => void;
+type OnSendDone = (error: Error | null, payload: unknown) => void;
 
 interface FastifyInstanceLike {
   addHook(name: "onRequest" | "onResponse", hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: HookDone) => void): unknown;
   addHook(name: "onError", hook: (request: FastifyRequestLike, reply: FastifyReplyLike, error: Error, done: HookDone) => void): unknown;
+  addHook(name: "onSend", hook: (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown, done: OnSendDone) => void): unknown;
 }
 
 export type FastifyTracingPlugin = ((instance: FastifyInstanceLike, options: unknown, done: HookDone) => void) & {
@@ -52,6 +54,17 @@ export function fastifyTracing(tracer: Tracer, options: HttpTracingOptions = {})
       spans.get(request.raw)?.fail(error);
       next();
     });
+    instance.addHook("onSend", (request, reply, payload, next) => {
+      const traced = spans.get(request.raw);
+      // A stream that fails once the headers are out reaches no onError hook: Fastify
+      // only cuts the response, which would pass for the client going away.
+      if (traced !== undefined && isStream(payload)) {
+        payload.once("error", (error: unknown) => {
+          if (reply.raw.headersSent) traced.fail(error);
+        });
+      }
+      next(null, payload);
+    });
     instance.addHook("onResponse", (request, reply, next) => {
       spans.get(request.raw)?.finish(reply.statusCode);
       next();
@@ -63,4 +76,8 @@ export function fastifyTracing(tracer: Tracer, options: HttpTracingOptions = {})
     [Symbol.for("skip-override")]: true,
     [Symbol.for("fastify.display-name")]: "@traceledger/sdk",
   });
+}
+
+function isStream(payload: unknown): payload is { once(event: "error", listener: (error: unknown) => void): unknown } {
+  return typeof payload === "object" && payload !== null && typeof (payload as { pipe?: unknown }).pipe === "function" && typeof (payload as { once?: unknown }).once === "function";
 }

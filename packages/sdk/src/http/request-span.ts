@@ -3,7 +3,8 @@
 // tracestate and baggage), named `{method} {route}` (`{method}` while no route
 // template is known), announced to the client in
 // a `traceparent` response header, and ended when the response finishes or the
-// connection closes first (ended as cancelled).
+// connection closes first (ended as cancelled, unless an error escaped after the
+// headers went out: the server cut the response then, the client did not).
 //
 // Status, as the OpenTelemetry HTTP conventions say for SERVER spans: ERROR on
 // a 5xx; a 4xx is the client's mistake, not a failure of the server, so it
@@ -82,7 +83,12 @@ export function startRequestSpan<Req extends HttpServerRequest>(
   };
   response.once("finish", () => finish(response.statusCode));
   response.once("close", () => {
-    if (!response.writableFinished) finish(response.headersSent ? response.statusCode : 0, true);
+    if (response.writableFinished) return;
+    // An error escaped once the headers were out: the framework cut the response
+    // (Express's final handler destroys the connection), so the server failed it,
+    // the client did not cancel it, as traceHttpHandler ends such a span.
+    if (escaped !== undefined && response.headersSent) finish(response.statusCode);
+    else finish(response.headersSent ? response.statusCode : 0, true);
   });
 
   return {

@@ -7,7 +7,9 @@
 // Express servers on loopback; the spans go to a sink in memory.
 
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import express from "express";
+import Fastify from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../../test/support/eventually.js";
 import { close, listen } from "../../test/support/http-servers.js";
@@ -15,6 +17,7 @@ import { memoryTracer, type MemorySink } from "../../test/support/memory-sink.js
 import { END_REASON_CANCELLED, type EndSpanCommand, type StartSpanCommand } from "../commands/span-command.js";
 import { getActiveSpan } from "../context/active-context.js";
 import { expressTracing } from "./express.js";
+import { fastifyTracing } from "./fastify.js";
 import { requestQuery } from "./http-semantic-attributes.js";
 import { traceHttpHandler } from "./node-http.js";
 
@@ -66,6 +69,19 @@ function abandonedGet(url: string, afterFirstChunk: boolean): Promise<void> {
     request.on("close", () => resolve());
     if (afterFirstChunk) request.end();
     else request.end(() => setTimeout(() => request.destroy(), 50));
+  });
+}
+
+/** A GET read until the server ends or cuts the response. */
+function truncatedGet(url: string): Promise<void> {
+  return new Promise((resolve) => {
+    const request = httpRequest(url, (response) => {
+      response.resume();
+      response.on("error", () => undefined); // the cut itself
+      response.once("close", () => resolve());
+    });
+    request.on("error", () => resolve());
+    request.end();
   });
 }
 
@@ -171,6 +187,47 @@ describe("error.type and status of a request span", () => {
     expect(end).toMatchObject({ statusCode: STATUS_ERROR, endReason: END_REASON_CANCELLED });
     expect(end.statusMessage).toMatch(/closed/);
     expect(end.attributes).toEqual({ "http.response.status_code": 200, "error.type": "aborted" });
+  });
+
+  it("Express: a route that threw after its headers went out failed, whatever closed the connection: ERROR, its error, not CANCELLED", async () => {
+    const { tracer, sink } = memoryTracer({ serviceName: "ends" });
+    const app = express();
+    const tracing = expressTracing(tracer);
+    app.use(tracing.requests);
+    app.get("/stream", async (_req, res) => {
+      res.write("first chunk\n");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      throw new TypeError("the source failed mid-stream");
+    });
+    app.use(tracing.errors);
+    const server = createServer(app);
+    servers.push(server);
+    // Express's final handler cannot answer 500 any more: it destroys the connection.
+    await truncatedGet(`${await listen(server)}/stream`);
+    const end = await endOf(sink);
+    expect(end).toMatchObject({ statusCode: STATUS_ERROR, statusMessage: "the source failed mid-stream", endReason: 0 });
+    expect(end.attributes).toEqual({ "http.response.status_code": 200, "error.type": "TypeError" });
+  });
+
+  it("Fastify: a streamed reply whose source failed after the headers went out failed: ERROR, its error, not CANCELLED", async () => {
+    const { tracer, sink } = memoryTracer({ serviceName: "ends" });
+    const app = Fastify();
+    await app.register(fastifyTracing(tracer));
+    app.get("/stream", async (_request, reply) => {
+      const source = new Readable({ read() {} });
+      source.push("first chunk\n");
+      setTimeout(() => source.destroy(new TypeError("the source failed mid-stream")), 20);
+      return reply.send(source);
+    });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      await truncatedGet(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/stream`);
+      const end = await endOf(sink);
+      expect(end).toMatchObject({ statusCode: STATUS_ERROR, statusMessage: "the source failed mid-stream", endReason: 0 });
+      expect(end.attributes).toEqual({ "http.response.status_code": 200, "error.type": "TypeError" });
+    } finally {
+      await app.close();
+    }
   });
 
   it("the connection closed before any answer: ERROR, error.type aborted, no status code, end reason CANCELLED", async () => {

@@ -22,6 +22,8 @@ export interface ServerOptions {
   readonly httpPort?: number;
   /** TRACELEDGER_MAX_MESSAGE_BYTES; default the server's (4 MiB). */
   readonly maxMessageBytes?: number;
+  /** TRACELEDGER_MAX_BATCH_COMMANDS; default the server's (10,000). */
+  readonly maxBatchCommands?: number;
 }
 
 /** Starts the server on `database` (ports 0 pick free ones). */
@@ -33,6 +35,7 @@ export function startServer(database: TestDatabase, options: ServerOptions = {})
       TRACELEDGER_GRPC_PORT: String(options.grpcPort ?? 0),
       TRACELEDGER_HTTP_PORT: String(options.httpPort ?? 0),
       ...(options.maxMessageBytes !== undefined ? { TRACELEDGER_MAX_MESSAGE_BYTES: String(options.maxMessageBytes) } : {}),
+      ...(options.maxBatchCommands !== undefined ? { TRACELEDGER_MAX_BATCH_COMMANDS: String(options.maxBatchCommands) } : {}),
       TRACELEDGER_SHUTDOWN_GRACE_MS: "1000",
       TRACELEDGER_LOG_LEVEL: "error",
     }),
