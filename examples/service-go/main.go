@@ -44,7 +44,12 @@ func main() {
 		if otel, err = newOtelWork(ctx, name, endpoint); err != nil {
 			log.Fatalf("OpenTelemetry exporter: %v", err)
 		}
-		defer otel.shutdown(context.Background())
+		defer func() {
+			// Bounded: an OTLP endpoint that is away must not keep a stopping service alive.
+			drain, cancel := context.WithTimeout(context.Background(), lifecycle.DrainTimeout)
+			defer cancel()
+			otel.shutdown(drain)
+		}()
 	}
 
 	listener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", env("PORT", "0")))

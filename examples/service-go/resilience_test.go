@@ -85,3 +85,40 @@ func TestServeReturnsOnlyOnceTheRunningRequestHasAnswered(t *testing.T) {
 		t.Fatal("serve returned while a request was still running")
 	}
 }
+
+// An OTLP endpoint that refuses or never answers held every request for the
+// exporter's 10 s timeout, for the whole outage. Now the first request waits at
+// most a span call's budget for its export, and the next ones do not wait.
+func TestAnOTLPEndpointThatIsAwayOrSilentCostsOnlyTheFirstRequestOneExportsWait(t *testing.T) {
+	for name, endpoint := range map[string]string{"refused": unreachable(t), "silent": blackhole(t)} {
+		t.Run(name, func(t *testing.T) {
+			otel, err := newOtelWork(context.Background(), "service-go", "http://"+endpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { otel.shutdown(canceled()) })
+			server := startServiceWithOtel(t, "service-go", "", unreachable(t), otel)
+			client := &http.Client{Timeout: 3 * time.Second}
+			for i := 1; i <= 3; i++ {
+				began := time.Now()
+				res, err := client.Get(server.URL + "/work")
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				res.Body.Close()
+				took := time.Since(began)
+				t.Logf("request %d took %v", i, took.Round(time.Millisecond))
+				if limit := map[bool]time.Duration{true: time.Second, false: 200 * time.Millisecond}[i == 1]; res.StatusCode != http.StatusOK || took > limit {
+					t.Fatalf("request %d: status %d after %v", i, res.StatusCode, took)
+				}
+			}
+		})
+	}
+}
+
+// canceled is a done context: a shutdown that must not wait.
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}

@@ -76,7 +76,7 @@ func TestAtSampleRateZeroARequestWithoutTraceparentIsPropagatedUnsampledAndNotRe
 }
 
 func TestABadSampleRateIsRefusedAtStartUp(t *testing.T) {
-	for _, rate := range []string{"half", "1.5", "-0.1"} {
+	for _, rate := range []string{"half", "1.5", "-0.1", "5e-1"} {
 		cmd, stdout, stderr := launch(t, "PORT=0", "TRACELEDGER_GRPC="+unreachable(t), "TRACING_SAMPLE_RATE="+rate)
 		line, _ := stdout.ReadString('\n')
 		if line != "" {

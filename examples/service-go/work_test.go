@@ -47,11 +47,20 @@ func unreachable(t *testing.T) string {
 
 // startService runs the service on loopback, reporting to the traceledger at target.
 func startService(t *testing.T, name, next, target string, retry lifecycle.RetryPolicy) *httptest.Server {
+	return startServiceWith(t, name, next, target, retry, nil)
+}
+
+// startServiceWithOtel also records the OpenTelemetry span with otel.
+func startServiceWithOtel(t *testing.T, name, next, target string, otel *otelWork) *httptest.Server {
+	return startServiceWith(t, name, next, target, noRetry, otel)
+}
+
+func startServiceWith(t *testing.T, name, next, target string, retry lifecycle.RetryPolicy, otel *otelWork) *httptest.Server {
 	lc, err := lifecycle.NewWithRetry(target, name, retry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := httptest.NewServer(newService(name, lc, next, nil))
+	server := httptest.NewServer(newService(name, lc, next, otel))
 	t.Cleanup(func() {
 		server.Close()
 		lc.CloseWithin(0)

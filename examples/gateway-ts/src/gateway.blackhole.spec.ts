@@ -1,11 +1,13 @@
 // The gateway with a traceledger that accepts connections and never answers:
-// tracing must not hold up the request (the SDK's flush is waited for only briefly).
+// tracing must not hold up the requests (the SDK's flush is waited for only
+// briefly, and not at all once a flush was late).
 
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { createTracer, type Tracer } from "@traceledger/sdk";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { FLUSH_WAIT_MS } from "./brief-flush.js";
 import { gatewayHandler } from "./gateway.js";
 
 const held: Socket[] = [];
@@ -43,6 +45,19 @@ it("answers promptly although traceledger never answers", async () => {
   expect(response.status).toBe(200);
   expect(await response.json()).toMatchObject({ service: "gateway-ts", downstream: { service: "next" } });
   expect(performance.now() - began).toBeLessThan(1500);
+});
+
+it("waits for the flush only until one was late, not on every request of the outage", async () => {
+  // Before, every request of the outage waited FLUSH_WAIT_MS (250 ms) for a flush that could not succeed.
+  await fetch(`${gatewayUrl}/work`); // late, if the test above has not already found out
+  for (let i = 1; i <= 3; i++) {
+    const began = performance.now();
+    const response = await fetch(`${gatewayUrl}/work`);
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+    const took = performance.now() - began;
+    expect(took, `request ${i} took ${Math.round(took)} ms`).toBeLessThan(FLUSH_WAIT_MS * 0.8);
+  }
 });
 
 async function listen(server: { listen: (port: number, host: string, done: () => void) => unknown; address: () => unknown }): Promise<string> {

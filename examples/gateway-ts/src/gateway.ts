@@ -7,6 +7,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getActiveSpan, injectContext, traceHttpHandler, type Tracer } from "@traceledger/sdk";
+import { briefFlush } from "./brief-flush.js";
 
 export interface GatewayOptions {
   readonly tracer: Tracer;
@@ -27,6 +28,7 @@ interface Downstream {
 export function gatewayHandler(options: GatewayOptions): (request: IncomingMessage, response: ServerResponse) => void {
   const { tracer, serviceName } = options;
   const nextUrl = options.nextUrl?.replace(/\/+$/, "");
+  const flushBriefly = briefFlush(tracer);
   return traceHttpHandler(tracer, async (request, response) => {
     const url = new URL(request.url ?? "/", "http://gateway");
     const span = getActiveSpan();
@@ -46,9 +48,10 @@ export function gatewayHandler(options: GatewayOptions): (request: IncomingMessa
       // Shipping this span's start first lets that child find its parent in the
       // trace (else the child is recorded with a remote parent: still one trace,
       // but the trace would look as if it began downstream until this start came).
-      // Only a nicety, so it is waited for briefly: a traceledger that is slow or
-      // gone must not hold up the request.
-      await flushBriefly(tracer);
+      // Only a nicety, so it is waited for briefly, and not at all while traceledger
+      // is not answering (brief-flush.ts): a traceledger that is slow or gone must
+      // not hold up the requests.
+      await flushBriefly();
       downstream = await callNext(`${nextUrl}/work?fail=${encodeURIComponent(fail)}`);
     }
 
@@ -66,19 +69,6 @@ export function gatewayHandler(options: GatewayOptions): (request: IncomingMessa
       answer(response, 200, { service: serviceName, traceparent: span.traceparent(), downstream: downstream.body });
     }
   });
-}
-
-/** How long a request waits for its span's start to ship before calling the next service. */
-export const FLUSH_WAIT_MS = 250;
-
-async function flushBriefly(tracer: Tracer): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, FLUSH_WAIT_MS);
-  });
-  // A failed flush is the SDK's to log and retry; the request goes on either way.
-  await Promise.race([tracer.forceFlush().catch(() => undefined), waited]);
-  clearTimeout(timer);
 }
 
 /** Calls the next service with the active span's traceparent and tracestate. */

@@ -1,13 +1,15 @@
-// Runs the gateway: configured by PORT, TRACELEDGER_GRPC, NEXT_URL and
-// SERVICE_NAME (the polyglot example's contract), prints {"listening":<port>}
-// once bound, and on SIGTERM or SIGINT stops: it lets the requests in progress
-// answer (so their spans end), ships the queued spans, and exits, each step
-// bounded, so a stuck request or a traceledger that is away cannot keep it alive.
+// Runs the gateway: configured by PORT, TRACELEDGER_GRPC, NEXT_URL,
+// SERVICE_NAME and TRACING_SAMPLE_RATE (the polyglot example's contract; a bad
+// setting stops it at start-up with one line naming it, exit status 2), prints
+// {"listening":<port>} once bound, and on SIGTERM or SIGINT stops: it lets the
+// requests in progress answer (so their spans end), ships the queued spans, and
+// exits, each step bounded, so a stuck request or a traceledger that is away
+// cannot keep it alive.
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
-import { createTracer } from "@traceledger/sdk";
+import { createTracer, TracingConfigError, type Tracer } from "@traceledger/sdk";
 import { gatewayHandler } from "./gateway.js";
 
 /** The most a stop waits for the requests in progress (as the Go and Python services do). */
@@ -16,7 +18,16 @@ const DRAIN_MS = 10_000;
 const FLUSH_MS = 2_000;
 
 const serviceName = process.env["SERVICE_NAME"] || "gateway-ts";
-const tracer = createTracer({ serviceName, url: `http://${process.env["TRACELEDGER_GRPC"] || "127.0.0.1:7317"}` });
+let tracer: Tracer;
+try {
+  // The SDK reads the TRACING_* variables (TRACING_SAMPLE_RATE among them) from the environment.
+  tracer = createTracer({ serviceName, url: `http://${process.env["TRACELEDGER_GRPC"] || "127.0.0.1:7317"}` });
+} catch (error) {
+  if (!(error instanceof TracingConfigError)) throw error;
+  // As the Python and Java services: one line naming each bad setting, exit status 2, not a stack trace.
+  process.stderr.write(`invalid configuration: ${error.problems.join("; ")}\n`);
+  process.exit(2);
+}
 const nextUrl = process.env["NEXT_URL"] || undefined;
 const server = createServer(gatewayHandler({ tracer, serviceName, ...(nextUrl ? { nextUrl } : {}) }));
 

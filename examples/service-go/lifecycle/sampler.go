@@ -43,12 +43,15 @@ func (s Sampler) Sample(traceID [16]byte) bool {
 	return s.all || (s.kept > 0 && binary.BigEndian.Uint64(traceID[8:])&(randomness-1) >= randomness-s.kept)
 }
 
-// A plain decimal number: the same text then gives the same float64 in every
-// language of the chain (each rounds decimals correctly), so the same decisions.
-var decimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+// Plain decimal notation (0, 0.25, .5, 1): digits with at most one point and a
+// digit after it; no sign or exponent. It is the grammar of the gateway's SDK
+// and of the server, which read the same variable, so one setting starts every
+// service of the chain or none; and the same text gives the same float64 in
+// every language (each rounds decimals correctly), so the same decisions.
+var decimal = regexp.MustCompile(`^[0-9]*\.?[0-9]+$`)
 
 // ParseSampleRate reads TRACING_SAMPLE_RATE: empty means 1 (every new trace);
-// otherwise a decimal number from 0 to 1.
+// otherwise a number from 0 to 1 in decimal notation.
 func ParseSampleRate(raw string) (float64, error) {
 	value := strings.TrimSpace(raw)
 	if value == "" {
@@ -56,7 +59,7 @@ func ParseSampleRate(raw string) (float64, error) {
 	}
 	rate, err := strconv.ParseFloat(value, 64)
 	if !decimal.MatchString(value) || err != nil || !(rate >= 0 && rate <= 1) {
-		return 0, fmt.Errorf("TRACING_SAMPLE_RATE=%q must be a number between 0 and 1", raw)
+		return 0, fmt.Errorf("TRACING_SAMPLE_RATE=%q must be a number between 0 and 1 in decimal notation (0, 0.25, .5, 1)", raw)
 	}
 	return rate, nil
 }

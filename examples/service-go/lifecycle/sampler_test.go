@@ -24,7 +24,8 @@ func TestTheSamplerDecidesAsTheGatewaysSDKForTheSameTraceIDs(t *testing.T) {
 	}
 	for _, line := range lines {
 		fields := strings.Fields(line)
-		rate, err := ParseSampleRate(fields[0])
+		// A rate as a value (1e-19 and 5e-324 are there), not as a TRACING_SAMPLE_RATE setting.
+		rate, err := strconv.ParseFloat(fields[0], 64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,14 +44,15 @@ func TestTheSamplerDecidesAsTheGatewaysSDKForTheSameTraceIDs(t *testing.T) {
 }
 
 func TestParseSampleRate(t *testing.T) {
-	for raw, want := range map[string]float64{"": 1, "  ": 1, "0": 0, "1": 1, " 0.25 ": 0.25, "1e-19": 1e-19, ".5": 0.5, "1.": 1, "+0.3": 0.3, "1.0e0": 1} {
+	// The gateway's SDK's grammar (packages/sdk/src/config/tracer-config.ts), and the server's.
+	for raw, want := range map[string]float64{"": 1, "  ": 1, "0": 0, "1": 1, " 0.25 ": 0.25, ".5": 0.5, "1.0": 1, "00.5": 0.5, "0.0000000000000000001": 1e-19} {
 		if got, err := ParseSampleRate(raw); err != nil || got != want {
 			t.Errorf("ParseSampleRate(%q) = %v, %v; want %v", raw, got, err, want)
 		}
 	}
-	for _, raw := range []string{"half", "1.5", "-0.1", "NaN", "inf", "1e400", "0x1p-2", "0.5d", "1_0", "50%"} {
+	for _, raw := range []string{"half", "1.5", "-0.1", "NaN", "inf", "0x1p-2", "0.5d", "1_0", "50%", "5e-1", "1e-19", "+0.5", "-0", "1.", ".", "0.5.1", "0. 5"} {
 		_, err := ParseSampleRate(raw)
-		if err == nil || !strings.Contains(err.Error(), "TRACING_SAMPLE_RATE=\""+raw+"\" must be a number between 0 and 1") {
+		if err == nil || !strings.Contains(err.Error(), "TRACING_SAMPLE_RATE=\""+raw+"\" must be a number between 0 and 1 in decimal notation (0, 0.25, .5, 1)") {
 			t.Errorf("ParseSampleRate(%q): %v", raw, err)
 		}
 	}

@@ -14,9 +14,12 @@ import math
 import re
 from fractions import Fraction
 
-# A plain decimal number: the same text then gives the same float in every
-# language of the chain (each rounds decimals correctly), so the same decisions.
-_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+# Plain decimal notation (0, 0.25, .5, 1): digits with at most one point and a digit
+# after it; no sign or exponent ([0-9], not \d, which takes any script's digits). It
+# is the grammar of the gateway's SDK and of the server, which read the same variable,
+# so one setting starts every service of the chain or none; and the same text gives
+# the same float in every language (each rounds decimals correctly), so the same decisions.
+_DECIMAL = re.compile(r"[0-9]*\.?[0-9]+")
 
 _RANDOMNESS = 1 << 56
 
@@ -38,7 +41,7 @@ class Sampler:
 
 def parse_sample_rate(raw: str | None) -> float:
     """TRACING_SAMPLE_RATE: unset or empty means 1 (every new trace); otherwise a
-    decimal number from 0 to 1. Raises ValueError naming the variable otherwise."""
+    number from 0 to 1 in decimal notation. Raises ValueError naming the variable otherwise."""
     value = (raw or "").strip()
     if value == "":
         return 1.0
@@ -46,5 +49,5 @@ def parse_sample_rate(raw: str | None) -> float:
         rate = float(value)
         if 0 <= rate <= 1:
             return rate
-    raise ValueError(f"TRACING_SAMPLE_RATE={json.dumps(raw)} must be a number between 0 and 1")
+    raise ValueError(f"TRACING_SAMPLE_RATE={json.dumps(raw)} must be a number between 0 and 1 in decimal notation (0, 0.25, .5, 1)")
 

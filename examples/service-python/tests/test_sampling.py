@@ -37,17 +37,25 @@ def test_the_sampler_decides_as_the_gateways_sdk_for_the_same_trace_ids() -> Non
     decisions = sdk_decisions()
     assert len(decisions) == 85
     for rate, trace_id, sampled in decisions:
-        assert Sampler(parse_sample_rate(rate)).sample(bytes.fromhex(trace_id)) == sampled, (rate, trace_id)
+        # A rate as a value (1e-19 and 5e-324 are there), not as a TRACING_SAMPLE_RATE setting.
+        assert Sampler(float(rate)).sample(bytes.fromhex(trace_id)) == sampled, (rate, trace_id)
 
 
-@pytest.mark.parametrize("raw, rate", [(None, 1.0), ("", 1.0), ("  ", 1.0), ("0", 0.0), ("1", 1.0), (" 0.25 ", 0.25), ("1e-19", 1e-19), (".5", 0.5), ("1.", 1.0), ("+0.3", 0.3)])
+# The gateway's SDK's grammar (packages/sdk/src/config/tracer-config.ts), and the server's.
+@pytest.mark.parametrize(
+    "raw, rate",
+    [(None, 1.0), ("", 1.0), ("  ", 1.0), ("0", 0.0), ("1", 1.0), (" 0.25 ", 0.25), (".5", 0.5), ("1.0", 1.0), ("00.5", 0.5), ("0.0000000000000000001", 1e-19)],
+)
 def test_a_sample_rate_is_read(raw: str | None, rate: float) -> None:
     assert parse_sample_rate(raw) == rate
 
 
-@pytest.mark.parametrize("raw", ["half", "1.5", "-0.1", "nan", "inf", "1e400", "0x1p-2", "1_0", "50%", "0.5\n0"])
+@pytest.mark.parametrize(
+    "raw", ["half", "1.5", "-0.1", "nan", "inf", "0x1p-2", "1_0", "50%", "0.5\n0", "5e-1", "1e-19", "+0.5", "-0", "1.", ".", "0.5.1", "\u0660.5"]
+)
 def test_a_bad_sample_rate_is_refused(raw: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(f"TRACING_SAMPLE_RATE={json.dumps(raw)} must be a number between 0 and 1")):
+    message = f"TRACING_SAMPLE_RATE={json.dumps(raw)} must be a number between 0 and 1 in decimal notation (0, 0.25, .5, 1)"
+    with pytest.raises(ValueError, match=re.escape(message)):
         parse_sample_rate(raw)
 
 
@@ -96,7 +104,7 @@ def test_at_sample_rate_zero_a_request_without_traceparent_is_propagated_unsampl
         traceledger.stop()
 
 
-@pytest.mark.parametrize("rate", ["half", "1.5", "-0.1"])
+@pytest.mark.parametrize("rate", ["half", "1.5", "-0.1", "5e-1"])
 def test_a_bad_sample_rate_stops_the_service_at_start_up(rate: str) -> None:
     process = launch(PORT="0", TRACELEDGER_GRPC="127.0.0.1:1", TRACING_SAMPLE_RATE=rate)
     try:

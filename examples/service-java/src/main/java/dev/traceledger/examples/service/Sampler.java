@@ -14,11 +14,13 @@ import java.util.regex.Pattern;
  */
 public final class Sampler {
   /**
-   * A plain decimal number: the same text then gives the same double in every language of the chain
-   * (each rounds decimals correctly), so the same decisions. Double.parseDouble alone would also
-   * take "0x1p-2", "0.5d" or "NaN".
+   * Plain decimal notation (0, 0.25, .5, 1): digits with at most one point and a digit after it; no
+   * sign or exponent. It is the grammar of the gateway's SDK and of the server, which read the same
+   * variable, so one setting starts every service of the chain or none; and the same text gives the
+   * same double in every language (each rounds decimals correctly), so the same decisions.
+   * Double.parseDouble alone would also take "5e-1", "+0.5", "0x1p-2", "0.5d" or "NaN".
    */
-  private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+  private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]+");
   private static final long RANDOMNESS = 1L << 56;
 
   /** Rate 1: every trace. */
@@ -39,8 +41,8 @@ public final class Sampler {
   }
 
   /**
-   * Reads TRACING_SAMPLE_RATE: null or blank means 1 (every new trace); otherwise a decimal number
-   * from 0 to 1.
+   * Reads TRACING_SAMPLE_RATE: null or blank means 1 (every new trace); otherwise a number from 0
+   * to 1 in decimal notation.
    *
    * @throws IllegalArgumentException naming the variable and what it got
    */
@@ -51,6 +53,6 @@ public final class Sampler {
       double rate = Double.parseDouble(value);
       if (rate >= 0 && rate <= 1) return rate;
     }
-    throw new IllegalArgumentException("TRACING_SAMPLE_RATE=\"" + raw + "\" must be a number between 0 and 1");
+    throw new IllegalArgumentException("TRACING_SAMPLE_RATE=\"" + raw + "\" must be a number between 0 and 1 in decimal notation (0, 0.25, .5, 1)");
   }
 }

@@ -24,7 +24,12 @@ final class RecordingOtlpReceiver implements AutoCloseable {
   private final List<ExportedSpan> spans = new ArrayList<>();
 
   RecordingOtlpReceiver() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    this(0);
+  }
+
+  /** On {@code port} (0: any free one), say one where an endpoint that was away comes back. */
+  RecordingOtlpReceiver(int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     server.createContext("/v1/traces", exchange -> {
       try (exchange) {
         record(exchange.getRequestBody().readAllBytes());

@@ -29,8 +29,8 @@ class ServiceConfigTest {
   void namesEveryBadVariable() {
     var e = assertThrows(IllegalArgumentException.class, () -> ServiceConfig.fromEnvironment(Map.of(
         "PORT", "70000", "TRACELEDGER_GRPC", "http://x:1", "NEXT_URL", "ftp://host", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "127.0.0.1:7318",
-        "TRACING_SAMPLE_RATE", "1.5")));
-    assertTrue(e.getMessage().contains("TRACING_SAMPLE_RATE=\"1.5\" must be a number between 0 and 1"), e.getMessage());
+        "TRACING_SAMPLE_RATE", "5e-1")));
+    assertTrue(e.getMessage().contains("TRACING_SAMPLE_RATE=\"5e-1\" must be a number between 0 and 1 in decimal notation"), e.getMessage());
     assertTrue(e.getMessage().contains("PORT=70000"), e.getMessage());
     assertTrue(e.getMessage().contains("TRACELEDGER_GRPC=http://x:1"), e.getMessage());
     assertTrue(e.getMessage().contains("NEXT_URL=ftp://host"), e.getMessage());

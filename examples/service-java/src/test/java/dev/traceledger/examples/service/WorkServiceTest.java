@@ -9,11 +9,13 @@ import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -193,6 +195,69 @@ class WorkServiceTest {
       assertEquals(lifecycle.traceId(), span.traceId());
       assertEquals(lifecycle.spanId(), span.parentSpanId());
     }
+  }
+
+  /** Before, every request waited 5 s for the flush of its span, for the whole outage. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("awayOrSilent")
+  void anOtlpEndpointThatIsAwayOrSilentCostsOnlyTheFirstRequestOneExportsWait(String how, boolean silent) throws Exception {
+    // A silent endpoint accepts connections (its backlog does) and never answers; a refused one is a free port.
+    ServerSocket silentSocket = silent ? new ServerSocket(0, 64, InetAddress.getLoopbackAddress()) : null;
+    try {
+      int port = silent ? silentSocket.getLocalPort() : freePort();
+      var config = new ServiceConfig("127.0.0.1", 0, "127.0.0.1:" + grpc.getPort(), Optional.empty(), "otel", Optional.of(URI.create("http://127.0.0.1:" + port + "/v1/traces")));
+      try (WorkService traced = WorkService.start(config)) {
+        for (int i = 1; i <= 3; i++) {
+          long began = System.nanoTime();
+          var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + traced.port() + "/work")).timeout(Duration.ofSeconds(3)).GET().build();
+          assertEquals(200, http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
+          long tookMillis = (System.nanoTime() - began) / 1_000_000;
+          assertTrue(tookMillis < (i == 1 ? 1000 : 200), "request " + i + " took " + tookMillis + " ms");
+        }
+      }
+    } finally {
+      if (silentSocket != null) silentSocket.close();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  static Stream<Arguments> awayOrSilent() {
+    return Stream.of(Arguments.of("refused", false), Arguments.of("silent", true));
+  }
+
+  @Test
+  void theOpenTelemetrySpanIsStoredBeforeTheAnswerAgainOnceTheEndpointIsBack() throws Exception {
+    int port = freePort();
+    var config = new ServiceConfig("127.0.0.1", 0, "127.0.0.1:" + grpc.getPort(), Optional.empty(), "otel", Optional.of(URI.create("http://127.0.0.1:" + port + "/v1/traces")));
+    try (WorkService traced = WorkService.start(config)) {
+      otelParent(traced); // away: the export fails, the next requests no longer wait
+      try (RecordingOtlpReceiver otlp = new RecordingOtlpReceiver(port)) {
+        // Back: the requests do not wait until an export (in the background) succeeds.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (String parent = otelParent(traced); !exported(otlp, parent); parent = otelParent(traced)) {
+          assertTrue(System.nanoTime() < deadline, "no export succeeded within 5 s of the endpoint's return");
+          Thread.sleep(50);
+        }
+        // Then each request waits for its own span again.
+        for (int i = 1; i <= 3; i++) assertTrue(exported(otlp, otelParent(traced)), "request " + i + " answered before its span was exported");
+      }
+    }
+  }
+
+  /** One request; the parent (hex) its OpenTelemetry span must have. */
+  private String otelParent(WorkService service) throws Exception {
+    HttpResponse<String> response = get(service, "/work", Map.of("traceparent", INCOMING));
+    assertEquals(200, response.statusCode());
+    return Traceparent.parse(JsonParser.parseString(response.body()).getAsJsonObject().get("traceparent").getAsString()).orElseThrow().spanId();
+  }
+
+  private static boolean exported(RecordingOtlpReceiver otlp, String parent) {
+    return otlp.spans().stream().anyMatch(s -> s.parentSpanId().equals(parent));
   }
 
   @Test
