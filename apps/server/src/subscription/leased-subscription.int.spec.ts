@@ -78,8 +78,10 @@ describe("LeasedSubscription", () => {
     n++;
     const deliveries: Delivery[] = [];
     const lags: number[] = [];
-    const a = subscription(db.sql, recorder(deliveries, () => "a"), { holder: "a", batchSize: 7, observer: { setSubscriberLag: (_, s) => lags.push(s) } });
-    const b = subscription(db.sql, recorder(deliveries, () => "b"), { holder: "b", batchSize: 7 });
+    // Both report lag: either may win the lease (a starts first, but on a busy machine b can claim first).
+    const observer = { setSubscriberLag: (_: string, seconds: number) => lags.push(seconds) };
+    const a = subscription(db.sql, recorder(deliveries, () => "a"), { holder: "a", batchSize: 7, observer });
+    const b = subscription(db.sql, recorder(deliveries, () => "b"), { holder: "b", batchSize: 7, observer });
     a.start();
     b.start();
     const store = new PostgresEventStore(db.sql);
