@@ -13,6 +13,7 @@ import {
   type Span,
   type Trace,
 } from "@traceledger/proto";
+import { countOf } from "../domain/trace/attribute-limits.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { formatTraceparent } from "../domain/trace/traceparent.js";
 import { bytesToHex, hexToBytes } from "../domain/trace/w3c-ids.js";
@@ -103,7 +104,7 @@ export class TraceViewBuilder {
             resourceAttributes: e.resourceAttributes,
             traceparent: "",
             tracestate: e.tracestate,
-            limitedAttributesCount: limitedCount(0, e.droppedAttributesCount, e.truncatedValuesCount),
+            limitedAttributesCount: countOf(e.droppedAttributesCount, e.truncatedValuesCount),
             scopeName: e.scopeName,
             droppedEventsCount: e.droppedEventsCount,
             droppedLinksCount: e.droppedLinksCount,
@@ -128,7 +129,7 @@ export class TraceViewBuilder {
         draft.span.endReason = e.endReason;
         if (e.name !== "") draft.span.name = e.name;
         for (const kv of e.attributes) draft.attributes.set(kv.key, kv);
-        draft.span.limitedAttributesCount = limitedCount(draft.span.limitedAttributesCount, e.droppedAttributesCount, e.truncatedValuesCount);
+        draft.span.limitedAttributesCount = countOf(draft.span.limitedAttributesCount, e.droppedAttributesCount, e.truncatedValuesCount);
         break;
       }
       case "spanOrphaned": {
@@ -153,7 +154,7 @@ export class TraceViewBuilder {
           escaped: e.escaped,
           attributes: e.attributes,
         });
-        draft.span.limitedAttributesCount = limitedCount(draft.span.limitedAttributesCount, e.droppedAttributesCount, e.truncatedValuesCount);
+        draft.span.limitedAttributesCount = countOf(draft.span.limitedAttributesCount, e.droppedAttributesCount, e.truncatedValuesCount);
         break;
       }
       case "spanEventRecorded": {
@@ -167,14 +168,14 @@ export class TraceViewBuilder {
           name: e.name,
           attributes: e.attributes,
         });
-        draft.span.limitedAttributesCount = limitedCount(draft.span.limitedAttributesCount, e.droppedAttributesCount, e.truncatedValuesCount);
+        draft.span.limitedAttributesCount = countOf(draft.span.limitedAttributesCount, e.droppedAttributesCount, e.truncatedValuesCount);
         break;
       }
       case "spanAttributeUpdated": {
         const draft = this.spans.get(bytesToHex(event.value.spanId));
         if (!draft) break;
         for (const kv of event.value.attributes) draft.attributes.set(kv.key, kv);
-        draft.span.limitedAttributesCount = limitedCount(draft.span.limitedAttributesCount, event.value.droppedAttributesCount, event.value.truncatedValuesCount);
+        draft.span.limitedAttributesCount = countOf(draft.span.limitedAttributesCount, event.value.droppedAttributesCount, event.value.truncatedValuesCount);
         break;
       }
       case "traceCompleted":
@@ -204,16 +205,6 @@ export class TraceViewBuilder {
     trace.spans = spans;
     return trace;
   }
-}
-
-/**
- * A span's limited attributes count with an event's dropped and truncated counts added: at
- * most 2^32 - 1, as the write side's countOf (attribute-limits.ts). An OTLP reporter may say it
- * dropped that many already, and a larger sum cannot be encoded in the view's uint32 field.
- */
-function limitedCount(count: number, dropped: number, truncated: number): number {
-  const sum = count + dropped + truncated;
-  return sum > 0xffff_ffff ? 0xffff_ffff : sum;
 }
 
 /**
