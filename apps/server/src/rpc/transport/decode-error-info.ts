@@ -47,7 +47,9 @@ async function restated(response: UniversalServerResponse, restate: Restate): Pr
   const { header, body } = response;
   if (header === undefined || body === undefined) return response;
   const contentType = header.get("content-type") ?? "";
-  if (contentType === "application/json" && response.status !== 200 && !header.has("content-encoding")) {
+  // A decode failure is INVALID_ARGUMENT (JSON, HTTP 400) or INTERNAL (binary, HTTP 500): other
+  // errors, our own with their ErrorInfo, are passed on unread.
+  if (contentType === "application/json" && (response.status === 400 || response.status === 500) && !header.has("content-encoding")) {
     return restatedUnary(response, header, body, restate);
   }
   if (contentType.startsWith("application/grpc-web")) return restatedFirstEnvelope(response, body, trailerFlag, (data) => restatedTrailer(data, restate));
