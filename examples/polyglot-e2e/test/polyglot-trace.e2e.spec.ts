@@ -110,6 +110,8 @@ describe(`one request through ${chain.map((s) => s.name).join(" -> ")}`, () => {
       const span = otelSpans.find((s) => s.serviceName === service.name)!;
       expect(hex(span.parentSpanId), `${service.name}'s OpenTelemetry span's parent`).toBe(hex(lifecycleSpan(trace, service.name).spanId));
       expect(span).toMatchObject({ kind: SpanKind.INTERNAL, state: SpanState.ENDED });
+      // Exported means sampled, whether or not the exporter writes the W3C trace flags (Python's does not).
+      expect(parseInt(span.traceparent.slice(-2), 16) & 1, `${service.name}'s OpenTelemetry span's traceparent ${span.traceparent} is sampled`).toBe(1);
     }
     expect(trace.spans).toHaveLength(chain.length + withOtel.length);
   });

@@ -21,6 +21,7 @@ import { markSharedAttributes } from "../events/trace-event-writer.js";
 import { ExpansionTooLarge } from "./expansion-budget.js";
 import { ProtobufCursor, type HexMemo } from "./protobuf-cursor.js";
 import { readKeyValueLazily, stringAttribute } from "./read-attributes.js";
+import { reportedSpanFlags } from "./reported-span-flags.js";
 import { finishedSpanEvent } from "./span-event-mapping.js";
 
 interface OtlpSpans {
@@ -328,7 +329,7 @@ function readSpan(c: ProtobufCursor, resource: Resource, scopeName: string, prov
     links: links ?? NONE,
     resourceAttributes: resource.attributes,
     tracestate,
-    flags,
+    flags: reportedSpanFlags(flags),
     scopeName,
     ...(provenance ? { provenance } : {}),
     statusCode,

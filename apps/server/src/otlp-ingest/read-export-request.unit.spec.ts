@@ -174,6 +174,18 @@ describe("readExportRequest", () => {
     expect(spans(0x001).parentIsRemote).toBeUndefined();
   });
 
+  it("reads a span that reports no trace flags as sampled (exporters send only sampled spans), and keeps the flags it sets", () => {
+    const flags = (sent: number) => readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: CHILD, parentSpanId: ROOT, flags: sent }] }] }])).traces.get(TRACE_A.toString("hex"))![0]!.flags;
+    // Python's stock exporter: only the is-remote bits.
+    expect(flags(0x100)).toBe(0x101);
+    expect(flags(0x300)).toBe(0x301);
+    expect(flags(0)).toBe(0x01);
+    // A reporter that sets any trace flag said what it meant.
+    expect(flags(0x02)).toBe(0x02);
+    expect(flags(0x301)).toBe(0x301);
+    expect(flags(0xfffffc00)).toBe(0xfffffc01);
+  });
+
   it("stores a span and an event of no name (OTLP's unknown) as (unnamed)", () => {
     const [span] = readExportRequest(request([{ scopeSpans: [{ spans: [{ traceId: TRACE_A, spanId: ROOT, name: "", events: [{ timeUnixNano: T0, name: "" }] }] }] }])).traces.get(TRACE_A.toString("hex"))!;
     expect(span!.name).toBe(UNNAMED);

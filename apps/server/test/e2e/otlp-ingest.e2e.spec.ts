@@ -8,7 +8,9 @@
 import { context, INVALID_SPAN_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, type Span as OtelSpan } from "@opentelemetry/api";
 import { SpanKind, SpanState, StatusCode, TraceState, type Span } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
-import { hex } from "./support/ids.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import { hex, newSpanId } from "./support/ids.js";
 import { listedWhen } from "./support/listing.js";
 import { serverPerFile } from "./support/server-per-file.js";
 import { EXPORTER_KINDS, exportSpans, nanos, remoteParent, stockExporter, stockTracer, type ExporterKind } from "./support/stock-otel.js";
@@ -159,6 +161,27 @@ describe("OTLP spans and lifecycle-API spans join one trace", () => {
     expect(hex(pricing.parentSpanId)).toBe(ids(root).spanId);
     await exporter.shutdown();
     await sdk.shutdown();
+  });
+
+  it("a span whose exporter writes no trace flags (Python's) reads as sampled, and so does a lifecycle child under it", async () => {
+    // A running lifecycle root keeps the trace open.
+    const { traceId, spanId: root, traceparent: rootTraceparent } = await e2e.client.startTrace({ name: "GET /cart", serviceName: "gateway", kind: SpanKind.SERVER });
+    const parent = newSpanId();
+    const T0 = BigInt(Date.now()) * 1_000_000n;
+    // Span.flags as those exporters send it: only "is-remote known" (the parent is local), no W3C trace flags.
+    const request = create(ExportTraceServiceRequestSchema, {
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: parent, parentSpanId: root, name: "GET /items", kind: 2, startTimeUnixNano: T0, endTimeUnixNano: T0 + 1_000n, flags: 0x100 }] }] }],
+    });
+    const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: toBinary(ExportTraceServiceRequestSchema, request) });
+    expect(response.status).toBe(200);
+
+    const view = (await e2e.client.getTrace({ traceId })).trace!;
+    expect(view.spans.find((s) => s.name === "GET /items")!.traceparent).toBe(`00-${hex(traceId)}-${hex(parent)}-01`);
+    // A child started by trace id and parent id takes its parent's flags: sampled, so downstream services record too.
+    const child = await e2e.client.startSpan({ traceId, parentSpanId: parent, name: "load items", serviceName: "items" });
+    expect(child.traceparent).toMatch(/-01$/);
+    await e2e.client.endSpan({ traceparent: child.traceparent, status: { code: StatusCode.OK } });
+    await e2e.client.endSpan({ traceparent: rootTraceparent, status: { code: StatusCode.OK } });
   });
 
   it("keeps a span that arrives after its trace completed, and restates the completion", async () => {
