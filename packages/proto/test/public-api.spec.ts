@@ -71,6 +71,22 @@ describe("@traceledger/proto/google-rpc", () => {
   });
 });
 
+describe("@traceledger/proto/grpc-health", () => {
+  it("exports grpc.health.v1 with grpc-proto's names, field numbers and status values", async () => {
+    const health = await import("../src/grpc-health.js");
+    expect(health.Health.typeName).toBe("grpc.health.v1.Health");
+    expect(health.Health.methods.map((m) => [m.name, m.methodKind])).toEqual([
+      ["Check", "unary"],
+      ["List", "unary"],
+      ["Watch", "server_streaming"],
+    ]);
+    expect(health.HealthCheckRequestSchema.fields.map((f) => [f.name, f.number])).toEqual([["service", 1]]);
+    expect(health.HealthCheckResponseSchema.fields.map((f) => [f.name, f.number])).toEqual([["status", 1]]);
+    expect(health.HealthListResponseSchema.fields.map((f) => [f.name, f.number])).toEqual([["statuses", 1]]);
+    expect([health.HealthCheckResponse_ServingStatus.UNKNOWN, health.HealthCheckResponse_ServingStatus.SERVING, health.HealthCheckResponse_ServingStatus.NOT_SERVING, health.HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN]).toEqual([0, 1, 2, 3]);
+  });
+});
+
 describe("@traceledger/proto/otlp", () => {
   const numbers = (schema: { fields: readonly { name: string; number: number }[] }) =>
     Object.fromEntries(schema.fields.map((f) => [f.name, f.number]));

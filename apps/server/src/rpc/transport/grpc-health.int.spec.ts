@@ -2,7 +2,7 @@
 // balancer would call it: a stock grpc-js client loading health.proto. What the
 // app declared serving answers NOT_SERVING while its readiness check (the one
 // /readyz uses) says not ready: a gRPC readiness probe must agree with /readyz.
-import { status, type Client } from "@grpc/grpc-js";
+import { credentials, Client as GrpcClient, status, type Client } from "@grpc/grpc-js";
 import { TracingService } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { READINESS_CACHE_MS } from "./grpc-health.js";
@@ -53,6 +53,22 @@ describe("gRPC health checking", () => {
 
   it("answers NOT_FOUND to Check for an unknown service", async () => {
     expect((await check("no.such.Service")).error?.code).toBe(status.NOT_FOUND);
+  });
+
+  it("answers INVALID_ARGUMENT to a Check or Watch whose request does not decode", async () => {
+    const raw = new GrpcClient(server.address, credentials.createInsecure());
+    const identity = (b: Buffer) => b;
+    const garbage = Buffer.from([0x0a, 0xff]); // field 1, a length past the end
+    try {
+      const code = await new Promise<number | undefined>((resolve) =>
+        raw.makeUnaryRequest("/grpc.health.v1.Health/Check", identity, identity, garbage, (error) => resolve(error?.code)),
+      );
+      expect(code).toBe(status.INVALID_ARGUMENT);
+      const watchCall = raw.makeServerStreamRequest("/grpc.health.v1.Health/Watch", identity, identity, garbage);
+      expect((await streamReader<Buffer>(watchCall).status).code).toBe(status.INVALID_ARGUMENT);
+    } finally {
+      raw.close();
+    }
   });
 
   it("lists every service with its status", async () => {

@@ -7,9 +7,19 @@
 // status is NOT_SERVING, so a Kubernetes gRPC probe, Envoy or a client's own
 // health checking sends the calls to a replica that can serve them.
 
+import { create } from "@bufbuild/protobuf";
 import { status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  HealthCheckResponse_ServingStatus as Status,
+  HealthCheckResponseSchema,
+  HealthListResponseSchema,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+  type HealthListResponse,
+} from "@traceledger/proto/grpc-health";
 import { EventEmitter } from "node:events";
 import { endStreamOnShutdown } from "./end-stream-on-shutdown.js";
+import { MalformedRequest, type GrpcRequest } from "./grpc-service-definition.js";
 import type { ReadinessCheck } from "./probe-routes.js";
 
 export type ServingStatus = "SERVING" | "NOT_SERVING";
@@ -21,12 +31,15 @@ export type ServingStatus = "SERVING" | "NOT_SERVING";
  */
 export const READINESS_CACHE_MS = 1000;
 
-interface HealthCheckRequest {
-  service?: string;
+const STATUS: Readonly<Record<ServingStatus, Status>> = { SERVING: Status.SERVING, NOT_SERVING: Status.NOT_SERVING };
+const answer = (status: Status): HealthCheckResponse => create(HealthCheckResponseSchema, { status });
+
+/** The service a request names; undefined for a request that did not decode (INVALID_ARGUMENT). */
+function serviceOf(call: ServerUnaryCall<GrpcRequest, unknown> | ServerWritableStream<GrpcRequest, unknown>): string | undefined {
+  const request = call.request;
+  return request instanceof MalformedRequest ? undefined : (request as HealthCheckRequest).service;
 }
-interface HealthCheckResponse {
-  status: ServingStatus | "SERVICE_UNKNOWN";
-}
+const MALFORMED = { code: grpcStatus.INVALID_ARGUMENT, details: "the request is not a grpc.health.v1.HealthCheckRequest" };
 
 interface HealthOptions {
   /** Ends the Watch streams (UNAVAILABLE). */
@@ -110,30 +123,34 @@ export function createHealthService(serviceNames: readonly string[], options: He
   };
 
   const implementation = {
-    Check(call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) {
-      const service = call.request.service ?? "";
+    Check(call: ServerUnaryCall<GrpcRequest, HealthCheckResponse>, callback: sendUnaryData<HealthCheckResponse>) {
+      const service = serviceOf(call);
+      if (service === undefined) return callback(MALFORMED);
       current([service], () => {
         const status = statusNow(service);
-        if (status) callback(null, { status });
+        if (status) callback(null, answer(STATUS[status]));
         else callback({ code: grpcStatus.NOT_FOUND, details: `unknown service "${service}"` });
       });
     },
-    List(_call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) {
+    List(_call: ServerUnaryCall<GrpcRequest, HealthListResponse>, callback: sendUnaryData<HealthListResponse>) {
       current([...declared.keys()], () => {
-        callback(null, { statuses: Object.fromEntries([...declared.keys()].map((service) => [service, { status: statusNow(service) }])) });
+        const statuses = Object.fromEntries([...declared.keys()].map((service) => [service, answer(STATUS[statusNow(service)!])]));
+        callback(null, create(HealthListResponseSchema, { statuses }));
       });
     },
-    Watch(call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) {
-      const service = call.request.service ?? "";
-      let last: HealthCheckResponse["status"] | undefined;
+    Watch(call: ServerWritableStream<GrpcRequest, HealthCheckResponse>) {
+      const service = serviceOf(call);
+      if (service === undefined) return void call.emit("error", MALFORMED);
+      let last: Status | undefined;
       let ended = false;
       // Synchronous when it can be: at close, NOT_SERVING must be written before the stream ends.
       const send = (): void =>
         current([service], () => {
-          const status = statusNow(service) ?? "SERVICE_UNKNOWN";
+          const now = statusNow(service);
+          const status = now === undefined ? Status.SERVICE_UNKNOWN : STATUS[now];
           if (ended || status === last) return;
           last = status;
-          call.write({ status });
+          call.write(answer(status));
         });
       const onChange = (changed: string): void => {
         if (changed === service) send();

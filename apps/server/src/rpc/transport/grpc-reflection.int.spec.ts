@@ -59,7 +59,19 @@ describe.each(["v1", "v1alpha"] as const)("server reflection %s", (version) => {
   it("lists the served services", async () => {
     const response = await ask({ list_services: "" });
     expect(response.valid_host).toBe("localhost");
-    expect(response.list_services_response?.service).toEqual([{ name: "traceledger.v1.TracingService" }]);
+    expect(response.list_services_response?.service).toEqual([{ name: "grpc.health.v1.Health" }, { name: "traceledger.v1.TracingService" }]);
+  });
+
+  // grpcurl calls health (or any service) by what reflection says of it.
+  it("describes grpc.health.v1.Health, served on the same port, enough to call it", async () => {
+    const [declaring] = files(await ask({ file_containing_symbol: "grpc.health.v1.Health" }));
+    expect(declaring?.name).toBe("grpc/health/v1/health.proto");
+    const rebuilt = createFileRegistry(create(FileDescriptorSetSchema, { file: [declaring!] })).getService("grpc.health.v1.Health");
+    expect(rebuilt?.methods.map((m) => [m.name, m.methodKind, m.input.typeName, m.output.typeName])).toEqual([
+      ["Check", "unary", "grpc.health.v1.HealthCheckRequest", "grpc.health.v1.HealthCheckResponse"],
+      ["List", "unary", "grpc.health.v1.HealthListRequest", "grpc.health.v1.HealthListResponse"],
+      ["Watch", "server_streaming", "grpc.health.v1.HealthCheckRequest", "grpc.health.v1.HealthCheckResponse"],
+    ]);
   });
 
   // grpcurl decodes an error's details (grpc-status-details-bin) by reflection.
@@ -98,7 +110,7 @@ describe.each(["v1", "v1alpha"] as const)("server reflection %s", (version) => {
   it("answers NOT_FOUND in the stream for an unknown symbol or file, and keeps the stream open", async () => {
     expect((await ask({ file_containing_symbol: "no.such.Type" })).error_response?.error_code).toBe(status.NOT_FOUND);
     expect((await ask({ file_by_filename: "no/such.proto" })).error_response?.error_code).toBe(status.NOT_FOUND);
-    expect((await ask({ list_services: "" })).list_services_response?.service).toHaveLength(1);
+    expect((await ask({ list_services: "" })).list_services_response?.service).toHaveLength(2);
   });
 
   it("knows a message type has no extensions", async () => {

@@ -7,6 +7,7 @@ import { Server, ServerCredentials, setLogger, type ServiceDefinition, type Serv
 // Not in grpc-js's index (only setLogger is): what bind() restores after its scoped filter.
 import { getLogger } from "@grpc/grpc-js/build/src/logging.js";
 import { file_google_rpc_error_details, file_google_rpc_status } from "@traceledger/proto/google-rpc";
+import { Health } from "@traceledger/proto/grpc-health";
 import { setMaxListeners } from "node:events";
 import { resetStream, SHUTTING_DOWN, STREAM_END_MS, trackOpenStream } from "./end-stream-on-shutdown.js";
 import { createHealthService, type ServingStatus } from "./grpc-health.js";
@@ -86,17 +87,16 @@ export async function createGrpcServer(options: GrpcServerOptions): Promise<Grpc
     { streamShutdown: streamShutdown.signal, ...(options.ready ? { ready: options.ready } : {}) },
   );
   const reflection = reflectionImplementation(
-    createReflectionIndex(options.services.map((r) => r.service), ERROR_DETAIL_FILES),
+    createReflectionIndex([...options.services.map((r) => r.service), Health], ERROR_DETAIL_FILES),
     streamShutdown.signal,
   );
   // Their streams (Health.Watch, ServerReflectionInfo) are cut at close like the app's: a client
   // that stopped reading holds one open behind flow control as it would a WatchTrace.
-  for (const [name, implementation] of [
-    ["grpc.health.v1.Health", health.implementation],
-    ["grpc.reflection.v1.ServerReflection", reflection],
-    ["grpc.reflection.v1alpha.ServerReflection", reflection],
+  for (const [definition, implementation] of [
+    [grpcServiceDefinition(Health), health.implementation],
+    [standardServiceDefinition("grpc.reflection.v1.ServerReflection"), reflection],
+    [standardServiceDefinition("grpc.reflection.v1alpha.ServerReflection"), reflection],
   ] as const) {
-    const definition = standardServiceDefinition(name);
     server.addService(definition, trackingStreams(definition, implementation, openStreams));
   }
 

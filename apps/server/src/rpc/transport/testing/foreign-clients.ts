@@ -4,7 +4,7 @@
 import { credentials, loadPackageDefinition, Metadata, type Client, type GrpcObject, type ServiceClientConstructor, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
-import { HEALTH_PROTO, REFLECTION_V1_PROTO, REFLECTION_V1ALPHA_PROTO, STANDARD_PROTO_ROOT } from "../standard-protos.js";
+import { REFLECTION_V1_PROTO, REFLECTION_V1ALPHA_PROTO, STANDARD_PROTO_ROOT } from "../standard-protos.js";
 
 /** The repository's proto root, as a foreign client's include path. */
 const PROTO_ROOT = fileURLToPath(new URL("../../../../../../proto", import.meta.url));
@@ -24,7 +24,7 @@ export function foreignTracingClient(address: string): Client {
 }
 
 export function foreignHealthClient(address: string): Client {
-  return new (clientConstructor(HEALTH_PROTO, STANDARD_PROTO_ROOT, "grpc.health.v1.Health"))(address, credentials.createInsecure());
+  return new (clientConstructor("grpc/health/v1/health.proto", PROTO_ROOT, "grpc.health.v1.Health"))(address, credentials.createInsecure());
 }
 
 export function foreignReflectionClient(address: string, version: "v1" | "v1alpha"): Client {
