@@ -35,6 +35,8 @@ export interface BatchSettings {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly shutdownTimeoutMs?: number;
+  /** After the server took fewer commands per call than maxBatchSize, how long until full batches are tried again. */
+  readonly batchSizeRecheckMs?: number;
 }
 
 /** Where spans go and how they travel: shared by createTracer and the OpenTelemetry bridge. */
@@ -239,6 +241,7 @@ function resolveBatching(batch: BatchSettings, problems: string[], warn: (messag
     initialBackoffMs: pick("initialBackoffMs", 1, 600_000),
     maxBackoffMs: pick("maxBackoffMs", 1, 3_600_000),
     shutdownTimeoutMs: pick("shutdownTimeoutMs", 0, 3_600_000),
+    batchSizeRecheckMs: pick("batchSizeRecheckMs", 1, 86_400_000),
     warn,
   };
   if (resolved.maxBatchSize > resolved.maxQueueSize) problems.push(`batch.maxBatchSize (${resolved.maxBatchSize}) must not exceed batch.maxQueueSize (${resolved.maxQueueSize})`);

@@ -89,7 +89,7 @@ describe("resolveTracerConfig", () => {
         transport: "carrier-pigeon" as "grpc",
         timeoutMs: -1,
         mode: "eventually" as "batch",
-        batch: { maxQueueSize: 0, flushIntervalMs: 2.5 },
+        batch: { maxQueueSize: 0, flushIntervalMs: 2.5, batchSizeRecheckMs: 0 },
         env: { TRACING_ENABLED: "maybe" },
       });
     } catch (e) {
@@ -97,7 +97,7 @@ describe("resolveTracerConfig", () => {
     }
     expect(error).toBeInstanceOf(TracingConfigError);
     const problems = (error as TracingConfigError).problems.join("\n");
-    for (const name of ["sampleRate=1.5", "serviceName", "url=", "transport=", "timeoutMs=-1", "mode=", "batch.maxQueueSize=0", "batch.flushIntervalMs=2.5", "TRACING_ENABLED"]) {
+    for (const name of ["sampleRate=1.5", "serviceName", "url=", "transport=", "timeoutMs=-1", "mode=", "batch.maxQueueSize=0", "batch.flushIntervalMs=2.5", "batch.batchSizeRecheckMs=0", "TRACING_ENABLED"]) {
       expect(problems).toContain(name);
     }
   });

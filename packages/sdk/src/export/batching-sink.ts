@@ -14,6 +14,9 @@
 //   commands go back to the front of the queue, in their order, and from then on
 //   batches carry at most what the server said it takes (half as many, if it did
 //   not say), so nothing is lost to a limit a retry of the same bytes would hit.
+//   `batchSizeRecheckMs` later, full batches are tried again (the limit may have
+//   been a replica's, or raised since): one refusal costs a round trip and
+//   nothing else, and the same limit said again is not warned of again.
 // - A call that fails because the server cannot be reached, is UNAVAILABLE,
 //   went away under the call (its connection or stream cut: CANCELED without the
 //   sink having cancelled it), or let its deadline pass without an answer
@@ -64,6 +67,8 @@ export interface BatchingOptions extends RetryPolicy {
   readonly flushIntervalMs: number;
   /** How long shutdown() may take before what is left is dropped. Default 5,000 ms. */
   readonly shutdownTimeoutMs: number;
+  /** After the server took fewer commands per call than maxBatchSize, how long until full batches are tried again. Default 60,000 ms. */
+  readonly batchSizeRecheckMs: number;
   /** Where warnings go. Default: console.warn. */
   readonly warn: (message: string) => void;
   /** At most one warning of a kind per interval. Default 60,000 ms. */
@@ -79,6 +84,7 @@ export const DEFAULT_BATCHING: Omit<BatchingOptions, "warn"> = {
   initialBackoffMs: 100,
   maxBackoffMs: 5_000,
   shutdownTimeoutMs: 5_000,
+  batchSizeRecheckMs: 60_000,
   warningIntervalMs: 60_000,
 };
 
@@ -116,6 +122,9 @@ export class BatchingSink implements CommandSink {
   private readonly batchSizeWarning: RateLimitedWarning;
   /** Most commands in one call: maxBatchSize, or the fewer the server said it takes. */
   private batchSize: number;
+  /** When batchSize was last lowered (performance.now()), and to what. */
+  private loweredAt = 0;
+  private loweredTo: number | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
 
@@ -295,6 +304,7 @@ export class BatchingSink implements CommandSink {
 
   private async sendLoop(): Promise<void> {
     while (this.queue.length > 0 && !this.stopping.signal.aborted) {
+      this.recheckBatchSize();
       const candidates = this.queue.peek(this.batchSize, this.held);
       if (candidates.length === 0) {
         // The next command belongs to a span whose start is in flight in an urgent call.
@@ -486,10 +496,20 @@ export class BatchingSink implements CommandSink {
     const size = limit > 0 && limit < sent ? limit : Math.max(1, Math.floor(sent / 2));
     if (size >= this.batchSize) return;
     this.batchSize = size;
+    this.loweredAt = performance.now();
+    // A recheck that meets the same limit again is no news.
+    const again = this.loweredTo === size;
+    this.loweredTo = size;
+    if (again) return;
     const said = limit > 0 ? `takes at most ${limit} commands per call` : `refused ${sent} commands in one call as too many`;
     this.batchSizeWarning.warn(
       `traceledger: ${this.describeTarget} ${said} (TRACELEDGER_MAX_BATCH_COMMANDS); sending them again, and every batch from now on, ${size} at a time (batch.maxBatchSize is ${this.options.maxBatchSize})`,
     );
+  }
+
+  /** Full batches again once batchSizeRecheckMs has passed since the server's limit lowered them. */
+  private recheckBatchSize(): void {
+    if (this.batchSize < this.options.maxBatchSize && performance.now() - this.loweredAt >= this.options.batchSizeRecheckMs) this.batchSize = this.options.maxBatchSize;
   }
 
   /** Counts a command the queue refused, under the warning of what dropped its span. */

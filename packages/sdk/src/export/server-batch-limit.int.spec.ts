@@ -2,13 +2,14 @@
 // (TRACELEDGER_MAX_BATCH_COMMANDS) than the SDK's batches carry refuses a full
 // batch as a whole (INVALID_ARGUMENT, BATCH_TOO_LARGE, its limit in the
 // ErrorInfo): the SDK sends the same commands again in batches the server takes,
-// and keeps to that size from then on.
+// and keeps to that size until batchSizeRecheckMs has passed, then tries full
+// batches again (the limit may have been raised, or been one replica's).
 
 import { SpanState } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Traceledger } from "../../../../apps/server/src/server/start-traceledger.js";
 import { getTrace } from "../../test/support/trace-reader.js";
-import { createTestDatabase, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
+import { createTestDatabase, portOf, startServer, type TestDatabase } from "../../test/support/traceledger-server.js";
 import { createTracingClient, type TracingClient } from "../client/tracing-client.js";
 import { createTracer } from "../trace/create-tracer.js";
 
@@ -55,4 +56,43 @@ describe("a server taking at most 100 commands per batch, below the SDK's 1,024"
       }
     });
   }
+});
+
+describe("after batchSizeRecheckMs, full batches are tried again", () => {
+  it("keeps to the limit, with no second warning, while the server still has it, and grows back once a server without it answers", async () => {
+    const limited = await startServer(database, { maxBatchCommands: 100 });
+    const port = portOf(limited.grpcAddress);
+    const warnings: string[] = [];
+    const tracer = createTracer({
+      serviceName: "recheck",
+      url: `http://127.0.0.1:${port}`,
+      env: {},
+      batch: { batchSizeRecheckMs: 200 },
+      onWarning: (m) => warnings.push(m),
+    });
+    const burst = async (count: number) => {
+      for (let i = 0; i < count; i++) tracer.withSpan(`span ${i}`, () => {});
+      await tracer.forceFlush(10_000);
+    };
+    let unlimited: Traceledger | undefined;
+    try {
+      await burst(150); // 300 commands: refused whole, then 3 calls of 100
+      expect(tracer.stats()).toMatchObject({ sent: 300, failed: 0, rpcs: 4 });
+
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await burst(150); // the recheck: refused once more, then 3 calls of 100
+      expect(tracer.stats()).toMatchObject({ sent: 600, failed: 0, rpcs: 8 });
+      expect(warnings.filter((w) => w.includes("at most 100 commands"))).toHaveLength(1);
+
+      await limited.stop();
+      unlimited = await startServer(database, { grpcPort: port });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await burst(150); // one call of 300
+      expect(tracer.stats()).toMatchObject({ sent: 900, failed: 0, dropped: 0, rpcs: 9 });
+    } finally {
+      await tracer.shutdown(1_000);
+      await unlimited?.stop();
+      await limited.stop();
+    }
+  });
 });
