@@ -1,6 +1,8 @@
 // The gateway as its own process (src/main.ts), stopped with SIGTERM: a
 // traceledger that never answers must not hold the stop up beyond its bound,
 // and a request in progress still gets its answer before the process exits.
+// Run as its README says (`npm start`), a SIGTERM to npm (a supervisor's stop)
+// stops the gateway too: the script execs node, so npm's signal reaches it.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -53,10 +55,19 @@ it("lets a request in progress answer before it exits", async () => {
   expect(code).toBe(0);
 });
 
-async function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+it("run by npm start, stops with npm on SIGTERM and frees its port", async () => {
+  const gateway = await startGateway({ TRACING_ENABLED: "false" }, ["npm", "start", "--silent"]);
+  gateway.child.kill("SIGTERM");
+  const [code] = (await once(gateway.child, "exit")) as [number | null];
+  expect(code).toBe(0);
+  // Before the script exec'd node, npm exited and left the gateway serving on its port.
+  await expect(fetch(`${gateway.url}/work`)).rejects.toThrow();
+});
+
+async function startGateway(env: Record<string, string>, command = [process.execPath, "--import", "tsx", "src/main.ts"]): Promise<{ child: ChildProcess; url: string }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: "0", TRACELEDGER_GRPC: "127.0.0.1:9", NEXT_URL: "", ...env };
   delete childEnv["NODE_OPTIONS"]; // the test runner's hooks must not reach the gateway
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: GATEWAY_DIR, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command[0]!, command.slice(1), { cwd: GATEWAY_DIR, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   cleanups.push(() => child.kill("SIGKILL"));
   let stdout = "";
   let stderr = "";
