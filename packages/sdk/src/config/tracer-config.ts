@@ -102,6 +102,8 @@ export interface TracerConfig extends ExportConfig {
 }
 
 export const DEFAULT_URL = "http://127.0.0.1:7317";
+/** The server's HTTP port, where the "connect" transport goes when no URL is given. */
+export const DEFAULT_CONNECT_URL = "http://127.0.0.1:7318";
 export const DEFAULT_SERVICE_NAME = "unknown_service:node";
 
 export function resolveTracerConfig(options: TracerOptions = {}): TracerConfig {
@@ -187,11 +189,16 @@ function resolveExport(options: ExportOptions, env: Readonly<Record<string, stri
   }
 
   const fromEnv = (name: string) => setting(env, name);
-  const url = options.url ?? fromEnv("TRACELEDGER_URL") ?? DEFAULT_URL;
   const transport = (options.transport ?? fromEnv("TRACELEDGER_TRANSPORT") ?? "grpc") as TransportKind;
+  // The server's port for the transport: Connect is served on the HTTP port only.
+  const url = options.url ?? fromEnv("TRACELEDGER_URL") ?? (transport === "connect" ? DEFAULT_CONNECT_URL : DEFAULT_URL);
   let timeoutMs: number = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeoutRaw = fromEnv("TRACELEDGER_TIMEOUT_MS");
-  if (options.timeoutMs === undefined && timeoutRaw !== undefined) timeoutMs = /^\d+$/.test(timeoutRaw) ? Number(timeoutRaw) : NaN;
+  if (options.timeoutMs === undefined && timeoutRaw !== undefined) {
+    // Said here, as given: the client's own check would see only a number.
+    if (/^\d+$/.test(timeoutRaw)) timeoutMs = Number(timeoutRaw);
+    else problems.push(`TRACELEDGER_TIMEOUT_MS=${JSON.stringify(timeoutRaw)} must be a whole number of milliseconds between 1 and 600000`);
+  }
   const headers = options.headers ?? parseKeyValueList(fromEnv("TRACELEDGER_HEADERS"), "TRACELEDGER_HEADERS", problems);
   const names = {
     url: options.url !== undefined ? "url" : "TRACELEDGER_URL",

@@ -107,8 +107,17 @@ describe("resolveTracerConfig", () => {
     // Decimal notation only, as the server has it.
     for (const raw of ["0x1", "1e-3", "-0", "Infinity"]) expect(() => resolveTracerConfig({ env: { TRACING_SAMPLE_RATE: raw } })).toThrow(`TRACING_SAMPLE_RATE=${JSON.stringify(raw)}`);
     for (const [raw, rate] of [["0.25", 0.25], [".5", 0.5], ["1", 1], ["0", 0]] as const) expect(resolveTracerConfig({ env: { TRACING_SAMPLE_RATE: raw } }).sampleRate).toBe(rate);
-    expect(() => resolveTracerConfig({ env: { TRACELEDGER_TIMEOUT_MS: "soon" } })).toThrow(/TRACELEDGER_TIMEOUT_MS/);
+    // The value as given, not what it parsed to.
+    expect(() => resolveTracerConfig({ env: { TRACELEDGER_TIMEOUT_MS: "5s" } })).toThrow('TRACELEDGER_TIMEOUT_MS="5s" must be a whole number of milliseconds');
+    expect(() => resolveTracerConfig({ env: { TRACELEDGER_TIMEOUT_MS: "0" } })).toThrow("TRACELEDGER_TIMEOUT_MS=0 must be");
     expect(() => resolveTracerConfig({ env: { TRACELEDGER_HEADERS: "novalue" } })).toThrow(/TRACELEDGER_HEADERS/);
+  });
+
+  it("goes to the server's port for the transport when no URL is given: gRPC's, or the HTTP port for connect", () => {
+    expect(resolveTracerConfig({ env: {} }).url).toBe("http://127.0.0.1:7317");
+    expect(resolveTracerConfig({ env: { TRACELEDGER_TRANSPORT: "connect" } }).url).toBe("http://127.0.0.1:7318");
+    expect(resolveTracerConfig({ env: {}, transport: "connect" }).url).toBe("http://127.0.0.1:7318");
+    expect(resolveTracerConfig({ env: { TRACELEDGER_TRANSPORT: "connect", TRACELEDGER_URL: "http://traceledger:9000" } }).url).toBe("http://traceledger:9000");
   });
 
   it("refuses a batch larger than the queue", () => {
