@@ -7,13 +7,18 @@
 // (expansion-budget.ts), 415 for another content type or
 // encoding, 405 for another method, 503 with Retry-After only when a retry can
 // succeed, 500 for a fault of ours. Every failure body is a google.rpc.Status.
+// Each answer carries the caller's x-request-id (or a new one) and is logged as
+// the RPC doors log their calls (log/call-log.ts).
 
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gunzip, inflate, inflateRaw } from "node:zlib";
+import { REQUEST_ID_HEADER, startCallLog, type CallLog } from "../log/call-log.js";
+import { createLogger, type Logger } from "../log/logger.js";
 import type { PlainRoute } from "../rpc/transport/plain-routes.js";
-import { OtlpFailure } from "./otlp-failure.js";
+import { OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
 import type { OtlpIngest } from "./otlp-ingest.js";
 import { otlpJsonToBinary } from "./otlp-json.js";
 import { statusBody, type OtlpEncoding } from "./otlp-status-body.js";
@@ -24,27 +29,50 @@ const OTLP_TRACES_PATH = "/v1/traces";
 interface OtlpHttpRouteOptions {
   /** The largest body accepted, before and after gzip. */
   readonly maxBodyBytes: number;
+  /** Where each export's line goes. Default: nowhere (the route served alone, in a unit test). */
+  readonly log?: Logger;
 }
 
 const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = { protobuf: "application/x-protobuf", json: "application/json" };
 
 export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOptions): PlainRoute {
+  const log = options.log ?? createLogger("error", {}, () => {});
+  // Begun by the first of handle and refuse to meet the request: refuse's 500 follows a handle that threw.
+  const calls = new WeakMap<ServerResponse, CallLog>();
+  const callOf = (response: ServerResponse): CallLog => {
+    let call = calls.get(response);
+    if (call === undefined) {
+      const { method, headers } = response.req;
+      const requestId = headers[REQUEST_ID_HEADER];
+      call = startCallLog(log, `${method ?? "POST"} ${OTLP_TRACES_PATH}`, typeof requestId === "string" ? requestId : undefined);
+      response.setHeader(REQUEST_ID_HEADER, call.requestId);
+      calls.set(response, call);
+    }
+    return call;
+  };
   return {
     method: "POST",
     path: OTLP_TRACES_PATH,
     // In the request's encoding too (the specification: the response's Content-Type is the request's).
     refuse: (response, status, message) =>
-      fail(response, requestEncoding(response.req) ?? "protobuf", status === 405 ? new OtlpFailure("unsupported", "METHOD_NOT_ALLOWED", `${message}; OTLP/HTTP exports are POSTed`) : new OtlpFailure("internal", "INTERNAL", message), status),
+      fail(
+        callOf(response),
+        response,
+        requestEncoding(response.req) ?? "protobuf",
+        status === 405 ? new OtlpFailure("unsupported", "METHOD_NOT_ALLOWED", `${message}; OTLP/HTTP exports are POSTed`) : new OtlpFailure("internal", "INTERNAL", message),
+        status,
+      ),
     handle: async (request, response) => {
+      const call = callOf(response);
       const encoding = requestEncoding(request);
       if (encoding === undefined) {
         const type = request.headers["content-type"] ?? "";
-        return fail(response, "protobuf", new OtlpFailure("unsupported", "UNSUPPORTED_MEDIA_TYPE", `content type "${type}" is not supported; send application/x-protobuf or application/json`, { content_type: type }), 415);
+        return fail(call, response, "protobuf", new OtlpFailure("unsupported", "UNSUPPORTED_MEDIA_TYPE", `content type "${type}" is not supported; send application/x-protobuf or application/json`, { content_type: type }), 415);
       }
       const coding = (request.headers["content-encoding"] ?? "identity").trim().toLowerCase();
       // OTLP requires gzip; the Collector's receiver and some SDK exporters (Python's) also speak deflate.
       if (coding !== "identity" && coding !== "gzip" && coding !== "deflate" && coding !== "") {
-        return fail(response, encoding, new OtlpFailure("unsupported", "UNSUPPORTED_CONTENT_ENCODING", `content encoding "${coding}" is not supported; send gzip, deflate or none`, { content_encoding: coding }), 415);
+        return fail(call, response, encoding, new OtlpFailure("unsupported", "UNSUPPORTED_CONTENT_ENCODING", `content encoding "${coding}" is not supported; send gzip, deflate or none`, { content_encoding: coding }), 415);
       }
       try {
         const received = await readBody(request, options.maxBodyBytes);
@@ -54,10 +82,11 @@ export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOption
           partialSuccess: result.rejectedSpans > 0 ? { rejectedSpans: BigInt(result.rejectedSpans), errorMessage: result.errorMessage } : undefined,
         });
         send(response, 200, encoding, encoding === "json" ? toJsonString(ExportTraceServiceResponseSchema, message) : toBinary(ExportTraceServiceResponseSchema, message));
+        call.succeeded("call", result.rejectedSpans > 0 ? { status: 200, rejected_spans: result.rejectedSpans } : { status: 200 });
       } catch (error) {
-        if (error instanceof MalformedOtlp) return fail(response, encoding, new OtlpFailure("bad_data", "MALFORMED_OTLP", error.message), 400);
+        if (error instanceof MalformedOtlp) return fail(call, response, encoding, new OtlpFailure("bad_data", "MALFORMED_OTLP", error.message), 400);
         if (!(error instanceof OtlpFailure)) throw error;
-        fail(response, encoding, error, statusOf(error));
+        fail(call, response, encoding, error, statusOf(error));
       }
     },
   };
@@ -90,11 +119,13 @@ function statusOf(failure: OtlpFailure): number {
   }
 }
 
-function fail(response: ServerResponse, encoding: OtlpEncoding, failure: OtlpFailure, status: number): void {
+function fail(call: CallLog, response: ServerResponse, encoding: OtlpEncoding, failure: OtlpFailure, status: number): void {
   if (failure.kind === "unavailable") response.setHeader("retry-after", String(failure.retryAfterSeconds));
   // Unread request bytes would otherwise be read and thrown away to keep the connection.
   if (failure.kind === "too_large") response.setHeader("connection", "close");
   send(response, status, encoding, statusBody(failure, encoding));
+  // A 503 is the server's, as UNAVAILABLE is on the RPC doors: a busy or unreachable store.
+  call.failed(status >= 500, { status, code: Code[otlpFailureCode[failure.kind]], reason: failure.reason, message: failure.message });
 }
 
 function send(response: ServerResponse, status: number, encoding: OtlpEncoding, body: Uint8Array | string): void {

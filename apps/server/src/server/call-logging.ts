@@ -1,11 +1,10 @@
-// One log line per call with a request id (the caller's x-request-id, or a new
-// one, echoed in the response header): debug for successes, info for calls the
-// client got wrong, error for the server's own failures. Successes are debug
-// because a busy ingest path would otherwise spend its time writing logs.
+// One log line per call with a request id (log/call-log.ts), for every method of
+// an RPC service: the caller's x-request-id, or a new one, echoed in the response
+// header.
 
-import { randomUUID } from "node:crypto";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { REQUEST_ID_HEADER, startCallLog, type CallLog } from "../log/call-log.js";
 import type { Logger } from "../log/logger.js";
 import { isDatabaseUnavailable } from "../rpc/transport/database-unavailable.js";
 
@@ -19,27 +18,25 @@ export function withCallLogging<S extends DescService>(service: S, impl: Service
     const procedure = `/${service.typeName}/${method.name}`;
     if (method.methodKind === "unary") {
       wrapped[method.localName] = async (request: unknown, context: HandlerContext) => {
-        const requestId = begin(context);
-        const started = performance.now();
+        const call = begin(log, procedure, context);
         try {
           const response = await handler.call(impl, request, context);
-          log.debug("call", { procedure, request_id: requestId, ms: round(performance.now() - started) });
+          call.succeeded();
           return response;
         } catch (error) {
-          failed(log, procedure, requestId, error, started);
+          failed(call, error);
           throw error;
         }
       };
     } else {
       wrapped[method.localName] = async function* (request: unknown, context: HandlerContext) {
-        const requestId = begin(context);
-        const started = performance.now();
-        log.debug("stream opened", { procedure, request_id: requestId });
+        const call = begin(log, procedure, context);
+        call.step("stream opened");
         try {
           yield* handler.call(impl, request, context) as AsyncIterable<unknown>;
-          log.debug("stream closed", { procedure, request_id: requestId, ms: round(performance.now() - started) });
+          call.succeeded("stream closed");
         } catch (error) {
-          failed(log, procedure, requestId, error, started);
+          failed(call, error);
           throw error;
         }
       };
@@ -48,20 +45,14 @@ export function withCallLogging<S extends DescService>(service: S, impl: Service
   return wrapped as ServiceImpl<S>;
 }
 
-function begin(context: HandlerContext): string {
-  const requestId = context.requestHeader.get("x-request-id") || randomUUID();
-  context.responseHeader.set("x-request-id", requestId);
-  return requestId;
+function begin(log: Logger, procedure: string, context: HandlerContext): CallLog {
+  const call = startCallLog(log, procedure, context.requestHeader.get(REQUEST_ID_HEADER));
+  context.responseHeader.set(REQUEST_ID_HEADER, call.requestId);
+  return call;
 }
 
-function failed(log: Logger, procedure: string, requestId: string, error: unknown, started: number): void {
+function failed(call: CallLog, error: unknown): void {
   // As the client is answered (public-error.ts): a database outage is UNAVAILABLE, not UNKNOWN.
   const e = isDatabaseUnavailable(error) ? new ConnectError(error instanceof Error ? error.message : String(error), Code.Unavailable) : ConnectError.from(error);
-  const fields = { procedure, request_id: requestId, code: Code[e.code], message: e.rawMessage, ms: round(performance.now() - started) };
-  if (SERVER_FAULTS.has(e.code)) log.error("call failed", fields);
-  else log.info("call rejected", fields);
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
+  call.failed(SERVER_FAULTS.has(e.code), { code: Code[e.code], message: e.rawMessage });
 }

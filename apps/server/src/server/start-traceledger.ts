@@ -232,7 +232,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
           ),
         ),
       ],
-      plainRoutes: [metricsRoute(metrics), otlpTracesRoute(otlpIngest, { maxBodyBytes: config.maxMessageBytes })],
+      plainRoutes: [metricsRoute(metrics), otlpTracesRoute(otlpIngest, { maxBodyBytes: config.maxMessageBytes, log })],
       ready: () => databaseReadiness(database.probe),
       onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
     });
