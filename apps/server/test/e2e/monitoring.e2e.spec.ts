@@ -210,6 +210,38 @@ describe("monitoring on the real server", () => {
     await until(10_000, "the orphan to leave the active spans", async () => ((await monitoring.listActiveSpans({ serviceName: "worker-orphan" })).spans.length === 0 ? true : undefined), 20);
   });
 
+  it("refuses the late end and error of a job that outlived the orphan timeout, saying traceledger closed it as an orphan, when and after how long", async () => {
+    const ids = { traceId: newTraceId(), spanId: newSpanId() };
+    await tracing.startTrace({ ...ids, name: "nightly export", serviceName: "batch-orphan" });
+    const events = readIterable(tracing.watchTrace({ traceId: ids.traceId, afterVersion: 0n }, { signal: abort.signal }));
+    await events.take(4, 20_000, "the job's span closed as an orphan and its trace completed");
+    const span = (await tracing.getTrace({ traceId: ids.traceId })).trace!.spans[0]!;
+    const refused = await Promise.all([
+      tracing.recordError({ ...ids, errorType: "DiskFull", message: "export failed" }).catch((e: unknown) => e),
+      tracing.endSpan({ ...ids, status: { code: StatusCode.ERROR, message: "export failed" } }).catch((e: unknown) => e),
+    ]);
+    for (const thrown of refused) {
+      expect(connectError(thrown)).toEqual({
+        code: "failed_precondition",
+        reason: "SPAN_ALREADY_ENDED",
+        domain: "traceledger.dev",
+        metadata: {
+          trace_id: hex(ids.traceId),
+          span_id: hex(ids.spanId),
+          end_reason: "SPAN_END_REASON_ORPHANED",
+          end_time_unix_nano: String(span.endTimeUnixNano),
+          open_duration_nano: String(span.endTimeUnixNano - span.startTimeUnixNano),
+        },
+      });
+      const closedAt = new Date(Number(span.endTimeUnixNano / 1_000_000n)).toISOString();
+      expect((thrown as Error).message).toContain(`span ${hex(ids.spanId)} was closed as an orphan at ${closedAt} after `);
+      expect((thrown as Error).message).toContain("open without an end (MONITORING_ORPHAN_TIMEOUT_MS)");
+    }
+    // Nothing of the late calls was stored: the span stays as traceledger closed it.
+    const after = (await tracing.getTrace({ traceId: ids.traceId })).trace!.spans[0]!;
+    expect(after).toMatchObject({ state: SpanState.ORPHANED, endReason: SpanEndReason.ORPHANED, errors: [] });
+  });
+
   it("raises an error-rate alert above the threshold and resolves it when the rate falls below it", async () => {
     const service = `payments-${hex(newSpanId())}`;
     const span = async (status: StatusCode) => {

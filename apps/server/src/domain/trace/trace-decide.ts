@@ -17,6 +17,7 @@ import {
   type KeyValue,
 } from "@traceledger/proto";
 import { limitAttributes } from "./attribute-limits.js";
+import { formatDuration } from "../monitoring/alert-text.js";
 import { limitedLink } from "./limited-link.js";
 import { errorCountLimit, type SpanLimits } from "./span-limits.js";
 import type {
@@ -248,7 +249,7 @@ function endSpan(cmd: EndSpan, state: TraceState, ctx: DecideContext): Decision 
     const version = span.completedTrace ? span.endedAtVersion + 1 : span.endedAtVersion;
     return accept([], { type: "SpanEnded", version, durationNano: span.endTime - span.startTime, traceCompleted: span.completedTrace });
   }
-  if (span.status === "orphaned") return reject(alreadyEnded(cmd.traceId, cmd.spanId));
+  if (span.status === "orphaned") return reject(closedAsOrphan(cmd.traceId, span));
 
   const endTime = cmd.endTime === 0n ? (ctx.now > span.startTime ? ctx.now : span.startTime) : cmd.endTime;
   if (endTime < span.startTime) {
@@ -488,6 +489,7 @@ function findSpan(traceId: string, spanId: string, state: TraceState): Found {
 
 function findRunningSpan(traceId: string, spanId: string, state: TraceState): Found {
   const found = findSpan(traceId, spanId, state);
+  if (found.ok && found.span.status === "orphaned") return reject(closedAsOrphan(traceId, found.span));
   if (found.ok && found.span.status !== "running") return reject(alreadyEnded(traceId, spanId));
   return found;
 }
@@ -517,6 +519,26 @@ function limitReached(reason: "SPAN_EVENT_LIMIT_REACHED" | "SPAN_ERROR_LIMIT_REA
 
 function alreadyEnded(traceId: string, spanId: string): TraceError {
   return traceError("failed_precondition", "SPAN_ALREADY_ENDED", `span ${spanId} has already ended`, { trace_id: traceId, span_id: spanId });
+}
+
+/**
+ * A span traceledger closed is refused as an ended one (the same stable reason), but says so:
+ * its owner, often a job that outlived MONITORING_ORPHAN_TIMEOUT_MS, must learn that its own
+ * end never counted, and which setting to raise.
+ */
+function closedAsOrphan(traceId: string, span: Extract<SpanState, { status: "orphaned" }>): TraceError {
+  const why =
+    span.orphanReason === OrphanReason.TRACE_CLOSED ? "open when its trace was closed"
+    : span.orphanReason === OrphanReason.TIMEOUT ? "open without an end (MONITORING_ORPHAN_TIMEOUT_MS)"
+    : "open without an end";
+  const closedAt = new Date(Number(span.endTime / 1_000_000n)).toISOString();
+  const open = span.endTime - span.startTime;
+  return traceError(
+    "failed_precondition",
+    "SPAN_ALREADY_ENDED",
+    `span ${span.spanId} was closed as an orphan at ${closedAt} after ${formatDuration(open)} ${why}; it takes no later end, error, event or attribute, so nothing was recorded`,
+    { trace_id: traceId, span_id: span.spanId, end_reason: "SPAN_END_REASON_ORPHANED", end_time_unix_nano: String(span.endTime), open_duration_nano: String(open) },
+  );
 }
 
 function traceNotFound(traceId: string): TraceError {

@@ -469,6 +469,32 @@ describe("orphans and closing a trace (commands of the saga)", () => {
     expect(events[1]!.value).toMatchObject({ orphanedSpanCount: 1, reason: TraceCompletionReason.TIMED_OUT });
   });
 
+  it("a span closed as an orphan refuses its late end and errors, saying it was closed as an orphan, when and after how long", () => {
+    // A long job: its span ran past the orphan timeout (5 min) with an error recorded on the way.
+    const closedAt = T0 + ms(300_000);
+    const beforeClose = [...runningTrace(), errorOccurred(CHILD)];
+    const closed = given(beforeClose, { now: closedAt }).when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "timeout" }).thenAccepted().events;
+    const history = [...beforeClose, ...closed];
+    const late = [
+      endSpan(CHILD, { endTime: 0n, statusCode: StatusCode.ERROR, statusMessage: "export failed" }),
+      recordError(CHILD, { errorId: "err-2", time: 0n }),
+      addSpanEvent(CHILD),
+      setSpanAttributes(CHILD),
+    ];
+    for (const command of late) {
+      const error = given(history, { now: closedAt + ms(60_000) }).when(command).thenRejected("SPAN_ALREADY_ENDED");
+      expect(error.kind).toBe("failed_precondition");
+      expect(error.message).toBe(
+        `span ${CHILD} was closed as an orphan at 2025-11-24T16:04:59.990Z after 300 s open without an end (MONITORING_ORPHAN_TIMEOUT_MS); it takes no later end, error, event or attribute, so nothing was recorded`,
+      );
+      expect(error.metadata).toEqual({ trace_id: TRACE, span_id: CHILD, end_reason: "SPAN_END_REASON_ORPHANED", end_time_unix_nano: String(closedAt), open_duration_nano: String(ms(300_000)) });
+    }
+    // The error it took before the close is still answered as first, when retried.
+    expect(given(history).when(recordError(CHILD)).then([])).toMatchObject({ type: "ErrorRecorded", errorId: "err-1", version: 4 });
+    // A span that ended by itself keeps the plain answer.
+    expect(given([...runningTrace(), spanEnded(CHILD)]).when(addSpanEvent(CHILD)).thenRejected("SPAN_ALREADY_ENDED").metadata).toEqual({ trace_id: TRACE, span_id: CHILD });
+  });
+
   it("closing a span that already ended changes nothing", () => {
     given([...runningTrace(), spanEnded(CHILD)])
       .when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "timeout" })
