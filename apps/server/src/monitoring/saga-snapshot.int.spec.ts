@@ -228,7 +228,7 @@ describe("the saga's snapshot", () => {
           "nextTick",
           "state",
         ],
-        "format": 3,
+        "format": 4,
         "operation": [
           "anomalyAlertId",
           "baseline",
@@ -253,6 +253,7 @@ describe("the saga's snapshot", () => {
           "closeRequested",
           "criticalAlertIds",
           "kind",
+          "learnedAt",
           "name",
           "openSince",
           "operationKey",

@@ -18,7 +18,7 @@ import type { LeaseClaim } from "../subscription/subscription-lease.js";
  * fields mean change: a snapshot of another format is passed over. saga-snapshot.int.spec.ts
  * lists the state's fields and fails when they change, as a reminder.
  */
-export const SAGA_SNAPSHOT_FORMAT = 3;
+export const SAGA_SNAPSHOT_FORMAT = 4;
 
 /** What a SagaFold is, besides its configuration. */
 export interface SagaFoldImage {

@@ -25,8 +25,14 @@ export interface ActiveSpan {
   readonly name: string;
   readonly kind: SpanKind;
   readonly startTime: bigint;
-  /** The later of its start and when the saga learned of it: a backfilled start is not an instant orphan. */
+  /** The later of its start and when the saga learned of it: a backfilled start is not instantly slow. */
   readonly openSince: bigint;
+  /**
+   * When the saga learned of it (the saga's time at its start): what the orphan timeout counts
+   * from. Not openSince: a start dated ahead (a fast client clock, a bogus 2100) would put off
+   * its close by as much, or for ever.
+   */
+  readonly learnedAt: bigint;
   readonly slowThresholdNs: bigint;
   readonly operationKey: string;
   slowAlertId: string | undefined;
@@ -292,6 +298,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
         kind: e.kind,
         startTime: e.startTimeUnixNano,
         openSince: e.startTimeUnixNano > at ? e.startTimeUnixNano : at,
+        learnedAt: at,
         slowThresholdNs: slowSpanThresholdNs(state.config, e.serviceName, e.name),
         operationKey: key,
         slowAlertId: undefined,

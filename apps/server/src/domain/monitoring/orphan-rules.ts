@@ -1,5 +1,8 @@
 // Orphans. A span open longer than orphanTimeoutNs is closed by the aggregate
-// on the saga's command (reason "timeout"); the aggregate also completes its
+// on the saga's command (reason "timeout"). The time counts from when the saga
+// learned of the span, not from its start: the start is the client's word, and
+// one dated ahead would delay the close by as much, one dated 2100 for ever,
+// leaving its trace open and unexported. The aggregate also completes its
 // trace if that was the last thing holding it open. A trace without a local
 // root is never completed by an end (another system may still report to it), so
 // once it has no running span and no event for traceIdleTimeoutNs the saga
@@ -14,7 +17,7 @@ import { TRACE_GRAIN_NS, type ActiveSpan, type MonitoringState } from "./monitor
 import { idleEntries } from "./recency.js";
 
 export function orphanOnTick(span: ActiveSpan, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
-  if (!span.closeRequested && now - span.openSince > state.config.orphanTimeoutNs) {
+  if (!span.closeRequested && now - span.learnedAt > state.config.orphanTimeoutNs) {
     out.push({ type: "CloseOrphanedSpan", traceId: span.traceId, spanId: span.spanId, reason: "timeout" });
   }
 }

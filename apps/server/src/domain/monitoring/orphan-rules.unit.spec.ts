@@ -40,6 +40,19 @@ describe("orphans: a span open past the timeout is closed by command", () => {
       .then([{ type: "CloseOrphanedSpan", spanId: ROOT }, { type: "CloseOrphanedSpan", spanId: CHILD }]);
   });
 
+  it("a start dated in the future (a client clock running ahead) counts from when the saga learned of it, not from that start", () => {
+    given([...running, started(GRANDCHILD, { parent: CHILD, start: T0 + s(10), at: T0 })], config)
+      .when(tick(T0 + s(300.5)))
+      .then([{ type: "CloseOrphanedSpan", spanId: ROOT }, { type: "CloseOrphanedSpan", spanId: CHILD }, { type: "CloseOrphanedSpan", spanId: GRANDCHILD }]);
+  });
+
+  it("a bogus start far in the future (the year 2100) is still closed once past the timeout", () => {
+    const in2100 = 4_102_444_800n * 1_000_000_000n;
+    given([traceBegan(), started(ROOT, { start: in2100, at: T0 })], config)
+      .when(tick(T0 + s(300.5)))
+      .then([{ type: "CloseOrphanedSpan", traceId: TRACE, spanId: ROOT, reason: "timeout" }]);
+  });
+
   it("the aggregate's answer (SpanOrphaned, then TraceCompleted) clears the pending commands", () => {
     const asked = run([...running, tick(T0 + s(301))], config);
     expect(pendingCommands(asked.state)).toEqual([
