@@ -3,18 +3,29 @@
 // gracefully on SIGTERM, SIGINT or SIGHUP (exit 0), also when one comes while it
 // is still starting, or exit non-zero on a failure.
 
-import { helpText, loadConfig, ConfigError } from "./config/server-config.js";
-import { runDemo } from "./demo/run-demo.js";
-import { createLogger } from "./log/logger.js";
-import { loadEmbeddedPostgres } from "./database/load-embedded-postgres.js";
-import { PortInUseError } from "./rpc/transport/serve.js";
-import { StartInterrupted, startTraceledger, type Traceledger } from "./server/start-traceledger.js";
+// Only types are imported up front: static imports load the whole server (a second or two)
+// before a line of this file runs, and a stop signal with no listener meanwhile kills the
+// process (130, 143) without a word, though the docs promise a graceful stop. So the stop
+// signals are held first (below), and main() imports the rest.
+import type { PortInUseError } from "./rpc/transport/serve.js";
+import type { Traceledger } from "./server/start-traceledger.js";
+
+const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
+/** Stop signals that came before main() took them over, in order: it honours them as if they came then. */
+const early: { signal: NodeJS.Signals; at: number }[] = [];
+const holdEarly = (signal: NodeJS.Signals) => {
+  early.push({ signal, at: performance.now() });
+};
+for (const signal of STOP_SIGNALS) process.on(signal, holdEarly);
 
 /** How long shutdown may take past the grace period (the bus's last commits, the saga's outputs, PostgreSQL's stop). */
 const SHUTDOWN_OVERRUN_MS = 10_000;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
+  // The settings alone, so that --help and a bad setting answer without loading the server.
+  const { helpText, loadConfig, ConfigError } = await import("./config/server-config.js");
   if (args.includes("--help") || args.includes("-h")) {
     console.log(helpText());
     return 0;
@@ -34,11 +45,13 @@ async function main(): Promise<number> {
     }
     throw error;
   }
+  const { createLogger } = await import("./log/logger.js");
   const log = createLogger(config.logLevel, { service: config.serviceName });
   for (const warning of config.warnings) log.warn(warning);
 
-  // Signals are ours from here on, start-up included: a stop asked for while PostgreSQL
-  // starts or migrations run stops what was started and exits 0, as any graceful stop.
+  // Signals are handled from here on (held until now), start-up included: a stop asked for
+  // while the server loads, PostgreSQL starts or migrations run stops what was started and
+  // exits 0, as any graceful stop.
   // embedded-postgres installs handlers on import that stop its clusters and exit(128 + n)
   // at once; they are taken off as soon as it is loaded (below). SIGHUP (the terminal
   // closed) is a request to stop too. A second signal while stopping means "now": exit at
@@ -80,9 +93,9 @@ async function main(): Promise<number> {
       },
     );
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (first?.signal === signal && performance.now() - first.at < SAME_SIGNAL_MS) return;
-    first ??= { signal, at: performance.now() };
+  const onSignal = (signal: NodeJS.Signals, at = performance.now()) => {
+    if (first?.signal === signal && at - first.at < SAME_SIGNAL_MS) return;
+    first ??= { signal, at };
     if (stopping) {
       log.warn("second signal while stopping: exiting now, without draining", { signal });
       process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
@@ -97,10 +110,21 @@ async function main(): Promise<number> {
     log.info("shutting down", { signal });
     stop(server);
   };
-  takeSignals(onSignal);
+  // Node calls a signal listener with the signal's number as well, which is no time.
+  const listener = (signal: NodeJS.Signals) => onSignal(signal);
+  takeSignals(listener);
+  // Held ones with the time they came, so that npm's forwarded copy of an early Ctrl-C is
+  // still the same stop, and a second signal is still "now".
+  for (const { signal, at } of early.splice(0)) onSignal(signal, at);
+
+  const [{ StartInterrupted, startTraceledger }, { runDemo }, { loadEmbeddedPostgres }] = await Promise.all([
+    import("./server/start-traceledger.js"),
+    import("./demo/run-demo.js"),
+    import("./database/load-embedded-postgres.js"),
+  ]);
   if (!config.databaseUrl) {
     await loadEmbeddedPostgres();
-    takeSignals(onSignal);
+    takeSignals(listener);
   }
 
   const starting = startTraceledger(config, log, { interrupted: interrupt.signal }).then(
@@ -139,24 +163,30 @@ async function main(): Promise<number> {
   return done;
 }
 
+/** How close together two deliveries of one signal are taken as one (npm's forwarded copy comes within milliseconds). */
+const SAME_SIGNAL_MS = 250;
+
 /**
  * Makes `handler` the only listener of the stop signals. It is added before the others go:
  * a signal with no listener at all, even for a moment, kills the process (libuv restores
  * the default action), and one that reaches a listener's handle as it is closed is lost.
  */
-/** How close together two deliveries of one signal are taken as one (npm's forwarded copy comes within milliseconds). */
-const SAME_SIGNAL_MS = 250;
-
 function takeSignals(handler: (signal: NodeJS.Signals) => void): void {
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  for (const signal of STOP_SIGNALS) {
     if (!process.listeners(signal).includes(handler)) process.on(signal, handler);
     for (const listener of process.listeners(signal)) if (listener !== handler) process.off(signal, listener);
   }
 }
 
-/** What a failed start prints: for a taken port, also the setting that moves it. */
+/**
+ * What a failed start prints: for a taken port, also the setting that moves it. Known by its
+ * name: the class is not imported up front (see the top of this file).
+ */
 function startFailure(error: unknown): string {
-  if (error instanceof PortInUseError) return `${error.message} (set ${error.door === "gRPC" ? "TRACELEDGER_GRPC_PORT" : "TRACELEDGER_HTTP_PORT"}, 0 for any free port)`;
+  if (error instanceof Error && error.name === "PortInUseError") {
+    const { door } = error as PortInUseError;
+    return `${error.message} (set ${door === "gRPC" ? "TRACELEDGER_GRPC_PORT" : "TRACELEDGER_HTTP_PORT"}, 0 for any free port)`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 

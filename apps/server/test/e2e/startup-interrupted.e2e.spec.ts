@@ -4,15 +4,20 @@
 // had started, its embedded PostgreSQL included, says start-up was interrupted,
 // and exits 0 as after any graceful stop. Before, the first two cases exited 143
 // or 1 ("failed to start", PostgreSQL's start reported as failed) and the third
-// died of the signal.
+// died of the signal. So did one in the first second or two, while the server's
+// modules still loaded (130, 143, no log line).
 
+import { spawn } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
-import { killServer, launchServer, spawnServer, type LaunchedServer } from "./support/server-process.js";
+import { serverEnv } from "./support/in-process-server.js";
+import { npmStartNodeFlags } from "./support/npm-start-flags.js";
+import { killServer, launchServer, REPO_ROOT, spawnServer, type Exit, type LaunchedServer } from "./support/server-process.js";
 import { exists, postmastersIn } from "./support/leftover-postmasters.js";
 import { until, within } from "./support/wait.js";
 
@@ -61,8 +66,55 @@ async function expectCleanInterruptedStop(server: LaunchedServer, during: "open"
   }
 }
 
+/**
+ * Runs the server as `npm start` does, with one more module hook: the first module that
+ * main.ts imports, when resolved, sends `signal` to the process. That is the earliest moment
+ * the server's own code has run (main.ts is resolved and running, or about to), with nearly
+ * all of it still to load: a signal sent from outside as soon as the process is spawned would
+ * land in Node's own start or tsx's, before any JavaScript of ours exists to listen.
+ */
+function runWithSignalAtFirstImport(signal: NodeJS.Signals, env: Record<string, string>): Promise<{ exit: Exit; output: string }> {
+  const main = new URL("apps/server/src/main.ts", pathToFileURL(REPO_ROOT)).href;
+  const hooks = `let sent = false;
+    export async function resolve(specifier, context, next) {
+      if (!sent && context.parentURL === ${JSON.stringify(main)}) {
+        sent = true;
+        process.kill(process.pid, ${JSON.stringify(signal)});
+      }
+      return next(specifier, context);
+    }`;
+  const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  const args = [...npmStartNodeFlags(REPO_ROOT), "--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(register)}`, "apps/server/src/main.ts"];
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // The test runner's own hooks must not reach the server process.
+  delete childEnv["NODE_OPTIONS"];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ exit: Exit; output: string }>((resolve) => child.once("close", (code, sig) => resolve({ exit: { code, signal: sig }, output })));
+  return within(30_000, `the server signalled with ${signal} at its first import to exit`, exited).finally(() => child.kill("SIGKILL"));
+}
+
 describe("a stop signal during start-up", () => {
   const dataDir = () => path.join(dataParent, "pg");
+
+  it.each(["SIGTERM", "SIGINT", "SIGHUP"] as const)(
+    "while the server's modules still load (%s, right after main.ts's first import is asked for): nothing started, exit 0",
+    async (signal) => {
+      const folder = path.join(dataParent, `pg-loading-${signal}`);
+      const { exit, output } = await runWithSignalAtFirstImport(signal, serverEnv("", { TRACELEDGER_DATA_DIR: folder, TRACELEDGER_LOG_LEVEL: "info" }));
+      expect(exit, output).toEqual({ code: 0, signal: null });
+      const lines = output.split("\n");
+      expect(lines.some((l) => l.includes('"msg":"start-up interrupted"') && l.includes(`"signal":"${signal}"`)), output).toBe(true);
+      expect(output).toContain('"msg":"stopped"');
+      expect(output).not.toContain("failed to start");
+      expect(output).not.toContain("traceledger listening");
+      // Start-up saw the stop before it began: the embedded PostgreSQL's folder was never made.
+      expect(await exists(folder)).toBeUndefined();
+    },
+    60_000,
+  );
 
   it("while the embedded PostgreSQL's data folder is initialised (SIGTERM): PostgreSQL is started and stopped again, exit 0", async () => {
     const server = launch("", { TRACELEDGER_DATA_DIR: dataDir() });
