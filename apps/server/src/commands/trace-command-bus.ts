@@ -6,7 +6,10 @@
 // Commands for one trace are serialised: within a batch they are decided in
 // order against the evolving state, and a trace with a batch in flight waits
 // for it. A version conflict (another process wrote the trace) reloads the
-// trace and decides its commands again, a bounded number of times.
+// trace and decides its commands again, a bounded number of times. So does a
+// trace deleted (retention) and begun again, up to the version a state was built
+// at: each state carries its last event's position, which the append expects and
+// an answer that writes nothing checks (a position is never given twice).
 //
 // The store work of a batch has a deadline (store-deadline.ts): one held by a
 // database connection the network lost would otherwise hold its callers, its
@@ -45,7 +48,9 @@ export interface TraceCommandBusOptions {
    * A cached state whose trace's last event is older than this is read again before a
    * command is decided on it. Set with retention (half its period): a trace idle for
    * the period may be deleted and begun again by another replica up to the very version
-   * cached, which no version check would tell. Default: cached states are trusted.
+   * cached. The last event's position tells such a state anyway (a conflict, then the
+   * trace is read and the commands decided again): this saves that round. Default: cached
+   * states are kept however idle.
    */
   readonly cacheTrustNs?: bigint;
   /**
@@ -114,6 +119,8 @@ interface TraceWork {
   readonly entries: Pending[];
   state: TraceState;
   expectedVersion: number;
+  /** The position of the last event of the state decided on; undefined for a trace with no events. */
+  readonly lastPosition: bigint | undefined;
   readonly events: NewEvent[];
   /** The same events before encoding, for the observer. */
   readonly decided: TraceEventCase[];
@@ -243,15 +250,18 @@ export class TraceCommandBus {
       const unread = new Set([...traces.keys()].filter((traceId) => this.cache.has(traceId)));
       // When each trace's last event was recorded, at the latest known: what the cache keeps with its state.
       const lastEventAt = new Map<string, bigint>();
-      const states = await this.timely(this.loadStates(traces, unread, lastEventAt));
+      // Where each trace's last event is (traces with events only).
+      const lastPositions = new Map<string, bigint>();
+      const states = await this.timely(this.loadStates(traces, unread, lastEventAt, lastPositions));
       const now = this.options.clock();
       const work: TraceWork[] = [];
-      for (const [traceId, entries] of traces) work.push(this.decideSafely(traceId, entries, states.get(traceId)!, now));
+      for (const [traceId, entries] of traces) work.push(this.decideSafely(traceId, entries, states.get(traceId)!, lastPositions.get(traceId), now));
 
       const writes = work.filter((w) => w.events.length > 0);
       const requests: AppendRequest[] = writes.map((w) => ({
         streamId: w.traceId,
         expectedVersion: w.expectedVersion === 0 ? "no_stream" : w.expectedVersion,
+        expectedLastPosition: w.lastPosition,
         events: w.events,
       }));
       const appended = requests.length > 0 ? await this.timely(this.append(requests)) : [];
@@ -313,15 +323,17 @@ export class TraceCommandBus {
    * again, meets no version conflict that would reveal that the trace is not
    * what the state says: changed by another process, there all along, or
    * deleted by retention since (a duplicate would then be acknowledged and
-   * stored nowhere). Before answering one, check the stream's version; a stale
-   * state reloads.
+   * stored nowhere), or deleted and begun again up to the same version. Before
+   * answering one, check the stream's version and last event's position; a
+   * stale state reloads.
    */
   private async staleAnswers(readOnly: TraceWork[], unread: Set<string>): Promise<Set<string>> {
     const suspects = readOnly.filter((w) => !w.failed && unread.has(w.traceId) && w.results.some((r) => r.ok || r.error.kind !== "invalid_argument"));
     const stale = new Set<string>();
     await Promise.all(
       suspects.map(async (w) => {
-        if ((await this.options.store.streamVersion(w.traceId)) !== w.expectedVersion) stale.add(w.traceId);
+        const head = await this.options.store.streamHead(w.traceId);
+        if (head.version !== w.expectedVersion || head.lastPosition !== w.lastPosition) stale.add(w.traceId);
       }),
     );
     return stale;
@@ -333,20 +345,22 @@ export class TraceCommandBus {
    * not the whole group commit as a retryable store failure: every sender
    * would retry it, and fail the other traces of its batches, forever.
    */
-  private decideSafely(traceId: string, entries: Pending[], state: TraceState | UnreadableTrace, now: bigint): TraceWork {
+  private decideSafely(traceId: string, entries: Pending[], state: TraceState | UnreadableTrace, lastPosition: bigint | undefined, now: bigint): TraceWork {
     if (state instanceof UnreadableTrace) {
-      return { traceId, entries, state: initialTraceState(traceId), expectedVersion: 0, events: [], decided: [], results: entries.map(() => internal(traceId, state.cause)), failed: true };
+      const results = entries.map(() => internal(traceId, state.cause));
+      return { traceId, entries, state: initialTraceState(traceId), expectedVersion: 0, lastPosition: undefined, events: [], decided: [], results, failed: true };
     }
     try {
-      return this.decide(traceId, entries, state, now);
+      return this.decide(traceId, entries, state, lastPosition, now);
     } catch (error) {
       this.cache.delete(traceId);
-      return { traceId, entries, state, expectedVersion: state.version, events: [], decided: [], results: entries.map(() => internal(traceId, error)), failed: true };
+      const results = entries.map(() => internal(traceId, error));
+      return { traceId, entries, state, expectedVersion: state.version, lastPosition, events: [], decided: [], results, failed: true };
     }
   }
 
-  private decide(traceId: string, entries: Pending[], state: TraceState, now: bigint): TraceWork {
-    const work: TraceWork = { traceId, entries, state, expectedVersion: state.version, events: [], decided: [], results: [] };
+  private decide(traceId: string, entries: Pending[], state: TraceState, lastPosition: bigint | undefined, now: bigint): TraceWork {
+    const work: TraceWork = { traceId, entries, state, expectedVersion: state.version, lastPosition, events: [], decided: [], results: [] };
     const ctx = { now, newId: this.options.newId, limits: this.options.limits };
     for (const entry of entries) {
       const decision = decideTrace(entry.command, work.state, ctx);
@@ -369,7 +383,7 @@ export class TraceCommandBus {
     if (result.nextVersion !== work.state.version) {
       this.cache.delete(work.traceId);
     } else {
-      this.cache.remember(work.traceId, work.state, now);
+      this.cache.remember(work.traceId, work.state, now, result.positions[result.positions.length - 1]);
     }
     this.answer(work, now);
     const observer = this.options.observer;
@@ -384,7 +398,7 @@ export class TraceCommandBus {
   }
 
   private answer(work: TraceWork, lastEventAt: bigint): void {
-    if (work.events.length === 0 && !work.failed) this.cache.remember(work.traceId, work.state, lastEventAt);
+    if (work.events.length === 0 && !work.failed) this.cache.remember(work.traceId, work.state, lastEventAt, work.lastPosition);
     const { entries, results } = work;
     for (let i = 0; i < entries.length; i++) entries[i]!.group.settle(entries[i]!.index, results[i]!);
   }
@@ -402,15 +416,24 @@ export class TraceCommandBus {
     this.schedule();
   }
 
-  /** The state of each trace; those it did not read (assumed empty) are added to `unread`. */
-  private async loadStates(traces: Map<string, Pending[]>, unread: Set<string>, lastEventAt: Map<string, bigint>): Promise<Map<string, TraceState | UnreadableTrace>> {
+  /**
+   * The state of each trace, with when and where its last event is; those it did not
+   * read (assumed empty) are added to `unread`.
+   */
+  private async loadStates(
+    traces: Map<string, Pending[]>,
+    unread: Set<string>,
+    lastEventAt: Map<string, bigint>,
+    lastPositions: Map<string, bigint>,
+  ): Promise<Map<string, TraceState | UnreadableTrace>> {
     const states = new Map<string, TraceState | UnreadableTrace>();
     const loads: Array<Promise<void>> = [];
     for (const [traceId, entries] of traces) {
-      const cached = this.cache.get(traceId);
+      const cached = this.cache.entry(traceId);
       if (cached) {
-        states.set(traceId, cached);
-        lastEventAt.set(traceId, this.cache.lastEventAt(traceId)!);
+        states.set(traceId, cached.state);
+        lastEventAt.set(traceId, cached.lastEventAt);
+        if (cached.lastPosition !== undefined) lastPositions.set(traceId, cached.lastPosition);
       } else if (entries[0]!.conflicts === 0 && startsNewTrace(entries[0]!.command)) {
         // A start without a local parent usually opens a new trace: assume the
         // stream is empty and let the expected version catch the exception,
@@ -419,9 +442,11 @@ export class TraceCommandBus {
         unread.add(traceId);
       } else {
         loads.push(
-          this.load(traceId).then(({ state, lastRecordedAt }) => {
+          this.load(traceId).then(({ state, last }) => {
             states.set(traceId, state);
-            if (lastRecordedAt !== undefined) lastEventAt.set(traceId, lastRecordedAt);
+            if (last === undefined) return;
+            lastEventAt.set(traceId, last.recordedAt);
+            lastPositions.set(traceId, last.position);
           }),
         );
       }
@@ -435,16 +460,16 @@ export class TraceCommandBus {
    * an outage); an event this server cannot read (a type a newer replica wrote,
    * a damaged payload) fails only its own trace's commands.
    */
-  private async load(traceId: string): Promise<{ state: TraceState | UnreadableTrace; lastRecordedAt: bigint | undefined }> {
+  private async load(traceId: string): Promise<{ state: TraceState | UnreadableTrace; last: StoredEvent | undefined }> {
     const stored = await this.options.store.readStream(traceId);
-    const lastRecordedAt = stored[stored.length - 1]?.recordedAt;
+    const last = stored[stored.length - 1];
     let state = initialTraceState(traceId);
     try {
       for (const event of stored) state = evolveTrace(state, decodeStored(event));
     } catch (error) {
-      return { state: new UnreadableTrace(error), lastRecordedAt };
+      return { state: new UnreadableTrace(error), last };
     }
-    return { state, lastRecordedAt };
+    return { state, last };
   }
 }
 

@@ -173,7 +173,7 @@ describe("TraceCommandBus", () => {
     const b = bus(store);
     // A root start makes the cold bus guess TRACE is new; the refusal decided on that guess
     // needs a read of the stream after the group commit: make that read fail.
-    store.streamVersion = async () => {
+    store.streamHead = async () => {
       throw new Error("connection reset");
     };
     const other = "0af7651916cd43dd8448eb211c80319c";

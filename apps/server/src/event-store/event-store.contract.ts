@@ -160,6 +160,35 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
         expectStored(await store.readStream(s), s, [...first, ...second]);
       });
 
+      it("continues a stream only after the expected last event, when one is named: a stream begun again is another", async () => {
+        const [s, other, missing] = [streamId(), streamId(), streamId()];
+        const first = await store.append(request(s, "no_stream", events(2)));
+        const [before, last] = first.positions as [bigint, bigint];
+        const otherFirst = await store.append(request(other, "no_stream", events(1)));
+        expect(await store.streamHead(s)).toEqual({ version: 2, lastPosition: last });
+        expect(await store.streamHead(missing)).toEqual({ version: 0 });
+        await expect(store.streamHead("not hex")).rejects.toThrow();
+        // At the expected version, but its last event is not the one named (the stream was deleted
+        // and begun again up to that version): a conflict, alone in its batch or not.
+        const lost = await store.append({ ...request(s, 2, events(1)), expectedLastPosition: before }).catch((e: unknown) => e);
+        expect(lost).toBeInstanceOf(VersionConflictError);
+        expect(lost).toMatchObject({ streamId: s, expected: 2, actual: 2, message: expect.stringMatching(/begun again/) });
+        const continued = events(1);
+        const results = await store.appendMany([
+          { ...request(s, 2, events(1)), expectedLastPosition: before },
+          { ...request(other, 1, continued), expectedLastPosition: otherFirst.positions[0]! },
+        ]);
+        expect(results[0]).toBeInstanceOf(VersionConflictError);
+        expect(results[1]).toMatchObject({ streamId: other, nextVersion: 2, duplicate: false });
+        expect(await store.streamVersion(s)).toBe(2);
+        // After the last event named, it goes on; a retry is still a retry.
+        const next = events(2);
+        const appended = await store.append({ ...request(s, 2, next), expectedLastPosition: last });
+        expect(appended).toMatchObject({ nextVersion: 4, duplicate: false });
+        expect(await store.append({ ...request(s, 2, next), expectedLastPosition: before })).toEqual({ ...appended, duplicate: true });
+        expect(await store.streamHead(s)).toEqual({ version: 4, lastPosition: appended.positions[1] });
+      });
+
       describe("expected version matrix", () => {
         // [expected, current version of the stream, succeeds]
         const cases: Array<[ExpectedVersion, number, boolean]> = [
@@ -316,6 +345,11 @@ export function eventStoreContract(name: string, factory: EventStoreFactory): vo
             return request(streamId(), "no_stream", [e, { ...e }]);
           })(),
           request(streamId(), "no_stream", [newEvent({ type: "" })]),
+          // A last position names the last event of a stream that has one, as a positive bigint.
+          { ...request(streamId(), "no_stream", events(1)), expectedLastPosition: 1n },
+          { ...request(streamId(), "any", events(1)), expectedLastPosition: 1n },
+          { ...request(streamId(), 1, events(1)), expectedLastPosition: 0n },
+          { ...request(streamId(), 1, events(1)), expectedLastPosition: 1 as unknown as bigint },
         ];
         for (const malformed of bad) {
           await expect(store.append(malformed)).rejects.toThrow();

@@ -35,6 +35,14 @@ export type ExpectedVersion = number | "no_stream" | "any";
 export interface AppendRequest {
   readonly streamId: StreamId;
   readonly expectedVersion: ExpectedVersion;
+  /**
+   * With an expected version above 0: the position of the stream's last event as the
+   * writer saw it. A stream deleted (retention) and begun again up to the same version is
+   * another stream, and only this tells: its events have new positions (a node's log never
+   * gives one twice), whereas their ids may be the same (trace event ids derive from what
+   * they record). A stream whose last event is elsewhere fails as a VersionConflictError.
+   */
+  readonly expectedLastPosition?: bigint;
   readonly events: readonly NewEvent[];
 }
 
@@ -46,6 +54,14 @@ export interface AppendResult {
   readonly positions: readonly bigint[];
   /** True when every event id was already stored: a retry that changed nothing. */
   readonly duplicate: boolean;
+}
+
+/** A stream's last event: where it stands now. */
+export interface StreamHead {
+  /** 0 when the stream does not exist. */
+  readonly version: number;
+  /** The last event's position; absent when the stream does not exist. */
+  readonly lastPosition?: bigint;
 }
 
 export interface ReadStreamOptions {
@@ -109,6 +125,8 @@ export interface EventStore {
   readStream(streamId: StreamId, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** The current version of a stream, 0 when it does not exist. */
   streamVersion(streamId: StreamId): Promise<number>;
+  /** The stream's version and its last event's position (see AppendRequest.expectedLastPosition), in one read. */
+  streamHead(streamId: StreamId): Promise<StreamHead>;
   /** The current versions of many streams in one round trip, in their order; 0 for one that does not exist. */
   streamVersions(streamIds: readonly StreamId[]): Promise<number[]>;
   /** Which of `eventIds` the stream holds now: an event deleted by retention is not among them. */
@@ -130,7 +148,10 @@ export interface EventStore {
 
 export type AppendError = VersionConflictError | EventIdConflictError;
 
-/** The stream is not at the expected version: reload and decide again. */
+/**
+ * The stream is not at the expected version, or is at it but its last event is not the
+ * expected one (deleted and begun again): reload and decide again.
+ */
 export class VersionConflictError extends Error {
   override readonly name = "VersionConflictError";
   constructor(
@@ -138,7 +159,11 @@ export class VersionConflictError extends Error {
     readonly expected: ExpectedVersion,
     readonly actual: number,
   ) {
-    super(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`);
+    super(
+      expected === actual
+        ? `stream ${streamId} is at version ${actual}, but its last event is not the one expected: it was deleted and begun again`
+        : `stream ${streamId} is at version ${actual}, expected ${String(expected)}`,
+    );
   }
 }
 

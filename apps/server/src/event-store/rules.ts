@@ -38,6 +38,10 @@ export function assertAppendRequest(request: AppendRequest): void {
   if (expected !== "any" && expected !== "no_stream" && !(Number.isInteger(expected) && expected >= 0 && expected <= MAX_VERSION)) {
     throw new RangeError(`expected version must be a non-negative integer, "no_stream" or "any", got ${String(expected)}`);
   }
+  const last = request.expectedLastPosition;
+  if (last !== undefined && !(typeof last === "bigint" && last > 0n && last <= MAX_INT64 && typeof expected === "number" && expected > 0)) {
+    throw new RangeError(`expected last position must be a positive bigint, with an expected version above 0, got ${String(last)} at ${String(expected)}`);
+  }
   if (!Array.isArray(request.events) || request.events.length === 0) {
     throw new RangeError(`an append to stream ${request.streamId} needs at least one event`);
   }

@@ -312,5 +312,44 @@ describe("TraceRetention", () => {
       await cached.close();
       await elsewhere.close();
     });
+
+    it("decides on the new stream on a replica without retention (which trusts its cache), though the new stream's last event is the old one's", async () => {
+      const [root, oldChild, newChild, last, late] = ["00000000000000c1", "00000000000000c2", "00000000000000c3", "00000000000000c4", "00000000000000c5"];
+      const child = (span: string, id: string, startTime: bigint) => startSpan(span, { traceId: id, parentSpanId: root, startTime });
+      // The replica with retention off trusts its cached states however idle; the other has it on.
+      const cached = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS });
+      const elsewhere = new TraceCommandBus({ store, clock, newId: () => crypto.randomUUID(), limits: DEFAULT_SPAN_LIMITS, cacheTrustNs: 7n * DAY / 2n });
+      // Two traces, one per check: a command that appends (the append's check), one that writes nothing (the answer's).
+      const [appends, answers] = [traceId(28), traceId(29)];
+      now = BASE;
+      for (const id of [appends, answers]) {
+        for (const command of [startSpan(root, { traceId: id, startTime: BASE, name: "old" }), child(oldChild, id, BASE + 1n), child(last, id, BASE + 2n)]) {
+          expect(await cached.submit(command)).toMatchObject({ ok: true });
+        }
+      }
+      const lastEventIds = await Promise.all([appends, answers].map(async (id) => (await store.readStream(id, { afterVersion: 3 }))[0]!.eventId));
+      await append(traceId(36), wideTraceEvents(2, traceId(36)), 0, BASE + 8n * DAY);
+      await project();
+      expect(await retention().pass()).toMatchObject({ traces: 2 });
+      // Begun again through the other replica up to the same version, with the very same last event.
+      for (const id of [appends, answers]) {
+        for (const command of [startSpan(root, { traceId: id, startTime: now, name: "new" }), child(newChild, id, BASE + 1n), child(last, id, BASE + 2n)]) {
+          expect(await elsewhere.submit(command)).toMatchObject({ ok: true });
+        }
+        expect(await store.streamVersion(id)).toBe(4);
+      }
+      // The last events' ids are the old ones (they derive from what an event records): only their positions differ.
+      expect(await Promise.all([appends, answers].map(async (id) => (await store.readStream(id, { afterVersion: 3 }))[0]!.eventId))).toEqual(lastEventIds);
+      // The old parent is not in the trace now (DESIGN §4: a local parent must be).
+      expect(await cached.submit(startSpan(late, { traceId: appends, parentSpanId: oldChild, startTime: now }))).toMatchObject({ ok: false, error: { reason: "PARENT_SPAN_NOT_FOUND" } });
+      // The old root's start sent again names a span stored now with other content.
+      expect(await cached.submit(startSpan(root, { traceId: answers, startTime: BASE, name: "old" }))).toMatchObject({
+        ok: false,
+        error: { kind: "already_exists", reason: "SPAN_ID_REUSED" },
+      });
+      expect((await store.readStream(appends)).length).toBe(4);
+      await cached.close();
+      await elsewhere.close();
+    });
   });
 });

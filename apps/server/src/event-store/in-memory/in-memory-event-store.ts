@@ -15,6 +15,7 @@ import {
   type ReadStreamOptions,
   START_OF_LOG,
   type StoredEvent,
+  type StreamHead,
   type StreamId,
   VersionConflictError,
 } from "../event-store.js";
@@ -95,6 +96,8 @@ export class InMemoryEventStore implements EventStore {
     const expected = request.expectedVersion;
     const base = expected === "any" ? version : expected === "no_stream" ? 0 : expected;
     if (base !== version) return new VersionConflictError(request.streamId, expected, version);
+    const last = request.expectedLastPosition;
+    if (last !== undefined && stream?.events[version - 1]?.position !== last) return new VersionConflictError(request.streamId, expected, version);
 
     const target: Stream = stream ?? { events: [], byId: new Map(), lastRecordedAt: now };
     if (!stream) this.streams.set(request.streamId, target);
@@ -142,6 +145,14 @@ export class InMemoryEventStore implements EventStore {
     this.assertOpen();
     assertStreamId(streamId);
     return this.streams.get(streamId)?.events.length ?? 0;
+  }
+
+  async streamHead(streamId: StreamId): Promise<StreamHead> {
+    this.assertOpen();
+    assertStreamId(streamId);
+    const events = this.streams.get(streamId)?.events ?? [];
+    const last = events[events.length - 1];
+    return last ? { version: last.version, lastPosition: last.position } : { version: 0 };
   }
 
   async streamVersions(streamIds: readonly StreamId[]): Promise<number[]> {

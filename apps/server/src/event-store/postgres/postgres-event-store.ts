@@ -40,6 +40,7 @@ import {
   type ReadStreamOptions,
   START_OF_LOG,
   type StoredEvent,
+  type StreamHead,
   type StreamId,
   VersionConflictError,
 } from "../event-store.js";
@@ -89,34 +90,37 @@ const ANY = -1;
 
 /**
  * The group commit: one statement, any number of streams (each at most once).
- * $1-$4 one element per request, sorted by trace id (so that concurrent batches probe
- * and insert in one order): trace id, expected version (-1 = any), event count,
- * index of its first event. $5-$10 one element per event, in the batch's order: its
- * request's row number, id, type, where its payload starts in $12 and its length,
- * occurredAt. $11 the clock. $12 every payload, one after the other: one bytea
- * costs PostgreSQL and Node far less to encode and decode than an array of them.
+ * $1-$5 one element per request, sorted by trace id (so that concurrent batches probe
+ * and insert in one order): trace id, expected version (-1 = any), expected last
+ * position (0 = not given), event count, index of its first event. $6-$11 one element
+ * per event, in the batch's order: its request's row number, id, type, where its payload
+ * starts in $13 and its length, occurredAt. $12 the clock. $13 every payload, one after
+ * the other: one bytea costs PostgreSQL and Node far less to encode and decode than an
+ * array of them. The expected last position is checked on the head row the version comes
+ * from (read for its recorded time anyway): no other read.
  * Returns one row: the row numbers of the requests that went in and their new versions
  * (two arrays in one order, not sorted), and the positions of all inserted events by
  * (trace id, version), that is by request row number, then version.
  */
 const APPEND_SQL = `
 with req as (
-  select r.trace_id, r.expected, r.n, r.first, r.ord, coalesce(h.version, 0) as head, h.recorded_at as head_recorded_at
-  from unnest($1::bytea[], $2::int4[], $3::int4[], $4::int4[]) with ordinality as r(trace_id, expected, n, first, ord)
+  select r.trace_id, r.expected, r.last, r.n, r.first, r.ord, coalesce(h.version, 0) as head, h.position as head_position,
+         h.recorded_at as head_recorded_at
+  from unnest($1::bytea[], $2::int4[], $3::int8[], $4::int4[], $5::int4[]) with ordinality as r(trace_id, expected, last, n, first, ord)
   left join lateral (
-    select x.version, x.recorded_at from events x where x.trace_id = r.trace_id order by x.version desc limit 1
+    select x.version, x.position, x.recorded_at from events x where x.trace_id = r.trace_id order by x.version desc limit 1
   ) h on true
 ),
 won as (
-  select r.ord, r.trace_id, r.n, r.first, r.head + r.n as version, greatest(r.head_recorded_at, $11::int8) as recorded_at
+  select r.ord, r.trace_id, r.n, r.first, r.head + r.n as version, greatest(r.head_recorded_at, $12::int8) as recorded_at
   from req r
-  where r.expected < 0 or r.expected = r.head
+  where r.expected < 0 or (r.expected = r.head and (r.last = 0 or r.last = r.head_position))
 ),
 inserted as (
   insert into events (trace_id, version, event_id, type, payload, occurred_at, recorded_at)
   select w.trace_id, w.version - w.n + (e.i - w.first)::int4 + 1, e.event_id, e.type,
-         substring($12::bytea from e.payload_at for e.payload_length), e.occurred_at, w.recorded_at
-  from unnest($5::int4[], $6::uuid[], $7::text[], $8::int4[], $9::int4[], $10::int8[])
+         substring($13::bytea from e.payload_at for e.payload_length), e.occurred_at, w.recorded_at
+  from unnest($6::int4[], $7::uuid[], $8::text[], $9::int4[], $10::int4[], $11::int8[])
          with ordinality as e(ord, event_id, type, payload_at, payload_length, occurred_at, i)
   join won w on w.ord = e.ord
   order by e.i
@@ -134,8 +138,9 @@ order by s.ord
 `;
 
 /**
- * For requests that did not go in: the stream's version now, and which of their event
- * ids the stream holds, where, and with the same content or not.
+ * For requests that did not go in: the stream's version now and its last event's
+ * position, and which of their event ids the stream holds, where, and with the same
+ * content or not.
  * $1-$2 per request: trace id, index of its first event; $3-$8 per event and $9 the
  * payloads, as above.
  */
@@ -163,10 +168,13 @@ found as (
   ) x
   group by e.ord
 )
-select r.ord::int4 as ord,
-       coalesce((select max(x.version) from events x where x.trace_id = r.trace_id), 0) as current,
+select r.ord::int4 as ord, coalesce(h.version, 0) as current, h.position as current_position,
        f.stored_idx, f.stored_versions, f.stored_positions, f.stored_same
-from req r left join found f on f.ord = r.ord
+from req r
+left join lateral (
+  select x.version, x.position from events x where x.trace_id = r.trace_id order by x.version desc limit 1
+) h on true
+left join found f on f.ord = r.ord
 `;
 
 /** The events after the checkpoint ($1, $2), below the oldest transaction still running. */
@@ -243,6 +251,8 @@ interface AppendRow {
 interface InspectRow {
   ord: number;
   current: number;
+  /** The last event's position (int8: bigint or string, by client); null for no stream. */
+  current_position: bigint | string | null;
   stored_idx: string | null;
   stored_versions: string | null;
   stored_positions: string | null;
@@ -430,8 +440,11 @@ export class PostgresEventStore implements EventStore {
       const matches = storedMatches(row);
       const expected = item.request.expectedVersion;
       const base = expected === "no_stream" ? 0 : expected;
+      const last = item.request.expectedLastPosition;
+      // At the expected version, but another last event: the stream was deleted and begun again.
+      const begunAgain = last !== undefined && (row.current_position === null || toBigInt(row.current_position) !== last);
       if (matches.length > 0) results[item.slot] = answerStoredIds(item.request, matches);
-      else if (mode === "stored-ids-only" || base === "any" || row.current === base) {
+      else if (mode === "stored-ids-only" || base === "any" || (row.current === base && !begunAgain)) {
         // Not decided: the stream moved between the check and now ("any" always goes
         // again), or the statement was undone by another request's stored id.
         again.push(item);
@@ -476,6 +489,15 @@ export class PostgresEventStore implements EventStore {
       const [row] = await this.sql<{ version: number }[]>`
         select max(version) as version from events where trace_id = ${Buffer.from(streamId, "hex")}`;
       return row?.version ?? 0;
+    });
+  }
+
+  async streamHead(streamId: StreamId): Promise<StreamHead> {
+    return this.track(async () => {
+      assertStreamId(streamId);
+      const [row] = await this.sql<{ version: number; position: bigint | string }[]>`
+        select version, position from events where trace_id = ${Buffer.from(streamId, "hex")} order by version desc limit 1`;
+      return row ? { version: row.version, lastPosition: toBigInt(row.position) } : { version: 0 };
     });
   }
 
@@ -638,6 +660,7 @@ function appendParameters(sorted: readonly Pending[], now: bigint): never[] {
   return [
     e.traceIds,
     e.expected,
+    int8Array(sorted.map((p) => p.request.expectedLastPosition ?? 0n)),
     e.counts,
     e.firsts,
     e.ords,
