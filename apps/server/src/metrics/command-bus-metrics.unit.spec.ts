@@ -8,6 +8,7 @@ import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { foldTrace } from "../domain/trace/trace-state.js";
 import { hexToBytes } from "../domain/trace/w3c-ids.js";
 import { CommandBusMetrics } from "./command-bus-metrics.js";
+import { MAX_LABEL_VALUE_BYTES } from "./label-value.js";
 import { ServerMetrics } from "./server-metrics.js";
 
 /** What the bus does on a commit: the state after the events, and the events themselves. */
@@ -60,6 +61,32 @@ describe("CommandBusMetrics", () => {
     for (let i = 0; i < 3; i++) commit(observer, history, [spanEnded(CHILD, { endTime: T0 + ms(20) })]);
     expect(lookups).toBe(1);
     expect((await scrape(metrics)).samples("calls_total")[0]!.value).toBe(3);
+  });
+
+  it("labels a span with its names cut to MAX_LABEL_VALUE_BYTES, and keeps no handle of the overflow series", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false, maxSpanSeries: 1 });
+    const observer = new CommandBusMetrics(metrics);
+    let lookups = 0;
+    const spanSeriesOf = metrics.spanSeries.bind(metrics);
+    metrics.spanSeries = (labels) => {
+      lookups++;
+      return spanSeriesOf(labels);
+    };
+    const long = "n".repeat(1024 * 1024);
+    const root = spanStarted(ROOT, { kind: SpanKind.SERVER, startTime: T0, name: long, serviceName: long });
+    const child = spanStarted(CHILD, { parentSpanId: ROOT, kind: SpanKind.CLIENT, startTime: T0 });
+    const history = [traceStarted(), root, child];
+    commit(observer, history, [spanEnded(ROOT, { endTime: T0 + ms(5) })]);
+    // The child's label set comes past the cap of 1: each of its spans is looked up again,
+    // rather than a handle kept per label set past the cap (their number has no bound).
+    for (let i = 0; i < 3; i++) commit(observer, history, [spanEnded(CHILD, { endTime: T0 + ms(5) })]);
+    expect(lookups).toBe(4);
+    const calls = (await scrape(metrics)).samples("calls_total").map((s) => [s.labels, s.value]);
+    const cut = "n".repeat(MAX_LABEL_VALUE_BYTES);
+    expect(calls).toEqual([
+      [{ service_name: cut, span_name: cut, span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_OK" }, 1],
+      [{ otel_metric_overflow: "true" }, 3],
+    ]);
   });
 
   it("keeps spans of kinds and statuses this server does not know (OTLP keeps them) in series of their own", async () => {

@@ -7,7 +7,8 @@
 
 import { LabelledCounter } from "./labelled-counter.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { SpanMetrics, type SpanLabels, type SpanSeries } from "./span-metrics.js";
+import { labelValue } from "./label-value.js";
+import { DEFAULT_MAX_SPAN_SERIES, SpanMetrics, type SpanLabels, type SpanSeries } from "./span-metrics.js";
 
 export type { SpanLabels, SpanSeries } from "./span-metrics.js";
 
@@ -24,11 +25,13 @@ export const APPEND_DURATION_BUCKETS: readonly number[] = [
 interface ServerMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop, GC) under their usual names. Default true. */
   readonly processMetrics?: boolean;
+  /** Label sets calls_total and duration_seconds keep apart; the rest share one otel_metric_overflow="true" series. Default DEFAULT_MAX_SPAN_SERIES. */
+  readonly maxSpanSeries?: number;
 }
 
 export class ServerMetrics {
   private readonly registry = new Registry();
-  private readonly spans = new SpanMetrics(SPAN_DURATION_BUCKETS);
+  private readonly spans: SpanMetrics;
   private readonly orphaned = new LabelledCounter(["service_name", "span_name"]);
   private readonly activeSpans: Gauge;
   private readonly alertsRaised: Counter<"kind">;
@@ -48,6 +51,7 @@ export class ServerMetrics {
 
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry];
+    this.spans = new SpanMetrics(SPAN_DURATION_BUCKETS, options.maxSpanSeries ?? DEFAULT_MAX_SPAN_SERIES);
     this.registry.registerMetric(this.spans.callsMetric("calls_total", "Spans that ended, committed by this replica (spanmetrics connector naming)."));
     this.registry.registerMetric(
       this.spans.durationMetric("duration_seconds", "Durations of the spans counted in calls_total, in seconds (spanmetrics connector naming, unit s)."),
@@ -165,7 +169,7 @@ export class ServerMetrics {
 
   /** A span was closed as an orphan; it has no status or meaningful duration, so it is not a call. */
   spanOrphaned(serviceName: string, spanName: string): void {
-    this.orphaned.inc({ service_name: serviceName, span_name: spanName });
+    this.orphaned.inc({ service_name: labelValue(serviceName), span_name: labelValue(spanName) });
   }
 
   /** The global log handed out `events` events, read from PostgreSQL or taken from the read window. */

@@ -1,7 +1,9 @@
 import { register as globalRegistry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { matching, parsePrometheusText, seriesOf, type MetricFamily } from "../../test/support/prometheus-text.js";
+import { MAX_LABEL_VALUE_BYTES } from "./label-value.js";
 import { APPEND_DURATION_BUCKETS, SPAN_DURATION_BUCKETS, ServerMetrics, type SpanLabels } from "./server-metrics.js";
+import { DEFAULT_MAX_SPAN_SERIES } from "./span-metrics.js";
 
 const CHECKOUT_OK: SpanLabels = { service_name: "checkout", span_name: "POST /orders", span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_OK" };
 const CHECKOUT_ERROR: SpanLabels = { ...CHECKOUT_OK, status_code: "STATUS_CODE_ERROR" };
@@ -175,5 +177,54 @@ describe("span series", () => {
     expect(value(families, "calls_total", { ...CHECKOUT_OK })).toBe(4);
     expect(value(families, "duration_seconds", { ...CHECKOUT_OK }, "_sum")).toBe(2);
     expect(value(families, "duration_seconds", { ...CHECKOUT_OK, le: "0.001" }, "_bucket")).toBe(2);
+  });
+
+  it("cuts each label value to MAX_LABEL_VALUE_BYTES bytes: a 2 MB name no longer makes every scrape megabytes long", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const huge = "é".repeat(1024 * 1024);
+    const cut = "é".repeat(MAX_LABEL_VALUE_BYTES / 2);
+    for (let i = 0; i < 4; i++) metrics.spanEnded({ ...CHECKOUT_OK, service_name: `${huge}${i}`, span_name: `${huge}${i}` }, 0.1);
+    metrics.spanOrphaned(huge, huge);
+    const text = await metrics.render();
+    expect(text.length).toBeLessThan(32 * 1024);
+    const families = parsePrometheusText(text);
+    // Four names that share their first 256 bytes are one series now.
+    expect(seriesOf(family(families, "calls_total")).map((s) => [s.labels, s.value])).toEqual([[{ ...CHECKOUT_OK, service_name: cut, span_name: cut }, 4]]);
+    expect(value(families, "traceledger_spans_orphaned_total", { service_name: cut, span_name: cut })).toBe(1);
+  });
+
+  it("keeps at most maxSpanSeries label sets apart and counts the spans of the rest in one otel_metric_overflow series", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false, maxSpanSeries: 3 });
+    const named = (n: number): SpanLabels => ({ ...CHECKOUT_OK, span_name: `GET /orders/${n}` });
+    for (let n = 0; n < 10; n++) metrics.spanEnded(named(n), 0.02);
+    // A label set kept before the cap still counts in its own series.
+    metrics.spanEnded(named(1), 2);
+    const handle = metrics.spanSeries(named(42));
+    handle.record(0.5);
+    expect(handle.overflow).toBe(true);
+    expect(metrics.spanSeries(named(2)).overflow).toBe(false);
+
+    const families = await scrape(metrics);
+    const calls = seriesOf(family(families, "calls_total"));
+    expect(calls.map((s) => [s.labels, s.value])).toEqual([
+      [named(0), 1],
+      [named(1), 2],
+      [named(2), 1],
+      [{ otel_metric_overflow: "true" }, 8],
+    ]);
+    expect(value(families, "duration_seconds", { otel_metric_overflow: "true" }, "_count")).toBe(8);
+    expect(value(families, "duration_seconds", { otel_metric_overflow: "true" }, "_sum")).toBeCloseTo(7 * 0.02 + 0.5, 9);
+    expect(value(families, "duration_seconds", { otel_metric_overflow: "true", le: "0.025" }, "_bucket")).toBe(7);
+    expect(value(families, "duration_seconds", { otel_metric_overflow: "true", le: "+Inf" }, "_bucket")).toBe(8);
+  });
+
+  it("caps span series at DEFAULT_MAX_SPAN_SERIES label sets unless told otherwise", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const spans = DEFAULT_MAX_SPAN_SERIES + 500;
+    for (let n = 0; n < spans; n++) metrics.spanEnded({ ...CHECKOUT_OK, span_name: `GET /orders/${n}` }, 0.01);
+    const calls = seriesOf(family(await scrape(metrics), "calls_total"));
+    expect(calls).toHaveLength(DEFAULT_MAX_SPAN_SERIES + 1);
+    expect(matching(calls, { otel_metric_overflow: "true" }).map((s) => s.value)).toEqual([500]);
+    expect(calls.reduce((sum, s) => sum + s.value, 0)).toBe(spans);
   });
 });

@@ -4,9 +4,20 @@
 // at ingest rates); a SpanSeries handle costs an increment and a bucket search.
 // prom-client still writes the exposition: each of the two metrics is an
 // object with the fields and get() its Registry formats.
+//
+// Names come from clients, so both the length of a label value (label-value.ts)
+// and the number of series are bounded: the series map is never pruned (callers
+// hold handles), and each series is 21 lines of every scrape. Past the cap,
+// spans are counted in one overflow series labelled otel_metric_overflow="true",
+// as the OpenTelemetry metrics SDKs and the spanmetrics connector's
+// aggregation_cardinality_limit do: totals stay right, only the breakdown is lost.
 
 import type { Metric } from "prom-client";
 import { collectedMetric, type Sample } from "./collected-metric.js";
+import { labelValue } from "./label-value.js";
+
+/** Label sets kept apart before the rest share the overflow series: the OpenTelemetry SDKs' default cardinality limit. */
+export const DEFAULT_MAX_SPAN_SERIES = 2000;
 
 /** The spanmetrics labels: OpenTelemetry's enum names, as the connector writes them. */
 export interface SpanLabels {
@@ -19,6 +30,9 @@ export interface SpanLabels {
   readonly status_code: string;
 }
 
+/** The labels of the series that counts the spans whose own label set came past the cap. */
+export const OVERFLOW_LABELS = { otel_metric_overflow: "true" } as const;
+
 /** One combination of labels: its call count and its duration histogram. */
 export class SpanSeries {
   /** Per bucket (not cumulative); the last slot is +Inf. */
@@ -27,10 +41,15 @@ export class SpanSeries {
   sum = 0;
 
   constructor(
-    readonly labels: SpanLabels,
+    readonly labels: SpanLabels | typeof OVERFLOW_LABELS,
     private readonly bounds: readonly number[],
   ) {
     this.bucketCounts = new Float64Array(bounds.length + 1);
+  }
+
+  /** Whether this is the overflow series, shared by every label set past the cap: not one to cache per label set. */
+  get overflow(): boolean {
+    return this.labels === OVERFLOW_LABELS;
   }
 
   reset(): void {
@@ -54,16 +73,28 @@ export class SpanSeries {
 
 export class SpanMetrics {
   private readonly series = new Map<string, SpanSeries>();
+  private overflowSeries: SpanSeries | undefined;
 
-  constructor(private readonly bounds: readonly number[]) {}
+  constructor(
+    private readonly bounds: readonly number[],
+    private readonly maxSeries = DEFAULT_MAX_SPAN_SERIES,
+  ) {}
 
-  /** The series of these labels, created on first use. Keep it to record without a lookup. */
+  /**
+   * The series of these labels (each value cut by labelValue), created on first use; past
+   * maxSeries label sets, the overflow series. Keep it to record without a lookup.
+   */
   seriesOf(labels: SpanLabels): SpanSeries {
+    const service_name = labelValue(labels.service_name);
+    const span_name = labelValue(labels.span_name);
+    const span_kind = labelValue(labels.span_kind);
+    const status_code = labelValue(labels.status_code);
     // As a JSON array: names may hold any character, so no separator keeps two label sets apart.
-    const key = JSON.stringify([labels.service_name, labels.span_name, labels.span_kind, labels.status_code]);
+    const key = JSON.stringify([service_name, span_name, span_kind, status_code]);
     let series = this.series.get(key);
     if (!series) {
-      series = new SpanSeries({ ...labels }, this.bounds);
+      if (this.series.size >= this.maxSeries) return (this.overflowSeries ??= new SpanSeries(OVERFLOW_LABELS, this.bounds));
+      series = new SpanSeries({ service_name, span_name, span_kind, status_code }, this.bounds);
       this.series.set(key, series);
     }
     return series;
@@ -99,10 +130,11 @@ export class SpanMetrics {
       name,
       help,
       type,
-      () => values([...this.series.values()]),
+      () => values(this.overflowSeries ? [...this.series.values(), this.overflowSeries] : [...this.series.values()]),
       // Zeroes rather than forgets: callers hold SpanSeries handles.
       () => {
         for (const series of this.series.values()) series.reset();
+        this.overflowSeries?.reset();
       },
     );
   }

@@ -4,8 +4,11 @@
 // Each replica counts what it committed, so Prometheus' sum over replicas is
 // the total. The exposition is parsed strictly, HELP and TYPE included.
 
-import { SpanKind, StatusCode } from "@traceledger/proto";
+import { create } from "@bufbuild/protobuf";
+import { SpanKind, StatusCode, TracingCommandSchema, type TracingCommand } from "@traceledger/proto";
 import { describe, expect, it, vi } from "vitest";
+import { MAX_LABEL_VALUE_BYTES } from "../../src/metrics/label-value.js";
+import { DEFAULT_MAX_SPAN_SERIES } from "../../src/metrics/span-metrics.js";
 import { matching, seriesOf, type MetricFamily } from "../support/prometheus-text.js";
 import { newSpanId, newTraceId, nowNanos } from "./support/ids.js";
 import { connectClient, startServer } from "./support/in-process-server.js";
@@ -153,5 +156,58 @@ describe("GET /metrics", () => {
     } finally {
       await other.stop();
     }
+  });
+
+  it("cuts span and service names to MAX_LABEL_VALUE_BYTES in labels: a 2 MB name leaves the scrape small", async () => {
+    const name = "é".repeat(1024 * 1024);
+    const traceId = newTraceId();
+    const spanId = newSpanId();
+    await e2e.client.startTrace({ traceId, spanId, name, kind: SpanKind.SERVER, serviceName: `metrics-long-${"é".repeat(256 * 1024)}` });
+    await e2e.client.endSpan({ traceId, spanId, status: { code: StatusCode.OK } });
+
+    const { text, families } = await scrapeMetrics(e2e.server.httpAddress);
+    // Each span series is 21 lines of every scrape: the whole name made it 40+ MB per span.
+    expect(text.length).toBeLessThan(2 * 1024 * 1024);
+    expect(Math.max(...text.split("\n").map((line) => line.length))).toBeLessThan(1024);
+    const cut = "é".repeat(MAX_LABEL_VALUE_BYTES / 2);
+    const service = `metrics-long-${"é".repeat((MAX_LABEL_VALUE_BYTES - "metrics-long-".length) / 2)}`;
+    expect(sample(families, "calls_total", { service_name: service, span_name: cut, span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_OK" })).toBe(1);
+  });
+
+  it("keeps at most DEFAULT_MAX_SPAN_SERIES label sets and counts the spans of the rest in one otel_metric_overflow series", async () => {
+    const ended = (name: string): TracingCommand[] => {
+      const traceId = newTraceId();
+      const spanId = newSpanId();
+      return [
+        create(TracingCommandSchema, { command: { case: "startTrace", value: { traceId, spanId, name, kind: SpanKind.SERVER, serviceName: "metrics-many-names" } } }),
+        create(TracingCommandSchema, { command: { case: "endSpan", value: { traceId, spanId } } }),
+      ];
+    };
+    const ingest = async (commands: TracingCommand[]) => {
+      const { results } = await e2e.client.ingestBatch({ commands });
+      expect(results.filter((r) => r.result.case === "error")).toEqual([]);
+    };
+    const kept = { service_name: "metrics-many-names", span_name: "GET /orders", span_kind: "SPAN_KIND_SERVER", status_code: "STATUS_CODE_UNSET" };
+    await ingest(ended("GET /orders"));
+    const before = seriesOf(family((await scrapeMetrics(e2e.server.httpAddress)).families, "calls_total"));
+    expect(matching(before, { otel_metric_overflow: "true" })).toEqual([]);
+
+    // An id in each span name, the usual mistake: one label set per request.
+    const spans = DEFAULT_MAX_SPAN_SERIES + 100;
+    const flood: TracingCommand[] = [];
+    for (let n = 0; n < spans; n++) flood.push(...ended(`GET /orders/${n}`));
+    await ingest(flood);
+    await ingest(ended("GET /orders"));
+
+    const { families } = await scrapeMetrics(e2e.server.httpAddress);
+    const calls = seriesOf(family(families, "calls_total"));
+    const overflow = matching(calls, { otel_metric_overflow: "true" });
+    expect(overflow.map((s) => s.labels)).toEqual([{ otel_metric_overflow: "true" }]);
+    expect(calls).toHaveLength(DEFAULT_MAX_SPAN_SERIES + 1);
+    // Every span is counted once: in its own series while there was room, in the overflow after.
+    expect(overflow[0]!.value).toBe(spans - (DEFAULT_MAX_SPAN_SERIES - before.length));
+    expect(sample(families, "duration_seconds", { otel_metric_overflow: "true" }, "_count")).toBe(overflow[0]!.value);
+    // A label set kept before the cap still counts in its own series.
+    expect(sample(families, "calls_total", kept)).toBe(2);
   });
 });
