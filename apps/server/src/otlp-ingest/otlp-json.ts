@@ -7,6 +7,8 @@
 
 import { fromJson, toBinary, type JsonValue } from "@bufbuild/protobuf";
 import { ExportTraceServiceRequestSchema } from "@traceledger/proto/otlp";
+import { DECODE_RECURSION_LIMIT } from "../rpc/transport/decode-recursion-limit.js";
+import { shortDecoderMessage } from "../rpc/transport/decoder-message.js";
 import type { Rejection } from "./partial-success.js";
 import { MalformedOtlp } from "./protobuf-cursor.js";
 
@@ -23,7 +25,7 @@ export function otlpJsonToBinary(text: string): OtlpJsonRequest {
   try {
     json = JSON.parse(quoteLongIntegers(text));
   } catch (error) {
-    throw new MalformedOtlp(`the body is not JSON: ${(error as Error).message}`);
+    throw new MalformedOtlp(`the body is not JSON: ${shortDecoderMessage((error as Error).message)}`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new MalformedOtlp("the body is not a JSON object");
   const refused: Rejection[] = [];
@@ -40,9 +42,9 @@ export function otlpJsonToBinary(text: string): OtlpJsonRequest {
     }
   }
   try {
-    return { bytes: toBinary(ExportTraceServiceRequestSchema, fromJson(ExportTraceServiceRequestSchema, json as JsonValue, { ignoreUnknownFields: true })), refused };
+    return { bytes: toBinary(ExportTraceServiceRequestSchema, fromJson(ExportTraceServiceRequestSchema, json as JsonValue, { ignoreUnknownFields: true, recursionLimit: DECODE_RECURSION_LIMIT })), refused };
   } catch (error) {
-    throw new MalformedOtlp(`the body is not an OTLP/JSON ExportTraceServiceRequest: ${(error as Error).message}`);
+    throw new MalformedOtlp(`the body is not an OTLP/JSON ExportTraceServiceRequest: ${shortDecoderMessage((error as Error).message)}`);
   }
 }
 

@@ -255,30 +255,29 @@ function readAnyValue(c: ProtobufCursor, depth: number, merged?: AnyValue): AnyV
       case 5: {
         expectWire(wireType, WIRE_LENGTH, "array_value");
         const arrayEnd = c.lengthEnd();
-        const values: AnyValue[] = [];
+        // The same message member again merges into it (its repeated field grows), as protobuf reads it:
+        // entries are added one by one, as push(...list) would pass a long list as arguments, past the stack.
+        if (value.case !== "arrayValue") value = { case: "arrayValue", value: { $typeName: "traceledger.v1.ArrayValue", values: [] } };
+        const values = value.value.values;
         while (c.pos < arrayEnd) {
           const inner = c.tag();
           if (inner === 0x0a) values.push(readAnyValue(c, depth + 1));
           else c.skip(inner & 7);
         }
         c.endOf(arrayEnd);
-        // The same message member again merges into it (its repeated field grows), as protobuf reads it.
-        if (value.case === "arrayValue") value.value.values.push(...values);
-        else value = { case: "arrayValue", value: { $typeName: "traceledger.v1.ArrayValue", values } };
         break;
       }
       case 6: {
         expectWire(wireType, WIRE_LENGTH, "kvlist_value");
         const listEnd = c.lengthEnd();
-        const values: KeyValue[] = [];
+        if (value.case !== "kvlistValue") value = { case: "kvlistValue", value: { $typeName: "traceledger.v1.KeyValueList", values: [] } };
+        const values = value.value.values;
         while (c.pos < listEnd) {
           const inner = c.tag();
           if (inner === 0x0a) values.push(readKeyValue(c, depth + 1));
           else c.skip(inner & 7);
         }
         c.endOf(listEnd);
-        if (value.case === "kvlistValue") value.value.values.push(...values);
-        else value = { case: "kvlistValue", value: { $typeName: "traceledger.v1.KeyValueList", values } };
         break;
       }
       case 7:

@@ -54,4 +54,17 @@ describe("attributes given in pieces", () => {
     const eager = readKeyValue(cursorAt(bytes)).value!.value;
     expect(eager.case === "kvlistValue" && eager.value.values.map((kv) => kv.key)).toEqual(["", "b"]);
   });
+
+  // Spread into push(), a list as long as the request allows would pass the stack's argument limit.
+  it.each([
+    ["a list", (n: number) => lengthDelimited(0x2a, Buffer.alloc(2 * n).fill(Buffer.from([0x0a, 0x00]))), "arrayValue"],
+    ["a map", (n: number) => lengthDelimited(0x32, Buffer.alloc(5 * n).fill(Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x6b]))), "kvlistValue"],
+  ] as const)("%s of 150,000 entries given twice: 300,000 entries", (_, part, kind) => {
+    const n = 150_000;
+    const bytes = keyValue("m", part(n), part(n));
+    for (const kv of [readKeyValue(cursorAt(bytes)), readKeyValueLazily(cursorAt(bytes))!]) {
+      const value = kv.value!.value;
+      expect([value.case, value.case === kind ? value.value.values.length : 0]).toEqual([kind, 2 * n]);
+    }
+  });
 });

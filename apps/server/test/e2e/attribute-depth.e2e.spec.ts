@@ -8,9 +8,11 @@
 // its span and counted as dropped, the span and the request stored.
 
 import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { credentials, Client, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { AnyValueSchema, KeyValueSchema, type AnyValue, type KeyValue } from "@traceledger/proto";
-import { ExportTraceServiceRequestSchema, OtlpKeyValueSchema } from "@traceledger/proto/otlp";
+import { AnyValueSchema, KeyValueSchema, TracingService, type AnyValue, type KeyValue } from "@traceledger/proto";
+import { ExportTraceServiceRequestSchema, OtlpKeyValueSchema, OtlpTraceService } from "@traceledger/proto/otlp";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { MAX_ATTRIBUTE_DEPTH } from "../../src/domain/trace/span-validation.js";
@@ -25,6 +27,31 @@ function nested(depth: number): KeyValue {
   let value: AnyValue = create(AnyValueSchema, { value: { case: "stringValue", value: "bottom" } });
   for (let i = 1; i < depth; i++) value = create(AnyValueSchema, { value: { case: "arrayValue", value: { values: [value] } } });
   return create(KeyValueSchema, { key: "deep", value });
+}
+
+/** A value nesting `depth` maps, each level three messages for a decoder (AnyValue, KeyValueList, KeyValue). */
+function nestedMap(depth: number, key = "deep"): KeyValue {
+  let value: AnyValue = create(AnyValueSchema, { value: { case: "stringValue", value: "bottom" } });
+  for (let i = 1; i < depth; i++) value = create(AnyValueSchema, { value: { case: "kvlistValue", value: { values: [{ key: "k", value }] } } });
+  return create(KeyValueSchema, { key, value });
+}
+
+/** The same as OTLP/JSON writes it. */
+function nestedMapJson(depth: number): string {
+  let value = `{"stringValue":"bottom"}`;
+  for (let i = 1; i < depth; i++) value = `{"kvlistValue":{"values":[{"key":"k","value":${value}}]}}`;
+  return value;
+}
+
+/** Just past the limit, and past it by enough that a decoder's default nesting limit is passed on every door. */
+const PAST_THE_LIMIT = [MAX_ATTRIBUTE_DEPTH + 1, MAX_ATTRIBUTE_DEPTH + 8];
+
+function connectClients<S extends typeof TracingService | typeof OtlpTraceService>(service: S) {
+  const transport = (useBinaryFormat: boolean) => createConnectTransport({ baseUrl: `http://${e2e.server.httpAddress}`, httpVersion: "1.1", useBinaryFormat });
+  return [
+    ["Connect JSON", createClient(service, transport(false))],
+    ["Connect binary", createClient(service, transport(true))],
+  ] as const;
 }
 
 /** Written by hand: protobuf-es's own writer would run out of stack at these depths. */
@@ -79,6 +106,33 @@ describe("attribute values nested too deep", () => {
     expect((await e2e.client.getTrace({ traceId })).trace!.spans.map((s) => s.name)).toEqual(["fine"]);
   });
 
+  it.each(["gRPC", "Connect JSON", "Connect binary"])("of maps, in a batch over %s, fail only their command", async (door) => {
+    const client = door === "gRPC" ? e2e.client : connectClients(TracingService).find(([name]) => name === door)![1];
+    const [traceId, rootId] = [newTraceId(), newSpanId()];
+    const deep = (depth: number) => ({
+      command: { case: "startSpan" as const, value: { traceId, spanId: newSpanId(), parentSpanId: rootId, name: `deep ${depth}`, serviceName: "depth", attributes: [nestedMap(depth)] } },
+    });
+    // A link's attributes are the deepest place a value can be in a lifecycle request.
+    const deepLink = {
+      command: {
+        case: "startSpan" as const,
+        value: { traceId, spanId: newSpanId(), parentSpanId: rootId, name: "deep link", serviceName: "depth", links: [{ traceId: newTraceId(), spanId: newSpanId(), attributes: [nestedMap(MAX_ATTRIBUTE_DEPTH + 8)] }] },
+      },
+    };
+    const results = (
+      await client.ingestBatch({
+        commands: [
+          { command: { case: "startTrace", value: { traceId, spanId: rootId, name: "fine", serviceName: "depth" } } },
+          ...PAST_THE_LIMIT.map(deep),
+          deepLink,
+          { command: { case: "startSpan", value: { traceId, spanId: newSpanId(), parentSpanId: rootId, name: "at the limit", serviceName: "depth", attributes: [nestedMap(MAX_ATTRIBUTE_DEPTH)] } } },
+        ],
+      })
+    ).results;
+    expect(results.map((r) => (r.result.case === "error" ? r.result.value.reason : r.result.case))).toEqual(["startTrace", "INVALID_ATTRIBUTE", "INVALID_ATTRIBUTE", "INVALID_ATTRIBUTE", "startSpan"]);
+    expect((await e2e.client.getTrace({ traceId })).trace!.spans.map((s) => s.name).sort()).toEqual(["at the limit", "fine"]);
+  });
+
   it("deep enough to exhaust a decoder's stack, are INVALID_ARGUMENT over raw gRPC, and nothing is stored", async () => {
     const traceId = newTraceId();
     const answer = await rawUnary("StartSpan", deepStartSpan(traceId, newSpanId(), 5_000));
@@ -108,5 +162,58 @@ describe("attribute values nested too deep", () => {
     expect(spans).toHaveLength(2);
     const stored = byId.get(deep.toString("hex"))!;
     expect([stored.attributes.map((kv) => kv.key), stored.limitedAttributesCount]).toEqual([["kept"], 1]);
+  });
+
+  /** One span per depth past the limit, each with the deep attribute and a kept one; what was stored of each. */
+  async function storedPerDepth(traceId: Buffer, spanIds: Buffer[]) {
+    const spans = (await e2e.client.getTrace({ traceId })).trace!.spans;
+    return spanIds.map((id) => {
+      const stored = spans.find((s) => Buffer.from(s.spanId).equals(id));
+      return stored && [stored.attributes.map((kv) => kv.key), stored.limitedAttributesCount];
+    });
+  }
+
+  it("of maps, over OTLP/JSON, are left out of their span and counted as dropped", async () => {
+    const traceId = newTraceId();
+    const spanIds = PAST_THE_LIMIT.map(() => newSpanId());
+    const spans = PAST_THE_LIMIT.map(
+      (depth, i) =>
+        `{"traceId":"${traceId.toString("hex")}","spanId":"${spanIds[i]!.toString("hex")}",${i > 0 ? `"parentSpanId":"${spanIds[0]!.toString("hex")}",` : ""}"name":"op","kind":2,"startTimeUnixNano":"1764000000000000000","endTimeUnixNano":"1764000000001000000",` +
+        `"attributes":[{"key":"deep","value":${nestedMapJson(depth)}},{"key":"kept","value":{"stringValue":"yes"}}]}`,
+    );
+    const body = `{"resourceSpans":[{"scopeSpans":[{"spans":[${spans.join(",")}]}]}]}`;
+    const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect([response.status, await response.text()]).toEqual([200, "{}"]);
+    expect(await storedPerDepth(traceId, spanIds)).toEqual(PAST_THE_LIMIT.map(() => [["kept"], 1]));
+  });
+
+  it.each(["Connect JSON", "Connect binary"])("of maps, over OTLP on %s, are left out of their span and counted as dropped", async (door) => {
+    const client = connectClients(OtlpTraceService).find(([name]) => name === door)![1];
+    const traceId = newTraceId();
+    const spanIds = PAST_THE_LIMIT.map(() => newSpanId());
+    // traceledger's KeyValue and OTLP's are the same on the wire (read here past protobuf-es's default limit).
+    const otlp = (kv: KeyValue) => fromBinary(OtlpKeyValueSchema, toBinary(KeyValueSchema, kv), { recursionLimit: 1_000 });
+    const kept = create(KeyValueSchema, { key: "kept", value: { value: { case: "stringValue", value: "yes" } } });
+    const spans = PAST_THE_LIMIT.map((depth, i) => ({
+      traceId,
+      spanId: spanIds[i]!,
+      ...(i > 0 ? { parentSpanId: spanIds[0]! } : {}),
+      name: "op",
+      kind: 2,
+      startTimeUnixNano: 1_764_000_000_000_000_000n,
+      endTimeUnixNano: 1_764_000_000_001_000_000n,
+      attributes: [nestedMap(depth), kept].map(otlp),
+    }));
+    const response = await client.export({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+    expect(response.partialSuccess).toBeUndefined();
+    expect(await storedPerDepth(traceId, spanIds)).toEqual(PAST_THE_LIMIT.map(() => [["kept"], 1]));
+  });
+
+  it.each(["Connect JSON", "Connect binary"])("deep enough to exhaust a decoder's stack, are INVALID_ARGUMENT over %s", async (door) => {
+    const client = connectClients(TracingService).find(([name]) => name === door)![1];
+    const traceId = newTraceId();
+    const refused = await client.startTrace({ traceId, name: "too deep", serviceName: "depth", attributes: [nestedMap(200)] }).catch((e: unknown) => e);
+    expect(connectError(refused)).toMatchObject({ code: "invalid_argument", reason: "MALFORMED_REQUEST" });
+    expect(connectError(await e2e.client.getTrace({ traceId }).catch((e: unknown) => e))).toMatchObject({ code: "not_found" });
   });
 });

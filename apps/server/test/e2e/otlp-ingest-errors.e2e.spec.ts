@@ -15,7 +15,7 @@ import {
 } from "@traceledger/proto/otlp";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grpcJsError } from "./support/error-details.js";
+import { connectJsonError, grpcJsError } from "./support/error-details.js";
 import { hex, newSpanId, newTraceId } from "./support/ids.js";
 import { serverPerFile } from "./support/server-per-file.js";
 
@@ -99,6 +99,29 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     expect(badGzip.status).toBe(400);
     const badDeflate = await post(Buffer.from("not deflate"), { "content-type": "application/x-protobuf", "content-encoding": "deflate" });
     expect(badDeflate.status).toBe(400);
+    expect(await storedEvents()).toBe(before);
+  });
+
+  it("what a decoder could not read is quoted in a few hundred characters, not said back whole", async () => {
+    const before = await storedEvents();
+    const digits = "9".repeat(200_000);
+    const spanJson = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"${digits}"}]}]}]}`;
+    const unknownKey = `{"${"k".repeat(200_000)}":1}`;
+    // connect compresses a long answer for a client that accepts it, as fetch and browsers do.
+    for (const acceptEncoding of ["gzip", "identity"]) {
+      const json = { "content-type": "application/json", "accept-encoding": acceptEncoding };
+      const answers = [
+        ["OTLP/HTTP JSON", "MALFORMED_OTLP", await post(spanJson, json)],
+        ["OTLP on Connect JSON", "MALFORMED_OTLP", await post(spanJson, json, EXPORT_PATH)],
+        ["StartTrace on Connect JSON", "MALFORMED_REQUEST", await post(unknownKey, json, "/traceledger.v1.TracingService/StartTrace")],
+      ] as const;
+      for (const [door, reason, response] of answers) {
+        const text = await response.text();
+        const seen = door === "OTLP/HTTP JSON" ? (JSON.parse(text) as { details: Array<{ reason?: string }> }).details[0]!.reason : connectJsonError(JSON.parse(text)).reason;
+        expect([door, acceptEncoding, response.status, seen, text.length < 4_000]).toEqual([door, acceptEncoding, 400, reason, true]);
+        expect(text, door).toMatch(/… \(\d{6} characters\)/);
+      }
+    }
     expect(await storedEvents()).toBe(before);
   });
 

@@ -11,6 +11,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { withCors, type CorsPolicy } from "./cors.js";
 import { withDecodeErrorInfo } from "./decode-error-info.js";
+import { DECODE_RECURSION_LIMIT } from "./decode-recursion-limit.js";
 import { SHUTTING_DOWN, STREAM_END_MS } from "./end-stream-on-shutdown.js";
 import { hostPort } from "./host-port.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./message-limits.js";
@@ -77,6 +78,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     grpcWeb: true,
     connect: true,
     readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    binaryOptions: { recursionLimit: DECODE_RECURSION_LIMIT },
     writeMaxBytes: (options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) * JSON_ANSWER_EXPANSION,
     interceptors: [publicErrorInterceptor(onInternalError), untilAbortedInterceptor(), preEncodedJsonInterceptor()],
   };
@@ -91,7 +93,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           // streams get it, so unary calls can finish within the grace period.
           const streaming = method.kind !== "unary";
           if (streaming) streamingPaths.add(`/${registration.service.typeName}/${method.method.name}`);
-          const jsonOptions = { ignoreUnknownFields: registration.ignoreUnknownJsonFields };
+          const jsonOptions = { ignoreUnknownFields: registration.ignoreUnknownJsonFields, recursionLimit: DECODE_RECURSION_LIMIT };
           router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, jsonOptions, shutdownSignal: streamShutdown.signal } : { ...protocols, jsonOptions });
         }
         // The adapter serves router.handlers as they stand once this callback returns.
