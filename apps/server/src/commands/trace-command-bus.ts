@@ -11,17 +11,24 @@
 // at: each state carries its last event's position, which the append expects and
 // an answer that writes nothing checks (a position is never given twice).
 //
+// A command that would store an event larger than reads can send (EVENT_TOO_LARGE,
+// events/event-size-limit.ts) is refused before its events evolve the state, so the
+// commands after it in the batch are decided as if it had not been sent.
+//
 // The store work of a batch has a deadline (store-deadline.ts): one held by a
 // database connection the network lost would otherwise hold its callers, its
 // traces and a commit slot until TCP gives up, about 15 minutes.
 
 import type { SpanLimits } from "../domain/trace/span-limits.js";
+import type { RejectedSpan } from "../domain/trace/record-finished-spans.js";
 import type { TraceCommand } from "../domain/trace/trace-commands.js";
 import { traceIdProblem } from "../domain/trace/span-validation.js";
-import { decideTrace } from "../domain/trace/trace-decide.js";
+import { decideTrace, type Decision } from "../domain/trace/trace-decide.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../domain/trace/trace-state.js";
+import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import type { AppendError, AppendRequest, AppendResult, EventStore, NewEvent, StoredEvent } from "../event-store/event-store.js";
+import { eventTooLarge, maxEventBytes } from "../events/event-size-limit.js";
 import { decodeTraceEvent, encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
 import { traceEventId } from "../events/trace-event-id.js";
 import type { CommandError, CommandResult, InfrastructureError } from "./command-result.js";
@@ -34,6 +41,11 @@ export interface TraceCommandBusOptions {
   readonly clock: () => bigint;
   readonly newId: () => string;
   readonly limits: SpanLimits;
+  /**
+   * TRACELEDGER_MAX_MESSAGE_BYTES (default 4 MiB): a command that would store an event that
+   * GetTraceEvents and WatchTrace could not send within it is refused (events/event-size-limit.ts).
+   */
+  readonly maxMessageBytes?: number;
   /** The most commands one group commit carries. Default 2,000. */
   readonly maxBatchCommands?: number;
   /** Group commits in flight at once. Default 2: one being written while the next is decided. */
@@ -142,8 +154,10 @@ export class TraceCommandBus {
   private readonly maxInFlight: number;
   private readonly maxConflicts: number;
   private readonly storeDeadlineMs: number;
+  private readonly maxEventBytes: number;
 
   constructor(private readonly options: TraceCommandBusOptions) {
+    this.maxEventBytes = maxEventBytes(options.maxMessageBytes);
     this.storeDeadlineMs = options.storeDeadlineMs ?? 30_000;
     this.maxBatch = options.maxBatchCommands ?? 2000;
     this.maxInFlight = options.maxInFlightBatches ?? 2;
@@ -363,19 +377,62 @@ export class TraceCommandBus {
     const work: TraceWork = { traceId, entries, state, expectedVersion: state.version, lastPosition, events: [], decided: [], results: [] };
     const ctx = { now, newId: this.options.newId, limits: this.options.limits };
     for (const entry of entries) {
-      const decision = decideTrace(entry.command, work.state, ctx);
+      const decision = this.decideWithinSize(entry.command, work.state, ctx);
       if (!decision.ok) {
         work.results.push({ ok: false, traceId, error: decision.error });
         continue;
       }
-      for (const event of decision.events) {
-        work.events.push(toNewEvent(traceId, event));
-        work.decided.push(event);
-        work.state = evolveTrace(work.state, event);
+      const { events, encoded } = decision;
+      for (let i = 0; i < events.length; i++) {
+        work.events.push(encoded[i]!);
+        work.decided.push(events[i]!);
+        work.state = evolveTrace(work.state, events[i]!);
       }
       work.results.push({ ok: true, traceId, outcome: decision.outcome });
     }
     return work;
+  }
+
+  /**
+   * decideTrace, with its events encoded, or EVENT_TOO_LARGE for a command that would store
+   * an event larger than reads can send. The payload lengths are at hand: no cost unless one
+   * is too large. The spans of an OTLP command are each judged on its own: those with such an
+   * event are rejected (in partial_success) and the command is decided again without them.
+   */
+  private decideWithinSize(command: TraceCommand, state: TraceState, ctx: Parameters<typeof decideTrace>[2]): SizedDecision {
+    const traceId = command.traceId;
+    let current = command;
+    let tooLarge: RejectedSpan[] | undefined;
+    for (;;) {
+      const decision = decideTrace(current, state, ctx);
+      if (!decision.ok) return decision;
+      const encoded = decision.events.map((event) => toNewEvent(traceId, event));
+      let bySpan: Map<string, RejectedSpan> | undefined;
+      let first: RejectedSpan | undefined;
+      for (let i = 0; i < encoded.length; i++) {
+        const size = encoded[i]!.payload.length;
+        if (size <= this.maxEventBytes) continue;
+        const value = decision.events[i]!.value;
+        const spanId = "spanId" in value ? bytesToHex(value.spanId) : "";
+        const rejected = { spanId, error: eventTooLarge(traceId, encoded[i]!.type, spanId, size, this.options.maxMessageBytes) };
+        first ??= rejected;
+        if (spanId !== "" && !bySpan?.has(spanId)) (bySpan ??= new Map()).set(spanId, rejected);
+      }
+      if (first === undefined) {
+        const outcome = tooLarge && decision.outcome.type === "FinishedSpansRecorded" ? { ...decision.outcome, rejected: [...decision.outcome.rejected, ...tooLarge] } : decision.outcome;
+        return { ok: true, events: decision.events, encoded, outcome };
+      }
+      // A command of one span, or an event of no span (the trace's start or completion): the whole command.
+      if (current.type !== "RecordFinishedSpans" || bySpan === undefined) return { ok: false, error: first.error };
+      const kept = [];
+      for (const span of current.spans) {
+        const rejected = bySpan.get(span.spanId);
+        if (rejected) (tooLarge ??= []).push(rejected);
+        else kept.push(span);
+      }
+      if (kept.length === current.spans.length) return { ok: false, error: first.error };
+      current = { ...current, spans: kept };
+    }
   }
 
   /** `now` is the batch's clock, read before the append: its events were recorded at or after it. */
@@ -492,6 +549,9 @@ function toNewEvent(traceId: string, event: TraceEventCase): NewEvent {
   const { type, payload } = encodeTraceEvent(event);
   return { eventId: traceEventId(traceId, event), type, payload, occurredAt: occurredAt(event) };
 }
+
+/** A decision with its events as they will be stored. */
+type SizedDecision = Exclude<Decision, { ok: true }> | (Extract<Decision, { ok: true }> & { readonly encoded: readonly NewEvent[] });
 
 /** A trace whose stored events could not be folded. */
 class UnreadableTrace {

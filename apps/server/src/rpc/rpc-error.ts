@@ -16,6 +16,7 @@ const codeOfKind: Readonly<Record<CommandError["kind"], Code>> = {
   failed_precondition: Code.FailedPrecondition,
   not_found: Code.NotFound,
   already_exists: Code.AlreadyExists,
+  resource_exhausted: Code.ResourceExhausted,
   aborted: Code.Aborted,
   unavailable: Code.Unavailable,
   internal: Code.Internal,

@@ -262,8 +262,9 @@ function payloadBytes(events: readonly StoredEvent[]): number {
 /**
  * The first `pageSize` events, or fewer (at least one) so that the page stays
  * within `maxBytes` as encoded, each event with its envelope: stock gRPC clients
- * refuse answers over 4 MiB, and one event may be as large as a request (AIP-158
- * lets a page be short).
+ * refuse answers over 4 MiB (AIP-158 lets a page be short). An event larger than
+ * `maxBytes` is a page of its own, which the answer limit still carries: no event is
+ * stored that would not fit in it with its envelope (EVENT_TOO_LARGE, events/event-size-limit.ts).
  */
 function pageWithin(events: readonly StoredEvent[], pageSize: number, maxBytes: number): StoredEvent[] {
   let bytes = 0;

@@ -155,6 +155,8 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
         eventCountLimit: config.eventCountLimit,
         linkCountLimit: config.linkCountLimit,
       },
+      // Events GetTraceEvents and WatchTrace could not send within it are refused (EVENT_TOO_LARGE).
+      maxMessageBytes: config.maxMessageBytes,
       observer: new CommandBusMetrics(metrics),
       storeDeadlineMs: config.appendDeadlineMs,
       // With retention, a trace idle for its period may be deleted and begun again elsewhere.

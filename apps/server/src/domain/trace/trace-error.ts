@@ -9,7 +9,9 @@ type TraceErrorKind =
   /** The command names a span or trace that does not exist. */
   | "not_found"
   /** An id the client chose was already used for something else. */
-  | "already_exists";
+  | "already_exists"
+  /** The command would store an event too large for any reader of the log to be sent. */
+  | "resource_exhausted";
 
 export type TraceErrorReason =
   | "INVALID_TRACE_ID"
@@ -34,7 +36,8 @@ export type TraceErrorReason =
   | "TRACE_NOT_FOUND"
   | "TRACE_COMPLETED"
   | "ROOT_SPAN_EXISTS"
-  | "MISSING_COMMAND";
+  | "MISSING_COMMAND"
+  | "EVENT_TOO_LARGE";
 
 export interface TraceError {
   readonly kind: TraceErrorKind;
