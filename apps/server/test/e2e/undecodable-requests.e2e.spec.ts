@@ -10,6 +10,7 @@ import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { trailerParse } from "@connectrpc/connect/protocol-grpc-web";
 import { Client as GrpcClient, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { StartTraceRequestSchema, TracingService } from "@traceledger/proto";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { connectError, connectJsonError, grpcJsError } from "./support/error-details.js";
 import { newSpanId, newTraceId } from "./support/ids.js";
@@ -110,6 +111,33 @@ describe("a request that does not decode", () => {
       metadata: { message_type: "traceledger.v1.StartSpanRequest" },
     });
     expect(error!.details).toBe("cannot decode message traceledger.v1.StartSpanRequest from binary: premature EOF");
+  });
+
+  it("compressed but cut short, or not in the encoding it names, over Connect and gRPC-Web -> MALFORMED_REQUEST (was HTTP 500 internal)", async () => {
+    const json = Buffer.from(JSON.stringify({ name: "x", serviceName: "y" }));
+    const cutShort = gzipSync(json).subarray(0, 12);
+    const notGzip = Buffer.from("not gzip at all");
+    for (const body of [cutShort, notGzip]) {
+      const response = await fetch(`http://${e2e.server.httpAddress}/${TRACING}/StartTrace`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(response.status).toBe(400);
+      const answer = (await response.json()) as { message: string };
+      expect(connectJsonError(answer)).toMatchObject({ code: "invalid_argument", reason: "MALFORMED_REQUEST", metadata: { message_type: "traceledger.v1.StartTraceRequest" } });
+      expect(answer.message).toContain("does not decompress");
+    }
+    const request = toBinary(StartTraceRequestSchema, create(StartTraceRequestSchema, { name: "x", serviceName: "y" }));
+    const web = await fetch(`http://${e2e.server.httpAddress}/${TRACING}/StartTrace`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "grpc-encoding": "gzip" },
+      body: enveloped(1, gzipSync(request).subarray(0, 12)),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const frames = envelopes(Buffer.from(await web.arrayBuffer()));
+    expect(connectError(findTrailerError(trailerParse(frames.at(-1)!.data)))).toMatchObject({ code: "invalid_argument", reason: "MALFORMED_REQUEST" });
   });
 
   it("to OTLP's TraceService -> MALFORMED_OTLP on both doors", async () => {

@@ -1,7 +1,7 @@
 // connect-node decodes a request before any interceptor of ours runs, and
 // answers one that does not decode with a bare code: INTERNAL ("parse binary:
 // ...", HTTP 500, as if the server were at fault) for protobuf binary,
-// INVALID_ARGUMENT for JSON. This wrapper of a method's handler restates such
+// INVALID_ARGUMENT for JSON, and INTERNAL for a compressed body cut short. This wrapper of a method's handler restates such
 // an answer as INVALID_ARGUMENT with the ErrorInfo every other bad input
 // carries, in the answer's own protocol: a Connect unary error body, a Connect
 // stream's end message, or a gRPC-Web trailer. Other answers pass unchanged.
@@ -31,6 +31,8 @@ import { binaryDecodeFailure, malformedRequest } from "./malformed-request.js";
 type Restate = (error: ConnectError | undefined) => ConnectError | undefined;
 
 const BINARY_PREFIX = "parse binary: ";
+/** connect-node's message for a request body its decompression refused. */
+const DECOMPRESSION_FAILED = "decompression failed";
 const JSON_FAILURE = /^cannot decode .* from JSON: /s;
 const ENVELOPE_HEADER_BYTES = 5;
 const endStream = createEndStreamSerialization({});
@@ -48,6 +50,10 @@ export function withDecodeErrorInfo(handler: UniversalHandler, reason: string): 
     }
     // JSON's reader quotes the value or key it could not read, however long.
     if (error.code === Code.InvalidArgument && JSON_FAILURE.test(error.rawMessage)) return malformedRequest(reason, messageType, shortDecoderMessage(error.rawMessage));
+    // A body that is not the compressed data its encoding names: INTERNAL when cut short, INVALID_ARGUMENT otherwise.
+    if ((error.code === Code.Internal || error.code === Code.InvalidArgument) && error.rawMessage === DECOMPRESSION_FAILED) {
+      return malformedRequest(reason, messageType, "the request body does not decompress: it is cut short or not in the encoding its headers name");
+    }
     return undefined;
   };
   const wrapped = async (request: Parameters<UniversalHandler>[0]) => restated(await handler(request), restate);
