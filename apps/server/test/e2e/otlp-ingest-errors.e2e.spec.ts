@@ -99,6 +99,8 @@ describe("bad input is answered as OTLP specifies and changes nothing", () => {
     expect(badGzip.status).toBe(400);
     const badDeflate = await post(Buffer.from("not deflate"), { "content-type": "application/x-protobuf", "content-encoding": "deflate" });
     expect(badDeflate.status).toBe(400);
+    const cutShort = await post(gzipSync(toBinary(ExportTraceServiceRequestSchema, exportRequest([span()]))).subarray(0, 15), { "content-type": "application/x-protobuf", "content-encoding": "gzip" });
+    expect(await statusOf(cutShort)).toMatchObject({ code: 3, reasons: ["MALFORMED_OTLP"] });
     expect(await storedEvents()).toBe(before);
   });
 
