@@ -228,7 +228,7 @@ describe("the saga's snapshot", () => {
           "nextTick",
           "state",
         ],
-        "format": 4,
+        "format": 5,
         "operation": [
           "anomalyAlertId",
           "baseline",

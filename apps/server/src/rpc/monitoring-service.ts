@@ -2,6 +2,13 @@
 // come from this replica's saga state (every replica folds the log, leader or
 // not); alerts come from the monitoring stream (WatchAlerts) and its read
 // model monitoring_alerts (ListAlerts), the same on every replica.
+//
+// Every answer and stream message is held to a byte budget, as GetTraceEvents'
+// pages are: stock gRPC clients refuse answers over 4 MiB, and the gRPC door
+// sends none over TRACELEDGER_MAX_MESSAGE_BYTES (RESOURCE_EXHAUSTED, the call
+// lost). A page or message is then shorter (always at least one item; the page
+// token goes on from the last one sent), and an alert larger than the budget on
+// its own is sent with its texts cut (monitoring-messages.ts).
 
 import { streamVersionOf } from "./stream-version.js";
 import { create } from "@bufbuild/protobuf";
@@ -15,16 +22,24 @@ import {
   WatchAlertsResponseSchema,
   type MonitoringService,
 } from "@traceledger/proto";
-import { activeSpans, type ActiveSpanView } from "../domain/monitoring/index.js";
+import { activeSpans, boundedText, type ActiveSpanView } from "../domain/monitoring/index.js";
 import type { EventStore } from "../event-store/event-store.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
 import type { ActiveSpanFeed } from "../monitoring/active-span-feed.js";
 import { alertKindName } from "../monitoring/alert-codec.js";
-import { toAlertEnvelope } from "../monitoring/alert-envelope.js";
-import type { AlertPage, AlertQuery } from "../monitoring/alert-listing.js";
+import type { AlertPage, AlertQuery, AlertRow } from "../monitoring/alert-listing.js";
 import { MONITORING_STREAM_ID } from "../monitoring/monitoring-stream.js";
 import type { SagaRunner } from "../monitoring/saga-runner.js";
-import { activeSpanMessage, alertMessage, stoppedSpanMessage } from "./monitoring-messages.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./transport/message-limits.js";
+import {
+  activeSpanBytes,
+  activeSpanMessage,
+  alertEnvelope,
+  alertMessage,
+  alertRowBytes,
+  STOPPED_SPAN_BYTES,
+  stoppedSpanMessage,
+} from "./monitoring-messages.js";
 import { activeSpanToken, alertToken, filterHash, readActiveSpanToken, readAlertToken } from "./page-tokens.js";
 import { invalidArgument, withErrorInfo } from "./rpc-error.js";
 
@@ -44,6 +59,8 @@ interface MonitoringServiceDeps {
   readonly shutdown: AbortSignal;
   /** How long a call waits for a starting replica to fold the log. Default 10 s. */
   readonly readyWaitMs?: number;
+  /** The largest answer the transports send (TRACELEDGER_MAX_MESSAGE_BYTES). Default 4 MiB. */
+  readonly maxAnswerBytes?: number;
 }
 
 const DEFAULT_SPAN_PAGE = 100;
@@ -52,8 +69,12 @@ const MAX_PAGE = 1000;
 /** Spans per WatchActiveSpans message. */
 const WATCH_CHUNK = 500;
 const ALERT_EVENTS_PAGE = 500;
+/** Most bytes of items in one answer or message: half of stock clients' 4 MiB, or of the server's own limit if smaller (as GetTraceEvents). */
+const ANSWER_ITEMS_BYTES = 2 * 1024 * 1024;
 
 export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImpl<typeof MonitoringService> {
+  const pageBytes = Math.min(ANSWER_ITEMS_BYTES, Math.floor((deps.maxAnswerBytes ?? DEFAULT_MAX_MESSAGE_BYTES) / 2));
+
   /** The runner once its state shows the log as it was at start-up. */
   async function readyRunner(): Promise<SagaRunner> {
     const runner = deps.runner;
@@ -81,15 +102,17 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
       const after = request.pageToken ? readActiveSpanToken(request.pageToken, hash) : undefined;
       const runner = await readyRunner();
       const now = deps.clock();
+      // The saga knows a service by its first bytes (bounded-text.ts): so is the filter read.
+      const service = boundedText(request.serviceName);
       const spans = activeSpans(runner.state, now)
-        .filter((s) => (request.serviceName === "" || s.service === request.serviceName) && s.runningNs >= request.minRunningNano)
+        .filter((s) => (service === "" || s.service === service) && s.runningNs >= request.minRunningNano)
         .sort(byStart)
         .filter((s) => after === undefined || byStart(s, after) > 0);
-      const page = spans.slice(0, pageSize);
+      const page = spans.slice(0, spansWithin(spans, 0, pageSize, pageBytes));
       const last = page[page.length - 1];
       return create(ListActiveSpansResponseSchema, {
         spans: page.map((s) => activeSpanMessage(s, now)),
-        nextPageToken: spans.length > pageSize && last ? activeSpanToken(last, hash) : "",
+        nextPageToken: spans.length > page.length && last ? activeSpanToken(last, hash) : "",
         asOfTimeUnixNano: now,
       });
     },
@@ -98,28 +121,40 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
       const runner = await readyRunner();
       const signal = AbortSignal.any([context.signal, deps.shutdown]);
       // Watch and snapshot in one synchronous step: every later change is relative to the snapshot.
-      const watcher = deps.feed.watch(request.serviceName);
+      const service = boundedText(request.serviceName);
+      const watcher = deps.feed.watch(service);
       try {
         const now = deps.clock();
         const snapshot = activeSpans(runner.state, now)
-          .filter((s) => request.serviceName === "" || s.service === request.serviceName)
+          .filter((s) => service === "" || s.service === service)
           .sort(byStart);
         watcher.markKnown(snapshot);
-        for (let i = 0; i === 0 || i < snapshot.length; i += WATCH_CHUNK) {
-          const chunk = snapshot.slice(i, i + WATCH_CHUNK);
+        // One message at least: an empty snapshot is complete too.
+        let i = 0;
+        do {
+          const end = spansWithin(snapshot, i, WATCH_CHUNK, pageBytes);
           yield create(WatchActiveSpansResponseSchema, {
-            upserted: chunk.map((s) => activeSpanMessage(s, now)),
-            snapshotComplete: i + WATCH_CHUNK >= snapshot.length,
+            upserted: snapshot.slice(i, end).map((s) => activeSpanMessage(s, now)),
+            snapshotComplete: end >= snapshot.length,
             asOfTimeUnixNano: now,
           });
-        }
+          i = end;
+        } while (i < snapshot.length);
         while (!signal.aborted) {
           await watcher.changed(signal);
           const changes = watcher.take(WATCH_CHUNK);
           if (changes.length === 0) continue;
           const at = deps.clock();
-          const response = create(WatchActiveSpansResponseSchema, { asOfTimeUnixNano: at });
+          let response = create(WatchActiveSpansResponseSchema, { asOfTimeUnixNano: at });
+          let bytes = 0;
           for (const change of changes) {
+            const size = change.type === "upserted" ? activeSpanBytes(change.span) : STOPPED_SPAN_BYTES;
+            if (bytes > 0 && bytes + size > pageBytes) {
+              yield response;
+              response = create(WatchActiveSpansResponseSchema, { asOfTimeUnixNano: at });
+              bytes = 0;
+            }
+            bytes += size;
             if (change.type === "upserted") response.upserted.push(activeSpanMessage(change.span, at));
             else response.stopped.push(stoppedSpanMessage(change));
           }
@@ -141,7 +176,7 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
       const place = request.pageToken ? readAlertToken(request.pageToken, hash) : undefined;
       await readyRunner();
       const page = await deps.alerts({ state: request.state, kind, service: request.serviceName, beforeVersion: place?.raisedVersion ?? 0, limit: pageSize + 1 });
-      const rows = page.rows.slice(0, pageSize);
+      const rows = page.rows.slice(0, alertsWithin(page.rows, pageSize, pageBytes));
       const last = rows[rows.length - 1];
       // The listing's version is its first page's: an alert raised after it is on none of the
       // later pages (they go back in time), so WatchAlerts from a later page's own version would
@@ -149,8 +184,8 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
       // (The lower of the two: a later page read from a replica whose projector is behind.)
       const asOfVersion = place?.asOfVersion !== undefined && place.asOfVersion < page.asOfVersion ? place.asOfVersion : page.asOfVersion;
       return create(ListAlertsResponseSchema, {
-        alerts: rows.map(alertMessage),
-        nextPageToken: page.rows.length > pageSize && last ? alertToken({ raisedVersion: last.raisedVersion, asOfVersion }, hash) : "",
+        alerts: rows.map((row) => alertMessage(row, pageBytes)),
+        nextPageToken: page.rows.length > rows.length && last ? alertToken({ raisedVersion: last.raisedVersion, asOfVersion }, hash) : "",
         asOfVersion,
       });
     },
@@ -166,12 +201,16 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
         // An idle watcher reads nothing itself.
         const following = deps.changes.follow(MONITORING_STREAM_ID, () => after, signal);
         try {
-          const events = await deps.store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: ALERT_EVENTS_PAGE });
+          // Bounded in bytes too: a watcher that does not read holds its page in memory.
+          const events = await deps.store.readStream(MONITORING_STREAM_ID, { afterVersion: after, limit: ALERT_EVENTS_PAGE, maxBytes: pageBytes });
+          let bytes = 0;
           for (const stored of events) {
-            yield create(WatchAlertsResponseSchema, { event: toAlertEnvelope(stored) });
+            yield create(WatchAlertsResponseSchema, { event: alertEnvelope(stored, pageBytes) });
             after = stored.version;
+            bytes += stored.payload.length;
           }
-          if (events.length < ALERT_EVENTS_PAGE) await following.changed;
+          // A read cut short by bytes goes on at once.
+          if (events.length < ALERT_EVENTS_PAGE && bytes < pageBytes) await following.changed;
         } finally {
           following.cancel();
         }
@@ -183,6 +222,33 @@ export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImp
 function pageSizeOf(requested: number, fallback: number): number {
   if (requested < 0) throw invalidArgument("INVALID_PAGE_SIZE", `page_size must not be negative, got ${requested}`, { page_size: String(requested) });
   return requested === 0 ? fallback : Math.min(requested, MAX_PAGE);
+}
+
+/**
+ * Where a page or message of spans[start, ...) ends: at most `count` spans, fewer (at least
+ * one) so that they stay within `maxBytes` as encoded.
+ */
+function spansWithin(spans: readonly ActiveSpanView[], start: number, count: number, maxBytes: number): number {
+  let bytes = 0;
+  let end = start;
+  while (end < spans.length && end - start < count) {
+    bytes += activeSpanBytes(spans[end]!);
+    if (end > start && bytes > maxBytes) break;
+    end++;
+  }
+  return end;
+}
+
+/** How many of `rows` a ListAlerts page holds: at most `count`, fewer (at least one) so that they stay within `maxBytes`. */
+function alertsWithin(rows: readonly AlertRow[], count: number, maxBytes: number): number {
+  let bytes = 0;
+  let end = 0;
+  while (end < rows.length && end < count) {
+    bytes += alertRowBytes(rows[end]!);
+    if (end > 0 && bytes > maxBytes) break;
+    end++;
+  }
+  return end;
 }
 
 /** Longest running first: by start time, then ids, so pages never overlap. */

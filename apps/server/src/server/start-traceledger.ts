@@ -227,6 +227,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
                 changes,
                 clock,
                 shutdown: shutdown.signal,
+                maxAnswerBytes: config.maxMessageBytes,
               }),
               streams,
             ),

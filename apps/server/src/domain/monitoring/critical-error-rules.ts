@@ -4,6 +4,7 @@
 
 import { criticalErrorAlertId } from "./alert-ids.js";
 import { resolvedAlert, spanSubject } from "./alert-parts.js";
+import { boundedText } from "./bounded-text.js";
 import type { ResolveReason } from "./monitoring-events.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
@@ -18,13 +19,14 @@ export function criticalErrorOnError(span: ActiveSpan, error: SagaSpanErrorOccur
     alertId,
     kind: "critical_error",
     subject: spanSubject(span),
-    errorType: error.errorType,
-    errorId: error.errorId,
+    // The type is one the operator named; the id and the message are the client's, of any length.
+    errorType: boundedText(error.errorType),
+    errorId: boundedText(error.errorId),
     at: error.timeUnixNano,
     value: 1,
     threshold: 1,
     unit: "count",
-    message: `critical error ${error.errorType} in span "${span.name}" of ${span.service}: ${error.message}`,
+    message: `critical error ${boundedText(error.errorType)} in span "${span.name}" of ${span.service}: ${boundedText(error.message)}`,
   });
 }
 

@@ -25,6 +25,7 @@ export type {
   TraceSubject,
 } from "./monitoring-events.js";
 export { activeSpans, activeSpanView } from "./active-spans.js";
+export { boundedText, MAX_MONITORED_TEXT_BYTES } from "./bounded-text.js";
 export type { ActiveSpanView } from "./active-spans.js";
 export { pendingCommands } from "./pending-commands.js";
 export { adoptStoredAlerts, foldStoredAlert, forgetAlertsNotStored } from "./stored-alerts.js";

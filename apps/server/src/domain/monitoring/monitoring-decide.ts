@@ -6,6 +6,7 @@
 
 import { StatusCode } from "@traceledger/proto";
 import { anomalyOnEnd, anomalyOnTick, idleOperationOnSpan } from "./anomaly-rules.js";
+import { boundedText } from "./bounded-text.js";
 import { criticalErrorOnError, criticalErrorsOnFinish } from "./critical-error-rules.js";
 import { errorRateOnEnd, errorRateOnTick } from "./error-rate-rules.js";
 import type { ResolveReason } from "./monitoring-events.js";
@@ -116,7 +117,7 @@ function idleOperationOnStart(
   at: bigint,
   state: MonitoringState,
 ): readonly MonitoringOutput[] {
-  const op = state.operations.get(startedOperationKey(e.serviceName, e.name));
+  const op = state.operations.get(startedOperationKey(boundedText(e.serviceName), boundedText(e.name)));
   if (op === undefined || (op.errorAlertId === undefined && op.anomalyAlertId === undefined) || !isIdle(op, at, state.config)) return NOTHING;
   // A start already folded touches nothing.
   if (state.traces.get(input.traceId)?.running.has(spanIdHex(e.spanId))) return NOTHING;

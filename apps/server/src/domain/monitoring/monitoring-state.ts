@@ -9,6 +9,7 @@
 
 import { StatusCode, type SpanKind } from "@traceledger/proto";
 import { bytesToHex } from "../trace/w3c-ids.js";
+import { boundedText } from "./bounded-text.js";
 import { newErrorRateWindow, recordEnded, type ErrorRateWindow } from "./error-rate-window.js";
 import { addLatencySample, anomalyThresholdNs, newLatencyBaseline, type LatencyBaseline } from "./latency-baseline.js";
 import { slowSpanThresholdNs, type MonitoringConfig } from "./monitoring-config.js";
@@ -21,6 +22,7 @@ import type { SagaSpanId } from "./saga-trace-event.js";
 export interface ActiveSpan {
   readonly traceId: string;
   readonly spanId: string;
+  /** The service and span names as the saga keeps them all (bounded-text.ts). */
   readonly service: string;
   readonly name: string;
   readonly kind: SpanKind;
@@ -44,7 +46,7 @@ export interface ActiveSpan {
 export interface TraceTrack extends Recency {
   readonly traceId: string;
   startTime: bigint;
-  /** The service and name of the first span (or the TraceStarted's service). */
+  /** The service and name of the first span (or the TraceStarted's service), bounded (bounded-text.ts). */
   service: string;
   operation: string;
   /** The span that named the trace: a rename at its end renames the trace's operation too. */
@@ -161,7 +163,8 @@ export function startedOperationKey(service: string, spanName: string): string {
  */
 export function endedAs(span: ActiveSpan, name: string | undefined): ActiveSpan {
   if (name === undefined || name === "" || name === span.name) return span;
-  return { ...span, name, operationKey: operationKey(span.service, name) };
+  const kept = boundedText(name);
+  return kept === span.name ? span : { ...span, name: kept, operationKey: operationKey(span.service, kept) };
 }
 
 // decide and evolve both read a SpanEnded's span id; the second reading of the
@@ -269,32 +272,34 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
         if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
         traceRead(state, trace, input, at);
       } else {
-        state.traces.set(traceId, newTrace(traceId, e.startTimeUnixNano, e.serviceName, at, input.version));
+        state.traces.set(traceId, newTrace(traceId, e.startTimeUnixNano, boundedText(e.serviceName), at, input.version));
       }
       return;
     }
     case "spanStarted": {
       const e = event.value;
+      const service = boundedText(e.serviceName);
+      const name = boundedText(e.name);
       let trace = state.traces.get(traceId);
       if (trace) {
         traceRead(state, trace, input, at);
-      } else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, e.serviceName, at, input.version)));
+      } else state.traces.set(traceId, (trace = newTrace(traceId, e.startTimeUnixNano, service, at, input.version)));
       const spanId = spanIdHex(e.spanId);
       if (trace.running.has(spanId)) return;
       if (e.startTimeUnixNano < trace.startTime) trace.startTime = e.startTimeUnixNano;
       if (trace.operation === "") {
-        trace.service = e.serviceName;
-        trace.operation = e.name;
+        trace.service = service;
+        trace.operation = name;
         trace.operationSpanId = spanId;
       }
       if (e.parentSpanId.length === 0) trace.hasLocalRoot = true;
-      const key = startedOperationKey(e.serviceName, e.name);
-      operation(state, key, e.serviceName, e.name, at);
+      const key = startedOperationKey(service, name);
+      operation(state, key, service, name, at);
       trace.running.set(spanId, {
         traceId,
         spanId,
-        service: e.serviceName,
-        name: e.name,
+        service,
+        name,
         kind: e.kind,
         startTime: e.startTimeUnixNano,
         openSince: e.startTimeUnixNano > at ? e.startTimeUnixNano : at,
@@ -316,7 +321,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
       const finished = finish(state, trace, spanIdHex(e.spanId));
       if (!finished) return;
       const span = endedAs(finished, e.name);
-      if (e.name && span.spanId === trace.operationSpanId) trace.operation = e.name;
+      if (e.name && span.spanId === trace.operationSpanId) trace.operation = span.name;
       const durationNs = Number(e.endTimeUnixNano > span.startTime ? e.endTimeUnixNano - span.startTime : 0n);
       const isError = e.status?.code === StatusCode.ERROR;
       const bucket = bucketOf(state, at);

@@ -68,9 +68,10 @@ export function ended(spanId: string, fields: Where & { end: bigint; error?: boo
   return recorded(event, fields.at ?? fields.end, fields.traceId);
 }
 
-export function errored(spanId: string, fields: Where & { time: bigint; errorType?: string; errorId?: string }): TraceEventRecorded {
+export function errored(spanId: string, fields: Where & { time: bigint; errorType?: string; errorId?: string; message?: string }): TraceEventRecorded {
   const event = errorOccurred(spanId, {
     ...(fields.traceId === undefined ? {} : { traceId: fields.traceId }),
+    ...(fields.message === undefined ? {} : { message: fields.message }),
     time: fields.time,
     errorType: fields.errorType ?? "CardDeclined",
     errorId: fields.errorId ?? "err-1",
