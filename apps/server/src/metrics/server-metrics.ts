@@ -32,7 +32,7 @@ interface ServerMetricsOptions {
 export class ServerMetrics {
   private readonly registry = new Registry();
   private readonly spans: SpanMetrics;
-  private readonly orphaned = new LabelledCounter(["service_name", "span_name"]);
+  private readonly orphaned: LabelledCounter<"service_name" | "span_name">;
   private readonly activeSpans: Gauge;
   private readonly alertsRaised: Counter<"kind">;
   private readonly alertsResolved: Counter<"kind">;
@@ -52,6 +52,7 @@ export class ServerMetrics {
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry];
     this.spans = new SpanMetrics(SPAN_DURATION_BUCKETS, options.maxSpanSeries ?? DEFAULT_MAX_SPAN_SERIES);
+    this.orphaned = new LabelledCounter(["service_name", "span_name"], options.maxSpanSeries ?? DEFAULT_MAX_SPAN_SERIES);
     this.registry.registerMetric(this.spans.callsMetric("calls_total", "Spans that ended, committed by this replica (spanmetrics connector naming)."));
     this.registry.registerMetric(
       this.spans.durationMetric("duration_seconds", "Durations of the spans counted in calls_total, in seconds (spanmetrics connector naming, unit s)."),

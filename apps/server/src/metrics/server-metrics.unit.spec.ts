@@ -193,6 +193,18 @@ describe("span series", () => {
     expect(value(families, "traceledger_spans_orphaned_total", { service_name: cut, span_name: cut })).toBe(1);
   });
 
+  it("keeps at most maxSpanSeries label sets of orphaned spans apart too, the rest in one otel_metric_overflow series", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false, maxSpanSeries: 2 });
+    for (let n = 0; n < 5; n++) metrics.spanOrphaned("checkout", `job ${n}`);
+    metrics.spanOrphaned("checkout", "job 0");
+    const orphaned = seriesOf(family(await scrape(metrics), "traceledger_spans_orphaned_total"));
+    expect(orphaned.map((s) => [s.labels, s.value])).toEqual([
+      [{ service_name: "checkout", span_name: "job 0" }, 2],
+      [{ service_name: "checkout", span_name: "job 1" }, 1],
+      [{ otel_metric_overflow: "true" }, 3],
+    ]);
+  });
+
   it("keeps at most maxSpanSeries label sets apart and counts the spans of the rest in one otel_metric_overflow series", async () => {
     const metrics = new ServerMetrics({ processMetrics: false, maxSpanSeries: 3 });
     const named = (n: number): SpanLabels => ({ ...CHECKOUT_OK, span_name: `GET /orders/${n}` });
