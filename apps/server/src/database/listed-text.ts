@@ -7,6 +7,8 @@
 // keep U+0000 as U+FFFD, and names, attribute keys and attribute values by their
 // first MAX_LISTED_TEXT_BYTES bytes, and their filters look values up the same way.
 
+import { utf8Prefix } from "../text/utf8-prefix.js";
+
 export const MAX_LISTED_TEXT_BYTES = 1024;
 
 /** U+0000 as U+FFFD, the rest as it is. */
@@ -37,17 +39,5 @@ export function listedTextEnd(src: Uint8Array, start: number, end: number): numb
 
 /** withoutNul, cut to at most MAX_LISTED_TEXT_BYTES bytes of UTF-8 at a character boundary. */
 export function listedText(text: string): string {
-  const clean = withoutNul(text);
-  // At most 3 bytes per UTF-16 unit: short strings need no measuring.
-  if (clean.length * 3 <= MAX_LISTED_TEXT_BYTES || Buffer.byteLength(clean) <= MAX_LISTED_TEXT_BYTES) return clean;
-  let bytes = 0;
-  let end = 0;
-  for (const char of clean) {
-    const code = char.codePointAt(0)!;
-    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    if (bytes + size > MAX_LISTED_TEXT_BYTES) break;
-    bytes += size;
-    end += char.length;
-  }
-  return clean.slice(0, end);
+  return utf8Prefix(withoutNul(text), MAX_LISTED_TEXT_BYTES);
 }

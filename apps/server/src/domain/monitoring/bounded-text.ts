@@ -8,15 +8,12 @@
 // Everything the saga keys by a name (its operations and services, alert ids and
 // subjects) takes the cut one, so they keep matching; shorter text is unchanged.
 
-import { listedTextEnd, MAX_LISTED_TEXT_BYTES } from "../../database/listed-text.js";
+import { MAX_LISTED_TEXT_BYTES } from "../../database/listed-text.js";
+import { utf8Prefix } from "../../text/utf8-prefix.js";
 
 export const MAX_MONITORED_TEXT_BYTES = MAX_LISTED_TEXT_BYTES;
 
-/** `text`, or its first MAX_MONITORED_TEXT_BYTES bytes of UTF-8 at a character boundary. */
+/** `text`, or its first MAX_MONITORED_TEXT_BYTES bytes of UTF-8 at a character boundary (a copy: the long original is not kept). */
 export function boundedText(text: string): string {
-  // At most 3 bytes per UTF-16 unit: the common short name is not measured.
-  if (text.length * 3 <= MAX_MONITORED_TEXT_BYTES || Buffer.byteLength(text) <= MAX_MONITORED_TEXT_BYTES) return text;
-  const bytes = Buffer.from(text);
-  // Decoded anew: a slice of the long string would keep all of it alive in the saga's state.
-  return bytes.toString("utf8", 0, listedTextEnd(bytes, 0, bytes.length));
+  return utf8Prefix(text, MAX_MONITORED_TEXT_BYTES);
 }
