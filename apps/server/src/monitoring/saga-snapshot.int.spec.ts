@@ -228,7 +228,7 @@ describe("the saga's snapshot", () => {
           "nextTick",
           "state",
         ],
-        "format": 5,
+        "format": 6,
         "operation": [
           "anomalyAlertId",
           "baseline",
@@ -253,7 +253,6 @@ describe("the saga's snapshot", () => {
           "closeRequested",
           "criticalAlertIds",
           "kind",
-          "learnedAt",
           "name",
           "openSince",
           "operationKey",

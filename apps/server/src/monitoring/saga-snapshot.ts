@@ -17,9 +17,10 @@ import type { LeaseClaim } from "../subscription/subscription-lease.js";
  * Bump whenever the image's bytes (saga-image-codec.ts), MonitoringState's shape or what its
  * fields mean change: a snapshot of another format is passed over. saga-snapshot.int.spec.ts
  * lists the state's fields and fails when they change, as a reminder. 5: service and span names
- * are kept by their first 1,024 bytes (domain/monitoring/bounded-text.ts).
+ * are kept by their first 1,024 bytes (domain/monitoring/bounded-text.ts). 6: openSince is when
+ * the saga learned of a span or trace (a start dated ahead no longer counts), learnedAt gone.
  */
-export const SAGA_SNAPSHOT_FORMAT = 5;
+export const SAGA_SNAPSHOT_FORMAT = 6;
 
 /** What a SagaFold is, besides its configuration. */
 export interface SagaFoldImage {

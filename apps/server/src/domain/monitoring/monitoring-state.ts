@@ -27,14 +27,13 @@ export interface ActiveSpan {
   readonly name: string;
   readonly kind: SpanKind;
   readonly startTime: bigint;
-  /** The later of its start and when the saga learned of it: a backfilled start is not instantly slow. */
-  readonly openSince: bigint;
   /**
-   * When the saga learned of it (the saga's time at its start): what the orphan timeout counts
-   * from. Not openSince: a start dated ahead (a fast client clock, a bogus 2100) would put off
-   * its close by as much, or for ever.
+   * When the saga learned of it (the saga's time at its start event), whatever start time the
+   * client gave: what the slow-span and orphan rules count from. A start dated back (a buffering
+   * client) is not instantly slow or orphaned; one dated ahead (a fast client clock, a bogus 2100)
+   * does not put off its alert or its close by as much, or for ever.
    */
-  readonly learnedAt: bigint;
+  readonly openSince: bigint;
   readonly slowThresholdNs: bigint;
   readonly operationKey: string;
   slowAlertId: string | undefined;
@@ -53,7 +52,7 @@ export interface TraceTrack extends Recency {
   operationSpanId: string;
   hasLocalRoot: boolean;
   readonly running: Map<string, ActiveSpan>;
-  /** The later of its start and when the saga learned of it: a trace reported after the fact is not slow for that. */
+  /** When the saga learned of it, whatever its start time: a trace reported after the fact is not slow for that, one dated ahead not spared. */
   readonly openSince: bigint;
   /** The stream version of the last event of it the saga read: what a CloseTrace expects. */
   version: number;
@@ -302,8 +301,7 @@ function traceEvent(state: MonitoringState, input: TraceEventRecorded): void {
         name,
         kind: e.kind,
         startTime: e.startTimeUnixNano,
-        openSince: e.startTimeUnixNano > at ? e.startTimeUnixNano : at,
-        learnedAt: at,
+        openSince: at,
         slowThresholdNs: slowSpanThresholdNs(state.config, e.serviceName, e.name),
         operationKey: key,
         slowAlertId: undefined,
@@ -428,7 +426,7 @@ function newTrace(traceId: string, startTime: bigint, service: string, at: bigin
     operationSpanId: "",
     hasLocalRoot: false,
     running: new Map(),
-    openSince: startTime > at ? startTime : at,
+    openSince: at,
     version,
     slowAlertId: undefined,
     closeRequested: false,

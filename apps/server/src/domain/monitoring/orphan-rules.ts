@@ -17,7 +17,7 @@ import { TRACE_GRAIN_NS, type ActiveSpan, type MonitoringState } from "./monitor
 import { idleEntries } from "./recency.js";
 
 export function orphanOnTick(span: ActiveSpan, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
-  if (!span.closeRequested && now - span.learnedAt > state.config.orphanTimeoutNs) {
+  if (!span.closeRequested && now - span.openSince > state.config.orphanTimeoutNs) {
     out.push({ type: "CloseOrphanedSpan", traceId: span.traceId, spanId: span.spanId, reason: "timeout" });
   }
 }

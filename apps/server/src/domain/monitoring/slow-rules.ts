@@ -1,7 +1,7 @@
 // Slow spans and slow traces. An open span is flagged by the first tick after
 // it passes its threshold, while it still runs; its end resolves the alert with
 // the final duration. A tick judges only the time the saga has seen the span
-// run: from the later of its start and when the saga learned of it (openSince).
+// run: from when the saga learned of it (openSince), whatever start time the client gave.
 // A start reported after the fact (a buffering client, a start time in the
 // past) says nothing of when the span ended, and its end may be on its way as
 // late: so such a span is raised on a tick only once it has been open, as far
@@ -53,8 +53,8 @@ export function slowSpanOnEnd(span: ActiveSpan, ended: ActiveSpan, end: bigint, 
 
 export function slowTraceOnTick(trace: TraceTrack, now: bigint, state: MonitoringState, out: MonitoringOutput[]): void {
   const threshold = state.config.slowTraceThresholdNs;
-  // openSince is never before startTime: a trace seen as it began is judged from its start.
-  if (trace.slowAlertId === undefined && now - trace.openSince > threshold) out.push(slowTraceRaised(traceSubject(trace.traceId, trace), trace.startTime, threshold));
+  // From when the saga learned of it: a trace seen as it began is judged from (about) its start.
+  if (trace.slowAlertId === undefined && now - trace.openSince > threshold) out.push(slowTraceRaised(traceSubject(trace.traceId, trace), countedFrom(trace.startTime, trace.openSince), threshold));
 }
 
 export function slowTraceOnCompleted(
@@ -74,9 +74,17 @@ export function slowTraceOnCompleted(
   } else if (adopted !== undefined) {
     out.push(resolvedAlert(adopted.alertId, "slow_trace", adopted.subject, completed.endTime, "trace_completed", completed.durationNs));
   } else if (completed.durationNs > threshold) {
-    const raised = slowTraceRaised(subject, completed.startTime, threshold);
+    const raised = slowTraceRaised(subject, countedFrom(completed.startTime, trace?.openSince ?? completed.startTime), threshold);
     out.push(raised, resolvedAlert(raised.alertId, "slow_trace", subject, completed.endTime, "trace_completed", completed.durationNs));
   }
+}
+
+/**
+ * Where a slow alert's time counts from: the start, unless the client dated it after the saga
+ * learned of it (a fast clock), so that no alert is dated ahead of when it was raised.
+ */
+function countedFrom(startTime: bigint, openSince: bigint): bigint {
+  return startTime < openSince ? startTime : openSince;
 }
 
 function slowSpanRaised(span: ActiveSpan): AlertRaised {
@@ -87,7 +95,7 @@ function slowSpanRaised(span: ActiveSpan): AlertRaised {
     kind: "slow_span",
     subject: spanSubject(span),
     // The moment it became slow: the same whichever tick, or the end, noticed it.
-    at: span.startTime + threshold,
+    at: countedFrom(span.startTime, span.openSince) + threshold,
     value: Number(threshold),
     threshold: Number(threshold),
     unit: "ns",

@@ -84,6 +84,16 @@ describe("slow span: a start reported after the fact", () => {
   });
 });
 
+describe("slow span: a start dated ahead (a client clock running fast)", () => {
+  // Dated 10 s after the saga learned of it, at T0.
+  const ahead = [traceBegan(), started(ROOT, { start: T0 + s(10), at: T0 })];
+
+  it("counts from when the saga learned of it: raised once that is its threshold ago, dated then, not ahead", () => {
+    given(ahead).when(tick(T0 + s(4.9))).thenNothing();
+    given(ahead).when(tick(T0 + s(5.3))).then([slowRoot]);
+  });
+});
+
 describe("slow span: thresholds per service and per operation", () => {
   const config = monitoringConfig({
     slowSpan: { byService: { payments: s(1) }, byOperation: { payments: { "refund card": s(30) } } },
