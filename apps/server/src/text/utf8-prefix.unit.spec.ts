@@ -18,6 +18,24 @@ describe("utf8Prefix", () => {
     expect(utf8Prefix(`a${"😀".repeat(20)}`, 16)).toBe(`a${"😀".repeat(3)}`);
   });
 
+  it("counts each character's bytes exactly at the size boundaries (U+0080, U+0800, U+10FFFF)", () => {
+    for (const [text, limit] of [
+      ["\u007f".repeat(40), 16],
+      ["\u0080".repeat(40), 16],
+      ["\u07ff".repeat(40), 16],
+      ["\u0800".repeat(40), 15],
+      ["\uffff".repeat(40), 15],
+      ["\u{10000}".repeat(40), 16],
+      ["\u{10FFFF}".repeat(40), 16],
+    ] as const) {
+      const cut = utf8Prefix(text, limit);
+      expect(bytes(cut), JSON.stringify(text[0])).toBe(limit);
+      expect(text.startsWith(cut)).toBe(true);
+      // Never half of a surrogate pair.
+      expect(Buffer.from(cut).toString()).toBe(cut);
+    }
+  });
+
   it("counts a lone surrogate as the 3 bytes UTF-8 writes for it", () => {
     for (const text of ["\ud800".repeat(20), `${"x".repeat(14)}\udc00xx`]) {
       const cut = utf8Prefix(text, 16);
