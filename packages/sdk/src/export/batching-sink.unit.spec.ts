@@ -244,6 +244,20 @@ describe("BatchingSink", () => {
     expect(sink.stats()).toMatchObject({ sent: 7, failed: 0 });
   });
 
+  it("tries full batches again after batchSizeRecheckMs, and does not warn again of the same limit met again", async () => {
+    const transport = new ScriptedTransport(Array.from({ length: 20 }, () => takesAtMost(2)));
+    // No rate limit on warnings: only the sink's own judgement keeps the second one out.
+    const sink = sinkWith(transport, { maxBatchSize: 4, flushIntervalMs: 600_000, batchSizeRecheckMs: 20, warningIntervalMs: 0 });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) sink.submit(end());
+      await sink.forceFlush();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(transport.calls.map((c) => c.length)).toEqual([4, 2, 2, 4, 2, 2, 4, 2, 2]);
+    expect(sink.stats()).toMatchObject({ sent: 12, failed: 0, dropped: 0 });
+    expect(warnings.filter((w) => w.includes("at most 2 commands"))).toHaveLength(1);
+  });
+
   it("halves its batches while the server refuses them as too many commands without saying its limit", async () => {
     const transport = new ScriptedTransport(Array.from({ length: 20 }, () => takesAtMost(3, false)));
     const sink = sinkWith(transport, { maxBatchSize: 8, flushIntervalMs: 600_000 });
