@@ -37,11 +37,24 @@ function nestedMap(depth: number, key = "deep"): KeyValue {
 }
 
 /** The same as OTLP/JSON writes it. */
-function nestedMapJson(depth: number): string {
-  let value = `{"stringValue":"bottom"}`;
+function nestedMapJson(depth: number, bottom = `{"stringValue":"bottom"}`): string {
+  let value = bottom;
   for (let i = 1; i < depth; i++) value = `{"kvlistValue":{"values":[{"key":"k","value":${value}}]}}`;
   return value;
 }
+
+/**
+ * The deepest value decode-recursion-limit.ts promises every door still reads (so that the
+ * domain, not the decoder, refuses it): maps MAX_ATTRIBUTE_DEPTH + 8 levels deep, the innermost
+ * holding a key without a value, so that every level is all three of its messages.
+ */
+const DEEPEST_READ = MAX_ATTRIBUTE_DEPTH + 8;
+function deepestReadMap(): KeyValue {
+  let value: AnyValue = create(AnyValueSchema, { value: { case: "kvlistValue", value: { values: [{ key: "k" }] } } });
+  for (let i = 1; i < DEEPEST_READ; i++) value = create(AnyValueSchema, { value: { case: "kvlistValue", value: { values: [{ key: "k", value }] } } });
+  return create(KeyValueSchema, { key: "deep", value });
+}
+const deepestReadMapJson = () => nestedMapJson(DEEPEST_READ, `{"kvlistValue":{"values":[{"key":"k"}]}}`);
 
 /** Just past the limit, and past it by enough that a decoder's default nesting limit is passed on every door. */
 const PAST_THE_LIMIT = [MAX_ATTRIBUTE_DEPTH + 1, MAX_ATTRIBUTE_DEPTH + 8];
@@ -116,7 +129,7 @@ describe("attribute values nested too deep", () => {
     const deepLink = {
       command: {
         case: "startSpan" as const,
-        value: { traceId, spanId: newSpanId(), parentSpanId: rootId, name: "deep link", serviceName: "depth", links: [{ traceId: newTraceId(), spanId: newSpanId(), attributes: [nestedMap(MAX_ATTRIBUTE_DEPTH + 8)] }] },
+        value: { traceId, spanId: newSpanId(), parentSpanId: rootId, name: "deep link", serviceName: "depth", links: [{ traceId: newTraceId(), spanId: newSpanId(), attributes: [deepestReadMap()] }] },
       },
     };
     const results = (
@@ -207,6 +220,49 @@ describe("attribute values nested too deep", () => {
     const response = await client.export({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
     expect(response.partialSuccess).toBeUndefined();
     expect(await storedPerDepth(traceId, spanIds)).toEqual(PAST_THE_LIMIT.map(() => [["kept"], 1]));
+  });
+
+  /** A span whose one link carries the deepest value still read, and a kept attribute, in OTLP/JSON. */
+  function spanWithDeepestLinkJson(traceId: Buffer, spanId: Buffer, link: { traceId: Buffer; spanId: Buffer }): string {
+    return (
+      `{"traceId":"${traceId.toString("hex")}","spanId":"${spanId.toString("hex")}","name":"op","kind":2,"startTimeUnixNano":"1764000000000000000","endTimeUnixNano":"1764000000001000000",` +
+      `"links":[{"traceId":"${link.traceId.toString("hex")}","spanId":"${link.spanId.toString("hex")}","attributes":[{"key":"deep","value":${deepestReadMapJson()}},{"key":"kept","value":{"stringValue":"yes"}}]}]}`
+    );
+  }
+
+  /** What was stored of the one link of a span: its attributes' keys and its dropped count. */
+  async function storedLink(traceId: Buffer) {
+    const [span] = (await e2e.client.getTrace({ traceId })).trace!.spans;
+    return span!.links.map((l) => [l.attributes.map((kv) => kv.key), l.droppedAttributesCount]);
+  }
+
+  // Six messages above the value (request, ResourceSpans, ScopeSpans, Span, Link, KeyValue): the
+  // worst place there is, where the decoder's limit is reached exactly.
+  it("of maps, on a link over OTLP/JSON, the deepest still read: left out of the link and counted, not refused as malformed", async () => {
+    const [traceId, spanId, link] = [newTraceId(), newSpanId(), { traceId: newTraceId(), spanId: newSpanId() }];
+    const body = `{"resourceSpans":[{"scopeSpans":[{"spans":[${spanWithDeepestLinkJson(traceId, spanId, link)}]}]}]}`;
+    const response = await fetch(`http://${e2e.server.httpAddress}/v1/traces`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect([response.status, await response.text()]).toEqual([200, "{}"]);
+    expect(await storedLink(traceId)).toEqual([[["kept"], 1]]);
+  });
+
+  it.each(["Connect JSON", "Connect binary"])("of maps, on a link over OTLP on %s, the deepest still read: left out of the link and counted", async (door) => {
+    const client = connectClients(OtlpTraceService).find(([name]) => name === door)![1];
+    const [traceId, spanId] = [newTraceId(), newSpanId()];
+    const otlp = (kv: KeyValue) => fromBinary(OtlpKeyValueSchema, toBinary(KeyValueSchema, kv), { recursionLimit: 1_000 });
+    const kept = create(KeyValueSchema, { key: "kept", value: { value: { case: "stringValue", value: "yes" } } });
+    const span = {
+      traceId,
+      spanId,
+      name: "op",
+      kind: 2,
+      startTimeUnixNano: 1_764_000_000_000_000_000n,
+      endTimeUnixNano: 1_764_000_000_001_000_000n,
+      links: [{ traceId: newTraceId(), spanId: newSpanId(), attributes: [deepestReadMap(), kept].map(otlp) }],
+    };
+    const response = await client.export({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] });
+    expect(response.partialSuccess).toBeUndefined();
+    expect(await storedLink(traceId)).toEqual([[["kept"], 1]]);
   });
 
   it.each(["Connect JSON", "Connect binary"])("deep enough to exhaust a decoder's stack, are INVALID_ARGUMENT over %s", async (door) => {
