@@ -235,6 +235,28 @@ describe("TraceCommandBus", () => {
     expect(await store.streamVersion(TRACE)).toBe(4);
   });
 
+  it("keeps the cached trace's last position current: commands one at a time through one bus never conflict nor re-read", async () => {
+    // The cache's last position is what the next append expects: were it the first event of a
+    // commit (a root start writes two) or an older commit's, each append would conflict and reload.
+    const store = new InMemoryEventStore({ clock });
+    let conflicts = 0;
+    let reads = 0;
+    const appendMany = store.appendMany.bind(store);
+    store.appendMany = async (requests: readonly AppendRequest[]) => {
+      const results = await appendMany(requests);
+      conflicts += results.filter((r) => r instanceof VersionConflictError).length;
+      return results;
+    };
+    const readStream = store.readStream.bind(store);
+    store.readStream = (...args: Parameters<typeof readStream>) => (reads++, readStream(...args));
+    const b = bus(store);
+    for (const command of [startSpan(ROOT), startSpan(CHILD, { parentSpanId: ROOT }), startSpan(GRANDCHILD, { parentSpanId: CHILD }), endSpan(GRANDCHILD), endSpan(CHILD)]) {
+      expect(await b.submit(command)).toMatchObject({ ok: true });
+    }
+    expect(await store.streamVersion(TRACE)).toBe(6);
+    expect({ conflicts, reads }).toEqual({ conflicts: 0, reads: 0 });
+  });
+
   it("tells listeners what became durable, in stream order", async () => {
     const store = new InMemoryEventStore({ clock });
     const seen: string[] = [];

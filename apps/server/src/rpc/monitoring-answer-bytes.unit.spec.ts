@@ -45,12 +45,12 @@ const now = T0 + 10_000_000_000n;
 const context = (signal: AbortSignal) => ({ signal }) as HandlerContext;
 const size = <D extends DescMessage>(schema: D, message: MessageShape<D>) => toBinary(schema, message).length;
 
-/** `count` running spans of service "svc", each with a 1,000-byte name, one per trace. */
-function runningSpans(count: number) {
+/** `count` running spans of service "svc", each with a `nameBytes`-byte name, one per trace. */
+function runningSpans(count: number, nameBytes = 1000) {
   const inputs = [];
   for (let n = 1; n <= count; n++) {
     const traceId = traceIdOf(n);
-    inputs.push(traceBegan({ traceId, service: "svc" }), started("00000000000000a1", { traceId, service: "svc", name: `${n}`.padEnd(1000, "n"), start: T0 + BigInt(n) }));
+    inputs.push(traceBegan({ traceId, service: "svc" }), started("00000000000000a1", { traceId, service: "svc", name: `${n}`.padEnd(nameBytes, "n"), start: T0 + BigInt(n) }));
   }
   return run(inputs).state;
 }
@@ -93,7 +93,14 @@ function alertListing(alerts: readonly AlertRaised[]) {
   };
 }
 
-function service(fields: { state?: ReturnType<typeof runningSpans>; alerts?: readonly AlertRaised[]; store?: InMemoryEventStore; feed?: ActiveSpanFeed; signal: AbortSignal }): Monitoring {
+function service(fields: {
+  state?: ReturnType<typeof runningSpans>;
+  alerts?: readonly AlertRaised[];
+  store?: InMemoryEventStore;
+  feed?: ActiveSpanFeed;
+  signal: AbortSignal;
+  maxAnswerBytes?: number;
+}): Monitoring {
   return createMonitoringService({
     runner: { ready: Promise.resolve(), state: fields.state ?? runningSpans(0) } as unknown as SagaRunner,
     feed: fields.feed ?? new ActiveSpanFeed(),
@@ -102,7 +109,7 @@ function service(fields: { state?: ReturnType<typeof runningSpans>; alerts?: rea
     changes: new TraceChangeFeed(),
     clock: () => now,
     shutdown: fields.signal,
-    maxAnswerBytes: LIMIT,
+    maxAnswerBytes: fields.maxAnswerBytes ?? LIMIT,
   });
 }
 
@@ -141,6 +148,35 @@ describe("MonitoringService answers within TRACELEDGER_MAX_MESSAGE_BYTES", () =>
     await until(5_000, "the changes", () => watched.flatMap((m) => m.upserted).length === 150);
     expect(watched.length).toBeGreaterThanOrEqual(5);
     for (const message of [...snapshot, ...watched]) expect(size(WatchActiveSpansResponseSchema, message)).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it("with every span alone past half the limit, ListActiveSpans and WatchActiveSpans still send one span a message, and reach them all", async () => {
+    // A 1 KiB limit: 512 bytes of spans a message, and each 600-byte name passes it alone.
+    const tiny = { state: runningSpans(3, 600), maxAnswerBytes: 1024 };
+    const names = ["1nnn", "2nnn", "3nnn"];
+    const monitoring = service({ ...tiny, signal: stopAfterTest().signal });
+    const pages: string[][] = [];
+    let pageToken = "";
+    do {
+      const page = (await monitoring.listActiveSpans!(create(ListActiveSpansRequestSchema, { pageSize: 1000, pageToken }), context(new AbortController().signal))) as ListActiveSpansResponse;
+      pages.push(page.spans.map((s) => s.name.slice(0, 4)));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "" && pages.length < 10);
+    expect(pages).toEqual(names.map((name) => [name]));
+
+    // Read by hand, a bounded number of messages: a snapshot that never moved on would never end.
+    const stop = stopAfterTest();
+    const stream = service({ ...tiny, signal: stop.signal }).watchActiveSpans!(create(WatchActiveSpansRequestSchema, {}), context(stop.signal))[Symbol.asyncIterator]() as AsyncIterator<WatchActiveSpansResponse>;
+    const snapshot: WatchActiveSpansResponse[] = [];
+    while (snapshot.length < 10) {
+      const { value, done } = await stream.next();
+      if (done) break;
+      snapshot.push(value);
+      if (value.snapshotComplete) break;
+    }
+    await stream.return?.();
+    expect(snapshot.map((m) => m.upserted.map((s) => s.name.slice(0, 4)))).toEqual(names.map((name) => [name]));
+    expect(snapshot.map((m) => m.snapshotComplete)).toEqual([false, false, true]);
   });
 
   it("WatchActiveSpans with nothing running sends one empty, complete snapshot, then waits", async () => {

@@ -120,6 +120,43 @@ describe("OTLP/HTTP exports are logged with their request id, which every answer
     }
   });
 
+  it("an RPC the server fails (UNAVAILABLE): error, 'call failed', with its request id", async () => {
+    const held = await holdEventWrites(db.client(2));
+    try {
+      const first = post(exportBody(), { "content-type": "application/x-protobuf", "x-request-id": "otlp-http-waits-rpc" });
+      await held.appendWaiting();
+      // The same refusal (INGEST_OVERLOADED) through the OTLP RPC on this port, over Connect.
+      const refused = await fetch(`http://${server.httpAddress}/opentelemetry.proto.collector.trace.v1.TraceService/Export`, {
+        method: "POST",
+        headers: { "content-type": "application/proto", "x-request-id": "connect-unavailable" },
+        body: exportBody(),
+      });
+      expect([refused.status, refused.headers.get("x-request-id")]).toEqual([503, "connect-unavailable"]);
+      await until(2_000, "the call's log line", () => (linesOf("connect-unavailable").length > 0 ? true : undefined));
+      expect(linesOf("connect-unavailable")).toEqual([
+        expect.objectContaining({ level: "error", msg: "call failed", procedure: "/opentelemetry.proto.collector.trace.v1.TraceService/Export", code: "Unavailable" }),
+      ]);
+      await held.release();
+      expect((await first).status).toBe(200);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it("an RPC with an invalid command (INVALID_ARGUMENT): info, 'call rejected', with its request id", async () => {
+    const response = await fetch(`http://${server.httpAddress}/traceledger.v1.TracingService/StartSpan`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "connect-invalid" },
+      // A trace id of 3 bytes, not 16.
+      body: JSON.stringify({ traceId: "AAAA", name: "op", serviceName: "svc" }),
+    });
+    expect([response.status, response.headers.get("x-request-id")]).toEqual([400, "connect-invalid"]);
+    await until(2_000, "the call's log line", () => (linesOf("connect-invalid").length > 0 ? true : undefined));
+    expect(linesOf("connect-invalid")).toEqual([
+      expect.objectContaining({ level: "info", msg: "call rejected", procedure: "/traceledger.v1.TracingService/StartSpan", code: "InvalidArgument" }),
+    ]);
+  });
+
   it("without an x-request-id: a new one, in the answer and the line", async () => {
     const response = await post(exportBody(), { "content-type": "application/x-protobuf" });
     const requestId = response.headers.get("x-request-id");

@@ -4,7 +4,7 @@ import { activeSpans } from "./active-spans.js";
 import { boundedText, MAX_MONITORED_TEXT_BYTES } from "./bounded-text.js";
 import { monitoringConfig } from "./monitoring-config.js";
 import type { AlertRaised } from "./monitoring-events.js";
-import { calls, errored, s, started, T0, tick, traceBegan } from "./testing/monitoring-fixtures.js";
+import { calls, completed, ended, errored, s, started, T0, tick, traceBegan } from "./testing/monitoring-fixtures.js";
 import { run } from "./testing/monitoring-specification.js";
 
 const bytes = (text: string) => Buffer.byteLength(text);
@@ -57,6 +57,20 @@ describe("the saga keeps names by their first 1,024 bytes", () => {
       expect(alert.alertId.length).toBeLessThan(2000);
     }
     expect([...state.operations.values()].map((op) => [op.operation, op.errorAlertId !== undefined])).toEqual([["n".repeat(1024), true]]);
+  });
+
+  it("a span renamed at its end to a 2.1 MB name: its operation, its trace's and a slow-trace alert's are that name cut", () => {
+    const renamed = [traceBegan(), started(ROOT), ended(ROOT, { end: T0 + s(4), renamedTo: LONG_NAME })];
+    const { state } = run(renamed);
+    expect([...state.traces.values()].map((trace) => trace.operation)).toEqual(["n".repeat(1024)]);
+    const operations = [...state.operations.values()].map((op) => op.operation);
+    expect(operations).toContain("n".repeat(1024));
+    for (const operation of operations) expect(bytes(operation)).toBeLessThanOrEqual(MAX_MONITORED_TEXT_BYTES);
+    for (const key of state.operations.keys()) expect(bytes(key)).toBeLessThanOrEqual(bytes("checkout\u0000") + MAX_MONITORED_TEXT_BYTES);
+    // Completed past the slow-trace threshold: raised at completion, named by the trace's operation.
+    const [raised] = run([...renamed, completed({ end: T0 + s(11) })]).outputs as AlertRaised[];
+    expect(raised).toMatchObject({ kind: "slow_trace", subject: { type: "trace", operation: "n".repeat(1024) } });
+    expect(bytes(raised!.message)).toBeLessThan(2 * 1024 + 200);
   });
 
   it("a critical error's type, id and message are kept by their first 1,024 bytes too", () => {

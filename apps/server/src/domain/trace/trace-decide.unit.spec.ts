@@ -489,6 +489,11 @@ describe("orphans and closing a trace (commands of the saga)", () => {
       );
       expect(error.metadata).toEqual({ trace_id: TRACE, span_id: CHILD, end_reason: "SPAN_END_REASON_ORPHANED", end_time_unix_nano: String(closedAt), open_duration_nano: String(ms(300_000)) });
     }
+    // Closed because its trace was closed, not by the timeout: the message says so.
+    const closedWithTrace = given(beforeClose, { now: closedAt }).when({ type: "CloseOrphanedSpan", traceId: TRACE, spanId: CHILD, reason: "trace_closed" }).thenAccepted().events;
+    expect(given([...beforeClose, ...closedWithTrace], { now: closedAt + ms(60_000) }).when(late[0]!).thenRejected("SPAN_ALREADY_ENDED").message).toBe(
+      `span ${CHILD} was closed as an orphan at 2025-11-24T16:04:59.990Z after 300 s open when its trace was closed; it takes no later end, error, event or attribute, so nothing was recorded`,
+    );
     // The error it took before the close is still answered as first, when retried.
     expect(given(history).when(recordError(CHILD)).then([])).toMatchObject({ type: "ErrorRecorded", errorId: "err-1", version: 4 });
     // A span that ended by itself keeps the plain answer.
