@@ -29,7 +29,9 @@
 //   client-chosen ids, so the server recognises a retry. Commands the server
 //   rejects one by one are counted as failed, unless the code is retryable: then
 //   they (and the later commands of the same trace in that batch, which may have
-//   failed because of them) go back to the front, up to `maxAttempts` tries.
+//   failed because of them) go back to the front, up to `maxAttempts` tries. A
+//   start refused for good takes its span's later commands and its subtree with it
+//   (dropped, as for a start too large to send), since the server has no span.
 // - A full queue refuses new spans whole (with their children), but still takes
 //   the ends of spans it holds or has sent (command-queue.ts); what it refuses is
 //   counted as dropped, with one rate-limited warning; the batch in flight is
@@ -484,6 +486,12 @@ export class BatchingSink implements CommandSink {
       } else {
         this.queue.forgetStarts([command]);
         this.fail(1, `${this.describeTarget} rejected a ${command.type} command: ${failure.reason || failure.code} ${failure.message}`.trim());
+        // A start refused for good leaves no span: the server would refuse its later commands and its children's
+        // too (a job started in a trace already completed). Not ALREADY_EXISTS: a span of that id is stored.
+        if (command.type === "startSpan" && failure.code !== Code.AlreadyExists) {
+          const withIt = this.queue.dropSpans([command], "refused");
+          if (withIt > 0) this.drop(withIt, `the server refused the start of their span (${failure.reason || failure.code})`, this.failWarning);
+        }
       }
     }
     this.counts.sent += sent;
@@ -515,6 +523,7 @@ export class BatchingSink implements CommandSink {
   /** Counts a command the queue refused, under the warning of what dropped its span. */
   private dropRefused(refusal: Refusal): void {
     if (refusal.cause === "unsendable") this.drop(1, refusal.reason, this.tooLargeWarning);
+    else if (refusal.cause === "refused") this.drop(1, `${refusal.reason} (refused by ${this.describeTarget})`, this.failWarning);
     else this.drop(1, `${refusal.reason}; is ${this.describeTarget} reachable?`);
   }
 

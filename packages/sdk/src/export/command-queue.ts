@@ -21,7 +21,8 @@
 //   this process (parent local, not remote), and theirs, are refused too, as the
 //   server would reject them (PARENT_SPAN_NOT_FOUND), and so are their later
 //   commands. That holds for a start the sender drops as well (dropSpans(): too
-//   large to send), which also removes what of the subtree is queued already.
+//   large to send, or refused by the server for good), which also removes what
+//   of the subtree is queued already.
 //   A dropped span is remembered until its end is refused (or, beyond `memory`
 //   of them, at least DROPPED_MEMORY_FLOOR, the oldest is forgotten): a subtree
 //   takes an entry per open span, which a tiny queue's capacity would not hold.
@@ -41,8 +42,8 @@ import type { SpanCommand, StartSpanCommand } from "../commands/span-command.js"
 /** A span whose start was accepted and whose end has not been seen: its start command. */
 export type OpenSpan = Pick<StartSpanCommand, "traceId" | "spanId" | "startTimeUnixNano">;
 
-/** Why a span was dropped: the queue was full, or its start could not be sent at all (too large). */
-export type DropCause = "queueFull" | "unsendable";
+/** Why a span was dropped: the queue was full, its start could not be sent at all (too large), or the server refused it for good. */
+export type DropCause = "queueFull" | "unsendable" | "refused";
 
 /** Why the queue refused a command. */
 export interface Refusal {
