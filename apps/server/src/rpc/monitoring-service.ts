@@ -30,7 +30,7 @@ import { alertKindName } from "../monitoring/alert-codec.js";
 import type { AlertPage, AlertQuery, AlertRow } from "../monitoring/alert-listing.js";
 import { MONITORING_STREAM_ID } from "../monitoring/monitoring-stream.js";
 import type { SagaRunner } from "../monitoring/saga-runner.js";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "./transport/message-limits.js";
+import { answerItemBytes } from "./transport/message-limits.js";
 import {
   activeSpanBytes,
   activeSpanMessage,
@@ -69,11 +69,10 @@ const MAX_PAGE = 1000;
 /** Spans per WatchActiveSpans message. */
 const WATCH_CHUNK = 500;
 const ALERT_EVENTS_PAGE = 500;
-/** Most bytes of items in one answer or message: half of stock clients' 4 MiB, or of the server's own limit if smaller (as GetTraceEvents). */
-const ANSWER_ITEMS_BYTES = 2 * 1024 * 1024;
 
 export function createMonitoringService(deps: MonitoringServiceDeps): ServiceImpl<typeof MonitoringService> {
-  const pageBytes = Math.min(ANSWER_ITEMS_BYTES, Math.floor((deps.maxAnswerBytes ?? DEFAULT_MAX_MESSAGE_BYTES) / 2));
+  /** Most item bytes in one answer or stream message, as GetTraceEvents' pages. */
+  const pageBytes = answerItemBytes(deps.maxAnswerBytes);
 
   /** The runner once its state shows the log as it was at start-up. */
   async function readyRunner(): Promise<SagaRunner> {

@@ -33,6 +33,7 @@ import { invalidArgument, toConnectError, withErrorInfo } from "./rpc-error.js";
 import { readIngestBatch } from "./ingest/read-ingest-batch.js";
 import { writeIngestBatchResponse } from "./ingest/write-ingest-batch-response.js";
 import { preEncodedMessage } from "./transport/pre-encoded-message.js";
+import { answerItemBytes, DEFAULT_MAX_MESSAGE_BYTES } from "./transport/message-limits.js";
 import {
   addSpanEventCommand,
   endSpanCommand,
@@ -73,16 +74,11 @@ interface TracingServiceDeps {
 
 const MAX_EVENTS_PAGE = 5000;
 const DEFAULT_EVENTS_PAGE = 500;
-/**
- * Most event bytes in one GetTraceEvents page: half of the 4 MiB answer stock
- * gRPC clients accept (or of the server's own limit on answers, if smaller).
- */
-const EVENTS_PAGE_BYTES = 2 * 1024 * 1024;
-const DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 export function createTracingService(deps: TracingServiceDeps): ServiceImpl<typeof TracingService> {
-  const maxAnswerBytes = deps.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
-  const pageBytes = Math.min(EVENTS_PAGE_BYTES, Math.floor(maxAnswerBytes / 2));
+  const maxAnswerBytes = deps.maxAnswerBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  /** Most event bytes in one GetTraceEvents page or WatchTrace read. */
+  const pageBytes = answerItemBytes(maxAnswerBytes);
   const maxBatch = deps.maxBatchCommands ?? 10_000;
 
   async function run(command: TraceCommand | TraceError): Promise<{ traceId: string; outcome: CommandOutcome }> {
