@@ -16,7 +16,7 @@ import { ExportTraceServiceResponseSchema } from "@traceledger/proto/otlp";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gunzip, inflate, inflateRaw } from "node:zlib";
 import { REQUEST_ID_HEADER, startCallLog, type CallLog } from "../log/call-log.js";
-import { createLogger, type Logger } from "../log/logger.js";
+import type { Logger } from "../log/logger.js";
 import type { PlainRoute } from "../rpc/transport/plain-routes.js";
 import { OtlpFailure, otlpFailureCode } from "./otlp-failure.js";
 import type { OtlpIngest } from "./otlp-ingest.js";
@@ -29,14 +29,14 @@ const OTLP_TRACES_PATH = "/v1/traces";
 interface OtlpHttpRouteOptions {
   /** The largest body accepted, before and after gzip. */
   readonly maxBodyBytes: number;
-  /** Where each export's line goes. Default: nowhere (the route served alone, in a unit test). */
-  readonly log?: Logger;
+  /** Where each export's line goes (log/call-log.ts). */
+  readonly log: Logger;
 }
 
 const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = { protobuf: "application/x-protobuf", json: "application/json" };
 
 export function otlpTracesRoute(ingest: OtlpIngest, options: OtlpHttpRouteOptions): PlainRoute {
-  const log = options.log ?? createLogger("error", {}, () => {});
+  const { log } = options;
   // Begun by the first of handle and refuse to meet the request: refuse's 500 follows a handle that threw.
   const calls = new WeakMap<ServerResponse, CallLog>();
   const callOf = (response: ServerResponse): CallLog => {

@@ -14,6 +14,7 @@ import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
 import type { AppendRequest } from "../event-store/event-store.js";
 import { InMemoryEventStore } from "../event-store/in-memory/in-memory-event-store.js";
+import { createLogger } from "../log/logger.js";
 import { plainRouter } from "../rpc/transport/plain-routes.js";
 import { OtlpFailure } from "./otlp-failure.js";
 import { otlpTracesRoute } from "./otlp-http-route.js";
@@ -56,7 +57,7 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 async function serve(ingest: OtlpIngest): Promise<string> {
-  server = createServer(plainRouter([otlpTracesRoute(ingest, { maxBodyBytes: 1 << 20 })], () => {}));
+  server = createServer(plainRouter([otlpTracesRoute(ingest, { maxBodyBytes: 1 << 20, log: createLogger("error", {}, () => {}) })], () => {}));
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
 }
