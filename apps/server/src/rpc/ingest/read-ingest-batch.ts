@@ -24,7 +24,7 @@ import {
 } from "@traceledger/proto";
 import type { TraceCommand } from "../../domain/trace/trace-commands.js";
 import type { TraceError } from "../../domain/trace/trace-error.js";
-import { DECODE_RECURSION_LIMIT } from "../transport/decode-recursion-limit.js";
+import { DECODE_OPTIONS } from "../transport/decode-recursion-limit.js";
 import { ProtobufCursor } from "../../otlp-ingest/protobuf-cursor.js";
 import { readKeyValue } from "../../otlp-ingest/read-attributes.js";
 import { batchCommand, endSpanCommand, startSpanCommand, startTraceCommand } from "../to-command.js";
@@ -46,7 +46,7 @@ export function readIngestBatchLazily(bytes: Uint8Array): IngestBatchRequest {
     read = readCommands(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch {
     // protobuf-es decides what the bytes mean (and throws for malformed ones).
-    return fromBinary(IngestBatchRequestSchema, bytes, { recursionLimit: DECODE_RECURSION_LIMIT });
+    return fromBinary(IngestBatchRequestSchema, bytes, DECODE_OPTIONS);
   }
   const request: IngestBatchRequest = { $typeName: "traceledger.v1.IngestBatchRequest", commands: [] };
   received.set(request, read);
@@ -85,7 +85,7 @@ function readCommands(buf: Buffer): IngestBatchCommands {
       startTrace.push(command.startTrace);
     } else {
       // Another kind of command, or one written unusually: protobuf-es reads it.
-      const decoded = fromBinary(TracingCommandSchema, buf.subarray(start, end), { recursionLimit: DECODE_RECURSION_LIMIT });
+      const decoded = fromBinary(TracingCommandSchema, buf.subarray(start, end), DECODE_OPTIONS);
       commands.push(batchCommand(decoded));
       startTrace.push(decoded.command.case === "startTrace");
     }

@@ -21,3 +21,6 @@ const LEVELS_PAST_THE_LIMIT = 8;
 
 /** 126: a value 40 levels deep (MAX_ATTRIBUTE_DEPTH + 8) still decodes, in any request. */
 export const DECODE_RECURSION_LIMIT = MESSAGES_ABOVE_A_VALUE + MESSAGES_PER_LEVEL * (MAX_ATTRIBUTE_DEPTH + LEVELS_PAST_THE_LIMIT);
+
+/** protobuf-es read options with DECODE_RECURSION_LIMIT, one object for every request. */
+export const DECODE_OPTIONS = { recursionLimit: DECODE_RECURSION_LIMIT } as const;

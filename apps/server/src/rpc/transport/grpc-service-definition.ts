@@ -4,7 +4,7 @@
 
 import { fromBinary, toBinary, type DescMethod, type DescService, type Message } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
-import { DECODE_RECURSION_LIMIT } from "./decode-recursion-limit.js";
+import { DECODE_OPTIONS } from "./decode-recursion-limit.js";
 import type { GrpcRequestReader } from "./service-registration.js";
 
 /**
@@ -23,7 +23,7 @@ export function grpcServiceDefinition(service: DescService, readers: Readonly<Re
 }
 
 function grpcMethodDefinition(method: DescMethod, reader?: GrpcRequestReader): MethodDefinition<GrpcRequest, Message> {
-  const read = reader ?? ((bytes: Uint8Array) => fromBinary(method.input, bytes, { recursionLimit: DECODE_RECURSION_LIMIT }));
+  const read = reader ?? ((bytes: Uint8Array) => fromBinary(method.input, bytes, DECODE_OPTIONS));
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     originalName: method.localName,
