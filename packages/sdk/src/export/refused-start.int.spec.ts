@@ -41,9 +41,9 @@ describe("a start the server refuses for good", () => {
     job.end();
     await t.forceFlush(5_000);
 
-    // The event, the child's start and end, the job's end: dropped, none sent to be refused.
+    // The event, the child's start and end, the job's end: dropped, none sent to be refused
+    // (each refusal would count as failed; warnings of a kind come once a minute, so they cannot tell).
     expect(t.stats()).toMatchObject({ failed: 1, dropped: 4, queued: 0 });
-    expect(warnings.filter((w) => /SPAN_NOT_FOUND|PARENT_SPAN_NOT_FOUND/.test(w))).toEqual([]);
     expect(warnings.some((w) => w.includes("TRACE_COMPLETED"))).toBe(true);
   });
 });
