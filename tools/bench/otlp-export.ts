@@ -55,7 +55,7 @@ import { migrate } from "../../apps/server/src/event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/postgres-event-store.js";
 import { encodeTraceEvent, occurredAt } from "../../apps/server/src/events/trace-event-codec.js";
 import { createLogger } from "../../apps/server/src/log/logger.js";
-import type { OtlpExportConfig } from "../../apps/server/src/otlp-export/otlp-export-config.js";
+import { loadOtlpExportConfig } from "../../apps/server/src/otlp-export/otlp-export-config.js";
 import { startOtlpExport } from "../../apps/server/src/otlp-export/start-otlp-export.js";
 import { machineLine, openBenchDatabase, processTreeCpuSeconds, waitUntilQuiet } from "./support/bench-env.js";
 import { profileMarkdown, summariseProfile } from "./support/cpu-profile.js";
@@ -151,20 +151,22 @@ async function main(): Promise<void> {
     await waitUntilQuiet(db.postmasterPid);
 
     // ---- export
-    const config: OtlpExportConfig = {
-      enabled: true,
-      endpoint: url,
-      protocol: "http/protobuf",
-      headers: {},
-      compression: "none",
-      timeoutMs: 30_000,
-      maxBatchSpans: BATCH_SPANS,
-      maxDelayMs: 50,
-      retryInitialMs: 100,
-      retryMaxMs: 1000,
-      leaseTtlMs: 15_000,
-      sampling: { rate: 1, keepErrors: true, slowTraceMs: 0 },
-    };
+    // The server's own settings reader, so every limit not set here (the request byte cap among
+    // them) is the server's default, as in production.
+    const problems: string[] = [];
+    const config = loadOtlpExportConfig(
+      {
+        OTLP_ENDPOINT: url,
+        OTLP_EXPORT_MAX_BATCH_SPANS: String(BATCH_SPANS),
+        OTLP_EXPORT_MAX_DELAY_MS: "50",
+        OTLP_EXPORT_RETRY_INITIAL_MS: "100",
+        OTLP_EXPORT_RETRY_MAX_MS: "1000",
+        OTLP_EXPORT_SLOW_TRACE_MS: "0",
+      },
+      problems,
+      { tracingEnabled: true, sampleRate: 1 },
+    );
+    if (problems.length > 0 || !config.enabled) throw new Error(`bench export settings refused: ${problems.join("; ")}`);
     const spans = TRACES * SPANS_PER_TRACE;
     const cpu0 = process.cpuUsage();
     const pg0 = await processTreeCpuSeconds(db.postmasterPid);

@@ -22,6 +22,9 @@ import { PostgresEventStore } from "../../apps/server/src/event-store/postgres/p
 import { deriveEventId } from "../../apps/server/src/events/event-id.js";
 import { encodeTraceEvent, occurredAt } from "../../apps/server/src/events/trace-event-codec.js";
 import type { Traceledger } from "../../apps/server/src/server/start-traceledger.js";
+import type * as ServerConfigModule from "../../apps/server/src/config/server-config.js";
+import type * as LoggerModule from "../../apps/server/src/log/logger.js";
+import type * as StartTraceledgerModule from "../../apps/server/src/server/start-traceledger.js";
 import { openBenchDatabase } from "./support/bench-env.js";
 import { bigTraceEvents } from "./support/big-trace.js";
 
@@ -32,9 +35,9 @@ const PROFILE = arg("profile");
 const TRACE = "6b".repeat(16);
 const SERVER_SRC = arg("server-src");
 const src = SERVER_SRC === undefined ? "../../apps/server/src" : pathToFileURL(resolve(SERVER_SRC)).href;
-const { loadConfig } = (await import(`${src}/config/server-config.js`)) as typeof import("../../apps/server/src/config/server-config.js");
-const { createLogger } = (await import(`${src}/log/logger.js`)) as typeof import("../../apps/server/src/log/logger.js");
-const { startTraceledger } = (await import(`${src}/server/start-traceledger.js`)) as typeof import("../../apps/server/src/server/start-traceledger.js");
+const { loadConfig } = (await import(`${src}/config/server-config.js`)) as typeof ServerConfigModule;
+const { createLogger } = (await import(`${src}/log/logger.js`)) as typeof LoggerModule;
+const { startTraceledger } = (await import(`${src}/server/start-traceledger.js`)) as typeof StartTraceledgerModule;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Probe {
@@ -79,7 +82,7 @@ async function main() {
   const child = fork(fileURLToPath(new URL("./support/loop-block-client.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let waiting: ((m: unknown) => void) | undefined;
   child.on("message", (m) => waiting?.(m));
-  const next = () => new Promise<any>((r) => (waiting = r));
+  const next = () => new Promise<{ ok: boolean; error?: string; result?: unknown }>((r) => (waiting = r as (m: unknown) => void));
   await next();
   const run = async (job: object) => {
     const answer = next();

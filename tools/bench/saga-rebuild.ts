@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     if (!saved) throw new Error("the snapshot was not saved");
     t = performance.now();
     const loaded = await new PostgresSagaSnapshotStore(sql).load(MONITORING_SUBSCRIBER);
-    const restored = new SagaFold(CONFIG, tickNs, undefined, { image: await decodeImage(loaded!.image), events: loaded!.events, alertsVersion: loaded!.alertsVersion });
+    const restored = new SagaFold(CONFIG, tickNs, undefined, { image: await decodeImage(loaded!.image!), events: loaded!.events, alertsVersion: loaded!.alertsVersion });
     const restoreMs = performance.now() - t;
     if (restored.runningCount() !== fold.runningCount()) throw new Error("the restored fold differs");
 
