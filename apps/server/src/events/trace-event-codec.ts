@@ -1,7 +1,10 @@
 // Domain events <-> stored rows. A stored payload is the event message's own
-// protobuf bytes and `type` is its short name, so any language can read the log
-// with the generated code, and a payload becomes a TraceEvent by prefixing the
-// oneof tag and length (see trace-event-envelope.ts), without a decode.
+// protobuf bytes (TraceEvent's oneof field without its tag and length) and
+// `type` is its short name, so any language can read the log with the generated
+// code. Both ways are hand-written for speed (trace-event-writer.ts,
+// trace-event-reader.ts), protobuf-es doing what they do not. The wire's
+// EventEnvelope is built from the decoded event (rpc/event-envelope.ts), not
+// from the payload's bytes.
 
 import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
 import { TraceEventSchema } from "@traceledger/proto";
@@ -13,14 +16,12 @@ import { writeTraceEvent } from "./trace-event-writer.js";
 interface EventKind {
   readonly case: TraceEventCase["case"];
   readonly schema: DescMessage;
-  /** The TraceEvent oneof field number: the tag a payload is framed with. */
-  readonly fieldNumber: number;
 }
 
 const kinds = new Map<string, EventKind>();
 for (const field of TraceEventSchema.fields) {
   if (field.fieldKind !== "message" || field.oneof?.name !== "event") continue;
-  kinds.set(field.message.name, { case: field.localName as TraceEventCase["case"], schema: field.message, fieldNumber: field.number });
+  kinds.set(field.message.name, { case: field.localName as TraceEventCase["case"], schema: field.message });
 }
 
 /**

@@ -158,12 +158,7 @@ export class ServerMetrics {
     return this.registry.metrics();
   }
 
-  /** A span ended (SpanEnded committed): one call and its duration. */
-  spanEnded(labels: SpanLabels, durationSeconds: number): void {
-    this.spans.seriesOf(labels).record(durationSeconds);
-  }
-
-  /** The series of these labels, to record ended spans into without a lookup each time (hot paths). */
+  /** The series of these labels; hot paths keep it to record ended spans (SpanEnded committed) into without a lookup each. */
   spanSeries(labels: SpanLabels): SpanSeries {
     return this.spans.seriesOf(labels);
   }

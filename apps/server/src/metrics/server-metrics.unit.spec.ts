@@ -27,9 +27,9 @@ function value(families: Map<string, MetricFamily>, name: string, labels: Record
 describe("ServerMetrics", () => {
   it("counts ended spans in calls_total and their durations in duration_seconds, per service, name, kind and status", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
-    metrics.spanEnded(CHECKOUT_OK, 0.02);
-    metrics.spanEnded(CHECKOUT_OK, 0.2);
-    metrics.spanEnded(CHECKOUT_ERROR, 7);
+    metrics.spanSeries(CHECKOUT_OK).record(0.02);
+    metrics.spanSeries(CHECKOUT_OK).record(0.2);
+    metrics.spanSeries(CHECKOUT_ERROR).record(7);
 
     const families = await scrape(metrics);
     expect(family(families, "calls_total").type).toBe("counter");
@@ -61,8 +61,8 @@ describe("ServerMetrics", () => {
   it("keeps services and span names apart whatever characters they hold", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     // Each pair was one series: a NUL-joined key for calls, prom-client's "name:value," key for orphans.
-    metrics.spanEnded({ ...CHECKOUT_OK, service_name: "nul\u0000a", span_name: "b" }, 1);
-    metrics.spanEnded({ ...CHECKOUT_OK, service_name: "nul", span_name: "a\u0000b" }, 1);
+    metrics.spanSeries({ ...CHECKOUT_OK, service_name: "nul\u0000a", span_name: "b" }).record(1);
+    metrics.spanSeries({ ...CHECKOUT_OK, service_name: "nul", span_name: "a\u0000b" }).record(1);
     metrics.spanOrphaned("a,span_name:b", "c");
     metrics.spanOrphaned("a", "b,span_name:c");
     const families = await scrape(metrics);
@@ -146,7 +146,7 @@ describe("ServerMetrics", () => {
   it("keeps its metrics on its own registry: two instances never share a series, and the global registry stays empty", async () => {
     const a = new ServerMetrics({ processMetrics: false });
     const b = new ServerMetrics({ processMetrics: false });
-    a.spanEnded(CHECKOUT_OK, 1);
+    a.spanSeries(CHECKOUT_OK).record(1);
     expect(value(await scrape(a), "calls_total", { ...CHECKOUT_OK })).toBe(1);
     expect(seriesOf(family(await scrape(b), "calls_total"))).toEqual([]);
     expect(globalRegistry.getSingleMetric("calls_total")).toBeUndefined();
@@ -170,7 +170,7 @@ describe("span series", () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     const handle = metrics.spanSeries({ ...CHECKOUT_OK });
     handle.record(0.5);
-    metrics.spanEnded({ ...CHECKOUT_OK }, 1.5);
+    metrics.spanSeries({ ...CHECKOUT_OK }).record(1.5);
     handle.record(Number.NaN);
     handle.record(-1);
     const families = await scrape(metrics);
@@ -183,7 +183,7 @@ describe("span series", () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     const huge = "é".repeat(1024 * 1024);
     const cut = "é".repeat(MAX_LABEL_VALUE_BYTES / 2);
-    for (let i = 0; i < 4; i++) metrics.spanEnded({ ...CHECKOUT_OK, service_name: `${huge}${i}`, span_name: `${huge}${i}` }, 0.1);
+    for (let i = 0; i < 4; i++) metrics.spanSeries({ ...CHECKOUT_OK, service_name: `${huge}${i}`, span_name: `${huge}${i}` }).record(0.1);
     metrics.spanOrphaned(huge, huge);
     const text = await metrics.render();
     expect(text.length).toBeLessThan(32 * 1024);
@@ -208,9 +208,9 @@ describe("span series", () => {
   it("keeps at most maxSpanSeries label sets apart and counts the spans of the rest in one otel_metric_overflow series", async () => {
     const metrics = new ServerMetrics({ processMetrics: false, maxSpanSeries: 3 });
     const named = (n: number): SpanLabels => ({ ...CHECKOUT_OK, span_name: `GET /orders/${n}` });
-    for (let n = 0; n < 10; n++) metrics.spanEnded(named(n), 0.02);
+    for (let n = 0; n < 10; n++) metrics.spanSeries(named(n)).record(0.02);
     // A label set kept before the cap still counts in its own series.
-    metrics.spanEnded(named(1), 2);
+    metrics.spanSeries(named(1)).record(2);
     const handle = metrics.spanSeries(named(42));
     handle.record(0.5);
     expect(handle.overflow).toBe(true);
@@ -233,7 +233,7 @@ describe("span series", () => {
   it("caps span series at DEFAULT_MAX_SPAN_SERIES label sets unless told otherwise", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     const spans = DEFAULT_MAX_SPAN_SERIES + 500;
-    for (let n = 0; n < spans; n++) metrics.spanEnded({ ...CHECKOUT_OK, span_name: `GET /orders/${n}` }, 0.01);
+    for (let n = 0; n < spans; n++) metrics.spanSeries({ ...CHECKOUT_OK, span_name: `GET /orders/${n}` }).record(0.01);
     const calls = seriesOf(family(await scrape(metrics), "calls_total"));
     expect(calls).toHaveLength(DEFAULT_MAX_SPAN_SERIES + 1);
     expect(matching(calls, { otel_metric_overflow: "true" }).map((s) => s.value)).toEqual([500]);

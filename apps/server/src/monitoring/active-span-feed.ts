@@ -81,10 +81,6 @@ class ActiveSpanWatcher {
     return out;
   }
 
-  get hasPending(): boolean {
-    return this.pending.size > 0;
-  }
-
   /** Resolves when a change is pending, or at once if one is, or when `signal` aborts. */
   changed(signal: AbortSignal): Promise<void> {
     if (this.pending.size > 0 || signal.aborted) return Promise.resolve();

@@ -23,7 +23,6 @@ export const OTLP_EXPORT_SUBSCRIBER = "otlp-export";
 export interface OtlpExport {
   /** This replica's counts (every replica has them; only the lease holder's move). */
   readonly stats: OtlpExportStats;
-  readonly subscription: LeasedSubscription;
   /** New events were committed. */
   wake(): void;
   /** Stops after the request under way (if any) is settled; releases the lease. */
@@ -79,7 +78,6 @@ export function startOtlpExport(options: StartOtlpExportOptions): OtlpExport {
   log.info("otlp export enabled", { endpoint: config.endpoint, protocol: config.protocol, compression: config.compression, holder: subscription.holder });
   return {
     stats,
-    subscription,
     wake: () => subscription.wake(),
     stop: async () => {
       await subscription.stop();

@@ -266,9 +266,3 @@ export function traceWithoutSpans(
     runningSpanCount: running,
   });
 }
-
-export function buildTraceView(traceId: string, events: Iterable<TraceEventCase>, now: bigint): Trace {
-  const builder = new TraceViewBuilder(traceId);
-  for (const event of events) builder.apply(event);
-  return builder.build(now);
-}

@@ -19,7 +19,8 @@ import {
   traceStarted,
 } from "../domain/testing/trace-fixtures.js";
 import { bytesToHex } from "../domain/trace/w3c-ids.js";
-import { buildTraceView, TraceViewBuilder } from "./trace-view.js";
+import { buildTraceView } from "./testing/build-trace-view.js";
+import { TraceViewBuilder } from "./trace-view.js";
 
 describe("the trace view folded from events", () => {
   it("shows running spans while they run, measured to now", () => {

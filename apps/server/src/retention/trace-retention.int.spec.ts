@@ -20,7 +20,7 @@ import { wideTraceEvents } from "../trace-reads/testing/wide-trace.js";
 import { TraceCommandBus } from "../commands/trace-command-bus.js";
 import { endSpan, startSpan } from "../domain/testing/trace-fixtures.js";
 import { DEFAULT_SPAN_LIMITS } from "../domain/trace/span-limits.js";
-import { buildTraceView } from "../projections/trace-view.js";
+import { buildTraceView } from "../projections/testing/build-trace-view.js";
 import { PostgresViewStore } from "../trace-reads/postgres/postgres-view-store.js";
 import { TraceReader } from "../trace-reads/trace-reader.js";
 import { TraceViewCache } from "../trace-reads/trace-view-cache.js";

@@ -76,11 +76,6 @@ export class LeasedSubscription {
     if (!(this.ttlMs >= 3)) throw new RangeError("leaseTtlMs must be at least 3 ms");
   }
 
-  /** True while this instance holds the lease. */
-  get isHolder(): boolean {
-    return this.claim !== undefined;
-  }
-
   /** Claims (or waits for) the lease and follows the log in the background until stop(). */
   start(): void {
     if (this.running) return;

@@ -7,7 +7,7 @@ import { bytesToHex } from "../domain/trace/w3c-ids.js";
 import { PostgresEventStore } from "../event-store/postgres/postgres-event-store.js";
 import { deriveEventId } from "../events/event-id.js";
 import { encodeTraceEvent, occurredAt } from "../events/trace-event-codec.js";
-import { buildTraceView } from "../projections/trace-view.js";
+import { buildTraceView } from "../projections/testing/build-trace-view.js";
 import { PostgresViewStore } from "./postgres/postgres-view-store.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
 import { randomTraceEvents } from "./testing/random-trace.js";

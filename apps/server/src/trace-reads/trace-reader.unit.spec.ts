@@ -2,7 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { GetTraceResponseSchema } from "@traceledger/proto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { T0 } from "../domain/testing/trace-fixtures.js";
-import { buildTraceView } from "../projections/trace-view.js";
+import { buildTraceView } from "../projections/testing/build-trace-view.js";
 import { SnapshotWriter } from "./snapshot-writer.js";
 import { MemoryViewStore } from "./testing/memory-view-store.js";
 import { TRACE } from "./testing/random-trace.js";

@@ -3,7 +3,7 @@ import { GetTraceResponseSchema, TraceState } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { ms, T0 } from "../domain/testing/trace-fixtures.js";
 import type { TraceEventCase } from "../domain/trace/trace-event.js";
-import { buildTraceView } from "../projections/trace-view.js";
+import { buildTraceView } from "../projections/testing/build-trace-view.js";
 import { seededRandom } from "../domain/testing/seeded-random.js";
 import { randomTraceEvents, TRACE } from "./testing/random-trace.js";
 import { wideTraceEvents } from "./testing/wide-trace.js";

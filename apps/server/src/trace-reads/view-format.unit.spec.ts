@@ -9,7 +9,7 @@ import { StatusCode, TraceSchema } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import { NOW, TRACE } from "../domain/testing/trace-specification.js";
 import { CHILD, GRANDCHILD, ROOT, T0, attr, attributesUpdated, errorOccurred, eventRecorded, ms, spanEnded, spanStarted, traceCompleted, traceStarted } from "../domain/testing/trace-fixtures.js";
-import { buildTraceView } from "../projections/trace-view.js";
+import { buildTraceView } from "../projections/testing/build-trace-view.js";
 import { VIEW_FORMAT } from "./view-format.js";
 
 describe("VIEW_FORMAT", () => {

@@ -7,7 +7,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { SpanState, StatusCode, TraceSchema, TraceState, type EventEnvelope, type Trace } from "@traceledger/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TraceEventCase } from "../../src/domain/trace/trace-event.js";
-import { buildTraceView } from "../../src/projections/trace-view.js";
+import { buildTraceView } from "../../src/projections/testing/build-trace-view.js";
 import type { Traceledger } from "../../src/server/start-traceledger.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { callJson } from "./support/connect-json.js";

@@ -1,5 +1,5 @@
 // The reference EventStore: the contract's semantics with nothing in the way. For
-// tests and tools; the PostgreSQL store is held to the same contract suite.
+// tests; the PostgreSQL store is held to the same contract suite.
 //
 // Every method is atomic (JavaScript runs one at a time), so readAll never races a
 // writer; transaction ids are all 0n and the log is in position order.

@@ -18,7 +18,7 @@ import { bytesToHex } from "../../domain/trace/w3c-ids.js";
 import { migrate, MIGRATIONS_FOLDER } from "../../event-store/postgres/migrate.js";
 import { PostgresEventStore } from "../../event-store/postgres/postgres-event-store.js";
 import { decodeTraceEvent } from "../../events/trace-event-codec.js";
-import { buildTraceView } from "../trace-view.js";
+import { buildTraceView } from "../testing/build-trace-view.js";
 import { createPostgresTraceListing } from "./postgres-trace-listing.js";
 import { TraceListingProjector } from "./trace-listing-projector.js";
 

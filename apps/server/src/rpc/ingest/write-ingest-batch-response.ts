@@ -1,8 +1,9 @@
 // IngestBatchResponse bytes written by hand from the bus's results: the same
-// bytes as protobuf-es toBinary of the messages to-response.ts builds (fields in
-// number order, defaults left out, a set oneof member always written), held to
-// it by a spec. Building a CommandResult message per command with create() and
-// encoding it by reflection cost more server time per batch than deciding it.
+// bytes as protobuf-es toBinary of the messages testing/batch-result.ts builds
+// (fields in number order, defaults left out, a set oneof member always
+// written), held to it by a spec. Building a CommandResult message per command
+// with create() and encoding it by reflection cost more server time per batch
+// than deciding it.
 
 import type { CommandResult } from "../../commands/command-result.js";
 import { formatTraceparent } from "../../domain/trace/traceparent.js";

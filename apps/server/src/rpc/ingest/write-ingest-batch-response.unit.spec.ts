@@ -3,7 +3,7 @@ import { IngestBatchResponseSchema } from "@traceledger/proto";
 import { describe, expect, it } from "vitest";
 import type { CommandResult } from "../../commands/command-result.js";
 import { traceError } from "../../domain/trace/trace-error.js";
-import { batchResult } from "../to-response.js";
+import { batchResult } from "../testing/batch-result.js";
 import { writeIngestBatchResponse } from "./write-ingest-batch-response.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -14,7 +14,7 @@ import { bytesToHex } from "../../domain/trace/w3c-ids.js";
 import { PostgresEventStore } from "../../event-store/postgres/postgres-event-store.js";
 import { deriveEventId } from "../../events/event-id.js";
 import { encodeTraceEvent, occurredAt } from "../../events/trace-event-codec.js";
-import { buildTraceView } from "../../projections/trace-view.js";
+import { buildTraceView } from "../../projections/testing/build-trace-view.js";
 import { SnapshotWriter } from "../snapshot-writer.js";
 import { wideTraceEvents } from "../testing/wide-trace.js";
 import { TraceReader } from "../trace-reader.js";
