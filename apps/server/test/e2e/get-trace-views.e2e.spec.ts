@@ -107,7 +107,7 @@ describe("GetTrace served from snapshots and the view cache", () => {
     });
     expect(json.trace.version).toBe(String(trail.length));
     expect(json.trace.spans.map((s) => Buffer.from(s.spanId, "base64").toString("hex"))).toEqual(current.spans.map((s) => hex(s.spanId)));
-  });
+  }, 60_000);
 
   it("answers as of a time from the snapshots, as the fold of what was recorded by then", async () => {
     const traceId = newTraceId();

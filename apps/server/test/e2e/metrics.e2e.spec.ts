@@ -209,5 +209,5 @@ describe("GET /metrics", () => {
     expect(sample(families, "duration_seconds", { otel_metric_overflow: "true" }, "_count")).toBe(overflow[0]!.value);
     // A label set kept before the cap still counts in its own series.
     expect(sample(families, "calls_total", kept)).toBe(2);
-  });
+  }, 60_000);
 });

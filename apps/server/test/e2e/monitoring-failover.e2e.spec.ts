@@ -125,5 +125,5 @@ describe("the saga across two server processes", () => {
     } finally {
       stop.abort();
     }
-  });
+  }, 90_000);
 });

@@ -135,5 +135,5 @@ describe("PostgresViewStore on a trace longer than a row of events", () => {
       await writer.close();
       await db.sql`delete from trace_view_snapshots where trace_id = ${Buffer.from(TRACE_ID, "hex")}`;
     }
-  });
+  }, 60_000);
 });
