@@ -237,7 +237,7 @@ export async function startTraceledger(config: ServerConfig, log: Logger, option
       ],
       plainRoutes: [metricsRoute(metrics), otlpTracesRoute(otlpIngest, { maxBodyBytes: config.maxMessageBytes, log })],
       ready: () => databaseReadiness(database.probe),
-      onInternalError: (error, procedure) => log.error("internal error", { procedure, error }),
+      onInternalError: (error, procedure, requestId) => log.error("internal error", { procedure, ...(requestId === undefined ? {} : { request_id: requestId }), error }),
     });
     if (interrupted?.aborted) {
       await servers.close(0);

@@ -6,7 +6,8 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { TracingService } from "@traceledger/proto";
 import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { connect } from "node:net";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { hexToBytes } from "../../domain/trace/w3c-ids.js";
 import { createHttpServer, type HttpServer } from "./http-server.js";
 import { sendJson } from "./plain-routes.js";
@@ -23,6 +24,7 @@ const spanId = hexToBytes(SPAN_ID);
 const ids = { traceId: Buffer.from(traceId).toString("base64"), spanId: Buffer.from(spanId).toString("base64") };
 
 const internalErrors: unknown[] = [];
+const calls = new CallLog();
 let readiness: () => Readiness = () => ({ ready: true });
 let server: HttpServer;
 let baseUrl: string;
@@ -31,7 +33,7 @@ beforeAll(async () => {
   server = await createHttpServer({
     host: "127.0.0.1",
     port: 0,
-    services: [serviceRegistration(TracingService, testTracingService(new CallLog()))],
+    services: [serviceRegistration(TracingService, testTracingService(calls))],
     routes: [
       ...probeRoutes(() => readiness()),
       // A route added by the app, as /metrics or POST /v1/traces will be.
@@ -57,7 +59,12 @@ afterAll(async () => {
 
 beforeEach(() => {
   internalErrors.length = 0;
+  calls.clear();
   readiness = () => ({ ready: true });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 function postJson(path: string, body: string, contentType = "application/json"): Promise<Response> {
@@ -198,5 +205,131 @@ describe("requests that never finish arriving", () => {
     } finally {
       await slow.close(0);
     }
+  });
+});
+
+/** A Connect JSON request's bytes as a raw socket sends them: a stream's request is one enveloped message. */
+function rawConnectRequest(path: string, message: unknown, headers: Record<string, string> = {}, httpVersion = "1.1"): string {
+  const json = JSON.stringify(message);
+  const envelope = Buffer.alloc(5 + Buffer.byteLength(json));
+  envelope.writeUInt32BE(Buffer.byteLength(json), 1);
+  envelope.write(json, 5);
+  const head = Object.entries({ "content-type": "application/connect+json", "content-length": String(envelope.length), ...headers }).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `POST ${path} HTTP/${httpVersion}\r\n${head.join("")}\r\n${envelope.toString("latin1")}`;
+}
+
+/** Everything the server writes outside the logger the app hands it. */
+function watchConsole() {
+  const stderr = vi.spyOn(process.stderr, "write");
+  const consoleError = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  return { written: () => [...stderr.mock.calls.map((call) => String(call[0])), ...consoleError.mock.calls.map((call) => call.map(String).join(" "))] };
+}
+
+/** `promise`, or a failure naming what never happened after `ms`. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms).unref())]);
+}
+
+describe("a client that hangs up while its stream waits for the socket to drain", () => {
+  it("ends the stream (its implementation's finally runs), with nothing on stderr and nothing reported", async () => {
+    const output = watchConsole();
+    const host = server.address.split(":")[0]!;
+    // A watch of back-to-back 16 KiB messages fills the socket at once: the answer is waiting
+    // for it to drain when the client goes, closed or reset.
+    const request = rawConnectRequest("/traceledger.v1.TracingService/WatchTrace", { traceId: ids.traceId }, { host });
+    for (let round = 0; round < 10; round++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(server.port, host, () => socket.write(request, "latin1"));
+        socket.once("data", () => {
+          if (round % 2 === 0) socket.destroy();
+          else socket.resetAndDestroy();
+          resolve();
+        });
+        socket.on("error", () => resolve());
+      });
+      await within(5_000, `round ${round}: the watch's finally`, calls.next("watchTrace.finally"));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(output.written()).toEqual([]);
+    expect(internalErrors).toEqual([]);
+  });
+});
+
+describe("a failure of the server's that no interceptor sees", () => {
+  it("is reported once, with its procedure and request id, and the client gets a bare internal error", async () => {
+    const reported: unknown[][] = [];
+    const output = watchConsole();
+    const broken = await createHttpServer({
+      host: "127.0.0.1",
+      port: 0,
+      services: [
+        serviceRegistration(TracingService, {
+          // A header value fetch's Headers accepts and node:http refuses: the answer fails as it is written.
+          startSpan(_request, context) {
+            context.responseHeader.set("x-request-id", context.requestHeader.get("x-request-id") ?? "");
+            context.responseHeader.set("x-broken", "a\u0001b");
+            return {};
+          },
+        }),
+      ],
+      routes: [],
+      onInternalError: (...args) => reported.push(args),
+    });
+    try {
+      const response = await fetch(`http://${broken.address}/traceledger.v1.TracingService/StartSpan`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": "broken-header-call" },
+        body: JSON.stringify(ids),
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect([response.status, await response.json()]).toEqual([500, { code: "internal", message: "internal error" }]);
+      expect(reported).toEqual([[expect.objectContaining({ code: "ERR_INVALID_CHAR" }), "traceledger.v1.TracingService/StartSpan", "broken-header-call"]]);
+      expect(output.written()).toEqual([]);
+    } finally {
+      await broken.close(0);
+    }
+  });
+});
+
+describe("compression, as connect-node's adapter offered it", () => {
+  it("compresses a Connect stream's messages for a client that accepts gzip", async () => {
+    const json = JSON.stringify({ traceId: ids.traceId, afterVersion: "1" });
+    const envelope = Buffer.alloc(5 + json.length);
+    envelope.writeUInt32BE(json.length, 1);
+    envelope.write(json, 5);
+    const response = await fetch(`${baseUrl}/traceledger.v1.TracingService/WatchTrace`, {
+      method: "POST",
+      headers: { "content-type": "application/connect+json", "connect-accept-encoding": "gzip" },
+      body: envelope,
+    });
+    expect(response.headers.get("connect-content-encoding")).toBe("gzip");
+    await response.body?.cancel();
+  });
+});
+
+describe("a call whose Host header is missing or names no host", () => {
+  function send(request: string): Promise<string> {
+    return new Promise<string>((resolve) => {
+      const socket = connect(server.port, "127.0.0.1", () => socket.write(request, "latin1"));
+      let text = "";
+      socket.on("data", (chunk) => (text += String(chunk)));
+      socket.on("close", () => resolve(text));
+    });
+  }
+
+  it("is answered 400 invalid_argument, nothing is reported, and the server serves on", async () => {
+    const output = watchConsole();
+    // HTTP/1.0 needs no Host header (node:http refuses an HTTP/1.1 request without one).
+    const answers = [
+      await send(rawConnectRequest("/traceledger.v1.TracingService/StartSpan", ids, {}, "1.0")),
+      await send(rawConnectRequest("/traceledger.v1.TracingService/StartSpan", ids, { host: "[", connection: "close" })),
+    ];
+    for (const answer of answers) {
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+      expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({ code: "invalid_argument" });
+    }
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+    expect(internalErrors).toEqual([]);
+    expect(output.written()).toEqual([]);
   });
 });

@@ -4,11 +4,12 @@
 // HTTP/2 and has its own door.
 
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Code, ConnectError, createServiceImplSpec, type ConnectRouterOptions, type MethodImpl } from "@connectrpc/connect";
-import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { Code, ConnectError, createConnectRouter, createServiceImplSpec, type ConnectRouterOptions, type MethodImpl } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { setMaxListeners } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { connectRequestListener } from "./connect-request-listener.js";
 import { withCors, type CorsPolicy } from "./cors.js";
 import { withDecodeErrorInfo } from "./decode-error-info.js";
 import { DECODE_RECURSION_LIMIT } from "./decode-recursion-limit.js";
@@ -82,28 +83,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     writeMaxBytes: (options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) * JSON_ANSWER_EXPANSION,
     interceptors: [publicErrorInterceptor(onInternalError), untilAbortedInterceptor(), preEncodedJsonInterceptor()],
   };
-  const handler = connectNodeAdapter({
-    ...protocols,
-    routes: (router) => {
-      for (const registration of options.services) {
-        const first = router.handlers.length;
-        const spec = createServiceImplSpec(registration.service, registration.implementation);
-        for (const method of Object.values(spec.methods)) {
-          // connect's shutdownSignal aborts every call it is given to; only
-          // streams get it, so unary calls can finish within the grace period.
-          const streaming = method.kind !== "unary";
-          if (streaming) streamingPaths.add(`/${registration.service.typeName}/${method.method.name}`);
-          const jsonOptions = { ignoreUnknownFields: registration.ignoreUnknownJsonFields, recursionLimit: DECODE_RECURSION_LIMIT };
-          router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, jsonOptions, shutdownSignal: streamShutdown.signal } : { ...protocols, jsonOptions });
-        }
-        // The adapter serves router.handlers as they stand once this callback returns.
-        const added = router.handlers.splice(first);
-        router.handlers.push(...added.map((handler) => withDecodeErrorInfo(handler, registration.malformedRequestReason)));
-      }
-    },
-    // Only HTTP/1.1 requests reach this server, so the router's node:http types hold.
-    fallback: plainRouter(options.routes, onInternalError) as NonNullable<ConnectNodeAdapterOptions["fallback"]>,
-  });
+  // As connectNodeAdapter would have it: answers compressed for the clients that accept it.
+  const router = createConnectRouter({ ...protocols, acceptCompression: [compressionGzip, compressionBrotli] });
+  for (const registration of options.services) {
+    const first = router.handlers.length;
+    const spec = createServiceImplSpec(registration.service, registration.implementation);
+    for (const method of Object.values(spec.methods)) {
+      // connect's shutdownSignal aborts every call it is given to; only
+      // streams get it, so unary calls can finish within the grace period.
+      const streaming = method.kind !== "unary";
+      if (streaming) streamingPaths.add(`/${registration.service.typeName}/${method.method.name}`);
+      const jsonOptions = { ignoreUnknownFields: registration.ignoreUnknownJsonFields, recursionLimit: DECODE_RECURSION_LIMIT };
+      router.rpc(method.method, method.impl as MethodImpl<DescMethod>, streaming ? { ...protocols, jsonOptions, shutdownSignal: streamShutdown.signal } : { ...protocols, jsonOptions });
+    }
+    const added = router.handlers.splice(first);
+    router.handlers.push(...added.map((handler) => withDecodeErrorInfo(handler, registration.malformedRequestReason)));
+  }
+  const handler = connectRequestListener(router.handlers, plainRouter(options.routes, onInternalError), onInternalError);
 
   let closing: Promise<void> | undefined;
   const server = createServer(

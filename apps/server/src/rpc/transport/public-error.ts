@@ -10,8 +10,11 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { withErrorInfo } from "../rpc-error.js";
 import { isDatabaseUnavailable } from "./database-unavailable.js";
 
-/** Receives every unexpected error, with the procedure ("pkg.Service/Method") it came from. */
-export type InternalErrorHandler = (error: unknown, procedure: string) => void;
+/**
+ * Receives every unexpected error, with the procedure ("pkg.Service/Method") it came
+ * from and, where the door knows it, the call's request id (x-request-id).
+ */
+export type InternalErrorHandler = (error: unknown, procedure: string, requestId?: string) => void;
 
 export const logInternalError: InternalErrorHandler = (error, procedure) => {
   console.error(`rpc ${procedure} failed unexpectedly`, error);
