@@ -37,6 +37,7 @@ export class ServerMetrics {
   private readonly alertsRaised: Counter<"kind">;
   private readonly alertsResolved: Counter<"kind">;
   private readonly alertsOpen: Gauge<"kind">;
+  private readonly monitoringStatsEvicted: Counter;
   private readonly subscriberLag: Gauge<"subscriber">;
   private readonly appendDuration: Histogram;
   private readonly eventsAppended: Counter;
@@ -81,6 +82,11 @@ export class ServerMetrics {
       name: "traceledger_alerts_open",
       help: "Alerts raised and not yet resolved, by kind.",
       labelNames: ["kind"],
+      registers,
+    });
+    this.monitoringStatsEvicted = new Counter({
+      name: "traceledger_monitoring_stats_evicted_total",
+      help: "Statistics of services and operations (error-rate window, latency baseline) the monitoring saga forgot to stay within MONITORING_MAX_OPERATIONS, counted by the replica that runs it.",
       registers,
     });
     this.subscriberLag = new Gauge({
@@ -241,6 +247,11 @@ export class ServerMetrics {
   private setOpenAlertsOf(kind: string, count: number): void {
     this.openAlerts.set(kind, count);
     this.alertsOpen.set({ kind }, count);
+  }
+
+  /** The saga's leader let `count` statistics go past MONITORING_MAX_OPERATIONS. */
+  statsEvicted(count: number): void {
+    this.monitoringStatsEvicted.inc(count);
   }
 
   setSubscriberLag(subscriber: string, seconds: number): void {

@@ -117,6 +117,18 @@ describe("ServerMetrics", () => {
     expect(value(families, "traceledger_subscriber_lag_seconds", { subscriber: "monitoring" })).toBe(3);
   });
 
+  it("counts the saga's statistics let go past MONITORING_MAX_OPERATIONS, from 0", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const name = "traceledger_monitoring_stats_evicted_total";
+    let families = await scrape(metrics);
+    expect(family(families, name).type).toBe("counter");
+    expect(value(families, name)).toBe(0);
+    metrics.statsEvicted(3);
+    metrics.statsEvicted(2);
+    families = await scrape(metrics);
+    expect(value(families, name)).toBe(5);
+  });
+
   it("times group commits and counts the events they wrote", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     metrics.observeAppend(0.0004, 10);

@@ -13,6 +13,11 @@ export interface MonitoringObserver {
    * anything alertRaised/alertResolved did to the gauge. Empty from a replica that is not the leader.
    */
   setOpenAlerts(countsByKind: ReadonlyMap<string, number>): void;
+  /**
+   * Statistics of services and operations the leader's fold let go past MONITORING_MAX_OPERATIONS
+   * since the last call (never those a rebuild let go again while replaying the log).
+   */
+  statsEvicted?(count: number): void;
   /** How old the newest event was when the subscriber processed it, 0 when caught up. */
   setSubscriberLag(subscriber: string, seconds: number): void;
 }

@@ -5,7 +5,7 @@
 
 import { isDecimal, isWholeNumber, parseBoolean } from "../config/setting-values.js";
 import { takeUrlCredentials, withoutUserinfo } from "../config/url-credentials.js";
-import { MAX_ERROR_RATE_BUCKETS, monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
+import { DEFAULT_MAX_OPERATIONS, MAX_ERROR_RATE_BUCKETS, monitoringConfig, type MonitoringConfig } from "../domain/monitoring/index.js";
 
 export interface MonitoringSettings {
   readonly enabled: boolean;
@@ -24,6 +24,9 @@ interface Setting {
   readonly help: string;
 }
 
+/** MONITORING_MAX_OPERATIONS at most: a million operations keep 0.7 GB with the default window, 24 GB with the widest. */
+const MAX_OPERATIONS_LIMIT = 1_000_000;
+
 export const MONITORING_SETTINGS: readonly Setting[] = [
   { name: "MONITORING_ENABLED", default: "true", help: "true or false: run the DistributedTracingSaga (active spans, alerts, orphan cleanup)." },
   { name: "MONITORING_SLOW_SPAN_MS", default: "5000", help: "A span still running after longer than this raises a slow-span alert (while it runs)." },
@@ -41,6 +44,11 @@ export const MONITORING_SETTINGS: readonly Setting[] = [
   },
   { name: "MONITORING_ERROR_RATE_BUCKET_MS", default: "10000", help: "The step the error-rate window slides by." },
   { name: "MONITORING_ERROR_RATE_MIN_SAMPLES", default: "20", help: "With fewer ended spans than this in the window, no error-rate alert is raised and an open one resolves (INSUFFICIENT_SAMPLES)." },
+  {
+    name: "MONITORING_MAX_OPERATIONS",
+    default: String(DEFAULT_MAX_OPERATIONS),
+    help: `The most operations (service and span name) whose error rate and latency baseline the saga keeps, and apart from them the most services, 1 to ${MAX_OPERATIONS_LIMIT}; past it the least recently active without an open alert is forgotten (an id in span names makes an operation per call).`,
+  },
   { name: "MONITORING_CRITICAL_ERROR_TYPES", default: "", help: "Comma-separated error types that raise an alert at once, e.g. \"OutOfMemoryError,DataLoss\"." },
   { name: "MONITORING_ORPHAN_TIMEOUT_MS", default: "300000", help: "A span open longer than this is closed as an orphan (end reason ORPHANED)." },
   { name: "MONITORING_TRACE_IDLE_TIMEOUT_MS", default: "60000", help: "A trace begun elsewhere (no local root) is closed once nothing has run in it for longer than this." },
@@ -127,6 +135,7 @@ export function loadMonitoringSettings(env: NodeJS.ProcessEnv, problems: string[
     traceIdleTimeoutNs: BigInt(integer("MONITORING_TRACE_IDLE_TIMEOUT_MS", 1, 7 * DAY_MS)) * MS,
     // Statistics outlive their window (the saga requires it), an hour at least.
     statsRetentionNs: BigInt(Math.max(3_600_000, windowMs)) * MS,
+    maxOperations: integer("MONITORING_MAX_OPERATIONS", 1, MAX_OPERATIONS_LIMIT),
   };
   // The rules the two variables can break together: the window must be whole buckets, and not too many.
   const buckets = Math.ceil(windowMs / bucketMs);

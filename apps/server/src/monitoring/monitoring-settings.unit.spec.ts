@@ -42,6 +42,16 @@ describe("monitoring settings from the environment", () => {
     expect(load({ MONITORING_SNAPSHOT_EVERY_EVENTS: "1e6" }).problems).toEqual(['MONITORING_SNAPSHOT_EVERY_EVENTS="1e6" is not a whole number between 0 and 1000000000']);
   });
 
+  it("read MONITORING_MAX_OPERATIONS (10000 unless given), and refuse what is not a count from 1 to 1000000", () => {
+    expect(load({}).settings.saga.maxOperations).toBe(10_000);
+    expect(load({ MONITORING_MAX_OPERATIONS: " 500 " })).toMatchObject({ settings: { saga: { maxOperations: 500 } }, problems: [] });
+    for (const bad of ["0", "-1", "1.5", "10k", "1e4", "1000001"]) {
+      const { settings, problems } = load({ MONITORING_MAX_OPERATIONS: bad });
+      expect(problems).toEqual([`MONITORING_MAX_OPERATIONS=${JSON.stringify(bad)} is not a whole number between 1 and 1000000`]);
+      expect(settings.saga.maxOperations).toBe(10_000);
+    }
+  });
+
   it("refuse an override past a day, and one given twice (which of the two would win is not obvious)", () => {
     const { problems } = load({ MONITORING_SLOW_SPAN_OVERRIDES: "a=86400000,b=86400001,c/op=1,c/op=2,c=5,c =6" });
     expect(problems).toEqual([

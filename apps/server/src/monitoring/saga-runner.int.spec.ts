@@ -314,4 +314,46 @@ describe("SagaRunner", () => {
     await follower.stop();
     await h.close();
   });
+
+  it("reports the statistics let go past maxOperations from the leader once each: not from a follower, nor again from a rebuild", async () => {
+    const h = await fresh({ maxOperations: 2 });
+    const evicted = { a: 0, follower: 0, b: 0 };
+    const counting = (who: keyof typeof evicted): MonitoringObserver => ({
+      alertRaised: () => {},
+      alertResolved: () => {},
+      setActiveSpans: () => {},
+      setOpenAlerts: () => {},
+      setSubscriberLag: () => {},
+      statsEvicted: (count) => (evicted[who] += count),
+    });
+    const calls = async (names: readonly string[]) => {
+      for (const name of names) {
+        const [traceId, spanId] = [traceIdOf(), spanIdOf()];
+        await submit(h, startSpan(traceId, spanId, h.clock.now, { name }), endSpan(traceId, spanId, h.clock.now + 1_000_000n));
+      }
+    };
+    const a = h.runner({ holder: "a", observer: counting("a") });
+    const follower = h.runner({ holder: "follower", observer: counting("follower") });
+    await a.step();
+    // Five names of one service: three operations go; the service stays.
+    await calls(["GET /orders/1", "GET /orders/2", "GET /orders/3", "GET /orders/4", "GET /orders/5"]);
+    await a.step(true);
+    await follower.step(true);
+    expect(a.state.statsEvicted).toBe(3);
+    expect(follower.state.statsEvicted).toBe(3);
+    expect(evicted).toEqual({ a: 3, follower: 0, b: 0 });
+
+    // B takes over and rebuilds by replaying the log (three let go again): it reports only what goes after.
+    await a.stop();
+    const b = h.runner({ holder: "b", observer: counting("b") });
+    await b.step();
+    expect(b.isLeader).toBe(true);
+    expect(evicted.b).toBe(0);
+    await calls(["GET /orders/6", "GET /orders/7"]);
+    await b.step(true);
+    expect(evicted).toEqual({ a: 3, follower: 0, b: 2 });
+    await b.stop();
+    await follower.stop();
+    await h.close();
+  });
 });

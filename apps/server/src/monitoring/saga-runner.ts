@@ -118,6 +118,9 @@ export class SagaRunner {
   private readonly snapshots: SagaSnapshotKeeper | undefined;
   /** The first step looked for a snapshot to start the follower's fold from. */
   private snapshotLookedFor = false;
+  /** The fold whose evictions were last looked at, and how many it had made by then (reportEvictions). */
+  private evictionsOf: SagaFold | undefined;
+  private evictionsSeen = 0;
   private readyResolve!: () => void;
   /** Settles once the first catch-up is done: the state shows the log as it was at start. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
@@ -220,6 +223,20 @@ export class SagaRunner {
     // Every replica holds the count; only the leader reports it, so a sum over replicas is right.
     this.options.observer?.setActiveSpans(this.role === "leader" ? this.fold.runningCount() : 0);
     if (this.role === "leader") this.reportOpenAlerts(this.fold);
+    this.reportEvictions();
+  }
+
+  /**
+   * Counts the statistics the leader's fold let go since the last step (every replica's fold lets
+   * the same ones go: only the leader counts, so a sum over replicas is right). Another fold (a
+   * rebuild, a snapshot restored) starts from what it holds: what it let go replaying the log,
+   * the fold before it had let go already.
+   */
+  private reportEvictions(): void {
+    const evicted = this.fold.state.statsEvicted;
+    if (this.role === "leader" && this.evictionsOf === this.fold && evicted > this.evictionsSeen) this.options.observer?.statsEvicted?.(evicted - this.evictionsSeen);
+    this.evictionsOf = this.fold;
+    this.evictionsSeen = evicted;
   }
 
   /** A replica's first fold goes on from the leader's snapshot rather than from the log's start. */
@@ -493,6 +510,8 @@ export class SagaRunner {
     // Its catch-up tells nobody; the hand-over tells watchers of the spans it saw stop, and why.
     fold.rememberStops();
     this.fold = fold;
+    this.evictionsOf = fold;
+    this.evictionsSeen = fold.state.statsEvicted;
     this.position = this.committed = checkpoint;
     // What the rebuild resolved for traces the log no longer has: stored at the first settle.
     this.pendingAlerts = resolutions;

@@ -228,7 +228,7 @@ describe("the saga's snapshot", () => {
           "nextTick",
           "state",
         ],
-        "format": 6,
+        "format": 7,
         "operation": [
           "anomalyAlertId",
           "baseline",
@@ -271,6 +271,7 @@ describe("the saga's snapshot", () => {
           "operations",
           "services",
           "statisticAlerts",
+          "statsEvicted",
           "tickedBucket",
           "traces",
         ],

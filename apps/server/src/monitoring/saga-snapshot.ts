@@ -19,8 +19,9 @@ import type { LeaseClaim } from "../subscription/subscription-lease.js";
  * lists the state's fields and fails when they change, as a reminder. 5: service and span names
  * are kept by their first 1,024 bytes (domain/monitoring/bounded-text.ts). 6: openSince is when
  * the saga learned of a span or trace (a start dated ahead no longer counts), learnedAt gone.
+ * 7: statsEvicted, statistics let go past config.maxOperations (their maps are capped).
  */
-export const SAGA_SNAPSHOT_FORMAT = 6;
+export const SAGA_SNAPSHOT_FORMAT = 7;
 
 /** What a SagaFold is, besides its configuration. */
 export interface SagaFoldImage {

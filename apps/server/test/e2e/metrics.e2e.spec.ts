@@ -73,6 +73,7 @@ describe("GET /metrics", () => {
       traceledger_alerts_raised_total: "counter",
       traceledger_alerts_resolved_total: "counter",
       traceledger_alerts_open: "gauge",
+      traceledger_monitoring_stats_evicted_total: "counter",
       traceledger_subscriber_lag_seconds: "gauge",
       traceledger_event_store_append_duration_seconds: "histogram",
       traceledger_events_appended_total: "counter",

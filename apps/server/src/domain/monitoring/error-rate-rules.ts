@@ -11,10 +11,10 @@
 
 import { operationErrorRateAlertId, serviceErrorRateAlertId } from "./alert-ids.js";
 import { formatDuration, formatRate } from "./alert-text.js";
-import { countBuckets, type ErrorCounts } from "./error-rate-window.js";
+import { countBuckets, releasingBucket, type ErrorCounts } from "./error-rate-window.js";
 import type { AlertRaised, AlertResolved, OperationSubject, ResolveReason, ServiceSubject } from "./monitoring-events.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { bucketCount, bucketOf, errorRateStatsOf, type ActiveSpan, type ErrorRateStats, type MonitoringState } from "./monitoring-state.js";
+import { bucketCount, bucketOf, checkedBucket, errorRateStatsOf, type ActiveSpan, type ErrorRateStats, type MonitoringState } from "./monitoring-state.js";
 
 type Scope = "service" | "operation";
 type ErrorRateAlert = Extract<AlertRaised, { kind: "error_rate" }>;
@@ -77,11 +77,7 @@ function judgeWithSpan(
   }
 }
 
-/**
- * The first bucket boundary after the alert's last check, up to `bucket`, at
- * which the window no longer holds the alert up. At the instant bucket b
- * begins, the window is the buckets (b - size, b - 1]: b holds nothing yet.
- */
+/** The first bucket boundary after the alert's last check, up to `bucket`, at which the window no longer holds the alert up. */
 function resolutionAtBoundaries(
   stats: ErrorRateStats,
   alertId: string,
@@ -90,18 +86,11 @@ function resolutionAtBoundaries(
   state: MonitoringState,
 ): AlertResolved | undefined {
   const c = state.config.errorRate;
-  const size = bucketCount(state.config);
-  // Spans were counted up to lastBucket and ticks checked up to tickedBucket; past
-  // size boundaries the window is empty, so the walk is at most a window long.
-  const checked = stats.lastBucket > state.tickedBucket ? stats.lastBucket : state.tickedBucket;
-  for (let b = checked + 1; b <= bucket; b++) {
-    countBuckets(stats.errors, b - size + 1, b - 1, counts);
-    const rate = counts.ended === 0 ? 0 : counts.errored / counts.ended;
-    const at = BigInt(b) * c.bucketNs;
-    if (counts.ended < c.minSamples) return rateResolved(alertId, subject, at, "insufficient_samples", rate);
-    if (rate <= c.resolveAt) return rateResolved(alertId, subject, at, "below_threshold", rate);
-  }
-  return undefined;
+  // Spans were counted up to lastBucket and ticks checked up to tickedBucket.
+  const b = releasingBucket(stats.errors, checkedBucket(stats, state) + 1, bucket, c, counts);
+  if (b === undefined) return undefined;
+  const rate = counts.ended === 0 ? 0 : counts.errored / counts.ended;
+  return rateResolved(alertId, subject, BigInt(b) * c.bucketNs, counts.ended < c.minSamples ? "insufficient_samples" : "below_threshold", rate);
 }
 
 function subjectOf(scope: Scope, span: ActiveSpan): ServiceSubject | OperationSubject {

@@ -54,3 +54,18 @@ export function countBuckets(w: ErrorRateWindow, first: number, last: number, ou
   }
   return out;
 }
+
+/**
+ * The first bucket b from `first` to `last` at whose start the window no longer holds an open
+ * alert up (fewer than `minSamples` ended spans, or a rate at or below `resolveAt`), its counts
+ * in `out`; undefined when none. At the instant b begins the window is (b - size, b - 1]: b holds
+ * nothing yet. Past size boundaries the window is empty, so the walk is at most a window long.
+ */
+export function releasingBucket(w: ErrorRateWindow, first: number, last: number, c: { readonly minSamples: number; readonly resolveAt: number }, out: ErrorCounts): number | undefined {
+  const size = w.bucketOf.length;
+  for (let b = first; b <= last; b++) {
+    countBuckets(w, b - size + 1, b - 1, out);
+    if (out.ended < c.minSamples || out.errored / out.ended <= c.resolveAt) return b;
+  }
+  return undefined;
+}

@@ -6,7 +6,7 @@ export type { DistributedTracingSaga } from "./distributed-tracing-saga.js";
 export { decideMonitoring } from "./monitoring-decide.js";
 export { evolveMonitoring, forgetTraces, initialMonitoringState, spanIdHex, tracesWithOpenAlerts } from "./monitoring-state.js";
 export type { ActiveSpan, MonitoringState } from "./monitoring-state.js";
-export { DEFAULT_MONITORING_CONFIG, MAX_ERROR_RATE_BUCKETS, monitoringConfig, slowSpanThresholdNs } from "./monitoring-config.js";
+export { DEFAULT_MAX_OPERATIONS, DEFAULT_MONITORING_CONFIG, MAX_ERROR_RATE_BUCKETS, monitoringConfig, slowSpanThresholdNs } from "./monitoring-config.js";
 export type { AnomalyConfig, ErrorRateConfig, MonitoringConfig, MonitoringConfigInput, SlowSpanThresholds } from "./monitoring-config.js";
 export type { MonitoringInput, Tick, TraceEventRecorded } from "./monitoring-input.js";
 export type { SagaSpanId, SagaTraceEvent } from "./saga-trace-event.js";

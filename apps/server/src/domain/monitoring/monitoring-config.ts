@@ -51,6 +51,12 @@ export interface MonitoringConfig {
   readonly anomaly: AnomalyConfig;
   /** Per-service and per-operation statistics are forgotten after this long without a span. */
   readonly statsRetentionNs: bigint;
+  /**
+   * The most operations whose statistics are kept, and apart from them the most services: names
+   * come from clients (an id in a span name), and each keeps an error-rate window and a baseline
+   * for at least statsRetentionNs. Past it, the least recently active without an open alert goes.
+   */
+  readonly maxOperations: number;
 }
 
 const SECOND = 1_000_000_000n;
@@ -62,6 +68,13 @@ const SECOND = 1_000_000_000n;
  */
 export const MAX_ERROR_RATE_BUCKETS = 1000;
 
+/**
+ * The default of maxOperations. Measured (heap after a full GC): an operation keeps ~0.7 KB with
+ * the default 6-bucket window and ~24 KB with 1000 buckets, a service ~0.5 KB and ~24 KB; so
+ * both maps full hold ~12 MB by default and ~480 MB with the widest window (docs/operations.md).
+ */
+export const DEFAULT_MAX_OPERATIONS = 10_000;
+
 export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = {
   slowSpan: { defaultNs: 5n * SECOND, byService: new Map(), byOperation: new Map() },
   slowTraceThresholdNs: 10n * SECOND,
@@ -71,6 +84,7 @@ export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = {
   traceIdleTimeoutNs: 60n * SECOND,
   anomaly: { k: 4, minSamples: 30, alpha: 0.01, minStddevNs: 1_000_000n, clearAfter: 10 },
   statsRetentionNs: 3600n * SECOND,
+  maxOperations: DEFAULT_MAX_OPERATIONS,
 };
 
 /** Overrides in plain objects, as read from the environment or a file. */
@@ -87,6 +101,7 @@ export interface MonitoringConfigInput {
   readonly traceIdleTimeoutNs?: bigint;
   readonly anomaly?: Partial<AnomalyConfig>;
   readonly statsRetentionNs?: bigint;
+  readonly maxOperations?: number;
 }
 
 /** The defaults with `input` laid over them; throws a RangeError for values the rules cannot work with. */
@@ -119,6 +134,7 @@ export function monitoringConfig(input: MonitoringConfigInput = {}): MonitoringC
       clearAfter: input.anomaly?.clearAfter ?? d.anomaly.clearAfter,
     },
     statsRetentionNs: input.statsRetentionNs ?? d.statsRetentionNs,
+    maxOperations: input.maxOperations ?? d.maxOperations,
   };
   validate(config);
   return config;
@@ -153,6 +169,7 @@ function validate(c: MonitoringConfig): void {
   if (!Number.isInteger(e.minSamples) || e.minSamples < 1) throw new RangeError("monitoring config: errorRate.minSamples must be a positive integer");
   // Statistics are only dropped once their window is empty, so open error-rate alerts resolve first.
   if (c.statsRetentionNs < e.windowNs) throw new RangeError("monitoring config: statsRetentionNs must be at least errorRate.windowNs");
+  if (!Number.isInteger(c.maxOperations) || c.maxOperations < 1) throw new RangeError(`monitoring config: maxOperations must be a positive integer, got ${c.maxOperations}`);
 
   const a = c.anomaly;
   if (!(a.k > 0)) throw new RangeError("monitoring config: anomaly.k must be positive");

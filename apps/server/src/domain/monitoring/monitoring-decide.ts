@@ -16,6 +16,7 @@ import { endedAs, isIdle, spanIdHex, startedOperationKey, type ActiveSpan, type 
 import { idleTracesOnTick, orphanOnTick } from "./orphan-rules.js";
 import type { SagaSpanId, SagaSpanStarted } from "./saga-trace-event.js";
 import { slowSpanOnEnd, slowSpanOnFinish, slowSpanOnTick, slowTraceOnCompleted, slowTraceOnTick } from "./slow-rules.js";
+import { lettingGoOnSpan } from "./stats-cap-rules.js";
 
 const NOTHING: readonly MonitoringOutput[] = Object.freeze([]);
 // Most ended spans and completed traces decide nothing: the rules write into
@@ -65,6 +66,9 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
       const end = event.value.endTimeUnixNano;
       const durationNs = end > span.startTime ? end - span.startTime : 0n;
       const ended = endedAs(span, event.value.name);
+      // Its service's statistics, then its operation's, may make others go (evolve makes them in that order).
+      lettingGoOnSpan(state.services, ended.service, at, state, out);
+      lettingGoOnSpan(state.operations, ended.operationKey, at, state, out);
       slowSpanOnEnd(span, ended, end, durationNs, state.config, out);
       criticalErrorsOnFinish(span, end, durationNs, "span_ended", out);
       errorRateOnEnd(ended, event.value.status?.code === StatusCode.ERROR, at, state, out);
@@ -97,7 +101,7 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
     }
     case "spanStarted":
       // Only an operation with an alert open can have anything to resolve.
-      return state.statisticAlerts.size === 0 ? NOTHING : idleOperationOnStart(input, event.value, at, state);
+      return state.statisticAlerts.size === 0 ? NOTHING : statisticsOnStart(input, event.value, at, state);
     case "traceStarted":
     case "spanEventRecorded":
     case "spanAttributeUpdated":
@@ -109,22 +113,26 @@ function traceEvent(input: TraceEventRecorded, at: bigint, state: MonitoringStat
  * A span of an operation idle past the retention starts, and no tick has found it yet
  * (a replay's ticks follow the log, and a log that went quiet gives none): the start
  * makes the operation new (monitoring-state.ts), so what a tick in the quiet spell would
- * have resolved on it is resolved first, with the same content.
+ * have resolved on it is resolved first, with the same content. So is what a tick would
+ * have resolved on the statistics a new operation makes go past the cap (stats-cap-rules.ts).
  */
-function idleOperationOnStart(
+function statisticsOnStart(
   input: TraceEventRecorded,
   e: SagaSpanStarted,
   at: bigint,
   state: MonitoringState,
 ): readonly MonitoringOutput[] {
-  const op = state.operations.get(startedOperationKey(boundedText(e.serviceName), boundedText(e.name)));
-  if (op === undefined || (op.errorAlertId === undefined && op.anomalyAlertId === undefined) || !isIdle(op, at, state.config)) return NOTHING;
   // A start already folded touches nothing.
   if (state.traces.get(input.traceId)?.running.has(spanIdHex(e.spanId))) return NOTHING;
+  const key = startedOperationKey(boundedText(e.serviceName), boundedText(e.name));
+  const op = state.operations.get(key);
   const out: MonitoringOutput[] = [];
-  const errorAlert = op.errorAlertId === undefined ? undefined : state.statisticAlerts.get(op.errorAlertId);
-  if (errorAlert?.kind === "error_rate") errorRateOnTick(errorAlert, at, state, out);
-  idleOperationOnSpan(op, state, out);
+  if (op !== undefined && (op.errorAlertId !== undefined || op.anomalyAlertId !== undefined) && isIdle(op, at, state.config)) {
+    const errorAlert = op.errorAlertId === undefined ? undefined : state.statisticAlerts.get(op.errorAlertId);
+    if (errorAlert?.kind === "error_rate") errorRateOnTick(errorAlert, at, state, out);
+    idleOperationOnSpan(op, state, out);
+  }
+  lettingGoOnSpan(state.operations, key, at, state, out);
   return out.length === 0 ? NOTHING : out;
 }
 

@@ -10,13 +10,13 @@
 import { StatusCode, type SpanKind } from "@traceledger/proto";
 import { bytesToHex } from "../trace/w3c-ids.js";
 import { boundedText } from "./bounded-text.js";
-import { newErrorRateWindow, recordEnded, type ErrorRateWindow } from "./error-rate-window.js";
+import { newErrorRateWindow, recordEnded, releasingBucket, type ErrorCounts, type ErrorRateWindow } from "./error-rate-window.js";
 import { addLatencySample, anomalyThresholdNs, newLatencyBaseline, type LatencyBaseline } from "./latency-baseline.js";
 import { slowSpanThresholdNs, type MonitoringConfig } from "./monitoring-config.js";
 import type { AlertRaised, AlertResolved, OperationSubject, ServiceSubject } from "./monitoring-events.js";
 import type { MonitoringInput, TraceEventRecorded } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { grainEndOf, idleEntries, touch, type Recency } from "./recency.js";
+import { grainEndOf, idleEntries, leastRecent, touch, type Recency } from "./recency.js";
 import type { SagaSpanId } from "./saga-trace-event.js";
 
 export interface ActiveSpan {
@@ -99,6 +99,11 @@ export interface MonitoringState {
   readonly services: Map<string, ServiceStats>;
   /** By operationKey(service, span name), in order of last activity. */
   readonly operations: Map<string, OperationStats>;
+  /**
+   * Statistics (of services and operations) let go to keep each map within config.maxOperations
+   * (makeRoom), since the state began, those idle past the retention aside: for /metrics.
+   */
+  statsEvicted: number;
   readonly openAlerts: Map<string, AlertRaised>;
   /** The open error-rate and anomaly alerts: the ones time alone can resolve, so ticks recheck them. */
   readonly statisticAlerts: Map<string, StatisticAlertRaised>;
@@ -118,6 +123,17 @@ export type StatisticAlertEvent = StatisticAlertRaised | (AlertResolved & { read
 /** Traces are reordered at most once a second of activity. */
 export const TRACE_GRAIN_NS = 1_000_000_000n;
 
+/**
+ * Statistics too, or once a bucket when buckets are shorter: their order picks what goes past
+ * config.maxOperations (makeRoom), so an operation with a span every second goes only when the
+ * cap's worth of other names were active within one second. Reordered per bucket (10 s), the
+ * busiest operation, first of its bucket, would go once the cap's worth of new names came after
+ * it in the same bucket.
+ */
+function statsGrain(config: MonitoringConfig): bigint {
+  return config.errorRate.bucketNs < TRACE_GRAIN_NS ? config.errorRate.bucketNs : TRACE_GRAIN_NS;
+}
+
 export function initialMonitoringState(config: MonitoringConfig): MonitoringState {
   return {
     config,
@@ -127,6 +143,7 @@ export function initialMonitoringState(config: MonitoringConfig): MonitoringStat
     liveTraces: new Set(),
     services: new Map(),
     operations: new Map(),
+    statsEvicted: 0,
     openAlerts: new Map(),
     statisticAlerts: new Map(),
     heldAlerts: new Map(),
@@ -217,7 +234,7 @@ export function bucketCount(config: MonitoringConfig): number {
  * and a log that goes quiet gives none).
  */
 export function isIdle(stats: Recency, at: bigint, config: MonitoringConfig): boolean {
-  // Idle implies a new grain (the retention is at least a window, a grain is a bucket):
+  // Idle implies a new grain (the retention is at least a window, a grain at most a bucket):
   // the common case is one comparison and no bigint arithmetic.
   return at >= stats.grainEnd && stats.lastActivity + config.statsRetentionNs < at;
 }
@@ -442,7 +459,7 @@ function finish(state: MonitoringState, trace: TraceTrack, spanId: string): Acti
 }
 
 function operation(state: MonitoringState, key: string, service: string, name: string, at: bigint): OperationStats {
-  const grain = state.config.errorRate.bucketNs;
+  const grain = statsGrain(state.config);
   let op = state.operations.get(key);
   if (op) {
     if (!isIdle(op, at, state.config)) {
@@ -464,12 +481,13 @@ function operation(state: MonitoringState, key: string, service: string, name: s
     anomalyAlertId: undefined,
     normalStreak: 0,
   };
+  makeRoom(state, state.operations, key, at);
   state.operations.set(key, op);
   return op;
 }
 
 function serviceStats(state: MonitoringState, service: string, at: bigint): ServiceStats {
-  const grain = state.config.errorRate.bucketNs;
+  const grain = statsGrain(state.config);
   let stats = state.services.get(service);
   if (stats) {
     if (!isIdle(stats, at, state.config)) {
@@ -479,14 +497,63 @@ function serviceStats(state: MonitoringState, service: string, at: bigint): Serv
     state.services.delete(service);
   }
   stats = { lastActivity: at, grainEnd: grainEndOf(at, grain), service, errors: newErrorRateWindow(bucketCount(state.config)), lastBucket: -1, errorAlertId: undefined };
+  makeRoom(state, state.services, service, at);
   state.services.set(service, stats);
   return stats;
+}
+
+/**
+ * Before a new entry under `key` (none there, or an idle one it replaces): past
+ * config.maxOperations (names come from clients: an id in a span name makes an operation per
+ * call), the least recently active statistics go, as if they had been idle for the retention
+ * period: a span of theirs later starts them afresh. decide resolved first what a tick would
+ * have resolved on them (stats-cap-rules.ts), and reads a statistic let go as one never seen,
+ * as evolve then makes it. Those idle past the retention (a tick would forget them) are not
+ * counted in statsEvicted.
+ */
+function makeRoom(state: MonitoringState, map: Map<string, ErrorRateStats>, key: string, at: bigint): void {
+  if (map.size < state.config.maxOperations) return;
+  for (const [gone, stats] of statsToLetGo(state, map, key, at)) {
+    map.delete(gone);
+    if (!isIdle(stats, at, state.config)) state.statsEvicted++;
+  }
+}
+
+/**
+ * What a new entry under `key` in `map` (the services or the operations) at saga time `at`
+ * makes go, least recently active first: none while the map holds fewer than the cap.
+ */
+export function statsToLetGo<S extends ErrorRateStats>(state: MonitoringState, map: Map<string, S>, key: string, at: bigint): [string, S][] {
+  return leastRecent(map, state.config.maxOperations - 1, (stats) => canLetGo(state, stats, at), key);
+}
+
+const releaseCounts: ErrorCounts = { ended: 0, errored: 0 };
+
+/**
+ * Statistics may go when a tick at `at` would leave no alert open on them: none is open, or
+ * each would resolve (an error rate whose window no longer holds it up, an anomaly of an
+ * operation idle past the retention). Not "none open in the state": a tick that found the
+ * resolution before `at` (live) or has not yet (a replay, whose ticks follow the log) must not
+ * make another statistic go, or the two would judge later spans by different counts. When none
+ * may go, the map grows past the cap until their alerts resolve; the next new entries bring it back.
+ */
+function canLetGo(state: MonitoringState, stats: ErrorRateStats & { readonly anomalyAlertId?: string | undefined }, at: bigint): boolean {
+  if (isIdle(stats, at, state.config)) return true;
+  // Not idle, an anomaly episode ends only with spans of its operation.
+  if (stats.anomalyAlertId !== undefined) return false;
+  if (stats.errorAlertId === undefined) return true;
+  return releasingBucket(stats.errors, checkedBucket(stats, state) + 1, bucketOf(state, at), state.config.errorRate, releaseCounts) !== undefined;
+}
+
+/** The bucket up to which an open error-rate alert on `stats` was checked: its spans were counted up to lastBucket, ticks checked up to tickedBucket. */
+export function checkedBucket(stats: ErrorRateStats, state: MonitoringState): number {
+  return stats.lastBucket > state.tickedBucket ? stats.lastBucket : state.tickedBucket;
 }
 
 /** Statistics without traffic for the retention period go, unless an alert on them is still open. */
 function forgetIdleStats(state: MonitoringState): void {
   const retention = state.config.statsRetentionNs;
-  const grain = state.config.errorRate.bucketNs;
+  const grain = statsGrain(state.config);
   for (const [key, op] of idleEntries(state.operations, state.clock, retention, grain)) {
     if (op.errorAlertId === undefined && op.anomalyAlertId === undefined) state.operations.delete(key);
   }

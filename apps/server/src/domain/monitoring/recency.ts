@@ -36,3 +36,21 @@ export function* idleEntries<K, V extends Recency>(map: Map<K, V>, now: bigint, 
     if (e.lastActivity < idleBefore) yield entry;
   }
 }
+
+/**
+ * The least recently active entries (to the grain: the order is by grain) that `evictable`
+ * lets go, oldest first, as many as the map must lose to hold at most `keep`; fewer when it
+ * lets too few go. `except` (a key about to be replaced) is neither counted nor chosen. One
+ * pass from the front: its cost is the entries chosen and those passed over.
+ */
+export function leastRecent<K, V>(map: Map<K, V>, keep: number, evictable: (entry: V) => boolean, except: K): [K, V][] {
+  let excess = map.size - (map.has(except) ? 1 : 0) - keep;
+  const chosen: [K, V][] = [];
+  if (excess <= 0) return chosen;
+  for (const entry of map) {
+    if (entry[0] === except || !evictable(entry[1])) continue;
+    chosen.push(entry);
+    if (--excess === 0) break;
+  }
+  return chosen;
+}
