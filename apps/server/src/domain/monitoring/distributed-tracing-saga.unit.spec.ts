@@ -6,9 +6,9 @@ import type { AlertRaised, MonitoringEvent } from "./monitoring-events.js";
 import type { MonitoringInput } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import type { MonitoringState } from "./monitoring-state.js";
-import { adoptStoredAlerts, foldStoredAlert } from "./stored-alerts.js";
 import { run } from "./testing/monitoring-specification.js";
 import { simulate, withTicksEvery, type Simulation } from "./testing/monitoring-simulation.js";
+import { rebuiltState } from "./testing/monitoring-takeover.js";
 
 const SECOND = 1_000_000_000n;
 const config = monitoringConfig({
@@ -148,22 +148,7 @@ describe("replay", () => {
  * (see saga-takeover.unit.spec.ts for a checkpoint behind the stored alerts).
  */
 function rebuilt(log: readonly MonitoringInput[], stream: readonly MonitoringEvent[], tickNs = SECOND): MonitoringState {
-  const saga = distributedTracingSaga(config);
-  const state = saga.initialState();
-  let lastTick = 0n;
-  let newest = 0n;
-  for (const input of log) {
-    if (input.type !== "TraceEventRecorded") continue;
-    if (input.recordedAt >= lastTick + tickNs && newest > lastTick) {
-      handleMonitoringInput(state, { type: "Tick", now: newest });
-      lastTick = newest;
-    }
-    if (input.recordedAt > newest) newest = input.recordedAt;
-    handleMonitoringInput(state, input);
-  }
-  for (const event of stream) foldStoredAlert(state, event);
-  adoptStoredAlerts(state);
-  return state;
+  return rebuiltState(config, log, stream, tickNs);
 }
 
 function lastTickOf(inputs: readonly MonitoringInput[]): bigint {

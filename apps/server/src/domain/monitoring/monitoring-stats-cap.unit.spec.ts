@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { NOW } from "../testing/trace-specification.js";
 import { handleMonitoringInput } from "./distributed-tracing-saga.js";
-import { monitoringConfig, type MonitoringConfig } from "./monitoring-config.js";
+import { monitoringConfig } from "./monitoring-config.js";
 import type { AlertRaised, MonitoringEvent } from "./monitoring-events.js";
 import type { MonitoringInput } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import { initialMonitoringState, operationKey, type MonitoringState } from "./monitoring-state.js";
-import { adoptStoredAlerts, foldStoredAlert } from "./stored-alerts.js";
 import { callEnded, callStarted, completed, ended, s, spanIdOf, started, T0, tick, traceBegan, traceIdOf } from "./testing/monitoring-fixtures.js";
 import { simulate, withTicksEvery } from "./testing/monitoring-simulation.js";
 import { given, run } from "./testing/monitoring-specification.js";
+import { rebuiltState } from "./testing/monitoring-takeover.js";
 
 // Names come from clients: an id in a span name (`GET /orders/1234`) makes an operation per call,
 // each with an error-rate window and a latency baseline kept for the retention period (an hour).
@@ -214,7 +214,7 @@ describe("statistics let go the same way live, in a replay and after a failover"
   it.each([0.3, 0.5, 0.7])("mid-run (stopped at a tick %f of the way), a replayed instance holds exactly the statistics of the one that ran live", (at) => {
     const cut = sim.inputs.findIndex((input, i) => i >= sim.inputs.length * at && input.type === "Tick") + 1;
     const live = run(sim.inputs.slice(0, cut), tight);
-    const replica = rebuilt(sim.inputs.slice(0, cut), alerts(live.outputs), tight);
+    const replica = rebuiltState(tight, sim.inputs.slice(0, cut), alerts(live.outputs));
     // Caught up, it ticks at the time the live one reached (its commands are the runner's to send again: pending-commands.ts).
     expect(alerts(handleMonitoringInput(replica, sim.inputs[cut - 1]!))).toEqual([]);
     const statistics = (state: MonitoringState) => ({
@@ -229,7 +229,7 @@ describe("statistics let go the same way live, in a replay and after a failover"
   it.each([0.3, 0.5, 0.7])("failover at %f of the run: the instance rebuilt from the log decides what the first did and carries on", (at) => {
     const cut = Math.floor(sim.inputs.length * at);
     const first = run(sim.inputs.slice(0, cut), tight);
-    const second = rebuilt(sim.inputs.slice(0, cut), alerts(first.outputs), tight);
+    const second = rebuiltState(tight, sim.inputs.slice(0, cut), alerts(first.outputs));
     const takenOver = sim.inputs.slice(cut).flatMap((input) => [...handleMonitoringInput(second, input)]);
     expect([...first.outputs, ...takenOver]).toEqual(sim.outputs);
   });
@@ -240,25 +240,6 @@ describe("statistics let go the same way live, in a replay and after a failover"
     for (const every of [3n * SECOND, 7n * SECOND]) expect(alerts(run(withTicksEvery(sim.inputs, every, end), tight).outputs).sort(byId)).toEqual(reference);
   });
 });
-
-/** A replica taking the lease: the log replayed with a tick per second of recorded time, then the stored alerts folded over it (as distributed-tracing-saga.unit.spec.ts). */
-function rebuilt(log: readonly MonitoringInput[], stream: readonly MonitoringEvent[], config: MonitoringConfig): MonitoringState {
-  const state = initialMonitoringState(config);
-  let lastTick = 0n;
-  let newest = 0n;
-  for (const input of log) {
-    if (input.type !== "TraceEventRecorded") continue;
-    if (input.recordedAt >= lastTick + 1_000_000_000n && newest > lastTick) {
-      handleMonitoringInput(state, { type: "Tick", now: newest });
-      lastTick = newest;
-    }
-    if (input.recordedAt > newest) newest = input.recordedAt;
-    handleMonitoringInput(state, input);
-  }
-  for (const event of stream) foldStoredAlert(state, event);
-  adoptStoredAlerts(state);
-  return state;
-}
 
 /**
  * `inputs` with a call of a name seen once after every `every`-th trace event: its own trace,

@@ -116,3 +116,26 @@ export function takeOver(config: MonitoringConfig, inputs: readonly MonitoringIn
 export function alertsOf(decided: readonly Decided[]): MonitoringEvent[] {
   return decided.map((d) => d.output).filter((o): o is MonitoringEvent => o.type === "AlertRaised" || o.type === "AlertResolved");
 }
+
+/**
+ * The state of a replica that took the lease once the log ends: the log replayed with a tick
+ * each time recorded time moved `tickNs` (what it decides discarded: it was stored or sent
+ * before), then the stored alert events folded over it.
+ */
+export function rebuiltState(config: MonitoringConfig, log: readonly MonitoringInput[], stream: readonly MonitoringEvent[], tickNs = SECOND): MonitoringState {
+  const state = initialMonitoringState(config);
+  let lastTick = 0n;
+  let newest = 0n;
+  for (const input of log) {
+    if (input.type !== "TraceEventRecorded") continue;
+    if (input.recordedAt >= lastTick + tickNs && newest > lastTick) {
+      handleMonitoringInput(state, { type: "Tick", now: newest });
+      lastTick = newest;
+    }
+    if (input.recordedAt > newest) newest = input.recordedAt;
+    handleMonitoringInput(state, input);
+  }
+  for (const event of stream) foldStoredAlert(state, event);
+  adoptStoredAlerts(state);
+  return state;
+}
