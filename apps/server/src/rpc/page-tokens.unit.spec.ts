@@ -1,5 +1,70 @@
 import { describe, expect, it } from "vitest";
-import { alertToken, eventsToken, filterHash, readAlertToken, readEventsToken } from "./page-tokens.js";
+import { ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { ListTracesRequestSchema, TraceState } from "@traceledger/proto";
+import { ErrorInfoSchema } from "@traceledger/proto/google-rpc";
+import { alertToken, eventsToken, filterHash, readAlertToken, readEventsToken, readTraceListToken, traceListHash, traceListToken } from "./page-tokens.js";
+
+/** What reading the token threw: code, reason, message and metadata. */
+function refusal(read: () => unknown): unknown {
+  try {
+    read();
+  } catch (error) {
+    const e = ConnectError.from(error);
+    const info = e.findDetails(ErrorInfoSchema)[0];
+    return { code: e.code, reason: info?.reason, message: e.rawMessage, metadata: info?.metadata };
+  }
+  return "read";
+}
+
+describe("ListTraces page tokens", () => {
+  const request = create(ListTracesRequestSchema, { serviceName: "gateway", state: TraceState.OPEN, pageSize: 7 });
+  const hash = traceListHash(request);
+  const key = { listedAt: 1_764_000_000_000_000_000n, traceId: "0af7651916cd43dd8448eb211c80319c" };
+  const encoded = (text: string) => Buffer.from(text).toString("base64url");
+
+  it("read back the listing key and trace id they carry, whatever the page fields of the request", () => {
+    expect(Buffer.from(traceListToken(key, hash), "base64url").toString()).toBe(`v2:${key.listedAt}:${key.traceId}:${hash}`);
+    expect(readTraceListToken(traceListToken(key, hash), hash)).toEqual(key);
+    expect(traceListHash(create(ListTracesRequestSchema, { ...request, pageSize: 1000, pageToken: "x" }))).toBe(hash);
+  });
+
+  it("still take the tokens of the server before the listing key (v1, its start_time), so a listing paged across an upgrade goes on", () => {
+    expect(readTraceListToken(encoded(`v1:${key.listedAt}:${key.traceId}:${hash}`), hash)).toEqual(key);
+  });
+
+  it("refuse a token of a listing with other filters", () => {
+    const other = traceListHash(create(ListTracesRequestSchema, { ...request, serviceName: "stock" }));
+    expect(other).not.toBe(hash);
+    const token = traceListToken(key, other);
+    expect(refusal(() => readTraceListToken(token, hash))).toEqual({
+      code: 3,
+      reason: "INVALID_PAGE_TOKEN",
+      message: "page_token belongs to a listing with other filters; send the same filters or start over",
+      metadata: { page_token: token },
+    });
+  });
+
+  it("refuse what this server did not issue: garbage, another listing's token, a listing key past int8", () => {
+    const forged = [
+      "bm9wZQ",
+      encoded(`v3:${key.listedAt}:${key.traceId}:${hash}`),
+      encoded(`v2:${key.listedAt}:${key.traceId.toUpperCase()}:${hash}`),
+      encoded(`v2:-1:${key.traceId}:${hash}`),
+      eventsToken(7, hash),
+      encoded(`v2:9223372036854775808:${key.traceId}:${hash}`),
+    ];
+    for (const token of forged) {
+      expect(refusal(() => readTraceListToken(token, hash))).toEqual({
+        code: 3,
+        reason: "INVALID_PAGE_TOKEN",
+        message: "page_token is not a token this server issued",
+        metadata: { page_token: token },
+      });
+    }
+    expect(readTraceListToken(encoded(`v2:9223372036854775807:${key.traceId}:${hash}`), hash).listedAt).toBe(2n ** 63n - 1n);
+  });
+});
 
 describe("ListAlerts page tokens", () => {
   const hash = filterHash(1, 0, "payments");

@@ -11,8 +11,6 @@ import {
   GetTraceResponseSchema,
   IngestBatchResponseSchema,
   WatchTraceResponseSchema,
-  type ListTracesRequest,
-  type ListTracesResponse,
 } from "@traceledger/proto";
 import type { CommandResult } from "../commands/command-result.js";
 import type { TraceCommandBus } from "../commands/trace-command-bus.js";
@@ -24,9 +22,11 @@ import { isTraceError, traceError } from "../domain/trace/trace-error.js";
 import { bytesToHex, isValidTraceId } from "../domain/trace/w3c-ids.js";
 import type { EventStore, StoredEvent } from "../event-store/event-store.js";
 import type { TraceChangeFeed } from "../live/trace-change-feed.js";
+import type { TraceListing } from "../projections/trace-listing.js";
 import type { TraceMoment, TraceReader } from "../trace-reads/trace-reader.js";
 import { ENVELOPE_BYTES, toEnvelope } from "./event-envelope.js";
 import { encodeEventsPage, readEventsPage } from "./events-page.js";
+import { listTraces } from "./list-traces.js";
 import { eventsToken, filterHash, readEventsToken } from "./page-tokens.js";
 import { streamVersionOf } from "./stream-version.js";
 import { invalidArgument, toConnectError, withErrorInfo } from "./rpc-error.js";
@@ -50,10 +50,6 @@ import {
   startSpanResponse,
   startTraceResponse,
 } from "./to-response.js";
-
-export interface TraceListing {
-  listTraces(request: ListTracesRequest): Promise<ListTracesResponse>;
-}
 
 interface TracingServiceDeps {
   readonly bus: TraceCommandBus;
@@ -155,7 +151,7 @@ export function createTracingService(deps: TracingServiceDeps): ServiceImpl<type
     },
 
     listTraces(request) {
-      return deps.listing.listTraces(request);
+      return listTraces(deps.listing, request);
     },
 
     async getTraceEvents(request) {

@@ -3,31 +3,18 @@
 // start time each trace was first listed with (coalesce(listed_start_time,
 // start_time), see projection-schema.ts), which never changes: start_time itself
 // moves earlier when a span that started before the others comes later, and
-// paging on it would list such a trace again on a later page. The page token
-// carries the last row's (listing key, trace_id) and a hash of the filters, so a
-// token cannot be replayed against a different query.
+// paging on it would list such a trace again on a later page. A page ends with
+// the last row's (listing key, trace_id), which the next page starts after; the
+// RPC layer carries it in the page token (rpc/page-tokens.ts).
 
 import { MAX_INT64 } from "../../event-store/rules.js";
-import { createHash } from "node:crypto";
-import { create, toBinary } from "@bufbuild/protobuf";
-import {
-  ListTracesRequestSchema,
-  ListTracesResponseSchema,
-  StatusCode,
-  TraceState,
-  TraceSummarySchema,
-  type ListTracesRequest,
-  type ListTracesResponse,
-} from "@traceledger/proto";
+import { create } from "@bufbuild/protobuf";
+import { StatusCode, TraceState, TraceSummarySchema } from "@traceledger/proto";
 import type { Sql } from "../../database/open-database.js";
 import { bytesToHex } from "../../domain/trace/w3c-ids.js";
-import { invalidArgument } from "../../rpc/rpc-error.js";
-import type { TraceListing } from "../../rpc/tracing-service.js";
 import { listedText } from "../../database/listed-text.js";
 import { attributeText } from "../attribute-text.js";
-
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 1000;
+import type { TraceListing, TraceListPage, TraceListQuery } from "../trace-listing.js";
 
 /** The listing's order, as trace_summaries_listing_order_idx has it. */
 const LISTED_AT = "coalesce(t.listed_start_time, t.start_time)";
@@ -48,19 +35,7 @@ interface Row {
 
 export function createPostgresTraceListing(sql: Sql, clock: () => bigint): TraceListing {
   return {
-    async listTraces(request: ListTracesRequest): Promise<ListTracesResponse> {
-      if (request.pageSize < 0) {
-        throw invalidArgument("INVALID_PAGE_SIZE", `page_size must not be negative (got ${request.pageSize}); 0 means ${DEFAULT_PAGE}`, { page_size: String(request.pageSize) });
-      }
-      if (request.state !== TraceState.UNSPECIFIED && TraceState[request.state] === undefined) {
-        throw invalidArgument("INVALID_TRACE_STATE", `state ${request.state} is not a TraceState (1 open, 2 completed; 0 lists both)`, { state: String(request.state) });
-      }
-      if (request.status !== StatusCode.UNSPECIFIED && StatusCode[request.status] === undefined) {
-        throw invalidArgument("INVALID_STATUS_CODE", `status ${request.status} is not a StatusCode (1 OK, 2 ERROR; 0 lists both)`, { status: String(request.status) });
-      }
-      const pageSize = request.pageSize === 0 ? DEFAULT_PAGE : Math.min(request.pageSize, MAX_PAGE);
-      const filterHash = hashFilters(request);
-      const after = request.pageToken ? readToken(request.pageToken, filterHash) : undefined;
+    async listTraces({ filters: request, pageSize, after }: TraceListQuery): Promise<TraceListPage> {
       const now = clock();
       // A null-prototype object: a filter on the key "__proto__" is a key like any other.
       const attributes = Object.create(null) as Record<string, string>;
@@ -133,7 +108,7 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
         : await pageQuery(sql);
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
-      return create(ListTracesResponseSchema, {
+      return {
         traces: page.map((r) =>
           create(TraceSummarySchema, {
             traceId: new Uint8Array(r.trace_id),
@@ -148,8 +123,8 @@ export function createPostgresTraceListing(sql: Sql, clock: () => bigint): Trace
             serviceNames: r.service_names,
           }),
         ),
-        nextPageToken: rows.length > pageSize && last ? writeToken(last.listed_at, bytesToHex(last.trace_id), filterHash) : "",
-      });
+        next: rows.length > pageSize && last ? { listedAt: last.listed_at, traceId: bytesToHex(last.trace_id) } : undefined,
+      };
     },
   };
 }
@@ -163,29 +138,4 @@ function int8(value: bigint): string {
 function durationOf(r: Row, now: bigint): bigint {
   const end = r.state === TraceState.OPEN && r.running_span_count > 0 && now > r.end_time ? now : r.end_time;
   return end > r.start_time ? end - r.start_time : 0n;
-}
-
-function hashFilters(request: ListTracesRequest): string {
-  const filters = create(ListTracesRequestSchema, { ...request, pageSize: 0, pageToken: "" });
-  return createHash("sha256").update(toBinary(ListTracesRequestSchema, filters)).digest("base64url").slice(0, 12);
-}
-
-function writeToken(listedAt: bigint, traceId: string, filterHash: string): string {
-  return Buffer.from(`v2:${listedAt}:${traceId}:${filterHash}`).toString("base64url");
-}
-
-/**
- * v2 carries the listing key. v1 (before the listing key existed) carried start_time,
- * which is the listing key of every trace whose start never moved: read the same way,
- * so a listing paged across an upgrade goes on.
- */
-function readToken(token: string, filterHash: string): { listedAt: bigint; traceId: string } {
-  const match = /^v[12]:(\d+):([0-9a-f]{32}):([\w-]+)$/.exec(Buffer.from(token, "base64url").toString());
-  if (!match) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  if (match[3] !== filterHash) {
-    throw invalidArgument("INVALID_PAGE_TOKEN", "page_token belongs to a listing with other filters; send the same filters or start over", { page_token: token });
-  }
-  const listedAt = BigInt(match[1]!);
-  if (listedAt > MAX_INT64) throw invalidArgument("INVALID_PAGE_TOKEN", "page_token is not a token this server issued", { page_token: token });
-  return { listedAt, traceId: match[2]! };
 }

@@ -19,6 +19,7 @@ import { migrate, MIGRATIONS_FOLDER } from "../../event-store/postgres/migrate.j
 import { PostgresEventStore } from "../../event-store/postgres/postgres-event-store.js";
 import { decodeTraceEvent } from "../../events/trace-event-codec.js";
 import { buildTraceView } from "../testing/build-trace-view.js";
+import { listTraces } from "../../rpc/list-traces.js";
 import { createPostgresTraceListing } from "./postgres-trace-listing.js";
 import { TraceListingProjector } from "./trace-listing-projector.js";
 
@@ -36,7 +37,8 @@ let projector: TraceListingProjector;
 let listing: ReturnType<typeof createPostgresTraceListing>;
 
 type ListFields = MessageInitShape<typeof ListTracesRequestSchema>;
-const list = (fields: ListFields = {}) => listing.listTraces(create(ListTracesRequestSchema, fields));
+// Through the RPC edge, which checks the request and reads and writes the page tokens.
+const list = (fields: ListFields = {}) => listTraces(listing, create(ListTracesRequestSchema, fields));
 const ids = async (fields: ListFields = {}) => (await list({ pageSize: 100, ...fields })).traces.map((t) => bytesToHex(t.traceId));
 const traceId = (n: number) => n.toString(16).padStart(32, "0");
 
@@ -223,7 +225,7 @@ describe("a database listed before listed_start_time existed (migration 0009)", 
       expect((await migrate(old.sql)).applied).toHaveLength(later.entries.filter((e) => e.tag >= "0009").length);
 
       const upgraded = createPostgresTraceListing(old.sql, clock);
-      const listOld = (fields: ListFields) => upgraded.listTraces(create(ListTracesRequestSchema, fields));
+      const listOld = (fields: ListFields) => listTraces(upgraded, create(ListTracesRequestSchema, fields));
       const newestFirst = [...rows].reverse().map((r) => r.id);
       expect((await listOld({})).traces.map((t) => [bytesToHex(t.traceId), t.startTimeUnixNano, t.durationNano])).toEqual(
         [...rows].reverse().map((r) => [r.id, r.start, MS]),
