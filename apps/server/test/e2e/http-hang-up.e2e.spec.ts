@@ -53,21 +53,31 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Opens a Connect JSON WatchTrace on a raw socket; resolves once its answer has begun. */
-function watchTrace(traceId: Buffer): Promise<Socket> {
+/** A Connect JSON WatchTrace request, as it goes on the wire. */
+function watchRequest(traceId: Buffer): Buffer {
   const json = JSON.stringify({ traceId: traceId.toString("base64") });
   const envelope = Buffer.alloc(5 + json.length);
   envelope.writeUInt32BE(json.length, 1);
   envelope.write(json, 5);
+  const head = `POST /traceledger.v1.TracingService/WatchTrace HTTP/1.1\r\nhost: ${server.httpAddress}\r\ncontent-type: application/connect+json\r\ncontent-length: ${envelope.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), envelope]);
+}
+
+function rawConnection(): Promise<Socket> {
   const [host, port] = server.httpAddress.split(":") as [string, string];
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), host, () => {
-      socket.write(`POST /traceledger.v1.TracingService/WatchTrace HTTP/1.1\r\nhost: ${server.httpAddress}\r\ncontent-type: application/connect+json\r\ncontent-length: ${envelope.length}\r\n\r\n`);
-      socket.write(envelope);
-    });
-    socket.once("data", () => resolve(socket));
+    const socket = connect(Number(port), host, () => resolve(socket));
     socket.once("error", reject);
   });
+}
+
+/** Opens a Connect JSON WatchTrace on a raw socket; resolves once its answer has begun. */
+async function watchTrace(traceId: Buffer): Promise<Socket> {
+  const socket = await rawConnection();
+  socket.on("error", () => undefined);
+  socket.write(watchRequest(traceId));
+  await new Promise((resolve) => socket.once("data", resolve));
+  return socket;
 }
 
 /** Whether every stream place is free now: MAX_STREAMS watches of a new trace all get their replay. */
@@ -99,6 +109,21 @@ describe("a client that hangs up mid-stream on the HTTP port", () => {
     const written = server.output().split("\n").slice(before).filter((line) => line !== "");
     expect(written.filter((line) => !line.startsWith("{")), "lines that are not JSON log lines").toEqual([]);
     expect(written.map((line) => JSON.parse(line) as { level: string }).filter((line) => line.level === "error")).toEqual([]);
+  });
+
+  it("gives the places of streams pipelined on one connection back when it goes", async () => {
+    // Two watches sent back to back on one keep-alive connection: the second's response is
+    // queued behind the first's, and node:http tells it nothing when the connection goes.
+    for (let connection = 0; connection < MAX_STREAMS; connection++) {
+      const request = watchRequest(smallTrace);
+      const socket = await rawConnection();
+      socket.write(Buffer.concat([request, request]));
+      socket.resume();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (connection % 2 === 0) socket.destroy();
+      else socket.resetAndDestroy();
+    }
+    await until(10_000, "the pipelined watchers' places to be freed", allPlacesFree, 100);
   });
 
   it("gives its stream place back even when it had stopped reading", async () => {

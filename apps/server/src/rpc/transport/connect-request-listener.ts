@@ -50,11 +50,25 @@ export function connectRequestListener(handlers: readonly UniversalHandler[], fa
  * failed otherwise. `named` learns the call's request id as the implementation set it.
  */
 async function serve(handler: UniversalHandler, request: IncomingMessage, response: ServerResponse, named: (requestId: string) => void): Promise<void> {
-  // Listened for before anything is awaited, so that no close goes unseen.
-  const closed = new Promise<"closed">((resolve) => response.once("close", () => resolve("closed")));
+  // A response queued behind another on a pipelined connection emits no close when the
+  // client goes (node:http, Node 20), nor does its request an error: the socket's close is
+  // what says so, and it aborts the call, or a stream waiting for its next event would wait
+  // for good. Listened for before anything is awaited, so that no close goes unseen.
+  const socket = request.socket;
+  const connectionGone = new AbortController();
+  const onSocketClose = () => connectionGone.abort();
+  socket.once("close", onSocketClose);
+  const closed = new Promise<"closed">((resolve) => {
+    response.once("close", () => {
+      socket.off("close", onSocketClose);
+      resolve("closed");
+    });
+    connectionGone.signal.addEventListener("abort", () => resolve("closed"), { once: true });
+  });
   let universalRequest: UniversalServerRequest;
   try {
-    universalRequest = universalRequestFromNodeRequest(request, response, undefined, undefined);
+    const fromNode = universalRequestFromNodeRequest(request, response, undefined, undefined);
+    universalRequest = { ...fromNode, signal: AbortSignal.any([fromNode.signal, connectionGone.signal]) };
   } catch {
     // Its URL is built from the Host header: HTTP/1.1 requires one (node:http refuses a request
     // without it), HTTP/1.0 does not, and node:http lets through one that names no host.

@@ -121,7 +121,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     });
     if (streamingPaths.has(request.url?.split("?")[0] ?? "")) {
       openStreams.add(response);
-      response.once("close", () => openStreams.delete(response));
+      // A response queued behind another on a pipelined connection never closes when the
+      // client goes: its socket's close says so (connect-request-listener.ts).
+      const forget = () => {
+        openStreams.delete(response);
+        request.socket.off("close", forget);
+      };
+      response.once("close", forget);
+      request.socket.once("close", forget);
     }
   });
   const port = await listen(server, options.host, options.port);
