@@ -52,7 +52,15 @@ function begin(log: Logger, procedure: string, context: HandlerContext): CallLog
 }
 
 function failed(call: CallLog, error: unknown): void {
-  // As the client is answered (public-error.ts): a database outage is UNAVAILABLE, not UNKNOWN.
-  const e = isDatabaseUnavailable(error) ? new ConnectError(error instanceof Error ? error.message : String(error), Code.Unavailable) : ConnectError.from(error);
-  call.failed(SERVER_FAULTS.has(e.code), { code: Code[e.code], message: e.rawMessage });
+  // As the client is answered (public-error.ts): a database outage is UNAVAILABLE, anything
+  // else not thrown on purpose a bare INTERNAL, whose cause this line carries, with the
+  // request id the client can quote.
+  if (isDatabaseUnavailable(error)) {
+    call.failed(true, { code: Code[Code.Unavailable], message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  // An implementation stopped by its call's abort throws an AbortError: CANCELED, as connect reads it.
+  const e = ConnectError.from(error);
+  if (e.code === Code.Unknown && !(error instanceof ConnectError)) call.failed(true, { code: Code[Code.Internal], message: "internal error", error });
+  else call.failed(SERVER_FAULTS.has(e.code), { code: Code[e.code], message: e.rawMessage });
 }
