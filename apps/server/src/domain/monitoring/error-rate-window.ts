@@ -56,16 +56,30 @@ export function countBuckets(w: ErrorRateWindow, first: number, last: number, ou
 }
 
 /**
- * The first bucket b from `first` to `last` at whose start the window no longer holds an open
- * alert up (fewer than `minSamples` ended spans, or a rate at or below `resolveAt`), its counts
- * in `out`; undefined when none. At the instant b begins the window is (b - size, b - 1]: b holds
- * nothing yet. Past size boundaries the window is empty, so the walk is at most a window long.
+ * The first bucket b from `first` (0 or more) to `last` at whose start the window no longer
+ * holds an open alert up (fewer than `minSamples` ended spans, or a rate at or below
+ * `resolveAt`), its counts in `out`; undefined when none (`out` then holds `last`'s). At the
+ * instant b begins the window is (b - size, b - 1]: b holds nothing yet. One count of the
+ * window, then each step adds the bucket that enters and drops the one that leaves: O(size +
+ * steps), and past size steps the window is empty, so the walk is at most a window long.
  */
 export function releasingBucket(w: ErrorRateWindow, first: number, last: number, c: { readonly minSamples: number; readonly resolveAt: number }, out: ErrorCounts): number | undefined {
+  if (first > last) return undefined;
   const size = w.bucketOf.length;
-  for (let b = first; b <= last; b++) {
-    countBuckets(w, b - size + 1, b - 1, out);
+  countBuckets(w, first - size + 1, first - 1, out);
+  for (let b = first; ; b++) {
     if (out.ended < c.minSamples || out.errored / out.ended <= c.resolveAt) return b;
+    if (b === last) return undefined;
+    // From b's window to b + 1's: b enters, b - size + 1 (in the slot b + 1 takes) leaves.
+    const entering = b % size;
+    if (w.bucketOf[entering] === b) {
+      out.ended += w.ended[entering]!;
+      out.errored += w.errored[entering]!;
+    }
+    const leaving = (b + 1) % size;
+    if (w.bucketOf[leaving] === b - size + 1) {
+      out.ended -= w.ended[leaving]!;
+      out.errored -= w.errored[leaving]!;
+    }
   }
-  return undefined;
 }

@@ -10,7 +10,8 @@
 import { StatusCode, type SpanKind } from "@traceledger/proto";
 import { bytesToHex } from "../trace/w3c-ids.js";
 import { boundedText } from "./bounded-text.js";
-import { newErrorRateWindow, recordEnded, releasingBucket, type ErrorCounts, type ErrorRateWindow } from "./error-rate-window.js";
+import { releasedBy } from "./error-rate-release.js";
+import { newErrorRateWindow, recordEnded, type ErrorRateWindow } from "./error-rate-window.js";
 import { addLatencySample, anomalyThresholdNs, newLatencyBaseline, type LatencyBaseline } from "./latency-baseline.js";
 import { slowSpanThresholdNs, type MonitoringConfig } from "./monitoring-config.js";
 import type { AlertRaised, AlertResolved, OperationSubject, ServiceSubject } from "./monitoring-events.js";
@@ -521,13 +522,15 @@ function makeRoom(state: MonitoringState, map: Map<string, ErrorRateStats>, key:
 
 /**
  * What a new entry under `key` in `map` (the services or the operations) at saga time `at`
- * makes go, least recently active first: none while the map holds fewer than the cap.
+ * makes go, least recently active first: none while the map holds fewer than the cap. Those
+ * idle past the retention all go, as a tick by then would have forgotten them (a leader's
+ * ticks come on its own clock, a replay's follow the log): they count neither in the map's
+ * size nor in what else goes, so both let the same busy statistics go.
  */
 export function statsToLetGo<S extends ErrorRateStats>(state: MonitoringState, map: Map<string, S>, key: string, at: bigint): [string, S][] {
-  return leastRecent(map, state.config.maxOperations - 1, (stats) => canLetGo(state, stats, at), key);
+  const c = state.config;
+  return leastRecent(map, c.maxOperations - 1, (stats) => canLetGo(state, stats, at), key, at, c.statsRetentionNs, statsGrain(c));
 }
-
-const releaseCounts: ErrorCounts = { ended: 0, errored: 0 };
 
 /**
  * Statistics may go when a tick at `at` would leave no alert open on them: none is open, or
@@ -538,11 +541,10 @@ const releaseCounts: ErrorCounts = { ended: 0, errored: 0 };
  * may go, the map grows past the cap until their alerts resolve; the next new entries bring it back.
  */
 function canLetGo(state: MonitoringState, stats: ErrorRateStats & { readonly anomalyAlertId?: string | undefined }, at: bigint): boolean {
-  if (isIdle(stats, at, state.config)) return true;
-  // Not idle, an anomaly episode ends only with spans of its operation.
+  // Asked only of statistics not idle (leastRecent lets those go first): an anomaly episode ends only with spans of its operation.
   if (stats.anomalyAlertId !== undefined) return false;
   if (stats.errorAlertId === undefined) return true;
-  return releasingBucket(stats.errors, checkedBucket(stats, state) + 1, bucketOf(state, at), state.config.errorRate, releaseCounts) !== undefined;
+  return releasedBy(stats.errors, stats.lastBucket, checkedBucket(stats, state) + 1, bucketOf(state, at), state.config.errorRate);
 }
 
 /** The bucket up to which an open error-rate alert on `stats` was checked: its spans were counted up to lastBucket, ticks checked up to tickedBucket. */

@@ -5,11 +5,12 @@ import { monitoringConfig } from "./monitoring-config.js";
 import type { AlertRaised, MonitoringEvent } from "./monitoring-events.js";
 import type { MonitoringInput } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
-import { initialMonitoringState, operationKey, type MonitoringState } from "./monitoring-state.js";
+import { initialMonitoringState, isIdle, operationKey, type MonitoringState } from "./monitoring-state.js";
 import { callEnded, callStarted, completed, ended, s, spanIdOf, started, T0, tick, traceBegan, traceIdOf } from "./testing/monitoring-fixtures.js";
 import { simulate, withTicksEvery } from "./testing/monitoring-simulation.js";
 import { given, run } from "./testing/monitoring-specification.js";
-import { rebuiltState } from "./testing/monitoring-takeover.js";
+import { alertsOf, lead, rebuiltState, takeOver } from "./testing/monitoring-takeover.js";
+import { seededRandom } from "../testing/seeded-random.js";
 
 // Names come from clients: an id in a span name (`GET /orders/1234`) makes an operation per call,
 // each with an error-rate window and a latency baseline kept for the retention period (an hour).
@@ -234,6 +235,67 @@ describe("statistics let go the same way live, in a replay and after a failover"
     expect([...first.outputs, ...takenOver]).toEqual(sim.outputs);
   });
 
+  it("an idle statistic just behind a busy one of its second: a leader whose tick forgot it and a replay whose ticks did not let the same ones go", () => {
+    // C, then B, then C 30 times more within one second: B (idle from R + 0.2 s) sits behind C
+    // (idle from R + 0.88 s) in the map. The leader ticks at R + 0.5 s and forgets B; a replay's
+    // ticks follow the log and none falls there. Then D comes, past a cap of two, and C is slow.
+    const R = 3600;
+    const two = monitoringConfig({ maxOperations: 2 });
+    let n = 0;
+    const callOf = (name: string, at: bigint, durationNs = ms) => [...callStarted(++n, { start: at, name, service: `svc-${name}` }), ...callEnded(n, { start: at, end: at + durationNs })];
+    const inputs: MonitoringInput[] = [
+      ...callOf("C", NOW + s(0.1)),
+      ...callOf("B", NOW + s(0.2)),
+      ...Array.from({ length: 30 }, (_, i) => callOf("C", NOW + s(0.3 + i * 0.02))).flat(),
+      traceBegan({ traceId: traceIdOf(9999), start: NOW + s(R + 0.15), service: "svc-x" }),
+      tick(NOW + s(R + 0.5)),
+      ...callOf("D", NOW + s(R + 0.6)),
+    ];
+    const checkpoint = inputs.length;
+    inputs.push(...callOf("C", NOW + s(R + 0.7), 500n * ms));
+    const statistics = (state: MonitoringState) => ({ operations: [...state.operations.values()].map((op) => `${op.operation}/${op.baseline.samples}`), statsEvicted: state.statsEvicted });
+
+    const first = lead(two, inputs.slice(0, checkpoint));
+    expect(statistics(first.replica.state)).toEqual({ operations: ["C/31", "D/1"], statsEvicted: 0 });
+    const replay = lead(two, inputs.slice(0, checkpoint).filter((input) => input.type === "TraceEventRecorded"));
+    expect(statistics(replay.replica.state)).toEqual(statistics(first.replica.state));
+
+    const anomaly = [{ type: "AlertRaised", kind: "latency_anomaly", subject: { type: "operation", service: "svc-C", operation: "C" } }];
+    expect(alertsOf(lead(two, inputs).decided)).toMatchObject(anomaly);
+    const second = takeOver(two, inputs, { checkpoint, stored: alertsOf(first.decided), takenOverAt: checkpoint });
+    expect(alertsOf(second.decided)).toMatchObject(anomaly);
+  });
+
+  it("seeded logs at a cap of two: a leader ticking every 100 ms and replays ticking at the log's times hold the same busy statistics after every event", () => {
+    const small = monitoringConfig({
+      maxOperations: 2,
+      statsRetentionNs: 10n * SECOND,
+      errorRate: { windowNs: 10n * SECOND, bucketNs: SECOND, minSamples: 3 },
+      anomaly: { minSamples: 3, clearAfter: 2 },
+    });
+    const differing: number[] = [];
+    for (let seed = 1; seed <= 100; seed++) {
+      const log = seededLog(seed, small.statsRetentionNs);
+      const feeds = [leaderTicks(log, 100n * ms), logTicks(log, SECOND), logTicks(log, 5n * SECOND)];
+      const states = feeds.map(() => initialMonitoringState(small));
+      const next = feeds.map(() => 0);
+      for (const event of log) {
+        const seen = feeds.map((inputs, r) => {
+          for (let input = inputs[next[r]!++]!; ; input = inputs[next[r]!++]!) {
+            handleMonitoringInput(states[r]!, input);
+            if (input === event) break;
+          }
+          return busyStatistics(states[r]!);
+        });
+        if (seen.some((one) => one !== seen[0])) {
+          differing.push(seed);
+          break;
+        }
+      }
+    }
+    expect(differing).toEqual([]);
+  });
+
   it("which alerts exist does not depend on the tick cadence", () => {
     const end = [...sim.inputs].reverse().find((i) => i.type === "Tick")!.now;
     const reference = alerts(sim.outputs).sort(byId);
@@ -266,4 +328,55 @@ function withNamesSeenOnce(inputs: readonly MonitoringInput[], every: number): M
     );
   }
   return out;
+}
+
+/** Calls of three names in three services, a few hundred ms apart, and now and then (15 %) a quiet spell just short of the retention. */
+function seededLog(seed: number, retentionNs: bigint): MonitoringInput[] {
+  const random = seededRandom(seed);
+  const log: MonitoringInput[] = [];
+  let at = NOW;
+  for (let n = 1; n <= 60; n++) {
+    const stepMs = random() < 0.15 ? Number(retentionNs / ms) - 900 + random() * 900 : random() * 300;
+    at += BigInt(Math.floor(stepMs)) * ms;
+    const name = `op${Math.floor(random() * 3)}`;
+    const end = at + (random() < 0.1 ? 200n : 1n) * ms;
+    const call = [...callStarted(n, { start: at, name, service: `svc${Math.floor(random() * 3)}` }), ...callEnded(n, { start: at, end, error: random() < 0.4 })];
+    // All four recorded when the call ends.
+    for (const input of call) log.push({ ...input, recordedAt: end });
+  }
+  return log;
+}
+
+/** `log` with a leader's ticks on its own clock: every `everyNs`, whatever the log does. */
+function leaderTicks(log: readonly MonitoringInput[], everyNs: bigint): MonitoringInput[] {
+  const out: MonitoringInput[] = [];
+  let next = 0n;
+  for (const input of log) {
+    if (input.type !== "TraceEventRecorded") continue;
+    if (next === 0n) next = input.recordedAt - (input.recordedAt % everyNs) + everyNs;
+    for (; next < input.recordedAt; next += everyNs) out.push(tick(next));
+    out.push(input);
+  }
+  return out;
+}
+
+/** `log` with a replay's ticks: one each time recorded time has moved `everyNs`, at the newest seen (SagaFold). */
+function logTicks(log: readonly MonitoringInput[], everyNs: bigint): MonitoringInput[] {
+  const out: MonitoringInput[] = [];
+  let last = 0n;
+  let newest = 0n;
+  for (const input of log) {
+    if (input.type !== "TraceEventRecorded") continue;
+    if (input.recordedAt >= last + everyNs && newest > last) out.push(tick((last = newest)));
+    if (input.recordedAt > newest) newest = input.recordedAt;
+    out.push(input);
+  }
+  return out;
+}
+
+/** The statistics not idle, in order, with their baselines' sample counts, and statsEvicted. */
+function busyStatistics(state: MonitoringState): string {
+  const busy = (map: Map<string, { lastActivity: bigint; grainEnd: bigint; baseline?: { samples: number } }>) =>
+    [...map].filter(([, stats]) => !isIdle(stats, state.clock, state.config)).map(([key, stats]) => `${key}:${stats.baseline?.samples ?? ""}`);
+  return JSON.stringify([busy(state.operations), busy(state.services), state.statsEvicted]);
 }

@@ -38,17 +38,23 @@ export function* idleEntries<K, V extends Recency>(map: Map<K, V>, now: bigint, 
 }
 
 /**
- * The least recently active entries (to the grain: the order is by grain) that `evictable`
- * lets go, oldest first, as many as the map must lose to hold at most `keep`; fewer when it
- * lets too few go. `except` (a key about to be replaced) is neither counted nor chosen. One
- * pass from the front: its cost is the entries chosen and those passed over.
+ * What the map must lose to hold at most `keep` entries besides `except` (a key about to be
+ * replaced: neither counted nor chosen), oldest first: every entry idle for more than `idleNs`
+ * at `now` (a sweep since would have forgotten it: counting it would make what else goes
+ * depend on whether one came), then the least recently active of the others (to the grain:
+ * the order is by grain) that `evictable` lets go, as many as they exceed `keep`; fewer when
+ * it lets too few go. Idle entries sit at the front, but one may sit just behind a busier
+ * entry of its grain, so the first walk goes on to the grain's end. Its cost: the idle
+ * entries and a grain's worth; the second's, the entries chosen and those passed over.
  */
-export function leastRecent<K, V>(map: Map<K, V>, keep: number, evictable: (entry: V) => boolean, except: K): [K, V][] {
-  let excess = map.size - (map.has(except) ? 1 : 0) - keep;
+export function leastRecent<K, V extends Recency>(map: Map<K, V>, keep: number, evictable: (entry: V) => boolean, except: K, now: bigint, idleNs: bigint, grainNs: bigint): [K, V][] {
   const chosen: [K, V][] = [];
+  for (const entry of idleEntries(map, now, idleNs, grainNs)) if (entry[0] !== except) chosen.push(entry);
+  let excess = map.size - (map.has(except) ? 1 : 0) - chosen.length - keep;
   if (excess <= 0) return chosen;
+  const idleBefore = now - idleNs;
   for (const entry of map) {
-    if (entry[0] === except || !evictable(entry[1])) continue;
+    if (entry[0] === except || entry[1].lastActivity < idleBefore || !evictable(entry[1])) continue;
     chosen.push(entry);
     if (--excess === 0) break;
   }
