@@ -123,12 +123,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       openStreams.add(response);
       // A response queued behind another on a pipelined connection never closes when the
       // client goes: its socket's close says so (connect-request-listener.ts).
+      // Held here: node:http detaches the socket from the request (null) once the response ends.
+      const socket = request.socket;
       const forget = () => {
         openStreams.delete(response);
-        request.socket.off("close", forget);
+        socket.off("close", forget);
       };
       response.once("close", forget);
-      request.socket.once("close", forget);
+      socket.once("close", forget);
     }
   });
   const port = await listen(server, options.host, options.port);
