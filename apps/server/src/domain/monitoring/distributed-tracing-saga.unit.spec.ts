@@ -7,16 +7,11 @@ import type { MonitoringInput } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import type { MonitoringState } from "./monitoring-state.js";
 import { run } from "./testing/monitoring-specification.js";
-import { simulate, withTicksEvery, type Simulation } from "./testing/monitoring-simulation.js";
+import { SIMULATION_SETTINGS, simulate, withTicksEvery, type Simulation } from "./testing/monitoring-simulation.js";
 import { rebuiltState } from "./testing/monitoring-takeover.js";
 
 const SECOND = 1_000_000_000n;
-const config = monitoringConfig({
-  criticalErrorTypes: ["OutOfMemoryError"],
-  orphanTimeoutNs: 30n * SECOND,
-  traceIdleTimeoutNs: 20n * SECOND,
-  statsRetentionNs: 120n * SECOND,
-});
+const config = monitoringConfig(SIMULATION_SETTINGS);
 const options = { config, seed: 7, seconds: 180, drainSeconds: 200, tracesPerSecond: 30, start: NOW };
 
 let sim: Simulation;

@@ -7,7 +7,7 @@ import type { MonitoringInput } from "./monitoring-input.js";
 import type { MonitoringOutput } from "./monitoring-output.js";
 import { initialMonitoringState, isIdle, operationKey, type MonitoringState } from "./monitoring-state.js";
 import { callEnded, callStarted, completed, ended, s, spanIdOf, started, T0, tick, traceBegan, traceIdOf } from "./testing/monitoring-fixtures.js";
-import { simulate, withTicksEvery } from "./testing/monitoring-simulation.js";
+import { SIMULATION_SETTINGS, simulate, withTicksEvery } from "./testing/monitoring-simulation.js";
 import { given, run } from "./testing/monitoring-specification.js";
 import { alertsOf, lead, rebuiltState, takeOver } from "./testing/monitoring-takeover.js";
 import { seededRandom } from "../testing/seeded-random.js";
@@ -161,13 +161,7 @@ describe("statistics capped at maxOperations: names with ids in them cannot grow
 // does: a replay, a new leader and another tick cadence must let the same ones go.
 describe("statistics let go the same way live, in a replay and after a failover", () => {
   const SECOND = 1_000_000_000n;
-  const tight = monitoringConfig({
-    criticalErrorTypes: ["OutOfMemoryError"],
-    orphanTimeoutNs: 30n * SECOND,
-    traceIdleTimeoutNs: 20n * SECOND,
-    statsRetentionNs: 120n * SECOND,
-    maxOperations: 8,
-  });
+  const tight = monitoringConfig({ ...SIMULATION_SETTINGS, maxOperations: 8 });
   let evictedWithAlertsOpen = 0;
   /** The most statistics either map held at once, those with an alert open aside. */
   let mostBeyondHeld = 0;

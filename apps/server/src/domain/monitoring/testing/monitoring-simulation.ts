@@ -10,12 +10,23 @@ import type { TraceCommand } from "../../trace/trace-commands.js";
 import { decideTrace } from "../../trace/trace-decide.js";
 import { evolveTrace, initialTraceState, type TraceState } from "../../trace/trace-state.js";
 import { handleMonitoringInput } from "../distributed-tracing-saga.js";
-import type { MonitoringConfig } from "../monitoring-config.js";
+import type { MonitoringConfig, MonitoringConfigInput } from "../monitoring-config.js";
 import type { TraceEventCase } from "../../trace/trace-event.js";
 import type { MonitoringInput, Tick, TraceEventRecorded } from "../monitoring-input.js";
 import type { MonitoringOutput } from "../monitoring-output.js";
 import { initialMonitoringState, type MonitoringState } from "../monitoring-state.js";
 import { seededRandom } from "../../testing/seeded-random.js";
+
+/**
+ * Settings under which a simulated minute or three raises every kind of alert: critical errors,
+ * orphans and idle traces within the run, statistics kept past it.
+ */
+export const SIMULATION_SETTINGS: MonitoringConfigInput = {
+  criticalErrorTypes: ["OutOfMemoryError"],
+  orphanTimeoutNs: 30_000_000_000n,
+  traceIdleTimeoutNs: 20_000_000_000n,
+  statsRetentionNs: 120_000_000_000n,
+};
 
 /** An input as the simulation made it: trace events as the aggregate decided them, whole. */
 type SimulatedInput = Tick | (TraceEventRecorded & { readonly event: TraceEventCase });
